@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: MIT
+# nctop: one GNU Makefile. Outputs go to build/ (BUILD=...). Quiet rules; V=1 shows commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANPREFIX ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+BUILD ?= build
+VERSION := $(shell sed -n 's/^\#define NCTOP_VERSION_STRING "\(.*\)"/\1/p' include/nctop.h)
+
+CC ?= cc
+CXX ?= c++
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+SAN ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wwrite-strings -Wpointer-arith -Wundef -Wcast-qual -Werror
+OPT ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc -I. -DNCTOP_VERSION='"$(VERSION)"'
+CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -MMD -MP $(SAN) $(CFLAGS)
+
+PKGS := ncursesw libuv libcjson
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+# --- sources ---------------------------------------------------------------------------------
+SDK_SRC := $(wildcard src/libnctop/*.c)
+NCTOP_MAIN := src/main.c
+CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c collectors/*.c hw/*.c ui/*.c))
+CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
+TINYLM_SRC := $(wildcard models/tinylm/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+SDK_OBJ := $(SDK_SRC:%.c=$(BUILD)/pic/%.o)
+SDK_SOBJ := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(NCTOP_MAIN:%.c=$(BUILD)/obj/%.o)
+TINYLM_OBJ := $(TINYLM_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+LIBNCTOP_SO := $(BUILD)/lib/libnctop.so
+LIBNCTOP_A := $(BUILD)/lib/libnctop.a
+CORE_A := $(BUILD)/lib/nctop-core.a
+NCTOP := $(BUILD)/nctop
+TINYLM := $(BUILD)/tinylm
+
+.PHONY: all deps test test-asan demo bench format check-format check-layers check-docs \
+	install uninstall clean golden
+
+all: $(LIBNCTOP_SO) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN)
+
+# --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
+$(BUILD)/pic/src/libnctop/%.o: src/libnctop/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/obj/src/libnctop/%.o: src/libnctop/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
+
+$(LIBNCTOP_SO): $(SDK_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libnctop.so.0 $(SAN) -o $@ $^ -lpthread
+
+$(LIBNCTOP_A): $(SDK_SOBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --- nctop ---------------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -c $< -o $@
+
+$(CORE_A): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NCTOP): $(MAIN_OBJ) $(CORE_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ $(DEP_LIBS) -lm
+
+# --- the reference workload: an SDK client (static libnctop, so it runs from anywhere) -----
+$(TINYLM): $(TINYLM_OBJ) $(LIBNCTOP_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
+
+$(BUILD)/nctop.pc: nctop.pc.in include/nctop.h
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# --- tests and benchmarks --------------------------------------------------------------------
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A) $(LIBNCTOP_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(LIBNCTOP_A) \
+		$(CMOCKA_LIBS) $(DEP_LIBS) -lm -lpthread
+
+$(BUILD)/tests/%: tests/helpers/%.c $(LIBNCTOP_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBNCTOP_A) -lm -lpthread
+
+$(BUILD)/bench/%: bench/%.c $(CORE_A) $(LIBNCTOP_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(LIBNCTOP_A) \
+		$(DEP_LIBS) -lm -lpthread
+
+# deps first, then a separate make so that pkg-config sees what deps installed.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/run
+
+test-asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	$(Q)BUILD=build/asan NCTOP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
+	$(Q)BUILD=$(BUILD) bench/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./$(NCTOP) --demo
+
+# Debian 12 packages only; nothing when all are present; sudo when not root.
+DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
+	libcmocka-dev clang bpftool tmux
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	command -v apt-get >/dev/null || { echo "deps: missing:$$missing (install them)" >&2; exit 1; }; \
+	if [ "$$(id -u)" -eq 0 ]; then S=""; elif command -v sudo >/dev/null; then S=sudo; \
+	else echo "deps: missing:$$missing; run as root or install sudo" >&2; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$S apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	$$S apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+check-layers:
+	$(Q)tests/check-layers
+
+check-docs: $(NCTOP)
+	$(Q)tests/check-docs $(NCTOP)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man3 \
+		$(DESTDIR)$(LIBEXECDIR)/nctop
+	install -m 755 $(NCTOP) $(DESTDIR)$(BINDIR)/nctop
+	install -m 755 $(TINYLM) $(DESTDIR)$(LIBEXECDIR)/nctop/tinylm
+	install -m 755 $(LIBNCTOP_SO) $(DESTDIR)$(LIBDIR)/libnctop.so.$(VERSION)
+	ln -sf libnctop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnctop.so.0
+	ln -sf libnctop.so.0 $(DESTDIR)$(LIBDIR)/libnctop.so
+	install -m 644 $(LIBNCTOP_A) $(DESTDIR)$(LIBDIR)/libnctop.a
+	install -m 644 include/nctop.h $(DESTDIR)$(INCDIR)/nctop.h
+	install -m 644 $(BUILD)/nctop.pc $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
+	install -m 644 man/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/nctop.1
+	install -m 644 man/libnctop.3 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
+	-[ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null && ldconfig || true
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nctop $(DESTDIR)$(LIBDIR)/libnctop.so* \
+		$(DESTDIR)$(LIBDIR)/libnctop.a $(DESTDIR)$(INCDIR)/nctop.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/nctop.pc $(DESTDIR)$(MANPREFIX)/man1/nctop.1 \
+		$(DESTDIR)$(MANPREFIX)/man3/libnctop.3
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/nctop
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

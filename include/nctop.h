@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* libnctop: publish a workload's spans, memory, counters and kernels to nctop through a
+ * shared-memory segment. Depends on libc only; see libnctop(3) for the full contract. */
+#ifndef NCTOP_H
+#define NCTOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NCTOP_VERSION_MAJOR 0
+#define NCTOP_VERSION_MINOR 1
+#define NCTOP_VERSION_PATCH 0
+#define NCTOP_VERSION_STRING "0.1.0"
+
+#ifndef NCTOP_API
+#define NCTOP_API __attribute__((visibility("default")))
+#endif
+
+/*
+ * Threading and cost, for every function below:
+ * - Any thread may call any function at any time, including before nctop_init() (the SDK
+ *   then initialises itself from the environment on the first registration).
+ * - "Event path" functions (span begin/end, kernel, mem delta, step, counter add) never
+ *   block, lock, allocate or make a system call. With no nctop attached they return after
+ *   one load and a branch; attached, they write one record into the calling thread's ring,
+ *   or drop it and count the drop when the ring is full.
+ * - Registration functions (names, gauges, counters, weights, labels) may lock and allocate;
+ *   call them at set-up and cache the returned id or handle.
+ * - No function ever exits, aborts or prints. Errors are return values.
+ */
+
+/* Memory kinds: the section of nctop's memory tree a gauge lands in. */
+enum nctop_mem_kind {
+    NCTOP_MEM_POOL = 1,     /* an allocator pool: used vs reserved (capacity) */
+    NCTOP_MEM_KV_CACHE = 2, /* a KV cache: used vs capacity */
+    NCTOP_MEM_OTHER = 3,    /* anything else the workload tracks */
+};
+
+/* Memory flags, OR-ed. */
+#define NCTOP_MEM_DEVICE 0x1U /* lives on a device (GPU, accelerator), not in host RSS */
+
+/* Step markers: what a decode or training loop knows about its progress. */
+enum nctop_step_kind {
+    NCTOP_STEP_REQUEST_BEGIN = 1, /* a request (prompt) starts: the TTFT clock starts */
+    NCTOP_STEP_TOKEN = 2,         /* n tokens were produced (adds n to counter "tokens") */
+    NCTOP_STEP_REQUEST_END = 3,   /* the request is complete */
+    NCTOP_STEP_ITERATION = 4,     /* one training or simulation iteration ended */
+};
+
+/* Options for nctop_init(). Set sz to sizeof(struct nctop_opts); zero fields take the
+ * defaults (environment NCTOP_LABEL, NCTOP_RING_KB, NCTOP_MAX_THREADS, then built-ins). */
+struct nctop_opts {
+    size_t sz;              /* sizeof(struct nctop_opts), for forward compatibility */
+    const char *label;      /* borrowed: the name nctop shows; default $NCTOP_LABEL or comm */
+    size_t ring_bytes;      /* per-thread ring size, rounded up to a power of two */
+    unsigned max_threads;   /* ring slots; threads beyond it drop their events (counted) */
+};
+
+/* Create this process's segment (/dev/shm/nctop-<pid>, mode 0600). Optional: the first
+ * registration calls it with defaults. Returns 0, or -errno; after an error every call is a
+ * harmless no-op. A second call returns 0 and changes nothing. opts is borrowed, may be
+ * NULL. Registration context. */
+NCTOP_API int nctop_init(const struct nctop_opts *opts);
+
+/* Remove the segment and stop publishing. Registered at exit automatically; safe to call
+ * twice. Calls after it are no-ops. Not to be called while other threads emit events. */
+NCTOP_API void nctop_shutdown(void);
+
+/* Set the label nctop shows for this process (max 63 bytes, truncated). label is borrowed.
+ * Returns 0 or -errno. Registration context. */
+NCTOP_API int nctop_set_label(const char *label);
+
+/* Name the calling thread for nctop (max 15 bytes, truncated). Defaults to the thread's
+ * kernel name. Returns 0 or -errno. Registration context. */
+NCTOP_API int nctop_thread_name(const char *name);
+
+/* Intern a name (UTF-8, 1..1023 bytes) and return its id, the same for the same string.
+ * Returns 0 when the name is invalid or the string table is full (counted). name is
+ * borrowed. Registration context: call once and cache the id. */
+NCTOP_API uint32_t nctop_name(const char *name);
+
+/* Begin and end a span on the calling thread. Spans nest per thread; nctop builds the
+ * latency tree from the nesting. end must name the span being closed. name_id 0 is ignored.
+ * Event path. */
+NCTOP_API void nctop_span_begin(uint32_t name_id);
+NCTOP_API void nctop_span_end(uint32_t name_id);
+
+/* The SDK's clock: CLOCK_MONOTONIC in nanoseconds, the time base of every record. */
+NCTOP_API uint64_t nctop_now_ns(void);
+
+/* Report one kernel execution: name and backend ("cpu", "cuda", "loihi2", ... interned with
+ * nctop_name()), start in nctop_now_ns() time and duration in ns. May be reported after the
+ * fact, from any thread (GPU timings arrive late). Event path. */
+NCTOP_API void nctop_kernel(uint32_t name_id, uint32_t backend_id, uint64_t start_ns,
+                            uint64_t dur_ns);
+
+/* Register a memory gauge and return its handle (0 on failure). The same name returns the
+ * same handle. name is borrowed. Registration context. */
+NCTOP_API uint32_t nctop_gauge(const char *name, enum nctop_mem_kind kind, unsigned flags);
+
+/* Set a gauge's used and capacity bytes (capacity 0 = none); nctop also keeps its peak.
+ * Stored in the segment at once, attached or not. Any thread; no lock; not a syscall. */
+NCTOP_API void nctop_gauge_set(uint32_t gauge, uint64_t used_bytes, uint64_t capacity_bytes);
+
+/* Register (or update) a weight tensor by dotted path, e.g. "layers.3.mlp.up_proj"; nctop
+ * turns the dots into the Model Weights tree. bytes 0 unregisters. flags: NCTOP_MEM_*.
+ * path is borrowed. Returns 0 or -errno (-ENOSPC when the table is full). Registration. */
+NCTOP_API int nctop_weight_set(const char *path, uint64_t bytes, unsigned flags);
+
+/* Attribute an allocation (bytes > 0) or a release (bytes < 0) to the span open on the
+ * calling thread; nctop shows the net delta per scope. Event path. */
+NCTOP_API void nctop_mem_delta(int64_t bytes);
+
+/* Register a monotonic counter ("tokens", "spikes", ...) and return its handle (0 on
+ * failure). The same name returns the same handle. Registration context. */
+NCTOP_API uint32_t nctop_counter(const char *name);
+
+/* Add n to a counter. Stored in the segment at once, attached or not (an atomic add).
+ * nctop derives <name>_per_sec from it. Any thread; event path. */
+NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n);
+
+/* Mark a step (enum nctop_step_kind). NCTOP_STEP_TOKEN adds n to counter "tokens"; nctop
+ * derives time to first token (REQUEST_BEGIN to the first TOKEN) and inter-token latency
+ * (TOKEN to TOKEN) from the markers. Event path. */
+NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n);
+
+/* 1 when an nctop is attached and consuming events, 0 otherwise. Event path. */
+NCTOP_API int nctop_attached(void);
+
+/* Events this process dropped so far (full rings, no free ring slot). Any thread. */
+NCTOP_API uint64_t nctop_dropped(void);
+
+/* The library version, "MAJOR.MINOR.PATCH". Static string. */
+NCTOP_API const char *nctop_version(void);
+
+/* --- Scopes ---------------------------------------------------------------------------
+ * NCTOP_SCOPE("name") opens a span that ends when the enclosing block ends (C: the cleanup
+ * attribute of GCC and Clang; C++: an RAII object). The name is interned once per call site
+ * and cached, so the cost per use is that of span begin + end. */
+
+static inline uint32_t nctop__scope_id(uint32_t *cache, const char *name)
+{
+    uint32_t id = __atomic_load_n(cache, __ATOMIC_RELAXED);
+
+    if (id == 0) {
+        id = nctop_name(name);
+        __atomic_store_n(cache, id, __ATOMIC_RELAXED);
+    }
+    return id;
+}
+
+#define NCTOP__CAT2(a, b) a##b
+#define NCTOP__CAT(a, b) NCTOP__CAT2(a, b)
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+namespace nctop
+{
+/* A span for the lifetime of the object. The id comes from nctop_name(), cached by the
+ * caller (NCTOP_SCOPE caches it per call site). */
+class Span
+{
+  public:
+    explicit Span(uint32_t name_id) : id_(name_id)
+    {
+        nctop_span_begin(id_);
+    }
+    ~Span()
+    {
+        nctop_span_end(id_);
+    }
+    Span(const Span &) = delete;
+    Span &operator=(const Span &) = delete;
+
+  private:
+    uint32_t id_;
+};
+} /* namespace nctop */
+
+#define NCTOP_SCOPE(name)                                                                      \
+    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                         \
+    ::nctop::Span NCTOP__CAT(nctop__scope_, __LINE__)(                                         \
+        nctop__scope_id(&NCTOP__CAT(nctop__sid_, __LINE__), (name)))
+
+#else /* C */
+
+static inline void nctop__scope_close(uint32_t *id)
+{
+    nctop_span_end(*id);
+}
+
+static inline uint32_t nctop__scope_open(uint32_t *cache, const char *name)
+{
+    uint32_t id = nctop__scope_id(cache, name);
+
+    nctop_span_begin(id);
+    return id;
+}
+
+#define NCTOP_SCOPE(name)                                                                      \
+    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                         \
+    uint32_t NCTOP__CAT(nctop__scope_, __LINE__) __attribute__((cleanup(nctop__scope_close))) = \
+        nctop__scope_open(&NCTOP__CAT(nctop__sid_, __LINE__), (name))
+
+#endif /* __cplusplus */
+
+#endif /* NCTOP_H */

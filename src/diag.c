@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* The debug log and fatal exits. Nothing here writes to the terminal except fatal/die,
+ * which end the UI first. */
+#include "diag.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static FILE *diag_file;
+static void (*diag_exit_hook)(void);
+
+int diag_open(const char *path)
+{
+    FILE *f = fopen(path, "ae");
+
+    if (f == NULL) {
+        return -errno;
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    diag_close();
+    diag_file = f;
+    return 0;
+}
+
+void diag_close(void)
+{
+    if (diag_file != NULL) {
+        fclose(diag_file);
+        diag_file = NULL;
+    }
+}
+
+bool diag_enabled(void)
+{
+    return diag_file != NULL;
+}
+
+void diag_set_exit_hook(void (*fn)(void))
+{
+    diag_exit_hook = fn;
+}
+
+void diag_log(const char *level, const char *func, const char *fmt, ...)
+{
+    struct timespec ts;
+    va_list ap;
+
+    if (diag_file == NULL) {
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(diag_file, "%lld.%06ld %s %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, level,
+            func);
+    va_start(ap, fmt);
+    vfprintf(diag_file, fmt, ap);
+    va_end(ap);
+    fputc('\n', diag_file);
+}
+
+/* Print the message; a format ending in ':' gets strerror(errno) appended (suckless). */
+static _Noreturn void diag_vdie(int status, const char *fmt, va_list ap)
+{
+    int saved = errno;
+    size_t len = strlen(fmt);
+
+    if (diag_exit_hook != NULL) {
+        diag_exit_hook();
+    }
+    fputs("nctop: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    if (len > 0 && fmt[len - 1] == ':') {
+        fprintf(stderr, " %s", strerror(saved));
+    }
+    fputc('\n', stderr);
+    exit(status);
+}
+
+void fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    diag_vdie(1, fmt, ap);
+}
+
+void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    diag_vdie(2, fmt, ap);
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* The shared-memory segment ABI between libnctop (the writer, inside the workload) and nctop
+ * (the reader). Both sides include this header; every layout change bumps the ABI version. */
+#ifndef NCTOP_LIBNCTOP_SEGMENT_H
+#define NCTOP_LIBNCTOP_SEGMENT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/*
+ * Layout of /dev/shm/nctop-<pid> (all offsets from the start of the mapping, all regions
+ * 64-byte aligned, the file is sparse so untouched rings cost nothing):
+ *
+ *   struct nctop_seg_header                      one page
+ *   uint32_t  string offsets[strings_max]        id -> offset into the string arena
+ *   char      string arena[strings_bytes]        entries: uint32_t len, len bytes, NUL,
+ *                                                padded to 4 bytes (UTF-8 names)
+ *   struct nctop_seg_gauge   gauges[gauges_max]
+ *   struct nctop_seg_counter counters[counters_max]
+ *   struct nctop_seg_weight  weights[weights_max]
+ *   rings_max times: struct nctop_seg_ring, then ring_bytes of record data
+ *
+ * Publication: the SDK fills a table entry, then stores the table's count with release
+ * order; the reader loads the count with acquire order and never reads past it. Ids are
+ * 1-based (0 means "no name"); string id N is valid when N < strings_count.
+ */
+
+#define NCTOP_SEG_MAGIC "NCTOPSG\x01"
+#define NCTOP_SEG_MAGIC_LEN 8
+#define NCTOP_SEG_ABI_VERSION 1
+#define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
+#define NCTOP_SEG_DIR "/dev/shm"
+#define NCTOP_SEG_FILE_PREFIX "nctop-"
+#define NCTOP_SEG_LABEL_MAX 64
+#define NCTOP_SEG_THREAD_NAME_MAX 16
+#define NCTOP_SEG_NAME_MAX 1024 /* longest interned string, bytes, without the NUL */
+#define NCTOP_SEG_CACHELINE 64
+#define NCTOP_SEG_MAX_BYTES (4ULL << 30) /* readers refuse bigger segments */
+
+/* A reader whose heartbeat is older than this is presumed dead: the SDK stops writing. */
+#define NCTOP_SEG_READER_TIMEOUT_NS (5ULL * 1000000000ULL)
+
+/* Defaults chosen by the SDK; the reader takes the real values from the header. */
+#define NCTOP_SEG_DEFAULT_STRINGS_MAX 65536
+#define NCTOP_SEG_DEFAULT_STRINGS_BYTES (4U << 20)
+#define NCTOP_SEG_DEFAULT_GAUGES_MAX 1024
+#define NCTOP_SEG_DEFAULT_COUNTERS_MAX 256
+#define NCTOP_SEG_DEFAULT_WEIGHTS_MAX 65536
+#define NCTOP_SEG_DEFAULT_RINGS_MAX 64
+#define NCTOP_SEG_DEFAULT_RING_BYTES (2U << 20) /* per thread; power of two */
+#define NCTOP_SEG_MIN_RING_BYTES 4096U
+#define NCTOP_SEG_MAX_RING_BYTES (256U << 20)
+
+/* Ring slot states (struct nctop_seg_ring.state). */
+enum nctop_seg_ring_state {
+    NCTOP_SEG_RING_FREE = 0,    /* nobody owns it; may be claimed */
+    NCTOP_SEG_RING_ACTIVE = 1,  /* owned by a live thread (tid) */
+    NCTOP_SEG_RING_RETIRED = 2, /* its thread exited; the reader drains it, then frees it */
+};
+
+/* Record types (struct nctop_rec.type). */
+enum nctop_rec_type {
+    NCTOP_REC_PAD = 0,        /* filler up to the end of the ring's data; skip it */
+    NCTOP_REC_SPAN_BEGIN = 1, /* id = name, ts_ns = begin; 2 words */
+    NCTOP_REC_SPAN_END = 2,   /* id = name, ts_ns = end; 2 words */
+    NCTOP_REC_KERNEL = 3,     /* id = name, ts_ns = start, arg[0] = duration ns,
+                               * arg[1] = backend string id; 4 words */
+    NCTOP_REC_MEM_DELTA = 4,  /* id = 0, ts_ns, arg[0] = (int64_t) bytes; 3 words */
+    NCTOP_REC_STEP = 5,       /* id = enum nctop_step_kind, ts_ns, arg[0] = n; 3 words */
+    NCTOP_REC_TYPE_MAX = 6,
+};
+
+/* Record flags (struct nctop_rec.flags). */
+#define NCTOP_REC_F_GAP 0x01 /* events of this thread were dropped just before this one */
+
+/* One record. Records are 8-byte aligned; `words` counts 8-byte words including this
+ * 16-byte header, so a record is at least 2 words. A record never wraps around the end of
+ * the ring: the producer writes a PAD record over the remainder instead. */
+struct nctop_rec {
+    uint8_t type;    /* enum nctop_rec_type */
+    uint8_t flags;   /* NCTOP_REC_F_* */
+    uint16_t words;  /* length in 8-byte words, >= 2 */
+    uint32_t id;     /* string id or kind, see the type */
+    uint64_t ts_ns;  /* CLOCK_MONOTONIC */
+    uint64_t arg[];  /* words - 2 payload words */
+};
+
+/* The header, the first page of the segment. Fields in the first block never change after
+ * the segment is published (magic is written last at creation). */
+struct nctop_seg_header {
+    char magic[NCTOP_SEG_MAGIC_LEN]; /* NCTOP_SEG_MAGIC */
+    uint32_t abi_version;            /* NCTOP_SEG_ABI_VERSION */
+    uint32_t header_bytes;           /* sizeof(struct nctop_seg_header) */
+    uint64_t segment_bytes;          /* size of the whole mapping */
+    int32_t pid;                     /* the workload process */
+    uint32_t uid;                    /* its effective uid at creation */
+    uint64_t start_ticks;            /* /proc/<pid>/stat starttime: tells a reused pid */
+    uint64_t created_mono_ns;        /* CLOCK_MONOTONIC at creation */
+    uint64_t created_real_ns;        /* CLOCK_REALTIME at creation */
+
+    uint64_t stroff_off;    /* offset of uint32_t offsets[strings_max] */
+    uint64_t strings_off;   /* offset of the string arena */
+    uint64_t gauges_off;    /* offset of struct nctop_seg_gauge[gauges_max] */
+    uint64_t counters_off;  /* offset of struct nctop_seg_counter[counters_max] */
+    uint64_t weights_off;   /* offset of struct nctop_seg_weight[weights_max] */
+    uint64_t rings_off;     /* offset of ring slot 0 */
+    uint64_t ring_stride;   /* bytes from one ring slot to the next */
+    uint32_t strings_max;   /* capacity of the offset table (ids 1..strings_max-1) */
+    uint32_t strings_bytes; /* capacity of the arena */
+    uint32_t gauges_max;
+    uint32_t counters_max;
+    uint32_t weights_max;
+    uint32_t rings_max;
+    uint32_t ring_bytes;    /* record data bytes per ring, a power of two */
+    uint32_t reserved0;
+
+    /* Mutable by the SDK (registration path, under its lock; counts with release order). */
+    _Alignas(NCTOP_SEG_CACHELINE) char label[NCTOP_SEG_LABEL_MAX]; /* NUL-terminated */
+    _Atomic uint32_t label_seq;      /* odd while the label is being rewritten */
+    _Atomic uint32_t strings_count;  /* next string id; ids 1..count-1 are published */
+    _Atomic uint32_t strings_used;   /* arena bytes used */
+    _Atomic uint32_t gauges_count;   /* gauges[0..count-1] are published */
+    _Atomic uint32_t counters_count;
+    _Atomic uint32_t weights_count;
+    _Atomic uint32_t rings_count;        /* high-water mark of ring slots ever claimed */
+    _Atomic uint32_t reserved1;
+    _Atomic uint64_t dropped_no_ring;    /* events dropped: no free ring slot */
+    _Atomic uint64_t registration_full;  /* registrations refused: a table was full */
+
+    /* Written by the reader; read by the SDK on the event path. Its own cache line. */
+    _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid; /* 0: nobody; events off */
+    uint32_t reserved2;
+    _Atomic uint64_t reader_heartbeat_ns; /* CLOCK_MONOTONIC of the reader's last drain */
+};
+
+/* A memory gauge. The SDK stores used/capacity/peak with relaxed order from any thread. */
+struct nctop_seg_gauge {
+    uint32_t name_id;               /* string id */
+    uint16_t kind;                  /* enum nctop_mem_kind (nctop.h) */
+    uint16_t flags;                 /* NCTOP_MEM_* flags (nctop.h) */
+    _Atomic uint64_t used_bytes;
+    _Atomic uint64_t capacity_bytes; /* 0 when the gauge has no capacity */
+    _Atomic uint64_t peak_bytes;     /* largest used_bytes seen */
+};
+
+/* A monotonic counter (tokens, spikes, ...). */
+struct nctop_seg_counter {
+    uint32_t name_id;
+    uint32_t flags;
+    _Atomic uint64_t value;
+};
+
+/* One registered weight tensor: a dotted path ("layers.3.mlp.up_proj") and its bytes. */
+struct nctop_seg_weight {
+    uint32_t path_id;
+    uint32_t flags;          /* NCTOP_MEM_* flags */
+    _Atomic uint64_t bytes;  /* 0 when unregistered */
+};
+
+/* A per-thread single-producer single-consumer ring. head and tail count bytes ever written
+ * and consumed; the data offset of a position is pos & (ring_bytes - 1). */
+struct nctop_seg_ring {
+    _Atomic uint32_t state;          /* enum nctop_seg_ring_state */
+    _Atomic uint32_t generation;     /* bumped at each claim: (slot, generation) = a thread */
+    int32_t tid;                     /* owner thread id */
+    uint32_t reserved0;
+    char name[NCTOP_SEG_THREAD_NAME_MAX]; /* owner thread name, NUL-terminated if shorter */
+    char pad0[NCTOP_SEG_CACHELINE - 32];
+
+    _Alignas(NCTOP_SEG_CACHELINE) _Atomic uint64_t head; /* producer: bytes published */
+    _Atomic uint64_t dropped;                            /* producer: events dropped (full) */
+    char pad1[NCTOP_SEG_CACHELINE - 16];
+
+    _Alignas(NCTOP_SEG_CACHELINE) _Atomic uint64_t tail; /* consumer: bytes consumed */
+    char pad2[NCTOP_SEG_CACHELINE - 8];
+    /* ring_bytes of record data follow (at offset sizeof(struct nctop_seg_ring)) */
+};
+
+/* Layout checks: the ABI must not change silently with a compiler or a flag. */
+_Static_assert(sizeof(struct nctop_rec) == 16, "record header is 16 bytes");
+_Static_assert(sizeof(struct nctop_seg_gauge) == 32, "gauge entry is 32 bytes");
+_Static_assert(sizeof(struct nctop_seg_counter) == 16, "counter entry is 16 bytes");
+_Static_assert(sizeof(struct nctop_seg_weight) == 16, "weight entry is 16 bytes");
+_Static_assert(sizeof(struct nctop_seg_ring) == 3 * NCTOP_SEG_CACHELINE, "ring header");
+_Static_assert(sizeof(struct nctop_seg_header) <= 4096, "header fits a page");
+
+#endif /* NCTOP_LIBNCTOP_SEGMENT_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* The row builder: the only producer of rows. The UI, the JSONL logger, the snapshot JSON and
+ * the exporters all read these, so what is shown is exactly what is logged and exported. */
+#ifndef NCTOP_SRC_ROWS_H
+#define NCTOP_SRC_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store_proc;
+
+/* Validity bits of struct row.flags: absent is not zero. */
+#define ROW_F_WIN 0x01U      /* win holds samples (count > 0 in the window) */
+#define ROW_F_ALL 0x02U      /* all holds samples */
+#define ROW_F_SHARE 0x04U    /* share_pct is meaningful */
+#define ROW_F_PEAK 0x08U     /* peak_bytes is known */
+#define ROW_F_CAPACITY 0x10U /* capacity_bytes is known (non-zero capacity) */
+#define ROW_F_DEVICE 0x20U   /* memory on a device, not in host RSS */
+
+enum row_kind {
+    ROW_LATENCY = 0,
+    ROW_MEMORY = 1,
+    ROW_KERNEL = 2,
+};
+
+/* Duration statistics in ns over one period (the rolling window or since start). */
+struct row_stats {
+    uint64_t count;
+    uint64_t total_ns;
+    uint64_t last_ns; /* the most recent sample (same in both periods) */
+    uint64_t mean_ns;
+    uint64_t min_ns;
+    uint64_t max_ns;
+    uint64_t p50_ns; /* percentiles: histogram estimates, relative error <= 1 % */
+    uint64_t p95_ns;
+    uint64_t p99_ns;
+};
+
+/* One row. Strings are borrowed from the struct rows that holds the row, valid until the
+ * next rows_clear/rows_done on it. */
+struct row {
+    const char *label;  /* the node's own name */
+    const char *path;   /* labels from the root joined by '/', unique within a tree */
+    uint64_t path_hash; /* hash of path: the identity of the row across rebuilds */
+    uint16_t level;     /* 0 = top */
+    uint16_t kind;      /* enum row_kind */
+    uint32_t flags;     /* ROW_F_* */
+    uint32_t nchildren; /* direct children in the tree */
+
+    /* latency and kernel rows */
+    struct row_stats win; /* the rolling window */
+    struct row_stats all; /* since start */
+    double share_pct;     /* latency: of the parent's total in the window; kernel: of the
+                           * total time of all top-level spans in the window */
+
+    /* memory rows */
+    int64_t bytes;           /* current (per-scope deltas may be negative) */
+    int64_t peak_bytes;      /* largest seen */
+    uint64_t capacity_bytes; /* 0 when none */
+
+    /* kernel rows */
+    const char *backend;
+};
+
+/* A growable set of rows plus the storage of their strings. Owns both. */
+struct rows {
+    struct row *v;
+    size_t n;
+    size_t cap;
+    char *text;      /* string storage of the rows */
+    size_t text_len;
+    size_t text_cap;
+};
+
+/* Summary statistics of a step marker series (TTFT, inter-token latency) in ns. */
+struct rows_marker {
+    bool valid; /* at least one sample */
+    struct row_stats win;
+    struct row_stats all;
+};
+
+/* One counter and its rate over the window. */
+struct rows_counter {
+    const char *name; /* borrowed from the store, valid until store_free */
+    uint64_t value;
+    bool rate_valid;
+    double per_sec;
+};
+
+/* Everything about a process that is not a tree: header line, snapshot fields. */
+struct rows_summary {
+    int32_t pid;
+    const char *label;  /* borrowed from the store */
+    int state;          /* enum store_proc_state */
+    const char *reason; /* why exited/failed, or NULL; borrowed */
+    uint64_t dropped;   /* events dropped by the producer */
+    uint64_t invalid;   /* invalid inputs seen by nctop */
+    const char *invalid_reason; /* the latest, or NULL */
+    uint64_t events;            /* events ingested */
+    double events_per_sec;      /* over the window */
+    bool host_valid;
+    uint64_t rss_bytes;
+    uint64_t rss_peak_bytes;
+    double cpu_pct; /* of one core, over the window */
+    bool cpu_valid;
+    size_t nthreads;
+    struct rows_marker ttft;  /* time to first token */
+    struct rows_marker itl;   /* inter-token latency */
+    struct rows_marker step;  /* the top-level span with the most samples: "step latency" */
+    size_t ncounters;
+    struct rows_counter *counters; /* ncounters entries, owned by the summary */
+};
+
+void rows_init(struct rows *r);
+void rows_clear(struct rows *r); /* keeps the storage */
+void rows_done(struct rows *r);
+
+/* Build the rows of one view of p into out (appended after out's existing rows). now_ns is
+ * the time the window ends at (CLOCK_MONOTONIC, or the replay clock). Depth-first; siblings
+ * in first-seen order, which is execution order (the UI may re-sort siblings). */
+void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+
+/* Fill the summary of p. Free its counters with rows_summary_done. */
+void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns);
+void rows_summary_done(struct rows_summary *s);
+
+/* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
+static inline double rows_ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static inline double rows_mb(int64_t bytes)
+{
+    return (double)bytes / 1048576.0;
+}
+
+#endif /* NCTOP_SRC_ROWS_H */

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* The store: per watched process, the latency tree, memory facts, kernels, counters, step
+ * markers and threads, with since-start and rolling-window statistics. Pure (libc only):
+ * collectors feed it events and facts; the row builder (rows.h) is its only reader. */
+#ifndef NCTOP_SRC_STORE_H
+#define NCTOP_SRC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_proc;
+struct store_thread;
+
+/* Tunables. Zero fields take the defaults shown. */
+struct store_config {
+    uint64_t window_ns;   /* rolling window (10 s), a whole number of slots */
+    uint64_t slot_ns;     /* rolling window slot width (1 s) */
+    uint32_t max_nodes;   /* latency tree nodes per process (65536); beyond: counted, dropped */
+    uint32_t max_depth;   /* open spans per thread (256); deeper: counted, dropped */
+    uint32_t max_threads; /* live thread records per process (4096) */
+    uint32_t max_names;   /* interned names per process (1 << 20) */
+    uint32_t max_kernels; /* kernel table entries per process (16384) */
+};
+
+enum store_proc_state {
+    STORE_PROC_LIVE = 0,
+    STORE_PROC_EXITED = 1, /* the process is gone; its last data stays */
+    STORE_PROC_ERROR = 2,  /* its source failed (corrupt segment, ...): see the reason */
+};
+
+/* Memory kinds; the values equal enum nctop_mem_kind of nctop.h. */
+enum store_mem_kind {
+    STORE_MEM_POOL = 1,
+    STORE_MEM_KV_CACHE = 2,
+    STORE_MEM_OTHER = 3,
+};
+#define STORE_MEM_DEVICE 0x1U /* not in host RSS */
+
+/* Step markers; the values equal enum nctop_step_kind of nctop.h. */
+enum store_step_kind {
+    STORE_STEP_REQUEST_BEGIN = 1,
+    STORE_STEP_TOKEN = 2,
+    STORE_STEP_REQUEST_END = 3,
+    STORE_STEP_ITERATION = 4,
+};
+
+/* Create a store. cfg is borrowed and may be NULL. Returns an owned store (store_free). */
+struct store *store_new(const struct store_config *cfg);
+void store_free(struct store *st);
+
+/* The configuration in force (defaults filled in). Borrowed, valid until store_free. */
+const struct store_config *store_config(const struct store *st);
+
+/* --- processes ------------------------------------------------------------------------ */
+
+/* Add a watched process. label is copied. The returned pointer is borrowed and valid until
+ * store_free (processes are never removed while the store lives). */
+struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label);
+
+size_t store_nprocs(const struct store *st);
+struct store_proc *store_proc_at(const struct store *st, size_t i); /* borrowed; NULL if out */
+struct store_proc *store_proc_find(const struct store *st, int32_t pid); /* newest with pid */
+
+void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
+/* Mark the process exited or failed; reason is copied (may be NULL). ts_ns: when. */
+void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
+                          uint64_t ts_ns);
+
+/* Intern a name in this process's name space and return its id (>= 1), the same for the
+ * same string; 0 when the table is full (counted in the process's invalid count). name is
+ * copied. Collectors map their own ids (segment string ids, BPF symbols) onto these. */
+uint32_t store_proc_intern(struct store_proc *p, const char *name);
+
+/* The name of an id, or NULL for an unknown id. Borrowed, valid until store_free. */
+const char *store_proc_name(const struct store_proc *p, uint32_t id);
+
+/* Count n invalid inputs (bad ids, unmatched span ends, corrupt records) with a reason that
+ * is kept for display (the latest wins; copied). */
+void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason);
+
+/* Facts refreshed by collectors on each poll. Values are absolute, not deltas. */
+void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events);
+void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
+                         uint64_t cpu_time_ns, uint64_t now_ns);
+void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind,
+                     unsigned flags, uint64_t used_bytes, uint64_t capacity_bytes,
+                     uint64_t peak_bytes);
+/* A weight tensor by dotted path ("layers.3.mlp.up_proj"); bytes 0 removes it. */
+void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint64_t bytes);
+/* A monotonic counter's current value; the store derives its rate over the window. */
+void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint64_t now_ns);
+
+/* --- threads and events (the ingest hot path: no allocation in steady state) ----------- */
+
+/* Add a thread of p. name is copied (may be NULL). Borrowed until store_thread_exit. */
+struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name);
+void store_thread_set_name(struct store_thread *t, const char *name);
+/* The thread is gone: its open spans are discarded; the pointer is invalid afterwards. */
+void store_thread_exit(struct store_thread *t, uint64_t ts_ns);
+
+/* Nested spans per thread. An end closes the innermost open span with that name (spans
+ * opened inside it and not closed are discarded and counted); an end that matches nothing
+ * (its begin predates attaching) is counted and ignored. */
+void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+/* An allocation (> 0) or release (< 0) attributed to the innermost open span of t. */
+void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns);
+/* One kernel execution. start_ns is when it ran, not when it was reported. */
+void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_t start_ns,
+                  uint64_t dur_ns);
+/* A step marker (TTFT, inter-token latency; TOKEN does not touch counters: the counter
+ * table is the source of token counts). */
+void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns);
+
+/* Events ingested for p so far (for events/s). */
+void store_proc_add_events(struct store_proc *p, uint64_t n);
+
+#endif /* NCTOP_SRC_STORE_H */
