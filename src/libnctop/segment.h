@@ -75,7 +75,9 @@ enum nctop_rec_type {
 
 /* One record. Records are 8-byte aligned; `words` counts 8-byte words including this
  * 16-byte header, so a record is at least 2 words. A record never wraps around the end of
- * the ring: the producer writes a PAD record over the remainder instead. */
+ * the ring: the producer writes a PAD record over the remainder instead. Exception: when only
+ * 8 bytes remain before the end of the ring's data, that PAD is 1 word (only type, flags and
+ * words are written); a reader skips words * 8 bytes of any PAD. */
 struct nctop_rec {
     uint8_t type;    /* enum nctop_rec_type */
     uint8_t flags;   /* NCTOP_REC_F_* */
