@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* A sparse log-linear histogram of integer durations (ns): exact below 128, then 64 buckets
+ * per power of two, so a bucket's midpoint is within 1/128 of every value in it. */
+#ifndef NCTOP_SRC_HIST_H
+#define NCTOP_SRC_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Number of bucket indexes for the whole uint64_t range (the last octave ends at 2^64). */
+#define HIST_NBUCKETS 3776U
+
+/* Transparent so it can be embedded: hist_init/hist_done. Only the indexes [base, base+cap)
+ * have storage; [lo, hi) is the part that may hold non-zero counts (lo == hi: empty). */
+struct hist {
+    uint64_t count;    /* samples */
+    uint64_t sum_ns;   /* exact sum of the samples */
+    uint64_t min_ns;   /* exact; meaningful when count > 0 */
+    uint64_t max_ns;   /* exact; meaningful when count > 0 */
+    uint64_t *buckets; /* owned; counts of indexes base .. base + cap - 1, or NULL */
+    uint32_t base;
+    uint32_t cap;
+    uint32_t lo;
+    uint32_t hi;
+};
+
+void hist_init(struct hist *h);
+void hist_done(struct hist *h); /* frees the buckets; h may be re-initialised */
+
+/* Forget all samples but keep the bucket storage (clears only the used range). */
+void hist_reset(struct hist *h);
+
+/* Add one sample. Allocates only when v_ns falls outside the storage range so far. */
+void hist_add(struct hist *h, uint64_t v_ns);
+
+/* Add every sample of src to dst (dst becomes the histogram of the union). */
+void hist_merge(struct hist *dst, const struct hist *src);
+
+/* Nearest-rank percentile, pct in 0..100: the midpoint of the bucket holding sample number
+ * ceil(pct / 100 * count), clamped to [min, max]; ranks 1 and count give the exact min and
+ * max. 0 for an empty histogram. */
+uint64_t hist_percentile(const struct hist *h, double pct);
+
+/* Several percentiles in one pass; pct must be ascending. out_ns gets n values. */
+void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns);
+
+/* Bucket geometry, exposed for tests: index of a value, and a bucket's value range. */
+uint32_t hist_index(uint64_t v_ns);
+uint64_t hist_bucket_low(uint32_t index);
+uint64_t hist_bucket_mid(uint32_t index);
+
+#endif /* NCTOP_SRC_HIST_H */
