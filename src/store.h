@@ -64,6 +64,8 @@ struct store_proc *store_proc_at(const struct store *st, size_t i); /* borrowed;
 struct store_proc *store_proc_find(const struct store *st, int32_t pid); /* newest with pid */
 
 void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
+int32_t store_proc_pid(const struct store_proc *p);
+enum store_proc_state store_proc_state(const struct store_proc *p);
 /* Mark the process exited or failed; reason is copied (may be NULL). ts_ns: when. */
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns);

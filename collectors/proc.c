@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* /proc readers for host memory and CPU time. The kernel's numbers are trusted for format but
+ * still parsed defensively: a process may vanish between two reads. */
+#include "proc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/store.h"
+#include "src/util.h"
+
+/* The value in kB of a "Key:   123 kB" line of /proc/<pid>/status, in bytes. */
+static bool proc_status_kb(const char *status, const char *key, uint64_t *out)
+{
+    const char *p = strstr(status, key);
+    unsigned long long kb;
+
+    if (p == NULL || sscanf(p + strlen(key), " %llu", &kb) != 1) {
+        return false;
+    }
+    *out = (uint64_t)kb * 1024;
+    return true;
+}
+
+int proc_read(int32_t pid, struct proc_sample *out)
+{
+    char path[64], buf[4096];
+    const char *p;
+    unsigned long long utime, stime;
+    unsigned long threads = 0;
+    long ticks = sysconf(_SC_CLK_TCK), n;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    n = util_read_file(path, buf, sizeof(buf));
+    if (n < 0) {
+        return (int)n;
+    }
+    if (!proc_status_kb(buf, "\nVmRSS:", &out->rss_bytes)) {
+        return -ENOENT; /* a zombie has no memory lines */
+    }
+    if (!proc_status_kb(buf, "\nVmHWM:", &out->rss_peak_bytes)) {
+        out->rss_peak_bytes = out->rss_bytes;
+    }
+    p = strstr(buf, "\nThreads:");
+    if (p != NULL && sscanf(p + 9, " %lu", &threads) == 1) {
+        out->threads = (uint32_t)threads;
+    }
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    n = util_read_file(path, buf, sizeof(buf));
+    if (n < 0) {
+        return (int)n;
+    }
+    p = strrchr(buf, ')');
+    if (p == NULL || ticks <= 0) {
+        return -EINVAL;
+    }
+    /* After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime(14) stime(15). */
+    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+               &stime) != 2) {
+        return -EINVAL;
+    }
+    out->cpu_time_ns = (uint64_t)(utime + stime) * (UTIL_NS_PER_SEC / (uint64_t)ticks);
+    return 0;
+}
+
+void proc_collect(struct store *st, uint64_t now_ns)
+{
+    size_t n = store_nprocs(st);
+
+    for (size_t i = 0; i < n; i++) {
+        struct store_proc *p = store_proc_at(st, i);
+        struct proc_sample s;
+
+        if (p == NULL || store_proc_state(p) != STORE_PROC_LIVE) {
+            continue;
+        }
+        if (proc_read(store_proc_pid(p), &s) == 0) {
+            store_proc_set_host(p, s.rss_bytes, s.rss_peak_bytes, s.cpu_time_ns, now_ns);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The ring collector: finds libnctop segments in /dev/shm, validates and maps them, drains the
+ * per-thread rings into the store and mirrors names, gauges, weights and counters. */
+#ifndef NCTOP_COLLECTORS_RING_H
+#define NCTOP_COLLECTORS_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct ring_source;
+
+/* Which segments to attach. With neither pids nor root_pid: every segment of this user. */
+struct ring_source_opts {
+    const int32_t *pids; /* borrowed for the source's lifetime; NULL = any */
+    size_t npids;
+    int32_t root_pid; /* > 0: only this process and its descendants (nctop -- CMD) */
+};
+
+/* Counters of the source itself, for the status line and the tests. */
+struct ring_source_stats {
+    uint64_t attached;       /* segments attached so far */
+    uint64_t refused;        /* segments refused (bad owner, version, layout) */
+    uint64_t stale_removed;  /* segments of dead processes removed */
+    uint64_t records;        /* records decoded */
+    uint64_t invalid;        /* records or entries rejected */
+    size_t live;             /* segments currently mapped */
+    char last_error[160];    /* the latest refusal or failure, "" if none */
+};
+
+/* Create a source feeding st (borrowed, must outlive the source). opts is copied (the pid
+ * array stays borrowed). Returns an owned source (ring_source_free). */
+struct ring_source *ring_source_new(struct store *st, const struct ring_source_opts *opts);
+
+/* Unregister as the reader of every segment (the workloads stop writing events), unmap and
+ * free. NULL is a no-op. */
+void ring_source_free(struct ring_source *rs);
+
+/* Look for new segments and dead workloads. Non-blocking (reads /dev/shm and /proc). */
+void ring_source_scan(struct ring_source *rs, uint64_t now_ns);
+
+/* Drain every attached ring into the store and refresh the segment facts (names, gauges,
+ * weights, counters, drops). Bounded work: at most one ring's worth of records per ring.
+ * Returns the number of records decoded. */
+uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns);
+
+/* A workload this source watches has exited (for example a child reported by the loop):
+ * drain it one last time, mark it exited, unmap it. */
+void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns);
+
+/* Whether a segment for pid is attached (or was, and its workload exited). */
+bool ring_source_has_pid(const struct ring_source *rs, int32_t pid);
+
+/* Number of segments mapped right now (live workloads). */
+size_t ring_source_live(const struct ring_source *rs);
+
+void ring_source_get_stats(const struct ring_source *rs, struct ring_source_stats *out);
+
+#endif /* NCTOP_COLLECTORS_RING_H */

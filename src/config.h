@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* The settings of one nctop run, from the command line (and later the config file). */
+#ifndef NCTOP_SRC_CONFIG_H
+#define NCTOP_SRC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_PIDS 64
+
+enum config_output {
+    CONFIG_OUT_TEXT = 0, /* the text tree, once or every delay (until the TUI) */
+    CONFIG_OUT_JSON = 1, /* --once --json */
+    CONFIG_OUT_NONE = 2, /* --headless */
+};
+
+struct config {
+    int32_t pids[CONFIG_MAX_PIDS]; /* -p */
+    size_t npids;
+    bool demo;                     /* --demo: run the reference workload */
+    char **cmd;                    /* -- CMD ARG...: borrowed from argv, NULL-terminated */
+    bool once;
+    bool headless;
+    enum config_output output;
+    uint64_t duration_ns;          /* 0 = until interrupted (default 1 s with --once) */
+    uint64_t delay_ns;             /* refresh interval */
+    uint64_t window_ns;            /* rolling statistics window */
+    const char *debug_log;         /* borrowed */
+};
+
+#endif /* NCTOP_SRC_CONFIG_H */

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* The libuv loop and every handle of nctop: the drain, scan and proc timers, the refresh,
+ * the duration limit, signals and the child workload. Callbacks set state; only the loop
+ * decides when to print, finish and exit. */
+#include "loop.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "collectors/proc.h"
+#include "collectors/ring.h"
+#include "config.h"
+#include "diag.h"
+#include "report.h"
+#include "snapshot.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define LOOP_DRAIN_MS 10     /* ring drain period: ring bytes / (rate x period) headroom */
+#define LOOP_SCAN_MS 500     /* look for new workloads and dead ones */
+#define LOOP_SCAN_FAST_MS 20 /* while a started command has not published yet */
+#define LOOP_PROC_MS 1000    /* /proc sampling */
+#define LOOP_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL for the command we started */
+
+struct loop {
+    uv_loop_t *uv;
+    const struct config *cfg;
+    struct store *store;
+    struct ring_source *ring;
+    uv_timer_t *drain;
+    uv_timer_t *scan;
+    uv_timer_t *proc;
+    uv_timer_t *refresh;
+    uv_timer_t *duration;
+    uv_timer_t *grace;
+    uv_signal_t *sig[3];
+    uv_process_t *child;
+    bool child_running;
+    int32_t child_pid;
+    int child_status;
+    uint64_t last_scan_ns;
+    bool finishing;
+    int status; /* exit status of nctop */
+};
+
+static void loop_finish(struct loop *l);
+
+static void loop_on_close(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void loop_close(uv_handle_t *h)
+{
+    if (h != NULL && !uv_is_closing(h)) {
+        uv_close(h, loop_on_close);
+    }
+}
+
+static bool loop_waiting_for_child(const struct loop *l)
+{
+    return l->child_running && !ring_source_has_pid(l->ring, l->child_pid);
+}
+
+static void loop_on_drain(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+    uint64_t now = util_mono_ns();
+
+    /* A command we started publishes within milliseconds: look for it often until then. */
+    if (loop_waiting_for_child(l) && now - l->last_scan_ns >= LOOP_SCAN_FAST_MS * UTIL_NS_PER_MS) {
+        l->last_scan_ns = now;
+        ring_source_scan(l->ring, now);
+    }
+    ring_source_drain(l->ring, now);
+}
+
+static void loop_on_scan(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+    uint64_t now = util_mono_ns();
+
+    l->last_scan_ns = now;
+    ring_source_scan(l->ring, now);
+}
+
+static void loop_on_proc(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+
+    proc_collect(l->store, util_mono_ns());
+}
+
+static void loop_print(struct loop *l, bool final)
+{
+    uint64_t now = util_mono_ns(), real = util_real_ns();
+    int rc;
+
+    if (l->cfg->output == CONFIG_OUT_NONE) {
+        return;
+    }
+    if (l->cfg->output == CONFIG_OUT_JSON) {
+        rc = snapshot_write(stdout, l->store, now, real);
+    } else {
+        if (!final && isatty(STDOUT_FILENO)) {
+            /* Until the TUI: redraw the text tree in place. */
+            fputs("\033[H\033[2J", stdout);
+        }
+        rc = report_write(stdout, l->store, now, real);
+    }
+    if (rc != 0 && l->status == 0) {
+        /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */
+        diag_error("writing to standard output: %s", strerror(-rc));
+        l->status = 1;
+        loop_finish(l);
+    }
+}
+
+static void loop_on_refresh(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+
+    ring_source_drain(l->ring, util_mono_ns());
+    loop_print(l, false);
+}
+
+static void loop_on_duration(uv_timer_t *t)
+{
+    loop_finish(t->data);
+}
+
+static void loop_on_signal(uv_signal_t *s, int signum)
+{
+    struct loop *l = s->data;
+
+    diag_debug("signal %d", signum);
+    loop_finish(l);
+}
+
+static void loop_on_grace(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+
+    if (l->child_running) {
+        diag_warn("command %d ignored SIGTERM: sending SIGKILL", (int)l->child_pid);
+        uv_process_kill(l->child, SIGKILL);
+    }
+}
+
+static void loop_close_all(struct loop *l)
+{
+    loop_close((uv_handle_t *)l->drain);
+    loop_close((uv_handle_t *)l->scan);
+    loop_close((uv_handle_t *)l->proc);
+    loop_close((uv_handle_t *)l->refresh);
+    loop_close((uv_handle_t *)l->duration);
+    loop_close((uv_handle_t *)l->grace);
+    for (size_t i = 0; i < sizeof(l->sig) / sizeof(l->sig[0]); i++) {
+        loop_close((uv_handle_t *)l->sig[i]);
+    }
+    l->drain = l->scan = l->proc = l->refresh = l->duration = l->grace = NULL;
+    memset(l->sig, 0, sizeof(l->sig));
+}
+
+static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+    struct loop *l = p->data;
+    uint64_t now = util_mono_ns();
+
+    diag_debug("command %d exited: status %lld signal %d", (int)l->child_pid,
+               (long long)exit_status, term_signal);
+    l->child_running = false;
+    l->child_status = term_signal ? 128 + term_signal : (int)exit_status;
+    /* Read what it left: the SDK leaves its segment to us (NCTOP_READER). */
+    ring_source_proc_exited(l->ring, l->child_pid, now);
+    proc_collect(l->store, now);
+    loop_close((uv_handle_t *)p);
+    l->child = NULL;
+    if (l->finishing) {
+        loop_close_all(l);
+    } else if (l->cfg->once) {
+        /* perf stat style: the snapshot is taken when the command ends. */
+        loop_finish(l);
+    }
+}
+
+/* Stop collecting: print the last snapshot (--once) and close every handle; the command we
+ * started gets SIGTERM, then SIGKILL after a grace period. */
+static void loop_finish(struct loop *l)
+{
+    uint64_t now = util_mono_ns();
+
+    if (l->finishing) {
+        return;
+    }
+    l->finishing = true;
+    if (l->ring != NULL) {
+        ring_source_drain(l->ring, now);
+        proc_collect(l->store, now);
+    }
+    if (l->cfg->once) {
+        if (store_nprocs(l->store) == 0 && l->status == 0) {
+            l->status = 1;
+            if (l->cfg->npids > 0) {
+                fprintf(stderr, "nctop: no libnctop segment found for the given pid%s "
+                                "(is it linked with libnctop and run by this user?)\n",
+                        l->cfg->npids > 1 ? "s" : "");
+            } else {
+                fprintf(stderr, "nctop: no workload found (start one linked with libnctop, "
+                                "or try --demo)\n");
+            }
+        }
+        loop_print(l, true);
+    }
+    if (l->child_running) {
+        uv_process_kill(l->child, SIGTERM);
+        l->grace = xcalloc(1, sizeof(*l->grace));
+        uv_timer_init(l->uv, l->grace);
+        l->grace->data = l;
+        uv_timer_start(l->grace, loop_on_grace, LOOP_KILL_GRACE_MS, 0);
+        /* Keep only what waits for the child. */
+        loop_close((uv_handle_t *)l->drain);
+        loop_close((uv_handle_t *)l->scan);
+        loop_close((uv_handle_t *)l->proc);
+        loop_close((uv_handle_t *)l->refresh);
+        loop_close((uv_handle_t *)l->duration);
+        l->drain = l->scan = l->proc = l->refresh = l->duration = NULL;
+        return;
+    }
+    loop_close_all(l);
+}
+
+static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms)
+{
+    uv_timer_t *t = xcalloc(1, sizeof(*t));
+
+    uv_timer_init(l->uv, t);
+    t->data = l;
+    uv_timer_start(t, cb, first_ms, every_ms);
+    return t;
+}
+
+/* Start the command with its standard streams and NCTOP_READER=<our pid>, which tells its
+ * libnctop to publish events from its first instant and leave the segment to us. */
+static int loop_spawn(struct loop *l, char **argv, bool quiet)
+{
+    extern char **environ;
+    uv_process_options_t opts;
+    uv_stdio_container_t stdio[3];
+    size_t n = 0, k = 0;
+    char **env;
+    char reader[48];
+    int rc;
+
+    while (environ[n] != NULL) {
+        n++;
+    }
+    env = xcalloc(n + 2, sizeof(*env));
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "NCTOP_READER=", 13) != 0) {
+            env[k++] = environ[i];
+        }
+    }
+    snprintf(reader, sizeof(reader), "NCTOP_READER=%d", (int)getpid());
+    env[k++] = reader;
+    env[k] = NULL;
+
+    memset(&opts, 0, sizeof(opts));
+    memset(stdio, 0, sizeof(stdio));
+    for (int fd = 0; fd < 3; fd++) {
+        stdio[fd].flags = UV_INHERIT_FD;
+        stdio[fd].data.fd = fd;
+    }
+    if (quiet) {
+        stdio[1].flags = UV_IGNORE;
+        stdio[2].flags = UV_IGNORE;
+    }
+    opts.file = argv[0];
+    opts.args = argv;
+    opts.env = env;
+    opts.stdio = stdio;
+    opts.stdio_count = 3;
+    opts.exit_cb = loop_on_child_exit;
+
+    l->child = xcalloc(1, sizeof(*l->child));
+    l->child->data = l;
+    rc = uv_spawn(l->uv, l->child, &opts);
+    free(env);
+    if (rc != 0) {
+        /* A failed spawn still initialised the handle: close it through the loop. */
+        loop_close((uv_handle_t *)l->child);
+        l->child = NULL;
+        return rc;
+    }
+    l->child_running = true;
+    l->child_pid = l->child->pid;
+    diag_debug("started %s as pid %d", argv[0], (int)l->child_pid);
+    return 0;
+}
+
+int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_quiet)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct ring_source_opts ropts = {0};
+    struct loop l;
+    uint64_t now;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    l.cfg = cfg;
+    l.store = st;
+    l.uv = xcalloc(1, sizeof(*l.uv));
+    rc = uv_loop_init(l.uv);
+    if (rc != 0) {
+        fatal("cannot start the event loop: %s", uv_strerror(rc));
+    }
+
+    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+        l.sig[i] = xcalloc(1, sizeof(*l.sig[i]));
+        uv_signal_init(l.uv, l.sig[i]);
+        l.sig[i]->data = &l;
+        uv_signal_start(l.sig[i], loop_on_signal, signals[i]);
+    }
+
+    if (cmd != NULL) {
+        rc = loop_spawn(&l, cmd, cmd_quiet);
+        if (rc != 0) {
+            loop_close_all(&l);
+            uv_run(l.uv, UV_RUN_DEFAULT);
+            uv_loop_close(l.uv);
+            free(l.uv);
+            fprintf(stderr, "nctop: cannot start %s: %s\n", cmd[0], uv_strerror(rc));
+            return rc == UV_ENOENT || rc == UV_EACCES ? 127 : 1;
+        }
+        ropts.root_pid = l.child_pid;
+    } else {
+        ropts.pids = cfg->pids;
+        ropts.npids = cfg->npids;
+    }
+    l.ring = ring_source_new(st, &ropts);
+    now = util_mono_ns();
+    ring_source_scan(l.ring, now);
+    l.last_scan_ns = now;
+    proc_collect(st, now);
+
+    l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
+    l.scan = loop_timer(&l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
+    l.proc = loop_timer(&l, loop_on_proc, LOOP_PROC_MS, LOOP_PROC_MS);
+    if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
+        uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
+
+        l.refresh = loop_timer(&l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
+    }
+    if (cfg->duration_ns > 0) {
+        uint64_t ms = (cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
+
+        l.duration = loop_timer(&l, loop_on_duration, ms, 0);
+    }
+
+    uv_run(l.uv, UV_RUN_DEFAULT);
+
+    ring_source_free(l.ring);
+    rc = uv_loop_close(l.uv);
+    if (rc != 0) {
+        diag_warn("event loop closed with handles open: %s", uv_strerror(rc));
+    }
+    free(l.uv);
+    return l.status;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* nctop: the command line. Parses options, prepares the process (standard descriptors,
+ * signals, the debug log), then hands over to the loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "loop.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+#ifndef NCTOP_LIBEXECDIR
+#define NCTOP_LIBEXECDIR "/usr/local/libexec"
+#endif
+
+#define MAIN_MAX_SECONDS 31536000.0 /* a year */
+
+enum main_longopt {
+    OPT_ONCE = 256,
+    OPT_JSON,
+    OPT_HEADLESS,
+    OPT_DURATION,
+    OPT_DEMO,
+    OPT_DEBUG_LOG,
+    OPT_WINDOW,
+};
+
+static const struct option main_longopts[] = {
+    {"pid", required_argument, NULL, 'p'},
+    {"delay", required_argument, NULL, 'd'},
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"demo", no_argument, NULL, OPT_DEMO},
+    {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void main_usage(FILE *out)
+{
+    fputs("usage: nctop [options]                 watch every live workload of this user\n"
+          "       nctop [options] -p PID[,PID...]  watch these workloads\n"
+          "       nctop [options] --demo           run the reference workload and watch it\n"
+          "       nctop [options] -- CMD ARG...    start CMD and watch it\n"
+          "\n"
+          "options:\n"
+          "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
+          "      --demo              start the reference workload (tinylm) and watch it\n"
+          "      --once              collect for --duration (default 1 s), print, exit\n"
+          "      --json              with --once: print the snapshot as JSON\n"
+          "      --headless          no display: collect until a signal or --duration\n"
+          "      --duration SECS     stop after SECS\n"
+          "  -d, --delay SECS        refresh interval (default 1)\n"
+          "      --window SECS       rolling statistics window (default 10)\n"
+          "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
+          "  -h, --help              show this help\n"
+          "  -V, --version           show the version\n"
+          "\n"
+          "With -- CMD, nctop ends CMD (SIGTERM) when it quits; with --once, the snapshot is\n"
+          "taken when CMD exits or at --duration, whichever comes first. See nctop(1).\n",
+          out);
+}
+
+static void main_parse_pids(struct config *cfg, const char *arg)
+{
+    char *copy = xstrdup(arg), *save = NULL;
+
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        uint64_t pid;
+
+        if (util_parse_u64(tok, 1, INT32_MAX, &pid) != 0) {
+            die_usage("-p: '%s' is not a process id", tok);
+        }
+        if (cfg->npids == CONFIG_MAX_PIDS) {
+            die_usage("-p: at most %d processes", CONFIG_MAX_PIDS);
+        }
+        cfg->pids[cfg->npids++] = (int32_t)pid;
+    }
+    free(copy);
+    if (cfg->npids == 0) {
+        die_usage("-p: no process id given");
+    }
+}
+
+static uint64_t main_seconds(const char *opt, const char *arg)
+{
+    uint64_t ns;
+
+    if (util_parse_seconds(arg, MAIN_MAX_SECONDS, &ns) != 0) {
+        die_usage("%s: '%s' is not a number of seconds > 0", opt, arg);
+    }
+    return ns;
+}
+
+/* The reference workload: $NCTOP_TINYLM, next to this binary (a build tree), or installed. */
+static char *main_find_tinylm(void)
+{
+    const char *env = getenv("NCTOP_TINYLM");
+    char self[PATH_MAX], *slash, *path;
+    ssize_t n;
+
+    if (env != NULL && *env != '\0') {
+        return xstrdup(env);
+    }
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            path = xasprintf("%s/tinylm", self);
+            if (access(path, X_OK) == 0) {
+                return path;
+            }
+            free(path);
+        }
+    }
+    path = xstrdup(NCTOP_LIBEXECDIR "/nctop/tinylm");
+    if (access(path, X_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
+/* Closed standard descriptors would be reused by the first open(): give them /dev/null. */
+static void main_sanitize_fds(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int nfd = open("/dev/null", O_RDWR);
+
+            if (nfd >= 0 && nfd != fd) {
+                dup2(nfd, fd);
+                close(nfd);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct store_config scfg;
+    struct store *st;
+    char *tinylm = NULL;
+    char *demo_argv[3] = {NULL, NULL, NULL};
+    char **cmd;
+    int c, status;
+
+    main_sanitize_fds();
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.delay_ns = UTIL_NS_PER_SEC;
+    cfg.window_ns = 10 * UTIL_NS_PER_SEC;
+    /* '+': stop at the first non-option, so CMD's own options stay its own. */
+    while ((c = getopt_long(argc, argv, "+p:d:hV", main_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            main_parse_pids(&cfg, optarg);
+            break;
+        case 'd':
+            cfg.delay_ns = main_seconds("--delay", optarg);
+            break;
+        case OPT_ONCE:
+            cfg.once = true;
+            break;
+        case OPT_JSON:
+            cfg.output = CONFIG_OUT_JSON;
+            break;
+        case OPT_HEADLESS:
+            cfg.headless = true;
+            break;
+        case OPT_DURATION:
+            cfg.duration_ns = main_seconds("--duration", optarg);
+            break;
+        case OPT_WINDOW:
+            cfg.window_ns = main_seconds("--window", optarg);
+            if (cfg.window_ns < UTIL_NS_PER_SEC) {
+                die_usage("--window: at least 1 second");
+            }
+            cfg.window_ns -= cfg.window_ns % UTIL_NS_PER_SEC;
+            break;
+        case OPT_DEMO:
+            cfg.demo = true;
+            break;
+        case OPT_DEBUG_LOG:
+            cfg.debug_log = optarg;
+            break;
+        case 'h':
+            main_usage(stdout);
+            return 0;
+        case 'V':
+            printf("nctop %s\n", NCTOP_VERSION);
+            return 0;
+        default:
+            fputs("Try 'nctop --help' for more information.\n", stderr);
+            return 2;
+        }
+    }
+    cmd = optind < argc ? argv + optind : NULL;
+    if (cmd != NULL && optind > 0 && strcmp(argv[optind - 1], "--") != 0) {
+        die_usage("unexpected argument '%s' (a command to run goes after --)", cmd[0]);
+    }
+    if (cfg.output == CONFIG_OUT_JSON && !cfg.once) {
+        die_usage("--json goes with --once");
+    }
+    if (cfg.once && cfg.headless) {
+        die_usage("--once and --headless exclude each other");
+    }
+    if ((cfg.demo ? 1 : 0) + (cmd != NULL ? 1 : 0) + (cfg.npids > 0 ? 1 : 0) > 1) {
+        die_usage("choose one of -p, --demo and -- CMD");
+    }
+    if (cfg.headless) {
+        cfg.output = CONFIG_OUT_NONE;
+    }
+    if (cfg.once && cfg.duration_ns == 0) {
+        cfg.duration_ns = UTIL_NS_PER_SEC;
+    }
+    if (cfg.debug_log != NULL && diag_open(cfg.debug_log) != 0) {
+        fatal("--debug-log %s:", cfg.debug_log);
+    }
+    if (cfg.demo) {
+        tinylm = main_find_tinylm();
+        if (tinylm == NULL) {
+            fatal("--demo: the reference workload (tinylm) is not installed; run 'make' or set "
+                  "NCTOP_TINYLM");
+        }
+        demo_argv[0] = tinylm;
+        demo_argv[1] = xstrdup("--quiet");
+        cmd = demo_argv;
+    }
+    cfg.cmd = cmd;
+
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.window_ns = cfg.window_ns;
+    st = store_new(&scfg);
+    status = loop_run(&cfg, st, cmd, false);
+    store_free(st);
+    free(tinylm);
+    free(demo_argv[1]);
+    diag_close();
+    return status;
+}

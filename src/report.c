@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* Text tables over rows, for terminals and pipes: fixed columns, a tree indented two spaces per
+ * level, `-` for an absent value (never a zero that pretends to be data). */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "rows.h"
+#include "store.h"
+#include "util.h"
+
+#define REPORT_NAME_MIN 24
+#define REPORT_NAME_MAX 48
+
+void report_format_ns(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < 1000) {
+        snprintf(buf, len, "%" PRIu64 "ns", ns);
+    } else if (ns < 1000000) {
+        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+    } else if (ns < 1000000000) {
+        snprintf(buf, len, "%.2fms", (double)ns / 1e6);
+    } else {
+        snprintf(buf, len, "%.3fs", (double)ns / 1e9);
+    }
+}
+
+void report_format_bytes(int64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)(bytes < 0 ? -bytes : bytes);
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0) {
+        snprintf(buf, len, "%s%.0f B", bytes < 0 ? "-" : "", v);
+    } else {
+        snprintf(buf, len, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
+    }
+}
+
+static const char *report_state(int state)
+{
+    return state == STORE_PROC_LIVE ? "live" : state == STORE_PROC_EXITED ? "exited" : "error";
+}
+
+/* Width of the name column: the longest indented label, within bounds. */
+static int report_name_width(const struct rows *rows)
+{
+    size_t w = REPORT_NAME_MIN;
+
+    for (size_t i = 0; i < rows->n; i++) {
+        size_t l = strlen(rows->v[i].label) + 2 * (size_t)rows->v[i].level;
+
+        w = l > w ? l : w;
+    }
+    return (int)(w > REPORT_NAME_MAX ? REPORT_NAME_MAX : w);
+}
+
+static void report_name(FILE *out, const struct row *r, int width)
+{
+    int indent = 2 * r->level;
+
+    if (indent > width - 4) {
+        indent = width - 4;
+    }
+    fprintf(out, "%*s%-*.*s", indent, "", width - indent, width - indent, r->label);
+}
+
+static void report_cell_ns(FILE *out, bool valid, uint64_t ns)
+{
+    char buf[32];
+
+    if (valid) {
+        report_format_ns(ns, buf, sizeof(buf));
+    } else {
+        strcpy(buf, "-");
+    }
+    fprintf(out, " %9s", buf);
+}
+
+static void report_timed(FILE *out, const struct rows *rows, const char *title, bool kernels)
+{
+    int w = report_name_width(rows);
+
+    fprintf(out, "\n%-*s %9s %9s %9s %9s %9s %9s %9s %7s%s\n", w, title, "last", "mean", "p50",
+            "p95", "p99", "max", "count", "share", kernels ? "  backend" : "");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct row *r = &rows->v[i];
+        bool win = r->flags & ROW_F_WIN, any = r->flags & (ROW_F_WIN | ROW_F_ALL);
+        char share[16];
+
+        report_name(out, r, w);
+        report_cell_ns(out, any, win ? r->win.last_ns : r->all.last_ns);
+        report_cell_ns(out, win, r->win.mean_ns);
+        report_cell_ns(out, win, r->win.p50_ns);
+        report_cell_ns(out, win, r->win.p95_ns);
+        report_cell_ns(out, win, r->win.p99_ns);
+        report_cell_ns(out, win, r->win.max_ns);
+        fprintf(out, " %9" PRIu64, win ? r->win.count : 0);
+        if (r->flags & ROW_F_SHARE) {
+            snprintf(share, sizeof(share), "%.1f%%", r->share_pct);
+        } else {
+            strcpy(share, "-");
+        }
+        fprintf(out, " %7s", share);
+        if (kernels) {
+            fprintf(out, "  %s", r->backend != NULL ? r->backend : "-");
+        }
+        fputc('\n', out);
+    }
+}
+
+static void report_memory(FILE *out, const struct rows *rows)
+{
+    int w = report_name_width(rows);
+
+    fprintf(out, "\n%-*s %11s %11s %11s\n", w, "MEMORY", "current", "peak", "capacity");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct row *r = &rows->v[i];
+        char cur[32], peak[32], cap[32];
+
+        report_format_bytes(r->bytes, cur, sizeof(cur));
+        if (r->flags & ROW_F_PEAK) {
+            report_format_bytes(r->peak_bytes, peak, sizeof(peak));
+        } else {
+            strcpy(peak, "-");
+        }
+        if (r->flags & ROW_F_CAPACITY) {
+            report_format_bytes((int64_t)r->capacity_bytes, cap, sizeof(cap));
+        } else {
+            strcpy(cap, "-");
+        }
+        report_name(out, r, w);
+        fprintf(out, " %11s %11s %11s%s\n", cur, peak, cap,
+                (r->flags & ROW_F_DEVICE) ? "  device" : "");
+    }
+}
+
+/* The one-line summary of a process: what htop's header would say. */
+static void report_summary(FILE *out, const struct rows_summary *s)
+{
+    char a[32], b[32];
+
+    fprintf(out, "%s [pid %d] %s", s->label != NULL && *s->label ? s->label : "?", (int)s->pid,
+            report_state(s->state));
+    if (s->reason != NULL) {
+        fprintf(out, " (%s)", s->reason);
+    }
+    for (size_t i = 0; i < s->ncounters; i++) {
+        if (s->counters[i].rate_valid) {
+            fprintf(out, "  %s/s %.1f", s->counters[i].name, s->counters[i].per_sec);
+        }
+    }
+    if (s->step.valid && s->step.win.count > 0) {
+        report_format_ns(s->step.win.p50_ns, a, sizeof(a));
+        fprintf(out, "  step p50 %s", a);
+    }
+    if (s->ttft.valid) {
+        report_format_ns(s->ttft.all.last_ns, a, sizeof(a));
+        fprintf(out, "  TTFT %s", a);
+    }
+    if (s->itl.valid && s->itl.win.count > 0) {
+        report_format_ns(s->itl.win.p50_ns, a, sizeof(a));
+        report_format_ns(s->itl.win.p99_ns, b, sizeof(b));
+        fprintf(out, "  ITL p50 %s p99 %s", a, b);
+    }
+    if (s->host_valid) {
+        report_format_bytes((int64_t)s->rss_bytes, a, sizeof(a));
+        fprintf(out, "  RSS %s", a);
+    }
+    if (s->cpu_valid) {
+        fprintf(out, "  CPU %.0f%%", s->cpu_pct);
+    }
+    fprintf(out, "  events %" PRIu64 " (%.0f/s)  dropped %" PRIu64, s->events, s->events_per_sec,
+            s->dropped);
+    if (s->invalid != 0) {
+        fprintf(out, "  invalid %" PRIu64 " (%s)", s->invalid,
+                s->invalid_reason != NULL ? s->invalid_reason : "?");
+    }
+    fputc('\n', out);
+}
+
+int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    struct rows rows;
+    char ts[40];
+    size_t n = store_nprocs(st);
+
+    util_format_utc_ms(real_ns, ts, sizeof(ts));
+    fprintf(out, "nctop %s  %s  window %.0f s  %zu process%s\n", NCTOP_VERSION, ts,
+            (double)store_config(st)->window_ns / 1e9, n, n == 1 ? "" : "es");
+    rows_init(&rows);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+        struct rows_summary sum;
+
+        rows_build_summary(&sum, p, now_ns);
+        fputc('\n', out);
+        report_summary(out, &sum);
+        rows_summary_done(&sum);
+
+        rows_clear(&rows);
+        rows_build_latency(&rows, p, now_ns);
+        if (rows.n > 0) {
+            report_timed(out, &rows, "LATENCY", false);
+        }
+        rows_clear(&rows);
+        rows_build_memory(&rows, p, now_ns);
+        if (rows.n > 0) {
+            report_memory(out, &rows);
+        }
+        rows_clear(&rows);
+        rows_build_kernels(&rows, p, now_ns);
+        if (rows.n > 0) {
+            report_timed(out, &rows, "KERNELS", true);
+        }
+    }
+    rows_done(&rows);
+    if (n == 0) {
+        fputs("no workloads: start one linked with libnctop, or use --demo\n", out);
+    }
+    return fflush(out) == EOF ? -errno : 0;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON forms of rows and of the snapshot. Only here do ns become the contract's ms and
+ * bytes its MB; absent values are null, never zeros. */
+#include "snapshot.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+
+#include "rows.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+static const char *snapshot_state_name(int state)
+{
+    switch (state) {
+    case STORE_PROC_LIVE:
+        return "live";
+    case STORE_PROC_EXITED:
+        return "exited";
+    default:
+        return "error";
+    }
+}
+
+static void snapshot_add_ms(cJSON *o, const char *key, bool valid, uint64_t ns)
+{
+    if (valid) {
+        cJSON_AddNumberToObject(o, key, rows_ms(ns));
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
+/* The statistics of one period: count, average, min, max and percentiles. */
+static void snapshot_add_stats(cJSON *o, const struct row_stats *s, bool valid)
+{
+    cJSON_AddNumberToObject(o, "count", valid ? (double)s->count : 0);
+    snapshot_add_ms(o, "average_ms", valid, s->mean_ns);
+    snapshot_add_ms(o, "min_ms", valid, s->min_ns);
+    snapshot_add_ms(o, "max_ms", valid, s->max_ns);
+    snapshot_add_ms(o, "p50_ms", valid, s->p50_ns);
+    snapshot_add_ms(o, "p95_ms", valid, s->p95_ns);
+    snapshot_add_ms(o, "p99_ms", valid, s->p99_ns);
+    snapshot_add_ms(o, "total_ms", valid, s->total_ns);
+}
+
+static cJSON *snapshot_timed_row(const struct row *r)
+{
+    cJSON *o = cJSON_CreateObject(), *all;
+    bool win = r->flags & ROW_F_WIN, any = r->flags & (ROW_F_WIN | ROW_F_ALL);
+
+    cJSON_AddStringToObject(o, "label", r->label);
+    cJSON_AddNumberToObject(o, "level", r->level);
+    /* last is the latest sample whatever the period. */
+    snapshot_add_ms(o, "last_ms", any, win ? r->win.last_ns : r->all.last_ns);
+    snapshot_add_stats(o, &r->win, win);
+    cJSON_AddStringToObject(o, "path", r->path);
+    if (r->flags & ROW_F_SHARE) {
+        cJSON_AddNumberToObject(o, "share_pct", r->share_pct);
+    } else {
+        cJSON_AddNullToObject(o, "share_pct");
+    }
+    all = cJSON_AddObjectToObject(o, "total");
+    snapshot_add_stats(all, &r->all, r->flags & ROW_F_ALL);
+    return o;
+}
+
+cJSON *snapshot_latency_row(const struct row *r)
+{
+    cJSON *o = snapshot_timed_row(r);
+
+    cJSON_AddNumberToObject(o, "children", r->nchildren);
+    return o;
+}
+
+cJSON *snapshot_kernel_row(const struct row *r)
+{
+    cJSON *o = snapshot_timed_row(r);
+
+    /* The DESIGN.md kernel fields, beside the row fields. */
+    cJSON_AddStringToObject(o, "name", r->label);
+    cJSON_AddStringToObject(o, "backend", r->backend != NULL ? r->backend : "");
+    snapshot_add_ms(o, "mean_ms", r->flags & ROW_F_WIN, r->win.mean_ns);
+    return o;
+}
+
+cJSON *snapshot_memory_row(const struct row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool peak = r->flags & ROW_F_PEAK;
+
+    cJSON_AddStringToObject(o, "label", r->label);
+    cJSON_AddNumberToObject(o, "level", r->level);
+    cJSON_AddNumberToObject(o, "current_total_mb", rows_mb(r->bytes));
+    cJSON_AddNumberToObject(o, "peak_total_mb", rows_mb(peak ? r->peak_bytes : r->bytes));
+    cJSON_AddStringToObject(o, "path", r->path);
+    cJSON_AddNumberToObject(o, "bytes", (double)r->bytes);
+    if (peak) {
+        cJSON_AddNumberToObject(o, "peak_bytes", (double)r->peak_bytes);
+    } else {
+        cJSON_AddNullToObject(o, "peak_bytes");
+    }
+    cJSON_AddNumberToObject(o, "capacity_bytes",
+                            (r->flags & ROW_F_CAPACITY) ? (double)r->capacity_bytes : 0);
+    if (r->flags & ROW_F_DEVICE) {
+        cJSON_AddTrueToObject(o, "device");
+    }
+    cJSON_AddNumberToObject(o, "children", r->nchildren);
+    return o;
+}
+
+static void snapshot_add_marker(cJSON *o, const char *key, const struct rows_marker *m)
+{
+    cJSON *s;
+
+    if (!m->valid) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    s = cJSON_AddObjectToObject(o, key);
+    snapshot_add_ms(s, "last_ms", true, m->all.last_ns);
+    snapshot_add_stats(s, &m->win, m->win.count > 0);
+    snapshot_add_stats(cJSON_AddObjectToObject(s, "total"), &m->all, m->all.count > 0);
+}
+
+static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows)
+{
+    cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host;
+    struct rows_summary sum;
+
+    rows_build_summary(&sum, p, now_ns);
+    cJSON_AddNumberToObject(o, "pid", sum.pid);
+    cJSON_AddStringToObject(o, "label", sum.label != NULL ? sum.label : "");
+    cJSON_AddStringToObject(o, "state", snapshot_state_name(sum.state));
+    if (sum.reason != NULL) {
+        cJSON_AddStringToObject(o, "reason", sum.reason);
+    } else {
+        cJSON_AddNullToObject(o, "reason");
+    }
+    cJSON_AddNumberToObject(o, "dropped", (double)sum.dropped);
+    cJSON_AddNumberToObject(o, "invalid", (double)sum.invalid);
+    if (sum.invalid_reason != NULL) {
+        cJSON_AddStringToObject(o, "invalid_reason", sum.invalid_reason);
+    }
+    cJSON_AddNumberToObject(o, "events", (double)sum.events);
+    cJSON_AddNumberToObject(o, "events_per_sec", sum.events_per_sec);
+    cJSON_AddNumberToObject(o, "threads", (double)sum.nthreads);
+    host = cJSON_AddObjectToObject(o, "host");
+    if (sum.host_valid) {
+        cJSON_AddNumberToObject(host, "rss_bytes", (double)sum.rss_bytes);
+        cJSON_AddNumberToObject(host, "rss_peak_bytes", (double)sum.rss_peak_bytes);
+    } else {
+        cJSON_AddNullToObject(host, "rss_bytes");
+        cJSON_AddNullToObject(host, "rss_peak_bytes");
+    }
+    if (sum.cpu_valid) {
+        cJSON_AddNumberToObject(host, "cpu_pct", sum.cpu_pct);
+    } else {
+        cJSON_AddNullToObject(host, "cpu_pct");
+    }
+
+    rows_clear(rows);
+    rows_build_latency(rows, p, now_ns);
+    arr = cJSON_AddArrayToObject(o, "latency");
+    for (size_t i = 0; i < rows->n; i++) {
+        cJSON_AddItemToArray(arr, snapshot_latency_row(&rows->v[i]));
+    }
+    rows_clear(rows);
+    rows_build_memory(rows, p, now_ns);
+    arr = cJSON_AddArrayToObject(o, "memory");
+    for (size_t i = 0; i < rows->n; i++) {
+        cJSON_AddItemToArray(arr, snapshot_memory_row(&rows->v[i]));
+    }
+    rows_clear(rows);
+    rows_build_kernels(rows, p, now_ns);
+    arr = cJSON_AddArrayToObject(o, "kernels");
+    for (size_t i = 0; i < rows->n; i++) {
+        cJSON_AddItemToArray(arr, snapshot_kernel_row(&rows->v[i]));
+    }
+
+    counters = cJSON_AddObjectToObject(o, "counters");
+    rates = cJSON_AddObjectToObject(o, "rates");
+    for (size_t i = 0; i < sum.ncounters; i++) {
+        const struct rows_counter *c = &sum.counters[i];
+        char key[160];
+
+        cJSON_AddNumberToObject(counters, c->name, (double)c->value);
+        snprintf(key, sizeof(key), "%s_per_sec", c->name);
+        if (c->rate_valid) {
+            cJSON_AddNumberToObject(rates, key, c->per_sec);
+        } else {
+            cJSON_AddNullToObject(rates, key);
+        }
+    }
+    snapshot_add_marker(o, "step_ms", &sum.step);
+    snapshot_add_marker(o, "ttft_ms", &sum.ttft);
+    snapshot_add_marker(o, "itl_ms", &sum.itl);
+    rows_summary_done(&sum);
+    return o;
+}
+
+cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    cJSON *root = cJSON_CreateObject(), *procs;
+    struct rows rows;
+    char ts[40];
+
+    util_format_utc_ms(real_ns, ts, sizeof(ts));
+    cJSON_AddStringToObject(root, "timestamp", ts);
+    cJSON_AddStringToObject(root, "nctop_version", NCTOP_VERSION);
+    cJSON_AddNumberToObject(root, "window_s",
+                            (double)store_config(st)->window_ns / (double)UTIL_NS_PER_SEC);
+    procs = cJSON_AddArrayToObject(root, "processes");
+    rows_init(&rows);
+    for (size_t i = 0; i < store_nprocs(st); i++) {
+        cJSON_AddItemToArray(procs, snapshot_proc(store_proc_at(st, i), now_ns, &rows));
+    }
+    rows_done(&rows);
+    return root;
+}
+
+int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    cJSON *root = snapshot_build(st, now_ns, real_ns);
+    char *text = cJSON_PrintUnformatted(root);
+    int rc = 0;
+
+    cJSON_Delete(root);
+    if (text == NULL) {
+        return -ENOMEM;
+    }
+    if (fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF) {
+        rc = -errno;
+    }
+    cJSON_free(text);
+    return rc;
+}

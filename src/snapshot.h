@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Rows as JSON (DESIGN.md schemas) and the whole-store snapshot written by --once --json.
+ * The JSONL logger and the exporters reuse the row converters, so every output agrees. */
+#ifndef NCTOP_SRC_SNAPSHOT_H
+#define NCTOP_SRC_SNAPSHOT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct cJSON;
+struct row;
+struct rows_summary;
+struct store;
+
+/* One row as a JSON object (owned by the caller: cJSON_Delete). */
+struct cJSON *snapshot_latency_row(const struct row *r);
+struct cJSON *snapshot_memory_row(const struct row *r);
+struct cJSON *snapshot_kernel_row(const struct row *r);
+
+/* The snapshot of every process of st at now_ns (CLOCK_MONOTONIC) and real_ns (wall clock of
+ * the timestamp). Owned by the caller. */
+struct cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns);
+
+/* Write the snapshot as one JSON document and a newline. Returns 0 or -errno. */
+int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns);
+
+#endif /* NCTOP_SRC_SNAPSHOT_H */

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Clocks, time formatting, parsing and tiny /proc readers shared by the program's modules. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t util_mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UTIL_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_real_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * UTIL_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+void util_format_utc_ms(uint64_t real_ns, char *buf, size_t len)
+{
+    time_t secs = (time_t)(real_ns / UTIL_NS_PER_SEC);
+    unsigned ms = (unsigned)((real_ns % UTIL_NS_PER_SEC) / UTIL_NS_PER_MS);
+    struct tm tm;
+
+    gmtime_r(&secs, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+    char *end = NULL;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno == ERANGE) {
+        return -ERANGE;
+    }
+    if (*end != '\0') {
+        return -EINVAL;
+    }
+    if (v < min || v > max) {
+        return -ERANGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int util_parse_seconds(const char *s, double max_s, uint64_t *out_ns)
+{
+    double v;
+    char *end = NULL;
+
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+') {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0 || v > max_s) {
+        return -EINVAL;
+    }
+    *out_ns = (uint64_t)(v * 1e9);
+    if (*out_ns == 0) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+long util_read_file(const char *path, char *buf, size_t len)
+{
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        return -errno;
+    }
+    while (got + 1 < len) {
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int err = errno;
+
+            close(fd);
+            return -err;
+        }
+        if (n == 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return (long)got;
+}
+
+bool util_pid_alive(int32_t pid)
+{
+    if (pid <= 0) {
+        return false;
+    }
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+uint64_t util_proc_start_ticks(int32_t pid, int32_t *ppid)
+{
+    char path[64], buf[1024];
+    const char *p;
+    unsigned long long start = 0;
+    int parent = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (util_read_file(path, buf, sizeof(buf)) <= 0) {
+        return 0;
+    }
+    /* comm may contain spaces and parentheses: fields resume after the last ')'. */
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return 0;
+    }
+    /* After ')': state(3) ppid(4) ... starttime(22). */
+    if (sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                      "%*d %llu",
+               &parent, &start) != 2) {
+        return 0;
+    }
+    if (ppid != NULL) {
+        *ppid = parent;
+    }
+    return start;
+}

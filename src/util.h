@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Small leaf helpers of the nctop program: clocks, time formatting, number parsing. libc only. */
+#ifndef NCTOP_SRC_UTIL_H
+#define NCTOP_SRC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTIL_NS_PER_SEC 1000000000ULL
+#define UTIL_NS_PER_MS 1000000ULL
+
+uint64_t util_mono_ns(void); /* CLOCK_MONOTONIC, the time base of every event */
+uint64_t util_real_ns(void); /* CLOCK_REALTIME */
+
+/* Format a CLOCK_REALTIME instant as "2026-11-22T10:15:30.123Z" into buf (>= 25 bytes). */
+void util_format_utc_ms(uint64_t real_ns, char *buf, size_t len);
+
+/* Parse a whole decimal unsigned integer in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
+int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Parse seconds ("1", "0.5", "2.25"), > 0 and <= max_s, into ns. Returns 0 or -EINVAL. */
+int util_parse_seconds(const char *s, double max_s, uint64_t *out_ns);
+
+/* Read a whole small file (at most len - 1 bytes) into buf, NUL-terminated. Returns the number
+ * of bytes read or -errno. */
+long util_read_file(const char *path, char *buf, size_t len);
+
+/* Whether the process exists (kill(pid, 0) succeeds or fails with EPERM). */
+bool util_pid_alive(int32_t pid);
+
+/* Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat, or 0 when unreadable.
+ * With ppid non-NULL also returns field 4. */
+uint64_t util_proc_start_ticks(int32_t pid, int32_t *ppid);
+
+#endif /* NCTOP_SRC_UTIL_H */
