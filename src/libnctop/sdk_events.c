@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/* libnctop's event path: per-thread single-producer rings in the segment, written without a
+ * lock, an allocation or a system call; plus gauges and counters, and thread exit. */
+#include "libnctop/sdk_internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nctop.h"
+
+/* After a failed claim (every slot taken), events dropped before the next scan of the slots:
+ * a thread beyond max_threads must not scan the whole table on every event. */
+#define EVENTS_CLAIM_RETRY 4096U
+
+#define EVENTS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EVENTS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The calling thread's producer state. head and tail mirror the ring's: head is ours alone,
+ * tail is the consumer's, cached and reloaded only when the cached value says "full". */
+struct events_thread {
+    struct nctop_seg_header *hdr; /* the segment the ring belongs to */
+    struct nctop_seg_ring *ring;  /* NULL until claimed */
+    unsigned char *data;          /* ring_bytes of record data */
+    uint64_t head;                /* bytes published */
+    uint64_t tail;                /* consumer position last seen */
+    uint64_t size;                /* ring_bytes, a power of two */
+    uint32_t claim_skip;          /* events to drop before trying to claim again */
+    bool gap;                     /* events were dropped: flag the next record */
+    bool named;                   /* name came from nctop_thread_name */
+    char name[NCTOP_SEG_THREAD_NAME_MAX];
+};
+
+/* initial-exec: a TLS access is one %fs-relative load instead of a __tls_get_addr call. The
+ * struct is small enough for the static TLS surplus glibc keeps for dlopen()ed libraries. */
+static _Thread_local struct events_thread events_self __attribute__((tls_model("initial-exec")));
+static pthread_key_t events_key;
+
+static inline uint64_t events_clock_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline struct nctop_seg_ring *events_ring_at(struct nctop_seg_header *hdr, uint32_t i)
+{
+    return (struct nctop_seg_ring *)((char *)hdr + hdr->rings_off + (uint64_t)i * hdr->ring_stride);
+}
+
+/* Count one event this thread could not store: in its ring when it has one (a plain
+ * increment: the producer is the only writer), else in the header's shared counter. */
+static void events_drop(struct events_thread *t, struct nctop_seg_header *hdr)
+{
+    if (t->ring != NULL) {
+        uint64_t d = atomic_load_explicit(&t->ring->dropped, memory_order_relaxed);
+
+        atomic_store_explicit(&t->ring->dropped, d + 1, memory_order_relaxed);
+        t->gap = true;
+    } else {
+        atomic_fetch_add_explicit(&hdr->dropped_no_ring, 1, memory_order_relaxed);
+    }
+}
+
+/*
+ * Give the calling thread a ring: the first FREE slot, taken with a CAS so two threads never
+ * share one. A FREE slot has head == tail, so the producer starts from the consumer's
+ * position. The generation bump (release) tells the reader a new thread owns the slot and
+ * publishes tid and name. One-off per thread, so the two system calls here are acceptable.
+ */
+static __attribute__((noinline)) bool events_claim(struct events_thread *t,
+                                                   struct nctop_seg_header *hdr)
+{
+    if (t->claim_skip > 0) {
+        t->claim_skip--;
+        events_drop(t, hdr);
+        return false;
+    }
+    for (uint32_t i = 0; i < hdr->rings_max; i++) {
+        struct nctop_seg_ring *ring = events_ring_at(hdr, i);
+        uint32_t expected = NCTOP_SEG_RING_FREE;
+        uint32_t hw;
+
+        if (atomic_load_explicit(&ring->state, memory_order_relaxed) != NCTOP_SEG_RING_FREE) {
+            continue;
+        }
+        if (!atomic_compare_exchange_strong_explicit(&ring->state, &expected,
+                                                     NCTOP_SEG_RING_ACTIVE, memory_order_acquire,
+                                                     memory_order_relaxed)) {
+            continue;
+        }
+        ring->tid = (int32_t)gettid();
+        if (!t->named) {
+            memset(t->name, 0, sizeof(t->name));
+            prctl(PR_GET_NAME, t->name, 0, 0, 0);
+        }
+        memcpy(ring->name, t->name, sizeof(ring->name));
+        atomic_fetch_add_explicit(&ring->generation, 1, memory_order_release);
+
+        hw = atomic_load_explicit(&hdr->rings_count, memory_order_relaxed);
+        while (hw < i + 1 &&
+               !atomic_compare_exchange_weak_explicit(&hdr->rings_count, &hw, i + 1,
+                                                      memory_order_release, memory_order_relaxed)) {
+        }
+
+        t->hdr = hdr;
+        t->ring = ring;
+        t->data = (unsigned char *)(ring + 1);
+        t->size = hdr->ring_bytes;
+        t->head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+        t->tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        t->gap = false;
+        /* Arms the exit destructor. The key was created at init, among the first keys of the
+         * process, so this does not allocate. */
+        pthread_setspecific(events_key, ring);
+        return true;
+    }
+    t->claim_skip = EVENTS_CLAIM_RETRY;
+    events_drop(t, hdr);
+    return false;
+}
+
+/* Out-of-line part of events_reserve: the record does not fit before the end of the data
+ * (pad, then start again at offset 0) or the cached tail says the ring is full. */
+static __attribute__((noinline)) struct nctop_rec *events_reserve_slow(struct events_thread *t,
+                                                                       uint64_t bytes)
+{
+    uint64_t off = t->head & (t->size - 1);
+    uint64_t room = t->size - off;
+    uint64_t need = room < bytes ? room + bytes : bytes;
+    struct nctop_rec *pad;
+
+    if (t->head + need - t->tail > t->size) {
+        t->tail = atomic_load_explicit(&t->ring->tail, memory_order_acquire);
+        if (t->head + need - t->tail > t->size) {
+            events_drop(t, t->hdr);
+            return NULL;
+        }
+    }
+    if (room < bytes) {
+        /* The pad is published with the record that follows it (one head store). When only
+         * 8 bytes remain, the pad is that one word: type, flags and words only. */
+        pad = (struct nctop_rec *)(t->data + off);
+        pad->type = NCTOP_REC_PAD;
+        pad->flags = 0;
+        pad->words = (uint16_t)(room / 8);
+        t->head += room;
+        off = 0;
+    }
+    return (struct nctop_rec *)(t->data + off);
+}
+
+/*
+ * Write one record of `words` 8-byte words on the calling thread's ring; the caller has seen
+ * a reader attached. The exported functions keep only the idle check inline and jump here,
+ * so the idle path saves and restores no registers. Drops are counted; a dead reader (stale
+ * heartbeat) is switched off. KERNEL records carry the caller's start time, the others now.
+ */
+static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
+                                                   uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    struct events_thread *t = &events_self;
+    int32_t reader = atomic_load_explicit(&hdr->reader_pid, memory_order_relaxed);
+    uint64_t bytes = (uint64_t)words * 8;
+    struct nctop_rec *rec;
+    uint64_t now, off, hb;
+
+    if (EVENTS_UNLIKELY(t->ring == NULL) && !events_claim(t, hdr)) {
+        return;
+    }
+
+    now = events_clock_ns();
+    /* Signed: the reader may have stamped its heartbeat after our clock read. */
+    hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
+    if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)NCTOP_SEG_READER_TIMEOUT_NS)) {
+        /* Only the reader we saw is switched off: a new reader may have attached since. */
+        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0,
+                                                memory_order_relaxed, memory_order_relaxed);
+        return;
+    }
+
+    off = t->head & (t->size - 1);
+    if (EVENTS_LIKELY(off + bytes <= t->size && t->head + bytes - t->tail <= t->size)) {
+        rec = (struct nctop_rec *)(t->data + off);
+    } else {
+        rec = events_reserve_slow(t, bytes);
+        if (rec == NULL) {
+            return;
+        }
+    }
+    rec->type = (uint8_t)type;
+    rec->flags = t->gap ? NCTOP_REC_F_GAP : 0;
+    rec->words = (uint16_t)words;
+    rec->id = id;
+    rec->ts_ns = type == NCTOP_REC_KERNEL ? ts_ns : now;
+    if (words > 2) {
+        rec->arg[0] = arg0;
+    }
+    if (words > 3) {
+        rec->arg[1] = arg1;
+    }
+    t->gap = false;
+
+    /* Publish: the release store orders the record's bytes before the new head. */
+    t->head += bytes;
+    atomic_store_explicit(&t->ring->head, t->head, memory_order_release);
+}
+
+/* The idle check every event starts with: one load of the header pointer, one of reader_pid,
+ * a branch. Before init and after shutdown the header is the zeroed dummy. */
+static inline __attribute__((always_inline)) bool events_idle(void)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+
+    return EVENTS_LIKELY(atomic_load_explicit(&hdr->reader_pid, memory_order_relaxed) == 0);
+}
+
+/* Thread exit (pthread key destructor). The reader drains a RETIRED ring and then frees it;
+ * with no reader nobody would, so the thread discards its unread records and frees the slot
+ * itself. The CAS makes the free happen once if a reader attaches meanwhile. */
+static void events_thread_exit(void *arg)
+{
+    struct events_thread *t = &events_self;
+    struct nctop_seg_ring *ring = t->ring;
+    uint32_t expected = NCTOP_SEG_RING_RETIRED;
+
+    (void)arg;
+    if (ring == NULL) {
+        return;
+    }
+    t->ring = NULL;
+    atomic_store_explicit(&ring->state, NCTOP_SEG_RING_RETIRED, memory_order_release);
+    if (atomic_load_explicit(&t->hdr->reader_pid, memory_order_acquire) == 0) {
+        atomic_store_explicit(&ring->tail, t->head, memory_order_release);
+        atomic_compare_exchange_strong_explicit(&ring->state, &expected, NCTOP_SEG_RING_FREE,
+                                                memory_order_release, memory_order_relaxed);
+    }
+}
+
+int sdk_events_key_create(void)
+{
+    int rc = pthread_key_create(&events_key, events_thread_exit);
+
+    return -rc;
+}
+
+void sdk_events_fork_child(void)
+{
+    struct events_thread *t = &events_self;
+
+    t->hdr = NULL;
+    t->ring = NULL;
+    t->data = NULL;
+    t->head = 0;
+    t->tail = 0;
+    t->size = 0;
+    t->claim_skip = 0;
+    t->gap = false;
+}
+
+void sdk_events_set_thread_name(const char *name)
+{
+    struct events_thread *t = &events_self;
+
+    memset(t->name, 0, sizeof(t->name));
+    strncpy(t->name, name, sizeof(t->name) - 1);
+    t->named = true;
+    if (t->ring != NULL) {
+        memcpy(t->ring->name, t->name, sizeof(t->ring->name));
+    }
+}
+
+NCTOP_API void nctop_span_begin(uint32_t name_id)
+{
+    if (events_idle() || name_id == 0) {
+        return;
+    }
+    events_write(NCTOP_REC_SPAN_BEGIN, 2, name_id, 0, 0, 0);
+}
+
+NCTOP_API void nctop_span_end(uint32_t name_id)
+{
+    if (events_idle() || name_id == 0) {
+        return;
+    }
+    events_write(NCTOP_REC_SPAN_END, 2, name_id, 0, 0, 0);
+}
+
+NCTOP_API void nctop_kernel(uint32_t name_id, uint32_t backend_id, uint64_t start_ns,
+                            uint64_t dur_ns)
+{
+    if (events_idle() || name_id == 0) {
+        return;
+    }
+    events_write(NCTOP_REC_KERNEL, 4, name_id, start_ns, dur_ns, backend_id);
+}
+
+NCTOP_API void nctop_mem_delta(int64_t bytes)
+{
+    if (events_idle()) {
+        return;
+    }
+    events_write(NCTOP_REC_MEM_DELTA, 3, 0, 0, (uint64_t)bytes, 0);
+}
+
+NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    struct nctop_seg_counter *tab;
+
+    /* Handles are index + 1; 0 and unknown handles fall out of the unsigned range check. */
+    if (counter - 1 >= atomic_load_explicit(&hdr->counters_count, memory_order_acquire)) {
+        return;
+    }
+    tab = (struct nctop_seg_counter *)((char *)hdr + hdr->counters_off);
+    atomic_fetch_add_explicit(&tab[counter - 1].value, n, memory_order_relaxed);
+}
+
+NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
+{
+    if (kind == NCTOP_STEP_TOKEN) {
+        nctop_counter_add(sdk_tokens_counter, n);
+    }
+    if (events_idle()) {
+        return;
+    }
+    events_write(NCTOP_REC_STEP, 3, (uint32_t)kind, 0, n, 0);
+}
+
+NCTOP_API void nctop_gauge_set(uint32_t gauge, uint64_t used_bytes, uint64_t capacity_bytes)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    struct nctop_seg_gauge *g;
+    uint64_t peak;
+
+    if (gauge - 1 >= atomic_load_explicit(&hdr->gauges_count, memory_order_acquire)) {
+        return;
+    }
+    g = (struct nctop_seg_gauge *)((char *)hdr + hdr->gauges_off) + (gauge - 1);
+    atomic_store_explicit(&g->used_bytes, used_bytes, memory_order_relaxed);
+    atomic_store_explicit(&g->capacity_bytes, capacity_bytes, memory_order_relaxed);
+    peak = atomic_load_explicit(&g->peak_bytes, memory_order_relaxed);
+    while (used_bytes > peak &&
+           !atomic_compare_exchange_weak_explicit(&g->peak_bytes, &peak, used_bytes,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+NCTOP_API int nctop_attached(void)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    uint64_t hb;
+
+    if (atomic_load_explicit(&hdr->reader_pid, memory_order_relaxed) == 0) {
+        return 0;
+    }
+    hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
+    return (int64_t)(events_clock_ns() - hb) <= (int64_t)NCTOP_SEG_READER_TIMEOUT_NS;
+}
+
+NCTOP_API uint64_t nctop_dropped(void)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
+    uint64_t sum = atomic_load_explicit(&hdr->dropped_no_ring, memory_order_relaxed);
+    uint32_t n = atomic_load_explicit(&hdr->rings_count, memory_order_acquire);
+
+    for (uint32_t i = 0; i < n && i < hdr->rings_max; i++) {
+        sum += atomic_load_explicit(&events_ring_at(hdr, i)->dropped, memory_order_relaxed);
+    }
+    return sum;
+}
