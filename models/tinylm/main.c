@@ -338,11 +338,16 @@ static long long tinylm_request(const struct tinylm_opts *o, struct model *m, st
         fflush(stdout);
     }
     if (!o->quiet && n_gen > 0) {
+        char decode[32] = "-";
+
+        /* decode speed needs two tokens: the first one's time is the prefill's */
+        if (n_gen > 1)
+            snprintf(decode, sizeof(decode), "%.1f",
+                     tinylm_ms(t_last - t_first) / (double)(n_gen - 1));
         fprintf(stderr,
                 "tinylm: request %lld: %d prompt + %lld generated tokens, prefill %.1f "
-                "ms/token, decode %.1f ms/token\n",
-                req, o->prompt, n_gen, tinylm_ms(t_first - t_begin) / o->prompt,
-                n_gen > 1 ? tinylm_ms(t_last - t_first) / (double)(n_gen - 1) : 0.0);
+                "ms/token, decode %s ms/token\n",
+                req, o->prompt, n_gen, tinylm_ms(t_first - t_begin) / o->prompt, decode);
     }
     return n_gen;
 }

@@ -40,7 +40,9 @@ static void *workers_main(void *data)
     unsigned long seen = 0;
     char name[16];
 
+    /* the kernel name too, so top -H and nctop's proc and bpf collectors agree */
     snprintf(name, sizeof(name), "tinylm-w%d", h->share);
+    pthread_setname_np(pthread_self(), name);
     nctop_thread_name(name);
 
     pthread_mutex_lock(&w->lock);
