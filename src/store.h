@@ -96,7 +96,9 @@ void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint
 
 /* --- threads and events (the ingest hot path: no allocation in steady state) ----------- */
 
-/* Add a thread of p. name is copied (may be NULL). Borrowed until store_thread_exit. */
+/* Add a thread of p. name is copied (may be NULL). Borrowed until store_thread_exit. Returns
+ * NULL beyond max_threads live threads (counted invalid); every function taking a thread
+ * ignores a NULL one. */
 struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name);
 void store_thread_set_name(struct store_thread *t, const char *name);
 /* The thread is gone: its open spans are discarded; the pointer is invalid afterwards. */

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: MIT */
+/* The row builder: walks a process's store and appends latency, memory and kernel rows
+ * (depth-first, siblings in first-seen order), and fills the per-process summary. */
+#include "rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "store.h"
+#include "store_internal.h"
+#include "xalloc.h"
+
+/*
+ * String storage. Row strings must stay valid until rows_clear, even when later builds
+ * append more rows, so the text never moves: it is a chain of chunks. r->text is the newest
+ * chunk; its first bytes hold the pointer to the previous chunk. A new chunk is at least
+ * twice the last one, and rows_clear keeps only the newest (largest), so after a few frames
+ * one chunk holds a whole frame and building allocates no text at all.
+ */
+#define ROWS_CHUNK_HDR sizeof(char *)
+#define ROWS_CHUNK_MIN 16384U
+#define ROWS_MIN_CAP 64U
+
+static const double rows_pcts[3] = {50.0, 95.0, 99.0};
+
+/* Per level of the tree being emitted: the path of the last row at that level (the parent of
+ * the next row one level deeper) and its window total (the denominator of its children's
+ * shares). Indexed by level, grown as needed: no quadratic work, no recursion. */
+struct rows_levels {
+    const char **path;
+    size_t *path_len;
+    uint64_t *win_total_ns;
+    size_t cap;
+};
+
+static char *rows_chunk_prev(const char *chunk)
+{
+    char *prev;
+
+    memcpy(&prev, chunk, sizeof(prev));
+    return prev;
+}
+
+/* Room for len bytes in the current chunk, starting a new chunk when needed. */
+static void rows_text_reserve(struct rows *r, size_t len)
+{
+    size_t cap;
+    char *c;
+
+    if (r->text != NULL && r->text_len + len <= r->text_cap) {
+        return;
+    }
+    cap = r->text_cap * 2U;
+    if (cap < ROWS_CHUNK_MIN) {
+        cap = ROWS_CHUNK_MIN;
+    }
+    if (cap < len + ROWS_CHUNK_HDR) {
+        cap = len + ROWS_CHUNK_HDR;
+    }
+    c = xmalloc(cap);
+    memcpy(c, &r->text, sizeof(r->text));
+    r->text = c;
+    r->text_len = ROWS_CHUNK_HDR;
+    r->text_cap = cap;
+}
+
+static uint64_t rows_fnv1a(uint64_t h, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+#define ROWS_FNV_BASIS 0xcbf29ce484222325ULL
+
+/* Copy a string (len bytes, no NUL needed) into the text storage. */
+static const char *rows_text_add(struct rows *r, const char *s, size_t len)
+{
+    char *d;
+
+    rows_text_reserve(r, len + 1U);
+    d = r->text + r->text_len;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    r->text_len += len + 1U;
+    return d;
+}
+
+void rows_init(struct rows *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void rows_clear(struct rows *r)
+{
+    char *prev;
+
+    r->n = 0;
+    if (r->text == NULL) {
+        return;
+    }
+    /* Keep the newest chunk, the largest: it is where the next frame's text goes. */
+    prev = rows_chunk_prev(r->text);
+    while (prev != NULL) {
+        char *pp = rows_chunk_prev(prev);
+
+        free(prev);
+        prev = pp;
+    }
+    prev = NULL;
+    memcpy(r->text, &prev, sizeof(prev));
+    r->text_len = ROWS_CHUNK_HDR;
+}
+
+void rows_done(struct rows *r)
+{
+    rows_clear(r);
+    free(r->text);
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static void rows_levels_init(struct rows_levels *lv)
+{
+    memset(lv, 0, sizeof(*lv));
+}
+
+static void rows_levels_done(struct rows_levels *lv)
+{
+    free(lv->path);
+    free(lv->path_len);
+    free(lv->win_total_ns);
+}
+
+static void rows_levels_reserve(struct rows_levels *lv, size_t level)
+{
+    size_t cap = lv->cap ? lv->cap : 16U;
+
+    if (level < lv->cap) {
+        return;
+    }
+    while (cap <= level) {
+        cap *= 2U;
+    }
+    lv->path = xreallocarray(lv->path, cap, sizeof(*lv->path));
+    lv->path_len = xreallocarray(lv->path_len, cap, sizeof(*lv->path_len));
+    lv->win_total_ns = xreallocarray(lv->win_total_ns, cap, sizeof(*lv->win_total_ns));
+    lv->cap = cap;
+}
+
+/*
+ * Append a row at `level` named label (label_len bytes). Its path is the path of the last row
+ * emitted at level - 1 (kept in lv) plus '/' plus the label; the label string is the tail of
+ * the path string, so both cost one copy. Records the new path as the parent for level + 1.
+ * Returns the row, valid until the next rows_add.
+ */
+static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kind kind,
+                            size_t level, const char *label, size_t label_len)
+{
+    const char *ppath = NULL;
+    size_t plen = 0;
+    size_t len;
+    struct row *row;
+    char *d;
+
+    if (level > 0) {
+        ppath = lv->path[level - 1U];
+        plen = lv->path_len[level - 1U];
+    }
+    len = level > 0 ? plen + 1U + label_len : label_len;
+    rows_text_reserve(r, len + 1U);
+    d = r->text + r->text_len;
+    if (level > 0) {
+        memcpy(d, ppath, plen);
+        d[plen] = '/';
+        memcpy(d + plen + 1U, label, label_len);
+    } else {
+        memcpy(d, label, label_len);
+    }
+    d[len] = '\0';
+    r->text_len += len + 1U;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2U : ROWS_MIN_CAP;
+        r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+    }
+    row = &r->v[r->n++];
+    memset(row, 0, sizeof(*row));
+    row->path = d;
+    row->label = d + (len - label_len);
+    row->path_hash = rows_fnv1a(ROWS_FNV_BASIS, d, len);
+    row->level = (uint16_t)level;
+    row->kind = (uint16_t)kind;
+
+    rows_levels_reserve(lv, level);
+    lv->path[level] = d;
+    lv->path_len[level] = len;
+    lv->win_total_ns[level] = 0;
+    return row;
+}
+
+static void rows_stats_fill(struct row_stats *o, const struct hist *h, uint64_t last_ns)
+{
+    uint64_t p[3];
+
+    memset(o, 0, sizeof(*o));
+    if (h->count == 0) {
+        return;
+    }
+    hist_percentiles(h, rows_pcts, 3, p);
+    o->count = h->count;
+    o->total_ns = h->sum_ns;
+    o->last_ns = last_ns;
+    o->mean_ns = h->sum_ns / h->count;
+    o->min_ns = h->min_ns;
+    o->max_ns = h->max_ns;
+    o->p50_ns = p[0];
+    o->p95_ns = p[1];
+    o->p99_ns = p[2];
+}
+
+/* Both periods of a series; scratch is the caller's window histogram. Sets ROW_F_WIN/ALL. */
+static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
+                                 const struct store_proc *p, const struct store_series *s,
+                                 uint64_t now_ns, struct hist *scratch)
+{
+    uint32_t flags = 0;
+
+    store_series_window(p, s, now_ns, scratch);
+    rows_stats_fill(win, scratch, s->last_ns);
+    rows_stats_fill(all, &s->all, s->last_ns);
+    if (win->count > 0) {
+        flags |= ROW_F_WIN;
+    }
+    if (all->count > 0) {
+        flags |= ROW_F_ALL;
+    }
+    return flags;
+}
+
+static const char *rows_name(const struct store_proc *p, uint32_t id)
+{
+    const char *s = store_proc_name(p, id);
+
+    return s != NULL ? s : "?";
+}
+
+/* Sum of the window totals of the top-level spans: the denominator of level-0 shares. */
+static uint64_t rows_top_total(const struct store_proc *p, uint64_t now_ns)
+{
+    uint64_t total = 0;
+    uint32_t i;
+
+    for (i = p->nodes[STORE_ROOT].first_child; i != STORE_NONE; i = p->nodes[i].next_sibling) {
+        total += store_series_window_sum(p, &p->nodes[i].s, now_ns, NULL);
+    }
+    return total;
+}
+
+/* The next node of a depth-first walk over the nodes for which keep[] is true (all when
+ * keep is NULL): first kept child, else the next kept sibling of the node or an ancestor. */
+static uint32_t rows_next_kept(const struct store_proc *p, const bool *keep, uint32_t i,
+                               bool descend)
+{
+    const struct store_node *n = p->nodes;
+    uint32_t c;
+
+    if (descend) {
+        for (c = n[i].first_child; c != STORE_NONE; c = n[c].next_sibling) {
+            if (keep == NULL || keep[c]) {
+                return c;
+            }
+        }
+    }
+    while (i != STORE_ROOT) {
+        for (c = n[i].next_sibling; c != STORE_NONE; c = n[c].next_sibling) {
+            if (keep == NULL || keep[c]) {
+                return c;
+            }
+        }
+        i = n[i].parent;
+    }
+    return STORE_NONE;
+}
+
+void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_levels lv;
+    struct hist scratch;
+    uint64_t top_total = rows_top_total(p, now_ns);
+    uint32_t i;
+
+    rows_levels_init(&lv);
+    hist_init(&scratch);
+    for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
+         i = rows_next_kept(p, NULL, i, true)) {
+        const struct store_node *n = &p->nodes[i];
+        const char *label = rows_name(p, n->name);
+        struct row *row = rows_add(out, &lv, ROW_LATENCY, n->level, label, strlen(label));
+        uint64_t denom = n->level == 0 ? top_total : lv.win_total_ns[n->level - 1U];
+
+        row->nchildren = n->nchildren;
+        row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, &scratch);
+        lv.win_total_ns[n->level] = row->win.total_ns;
+        /* Share of the parent's window time; undefined (bit clear) when the parent has none.
+         * Siblings that cover their parent sum to 100 %. */
+        if (denom > 0) {
+            row->share_pct = (double)row->win.total_ns * 100.0 / (double)denom;
+            row->flags |= ROW_F_SHARE;
+        }
+    }
+    hist_done(&scratch);
+    rows_levels_done(&lv);
+}
+
+void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_levels lv;
+    struct hist scratch;
+    uint64_t top_total = rows_top_total(p, now_ns);
+    uint32_t i;
+
+    rows_levels_init(&lv);
+    hist_init(&scratch);
+    for (i = 0; i < p->nkernels; i++) {
+        const struct store_kernel *k = &p->kernels[i];
+        const char *name = rows_name(p, k->name);
+        const char *backend = rows_name(p, k->backend);
+        size_t blen = strlen(backend);
+        struct row *row;
+
+        /* The path is backend/name: emit it as a level-1 row under a pseudo parent, then
+         * lift it to level 0. */
+        rows_levels_reserve(&lv, 0);
+        lv.path[0] = backend;
+        lv.path_len[0] = blen;
+        row = rows_add(out, &lv, ROW_KERNEL, 1, name, strlen(name));
+        row->level = 0;
+        row->backend = rows_text_add(out, backend, blen);
+        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, &scratch);
+        if (top_total > 0) {
+            row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
+            row->flags |= ROW_F_SHARE;
+        }
+    }
+    hist_done(&scratch);
+    rows_levels_done(&lv);
+}
+
+/* --- memory ------------------------------------------------------------------------------- */
+
+static struct row *rows_add_mem(struct rows *r, struct rows_levels *lv, size_t level,
+                                const char *label, int64_t bytes)
+{
+    struct row *row = rows_add(r, lv, ROW_MEMORY, level, label, strlen(label));
+
+    row->bytes = bytes;
+    return row;
+}
+
+/* A node of the Model Weights tree, built from the dotted paths for one build. */
+struct rows_wnode {
+    const char *seg; /* borrowed from the store's name of the path */
+    uint32_t seg_len;
+    uint32_t parent;
+    uint32_t first_child;
+    uint32_t last_child;
+    uint32_t next_sibling;
+    uint32_t nchildren;
+    uint32_t level;
+    uint64_t hash; /* of (parent, segment), for the lookup table */
+    uint64_t bytes;
+    uint64_t device_bytes;
+};
+
+struct rows_wtree {
+    struct rows_wnode *v; /* v[0] is the "Model Weights" root */
+    uint32_t n;
+    uint32_t cap;
+    uint32_t *slots; /* open addressing over node index + 1 */
+    uint32_t mask;
+};
+
+static uint64_t rows_wkey(uint32_t parent, const char *seg, size_t len)
+{
+    uint64_t h = ROWS_FNV_BASIS ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL);
+
+    return rows_fnv1a(h, seg, len);
+}
+
+/* The child of parent named seg, created (appended in first-seen order) when absent. */
+static uint32_t rows_wtree_child(struct rows_wtree *t, uint32_t parent, const char *seg, size_t len)
+{
+    uint64_t h = rows_wkey(parent, seg, len);
+    uint32_t i = (uint32_t)h & t->mask;
+    uint32_t k;
+    struct rows_wnode *c;
+
+    for (; t->slots[i] != 0; i = (i + 1U) & t->mask) {
+        c = &t->v[t->slots[i] - 1U];
+        if (c->hash == h && c->parent == parent && c->seg_len == len &&
+            memcmp(c->seg, seg, len) == 0) {
+            return t->slots[i] - 1U;
+        }
+    }
+    k = t->n++;
+    t->slots[i] = k + 1U;
+    c = &t->v[k];
+    memset(c, 0, sizeof(*c));
+    c->seg = seg;
+    c->seg_len = (uint32_t)len;
+    c->parent = parent;
+    c->first_child = STORE_NONE;
+    c->last_child = STORE_NONE;
+    c->next_sibling = STORE_NONE;
+    c->level = t->v[parent].level + 1U;
+    c->hash = h;
+    if (t->v[parent].last_child == STORE_NONE) {
+        t->v[parent].first_child = k;
+    } else {
+        t->v[t->v[parent].last_child].next_sibling = k;
+    }
+    t->v[parent].last_child = k;
+    t->v[parent].nchildren++;
+    return k;
+}
+
+/* Build the tree of the dotted weight paths; returns false when no weight is registered. */
+static bool rows_wtree_build(struct rows_wtree *t, const struct store_proc *p)
+{
+    size_t nseg = 1;
+    uint32_t cap = 64;
+    uint32_t i;
+
+    memset(t, 0, sizeof(*t));
+    /* Upper bound on nodes: one per path segment, plus the root. */
+    for (i = 0; i < p->nweights; i++) {
+        const char *s = rows_name(p, p->weights[i].path);
+
+        if (p->weights[i].bytes == 0) {
+            continue;
+        }
+        nseg++;
+        for (; *s != '\0'; s++) {
+            nseg += *s == '.';
+        }
+    }
+    if (nseg == 1) {
+        return false;
+    }
+    t->cap = (uint32_t)nseg;
+    t->v = xcalloc(t->cap, sizeof(*t->v));
+    while (cap < nseg * 2U) {
+        cap *= 2U;
+    }
+    t->slots = xcalloc(cap, sizeof(*t->slots));
+    t->mask = cap - 1U;
+    t->n = 1;
+    t->v[0].first_child = STORE_NONE;
+    t->v[0].last_child = STORE_NONE;
+    t->v[0].next_sibling = STORE_NONE;
+    t->v[0].parent = STORE_NONE;
+
+    for (i = 0; i < p->nweights; i++) {
+        const struct store_weight *w = &p->weights[i];
+        const char *path = rows_name(p, w->path);
+        const char *s = path;
+        uint32_t node = 0;
+        uint32_t k;
+
+        if (w->bytes == 0) {
+            continue;
+        }
+        /* Walk the dotted segments, skipping empty ones ("a..b"); a path made only of dots
+         * becomes one leaf named by the whole path. */
+        while (*s != '\0') {
+            const char *e = strchr(s, '.');
+            size_t len = e != NULL ? (size_t)(e - s) : strlen(s);
+
+            if (len > 0) {
+                node = rows_wtree_child(t, node, s, len);
+            }
+            s += len;
+            if (*s == '.') {
+                s++;
+            }
+        }
+        if (node == 0) {
+            node = rows_wtree_child(t, 0, path, strlen(path));
+        }
+        /* Interior nodes are sums: add the tensor to its leaf and every ancestor. */
+        for (k = node; k != STORE_NONE; k = t->v[k].parent) {
+            t->v[k].bytes += w->bytes;
+            if ((w->flags & STORE_MEM_DEVICE) != 0) {
+                t->v[k].device_bytes += w->bytes;
+            }
+        }
+    }
+    return true;
+}
+
+static void rows_wtree_done(struct rows_wtree *t)
+{
+    free(t->v);
+    free(t->slots);
+}
+
+static void rows_emit_weights(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    struct rows_wtree t;
+    uint32_t i;
+
+    if (!rows_wtree_build(&t, p)) {
+        return;
+    }
+    /* Depth-first over the tree through the sibling links, like the latency tree. */
+    i = 0;
+    while (i != STORE_NONE) {
+        const struct rows_wnode *w = &t.v[i];
+        struct row *row;
+
+        if (i == 0) {
+            row = rows_add_mem(out, lv, 0, "Model Weights", (int64_t)w->bytes);
+        } else {
+            row = rows_add(out, lv, ROW_MEMORY, w->level, w->seg, w->seg_len);
+            row->bytes = (int64_t)w->bytes;
+        }
+        row->nchildren = w->nchildren;
+        if (w->bytes > 0 && w->device_bytes == w->bytes) {
+            row->flags |= ROW_F_DEVICE;
+        }
+        if (w->first_child != STORE_NONE) {
+            i = w->first_child;
+            continue;
+        }
+        while (i != STORE_NONE && t.v[i].next_sibling == STORE_NONE) {
+            i = t.v[i].parent;
+        }
+        if (i != STORE_NONE) {
+            i = t.v[i].next_sibling;
+        }
+    }
+    rows_wtree_done(&t);
+}
+
+static void rows_emit_gauges(struct rows *out, struct rows_levels *lv, const struct store_proc *p,
+                             enum store_mem_kind kind, const char *section)
+{
+    uint64_t used = 0;
+    uint64_t capacity = 0;
+    uint32_t n = 0;
+    uint32_t ndev = 0;
+    uint32_t i;
+    struct row *row;
+
+    for (i = 0; i < p->ngauges; i++) {
+        if (p->gauges[i].kind == kind) {
+            used += p->gauges[i].used_bytes;
+            capacity += p->gauges[i].capacity_bytes;
+            ndev += (p->gauges[i].flags & STORE_MEM_DEVICE) != 0;
+            n++;
+        }
+    }
+    if (n == 0) {
+        return;
+    }
+    /* The section sums used and capacity; a sum of peaks reached at different times is no
+     * peak, so the section leaves peak unknown. */
+    row = rows_add_mem(out, lv, 0, section, (int64_t)used);
+    row->nchildren = n;
+    row->capacity_bytes = capacity;
+    if (capacity > 0) {
+        row->flags |= ROW_F_CAPACITY;
+    }
+    if (ndev == n) {
+        row->flags |= ROW_F_DEVICE;
+    }
+    for (i = 0; i < p->ngauges; i++) {
+        const struct store_gauge *g = &p->gauges[i];
+
+        if (g->kind != kind) {
+            continue;
+        }
+        row = rows_add_mem(out, lv, 1, rows_name(p, g->name), (int64_t)g->used_bytes);
+        row->peak_bytes = (int64_t)g->peak_bytes;
+        row->capacity_bytes = g->capacity_bytes;
+        row->flags |= ROW_F_PEAK;
+        if (g->capacity_bytes > 0) {
+            row->flags |= ROW_F_CAPACITY;
+        }
+        if ((g->flags & STORE_MEM_DEVICE) != 0) {
+            row->flags |= ROW_F_DEVICE;
+        }
+    }
+}
+
+static void rows_emit_host(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    uint64_t tracked = 0;
+    uint32_t i;
+    struct row *row;
+
+    if (!p->host_valid) {
+        return;
+    }
+    /* What the workload told us lives in host memory: host-resident weights, and each host
+     * gauge's reservation (its capacity when it has one, since a pool's reserved bytes are
+     * resident even when unused), else its used bytes. */
+    for (i = 0; i < p->nweights; i++) {
+        if ((p->weights[i].flags & STORE_MEM_DEVICE) == 0) {
+            tracked += p->weights[i].bytes;
+        }
+    }
+    for (i = 0; i < p->ngauges; i++) {
+        const struct store_gauge *g = &p->gauges[i];
+
+        if ((g->flags & STORE_MEM_DEVICE) == 0) {
+            tracked += g->capacity_bytes > 0 ? g->capacity_bytes : g->used_bytes;
+        }
+    }
+    row = rows_add_mem(out, lv, 0, "Host Memory", (int64_t)p->rss_bytes);
+    row->nchildren = 2;
+    if (p->rss_peak_bytes > 0) {
+        row->peak_bytes = (int64_t)p->rss_peak_bytes;
+        row->flags |= ROW_F_PEAK;
+    }
+    rows_add_mem(out, lv, 1, "Tracked Host Memory", (int64_t)tracked);
+    rows_add_mem(out, lv, 1, "Unattributed Host Memory",
+                 p->rss_bytes > tracked ? (int64_t)(p->rss_bytes - tracked) : 0);
+}
+
+static void rows_emit_scopes(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    bool *keep;
+    uint32_t *nkept;
+    uint32_t i;
+    bool any = false;
+
+    if (p->nnodes <= 1) {
+        return;
+    }
+    keep = xcalloc(p->nnodes, sizeof(*keep));
+    nkept = xcalloc(p->nnodes, sizeof(*nkept));
+    /* A child always has a larger index than its parent (created at its first begin, inside
+     * the parent), so one backward pass propagates "has a delta below" to every ancestor. */
+    for (i = p->nnodes - 1U; i >= 1; i--) {
+        const struct store_node *n = &p->nodes[i];
+
+        keep[i] = keep[i] || n->mem_seen;
+        if (keep[i]) {
+            keep[n->parent] = true;
+            nkept[n->parent]++;
+            any = true;
+        }
+    }
+    if (any) {
+        struct row *row = rows_add_mem(out, lv, 0, "Scope Deltas", 0);
+
+        row->nchildren = nkept[STORE_ROOT];
+        for (i = rows_next_kept(p, keep, STORE_ROOT, true); i != STORE_NONE;
+             i = rows_next_kept(p, keep, i, true)) {
+            const struct store_node *n = &p->nodes[i];
+            const char *label = rows_name(p, n->name);
+
+            row = rows_add(out, lv, ROW_MEMORY, n->level + 1U, label, strlen(label));
+            row->nchildren = nkept[i];
+            if (n->mem_seen) {
+                row->bytes = n->mem_last_bytes;
+                row->peak_bytes = n->mem_peak_bytes;
+                row->flags |= ROW_F_PEAK;
+            }
+        }
+    }
+    free(keep);
+    free(nkept);
+}
+
+void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_levels lv;
+
+    (void)now_ns;
+    rows_levels_init(&lv);
+    rows_emit_weights(out, &lv, p);
+    rows_emit_gauges(out, &lv, p, STORE_MEM_POOL, "Memory Pools");
+    rows_emit_gauges(out, &lv, p, STORE_MEM_KV_CACHE, "KV Cache");
+    rows_emit_gauges(out, &lv, p, STORE_MEM_OTHER, "Other Memory");
+    rows_emit_host(out, &lv, p);
+    rows_emit_scopes(out, &lv, p);
+    rows_levels_done(&lv);
+}
+
+/* --- summary ------------------------------------------------------------------------------ */
+
+static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
+                             const struct store_series *s, uint64_t now_ns, struct hist *scratch)
+{
+    rows_series_fill(&m->win, &m->all, p, s, now_ns, scratch);
+    m->valid = m->all.count > 0;
+}
+
+void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns)
+{
+    uint64_t window_ns = p->st->cfg.window_ns;
+    uint32_t best = STORE_NONE;
+    uint64_t best_win = 0;
+    struct hist scratch;
+    double rate;
+    uint32_t i;
+
+    memset(out, 0, sizeof(*out));
+    hist_init(&scratch);
+    out->pid = p->pid;
+    out->label = p->label;
+    out->state = (int)p->state;
+    out->reason = p->reason;
+    out->dropped = p->dropped;
+    out->invalid = p->invalid;
+    out->invalid_reason = p->invalid_reason[0] != '\0' ? p->invalid_reason : NULL;
+    out->events = p->events;
+    if (store_rate_per_sec(&p->events_rate, now_ns, window_ns, &rate)) {
+        out->events_per_sec = rate;
+    }
+    out->host_valid = p->host_valid;
+    out->rss_bytes = p->rss_bytes;
+    out->rss_peak_bytes = p->rss_peak_bytes;
+    /* cpu_time_ns per second of wall time, as a percentage of one core. */
+    out->cpu_valid = store_rate_per_sec(&p->cpu, now_ns, window_ns, &rate);
+    out->cpu_pct = out->cpu_valid ? rate / 1e9 * 100.0 : 0.0;
+    out->nthreads = p->nthreads;
+
+    rows_marker_fill(&out->ttft, p, &p->ttft, now_ns, &scratch);
+    rows_marker_fill(&out->itl, p, &p->itl, now_ns, &scratch);
+
+    /* "Step latency": the top-level span with the most samples in the window (ties and empty
+     * windows fall back to the count since start); without top-level spans, the ITERATION
+     * marker series. */
+    for (i = p->nodes[STORE_ROOT].first_child; i != STORE_NONE; i = p->nodes[i].next_sibling) {
+        uint64_t nwin;
+
+        store_series_window_sum(p, &p->nodes[i].s, now_ns, &nwin);
+        if (best == STORE_NONE || nwin > best_win ||
+            (nwin == best_win && p->nodes[i].s.all.count > p->nodes[best].s.all.count)) {
+            best = i;
+            best_win = nwin;
+        }
+    }
+    if (best != STORE_NONE && p->nodes[best].s.all.count > 0) {
+        rows_marker_fill(&out->step, p, &p->nodes[best].s, now_ns, &scratch);
+    } else {
+        rows_marker_fill(&out->step, p, &p->iter, now_ns, &scratch);
+    }
+
+    out->ncounters = p->ncounters;
+    if (p->ncounters > 0) {
+        out->counters = xcalloc(p->ncounters, sizeof(*out->counters));
+    }
+    for (i = 0; i < p->ncounters; i++) {
+        struct rows_counter *c = &out->counters[i];
+
+        c->name = rows_name(p, p->counters[i].name);
+        c->value = p->counters[i].value;
+        c->rate_valid = store_rate_per_sec(&p->counters[i].rate, now_ns, window_ns, &c->per_sec);
+    }
+    hist_done(&scratch);
+}
+
+void rows_summary_done(struct rows_summary *s)
+{
+    free(s->counters);
+    memset(s, 0, sizeof(*s));
+}

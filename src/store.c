@@ -1,0 +1,1021 @@
+/* SPDX-License-Identifier: MIT */
+/* The store: per process name table, latency tree built from per-thread span stacks,
+ * kernels, step markers, counters and memory facts, with since-start and windowed stats. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "store_internal.h"
+#include "xalloc.h"
+
+#define STORE_DEFAULT_WINDOW_NS 10000000000ULL
+#define STORE_DEFAULT_SLOT_NS 1000000000ULL
+#define STORE_DEFAULT_MAX_NODES 65536U
+#define STORE_DEFAULT_MAX_DEPTH 256U
+#define STORE_DEFAULT_MAX_THREADS 4096U
+#define STORE_DEFAULT_MAX_NAMES (1U << 20)
+#define STORE_DEFAULT_MAX_KERNELS 16384U
+#define STORE_MAX_SLOTS 3600U /* a window of more slots costs too much per node */
+#define STORE_MAP_MIN_CAP 64U
+#define STORE_FRAMES_MIN_CAP 16U
+#define STORE_RATE_SAMPLES_PER_SLOT 10U /* counter samples are >= slot_ns / 10 apart */
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+/* A 64-bit finaliser (as in MurmurHash3): the map keys are packed ids whose low bits alone
+ * would cluster badly in a power-of-two table. */
+static uint64_t store_mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static uint64_t store_hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Grow an array of elem_size-byte elements so that it holds at least need elements. */
+static void *store_grow(void *v, uint32_t *cap, uint32_t need, size_t elem_size)
+{
+    uint32_t c = *cap ? *cap : 8U;
+
+    if (need <= *cap) {
+        return v;
+    }
+    while (c < need) {
+        c *= 2U;
+    }
+    *cap = c;
+    return xreallocarray(v, c, elem_size);
+}
+
+/* --- the hash map ------------------------------------------------------------------------- */
+
+static uint32_t store_map_get(const struct store_map *m, uint64_t key)
+{
+    uint32_t i;
+
+    if (m->mask == 0) {
+        return STORE_NONE;
+    }
+    /* Linear probing: at load <= 1/2 the expected probe length stays below 2.5. */
+    for (i = (uint32_t)store_mix(key) & m->mask; m->vals[i] != 0; i = (i + 1U) & m->mask) {
+        if (m->keys[i] == key) {
+            return m->vals[i] - 1U;
+        }
+    }
+    return STORE_NONE;
+}
+
+static void store_map_insert(struct store_map *m, uint64_t key, uint32_t val)
+{
+    uint32_t i = (uint32_t)store_mix(key) & m->mask;
+
+    while (m->vals[i] != 0) {
+        i = (i + 1U) & m->mask;
+    }
+    m->keys[i] = key;
+    m->vals[i] = val + 1U;
+    m->n++;
+}
+
+/* Insert a key known to be absent, doubling the table first when it would pass half full. */
+static void store_map_put(struct store_map *m, uint64_t key, uint32_t val)
+{
+    if (m->mask == 0 || (m->n + 1U) * 2U > m->mask + 1U) {
+        struct store_map old = *m;
+        uint32_t cap = old.mask ? (old.mask + 1U) * 2U : STORE_MAP_MIN_CAP;
+        uint32_t i;
+
+        m->keys = xcalloc(cap, sizeof(*m->keys));
+        m->vals = xcalloc(cap, sizeof(*m->vals));
+        m->mask = cap - 1U;
+        m->n = 0;
+        for (i = 0; old.mask != 0 && i <= old.mask; i++) {
+            if (old.vals[i] != 0) {
+                store_map_insert(m, old.keys[i], old.vals[i] - 1U);
+            }
+        }
+        free(old.keys);
+        free(old.vals);
+    }
+    store_map_insert(m, key, val);
+}
+
+static void store_map_done(struct store_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+/* --- the ingest clock and window slots --------------------------------------------------- */
+
+/* Give a window slot back to the process's free list; its histogram keeps its storage, so
+ * the next series to need a slot reuses it without allocating. */
+static void store_slot_release(struct store_proc *p, struct store_slot *sl)
+{
+    hist_reset(&sl->h);
+    sl->next_free = p->free_slots;
+    p->free_slots = sl;
+}
+
+static struct store_slot *store_slot_acquire(struct store_proc *p, uint64_t epoch)
+{
+    struct store_slot *sl = p->free_slots;
+
+    if (sl != NULL) {
+        p->free_slots = sl->next_free;
+    } else {
+        sl = xmalloc(sizeof(*sl));
+        hist_init(&sl->h);
+    }
+    sl->next_free = NULL;
+    sl->epoch = epoch;
+    return sl;
+}
+
+/* Release the slots of s that fell out of the window ending in slot cur. */
+static void store_series_sweep(struct store_proc *p, struct store_series *s, uint64_t cur)
+{
+    uint32_t nslots = p->st->nslots;
+    uint32_t i;
+
+    if (s->win == NULL) {
+        return;
+    }
+    for (i = 0; i < nslots; i++) {
+        struct store_slot *sl = s->win[i];
+
+        if (sl != NULL && sl->epoch + nslots <= cur) {
+            store_slot_release(p, sl);
+            s->win[i] = NULL;
+        }
+    }
+}
+
+/* Once per slot of ingest time: expired slots go back to the free list, so a node with no
+ * recent samples holds only its ring of pointers. O(series * nslots) once per slot_ns. */
+static void store_proc_sweep(struct store_proc *p)
+{
+    uint64_t cur = p->cur_slot;
+    uint32_t i;
+
+    for (i = 1; i < p->nnodes; i++) {
+        store_series_sweep(p, &p->nodes[i].s, cur);
+    }
+    for (i = 0; i < p->nkernels; i++) {
+        store_series_sweep(p, &p->kernels[i].s, cur);
+    }
+    store_series_sweep(p, &p->ttft, cur);
+    store_series_sweep(p, &p->itl, cur);
+    store_series_sweep(p, &p->iter, cur);
+}
+
+/* Advance the ingest clock to ts_ns and return the window slot of ts_ns. The common case (a
+ * time inside the current slot) costs two compares instead of a 64-bit division. */
+static uint64_t store_proc_tick(struct store_proc *p, uint64_t ts_ns)
+{
+    uint64_t slot_ns = p->st->cfg.slot_ns;
+    uint64_t s;
+
+    if (ts_ns > p->clock_ns) {
+        p->clock_ns = ts_ns;
+    }
+    if (ts_ns >= p->cur_slot_start_ns && ts_ns - p->cur_slot_start_ns < slot_ns) {
+        return p->cur_slot;
+    }
+    s = ts_ns / slot_ns;
+    if (s > p->cur_slot) {
+        p->cur_slot = s;
+        p->cur_slot_start_ns = s * slot_ns;
+        p->cur_ring = (uint32_t)(s % p->st->nslots);
+        store_proc_sweep(p);
+    }
+    return s;
+}
+
+/* Record one sample v_ns of a series at time at_ns (which places it in the window). */
+static void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
+                             uint64_t v_ns)
+{
+    uint32_t nslots = p->st->nslots;
+    uint64_t slot = store_proc_tick(p, at_ns);
+    uint32_t ri;
+    struct store_slot *sl;
+
+    s->last_ns = v_ns;
+    hist_add(&s->all, v_ns);
+
+    /* Older than every slot the ring can hold now: it counts since start only. */
+    if (slot + nslots <= p->cur_slot) {
+        return;
+    }
+    if (s->win == NULL) {
+        s->win = xcalloc(nslots, sizeof(*s->win));
+    }
+    ri = slot == p->cur_slot ? p->cur_ring : (uint32_t)(slot % nslots);
+    sl = s->win[ri];
+    if (sl == NULL) {
+        sl = store_slot_acquire(p, slot);
+        s->win[ri] = sl;
+    } else if (sl->epoch != slot) {
+        /* A later slot already reuses this ring position: a sample that old is outside the
+         * window of anything we will show. Otherwise recycle the expired slot in place. */
+        if (sl->epoch > slot) {
+            return;
+        }
+        hist_reset(&sl->h);
+        sl->epoch = slot;
+    }
+    hist_add(&sl->h, v_ns);
+}
+
+static void store_series_done(struct store_series *s, uint32_t nslots)
+{
+    uint32_t i;
+
+    hist_done(&s->all);
+    if (s->win == NULL) {
+        return;
+    }
+    for (i = 0; i < nslots; i++) {
+        if (s->win[i] != NULL) {
+            hist_done(&s->win[i]->h);
+            free(s->win[i]);
+        }
+    }
+    free(s->win);
+    s->win = NULL;
+}
+
+/* Whether a slot belongs to the window that ends at now_slot. */
+static bool store_slot_in_window(const struct store_slot *sl, uint64_t now_slot, uint32_t nslots)
+{
+    return sl != NULL && sl->epoch <= now_slot && sl->epoch + nslots > now_slot;
+}
+
+void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
+                         struct hist *out)
+{
+    uint32_t nslots = p->st->nslots;
+    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+    uint32_t i;
+
+    hist_reset(out);
+    if (s->win == NULL) {
+        return;
+    }
+    for (i = 0; i < nslots; i++) {
+        if (store_slot_in_window(s->win[i], now_slot, nslots)) {
+            hist_merge(out, &s->win[i]->h);
+        }
+    }
+}
+
+uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
+                                 uint64_t now_ns, uint64_t *count)
+{
+    uint32_t nslots = p->st->nslots;
+    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+    uint64_t sum = 0;
+    uint64_t n = 0;
+    uint32_t i;
+
+    for (i = 0; s->win != NULL && i < nslots; i++) {
+        if (store_slot_in_window(s->win[i], now_slot, nslots)) {
+            sum += s->win[i]->h.sum_ns;
+            n += s->win[i]->h.count;
+        }
+    }
+    if (count != NULL) {
+        *count = n;
+    }
+    return sum;
+}
+
+/* --- rates -------------------------------------------------------------------------------- */
+
+/* Remember the point (t_ns, v); keep it as a sample when min_gap_ns passed since the last
+ * sample, so the ring spans the whole window whatever the polling rate. */
+static void store_rate_add(struct store_rate *r, uint32_t cap, uint64_t t_ns, uint64_t v,
+                           uint64_t min_gap_ns)
+{
+    uint32_t newest;
+
+    if (r->have_last && v < r->last_val) {
+        r->n = 0; /* the value went backwards (a restart): older samples mean nothing */
+    }
+    r->have_last = true;
+    r->last_t_ns = t_ns;
+    r->last_val = v;
+    if (r->t_ns == NULL) {
+        r->cap = cap;
+        r->t_ns = xcalloc(cap, sizeof(*r->t_ns));
+        r->val = xcalloc(cap, sizeof(*r->val));
+    }
+    if (r->n > 0) {
+        newest = (r->head + r->n - 1U) % r->cap;
+        if (t_ns < r->t_ns[newest] + min_gap_ns) {
+            return;
+        }
+    }
+    if (r->n == r->cap) {
+        r->head = (r->head + 1U) % r->cap;
+        r->n--;
+    }
+    r->t_ns[(r->head + r->n) % r->cap] = t_ns;
+    r->val[(r->head + r->n) % r->cap] = v;
+    r->n++;
+}
+
+bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t window_ns,
+                        double *out_per_sec)
+{
+    uint64_t start_ns = now_ns > window_ns ? now_ns - window_ns : 0;
+    uint32_t i;
+
+    *out_per_sec = 0.0;
+    if (!r->have_last || r->last_t_ns < start_ns) {
+        return false;
+    }
+    /* The oldest sample inside the window, paired with the latest point. */
+    for (i = 0; i < r->n; i++) {
+        uint32_t k = (r->head + i) % r->cap;
+
+        if (r->t_ns[k] >= start_ns && r->t_ns[k] < r->last_t_ns) {
+            *out_per_sec =
+                (double)(r->last_val - r->val[k]) * 1e9 / (double)(r->last_t_ns - r->t_ns[k]);
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t store_rate_cap(const struct store *st)
+{
+    return st->nslots * STORE_RATE_SAMPLES_PER_SLOT + 2U;
+}
+
+static void store_rate_done(struct store_rate *r)
+{
+    free(r->t_ns);
+    free(r->val);
+    memset(r, 0, sizeof(*r));
+}
+
+/* --- store -------------------------------------------------------------------------------- */
+
+struct store *store_new(const struct store_config *cfg)
+{
+    struct store *st = xcalloc(1, sizeof(*st));
+    uint64_t nslots;
+
+    if (cfg != NULL) {
+        st->cfg = *cfg;
+    }
+    if (st->cfg.slot_ns == 0) {
+        st->cfg.slot_ns = STORE_DEFAULT_SLOT_NS;
+    }
+    if (st->cfg.window_ns == 0) {
+        st->cfg.window_ns = STORE_DEFAULT_WINDOW_NS;
+    }
+    /* The window is a whole number of slots: round up, and bound the ring size. */
+    nslots = (st->cfg.window_ns + st->cfg.slot_ns - 1) / st->cfg.slot_ns;
+    if (nslots > STORE_MAX_SLOTS) {
+        nslots = STORE_MAX_SLOTS;
+    }
+    st->nslots = (uint32_t)nslots;
+    st->cfg.window_ns = nslots * st->cfg.slot_ns;
+    if (st->cfg.max_nodes == 0) {
+        st->cfg.max_nodes = STORE_DEFAULT_MAX_NODES;
+    }
+    if (st->cfg.max_depth == 0) {
+        st->cfg.max_depth = STORE_DEFAULT_MAX_DEPTH;
+    }
+    if (st->cfg.max_threads == 0) {
+        st->cfg.max_threads = STORE_DEFAULT_MAX_THREADS;
+    }
+    if (st->cfg.max_names == 0) {
+        st->cfg.max_names = STORE_DEFAULT_MAX_NAMES;
+    }
+    if (st->cfg.max_kernels == 0) {
+        st->cfg.max_kernels = STORE_DEFAULT_MAX_KERNELS;
+    }
+    return st;
+}
+
+static void store_thread_free(struct store_thread *t)
+{
+    free(t->frames);
+    free(t);
+}
+
+static void store_proc_free(struct store_proc *p)
+{
+    uint32_t nslots = p->st->nslots;
+    struct store_slot *sl;
+    uint32_t i;
+
+    for (i = 1; i <= p->nnames; i++) {
+        free(p->names[i]);
+    }
+    free(p->names);
+    free(p->name_hash);
+    free(p->name_slots);
+    for (i = 0; i < p->nnodes; i++) {
+        store_series_done(&p->nodes[i].s, nslots);
+    }
+    free(p->nodes);
+    store_map_done(&p->node_map);
+    for (i = 0; i < p->nkernels; i++) {
+        store_series_done(&p->kernels[i].s, nslots);
+    }
+    free(p->kernels);
+    store_map_done(&p->kernel_map);
+    free(p->gauges);
+    store_map_done(&p->gauge_map);
+    free(p->weights);
+    store_map_done(&p->weight_map);
+    for (i = 0; i < p->ncounters; i++) {
+        store_rate_done(&p->counters[i].rate);
+    }
+    free(p->counters);
+    store_map_done(&p->counter_map);
+    for (i = 0; i < p->nthreads; i++) {
+        store_thread_free(p->threads[i]);
+    }
+    free(p->threads);
+    store_series_done(&p->ttft, nslots);
+    store_series_done(&p->itl, nslots);
+    store_series_done(&p->iter, nslots);
+    store_rate_done(&p->cpu);
+    store_rate_done(&p->events_rate);
+    while ((sl = p->free_slots) != NULL) {
+        p->free_slots = sl->next_free;
+        hist_done(&sl->h);
+        free(sl);
+    }
+    free(p->label);
+    free(p->reason);
+    free(p);
+}
+
+void store_free(struct store *st)
+{
+    size_t i;
+
+    if (st == NULL) {
+        return;
+    }
+    for (i = 0; i < st->nprocs; i++) {
+        store_proc_free(st->procs[i]);
+    }
+    free(st->procs);
+    free(st);
+}
+
+const struct store_config *store_config(const struct store *st)
+{
+    return &st->cfg;
+}
+
+/* --- processes ---------------------------------------------------------------------------- */
+
+struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label)
+{
+    struct store_proc *p = xcalloc(1, sizeof(*p));
+
+    p->st = st;
+    p->pid = pid;
+    p->label = xstrdup(label != NULL ? label : "");
+    p->state = STORE_PROC_LIVE;
+
+    /* The virtual root: top-level spans of every thread are its children. */
+    p->nodes = store_grow(NULL, &p->nodes_cap, 1, sizeof(*p->nodes));
+    memset(&p->nodes[0], 0, sizeof(p->nodes[0]));
+    p->nodes[0].parent = STORE_NONE;
+    p->nodes[0].first_child = STORE_NONE;
+    p->nodes[0].last_child = STORE_NONE;
+    p->nodes[0].next_sibling = STORE_NONE;
+    p->nnodes = 1;
+
+    if (st->nprocs == st->procs_cap) {
+        st->procs_cap = st->procs_cap ? st->procs_cap * 2 : 8;
+        st->procs = xreallocarray(st->procs, st->procs_cap, sizeof(*st->procs));
+    }
+    st->procs[st->nprocs++] = p;
+    return p;
+}
+
+size_t store_nprocs(const struct store *st)
+{
+    return st->nprocs;
+}
+
+struct store_proc *store_proc_at(const struct store *st, size_t i)
+{
+    return i < st->nprocs ? st->procs[i] : NULL;
+}
+
+struct store_proc *store_proc_find(const struct store *st, int32_t pid)
+{
+    size_t i;
+
+    for (i = st->nprocs; i > 0; i--) {
+        if (st->procs[i - 1]->pid == pid) {
+            return st->procs[i - 1];
+        }
+    }
+    return NULL;
+}
+
+void store_proc_set_label(struct store_proc *p, const char *label)
+{
+    free(p->label);
+    p->label = xstrdup(label != NULL ? label : "");
+}
+
+void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
+                          uint64_t ts_ns)
+{
+    p->state = state;
+    free(p->reason);
+    p->reason = reason != NULL ? xstrdup(reason) : NULL;
+    p->state_ts_ns = ts_ns;
+}
+
+void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason)
+{
+    p->invalid += n;
+    if (reason != NULL) {
+        /* A fixed buffer: invalid input can arrive on the hot path, which must not allocate. */
+        snprintf(p->invalid_reason, sizeof(p->invalid_reason), "%s", reason);
+    }
+}
+
+/* --- names -------------------------------------------------------------------------------- */
+
+static void store_names_rehash(struct store_proc *p, uint32_t cap)
+{
+    uint32_t id;
+
+    free(p->name_slots);
+    p->name_slots = xcalloc(cap, sizeof(*p->name_slots));
+    p->name_mask = cap - 1U;
+    for (id = 1; id <= p->nnames; id++) {
+        uint32_t i = (uint32_t)p->name_hash[id] & p->name_mask;
+
+        while (p->name_slots[i] != 0) {
+            i = (i + 1U) & p->name_mask;
+        }
+        p->name_slots[i] = id;
+    }
+}
+
+uint32_t store_proc_intern(struct store_proc *p, const char *name)
+{
+    uint64_t h = store_hash_str(name);
+    uint32_t id;
+    uint32_t i;
+
+    if (p->name_slots != NULL) {
+        for (i = (uint32_t)h & p->name_mask; (id = p->name_slots[i]) != 0;
+             i = (i + 1U) & p->name_mask) {
+            if (p->name_hash[id] == h && strcmp(p->names[id], name) == 0) {
+                return id;
+            }
+        }
+    }
+    if (p->nnames >= p->st->cfg.max_names) {
+        store_proc_add_invalid(p, 1, "name table full");
+        return 0;
+    }
+    id = ++p->nnames;
+    if (id + 1U > p->names_cap) {
+        uint32_t cap = p->names_cap;
+
+        p->names = store_grow(p->names, &p->names_cap, id + 1U, sizeof(*p->names));
+        p->name_hash = store_grow(p->name_hash, &cap, id + 1U, sizeof(*p->name_hash));
+    }
+    p->names[id] = xstrdup(name);
+    p->name_hash[id] = h;
+    /* Keep the id table at most half full. */
+    if (p->name_slots == NULL || (uint64_t)p->nnames * 2U > (uint64_t)p->name_mask + 1U) {
+        store_names_rehash(p, p->name_slots == NULL ? STORE_MAP_MIN_CAP : (p->name_mask + 1U) * 2U);
+    } else {
+        for (i = (uint32_t)h & p->name_mask; p->name_slots[i] != 0; i = (i + 1U) & p->name_mask) {
+            continue;
+        }
+        p->name_slots[i] = id;
+    }
+    return id;
+}
+
+const char *store_proc_name(const struct store_proc *p, uint32_t id)
+{
+    return id >= 1 && id <= p->nnames ? p->names[id] : NULL;
+}
+
+static bool store_proc_name_valid(const struct store_proc *p, uint32_t id)
+{
+    return id >= 1 && id <= p->nnames;
+}
+
+/* --- facts -------------------------------------------------------------------------------- */
+
+void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
+{
+    p->dropped = dropped_events;
+}
+
+void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
+                         uint64_t cpu_time_ns, uint64_t now_ns)
+{
+    p->host_valid = true;
+    p->rss_bytes = rss_bytes;
+    p->rss_peak_bytes = rss_peak_bytes > rss_bytes ? rss_peak_bytes : rss_bytes;
+    store_rate_add(&p->cpu, store_rate_cap(p->st), now_ns, cpu_time_ns,
+                   p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
+}
+
+void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind, unsigned flags,
+                     uint64_t used_bytes, uint64_t capacity_bytes, uint64_t peak_bytes)
+{
+    uint32_t i;
+    struct store_gauge *g;
+
+    if (!store_proc_name_valid(p, name)) {
+        store_proc_add_invalid(p, 1, "gauge with an unknown name id");
+        return;
+    }
+    if (kind < STORE_MEM_POOL || kind > STORE_MEM_OTHER) {
+        store_proc_add_invalid(p, 1, "gauge with an unknown memory kind");
+        return;
+    }
+    i = store_map_get(&p->gauge_map, name);
+    if (i == STORE_NONE) {
+        i = p->ngauges++;
+        p->gauges = store_grow(p->gauges, &p->gauges_cap, p->ngauges, sizeof(*p->gauges));
+        memset(&p->gauges[i], 0, sizeof(p->gauges[i]));
+        p->gauges[i].name = name;
+        store_map_put(&p->gauge_map, name, i);
+    }
+    g = &p->gauges[i];
+    g->kind = (uint16_t)kind;
+    g->flags = (uint16_t)flags;
+    g->used_bytes = used_bytes;
+    g->capacity_bytes = capacity_bytes;
+    /* The peak is the largest of what the source reports and what we saw. */
+    if (peak_bytes > g->peak_bytes) {
+        g->peak_bytes = peak_bytes;
+    }
+    if (used_bytes > g->peak_bytes) {
+        g->peak_bytes = used_bytes;
+    }
+}
+
+void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint64_t bytes)
+{
+    uint32_t i;
+
+    if (!store_proc_name_valid(p, path)) {
+        store_proc_add_invalid(p, 1, "weight with an unknown path id");
+        return;
+    }
+    i = store_map_get(&p->weight_map, path);
+    if (i == STORE_NONE) {
+        if (bytes == 0) {
+            return;
+        }
+        i = p->nweights++;
+        p->weights = store_grow(p->weights, &p->weights_cap, p->nweights, sizeof(*p->weights));
+        p->weights[i].path = path;
+        store_map_put(&p->weight_map, path, i);
+    }
+    p->weights[i].flags = flags;
+    p->weights[i].bytes = bytes;
+}
+
+void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint64_t now_ns)
+{
+    uint32_t i;
+
+    if (!store_proc_name_valid(p, name)) {
+        store_proc_add_invalid(p, 1, "counter with an unknown name id");
+        return;
+    }
+    i = store_map_get(&p->counter_map, name);
+    if (i == STORE_NONE) {
+        i = p->ncounters++;
+        p->counters = store_grow(p->counters, &p->counters_cap, p->ncounters, sizeof(*p->counters));
+        memset(&p->counters[i], 0, sizeof(p->counters[i]));
+        p->counters[i].name = name;
+        store_map_put(&p->counter_map, name, i);
+    }
+    p->counters[i].value = value;
+    store_rate_add(&p->counters[i].rate, store_rate_cap(p->st), now_ns, value,
+                   p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
+}
+
+void store_proc_add_events(struct store_proc *p, uint64_t n)
+{
+    p->events += n;
+    /* Events carry their own times; the latest one dates this count. */
+    if (p->clock_ns != 0) {
+        store_rate_add(&p->events_rate, store_rate_cap(p->st), p->clock_ns, p->events,
+                       p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
+    }
+}
+
+/* --- threads ------------------------------------------------------------------------------ */
+
+struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name)
+{
+    struct store_thread *t;
+
+    if (p->nthreads >= p->st->cfg.max_threads) {
+        store_proc_add_invalid(p, 1, "too many threads");
+        return NULL;
+    }
+    t = xcalloc(1, sizeof(*t));
+    t->proc = p;
+    t->tid = tid;
+    store_thread_set_name(t, name);
+    t->frames_cap =
+        STORE_FRAMES_MIN_CAP < p->st->cfg.max_depth ? STORE_FRAMES_MIN_CAP : p->st->cfg.max_depth;
+    t->frames = xcalloc(t->frames_cap, sizeof(*t->frames));
+    p->threads = store_grow(p->threads, &p->threads_cap, p->nthreads + 1U, sizeof(*p->threads));
+    t->index = p->nthreads;
+    p->threads[p->nthreads++] = t;
+    return t;
+}
+
+void store_thread_set_name(struct store_thread *t, const char *name)
+{
+    if (t == NULL) {
+        return;
+    }
+    snprintf(t->name, sizeof(t->name), "%s", name != NULL ? name : "");
+}
+
+void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
+{
+    struct store_proc *p;
+    struct store_thread *last;
+
+    if (t == NULL) {
+        return;
+    }
+    p = t->proc;
+    (void)ts_ns;
+    if (t->depth + t->overflow > 0) {
+        store_proc_add_invalid(p, t->depth + t->overflow, "span still open at thread exit");
+    }
+    /* Swap-remove keeps the live list dense; the moved thread learns its new index. */
+    last = p->threads[p->nthreads - 1U];
+    p->threads[t->index] = last;
+    last->index = t->index;
+    p->nthreads--;
+    store_thread_free(t);
+}
+
+/* --- spans -------------------------------------------------------------------------------- */
+
+/* The child of parent named name, created at its first begin; STORE_NONE when the tree is
+ * full (or the parent itself could not be created). */
+static uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t name)
+{
+    uint64_t key = (uint64_t)parent << 32 | name;
+    uint32_t i;
+    struct store_node *n;
+    struct store_node *par;
+
+    if (parent == STORE_NONE) {
+        return STORE_NONE;
+    }
+    i = store_map_get(&p->node_map, key);
+    if (i != STORE_NONE) {
+        return i;
+    }
+    /* nnodes counts the virtual root too. */
+    if (p->nnodes > p->st->cfg.max_nodes) {
+        return STORE_NONE;
+    }
+    i = p->nnodes++;
+    p->nodes = store_grow(p->nodes, &p->nodes_cap, p->nnodes, sizeof(*p->nodes));
+    n = &p->nodes[i];
+    memset(n, 0, sizeof(*n));
+    n->name = name;
+    n->parent = parent;
+    n->first_child = STORE_NONE;
+    n->last_child = STORE_NONE;
+    n->next_sibling = STORE_NONE;
+    par = &p->nodes[parent];
+    n->level = parent == STORE_ROOT ? 0 : (uint16_t)(par->level + 1U);
+    /* Append to the parent's child list: siblings stay in first-seen order. */
+    if (par->last_child == STORE_NONE) {
+        par->first_child = i;
+    } else {
+        p->nodes[par->last_child].next_sibling = i;
+    }
+    par->last_child = i;
+    par->nchildren++;
+    store_map_put(&p->node_map, key, i);
+    return i;
+}
+
+void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    struct store_proc *p;
+    struct store_frame *f;
+    uint32_t parent;
+    uint32_t node;
+
+    if (t == NULL) {
+        return;
+    }
+    p = t->proc;
+    if (!store_proc_name_valid(p, name)) {
+        store_proc_add_invalid(p, 1, "span begin with an unknown name id");
+        return;
+    }
+    if (t->overflow > 0 || t->depth >= p->st->cfg.max_depth) {
+        /* Too deep: drop it, but remember it so that its end is not taken for the end of an
+         * outer span with the same name. */
+        t->overflow++;
+        store_proc_add_invalid(p, 1, "spans nested deeper than max_depth");
+        return;
+    }
+    if (t->depth == t->frames_cap) {
+        t->frames = store_grow(t->frames, &t->frames_cap, t->depth + 1U, sizeof(*t->frames));
+    }
+    parent = t->depth > 0 ? t->frames[t->depth - 1U].node : STORE_ROOT;
+    node = store_node_child(p, parent, name);
+    if (node == STORE_NONE && parent != STORE_NONE) {
+        store_proc_add_invalid(p, 1, "latency tree full (max_nodes)");
+    }
+    f = &t->frames[t->depth++];
+    f->node = node;
+    f->name = name;
+    f->begin_ns = ts_ns;
+    f->mem_bytes = 0;
+}
+
+void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    struct store_proc *p;
+    struct store_frame *f;
+    uint32_t d;
+    int64_t mem = 0;
+
+    if (t == NULL) {
+        return;
+    }
+    p = t->proc;
+    if (t->overflow > 0) {
+        /* The innermost begins were refused: this end closes one of them. */
+        t->overflow--;
+        return;
+    }
+    /* The innermost open frame with this name; nearly always the top one. */
+    for (d = t->depth; d > 0 && t->frames[d - 1U].name != name; d--) {
+        continue;
+    }
+    if (d == 0) {
+        store_proc_add_invalid(p, 1, "span end without a begin");
+        return;
+    }
+    if (d < t->depth) {
+        /* Frames opened inside this one never ended. Their memory deltas still happened
+         * inside this span, so they fold into it. */
+        uint32_t k;
+
+        for (k = d; k < t->depth; k++) {
+            mem += t->frames[k].mem_bytes;
+        }
+        store_proc_add_invalid(p, t->depth - d, "unmatched span");
+    }
+    t->depth = d - 1U;
+    f = &t->frames[d - 1U];
+    mem += f->mem_bytes;
+
+    /* Inclusive deltas: the parent frame's total includes this child's. */
+    if (t->depth > 0) {
+        t->frames[t->depth - 1U].mem_bytes += mem;
+    }
+    if (ts_ns < f->begin_ns) {
+        store_proc_add_invalid(p, 1, "span ends before it begins");
+        return;
+    }
+    if (f->node == STORE_NONE) {
+        return;
+    }
+    struct store_node *n = &p->nodes[f->node];
+
+    store_series_add(p, &n->s, ts_ns, ts_ns - f->begin_ns);
+    if (mem != 0 || n->mem_seen) {
+        if (!n->mem_seen || mem > n->mem_peak_bytes) {
+            n->mem_peak_bytes = mem;
+        }
+        n->mem_seen = true;
+        n->mem_last_bytes = mem;
+    }
+}
+
+void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
+{
+    (void)ts_ns;
+    if (t == NULL || t->depth == 0) {
+        return; /* outside any span: nothing to attribute it to */
+    }
+    t->frames[t->depth - 1U].mem_bytes += bytes;
+}
+
+/* --- kernels and markers ------------------------------------------------------------------ */
+
+void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_t start_ns,
+                  uint64_t dur_ns)
+{
+    uint64_t key = (uint64_t)name << 32 | backend;
+    uint32_t i;
+
+    if (!store_proc_name_valid(p, name) || !store_proc_name_valid(p, backend)) {
+        store_proc_add_invalid(p, 1, "kernel with an unknown name id");
+        return;
+    }
+    i = store_map_get(&p->kernel_map, key);
+    if (i == STORE_NONE) {
+        if (p->nkernels >= p->st->cfg.max_kernels) {
+            store_proc_add_invalid(p, 1, "kernel table full (max_kernels)");
+            return;
+        }
+        i = p->nkernels++;
+        p->kernels = store_grow(p->kernels, &p->kernels_cap, p->nkernels, sizeof(*p->kernels));
+        memset(&p->kernels[i], 0, sizeof(p->kernels[i]));
+        p->kernels[i].name = name;
+        p->kernels[i].backend = backend;
+        store_map_put(&p->kernel_map, key, i);
+    }
+    /* The window holds a kernel by the time it finished, like spans. */
+    store_series_add(p, &p->kernels[i].s, start_ns + dur_ns, dur_ns);
+}
+
+void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns)
+{
+    switch (kind) {
+    case STORE_STEP_REQUEST_BEGIN:
+        /* A new request also ends the previous one: no inter-token gap spans two requests. */
+        p->in_request = true;
+        p->have_token = false;
+        p->req_begin_ns = ts_ns;
+        store_proc_tick(p, ts_ns);
+        break;
+    case STORE_STEP_TOKEN:
+        if (p->in_request && !p->have_token) {
+            if (ts_ns >= p->req_begin_ns) {
+                store_series_add(p, &p->ttft, ts_ns, ts_ns - p->req_begin_ns);
+            }
+        } else if (p->have_token && ts_ns >= p->last_token_ns) {
+            /* n tokens in one marker (a batch): the gap is shared by them. */
+            store_series_add(p, &p->itl, ts_ns, (ts_ns - p->last_token_ns) / (n > 0 ? n : 1));
+        }
+        /* A TOKEN without a REQUEST_BEGIN (attached mid-request) opens an implicit request
+         * without TTFT, so inter-token latency still comes out. */
+        p->in_request = true;
+        p->have_token = true;
+        p->last_token_ns = ts_ns;
+        break;
+    case STORE_STEP_REQUEST_END:
+        p->in_request = false;
+        p->have_token = false;
+        store_proc_tick(p, ts_ns);
+        break;
+    case STORE_STEP_ITERATION:
+        if (p->have_iter && ts_ns >= p->last_iter_ns) {
+            store_series_add(p, &p->iter, ts_ns, ts_ns - p->last_iter_ns);
+        } else {
+            store_proc_tick(p, ts_ns);
+        }
+        p->have_iter = true;
+        p->last_iter_ns = ts_ns;
+        break;
+    default:
+        store_proc_add_invalid(p, 1, "unknown step marker kind");
+        break;
+    }
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* The store's private definitions, shared by store.c (the writer) and rows.c (its only
+ * reader). Nothing else includes this header. */
+#ifndef NCTOP_SRC_STORE_INTERNAL_H
+#define NCTOP_SRC_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "store.h"
+
+#define STORE_NONE UINT32_MAX    /* "no node/entry" in index fields */
+#define STORE_ROOT 0U            /* index of the virtual root of the latency tree */
+#define STORE_REASON_MAX 128     /* bytes kept of an invalid-input reason */
+#define STORE_THREAD_NAME_MAX 32 /* bytes kept of a thread name */
+
+/* An open-addressing hash map from a 64-bit key to a 32-bit index (owns its arrays). */
+struct store_map {
+    uint64_t *keys;
+    uint32_t *vals; /* index + 1; 0 marks an empty slot */
+    uint32_t mask;  /* capacity - 1 (capacity is a power of two), 0 before the first put */
+    uint32_t n;
+};
+
+/* One rolling-window slot: the samples whose time falls in [epoch, epoch + 1) * slot_ns. */
+struct store_slot {
+    struct store_slot *next_free; /* link in the process's free list while unused */
+    uint64_t epoch;               /* slot number: time / slot_ns */
+    struct hist h;
+};
+
+/* A duration series: last sample, since-start histogram, rolling window. */
+struct store_series {
+    uint64_t last_ns;        /* the most recent sample */
+    struct hist all;         /* since start */
+    struct store_slot **win; /* ring of nslots slot pointers (slot s at s % nslots), each
+                              * NULL while it holds nothing; the ring itself is allocated at
+                              * the first sample */
+};
+
+/* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
+struct store_node {
+    uint32_t name;        /* store name id */
+    uint32_t parent;      /* node index; STORE_NONE for the root */
+    uint32_t first_child; /* children in first-seen order: first, last, and each child's */
+    uint32_t last_child;  /* next sibling (STORE_NONE ends the list) */
+    uint32_t next_sibling;
+    uint32_t nchildren;
+    uint16_t level;         /* 0 for top-level spans (and for the root) */
+    bool mem_seen;          /* a completed instance saw a non-zero memory delta */
+    int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
+    int64_t mem_peak_bytes; /* largest such delta */
+    struct store_series s;
+};
+
+struct store_kernel {
+    uint32_t name;
+    uint32_t backend;
+    struct store_series s;
+};
+
+struct store_gauge {
+    uint32_t name;
+    uint16_t kind;  /* enum store_mem_kind */
+    uint16_t flags; /* STORE_MEM_* */
+    uint64_t used_bytes;
+    uint64_t capacity_bytes; /* 0: none */
+    uint64_t peak_bytes;
+};
+
+struct store_weight {
+    uint32_t path;  /* name id of the dotted path */
+    uint32_t flags; /* STORE_MEM_* */
+    uint64_t bytes; /* 0: unregistered (kept to preserve first-seen order) */
+};
+
+/* (time, value) samples of a monotonic value, to derive its rate over the window. */
+struct store_rate {
+    uint64_t *t_ns; /* ring of sample times, cap entries, allocated at the first sample */
+    uint64_t *val;  /* ring of sample values */
+    uint32_t cap;
+    uint32_t head; /* index of the oldest sample */
+    uint32_t n;    /* samples held */
+    bool have_last;
+    uint64_t last_t_ns; /* the latest point, sampled or not */
+    uint64_t last_val;
+};
+
+struct store_counter {
+    uint32_t name;
+    uint64_t value;
+    struct store_rate rate;
+};
+
+/* One open span of a thread. */
+struct store_frame {
+    uint32_t node; /* node index, or STORE_NONE when the tree was full */
+    uint32_t name;
+    uint64_t begin_ns;
+    int64_t mem_bytes; /* net memory delta inside this span so far (children included) */
+};
+
+struct store_thread {
+    struct store_proc *proc;
+    int32_t tid;
+    uint32_t index; /* position in proc->threads */
+    char name[STORE_THREAD_NAME_MAX];
+    struct store_frame *frames; /* open spans, innermost last */
+    uint32_t depth;
+    uint32_t frames_cap;
+    uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
+};
+
+struct store_proc {
+    struct store *st;
+    int32_t pid;
+    char *label;
+    enum store_proc_state state;
+    char *reason;
+    uint64_t state_ts_ns;
+
+    /* names: ids 1..nnames; names[0] unused */
+    char **names;
+    uint64_t *name_hash;
+    uint32_t nnames;
+    uint32_t names_cap;
+    uint32_t *name_slots; /* open addressing over ids (0 = empty) */
+    uint32_t name_mask;
+
+    uint64_t invalid;
+    char invalid_reason[STORE_REASON_MAX]; /* empty when none */
+    uint64_t dropped;
+
+    bool host_valid;
+    uint64_t rss_bytes;
+    uint64_t rss_peak_bytes;
+    struct store_rate cpu; /* cpu_time_ns over time */
+
+    uint64_t events;
+    struct store_rate events_rate;
+
+    struct store_node *nodes; /* nodes[0] is the virtual root */
+    uint32_t nnodes;
+    uint32_t nodes_cap;
+    struct store_map node_map; /* (parent << 32 | name) -> node */
+
+    struct store_kernel *kernels;
+    uint32_t nkernels;
+    uint32_t kernels_cap;
+    struct store_map kernel_map; /* (name << 32 | backend) -> kernel */
+
+    struct store_gauge *gauges;
+    uint32_t ngauges;
+    uint32_t gauges_cap;
+    struct store_map gauge_map;
+
+    struct store_weight *weights;
+    uint32_t nweights;
+    uint32_t weights_cap;
+    struct store_map weight_map;
+
+    struct store_counter *counters;
+    uint32_t ncounters;
+    uint32_t counters_cap;
+    struct store_map counter_map;
+
+    struct store_thread **threads; /* live threads */
+    uint32_t nthreads;
+    uint32_t threads_cap;
+
+    /* step markers */
+    struct store_series ttft;
+    struct store_series itl;
+    struct store_series iter;
+    bool in_request; /* between REQUEST_BEGIN (or a first TOKEN) and REQUEST_END */
+    bool have_token; /* a TOKEN was seen in the current request */
+    bool have_iter;
+    uint64_t req_begin_ns;
+    uint64_t last_token_ns;
+    uint64_t last_iter_ns;
+
+    /* the ingest clock: the latest event time seen, and the window slot it falls in */
+    uint64_t clock_ns;
+    uint64_t cur_slot;
+    uint64_t cur_slot_start_ns;
+    uint32_t cur_ring;             /* cur_slot % nslots */
+    struct store_slot *free_slots; /* released window slots, reused before allocating */
+};
+
+struct store {
+    struct store_config cfg;
+    uint32_t nslots; /* window_ns / slot_ns */
+    struct store_proc **procs;
+    size_t nprocs;
+    size_t procs_cap;
+};
+
+/* Merge the window slots of s that the window ending at now_ns covers into out (reset
+ * first). out is a scratch histogram owned by the caller. */
+void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
+                         struct hist *out);
+
+/* Sum and count of the window samples of s without merging histograms. */
+uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
+                                 uint64_t now_ns, uint64_t *count);
+
+/* Rate per second of r over the window ending at now_ns; false when fewer than two points
+ * fall in the window. */
+bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t window_ns,
+                        double *out_per_sec);
+
+#endif /* NCTOP_SRC_STORE_INTERNAL_H */
