@@ -411,6 +411,10 @@ int main(int argc, char **argv)
             break;
     }
 
+    /* nothing is lost silently: say so when nctop could not keep up with us */
+    if (!o.quiet && nctop_dropped() > 0)
+        fprintf(stderr, "tinylm: %" PRIu64 " nctop events dropped\n", nctop_dropped());
+
     /* returning from main lets libnctop's exit handler remove the segment */
     model_free(m);
     workers_free(workers);
