@@ -31,7 +31,8 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wwrite-strings -Wpointer-arith -Wundef -Wcast-qual -Werror
 OPT ?= -O2 -g
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc -I. -DNCTOP_VERSION='"$(VERSION)"'
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc -I. -DNCTOP_VERSION='"$(VERSION)"' \
+	-DNCTOP_LIBEXECDIR='"$(LIBEXECDIR)"'
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -MMD -MP $(SAN) $(CFLAGS)
 
 PKGS := ncursesw libuv libcjson
@@ -154,7 +155,7 @@ demo: deps
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
-	libcmocka-dev clang bpftool tmux
+	libcmocka-dev clang bpftool tmux python3
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
@@ -192,7 +193,8 @@ install: all
 	ln -sf libnctop.so.0 $(DESTDIR)$(LIBDIR)/libnctop.so
 	install -m 644 $(LIBNCTOP_A) $(DESTDIR)$(LIBDIR)/libnctop.a
 	install -m 644 include/nctop.h $(DESTDIR)$(INCDIR)/nctop.h
-	install -m 644 $(BUILD)/nctop.pc $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' nctop.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
 	install -m 644 man/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/nctop.1
 	install -m 644 man/libnctop.3 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
 	-[ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null && ldconfig || true

@@ -103,13 +103,19 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
 {
     char magic[NCTOP_SEG_MAGIC_LEN];
 
+    static const char zero[NCTOP_SEG_MAGIC_LEN];
+
     memcpy(magic, h->magic, sizeof(magic));
     atomic_thread_fence(memory_order_acquire);
     if (memcmp(magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN) != 0) {
-        if (memcmp(magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN - 1) == 0) {
-            return "unsupported segment magic (another nctop version)";
+        /* The SDK writes the magic last: zeros mean "still being built". */
+        if (memcmp(magic, zero, sizeof(zero)) == 0) {
+            return "not ready";
         }
-        return "not ready";
+        if (memcmp(magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN - 1) == 0) {
+            return "unsupported segment format (another nctop version)";
+        }
+        return "not an nctop segment (bad magic)";
     }
     if (h->abi_version != NCTOP_SEG_ABI_VERSION) {
         return "unsupported segment ABI version (upgrade nctop or the workload's libnctop)";
@@ -640,6 +646,9 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     if (st.st_uid != rs->euid && !(rs->euid == 0 && rs->opts.npids > 0)) {
         /* Someone else's segment: not ours to read, nor to clean. */
         goto out;
+    }
+    if (st.st_size == 0 && util_pid_alive(pid)) {
+        goto out; /* created, not yet sized: look again at the next scan */
     }
     if ((uint64_t)st.st_size < 4096 || (uint64_t)st.st_size > NCTOP_SEG_MAX_BYTES) {
         why = "segment size out of bounds";

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# A workload killed with SIGKILL mid-run: nctop marks it exited, keeps its last data and keeps
+# running; a segment left behind by a dead workload is recognised and removed.
+. "$(dirname "$0")/lib.sh"
+need_build
+
+ARGS=(--layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --ctx 128 --quiet)
+
+"$NCTOP" --once --json --duration 30 -- "$TINYLM" "${ARGS[@]}" >"$T/k.json" 2>"$T/err" &
+nc=$!
+PIDS+=("$nc")
+lm=""
+wait_for 10 pgrep -P "$nc" >/dev/null && lm=$(pgrep -P "$nc" | head -n 1)
+wait_for 10 test -e "/dev/shm/nctop-$lm"
+sleep 1
+kill -9 "$lm"
+start=$(date +%s)
+wait "$nc"
+rc=$?
+check "nctop exits 0 after the workload is killed" test "$rc" -eq 0
+check "nctop reports within seconds, not at --duration" test $(($(date +%s) - start)) -lt 10
+jcheck "killed workload: exited, last data kept" "$T/k.json" \
+    'proc("tinylm")["state"] == "exited"' \
+    'row(proc(), "latency", "step")["total"]["count"] > 0' \
+    'row(proc(), "memory", "Model Weights")["bytes"] > 0'
+check "nctop removed the dead workload's segment" test ! -e "/dev/shm/nctop-$lm"
+
+# A workload killed while nobody watches leaves a stale segment.
+"$TINYLM" "${ARGS[@]}" &
+lm=$!
+PIDS+=("$lm")
+wait_for 10 test -e "/dev/shm/nctop-$lm"
+kill -9 "$lm"
+wait "$lm" 2>/dev/null
+check "stale segment left by SIGKILL" test -e "/dev/shm/nctop-$lm"
+"$NCTOP" --once --json --duration 0.3 >"$T/s.json" 2>/dev/null
+check "nctop removes the stale segment" test ! -e "/dev/shm/nctop-$lm"
+jcheck "stale segment is not shown as a workload" "$T/s.json" \
+    'all(p["pid"] != '"$lm"' for p in d["processes"])'

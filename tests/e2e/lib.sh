@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the end-to-end tests: results, a private temporary directory, bounded
+# waits, and JSON checks through /usr/bin/python3. Sourced, never run.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+NCTOP=$BUILD/nctop
+TINYLM=$BUILD/tinylm
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/nctop-e2e.XXXXXX")
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
+mkdir -p "$HOME"
+PIDS=()
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill -9 "$p" 2>/dev/null
+    done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1${2:+: $2}"; }
+skip() { echo "SKIP: $1"; }
+
+# check NAME COMMAND...: PASS when the command succeeds, FAIL with its output otherwise.
+check() {
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        pass "$name"
+    else
+        fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+    fi
+}
+
+# wait_for SECONDS COMMAND...: poll every 20 ms until the command succeeds.
+wait_for() {
+    local limit=$1 i=0
+    shift
+    while ! "$@" 2>/dev/null; do
+        i=$((i + 1))
+        [ "$i" -ge $((limit * 50)) ] && return 1
+        sleep 0.02
+    done
+    return 0
+}
+
+# jcheck NAME FILE PYTHON-EXPR...: evaluate assertions over the JSON document in FILE, bound
+# to `d`; `proc(label)` finds a process, `row(p, view, path)` a row by path.
+jcheck() {
+    local name=$1 file=$2
+    shift 2
+    local out
+    if out=$("$PY" - "$file" "$@" <<'PYEOF' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+def proc(label=None):
+    ps = [p for p in d["processes"] if label is None or p["label"] == label]
+    assert ps, "no process %r in %r" % (label, [p["label"] for p in d["processes"]])
+    return ps[0]
+def row(p, view, path):
+    rs = [r for r in p[view] if r["path"] == path]
+    assert rs, "no %s row %r" % (view, path)
+    return rs[0]
+def paths(p, view):
+    return [r["path"] for r in p[view]]
+for expr in sys.argv[2:]:
+    try:
+        ok = eval(expr)
+    except Exception as e:
+        print("%s: %s: %s" % (expr, type(e).__name__, e)); sys.exit(1)
+    if not ok:
+        print("false: " + expr); sys.exit(1)
+PYEOF
+    ); then
+        pass "$name"
+    else
+        fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+    fi
+}
+
+need_build() {
+    if [ ! -x "$NCTOP" ] || [ ! -x "$TINYLM" ]; then
+        fail "build" "$NCTOP or $TINYLM missing: run make"
+        exit 1
+    fi
+}

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/* The ring collector against real segments made by libnctop in a child process: exact event
+ * counts through the reader hand-off, and corrupt, truncated, hostile and random segments,
+ * which must give error rows and counters, never a crash. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collectors/ring.h"
+#include "libnctop/segment.h"
+#include "nctop.h"
+#include "src/rows.h"
+#include "src/store.h"
+#include "src/util.h"
+
+#define TEST_SPANS 1000
+
+/* A child that publishes through libnctop: names, a weight, a gauge and TEST_SPANS outer/inner
+ * span pairs, then waits on a pipe until the test lets it go. */
+struct test_child {
+    pid_t pid;
+    int go;   /* write end: closing it lets the child exit */
+    char path[64];
+};
+
+static void test_child_body(int ready_fd, int go_fd, bool events)
+{
+    uint32_t outer = nctop_name("outer"), inner = nctop_name("inner");
+    uint32_t g = nctop_gauge("pool", NCTOP_MEM_POOL, 0);
+    char c;
+
+    nctop_weight_set("layers.0.w", 1024, 0);
+    nctop_gauge_set(g, 100, 200);
+    for (int i = 0; events && i < TEST_SPANS; i++) {
+        nctop_span_begin(outer);
+        nctop_span_begin(inner);
+        nctop_span_end(inner);
+        nctop_span_end(outer);
+    }
+    if (write(ready_fd, "r", 1) != 1) {
+        _exit(3);
+    }
+    while (read(go_fd, &c, 1) > 0) {
+    }
+    _exit(0);
+}
+
+/* Start a child; with handoff it finds our pid in NCTOP_READER and publishes from its first
+ * event. Returns once its segment exists. */
+static void test_child_start(struct test_child *tc, bool handoff, bool events)
+{
+    int ready[2], go[2];
+    char c, pidbuf[32];
+
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+    tc->pid = fork();
+    assert_true(tc->pid >= 0);
+    if (tc->pid == 0) {
+        close(ready[0]);
+        close(go[1]);
+        if (handoff) {
+            setenv("NCTOP_READER", pidbuf, 1);
+        } else {
+            unsetenv("NCTOP_READER");
+        }
+        test_child_body(ready[1], go[0], events);
+    }
+    close(ready[1]);
+    close(go[0]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    tc->go = go[1];
+    snprintf(tc->path, sizeof(tc->path), "/dev/shm/nctop-%d", (int)tc->pid);
+}
+
+static void test_child_stop(struct test_child *tc)
+{
+    int status = 0;
+
+    close(tc->go);
+    waitpid(tc->pid, &status, 0);
+    unlink(tc->path);
+}
+
+/* Map the child's segment read-write, as a hostile writer would. */
+static uint8_t *test_map(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDWR);
+    struct stat st;
+    void *p;
+
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    *size = (size_t)st.st_size;
+    p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_true(p != MAP_FAILED);
+    return p;
+}
+
+/* Scan and drain the child's segment into a fresh store; returns its summary. */
+static struct store *test_collect(pid_t pid, struct rows_summary *sum)
+{
+    int32_t pids[1] = {pid};
+    struct ring_source_opts opts = {.pids = pids, .npids = 1};
+    struct store *st = store_new(NULL);
+    struct ring_source *rs = ring_source_new(st, &opts);
+    uint64_t now = util_mono_ns();
+
+    ring_source_scan(rs, now);
+    for (int i = 0; i < 3; i++) {
+        ring_source_drain(rs, now + (uint64_t)i * 300000000ULL);
+    }
+    ring_source_free(rs);
+    memset(sum, 0, sizeof(*sum));
+    if (store_nprocs(st) > 0) {
+        rows_build_summary(sum, store_proc_at(st, 0), now + 1000000000ULL);
+    }
+    return st;
+}
+
+static const struct row *test_find(const struct rows *r, const char *path)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (strcmp(r->v[i].path, path) == 0) {
+            return &r->v[i];
+        }
+    }
+    return NULL;
+}
+
+static void test_handoff_exact(void **state)
+{
+    struct test_child tc;
+    struct rows_summary sum;
+    struct store *st;
+    struct rows rows;
+    const struct row *r;
+
+    (void)state;
+    test_child_start(&tc, true, true);
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(store_nprocs(st), 1);
+    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    assert_int_equal(sum.invalid, 0);
+    assert_int_equal(sum.dropped, 0);
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    r = test_find(&rows, "outer");
+    assert_non_null(r);
+    assert_int_equal(r->all.count, TEST_SPANS);
+    r = test_find(&rows, "outer/inner");
+    assert_non_null(r);
+    assert_int_equal(r->all.count, TEST_SPANS);
+    assert_int_equal(r->level, 1);
+    rows_clear(&rows);
+    rows_build_memory(&rows, store_proc_at(st, 0), util_mono_ns());
+    r = test_find(&rows, "Model Weights/layers/0/w");
+    assert_non_null(r);
+    assert_int_equal(r->bytes, 1024);
+    r = test_find(&rows, "Memory Pools/pool");
+    assert_non_null(r);
+    assert_int_equal(r->bytes, 100);
+    assert_int_equal(r->capacity_bytes, 200);
+    rows_done(&rows);
+    rows_summary_done(&sum);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
+/* Without the hand-off nothing was published before we attached: no events, but the facts. */
+static void test_late_attach_facts(void **state)
+{
+    struct test_child tc;
+    struct rows_summary sum;
+    struct store *st;
+    struct rows rows;
+
+    (void)state;
+    test_child_start(&tc, false, true);
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(sum.invalid, 0);
+    assert_int_equal(sum.events, 0);
+    rows_init(&rows);
+    rows_build_memory(&rows, store_proc_at(st, 0), util_mono_ns());
+    assert_non_null(test_find(&rows, "Model Weights/layers/0/w"));
+    rows_done(&rows);
+    rows_summary_done(&sum);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
+static void test_expect_refused(pid_t pid, const char *needle)
+{
+    struct rows_summary sum;
+    struct store *st = test_collect(pid, &sum);
+
+    assert_int_equal(store_nprocs(st), 1);
+    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_true(sum.invalid >= 1);
+    assert_non_null(sum.reason);
+    if (strstr(sum.reason, needle) == NULL) {
+        fail_msg("reason '%s' lacks '%s'", sum.reason, needle);
+    }
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
+static void test_wrong_version(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    h->abi_version = 99;
+    test_expect_refused(tc.pid, "ABI version");
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
+static void test_truncated(void **state)
+{
+    struct test_child tc;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    assert_int_equal(truncate(tc.path, 8192), 0);
+    test_expect_refused(tc.pid, "size");
+    test_child_stop(&tc);
+}
+
+static void test_lying_layout(void **state)
+{
+    static const size_t fields[] = {
+        offsetof(struct nctop_seg_header, strings_off),
+        offsetof(struct nctop_seg_header, rings_off),
+        offsetof(struct nctop_seg_header, ring_stride),
+        offsetof(struct nctop_seg_header, weights_off),
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        struct test_child tc;
+        uint8_t *base;
+        size_t size;
+        uint64_t lie = UINT64_MAX - 7;
+
+        test_child_start(&tc, false, false);
+        base = test_map(tc.path, &size);
+        memcpy(base + fields[i], &lie, sizeof(lie));
+        test_expect_refused(tc.pid, "outside");
+        munmap(base, size);
+        test_child_stop(&tc);
+    }
+}
+
+/* Valid header, hostile contents: lying counts, string lengths, ring positions, records. */
+static void test_hostile_contents(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    struct nctop_seg_ring *r;
+    struct rows_summary sum;
+    struct store *st;
+    uint8_t *base, *data;
+    uint32_t *offs;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, true, true);
+    base = test_map(tc.path, &size);
+    h = (struct nctop_seg_header *)base;
+    /* A string entry whose length runs past the arena, and a count beyond the table. */
+    offs = (uint32_t *)(base + h->stroff_off);
+    memcpy(base + h->strings_off + offs[1], &(uint32_t){0xfffffff0U}, 4);
+    atomic_store(&h->strings_count, UINT32_MAX);
+    atomic_store(&h->gauges_count, UINT32_MAX);
+    /* Records with zero length, an unknown type, an unknown id. */
+    r = (struct nctop_seg_ring *)(base + h->rings_off);
+    data = (uint8_t *)(r + 1);
+    {
+        uint64_t tail = atomic_load(&r->tail);
+        struct nctop_rec rec = {.type = 77, .words = 2, .id = 1};
+        struct nctop_rec bad_id = {.type = NCTOP_REC_SPAN_BEGIN, .words = 2, .id = 0x7fffffff};
+        struct nctop_rec zero = {.type = NCTOP_REC_SPAN_END, .words = 0, .id = 1};
+        uint64_t mask = h->ring_bytes - 1;
+
+        memcpy(data + (tail & mask), &rec, sizeof(rec));
+        memcpy(data + ((tail + 16) & mask), &bad_id, sizeof(bad_id));
+        memcpy(data + ((tail + 32) & mask), &zero, sizeof(zero));
+        atomic_store(&r->head, tail + 48);
+    }
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    assert_true(sum.invalid >= 3);
+    assert_non_null(sum.invalid_reason);
+    rows_summary_done(&sum);
+    store_free(st);
+
+    /* Ring positions that lie: head far beyond tail. */
+    atomic_store(&r->head, atomic_load(&r->tail) + 16ULL * h->ring_bytes);
+    st = test_collect(tc.pid, &sum);
+    assert_true(sum.invalid >= 1);
+    rows_summary_done(&sum);
+    store_free(st);
+    munmap(base, size);
+    test_child_stop(&tc);
+}
+
+/* Random bytes where a segment should be, at many sizes, and random record streams behind a
+ * valid header: never a crash; memory stays bounded (ASan checks leaks). */
+static void test_random_segments(void **state)
+{
+    static const size_t sizes[] = {0, 7, 4096, 4097, 65536, 1 << 20};
+    struct test_child tc;
+    unsigned seed = 12345;
+
+    (void)state;
+    test_child_start(&tc, true, false);
+    for (int round = 0; round < 60; round++) {
+        struct rows_summary sum;
+        struct store *st;
+        uint8_t *base;
+        size_t size;
+
+        if (round < 12) {
+            /* Pure garbage of several sizes. */
+            size_t n = sizes[round % 6];
+            int fd = open(tc.path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+            uint8_t *buf = malloc(n ? n : 1);
+
+            assert_true(fd >= 0);
+            for (size_t i = 0; i < n; i++) {
+                buf[i] = (uint8_t)rand_r(&seed);
+            }
+            if (round % 2) {
+                memcpy(buf, "XX", n < 2 ? n : 2); /* a non-zero magic: not being created */
+            }
+            assert_int_equal(write(fd, buf, n), (ssize_t)n);
+            close(fd);
+            free(buf);
+            st = test_collect(tc.pid, &sum);
+            rows_summary_done(&sum);
+            store_free(st);
+            continue;
+        }
+        if (round == 12) {
+            /* A fresh valid segment for the next rounds. */
+            test_child_stop(&tc);
+            test_child_start(&tc, true, true);
+        }
+        base = test_map(tc.path, &size);
+        {
+            struct nctop_seg_header *h = (struct nctop_seg_header *)base;
+            struct nctop_seg_ring *r = (struct nctop_seg_ring *)(base + h->rings_off);
+            uint8_t *data = (uint8_t *)(r + 1);
+            uint64_t tail = atomic_load(&r->tail), n = 8 * (1 + rand_r(&seed) % 512);
+
+            for (uint64_t i = 0; i < n; i++) {
+                data[(tail + i) & (h->ring_bytes - 1)] = (uint8_t)rand_r(&seed);
+            }
+            atomic_store(&r->head, tail + n);
+        }
+        munmap(base, size);
+        st = test_collect(tc.pid, &sum);
+        assert_int_not_equal(sum.state, STORE_PROC_EXITED);
+        rows_summary_done(&sum);
+        store_free(st);
+    }
+    test_child_stop(&tc);
+}
+
+/* A segment of a process that died without removing it is stale: removed, not shown. */
+static void test_stale_removed(void **state)
+{
+    struct test_child tc;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct ring_source_stats stats;
+    int status;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    kill(tc.pid, SIGKILL);
+    waitpid(tc.pid, &status, 0);
+    assert_int_equal(access(tc.path, F_OK), 0);
+    rs = ring_source_new(st, NULL);
+    ring_source_scan(rs, util_mono_ns());
+    ring_source_get_stats(rs, &stats);
+    assert_true(stats.stale_removed >= 1);
+    assert_int_equal(access(tc.path, F_OK), -1);
+    assert_false(ring_source_has_pid(rs, tc.pid));
+    ring_source_free(rs);
+    store_free(st);
+    close(tc.go);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handoff_exact),    cmocka_unit_test(test_late_attach_facts),
+        cmocka_unit_test(test_wrong_version),    cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_lying_layout),     cmocka_unit_test(test_hostile_contents),
+        cmocka_unit_test(test_random_segments),  cmocka_unit_test(test_stale_removed),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
