@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the store: the latency tree from span stacks, threads, unmatched spans,
+ * rolling windows, per-scope memory deltas, kernels, step markers, rates and bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hist.h"
+#include "store.h"
+#include "store_internal.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+
+/* The node at a '/'-separated path of names, or STORE_NONE. */
+static uint32_t find_node(const struct store_proc *p, const char *path)
+{
+    char buf[256];
+    char *save = NULL;
+    char *tok;
+    uint32_t cur = STORE_ROOT;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (tok = strtok_r(buf, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
+        uint32_t c;
+
+        for (c = p->nodes[cur].first_child; c != STORE_NONE; c = p->nodes[c].next_sibling) {
+            if (strcmp(store_proc_name(p, p->nodes[c].name), tok) == 0) {
+                break;
+            }
+        }
+        if (c == STORE_NONE) {
+            return STORE_NONE;
+        }
+        cur = c;
+    }
+    return cur;
+}
+
+static const struct store_node *node_at(const struct store_proc *p, const char *path)
+{
+    uint32_t i = find_node(p, path);
+
+    assert_int_not_equal(i, STORE_NONE);
+    return &p->nodes[i];
+}
+
+static void test_intern(void **state)
+{
+    struct store_config cfg = {.max_names = 3};
+    struct store *st = store_new(&cfg);
+    struct store_proc *p = store_proc_add(st, 42, "w");
+    uint32_t a = store_proc_intern(p, "alpha");
+    uint32_t b = store_proc_intern(p, "beta");
+    char name[32];
+    int i;
+
+    (void)state;
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    assert_int_equal(store_proc_intern(p, "alpha"), a);
+    assert_string_equal(store_proc_name(p, b), "beta");
+    assert_null(store_proc_name(p, 0));
+    assert_null(store_proc_name(p, 99));
+    assert_int_equal(store_proc_intern(p, "gamma"), 3);
+    /* The table is full: 0, counted. Known names still resolve. */
+    assert_int_equal(store_proc_intern(p, "delta"), 0);
+    assert_int_equal(p->invalid, 1);
+    assert_string_equal(p->invalid_reason, "name table full");
+    assert_int_equal(store_proc_intern(p, "beta"), b);
+    assert_ptr_equal(store_proc_find(st, 42), p);
+    assert_null(store_proc_find(st, 43));
+    store_free(st);
+
+    /* Many names through several rehashes keep their ids. */
+    st = store_new(NULL);
+    p = store_proc_add(st, 1, "w");
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        assert_int_equal(store_proc_intern(p, name), (uint32_t)i + 1U);
+    }
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        assert_int_equal(store_proc_intern(p, name), (uint32_t)i + 1U);
+    }
+    store_free(st);
+}
+
+static void test_nested_tree(void **state)
+{
+    static const char *names[5] = {"step", "forward", "block", "attn", "matmul"};
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, "main");
+    uint32_t id[5];
+    uint64_t ts = 1 * SEC;
+    int rep;
+    int d;
+
+    (void)state;
+    for (d = 0; d < 5; d++) {
+        id[d] = store_proc_intern(p, names[d]);
+    }
+    /* Three repetitions of a depth-5 nest: span d lasts 2 * (5 - d) ms plus rep ms at the
+     * innermost level; every level begins 1 ms after its parent. */
+    for (rep = 0; rep < 3; rep++) {
+        uint64_t begin[5];
+
+        for (d = 0; d < 5; d++) {
+            begin[d] = ts + (uint64_t)d * MS;
+            store_span_begin(t, id[d], begin[d]);
+        }
+        for (d = 4; d >= 0; d--) {
+            store_span_end(t, id[d], begin[d] + (uint64_t)(2 * (5 - d) + rep) * MS);
+        }
+        ts += 20 * MS;
+    }
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->nnodes, 6); /* root + 5 */
+    {
+        const struct store_node *n = node_at(p, "step/forward/block/attn/matmul");
+
+        assert_int_equal(n->level, 4);
+        assert_int_equal(n->s.all.count, 3);
+        assert_int_equal(n->s.all.min_ns, 2 * MS);
+        assert_int_equal(n->s.all.max_ns, 4 * MS);
+        assert_int_equal(n->s.all.sum_ns, 9 * MS);
+        assert_int_equal(n->s.last_ns, 4 * MS);
+        assert_int_equal(n->nchildren, 0);
+    }
+    {
+        const struct store_node *n = node_at(p, "step");
+
+        assert_int_equal(n->level, 0);
+        assert_int_equal(n->nchildren, 1);
+        assert_int_equal(n->s.all.count, 3);
+        assert_int_equal(n->s.all.sum_ns, (10 + 11 + 12) * MS);
+    }
+    assert_int_equal(node_at(p, "step/forward/block")->s.all.sum_ns, (6 + 7 + 8) * MS);
+    assert_int_equal(p->nodes[STORE_ROOT].nchildren, 1);
+    store_thread_exit(t, ts);
+    assert_int_equal(p->nthreads, 0);
+    assert_int_equal(p->invalid, 0);
+    store_free(st);
+}
+
+static void test_threads_interleaved(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *a = store_thread_add(p, 10, "a");
+    struct store_thread *b = store_thread_add(p, 11, "b");
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t mlp = store_proc_intern(p, "mlp");
+    uint32_t io = store_proc_intern(p, "io");
+
+    (void)state;
+    assert_int_equal(p->nthreads, 2);
+    /* Both threads run step/mlp, interleaved event by event; b also has step/io. */
+    store_span_begin(a, step, 100);
+    store_span_begin(b, step, 105);
+    store_span_begin(a, mlp, 110);
+    store_span_begin(b, io, 112);
+    store_span_end(b, io, 120);
+    store_span_begin(b, mlp, 121);
+    store_span_end(a, mlp, 150);
+    store_span_end(b, mlp, 171);
+    store_span_end(a, step, 200);
+    store_span_end(b, step, 305);
+
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->nodes[STORE_ROOT].nchildren, 1);
+    assert_int_equal(node_at(p, "step")->s.all.count, 2);
+    assert_int_equal(node_at(p, "step")->s.all.sum_ns, 100 + 200);
+    assert_int_equal(node_at(p, "step/mlp")->s.all.count, 2);
+    assert_int_equal(node_at(p, "step/mlp")->s.all.sum_ns, 40 + 50);
+    assert_int_equal(node_at(p, "step/io")->s.all.sum_ns, 8);
+    /* Children in first-seen order: mlp (thread a) before io (thread b). */
+    assert_int_equal(node_at(p, "step")->first_child, find_node(p, "step/mlp"));
+    assert_int_equal(node_at(p, "step")->nchildren, 2);
+
+    store_thread_exit(a, 400);
+    assert_int_equal(p->nthreads, 1);
+    assert_ptr_equal(p->threads[0], b);
+    store_thread_exit(b, 400);
+    assert_int_equal(p->nthreads, 0);
+    store_free(st);
+}
+
+static void test_unmatched(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t outer = store_proc_intern(p, "outer");
+    uint32_t inner = store_proc_intern(p, "inner");
+    uint32_t deep = store_proc_intern(p, "deep");
+
+    (void)state;
+    /* An end right after attaching: its begin was never seen. */
+    store_span_end(t, inner, 50);
+    assert_int_equal(p->invalid, 1);
+    assert_string_equal(p->invalid_reason, "span end without a begin");
+    assert_int_equal(p->nnodes, 1);
+
+    /* outer ends while inner and deep are still open: they are discarded, outer counts. */
+    store_span_begin(t, outer, 100);
+    store_span_begin(t, inner, 110);
+    store_span_begin(t, deep, 120);
+    store_span_end(t, outer, 300);
+    assert_int_equal(p->invalid, 3);
+    assert_string_equal(p->invalid_reason, "unmatched span");
+    assert_int_equal(t->depth, 0);
+    assert_int_equal(node_at(p, "outer")->s.all.count, 1);
+    assert_int_equal(node_at(p, "outer")->s.all.sum_ns, 200);
+    assert_int_equal(node_at(p, "outer/inner")->s.all.count, 0);
+    assert_int_equal(node_at(p, "outer/inner/deep")->s.all.count, 0);
+
+    /* An end earlier than its begin is dropped (and the frame popped). */
+    store_span_begin(t, outer, 500);
+    store_span_end(t, outer, 400);
+    assert_int_equal(p->invalid, 4);
+    assert_string_equal(p->invalid_reason, "span ends before it begins");
+    assert_int_equal(t->depth, 0);
+    assert_int_equal(node_at(p, "outer")->s.all.count, 1);
+
+    /* Unknown name ids are refused. */
+    store_span_begin(t, 77, 600);
+    assert_int_equal(p->invalid, 5);
+    assert_int_equal(t->depth, 0);
+
+    /* A begin without an end, then the thread exits: the span is discarded and counted. */
+    store_span_begin(t, outer, 700);
+    store_span_begin(t, inner, 710);
+    store_thread_exit(t, 800);
+    assert_int_equal(p->invalid, 7);
+    assert_string_equal(p->invalid_reason, "span still open at thread exit");
+    assert_int_equal(p->nthreads, 0);
+    assert_int_equal(node_at(p, "outer")->s.all.count, 1);
+    assert_int_equal(node_at(p, "outer/inner")->s.all.count, 0);
+
+    /* Functions taking a thread ignore NULL (what store_thread_add gives beyond the bound). */
+    store_span_begin(NULL, outer, 900);
+    store_span_end(NULL, outer, 901);
+    store_mem_delta(NULL, 5, 902);
+    store_thread_exit(NULL, 903);
+    store_free(st);
+}
+
+static void test_window(void **state)
+{
+    struct store *st = store_new(NULL); /* 10 slots of 1 s */
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t step = store_proc_intern(p, "step");
+    const struct store_node *n;
+    struct hist w;
+    uint64_t cnt;
+    uint64_t sec;
+
+    (void)state;
+    assert_int_equal(store_config(st)->window_ns, 10 * SEC);
+    hist_init(&w);
+    /* One span per second, ending at s + 0.5 s, lasting s ms, for s = 100 .. 129. */
+    for (sec = 100; sec < 130; sec++) {
+        store_span_begin(t, step, sec * SEC + SEC / 2 - sec * MS);
+        store_span_end(t, step, sec * SEC + SEC / 2);
+    }
+    n = node_at(p, "step");
+    assert_int_equal(n->s.all.count, 30);
+
+    /* The window ending at 129.9 s covers slots 120..129: ten samples of 120..129 ms. */
+    store_series_window(p, &n->s, 129 * SEC + 900 * MS, &w);
+    assert_int_equal(w.count, 10);
+    assert_int_equal(w.min_ns, 120 * MS);
+    assert_int_equal(w.max_ns, 129 * MS);
+    assert_int_equal(store_series_window_sum(p, &n->s, 129 * SEC + 900 * MS, &cnt),
+                     (120 + 129) * 5 * MS);
+    assert_int_equal(cnt, 10);
+
+    /* As now advances without new samples, old slots drop out one by one. */
+    store_series_window(p, &n->s, 135 * SEC, &w);
+    assert_int_equal(w.count, 4);
+    assert_int_equal(w.min_ns, 126 * MS);
+    store_series_window(p, &n->s, 139 * SEC + 999 * MS, &w);
+    assert_int_equal(w.count, 0);
+    /* Since-start statistics do not move. */
+    assert_int_equal(n->s.all.count, 30);
+
+    /* Only the slots still in the ingest window keep memory: the older ones were recycled. */
+    {
+        uint32_t held = 0;
+        uint32_t i;
+
+        for (i = 0; i < st->nslots; i++) {
+            held += n->s.win[i] != NULL;
+        }
+        assert_int_equal(held, 10);
+    }
+    /* A sample in a later slot (far ahead) makes every old slot expire and be freed. */
+    store_span_begin(t, step, 500 * SEC);
+    store_span_end(t, step, 500 * SEC + 7 * MS);
+    {
+        uint32_t held = 0;
+        uint32_t i;
+
+        for (i = 0; i < st->nslots; i++) {
+            held += n->s.win[i] != NULL;
+        }
+        assert_int_equal(held, 1);
+        assert_non_null(p->free_slots);
+    }
+    store_series_window(p, &n->s, 500 * SEC + 8 * MS, &w);
+    assert_int_equal(w.count, 1);
+    assert_int_equal(w.sum_ns, 7 * MS);
+    hist_done(&w);
+    store_free(st);
+}
+
+static void test_mem_deltas(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t attn = store_proc_intern(p, "attn");
+    uint32_t mlp = store_proc_intern(p, "mlp");
+
+    (void)state;
+    /* step { +100; attn { +1000, -200 }; mlp { +50 } } */
+    store_span_begin(t, step, 10);
+    store_mem_delta(t, 100, 11);
+    store_span_begin(t, attn, 12);
+    store_mem_delta(t, 1000, 13);
+    store_mem_delta(t, -200, 14);
+    store_span_end(t, attn, 15);
+    store_span_begin(t, mlp, 16);
+    store_mem_delta(t, 50, 17);
+    store_span_end(t, mlp, 18);
+    store_span_end(t, step, 19);
+
+    assert_true(node_at(p, "step/attn")->mem_seen);
+    assert_int_equal(node_at(p, "step/attn")->mem_last_bytes, 800);
+    assert_int_equal(node_at(p, "step/mlp")->mem_last_bytes, 50);
+    /* Inclusive: step's own +100 plus its children's 800 and 50. */
+    assert_int_equal(node_at(p, "step")->mem_last_bytes, 950);
+    assert_int_equal(node_at(p, "step")->mem_peak_bytes, 950);
+
+    /* A second instance frees memory: last = the net delta, peak = the largest. */
+    store_span_begin(t, step, 20);
+    store_span_begin(t, attn, 21);
+    store_mem_delta(t, -300, 22);
+    store_span_end(t, attn, 23);
+    store_span_end(t, step, 24);
+    assert_int_equal(node_at(p, "step/attn")->mem_last_bytes, -300);
+    assert_int_equal(node_at(p, "step/attn")->mem_peak_bytes, 800);
+    assert_int_equal(node_at(p, "step")->mem_last_bytes, -300);
+    assert_int_equal(node_at(p, "step")->mem_peak_bytes, 950);
+    /* mlp did not run again: its last instance stands. */
+    assert_int_equal(node_at(p, "step/mlp")->mem_last_bytes, 50);
+
+    /* A delta outside any span is not attributed anywhere. */
+    store_mem_delta(t, 12345, 30);
+    assert_int_equal(node_at(p, "step")->mem_last_bytes, -300);
+    store_free(st);
+}
+
+static void test_kernels(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    uint32_t gemm = store_proc_intern(p, "gemm");
+    uint32_t cpu = store_proc_intern(p, "cpu");
+    uint32_t cuda = store_proc_intern(p, "cuda");
+    struct hist w;
+    int i;
+
+    (void)state;
+    hist_init(&w);
+    for (i = 0; i < 10; i++) {
+        store_kernel(p, gemm, cpu, 5 * SEC + (uint64_t)i * 100 * MS, (uint64_t)(i + 1) * MS);
+    }
+    store_kernel(p, gemm, cuda, 5 * SEC, 3 * MS);
+    store_kernel(p, gemm, 999, 5 * SEC, 3 * MS); /* unknown backend id */
+    assert_int_equal(p->invalid, 1);
+    assert_int_equal(p->nkernels, 2);
+    assert_int_equal(p->kernels[0].name, gemm);
+    assert_int_equal(p->kernels[0].backend, cpu);
+    assert_int_equal(p->kernels[0].s.all.count, 10);
+    assert_int_equal(p->kernels[0].s.all.sum_ns, 55 * MS);
+    assert_int_equal(p->kernels[0].s.last_ns, 10 * MS);
+    assert_int_equal(p->kernels[1].s.all.count, 1);
+
+    /* Window placement by start + duration: a kernel that started in slot 5 but ended in
+     * slot 7 belongs to slot 7. */
+    store_kernel(p, gemm, cuda, 5 * SEC + 900 * MS, 1200 * MS);
+    store_series_window(p, &p->kernels[1].s, 16 * SEC + 500 * MS, &w);
+    assert_int_equal(w.count, 1);
+    assert_int_equal(w.sum_ns, 1200 * MS);
+
+    /* Bounded table. */
+    {
+        struct store_config cfg = {.max_kernels = 1};
+        struct store *st2 = store_new(&cfg);
+        struct store_proc *p2 = store_proc_add(st2, 2, "w");
+        uint32_t a = store_proc_intern(p2, "a");
+        uint32_t b = store_proc_intern(p2, "b");
+
+        store_kernel(p2, a, b, 0, 1);
+        store_kernel(p2, b, b, 0, 1);
+        assert_int_equal(p2->nkernels, 1);
+        assert_int_equal(p2->invalid, 1);
+        store_free(st2);
+    }
+    hist_done(&w);
+    store_free(st);
+}
+
+static void test_markers(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+
+    (void)state;
+    /* A token before any request (attached mid-request): no TTFT, but it starts ITL. */
+    store_step(p, STORE_STEP_TOKEN, 1, 1 * SEC);
+    store_step(p, STORE_STEP_TOKEN, 1, 1 * SEC + 20 * MS);
+    assert_int_equal(p->ttft.all.count, 0);
+    assert_int_equal(p->itl.all.count, 1);
+    assert_int_equal(p->itl.last_ns, 20 * MS);
+    store_step(p, STORE_STEP_REQUEST_END, 0, 1 * SEC + 30 * MS);
+
+    /* Request 1: TTFT 150 ms, then tokens 10 ms apart. */
+    store_step(p, STORE_STEP_REQUEST_BEGIN, 0, 2 * SEC);
+    store_step(p, STORE_STEP_TOKEN, 1, 2 * SEC + 150 * MS);
+    store_step(p, STORE_STEP_TOKEN, 1, 2 * SEC + 160 * MS);
+    store_step(p, STORE_STEP_TOKEN, 1, 2 * SEC + 170 * MS);
+    /* A batch of 4 tokens 40 ms later: 10 ms per token. */
+    store_step(p, STORE_STEP_TOKEN, 4, 2 * SEC + 210 * MS);
+    store_step(p, STORE_STEP_REQUEST_END, 0, 2 * SEC + 220 * MS);
+    /* After the end, a token makes no ITL sample from the previous request's last token. */
+    store_step(p, STORE_STEP_TOKEN, 1, 2 * SEC + 500 * MS);
+    assert_int_equal(p->itl.all.count, 4);
+    /* Request 2 begins without an END of anything: TTFT 80 ms. */
+    store_step(p, STORE_STEP_REQUEST_BEGIN, 0, 3 * SEC);
+    store_step(p, STORE_STEP_TOKEN, 1, 3 * SEC + 80 * MS);
+    store_step(p, STORE_STEP_REQUEST_BEGIN, 0, 4 * SEC);
+    store_step(p, STORE_STEP_TOKEN, 1, 4 * SEC + 90 * MS);
+
+    assert_int_equal(p->ttft.all.count, 3);
+    assert_int_equal(p->ttft.all.min_ns, 80 * MS);
+    assert_int_equal(p->ttft.all.max_ns, 150 * MS);
+    assert_int_equal(p->ttft.all.sum_ns, (150 + 80 + 90) * MS);
+    assert_int_equal(p->itl.all.count, 4);
+    assert_int_equal(p->itl.all.sum_ns, (20 + 10 + 10 + 10) * MS);
+
+    /* Iterations: the gaps between ITERATION markers. */
+    store_step(p, STORE_STEP_ITERATION, 1, 10 * SEC);
+    store_step(p, STORE_STEP_ITERATION, 1, 10 * SEC + 33 * MS);
+    store_step(p, STORE_STEP_ITERATION, 1, 10 * SEC + 66 * MS);
+    assert_int_equal(p->iter.all.count, 2);
+    assert_int_equal(p->iter.all.sum_ns, 66 * MS);
+
+    store_step(p, (enum store_step_kind)9, 0, 11 * SEC);
+    assert_int_equal(p->invalid, 1);
+    store_free(st);
+}
+
+static void test_counters(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    uint32_t tokens = store_proc_intern(p, "tokens");
+    double rate;
+    uint64_t t;
+
+    (void)state;
+    /* 50 tokens/s, polled every 10 ms for 20 s: samples are thinned to >= 100 ms apart. */
+    for (t = 0; t <= 2000; t++) {
+        store_counter_set(p, tokens, t / 2, 100 * SEC + t * 10 * MS);
+    }
+    assert_int_equal(p->ncounters, 1);
+    assert_int_equal(p->counters[0].value, 1000);
+    assert_true(p->counters[0].rate.n <= p->counters[0].rate.cap);
+    assert_true(store_rate_per_sec(&p->counters[0].rate, 120 * SEC, 10 * SEC, &rate));
+    assert_true(rate > 49.0 && rate < 51.0);
+
+    /* The rate changes within a window: 200/s for the last 5 s makes the window's average
+     * (50 * 5 + 200 * 5) / 10 = 125/s. */
+    for (t = 1; t <= 500; t++) {
+        store_counter_set(p, tokens, 1000 + t * 2, 120 * SEC + t * 10 * MS);
+    }
+    assert_true(store_rate_per_sec(&p->counters[0].rate, 125 * SEC, 10 * SEC, &rate));
+    assert_true(rate > 120.0 && rate < 130.0);
+
+    /* No point within the window: no rate. */
+    assert_false(store_rate_per_sec(&p->counters[0].rate, 200 * SEC, 10 * SEC, &rate));
+
+    /* CPU time: 0.5 s of CPU per second of wall time. */
+    for (t = 0; t <= 10; t++) {
+        store_proc_set_host(p, 100 << 20, 120 << 20, t * SEC / 2, 300 * SEC + t * SEC);
+    }
+    assert_true(p->host_valid);
+    assert_int_equal(p->rss_peak_bytes, 120 << 20);
+    assert_true(store_rate_per_sec(&p->cpu, 310 * SEC, 10 * SEC, &rate));
+    assert_true(rate > 0.49e9 && rate < 0.51e9);
+    store_free(st);
+}
+
+static void test_bounds(void **state)
+{
+    struct store_config cfg = {.max_nodes = 3, .max_depth = 4, .max_threads = 2};
+    struct store *st = store_new(&cfg);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t id[8];
+    char name[16];
+    int i;
+
+    (void)state;
+    for (i = 0; i < 8; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        id[i] = store_proc_intern(p, name);
+    }
+    /* Depth 6 on a max_depth of 4: the two innermost begins are refused and counted; their
+     * ends are absorbed, and the outer spans still close correctly. */
+    for (i = 0; i < 6; i++) {
+        store_span_begin(t, id[i], 100 + (uint64_t)i);
+    }
+    assert_int_equal(t->depth, 4);
+    assert_int_equal(t->overflow, 2);
+    /* max_nodes 3: s0, s1, s2 get nodes, s3 does not (counted), but its frame is kept. */
+    assert_int_equal(p->nnodes, 4);
+    assert_int_equal(p->invalid, 1 + 2);
+    for (i = 5; i >= 0; i--) {
+        store_span_end(t, id[i], 200 + (uint64_t)(5 - i));
+    }
+    assert_int_equal(t->depth, 0);
+    assert_int_equal(t->overflow, 0);
+    assert_int_equal(p->invalid, 3);
+    assert_int_equal(node_at(p, "s0")->s.all.count, 1);
+    assert_int_equal(node_at(p, "s0")->s.all.sum_ns, 205 - 100);
+    assert_int_equal(node_at(p, "s0/s1/s2")->s.all.sum_ns, 203 - 102);
+    assert_int_equal(find_node(p, "s0/s1/s2/s3"), STORE_NONE);
+
+    /* A span whose parent has no node has none either. */
+    store_span_begin(t, id[7], 300);
+    assert_int_equal(p->nnodes, 4);
+    assert_int_equal(p->invalid, 4);
+    store_span_end(t, id[7], 301);
+    assert_int_equal(t->depth, 0);
+
+    /* max_threads 2. */
+    assert_non_null(store_thread_add(p, 11, NULL));
+    assert_null(store_thread_add(p, 12, NULL));
+    assert_int_equal(p->nthreads, 2);
+    assert_int_equal(p->invalid, 5);
+    store_free(st);
+}
+
+static void test_gauges_weights(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    uint32_t pool = store_proc_intern(p, "pool");
+    uint32_t w = store_proc_intern(p, "layers.0.w");
+
+    (void)state;
+    store_gauge_set(p, pool, STORE_MEM_POOL, 0, 100, 200, 0);
+    store_gauge_set(p, pool, STORE_MEM_POOL, 0, 50, 200, 0);
+    assert_int_equal(p->ngauges, 1);
+    assert_int_equal(p->gauges[0].used_bytes, 50);
+    assert_int_equal(p->gauges[0].peak_bytes, 100);
+    store_gauge_set(p, pool, (enum store_mem_kind)7, 0, 1, 1, 1);
+    assert_int_equal(p->invalid, 1);
+
+    store_weight_set(p, w, 0, 4096);
+    assert_int_equal(p->nweights, 1);
+    store_weight_set(p, w, 0, 0);
+    assert_int_equal(p->weights[0].bytes, 0);
+
+    store_proc_set_state(p, STORE_PROC_EXITED, "exited with status 0", 5);
+    assert_int_equal(p->state, STORE_PROC_EXITED);
+    assert_string_equal(p->reason, "exited with status 0");
+    store_proc_set_label(p, "renamed");
+    assert_string_equal(p->label, "renamed");
+    store_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intern),
+        cmocka_unit_test(test_nested_tree),
+        cmocka_unit_test(test_threads_interleaved),
+        cmocka_unit_test(test_unmatched),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_mem_deltas),
+        cmocka_unit_test(test_kernels),
+        cmocka_unit_test(test_markers),
+        cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_gauges_weights),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
