@@ -128,6 +128,15 @@ $(BUILD)/tests/%: tests/helpers/%.c $(LIBNCTOP_A)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBNCTOP_A) -lm -lpthread
 
+# The C++ check of nctop.h (nctop::Span, NCTOP_SCOPE); test_sdk runs both scope helpers.
+$(BUILD)/tests/sdk_scope_cxx: tests/helpers/sdk_scope_cxx.cpp include/nctop.h $(LIBNCTOP_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $@")
+	$(Q)$(CXX) -std=c++11 -D_GNU_SOURCE -Iinclude $(OPT) -Wall -Wextra -Wshadow -Werror $(SAN) \
+		-o $@ $< $(LIBNCTOP_A) -lpthread
+
+$(BUILD)/tests/test_sdk: $(BUILD)/tests/sdk_scope $(BUILD)/tests/sdk_scope_cxx
+
 $(BUILD)/bench/%: bench/%.c $(CORE_A) $(LIBNCTOP_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
