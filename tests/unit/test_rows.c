@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the row builder: the latency, memory and kernel rows and the summary of a
+ * known store, string stability across builds, and a 10 000-node tree. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "rows.h"
+#include "store.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static const struct row *find_row(const struct rows *r, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        if (strcmp(r->v[i].path, path) == 0) {
+            return &r->v[i];
+        }
+    }
+    fail_msg("no row %s", path);
+    return NULL;
+}
+
+/* One span on thread t from begin_ns to end_ns. */
+static void span(struct store_thread *t, uint32_t id, uint64_t begin_ns, uint64_t end_ns)
+{
+    store_span_begin(t, id, begin_ns);
+    store_span_end(t, id, end_ns);
+}
+
+/*
+ * A known store. At 100 s + i * 100 ms (i < 10) one step of 60 ms:
+ *   step [0, 60) { forward [0, 50) { block0 [0, 20) { attn [0, 15), mlp [15, 20) },
+ *                                    block1 [20, 50) },
+ *                  sample [50, 60) }
+ * and "load" once at 10 s (out of the window at 101 s), 500 ms long.
+ */
+static struct store *make_store(struct store_proc **out)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 7, "tinylm");
+    struct store_thread *t = store_thread_add(p, 7, "main");
+    uint32_t load = store_proc_intern(p, "load");
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t fwd = store_proc_intern(p, "forward");
+    uint32_t b0 = store_proc_intern(p, "block0");
+    uint32_t b1 = store_proc_intern(p, "block1");
+    uint32_t attn = store_proc_intern(p, "attn");
+    uint32_t mlp = store_proc_intern(p, "mlp");
+    uint32_t smp = store_proc_intern(p, "sample");
+    int i;
+
+    span(t, load, 10 * SEC, 10 * SEC + 500 * MS);
+    for (i = 0; i < 10; i++) {
+        uint64_t s0 = 100 * SEC + (uint64_t)i * 100 * MS;
+
+        store_span_begin(t, step, s0);
+        store_span_begin(t, fwd, s0);
+        store_span_begin(t, b0, s0);
+        store_span_begin(t, attn, s0);
+        store_mem_delta(t, 4096, s0 + MS);
+        store_span_end(t, attn, s0 + 15 * MS);
+        span(t, mlp, s0 + 15 * MS, s0 + 20 * MS);
+        store_span_end(t, b0, s0 + 20 * MS);
+        span(t, b1, s0 + 20 * MS, s0 + 50 * MS);
+        store_span_end(t, fwd, s0 + 50 * MS);
+        span(t, smp, s0 + 50 * MS, s0 + 60 * MS);
+        store_span_end(t, step, s0 + 60 * MS);
+    }
+    *out = p;
+    return st;
+}
+
+static void test_latency_rows(void **state)
+{
+    static const char *paths[] = {
+        "load",
+        "step",
+        "step/forward",
+        "step/forward/block0",
+        "step/forward/block0/attn",
+        "step/forward/block0/mlp",
+        "step/forward/block1",
+        "step/sample",
+    };
+    static const uint16_t levels[] = {0, 0, 1, 2, 3, 3, 2, 1};
+    static const uint32_t nchildren[] = {0, 2, 2, 2, 0, 0, 0, 0};
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    uint64_t now = 101 * SEC;
+    struct rows r;
+    const struct row *row;
+    size_t i;
+
+    (void)state;
+    rows_init(&r);
+    rows_build_latency(&r, p, now);
+    assert_int_equal(r.n, 8);
+    for (i = 0; i < r.n; i++) {
+        const char *slash = strrchr(paths[i], '/');
+
+        assert_string_equal(r.v[i].path, paths[i]);
+        assert_string_equal(r.v[i].label, slash != NULL ? slash + 1 : paths[i]);
+        assert_int_equal(r.v[i].level, levels[i]);
+        assert_int_equal(r.v[i].nchildren, nchildren[i]);
+        assert_int_equal(r.v[i].kind, ROW_LATENCY);
+        assert_int_equal(r.v[i].path_hash, fnv1a(paths[i]));
+    }
+
+    /* load ran long before the window: since-start stats only, no window, share 0 % (its
+     * parent, the top level, has window time). */
+    row = find_row(&r, "load");
+    assert_int_equal(row->flags & (ROW_F_WIN | ROW_F_ALL), ROW_F_ALL);
+    assert_int_equal(row->all.count, 1);
+    assert_int_equal(row->all.total_ns, 500 * MS);
+    assert_int_equal(row->all.last_ns, 500 * MS);
+    assert_int_equal(row->win.count, 0);
+    assert_true((row->flags & ROW_F_SHARE) != 0);
+    assert_true(row->share_pct == 0.0);
+
+    row = find_row(&r, "step");
+    assert_int_equal(row->flags & (ROW_F_WIN | ROW_F_ALL | ROW_F_SHARE),
+                     ROW_F_WIN | ROW_F_ALL | ROW_F_SHARE);
+    assert_int_equal(row->win.count, 10);
+    assert_int_equal(row->win.total_ns, 600 * MS);
+    assert_int_equal(row->win.mean_ns, 60 * MS);
+    assert_int_equal(row->win.min_ns, 60 * MS);
+    assert_int_equal(row->win.max_ns, 60 * MS);
+    assert_int_equal(row->win.p50_ns, 60 * MS);
+    assert_int_equal(row->win.p99_ns, 60 * MS);
+    assert_int_equal(row->all.count, 10);
+    assert_true(row->share_pct > 99.999 && row->share_pct < 100.001);
+
+    /* Children that cover their parent share 100 % between them. */
+    {
+        double fw = find_row(&r, "step/forward")->share_pct;
+        double sa = find_row(&r, "step/sample")->share_pct;
+        double b0 = find_row(&r, "step/forward/block0")->share_pct;
+        double b1 = find_row(&r, "step/forward/block1")->share_pct;
+        double at = find_row(&r, "step/forward/block0/attn")->share_pct;
+        double ml = find_row(&r, "step/forward/block0/mlp")->share_pct;
+
+        assert_true(fw > 83.33 && fw < 83.34);
+        assert_true(sa > 16.66 && sa < 16.67);
+        assert_true(fabs(fw + sa - 100.0) < 1e-9);
+        assert_true(fabs(b0 + b1 - 100.0) < 1e-9);
+        assert_true(fabs(at + ml - 100.0) < 1e-9);
+        assert_true(fabs(at - 75.0) < 1e-9);
+    }
+
+    /* Far later, nothing is in the window: no WIN and no SHARE bits, never fake zeros. */
+    rows_clear(&r);
+    rows_build_latency(&r, p, 500 * SEC);
+    assert_int_equal(r.n, 8);
+    for (i = 0; i < r.n; i++) {
+        assert_int_equal(r.v[i].flags, ROW_F_ALL);
+    }
+    rows_done(&r);
+    store_free(st);
+}
+
+static void test_kernel_rows(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    uint32_t gemm = store_proc_intern(p, "gemm");
+    uint32_t cpu = store_proc_intern(p, "cpu");
+    uint32_t cuda = store_proc_intern(p, "cuda");
+    struct rows r;
+    int i;
+
+    (void)state;
+    /* 150 ms of gemm on cpu in the window: 25 % of the 600 ms of top-level time. */
+    for (i = 0; i < 10; i++) {
+        store_kernel(p, gemm, cpu, 100 * SEC + (uint64_t)i * 100 * MS, 15 * MS);
+    }
+    store_kernel(p, gemm, cuda, 5 * SEC, 2 * MS);
+    rows_init(&r);
+    rows_build_kernels(&r, p, 101 * SEC);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.v[0].label, "gemm");
+    assert_string_equal(r.v[0].path, "cpu/gemm");
+    assert_string_equal(r.v[0].backend, "cpu");
+    assert_int_equal(r.v[0].level, 0);
+    assert_int_equal(r.v[0].kind, ROW_KERNEL);
+    assert_int_equal(r.v[0].path_hash, fnv1a("cpu/gemm"));
+    assert_int_equal(r.v[0].win.count, 10);
+    assert_int_equal(r.v[0].win.total_ns, 150 * MS);
+    assert_true(fabs(r.v[0].share_pct - 25.0) < 1e-9);
+    assert_string_equal(r.v[1].path, "cuda/gemm");
+    assert_string_equal(r.v[1].backend, "cuda");
+    assert_int_equal(r.v[1].flags & (ROW_F_WIN | ROW_F_ALL), ROW_F_ALL);
+    assert_int_equal(r.v[1].all.total_ns, 2 * MS);
+    rows_done(&r);
+    store_free(st);
+}
+
+static void test_memory_rows(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct rows r;
+    const struct row *row;
+    static const char *order[] = {
+        "Model Weights",
+        "Model Weights/embed",
+        "Model Weights/layers",
+        "Model Weights/layers/0",
+        "Model Weights/layers/0/mlp",
+        "Model Weights/layers/0/mlp/up_proj",
+        "Model Weights/layers/0/mlp/down_proj",
+        "Model Weights/layers/1",
+        "Model Weights/layers/1/mlp",
+        "Model Weights/layers/1/mlp/up_proj",
+        "Memory Pools",
+        "Memory Pools/arena",
+        "Memory Pools/gpu pool",
+        "KV Cache",
+        "KV Cache/kv",
+        "Host Memory",
+        "Host Memory/Tracked Host Memory",
+        "Host Memory/Unattributed Host Memory",
+        "Scope Deltas",
+        "Scope Deltas/step",
+        "Scope Deltas/step/forward",
+        "Scope Deltas/step/forward/block0",
+        "Scope Deltas/step/forward/block0/attn",
+    };
+    size_t i;
+
+    (void)state;
+    store_weight_set(p, store_proc_intern(p, "embed"), 0, 1000);
+    store_weight_set(p, store_proc_intern(p, "layers.0.mlp.up_proj"), 0, 200);
+    store_weight_set(p, store_proc_intern(p, "layers.0.mlp.down_proj"), 0, 300);
+    store_weight_set(p, store_proc_intern(p, "layers.1.mlp.up_proj"), STORE_MEM_DEVICE, 400);
+    store_weight_set(p, store_proc_intern(p, "gone"), 0, 50);
+    store_weight_set(p, store_proc_intern(p, "gone"), 0, 0);
+    store_gauge_set(p, store_proc_intern(p, "arena"), STORE_MEM_POOL, 0, 3000, 8000, 5000);
+    store_gauge_set(p, store_proc_intern(p, "gpu pool"), STORE_MEM_POOL, STORE_MEM_DEVICE, 7000, 0,
+                    0);
+    store_gauge_set(p, store_proc_intern(p, "kv"), STORE_MEM_KV_CACHE, 0, 2000, 0, 2500);
+    store_proc_set_host(p, 100000, 150000, 0, 100 * SEC);
+
+    rows_init(&r);
+    rows_build_memory(&r, p, 101 * SEC);
+    assert_int_equal(r.n, sizeof(order) / sizeof(order[0]));
+    for (i = 0; i < r.n; i++) {
+        assert_string_equal(r.v[i].path, order[i]);
+        assert_int_equal(r.v[i].kind, ROW_MEMORY);
+        assert_int_equal(r.v[i].path_hash, fnv1a(order[i]));
+    }
+
+    /* Interior weight nodes are sums. */
+    row = find_row(&r, "Model Weights");
+    assert_int_equal(row->bytes, 1900);
+    assert_int_equal(row->level, 0);
+    assert_int_equal(row->nchildren, 2);
+    assert_int_equal(row->flags & ROW_F_PEAK, 0);
+    assert_int_equal(find_row(&r, "Model Weights/layers")->bytes, 900);
+    assert_int_equal(find_row(&r, "Model Weights/layers/0/mlp")->bytes, 500);
+    assert_int_equal(find_row(&r, "Model Weights/layers/0/mlp")->nchildren, 2);
+    row = find_row(&r, "Model Weights/layers/0/mlp/down_proj");
+    assert_int_equal(row->level, 4);
+    assert_string_equal(row->label, "down_proj");
+    assert_int_equal(row->bytes, 300);
+    assert_true((find_row(&r, "Model Weights/layers/1")->flags & ROW_F_DEVICE) != 0);
+    assert_int_equal(find_row(&r, "Model Weights/layers")->flags & ROW_F_DEVICE, 0);
+
+    /* Pools: sums of used and capacity; each gauge with used, peak, capacity. */
+    row = find_row(&r, "Memory Pools");
+    assert_int_equal(row->bytes, 10000);
+    assert_int_equal(row->capacity_bytes, 8000);
+    assert_int_equal(row->flags & (ROW_F_CAPACITY | ROW_F_PEAK | ROW_F_DEVICE), ROW_F_CAPACITY);
+    row = find_row(&r, "Memory Pools/arena");
+    assert_int_equal(row->bytes, 3000);
+    assert_int_equal(row->peak_bytes, 5000);
+    assert_int_equal(row->capacity_bytes, 8000);
+    assert_int_equal(row->flags, ROW_F_PEAK | ROW_F_CAPACITY);
+    row = find_row(&r, "Memory Pools/gpu pool");
+    assert_int_equal(row->flags, ROW_F_PEAK | ROW_F_DEVICE);
+    assert_int_equal(row->peak_bytes, 7000);
+    assert_int_equal(find_row(&r, "KV Cache/kv")->peak_bytes, 2500);
+
+    /* Host: tracked = host weights (1000 + 200 + 300) + arena capacity 8000 + kv used 2000;
+     * the device pool and the device weight are not in RSS. */
+    row = find_row(&r, "Host Memory");
+    assert_int_equal(row->bytes, 100000);
+    assert_int_equal(row->peak_bytes, 150000);
+    assert_true((row->flags & ROW_F_PEAK) != 0);
+    assert_int_equal(find_row(&r, "Host Memory/Tracked Host Memory")->bytes, 11500);
+    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 100000 - 11500);
+
+    /* Scope deltas mirror the latency tree where deltas were seen, inclusive upward. */
+    row = find_row(&r, "Scope Deltas/step/forward/block0/attn");
+    assert_int_equal(row->bytes, 4096);
+    assert_int_equal(row->peak_bytes, 4096);
+    assert_int_equal(row->level, 4);
+    assert_int_equal(find_row(&r, "Scope Deltas/step")->bytes, 4096);
+    assert_int_equal(find_row(&r, "Scope Deltas/step")->nchildren, 1);
+    assert_int_equal(find_row(&r, "Scope Deltas")->nchildren, 1);
+
+    /* RSS below the tracked total: clamped at 0. */
+    store_proc_set_host(p, 5000, 5000, 0, 101 * SEC);
+    rows_clear(&r);
+    rows_build_memory(&r, p, 101 * SEC);
+    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 0);
+    rows_done(&r);
+    store_free(st);
+}
+
+static void test_empty_sections(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "idle");
+    struct rows_summary s;
+    struct rows r;
+
+    (void)state;
+    rows_init(&r);
+    rows_build_latency(&r, p, 10 * SEC);
+    rows_build_memory(&r, p, 10 * SEC);
+    rows_build_kernels(&r, p, 10 * SEC);
+    assert_int_equal(r.n, 0);
+
+    rows_build_summary(&s, p, 10 * SEC);
+    assert_int_equal(s.pid, 1);
+    assert_string_equal(s.label, "idle");
+    assert_false(s.host_valid);
+    assert_false(s.cpu_valid);
+    assert_false(s.ttft.valid);
+    assert_false(s.itl.valid);
+    assert_false(s.step.valid);
+    assert_int_equal(s.ncounters, 0);
+    assert_null(s.counters);
+    assert_null(s.invalid_reason);
+    rows_summary_done(&s);
+    rows_done(&r);
+    store_free(st);
+}
+
+static void test_summary(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    uint32_t tokens = store_proc_intern(p, "tokens");
+    struct rows_summary s;
+    uint64_t t;
+
+    (void)state;
+    store_step(p, STORE_STEP_REQUEST_BEGIN, 0, 100 * SEC);
+    store_step(p, STORE_STEP_TOKEN, 1, 100 * SEC + 40 * MS);
+    store_step(p, STORE_STEP_TOKEN, 1, 100 * SEC + 60 * MS);
+    for (t = 0; t <= 10; t++) {
+        store_counter_set(p, tokens, t * 20, 91 * SEC + t * SEC);
+        store_proc_set_host(p, 1 << 20, 2 << 20, t * SEC / 4, 91 * SEC + t * SEC);
+    }
+    store_proc_add_invalid(p, 2, "bad record");
+    store_proc_set_dropped(p, 17);
+    store_proc_set_state(p, STORE_PROC_EXITED, "exited", 101 * SEC);
+
+    rows_build_summary(&s, p, 101 * SEC);
+    assert_int_equal(s.pid, 7);
+    assert_string_equal(s.label, "tinylm");
+    assert_int_equal(s.state, STORE_PROC_EXITED);
+    assert_string_equal(s.reason, "exited");
+    assert_int_equal(s.dropped, 17);
+    assert_int_equal(s.invalid, 2);
+    assert_string_equal(s.invalid_reason, "bad record");
+    assert_int_equal(s.nthreads, 1);
+    assert_true(s.host_valid);
+    assert_int_equal(s.rss_bytes, 1 << 20);
+    assert_true(s.cpu_valid);
+    assert_true(fabs(s.cpu_pct - 25.0) < 0.01);
+    /* step: the top-level span with most window samples ("step", not "load"). */
+    assert_true(s.step.valid);
+    assert_int_equal(s.step.win.count, 10);
+    assert_int_equal(s.step.win.mean_ns, 60 * MS);
+    assert_true(s.ttft.valid);
+    assert_int_equal(s.ttft.all.last_ns, 40 * MS);
+    assert_true(s.itl.valid);
+    assert_int_equal(s.itl.win.total_ns, 20 * MS);
+    assert_int_equal(s.ncounters, 1);
+    assert_string_equal(s.counters[0].name, "tokens");
+    assert_int_equal(s.counters[0].value, 200);
+    assert_true(s.counters[0].rate_valid);
+    assert_true(fabs(s.counters[0].per_sec - 20.0) < 1e-9);
+    rows_summary_done(&s);
+    store_free(st);
+
+    /* Without spans, the ITERATION series is the step. */
+    st = store_new(NULL);
+    p = store_proc_add(st, 8, "sim");
+    for (t = 0; t < 5; t++) {
+        store_step(p, STORE_STEP_ITERATION, 1, 50 * SEC + t * 25 * MS);
+    }
+    rows_build_summary(&s, p, 51 * SEC);
+    assert_true(s.step.valid);
+    assert_int_equal(s.step.win.count, 4);
+    assert_int_equal(s.step.win.p50_ns, 25 * MS);
+    rows_summary_done(&s);
+    store_free(st);
+}
+
+static void test_strings_stable(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct rows r;
+    const char *path;
+    int k;
+
+    (void)state;
+    rows_init(&r);
+    rows_build_latency(&r, p, 101 * SEC);
+    path = r.v[4].path;
+    assert_string_equal(path, "step/forward/block0/attn");
+    /* Appending many more rows grows the storage; earlier strings must stay valid. */
+    for (k = 0; k < 2000; k++) {
+        rows_build_latency(&r, p, 101 * SEC);
+    }
+    assert_int_equal(r.n, 8 * 2001);
+    assert_ptr_equal(r.v[4].path, path);
+    assert_string_equal(path, "step/forward/block0/attn");
+    assert_string_equal(r.v[8 * 2000 + 4].path, "step/forward/block0/attn");
+    rows_clear(&r);
+    assert_int_equal(r.n, 0);
+    rows_build_latency(&r, p, 101 * SEC);
+    assert_string_equal(r.v[7].path, "step/sample");
+    rows_done(&r);
+    store_free(st);
+}
+
+static double now_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_10k_nodes(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "big");
+    struct store_thread *t = store_thread_add(p, 1, NULL);
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t blk[100];
+    uint32_t op[99];
+    char name[32];
+    struct rows r;
+    double t0;
+    double dt;
+    int i;
+    int j;
+    int k;
+
+    (void)state;
+    for (i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "block %d", i);
+        blk[i] = store_proc_intern(p, name);
+    }
+    for (i = 0; i < 99; i++) {
+        snprintf(name, sizeof(name), "op%d", i);
+        op[i] = store_proc_intern(p, name);
+    }
+    /* step + 100 blocks + 100 * 99 ops = 10 001 nodes, two rounds of samples. */
+    for (k = 0; k < 2; k++) {
+        uint64_t ts = 100 * SEC + (uint64_t)k * SEC;
+
+        store_span_begin(t, step, ts);
+        for (i = 0; i < 100; i++) {
+            store_span_begin(t, blk[i], ts);
+            for (j = 0; j < 99; j++) {
+                span(t, op[j], ts, ts + 1000);
+                ts += 1000;
+            }
+            store_span_end(t, blk[i], ts);
+        }
+        store_span_end(t, step, ts);
+    }
+
+    rows_init(&r);
+    t0 = now_sec();
+    for (k = 0; k < 10; k++) {
+        rows_clear(&r);
+        rows_build_latency(&r, p, 102 * SEC);
+    }
+    dt = (now_sec() - t0) / 10.0;
+    print_message("10001-row latency build: %.2f ms\n", dt * 1e3);
+    assert_int_equal(r.n, 10001);
+    assert_string_equal(r.v[10000].path, "step/block 99/op98");
+    assert_int_equal(r.v[10000].level, 2);
+    assert_int_equal(r.v[10000].win.count, 2);
+    assert_int_equal(r.v[1].nchildren, 99);
+    /* Linear work: well under a frame even under sanitizers. */
+    assert_true(dt < 0.5);
+    rows_done(&r);
+    store_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_latency_rows), cmocka_unit_test(test_kernel_rows),
+        cmocka_unit_test(test_memory_rows),  cmocka_unit_test(test_empty_sections),
+        cmocka_unit_test(test_summary),      cmocka_unit_test(test_strings_stable),
+        cmocka_unit_test(test_10k_nodes),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
