@@ -21,7 +21,7 @@
 #define HIST_EXACT_LIMIT 128U
 /* Extra buckets kept on each side when the stored range has to grow, so that a node whose
  * durations wander a little does not reallocate again at once. */
-#define HIST_GROW_SLACK 32U
+#define HIST_GROW_SLACK 8U
 
 static uint32_t hist_min_u32(uint32_t a, uint32_t b)
 {
@@ -208,7 +208,9 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
     /* One walk over the used range serves all requested ranks, since pct is ascending. */
     i = h->lo;
     for (j = 0; j < n; j++) {
-        double want = ceil(pct[j] / 100.0 * (double)h->count);
+        /* Multiply before dividing: for integer pct and counts below 2^46 the product is
+         * exact, so e.g. p99 of 100 samples is rank 99, not 100 from 0.99 * 100 rounding up. */
+        double want = ceil(pct[j] * (double)h->count / 100.0);
         uint64_t rank;
         uint64_t v;
 

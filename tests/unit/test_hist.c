@@ -53,7 +53,7 @@ static int cmp_u64(const void *a, const void *b)
 /* The exact nearest-rank percentile of sorted samples. */
 static uint64_t exact_percentile(const uint64_t *sorted, size_t n, double pct)
 {
-    double want = ceil(pct / 100.0 * (double)n);
+    double want = ceil(pct * (double)n / 100.0);
     size_t rank = want < 1.0 ? 1 : (want > (double)n ? n : (size_t)want);
 
     return sorted[rank - 1];
@@ -337,6 +337,10 @@ static void test_percentiles_batch(void **state)
     }
     /* Nearest rank: p50 of 1000 samples is sample 500 = 500000, within 1/128. */
     assert_true(fabs((double)out[0] - 500000.0) <= 500000.0 / 128.0);
+    /* Rank 999 of 1000 for p99.9; computing 99.9 / 100 * 1000 first gives 1000.0000000000001
+     * and rank 1000 (the exact max) instead. */
+    assert_int_equal(hist_percentile(&h, 99.9), hist_bucket_mid(hist_index(999000)));
+    assert_int_not_equal(hist_percentile(&h, 99.9), 1000000);
     hist_done(&h);
 }
 
