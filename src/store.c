@@ -550,6 +550,16 @@ void store_proc_set_label(struct store_proc *p, const char *label)
     p->label = xstrdup(label != NULL ? label : "");
 }
 
+int32_t store_proc_pid(const struct store_proc *p)
+{
+    return p->pid;
+}
+
+enum store_proc_state store_proc_state(const struct store_proc *p)
+{
+    return p->state;
+}
+
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns)
 {

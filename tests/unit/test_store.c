@@ -586,6 +586,8 @@ static void test_gauges_weights(void **state)
 
     store_proc_set_state(p, STORE_PROC_EXITED, "exited with status 0", 5);
     assert_int_equal(p->state, STORE_PROC_EXITED);
+    assert_int_equal(store_proc_state(p), STORE_PROC_EXITED);
+    assert_int_equal(store_proc_pid(p), 1);
     assert_string_equal(p->reason, "exited with status 0");
     store_proc_set_label(p, "renamed");
     assert_string_equal(p->label, "renamed");
