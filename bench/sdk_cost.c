@@ -113,8 +113,8 @@ static void *bench_reader_main(void *arg)
  * The floor: the least any ring tracer can do per event. Read CLOCK_MONOTONIC, check space
  * against a cached tail, store a 32-byte record, publish head with release order.
  */
-static __attribute__((noinline)) double bench_floor_run(struct nctop_seg_ring *ring,
-                                                        uint64_t size, uint64_t events)
+static __attribute__((noinline)) double bench_floor_run(struct nctop_seg_ring *ring, uint64_t size,
+                                                        uint64_t events)
 {
     unsigned char *data = (unsigned char *)(ring + 1);
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);

@@ -41,14 +41,13 @@ struct sdk_params {
 
 struct nctop_seg_header sdk_dummy_hdr;
 _Atomic(struct nctop_seg_header *) sdk_hdr = &sdk_dummy_hdr;
-uint32_t sdk_tokens_counter;
 
 static pthread_mutex_t sdk_mutex = PTHREAD_MUTEX_INITIALIZER;
 static enum sdk_state sdk_state;
-static int sdk_init_error;              /* what a failed init returned, repeated afterwards */
+static int sdk_init_error;               /* what a failed init returned, repeated afterwards */
 static struct nctop_seg_header *sdk_seg; /* our mapping (stays mapped after shutdown) */
-static pid_t sdk_reader_env;            /* NCTOP_READER of this program image, 0 if none */
-static bool sdk_hooks_done;             /* atexit and pthread_atfork registered */
+static pid_t sdk_reader_env;             /* NCTOP_READER of this program image, 0 if none */
+static bool sdk_hooks_done;              /* atexit and pthread_atfork registered */
 
 static uint64_t sdk_clock_ns(clockid_t clk)
 {
@@ -456,7 +455,12 @@ static int sdk_init_locked(const struct nctop_opts *opts)
     memcpy(hdr, &layout, sizeof(layout));
     sdk_header_stamp(hdr);
     atomic_store_explicit(&hdr->strings_count, 1, memory_order_relaxed); /* id 0 = no name */
-    sdk_tokens_counter = sdk_registry_counter_locked(hdr, "tokens");
+    if (sdk_registry_counter_locked(hdr, "tokens") != SDK_TOKENS_COUNTER) {
+        munmap(hdr, layout.segment_bytes);
+        sdk_shm_name(comm, getpid());
+        shm_unlink(comm);
+        return -ENOMEM;
+    }
     if (p.label == NULL || sdk_registry_label_locked(hdr, p.label) < 0) {
         sdk_read_comm(comm, sizeof(comm));
         sdk_registry_label_locked(hdr, comm);

@@ -90,9 +90,8 @@ static __attribute__((noinline)) bool events_claim(struct events_thread *t,
         if (atomic_load_explicit(&ring->state, memory_order_relaxed) != NCTOP_SEG_RING_FREE) {
             continue;
         }
-        if (!atomic_compare_exchange_strong_explicit(&ring->state, &expected,
-                                                     NCTOP_SEG_RING_ACTIVE, memory_order_acquire,
-                                                     memory_order_relaxed)) {
+        if (!atomic_compare_exchange_strong_explicit(&ring->state, &expected, NCTOP_SEG_RING_ACTIVE,
+                                                     memory_order_acquire, memory_order_relaxed)) {
             continue;
         }
         ring->tid = (int32_t)gettid();
@@ -165,7 +164,8 @@ static __attribute__((noinline)) struct nctop_rec *events_reserve_slow(struct ev
 static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
                                                    uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
 {
-    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    /* Acquire pairs with the release that published the segment: its layout is visible. */
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
     struct events_thread *t = &events_self;
     int32_t reader = atomic_load_explicit(&hdr->reader_pid, memory_order_relaxed);
     uint64_t bytes = (uint64_t)words * 8;
@@ -181,8 +181,8 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
     hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
     if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)NCTOP_SEG_READER_TIMEOUT_NS)) {
         /* Only the reader we saw is switched off: a new reader may have attached since. */
-        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0,
-                                                memory_order_relaxed, memory_order_relaxed);
+        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0, memory_order_relaxed,
+                                                memory_order_relaxed);
         return;
     }
 
@@ -312,7 +312,7 @@ NCTOP_API void nctop_mem_delta(int64_t bytes)
 
 NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n)
 {
-    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
     struct nctop_seg_counter *tab;
 
     /* Handles are index + 1; 0 and unknown handles fall out of the unsigned range check. */
@@ -326,7 +326,7 @@ NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n)
 NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
 {
     if (kind == NCTOP_STEP_TOKEN) {
-        nctop_counter_add(sdk_tokens_counter, n);
+        nctop_counter_add(SDK_TOKENS_COUNTER, n);
     }
     if (events_idle()) {
         return;
@@ -336,7 +336,7 @@ NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
 
 NCTOP_API void nctop_gauge_set(uint32_t gauge, uint64_t used_bytes, uint64_t capacity_bytes)
 {
-    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
     struct nctop_seg_gauge *g;
     uint64_t peak;
 

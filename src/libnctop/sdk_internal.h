@@ -20,8 +20,10 @@
 extern _Atomic(struct nctop_seg_header *) sdk_hdr;
 extern struct nctop_seg_header sdk_dummy_hdr;
 
-/* Handle of the counter "tokens" created at init (nctop_step(NCTOP_STEP_TOKEN) adds to it). */
-extern uint32_t sdk_tokens_counter;
+/* Handle of the counter "tokens": the first counter, created at init before the segment is
+ * published (nctop_step(NCTOP_STEP_TOKEN) adds to it). A constant, so the event path reads
+ * no variable that init writes. */
+#define SDK_TOKENS_COUNTER 1U
 
 /* Take the registration lock, initialising the SDK with defaults first if nobody did.
  * Returns the live header with the lock held, or NULL (lock released) when the SDK is

@@ -19,7 +19,7 @@
  * fork as they are (the child's segment keeps every id), so nothing is rebuilt there.
  */
 struct registry_slot {
-    uint32_t key;  /* 0: empty */
+    uint32_t key; /* 0: empty */
     uint32_t val;
     uint32_t hash;
 };

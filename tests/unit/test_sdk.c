@@ -41,13 +41,13 @@ static int kid_ev_w = -1;
 
 /* A failed check in the child ends it with status 1 and says why; the test asserts status 0.
  * (cmocka's own asserts would unwind into the child's copy of the test runner.) */
-#define KID_CHECK(cond)                                                                        \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "child %d: %s:%d: check failed: %s\n", (int)getpid(), __FILE__,   \
-                    __LINE__, #cond);                                                          \
-            _exit(1);                                                                          \
-        }                                                                                      \
+#define KID_CHECK(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "child %d: %s:%d: check failed: %s\n", (int)getpid(), __FILE__,        \
+                    __LINE__, #cond);                                                              \
+            _exit(1);                                                                              \
+        }                                                                                          \
     } while (0)
 
 /* Every workload pid a case started, so that a failing case leaves no segment behind. */
@@ -216,8 +216,7 @@ static void rd_open(struct rd *r, pid_t pid)
     assert_true(r->hdr->start_ticks > 0);
     assert_true(r->hdr->rings_off % 64 == 0 && r->hdr->ring_stride % 64 == 0);
     assert_true(r->hdr->gauges_off % 64 == 0 && r->hdr->strings_off % 64 == 0);
-    assert_true(r->hdr->rings_off + (uint64_t)r->hdr->rings_max * r->hdr->ring_stride <=
-                r->bytes);
+    assert_true(r->hdr->rings_off + (uint64_t)r->hdr->rings_max * r->hdr->ring_stride <= r->bytes);
 }
 
 static void rd_close(struct rd *r)
@@ -690,8 +689,8 @@ static void kid_facts(void)
     KID_CHECK(g != 0 && nctop_gauge("kv", NCTOP_MEM_KV_CACHE, 0) == g);
     nctop_gauge_set(g, 100, 1000);
     nctop_gauge_set(g, 50, 1000);
-    nctop_gauge_set(0, 1, 1);      /* ignored */
-    nctop_gauge_set(g + 7, 1, 1);  /* ignored */
+    nctop_gauge_set(0, 1, 1);     /* ignored */
+    nctop_gauge_set(g + 7, 1, 1); /* ignored */
     KID_CHECK(nctop_weight_set("layers.0.attn.q_proj", 4096, 0) == 0);
     KID_CHECK(nctop_weight_set("layers.0.attn.k_proj", 1024, NCTOP_MEM_DEVICE) == 0);
     KID_CHECK(nctop_weight_set("layers.0.attn.q_proj", 8192, 0) == 0); /* update */
