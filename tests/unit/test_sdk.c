@@ -1269,6 +1269,64 @@ static void test_handoff_dead_reader_removes(void **state)
     assert_false(seg_exists(k.pid));
 }
 
+/* --- more threads than ring slots; explicit shutdown --- */
+
+static void *kid_no_ring_body(void *arg)
+{
+    (void)arg;
+    for (uint32_t i = 0; i < 10000; i++) {
+        nctop_span_begin(1);
+    }
+    return NULL;
+}
+
+static void kid_no_ring(void)
+{
+    struct nctop_opts o = {.sz = sizeof(o), .max_threads = 1, .ring_bytes = 4096};
+    pthread_t th;
+
+    KID_CHECK(nctop_init(&o) == 0);
+    kid_say(1);
+    kid_hear();
+    nctop_span_begin(1); /* the main thread takes the only slot */
+    KID_CHECK(pthread_create(&th, NULL, kid_no_ring_body, NULL) == 0);
+    KID_CHECK(pthread_join(th, NULL) == 0);
+    kid_say(nctop_dropped());
+    kid_hear();
+    nctop_shutdown();
+    nctop_shutdown();
+    KID_CHECK(!seg_exists(getpid()));
+    KID_CHECK(nctop_init(NULL) == -ESHUTDOWN);
+    KID_CHECK(nctop_name("after") == 0);
+    nctop_span_begin(1);
+    KID_CHECK(nctop_attached() == 0);
+    kid_say(1);
+}
+
+static void test_no_free_ring_and_shutdown(void **state)
+{
+    struct kid k;
+    struct rd r;
+
+    (void)state;
+    kid_start(&k, kid_no_ring);
+    kid_recv(&k);
+    rd_open(&r, k.pid);
+    assert_int_equal(r.hdr->rings_max, 1);
+    rd_attach(&r);
+    kid_send(&k, 1);
+    /* Every event of the second thread is counted, whether it scanned the slots or not. */
+    assert_int_equal(kid_recv(&k), 10000);
+    assert_int_equal(atomic_load(&r.hdr->dropped_no_ring), 10000);
+    assert_int_equal(atomic_load(&rd_ring(&r, 0)->head), 16);
+    assert_int_equal(rd_ring(&r, 0)->tid, k.pid);
+    kid_send(&k, 1);
+    assert_int_equal(kid_recv(&k), 1);
+    assert_int_equal(kid_finish(&k), 0);
+    assert_int_equal(atomic_load(&rd_ring(&r, 0)->head), 16); /* nothing after shutdown */
+    rd_close(&r);
+}
+
 /* Remove whatever segment a failed case left. */
 static int sdk_teardown(void **state)
 {
@@ -1297,6 +1355,7 @@ int main(void)
         cmocka_unit_test(test_c_scope_and_reader_handoff),
         cmocka_unit_test(test_cxx_scope),
         cmocka_unit_test(test_handoff_dead_reader_removes),
+        cmocka_unit_test(test_no_free_ring_and_shutdown),
     };
 
     return cmocka_run_group_tests(tests, NULL, sdk_teardown);
