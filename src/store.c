@@ -884,6 +884,7 @@ void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     f->name = name;
     f->begin_ns = ts_ns;
     f->mem_bytes = 0;
+    f->mem_touched = false;
 }
 
 void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
@@ -892,6 +893,7 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     struct store_frame *f;
     uint32_t d;
     int64_t mem = 0;
+    bool touched = false;
 
     if (t == NULL) {
         return;
@@ -917,16 +919,19 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 
         for (k = d; k < t->depth; k++) {
             mem += t->frames[k].mem_bytes;
+            touched = touched || t->frames[k].mem_touched;
         }
         store_proc_add_invalid(p, t->depth - d, "unmatched span");
     }
     t->depth = d - 1U;
     f = &t->frames[d - 1U];
     mem += f->mem_bytes;
+    touched = touched || f->mem_touched;
 
     /* Inclusive deltas: the parent frame's total includes this child's. */
     if (t->depth > 0) {
         t->frames[t->depth - 1U].mem_bytes += mem;
+        t->frames[t->depth - 1U].mem_touched |= touched;
     }
     if (ts_ns < f->begin_ns) {
         store_proc_add_invalid(p, 1, "span ends before it begins");
@@ -938,7 +943,9 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     struct store_node *n = &p->nodes[f->node];
 
     store_series_add(p, &n->s, ts_ns, ts_ns - f->begin_ns);
-    if (mem != 0 || n->mem_seen) {
+    /* A scope whose allocations and releases cancel out still shows (net 0); once a node has
+     * seen deltas, an instance without any is a last delta of 0. */
+    if (touched || n->mem_seen) {
         if (!n->mem_seen || mem > n->mem_peak_bytes) {
             n->mem_peak_bytes = mem;
         }
@@ -954,6 +961,7 @@ void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
         return; /* outside any span: nothing to attribute it to */
     }
     t->frames[t->depth - 1U].mem_bytes += bytes;
+    t->frames[t->depth - 1U].mem_touched = true;
 }
 
 /* --- kernels and markers ------------------------------------------------------------------ */

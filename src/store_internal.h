@@ -49,7 +49,7 @@ struct store_node {
     uint32_t next_sibling;
     uint32_t nchildren;
     uint16_t level;         /* 0 for top-level spans (and for the root) */
-    bool mem_seen;          /* a completed instance saw a non-zero memory delta */
+    bool mem_seen;          /* a completed instance saw memory delta events (even netting 0) */
     int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
     int64_t mem_peak_bytes; /* largest such delta */
     struct store_series s;
@@ -100,6 +100,7 @@ struct store_frame {
     uint32_t name;
     uint64_t begin_ns;
     int64_t mem_bytes; /* net memory delta inside this span so far (children included) */
+    bool mem_touched;  /* a delta event landed in this span or in a child that ended */
 };
 
 struct store_thread {

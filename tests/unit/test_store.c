@@ -364,6 +364,31 @@ static void test_mem_deltas(void **state)
     /* mlp did not run again: its last instance stands. */
     assert_int_equal(node_at(p, "step/mlp")->mem_last_bytes, 50);
 
+    /* Allocations and releases that cancel out: the scope and its ancestors show net 0
+     * with a known peak of 0, not "no data". */
+    {
+        struct store_thread *u = store_thread_add(p, 11, NULL);
+        uint32_t top = store_proc_intern(p, "top");
+        uint32_t tmp = store_proc_intern(p, "tmp");
+
+        store_span_begin(u, top, 40);
+        store_span_begin(u, tmp, 41);
+        store_mem_delta(u, 64, 42);
+        store_mem_delta(u, -64, 43);
+        store_span_end(u, tmp, 44);
+        store_span_end(u, top, 45);
+        assert_true(node_at(p, "top/tmp")->mem_seen);
+        assert_int_equal(node_at(p, "top/tmp")->mem_last_bytes, 0);
+        assert_int_equal(node_at(p, "top/tmp")->mem_peak_bytes, 0);
+        assert_true(node_at(p, "top")->mem_seen);
+        assert_int_equal(node_at(p, "top")->mem_last_bytes, 0);
+        /* A node that never saw a delta event stays without memory data. */
+        store_span_begin(u, tmp, 50);
+        store_span_end(u, tmp, 51);
+        assert_false(node_at(p, "tmp")->mem_seen);
+        store_thread_exit(u, 60);
+    }
+
     /* A delta outside any span is not attributed anywhere. */
     store_mem_delta(t, 12345, 30);
     assert_int_equal(node_at(p, "step")->mem_last_bytes, -300);
