@@ -909,7 +909,14 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         continue;
     }
     if (d == 0) {
-        store_proc_add_invalid(p, 1, "span end without a begin");
+        /* With nothing open this is the end of a span begun before nctop attached (or
+         * before events were switched on): normal, not an error. With spans open, an end
+         * that matches none of them is a bug in the workload. */
+        if (t->depth > 0) {
+            store_proc_add_invalid(p, 1, "span end without a begin");
+        } else {
+            p->late_ends++;
+        }
         return;
     }
     if (d < t->depth) {

@@ -133,6 +133,7 @@ struct store_proc {
     uint64_t invalid;
     char invalid_reason[STORE_REASON_MAX]; /* empty when none */
     uint64_t dropped;
+    uint64_t late_ends; /* span ends with no span open: begun before we attached */
 
     bool host_valid;
     uint64_t rss_bytes;
