@@ -27,6 +27,7 @@
 #define RING_MAX_SEGMENTS 4096 /* segments remembered (live and exited) */
 #define RING_MAX_ANCESTRY 64   /* ppid steps when deciding "descendant of root" */
 #define RING_INVALID_NAME "(invalid name)"
+#define RING_CLOCK_SLACK_NS (1000ULL * UTIL_NS_PER_MS) /* tolerated clock disagreement */
 
 /* What we know of one ring slot of a segment. */
 struct ring_slot_view {
@@ -57,6 +58,7 @@ struct ring_seg {
     uint32_t label_seq;
     uint64_t facts_ns;
     uint64_t weights_ns;
+    uint32_t weights_seen; /* weights_count at the last weights sync */
     uint64_t invalid;
 };
 
@@ -259,7 +261,8 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
     uint64_t dropped;
     uint32_t n, rings;
 
-    if (!force && now_ns - s->facts_ns < RING_FACTS_PERIOD_NS) {
+    if (!force && now_ns - s->facts_ns < RING_FACTS_PERIOD_NS &&
+        atomic_load_explicit(&s->hdr->weights_count, memory_order_relaxed) == s->weights_seen) {
         return;
     }
     s->facts_ns = now_ns;
@@ -295,10 +298,12 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         }
     }
 
-    if (force || now_ns - s->weights_ns >= RING_WEIGHTS_PERIOD_NS) {
+    /* Weights change rarely: read them all when one was added, else once a period. */
+    n = atomic_load_explicit(&s->hdr->weights_count, memory_order_acquire);
+    n = n < h->weights_max ? n : h->weights_max;
+    if (force || n != s->weights_seen || now_ns - s->weights_ns >= RING_WEIGHTS_PERIOD_NS) {
         s->weights_ns = now_ns;
-        n = atomic_load_explicit(&s->hdr->weights_count, memory_order_acquire);
-        n = n < h->weights_max ? n : h->weights_max;
+        s->weights_seen = n;
         for (uint32_t i = 0; i < n; i++) {
             struct nctop_seg_weight *w =
                 (struct nctop_seg_weight *)(s->base + h->weights_off) + i;
@@ -331,12 +336,18 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
     store_proc_set_dropped(s->proc, dropped);
 }
 
-/* Decode one record into the store. Returns false when it is corrupt. */
+/* Decode one record into the store. Returns false when it is corrupt. Times must lie between
+ * the segment's creation and a little after now: the store's window clock follows event
+ * times, so one far-future stamp would blank every window. */
 static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const struct nctop_rec *rec,
-                        uint16_t words)
+                        uint16_t words, uint64_t now_ns)
 {
     uint32_t id;
 
+    if (rec->ts_ns + RING_CLOCK_SLACK_NS < s->hdr_ro->created_mono_ns ||
+        rec->ts_ns > now_ns + RING_CLOCK_SLACK_NS) {
+        return false;
+    }
     switch (rec->type) {
     case NCTOP_REC_SPAN_BEGIN:
     case NCTOP_REC_SPAN_END:
@@ -358,7 +369,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         }
         id = ring_map_id(s, rec->id);
         backend = ring_map_id(s, rec->arg[1]);
-        if (id == 0 || backend == 0) {
+        if (id == 0 || backend == 0 || rec->arg[0] > now_ns - rec->ts_ns + RING_CLOCK_SLACK_NS) {
             return false;
         }
         store_kernel(s->proc, id, backend, rec->ts_ns, rec->arg[0]);
@@ -441,7 +452,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
-            if (words < 2 || !ring_decode(s, v, rec, words)) {
+            if (words < 2 || !ring_decode(s, v, rec, words, now_ns)) {
                 bad++;
             } else {
                 records++;
@@ -621,6 +632,28 @@ static bool ring_pid_wanted(const struct ring_source *rs, int32_t pid)
     return true;
 }
 
+/* Whether pid maps the segment file: after fork + exec into a program without libnctop, the
+ * child's segment outlives its mapping while the pid lives on. */
+static bool ring_pid_maps(int32_t pid, const char *seg_path)
+{
+    char path[64], *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return true; /* cannot tell: do not throw anything away */
+    }
+    while (!found && getline(&line, &cap, f) > 0) {
+        found = strstr(line, seg_path) != NULL;
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
 /* Try to attach /dev/shm/nctop-<pid>. Returns quietly when it is not ready yet. */
 static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns)
 {
@@ -688,6 +721,13 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     if (!handed && !ring_pid_wanted(rs, pid)) {
         goto out;
     }
+    if (why == NULL && alive && !ring_pid_maps(pid, path)) {
+        /* Left behind by a fork whose child then ran another program. */
+        unlink(path);
+        rs->stats.stale_removed++;
+        diag_debug("removed %s: its process no longer maps it", path);
+        goto out;
+    }
     if (rs->nsegs == RING_MAX_SEGMENTS) {
         why = "too many segments";
         goto refuse;
@@ -735,7 +775,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     rs->stats.attached++;
     diag_debug("attached %s (reader %d)", path, (int)s->reader);
     if (!alive) {
-        ring_seg_finish(rs, s, now_ns, "exited");
+        ring_seg_finish(rs, s, now_ns, NULL);
     }
     return;
 
@@ -801,7 +841,7 @@ void ring_source_scan(struct ring_source *rs, uint64_t now_ns)
             continue;
         }
         if (!util_pid_alive(s->pid) || util_proc_start_ticks(s->pid, NULL) != s->start_ticks) {
-            ring_seg_finish(rs, s, now_ns, "exited");
+            ring_seg_finish(rs, s, now_ns, NULL);
         } else if (!s->reader) {
             ring_claim_reader(rs, s, now_ns);
         }
@@ -838,7 +878,8 @@ uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns)
     return records;
 }
 
-void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns)
+void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns,
+                             const char *reason)
 {
     /* Its segment may not have been seen yet (a command that lived a millisecond). */
     ring_source_scan(rs, now_ns);
@@ -846,7 +887,7 @@ void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_n
         struct ring_seg *s = rs->segs[i];
 
         if (s->pid == pid && !s->exited) {
-            ring_seg_finish(rs, s, now_ns, "exited");
+            ring_seg_finish(rs, s, now_ns, reason);
         }
     }
 }

@@ -46,8 +46,9 @@ void ring_source_scan(struct ring_source *rs, uint64_t now_ns);
 uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns);
 
 /* A workload this source watches has exited (for example a child reported by the loop):
- * drain it one last time, mark it exited, unmap it. */
-void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns);
+ * drain it one last time, mark it exited with reason (copied; NULL if unknown), unmap it. */
+void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns,
+                             const char *reason);
 
 /* Whether a segment for pid is attached (or was, and its workload exited). */
 bool ring_source_has_pid(const struct ring_source *rs, int32_t pid);

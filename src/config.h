@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_MAX_PIDS 64
 
@@ -27,6 +28,8 @@ struct config {
     uint64_t delay_ns;             /* refresh interval */
     uint64_t window_ns;            /* rolling statistics window */
     const char *debug_log;         /* borrowed */
+    const char *output_path;       /* -o: where snapshots and text go (NULL: stdout) */
+    FILE *out;                     /* opened output_path, or stdout */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -27,6 +28,8 @@
 #define LOOP_SCAN_MS 500     /* look for new workloads and dead ones */
 #define LOOP_SCAN_FAST_MS 20 /* while a started command has not published yet */
 #define LOOP_PROC_MS 1000    /* /proc sampling */
+#define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
+#define LOOP_PROC_FAST_TICKS 30
 #define LOOP_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL for the command we started */
 
 struct loop {
@@ -46,6 +49,8 @@ struct loop {
     int32_t child_pid;
     int child_status;
     uint64_t last_scan_ns;
+    uint64_t attached_seen; /* ring_source_stats.attached at the last look */
+    unsigned proc_ticks;
     bool finishing;
     int status; /* exit status of nctop */
 };
@@ -69,6 +74,18 @@ static bool loop_waiting_for_child(const struct loop *l)
     return l->child_running && !ring_source_has_pid(l->ring, l->child_pid);
 }
 
+/* A workload just attached: read its host facts now rather than at the next proc tick. */
+static void loop_sample_new(struct loop *l, uint64_t now)
+{
+    struct ring_source_stats stats;
+
+    ring_source_get_stats(l->ring, &stats);
+    if (stats.attached != l->attached_seen) {
+        l->attached_seen = stats.attached;
+        proc_collect(l->store, now);
+    }
+}
+
 static void loop_on_drain(uv_timer_t *t)
 {
     struct loop *l = t->data;
@@ -80,6 +97,7 @@ static void loop_on_drain(uv_timer_t *t)
         ring_source_scan(l->ring, now);
     }
     ring_source_drain(l->ring, now);
+    loop_sample_new(l, now);
 }
 
 static void loop_on_scan(uv_timer_t *t)
@@ -89,6 +107,7 @@ static void loop_on_scan(uv_timer_t *t)
 
     l->last_scan_ns = now;
     ring_source_scan(l->ring, now);
+    loop_sample_new(l, now);
 }
 
 static void loop_on_proc(uv_timer_t *t)
@@ -96,6 +115,9 @@ static void loop_on_proc(uv_timer_t *t)
     struct loop *l = t->data;
 
     proc_collect(l->store, util_mono_ns());
+    if (++l->proc_ticks == LOOP_PROC_FAST_TICKS) {
+        uv_timer_set_repeat(t, LOOP_PROC_MS);
+    }
 }
 
 static void loop_print(struct loop *l, bool final)
@@ -107,17 +129,17 @@ static void loop_print(struct loop *l, bool final)
         return;
     }
     if (l->cfg->output == CONFIG_OUT_JSON) {
-        rc = snapshot_write(stdout, l->store, now, real);
+        rc = snapshot_write(l->cfg->out, l->store, now, real);
     } else {
-        if (!final && isatty(STDOUT_FILENO)) {
+        if (!final && isatty(fileno(l->cfg->out))) {
             /* Until the TUI: redraw the text tree in place. */
-            fputs("\033[H\033[2J", stdout);
+            fputs("\033[H\033[2J", l->cfg->out);
         }
-        rc = report_write(stdout, l->store, now, real);
+        rc = report_write(l->cfg->out, l->store, now, real);
     }
     if (rc != 0 && l->status == 0) {
         /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */
-        diag_error("writing to standard output: %s", strerror(-rc));
+        fprintf(stderr, "nctop: writing the output: %s\n", strerror(-rc));
         l->status = 1;
         loop_finish(l);
     }
@@ -169,18 +191,42 @@ static void loop_close_all(struct loop *l)
     memset(l->sig, 0, sizeof(l->sig));
 }
 
+/* A command that lived less than a proc tick has no host facts; the kernel kept its peak RSS
+ * and CPU time for us, its parent (the same figures as time -v). */
+static void loop_child_rusage(struct loop *l, uint64_t now)
+{
+    struct store_proc *p = store_proc_find(l->store, l->child_pid);
+    struct rusage ru;
+    uint64_t cpu_ns;
+
+    if (p == NULL || store_proc_host_valid(p) || getrusage(RUSAGE_CHILDREN, &ru) != 0) {
+        return;
+    }
+    cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * UTIL_NS_PER_SEC +
+             (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+    store_proc_set_host(p, (uint64_t)ru.ru_maxrss * 1024, (uint64_t)ru.ru_maxrss * 1024, cpu_ns,
+                        now);
+}
+
 static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 {
     struct loop *l = p->data;
     uint64_t now = util_mono_ns();
+    char reason[96];
 
     diag_debug("command %d exited: status %lld signal %d", (int)l->child_pid,
                (long long)exit_status, term_signal);
     l->child_running = false;
     l->child_status = term_signal ? 128 + term_signal : (int)exit_status;
+    if (term_signal != 0) {
+        snprintf(reason, sizeof(reason), "killed by signal %d (%s)", term_signal,
+                 strsignal(term_signal));
+    } else {
+        snprintf(reason, sizeof(reason), "exit status %lld", (long long)exit_status);
+    }
     /* Read what it left: the SDK leaves its segment to us (NCTOP_READER). */
-    ring_source_proc_exited(l->ring, l->child_pid, now);
-    proc_collect(l->store, now);
+    ring_source_proc_exited(l->ring, l->child_pid, now, reason);
+    loop_child_rusage(l, now);
     loop_close((uv_handle_t *)p);
     l->child = NULL;
     if (l->finishing) {

@@ -34,6 +34,7 @@ enum main_longopt {
     OPT_WINDOW,
 };
 
+
 static const struct option main_longopts[] = {
     {"pid", required_argument, NULL, 'p'},
     {"delay", required_argument, NULL, 'd'},
@@ -44,6 +45,7 @@ static const struct option main_longopts[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"demo", no_argument, NULL, OPT_DEMO},
     {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+    {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -61,6 +63,7 @@ static void main_usage(FILE *out)
           "      --demo              start the reference workload (tinylm) and watch it\n"
           "      --once              collect for --duration (default 1 s), print, exit\n"
           "      --json              with --once: print the snapshot as JSON\n"
+          "  -o, --output FILE       write snapshots and text to FILE, not standard output\n"
           "      --headless          no display: collect until a signal or --duration\n"
           "      --duration SECS     stop after SECS\n"
           "  -d, --delay SECS        refresh interval (default 1)\n"
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
     cfg.delay_ns = UTIL_NS_PER_SEC;
     cfg.window_ns = 10 * UTIL_NS_PER_SEC;
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
-    while ((c = getopt_long(argc, argv, "+p:d:hV", main_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+p:d:o:hV", main_longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             main_parse_pids(&cfg, optarg);
@@ -201,6 +204,9 @@ int main(int argc, char **argv)
         case OPT_DEBUG_LOG:
             cfg.debug_log = optarg;
             break;
+        case 'o':
+            cfg.output_path = optarg;
+            break;
         case 'h':
             main_usage(stdout);
             return 0;
@@ -231,6 +237,13 @@ int main(int argc, char **argv)
     if (cfg.once && cfg.duration_ns == 0) {
         cfg.duration_ns = UTIL_NS_PER_SEC;
     }
+    cfg.out = stdout;
+    if (cfg.output_path != NULL) {
+        cfg.out = fopen(cfg.output_path, "we");
+        if (cfg.out == NULL) {
+            fatal("-o %s:", cfg.output_path);
+        }
+    }
     if (cfg.debug_log != NULL && diag_open(cfg.debug_log) != 0) {
         fatal("--debug-log %s:", cfg.debug_log);
     }
@@ -251,6 +264,10 @@ int main(int argc, char **argv)
     st = store_new(&scfg);
     status = loop_run(&cfg, st, cmd, false);
     store_free(st);
+    if (cfg.out != stdout && fclose(cfg.out) != 0 && status == 0) {
+        fprintf(stderr, "nctop: -o %s: %s\n", cfg.output_path, strerror(errno));
+        status = 1;
+    }
     free(tinylm);
     free(demo_argv[1]);
     diag_close();

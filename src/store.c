@@ -560,6 +560,11 @@ enum store_proc_state store_proc_state(const struct store_proc *p)
     return p->state;
 }
 
+bool store_proc_host_valid(const struct store_proc *p)
+{
+    return p->host_valid;
+}
+
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns)
 {

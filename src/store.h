@@ -66,6 +66,7 @@ struct store_proc *store_proc_find(const struct store *st, int32_t pid); /* newe
 void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
 int32_t store_proc_pid(const struct store_proc *p);
 enum store_proc_state store_proc_state(const struct store_proc *p);
+bool store_proc_host_valid(const struct store_proc *p); /* host facts were ever set */
 /* Mark the process exited or failed; reason is copied (may be NULL). ts_ns: when. */
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns);

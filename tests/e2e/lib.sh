@@ -71,7 +71,7 @@ def paths(p, view):
     return [r["path"] for r in p[view]]
 for expr in sys.argv[2:]:
     try:
-        ok = eval(expr)
+        ok = eval("(" + expr + "\n)")
     except Exception as e:
         print("%s: %s: %s" % (expr, type(e).__name__, e)); sys.exit(1)
     if not ok:

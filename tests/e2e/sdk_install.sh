@@ -23,8 +23,9 @@ check "a C++ program builds with pkg-config" \
     c++ -Wall -Werror -o "$T/hello_cpp" "$ROOT/models/examples/hello_nctop.cpp" $flags
 export LD_LIBRARY_PATH=$prefix/lib
 
-"$NCTOP" --once --json -- "$T/hello" 50 >"$T/c.json" 2>"$T/c.err"
+"$NCTOP" --once --json -o "$T/c.json" -- "$T/hello" 50 >"$T/c.out" 2>"$T/c.err"
 check "nctop -- hello exits 0" test $? -eq 0
+check "the command keeps its standard output" grep -q '^hello_nctop: 50 steps' "$T/c.out"
 jcheck "C program: spans, counts, weights, gauge, kernel, tokens" "$T/c.json" \
     'row(proc("hello"), "latency", "step")["total"]["count"] == 50' \
     'row(proc(), "latency", "step/prepare")["total"]["count"] == 50' \
@@ -36,7 +37,7 @@ jcheck "C program: spans, counts, weights, gauge, kernel, tokens" "$T/c.json" \
     'proc()["counters"]["tokens"] == 50' 'proc()["ttft_ms"]["total"]["count"] == 1' \
     'proc()["itl_ms"]["total"]["count"] == 49' 'proc()["invalid"] == 0'
 
-"$NCTOP" --once --json -- "$T/hello_cpp" 20 >"$T/cpp.json" 2>"$T/cpp.err"
+"$NCTOP" --once --json -o "$T/cpp.json" -- "$T/hello_cpp" 20 >/dev/null 2>"$T/cpp.err"
 jcheck "C++ program: RAII scopes nest" "$T/cpp.json" \
     'row(proc("hello_cpp"), "latency", "step")["total"]["count"] == 20' \
     'row(proc(), "latency", "step/work/work/work")["total"]["count"] == 20' \

@@ -6,4 +6,4 @@ cd "$ROOT" || exit 1
 check "include layering (check-layers)" tests/check-layers
 check "--help, man page and README agree (check-docs)" tests/check-docs "$NCTOP"
 check "man pages render without warnings" \
-    bash -c '! man -l -Tutf8 -Wall man/nctop.1 man/libnctop.3 2>&1 >/dev/null | grep -q .'
+    bash -c '! man --warnings=all -l man/nctop.1 man/libnctop.3 2>&1 >/dev/null | grep -q .'
