@@ -151,7 +151,7 @@ test: deps
 test-asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
-	$(Q)BUILD=build/asan NCTOP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 \
+	$(Q)BUILD=build/asan NCTOP_SAN_FLAGS="-fsanitize=address,undefined" ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
 bench: deps

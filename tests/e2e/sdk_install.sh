@@ -14,7 +14,8 @@ pass "make install"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 check "pkg-config finds nctop" pkg-config --exists nctop
 check "installed man pages" test -f "$prefix/share/man/man3/libnctop.3"
-flags=$(pkg-config --cflags --libs nctop)
+# Under make test-asan the library is instrumented: so must its users be.
+flags="$(pkg-config --cflags --libs nctop) ${NCTOP_SAN_FLAGS:-}"
 # shellcheck disable=SC2086
 check "a C program builds with pkg-config" \
     cc -Wall -Werror -o "$T/hello" "$ROOT/models/examples/hello_nctop.c" $flags
