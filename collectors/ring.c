@@ -452,6 +452,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
+            if ((rec->flags & NCTOP_REC_F_GAP) && v->thread != NULL) {
+                store_thread_gap(v->thread);
+            }
             if (words < 2 || !ring_decode(s, v, rec, words, now_ns)) {
                 bad++;
             } else {
@@ -577,6 +580,8 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
         ring_sync_facts(s, now_ns, true);
         for (uint32_t i = 0; i < s->hdr_ro->rings_max; i++) {
             if (s->slots[i].thread != NULL) {
+                /* Spans open when a process dies were in flight, not left open by a bug. */
+                store_thread_gap(s->slots[i].thread);
                 store_thread_exit(s->slots[i].thread, now_ns);
                 s->slots[i].thread = NULL;
             }
@@ -886,8 +891,14 @@ void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_n
     for (size_t i = 0; i < rs->nsegs; i++) {
         struct ring_seg *s = rs->segs[i];
 
-        if (s->pid == pid && !s->exited) {
+        if (s->pid != pid || s->proc == NULL) {
+            continue;
+        }
+        if (!s->exited) {
             ring_seg_finish(rs, s, now_ns, reason);
+        } else if (reason != NULL && store_proc_state(s->proc) == STORE_PROC_EXITED) {
+            /* A scan saw it gone first; the loop knows how it ended. */
+            store_proc_set_state(s->proc, STORE_PROC_EXITED, reason, now_ns);
         }
     }
 }

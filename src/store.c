@@ -809,6 +809,18 @@ void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
     store_thread_free(t);
 }
 
+void store_thread_gap(struct store_thread *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    /* Events were lost: the open spans' begins or ends may be among them, so none of them
+     * can be timed. Forget them; the ends still to come find an empty stack and are ignored
+     * like ends seen right after attaching. The loss itself is counted as drops. */
+    t->depth = 0;
+    t->overflow = 0;
+}
+
 /* --- spans -------------------------------------------------------------------------------- */
 
 /* The child of parent named name, created at its first begin; STORE_NONE when the tree is

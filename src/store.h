@@ -105,6 +105,10 @@ void store_thread_set_name(struct store_thread *t, const char *name);
 /* The thread is gone: its open spans are discarded; the pointer is invalid afterwards. */
 void store_thread_exit(struct store_thread *t, uint64_t ts_ns);
 
+/* Events of t were lost (dropped by a full ring, or the process died mid-span): discard its
+ * open spans without counting them invalid. */
+void store_thread_gap(struct store_thread *t);
+
 /* Nested spans per thread. An end closes the innermost open span with that name (spans
  * opened inside it and not closed are discarded and counted); an end that matches nothing
  * (its begin predates attaching) is counted and ignored. */

@@ -21,6 +21,7 @@ check "nctop exits 0 after the workload is killed" test "$rc" -eq 0
 check "nctop reports within seconds, not at --duration" test $(($(date +%s) - start)) -lt 10
 jcheck "killed workload: exited, last data kept" "$T/k.json" \
     'proc("tinylm")["state"] == "exited"' \
+    '"signal 9" in proc()["reason"]' 'proc()["invalid"] == 0' \
     'row(proc(), "latency", "step")["total"]["count"] > 0' \
     'row(proc(), "memory", "Model Weights")["bytes"] > 0'
 check "nctop removed the dead workload's segment" test ! -e "/dev/shm/nctop-$lm"

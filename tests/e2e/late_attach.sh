@@ -4,8 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 need_build
 
-NCTOP_LABEL=late-lm "$TINYLM" --layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 \
-    --ctx 128 --prompt 4 --gen 32 --quiet &
+# Wide enough that a step takes about a millisecond: events/s far below what the ring holds
+# between two drains even on a loaded machine, so a drop would be a bug.
+NCTOP_LABEL=late-lm "$TINYLM" --layers 2 --dim 256 --heads 4 --kv-heads 2 --ffn 512 --vocab 4096 \
+    --ctx 256 --prompt 4 --gen 64 --quiet &
 lm=$!
 PIDS+=("$lm")
 if ! wait_for 10 test -e "/dev/shm/nctop-$lm"; then

@@ -262,6 +262,31 @@ static void test_unmatched(void **state)
     store_free(st);
 }
 
+/* Lost events: the open spans are forgotten, later ends are ignored, nothing is invalid. */
+static void test_gap(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t outer = store_proc_intern(p, "outer");
+    uint32_t inner = store_proc_intern(p, "inner");
+
+    (void)state;
+    store_span_begin(t, outer, 100);
+    store_span_begin(t, inner, 110); /* its end is among the lost events */
+    store_thread_gap(t);
+    store_span_end(t, outer, 200);
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(t->depth, 0);
+    assert_int_equal(node_at(p, "outer")->s.all.count, 0);
+    store_span_begin(t, outer, 300);
+    store_span_end(t, outer, 350);
+    assert_int_equal(node_at(p, "outer")->s.all.count, 1);
+    assert_int_equal(node_at(p, "outer")->s.all.sum_ns, 50);
+    store_thread_gap(NULL);
+    store_free(st);
+}
+
 static void test_window(void **state)
 {
     struct store *st = store_new(NULL); /* 10 slots of 1 s */
@@ -635,7 +660,7 @@ int main(void)
         cmocka_unit_test(test_intern),
         cmocka_unit_test(test_nested_tree),
         cmocka_unit_test(test_threads_interleaved),
-        cmocka_unit_test(test_unmatched),
+        cmocka_unit_test(test_unmatched), cmocka_unit_test(test_gap),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_mem_deltas),
         cmocka_unit_test(test_kernels),
