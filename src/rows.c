@@ -704,6 +704,29 @@ static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
     m->valid = m->all.count > 0;
 }
 
+/* Per-slot means of a series for the step sparkline: slot k of the result is the window slot
+ * that started nrecent - 1 - k slots before the current one. */
+static void rows_recent_fill(struct rows_summary *out, const struct store_proc *p,
+                             const struct store_series *s, uint64_t now_ns)
+{
+    uint32_t nslots = p->st->nslots;
+    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+
+    out->nrecent = nslots < ROWS_RECENT_MAX ? nslots : ROWS_RECENT_MAX;
+    for (uint32_t i = 0; s->win != NULL && i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+        uint64_t age;
+
+        if (sl == NULL || sl->epoch > now_slot || sl->h.count == 0) {
+            continue;
+        }
+        age = now_slot - sl->epoch;
+        if (age < out->nrecent) {
+            out->step_recent_ns[out->nrecent - 1 - age] = sl->h.sum_ns / sl->h.count;
+        }
+    }
+}
+
 void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns)
 {
     uint64_t window_ns = p->st->cfg.window_ns;
@@ -752,8 +775,18 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     }
     if (best != STORE_NONE && p->nodes[best].s.all.count > 0) {
         rows_marker_fill(&out->step, p, &p->nodes[best].s, now_ns, &scratch);
+        rows_recent_fill(out, p, &p->nodes[best].s, now_ns);
     } else {
         rows_marker_fill(&out->step, p, &p->iter, now_ns, &scratch);
+        rows_recent_fill(out, p, &p->iter, now_ns);
+    }
+    if (p->nthreads > 0) {
+        out->threads = xcalloc(p->nthreads, sizeof(*out->threads));
+        out->nthread_list = p->nthreads;
+    }
+    for (i = 0; i < p->nthreads; i++) {
+        out->threads[i].tid = p->threads[i]->tid;
+        out->threads[i].name = p->threads[i]->name;
     }
 
     out->ncounters = p->ncounters;
@@ -773,5 +806,6 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
 void rows_summary_done(struct rows_summary *s)
 {
     free(s->counters);
+    free(s->threads);
     memset(s, 0, sizeof(*s));
 }

@@ -88,6 +88,14 @@ struct rows_counter {
     double per_sec;
 };
 
+/* One thread the process reported (per-thread time needs the eBPF collector). */
+struct rows_thread {
+    int32_t tid;
+    const char *name; /* borrowed from the store; "" when unnamed */
+};
+
+#define ROWS_RECENT_MAX 32 /* step latency means kept for a sparkline */
+
 /* Everything about a process that is not a tree: header line, snapshot fields. */
 struct rows_summary {
     int32_t pid;
@@ -110,6 +118,12 @@ struct rows_summary {
     struct rows_marker step;  /* the top-level span with the most samples: "step latency" */
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
+    /* Mean step latency of each window slot, oldest first, the newest (current) slot last;
+     * 0 for a slot without steps. nrecent = min(window slots, ROWS_RECENT_MAX). */
+    uint64_t step_recent_ns[ROWS_RECENT_MAX];
+    uint32_t nrecent;
+    size_t nthread_list;
+    struct rows_thread *threads; /* nthread_list live threads, owned by the summary */
 };
 
 void rows_init(struct rows *r);

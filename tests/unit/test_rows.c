@@ -405,6 +405,14 @@ static void test_summary(void **state)
     assert_int_equal(s.counters[0].value, 200);
     assert_true(s.counters[0].rate_valid);
     assert_true(fabs(s.counters[0].per_sec - 20.0) < 1e-9);
+    /* Sparkline: the steps all fell in slot 100; the current slot (101) has none. */
+    assert_int_equal(s.nrecent, 10);
+    assert_int_equal(s.step_recent_ns[8], 60 * MS);
+    assert_int_equal(s.step_recent_ns[9], 0);
+    assert_int_equal(s.step_recent_ns[0], 0);
+    assert_int_equal(s.nthread_list, 1);
+    assert_int_equal(s.threads[0].tid, 7);
+    assert_string_equal(s.threads[0].name, "main");
     rows_summary_done(&s);
     store_free(st);
 
