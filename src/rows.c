@@ -243,6 +243,28 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     return flags;
 }
 
+/* The statistics of a row read back from a log: both periods are what the log says. */
+static void rows_import_fill(struct row *row, const struct store_import_stats *s)
+{
+    struct row_stats *w = &row->win;
+
+    w->count = s->count;
+    w->total_ns = s->total_ns != 0 ? s->total_ns : s->mean_ns * s->count;
+    w->last_ns = s->last_ns;
+    w->mean_ns = s->mean_ns;
+    w->min_ns = s->min_ns;
+    w->max_ns = s->max_ns;
+    w->p50_ns = s->p50_ns;
+    w->p95_ns = s->p95_ns;
+    w->p99_ns = s->p99_ns;
+    row->all = *w;
+    row->flags |= ROW_F_WIN | ROW_F_ALL | ROW_F_IMPORTED;
+    if (s->share_valid) {
+        row->share_pct = s->share_pct;
+        row->flags |= ROW_F_SHARE;
+    }
+}
+
 static const char *rows_name(const struct store_proc *p, uint32_t id)
 {
     const char *s = store_proc_name(p, id);
@@ -306,6 +328,13 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
 
         row->nchildren = n->nchildren;
         row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, &scratch);
+        row->hist_all = &n->s.all;
+        if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
+            /* A replayed log: the figures are the log's, including its share. */
+            rows_import_fill(row, &p->imports[n->import]);
+            lv.win_total_ns[n->level] = row->win.total_ns;
+            continue;
+        }
         lv.win_total_ns[n->level] = row->win.total_ns;
         /* Share of the parent's window time; undefined (bit clear) when the parent has none.
          * Siblings that cover their parent sum to 100 %. */
@@ -343,6 +372,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
         row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, &scratch);
+        row->hist_all = &k->s.all;
         if (top_total > 0) {
             row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
             row->flags |= ROW_F_SHARE;
@@ -680,6 +710,39 @@ static void rows_emit_scopes(struct rows *out, struct rows_levels *lv, const str
     free(nkept);
 }
 
+/* Memory rows read back from a log, in the log's order; children counted from the levels. */
+static void rows_emit_imported(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    uint32_t i;
+    uint32_t j;
+
+    for (i = 0; i < p->nmem_rows; i++) {
+        const struct store_mem_row *m = &p->mem_rows[i];
+        struct row *row;
+
+        /* A level may only go one deeper than the previous row's (the log was a tree). */
+        if (i == 0 ? m->level != 0 : m->level > p->mem_rows[i - 1U].level + 1U) {
+            continue;
+        }
+        row = rows_add_mem(out, lv, m->level, rows_name(p, m->label), m->bytes);
+        row->flags |= ROW_F_IMPORTED;
+        if ((m->flags & STORE_IMPORT_PEAK) != 0) {
+            row->peak_bytes = m->peak_bytes;
+            row->flags |= ROW_F_PEAK;
+        }
+        if (m->capacity_bytes > 0) {
+            row->capacity_bytes = m->capacity_bytes;
+            row->flags |= ROW_F_CAPACITY;
+        }
+        if ((m->flags & STORE_MEM_DEVICE) != 0) {
+            row->flags |= ROW_F_DEVICE;
+        }
+        for (j = i + 1U; j < p->nmem_rows && p->mem_rows[j].level > m->level; j++) {
+            row->nchildren += p->mem_rows[j].level == m->level + 1U;
+        }
+    }
+}
+
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns)
 {
     struct rows_levels lv;
@@ -692,6 +755,7 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
     rows_emit_gauges(out, &lv, p, STORE_MEM_OTHER, "Other Memory");
     rows_emit_host(out, &lv, p);
     rows_emit_scopes(out, &lv, p);
+    rows_emit_imported(out, &lv, p);
     rows_levels_done(&lv);
 }
 
@@ -702,6 +766,7 @@ static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
 {
     rows_series_fill(&m->win, &m->all, p, s, now_ns, scratch);
     m->valid = m->all.count > 0;
+    m->hist_all = &s->all;
 }
 
 /* Per-slot means of a series for the step sparkline: slot k of the result is the window slot
@@ -755,6 +820,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     /* cpu_time_ns per second of wall time, as a percentage of one core. */
     out->cpu_valid = store_rate_per_sec(&p->cpu, now_ns, window_ns, &rate);
     out->cpu_pct = out->cpu_valid ? rate / 1e9 * 100.0 : 0.0;
+    out->cpu_time_ns = p->cpu.have_last ? p->cpu.last_val : 0;
     out->nthreads = p->nthreads;
 
     rows_marker_fill(&out->ttft, p, &p->ttft, now_ns, &scratch);

@@ -17,6 +17,7 @@ struct store_proc;
 #define ROW_F_PEAK 0x08U     /* peak_bytes is known */
 #define ROW_F_CAPACITY 0x10U /* capacity_bytes is known (non-zero capacity) */
 #define ROW_F_DEVICE 0x20U   /* memory on a device, not in host RSS */
+#define ROW_F_IMPORTED 0x40U /* statistics read back from a log (replay), not measured here */
 
 enum row_kind {
     ROW_LATENCY = 0,

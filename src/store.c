@@ -419,6 +419,8 @@ struct store *store_new(const struct store_config *cfg)
     return st;
 }
 
+static void store_thread_name(struct store_thread *t, const char *name);
+
 static void store_thread_free(struct store_thread *t)
 {
     free(t->frames);
@@ -470,6 +472,8 @@ static void store_proc_free(struct store_proc *p)
         hist_done(&sl->h);
         free(sl);
     }
+    free(p->imports);
+    free(p->mem_rows);
     free(p->label);
     free(p->reason);
     free(p);
@@ -519,6 +523,11 @@ struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *lab
         st->procs = xreallocarray(st->procs, st->procs_cap, sizeof(*st->procs));
     }
     st->procs[st->nprocs++] = p;
+    if (st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_PROC_ADD, .proc = p, .i = pid, .str = p->label};
+
+        st->observer(st->observer_ctx, &ev);
+    }
     return p;
 }
 
@@ -546,6 +555,12 @@ struct store_proc *store_proc_find(const struct store *st, int32_t pid)
 
 void store_proc_set_label(struct store_proc *p, const char *label)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_LABEL, .proc = p, .str = label};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     free(p->label);
     p->label = xstrdup(label != NULL ? label : "");
 }
@@ -568,19 +583,41 @@ bool store_proc_host_valid(const struct store_proc *p)
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_STATE,
+                                 .proc = p,
+                                 .id = (uint32_t)state,
+                                 .str = reason,
+                                 .ts_ns = ts_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     p->state = state;
     free(p->reason);
     p->reason = reason != NULL ? xstrdup(reason) : NULL;
     p->state_ts_ns = ts_ns;
 }
 
-void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason)
+/* Count invalid input; what the store finds itself is not reported to the observer, since a
+ * replay of the calls finds it again. */
+static void store_invalid(struct store_proc *p, uint64_t n, const char *reason)
 {
     p->invalid += n;
     if (reason != NULL) {
         /* A fixed buffer: invalid input can arrive on the hot path, which must not allocate. */
         snprintf(p->invalid_reason, sizeof(p->invalid_reason), "%s", reason);
     }
+}
+
+void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason)
+{
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_INVALID, .proc = p, .a = n, .str = reason};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+    store_invalid(p, n, reason);
 }
 
 /* --- names -------------------------------------------------------------------------------- */
@@ -617,7 +654,7 @@ uint32_t store_proc_intern(struct store_proc *p, const char *name)
         }
     }
     if (p->nnames >= p->st->cfg.max_names) {
-        store_proc_add_invalid(p, 1, "name table full");
+        store_invalid(p, 1, "name table full");
         return 0;
     }
     id = ++p->nnames;
@@ -629,6 +666,11 @@ uint32_t store_proc_intern(struct store_proc *p, const char *name)
     }
     p->names[id] = xstrdup(name);
     p->name_hash[id] = h;
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_NAME, .proc = p, .id = id, .str = name};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
     /* Keep the id table at most half full. */
     if (p->name_slots == NULL || (uint64_t)p->nnames * 2U > (uint64_t)p->name_mask + 1U) {
         store_names_rehash(p, p->name_slots == NULL ? STORE_MAP_MIN_CAP : (p->name_mask + 1U) * 2U);
@@ -655,12 +697,29 @@ static bool store_proc_name_valid(const struct store_proc *p, uint32_t id)
 
 void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_DROPPED, .proc = p, .a = dropped_events};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     p->dropped = dropped_events;
 }
 
 void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
                          uint64_t cpu_time_ns, uint64_t now_ns)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_HOST,
+                                 .proc = p,
+                                 .a = rss_bytes,
+                                 .b = rss_peak_bytes,
+                                 .c = cpu_time_ns,
+                                 .ts_ns = now_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     p->host_valid = true;
     p->rss_bytes = rss_bytes;
     p->rss_peak_bytes = rss_peak_bytes > rss_bytes ? rss_peak_bytes : rss_bytes;
@@ -674,12 +733,24 @@ void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind ki
     uint32_t i;
     struct store_gauge *g;
 
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_GAUGE,
+                                 .proc = p,
+                                 .id = name,
+                                 .aux = (uint32_t)kind | (uint32_t)flags << 16,
+                                 .a = used_bytes,
+                                 .b = capacity_bytes,
+                                 .c = peak_bytes};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     if (!store_proc_name_valid(p, name)) {
-        store_proc_add_invalid(p, 1, "gauge with an unknown name id");
+        store_invalid(p, 1, "gauge with an unknown name id");
         return;
     }
     if (kind < STORE_MEM_POOL || kind > STORE_MEM_OTHER) {
-        store_proc_add_invalid(p, 1, "gauge with an unknown memory kind");
+        store_invalid(p, 1, "gauge with an unknown memory kind");
         return;
     }
     i = store_map_get(&p->gauge_map, name);
@@ -708,8 +779,15 @@ void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint6
 {
     uint32_t i;
 
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_WEIGHT, .proc = p, .id = path, .aux = flags, .a = bytes};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     if (!store_proc_name_valid(p, path)) {
-        store_proc_add_invalid(p, 1, "weight with an unknown path id");
+        store_invalid(p, 1, "weight with an unknown path id");
         return;
     }
     i = store_map_get(&p->weight_map, path);
@@ -730,8 +808,15 @@ void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint
 {
     uint32_t i;
 
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_COUNTER, .proc = p, .id = name, .a = value, .ts_ns = now_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     if (!store_proc_name_valid(p, name)) {
-        store_proc_add_invalid(p, 1, "counter with an unknown name id");
+        store_invalid(p, 1, "counter with an unknown name id");
         return;
     }
     i = store_map_get(&p->counter_map, name);
@@ -749,6 +834,12 @@ void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint
 
 void store_proc_add_events(struct store_proc *p, uint64_t n)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_EVENTS, .proc = p, .a = n};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     p->events += n;
     /* Events carry their own times; the latest one dates this count. */
     if (p->clock_ns != 0) {
@@ -764,20 +855,32 @@ struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const c
     struct store_thread *t;
 
     if (p->nthreads >= p->st->cfg.max_threads) {
-        store_proc_add_invalid(p, 1, "too many threads");
+        store_invalid(p, 1, "too many threads");
         return NULL;
     }
     t = xcalloc(1, sizeof(*t));
     t->proc = p;
     t->tid = tid;
-    store_thread_set_name(t, name);
+    store_thread_name(t, name);
     t->frames_cap =
         STORE_FRAMES_MIN_CAP < p->st->cfg.max_depth ? STORE_FRAMES_MIN_CAP : p->st->cfg.max_depth;
     t->frames = xcalloc(t->frames_cap, sizeof(*t->frames));
     p->threads = store_grow(p->threads, &p->threads_cap, p->nthreads + 1U, sizeof(*p->threads));
     t->index = p->nthreads;
     p->threads[p->nthreads++] = t;
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_THREAD_ADD, .proc = p, .thread = t, .i = tid, .str = name};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     return t;
+}
+
+static void store_thread_name(struct store_thread *t, const char *name)
+{
+    snprintf(t->name, sizeof(t->name), "%s", name != NULL ? name : "");
 }
 
 void store_thread_set_name(struct store_thread *t, const char *name)
@@ -785,7 +888,13 @@ void store_thread_set_name(struct store_thread *t, const char *name)
     if (t == NULL) {
         return;
     }
-    snprintf(t->name, sizeof(t->name), "%s", name != NULL ? name : "");
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_THREAD_NAME, .proc = t->proc, .thread = t, .str = name};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+    store_thread_name(t, name);
 }
 
 void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
@@ -796,10 +905,17 @@ void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
     if (t == NULL) {
         return;
     }
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_THREAD_EXIT, .proc = t->proc, .thread = t, .ts_ns = ts_ns};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+
     p = t->proc;
     (void)ts_ns;
     if (t->depth + t->overflow > 0) {
-        store_proc_add_invalid(p, t->depth + t->overflow, "span still open at thread exit");
+        store_invalid(p, t->depth + t->overflow, "span still open at thread exit");
     }
     /* Swap-remove keeps the live list dense; the moved thread learns its new index. */
     last = p->threads[p->nthreads - 1U];
@@ -814,6 +930,12 @@ void store_thread_gap(struct store_thread *t)
     if (t == NULL) {
         return;
     }
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_THREAD_GAP, .proc = t->proc, .thread = t};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+
     /* Events were lost: the open spans' begins or ends may be among them, so none of them
      * can be timed. Forget them; the ends still to come find an empty stack and are ignored
      * like ends seen right after attaching. The loss itself is counted as drops. */
@@ -876,16 +998,23 @@ void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     if (t == NULL) {
         return;
     }
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_SPAN_BEGIN, .proc = t->proc, .thread = t, .id = name, .ts_ns = ts_ns};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+
     p = t->proc;
     if (!store_proc_name_valid(p, name)) {
-        store_proc_add_invalid(p, 1, "span begin with an unknown name id");
+        store_invalid(p, 1, "span begin with an unknown name id");
         return;
     }
     if (t->overflow > 0 || t->depth >= p->st->cfg.max_depth) {
         /* Too deep: drop it, but remember it so that its end is not taken for the end of an
          * outer span with the same name. */
         t->overflow++;
-        store_proc_add_invalid(p, 1, "spans nested deeper than max_depth");
+        store_invalid(p, 1, "spans nested deeper than max_depth");
         return;
     }
     if (t->depth == t->frames_cap) {
@@ -894,7 +1023,7 @@ void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     parent = t->depth > 0 ? t->frames[t->depth - 1U].node : STORE_ROOT;
     node = store_node_child(p, parent, name);
     if (node == STORE_NONE && parent != STORE_NONE) {
-        store_proc_add_invalid(p, 1, "latency tree full (max_nodes)");
+        store_invalid(p, 1, "latency tree full (max_nodes)");
     }
     f = &t->frames[t->depth++];
     f->node = node;
@@ -915,6 +1044,13 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     if (t == NULL) {
         return;
     }
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_SPAN_END, .proc = t->proc, .thread = t, .id = name, .ts_ns = ts_ns};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+
     p = t->proc;
     if (t->overflow > 0) {
         /* The innermost begins were refused: this end closes one of them. */
@@ -930,7 +1066,7 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
          * before events were switched on): normal, not an error. With spans open, an end
          * that matches none of them is a bug in the workload. */
         if (t->depth > 0) {
-            store_proc_add_invalid(p, 1, "span end without a begin");
+            store_invalid(p, 1, "span end without a begin");
         } else {
             p->late_ends++;
         }
@@ -945,7 +1081,7 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
             mem += t->frames[k].mem_bytes;
             touched = touched || t->frames[k].mem_touched;
         }
-        store_proc_add_invalid(p, t->depth - d, "unmatched span");
+        store_invalid(p, t->depth - d, "unmatched span");
     }
     t->depth = d - 1U;
     f = &t->frames[d - 1U];
@@ -958,7 +1094,7 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         t->frames[t->depth - 1U].mem_touched |= touched;
     }
     if (ts_ns < f->begin_ns) {
-        store_proc_add_invalid(p, 1, "span ends before it begins");
+        store_invalid(p, 1, "span ends before it begins");
         return;
     }
     if (f->node == STORE_NONE) {
@@ -980,8 +1116,16 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 
 void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
 {
-    (void)ts_ns;
-    if (t == NULL || t->depth == 0) {
+    if (t == NULL) {
+        return;
+    }
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_MEM_DELTA, .proc = t->proc, .thread = t, .i = bytes, .ts_ns = ts_ns};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+    if (t->depth == 0) {
         return; /* outside any span: nothing to attribute it to */
     }
     t->frames[t->depth - 1U].mem_bytes += bytes;
@@ -996,14 +1140,25 @@ void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_
     uint64_t key = (uint64_t)name << 32 | backend;
     uint32_t i;
 
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_KERNEL,
+                                 .proc = p,
+                                 .id = name,
+                                 .aux = backend,
+                                 .ts_ns = start_ns,
+                                 .a = dur_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     if (!store_proc_name_valid(p, name) || !store_proc_name_valid(p, backend)) {
-        store_proc_add_invalid(p, 1, "kernel with an unknown name id");
+        store_invalid(p, 1, "kernel with an unknown name id");
         return;
     }
     i = store_map_get(&p->kernel_map, key);
     if (i == STORE_NONE) {
         if (p->nkernels >= p->st->cfg.max_kernels) {
-            store_proc_add_invalid(p, 1, "kernel table full (max_kernels)");
+            store_invalid(p, 1, "kernel table full (max_kernels)");
             return;
         }
         i = p->nkernels++;
@@ -1019,6 +1174,13 @@ void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_
 
 void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns)
 {
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_STEP, .proc = p, .id = (uint32_t)kind, .a = n, .ts_ns = ts_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
     switch (kind) {
     case STORE_STEP_REQUEST_BEGIN:
         /* A new request also ends the previous one: no inter-token gap spans two requests. */
@@ -1057,7 +1219,102 @@ void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uin
         p->last_iter_ns = ts_ns;
         break;
     default:
-        store_proc_add_invalid(p, 1, "unknown step marker kind");
+        store_invalid(p, 1, "unknown step marker kind");
         break;
     }
+}
+
+/* --- imported statistics ------------------------------------------------------------------ */
+
+void store_node_import(struct store_proc *p, const uint32_t *path, size_t depth,
+                       const struct store_import_stats *stats, uint64_t ts_ns)
+{
+    uint32_t node = STORE_ROOT;
+    size_t i;
+
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_NODE_IMPORT,
+                                 .proc = p,
+                                 .path = path,
+                                 .depth = depth,
+                                 .stats = stats,
+                                 .ts_ns = ts_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
+    if (depth == 0) {
+        return;
+    }
+    for (i = 0; i < depth && node != STORE_NONE; i++) {
+        if (!store_proc_name_valid(p, path[i])) {
+            store_invalid(p, 1, "imported row with an unknown name id");
+            return;
+        }
+        node = store_node_child(p, node, path[i]);
+    }
+    if (node == STORE_NONE) {
+        store_invalid(p, 1, "latency tree full (max_nodes)");
+        return;
+    }
+    store_proc_tick(p, ts_ns);
+    if (p->nodes[node].import == 0) {
+        /* Index 0 means "none", so the array starts at 1. */
+        p->imports = store_grow(p->imports, &p->imports_cap, p->nimports + 2U, sizeof(*p->imports));
+        p->nodes[node].import = ++p->nimports;
+    }
+    p->imports[p->nodes[node].import] = *stats;
+}
+
+void store_mem_import_clear(struct store_proc *p)
+{
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = p};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+    p->nmem_rows = 0;
+}
+
+void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
+                      int64_t bytes, int64_t peak_bytes, uint64_t capacity_bytes)
+{
+    struct store_mem_row *m;
+
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_MEM_IMPORT,
+                                 .proc = p,
+                                 .level = level,
+                                 .id = label,
+                                 .aux = flags,
+                                 .i = bytes,
+                                 .a = (uint64_t)peak_bytes,
+                                 .b = capacity_bytes};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+
+    if (!store_proc_name_valid(p, label)) {
+        store_invalid(p, 1, "imported memory row with an unknown name id");
+        return;
+    }
+    if (p->nmem_rows >= p->st->cfg.max_nodes) {
+        store_invalid(p, 1, "too many imported memory rows (max_nodes)");
+        return;
+    }
+    p->mem_rows =
+        store_grow(p->mem_rows, &p->mem_rows_cap, p->nmem_rows + 1U, sizeof(*p->mem_rows));
+    m = &p->mem_rows[p->nmem_rows++];
+    m->level = level;
+    m->label = label;
+    m->flags = flags;
+    m->bytes = bytes;
+    m->peak_bytes = peak_bytes;
+    m->capacity_bytes = capacity_bytes;
+}
+
+void store_set_observer(struct store *st, store_observer_fn fn, void *ctx)
+{
+    st->observer = fn;
+    st->observer_ctx = ctx;
 }

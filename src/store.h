@@ -60,7 +60,7 @@ const struct store_config *store_config(const struct store *st);
 struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label);
 
 size_t store_nprocs(const struct store *st);
-struct store_proc *store_proc_at(const struct store *st, size_t i); /* borrowed; NULL if out */
+struct store_proc *store_proc_at(const struct store *st, size_t i);      /* borrowed; NULL if out */
 struct store_proc *store_proc_find(const struct store *st, int32_t pid); /* newest with pid */
 
 void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
@@ -87,9 +87,8 @@ void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason
 void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events);
 void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
                          uint64_t cpu_time_ns, uint64_t now_ns);
-void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind,
-                     unsigned flags, uint64_t used_bytes, uint64_t capacity_bytes,
-                     uint64_t peak_bytes);
+void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind, unsigned flags,
+                     uint64_t used_bytes, uint64_t capacity_bytes, uint64_t peak_bytes);
 /* A weight tensor by dotted path ("layers.3.mlp.up_proj"); bytes 0 removes it. */
 void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint64_t bytes);
 /* A monotonic counter's current value; the store derives its rate over the window. */
@@ -125,5 +124,94 @@ void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uin
 
 /* Events ingested for p so far (for events/s). */
 void store_proc_add_events(struct store_proc *p, uint64_t n);
+
+/* --- imported statistics (replayed logs carry rows, not events) ------------------------- */
+
+/* The figures of one latency row read back from a log. Zero fields are unknown (a seed log
+ * has only last and average); the row builder shows them as they are. */
+struct store_import_stats {
+    uint64_t count;
+    uint64_t total_ns;
+    uint64_t last_ns;
+    uint64_t mean_ns;
+    uint64_t min_ns;
+    uint64_t max_ns;
+    uint64_t p50_ns;
+    uint64_t p95_ns;
+    uint64_t p99_ns;
+    bool share_valid;
+    double share_pct; /* of the parent, as the log had it */
+};
+
+/* Set the statistics of the latency node at path (depth name ids from the top level down),
+ * creating the nodes as spans would. They replace the previous import of that node and are
+ * shown while the node has no samples of its own. stats is copied. */
+void store_node_import(struct store_proc *p, const uint32_t *path, size_t depth,
+                       const struct store_import_stats *stats, uint64_t ts_ns);
+
+/* Imported memory rows: the latest log line's rows, emitted after the live memory rows in
+ * the order given. Clear drops them; each add appends one (label: a name id; flags:
+ * STORE_MEM_DEVICE and STORE_IMPORT_PEAK). */
+#define STORE_IMPORT_PEAK 0x100U /* peak_bytes is known */
+void store_mem_import_clear(struct store_proc *p);
+void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
+                      int64_t bytes, int64_t peak_bytes, uint64_t capacity_bytes);
+
+/* --- observing the event API (nctop record) ---------------------------------------------- */
+
+enum store_event_type {
+    STORE_EV_PROC_ADD = 1, /* i = pid, str = label */
+    STORE_EV_LABEL,        /* str */
+    STORE_EV_STATE,        /* id = state, str = reason (may be NULL), ts */
+    STORE_EV_INVALID,      /* a = n, str = reason (may be NULL) */
+    STORE_EV_NAME,         /* id = the new name id, str = the name */
+    STORE_EV_DROPPED,      /* a = dropped events */
+    STORE_EV_HOST,         /* a = rss, b = rss peak, c = cpu time ns, ts */
+    STORE_EV_GAUGE,        /* id = name, aux = kind | flags << 16, a = used, b = capacity,
+                            * c = peak */
+    STORE_EV_WEIGHT,       /* id = path, aux = flags, a = bytes */
+    STORE_EV_COUNTER,      /* id = name, a = value, ts */
+    STORE_EV_EVENTS,       /* a = n */
+    STORE_EV_THREAD_ADD,   /* thread, i = tid, str = name (may be NULL) */
+    STORE_EV_THREAD_NAME,  /* thread, str */
+    STORE_EV_THREAD_EXIT,  /* thread, ts */
+    STORE_EV_THREAD_GAP,   /* thread */
+    STORE_EV_SPAN_BEGIN,   /* thread, id = name, ts */
+    STORE_EV_SPAN_END,     /* thread, id = name, ts */
+    STORE_EV_MEM_DELTA,    /* thread, i = bytes, ts */
+    STORE_EV_KERNEL,       /* id = name, aux = backend, ts = start, a = duration ns */
+    STORE_EV_STEP,         /* id = kind, a = n, ts */
+    STORE_EV_NODE_IMPORT,  /* path, depth, stats, ts */
+    STORE_EV_MEM_IMPORT_CLEAR,
+    STORE_EV_MEM_IMPORT, /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */
+};
+
+/* One call of the event API as an observer sees it. Pointers are borrowed for the duration
+ * of the callback; proc and thread identify the process and thread (a thread pointer is not
+ * reused before its STORE_EV_THREAD_EXIT). */
+struct store_event {
+    enum store_event_type type;
+    const struct store_proc *proc;
+    const struct store_thread *thread; /* thread events, else NULL */
+    uint32_t id;
+    uint32_t aux;
+    uint16_t level;
+    uint64_t ts_ns;
+    int64_t i;
+    uint64_t a;
+    uint64_t b;
+    uint64_t c;
+    const char *str;
+    const uint32_t *path;
+    size_t depth;
+    const struct store_import_stats *stats;
+};
+
+typedef void (*store_observer_fn)(void *ctx, const struct store_event *ev);
+
+/* Call fn(ctx, event) for every call of the event API from now on (fn NULL: stop). Only
+ * calls from outside the store are reported, not what the store derives from them, so
+ * replaying the events into an empty store rebuilds the same state. */
+void store_set_observer(struct store *st, store_observer_fn fn, void *ctx);
 
 #endif /* NCTOP_SRC_STORE_H */

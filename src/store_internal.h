@@ -53,6 +53,17 @@ struct store_node {
     int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
     int64_t mem_peak_bytes; /* largest such delta */
     struct store_series s;
+    uint32_t import; /* index in proc->imports of statistics read from a log, or 0 (none) */
+};
+
+/* A memory row read back from a log (store_mem_import). */
+struct store_mem_row {
+    uint16_t level;
+    uint32_t label; /* name id */
+    unsigned flags; /* STORE_MEM_DEVICE, STORE_IMPORT_PEAK */
+    int64_t bytes;
+    int64_t peak_bytes;
+    uint64_t capacity_bytes;
 };
 
 struct store_kernel {
@@ -189,6 +200,14 @@ struct store_proc {
     uint64_t cur_slot_start_ns;
     uint32_t cur_ring;             /* cur_slot % nslots */
     struct store_slot *free_slots; /* released window slots, reused before allocating */
+
+    /* imported from logs: node statistics (imports[0] unused) and memory rows */
+    struct store_import_stats *imports;
+    uint32_t nimports;
+    uint32_t imports_cap;
+    struct store_mem_row *mem_rows;
+    uint32_t nmem_rows;
+    uint32_t mem_rows_cap;
 };
 
 struct store {
@@ -197,6 +216,8 @@ struct store {
     struct store_proc **procs;
     size_t nprocs;
     size_t procs_cap;
+    store_observer_fn observer; /* nctop record; NULL when nobody observes */
+    void *observer_ctx;
 };
 
 /* Merge the window slots of s that the window ending at now_ns covers into out (reset
