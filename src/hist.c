@@ -250,6 +250,26 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
     }
 }
 
+uint64_t hist_count_le(const struct hist *h, uint64_t v_ns)
+{
+    uint32_t last, idx;
+    uint64_t n = 0;
+
+    if (h->count == 0 || v_ns < h->min_ns) {
+        return 0;
+    }
+    if (v_ns >= h->max_ns) {
+        return h->count;
+    }
+    /* Buckets lo .. idx hold every sample <= v_ns (and the rest of v_ns's own bucket). */
+    idx = hist_index(v_ns);
+    last = idx + 1 < h->hi ? idx + 1 : h->hi;
+    for (uint32_t i = h->lo; i < last; i++) {
+        n += h->buckets[i - h->base];
+    }
+    return n;
+}
+
 uint64_t hist_percentile(const struct hist *h, double pct)
 {
     uint64_t v;

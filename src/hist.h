@@ -44,6 +44,10 @@ uint64_t hist_percentile(const struct hist *h, double pct);
 /* Several percentiles in one pass; pct must be ascending. out_ns gets n values. */
 void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns);
 
+/* Samples <= v_ns, at bucket resolution: a sample in v_ns's own bucket counts (so the answer
+ * may include values up to 1/64 above v_ns; exact below 128). For cumulative exporters. */
+uint64_t hist_count_le(const struct hist *h, uint64_t v_ns);
+
 /* Bucket geometry, exposed for tests: index of a value, and a bucket's value range. */
 uint32_t hist_index(uint64_t v_ns);
 uint64_t hist_bucket_low(uint32_t index);

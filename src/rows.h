@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hist;
 struct store_proc;
 
 /* Validity bits of struct row.flags: absent is not zero. */
@@ -62,6 +63,10 @@ struct row {
 
     /* kernel rows */
     const char *backend;
+
+    /* latency and kernel rows: the since-start histogram, for exporters that need buckets
+     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
+    const struct hist *hist_all;
 };
 
 /* A growable set of rows plus the storage of their strings. Owns both. */
@@ -79,6 +84,7 @@ struct rows_marker {
     bool valid; /* at least one sample */
     struct row_stats win;
     struct row_stats all;
+    const struct hist *hist_all; /* as struct row.hist_all */
 };
 
 /* One counter and its rate over the window. */
@@ -112,6 +118,7 @@ struct rows_summary {
     uint64_t rss_bytes;
     uint64_t rss_peak_bytes;
     double cpu_pct; /* of one core, over the window */
+    uint64_t cpu_time_ns; /* user + system CPU time so far (valid with host_valid) */
     bool cpu_valid;
     size_t nthreads;
     struct rows_marker ttft;  /* time to first token */

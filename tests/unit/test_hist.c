@@ -344,9 +344,33 @@ static void test_percentiles_batch(void **state)
     hist_done(&h);
 }
 
+/* Cumulative counts for exporters: exact below 128, within one bucket above. */
+static void test_count_le(void **state)
+{
+    struct hist h;
+
+    (void)state;
+    hist_init(&h);
+    assert_int_equal(hist_count_le(&h, 1000), 0);
+    for (uint64_t v = 1; v <= 100; v++) {
+        hist_add(&h, v);
+    }
+    hist_add(&h, 1000000);
+    hist_add(&h, 2000000);
+    assert_int_equal(hist_count_le(&h, 0), 0);
+    assert_int_equal(hist_count_le(&h, 50), 50);
+    assert_int_equal(hist_count_le(&h, 100), 100);
+    assert_int_equal(hist_count_le(&h, 999999), 100);
+    assert_int_equal(hist_count_le(&h, 1000000), 101);
+    assert_int_equal(hist_count_le(&h, 1500000), 101);
+    assert_int_equal(hist_count_le(&h, UINT64_MAX), 102);
+    hist_done(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_count_le),
         cmocka_unit_test(test_geometry),  cmocka_unit_test(test_uniform),
         cmocka_unit_test(test_lognormal), cmocka_unit_test(test_bimodal),
         cmocka_unit_test(test_constant),  cmocka_unit_test(test_tiny),
