@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the pure tree logic of the UI: default depth, expansion and selection kept by
+ * path across rebuilds, sort within siblings, filter with ancestors, search, navigation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rows.h"
+#include "ui/tree.h"
+
+#define MAXR 64
+
+/* A row set made by hand: paths like "step/forward/block 0", depth-first. */
+struct fixture {
+    struct row v[MAXR];
+    char paths[MAXR][64];
+    struct rows rows;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void fx_build(struct fixture *f, const char *const *paths, size_t n)
+{
+    memset(f, 0, sizeof(*f));
+    for (size_t i = 0; i < n; i++) {
+        const char *slash;
+        uint16_t lvl = 0;
+
+        snprintf(f->paths[i], sizeof(f->paths[i]), "%s", paths[i]);
+        for (const char *c = paths[i]; *c; c++) {
+            lvl += *c == '/';
+        }
+        slash = strrchr(f->paths[i], '/');
+        f->v[i].path = f->paths[i];
+        f->v[i].label = slash != NULL ? slash + 1 : f->paths[i];
+        f->v[i].path_hash = hash(paths[i]);
+        f->v[i].level = lvl;
+    }
+    /* nchildren from levels */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n && f->v[j].level > f->v[i].level; j++) {
+            f->v[i].nchildren += f->v[j].level == f->v[i].level + 1;
+        }
+    }
+    f->rows.v = f->v;
+    f->rows.n = n;
+}
+
+static const char *const base[] = {
+    "step",
+    "step/embedding",
+    "step/forward",
+    "step/forward/block 0",
+    "step/forward/block 0/attn",
+    "step/forward/block 0/mlp",
+    "step/forward/block 1",
+    "step/forward/block 1/attn",
+    "step/forward/block 1/mlp",
+    "step/sampling",
+    "load",
+};
+
+/* The visible lines as "label,label,..." with '+' for collapsed parents, '-' for open ones. */
+static const char *shown(struct tree *t, const struct rows *r)
+{
+    static char buf[1024];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < tree_nlines(t); i++) {
+        const struct tree_line *ln = tree_line_at(t, i);
+
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i ? "," : "",
+                                ln->has_children ? (ln->expanded ? "-" : "+") : "",
+                                r->v[ln->row].label);
+    }
+    return buf;
+}
+
+static const char *sel_label(struct tree *t, const struct rows *r)
+{
+    return r->v[tree_line_at(t, tree_selected(t))->row].label;
+}
+
+static void test_default_depth(void **state)
+{
+    static struct fixture f;
+    struct tree *t = tree_new(2);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    tree_flatten(t, &f.rows, NULL);
+    /* blocks visible, phases folded */
+    assert_string_equal(shown(t, &f.rows),
+                        "-step,embedding,-forward,+block 0,+block 1,sampling,load");
+    tree_free(t);
+    t = tree_new(0);
+    tree_flatten(t, &f.rows, NULL);
+    assert_string_equal(shown(t, &f.rows), "+step,load");
+    tree_free(t);
+}
+
+static void test_state_survives_rebuild(void **state)
+{
+    static struct fixture f, g;
+    static const char *const more[] = {
+        "warmup",
+        "step",
+        "step/embedding",
+        "step/forward",
+        "step/forward/block 0",
+        "step/forward/block 0/attn",
+        "step/forward/block 0/mlp",
+        "step/forward/block 1",
+        "step/forward/block 1/attn",
+        "step/forward/block 1/mlp",
+        "step/forward/block 2",
+        "step/sampling",
+        "load",
+    };
+    struct tree *t = tree_new(2);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    tree_flatten(t, &f.rows, NULL);
+    assert_true(tree_move(t, 4)); /* block 1 */
+    assert_string_equal(sel_label(t, &f.rows), "block 1");
+    assert_true(tree_toggle(t));
+    assert_string_equal(shown(t, &f.rows),
+                        "-step,embedding,-forward,+block 0,-block 1,attn,mlp,sampling,load");
+    /* A new rebuild with a new row on top and one more block: same path stays selected and
+     * open, the new block takes the default. */
+    fx_build(&g, more, 13);
+    tree_flatten(t, &g.rows, NULL);
+    assert_string_equal(sel_label(t, &g.rows), "block 1");
+    assert_int_equal(tree_selected(t), 5);
+    assert_string_equal(
+        shown(t, &g.rows),
+        "warmup,-step,embedding,-forward,+block 0,-block 1,attn,mlp,block 2,sampling,load");
+    tree_free(t);
+}
+
+static void test_sort_within_siblings(void **state)
+{
+    static struct fixture f;
+    double keys[11] = {0};
+    struct tree_sort s = {.mode = TREE_SORT_KEY, .keys = keys, .descending = true};
+    struct tree *t = tree_new(2);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    keys[0] = 10;  /* step */
+    keys[1] = 1;   /* embedding */
+    keys[2] = 8;   /* forward */
+    keys[3] = 3;   /* block 0 */
+    keys[6] = 5;   /* block 1 */
+    keys[9] = 2;   /* sampling */
+    keys[10] = 50; /* load */
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "load,-step,-forward,+block 1,+block 0,sampling,embedding");
+    s.mode = TREE_SORT_LABEL;
+    s.descending = false;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "load,-step,embedding,-forward,+block 0,+block 1,sampling");
+    tree_free(t);
+}
+
+static void test_filter_and_search(void **state)
+{
+    static struct fixture f;
+    struct tree *t = tree_new(1);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    tree_flatten(t, &f.rows, NULL);
+    assert_string_equal(shown(t, &f.rows), "-step,embedding,+forward,sampling,load");
+    tree_set_filter(t, "MLP");
+    assert_string_equal(shown(t, &f.rows), "-step,-forward,-block 0,mlp,-block 1,mlp");
+    assert_true(tree_line_at(t, 3)->match);
+    assert_false(tree_line_at(t, 2)->match);
+    tree_set_filter(t, "nothing");
+    assert_int_equal(tree_nlines(t), 0);
+    tree_set_filter(t, "");
+    assert_string_equal(shown(t, &f.rows), "-step,embedding,+forward,sampling,load");
+
+    /* Search opens the collapsed ancestors of the next match and wraps around. */
+    assert_true(tree_search(t, "attn", true));
+    assert_string_equal(sel_label(t, &f.rows), "attn");
+    assert_string_equal(f.rows.v[tree_line_at(t, tree_selected(t))->row].path,
+                        "step/forward/block 0/attn");
+    assert_true(tree_search(t, "attn", true));
+    assert_string_equal(f.rows.v[tree_line_at(t, tree_selected(t))->row].path,
+                        "step/forward/block 1/attn");
+    assert_true(tree_search(t, "attn", true));
+    assert_string_equal(f.rows.v[tree_line_at(t, tree_selected(t))->row].path,
+                        "step/forward/block 0/attn");
+    assert_true(tree_search(t, "attn", false));
+    assert_string_equal(f.rows.v[tree_line_at(t, tree_selected(t))->row].path,
+                        "step/forward/block 1/attn");
+    assert_false(tree_search(t, "zzz", true));
+    tree_free(t);
+}
+
+static void test_navigation(void **state)
+{
+    static struct fixture f;
+    struct tree *t = tree_new(2);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    tree_flatten(t, &f.rows, NULL);
+    assert_false(tree_move(t, -5));
+    assert_true(tree_move(t, 100));
+    assert_string_equal(sel_label(t, &f.rows), "load");
+    tree_select(t, 3); /* block 0, collapsed */
+    assert_true(tree_expand(t));
+    assert_string_equal(sel_label(t, &f.rows), "block 0");
+    assert_true(tree_expand(t)); /* open: steps to the first child */
+    assert_string_equal(sel_label(t, &f.rows), "attn");
+    assert_true(tree_collapse(t)); /* a leaf: to its parent */
+    assert_string_equal(sel_label(t, &f.rows), "block 0");
+    assert_true(tree_collapse(t)); /* open: closes */
+    assert_string_equal(shown(t, &f.rows),
+                        "-step,embedding,-forward,+block 0,+block 1,sampling,load");
+    assert_true(tree_expand_all(t));
+    assert_int_equal(tree_nlines(t), 11);
+    assert_true(tree_collapse_all(t));
+    assert_string_equal(shown(t, &f.rows), "+step,load");
+    assert_string_equal(sel_label(t, &f.rows), "step");
+
+    /* Scrolling keeps the selection in a 3-line body. */
+    tree_expand_all(t);
+    tree_select(t, 8);
+    tree_scroll(t, 3);
+    assert_int_equal(tree_top(t), 6);
+    tree_select(t, 0);
+    tree_scroll(t, 3);
+    assert_int_equal(tree_top(t), 0);
+    tree_free(t);
+}
+
+static void test_empty_and_malformed(void **state)
+{
+    static struct fixture f;
+    static const char *const bad[] = {"a", "a/b/c/d", "e"}; /* level jumps by 3 */
+    struct rows empty = {0};
+    struct tree *t = tree_new(5);
+
+    (void)state;
+    tree_flatten(t, &empty, NULL);
+    assert_int_equal(tree_nlines(t), 0);
+    assert_false(tree_move(t, 1));
+    assert_false(tree_toggle(t));
+    assert_false(tree_collapse(t));
+    assert_false(tree_search(t, "a", true));
+    tree_flatten(t, NULL, NULL);
+    assert_int_equal(tree_nlines(t), 0);
+    fx_build(&f, bad, 3);
+    tree_flatten(t, &f.rows, NULL);
+    assert_int_equal(tree_nlines(t), 3);
+    tree_free(t);
+    tree_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_depth),      cmocka_unit_test(test_state_survives_rebuild),
+        cmocka_unit_test(test_sort_within_siblings), cmocka_unit_test(test_filter_and_search),
+        cmocka_unit_test(test_navigation),         cmocka_unit_test(test_empty_and_malformed),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/* The tree of a view, rebuilt from rows on every frame and flattened to visible lines. The
+ * state that must survive rebuilds (explicit expand/collapse choices, the selection) is keyed
+ * by row path hash, never by row index or pointer (tmux mode-tree does the same with tags). */
+#include "tree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rows.h"
+#include "xalloc.h"
+
+#define TREE_NONE UINT32_MAX
+#define TREE_STATE_EXPANDED 1
+#define TREE_STATE_COLLAPSED 2
+#define TREE_FILTER_MAX 128
+
+/* Explicit expansion choices: open addressing from path hash to TREE_STATE_*. Key 0 marks an
+ * empty slot, so a (very unlikely) zero hash is stored as 1. */
+struct tree_map {
+    uint64_t *keys;
+    uint8_t *vals;
+    size_t mask; /* capacity - 1 */
+    size_t n;
+};
+
+struct tree {
+    unsigned collapse_depth;
+    struct tree_map state;
+    const struct rows *rows; /* borrowed: the rows of the last flatten */
+    struct tree_sort sort;   /* keys point at own copy */
+    double *keys;
+    size_t keys_cap;
+
+    /* Per row of the last flatten, sized cap. */
+    uint32_t *parent;   /* row index or TREE_NONE */
+    uint32_t *kids;     /* children of every node, grouped by parent (CSR) */
+    uint32_t *kid_off;  /* kids of row i: kids[kid_off[i] .. kid_off[i + 1]); roots at n */
+    uint32_t *order;    /* every row in sorted depth-first order */
+    uint32_t *stack;
+    uint8_t *match;     /* label contains the filter */
+    uint8_t *show;      /* match, or a descendant matches */
+    size_t cap;
+
+    struct tree_line *lines;
+    size_t nlines;
+    size_t lines_cap;
+
+    uint64_t sel_hash;
+    bool have_sel;
+    size_t sel;
+    size_t top;
+    char filter[TREE_FILTER_MAX];
+};
+
+static uint64_t tree_key(uint64_t hash)
+{
+    return hash != 0 ? hash : 1;
+}
+
+static size_t tree_map_slot(const struct tree_map *m, uint64_t key)
+{
+    size_t i = (size_t)(key ^ (key >> 29)) & m->mask;
+
+    while (m->keys[i] != 0 && m->keys[i] != key) {
+        i = (i + 1) & m->mask;
+    }
+    return i;
+}
+
+static int tree_map_get(const struct tree_map *m, uint64_t hash)
+{
+    size_t i;
+
+    if (m->keys == NULL) {
+        return 0;
+    }
+    i = tree_map_slot(m, tree_key(hash));
+    return m->keys[i] != 0 ? m->vals[i] : 0;
+}
+
+static void tree_map_put(struct tree_map *m, uint64_t hash, uint8_t val)
+{
+    uint64_t key = tree_key(hash);
+    size_t i;
+
+    /* Grow at half load so that probes stay short. */
+    if (m->keys == NULL || (m->n + 1) * 2 > m->mask + 1) {
+        struct tree_map old = *m;
+        size_t cap = m->keys == NULL ? 64 : (m->mask + 1) * 2;
+
+        m->keys = xcalloc(cap, sizeof(*m->keys));
+        m->vals = xcalloc(cap, sizeof(*m->vals));
+        m->mask = cap - 1;
+        m->n = 0;
+        for (size_t j = 0; old.keys != NULL && j <= old.mask; j++) {
+            if (old.keys[j] != 0) {
+                size_t k = tree_map_slot(m, old.keys[j]);
+
+                m->keys[k] = old.keys[j];
+                m->vals[k] = old.vals[j];
+                m->n++;
+            }
+        }
+        free(old.keys);
+        free(old.vals);
+    }
+    i = tree_map_slot(m, key);
+    if (m->keys[i] == 0) {
+        m->keys[i] = key;
+        m->n++;
+    }
+    m->vals[i] = val;
+}
+
+struct tree *tree_new(unsigned collapse_depth)
+{
+    struct tree *t = xcalloc(1, sizeof(*t));
+
+    t->collapse_depth = collapse_depth;
+    return t;
+}
+
+void tree_free(struct tree *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    free(t->state.keys);
+    free(t->state.vals);
+    free(t->keys);
+    free(t->parent);
+    free(t->kids);
+    free(t->kid_off);
+    free(t->order);
+    free(t->stack);
+    free(t->match);
+    free(t->show);
+    free(t->lines);
+    free(t);
+}
+
+static void tree_reserve(struct tree *t, size_t n)
+{
+    if (n + 2 <= t->cap) {
+        return;
+    }
+    t->cap = (n + 2) * 2;
+    t->parent = xreallocarray(t->parent, t->cap, sizeof(*t->parent));
+    t->kids = xreallocarray(t->kids, t->cap, sizeof(*t->kids));
+    t->kid_off = xreallocarray(t->kid_off, t->cap, sizeof(*t->kid_off));
+    t->order = xreallocarray(t->order, t->cap, sizeof(*t->order));
+    t->stack = xreallocarray(t->stack, t->cap, sizeof(*t->stack));
+    t->match = xreallocarray(t->match, t->cap, sizeof(*t->match));
+    t->show = xreallocarray(t->show, t->cap, sizeof(*t->show));
+    t->lines = xreallocarray(t->lines, t->cap, sizeof(*t->lines));
+    t->lines_cap = t->cap;
+}
+
+static bool tree_is_expanded(const struct tree *t, const struct row *r)
+{
+    int s = tree_map_get(&t->state, r->path_hash);
+
+    if (s != 0) {
+        return s == TREE_STATE_EXPANDED;
+    }
+    return r->level < t->collapse_depth;
+}
+
+/* Parents from levels: rows come depth-first, so a row's parent is the last row seen one
+ * level up. A level that jumps by more than one (a malformed set) hangs off the deepest
+ * open ancestor instead. */
+static void tree_link(struct tree *t)
+{
+    const struct rows *rows = t->rows;
+    size_t n = rows->n, depth = 0;
+    uint32_t *open = t->stack; /* open[d]: the last row at depth d of the current path */
+
+    for (size_t i = 0; i < n; i++) {
+        size_t lvl = rows->v[i].level;
+
+        if (lvl > depth) {
+            lvl = depth;
+        }
+        t->parent[i] = lvl == 0 ? TREE_NONE : open[lvl - 1];
+        open[lvl] = (uint32_t)i;
+        depth = lvl + 1;
+    }
+
+    /* Group children by parent (counting sort keeps the builder's order within a group). */
+    memset(t->kid_off, 0, (n + 2) * sizeof(*t->kid_off));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p = t->parent[i] == TREE_NONE ? (uint32_t)n : t->parent[i];
+
+        t->kid_off[p + 1]++;
+    }
+    for (size_t i = 0; i < n + 1; i++) {
+        t->kid_off[i + 1] += t->kid_off[i];
+    }
+    /* Place with a moving cursor per parent (order[] as scratch). */
+    memcpy(t->order, t->kid_off, (n + 1) * sizeof(*t->order));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p = t->parent[i] == TREE_NONE ? (uint32_t)n : t->parent[i];
+
+        t->kids[t->order[p]++] = (uint32_t)i;
+    }
+}
+
+static int tree_cmp(const void *a, const void *b, void *arg)
+{
+    const struct tree *t = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int c = 0;
+
+    if (t->sort.mode == TREE_SORT_LABEL) {
+        c = strcasecmp(t->rows->v[x].label, t->rows->v[y].label);
+    } else if (t->sort.mode == TREE_SORT_KEY) {
+        double kx = t->keys[x], ky = t->keys[y];
+
+        c = kx < ky ? -1 : kx > ky ? 1 : 0;
+    }
+    if (t->sort.descending) {
+        c = -c;
+    }
+    /* Ties keep execution order, whatever the direction: a stable, predictable display. */
+    return c != 0 ? c : (x < y ? -1 : x > y ? 1 : 0);
+}
+
+/* Every row in depth-first order with sorted siblings, into order[]. */
+static void tree_order(struct tree *t)
+{
+    size_t n = t->rows->n, sp = 0, k = 0;
+
+    if (t->sort.mode != TREE_SORT_NONE) {
+        for (size_t p = 0; p <= n; p++) {
+            size_t cnt = t->kid_off[p + 1] - t->kid_off[p];
+
+            if (cnt > 1) {
+                qsort_r(t->kids + t->kid_off[p], cnt, sizeof(uint32_t), tree_cmp, t);
+            }
+        }
+    }
+    /* Push the roots in reverse so the first pops first. */
+    for (size_t j = t->kid_off[n + 1]; j > t->kid_off[n]; j--) {
+        t->stack[sp++] = t->kids[j - 1];
+    }
+    while (sp > 0) {
+        uint32_t i = t->stack[--sp];
+
+        t->order[k++] = i;
+        for (size_t j = t->kid_off[i + 1]; j > t->kid_off[i]; j--) {
+            t->stack[sp++] = t->kids[j - 1];
+        }
+    }
+}
+
+static void tree_mark_filter(struct tree *t)
+{
+    size_t n = t->rows->n;
+
+    for (size_t i = 0; i < n; i++) {
+        t->match[i] = t->filter[0] != '\0' && strcasestr(t->rows->v[i].label, t->filter) != NULL;
+        t->show[i] = t->match[i];
+    }
+    /* Descendants follow their ancestors, so one backward pass lifts "show" to the roots. */
+    for (size_t i = n; i-- > 0;) {
+        if (t->show[i] && t->parent[i] != TREE_NONE) {
+            t->show[t->parent[i]] = 1;
+        }
+    }
+}
+
+static bool tree_has_shown_kid(const struct tree *t, uint32_t i, bool filtering)
+{
+    for (uint32_t j = t->kid_off[i]; j < t->kid_off[i + 1]; j++) {
+        if (!filtering || t->show[t->kids[j]]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void tree_find_selection(struct tree *t)
+{
+    if (t->have_sel) {
+        for (size_t i = 0; i < t->nlines; i++) {
+            if (t->rows->v[t->lines[i].row].path_hash == t->sel_hash) {
+                t->sel = i;
+                return;
+            }
+        }
+    }
+    /* The selected row is gone: stay at the same place on screen. */
+    if (t->sel >= t->nlines) {
+        t->sel = t->nlines > 0 ? t->nlines - 1 : 0;
+    }
+    t->have_sel = t->nlines > 0;
+    if (t->have_sel) {
+        t->sel_hash = t->rows->v[t->lines[t->sel].row].path_hash;
+    }
+}
+
+static void tree_reflatten(struct tree *t)
+{
+    const struct rows *rows = t->rows;
+    bool filtering = t->filter[0] != '\0';
+    size_t n = rows != NULL ? rows->n : 0, skip_below = SIZE_MAX;
+
+    t->nlines = 0;
+    if (n == 0) {
+        tree_find_selection(t);
+        return;
+    }
+    tree_reserve(t, n);
+    tree_link(t);
+    tree_order(t);
+    tree_mark_filter(t);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = t->order[k];
+        const struct row *r = &rows->v[i];
+        struct tree_line *ln;
+        size_t lvl = r->level;
+
+        /* Inside a collapsed subtree: skip until we climb back to its level. */
+        if (skip_below != SIZE_MAX) {
+            if (lvl > skip_below) {
+                continue;
+            }
+            skip_below = SIZE_MAX;
+        }
+        if (filtering && !t->show[i]) {
+            continue;
+        }
+        ln = &t->lines[t->nlines++];
+        ln->row = i;
+        ln->level = r->level;
+        ln->match = t->match[i];
+        ln->has_children = tree_has_shown_kid(t, i, filtering);
+        /* A filter opens the way to every match; otherwise the user's choice or the default
+         * depth decides. */
+        ln->expanded = ln->has_children && (filtering || tree_is_expanded(t, r));
+        if (ln->has_children && !ln->expanded) {
+            skip_below = lvl;
+        }
+    }
+    tree_find_selection(t);
+}
+
+void tree_flatten(struct tree *t, const struct rows *rows, const struct tree_sort *sort)
+{
+    t->rows = rows;
+    t->sort.mode = sort != NULL ? sort->mode : TREE_SORT_NONE;
+    t->sort.descending = sort != NULL && sort->descending;
+    t->sort.keys = NULL;
+    if (t->sort.mode == TREE_SORT_KEY) {
+        if (sort->keys == NULL || rows == NULL || rows->n == 0) {
+            t->sort.mode = TREE_SORT_NONE;
+        } else {
+            if (rows->n > t->keys_cap) {
+                t->keys_cap = rows->n * 2;
+                t->keys = xreallocarray(t->keys, t->keys_cap, sizeof(*t->keys));
+            }
+            memcpy(t->keys, sort->keys, rows->n * sizeof(*t->keys));
+            t->sort.keys = t->keys;
+        }
+    }
+    tree_reflatten(t);
+}
+
+size_t tree_nlines(const struct tree *t)
+{
+    return t->nlines;
+}
+
+const struct tree_line *tree_line_at(const struct tree *t, size_t i)
+{
+    return i < t->nlines ? &t->lines[i] : NULL;
+}
+
+size_t tree_selected(const struct tree *t)
+{
+    return t->sel;
+}
+
+size_t tree_top(const struct tree *t)
+{
+    return t->top;
+}
+
+void tree_scroll(struct tree *t, size_t height)
+{
+    if (height == 0) {
+        return;
+    }
+    if (t->sel < t->top) {
+        t->top = t->sel;
+    } else if (t->sel >= t->top + height) {
+        t->top = t->sel - height + 1;
+    }
+    /* No empty space below the last line while lines remain above. */
+    if (t->top + height > t->nlines) {
+        t->top = t->nlines > height ? t->nlines - height : 0;
+    }
+}
+
+bool tree_select(struct tree *t, size_t line)
+{
+    if (line >= t->nlines || (line == t->sel && t->have_sel)) {
+        return false;
+    }
+    t->sel = line;
+    t->sel_hash = t->rows->v[t->lines[line].row].path_hash;
+    t->have_sel = true;
+    return true;
+}
+
+bool tree_move(struct tree *t, long delta)
+{
+    long target = (long)t->sel + delta;
+
+    if (t->nlines == 0) {
+        return false;
+    }
+    if (target < 0) {
+        target = 0;
+    }
+    if (target >= (long)t->nlines) {
+        target = (long)t->nlines - 1;
+    }
+    return tree_select(t, (size_t)target);
+}
+
+static void tree_set_state(struct tree *t, size_t line, bool expanded)
+{
+    const struct row *r = &t->rows->v[t->lines[line].row];
+
+    tree_map_put(&t->state, r->path_hash, expanded ? TREE_STATE_EXPANDED : TREE_STATE_COLLAPSED);
+}
+
+bool tree_toggle(struct tree *t)
+{
+    const struct tree_line *ln = tree_line_at(t, t->sel);
+
+    if (ln == NULL || !ln->has_children || t->filter[0] != '\0') {
+        return false;
+    }
+    tree_set_state(t, t->sel, !ln->expanded);
+    tree_reflatten(t);
+    return true;
+}
+
+bool tree_expand(struct tree *t)
+{
+    const struct tree_line *ln = tree_line_at(t, t->sel);
+
+    if (ln == NULL || !ln->has_children) {
+        return false;
+    }
+    if (ln->expanded) {
+        return tree_move(t, 1); /* htop/mc: → on an open node steps into it */
+    }
+    tree_set_state(t, t->sel, true);
+    tree_reflatten(t);
+    return true;
+}
+
+bool tree_collapse(struct tree *t)
+{
+    const struct tree_line *ln = tree_line_at(t, t->sel);
+    uint32_t parent;
+
+    if (ln == NULL) {
+        return false;
+    }
+    if (ln->has_children && ln->expanded && t->filter[0] == '\0') {
+        tree_set_state(t, t->sel, false);
+        tree_reflatten(t);
+        return true;
+    }
+    parent = t->parent[ln->row];
+    if (parent == TREE_NONE) {
+        return false;
+    }
+    for (size_t i = t->sel; i-- > 0;) {
+        if (t->lines[i].row == parent) {
+            return tree_select(t, i);
+        }
+    }
+    return false;
+}
+
+static bool tree_set_all(struct tree *t, bool expanded)
+{
+    if (t->rows == NULL || t->rows->n == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < t->rows->n; i++) {
+        if (t->rows->v[i].nchildren > 0) {
+            tree_map_put(&t->state, t->rows->v[i].path_hash,
+                         expanded ? TREE_STATE_EXPANDED : TREE_STATE_COLLAPSED);
+        }
+    }
+    /* Collapsing everything would hide the selection: keep its top-level ancestor. */
+    if (!expanded && t->have_sel && t->sel < t->nlines) {
+        uint32_t i = t->lines[t->sel].row;
+
+        while (t->parent[i] != TREE_NONE) {
+            i = t->parent[i];
+        }
+        t->sel_hash = t->rows->v[i].path_hash;
+    }
+    tree_reflatten(t);
+    return true;
+}
+
+bool tree_expand_all(struct tree *t)
+{
+    return tree_set_all(t, true);
+}
+
+bool tree_collapse_all(struct tree *t)
+{
+    return tree_set_all(t, false);
+}
+
+void tree_set_filter(struct tree *t, const char *text)
+{
+    snprintf(t->filter, sizeof(t->filter), "%s", text != NULL ? text : "");
+    tree_reflatten(t);
+}
+
+const char *tree_filter(const struct tree *t)
+{
+    return t->filter;
+}
+
+bool tree_search(struct tree *t, const char *text, bool forward)
+{
+    size_t n = t->rows != NULL ? t->rows->n : 0, start = 0;
+    uint32_t hit = TREE_NONE;
+
+    if (n == 0 || text == NULL || text[0] == '\0') {
+        return false;
+    }
+    /* Where the selection sits in the full order. */
+    if (t->have_sel && t->sel < t->nlines) {
+        for (size_t k = 0; k < n; k++) {
+            if (t->order[k] == t->lines[t->sel].row) {
+                start = k;
+                break;
+            }
+        }
+    }
+    for (size_t step = 1; step <= n; step++) {
+        size_t k = forward ? (start + step) % n : (start + n - step) % n;
+
+        if (strcasestr(t->rows->v[t->order[k]].label, text) != NULL) {
+            hit = t->order[k];
+            break;
+        }
+    }
+    if (hit == TREE_NONE) {
+        return false;
+    }
+    for (uint32_t a = t->parent[hit]; a != TREE_NONE; a = t->parent[a]) {
+        tree_map_put(&t->state, t->rows->v[a].path_hash, TREE_STATE_EXPANDED);
+    }
+    t->sel_hash = t->rows->v[hit].path_hash;
+    t->have_sel = true;
+    tree_reflatten(t);
+    return true;
+}
