@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Screen and column layout as plain arithmetic, so that every terminal size can be tested
+ * without a terminal. */
+#include "layout.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static const struct layout_col layout_latency[] = {
+    {LAYOUT_COL_NAME, "NAME", 0, 100}, {LAYOUT_COL_LAST, "LAST", 9, 40},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 60},  {LAYOUT_COL_P50, "P50", 9, 90},
+    {LAYOUT_COL_P95, "P95", 9, 30},    {LAYOUT_COL_P99, "P99", 9, 80},
+    {LAYOUT_COL_MAX, "MAX", 9, 20},    {LAYOUT_COL_COUNT, "COUNT", 8, 50},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 70},
+};
+
+static const struct layout_col layout_memory[] = {
+    {LAYOUT_COL_NAME, "NAME", 0, 100},       {LAYOUT_COL_CURRENT, "CURRENT", 10, 90},
+    {LAYOUT_COL_PEAK, "PEAK", 10, 60},       {LAYOUT_COL_CAPACITY, "CAPACITY", 10, 70},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 80},
+};
+
+static const struct layout_col layout_kernels[] = {
+    {LAYOUT_COL_NAME, "NAME", 0, 100},  {LAYOUT_COL_BACKEND, "BACKEND", 8, 50},
+    {LAYOUT_COL_COUNT, "COUNT", 8, 60}, {LAYOUT_COL_TOTAL, "TOTAL", 9, 85},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 80},   {LAYOUT_COL_P99, "P99", 9, 70},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 90},
+};
+
+static const struct layout_col layout_workloads[] = {
+    {LAYOUT_COL_PID, "PID", 8, 95},      {LAYOUT_COL_NAME, "LABEL", 0, 100},
+    {LAYOUT_COL_STATE, "STATE", 7, 90},  {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
+    {LAYOUT_COL_DROPS, "DROPS", 8, 80},  {LAYOUT_COL_RSS, "RSS", 10, 60},
+    {LAYOUT_COL_CPU, "CPU%", 6, 50},
+};
+
+static const struct layout_col layout_threads[] = {
+    {LAYOUT_COL_TID, "TID", 8, 95},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},
+};
+
+static const char *const layout_col_names[LAYOUT_NCOLS] = {
+    [LAYOUT_COL_NAME] = "name",       [LAYOUT_COL_LAST] = "last",
+    [LAYOUT_COL_MEAN] = "mean",       [LAYOUT_COL_P50] = "p50",
+    [LAYOUT_COL_P95] = "p95",         [LAYOUT_COL_P99] = "p99",
+    [LAYOUT_COL_MAX] = "max",         [LAYOUT_COL_COUNT] = "count",
+    [LAYOUT_COL_SHARE] = "share",     [LAYOUT_COL_CURRENT] = "current",
+    [LAYOUT_COL_PEAK] = "peak",       [LAYOUT_COL_CAPACITY] = "capacity",
+    [LAYOUT_COL_BACKEND] = "backend", [LAYOUT_COL_TOTAL] = "total",
+    [LAYOUT_COL_PID] = "pid",         [LAYOUT_COL_STATE] = "state",
+    [LAYOUT_COL_EVENTS] = "events",   [LAYOUT_COL_DROPS] = "drops",
+    [LAYOUT_COL_RSS] = "rss",         [LAYOUT_COL_CPU] = "cpu",
+    [LAYOUT_COL_TID] = "tid",
+};
+
+static const char *const layout_view_names[LAYOUT_NVIEWS] = {
+    [LAYOUT_VIEW_LATENCY] = "latency",     [LAYOUT_VIEW_MEMORY] = "memory",
+    [LAYOUT_VIEW_KERNELS] = "kernels",     [LAYOUT_VIEW_WORKLOADS] = "workloads",
+    [LAYOUT_VIEW_THREADS] = "threads",
+};
+
+static struct layout_rect layout_take(int *y, int x, int w, int h)
+{
+    struct layout_rect r = {.y = *y, .x = x, .h = h, .w = h > 0 ? w : 0};
+
+    if (h <= 0) {
+        r.h = 0;
+        r.y = 0;
+        r.x = 0;
+        return r;
+    }
+    *y += h;
+    return r;
+}
+
+void layout_screen(int w, int h, int header_want, struct layout *out)
+{
+    int footer, status, tabs, colhdr, header, y = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (w <= 0 || h <= 0) {
+        return;
+    }
+    /* What a tiny terminal gives up first: the status line, the tabs, the header, then
+     * the footer and the column titles; the body stays while there is one line. */
+    footer = h >= 3 ? 1 : 0;
+    colhdr = h >= 2 ? 1 : 0;
+    tabs = h >= 8 ? 1 : 0;
+    status = h >= 10 ? 1 : 0;
+    header = h - footer - colhdr - tabs - status - 3; /* keep 3 body lines */
+    if (header > header_want) {
+        header = header_want;
+    }
+    if (header < 0) {
+        header = 0;
+    }
+    out->header = layout_take(&y, 0, w, header);
+    out->tabs = layout_take(&y, 0, w, tabs);
+    out->colhdr = layout_take(&y, 0, w, colhdr);
+    out->body = layout_take(&y, 0, w, h - y - status - footer);
+    out->status = layout_take(&y, 0, w, status);
+    out->footer = layout_take(&y, 0, w, footer);
+}
+
+size_t layout_view_columns(enum layout_view v, const struct layout_col **out)
+{
+    switch (v) {
+    case LAYOUT_VIEW_MEMORY:
+        *out = layout_memory;
+        return sizeof(layout_memory) / sizeof(layout_memory[0]);
+    case LAYOUT_VIEW_KERNELS:
+        *out = layout_kernels;
+        return sizeof(layout_kernels) / sizeof(layout_kernels[0]);
+    case LAYOUT_VIEW_WORKLOADS:
+        *out = layout_workloads;
+        return sizeof(layout_workloads) / sizeof(layout_workloads[0]);
+    case LAYOUT_VIEW_THREADS:
+        *out = layout_threads;
+        return sizeof(layout_threads) / sizeof(layout_threads[0]);
+    case LAYOUT_VIEW_LATENCY:
+    default:
+        *out = layout_latency;
+        return sizeof(layout_latency) / sizeof(layout_latency[0]);
+    }
+}
+
+size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want,
+                  struct layout_place *out)
+{
+    const struct layout_col *cols;
+    size_t n = layout_view_columns(v, &cols), k = 0;
+    bool chosen[LAYOUT_NCOLS] = {false};
+    int used = 0, name_w, x = 0;
+
+    if (width <= 0) {
+        return 0;
+    }
+    /* Greedy by priority: the name's minimum first, then each column that still fits. */
+    used = width < LAYOUT_NAME_MIN ? width : LAYOUT_NAME_MIN;
+    for (;;) {
+        int best = -1;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct layout_col *c = &cols[i];
+
+            if (c->id == LAYOUT_COL_NAME || chosen[i] || !(enabled & (1U << c->id))) {
+                continue;
+            }
+            if (used + c->width + 1 <= width && (best < 0 || c->prio > cols[best].prio)) {
+                best = (int)i;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        chosen[best] = true;
+        used += cols[best].width + 1;
+    }
+    /* The name takes what it wants of the rest; one blank separates neighbours. */
+    name_w = width - (used - (width < LAYOUT_NAME_MIN ? width : LAYOUT_NAME_MIN));
+    if (name_want < LAYOUT_NAME_MIN) {
+        name_want = LAYOUT_NAME_MIN;
+    }
+    if (name_w > name_want) {
+        name_w = name_want;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cols[i].id != LAYOUT_COL_NAME && !chosen[i]) {
+            continue;
+        }
+        if (k > 0) {
+            x++;
+        }
+        out[k].id = cols[i].id;
+        out[k].x = x;
+        out[k].w = cols[i].id == LAYOUT_COL_NAME ? name_w : cols[i].width;
+        x += out[k].w;
+        k++;
+    }
+    return k;
+}
+
+const char *layout_col_name(enum layout_col_id id)
+{
+    return (unsigned)id < LAYOUT_NCOLS ? layout_col_names[id] : "?";
+}
+
+int layout_col_from_name(const char *name)
+{
+    for (int i = 0; i < LAYOUT_NCOLS; i++) {
+        if (strcmp(name, layout_col_names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+const char *layout_view_name(enum layout_view v)
+{
+    return (unsigned)v < LAYOUT_NVIEWS ? layout_view_names[v] : "?";
+}
+
+int layout_view_from_name(const char *name)
+{
+    for (int i = 0; i < LAYOUT_NVIEWS; i++) {
+        if (strcmp(name, layout_view_names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
