@@ -1,0 +1,412 @@
+# SPDX-License-Identifier: MIT
+"""Python bindings of libnctop: publish spans, memory gauges, counters, step markers, kernel
+records and weights to nctop(1) from a Python program.
+
+    import nctop
+
+    with nctop.span("step"):
+        ...
+    nctop.token()
+
+Names are interned once and cached, so a span costs two ctypes calls. The C library is found
+through $NCTOP_LIB, the directory recorded by `make install`, a build tree next to this
+package, then the dynamic loader's normal search. The module `nctop.torch` instruments
+PyTorch models (it imports torch; this module does not).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import threading
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+from . import _paths
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LibraryNotFound", "Span", "Gauge", "Counter", "span", "name", "now_ns", "kernel",
+    "kernel_timer", "weight", "gauge", "counter", "request_begin", "token", "request_end",
+    "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
+    "dropped", "library_version", "library_path",
+]
+
+MEM_POOL = 1
+MEM_KV_CACHE = 2
+MEM_OTHER = 3
+MEM_DEVICE = 0x1
+
+STEP_REQUEST_BEGIN = 1
+STEP_TOKEN = 2
+STEP_REQUEST_END = 3
+STEP_ITERATION = 4
+
+_KINDS = {"pool": MEM_POOL, "kv_cache": MEM_KV_CACHE, "other": MEM_OTHER}
+
+
+class LibraryNotFound(ImportError):
+    """libnctop could not be loaded; the message says where it was looked for."""
+
+
+def _candidates() -> List[str]:
+    """Paths to try, most explicit first. A bare soname goes to the loader's own search
+    (ld.so.cache, LD_LIBRARY_PATH, the default directories)."""
+    out = []
+    env = os.environ.get("NCTOP_LIB")
+    if env:
+        out.append(env)
+    if _paths.LIBDIR:
+        out.append(os.path.join(_paths.LIBDIR, "libnctop.so.0"))
+        out.append(os.path.join(_paths.LIBDIR, "libnctop.so"))
+    # A build tree: python/nctop/ sits two levels below the top, next to build/lib/.
+    here = os.path.dirname(os.path.abspath(__file__))
+    out.append(os.path.join(here, "..", "..", "build", "lib", "libnctop.so"))
+    out.extend(["libnctop.so.0", "libnctop.so"])
+    return out
+
+
+def _load() -> "tuple[ctypes.CDLL, str]":
+    tried = []
+    env_given = bool(os.environ.get("NCTOP_LIB"))
+    for i, path in enumerate(_candidates()):
+        if os.sep in path and not os.path.exists(path):
+            tried.append(path + " (absent)")
+            if i == 0 and env_given:
+                break
+            continue
+        try:
+            return ctypes.CDLL(path), os.path.normpath(path)
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+            if i == 0 and env_given:
+                break
+    raise LibraryNotFound(
+        "nctop: cannot load libnctop; tried: " + "; ".join(tried) +
+        ". Run `make install`, or set NCTOP_LIB to the path of libnctop.so")
+
+
+_lib, _lib_path = _load()
+
+
+def _fn(cname: str, restype: Any, argtypes: Optional[list]) -> Any:
+    f = getattr(_lib, cname)
+    f.restype = restype
+    if argtypes is not None:
+        f.argtypes = argtypes
+    return f
+
+
+_u32, _u64, _i64 = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64
+
+# The event-path calls taking only small ids keep argtypes unset: ctypes then passes a Python
+# int as a C int, which the x86-64 and AArch64 ABIs read back as the uint32_t id, and the call
+# costs about half as much. Ids come from nctop_name() and are far below 2**31.
+_span_begin = _fn("nctop_span_begin", None, None)
+_span_end = _fn("nctop_span_end", None, None)
+_name = _fn("nctop_name", _u32, [ctypes.c_char_p])
+_now_ns = _fn("nctop_now_ns", _u64, [])
+_kernel = _fn("nctop_kernel", None, [_u32, _u32, _u64, _u64])
+_gauge = _fn("nctop_gauge", _u32, [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint])
+_gauge_set = _fn("nctop_gauge_set", None, [_u32, _u64, _u64])
+_weight_set = _fn("nctop_weight_set", ctypes.c_int, [ctypes.c_char_p, _u64, ctypes.c_uint])
+_mem_delta = _fn("nctop_mem_delta", None, [_i64])
+_counter = _fn("nctop_counter", _u32, [ctypes.c_char_p])
+_counter_add = _fn("nctop_counter_add", None, [_u32, _u64])
+_step = _fn("nctop_step", None, [ctypes.c_int, _u64])
+_attached = _fn("nctop_attached", ctypes.c_int, [])
+_dropped = _fn("nctop_dropped", _u64, [])
+_set_label = _fn("nctop_set_label", ctypes.c_int, [ctypes.c_char_p])
+_thread_name = _fn("nctop_thread_name", ctypes.c_int, [ctypes.c_char_p])
+_version = _fn("nctop_version", ctypes.c_char_p, [])
+_shutdown = _fn("nctop_shutdown", None, [])
+
+
+class _Opts(ctypes.Structure):
+    _fields_ = [("sz", ctypes.c_size_t), ("label", ctypes.c_char_p),
+                ("ring_bytes", ctypes.c_size_t), ("max_threads", ctypes.c_uint)]
+
+
+_init = _fn("nctop_init", ctypes.c_int, [ctypes.POINTER(_Opts)])
+
+
+def _check(rc: int, what: str) -> None:
+    if rc < 0:
+        raise OSError(-rc, "nctop: %s: %s" % (what, os.strerror(-rc)))
+
+
+# --- names ---------------------------------------------------------------------------------
+
+_names: Dict[str, int] = {}
+_names_lock = threading.Lock()
+
+
+def name(text: str) -> int:
+    """The id of an interned name (cached: the C call happens once per string). Returns 0 when
+    libnctop refuses it (empty, longer than 1023 bytes, string table full); 0 is ignored by
+    every event call."""
+    nid = _names.get(text)
+    if nid is None:
+        with _names_lock:
+            nid = _names.get(text)
+            if nid is None:
+                nid = _name(text.encode("utf-8"))
+                if nid:
+                    _names[text] = nid
+    return nid
+
+
+# --- spans ---------------------------------------------------------------------------------
+# libnctop requires every end to name the innermost open span of its thread. A Python
+# exception can skip an end (a forward post-hook does not run when forward raises), so each
+# thread keeps a stack of what it opened: closing an entry first closes whatever was left open
+# above it, and closing one that is not on the stack emits nothing.
+
+_tls = threading.local()
+
+
+def _stack() -> List[Any]:
+    try:
+        return _tls.stack
+    except AttributeError:
+        st: List[Any] = []
+        _tls.stack = st
+        return st
+
+
+def _open(site: Any) -> None:
+    """Push site (anything with an `id` attribute) and begin its span."""
+    try:
+        st = _tls.stack
+    except AttributeError:
+        st = _stack()
+    st.append(site)
+    _span_begin(site.id)
+
+
+def _close(site: Any) -> None:
+    """End site's innermost open span on this thread, and every span left open above it."""
+    try:
+        st = _tls.stack
+    except AttributeError:
+        return
+    if st and st[-1] is site:
+        st.pop()
+        _span_end(site.id)
+        return
+    for i in range(len(st) - 1, -1, -1):
+        if st[i] is site:
+            while len(st) > i:
+                _span_end(st.pop().id)
+            return
+
+
+def _unwind(depth: int) -> None:
+    """End every span this thread opened above stack depth `depth`."""
+    st = _stack()
+    while len(st) > depth:
+        _span_end(st.pop().id)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Span:
+    """A named span: a context manager (`with s:`) and a decorator (`@s`). One object serves
+    every thread and any depth of nesting; get it from span(), which caches it by name."""
+
+    __slots__ = ("name", "id", "__weakref__")
+
+    def __init__(self, text: str) -> None:
+        self.name = text
+        self.id = name(text)
+
+    def __enter__(self) -> "Span":
+        _open(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _close(self)
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _open(self)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _close(self)
+        return wrapper  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return "nctop.Span(%r)" % self.name
+
+
+_spans: Dict[str, Span] = {}
+
+
+def span(text: Any) -> Any:
+    """`with nctop.span("name"):` or `@nctop.span("name")`; `@nctop.span` alone names the span
+    after the function's qualified name."""
+    if callable(text) and not isinstance(text, str):
+        return span(text.__qualname__)(text)
+    s = _spans.get(text)
+    if s is None:
+        s = _spans.setdefault(text, Span(text))
+    return s
+
+
+# --- time and kernels ----------------------------------------------------------------------
+
+def now_ns() -> int:
+    """libnctop's clock (CLOCK_MONOTONIC, ns): the time base of kernel records."""
+    return _now_ns()
+
+
+def kernel(kernel_name: str, start_ns: int, dur_ns: int, backend: str = "cpu") -> None:
+    """Report one kernel execution that started at start_ns (now_ns() time) and lasted dur_ns.
+    May be called late and from any thread (device timings resolve after the fact)."""
+    _kernel(name(kernel_name), name(backend), start_ns, max(0, dur_ns))
+
+
+class kernel_timer:
+    """`with nctop.kernel_timer("matmul"):` reports the block's wall time as a kernel."""
+
+    __slots__ = ("kid", "bid", "t0")
+
+    def __init__(self, kernel_name: str, backend: str = "cpu") -> None:
+        self.kid = name(kernel_name)
+        self.bid = name(backend)
+        self.t0 = 0
+
+    def __enter__(self) -> "kernel_timer":
+        self.t0 = _now_ns()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        t1 = _now_ns()
+        _kernel(self.kid, self.bid, self.t0, t1 - self.t0)
+
+
+# --- memory --------------------------------------------------------------------------------
+
+class Gauge:
+    """A memory gauge: used bytes against a capacity (0 = none). kind is "pool", "kv_cache"
+    or "other"; device=True when the memory is not in host RSS."""
+
+    __slots__ = ("name", "handle", "capacity")
+
+    def __init__(self, gauge_name: str, kind: str = "pool", capacity: int = 0,
+                 device: bool = False) -> None:
+        if kind not in _KINDS:
+            raise ValueError("nctop: gauge kind must be one of %s" % ", ".join(_KINDS))
+        self.name = gauge_name
+        self.handle = _gauge(gauge_name.encode("utf-8"), _KINDS[kind],
+                             MEM_DEVICE if device else 0)
+        self.capacity = capacity
+
+    def set(self, used: int, capacity: Optional[int] = None) -> None:
+        """Publish used bytes (and a new capacity, if given). Any thread; no lock."""
+        if capacity is not None:
+            self.capacity = capacity
+        _gauge_set(self.handle, max(0, used), self.capacity)
+
+
+def gauge(gauge_name: str, kind: str = "pool", capacity: int = 0, device: bool = False) -> Gauge:
+    """Register (or find again) a memory gauge."""
+    return Gauge(gauge_name, kind, capacity, device)
+
+
+def weight(path: str, nbytes: int, device: bool = False) -> None:
+    """Register a weight tensor by dotted path ("layers.3.attn.q_proj.weight"); nctop builds
+    the Model Weights tree from the dots. nbytes 0 unregisters it."""
+    _check(_weight_set(path.encode("utf-8"), nbytes, MEM_DEVICE if device else 0),
+           "weight " + path)
+
+
+def mem_delta(nbytes: int) -> None:
+    """Attribute an allocation (> 0) or release (< 0) to the span open on this thread."""
+    _mem_delta(nbytes)
+
+
+# --- counters and steps --------------------------------------------------------------------
+
+class Counter:
+    """A monotonic counter; nctop derives <name>_per_sec from it."""
+
+    __slots__ = ("name", "handle")
+
+    def __init__(self, counter_name: str) -> None:
+        self.name = counter_name
+        self.handle = _counter(counter_name.encode("utf-8"))
+
+    def add(self, n: int = 1) -> None:
+        _counter_add(self.handle, n)
+
+
+def counter(counter_name: str) -> Counter:
+    return Counter(counter_name)
+
+
+def request_begin() -> None:
+    """A request (prompt) starts: nctop's time-to-first-token clock starts."""
+    _step(STEP_REQUEST_BEGIN, 0)
+
+
+def token(n: int = 1) -> None:
+    """n tokens were produced: counter "tokens", tokens/s, TTFT and inter-token latency."""
+    _step(STEP_TOKEN, n)
+
+
+def request_end() -> None:
+    _step(STEP_REQUEST_END, 0)
+
+
+def iteration(n: int = 1) -> None:
+    """One training or simulation iteration ended."""
+    _step(STEP_ITERATION, n)
+
+
+# --- process -------------------------------------------------------------------------------
+
+def init(label: Optional[str] = None, ring_kb: int = 0, max_threads: int = 0) -> None:
+    """Create the segment with options. Optional: the first registration does it with the
+    defaults (and $NCTOP_LABEL, $NCTOP_RING_KB, $NCTOP_MAX_THREADS). Raises OSError."""
+    opts = _Opts(ctypes.sizeof(_Opts), label.encode("utf-8") if label else None,
+                 ring_kb * 1024, max_threads)
+    _check(_init(ctypes.byref(opts)), "init")
+
+
+def shutdown() -> None:
+    """Remove the segment and stop publishing (done at exit anyway)."""
+    _shutdown()
+
+
+def set_label(label: str) -> None:
+    """The name nctop shows for this process (default: $NCTOP_LABEL, else the command)."""
+    _check(_set_label(label.encode("utf-8")), "set_label")
+
+
+def thread_name(thread: str) -> None:
+    """Name the calling thread for nctop (15 bytes at most)."""
+    _check(_thread_name(thread.encode("utf-8")), "thread_name")
+
+
+def attached() -> bool:
+    """True while an nctop is consuming this process's events."""
+    return bool(_attached())
+
+
+def dropped() -> int:
+    """Events dropped so far (full rings)."""
+    return _dropped()
+
+
+def library_version() -> str:
+    return _version().decode()
+
+
+def library_path() -> str:
+    """The libnctop this package loaded."""
+    return _lib_path
