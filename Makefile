@@ -11,6 +11,14 @@ INCDIR ?= $(PREFIX)/include
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANPREFIX ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Where /usr/bin/python3 looks for packages: Debian's dist-packages under PREFIX.
+PYTHON ?= /usr/bin/python3
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifeq ($(PREFIX),/usr)
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
+else
+PYTHONDIR ?= $(PREFIX)/lib/python$(or $(PYTHON_VERSION),3)/dist-packages
+endif
 DESTDIR ?=
 
 BUILD ?= build
@@ -164,7 +172,7 @@ demo: deps
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
-	libcmocka-dev clang bpftool tmux python3
+	libcmocka-dev clang bpftool tmux python3 python3-torch python3-setuptools python3-pip
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
@@ -206,6 +214,11 @@ install: all
 		-e 's|@VERSION@|$(VERSION)|' nctop.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
 	install -m 644 man/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/nctop.1
 	install -m 644 man/libnctop.3 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
+	install -d $(DESTDIR)$(PYTHONDIR)/nctop
+	install -m 644 python/nctop/__init__.py python/nctop/__main__.py python/nctop/torch.py \
+		$(DESTDIR)$(PYTHONDIR)/nctop/
+	sed 's|^LIBDIR = None|LIBDIR = "$(LIBDIR)"|' python/nctop/_paths.py \
+		> $(DESTDIR)$(PYTHONDIR)/nctop/_paths.py
 	-[ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null && ldconfig || true
 
 uninstall:
@@ -213,7 +226,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libnctop.a $(DESTDIR)$(INCDIR)/nctop.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/nctop.pc $(DESTDIR)$(MANPREFIX)/man1/nctop.1 \
 		$(DESTDIR)$(MANPREFIX)/man3/libnctop.3
-	rm -rf $(DESTDIR)$(LIBEXECDIR)/nctop
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/nctop $(DESTDIR)$(PYTHONDIR)/nctop
 
 clean:
 	rm -rf build

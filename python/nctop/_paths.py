@@ -2,4 +2,4 @@
 """Where `make install` put libnctop. The source tree keeps None; the installed copy of this
 file is rewritten by `make install` with the real directory."""
 
-LIBDIR: "str | None" = None
+LIBDIR = None  # type: Optional[str]
