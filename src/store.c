@@ -9,6 +9,7 @@
 
 #include "hist.h"
 #include "store_internal.h"
+#include "store_sys.h"
 #include "xalloc.h"
 
 #define STORE_DEFAULT_WINDOW_NS 10000000000ULL
@@ -467,6 +468,7 @@ static void store_proc_free(struct store_proc *p)
     store_series_done(&p->iter, nslots);
     store_rate_done(&p->cpu);
     store_rate_done(&p->events_rate);
+    store_sys_free(p->sys);
     while ((sl = p->free_slots) != NULL) {
         p->free_slots = sl->next_free;
         hist_done(&sl->h);

@@ -125,6 +125,8 @@ struct store_thread {
     uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
 };
 
+struct store_sys;
+
 struct store_proc {
     struct store *st;
     int32_t pid;
@@ -208,6 +210,8 @@ struct store_proc {
     struct store_mem_row *mem_rows;
     uint32_t nmem_rows;
     uint32_t mem_rows_cap;
+
+    struct store_sys *sys; /* system facts from the eBPF collector (store_sys.h), or NULL */
 };
 
 struct store {
