@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""The base package (no torch): loading, names, spans, the per-thread stack, and what nctop
+reports for a workload that uses every call."""
+
+import os
+import subprocess
+import threading
+import unittest
+
+import nctop_testlib as tl
+
+import nctop
+
+
+class LoadTest(unittest.TestCase):
+    def test_version_command(self):
+        r = subprocess.run([tl.PYTHON, "-m", "nctop", "--version"], env=tl.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nctop (Python) %s" % nctop.__version__, r.stdout.decode())
+        self.assertIn(tl.LIB, r.stdout.decode())
+
+    def test_missing_library_is_a_clear_error(self):
+        e = tl.env()
+        e["NCTOP_LIB"] = "/nonexistent/libnctop.so"
+        r = subprocess.run([tl.PYTHON, "-c", "import nctop"], env=e, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        err = r.stderr.decode()
+        self.assertIn("LibraryNotFound", err)
+        self.assertIn("/nonexistent/libnctop.so", err)
+        self.assertIn("NCTOP_LIB", err)
+
+    def test_import_without_torch(self):
+        r = subprocess.run([tl.PYTHON, "-c", "import sys, nctop; print('torch' in sys.modules)"],
+                           env=tl.env(), stdout=subprocess.PIPE, timeout=30)
+        self.assertEqual(r.stdout.decode().strip(), "False")
+
+
+class SpanTest(unittest.TestCase):
+    def test_names_are_cached(self):
+        a = nctop.name("cached-name")
+        self.assertGreater(a, 0)
+        self.assertEqual(nctop.name("cached-name"), a)
+        self.assertIs(nctop.span("cached-name"), nctop.span("cached-name"))
+        self.assertEqual(nctop.name(""), 0)
+
+    def test_decorator_keeps_function(self):
+        @nctop.span("deco")
+        def f(x, y=2):
+            """doc"""
+            return x * y
+        self.assertEqual(f(3), 6)
+        self.assertEqual(f.__name__, "f")
+        self.assertEqual(f.__doc__, "doc")
+        self.assertEqual(nctop._stack(), [])
+
+    def test_exception_unwinds_stack(self):
+        with self.assertRaises(KeyError):
+            with nctop.span("a"):
+                nctop._open(nctop.span("b"))
+                nctop._open(nctop.span("c"))
+                raise KeyError("x")
+        self.assertEqual(nctop._stack(), [])
+
+    def test_close_of_unknown_span_does_nothing(self):
+        with nctop.span("a"):
+            nctop._close(nctop.span("never-opened"))
+            self.assertEqual([s.name for s in nctop._stack()], ["a"])
+        self.assertEqual(nctop._stack(), [])
+
+    def test_stacks_are_per_thread(self):
+        seen = []
+        with nctop.span("main-thread"):
+            t = threading.Thread(target=lambda: seen.append(list(nctop._stack())))
+            t.start()
+            t.join()
+        self.assertEqual(seen, [[]])
+
+    def test_gauge_kind_checked(self):
+        with self.assertRaises(ValueError):
+            nctop.gauge("bad", "nonsense")
+
+
+class WorkloadTest(unittest.TestCase):
+    """api_workload.py under the real nctop."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc = tl.under_nctop([tl.PYTHON, os.path.join(tl.HERE, "api_workload.py")])
+        cls.lat = tl.rows(cls.proc, "latency")
+        cls.mem = tl.rows(cls.proc, "memory")
+
+    def test_label_and_health(self):
+        self.assertEqual(self.proc["label"], "api_workload")
+        self.assertEqual(self.proc["invalid"], 0)
+        self.assertEqual(self.proc["dropped"], 0)
+
+    def test_span_tree(self):
+        n = 20
+        self.assertEqual(tl.count(self.lat.get("outer")), n)
+        self.assertEqual(tl.count(self.lat.get("outer/inner")), n)
+        self.assertEqual(tl.count(self.lat.get("outer/inner/decorated")), n)
+        self.assertEqual(tl.count(self.lat.get("outer/bare")), n)
+        self.assertEqual(tl.count(self.lat.get("guard")), n)
+        self.assertEqual(tl.count(self.lat.get("guard/doomed")), n)
+        self.assertEqual(tl.count(self.lat.get("thread_step")), 3 * n)
+        self.assertEqual(tl.count(self.lat.get("thread_step/inner")), 3 * n)
+        self.assertLessEqual(self.lat["outer/inner"]["total"]["total_ms"],
+                             self.lat["outer"]["total"]["total_ms"])
+
+    def test_kernels(self):
+        k = {(r["backend"], r["name"]): r for r in self.proc["kernels"]}
+        self.assertEqual(tl.count(k.get(("cpu", "matmul"))), 20)
+        self.assertEqual(tl.count(k.get(("cuda", "late"))), 1)
+        self.assertAlmostEqual(k[("cuda", "late")]["total"]["total_ms"], 0.005, places=4)
+
+    def test_memory_counters_steps(self):
+        self.assertEqual(self.mem["Model Weights"]["bytes"], 4096 + 8192)
+        self.assertEqual(self.mem["Model Weights/layers/1/proj"]["bytes"], 8192)
+        self.assertNotIn("Model Weights/gone", self.mem)
+        self.assertEqual(self.mem["Memory Pools/scratch"]["bytes"], 20000)
+        self.assertEqual(self.mem["Memory Pools/scratch"]["capacity_bytes"], 1 << 20)
+        self.assertEqual(self.mem["KV Cache/kv"]["bytes"], 2000)
+        self.assertEqual(self.proc["counters"]["tokens"], 20)
+        self.assertEqual(self.proc["counters"]["hits"], 40)
+        self.assertEqual(self.proc["ttft_ms"]["total"]["count"], 1)
+        self.assertEqual(self.proc["itl_ms"]["total"]["count"], 19)
+
+
+if __name__ == "__main__":
+    unittest.main()
