@@ -44,6 +44,15 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc -I. -DNCTOP_VERSION='"$(VERSION)"'
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -MMD -MP $(SAN) $(CFLAGS)
 
 PKGS := ncursesw libuv libcjson
+
+# eBPF (collectors/bpf.c) needs the running kernel's BTF, clang, bpftool and libbpf at build
+# time; without them nctop still builds and --bpf says "built without BPF support".
+BPFTOOL ?= bpftool
+HAVE_BPF ?= $(shell [ -r /sys/kernel/btf/vmlinux ] && command -v $(CLANG) >/dev/null && \
+	command -v $(BPFTOOL) >/dev/null && $(PKG_CONFIG) --exists libbpf && echo 1)
+ifeq ($(HAVE_BPF),1)
+PKGS += libbpf
+endif
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -104,6 +113,35 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -c $< -o $@
+
+# --- eBPF programs: vmlinux.h from this kernel, objects and skeletons in $(BUILD) -----------
+ifeq ($(HAVE_BPF),1)
+BPF_SRC := $(wildcard collectors/*.bpf.c)
+BPF_SKEL := $(BPF_SRC:collectors/%.bpf.c=$(BUILD)/%.skel.h)
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: collectors/%.bpf.c collectors/%_events.h $(BUILD)/vmlinux.h
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Icollectors \
+		-I$(BPF_ARCH_INC) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# Syscall names by number, from the kernel headers: one "[nr] = "name"," line each.
+$(BUILD)/nctop_syscalls.h: $(BPF_ARCH_INC)/asm/unistd_64.h
+	@mkdir -p $(@D)
+	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' $< > $@
+
+$(BUILD)/obj/collectors/bpf.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF -isystem $(BUILD)
+$(BUILD)/obj/collectors/bpf.o: $(BPF_SKEL) $(BUILD)/nctop_syscalls.h
+endif
 
 $(CORE_A): $(CORE_OBJ)
 	@mkdir -p $(@D)
@@ -172,7 +210,8 @@ demo: deps
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
-	libcmocka-dev clang bpftool tmux python3 python3-torch python3-setuptools python3-pip
+	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools python3-pip \
+	prometheus
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: MIT */
+/* The bpf collector: loads collectors/nctrace.bpf.c, keeps the kernel's filter (the procs map)
+ * in step with the watched processes, turns ring buffer events into spans and counters, and
+ * copies the kernel-side tables (threads, syscalls, mappings) into the store on each sync. */
+#include "bpf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef NCTOP_HAVE_BPF
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <linux/types.h>
+
+#include "collectors/nctrace_events.h"
+#include "nctrace.skel.h"
+#endif
+
+#include "src/diag.h"
+#include "src/store.h"
+#include "src/store_sys.h"
+#include "src/util.h"
+#include "src/xalloc.h"
+
+#ifdef NCTOP_HAVE_BPF
+
+#define BPF_BTF_PATH "/sys/kernel/btf/vmlinux"
+#define BPF_CAP_PERFMON 38 /* not in every linux/capability.h this builds against */
+#define BPF_CAP_BPF 39
+#define BPF_MAX_PROBES 256
+
+/* One --uprobe or --usdt request. */
+struct bpf_probe {
+    bool usdt;
+    char *binary;
+    char *symbol;   /* uprobe: the function; usdt: the probe name */
+    char *provider; /* usdt only */
+    char *counter;  /* usdt: the counter name ("usdt:PROVIDER:NAME") */
+    char *span;     /* the span name: the symbol, or a usdt pair's stem; NULL: count only */
+    int span_dir;   /* +1 begins the span, -1 ends it, 0 neither */
+};
+
+struct bpf_thread_ref {
+    int32_t tid;
+    struct store_thread *t;
+};
+
+/* One watched process and what was attached to it. */
+struct bpf_watch {
+    int32_t pid;
+    struct store_proc *proc;
+    bool exited;   /* its main thread exited: read its tables once more, then let go */
+    bool released; /* removed from the kernel's filter, links destroyed */
+    struct bpf_link **links;
+    size_t nlinks;
+    uint32_t *span_ids;    /* per probe: interned span name, 0 if none */
+    uint32_t *counter_ids; /* per probe: interned counter name, 0 if none */
+    uint64_t *counts;      /* per probe: hits (usdt counters) */
+    struct bpf_thread_ref *threads;
+    size_t nthreads;
+    size_t threads_cap;
+};
+
+struct bpf_source {
+    struct store *st;
+    struct nctrace_bpf *skel;
+    struct ring_buffer *rb;
+    struct bpf_probe *probes;
+    size_t nprobes;
+    struct bpf_watch **watches;
+    size_t nwatches;
+    size_t watches_cap;
+    uint64_t now_ns; /* the time of the current drain, for counters */
+    struct bpf_source_stats stats;
+};
+
+/* Names by syscall number, generated from the kernel headers at build time. */
+static const char *const bpf_syscall_names[] = {
+#include "nctop_syscalls.h"
+};
+
+/* libbpf's own messages go to the debug log; the latest warning is kept for the error line. */
+static char bpf_last_libbpf[160];
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int bpf_source_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    char buf[512];
+    size_t n;
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '\n') {
+        buf[--n] = '\0';
+    }
+    if (level == LIBBPF_WARN) {
+        snprintf(bpf_last_libbpf, sizeof(bpf_last_libbpf), "%s", buf);
+        diag_warn("libbpf: %s", buf);
+    } else if (level == LIBBPF_INFO) {
+        diag_debug("libbpf: %s", buf);
+    }
+    return (int)n;
+}
+#pragma GCC diagnostic pop
+
+static const char *bpf_syscall_name(uint32_t nr, char *buf, size_t len)
+{
+    if (nr < sizeof(bpf_syscall_names) / sizeof(bpf_syscall_names[0]) &&
+        bpf_syscall_names[nr] != NULL) {
+        return bpf_syscall_names[nr];
+    }
+    snprintf(buf, len, "syscall_%u", nr);
+    return buf;
+}
+
+/* Root, or both CAP_BPF and CAP_PERFMON in the effective set. */
+static bool bpf_source_privileged(void)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+
+    if (geteuid() == 0) {
+        return true;
+    }
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capget, &hdr, data) != 0) {
+        return false;
+    }
+    return (data[1].effective & (1U << (BPF_CAP_BPF - 32))) != 0 &&
+           (data[1].effective & (1U << (BPF_CAP_PERFMON - 32))) != 0;
+}
+
+static void bpf_source_fail(struct bpf_source *bs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void bpf_source_fail(struct bpf_source *bs, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(bs->stats.last_error, sizeof(bs->stats.last_error), fmt, ap);
+    va_end(ap);
+    bs->stats.failed++;
+    diag_warn("%s", bs->stats.last_error);
+}
+
+/* "usdt:prov:work_begin" pairs with "..._end": the span is the stem ("prov:work"). */
+static void bpf_probe_span_of_usdt(struct bpf_probe *pr)
+{
+    static const char *const begins[] = {"_begin", "_start", "__entry"};
+    static const char *const ends[] = {"_end", "_done", "__return"};
+    size_t n = strlen(pr->symbol);
+
+    for (size_t i = 0; i < sizeof(begins) / sizeof(begins[0]); i++) {
+        const char *sfx[2] = {begins[i], ends[i]};
+
+        for (int k = 0; k < 2; k++) {
+            size_t m = strlen(sfx[k]);
+
+            if (n > m && strcmp(pr->symbol + n - m, sfx[k]) == 0) {
+                pr->span = xasprintf("%s:%.*s", pr->provider, (int)(n - m), pr->symbol);
+                pr->span_dir = k == 0 ? 1 : -1;
+                return;
+            }
+        }
+    }
+}
+
+/* Split "BINARY:SYMBOL" or "BINARY:PROVIDER:NAME" at the last colons (a path may hold one). */
+static int bpf_probe_parse(struct bpf_probe *pr, const char *spec, bool usdt)
+{
+    const char *c1 = strrchr(spec, ':'), *c2 = NULL;
+
+    memset(pr, 0, sizeof(*pr));
+    pr->usdt = usdt;
+    if (c1 == NULL || c1 == spec || c1[1] == '\0') {
+        return -EINVAL;
+    }
+    if (usdt) {
+        for (c2 = c1 - 1; c2 > spec && *c2 != ':'; c2--) {
+        }
+        if (c2 == spec || c2 + 1 == c1) {
+            return -EINVAL;
+        }
+        pr->binary = xasprintf("%.*s", (int)(c2 - spec), spec);
+        pr->provider = xasprintf("%.*s", (int)(c1 - c2 - 1), c2 + 1);
+        pr->symbol = xstrdup(c1 + 1);
+        pr->counter = xasprintf("usdt:%s:%s", pr->provider, pr->symbol);
+        bpf_probe_span_of_usdt(pr);
+    } else {
+        pr->binary = xasprintf("%.*s", (int)(c1 - spec), spec);
+        pr->symbol = xstrdup(c1 + 1);
+        pr->span = xstrdup(pr->symbol);
+    }
+    return 0;
+}
+
+static void bpf_probe_done(struct bpf_probe *pr)
+{
+    free(pr->binary);
+    free(pr->symbol);
+    free(pr->provider);
+    free(pr->counter);
+    free(pr->span);
+}
+
+static struct bpf_watch *bpf_source_find(const struct bpf_source *bs, int32_t pid)
+{
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        if (bs->watches[i]->pid == pid) {
+            return bs->watches[i];
+        }
+    }
+    return NULL;
+}
+
+static void bpf_watch_add_link(struct bpf_watch *w, struct bpf_link *link)
+{
+    w->links = xreallocarray(w->links, w->nlinks + 1, sizeof(*w->links));
+    w->links[w->nlinks++] = link;
+}
+
+/* Attach probe i of bs to w's process; a failure is counted and shown, not fatal. */
+static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, size_t i)
+{
+    const struct bpf_probe *pr = &bs->probes[i];
+    struct bpf_link *link;
+    int err;
+
+    if (pr->usdt) {
+        LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = i);
+
+        link = bpf_program__attach_usdt(bs->skel->progs.nctrace_usdt, w->pid, pr->binary,
+                                        pr->provider, pr->symbol, &uo);
+        err = -errno;
+        if (link == NULL) {
+            bpf_source_fail(bs, "--usdt %s:%s:%s: cannot attach to pid %d: %s", pr->binary,
+                            pr->provider, pr->symbol, (int)w->pid, strerror(-err));
+            return;
+        }
+        bpf_watch_add_link(w, link);
+        bs->stats.probes++;
+        return;
+    }
+    for (int ret = 0; ret < 2; ret++) {
+        LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pr->symbol, .retprobe = ret != 0,
+                    .bpf_cookie = i);
+
+        link = bpf_program__attach_uprobe_opts(ret ? bs->skel->progs.nctrace_ureturn
+                                                   : bs->skel->progs.nctrace_uentry,
+                                               w->pid, pr->binary, 0, &uo);
+        err = -errno;
+        if (link == NULL) {
+            bpf_source_fail(bs, "--uprobe %s:%s: cannot attach to pid %d: %s", pr->binary,
+                            pr->symbol, (int)w->pid, strerror(-err));
+            return;
+        }
+        bpf_watch_add_link(w, link);
+        bs->stats.probes++;
+    }
+}
+
+/* Let go of a process: out of the kernel's filter (its threads stop costing anything), probes
+ * detached. Its figures stay in the store. */
+static void bpf_source_release(struct bpf_source *bs, struct bpf_watch *w)
+{
+    __u32 key = (__u32)w->pid;
+
+    if (w->released) {
+        return;
+    }
+    w->released = true;
+    bpf_map_delete_elem(bpf_map__fd(bs->skel->maps.procs), &key);
+    for (size_t i = 0; i < w->nlinks; i++) {
+        bpf_link__destroy(w->links[i]);
+    }
+    w->nlinks = 0;
+}
+
+static void bpf_watch_free(struct bpf_watch *w)
+{
+    free(w->links);
+    free(w->span_ids);
+    free(w->counter_ids);
+    free(w->counts);
+    free(w->threads);
+    free(w);
+}
+
+/* The store thread of tid in w, created at its first span. */
+static struct store_thread *bpf_watch_thread(struct bpf_watch *w, int32_t tid)
+{
+    struct bpf_thread_ref *r;
+
+    for (size_t i = w->nthreads; i > 0; i--) {
+        if (w->threads[i - 1].tid == tid) {
+            return w->threads[i - 1].t;
+        }
+    }
+    if (w->nthreads == w->threads_cap) {
+        w->threads_cap = w->threads_cap ? w->threads_cap * 2 : 8;
+        w->threads = xreallocarray(w->threads, w->threads_cap, sizeof(*w->threads));
+    }
+    r = &w->threads[w->nthreads++];
+    r->tid = tid;
+    r->t = store_thread_add(w->proc, tid, NULL);
+    return r->t;
+}
+
+static void bpf_watch_thread_exit(struct bpf_watch *w, int32_t tid, uint64_t ts)
+{
+    for (size_t i = 0; i < w->nthreads; i++) {
+        if (w->threads[i].tid == tid) {
+            store_thread_exit(w->threads[i].t, ts);
+            w->threads[i] = w->threads[--w->nthreads];
+            return;
+        }
+    }
+}
+
+/* One ring buffer record. Everything in it is checked: the probe index and the process. */
+static int bpf_source_on_event(void *ctx, void *data, size_t size)
+{
+    struct bpf_source *bs = ctx;
+    const struct nctrace_event *ev = data;
+    struct bpf_watch *w;
+    const struct bpf_probe *pr;
+
+    bs->stats.events++;
+    if (size < sizeof(*ev)) {
+        return 0;
+    }
+    w = bpf_source_find(bs, (int32_t)ev->tgid);
+    if (w == NULL || w->released) {
+        return 0; /* a late record of a process we let go */
+    }
+    store_proc_add_events(w->proc, 1);
+    if (ev->type == NCTRACE_EV_EXIT) {
+        bpf_watch_thread_exit(w, (int32_t)ev->tid, ev->ts_ns);
+        if (ev->tid == ev->tgid) {
+            w->exited = true;
+            if (store_proc_state(w->proc) == STORE_PROC_LIVE) {
+                store_proc_set_state(w->proc, STORE_PROC_EXITED, "exited", ev->ts_ns);
+            }
+        }
+        return 0;
+    }
+    if (ev->cookie >= bs->nprobes) {
+        store_proc_add_invalid(w->proc, 1, "eBPF event with an unknown probe");
+        return 0;
+    }
+    pr = &bs->probes[ev->cookie];
+    switch (ev->type) {
+    case NCTRACE_EV_ENTRY:
+        store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                         ev->ts_ns);
+        break;
+    case NCTRACE_EV_RETURN:
+        store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                       ev->ts_ns);
+        break;
+    case NCTRACE_EV_USDT:
+        w->counts[ev->cookie]++;
+        store_counter_set(w->proc, w->counter_ids[ev->cookie], w->counts[ev->cookie],
+                          ev->ts_ns);
+        if (pr->span_dir > 0) {
+            store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                             ev->ts_ns);
+        } else if (pr->span_dir < 0) {
+            store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                           ev->ts_ns);
+        }
+        break;
+    default:
+        store_proc_add_invalid(w->proc, 1, "eBPF event of an unknown type");
+        break;
+    }
+    return 0;
+}
+
+/* The figures of one thread record, with the interval in progress counted up to now. */
+static void bpf_sched_of(const struct nctrace_thread *th, uint64_t now, struct store_sched *s)
+{
+    uint64_t d = !th->exited && th->since_ns != 0 && now > th->since_ns ? now - th->since_ns : 0;
+
+    memset(s, 0, sizeof(*s));
+    s->oncpu_ns = th->oncpu_ns + (th->state == NCTRACE_ST_RUNNING ? d : 0);
+    s->runq_ns = th->runq_ns + (th->state == NCTRACE_ST_RUNNABLE ? d : 0);
+    s->blocked_ns = th->blocked_ns + (th->state == NCTRACE_ST_BLOCKED ? d : 0);
+    s->vol_switches = th->vol_switches;
+    s->invol_switches = th->invol_switches;
+    s->faults = th->faults;
+    s->minor_faults = th->min_flt;
+    s->major_faults = th->maj_flt;
+}
+
+/* Copy the threads table into the store; exited threads are read one last time and deleted,
+ * so the table only holds live threads. */
+static void bpf_source_read_threads(struct bpf_source *bs, uint64_t now)
+{
+    int fd = bpf_map__fd(bs->skel->maps.threads);
+    __u32 key, next, *gone = NULL;
+    size_t ngone = 0, cap = 0;
+    void *prev = NULL;
+    struct nctrace_thread th;
+
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        struct bpf_watch *w;
+
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd, &key, &th) != 0) {
+            continue;
+        }
+        w = bpf_source_find(bs, (int32_t)th.tgid);
+        if (w != NULL) {
+            struct store_sched s;
+            char name[NCTRACE_COMM_LEN + 1];
+
+            memcpy(name, th.comm, NCTRACE_COMM_LEN);
+            name[NCTRACE_COMM_LEN] = '\0';
+            bpf_sched_of(&th, now, &s);
+            store_sys_thread_set(w->proc, (int32_t)key, name, &s, th.exited != 0);
+        }
+        if (w == NULL || w->released || th.exited) {
+            if (ngone == cap) {
+                cap = cap ? cap * 2 : 64;
+                gone = xreallocarray(gone, cap, sizeof(*gone));
+            }
+            gone[ngone++] = key;
+        }
+    }
+    for (size_t i = 0; i < ngone; i++) {
+        bpf_map_delete_elem(fd, &gone[i]);
+    }
+    free(gone);
+}
+
+static void bpf_source_read_syscalls(struct bpf_source *bs)
+{
+    int fd = bpf_map__fd(bs->skel->maps.syscalls);
+    struct nctrace_sys_key key, next;
+    struct nctrace_sys_val v;
+    void *prev = NULL;
+
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        struct bpf_watch *w;
+        char buf[24];
+
+        key = next;
+        prev = &key;
+        w = bpf_source_find(bs, (int32_t)key.tgid);
+        if (w == NULL || bpf_map_lookup_elem(fd, &key, &v) != 0) {
+            continue;
+        }
+        store_sys_call_set(w->proc, key.nr, bpf_syscall_name(key.nr, buf, sizeof(buf)), v.count,
+                           v.total_ns);
+    }
+}
+
+static void bpf_source_read_proc(struct bpf_source *bs, struct bpf_watch *w)
+{
+    __u32 key = (__u32)w->pid;
+    struct nctrace_proc pr;
+
+    if (bpf_map_lookup_elem(bpf_map__fd(bs->skel->maps.procs), &key, &pr) != 0) {
+        return;
+    }
+    store_sys_mapped_set(w->proc, pr.mmap_bytes, pr.munmap_bytes,
+                         pr.brk_start != 0 ? (int64_t)(pr.brk_cur - pr.brk_start) : 0);
+}
+
+/* Remove a released process's syscall rows from the kernel table (already in the store). */
+static void bpf_source_forget_syscalls(struct bpf_source *bs, int32_t pid)
+{
+    int fd = bpf_map__fd(bs->skel->maps.syscalls);
+    struct nctrace_sys_key key, next;
+    void *prev = NULL;
+
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        if ((int32_t)key.tgid == pid) {
+            bpf_map_delete_elem(fd, &key);
+            /* Deleting the current key restarts the walk from the beginning. */
+            prev = NULL;
+            continue;
+        }
+        prev = &key;
+    }
+}
+
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
+                                  char **err)
+{
+    static const char *const what[] = {"sched_switch", "sched_wakeup", "sched_wakeup_new",
+                                       "sched_process_exit", "sys_enter", "sys_exit"};
+    struct bpf_source *bs = NULL;
+    struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+    struct bpf_program *progs[6];
+    struct bpf_link **slots[6];
+    struct bpf_link *link;
+    int rc;
+
+    *err = NULL;
+    if (access(BPF_BTF_PATH, R_OK) != 0) {
+        *err = xasprintf("--bpf: this kernel exposes no BTF (%s is missing); it needs a kernel "
+                         "built with CONFIG_DEBUG_INFO_BTF=y",
+                         BPF_BTF_PATH);
+        return NULL;
+    }
+    if (!bpf_source_privileged()) {
+        *err = xstrdup("--bpf: not permitted: run nctop as root, or give it CAP_BPF and "
+                       "CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep nctop)");
+        return NULL;
+    }
+    libbpf_set_print(bpf_source_print);
+    /* Kernels since 5.11 charge BPF memory to the memory cgroup; where the raise is refused
+     * (as in some containers) loading still works there, so it is only worth a note. */
+    if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
+        diag_debug("raising RLIMIT_MEMLOCK failed (%s); relying on memcg accounting",
+                   strerror(errno));
+    }
+
+    bs = xcalloc(1, sizeof(*bs));
+    bs->st = st;
+    if (opts != NULL) {
+        bs->probes = xcalloc(opts->nuprobes + opts->nusdts + 1, sizeof(*bs->probes));
+        for (size_t i = 0; i < opts->nuprobes + opts->nusdts; i++) {
+            bool usdt = i >= opts->nuprobes;
+            const char *spec = usdt ? opts->usdts[i - opts->nuprobes] : opts->uprobes[i];
+
+            if (bs->nprobes >= BPF_MAX_PROBES ||
+                bpf_probe_parse(&bs->probes[bs->nprobes], spec, usdt) != 0) {
+                *err = xasprintf("%s: '%s' is not %s", usdt ? "--usdt" : "--uprobe", spec,
+                                 usdt ? "BINARY:PROVIDER:NAME" : "BINARY:SYMBOL");
+                bpf_probe_done(&bs->probes[bs->nprobes]);
+                goto err;
+            }
+            bs->nprobes++;
+        }
+    }
+
+    bs->skel = nctrace_bpf__open();
+    if (bs->skel == NULL) {
+        *err = xasprintf("--bpf: cannot open the eBPF programs: %s", strerror(errno));
+        goto err;
+    }
+    bpf_last_libbpf[0] = '\0';
+    rc = nctrace_bpf__load(bs->skel);
+    if (rc != 0) {
+        *err = xasprintf("--bpf: the kernel refused the eBPF programs: %s%s%s", strerror(-rc),
+                         bpf_last_libbpf[0] ? ": " : "", bpf_last_libbpf);
+        goto err;
+    }
+    /* tp_btf only: these attach without tracefs and without kprobes. */
+    progs[0] = bs->skel->progs.nctrace_switch;
+    progs[1] = bs->skel->progs.nctrace_wakeup_tp;
+    progs[2] = bs->skel->progs.nctrace_wakeup_new;
+    progs[3] = bs->skel->progs.nctrace_exit;
+    progs[4] = bs->skel->progs.nctrace_sys_enter;
+    progs[5] = bs->skel->progs.nctrace_sys_exit;
+    slots[0] = &bs->skel->links.nctrace_switch;
+    slots[1] = &bs->skel->links.nctrace_wakeup_tp;
+    slots[2] = &bs->skel->links.nctrace_wakeup_new;
+    slots[3] = &bs->skel->links.nctrace_exit;
+    slots[4] = &bs->skel->links.nctrace_sys_enter;
+    slots[5] = &bs->skel->links.nctrace_sys_exit;
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+        link = bpf_program__attach(progs[i]);
+        if (link == NULL) {
+            *err = xasprintf("--bpf: cannot attach to the %s tracepoint: %s", what[i],
+                             strerror(errno));
+            goto err;
+        }
+        *slots[i] = link; /* the skeleton's destroy detaches it */
+    }
+    /* page_fault_user is x86's: without it the fault counts come from the kernel's own
+     * per-thread counters only. */
+    bs->skel->links.nctrace_fault = bpf_program__attach(bs->skel->progs.nctrace_fault);
+    if (bs->skel->links.nctrace_fault == NULL) {
+        diag_warn("page_fault_user tracepoint unavailable: %s", strerror(errno));
+    }
+    bs->rb = ring_buffer__new(bpf_map__fd(bs->skel->maps.events), bpf_source_on_event, bs, NULL);
+    if (bs->rb == NULL) {
+        *err = xasprintf("--bpf: cannot open the eBPF ring buffer: %s", strerror(errno));
+        goto err;
+    }
+    diag_debug("eBPF collector loaded: %zu probes requested", bs->nprobes);
+    return bs;
+
+err:
+    bpf_source_free(bs);
+    return NULL;
+}
+
+void bpf_source_free(struct bpf_source *bs)
+{
+    if (bs == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        if (bs->skel != NULL) {
+            bpf_source_release(bs, bs->watches[i]);
+        }
+        bpf_watch_free(bs->watches[i]);
+    }
+    free(bs->watches);
+    ring_buffer__free(bs->rb);
+    nctrace_bpf__destroy(bs->skel);
+    for (size_t i = 0; i < bs->nprobes; i++) {
+        bpf_probe_done(&bs->probes[i]);
+    }
+    free(bs->probes);
+    free(bs);
+}
+
+int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    struct nctrace_proc zero;
+    struct bpf_watch *w;
+    __u32 key = (__u32)pid;
+    char path[64], comm[64];
+    long n;
+
+    (void)now_ns;
+    if (bpf_source_find(bs, pid) != NULL) {
+        return 0;
+    }
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    n = util_read_file(path, comm, sizeof(comm));
+    if (n < 0 || !util_pid_alive(pid)) {
+        return -ESRCH;
+    }
+    while (n > 0 && comm[n - 1] == '\n') {
+        comm[--n] = '\0';
+    }
+    memset(&zero, 0, sizeof(zero));
+    if (bpf_map_update_elem(bpf_map__fd(bs->skel->maps.procs), &key, &zero, BPF_ANY) != 0) {
+        int err = -errno;
+
+        bpf_source_fail(bs, "--bpf: cannot watch pid %d: %s", (int)pid, strerror(-err));
+        return err;
+    }
+    w = xcalloc(1, sizeof(*w));
+    w->pid = pid;
+    w->proc = store_proc_find(bs->st, pid);
+    if (w->proc == NULL || store_proc_state(w->proc) != STORE_PROC_LIVE) {
+        /* A process that links nothing: the eBPF collector and /proc are its sources. */
+        w->proc = store_proc_add(bs->st, pid, comm);
+    }
+    w->span_ids = xcalloc(bs->nprobes + 1, sizeof(*w->span_ids));
+    w->counter_ids = xcalloc(bs->nprobes + 1, sizeof(*w->counter_ids));
+    w->counts = xcalloc(bs->nprobes + 1, sizeof(*w->counts));
+    for (size_t i = 0; i < bs->nprobes; i++) {
+        if (bs->probes[i].span != NULL) {
+            w->span_ids[i] = store_proc_intern(w->proc, bs->probes[i].span);
+        }
+        if (bs->probes[i].counter != NULL) {
+            w->counter_ids[i] = store_proc_intern(w->proc, bs->probes[i].counter);
+        }
+    }
+    if (bs->nwatches == bs->watches_cap) {
+        bs->watches_cap = bs->watches_cap ? bs->watches_cap * 2 : 8;
+        bs->watches = xreallocarray(bs->watches, bs->watches_cap, sizeof(*bs->watches));
+    }
+    bs->watches[bs->nwatches++] = w;
+    bs->stats.attached++;
+    for (size_t i = 0; i < bs->nprobes; i++) {
+        bpf_source_attach_probe(bs, w, i);
+    }
+    diag_debug("bpf: watching pid %d (%s), %zu links", (int)pid, comm, w->nlinks);
+    return 0;
+}
+
+void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
+{
+    size_t nprocs = store_nprocs(bs->st);
+    uint64_t dropped;
+
+    for (size_t i = 0; i < nprocs; i++) {
+        struct store_proc *p = store_proc_at(bs->st, i);
+
+        if (p != NULL && store_proc_state(p) == STORE_PROC_LIVE &&
+            bpf_source_find(bs, store_proc_pid(p)) == NULL) {
+            bpf_source_watch(bs, store_proc_pid(p), now_ns);
+        }
+    }
+    bpf_source_drain(bs);
+    bpf_source_read_threads(bs, now_ns);
+    bpf_source_read_syscalls(bs);
+    dropped = bs->skel->bss->dropped;
+    bs->stats.dropped = dropped;
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        struct bpf_watch *w = bs->watches[i];
+
+        if (w->released) {
+            continue;
+        }
+        bpf_source_read_proc(bs, w);
+        store_sys_dropped_set(w->proc, dropped);
+        /* A process marked exited by another source (the ring reader, the loop) is done too. */
+        if (w->exited || store_proc_state(w->proc) != STORE_PROC_LIVE ||
+            !util_pid_alive(w->pid)) {
+            bpf_source_release(bs, w);
+            bpf_source_forget_syscalls(bs, w->pid);
+        }
+    }
+}
+
+int bpf_source_fd(const struct bpf_source *bs)
+{
+    return ring_buffer__epoll_fd(bs->rb);
+}
+
+int bpf_source_drain(struct bpf_source *bs)
+{
+    int n = ring_buffer__consume(bs->rb);
+
+    return n == -EINTR ? 0 : n;
+}
+
+void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *out)
+{
+    *out = bs->stats;
+}
+
+#else /* !NCTOP_HAVE_BPF */
+
+/* Built where no BTF, clang, bpftool or libbpf was found: the option exists and says so. */
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
+                                  char **err)
+{
+    (void)st;
+    (void)opts;
+    *err = xstrdup("--bpf: this nctop was built without BPF support (rebuild it where "
+                   "clang, bpftool, libbpf-dev and a kernel with BTF are present)");
+    return NULL;
+}
+
+void bpf_source_free(struct bpf_source *bs)
+{
+    (void)bs;
+}
+
+int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    (void)bs;
+    (void)pid;
+    (void)now_ns;
+    return -ENOSYS;
+}
+
+void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
+{
+    (void)bs;
+    (void)now_ns;
+}
+
+int bpf_source_fd(const struct bpf_source *bs)
+{
+    (void)bs;
+    return -1;
+}
+
+int bpf_source_drain(struct bpf_source *bs)
+{
+    (void)bs;
+    return 0;
+}
+
+void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *out)
+{
+    (void)bs;
+    memset(out, 0, sizeof(*out));
+}
+
+#endif /* NCTOP_HAVE_BPF */

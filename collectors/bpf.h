@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The bpf collector: libbpf CO-RE programs that watch processes which link nothing, feeding
+ * per-thread scheduler time, syscalls, faults, mapping growth and uprobe/USDT spans into the
+ * store. The loop polls bpf_source_fd() and calls bpf_source_drain(). */
+#ifndef NCTOP_COLLECTORS_BPF_H
+#define NCTOP_COLLECTORS_BPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct bpf_source;
+
+/* What to probe besides the scheduler, syscalls and faults. Arrays and strings are borrowed
+ * for the source's lifetime. */
+struct bpf_source_opts {
+    const char *const *uprobes; /* "BINARY:SYMBOL": each call becomes a span */
+    size_t nuprobes;
+    const char *const *usdts; /* "BINARY:PROVIDER:NAME": counted; *_begin/_end pairs as spans */
+    size_t nusdts;
+};
+
+/* Counters of the source, for the status line and the tests. */
+struct bpf_source_stats {
+    uint64_t events;   /* ring buffer records read */
+    uint64_t dropped;  /* records lost to a full ring buffer */
+    uint64_t attached; /* processes watched so far */
+    uint64_t probes;   /* uprobe and USDT attachments made */
+    uint64_t failed;   /* attachments that failed (see last_error) */
+    char last_error[200];
+};
+
+/* Load and attach the programs (filtered to no process yet). Returns an owned source
+ * (bpf_source_free), or NULL with *err set to one line saying what is missing and how to fix
+ * it (owned by the caller, free()). st is borrowed and must outlive the source. */
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
+                                  char **err);
+
+/* Detach everything (the watched processes run on unharmed) and free. NULL is a no-op. */
+void bpf_source_free(struct bpf_source *bs);
+
+/* Watch pid: filter it in the kernel, attach the probes to it, and give it a store process
+ * if it has none (labelled with its comm). Returns 0, or -errno (-ESRCH: no such process). */
+int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
+
+/* Watch every live process of the store not yet watched, then read the kernel's per-thread,
+ * syscall and mapping tables into the store. Non-blocking; bounded by the map sizes. */
+void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns);
+
+/* The descriptor that becomes readable when events wait (the ring buffer's epoll fd). */
+int bpf_source_fd(const struct bpf_source *bs);
+
+/* Read the waiting events into the store without blocking. Returns events read or -errno. */
+int bpf_source_drain(struct bpf_source *bs);
+
+void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *out);
+
+#endif /* NCTOP_COLLECTORS_BPF_H */
