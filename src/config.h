@@ -30,6 +30,8 @@ struct config {
     const char *debug_log;         /* borrowed */
     const char *output_path;       /* -o: where snapshots and text go (NULL: stdout) */
     FILE *out;                     /* opened output_path, or stdout */
+    const char *prometheus;        /* --prometheus [ADDR:]PORT, or NULL */
+    size_t prom_max_paths;         /* --prometheus-paths: series cap per process (0: default) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

@@ -18,6 +18,8 @@
 #include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
+#include "http.h"
+#include "prom.h"
 #include "report.h"
 #include "snapshot.h"
 #include "store.h"
@@ -44,6 +46,7 @@ struct loop {
     uv_timer_t *duration;
     uv_timer_t *grace;
     uv_signal_t *sig[3];
+    struct http_server *http; /* --prometheus */
     uv_process_t *child;
     bool child_running;
     int32_t child_pid;
@@ -189,6 +192,20 @@ static void loop_close_all(struct loop *l)
     }
     l->drain = l->scan = l->proc = l->refresh = l->duration = l->grace = NULL;
     memset(l->sig, 0, sizeof(l->sig));
+    http_server_stop(l->http);
+    l->http = NULL;
+}
+
+/* GET /metrics: the freshest data, as rows, in the exposition format. */
+static char *loop_metrics(void *arg, size_t *len)
+{
+    struct loop *l = arg;
+    uint64_t now = util_mono_ns();
+
+    if (l->ring != NULL) {
+        ring_source_drain(l->ring, now);
+    }
+    return prom_render(l->store, now, l->cfg->prom_max_paths, len);
 }
 
 /* A command that lived less than a proc tick has no host facts; the kernel kept its peak RSS
@@ -375,6 +392,18 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
         uv_signal_start(l.sig[i], loop_on_signal, signals[i]);
     }
 
+    /* Before starting any command: a taken port must not leave a child behind. */
+    if (cfg->prometheus != NULL) {
+        rc = http_server_start(l.uv, cfg->prometheus, loop_metrics, &l, &l.http);
+        if (rc != 0) {
+            fprintf(stderr, "nctop: --prometheus %s: %s\n", cfg->prometheus, uv_strerror(rc));
+            loop_close_all(&l);
+            uv_run(l.uv, UV_RUN_DEFAULT);
+            uv_loop_close(l.uv);
+            free(l.uv);
+            return 1;
+        }
+    }
     if (cmd != NULL) {
         rc = loop_spawn(&l, cmd, cmd_quiet);
         if (rc != 0) {
@@ -398,7 +427,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
 
     l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
     l.scan = loop_timer(&l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
-    l.proc = loop_timer(&l, loop_on_proc, LOOP_PROC_MS, LOOP_PROC_MS);
+    l.proc = loop_timer(&l, loop_on_proc, LOOP_PROC_FAST_MS, LOOP_PROC_FAST_MS);
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "http.h"
 #include "loop.h"
 #include "store.h"
 #include "util.h"
@@ -32,6 +33,8 @@ enum main_longopt {
     OPT_DEMO,
     OPT_DEBUG_LOG,
     OPT_WINDOW,
+    OPT_PROMETHEUS,
+    OPT_PROM_PATHS,
 };
 
 
@@ -46,6 +49,8 @@ static const struct option main_longopts[] = {
     {"demo", no_argument, NULL, OPT_DEMO},
     {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
     {"output", required_argument, NULL, 'o'},
+    {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
+    {"prometheus-paths", required_argument, NULL, OPT_PROM_PATHS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -68,6 +73,9 @@ static void main_usage(FILE *out)
           "      --duration SECS     stop after SECS\n"
           "  -d, --delay SECS        refresh interval (default 1)\n"
           "      --window SECS       rolling statistics window (default 10)\n"
+          "      --prometheus [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+          "                          (ADDR defaults to 127.0.0.1)\n"
+          "      --prometheus-paths N  latency paths exported per process (default 200)\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
           "  -h, --help              show this help\n"
           "  -V, --version           show the version\n"
@@ -207,6 +215,26 @@ int main(int argc, char **argv)
         case 'o':
             cfg.output_path = optarg;
             break;
+        case OPT_PROMETHEUS: {
+            struct sockaddr_storage ss;
+
+            if (http_parse_listen(optarg, &ss) != 0) {
+                die_usage("--prometheus: '%s' is not [ADDR:]PORT (e.g. 9464, 127.0.0.1:9464, "
+                          "[::1]:9464)",
+                          optarg);
+            }
+            cfg.prometheus = optarg;
+            break;
+        }
+        case OPT_PROM_PATHS: {
+            uint64_t n;
+
+            if (util_parse_u64(optarg, 1, 100000, &n) != 0) {
+                die_usage("--prometheus-paths: '%s' is not a number from 1 to 100000", optarg);
+            }
+            cfg.prom_max_paths = (size_t)n;
+            break;
+        }
         case 'h':
             main_usage(stdout);
             return 0;
@@ -224,6 +252,9 @@ int main(int argc, char **argv)
     }
     if (cfg.output == CONFIG_OUT_JSON && !cfg.once) {
         die_usage("--json goes with --once");
+    }
+    if (cfg.once && cfg.prometheus != NULL) {
+        die_usage("--prometheus serves a running nctop: use it with --headless or the display");
     }
     if (cfg.once && cfg.headless) {
         die_usage("--once and --headless exclude each other");

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* A small, strict HTTP/1.1 server on the libuv loop for GET /metrics: bounded requests,
+ * bounded connections, deadlines for slow or silent clients; it never blocks the loop. */
+#ifndef NCTOP_SRC_HTTP_H
+#define NCTOP_SRC_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct http_server;
+
+#define HTTP_MAX_REQUEST_BYTES 8192 /* request line and headers; more gets 431 */
+#define HTTP_MAX_CONNECTIONS 64     /* beyond: 503 and close */
+#define HTTP_DEADLINE_MS 10000      /* a connection's whole life, slow readers included */
+
+/* Produce the body of GET /metrics: an owned buffer (freed with free) and its length. */
+typedef char *(*http_metrics_fn)(void *arg, size_t *len);
+
+struct http_stats {
+    uint64_t requests; /* requests answered, any status */
+    uint64_t scrapes;  /* 200 answers to /metrics */
+    uint64_t rejected; /* connections refused over the limit */
+    uint64_t errors;   /* 4xx/5xx answers and connection errors */
+};
+
+/* Parse "[ADDR:]PORT" ("9464", "127.0.0.1:9464", "[::1]:9464") into a socket address. The
+ * default address is 127.0.0.1: all interfaces only when asked ("0.0.0.0:PORT").
+ * Returns 0 or -EINVAL. */
+int http_parse_listen(const char *spec, struct sockaddr_storage *out);
+
+/* Listen on spec. fn(arg) renders /metrics. Returns 0 and the owned server, or a libuv error
+ * code (uv_strerror) with *out NULL. Loop context. */
+int http_server_start(uv_loop_t *loop, const char *spec, http_metrics_fn fn, void *arg,
+                      struct http_server **out);
+
+/* Close the listener and every connection; the memory goes when the loop runs the close
+ * callbacks. NULL is a no-op. */
+void http_server_stop(struct http_server *srv);
+
+void http_server_stats(const struct http_server *srv, struct http_stats *out);
+
+#endif /* NCTOP_SRC_HTTP_H */
