@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* The one include of curses in nctop (STYLE.md section 1): ncursesw, for UTF-8 drawing. */
+#ifndef NCTOP_UI_CURSES_H
+#define NCTOP_UI_CURSES_H
+
+#include <ncursesw/curses.h>
+
+#endif /* NCTOP_UI_CURSES_H */
