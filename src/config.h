@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define CONFIG_MAX_PIDS 64
+#define CONFIG_MAX_PROBES 64 /* --uprobe plus --usdt */
 
 enum config_output {
     CONFIG_OUT_TEXT = 0, /* the text tree, once or every delay (until the TUI) */
@@ -23,6 +24,10 @@ struct config {
     char **cmd;                    /* -- CMD ARG...: borrowed from argv, NULL-terminated */
     bool once;
     bool headless;
+    bool bpf;                      /* --bpf: also run the eBPF collector */
+    const char *probes[CONFIG_MAX_PROBES]; /* --uprobe specs, then --usdt specs (argv) */
+    size_t nuprobes;
+    size_t nusdts;
     enum config_output output;
     uint64_t duration_ns;          /* 0 = until interrupted (default 1 s with --once) */
     uint64_t delay_ns;             /* refresh interval */

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "collectors/proc.h"
+#include "collectors/bpf.h"
 #include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
@@ -39,6 +40,8 @@ struct loop {
     const struct config *cfg;
     struct store *store;
     struct ring_source *ring;
+    struct bpf_source *bpf; /* --bpf, NULL when off or unavailable */
+    uv_poll_t *bpf_poll;    /* its ring buffer */
     uv_timer_t *drain;
     uv_timer_t *scan;
     uv_timer_t *proc;
@@ -118,6 +121,9 @@ static void loop_on_proc(uv_timer_t *t)
     struct loop *l = t->data;
 
     proc_collect(l->store, util_mono_ns());
+    if (l->bpf != NULL) {
+        bpf_source_sync(l->bpf, util_mono_ns());
+    }
     if (++l->proc_ticks == LOOP_PROC_FAST_TICKS) {
         uv_timer_set_repeat(t, LOOP_PROC_MS);
     }
@@ -187,6 +193,8 @@ static void loop_close_all(struct loop *l)
     loop_close((uv_handle_t *)l->refresh);
     loop_close((uv_handle_t *)l->duration);
     loop_close((uv_handle_t *)l->grace);
+    loop_close((uv_handle_t *)l->bpf_poll);
+    l->bpf_poll = NULL;
     for (size_t i = 0; i < sizeof(l->sig) / sizeof(l->sig[0]); i++) {
         loop_close((uv_handle_t *)l->sig[i]);
     }
@@ -268,6 +276,9 @@ static void loop_finish(struct loop *l)
         ring_source_drain(l->ring, now);
         proc_collect(l->store, now);
     }
+    if (l->bpf != NULL) {
+        bpf_source_sync(l->bpf, now);
+    }
     if (l->cfg->once) {
         if (store_nprocs(l->store) == 0 && l->status == 0) {
             l->status = 1;
@@ -298,6 +309,58 @@ static void loop_finish(struct loop *l)
         return;
     }
     loop_close_all(l);
+}
+
+static void loop_on_bpf(uv_poll_t *h, int status, int events)
+{
+    struct loop *l = h->data;
+
+    (void)events;
+    if (status < 0) {
+        diag_warn("eBPF ring buffer poll: %s", uv_strerror(status));
+        return;
+    }
+    bpf_source_drain(l->bpf);
+}
+
+/* --bpf: load the collector and watch the given processes (or the command). Without root or
+ * BTF, one line says what is missing and nctop goes on without it. */
+static void loop_bpf_start(struct loop *l, uint64_t now)
+{
+    struct bpf_source_opts o = {0};
+    char *err = NULL;
+    int rc;
+
+    o.uprobes = l->cfg->probes;
+    o.nuprobes = l->cfg->nuprobes;
+    o.usdts = l->cfg->probes + l->cfg->nuprobes;
+    o.nusdts = l->cfg->nusdts;
+    l->bpf = bpf_source_new(l->store, &o, &err);
+    if (l->bpf == NULL) {
+        fprintf(stderr, "nctop: %s\n", err);
+        diag_warn("%s", err);
+        free(err);
+        return;
+    }
+    for (size_t i = 0; i < l->cfg->npids; i++) {
+        if (bpf_source_watch(l->bpf, l->cfg->pids[i], now) == -ESRCH) {
+            fprintf(stderr, "nctop: --bpf: no process %d\n", (int)l->cfg->pids[i]);
+        }
+    }
+    if (l->child_running) {
+        bpf_source_watch(l->bpf, l->child_pid, now);
+    }
+    l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
+    rc = uv_poll_init(l->uv, l->bpf_poll, bpf_source_fd(l->bpf));
+    if (rc != 0) {
+        free(l->bpf_poll);
+        l->bpf_poll = NULL;
+        fprintf(stderr, "nctop: --bpf: cannot poll the ring buffer: %s\n", uv_strerror(rc));
+        return;
+    }
+    l->bpf_poll->data = l;
+    uv_poll_start(l->bpf_poll, UV_READABLE, loop_on_bpf);
+    diag_debug("bpf: attached");
 }
 
 static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms)
@@ -423,6 +486,9 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
     now = util_mono_ns();
     ring_source_scan(l.ring, now);
     l.last_scan_ns = now;
+    if (cfg->bpf) {
+        loop_bpf_start(&l, now);
+    }
     proc_collect(st, now);
 
     l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
@@ -442,6 +508,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
     uv_run(l.uv, UV_RUN_DEFAULT);
 
     ring_source_free(l.ring);
+    bpf_source_free(l.bpf);
     rc = uv_loop_close(l.uv);
     if (rc != 0) {
         diag_warn("event loop closed with handles open: %s", uv_strerror(rc));

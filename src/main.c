@@ -35,6 +35,9 @@ enum main_longopt {
     OPT_WINDOW,
     OPT_PROMETHEUS,
     OPT_PROM_PATHS,
+    OPT_BPF,
+    OPT_UPROBE,
+    OPT_USDT,
 };
 
 
@@ -51,6 +54,9 @@ static const struct option main_longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
     {"prometheus-paths", required_argument, NULL, OPT_PROM_PATHS},
+    {"bpf", no_argument, NULL, OPT_BPF},
+    {"uprobe", required_argument, NULL, OPT_UPROBE},
+    {"usdt", required_argument, NULL, OPT_USDT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -76,6 +82,10 @@ static void main_usage(FILE *out)
           "      --prometheus [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
           "                          (ADDR defaults to 127.0.0.1)\n"
           "      --prometheus-paths N  latency paths exported per process (default 200)\n"
+          "      --bpf               also watch the processes with eBPF (root): threads'\n"
+          "                          CPU, run-queue and blocked time, syscalls, faults\n"
+          "      --uprobe BIN:SYMBOL each call of SYMBOL in BIN is a span (implies --bpf)\n"
+          "      --usdt BIN:PROV:NAME  count a USDT probe; *_begin/*_end pairs are spans\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
           "  -h, --help              show this help\n"
           "  -V, --version           show the version\n"
@@ -104,6 +114,29 @@ static void main_parse_pids(struct config *cfg, const char *arg)
     if (cfg->npids == 0) {
         die_usage("-p: no process id given");
     }
+}
+
+/* --uprobe and --usdt specs, kept in one array: the uprobes first, in the order given. */
+static void main_add_probe(struct config *cfg, bool usdt, const char *spec)
+{
+    size_t n = cfg->nuprobes + cfg->nusdts;
+
+    if (n == CONFIG_MAX_PROBES) {
+        die_usage("at most %d --uprobe and --usdt options", CONFIG_MAX_PROBES);
+    }
+    if (strchr(spec, ':') == NULL) {
+        die_usage("%s: '%s' is not %s", usdt ? "--usdt" : "--uprobe", spec,
+                  usdt ? "BINARY:PROVIDER:NAME" : "BINARY:SYMBOL");
+    }
+    if (usdt) {
+        cfg->probes[n] = spec;
+        cfg->nusdts++;
+    } else {
+        memmove(&cfg->probes[cfg->nuprobes + 1], &cfg->probes[cfg->nuprobes],
+                cfg->nusdts * sizeof(cfg->probes[0]));
+        cfg->probes[cfg->nuprobes++] = spec;
+    }
+    cfg->bpf = true;
 }
 
 static uint64_t main_seconds(const char *opt, const char *arg)
@@ -208,6 +241,13 @@ int main(int argc, char **argv)
             break;
         case OPT_DEMO:
             cfg.demo = true;
+            break;
+        case OPT_BPF:
+            cfg.bpf = true;
+            break;
+        case OPT_UPROBE:
+        case OPT_USDT:
+            main_add_probe(&cfg, c == OPT_USDT, optarg);
             break;
         case OPT_DEBUG_LOG:
             cfg.debug_log = optarg;
