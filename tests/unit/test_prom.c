@@ -116,7 +116,7 @@ static void test_cap_and_pid_once(void **state)
     (void)again;
     text = prom_render(st, 1200 * MS, 0, &len);
     /* The newest instance has no spans yet: no path series at all. */
-    assert_int_equal(test_count(text, "path=\""), 0);
+    assert_int_equal(test_count(text, ",path=\""), 0);
     /* The older instance of pid 42 is not exported: the newest only. */
     assert_int_equal(test_count(text, "label=\"eng"), 0);
     assert_true(test_value(text, "nctop_workload_info{pid=\"42\",label=\"after exec\","
