@@ -9,6 +9,7 @@
 #include "hist.h"
 #include "store.h"
 #include "store_internal.h"
+#include "store_sys.h"
 #include "xalloc.h"
 
 /*
@@ -664,6 +665,24 @@ static void rows_emit_host(struct rows *out, struct rows_levels *lv, const struc
                  p->rss_bytes > tracked ? (int64_t)(p->rss_bytes - tracked) : 0);
 }
 
+/* Mapping growth the eBPF collector saw since attaching, next to RSS: mapped address space
+ * grows long before it is touched, so both are worth seeing. */
+static void rows_emit_mapped(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    const struct store_sys *sy = store_sys_get(p);
+    struct row *row;
+
+    if (sy == NULL || !sy->mapped_valid) {
+        return;
+    }
+    row = rows_add_mem(out, lv, 0, "Mapped Memory",
+                       (int64_t)sy->mmap_bytes - (int64_t)sy->munmap_bytes + sy->brk_bytes);
+    row->nchildren = 3;
+    rows_add_mem(out, lv, 1, "mmap", (int64_t)sy->mmap_bytes);
+    rows_add_mem(out, lv, 1, "munmap", -(int64_t)sy->munmap_bytes);
+    rows_add_mem(out, lv, 1, "brk", sy->brk_bytes);
+}
+
 static void rows_emit_scopes(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
 {
     bool *keep;
@@ -754,6 +773,7 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
     rows_emit_gauges(out, &lv, p, STORE_MEM_KV_CACHE, "KV Cache");
     rows_emit_gauges(out, &lv, p, STORE_MEM_OTHER, "Other Memory");
     rows_emit_host(out, &lv, p);
+    rows_emit_mapped(out, &lv, p);
     rows_emit_scopes(out, &lv, p);
     rows_emit_imported(out, &lv, p);
     rows_levels_done(&lv);
@@ -789,6 +809,79 @@ static void rows_recent_fill(struct rows_summary *out, const struct store_proc *
         if (age < out->nrecent) {
             out->step_recent_ns[out->nrecent - 1 - age] = sl->h.sum_ns / sl->h.count;
         }
+    }
+}
+
+static int rows_syscall_cmp(const void *a, const void *b)
+{
+    const struct rows_syscall *x = a, *y = b;
+
+    if (x->total_ns != y->total_ns) {
+        return x->total_ns < y->total_ns ? 1 : -1;
+    }
+    return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
+/* The eBPF collector's threads (merged by tid into the thread list), faults and syscalls. */
+static void rows_sys_fill(struct rows_summary *out, const struct store_proc *p)
+{
+    const struct store_sys *sy = store_sys_get(p);
+    size_t n = out->nthread_list;
+    uint32_t i;
+
+    if (sy == NULL) {
+        return;
+    }
+    out->sys_valid = true;
+    out->bpf_dropped = sy->dropped;
+    if (sy->nthreads > 0) {
+        out->threads = xreallocarray(out->threads, n + sy->nthreads, sizeof(*out->threads));
+    }
+    for (i = 0; i < sy->nthreads; i++) {
+        const struct store_sys_thread *t = &sy->threads[i];
+        struct rows_thread *r = NULL;
+
+        for (size_t k = 0; k < out->nthread_list; k++) {
+            if (out->threads[k].tid == t->tid) {
+                r = &out->threads[k];
+                break;
+            }
+        }
+        if (r == NULL) {
+            r = &out->threads[n++];
+            memset(r, 0, sizeof(*r));
+            r->tid = t->tid;
+            r->name = t->name;
+        } else if (r->name == NULL || r->name[0] == '\0') {
+            r->name = t->name;
+        }
+        r->sched_valid = true;
+        r->exited = t->exited;
+        r->oncpu_ns = t->sched.oncpu_ns;
+        r->runq_ns = t->sched.runq_ns;
+        r->blocked_ns = t->sched.blocked_ns;
+        r->vol_switches = t->sched.vol_switches;
+        r->invol_switches = t->sched.invol_switches;
+        r->faults = t->sched.faults;
+        r->minor_faults = t->sched.minor_faults;
+        r->major_faults = t->sched.major_faults;
+        out->faults += t->sched.faults;
+        out->minor_faults += t->sched.minor_faults;
+        out->major_faults += t->sched.major_faults;
+    }
+    out->nthread_list = n;
+    if (sy->ncalls > 0) {
+        out->syscalls = xcalloc(sy->ncalls, sizeof(*out->syscalls));
+        out->nsyscalls = sy->ncalls;
+    }
+    for (i = 0; i < sy->ncalls; i++) {
+        out->syscalls[i].name = sy->calls[i].name;
+        out->syscalls[i].nr = sy->calls[i].nr;
+        out->syscalls[i].count = sy->calls[i].count;
+        out->syscalls[i].total_ns = sy->calls[i].total_ns;
+    }
+    if (out->nsyscalls > 1) {
+        qsort(out->syscalls, out->nsyscalls, sizeof(*out->syscalls), rows_syscall_cmp);
     }
 }
 
@@ -854,6 +947,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->threads[i].tid = p->threads[i]->tid;
         out->threads[i].name = p->threads[i]->name;
     }
+    rows_sys_fill(out, p);
 
     out->ncounters = p->ncounters;
     if (p->ncounters > 0) {
@@ -873,5 +967,6 @@ void rows_summary_done(struct rows_summary *s)
 {
     free(s->counters);
     free(s->threads);
+    free(s->syscalls);
     memset(s, 0, sizeof(*s));
 }

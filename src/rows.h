@@ -99,6 +99,25 @@ struct rows_counter {
 struct rows_thread {
     int32_t tid;
     const char *name; /* borrowed from the store; "" when unnamed */
+    /* From the eBPF collector (valid with sched_valid), since it first saw the thread. */
+    bool sched_valid;
+    bool exited;             /* gone, still listed */
+    uint64_t oncpu_ns;       /* on a CPU */
+    uint64_t runq_ns;        /* runnable, waiting for a CPU */
+    uint64_t blocked_ns;     /* asleep: sleep, I/O, futex */
+    uint64_t vol_switches;   /* context switches to block */
+    uint64_t invol_switches; /* preemptions */
+    uint64_t faults;         /* user page faults seen */
+    uint64_t minor_faults;
+    uint64_t major_faults;
+};
+
+/* One syscall of a process (eBPF collector). */
+struct rows_syscall {
+    const char *name; /* borrowed from the store */
+    uint32_t nr;
+    uint64_t count;
+    uint64_t total_ns; /* entry to exit */
 };
 
 #define ROWS_RECENT_MAX 32 /* step latency means kept for a sparkline */
@@ -132,6 +151,14 @@ struct rows_summary {
     uint32_t nrecent;
     size_t nthread_list;
     struct rows_thread *threads; /* nthread_list live threads, owned by the summary */
+    /* The eBPF collector's view (valid with sys_valid); threads it saw are in threads too. */
+    bool sys_valid;
+    uint64_t bpf_dropped;           /* its events lost to a full ring buffer */
+    uint64_t faults;                /* sums over the threads */
+    uint64_t minor_faults;
+    uint64_t major_faults;
+    size_t nsyscalls;
+    struct rows_syscall *syscalls; /* by total time, largest first; owned by the summary */
 };
 
 void rows_init(struct rows *r);

@@ -125,6 +125,54 @@ static void snapshot_add_marker(cJSON *o, const char *key, const struct rows_mar
     snapshot_add_stats(cJSON_AddObjectToObject(s, "total"), &m->all, m->all.count > 0);
 }
 
+/* The eBPF collector's view of a process: per-thread scheduler time, faults, syscalls. */
+static void snapshot_add_bpf(cJSON *o, const struct rows_summary *sum)
+{
+    cJSON *b, *arr;
+
+    if (!sum->sys_valid) {
+        return; /* no eBPF collector: the key is left out, as before it existed */
+    }
+    b = cJSON_AddObjectToObject(o, "bpf");
+    cJSON_AddNumberToObject(b, "dropped", (double)sum->bpf_dropped);
+    cJSON_AddNumberToObject(b, "page_faults", (double)sum->faults);
+    cJSON_AddNumberToObject(b, "minor_faults", (double)sum->minor_faults);
+    cJSON_AddNumberToObject(b, "major_faults", (double)sum->major_faults);
+    arr = cJSON_AddArrayToObject(b, "threads");
+    for (size_t i = 0; i < sum->nthread_list; i++) {
+        const struct rows_thread *t = &sum->threads[i];
+        cJSON *th;
+
+        if (!t->sched_valid) {
+            continue;
+        }
+        th = cJSON_CreateObject();
+        cJSON_AddNumberToObject(th, "tid", t->tid);
+        cJSON_AddStringToObject(th, "name", t->name != NULL ? t->name : "");
+        cJSON_AddBoolToObject(th, "exited", t->exited);
+        cJSON_AddNumberToObject(th, "on_cpu_ms", rows_ms(t->oncpu_ns));
+        cJSON_AddNumberToObject(th, "run_queue_ms", rows_ms(t->runq_ns));
+        cJSON_AddNumberToObject(th, "blocked_ms", rows_ms(t->blocked_ns));
+        cJSON_AddNumberToObject(th, "voluntary_switches", (double)t->vol_switches);
+        cJSON_AddNumberToObject(th, "involuntary_switches", (double)t->invol_switches);
+        cJSON_AddNumberToObject(th, "page_faults", (double)t->faults);
+        cJSON_AddNumberToObject(th, "minor_faults", (double)t->minor_faults);
+        cJSON_AddNumberToObject(th, "major_faults", (double)t->major_faults);
+        cJSON_AddItemToArray(arr, th);
+    }
+    arr = cJSON_AddArrayToObject(b, "syscalls");
+    for (size_t i = 0; i < sum->nsyscalls; i++) {
+        const struct rows_syscall *c = &sum->syscalls[i];
+        cJSON *sc = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(sc, "name", c->name);
+        cJSON_AddNumberToObject(sc, "nr", c->nr);
+        cJSON_AddNumberToObject(sc, "count", (double)c->count);
+        cJSON_AddNumberToObject(sc, "total_ms", rows_ms(c->total_ns));
+        cJSON_AddItemToArray(arr, sc);
+    }
+}
+
 static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows)
 {
     cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host;
@@ -197,6 +245,7 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     snapshot_add_marker(o, "step_ms", &sum.step);
     snapshot_add_marker(o, "ttft_ms", &sum.ttft);
     snapshot_add_marker(o, "itl_ms", &sum.itl);
+    snapshot_add_bpf(o, &sum);
     rows_summary_done(&sum);
     return o;
 }
