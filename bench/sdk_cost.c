@@ -183,6 +183,19 @@ static __attribute__((noinline)) double bench_idle_direct_run(uint32_t id, uint6
     return (double)(bench_now_ns() - t0) / (double)calls;
 }
 
+/* NCTOP_SCOPE with nobody attached: the header's inline check, no call at all. Per event
+ * (a scope is a begin and an end). */
+static __attribute__((noinline)) double bench_idle_scope_run(uint64_t scopes)
+{
+    uint64_t t0 = bench_now_ns();
+
+    for (uint64_t i = 0; i < scopes; i++) {
+        NCTOP_SCOPE("idle_scope");
+        __asm__ volatile("" : : : "memory");
+    }
+    return (double)(bench_now_ns() - t0) / (double)(scopes * 2);
+}
+
 /* The shared library next to this binary (build/lib/libnctop.so from build/bench/): its
  * nctop_span_begin, called through a pointer as a PLT call would. Never initialised, so idle. */
 static void (*bench_shared_span_begin(void))(uint32_t)
@@ -283,6 +296,7 @@ static void bench_sustained(struct bench_reader *r, uint32_t id, double seconds)
 int main(int argc, char **argv)
 {
     double floor_ns[BENCH_RUNS], sdk_ns[BENCH_RUNS], idle_ns[BENCH_RUNS], empty_ns[BENCH_RUNS];
+    double scope_ns[BENCH_RUNS];
     double shared_ns[BENCH_RUNS];
     struct bench_reader reader = {0};
     void (*shared)(uint32_t);
@@ -338,6 +352,7 @@ int main(int argc, char **argv)
         empty_ns[i] = bench_call_run(bench_empty, id, BENCH_IDLE_CALLS);
         idle_ns[i] = bench_idle_direct_run(id, BENCH_IDLE_CALLS);
         shared_ns[i] = shared != NULL ? bench_call_run(shared, id, BENCH_IDLE_CALLS) : 0;
+        scope_ns[i] = bench_idle_scope_run(BENCH_IDLE_CALLS / 2);
     }
     f = bench_median(empty_ns, BENCH_RUNS);
     s = bench_median(idle_ns, BENCH_RUNS);
@@ -346,6 +361,8 @@ int main(int argc, char **argv)
         s = bench_median(shared_ns, BENCH_RUNS);
         printf("BENCH sdk_idle_call_shared %.3f ns baseline=%.3f ratio=%.3f\n", s, f, s / f);
     }
+    s = bench_median(scope_ns, BENCH_RUNS);
+    printf("BENCH sdk_idle_scope_event %.3f ns baseline=%.3f ratio=%.3f\n", s, f, s / f);
     fflush(stdout);
 
     bench_sustained(&reader, id, seconds);

@@ -142,6 +142,16 @@ NCTOP_API const char *nctop_version(void);
  * attribute of GCC and Clang; C++: an RAII object). The name is interned once per call site
  * and cached, so the cost per use is that of span begin + end. */
 
+/* Internal (not API): non-zero while an nctop consumes this process's events. It lets the
+ * scope helpers below skip the call altogether when nobody is attached. */
+NCTOP_API extern int32_t *nctop__active;
+
+static inline int nctop__attached_inline(void)
+{
+    return __atomic_load_n(__atomic_load_n(&nctop__active, __ATOMIC_RELAXED), __ATOMIC_RELAXED) !=
+           0;
+}
+
 static inline uint32_t nctop__scope_id(uint32_t *cache, const char *name)
 {
     uint32_t id = __atomic_load_n(cache, __ATOMIC_RELAXED);
@@ -168,11 +178,15 @@ class Span
   public:
     explicit Span(uint32_t name_id) : id_(name_id)
     {
-        nctop_span_begin(id_);
+        if (nctop__attached_inline()) {
+            nctop_span_begin(id_);
+        }
     }
     ~Span()
     {
-        nctop_span_end(id_);
+        if (nctop__attached_inline()) {
+            nctop_span_end(id_);
+        }
     }
     Span(const Span &) = delete;
     Span &operator=(const Span &) = delete;
@@ -191,14 +205,18 @@ class Span
 
 static inline void nctop__scope_close(uint32_t *id)
 {
-    nctop_span_end(*id);
+    if (nctop__attached_inline()) {
+        nctop_span_end(*id);
+    }
 }
 
 static inline uint32_t nctop__scope_open(uint32_t *cache, const char *name)
 {
     uint32_t id = nctop__scope_id(cache, name);
 
-    nctop_span_begin(id);
+    if (nctop__attached_inline()) {
+        nctop_span_begin(id);
+    }
     return id;
 }
 

@@ -42,6 +42,18 @@ struct sdk_params {
 struct nctop_seg_header sdk_dummy_hdr;
 _Atomic(struct nctop_seg_header *) sdk_hdr = &sdk_dummy_hdr;
 
+/* The reader pid of the segment in use, for the inline idle check of NCTOP_SCOPE (nctop.h):
+ * one load and a branch in the caller, no call. Always stored together with sdk_hdr. */
+NCTOP_API int32_t *nctop__active = (int32_t *)(uintptr_t)&sdk_dummy_hdr.reader_pid;
+
+/* Publish hdr as the segment in use: the event path's pointer and the inline gate. */
+static void sdk_hdr_set(struct nctop_seg_header *hdr, memory_order order)
+{
+    atomic_store_explicit(&sdk_hdr, hdr, order);
+    /* The same int32_t the segment holds as _Atomic: plain loads of it are what C++ sees. */
+    __atomic_store_n(&nctop__active, (int32_t *)(uintptr_t)&hdr->reader_pid, __ATOMIC_RELEASE);
+}
+
 static pthread_mutex_t sdk_mutex = PTHREAD_MUTEX_INITIALIZER;
 static enum sdk_state sdk_state;
 static int sdk_init_error;               /* what a failed init returned, repeated afterwards */
@@ -349,7 +361,7 @@ static void sdk_atfork_child(void)
         return;
     }
     child = sdk_segment_create(getpid(), parent->segment_bytes, &err);
-    atomic_store_explicit(&sdk_hdr, &sdk_dummy_hdr, memory_order_relaxed);
+    sdk_hdr_set(&sdk_dummy_hdr, memory_order_relaxed);
     if (child == NULL) {
         munmap(parent, parent->segment_bytes);
         sdk_seg = NULL;
@@ -385,7 +397,7 @@ static void sdk_atfork_child(void)
     sdk_header_publish(child);
     munmap(parent, parent->segment_bytes);
     sdk_seg = child;
-    atomic_store_explicit(&sdk_hdr, child, memory_order_release);
+    sdk_hdr_set(child, memory_order_release);
 }
 
 static void sdk_atfork_prepare(void)
@@ -481,7 +493,7 @@ static int sdk_init_locked(const struct nctop_opts *opts)
 
     sdk_header_publish(hdr);
     sdk_seg = hdr;
-    atomic_store_explicit(&sdk_hdr, hdr, memory_order_release);
+    sdk_hdr_set(hdr, memory_order_release);
     return 0;
 }
 
@@ -554,7 +566,7 @@ NCTOP_API void nctop_shutdown(void)
     hdr = sdk_seg;
     /* Stop publishing, but leave the mapping: other threads may still be inside an event
      * call during exit, and they must keep writing to valid memory. */
-    atomic_store_explicit(&sdk_hdr, &sdk_dummy_hdr, memory_order_release);
+    sdk_hdr_set(&sdk_dummy_hdr, memory_order_release);
 
     /*
      * The nctop that started us drains the segment once more after we are gone and unlinks
