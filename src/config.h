@@ -15,6 +15,7 @@ enum config_output {
     CONFIG_OUT_TEXT = 0, /* the text tree, once or every delay (until the TUI) */
     CONFIG_OUT_JSON = 1, /* --once --json */
     CONFIG_OUT_NONE = 2, /* --headless */
+    CONFIG_OUT_TUI = 3,  /* the interactive display (ui/), the default */
 };
 
 struct config {
@@ -35,6 +36,13 @@ struct config {
     const char *debug_log;         /* borrowed */
     const char *output_path;       /* -o: where snapshots and text go (NULL: stdout) */
     FILE *out;                     /* opened output_path, or stdout */
+    /* The display, from nctoprc then the flags (names in ui/layout.h) */
+    int view;                /* enum layout_view shown first */
+    int sort_col;            /* enum layout_col_id, or -1: execution order */
+    bool sort_ascending;     /* figures sort largest first unless set */
+    unsigned collapse_depth; /* tree levels shown at first (2: blocks visible) */
+    uint32_t columns;        /* bit 1 << enum layout_col_id per column shown */
+    int color;               /* enum ui_color */
     const char *prometheus;        /* --prometheus [ADDR:]PORT, or NULL */
     size_t prom_max_paths;         /* --prometheus-paths: series cap per process (0: default) */
 };

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,10 @@
 #include "http.h"
 #include "prom.h"
 #include "report.h"
+#include "rows.h"
 #include "snapshot.h"
 #include "store.h"
+#include "ui/ui.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -34,6 +37,7 @@
 #define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
 #define LOOP_PROC_FAST_TICKS 30
 #define LOOP_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL for the command we started */
+#define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
 
 struct loop {
     uv_loop_t *uv;
@@ -59,6 +63,20 @@ struct loop {
     unsigned proc_ticks;
     bool finishing;
     int status; /* exit status of nctop */
+
+    /* The display (CONFIG_OUT_TUI): the terminal's input, resizes, and the last frame. */
+    struct ui *ui;
+    uv_poll_t *tty;
+    uv_signal_t *winch;
+    struct rows view_rows;
+    struct rows mem_rows;
+    struct rows_summary *sums;
+    size_t nsums;
+    size_t sums_cap;
+    struct ui_frame frame;
+    char status_msg[192];
+    bool status_error;
+    uint64_t status_ns;
 };
 
 static void loop_finish(struct loop *l);
@@ -154,11 +172,257 @@ static void loop_print(struct loop *l, bool final)
     }
 }
 
+/* --- the display: frames of rows, input and resizes ---------------------------------------- */
+
+static void loop_status(struct loop *l, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void loop_status(struct loop *l, bool error, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(l->status_msg, sizeof(l->status_msg), fmt, ap);
+    va_end(ap);
+    l->status_error = error;
+    l->status_ns = util_mono_ns();
+}
+
+/* Seconds since the process started, from /proc (start ticks after boot vs the uptime). */
+static bool loop_proc_uptime(int32_t pid, uint64_t *out_ns)
+{
+    char buf[64];
+    uint64_t ticks = util_proc_start_ticks(pid, NULL);
+    long hz = sysconf(_SC_CLK_TCK);
+    double up;
+
+    if (ticks == 0 || hz <= 0 || util_read_file("/proc/uptime", buf, sizeof(buf)) <= 0 ||
+        sscanf(buf, "%lf", &up) != 1 || up * (double)hz < (double)ticks) {
+        return false;
+    }
+    *out_ns = (uint64_t)((up - (double)ticks / (double)hz) * 1e9);
+    return true;
+}
+
+/* Build the frame the display shows: the summaries of every process, the rows of the active
+ * view and the memory rows (meters) of the selected process, and the status line. */
+static void loop_ui_build(struct loop *l)
+{
+    size_t n = store_nprocs(l->store), sel = 0;
+    int32_t want = ui_selected_pid(l->ui);
+    uint64_t now = util_mono_ns();
+    const struct store_proc *p = NULL;
+    enum layout_view view = ui_view(l->ui);
+
+    for (size_t i = 0; i < l->nsums; i++) {
+        rows_summary_done(&l->sums[i]);
+    }
+    if (n > l->sums_cap) {
+        l->sums_cap = n * 2;
+        l->sums = xreallocarray(l->sums, l->sums_cap, sizeof(*l->sums));
+    }
+    l->nsums = n;
+    /* Without a choice: the command we started, else the first process. */
+    if (want == 0 && l->child_pid != 0) {
+        want = l->child_pid;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows_build_summary(&l->sums[i], store_proc_at(l->store, i), now);
+        if (l->sums[i].pid == want) {
+            sel = i;
+        }
+    }
+    rows_clear(&l->view_rows);
+    rows_clear(&l->mem_rows);
+    memset(&l->frame, 0, sizeof(l->frame));
+    if (n > 0) {
+        p = store_proc_at(l->store, sel);
+        if (view == LAYOUT_VIEW_LATENCY) {
+            rows_build_latency(&l->view_rows, p, now);
+        } else if (view == LAYOUT_VIEW_KERNELS) {
+            rows_build_kernels(&l->view_rows, p, now);
+        }
+        rows_build_memory(&l->mem_rows, p, now);
+        l->frame.rows = view == LAYOUT_VIEW_MEMORY ? &l->mem_rows : &l->view_rows;
+        l->frame.uptime_valid = store_proc_state(p) == STORE_PROC_LIVE &&
+                                loop_proc_uptime(store_proc_pid(p), &l->frame.uptime_ns);
+    }
+    l->frame.memory = &l->mem_rows;
+    l->frame.procs = l->sums;
+    l->frame.nprocs = n;
+    l->frame.sel_proc = n > 0 ? sel : 0;
+    l->frame.window_ns = store_config(l->store)->window_ns;
+    if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
+        l->frame.status = l->status_msg;
+        l->frame.status_error = l->status_error;
+    } else if (n > 0 && l->sums[sel].invalid_reason != NULL) {
+        /* A collector's complaint about this process stays visible. */
+        l->frame.status = l->sums[sel].invalid_reason;
+        l->frame.status_error = true;
+    }
+}
+
+static void loop_ui_frame(struct loop *l, bool rebuild)
+{
+    if (l->ui == NULL) {
+        return;
+    }
+    if (rebuild) {
+        loop_ui_build(l);
+    }
+    ui_draw(l->ui, &l->frame);
+}
+
+/* 'e': the snapshot JSON of every process, named after the UTC time, in the working
+ * directory. */
+static void loop_ui_snapshot(struct loop *l)
+{
+    uint64_t now = util_mono_ns(), real = util_real_ns();
+    char stamp[40], name[80];
+    FILE *f;
+    int rc;
+
+    util_format_utc_ms(real, stamp, sizeof(stamp));
+    /* 2026-11-22T10:15:30.123Z -> 20261122T101530.123Z: no ':' in file names. */
+    for (size_t i = 0, k = 0; k < sizeof(stamp); i++) {
+        if (stamp[i] != '-' && stamp[i] != ':') {
+            stamp[k++] = stamp[i];
+        }
+        if (stamp[i] == '\0') {
+            break;
+        }
+    }
+    snprintf(name, sizeof(name), "nctop-snapshot-%s.json", stamp);
+    f = fopen(name, "wxe");
+    if (f == NULL) {
+        loop_status(l, true, "snapshot %s: %s", name, strerror(errno));
+        return;
+    }
+    rc = snapshot_write(f, l->store, now, real);
+    if (fclose(f) != 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc != 0) {
+        loop_status(l, true, "snapshot %s: %s", name, strerror(-rc));
+    } else {
+        loop_status(l, false, "snapshot written to %s", name);
+    }
+}
+
+/* 'l': the JSONL logger is not part of this build yet; say so rather than pretend. */
+static void loop_ui_toggle_log(struct loop *l)
+{
+    loop_status(l, true, "logging: not available in this build");
+}
+
+static void loop_on_tty(uv_poll_t *h, int status, int events)
+{
+    struct loop *l = h->data;
+    unsigned r;
+
+    (void)events;
+    if (status < 0 || l->ui == NULL) {
+        /* The terminal is gone (hangup): nothing left to show on. */
+        loop_finish(l);
+        return;
+    }
+    r = ui_input(l->ui);
+    if (r & UI_QUIT) {
+        loop_finish(l);
+        return;
+    }
+    if (r & UI_SNAPSHOT) {
+        loop_ui_snapshot(l);
+    }
+    if (r & UI_TOGGLE_LOG) {
+        loop_ui_toggle_log(l);
+    }
+    if (r & (UI_SNAPSHOT | UI_TOGGLE_LOG | UI_REBUILD)) {
+        ring_source_drain(l->ring, util_mono_ns());
+        loop_ui_frame(l, true);
+    } else if (r & UI_REDRAW) {
+        loop_ui_frame(l, false);
+    }
+}
+
+static void loop_on_winch(uv_signal_t *s, int signum)
+{
+    struct loop *l = s->data;
+
+    (void)signum;
+    if (l->ui != NULL) {
+        ui_resize(l->ui);
+        loop_ui_frame(l, false);
+    }
+}
+
+/* Start the display; the terminal's input and size changes come through the loop. */
+static int loop_ui_start(struct loop *l)
+{
+    const struct config *cfg = l->cfg;
+    struct ui_opts o = {
+        .view = (enum layout_view)cfg->view,
+        .sort_col = cfg->sort_col,
+        .sort_ascending = cfg->sort_ascending,
+        .collapse_depth = cfg->collapse_depth,
+        .columns = cfg->columns,
+        .color = (enum ui_color)cfg->color,
+        .delay_ns = cfg->delay_ns,
+    };
+    char *err = NULL;
+
+    l->ui = ui_new(&o, &err);
+    if (l->ui == NULL) {
+        fprintf(stderr, "nctop: %s\n", err);
+        free(err);
+        return -1;
+    }
+    rows_init(&l->view_rows);
+    rows_init(&l->mem_rows);
+    l->tty = xcalloc(1, sizeof(*l->tty));
+    uv_poll_init(l->uv, l->tty, ui_input_fd(l->ui));
+    l->tty->data = l;
+    uv_poll_start(l->tty, UV_READABLE, loop_on_tty);
+    l->winch = xcalloc(1, sizeof(*l->winch));
+    uv_signal_init(l->uv, l->winch);
+    l->winch->data = l;
+    uv_signal_start(l->winch, loop_on_winch, SIGWINCH);
+    return 0;
+}
+
+/* End the display at once (the terminal comes back even while a command is still ending). */
+static void loop_ui_stop(struct loop *l)
+{
+    loop_close((uv_handle_t *)l->tty);
+    loop_close((uv_handle_t *)l->winch);
+    l->tty = NULL;
+    l->winch = NULL;
+    if (l->ui != NULL) {
+        ui_free(l->ui);
+        l->ui = NULL;
+        rows_done(&l->view_rows);
+        rows_done(&l->mem_rows);
+        for (size_t i = 0; i < l->nsums; i++) {
+            rows_summary_done(&l->sums[i]);
+        }
+        free(l->sums);
+        l->sums = NULL;
+        l->nsums = l->sums_cap = 0;
+    }
+}
+
 static void loop_on_refresh(uv_timer_t *t)
 {
     struct loop *l = t->data;
 
     ring_source_drain(l->ring, util_mono_ns());
+    if (l->cfg->output == CONFIG_OUT_TUI) {
+        /* Frozen ('p'): the frame stays as it was; collection goes on. */
+        if (l->ui != NULL && !ui_frozen(l->ui)) {
+            loop_ui_frame(l, true);
+        }
+        return;
+    }
     loop_print(l, false);
 }
 
@@ -272,6 +536,7 @@ static void loop_finish(struct loop *l)
         return;
     }
     l->finishing = true;
+    loop_ui_stop(l);
     if (l->ring != NULL) {
         ring_source_drain(l->ring, now);
         proc_collect(l->store, now);
@@ -404,9 +669,13 @@ static int loop_spawn(struct loop *l, char **argv, bool quiet)
         stdio[fd].flags = UV_INHERIT_FD;
         stdio[fd].data.fd = fd;
     }
-    if (quiet) {
+    if (quiet || l->ui != NULL) {
         stdio[1].flags = UV_IGNORE;
         stdio[2].flags = UV_IGNORE;
+    }
+    if (l->ui != NULL) {
+        /* The display reads the keys: the command must not take them. */
+        stdio[0].flags = UV_IGNORE;
     }
     opts.file = argv[0];
     opts.args = argv;
@@ -467,9 +736,18 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
             return 1;
         }
     }
+    /* Before starting any command: no terminal, no command left behind. */
+    if (cfg->output == CONFIG_OUT_TUI && loop_ui_start(&l) != 0) {
+        loop_close_all(&l);
+        uv_run(l.uv, UV_RUN_DEFAULT);
+        uv_loop_close(l.uv);
+        free(l.uv);
+        return 1;
+    }
     if (cmd != NULL) {
         rc = loop_spawn(&l, cmd, cmd_quiet);
         if (rc != 0) {
+            loop_ui_stop(&l);
             loop_close_all(&l);
             uv_run(l.uv, UV_RUN_DEFAULT);
             uv_loop_close(l.uv);

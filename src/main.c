@@ -15,7 +15,10 @@
 #include "diag.h"
 #include "http.h"
 #include "loop.h"
+#include "nctoprc.h"
 #include "store.h"
+#include "ui/layout.h"
+#include "ui/ui.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -38,6 +41,11 @@ enum main_longopt {
     OPT_BPF,
     OPT_UPROBE,
     OPT_USDT,
+    OPT_VIEW,
+    OPT_SORT,
+    OPT_COLLAPSE,
+    OPT_COLUMNS,
+    OPT_COLOR,
 };
 
 
@@ -57,6 +65,11 @@ static const struct option main_longopts[] = {
     {"bpf", no_argument, NULL, OPT_BPF},
     {"uprobe", required_argument, NULL, OPT_UPROBE},
     {"usdt", required_argument, NULL, OPT_USDT},
+    {"view", required_argument, NULL, OPT_VIEW},
+    {"sort", required_argument, NULL, OPT_SORT},
+    {"collapse-depth", required_argument, NULL, OPT_COLLAPSE},
+    {"columns", required_argument, NULL, OPT_COLUMNS},
+    {"color", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -79,6 +92,11 @@ static void main_usage(FILE *out)
           "      --duration SECS     stop after SECS\n"
           "  -d, --delay SECS        refresh interval (default 1)\n"
           "      --window SECS       rolling statistics window (default 10)\n"
+          "      --view VIEW         first view: latency, memory, kernels, workloads, threads\n"
+          "      --sort COL          sort siblings by COL (p99, mean, share, ...; none)\n"
+          "      --collapse-depth N  tree levels shown at first (default 2)\n"
+          "      --columns COL,...   columns shown (default all)\n"
+          "      --color WHEN        auto (default; honours NO_COLOR), always or never\n"
           "      --prometheus [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
           "                          (ADDR defaults to 127.0.0.1)\n"
           "      --prometheus-paths N  latency paths exported per process (default 200)\n"
@@ -195,6 +213,98 @@ static void main_sanitize_fds(void)
     }
 }
 
+/* One display setting from a flag or nctoprc. Returns NULL or why the value is wrong. */
+static const char *main_set_display(struct config *cfg, const char *key, const char *val)
+{
+    uint64_t n;
+    int v;
+
+    if (strcmp(key, "view") == 0) {
+        if ((v = layout_view_from_name(val)) < 0) {
+            return "not a view (latency, memory, kernels, workloads, threads)";
+        }
+        cfg->view = v;
+    } else if (strcmp(key, "sort") == 0) {
+        if (strcmp(val, "none") != 0 && layout_col_from_name(val) < 0) {
+            return "not a column (name, last, mean, p50, p95, p99, max, count, share, current, "
+                   "peak, capacity, total; or none)";
+        }
+        cfg->sort_col = strcmp(val, "none") == 0 ? UI_SORT_NONE : layout_col_from_name(val);
+    } else if (strcmp(key, "collapse-depth") == 0 || strcmp(key, "collapse_depth") == 0) {
+        if (util_parse_u64(val, 0, 64, &n) != 0) {
+            return "not a depth from 0 to 64";
+        }
+        cfg->collapse_depth = (unsigned)n;
+    } else if (strcmp(key, "columns") == 0) {
+        char *copy = xstrdup(val), *save = NULL;
+        uint32_t mask = 1U << LAYOUT_COL_NAME;
+
+        for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+            if (strcmp(t, "all") == 0) {
+                mask = LAYOUT_COLS_ALL;
+            } else if ((v = layout_col_from_name(t)) >= 0) {
+                mask |= 1U << v;
+            } else {
+                free(copy);
+                return "not a list of columns (e.g. last,p50,p99,share; or all)";
+            }
+        }
+        free(copy);
+        cfg->columns = mask;
+    } else if (strcmp(key, "color") == 0) {
+        if (strcmp(val, "auto") == 0) {
+            cfg->color = UI_COLOR_AUTO;
+        } else if (strcmp(val, "always") == 0) {
+            cfg->color = UI_COLOR_ALWAYS;
+        } else if (strcmp(val, "never") == 0) {
+            cfg->color = UI_COLOR_NEVER;
+        } else {
+            return "not auto, always or never";
+        }
+    } else if (strcmp(key, "delay") == 0) {
+        if (util_parse_seconds(val, MAIN_MAX_SECONDS, &cfg->delay_ns) != 0) {
+            return "not a number of seconds > 0";
+        }
+    } else {
+        return "unknown key (view, sort, delay, collapse-depth, columns, color)";
+    }
+    return NULL;
+}
+
+/* ~/.config/nctop/nctoprc (XDG) comes before the flags, which override it. */
+static void main_read_rc(struct config *cfg)
+{
+    char *path = nctoprc_default_path(), *err = NULL;
+    struct nctoprc *rc;
+
+    if (path == NULL) {
+        return;
+    }
+    rc = nctoprc_load(path, &err);
+    if (rc == NULL) {
+        die_usage("%s: %s", path, err);
+    }
+    for (size_t i = 0; i < nctoprc_count(rc); i++) {
+        const char *why = main_set_display(cfg, nctoprc_key(rc, i), nctoprc_value(rc, i));
+
+        if (why != NULL) {
+            die_usage("%s:%u: %s '%s': %s", path, nctoprc_line(rc, i), nctoprc_key(rc, i),
+                      nctoprc_value(rc, i), why);
+        }
+    }
+    nctoprc_free(rc);
+    free(path);
+}
+
+static void main_display_flag(struct config *cfg, const char *flag, const char *val)
+{
+    const char *why = main_set_display(cfg, flag + 2, val);
+
+    if (why != NULL) {
+        die_usage("%s: '%s' is %s", flag, val, why);
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -211,6 +321,10 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.delay_ns = UTIL_NS_PER_SEC;
     cfg.window_ns = 10 * UTIL_NS_PER_SEC;
+    cfg.sort_col = UI_SORT_NONE;
+    cfg.collapse_depth = 2; /* step > forward > blocks visible, phases folded */
+    cfg.columns = LAYOUT_COLS_ALL;
+    main_read_rc(&cfg);
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
     while ((c = getopt_long(argc, argv, "+p:d:o:hV", main_longopts, NULL)) != -1) {
         switch (c) {
@@ -254,6 +368,21 @@ int main(int argc, char **argv)
             break;
         case 'o':
             cfg.output_path = optarg;
+            break;
+        case OPT_VIEW:
+            main_display_flag(&cfg, "--view", optarg);
+            break;
+        case OPT_SORT:
+            main_display_flag(&cfg, "--sort", optarg);
+            break;
+        case OPT_COLLAPSE:
+            main_display_flag(&cfg, "--collapse-depth", optarg);
+            break;
+        case OPT_COLUMNS:
+            main_display_flag(&cfg, "--columns", optarg);
+            break;
+        case OPT_COLOR:
+            main_display_flag(&cfg, "--color", optarg);
             break;
         case OPT_PROMETHEUS: {
             struct sockaddr_storage ss;
@@ -304,6 +433,8 @@ int main(int argc, char **argv)
     }
     if (cfg.headless) {
         cfg.output = CONFIG_OUT_NONE;
+    } else if (!cfg.once) {
+        cfg.output = CONFIG_OUT_TUI;
     }
     if (cfg.once && cfg.duration_ns == 0) {
         cfg.duration_ns = UTIL_NS_PER_SEC;
