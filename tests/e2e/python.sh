@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# The Python package's tests (tests/python/test_*.py) under /usr/bin/python3 -m unittest, one
+# PASS:/FAIL:/SKIP: line per test case.
+. "$(dirname "$0")/lib.sh"
+need_build
+
+if [ -n "${NCTOP_SAN_FLAGS:-}" ]; then
+    skip "Python bindings: a sanitizer-built libnctop cannot be loaded into /usr/bin/python3"
+    exit 77
+fi
+if [ ! -x "$PY" ]; then
+    skip "no $PY"
+    exit 77
+fi
+export BUILD NCTOP_LIB=$BUILD/lib/libnctop.so OMP_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
+cd "$ROOT/tests/python" || exit 1
+timeout --kill-after=5 150 "$PY" -m unittest -v 2>"$T/unittest.log" >&2
+rc=$?
+# "test_x (test_mod.Class.test_x) ... ok" (or FAIL, ERROR, skipped 'why'); failures are
+# detailed after a line of '=' signs.
+"$PY" - "$T/unittest.log" "$rc" <<'PYEOF'
+import re, sys
+text = open(sys.argv[1]).read()
+head, _, details = text.partition("\n" + "=" * 70)
+line = re.compile(r"^(\w+) \(([\w.]+)\)(?:\n.*)? \.\.\. (ok|FAIL|ERROR|skipped '(.*)'|expected failure|unexpected success)$", re.M)
+seen = 0
+for m in line.finditer(head):
+    name, result, why = m.group(2), m.group(3), m.group(4)
+    seen += 1
+    if result in ("ok", "expected failure"):
+        print("PASS: " + name)
+    elif result.startswith("skipped"):
+        print("SKIP: %s: %s" % (name, why))
+    else:
+        block = details.split(name, 1)[-1].split("\n" + "-" * 70, 2)
+        last = [l for l in block[-1 if len(block) < 2 else 1].strip().splitlines() if l.strip()]
+        print("FAIL: %s: %s %s" % (name, result, last[-1] if last else ""))
+for m in re.finditer(r"^ERROR: (setUpClass|setUpModule|\w+) \(([\w.]+)\)$", text, re.M):
+    if m.group(1).startswith("setUp"):
+        print("FAIL: %s.%s: did not run" % (m.group(2), m.group(1)))
+        seen += 1
+rc = int(sys.argv[2])
+if rc != 0 and not re.search(r"^FAILED \(", text, re.M):
+    print("FAIL: python unittest: exit status %d: %s" % (rc, text.strip().splitlines()[-1:] ))
+elif seen == 0:
+    print("FAIL: python unittest: no test ran")
+PYEOF
