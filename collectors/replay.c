@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: MIT */
+/* The replay collector. Every input becomes a recording (text formats are converted into one
+ * in memory), and recordings are played into the store through the same event API the ring
+ * collector uses, paced by their TICK records against a virtual clock. */
+#include "replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collectors/replay_internal.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC) /* replayed time starts near here */
+#define REPLAY_MAX_FILE_BYTES (1ULL << 32)        /* larger inputs are refused */
+#define REPLAY_MAX_KEY (1U << 22)                 /* thread keys and name ids of a file */
+
+struct replay_names {
+    uint32_t *map; /* file name id -> store name id (0: unknown) */
+    uint32_t cap;
+};
+
+struct replay_file {
+    char *path;
+    enum replay_format format;
+    char *data; /* the recording (owned) */
+    size_t len;
+    struct record_reader *rd;
+    bool done;
+    bool pending; /* a TICK beyond the clock was read and waits */
+    uint64_t pending_ts;
+    uint64_t first_ts; /* raw times of the file */
+    uint64_t last_ts;
+    uint64_t offset; /* added to every time: rebases the file onto the virtual clock */
+    uint64_t mono_ns;
+    uint64_t real_ns;
+
+    struct store_proc **procs; /* file process number -> store process */
+    struct replay_names *names; /* per file process */
+    uint32_t nprocs;
+    struct store_thread **threads; /* thread key -> store thread (NULL when gone) */
+    uint32_t *thread_proc;         /* thread key -> file process number */
+    uint32_t threads_cap;
+};
+
+/* A process this replay created, to join the files of one workload. */
+struct replay_proc {
+    struct store_proc *proc;
+    int32_t pid;
+    char *label;
+    bool from_log;
+};
+
+struct replay_source {
+    struct store *store;
+    struct replay_file *files;
+    size_t nfiles;
+    struct replay_problems pr;
+    struct replay_proc *procs;
+    size_t nprocs;
+    char str[RECORD_MAX_STR + 1]; /* a record's string, NUL-terminated */
+    uint32_t path[RECORD_MAX_DEPTH];
+};
+
+void replay_problem(struct replay_problems *pr, const char *file, size_t line, const char *fmt,
+                    ...)
+{
+    char msg[256];
+    va_list ap;
+
+    pr->count++;
+    if (pr->nkept == REPLAY_PROBLEMS_KEPT) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (line > 0) {
+        pr->v[pr->nkept++] = xasprintf("%s:%zu: %s", file, line, msg);
+    } else {
+        pr->v[pr->nkept++] = xasprintf("%s: %s", file, msg);
+    }
+}
+
+struct replay_source *replay_source_new(struct store *st)
+{
+    struct replay_source *rs = xcalloc(1, sizeof(*rs));
+
+    rs->store = st;
+    return rs;
+}
+
+void replay_source_free(struct replay_source *rs)
+{
+    if (rs == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        struct replay_file *f = &rs->files[i];
+
+        for (uint32_t k = 0; k < f->nprocs; k++) {
+            free(f->names[k].map);
+        }
+        free(f->names);
+        free(f->procs);
+        free(f->threads);
+        free(f->thread_proc);
+        record_reader_free(f->rd);
+        free(f->data);
+        free(f->path);
+    }
+    free(rs->files);
+    for (size_t i = 0; i < rs->nprocs; i++) {
+        free(rs->procs[i].label);
+    }
+    free(rs->procs);
+    for (size_t i = 0; i < rs->pr.nkept; i++) {
+        free(rs->pr.v[i]);
+    }
+    free(rs);
+}
+
+/* The whole file, NUL-terminated. Returns 0 or -errno. */
+static int replay_read_all(const char *path, char **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    size_t got = 0, cap;
+    char *buf;
+    int rc = 0;
+
+    if (fd < 0) {
+        return -errno;
+    }
+    if (fstat(fd, &sb) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    if ((uint64_t)sb.st_size >= REPLAY_MAX_FILE_BYTES) {
+        close(fd);
+        return -EFBIG;
+    }
+    cap = (size_t)sb.st_size + 1U;
+    buf = xmalloc(cap);
+    for (;;) {
+        ssize_t n;
+
+        if (got + 1U == cap) {
+            /* The file grew (a log still written): read what is there now. */
+            if (cap >= REPLAY_MAX_FILE_BYTES) {
+                break;
+            }
+            cap *= 2U;
+            buf = xreallocarray(buf, cap, 1);
+        }
+        n = read(fd, buf + got, cap - 1U - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+/* Text input to a recording in memory. Returns the recording (owned) or NULL with *err. */
+static char *replay_convert(struct replay_source *rs, const char *path, const char *text,
+                            size_t len, enum replay_format *fmt, size_t *out_len, char **err)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    struct record_writer *w;
+    const char *s = text;
+    bool profile = false;
+    long n = 0;
+
+    if (f == NULL) {
+        *err = xasprintf("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    w = record_writer_new(f, 0, 0);
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+        s++;
+    }
+    /* One JSON document (a trace) or one object per line (logs). A trace object is usually
+     * spread over many lines, so a first line that is not a whole object means a trace. */
+    if (*s == '[') {
+        *fmt = REPLAY_CHROME;
+        n = replay_chrome_convert(path, text, len, w, &rs->pr);
+    } else if (*s == '{' && strstr(text, "\"traceEvents\"") != NULL &&
+               strstr(text, "\"rows\"") == NULL && strstr(text, "\"metric\"") == NULL) {
+        *fmt = REPLAY_CHROME;
+        n = replay_chrome_convert(path, text, len, w, &rs->pr);
+    } else if (*s == '{' || *s == '\0') {
+        n = (long)replay_jsonl_convert(path, text, len, w, &rs->pr, &profile);
+        *fmt = profile ? REPLAY_PROFILE : REPLAY_LOG;
+    } else {
+        n = -1;
+    }
+    record_writer_free(w);
+    fclose(f);
+    if (n < 0) {
+        free(buf);
+        *err = xasprintf("%s: not a recording, JSONL log, ProfileRecord file or Chrome trace",
+                         path);
+        return NULL;
+    }
+    *out_len = size;
+    return buf;
+}
+
+/* First and last times of a recording, and a note when it is cut short or damaged. */
+static void replay_scan(struct replay_source *rs, struct replay_file *f)
+{
+    char *err = NULL;
+    struct record_reader *rd = record_reader_new(f->data, f->len, &err);
+    struct record_ev ev;
+    bool any = false;
+    int rc;
+
+    free(err);
+    if (rd == NULL) {
+        return;
+    }
+    while ((rc = record_reader_next(rd, &ev)) > 0) {
+        uint64_t ts = ev.ts_ns;
+
+        /* Records without a time carry 0; a kernel's start may precede its report. */
+        if (ts == 0 && ev.type != RECORD_TICK) {
+            continue;
+        }
+        if (!any || ts < f->first_ts) {
+            f->first_ts = ts;
+        }
+        if (!any || ts > f->last_ts) {
+            f->last_ts = ts;
+        }
+        any = true;
+    }
+    if (rc < 0) {
+        replay_problem(&rs->pr, f->path, 0,
+                       "malformed record at byte offset %zu: the recording is played up to it",
+                       record_reader_offset(rd));
+    } else if (f->format == REPLAY_RECORDING && !record_reader_clean_end(rd)) {
+        replay_problem(&rs->pr, f->path, 0,
+                       "the recording is cut short (no end record): played up to its end");
+    }
+    if (!any) {
+        f->first_ts = f->last_ts = f->mono_ns;
+    }
+    record_reader_free(rd);
+}
+
+int replay_source_add(struct replay_source *rs, const char *path, char **err)
+{
+    struct replay_file f;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    rc = replay_read_all(path, &text, &len);
+    if (rc != 0) {
+        *err = xasprintf("%s: %s", path, strerror(-rc));
+        return rc;
+    }
+    if (record_is_recording(text, len)) {
+        f.format = REPLAY_RECORDING;
+        f.data = text;
+        f.len = len;
+    } else {
+        f.data = replay_convert(rs, path, text, len, &f.format, &f.len, err);
+        free(text);
+        if (f.data == NULL) {
+            return -EINVAL;
+        }
+    }
+    f.rd = record_reader_new(f.data, f.len, err);
+    if (f.rd == NULL) {
+        char *why = *err;
+
+        *err = xasprintf("%s: %s", path, why);
+        free(why);
+        free(f.data);
+        return -EINVAL;
+    }
+    f.path = xstrdup(path);
+    f.mono_ns = record_reader_mono_ns(f.rd);
+    f.real_ns = record_reader_real_ns(f.rd);
+    replay_scan(rs, &f);
+    /* Whole seconds keep the window slots where they were when recorded. */
+    f.offset = REPLAY_BASE_NS - f.first_ts / UTIL_NS_PER_SEC * UTIL_NS_PER_SEC;
+    rs->files = xreallocarray(rs->files, rs->nfiles + 1U, sizeof(*rs->files));
+    rs->files[rs->nfiles++] = f;
+    return 0;
+}
+
+size_t replay_source_nkept(const struct replay_source *rs)
+{
+    return rs->pr.nkept;
+}
+
+const char *replay_source_problem(const struct replay_source *rs, size_t i)
+{
+    return i < rs->pr.nkept ? rs->pr.v[i] : NULL;
+}
+
+uint64_t replay_source_nproblems(const struct replay_source *rs)
+{
+    return rs->pr.count;
+}
+
+uint64_t replay_source_start_ns(const struct replay_source *rs)
+{
+    uint64_t start = REPLAY_BASE_NS;
+
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        uint64_t t = rs->files[i].first_ts + rs->files[i].offset;
+
+        if (i == 0 || t < start) {
+            start = t;
+        }
+    }
+    return start;
+}
+
+uint64_t replay_source_end_ns(const struct replay_source *rs)
+{
+    uint64_t end = REPLAY_BASE_NS;
+
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        uint64_t t = rs->files[i].last_ts + rs->files[i].offset;
+
+        if (t > end) {
+            end = t;
+        }
+    }
+    return end;
+}
+
+uint64_t replay_source_real_ns(const struct replay_source *rs, uint64_t now_ns)
+{
+    const struct replay_file *f;
+
+    if (rs->nfiles == 0) {
+        return 0;
+    }
+    f = &rs->files[0];
+    return f->real_ns + (now_ns - f->offset - f->mono_ns);
+}
+
+enum replay_format replay_source_format(const struct replay_source *rs, size_t i)
+{
+    return i < rs->nfiles ? rs->files[i].format : REPLAY_RECORDING;
+}
+
+bool replay_source_done(const struct replay_source *rs)
+{
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        if (!rs->files[i].done) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* --- playing ------------------------------------------------------------------------------ */
+
+static const char *replay_str(struct replay_source *rs, const struct record_ev *ev)
+{
+    if (ev->str == NULL) {
+        return NULL;
+    }
+    memcpy(rs->str, ev->str, ev->str_len);
+    rs->str[ev->str_len] = '\0';
+    return rs->str;
+}
+
+static struct store_proc *replay_proc(const struct replay_file *f, uint32_t i)
+{
+    return i < f->nprocs ? f->procs[i] : NULL;
+}
+
+static uint32_t replay_name(const struct replay_file *f, uint32_t proc, uint32_t id)
+{
+    const struct replay_names *n;
+
+    if (proc >= f->nprocs) {
+        return 0;
+    }
+    n = &f->names[proc];
+    return id < n->cap ? n->map[id] : 0;
+}
+
+static struct store_thread *replay_thread(const struct replay_file *f, uint32_t key)
+{
+    return key < f->threads_cap ? f->threads[key] : NULL;
+}
+
+/* Logs of one workload (its latency log and its memory log) join into one process: same pid
+ * and label. Recordings and traces always get their own processes. */
+static struct store_proc *replay_proc_add(struct replay_source *rs, const struct replay_file *f,
+                                          int32_t pid, const char *label)
+{
+    bool from_log = f->format == REPLAY_LOG;
+    struct replay_proc *rp;
+
+    for (size_t i = 0; i < rs->nprocs && from_log; i++) {
+        rp = &rs->procs[i];
+        if (rp->from_log && rp->pid == pid && strcmp(rp->label, label) == 0) {
+            return rp->proc;
+        }
+    }
+    rs->procs = xreallocarray(rs->procs, rs->nprocs + 1U, sizeof(*rs->procs));
+    rp = &rs->procs[rs->nprocs++];
+    rp->proc = store_proc_add(rs->store, pid, label);
+    rp->pid = pid;
+    rp->label = xstrdup(label);
+    rp->from_log = from_log;
+    return rp->proc;
+}
+
+static void replay_apply(struct replay_source *rs, struct replay_file *f,
+                         const struct record_ev *ev)
+{
+    struct store_proc *p = replay_proc(f, ev->proc);
+    struct store_thread *t;
+    uint64_t ts = ev->ts_ns + f->offset;
+    const char *s;
+
+    if (ev->type == STORE_EV_PROC_ADD) {
+        f->procs = xreallocarray(f->procs, f->nprocs + 1U, sizeof(*f->procs));
+        f->names = xreallocarray(f->names, f->nprocs + 1U, sizeof(*f->names));
+        memset(&f->names[f->nprocs], 0, sizeof(f->names[0]));
+        f->procs[f->nprocs++] =
+            replay_proc_add(rs, f, (int32_t)ev->i, replay_str(rs, ev) != NULL ? rs->str : "");
+        return;
+    }
+    if (ev->type == STORE_EV_THREAD_NAME || ev->type == STORE_EV_THREAD_EXIT ||
+        ev->type == STORE_EV_THREAD_GAP || ev->type == STORE_EV_SPAN_BEGIN ||
+        ev->type == STORE_EV_SPAN_END || ev->type == STORE_EV_MEM_DELTA) {
+        uint32_t tp;
+
+        t = replay_thread(f, ev->thread);
+        if (t == NULL) {
+            return; /* a thread the store refused (too many) */
+        }
+        tp = f->thread_proc[ev->thread];
+        switch (ev->type) {
+        case STORE_EV_THREAD_NAME:
+            store_thread_set_name(t, replay_str(rs, ev));
+            break;
+        case STORE_EV_THREAD_EXIT:
+            store_thread_exit(t, ts);
+            f->threads[ev->thread] = NULL;
+            break;
+        case STORE_EV_THREAD_GAP:
+            store_thread_gap(t);
+            break;
+        case STORE_EV_SPAN_BEGIN:
+            store_span_begin(t, replay_name(f, tp, ev->id), ts);
+            break;
+        case STORE_EV_SPAN_END:
+            store_span_end(t, replay_name(f, tp, ev->id), ts);
+            break;
+        default:
+            store_mem_delta(t, ev->i, ts);
+            break;
+        }
+        return;
+    }
+    if (p == NULL) {
+        return;
+    }
+    switch (ev->type) {
+    case STORE_EV_LABEL:
+        store_proc_set_label(p, replay_str(rs, ev));
+        break;
+    case STORE_EV_NAME: {
+        struct replay_names *n = &f->names[ev->proc];
+
+        if (ev->id >= REPLAY_MAX_KEY) {
+            store_proc_add_invalid(p, 1, "recording: name id out of range");
+            break;
+        }
+        if (ev->id >= n->cap) {
+            uint32_t cap = n->cap ? n->cap : 256U;
+
+            while (cap <= ev->id) {
+                cap *= 2U;
+            }
+            n->map = xreallocarray(n->map, cap, sizeof(*n->map));
+            memset(n->map + n->cap, 0, (cap - n->cap) * sizeof(*n->map));
+            n->cap = cap;
+        }
+        n->map[ev->id] = store_proc_intern(p, replay_str(rs, ev));
+        break;
+    }
+    case STORE_EV_STATE:
+        s = replay_str(rs, ev);
+        store_proc_set_state(p, (enum store_proc_state)ev->id, s, ts);
+        break;
+    case STORE_EV_INVALID:
+        store_proc_add_invalid(p, ev->a, replay_str(rs, ev));
+        break;
+    case STORE_EV_DROPPED:
+        store_proc_set_dropped(p, ev->a);
+        break;
+    case STORE_EV_EVENTS:
+        store_proc_add_events(p, ev->a);
+        break;
+    case STORE_EV_HOST:
+        store_proc_set_host(p, ev->a, ev->b, ev->c, ts);
+        break;
+    case STORE_EV_GAUGE:
+        store_gauge_set(p, replay_name(f, ev->proc, ev->id), (enum store_mem_kind)(ev->aux & 0xFFFF),
+                        ev->aux >> 16, ev->a, ev->b, ev->c);
+        break;
+    case STORE_EV_WEIGHT:
+        store_weight_set(p, replay_name(f, ev->proc, ev->id), ev->aux, ev->a);
+        break;
+    case STORE_EV_COUNTER:
+        store_counter_set(p, replay_name(f, ev->proc, ev->id), ev->a, ts);
+        break;
+    case STORE_EV_THREAD_ADD:
+        if (ev->thread >= REPLAY_MAX_KEY) {
+            store_proc_add_invalid(p, 1, "recording: thread key out of range");
+            break;
+        }
+        if (ev->thread >= f->threads_cap) {
+            uint32_t cap = f->threads_cap ? f->threads_cap : 64U;
+
+            while (cap <= ev->thread) {
+                cap *= 2U;
+            }
+            f->threads = xreallocarray(f->threads, cap, sizeof(*f->threads));
+            memset(f->threads + f->threads_cap, 0, (cap - f->threads_cap) * sizeof(*f->threads));
+            f->thread_proc = xreallocarray(f->thread_proc, cap, sizeof(*f->thread_proc));
+            f->threads_cap = cap;
+        }
+        if (f->threads[ev->thread] != NULL) {
+            store_thread_exit(f->threads[ev->thread], ts);
+        }
+        f->threads[ev->thread] = store_thread_add(p, (int32_t)ev->i, replay_str(rs, ev));
+        f->thread_proc[ev->thread] = ev->proc;
+        break;
+    case STORE_EV_KERNEL:
+        store_kernel(p, replay_name(f, ev->proc, ev->id), replay_name(f, ev->proc, ev->aux), ts,
+                     ev->a);
+        break;
+    case STORE_EV_STEP:
+        store_step(p, (enum store_step_kind)ev->id, ev->a, ts);
+        break;
+    case STORE_EV_NODE_IMPORT:
+        for (uint32_t k = 0; k < ev->depth; k++) {
+            rs->path[k] = replay_name(f, ev->proc, ev->path[k]);
+        }
+        store_node_import(p, rs->path, ev->depth, &ev->stats, ts);
+        break;
+    case STORE_EV_MEM_IMPORT_CLEAR:
+        store_mem_import_clear(p);
+        break;
+    case STORE_EV_MEM_IMPORT:
+        store_mem_import(p, ev->level, replay_name(f, ev->proc, ev->id), ev->aux, ev->i,
+                         (int64_t)ev->a, ev->b);
+        break;
+    default:
+        break;
+    }
+}
+
+uint64_t replay_source_advance(struct replay_source *rs, uint64_t now_ns)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < rs->nfiles; i++) {
+        struct replay_file *f = &rs->files[i];
+        struct record_ev ev;
+        int rc;
+
+        if (f->pending) {
+            if (f->pending_ts + f->offset > now_ns) {
+                continue;
+            }
+            f->pending = false;
+        }
+        while (!f->done) {
+            rc = record_reader_next(f->rd, &ev);
+            if (rc <= 0) {
+                f->done = true; /* the problem, if any, was noted by the scan */
+                break;
+            }
+            if (ev.type == RECORD_TICK) {
+                if (ev.ts_ns + f->offset > now_ns) {
+                    f->pending = true;
+                    f->pending_ts = ev.ts_ns;
+                    break;
+                }
+                continue;
+            }
+            replay_apply(rs, f, &ev);
+            n++;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/* Chrome trace event JSON (PyTorch's export_chrome_trace, Perfetto): complete (X) and
+ * begin/end (B/E) events become spans nested by time containment per thread, GPU kernels
+ * become kernel records, counter (C) events counters, metadata (M) names. */
+#include "collectors/replay_internal.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define CHROME_TICK_NS (10ULL * UTIL_NS_PER_MS) /* replay pacing granularity */
+#define CHROME_MAX_EVENTS (1U << 24)
+
+/* One trace event, copied out of the JSON. */
+struct chrome_ev {
+    char ph;
+    bool kernel; /* a device kernel or copy: not part of the thread's nesting */
+    int32_t pid;
+    int64_t tid;
+    double ts_us;
+    double dur_us;
+    double value; /* C events: the value */
+    char *name;   /* owned */
+    size_t index; /* position in the trace, for messages and a stable order */
+};
+
+/* One record to write, in time order. */
+struct chrome_out {
+    uint64_t ts_ns;
+    size_t seq;
+    int type; /* STORE_EV_SPAN_BEGIN, _END, _KERNEL or _COUNTER */
+    const struct chrome_ev *ev;
+    uint64_t dur_ns;
+};
+
+struct chrome_meta {
+    int32_t pid;
+    int64_t tid;
+    bool thread; /* thread_name, else process_name */
+    char *name;
+};
+
+struct chrome_doc {
+    struct chrome_ev *ev;
+    size_t n;
+    struct chrome_meta *meta;
+    size_t nmeta;
+    double min_ts;
+    bool any_ts;
+};
+
+/* pid and tid are numbers in Chrome traces, strings in some Perfetto exports. */
+static int64_t chrome_id(const cJSON *v)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    if (cJSON_IsNumber(v)) {
+        return (int64_t)v->valuedouble;
+    }
+    if (cJSON_IsString(v)) {
+        for (const char *s = v->valuestring; *s != '\0'; s++) {
+            h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        }
+        return (int64_t)(h & 0x7FFFFFFF);
+    }
+    return 0;
+}
+
+static bool chrome_is_kernel(const char *cat)
+{
+    return cat != NULL && (strcmp(cat, "kernel") == 0 || strcmp(cat, "gpu_memcpy") == 0 ||
+                           strcmp(cat, "gpu_memset") == 0 || strcmp(cat, "Kernel") == 0);
+}
+
+static void chrome_push(struct chrome_doc *d, const struct chrome_ev *e)
+{
+    d->ev = xreallocarray(d->ev, d->n + 1U, sizeof(*d->ev));
+    d->ev[d->n++] = *e;
+    if (!d->any_ts || e->ts_us < d->min_ts) {
+        d->min_ts = e->ts_us;
+        d->any_ts = true;
+    }
+}
+
+/* Copy the events we use out of the parsed document (cJSON is freed by the caller). */
+static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file,
+                        struct replay_problems *pr)
+{
+    const cJSON *o;
+    size_t i = 0;
+
+    cJSON_ArrayForEach(o, arr)
+    {
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "ph");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+        const cJSON *cat = cJSON_GetObjectItemCaseSensitive(o, "cat");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+        const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "dur");
+        struct chrome_ev e;
+
+        i++;
+        if (d->n >= CHROME_MAX_EVENTS) {
+            replay_problem(pr, file, 0, "more than %u events: the rest is skipped",
+                           CHROME_MAX_EVENTS);
+            break;
+        }
+        if (!cJSON_IsObject(o) || !cJSON_IsString(ph) || ph->valuestring[0] == '\0') {
+            replay_problem(pr, file, 0, "event %zu: not an object with a phase (ph)", i);
+            continue;
+        }
+        memset(&e, 0, sizeof(e));
+        e.ph = ph->valuestring[0];
+        e.pid = (int32_t)chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"));
+        e.tid = chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"));
+        e.index = i;
+        if (e.ph == 'M') {
+            const cJSON *an = cJSON_GetObjectItemCaseSensitive(args, "name");
+            bool thread = cJSON_IsString(name) && strcmp(name->valuestring, "thread_name") == 0;
+            bool proc = cJSON_IsString(name) && strcmp(name->valuestring, "process_name") == 0;
+
+            if ((thread || proc) && cJSON_IsString(an)) {
+                d->meta = xreallocarray(d->meta, d->nmeta + 1U, sizeof(*d->meta));
+                d->meta[d->nmeta].pid = e.pid;
+                d->meta[d->nmeta].tid = e.tid;
+                d->meta[d->nmeta].thread = thread;
+                d->meta[d->nmeta].name = xstrdup(an->valuestring);
+                d->nmeta++;
+            }
+            continue;
+        }
+        if (e.ph != 'X' && e.ph != 'B' && e.ph != 'E' && e.ph != 'C') {
+            continue; /* instants, flows, async and object events: not shown by nctop */
+        }
+        if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble)) {
+            replay_problem(pr, file, 0, "event %zu: '%c' event without a numeric ts", i, e.ph);
+            continue;
+        }
+        e.ts_us = ts->valuedouble;
+        if (e.ph == 'X') {
+            if (!cJSON_IsNumber(dur) || !isfinite(dur->valuedouble) || dur->valuedouble < 0) {
+                replay_problem(pr, file, 0, "event %zu: complete event without a valid dur", i);
+                continue;
+            }
+            e.dur_us = dur->valuedouble;
+            e.kernel = chrome_is_kernel(cJSON_IsString(cat) ? cat->valuestring : NULL);
+        }
+        if (e.ph != 'E' && !cJSON_IsString(name)) {
+            replay_problem(pr, file, 0, "event %zu: no name", i);
+            continue;
+        }
+        if (e.ph == 'C') {
+            /* One counter track per argument: "name" alone, or "name.arg" for several. */
+            const cJSON *a;
+            int nargs = cJSON_GetArraySize(args);
+
+            cJSON_ArrayForEach(a, args)
+            {
+                if (!cJSON_IsNumber(a) || a->string == NULL) {
+                    continue;
+                }
+                e.value = a->valuedouble;
+                e.name = nargs > 1 ? xasprintf("%s.%s", name->valuestring, a->string)
+                                   : xstrdup(name->valuestring);
+                chrome_push(d, &e);
+            }
+            continue;
+        }
+        e.name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
+        chrome_push(d, &e);
+    }
+}
+
+static uint64_t chrome_ns(const struct chrome_doc *d, double ts_us)
+{
+    double ns = (ts_us - d->min_ts) * 1000.0;
+
+    /* A second of headroom keeps every time positive after rebasing. */
+    return UTIL_NS_PER_SEC + (ns > 0 ? (uint64_t)llround(ns) : 0);
+}
+
+static int chrome_cmp_thread(const void *a, const void *b)
+{
+    const struct chrome_ev *x = *(const struct chrome_ev *const *)a;
+    const struct chrome_ev *y = *(const struct chrome_ev *const *)b;
+
+    if (x->pid != y->pid) {
+        return x->pid < y->pid ? -1 : 1;
+    }
+    if (x->tid != y->tid) {
+        return x->tid < y->tid ? -1 : 1;
+    }
+    if (x->ts_us != y->ts_us) {
+        return x->ts_us < y->ts_us ? -1 : 1;
+    }
+    /* Same start: the longer one is the parent. */
+    if (x->dur_us != y->dur_us) {
+        return x->dur_us > y->dur_us ? -1 : 1;
+    }
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+static int chrome_cmp_out(const void *a, const void *b)
+{
+    const struct chrome_out *x = a;
+    const struct chrome_out *y = b;
+
+    if (x->ts_ns != y->ts_ns) {
+        return x->ts_ns < y->ts_ns ? -1 : 1;
+    }
+    return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* B/E pairs of each thread become X events (an E closes the innermost open B). */
+static void chrome_pair(struct chrome_doc *d, const char *file, struct replay_problems *pr)
+{
+    size_t *open = NULL, nopen = 0;
+
+    for (size_t i = 0; i < d->n; i++) {
+        struct chrome_ev *e = &d->ev[i];
+
+        if (e->ph == 'B') {
+            open = xreallocarray(open, nopen + 1U, sizeof(*open));
+            open[nopen++] = i;
+        } else if (e->ph == 'E') {
+            size_t k = nopen;
+
+            while (k > 0 && (d->ev[open[k - 1]].pid != e->pid ||
+                             d->ev[open[k - 1]].tid != e->tid)) {
+                k--;
+            }
+            if (k == 0) {
+                replay_problem(pr, file, 0, "event %zu: end (E) without a begin", e->index);
+            } else {
+                struct chrome_ev *b = &d->ev[open[k - 1]];
+
+                b->ph = 'X';
+                b->dur_us = e->ts_us >= b->ts_us ? e->ts_us - b->ts_us : 0;
+                memmove(open + k - 1, open + k, (nopen - k) * sizeof(*open));
+                nopen--;
+            }
+        }
+    }
+    for (size_t k = 0; k < nopen; k++) {
+        replay_problem(pr, file, 0, "event %zu: begin (B) never ended: skipped",
+                       d->ev[open[k]].index);
+    }
+    free(open);
+}
+
+static const char *chrome_meta_name(const struct chrome_doc *d, int32_t pid, int64_t tid,
+                                    bool thread)
+{
+    for (size_t i = 0; i < d->nmeta; i++) {
+        if (d->meta[i].thread == thread && d->meta[i].pid == pid &&
+            (!thread || d->meta[i].tid == tid)) {
+            return d->meta[i].name;
+        }
+    }
+    return NULL;
+}
+
+/* Nest the spans of each thread by containment and write everything in time order. */
+static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char *file)
+{
+    const struct chrome_ev **v = xcalloc(d->n + 1U, sizeof(*v));
+    const struct chrome_ev **stack = xcalloc(d->n + 1U, sizeof(*stack));
+    uint64_t *stack_end = xcalloc(d->n + 1U, sizeof(*stack_end));
+    struct chrome_out *out = xcalloc(2U * d->n + 1U, sizeof(*out));
+    size_t nv = 0, nout = 0, depth = 0;
+    const char *base = strrchr(file, '/');
+
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->ev[i].ph == 'X' && !d->ev[i].kernel) {
+            v[nv++] = &d->ev[i];
+        } else if (d->ev[i].ph == 'X' || d->ev[i].ph == 'C') {
+            out[nout].ts_ns = chrome_ns(d, d->ev[i].ts_us);
+            out[nout].type = d->ev[i].ph == 'C' ? STORE_EV_COUNTER : STORE_EV_KERNEL;
+            out[nout].dur_ns = (uint64_t)llround(d->ev[i].dur_us * 1000.0);
+            out[nout].ev = &d->ev[i];
+            nout++;
+        }
+    }
+    qsort(v, nv, sizeof(*v), chrome_cmp_thread);
+    for (size_t i = 0; i <= nv; i++) {
+        const struct chrome_ev *e = i < nv ? v[i] : NULL;
+        uint64_t b = e != NULL ? chrome_ns(d, e->ts_us) : 0, end;
+
+        /* Close what ended before this event starts, or everything at a new thread. */
+        while (depth > 0 &&
+               (e == NULL || e->pid != stack[depth - 1]->pid || e->tid != stack[depth - 1]->tid ||
+                stack_end[depth - 1] <= b)) {
+            depth--;
+            out[nout].ts_ns = stack_end[depth];
+            out[nout].type = STORE_EV_SPAN_END;
+            out[nout].ev = stack[depth];
+            nout++;
+        }
+        if (e == NULL) {
+            break;
+        }
+        end = b + (uint64_t)llround(e->dur_us * 1000.0);
+        /* A span that overlaps its parent's end without being inside it is clipped. */
+        if (depth > 0 && end > stack_end[depth - 1]) {
+            end = stack_end[depth - 1];
+        }
+        stack[depth] = e;
+        stack_end[depth] = end;
+        depth++;
+        out[nout].ts_ns = b;
+        out[nout].type = STORE_EV_SPAN_BEGIN;
+        out[nout].ev = e;
+        nout++;
+    }
+    for (size_t i = 0; i < nout; i++) {
+        out[i].seq = i;
+    }
+    qsort(out, nout, sizeof(*out), chrome_cmp_out);
+
+    for (size_t i = 0; i < nout; i++) {
+        const struct chrome_ev *e = out[i].ev;
+        const char *pname = chrome_meta_name(d, e->pid, 0, false);
+        uint32_t proc = replay_conv_proc(c, e->pid, pname != NULL ? pname
+                                                    : base != NULL ? base + 1 : file);
+        struct record_ev r;
+
+        memset(&r, 0, sizeof(r));
+        r.type = (uint32_t)out[i].type;
+        r.proc = proc;
+        r.ts_ns = out[i].ts_ns;
+        r.id = replay_conv_name(c, proc, e->name);
+        if (out[i].type == STORE_EV_KERNEL) {
+            r.aux = replay_conv_name(c, proc, "gpu");
+            r.a = out[i].dur_ns;
+        } else if (out[i].type == STORE_EV_COUNTER) {
+            r.a = e->value > 0 && e->value < 1.8e19 ? (uint64_t)llround(e->value) : 0;
+        } else {
+            r.thread =
+                replay_conv_thread(c, proc, e->tid, chrome_meta_name(d, e->pid, e->tid, true));
+        }
+        record_writer_put(replay_conv_writer(c), &r);
+        replay_conv_tick(c, out[i].ts_ns, CHROME_TICK_NS);
+    }
+    if (nout > 0) {
+        replay_conv_tick(c, out[nout - 1].ts_ns, 0);
+    }
+    free(out);
+    free(stack_end);
+    free(stack);
+    free(v);
+}
+
+static size_t chrome_line_at(const char *data, const char *at)
+{
+    size_t line = 1;
+
+    for (const char *s = data; s < at; s++) {
+        line += *s == '\n';
+    }
+    return line;
+}
+
+/* A trace cut short: parse its events one by one up to the cut. Returns an array (owned by
+ * the caller) or NULL when no event array is found. */
+static cJSON *chrome_salvage(const char *file, const char *data, size_t len,
+                             struct replay_problems *pr)
+{
+    const char *end = data + len, *p = strstr(data, "\"traceEvents\"");
+    cJSON *arr;
+
+    if (p != NULL) {
+        p = strchr(p, '[');
+    } else {
+        for (p = data; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++) {
+            continue;
+        }
+        if (p == end || *p != '[') {
+            p = NULL;
+        }
+    }
+    if (p == NULL) {
+        return NULL;
+    }
+    p++;
+    arr = cJSON_CreateArray();
+    for (;;) {
+        const char *after = NULL;
+        cJSON *item;
+
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',')) {
+            p++;
+        }
+        if (p >= end || *p == ']') {
+            break;
+        }
+        item = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &after, false);
+        if (item == NULL || after == NULL || after <= p) {
+            cJSON_Delete(item);
+            replay_problem(pr, file, chrome_line_at(data, p),
+                           "trace cut short or malformed here: events up to this point loaded");
+            break;
+        }
+        cJSON_AddItemToArray(arr, item);
+        p = after;
+    }
+    return arr;
+}
+
+long replay_chrome_convert(const char *file, const char *data, size_t len,
+                           struct record_writer *w, struct replay_problems *pr)
+{
+    cJSON *root = cJSON_ParseWithLength(data, len);
+    const cJSON *arr;
+    struct chrome_doc d;
+    struct replay_conv *c;
+    long n;
+
+    if (root == NULL) {
+        root = chrome_salvage(file, data, len, pr);
+        if (root == NULL) {
+            return -1;
+        }
+    }
+    arr = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "traceEvents");
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    memset(&d, 0, sizeof(d));
+    chrome_copy(&d, arr, file, pr);
+    cJSON_Delete(root);
+
+    chrome_pair(&d, file, pr);
+    c = replay_conv_new(w);
+    chrome_emit(&d, c, file);
+    replay_conv_free(c);
+    n = (long)d.n;
+    for (size_t i = 0; i < d.n; i++) {
+        free(d.ev[i].name);
+    }
+    for (size_t i = 0; i < d.nmeta; i++) {
+        free(d.meta[i].name);
+    }
+    free(d.ev);
+    free(d.meta);
+    return n;
+}

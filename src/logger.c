@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSONL logger: rows from the row builder, rendered by the snapshot's row converters, so
+ * the log holds exactly what the screen shows. Each line is flushed; errors stop one file. */
+#include "logger.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "rows.h"
+#include "snapshot.h"
+#include "store.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define LOGGER_DEFAULT_INTERVAL_NS (5ULL * UTIL_NS_PER_SEC)
+
+enum logger_kind {
+    LOGGER_LATENCY = 0,
+    LOGGER_MEMORY = 1,
+};
+
+struct logger_file {
+    FILE *f; /* NULL when stopped or failed */
+    char *path;
+};
+
+struct logger {
+    char *dir;
+    struct logger_file file[2];
+    struct rows rows;
+    uint64_t lines;
+    char warning[320];
+};
+
+static const char *const logger_kind_name[2] = {"latency", "memory"};
+
+struct logger *logger_new(const char *dir)
+{
+    struct logger *lg = xcalloc(1, sizeof(*lg));
+
+    lg->dir = dir != NULL ? xstrdup(dir) : NULL;
+    rows_init(&lg->rows);
+    return lg;
+}
+
+void logger_free(struct logger *lg)
+{
+    if (lg == NULL) {
+        return;
+    }
+    logger_stop(lg);
+    for (int k = 0; k < 2; k++) {
+        free(lg->file[k].path);
+    }
+    rows_done(&lg->rows);
+    free(lg->dir);
+    free(lg);
+}
+
+static void logger_fail(struct logger *lg, enum logger_kind k, int err)
+{
+    snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s; that log is stopped",
+             logger_kind_name[k], lg->file[k].path, strerror(err));
+    if (lg->file[k].f != NULL) {
+        /* The close may fail again on the same error: it is already reported. */
+        fclose(lg->file[k].f);
+        lg->file[k].f = NULL;
+    }
+}
+
+/* One line: {"timestamp":"...","rows":[...]}; rows NULL writes empty rows. */
+static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, cJSON *rows)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *text;
+    FILE *f = lg->file[k].f;
+    int rc = 0;
+
+    if (f == NULL) {
+        cJSON_Delete(rows);
+        cJSON_Delete(root);
+        return 0;
+    }
+    cJSON_AddStringToObject(root, "timestamp", stamp);
+    cJSON_AddItemToObject(root, "rows", rows != NULL ? rows : cJSON_CreateArray());
+    text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (text == NULL) {
+        return -ENOMEM;
+    }
+    errno = 0;
+    if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF) {
+        rc = errno != 0 ? -errno : -EIO;
+        logger_fail(lg, k, -rc);
+    } else {
+        lg->lines++;
+    }
+    cJSON_free(text);
+    return rc;
+}
+
+int logger_start(struct logger *lg, uint64_t real_ns)
+{
+    time_t secs = (time_t)(real_ns / UTIL_NS_PER_SEC);
+    char stamp[32], ts[40];
+    struct tm tm;
+    int rc = 0;
+
+    if (logger_active(lg)) {
+        return 0;
+    }
+    gmtime_r(&secs, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+    util_format_utc_ms(real_ns, ts, sizeof(ts));
+    lg->warning[0] = '\0';
+    for (int k = 0; k < 2; k++) {
+        free(lg->file[k].path);
+        if (lg->dir != NULL) {
+            lg->file[k].path = xasprintf("%s/%s-%s.jsonl", lg->dir, stamp, logger_kind_name[k]);
+        } else {
+            lg->file[k].path = xasprintf("%s-%s.jsonl", stamp, logger_kind_name[k]);
+        }
+        lg->file[k].f = fopen(lg->file[k].path, "ae");
+        if (lg->file[k].f == NULL) {
+            rc = rc != 0 ? rc : -errno;
+            logger_fail(lg, (enum logger_kind)k, errno);
+            continue;
+        }
+        if (logger_put(lg, (enum logger_kind)k, ts, NULL) != 0 && rc == 0) {
+            rc = -EIO;
+        }
+    }
+    return rc;
+}
+
+void logger_stop(struct logger *lg)
+{
+    for (int k = 0; k < 2; k++) {
+        if (lg->file[k].f != NULL) {
+            if (fclose(lg->file[k].f) != 0) {
+                snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s",
+                         logger_kind_name[k], lg->file[k].path, strerror(errno));
+            }
+            lg->file[k].f = NULL;
+        }
+    }
+}
+
+bool logger_active(const struct logger *lg)
+{
+    return lg->file[0].f != NULL || lg->file[1].f != NULL;
+}
+
+const char *logger_latency_path(const struct logger *lg)
+{
+    return lg->file[LOGGER_LATENCY].path;
+}
+
+const char *logger_memory_path(const struct logger *lg)
+{
+    return lg->file[LOGGER_MEMORY].path;
+}
+
+const char *logger_warning(const struct logger *lg)
+{
+    return lg->warning[0] != '\0' ? lg->warning : NULL;
+}
+
+uint64_t logger_lines(const struct logger *lg)
+{
+    return lg->lines;
+}
+
+/* Every row of one kind for every process, each tagged with its workload (pid, process):
+ * with several workloads, one pair of files holds them all and the rows tell them apart. */
+static cJSON *logger_rows(struct logger *lg, const struct store *st, enum logger_kind k,
+                          uint64_t now_ns)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; i < store_nprocs(st); i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+        struct rows_summary sum;
+
+        rows_build_summary(&sum, p, now_ns);
+        rows_clear(&lg->rows);
+        if (k == LOGGER_LATENCY) {
+            rows_build_latency(&lg->rows, p, now_ns);
+        } else {
+            rows_build_memory(&lg->rows, p, now_ns);
+        }
+        for (size_t r = 0; r < lg->rows.n; r++) {
+            cJSON *o = k == LOGGER_LATENCY ? snapshot_latency_row(&lg->rows.v[r])
+                                           : snapshot_memory_row(&lg->rows.v[r]);
+
+            cJSON_AddNumberToObject(o, "pid", sum.pid);
+            cJSON_AddStringToObject(o, "process", sum.label != NULL ? sum.label : "");
+            cJSON_AddItemToArray(arr, o);
+        }
+        rows_summary_done(&sum);
+    }
+    return arr;
+}
+
+int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    char ts[40];
+    int rc = 0;
+
+    util_format_utc_ms(real_ns, ts, sizeof(ts));
+    for (int k = 0; k < 2; k++) {
+        int r;
+
+        if (lg->file[k].f == NULL) {
+            continue;
+        }
+        r = logger_put(lg, (enum logger_kind)k, ts,
+                       logger_rows(lg, st, (enum logger_kind)k, now_ns));
+        if (r != 0 && rc == 0) {
+            rc = r;
+        }
+    }
+    return rc;
+}
+
+bool logger_env(uint64_t *interval_ns, char *warn, size_t len)
+{
+    const char *en = getenv("METRICS_LOG_ENABLED");
+    const char *iv = getenv("METRICS_LOG_INTERVAL_SECS");
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    bool enabled = false;
+    uint64_t secs;
+
+    warn[0] = '\0';
+    *interval_ns = LOGGER_DEFAULT_INTERVAL_NS;
+    for (size_t i = 0; en != NULL && i < sizeof(yes) / sizeof(yes[0]); i++) {
+        enabled = enabled || strcasecmp(en, yes[i]) == 0;
+    }
+    if (iv != NULL) {
+        if (util_parse_u64(iv, 1, 86400ULL * 365, &secs) == 0) {
+            *interval_ns = secs * UTIL_NS_PER_SEC;
+        } else {
+            snprintf(warn, len,
+                     "METRICS_LOG_INTERVAL_SECS='%.32s' is not a whole number of seconds > 0: "
+                     "using 5",
+                     iv);
+        }
+    }
+    return enabled;
+}

@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: MIT */
+/* The recording format (record.h): a buffered varint encoder fed by the store observer, and
+ * a bounds-checked decoder that never trusts the file. */
+#include "record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define RECORD_BUF_BYTES (256U * 1024U) /* one fwrite per this much: keeps up with the ring */
+#define RECORD_MAX_FIXED 256U           /* bound of a record without its string and path */
+#define RECORD_MIN_MAP 64U
+
+/* Thread pointer -> key, open addressing with tombstones (threads come and go). */
+struct record_tmap {
+    uintptr_t *keys; /* 0: empty, 1: deleted */
+    uint32_t *vals;
+    uint32_t cap; /* power of two, or 0 */
+    uint32_t used; /* live + deleted slots */
+};
+
+struct record_writer {
+    FILE *f;
+    unsigned char *buf;
+    size_t len;
+    size_t cap;
+    uint64_t prev_ts; /* the time deltas are relative to */
+    int error;        /* first write error, -errno */
+    uint64_t records;
+    uint64_t bytes;
+    uint64_t lost; /* records not written after an error */
+
+    const struct store_proc **procs; /* index = file process number */
+    uint32_t nprocs;
+    uint32_t procs_cap;
+    uint32_t last_proc; /* the most recent hit: events come in runs per process */
+    struct record_tmap threads;
+    uint32_t next_thread;
+};
+
+struct record_reader {
+    const unsigned char *p;
+    size_t len;
+    size_t off;
+    uint64_t prev_ts;
+    uint64_t mono_ns;
+    uint64_t real_ns;
+    bool clean_end;
+    bool done;
+    uint32_t path[RECORD_MAX_DEPTH];
+};
+
+/* --- encoding ----------------------------------------------------------------------------- */
+
+static unsigned char *record_put_u(unsigned char *d, uint64_t v)
+{
+    while (v >= 0x80) {
+        *d++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *d++ = (unsigned char)v;
+    return d;
+}
+
+static unsigned char *record_put_s(unsigned char *d, int64_t v)
+{
+    /* Zigzag: small magnitudes of either sign take few bytes. */
+    return record_put_u(d, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static unsigned char *record_put_t(struct record_writer *w, unsigned char *d, uint64_t ts)
+{
+    d = record_put_s(d, (int64_t)(ts - w->prev_ts));
+    w->prev_ts = ts;
+    return d;
+}
+
+static unsigned char *record_put_str(unsigned char *d, const char *s, size_t len, bool optional)
+{
+    if (s == NULL) {
+        return record_put_u(d, 0);
+    }
+    if (len > RECORD_MAX_STR) {
+        len = RECORD_MAX_STR;
+    }
+    d = record_put_u(d, optional ? len + 1U : len);
+    memcpy(d, s, len);
+    return d + len;
+}
+
+static void record_put_le(unsigned char *d, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        d[i] = (unsigned char)(v >> (8 * i));
+    }
+}
+
+int record_writer_flush(struct record_writer *w)
+{
+    if (w->error == 0 && w->len > 0) {
+        if (fwrite(w->buf, 1, w->len, w->f) != w->len || fflush(w->f) != 0) {
+            w->error = errno != 0 ? -errno : -EIO;
+        }
+    }
+    w->len = 0;
+    return w->error;
+}
+
+struct record_writer *record_writer_new(FILE *f, uint64_t mono_ns, uint64_t real_ns)
+{
+    struct record_writer *w = xcalloc(1, sizeof(*w));
+
+    w->f = f;
+    w->cap = RECORD_BUF_BYTES;
+    w->buf = xmalloc(w->cap);
+    memcpy(w->buf, RECORD_MAGIC, 8);
+    record_put_le(w->buf + 8, RECORD_VERSION, 4);
+    record_put_le(w->buf + 12, 0, 4);
+    record_put_le(w->buf + 16, mono_ns, 8);
+    record_put_le(w->buf + 24, real_ns, 8);
+    w->len = RECORD_HEADER_BYTES;
+    w->bytes = RECORD_HEADER_BYTES;
+    w->prev_ts = mono_ns;
+    return w;
+}
+
+int record_writer_free(struct record_writer *w)
+{
+    struct record_ev end = {.type = RECORD_END};
+    int rc;
+
+    if (w == NULL) {
+        return 0;
+    }
+    record_writer_put(w, &end);
+    rc = record_writer_flush(w);
+    free(w->buf);
+    free(w->procs);
+    free(w->threads.keys);
+    free(w->threads.vals);
+    free(w);
+    return rc;
+}
+
+void record_writer_put(struct record_writer *w, const struct record_ev *ev)
+{
+    size_t need = RECORD_MAX_FIXED + (ev->str != NULL ? ev->str_len : 0) + ev->depth * 10U;
+    unsigned char *d;
+    const struct store_import_stats *st = &ev->stats;
+
+    if (w->error != 0) {
+        w->lost++;
+        return;
+    }
+    if (w->cap - w->len < need && record_writer_flush(w) != 0) {
+        w->lost++;
+        return;
+    }
+    if (w->cap < need) {
+        w->cap = need;
+        w->buf = xreallocarray(w->buf, 1, w->cap);
+    }
+    d = w->buf + w->len;
+    *d++ = (unsigned char)ev->type;
+    switch (ev->type) {
+    case STORE_EV_PROC_ADD:
+        d = record_put_s(d, ev->i);
+        d = record_put_str(d, ev->str, ev->str_len, false);
+        break;
+    case STORE_EV_LABEL:
+        d = record_put_u(d, ev->proc);
+        d = record_put_str(d, ev->str, ev->str_len, false);
+        break;
+    case STORE_EV_NAME:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_str(d, ev->str, ev->str_len, false);
+        break;
+    case STORE_EV_STATE:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_t(w, d, ev->ts_ns);
+        d = record_put_str(d, ev->str, ev->str_len, true);
+        break;
+    case STORE_EV_INVALID:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->a);
+        d = record_put_str(d, ev->str, ev->str_len, true);
+        break;
+    case STORE_EV_DROPPED:
+    case STORE_EV_EVENTS:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->a);
+        break;
+    case STORE_EV_HOST:
+        d = record_put_u(d, ev->proc);
+        d = record_put_t(w, d, ev->ts_ns);
+        d = record_put_u(d, ev->a);
+        d = record_put_u(d, ev->b);
+        d = record_put_u(d, ev->c);
+        break;
+    case STORE_EV_GAUGE:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->aux);
+        d = record_put_u(d, ev->a);
+        d = record_put_u(d, ev->b);
+        d = record_put_u(d, ev->c);
+        break;
+    case STORE_EV_WEIGHT:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->aux);
+        d = record_put_u(d, ev->a);
+        break;
+    case STORE_EV_COUNTER:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->a);
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    case STORE_EV_THREAD_ADD:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->thread);
+        d = record_put_s(d, ev->i);
+        d = record_put_str(d, ev->str, ev->str_len, true);
+        break;
+    case STORE_EV_THREAD_NAME:
+        d = record_put_u(d, ev->thread);
+        d = record_put_str(d, ev->str, ev->str_len, true);
+        break;
+    case STORE_EV_THREAD_EXIT:
+        d = record_put_u(d, ev->thread);
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    case STORE_EV_THREAD_GAP:
+        d = record_put_u(d, ev->thread);
+        break;
+    case STORE_EV_SPAN_BEGIN:
+    case STORE_EV_SPAN_END:
+        d = record_put_u(d, ev->thread);
+        d = record_put_u(d, ev->id);
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    case STORE_EV_MEM_DELTA:
+        d = record_put_u(d, ev->thread);
+        d = record_put_s(d, ev->i);
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    case STORE_EV_KERNEL:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->aux);
+        d = record_put_t(w, d, ev->ts_ns);
+        d = record_put_u(d, ev->a);
+        break;
+    case STORE_EV_STEP:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->a);
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    case STORE_EV_NODE_IMPORT:
+        d = record_put_u(d, ev->proc);
+        d = record_put_t(w, d, ev->ts_ns);
+        d = record_put_u(d, ev->depth);
+        for (uint32_t k = 0; k < ev->depth; k++) {
+            d = record_put_u(d, ev->path[k]);
+        }
+        d = record_put_u(d, st->count);
+        d = record_put_u(d, st->total_ns);
+        d = record_put_u(d, st->last_ns);
+        d = record_put_u(d, st->mean_ns);
+        d = record_put_u(d, st->min_ns);
+        d = record_put_u(d, st->max_ns);
+        d = record_put_u(d, st->p50_ns);
+        d = record_put_u(d, st->p95_ns);
+        d = record_put_u(d, st->p99_ns);
+        d = record_put_u(d, st->share_valid);
+        if (st->share_valid) {
+            uint64_t bits;
+
+            memcpy(&bits, &st->share_pct, sizeof(bits));
+            record_put_le(d, bits, 8);
+            d += 8;
+        }
+        break;
+    case STORE_EV_MEM_IMPORT_CLEAR:
+        d = record_put_u(d, ev->proc);
+        break;
+    case STORE_EV_MEM_IMPORT:
+        d = record_put_u(d, ev->proc);
+        d = record_put_u(d, ev->level);
+        d = record_put_u(d, ev->id);
+        d = record_put_u(d, ev->aux);
+        d = record_put_s(d, ev->i);
+        d = record_put_s(d, (int64_t)ev->a);
+        d = record_put_u(d, ev->b);
+        break;
+    case RECORD_TICK:
+        d = record_put_t(w, d, ev->ts_ns);
+        break;
+    default: /* RECORD_END: the type byte alone */
+        break;
+    }
+    w->bytes += (size_t)(d - (w->buf + w->len));
+    w->len = (size_t)(d - w->buf);
+    w->records++;
+}
+
+void record_writer_tick(struct record_writer *w, uint64_t now_ns)
+{
+    struct record_ev ev = {.type = RECORD_TICK, .ts_ns = now_ns};
+
+    record_writer_put(w, &ev);
+}
+
+int record_writer_error(const struct record_writer *w)
+{
+    return w->error;
+}
+
+uint64_t record_writer_records(const struct record_writer *w)
+{
+    return w->records;
+}
+
+uint64_t record_writer_bytes(const struct record_writer *w)
+{
+    return w->bytes;
+}
+
+/* --- the observer: store pointers to file numbers --------------------------------------- */
+
+static uint32_t record_proc_index(struct record_writer *w, const struct store_proc *p)
+{
+    if (w->last_proc < w->nprocs && w->procs[w->last_proc] == p) {
+        return w->last_proc;
+    }
+    for (uint32_t i = 0; i < w->nprocs; i++) {
+        if (w->procs[i] == p) {
+            w->last_proc = i;
+            return i;
+        }
+    }
+    return UINT32_MAX; /* added before recording started: cannot happen with our loop */
+}
+
+static uint32_t record_tmap_slot(const struct record_tmap *m, uintptr_t key)
+{
+    uint32_t i = (uint32_t)((key >> 4) * 0x9E3779B1U) & (m->cap - 1U);
+
+    while (m->keys[i] != 0 && m->keys[i] != key) {
+        i = (i + 1U) & (m->cap - 1U);
+    }
+    return i;
+}
+
+static void record_tmap_put(struct record_tmap *m, uintptr_t key, uint32_t val)
+{
+    uint32_t i;
+
+    if (m->cap == 0 || (m->used + 1U) * 2U > m->cap) {
+        /* Rehash without the tombstones, doubling only when the live entries need it. */
+        struct record_tmap old = *m;
+        uint32_t live = 0;
+
+        for (uint32_t k = 0; k < old.cap; k++) {
+            live += old.keys[k] > 1;
+        }
+        m->cap = RECORD_MIN_MAP;
+        while ((live + 1U) * 4U > m->cap) {
+            m->cap *= 2U;
+        }
+        m->keys = xcalloc(m->cap, sizeof(*m->keys));
+        m->vals = xcalloc(m->cap, sizeof(*m->vals));
+        m->used = 0;
+        for (uint32_t k = 0; k < old.cap; k++) {
+            if (old.keys[k] > 1) {
+                i = record_tmap_slot(m, old.keys[k]);
+                m->keys[i] = old.keys[k];
+                m->vals[i] = old.vals[k];
+                m->used++;
+            }
+        }
+        free(old.keys);
+        free(old.vals);
+    }
+    /* A deleted slot is not reused here: the probe stops only at empty or equal keys. */
+    i = record_tmap_slot(m, key);
+    if (m->keys[i] == 0) {
+        m->used++;
+    }
+    m->keys[i] = key;
+    m->vals[i] = val;
+}
+
+static uint32_t record_tmap_get(const struct record_tmap *m, uintptr_t key, bool remove)
+{
+    uint32_t i;
+
+    if (m->cap == 0) {
+        return UINT32_MAX;
+    }
+    i = record_tmap_slot(m, key);
+    if (m->keys[i] != key) {
+        return UINT32_MAX;
+    }
+    if (remove) {
+        m->keys[i] = 1; /* a tombstone keeps later probes going */
+    }
+    return m->vals[i];
+}
+
+void record_writer_observe(void *ctx, const struct store_event *sev)
+{
+    struct record_writer *w = ctx;
+    struct record_ev ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = sev->type;
+    ev.id = sev->id;
+    ev.aux = sev->aux;
+    ev.level = sev->level;
+    ev.ts_ns = sev->ts_ns;
+    ev.i = sev->i;
+    ev.a = sev->a;
+    ev.b = sev->b;
+    ev.c = sev->c;
+    ev.str = sev->str;
+    ev.str_len = sev->str != NULL ? strlen(sev->str) : 0;
+    ev.depth = sev->depth > RECORD_MAX_DEPTH ? RECORD_MAX_DEPTH : (uint32_t)sev->depth;
+    ev.path = sev->path;
+    if (sev->stats != NULL) {
+        ev.stats = *sev->stats;
+    }
+    if (sev->type == STORE_EV_PROC_ADD) {
+        if (w->nprocs == w->procs_cap) {
+            w->procs_cap = w->procs_cap ? w->procs_cap * 2U : 8U;
+            w->procs = xreallocarray(w->procs, w->procs_cap, sizeof(*w->procs));
+        }
+        w->procs[w->nprocs++] = sev->proc;
+        record_writer_put(w, &ev);
+        return;
+    }
+    ev.proc = record_proc_index(w, sev->proc);
+    if (ev.proc == UINT32_MAX) {
+        w->lost++;
+        return;
+    }
+    if (sev->thread != NULL) {
+        uintptr_t key = (uintptr_t)sev->thread;
+
+        if (sev->type == STORE_EV_THREAD_ADD) {
+            ev.thread = w->next_thread++;
+            record_tmap_put(&w->threads, key, ev.thread);
+        } else {
+            ev.thread = record_tmap_get(&w->threads, key, sev->type == STORE_EV_THREAD_EXIT);
+            if (ev.thread == UINT32_MAX) {
+                w->lost++;
+                return;
+            }
+        }
+    }
+    record_writer_put(w, &ev);
+}
+
+/* --- decoding ----------------------------------------------------------------------------- */
+
+static uint64_t record_get_le(const unsigned char *s, size_t n)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        v |= (uint64_t)s[i] << (8 * i);
+    }
+    return v;
+}
+
+bool record_is_recording(const void *data, size_t len)
+{
+    return len >= 8 && memcmp(data, RECORD_MAGIC, 8) == 0;
+}
+
+struct record_reader *record_reader_new(const void *data, size_t len, char **err)
+{
+    const unsigned char *p = data;
+    struct record_reader *r;
+    uint64_t version;
+
+    if (len < RECORD_HEADER_BYTES || !record_is_recording(data, len)) {
+        *err = xstrdup("not an nctop recording (bad header)");
+        return NULL;
+    }
+    version = record_get_le(p + 8, 4);
+    if (version != RECORD_VERSION) {
+        *err = xasprintf("recording format version %llu is not supported (this nctop reads %u)",
+                         (unsigned long long)version, RECORD_VERSION);
+        return NULL;
+    }
+    r = xcalloc(1, sizeof(*r));
+    r->p = p;
+    r->len = len;
+    r->off = RECORD_HEADER_BYTES;
+    r->mono_ns = record_get_le(p + 16, 8);
+    r->real_ns = record_get_le(p + 24, 8);
+    r->prev_ts = r->mono_ns;
+    return r;
+}
+
+void record_reader_free(struct record_reader *r)
+{
+    free(r);
+}
+
+/* Each getter returns false when the data ends or the field is malformed. */
+static bool record_get_u(struct record_reader *r, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        unsigned char b;
+
+        if (r->off >= r->len) {
+            return false;
+        }
+        b = r->p[r->off++];
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false; /* more than ten bytes: not a varint we wrote */
+}
+
+static bool record_get_u32(struct record_reader *r, uint32_t *out)
+{
+    uint64_t v;
+
+    if (!record_get_u(r, &v) || v > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool record_get_s(struct record_reader *r, int64_t *out)
+{
+    uint64_t v;
+
+    if (!record_get_u(r, &v)) {
+        return false;
+    }
+    *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+    return true;
+}
+
+static bool record_get_t(struct record_reader *r, uint64_t *out)
+{
+    int64_t d;
+
+    if (!record_get_s(r, &d)) {
+        return false;
+    }
+    r->prev_ts += (uint64_t)d;
+    *out = r->prev_ts;
+    return true;
+}
+
+static bool record_get_str(struct record_reader *r, struct record_ev *ev, bool optional)
+{
+    uint64_t n;
+
+    if (!record_get_u(r, &n)) {
+        return false;
+    }
+    if (optional) {
+        if (n == 0) {
+            ev->str = NULL;
+            ev->str_len = 0;
+            return true;
+        }
+        n--;
+    }
+    if (n > RECORD_MAX_STR || n > r->len - r->off) {
+        return false;
+    }
+    ev->str = (const char *)r->p + r->off;
+    ev->str_len = (size_t)n;
+    r->off += (size_t)n;
+    return true;
+}
+
+static bool record_decode(struct record_reader *r, struct record_ev *ev)
+{
+    struct store_import_stats *st = &ev->stats;
+    uint64_t v;
+
+    switch (ev->type) {
+    case STORE_EV_PROC_ADD:
+        return record_get_s(r, &ev->i) && record_get_str(r, ev, false);
+    case STORE_EV_LABEL:
+        return record_get_u32(r, &ev->proc) && record_get_str(r, ev, false);
+    case STORE_EV_NAME:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_str(r, ev, false);
+    case STORE_EV_STATE:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_t(r, &ev->ts_ns) && record_get_str(r, ev, true);
+    case STORE_EV_INVALID:
+        return record_get_u32(r, &ev->proc) && record_get_u(r, &ev->a) &&
+               record_get_str(r, ev, true);
+    case STORE_EV_DROPPED:
+    case STORE_EV_EVENTS:
+        return record_get_u32(r, &ev->proc) && record_get_u(r, &ev->a);
+    case STORE_EV_HOST:
+        return record_get_u32(r, &ev->proc) && record_get_t(r, &ev->ts_ns) &&
+               record_get_u(r, &ev->a) && record_get_u(r, &ev->b) && record_get_u(r, &ev->c);
+    case STORE_EV_GAUGE:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a) &&
+               record_get_u(r, &ev->b) && record_get_u(r, &ev->c);
+    case STORE_EV_WEIGHT:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a);
+    case STORE_EV_COUNTER:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns);
+    case STORE_EV_THREAD_ADD:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->thread) &&
+               record_get_s(r, &ev->i) && record_get_str(r, ev, true);
+    case STORE_EV_THREAD_NAME:
+        return record_get_u32(r, &ev->thread) && record_get_str(r, ev, true);
+    case STORE_EV_THREAD_EXIT:
+        return record_get_u32(r, &ev->thread) && record_get_t(r, &ev->ts_ns);
+    case STORE_EV_THREAD_GAP:
+        return record_get_u32(r, &ev->thread);
+    case STORE_EV_SPAN_BEGIN:
+    case STORE_EV_SPAN_END:
+        return record_get_u32(r, &ev->thread) && record_get_u32(r, &ev->id) &&
+               record_get_t(r, &ev->ts_ns);
+    case STORE_EV_MEM_DELTA:
+        return record_get_u32(r, &ev->thread) && record_get_s(r, &ev->i) &&
+               record_get_t(r, &ev->ts_ns);
+    case STORE_EV_KERNEL:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_u32(r, &ev->aux) && record_get_t(r, &ev->ts_ns) &&
+               record_get_u(r, &ev->a);
+    case STORE_EV_STEP:
+        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
+               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns);
+    case STORE_EV_NODE_IMPORT:
+        if (!record_get_u32(r, &ev->proc) || !record_get_t(r, &ev->ts_ns) ||
+            !record_get_u32(r, &ev->depth) || ev->depth > RECORD_MAX_DEPTH) {
+            return false;
+        }
+        for (uint32_t k = 0; k < ev->depth; k++) {
+            if (!record_get_u32(r, &r->path[k])) {
+                return false;
+            }
+        }
+        ev->path = r->path;
+        if (!record_get_u(r, &st->count) || !record_get_u(r, &st->total_ns) ||
+            !record_get_u(r, &st->last_ns) || !record_get_u(r, &st->mean_ns) ||
+            !record_get_u(r, &st->min_ns) || !record_get_u(r, &st->max_ns) ||
+            !record_get_u(r, &st->p50_ns) || !record_get_u(r, &st->p95_ns) ||
+            !record_get_u(r, &st->p99_ns) || !record_get_u(r, &v) || v > 1) {
+            return false;
+        }
+        st->share_valid = v == 1;
+        if (st->share_valid) {
+            uint64_t bits;
+
+            if (r->len - r->off < 8) {
+                return false;
+            }
+            bits = record_get_le(r->p + r->off, 8);
+            r->off += 8;
+            memcpy(&st->share_pct, &bits, sizeof(bits));
+        }
+        return true;
+    case STORE_EV_MEM_IMPORT_CLEAR:
+        return record_get_u32(r, &ev->proc);
+    case STORE_EV_MEM_IMPORT: {
+        uint32_t level;
+        int64_t peak;
+
+        if (!record_get_u32(r, &ev->proc) || !record_get_u32(r, &level) || level > UINT16_MAX ||
+            !record_get_u32(r, &ev->id) || !record_get_u32(r, &ev->aux) ||
+            !record_get_s(r, &ev->i) || !record_get_s(r, &peak) || !record_get_u(r, &ev->b)) {
+            return false;
+        }
+        ev->level = (uint16_t)level;
+        ev->a = (uint64_t)peak;
+        return true;
+    }
+    case RECORD_TICK:
+        return record_get_t(r, &ev->ts_ns);
+    default:
+        return false;
+    }
+}
+
+int record_reader_next(struct record_reader *r, struct record_ev *ev)
+{
+    size_t start = r->off;
+
+    if (r->done || r->off >= r->len) {
+        return 0;
+    }
+    memset(ev, 0, sizeof(*ev));
+    ev->type = r->p[r->off++];
+    if (ev->type == RECORD_END) {
+        r->clean_end = true;
+        r->done = true;
+        return 0;
+    }
+    if (!record_decode(r, ev)) {
+        /* Nothing after a bad record can be framed: stop here. */
+        r->off = start;
+        r->done = true;
+        return -EBADMSG;
+    }
+    return 1;
+}
+
+size_t record_reader_offset(const struct record_reader *r)
+{
+    return r->off;
+}
+
+bool record_reader_clean_end(const struct record_reader *r)
+{
+    return r->clean_end;
+}
+
+uint64_t record_reader_mono_ns(const struct record_reader *r)
+{
+    return r->mono_ns;
+}
+
+uint64_t record_reader_real_ns(const struct record_reader *r)
+{
+    return r->real_ns;
+}

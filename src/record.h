@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* nctop recordings: every call of the store's event API, with the string table, in a compact
+ * versioned binary file (nctop record writes it, nctop replay and export read it). */
+#ifndef NCTOP_SRC_RECORD_H
+#define NCTOP_SRC_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/*
+ * File format, version 1. Integers are unsigned LEB128 varints ("u"), zigzag varints ("s")
+ * or time deltas ("t": a zigzag varint added to the previous time of the file, which starts
+ * at created_mono_ns); strings ("str") are a varint length then the bytes; "str?" is a varint
+ * of length + 1 with 0 meaning no string.
+ *
+ *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
+ *                      u64 LE created_mono_ns, u64 LE created_real_ns
+ *   records: one type byte, then the fields of that type:
+ *     PROC_ADD s pid, str label           processes are numbered in order of PROC_ADD
+ *     LABEL u proc, str                   NAME u proc, u id, str    (the string table)
+ *     STATE u proc, u state, t, str?      INVALID u proc, u n, str?
+ *     DROPPED u proc, u n                 EVENTS u proc, u n
+ *     HOST u proc, t, u rss, u peak, u cpu_ns
+ *     GAUGE u proc, u name, u kind|flags<<16, u used, u capacity, u peak
+ *     WEIGHT u proc, u path, u flags, u bytes
+ *     COUNTER u proc, u name, u value, t
+ *     THREAD_ADD u proc, u thread, s tid, str?     threads are keys chosen by the writer
+ *     THREAD_NAME u thread, str?          THREAD_EXIT u thread, t      THREAD_GAP u thread
+ *     SPAN_BEGIN / SPAN_END u thread, u name, t
+ *     MEM_DELTA u thread, s bytes, t
+ *     KERNEL u proc, u name, u backend, t start, u duration_ns
+ *     STEP u proc, u kind, u n, t
+ *     NODE_IMPORT u proc, t, u depth, depth x u name, u count, total, last, mean, min, max,
+ *                 p50, p95, p99 (ns), u share_valid, [f64 LE share_pct]
+ *     MEM_IMPORT_CLEAR u proc
+ *     MEM_IMPORT u proc, u level, u label, u flags, s bytes, s peak, u capacity
+ *     TICK t                              the time the writer's reader drained at
+ *     END                                 a clean end; without it the file was cut short
+ * Type bytes are the values of enum store_event_type, plus RECORD_TICK and RECORD_END.
+ * A reader stops at the first unknown type or malformed field (the rest cannot be framed).
+ */
+#define RECORD_MAGIC "NCTOPREC"
+#define RECORD_VERSION 1U
+#define RECORD_HEADER_BYTES 32U
+#define RECORD_TICK 100U
+#define RECORD_END 101U
+#define RECORD_MAX_DEPTH 256U /* imported path depth */
+#define RECORD_MAX_STR 65536U /* longest string */
+
+/* One record in file terms: processes by index, threads by key. Strings and paths are
+ * borrowed (from the caller for put, from the reader's data for next). */
+struct record_ev {
+    uint32_t type; /* enum store_event_type, RECORD_TICK or RECORD_END */
+    uint32_t proc;
+    uint32_t thread;
+    uint32_t id;
+    uint32_t aux;
+    uint16_t level;
+    uint64_t ts_ns;
+    int64_t i;
+    uint64_t a;
+    uint64_t b;
+    uint64_t c;
+    const char *str; /* NULL: none */
+    size_t str_len;
+    uint32_t depth;
+    const uint32_t *path;
+    struct store_import_stats stats;
+};
+
+struct record_writer;
+struct record_reader;
+
+/* A writer appending to f (borrowed; the caller closes it after record_writer_free). Writes
+ * the header at once. mono_ns and real_ns date the file (the same instant on both clocks). */
+struct record_writer *record_writer_new(FILE *f, uint64_t mono_ns, uint64_t real_ns);
+
+/* Write the END record, flush and free. Returns 0 or the first write error (-errno). NULL is
+ * a no-op returning 0. */
+int record_writer_free(struct record_writer *w);
+
+/* Append one record (buffered). After a write error every call is a counted no-op. */
+void record_writer_put(struct record_writer *w, const struct record_ev *ev);
+
+/* The store observer (store_set_observer(st, record_writer_observe, w)): maps processes and
+ * threads to file numbers and appends the event. */
+void record_writer_observe(void *ctx, const struct store_event *ev);
+
+/* The drain time: replay advances its clock by these. */
+void record_writer_tick(struct record_writer *w, uint64_t now_ns);
+
+/* Write the buffer out. Returns 0 or -errno (also kept: record_writer_error). */
+int record_writer_flush(struct record_writer *w);
+int record_writer_error(const struct record_writer *w);
+uint64_t record_writer_records(const struct record_writer *w); /* records written so far */
+uint64_t record_writer_bytes(const struct record_writer *w);   /* bytes, header included */
+
+/* Whether data starts like a recording. */
+bool record_is_recording(const void *data, size_t len);
+
+/* A reader over data (borrowed, len bytes, must outlive the reader). NULL when the header is
+ * not a recording of a known version; *err (owned by the caller) says why. */
+struct record_reader *record_reader_new(const void *data, size_t len, char **err);
+void record_reader_free(struct record_reader *r);
+
+/* The next record into ev: 1, or 0 at the end (END or the end of data), or -EBADMSG when a
+ * record is malformed or cut short (record_reader_offset says where). Strings and paths in
+ * ev are valid until the next call. */
+int record_reader_next(struct record_reader *r, struct record_ev *ev);
+size_t record_reader_offset(const struct record_reader *r);
+bool record_reader_clean_end(const struct record_reader *r); /* an END record was read */
+uint64_t record_reader_mono_ns(const struct record_reader *r);
+uint64_t record_reader_real_ns(const struct record_reader *r);
+
+#endif /* NCTOP_SRC_RECORD_H */
