@@ -17,11 +17,15 @@
 
 #include "collectors/proc.h"
 #include "collectors/bpf.h"
+#include "collectors/replay.h"
 #include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
 #include "http.h"
+#include "logger.h"
+#include "profile_record.h"
 #include "prom.h"
+#include "record.h"
 #include "report.h"
 #include "rows.h"
 #include "snapshot.h"
@@ -64,6 +68,15 @@ struct loop {
     bool finishing;
     int status; /* exit status of nctop */
 
+    /* Files: the JSONL logger and ProfileRecord lines on one timer; the replay clock. */
+    struct logger *logger;
+    struct profile_record *profile;
+    uv_timer_t *files;
+    uv_timer_t *replay_timer;
+    uint64_t replay_now;  /* the virtual clock (replayed time) */
+    uint64_t replay_wall; /* CLOCK_MONOTONIC of its last advance */
+    bool replay_end_seen;
+
     /* The display (CONFIG_OUT_TUI): the terminal's input, resizes, and the last frame. */
     struct ui *ui;
     uv_poll_t *tty;
@@ -80,6 +93,19 @@ struct loop {
 };
 
 static void loop_finish(struct loop *l);
+static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms);
+
+/* The time rows are built at: the replay's virtual clock when replaying, else now. */
+static uint64_t loop_now(const struct loop *l)
+{
+    return l->cfg->replay != NULL ? l->replay_now : util_mono_ns();
+}
+
+/* The wall-clock time of now_ns (loop_now) for timestamps. */
+static uint64_t loop_real(const struct loop *l, uint64_t now_ns)
+{
+    return l->cfg->replay != NULL ? replay_source_real_ns(l->cfg->replay, now_ns) : util_real_ns();
+}
 
 static void loop_on_close(uv_handle_t *h)
 {
@@ -122,6 +148,9 @@ static void loop_on_drain(uv_timer_t *t)
     }
     ring_source_drain(l->ring, now);
     loop_sample_new(l, now);
+    if (l->cfg->record != NULL) {
+        record_writer_tick(l->cfg->record, now);
+    }
 }
 
 static void loop_on_scan(uv_timer_t *t)
@@ -139,6 +168,14 @@ static void loop_on_proc(uv_timer_t *t)
     struct loop *l = t->data;
 
     proc_collect(l->store, util_mono_ns());
+    if (l->cfg->record != NULL && record_writer_flush(l->cfg->record) != 0 && l->status == 0) {
+        /* A recording with a hole is worse than none: stop and say so. */
+        fprintf(stderr, "nctop: record: writing %s: %s\n", l->cfg->output_path,
+                strerror(-record_writer_error(l->cfg->record)));
+        l->status = 1;
+        loop_finish(l);
+        return;
+    }
     if (l->bpf != NULL) {
         bpf_source_sync(l->bpf, util_mono_ns());
     }
@@ -149,7 +186,7 @@ static void loop_on_proc(uv_timer_t *t)
 
 static void loop_print(struct loop *l, bool final)
 {
-    uint64_t now = util_mono_ns(), real = util_real_ns();
+    uint64_t now = loop_now(l), real = loop_real(l, now);
     int rc;
 
     if (l->cfg->output == CONFIG_OUT_NONE) {
@@ -210,7 +247,7 @@ static void loop_ui_build(struct loop *l)
 {
     size_t n = store_nprocs(l->store), sel = 0;
     int32_t want = ui_selected_pid(l->ui);
-    uint64_t now = util_mono_ns();
+    uint64_t now = loop_now(l);
     const struct store_proc *p = NULL;
     enum layout_view view = ui_view(l->ui);
 
@@ -255,6 +292,16 @@ static void loop_ui_build(struct loop *l)
     if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
         l->frame.status = l->status_msg;
         l->frame.status_error = l->status_error;
+    } else if (l->cfg->replay != NULL && replay_source_nproblems(l->cfg->replay) > 0) {
+        /* Replay: what could not be read stays visible (the count and the first). */
+        snprintf(l->status_msg, sizeof(l->status_msg), "replay: %llu problem(s): %s%s",
+                 (unsigned long long)replay_source_nproblems(l->cfg->replay),
+                 replay_source_problem(l->cfg->replay, 0),
+                 replay_source_done(l->cfg->replay) ? " [end of input]" : "");
+        l->frame.status = l->status_msg;
+        l->frame.status_error = true;
+    } else if (l->cfg->replay != NULL && replay_source_done(l->cfg->replay)) {
+        l->frame.status = "replay: end of input";
     } else if (n > 0 && l->sums[sel].invalid_reason != NULL) {
         /* A collector's complaint about this process stays visible. */
         l->frame.status = l->sums[sel].invalid_reason;
@@ -277,7 +324,7 @@ static void loop_ui_frame(struct loop *l, bool rebuild)
  * directory. */
 static void loop_ui_snapshot(struct loop *l)
 {
-    uint64_t now = util_mono_ns(), real = util_real_ns();
+    uint64_t now = loop_now(l), real = loop_real(l, now);
     char stamp[40], name[80];
     FILE *f;
     int rc;
@@ -309,10 +356,21 @@ static void loop_ui_snapshot(struct loop *l)
     }
 }
 
-/* 'l': the JSONL logger is not part of this build yet; say so rather than pretend. */
+/* 'l': start or stop the JSONL logger; the status line names the files or the problem. */
 static void loop_ui_toggle_log(struct loop *l)
 {
-    loop_status(l, true, "logging: not available in this build");
+    uint64_t now = loop_now(l);
+
+    if (logger_active(l->logger)) {
+        logger_stop(l->logger);
+        loop_status(l, false, "logging stopped: %s, %s", logger_latency_path(l->logger),
+                    logger_memory_path(l->logger));
+    } else if (logger_start(l->logger, loop_real(l, now)) != 0) {
+        loop_status(l, true, "%s", logger_warning(l->logger));
+    } else {
+        loop_status(l, false, "logging to %s and %s", logger_latency_path(l->logger),
+                    logger_memory_path(l->logger));
+    }
 }
 
 static void loop_on_tty(uv_poll_t *h, int status, int events)
@@ -338,7 +396,9 @@ static void loop_on_tty(uv_poll_t *h, int status, int events)
         loop_ui_toggle_log(l);
     }
     if (r & (UI_SNAPSHOT | UI_TOGGLE_LOG | UI_REBUILD)) {
-        ring_source_drain(l->ring, util_mono_ns());
+        if (l->ring != NULL) {
+            ring_source_drain(l->ring, util_mono_ns());
+        }
         loop_ui_frame(l, true);
     } else if (r & UI_REDRAW) {
         loop_ui_frame(l, false);
@@ -415,7 +475,9 @@ static void loop_on_refresh(uv_timer_t *t)
 {
     struct loop *l = t->data;
 
-    ring_source_drain(l->ring, util_mono_ns());
+    if (l->ring != NULL) {
+        ring_source_drain(l->ring, util_mono_ns());
+    }
     if (l->cfg->output == CONFIG_OUT_TUI) {
         /* Frozen ('p'): the frame stays as it was; collection goes on. */
         if (l->ui != NULL && !ui_frozen(l->ui)) {
@@ -459,6 +521,9 @@ static void loop_close_all(struct loop *l)
     loop_close((uv_handle_t *)l->grace);
     loop_close((uv_handle_t *)l->bpf_poll);
     l->bpf_poll = NULL;
+    loop_close((uv_handle_t *)l->files);
+    loop_close((uv_handle_t *)l->replay_timer);
+    l->files = l->replay_timer = NULL;
     for (size_t i = 0; i < sizeof(l->sig) / sizeof(l->sig[0]); i++) {
         loop_close((uv_handle_t *)l->sig[i]);
     }
@@ -472,7 +537,7 @@ static void loop_close_all(struct loop *l)
 static char *loop_metrics(void *arg, size_t *len)
 {
     struct loop *l = arg;
-    uint64_t now = util_mono_ns();
+    uint64_t now = loop_now(l);
 
     if (l->ring != NULL) {
         ring_source_drain(l->ring, now);
@@ -526,6 +591,105 @@ static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_si
     }
 }
 
+/* --- files: logs, ProfileRecord, replay ------------------------------------------------------ */
+
+/* A problem with an output file: the status line under the display, else one stderr line. */
+static void loop_file_warning(struct loop *l, const char *msg)
+{
+    diag_warn("%s", msg);
+    if (l->ui != NULL) {
+        loop_status(l, true, "%s", msg);
+    } else {
+        fprintf(stderr, "nctop: warning: %s\n", msg);
+    }
+}
+
+/* One interval of the JSONL logger and the ProfileRecord file, from the rows at loop_now. */
+static void loop_files_write(struct loop *l)
+{
+    uint64_t now = loop_now(l), real = loop_real(l, now);
+
+    if (l->logger != NULL && logger_active(l->logger) &&
+        logger_write(l->logger, l->store, now, real) != 0) {
+        loop_file_warning(l, logger_warning(l->logger));
+    }
+    if (l->profile != NULL && profile_record_active(l->profile) &&
+        profile_record_write(l->profile, l->store, now, real) != 0) {
+        loop_file_warning(l, profile_record_warning(l->profile));
+    }
+}
+
+static void loop_on_files(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+
+    if (l->ring != NULL) {
+        ring_source_drain(l->ring, util_mono_ns());
+    }
+    loop_files_write(l);
+}
+
+/* The logger exists from the start so that 'l' can start it; METRICS_LOG_ENABLED starts it
+ * at once. Failures are warnings: nctop runs on without the file. */
+static void loop_files_start(struct loop *l)
+{
+    const struct config *cfg = l->cfg;
+    uint64_t every_ms = cfg->log_interval_ns / UTIL_NS_PER_MS;
+    char *err = NULL;
+
+    l->logger = logger_new(cfg->log_dir);
+    if (cfg->log_enabled && logger_start(l->logger, loop_real(l, loop_now(l))) != 0) {
+        loop_file_warning(l, logger_warning(l->logger));
+    }
+    if (cfg->profile_path != NULL) {
+        l->profile = profile_record_new(cfg->profile_path, &err);
+        if (l->profile == NULL) {
+            loop_file_warning(l, err);
+            free(err);
+        }
+    }
+    every_ms = every_ms > 0 ? every_ms : 1;
+    l->files = loop_timer(l, loop_on_files, every_ms, every_ms);
+}
+
+/* The replay clock: replayed time moves at --speed with the wall clock, and stands still
+ * while the display is frozen ('p') or at the end of the input. */
+static void loop_on_replay(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+    uint64_t wall = util_mono_ns(), end = replay_source_end_ns(l->cfg->replay);
+    bool paused = l->ui != NULL && ui_frozen(l->ui);
+
+    if (!paused && l->replay_now < end) {
+        double step = (double)(wall - l->replay_wall) * l->cfg->speed;
+
+        l->replay_now = step >= (double)(end - l->replay_now) ? end : l->replay_now + (uint64_t)step;
+    }
+    l->replay_wall = wall;
+    replay_source_advance(l->cfg->replay, l->replay_now);
+    if (replay_source_done(l->cfg->replay) && !l->replay_end_seen) {
+        l->replay_end_seen = true;
+        if (l->ui != NULL) {
+            loop_status(l, false, "replay: end of input");
+        }
+    }
+}
+
+/* Replay instead of collecting: with --once everything is played at once (a deterministic
+ * snapshot at the end of the input), else in time with the wall clock. */
+static void loop_replay_start(struct loop *l)
+{
+    l->replay_now = replay_source_start_ns(l->cfg->replay);
+    l->replay_wall = util_mono_ns();
+    if (l->cfg->once) {
+        l->replay_now = replay_source_end_ns(l->cfg->replay);
+        replay_source_advance(l->cfg->replay, l->replay_now);
+        return;
+    }
+    replay_source_advance(l->cfg->replay, l->replay_now);
+    l->replay_timer = loop_timer(l, loop_on_replay, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
+}
+
 /* Stop collecting: print the last snapshot (--once) and close every handle; the command we
  * started gets SIGTERM, then SIGKILL after a grace period. */
 static void loop_finish(struct loop *l)
@@ -544,6 +708,10 @@ static void loop_finish(struct loop *l)
     if (l->bpf != NULL) {
         bpf_source_sync(l->bpf, now);
     }
+    if (l->cfg->record != NULL) {
+        record_writer_tick(l->cfg->record, now);
+    }
+    loop_files_write(l); /* the last interval, so short runs are logged too */
     if (l->cfg->once) {
         if (store_nprocs(l->store) == 0 && l->status == 0) {
             l->status = 1;
@@ -570,7 +738,10 @@ static void loop_finish(struct loop *l)
         loop_close((uv_handle_t *)l->proc);
         loop_close((uv_handle_t *)l->refresh);
         loop_close((uv_handle_t *)l->duration);
+        loop_close((uv_handle_t *)l->files);
+        loop_close((uv_handle_t *)l->replay_timer);
         l->drain = l->scan = l->proc = l->refresh = l->duration = NULL;
+        l->files = l->replay_timer = NULL;
         return;
     }
     loop_close_all(l);
@@ -760,6 +931,10 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
         ropts.pids = cfg->pids;
         ropts.npids = cfg->npids;
     }
+    if (cfg->replay != NULL) {
+        loop_replay_start(&l);
+        goto timers;
+    }
     l.ring = ring_source_new(st, &ropts);
     now = util_mono_ns();
     ring_source_scan(l.ring, now);
@@ -772,21 +947,28 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
     l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
     l.scan = loop_timer(&l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
     l.proc = loop_timer(&l, loop_on_proc, LOOP_PROC_FAST_MS, LOOP_PROC_FAST_MS);
+timers:
+    loop_files_start(&l);
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 
         l.refresh = loop_timer(&l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
     }
-    if (cfg->duration_ns > 0) {
+    if (cfg->duration_ns > 0 && !(cfg->replay != NULL && cfg->once)) {
         uint64_t ms = (cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
 
         l.duration = loop_timer(&l, loop_on_duration, ms, 0);
+    }
+    if (cfg->replay != NULL && cfg->once) {
+        loop_finish(&l); /* everything was played: the snapshot is ready */
     }
 
     uv_run(l.uv, UV_RUN_DEFAULT);
 
     ring_source_free(l.ring);
     bpf_source_free(l.bpf);
+    logger_free(l.logger);
+    profile_record_free(l.profile);
     rc = uv_loop_close(l.uv);
     if (rc != 0) {
         diag_warn("event loop closed with handles open: %s", uv_strerror(rc));

@@ -12,10 +12,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "collectors/replay.h"
 #include "diag.h"
+#include "export_chrome.h"
 #include "http.h"
+#include "logger.h"
 #include "loop.h"
 #include "nctoprc.h"
+#include "record.h"
 #include "store.h"
 #include "ui/layout.h"
 #include "ui/ui.h"
@@ -46,6 +50,16 @@ enum main_longopt {
     OPT_COLLAPSE,
     OPT_COLUMNS,
     OPT_COLOR,
+    OPT_LOG_DIR,
+    OPT_SPEED,
+};
+
+/* The first argument may name a subcommand (nctop record / replay / export). */
+enum main_mode {
+    MAIN_WATCH = 0,
+    MAIN_RECORD,
+    MAIN_REPLAY,
+    MAIN_EXPORT,
 };
 
 
@@ -70,6 +84,8 @@ static const struct option main_longopts[] = {
     {"collapse-depth", required_argument, NULL, OPT_COLLAPSE},
     {"columns", required_argument, NULL, OPT_COLUMNS},
     {"color", required_argument, NULL, OPT_COLOR},
+    {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -81,6 +97,10 @@ static void main_usage(FILE *out)
           "       nctop [options] -p PID[,PID...]  watch these workloads\n"
           "       nctop [options] --demo           run the reference workload and watch it\n"
           "       nctop [options] -- CMD ARG...    start CMD and watch it\n"
+          "       nctop record -o FILE [options] [-p PID...|-- CMD...]  record every event\n"
+          "       nctop replay [options] FILE...   play recordings, logs, ProfileRecord files\n"
+          "                                        and Chrome traces as if live\n"
+          "       nctop export --chrome-trace OUT.json FILE  a recording as a Chrome trace\n"
           "\n"
           "options:\n"
           "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
@@ -104,6 +124,9 @@ static void main_usage(FILE *out)
           "                          CPU, run-queue and blocked time, syscalls, faults\n"
           "      --uprobe BIN:SYMBOL each call of SYMBOL in BIN is a span (implies --bpf)\n"
           "      --usdt BIN:PROV:NAME  count a USDT probe; *_begin/*_end pairs are spans\n"
+          "      --log-dir DIR       where JSONL logs go (default: the working directory)\n"
+          "      --speed X           replay at X times the recorded speed (default 1)\n"
+          "      --chrome-trace OUT  export: write the Chrome trace to OUT\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
           "  -h, --help              show this help\n"
           "  -V, --version           show the version\n"
@@ -305,6 +328,142 @@ static void main_display_flag(struct config *cfg, const char *flag, const char *
     }
 }
 
+/* "nctop record|replay|export ...": drop the subcommand from argv (keeping argv[0]). */
+static enum main_mode main_subcommand(int *argc, char ***argv)
+{
+    static const char *const names[] = {"record", "replay", "export"};
+    char **v = *argv;
+
+    if (*argc < 2) {
+        return MAIN_WATCH;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(v[1], names[i]) == 0) {
+            v[1] = v[0];
+            (*argv)++;
+            (*argc)--;
+            return (enum main_mode)(MAIN_RECORD + i);
+        }
+    }
+    return MAIN_WATCH;
+}
+
+/* A whole file into memory (owned); NULL with errno set. */
+static char *main_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rbe");
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    buf = xmalloc(cap);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = xreallocarray(buf, cap, 1);
+        }
+    }
+    if (ferror(f)) {
+        int err = errno;
+
+        fclose(f);
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* nctop export --chrome-trace OUT.json FILE */
+static int main_export(int argc, char **argv)
+{
+    const char *out_path = NULL, *in_path = NULL;
+    char *data, *err = NULL;
+    size_t len = 0;
+    FILE *out;
+    long n;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--chrome-trace") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strncmp(argv[i], "--chrome-trace=", 15) == 0) {
+            out_path = argv[i] + 15;
+        } else if (argv[i][0] != '-' && in_path == NULL) {
+            in_path = argv[i];
+        } else {
+            die_usage("export: unexpected argument '%s' (nctop export --chrome-trace OUT.json "
+                      "FILE)", argv[i]);
+        }
+    }
+    if (out_path == NULL || in_path == NULL) {
+        die_usage("export: nctop export --chrome-trace OUT.json FILE");
+    }
+    data = main_slurp(in_path, &len);
+    if (data == NULL) {
+        fatal("export: %s:", in_path);
+    }
+    out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "we");
+    if (out == NULL) {
+        fatal("export: %s:", out_path);
+    }
+    n = export_chrome_trace(data, len, out, &err);
+    free(data);
+    if (err != NULL) {
+        fprintf(stderr, "nctop: export: %s: %s\n", in_path, err);
+        free(err);
+    }
+    if ((out != stdout && fclose(out) != 0) || n == -EIO) {
+        fprintf(stderr, "nctop: export: writing %s failed\n", out_path);
+        return 1;
+    }
+    return n < 0 ? 1 : 0;
+}
+
+/* nctop replay FILE...: load every file; problems are one stderr line each (before the
+ * display starts), and a file that cannot be read at all ends nctop. */
+static struct replay_source *main_replay_open(struct store *st, char **files, size_t n)
+{
+    struct replay_source *rs = replay_source_new(st);
+    char *err = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (replay_source_add(rs, files[i], &err) != 0) {
+            fprintf(stderr, "nctop: replay: %s\n", err);
+            free(err);
+            replay_source_free(rs);
+            exit(1);
+        }
+    }
+    for (size_t i = 0; i < replay_source_nkept(rs); i++) {
+        fprintf(stderr, "nctop: replay: %s\n", replay_source_problem(rs, i));
+    }
+    if (replay_source_nproblems(rs) > replay_source_nkept(rs)) {
+        fprintf(stderr, "nctop: replay: %llu more problems not shown\n",
+                (unsigned long long)(replay_source_nproblems(rs) - replay_source_nkept(rs)));
+    }
+    return rs;
+}
+
+/* The environment of the file outputs (DESIGN.md). */
+static void main_read_env(struct config *cfg)
+{
+    char warn[160];
+    const char *prof = getenv("NC_PROFILE_JSONL");
+
+    cfg->log_enabled = logger_env(&cfg->log_interval_ns, warn, sizeof(warn));
+    if (warn[0] != '\0') {
+        fprintf(stderr, "nctop: warning: %s\n", warn);
+    }
+    if (prof != NULL && *prof != '\0') {
+        cfg->profile_path = prof;
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -313,10 +472,15 @@ int main(int argc, char **argv)
     char *tinylm = NULL;
     char *demo_argv[3] = {NULL, NULL, NULL};
     char **cmd;
+    char **replay_files = NULL;
+    size_t nreplay = 0;
+    enum main_mode mode;
     int c, status;
 
     main_sanitize_fds();
     signal(SIGPIPE, SIG_IGN);
+    /* A log beyond the file size limit fails with EFBIG instead of killing nctop. */
+    signal(SIGXFSZ, SIG_IGN);
 
     memset(&cfg, 0, sizeof(cfg));
     cfg.delay_ns = UTIL_NS_PER_SEC;
@@ -325,6 +489,12 @@ int main(int argc, char **argv)
     cfg.collapse_depth = 2; /* step > forward > blocks visible, phases folded */
     cfg.columns = LAYOUT_COLS_ALL;
     main_read_rc(&cfg);
+    cfg.speed = 1.0;
+    mode = main_subcommand(&argc, &argv);
+    if (mode == MAIN_EXPORT) {
+        return main_export(argc, argv);
+    }
+    main_read_env(&cfg);
     /* '+': stop at the first non-option, so CMD's own options stay its own. */
     while ((c = getopt_long(argc, argv, "+p:d:o:hV", main_longopts, NULL)) != -1) {
         switch (c) {
@@ -384,6 +554,18 @@ int main(int argc, char **argv)
         case OPT_COLOR:
             main_display_flag(&cfg, "--color", optarg);
             break;
+        case OPT_LOG_DIR:
+            cfg.log_dir = optarg;
+            break;
+        case OPT_SPEED: {
+            char *end = NULL;
+
+            cfg.speed = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(cfg.speed > 0) || cfg.speed > 1e6) {
+                die_usage("--speed: '%s' is not a factor > 0", optarg);
+            }
+            break;
+        }
         case OPT_PROMETHEUS: {
             struct sockaddr_storage ss;
 
@@ -414,6 +596,27 @@ int main(int argc, char **argv)
             fputs("Try 'nctop --help' for more information.\n", stderr);
             return 2;
         }
+    }
+    if (mode == MAIN_REPLAY) {
+        /* The arguments are files to play, not a command. */
+        replay_files = argv + optind;
+        nreplay = (size_t)(argc - optind);
+        optind = argc;
+        if (nreplay == 0) {
+            die_usage("replay: which files? (nctop replay FILE...)");
+        }
+        if (cfg.demo || cfg.npids > 0) {
+            die_usage("replay: -p and --demo watch live workloads, not files");
+        }
+    }
+    if (mode == MAIN_RECORD) {
+        if (cfg.output_path == NULL) {
+            die_usage("record: where to? (nctop record -o FILE ...)");
+        }
+        if (cfg.once || cfg.output == CONFIG_OUT_JSON) {
+            die_usage("record: --once and --json are for watching; replay the recording");
+        }
+        cfg.headless = true;
     }
     cmd = optind < argc ? argv + optind : NULL;
     if (cmd != NULL && optind > 0 && strcmp(argv[optind - 1], "--") != 0) {
@@ -464,7 +667,27 @@ int main(int argc, char **argv)
     memset(&scfg, 0, sizeof(scfg));
     scfg.window_ns = cfg.window_ns;
     st = store_new(&scfg);
+    if (mode == MAIN_REPLAY) {
+        cfg.replay = main_replay_open(st, replay_files, nreplay);
+    } else if (mode == MAIN_RECORD) {
+        /* Every call of the store's event API from now on goes into the file. */
+        cfg.record = record_writer_new(cfg.out, util_mono_ns(), util_real_ns());
+        store_set_observer(st, record_writer_observe, cfg.record);
+    }
     status = loop_run(&cfg, st, cmd, false);
+    if (cfg.record != NULL) {
+        uint64_t records = record_writer_records(cfg.record), bytes = record_writer_bytes(cfg.record);
+
+        store_set_observer(st, NULL, NULL);
+        if (record_writer_free(cfg.record) != 0 && status == 0) {
+            fprintf(stderr, "nctop: record: writing %s failed\n", cfg.output_path);
+            status = 1;
+        } else if (status == 0) {
+            fprintf(stderr, "nctop: recorded %llu records (%llu bytes) to %s\n",
+                    (unsigned long long)records, (unsigned long long)bytes, cfg.output_path);
+        }
+    }
+    replay_source_free(cfg.replay);
     store_free(st);
     if (cfg.out != stdout && fclose(cfg.out) != 0 && status == 0) {
         fprintf(stderr, "nctop: -o %s: %s\n", cfg.output_path, strerror(errno));
