@@ -20,8 +20,8 @@
 #include "xalloc.h"
 
 #define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC) /* replayed time starts near here */
-#define REPLAY_MAX_FILE_BYTES (1ULL << 32)        /* larger inputs are refused */
-#define REPLAY_MAX_KEY (1U << 22)                 /* thread keys and name ids of a file */
+#define REPLAY_MAX_FILE_BYTES (1ULL << 32)         /* larger inputs are refused */
+#define REPLAY_MAX_KEY (1U << 22)                  /* thread keys and name ids of a file */
 
 struct replay_names {
     uint32_t *map; /* file name id -> store name id (0: unknown) */
@@ -43,7 +43,7 @@ struct replay_file {
     uint64_t mono_ns;
     uint64_t real_ns;
 
-    struct store_proc **procs; /* file process number -> store process */
+    struct store_proc **procs;  /* file process number -> store process */
     struct replay_names *names; /* per file process */
     uint32_t nprocs;
     struct store_thread **threads; /* thread key -> store thread (NULL when gone) */
@@ -70,8 +70,7 @@ struct replay_source {
     uint32_t path[RECORD_MAX_DEPTH];
 };
 
-void replay_problem(struct replay_problems *pr, const char *file, size_t line, const char *fmt,
-                    ...)
+void replay_problem(struct replay_problems *pr, const char *file, size_t line, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -225,8 +224,8 @@ static char *replay_convert(struct replay_source *rs, const char *path, const ch
     fclose(f);
     if (n < 0) {
         free(buf);
-        *err = xasprintf("%s: not a recording, JSONL log, ProfileRecord file or Chrome trace",
-                         path);
+        *err =
+            xasprintf("%s: not a recording, JSONL log, ProfileRecord file or Chrome trace", path);
         return NULL;
     }
     *out_len = size;
@@ -537,8 +536,9 @@ static void replay_apply(struct replay_source *rs, struct replay_file *f,
         store_proc_set_host(p, ev->a, ev->b, ev->c, ts);
         break;
     case STORE_EV_GAUGE:
-        store_gauge_set(p, replay_name(f, ev->proc, ev->id), (enum store_mem_kind)(ev->aux & 0xFFFF),
-                        ev->aux >> 16, ev->a, ev->b, ev->c);
+        store_gauge_set(p, replay_name(f, ev->proc, ev->id),
+                        (enum store_mem_kind)(ev->aux & 0xFFFF), ev->aux >> 16, ev->a, ev->b,
+                        ev->c);
         break;
     case STORE_EV_WEIGHT:
         store_weight_set(p, replay_name(f, ev->proc, ev->id), ev->aux, ev->a);

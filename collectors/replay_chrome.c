@@ -232,8 +232,8 @@ static void chrome_pair(struct chrome_doc *d, const char *file, struct replay_pr
         } else if (e->ph == 'E') {
             size_t k = nopen;
 
-            while (k > 0 && (d->ev[open[k - 1]].pid != e->pid ||
-                             d->ev[open[k - 1]].tid != e->tid)) {
+            while (k > 0 &&
+                   (d->ev[open[k - 1]].pid != e->pid || d->ev[open[k - 1]].tid != e->tid)) {
                 k--;
             }
             if (k == 0) {
@@ -294,9 +294,8 @@ static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char 
         uint64_t b = e != NULL ? chrome_ns(d, e->ts_us) : 0, end;
 
         /* Close what ended before this event starts, or everything at a new thread. */
-        while (depth > 0 &&
-               (e == NULL || e->pid != stack[depth - 1]->pid || e->tid != stack[depth - 1]->tid ||
-                stack_end[depth - 1] <= b)) {
+        while (depth > 0 && (e == NULL || e->pid != stack[depth - 1]->pid ||
+                             e->tid != stack[depth - 1]->tid || stack_end[depth - 1] <= b)) {
             depth--;
             out[nout].ts_ns = stack_end[depth];
             out[nout].type = STORE_EV_SPAN_END;
@@ -327,8 +326,10 @@ static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char 
     for (size_t i = 0; i < nout; i++) {
         const struct chrome_ev *e = out[i].ev;
         const char *pname = chrome_meta_name(d, e->pid, 0, false);
-        uint32_t proc = replay_conv_proc(c, e->pid, pname != NULL ? pname
-                                                    : base != NULL ? base + 1 : file);
+        uint32_t proc = replay_conv_proc(c, e->pid,
+                                         pname != NULL  ? pname
+                                         : base != NULL ? base + 1
+                                                        : file);
         struct record_ev r;
 
         memset(&r, 0, sizeof(r));
@@ -413,8 +414,8 @@ static cJSON *chrome_salvage(const char *file, const char *data, size_t len,
     return arr;
 }
 
-long replay_chrome_convert(const char *file, const char *data, size_t len,
-                           struct record_writer *w, struct replay_problems *pr)
+long replay_chrome_convert(const char *file, const char *data, size_t len, struct record_writer *w,
+                           struct replay_problems *pr)
 {
     cJSON *root = cJSON_ParseWithLength(data, len);
     const cJSON *arr;

@@ -19,8 +19,8 @@ struct replay_problems {
 };
 
 /* Note one problem; line 0 means "no line" (the whole file). */
-void replay_problem(struct replay_problems *pr, const char *file, size_t line, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+void replay_problem(struct replay_problems *pr, const char *file, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* What the converters share: file process numbers, interned names and thread keys, each
  * announced on the writer the first time it is used. */
@@ -41,12 +41,12 @@ void replay_conv_tick(struct replay_conv *c, uint64_t ts_ns, uint64_t min_step_n
 /* Convert a JSONL file (nctop/seed logs and ProfileRecord lines, detected per line) into
  * records on w. data is NUL-terminated (len bytes before the NUL). Returns the number of
  * lines converted; *profile is set when the lines were ProfileRecord lines. */
-size_t replay_jsonl_convert(const char *file, const char *data, size_t len,
-                            struct record_writer *w, struct replay_problems *pr, bool *profile);
+size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
+                            struct replay_problems *pr, bool *profile);
 
 /* Convert a Chrome trace (JSON object with traceEvents, or a bare array) into records on w.
  * Returns the number of events converted, or -1 when the document is not JSON at all. */
-long replay_chrome_convert(const char *file, const char *data, size_t len,
-                           struct record_writer *w, struct replay_problems *pr);
+long replay_chrome_convert(const char *file, const char *data, size_t len, struct record_writer *w,
+                           struct replay_problems *pr);
 
 #endif /* NCTOP_COLLECTORS_REPLAY_INTERNAL_H */

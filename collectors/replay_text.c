@@ -28,7 +28,7 @@ struct replay_cproc {
     int32_t pid;
     char *label;
     uint32_t nnames;
-    uint64_t line_cleared; /* the log line whose memory rows replaced this process's */
+    uint64_t line_cleared;  /* the log line whose memory rows replaced this process's */
     uint64_t counter_ts[2]; /* ProfileRecord: last time of tokens/spikes per second */
     double counter_val[2];
 };
@@ -121,8 +121,7 @@ uint32_t replay_conv_name(struct replay_conv *c, uint32_t proc, const char *name
     struct record_ev ev = {.type = STORE_EV_NAME, .proc = proc};
 
     while (c->names[i].id != 0) {
-        if (c->names[i].hash == h && c->names[i].proc == proc &&
-            strcmp(c->names[i].s, name) == 0) {
+        if (c->names[i].hash == h && c->names[i].proc == proc && strcmp(c->names[i].s, name) == 0) {
             return c->names[i].id;
         }
         i = (i + 1U) & (c->names_cap - 1U);
@@ -222,8 +221,8 @@ static bool replay_parse_utc(const char *s, uint64_t *out)
     time_t t;
 
     memset(&tm, 0, sizeof(tm));
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &n) != 6) {
         return false;
     }
     s += n;
@@ -276,8 +275,8 @@ static uint32_t replay_row_proc(struct replay_conv *c, const cJSON *row, const c
 
 /* One log line: latency rows become node imports, memory rows replace the process's
  * imported memory rows. Returns false when the line is not a log line. */
-static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char *file,
-                            size_t line, struct replay_problems *pr, uint64_t lineno)
+static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char *file, size_t line,
+                            struct replay_problems *pr, uint64_t lineno)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
@@ -454,8 +453,8 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
     return true;
 }
 
-size_t replay_jsonl_convert(const char *file, const char *data, size_t len,
-                            struct record_writer *w, struct replay_problems *pr, bool *profile)
+size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
+                            struct replay_problems *pr, bool *profile)
 {
     struct replay_conv *c = replay_conv_new(w);
     const char *s = data, *end = data + len;
@@ -477,8 +476,8 @@ size_t replay_jsonl_convert(const char *file, const char *data, size_t len,
         }
         root = cJSON_ParseWithLength(b, (size_t)(e - b));
         if (root == NULL) {
-            replay_problem(pr, file, line, nl == NULL ? "last line cut short (not JSON)"
-                                                      : "not a JSON object");
+            replay_problem(pr, file, line,
+                           nl == NULL ? "last line cut short (not JSON)" : "not a JSON object");
             continue;
         }
         if (replay_log_line(c, root, file, line, pr, line)) {

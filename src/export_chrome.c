@@ -65,8 +65,8 @@ static const char *export_name(const struct export_state *x, uint32_t proc, uint
 /* The common head of an event: {"ph":..,"pid":..,"tid":..,"ts":..; the caller closes it. */
 static void export_head(struct export_state *x, char ph, int32_t pid, int64_t tid, uint64_t ts)
 {
-    double us = ts >= x->base_ns ? (double)(ts - x->base_ns) / 1000.0
-                                 : -(double)(x->base_ns - ts) / 1000.0;
+    double us =
+        ts >= x->base_ns ? (double)(ts - x->base_ns) / 1000.0 : -(double)(x->base_ns - ts) / 1000.0;
 
     fprintf(x->out, "%s{\"ph\":\"%c\",\"pid\":%d,\"tid\":%lld,\"ts\":%.3f", x->n > 0 ? ",\n" : "",
             ph, (int)pid, (long long)tid, us);

@@ -143,8 +143,8 @@ void logger_stop(struct logger *lg)
     for (int k = 0; k < 2; k++) {
         if (lg->file[k].f != NULL) {
             if (fclose(lg->file[k].f) != 0) {
-                snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s",
-                         logger_kind_name[k], lg->file[k].path, strerror(errno));
+                snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s", logger_kind_name[k],
+                         lg->file[k].path, strerror(errno));
             }
             lg->file[k].f = NULL;
         }

@@ -124,9 +124,8 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
     /* The target is the backend the workload's kernels ran on, else the host CPU. */
     rows_clear(&pr->rows);
     rows_build_kernels(&pr->rows, p, now_ns);
-    char *backend = pr->rows.n > 0 && pr->rows.v[0].backend != NULL
-                        ? xstrdup(pr->rows.v[0].backend)
-                        : NULL;
+    char *backend =
+        pr->rows.n > 0 && pr->rows.v[0].backend != NULL ? xstrdup(pr->rows.v[0].backend) : NULL;
     if (backend != NULL) {
         target = backend;
     }

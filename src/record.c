@@ -17,7 +17,7 @@
 struct record_tmap {
     uintptr_t *keys; /* 0: empty, 1: deleted */
     uint32_t *vals;
-    uint32_t cap; /* power of two, or 0 */
+    uint32_t cap;  /* power of two, or 0 */
     uint32_t used; /* live + deleted slots */
 };
 
@@ -621,8 +621,8 @@ static bool record_decode(struct record_reader *r, struct record_ev *ev)
                record_get_u(r, &ev->a) && record_get_u(r, &ev->b) && record_get_u(r, &ev->c);
     case STORE_EV_GAUGE:
         return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a) &&
-               record_get_u(r, &ev->b) && record_get_u(r, &ev->c);
+               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a) && record_get_u(r, &ev->b) &&
+               record_get_u(r, &ev->c);
     case STORE_EV_WEIGHT:
         return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
                record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a);
