@@ -44,6 +44,7 @@ struct chrome_meta {
     int32_t pid;
     int64_t tid;
     bool thread; /* thread_name, else process_name */
+    bool weak;   /* from a string pid: process_name metadata replaces it */
     char *name;
 };
 
@@ -89,6 +90,27 @@ static void chrome_push(struct chrome_doc *d, const struct chrome_ev *e)
     }
 }
 
+/* A pid given as a string ("CPU functions" in PyTorch's traces) names its process unless
+ * process_name metadata does. */
+static void chrome_pid_name(struct chrome_doc *d, const cJSON *pid, int32_t id)
+{
+    if (!cJSON_IsString(pid)) {
+        return;
+    }
+    for (size_t i = 0; i < d->nmeta; i++) {
+        if (!d->meta[i].thread && d->meta[i].pid == id) {
+            return;
+        }
+    }
+    d->meta = xreallocarray(d->meta, d->nmeta + 1U, sizeof(*d->meta));
+    d->meta[d->nmeta].pid = id;
+    d->meta[d->nmeta].tid = 0;
+    d->meta[d->nmeta].thread = false;
+    d->meta[d->nmeta].weak = true;
+    d->meta[d->nmeta].name = xstrdup(pid->valuestring);
+    d->nmeta++;
+}
+
 /* Copy the events we use out of the parsed document (cJSON is freed by the caller). */
 static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file,
                         struct replay_problems *pr)
@@ -119,6 +141,7 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
         memset(&e, 0, sizeof(e));
         e.ph = ph->valuestring[0];
         e.pid = (int32_t)chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"));
+        chrome_pid_name(d, cJSON_GetObjectItemCaseSensitive(o, "pid"), e.pid);
         e.tid = chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"));
         e.index = i;
         if (e.ph == 'M') {
@@ -127,10 +150,22 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
             bool proc = cJSON_IsString(name) && strcmp(name->valuestring, "process_name") == 0;
 
             if ((thread || proc) && cJSON_IsString(an)) {
+                for (size_t k = 0; proc && k < d->nmeta; k++) {
+                    if (d->meta[k].weak && d->meta[k].pid == e.pid) {
+                        free(d->meta[k].name);
+                        d->meta[k].name = xstrdup(an->valuestring);
+                        d->meta[k].weak = false;
+                        proc = false;
+                    }
+                }
+                if (!thread && !proc) {
+                    continue;
+                }
                 d->meta = xreallocarray(d->meta, d->nmeta + 1U, sizeof(*d->meta));
                 d->meta[d->nmeta].pid = e.pid;
                 d->meta[d->nmeta].tid = e.tid;
                 d->meta[d->nmeta].thread = thread;
+                d->meta[d->nmeta].weak = false;
                 d->meta[d->nmeta].name = xstrdup(an->valuestring);
                 d->nmeta++;
             }

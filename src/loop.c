@@ -585,8 +585,8 @@ static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_si
     l->child = NULL;
     if (l->finishing) {
         loop_close_all(l);
-    } else if (l->cfg->once) {
-        /* perf stat style: the snapshot is taken when the command ends. */
+    } else if (l->cfg->once || l->cfg->record != NULL) {
+        /* perf stat style: the snapshot (or the recording) ends when the command does. */
         loop_finish(l);
     }
 }
