@@ -1717,7 +1717,14 @@ static unsigned ui_mouse(struct ui *u)
 static unsigned ui_key(struct ui *u, int ch)
 {
     if (ch == KEY_RESIZE) {
-        return ui_resize(u);
+        /* curses already resized (its own SIGWINCH handler, or our resizeterm queued this):
+         * only follow it; resizing again would queue another KEY_RESIZE. */
+        if (COLS != u->width || LINES != u->height) {
+            u->width = COLS;
+            u->height = LINES;
+            ui_make_windows(u);
+        }
+        return UI_REDRAW;
     }
     if (u->help) {
         /* Any key closes the help; arrows scroll it. */
@@ -1775,7 +1782,9 @@ void ui_set_size(struct ui *u, int width, int height)
     if (height < 0) {
         height = 0;
     }
-    resizeterm(height, width);
+    if (width != COLS || height != LINES) {
+        resizeterm(height, width);
+    }
     u->width = width;
     u->height = height;
     ui_make_windows(u);
