@@ -118,6 +118,9 @@ static const char *bpf_syscall_name(uint32_t nr, char *buf, size_t len)
         bpf_syscall_names[nr] != NULL) {
         return bpf_syscall_names[nr];
     }
+    if (nr == 335) {
+        return "uretprobe"; /* x86-64, newer than most headers: our own uretprobes' return path */
+    }
     snprintf(buf, len, "syscall_%u", nr);
     return buf;
 }
@@ -279,6 +282,7 @@ static void bpf_source_release(struct bpf_source *bs, struct bpf_watch *w)
         return;
     }
     w->released = true;
+    diag_debug("bpf: released pid %d", (int)w->pid);
     bpf_map_delete_elem(bpf_map__fd(bs->skel->maps.procs), &key);
     for (size_t i = 0; i < w->nlinks; i++) {
         bpf_link__destroy(w->links[i]);
