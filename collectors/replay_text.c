@@ -339,8 +339,10 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
                 bytes = mb * 1048576.0;
             }
             ev.i = (int64_t)llround(bytes);
-            if (replay_num(row, "peak_bytes", &peak) ||
-                (replay_num(row, "peak_total_mb", &peak) && (peak *= 1048576.0, true))) {
+            /* nctop writes peak_bytes (null when unknown); the seed only peak_total_mb. */
+            if (cJSON_GetObjectItemCaseSensitive(row, "peak_bytes") != NULL
+                    ? replay_num(row, "peak_bytes", &peak)
+                    : (replay_num(row, "peak_total_mb", &peak) && (peak *= 1048576.0, true))) {
                 ev.a = (uint64_t)(int64_t)llround(peak);
                 ev.aux |= STORE_IMPORT_PEAK;
             }

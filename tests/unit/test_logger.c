@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the JSONL logger and the ProfileRecord writer: file names, the first empty
+ * line, rows tagged with their workload, a real write error (/dev/full) that stops one file
+ * and not the other, and the environment parsing. */
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "logger.h"
+#include "profile_record.h"
+#include "store.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define REAL (1795000000ULL * SEC) /* 2026-11-18T11:06:40Z */
+
+static struct store *sample_store(void)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 77, "lm");
+    uint32_t step = store_proc_intern(p, "step"), kv = store_proc_intern(p, "kv");
+    uint32_t tok = store_proc_intern(p, "tokens");
+    struct store_thread *t = store_thread_add(p, 77, "main");
+
+    for (uint64_t i = 0; i < 20; i++) {
+        store_span_begin(t, step, SEC + i * 50 * MS);
+        store_span_end(t, step, SEC + i * 50 * MS + 10 * MS);
+        store_counter_set(p, tok, i * 3, SEC + i * 50 * MS + 10 * MS);
+    }
+    store_gauge_set(p, kv, STORE_MEM_KV_CACHE, 0, 250, 1000, 0);
+    return st;
+}
+
+static char *tmpdir(void)
+{
+    char *d = strdup("/tmp/nctop-test-logger.XXXXXX");
+
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+/* The lines of a file, parsed; n set to their count. */
+static cJSON **read_lines(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    cJSON **v = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    assert_non_null(f);
+    while (getline(&line, &cap, f) > 0) {
+        v = realloc(v, (*n + 1) * sizeof(*v));
+        v[*n] = cJSON_Parse(line);
+        assert_non_null(v[*n]);
+        (*n)++;
+    }
+    free(line);
+    fclose(f);
+    return v;
+}
+
+static void free_lines(cJSON **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON_Delete(v[i]);
+    }
+    free(v);
+}
+
+static void test_logger_files(void **state)
+{
+    char *dir = tmpdir(), *lat = NULL, *mem = NULL;
+    struct store *st = sample_store();
+    struct logger *lg = logger_new(dir);
+    cJSON **v, *rows, *r;
+    size_t n;
+
+    (void)state;
+    assert_false(logger_active(lg));
+    assert_int_equal(logger_start(lg, REAL), 0);
+    assert_true(logger_active(lg));
+    assert_non_null(strstr(logger_latency_path(lg), "/20261118110640-latency.jsonl"));
+    assert_non_null(strstr(logger_memory_path(lg), "/20261118110640-memory.jsonl"));
+    assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + SEC), 0);
+    assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + 2 * SEC), 0);
+    assert_int_equal(logger_lines(lg), 6);
+    lat = strdup(logger_latency_path(lg));
+    mem = strdup(logger_memory_path(lg));
+    logger_stop(lg);
+    assert_false(logger_active(lg));
+
+    v = read_lines(lat, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(v[0], "rows")), 0);
+    assert_string_equal(cJSON_GetObjectItem(v[1], "timestamp")->valuestring,
+                        "2026-11-18T11:06:41.000Z");
+    rows = cJSON_GetObjectItem(v[1], "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 1);
+    r = cJSON_GetArrayItem(rows, 0);
+    assert_string_equal(cJSON_GetObjectItem(r, "label")->valuestring, "step");
+    assert_int_equal(cJSON_GetObjectItem(r, "level")->valueint, 0);
+    assert_true(cJSON_GetObjectItem(r, "last_ms")->valuedouble == 10.0);
+    assert_true(cJSON_GetObjectItem(r, "average_ms")->valuedouble == 10.0);
+    assert_int_equal(cJSON_GetObjectItem(r, "pid")->valueint, 77);
+    assert_string_equal(cJSON_GetObjectItem(r, "process")->valuestring, "lm");
+    free_lines(v, n);
+
+    v = read_lines(mem, &n);
+    assert_int_equal(n, 3);
+    r = cJSON_GetArrayItem(cJSON_GetObjectItem(v[2], "rows"), 0);
+    assert_string_equal(cJSON_GetObjectItem(r, "label")->valuestring, "KV Cache");
+    assert_non_null(cJSON_GetObjectItem(r, "current_total_mb"));
+    assert_non_null(cJSON_GetObjectItem(r, "peak_total_mb"));
+    free_lines(v, n);
+
+    /* Starting again appends to files of the same second. */
+    assert_int_equal(logger_start(lg, REAL), 0);
+    logger_free(lg);
+    v = read_lines(lat, &n);
+    assert_int_equal(n, 4);
+    free_lines(v, n);
+    unlink(lat);
+    unlink(mem);
+    rmdir(dir);
+    free(lat);
+    free(mem);
+    free(dir);
+    store_free(st);
+}
+
+/* A write error on one file (a full disk: /dev/full) stops that file only, with a warning. */
+static void test_logger_write_error(void **state)
+{
+    char *dir = tmpdir(), lat[256], mem[256];
+    struct store *st = sample_store();
+    struct logger *lg = logger_new(dir);
+    cJSON **v;
+    size_t n;
+
+    (void)state;
+    snprintf(lat, sizeof(lat), "%s/20261118110640-latency.jsonl", dir);
+    snprintf(mem, sizeof(mem), "%s/20261118110640-memory.jsonl", dir);
+    assert_int_equal(symlink("/dev/full", lat), 0);
+    assert_true(logger_start(lg, REAL) < 0);
+    assert_non_null(logger_warning(lg));
+    assert_non_null(strstr(logger_warning(lg), "No space left on device"));
+    assert_true(logger_active(lg)); /* the memory log goes on */
+    assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + SEC), 0);
+    logger_free(lg);
+    v = read_lines(mem, &n);
+    assert_int_equal(n, 2);
+    free_lines(v, n);
+    unlink(lat);
+    unlink(mem);
+    rmdir(dir);
+    free(dir);
+    store_free(st);
+}
+
+static void test_logger_env(void **state)
+{
+    uint64_t ns;
+    char warn[160];
+
+    (void)state;
+    unsetenv("METRICS_LOG_ENABLED");
+    unsetenv("METRICS_LOG_INTERVAL_SECS");
+    assert_false(logger_env(&ns, warn, sizeof(warn)));
+    assert_true(ns == 5 * SEC && warn[0] == '\0');
+    setenv("METRICS_LOG_ENABLED", "TrUe", 1);
+    setenv("METRICS_LOG_INTERVAL_SECS", "2", 1);
+    assert_true(logger_env(&ns, warn, sizeof(warn)));
+    assert_true(ns == 2 * SEC);
+    setenv("METRICS_LOG_ENABLED", "On", 1);
+    assert_true(logger_env(&ns, warn, sizeof(warn)));
+    setenv("METRICS_LOG_ENABLED", "0", 1);
+    assert_false(logger_env(&ns, warn, sizeof(warn)));
+    setenv("METRICS_LOG_ENABLED", "yes", 1);
+    for (int i = 0; i < 4; i++) {
+        static const char *const bad[] = {"0", "-3", "1.5", "x"};
+
+        setenv("METRICS_LOG_INTERVAL_SECS", bad[i], 1);
+        assert_true(logger_env(&ns, warn, sizeof(warn)));
+        assert_true(ns == 5 * SEC);
+        assert_non_null(strstr(warn, "METRICS_LOG_INTERVAL_SECS"));
+    }
+    unsetenv("METRICS_LOG_ENABLED");
+    unsetenv("METRICS_LOG_INTERVAL_SECS");
+}
+
+static void test_profile_record(void **state)
+{
+    char *dir = tmpdir(), path[256], *err = NULL;
+    struct store *st = sample_store();
+    struct profile_record *pr;
+    cJSON **v;
+    size_t n;
+    bool seen[3] = {false, false, false};
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/p.jsonl", dir);
+    pr = profile_record_new(path, &err);
+    assert_non_null(pr);
+    assert_int_equal(profile_record_write(pr, st, 2 * SEC, REAL), 0);
+    profile_record_free(pr);
+    v = read_lines(path, &n);
+    assert_true(n >= 3);
+    for (size_t i = 0; i < n; i++) {
+        const char *m = cJSON_GetObjectItem(v[i], "metric")->valuestring;
+        cJSON *labels = cJSON_GetObjectItem(v[i], "labels");
+
+        assert_true(cJSON_GetObjectItem(v[i], "ts_ms")->valuedouble == (double)(REAL / MS));
+        assert_string_equal(cJSON_GetObjectItem(labels, "pid")->valuestring, "77");
+        assert_string_equal(cJSON_GetObjectItem(labels, "label")->valuestring, "lm");
+        assert_string_equal(cJSON_GetObjectItem(labels, "target")->valuestring, "cpu");
+        if (strcmp(m, "latency_ms") == 0) {
+            seen[0] = true;
+            assert_true(cJSON_GetObjectItem(v[i], "value")->valuedouble == 10.0);
+            assert_string_equal(cJSON_GetObjectItem(labels, "path")->valuestring, "step");
+        } else if (strcmp(m, "tokens_per_sec") == 0) {
+            seen[1] = true;
+            assert_true(cJSON_GetObjectItem(v[i], "value")->valuedouble > 50.0);
+        } else if (strcmp(m, "buffer_occupancy_pct") == 0) {
+            seen[2] = true;
+            assert_true(cJSON_GetObjectItem(v[i], "value")->valuedouble == 25.0);
+        }
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+    free_lines(v, n);
+    unlink(path);
+
+    /* A write error stops the file with a warning. */
+    pr = profile_record_new("/dev/full", &err);
+    assert_non_null(pr);
+    assert_true(profile_record_write(pr, st, 2 * SEC, REAL) < 0);
+    assert_false(profile_record_active(pr));
+    assert_non_null(strstr(profile_record_warning(pr), "No space left"));
+    profile_record_free(pr);
+    assert_null(profile_record_new("/nonexistent-dir/p.jsonl", &err));
+    assert_non_null(err);
+    free(err);
+    rmdir(dir);
+    free(dir);
+    store_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_logger_files),
+        cmocka_unit_test(test_logger_write_error),
+        cmocka_unit_test(test_logger_env),
+        cmocka_unit_test(test_profile_record),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

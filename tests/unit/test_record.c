@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the recording format: a store fed through the observer and the same store
+ * rebuilt by replaying the file agree; varints at their limits; truncated and corrupted
+ * recordings never crash the reader and load up to the damage. */
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collectors/replay.h"
+#include "record.h"
+#include "snapshot.h"
+#include "store.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define T0 (5000 * SEC) /* a whole second: rebasing keeps window slots */
+
+/* A store with one of everything, fed through the event API. */
+static void feed(struct store *st)
+{
+    struct store_proc *p = store_proc_add(st, 4242, "engine");
+    uint32_t step = store_proc_intern(p, "step"), fwd = store_proc_intern(p, "forward");
+    uint32_t mm = store_proc_intern(p, "matmul"), cpu = store_proc_intern(p, "cpu");
+    uint32_t kv = store_proc_intern(p, "kv_cache"), tok = store_proc_intern(p, "tokens");
+    uint32_t w = store_proc_intern(p, "layers.0.mlp");
+    struct store_thread *t = store_thread_add(p, 4243, "worker");
+    struct store_import_stats imp = {
+        .count = 3, .mean_ns = 2 * MS, .last_ns = 1 * MS, .share_valid = true, .share_pct = 42.5};
+    uint32_t path[2];
+
+    store_weight_set(p, w, 0, 1 << 20);
+    for (int i = 0; i < 50; i++) {
+        uint64_t b = T0 + (uint64_t)i * 20 * MS;
+
+        store_span_begin(t, step, b);
+        store_span_begin(t, fwd, b + 1 * MS);
+        store_mem_delta(t, 4096, b + 2 * MS);
+        store_kernel(p, mm, cpu, b + 2 * MS, 3 * MS + (uint64_t)i * 1000);
+        store_span_end(t, fwd, b + 9 * MS);
+        store_span_end(t, step, b + 10 * MS + (uint64_t)i * 7000);
+        store_step(p, STORE_STEP_TOKEN, 1, b + 10 * MS);
+        store_counter_set(p, tok, (uint64_t)i + 1, b + 10 * MS);
+        store_gauge_set(p, kv, STORE_MEM_KV_CACHE, 0, (uint64_t)i * 100, 10000, 0);
+        store_proc_add_events(p, 9);
+    }
+    store_span_end(t, fwd, T0 + 2 * SEC); /* unmatched: counted the same way on replay */
+    store_proc_set_host(p, 100 << 20, 120 << 20, 5 * SEC, T0 + SEC);
+    store_proc_set_dropped(p, 7);
+    path[0] = store_proc_intern(p, "imported");
+    path[1] = store_proc_intern(p, "child");
+    store_node_import(p, path, 2, &imp, T0 + SEC);
+    store_mem_import_clear(p);
+    store_mem_import(p, 0, path[0], STORE_IMPORT_PEAK, 5 << 20, 6 << 20, 0);
+    store_thread_exit(t, T0 + 2 * SEC);
+    store_proc_set_state(p, STORE_PROC_EXITED, "exit status 0", T0 + 2 * SEC);
+}
+
+/* The processes of a snapshot as JSON text (timestamps left out). */
+static char *procs_json(const struct store *st, uint64_t now)
+{
+    cJSON *root = snapshot_build(st, now, 0);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "processes"));
+
+    cJSON_Delete(root);
+    return text;
+}
+
+static char *write_recording(size_t *len)
+{
+    struct store *st = store_new(NULL);
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    struct record_writer *w = record_writer_new(f, T0, 1700000000ULL * SEC);
+
+    store_set_observer(st, record_writer_observe, w);
+    feed(st);
+    record_writer_tick(w, T0 + 2 * SEC);
+    assert_int_equal(record_writer_free(w), 0);
+    fclose(f);
+    store_free(st);
+    return buf;
+}
+
+static char *save(const char *data, size_t len)
+{
+    char *path = strdup("/tmp/nctop-test-record.XXXXXX");
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static void test_roundtrip(void **state)
+{
+    struct store *live = store_new(NULL), *again = store_new(NULL);
+    struct replay_source *rs = replay_source_new(again);
+    size_t len = 0;
+    char *rec = write_recording(&len), *path = save(rec, len), *err = NULL, *a, *b;
+
+    (void)state;
+    feed(live);
+    assert_int_equal(replay_source_add(rs, path, &err), 0);
+    assert_int_equal(replay_source_nproblems(rs), 0);
+    replay_source_advance(rs, replay_source_end_ns(rs));
+    assert_true(replay_source_done(rs));
+    /* The same state at the same moment (replayed times are rebased by whole seconds). */
+    a = procs_json(live, T0 + 2 * SEC);
+    b = procs_json(again, replay_source_end_ns(rs));
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "\"imported\""));
+    assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==
+                1700000000ULL * SEC + 2 * SEC);
+    /* Compact: well under 16 bytes per event for this mix. */
+    assert_true(len < 50 * 12 * 16);
+    cJSON_free(a);
+    cJSON_free(b);
+    replay_source_free(rs);
+    unlink(path);
+    free(path);
+    free(rec);
+    store_free(live);
+    store_free(again);
+}
+
+/* Pacing: nothing beyond the clock is applied. */
+static void test_pacing(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct replay_source *rs = replay_source_new(st);
+    char *buf = NULL, *path, *err = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct record_writer *w = record_writer_new(f, T0, 0);
+    struct record_ev ev = {.type = STORE_EV_PROC_ADD, .i = 1, .str = "x", .str_len = 1};
+    uint64_t start;
+
+    (void)state;
+    record_writer_put(w, &ev);
+    record_writer_tick(w, T0);
+    ev.type = STORE_EV_EVENTS;
+    ev.proc = 0;
+    ev.a = 5;
+    record_writer_put(w, &ev);
+    record_writer_tick(w, T0 + 3 * SEC);
+    record_writer_put(w, &ev);
+    record_writer_free(w);
+    fclose(f);
+    path = save(buf, len);
+    assert_int_equal(replay_source_add(rs, path, &err), 0);
+    start = replay_source_start_ns(rs);
+    assert_int_equal(replay_source_end_ns(rs) - start, 3 * SEC);
+    replay_source_advance(rs, start + SEC);
+    assert_int_equal(store_nprocs(st), 1);
+    assert_false(replay_source_done(rs));
+    replay_source_advance(rs, start + 3 * SEC);
+    assert_true(replay_source_done(rs));
+    replay_source_free(rs);
+    unlink(path);
+    free(path);
+    free(buf);
+    store_free(st);
+}
+
+static void test_varints(void **state)
+{
+    char *buf = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct record_writer *w = record_writer_new(f, 0, 0);
+    struct record_reader *rd;
+    struct record_ev ev = {.type = STORE_EV_MEM_DELTA, .thread = UINT32_MAX, .i = INT64_MIN};
+    struct record_ev out;
+
+    (void)state;
+    record_writer_put(w, &ev);
+    ev.i = INT64_MAX;
+    ev.ts_ns = UINT64_MAX;
+    record_writer_put(w, &ev);
+    record_writer_free(w);
+    fclose(f);
+    rd = record_reader_new(buf, len, &err);
+    assert_non_null(rd);
+    assert_int_equal(record_reader_next(rd, &out), 1);
+    assert_true(out.i == INT64_MIN && out.thread == UINT32_MAX && out.ts_ns == 0);
+    assert_int_equal(record_reader_next(rd, &out), 1);
+    assert_true(out.i == INT64_MAX && out.ts_ns == UINT64_MAX);
+    assert_int_equal(record_reader_next(rd, &out), 0);
+    assert_true(record_reader_clean_end(rd));
+    record_reader_free(rd);
+    free(buf);
+}
+
+static void test_bad_header(void **state)
+{
+    char *err = NULL;
+    char hdr[32] = "NCTOPREC\x09";
+
+    (void)state;
+    assert_null(record_reader_new("hello", 5, &err));
+    assert_non_null(err);
+    free(err);
+    err = NULL;
+    assert_null(record_reader_new(hdr, sizeof(hdr), &err));
+    assert_non_null(strstr(err, "version 9"));
+    free(err);
+}
+
+/* Every prefix and many random corruptions: the reader stops cleanly, and the replay
+ * collector plays what precedes the damage. */
+static void test_truncated_and_corrupt(void **state)
+{
+    size_t len = 0;
+    char *rec = write_recording(&len), *copy = malloc(len), *err = NULL;
+    struct record_ev ev;
+
+    (void)state;
+    srand(7);
+    for (size_t cut = 0; cut <= len; cut += 1 + cut / 64) {
+        struct record_reader *rd = record_reader_new(rec, cut, &err);
+        size_t n = 0;
+
+        if (rd == NULL) {
+            assert_true(cut < RECORD_HEADER_BYTES);
+            free(err);
+            err = NULL;
+            continue;
+        }
+        while (record_reader_next(rd, &ev) > 0) {
+            n++;
+        }
+        assert_true(record_reader_offset(rd) <= cut);
+        record_reader_free(rd);
+    }
+    for (int round = 0; round < 300; round++) {
+        struct store *st = store_new(NULL);
+        struct replay_source *rs = replay_source_new(st);
+        char *path;
+
+        memcpy(copy, rec, len);
+        for (int k = 0; k < 1 + round % 8; k++) {
+            size_t at = RECORD_HEADER_BYTES + (size_t)rand() % (len - RECORD_HEADER_BYTES);
+
+            copy[at] = (char)rand();
+        }
+        path = save(copy, round % 3 == 0 ? len / 2 : len);
+        assert_int_equal(replay_source_add(rs, path, &err), 0);
+        replay_source_advance(rs, UINT64_MAX / 2);
+        assert_true(replay_source_done(rs));
+        replay_source_free(rs);
+        store_free(st);
+        unlink(path);
+        free(path);
+    }
+    free(copy);
+    free(rec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_pacing),
+        cmocka_unit_test(test_varints),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_truncated_and_corrupt),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

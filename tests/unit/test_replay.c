@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the replay readers: seed and nctop logs rebuilt into trees from levels,
+ * ProfileRecord lines, Chrome traces (X, B/E, C, M; nesting by containment), problems
+ * reported with their line, and random bytes and truncations of each format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collectors/replay.h"
+#include "rows.h"
+#include "store.h"
+
+#define SEC 1000000000ULL
+
+static char *save(const char *data, size_t len)
+{
+    char *path = strdup("/tmp/nctop-test-replay.XXXXXX");
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Load text into a fresh store and play it to the end. */
+static struct replay_source *load(struct store *st, const char *text, int *rc)
+{
+    struct replay_source *rs = replay_source_new(st);
+    char *path = save(text, strlen(text)), *err = NULL;
+
+    *rc = replay_source_add(rs, path, &err);
+    free(err);
+    unlink(path);
+    free(path);
+    if (*rc == 0) {
+        replay_source_advance(rs, replay_source_end_ns(rs));
+    }
+    return rs;
+}
+
+static const struct row *find(const struct rows *r, const char *path)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (strcmp(r->v[i].path, path) == 0) {
+            return &r->v[i];
+        }
+    }
+    return NULL;
+}
+
+static bool problem_has(const struct replay_source *rs, const char *what)
+{
+    for (size_t i = 0; i < replay_source_nkept(rs); i++) {
+        if (strstr(replay_source_problem(rs, i), what) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The seed's four fields only: the tree comes back from the levels. */
+static void test_seed_log(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T10:15:30.123Z\",\"rows\":[]}\n"
+        "{\"timestamp\":\"2026-11-22T10:15:35.123Z\",\"rows\":["
+        "{\"label\":\"Generation\",\"level\":0,\"last_ms\":40.5,\"average_ms\":41.0},"
+        "{\"label\":\"Forward\",\"level\":1,\"last_ms\":30.0,\"average_ms\":31.0},"
+        "{\"label\":\"Block 0\",\"level\":2,\"last_ms\":3.0,\"average_ms\":3.5},"
+        "{\"label\":\"Sampling\",\"level\":1,\"last_ms\":2.0,\"average_ms\":2.5}]}\n"
+        "this is not json\n"
+        "{\"timestamp\":\"2026-11-22T10:15:40.123Z\",\"rows\":["
+        "{\"label\":\"Generation\",\"level\":0,\"last_ms\":50.0,\"average_ms\":45.0},"
+        "{\"label\":\"Deep\",\"level\":3,\"last_ms\":1.0,\"average_ms\":1.0}]}\n"
+        "{\"something\":1}\n"
+        "{\"timestamp\":\"2026-11-22T10:15:45";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+    const struct row *gen, *blk;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(replay_source_format(rs, 0), REPLAY_LOG);
+    assert_int_equal(store_nprocs(st), 1);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 4);
+    gen = find(&r, "Generation");
+    blk = find(&r, "Generation/Forward/Block 0");
+    assert_non_null(gen);
+    assert_non_null(blk);
+    assert_true(gen->win.last_ns == 50000000ULL && gen->win.mean_ns == 45000000ULL);
+    assert_true((gen->flags & ROW_F_IMPORTED) != 0);
+    assert_int_equal(blk->level, 2);
+    assert_int_equal(find(&r, "Generation/Sampling")->level, 1);
+    /* Four problems, each with its line: not JSON, a level jump, an unknown line, a cut. */
+    assert_int_equal(replay_source_nproblems(rs), 4);
+    assert_true(problem_has(rs, ":3: not a JSON object"));
+    assert_true(problem_has(rs, ":4: row 2: level 3"));
+    assert_true(problem_has(rs, ":5: unknown line"));
+    assert_true(problem_has(rs, ":6: last line cut short"));
+    /* The replay's wall clock is the log's. */
+    assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) / SEC == 1795342540ULL);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* nctop's memory rows (with pid and process) join the latency rows of the same workload. */
+static void test_memory_log(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T10:15:30.000Z\",\"rows\":["
+        "{\"label\":\"Model Weights\",\"level\":0,\"current_total_mb\":2,\"peak_total_mb\":2,"
+        "\"bytes\":2097152,\"peak_bytes\":null,\"capacity_bytes\":0,\"pid\":9,\"process\":\"lm\"},"
+        "{\"label\":\"embed\",\"level\":1,\"current_total_mb\":1,\"peak_total_mb\":1.5,"
+        "\"pid\":9,\"process\":\"lm\"},"
+        "{\"label\":\"KV Cache\",\"level\":0,\"current_total_mb\":1,\"peak_total_mb\":1,"
+        "\"bytes\":1048576,\"capacity_bytes\":4194304,\"pid\":9,\"process\":\"lm\"}]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+    const struct row *w, *e, *kv;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(store_proc_pid(store_proc_at(st, 0)), 9);
+    rows_init(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 3);
+    w = find(&r, "Model Weights");
+    e = find(&r, "Model Weights/embed");
+    kv = find(&r, "KV Cache");
+    assert_true(w != NULL && e != NULL && kv != NULL);
+    assert_int_equal(w->bytes, 2097152);
+    assert_int_equal(w->nchildren, 1);
+    assert_true((w->flags & ROW_F_PEAK) == 0);
+    assert_int_equal(e->peak_bytes, 1572864);
+    assert_int_equal(kv->capacity_bytes, 4194304);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+static void test_profile_lines(void **state)
+{
+    static const char log[] =
+        "{\"ts_ms\":1000,\"metric\":\"latency_ms\",\"value\":4,\"labels\":{\"pid\":\"5\","
+        "\"label\":\"lm\",\"path\":\"step\",\"target\":\"cpu\"}}\n"
+        "{\"ts_ms\":1000,\"metric\":\"tokens_per_sec\",\"value\":100,\"labels\":{\"pid\":\"5\","
+        "\"label\":\"lm\"}}\n"
+        "{\"ts_ms\":2000,\"metric\":\"latency_ms\",\"value\":6,\"labels\":{\"pid\":\"5\","
+        "\"label\":\"lm\",\"path\":\"step\"}}\n"
+        "{\"ts_ms\":2000,\"metric\":\"tokens_per_sec\",\"value\":100,\"labels\":{\"pid\":\"5\","
+        "\"label\":\"lm\"}}\n"
+        "{\"ts_ms\":2000,\"metric\":\"energy_mj\",\"value\":1,\"labels\":{}}\n"
+        "{\"ts_ms\":\"x\",\"metric\":\"latency_ms\",\"value\":1}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+    struct rows_summary s;
+    const struct row *step;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(replay_source_format(rs, 0), REPLAY_PROFILE);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    step = find(&r, "step");
+    assert_non_null(step);
+    assert_int_equal(step->all.count, 2);
+    assert_true(step->all.mean_ns == 5000000ULL);
+    rows_build_summary(&s, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(s.ncounters, 1);
+    assert_int_equal(s.counters[0].value, 100);
+    rows_summary_done(&s);
+    assert_int_equal(replay_source_nproblems(rs), 1);
+    assert_true(problem_has(rs, ":6: unknown line"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* Perfetto style: an object with traceEvents, B/E pairs, metadata, counters, a kernel. */
+static void test_chrome(void **state)
+{
+    static const char trace[] =
+        "{\"traceEvents\":[\n"
+        "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":3,\"args\":{\"name\":\"trainer\"}},\n"
+        "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":3,\"tid\":4,\"args\":{\"name\":\"main\"}},"
+        "\n"
+        "{\"ph\":\"X\",\"name\":\"step\",\"pid\":3,\"tid\":4,\"ts\":100,\"dur\":1000},\n"
+        "{\"ph\":\"X\",\"name\":\"fwd\",\"pid\":3,\"tid\":4,\"ts\":150,\"dur\":400},\n"
+        "{\"ph\":\"X\",\"name\":\"matmul\",\"pid\":3,\"tid\":4,\"ts\":200,\"dur\":100},\n"
+        "{\"ph\":\"B\",\"name\":\"bwd\",\"pid\":3,\"tid\":4,\"ts\":600},\n"
+        "{\"ph\":\"E\",\"pid\":3,\"tid\":4,\"ts\":1000},\n"
+        "{\"ph\":\"X\",\"name\":\"gemm_kernel\",\"cat\":\"kernel\",\"pid\":3,\"tid\":9,"
+        "\"ts\":210,\"dur\":50},\n"
+        "{\"ph\":\"C\",\"name\":\"tokens\",\"pid\":3,\"ts\":900,\"args\":{\"n\":12}},\n"
+        "{\"ph\":\"X\",\"name\":\"nodur\",\"pid\":3,\"tid\":4,\"ts\":5},\n"
+        "{\"ph\":\"E\",\"pid\":3,\"tid\":5,\"ts\":7},\n"
+        "{\"ph\":\"i\",\"name\":\"instant\",\"pid\":3,\"tid\":4,\"ts\":7}\n"
+        "]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, trace, &rc);
+    struct rows r;
+    struct rows_summary s;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(replay_source_format(rs, 0), REPLAY_CHROME);
+    assert_int_equal(store_nprocs(st), 1);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "step/fwd/matmul"));
+    assert_non_null(find(&r, "step/bwd"));
+    assert_true(find(&r, "step")->all.total_ns == 1000000ULL);
+    assert_true(find(&r, "step/bwd")->all.total_ns == 400000ULL);
+    rows_clear(&r);
+    rows_build_kernels(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.v[0].label, "gemm_kernel");
+    rows_build_summary(&s, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_string_equal(s.label, "trainer");
+    assert_int_equal(s.ncounters, 1);
+    assert_int_equal(s.counters[0].value, 12);
+    rows_summary_done(&s);
+    assert_int_equal(replay_source_nproblems(rs), 2);
+    assert_true(problem_has(rs, "event 10: complete event without a valid dur"));
+    assert_true(problem_has(rs, "event 11: end (E) without a begin"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* A bare array (PyTorch's legacy export) cut in the middle loads up to the cut. */
+static void test_chrome_truncated(void **state)
+{
+    static const char trace[] =
+        "[{\"name\":\"step\",\"ph\":\"X\",\"ts\":1,\"dur\":10,\"tid\":1,\"pid\":\"CPU "
+        "functions\"},\n"
+        "{\"name\":\"op\",\"ph\":\"X\",\"ts\":2,\"dur\":3,\"tid\":1,\"pid\":\"CPU functions\"},\n"
+        "{\"name\":\"op2\",\"ph\":\"X\",\"ts\":6,\"du";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, trace, &rc);
+    struct rows r;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 2);
+    assert_non_null(find(&r, "step/op"));
+    assert_true(problem_has(rs, ":3: trace cut short"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+static void test_unreadable(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct replay_source *rs = replay_source_new(st);
+    char *err = NULL;
+    int rc;
+
+    (void)state;
+    assert_true(replay_source_add(rs, "/nonexistent/file", &err) < 0);
+    assert_non_null(strstr(err, "No such file"));
+    free(err);
+    replay_source_free(rs);
+    rs = load(st, "plain text, no format\n", &rc);
+    assert_true(rc < 0);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* Random bytes, random edits and every truncation of each format: no crash (ASan), the
+ * source always finishes. */
+static void test_fuzz(void **state)
+{
+    static const char *const seeds[] = {
+        "{\"timestamp\":\"2026-11-22T10:15:35.123Z\",\"rows\":[{\"label\":\"a\",\"level\":0,"
+        "\"last_ms\":1,\"average_ms\":2},{\"label\":\"b\",\"level\":1,\"current_total_mb\":3}]}\n",
+        "{\"ts_ms\":1000,\"metric\":\"latency_ms\",\"value\":4,\"labels\":{\"pid\":\"5\"}}\n",
+        "{\"traceEvents\":[{\"ph\":\"X\",\"name\":\"s\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":9},"
+        "{\"ph\":\"B\",\"name\":\"b\",\"pid\":1,\"tid\":1,\"ts\":2},{\"ph\":\"E\",\"pid\":1,"
+        "\"tid\":1,\"ts\":3},{\"ph\":\"C\",\"name\":\"c\",\"pid\":1,\"ts\":4,\"args\":{\"x\":1}}]}",
+    };
+    char buf[512];
+
+    (void)state;
+    srand(11);
+    for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+        size_t len = strlen(seeds[k]);
+
+        for (int round = 0; round < 200; round++) {
+            struct store *st = store_new(NULL);
+            struct replay_source *rs;
+            int rc;
+
+            memcpy(buf, seeds[k], len + 1);
+            if (round < 100) {
+                buf[(size_t)round * len / 100] = '\0'; /* truncation */
+            } else {
+                for (int e = 0; e < 1 + round % 5; e++) {
+                    buf[(size_t)rand() % len] = (char)(rand() % 256 ? rand() % 256 : 1);
+                }
+                if (round % 10 == 0) {
+                    for (size_t i = 0; i < len; i++) {
+                        buf[i] = (char)(1 + rand() % 255);
+                    }
+                }
+            }
+            rs = load(st, buf, &rc);
+            if (rc == 0) {
+                assert_true(replay_source_done(rs));
+            }
+            replay_source_free(rs);
+            store_free(st);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_log),
+        cmocka_unit_test(test_memory_log),
+        cmocka_unit_test(test_profile_lines),
+        cmocka_unit_test(test_chrome),
+        cmocka_unit_test(test_chrome_truncated),
+        cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_fuzz),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
