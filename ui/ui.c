@@ -1836,8 +1836,7 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     cs = nl_langinfo(CODESET);
     scr = newterm(NULL, out, in);
     if (scr == NULL) {
-        *err = xasprintf("the display cannot use the terminal type '%s' (unknown to terminfo); "
-                         "use --once or --headless, or set TERM",
+        *err = xasprintf("the display does not know TERM '%s'; use --once or --headless",
                          term);
         return NULL;
     }
