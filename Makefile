@@ -204,6 +204,10 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) bench/run
 
+# Rewrite tests/golden/ from the display as it is now (review the diff before committing).
+golden: all
+	$(Q)BUILD=$(BUILD) UPDATE_GOLDEN=1 bash tests/e2e/tui_keys.sh
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./$(NCTOP) --demo

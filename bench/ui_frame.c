@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* make bench: the time to build the rows of a 10 000-row latency tree and draw one frame of
+ * the display (flatten, sort, every window, doupdate) into an off-screen 200x60 terminal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rows.h"
+#include "store.h"
+#include "ui/ui.h"
+#include "util.h"
+
+#define UF_FAN 10 /* 10 x 10 x 10 x 10 = 10 000 leaves, 11 110 rows */
+#define UF_RUNS 15
+#define UF_SEC 1000000000ULL
+
+static int uf_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* A tree of 4 levels of UF_FAN children each, one span per node, in one step at 100 s. */
+static struct store *uf_store(struct store_proc **out)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "bench");
+    struct store_thread *t = store_thread_add(p, 1, "main");
+    uint32_t ids[UF_FAN];
+    uint64_t ts = 100 * UF_SEC;
+    char name[16];
+
+    for (int i = 0; i < UF_FAN; i++) {
+        snprintf(name, sizeof(name), "node %d", i);
+        ids[i] = store_proc_intern(p, name);
+    }
+    for (int a = 0; a < UF_FAN; a++) {
+        store_span_begin(t, ids[a], ts++);
+        for (int b = 0; b < UF_FAN; b++) {
+            store_span_begin(t, ids[b], ts++);
+            for (int c = 0; c < UF_FAN; c++) {
+                store_span_begin(t, ids[c], ts++);
+                for (int d = 0; d < UF_FAN; d++) {
+                    store_span_begin(t, ids[d], ts);
+                    ts += 1000 + (uint64_t)(a * 7 + b * 5 + c * 3 + d) * 10;
+                    store_span_end(t, ids[d], ts++);
+                }
+                store_span_end(t, ids[c], ts++);
+            }
+            store_span_end(t, ids[b], ts++);
+        }
+        store_span_end(t, ids[a], ts++);
+    }
+    *out = p;
+    return st;
+}
+
+int main(void)
+{
+    struct store_proc *p;
+    struct store *st = uf_store(&p);
+    FILE *in = fopen("/dev/null", "r"), *out = fopen("/dev/null", "w");
+    struct ui_opts o = {.sort_col = LAYOUT_COL_P99, .collapse_depth = 64, .in = in, .out = out,
+                        .allow_not_tty = true, .delay_ns = UF_SEC};
+    uint64_t t[UF_RUNS], now = 101 * UF_SEC;
+    struct rows rows, mem;
+    struct rows_summary sum;
+    struct ui *u;
+    char *err = NULL;
+
+    if (in == NULL || out == NULL) {
+        perror("ui_frame: /dev/null");
+        return 1;
+    }
+    setenv("TERM", "xterm-256color", 1);
+    u = ui_new(&o, &err);
+    if (u == NULL) {
+        fprintf(stderr, "ui_frame: %s\n", err);
+        return 1;
+    }
+    ui_set_size(u, 200, 60);
+    rows_init(&rows);
+    rows_init(&mem);
+    for (int r = 0; r < UF_RUNS; r++) {
+        uint64_t t0 = util_mono_ns();
+        struct ui_frame f = {.rows = &rows, .memory = &mem, .procs = &sum, .nprocs = 1,
+                             .window_ns = 10 * UF_SEC};
+
+        rows_clear(&rows);
+        rows_clear(&mem);
+        rows_build_summary(&sum, p, now);
+        rows_build_latency(&rows, p, now);
+        rows_build_memory(&mem, p, now);
+        ui_draw(u, &f);
+        t[r] = util_mono_ns() - t0;
+        rows_summary_done(&sum);
+    }
+    qsort(t, UF_RUNS, sizeof(t[0]), uf_cmp);
+    printf("BENCH ui_frame_10k_rows %.3f ms median of %d (rows build + flatten + sort + draw, "
+           "%zu rows, 200x60) target=2\n",
+           (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, rows.n);
+    ui_free(u);
+    rows_done(&rows);
+    rows_done(&mem);
+    store_free(st);
+    fclose(in);
+    fclose(out);
+    return 0;
+}
