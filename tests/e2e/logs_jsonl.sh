@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The JSONL logger and ProfileRecord file from the environment, in --headless: file names,
+# the first empty line, rows of the contract, a real write error (ulimit -f: EFBIG) that
+# stops one log with a warning while nctop and the other outputs go on, and replay of the log.
+. "$(dirname "$0")/lib.sh"
+need_build
+LM="--quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --gen 16"
+
+mkdir -p "$T/logs"
+# shellcheck disable=SC2086
+METRICS_LOG_ENABLED=On METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/prof.jsonl" \
+    "$NCTOP" --headless --duration 2.5 --log-dir "$T/logs" -- "$TINYLM" $LM 2>"$T/err1"
+lat=$(ls "$T"/logs/*-latency.jsonl 2>/dev/null | head -n 1)
+mem=$(ls "$T"/logs/*-memory.jsonl 2>/dev/null | head -n 1)
+check "log_files_named" test -n "$lat" -a -n "$mem" -a "${lat%-latency.jsonl}" = "${mem%-memory.jsonl}"
+check "log_name_is_utc_stamp" bash -c "basename '$lat' | grep -qE '^[0-9]{14}-latency.jsonl$'"
+check_lines() {
+    "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+kind = sys.argv[2]
+assert lines[0]["rows"] == [], "first line has rows"
+assert len(lines) >= 3, "only %d lines" % len(lines)
+for l in lines:
+    assert l["timestamp"].endswith("Z") and "T" in l["timestamp"]
+rows = lines[-1]["rows"]
+assert rows, "no rows"
+need = {"latency": ["label", "level", "last_ms", "average_ms", "path", "count", "min_ms",
+                    "max_ms", "p50_ms", "p95_ms", "p99_ms", "share_pct", "pid", "process"],
+        "memory": ["label", "level", "current_total_mb", "peak_total_mb", "path", "bytes",
+                   "peak_bytes", "capacity_bytes", "pid", "process"]}[kind]
+for r in rows:
+    for k in need:
+        assert k in r, "row %r lacks %s" % (r.get("path"), k)
+assert rows[0]["level"] == 0
+paths = [r["path"] for r in rows]
+if kind == "latency":
+    assert "step/forward/block 0/attn" in paths or "step/forward" in paths, paths[:5]
+else:
+    assert "Model Weights" in paths and "KV Cache" in paths, paths
+PYEOF
+}
+check "latency_log_lines" check_lines "$lat" latency
+check "memory_log_lines" check_lines "$mem" memory
+check "profile_record_lines" "$PY" -c "
+import json
+ls = [json.loads(l) for l in open('$T/prof.jsonl')]
+ms = {l['metric'] for l in ls}
+assert {'latency_ms', 'tokens_per_sec', 'buffer_occupancy_pct'} <= ms, ms
+l = [l for l in ls if l['metric'] == 'latency_ms'][0]
+assert l['labels']['path'] == 'step' and l['labels']['label'] == 'tinylm' and l['labels']['pid'].isdigit()
+assert isinstance(l['ts_ms'], (int, float)) and l['ts_ms'] > 1.6e12
+"
+check "no_warning_when_fine" test ! -s "$T/err1"
+
+# The log replays: same tree, same workload.
+"$NCTOP" replay --once --json "$lat" "$mem" >"$T/replay.json" 2>"$T/err2"
+jcheck "log_replays" "$T/replay.json" \
+    'len(d["processes"]) == 1' 'proc("tinylm")["latency"][0]["path"] == "step"' \
+    'any(r["path"] == "KV Cache" for r in proc("tinylm")["memory"])' \
+    'row(proc("tinylm"), "latency", "step")["count"] > 0'
+
+# A bad interval: a warning, and the default.
+METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=0.5 "$NCTOP" --headless --duration 0.3 \
+    --log-dir "$T/logs" -- "$TINYLM" --quiet --layers 1 --dim 64 --ffn 128 --vocab 256 2>"$T/err3"
+check "bad_interval_warns" grep -q "METRICS_LOG_INTERVAL_SECS='0.5'.*using 5" "$T/err3"
+
+# A real write error: the latency log of this run is a full disk (/dev/full: ENOSPC; the
+# name is made for each second the run may start in). nctop warns once, keeps running to
+# --duration, and the memory log and the ProfileRecord file go on.
+mkdir -p "$T/full"
+now=$(date -u +%s)
+for i in 0 1 2 3 4 5; do
+    ln -s /dev/full "$T/full/$(date -u -d "@$((now + i))" +%Y%m%d%H%M%S)-latency.jsonl"
+done
+METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/full/prof.jsonl" \
+    "$NCTOP" --headless --duration 2.5 --log-dir "$T/full" -- "$TINYLM" $LM 2>"$T/err4"
+rc=$?
+mem=$(ls "$T"/full/*-memory.jsonl 2>/dev/null | head -n 1)
+check "write_error_keeps_running" test "$rc" -eq 0
+check "write_error_warns" grep -q "latency log .*No space left on device; that log is stopped" "$T/err4"
+check "write_error_warns_once" test "$(grep -c 'latency log' "$T/err4")" -eq 1
+check "write_error_memory_log_goes_on" test "$(wc -l <"$mem")" -ge 3
+check "write_error_profile_goes_on" test "$(grep -c latency_ms "$T/full/prof.jsonl")" -ge 2
