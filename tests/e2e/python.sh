@@ -32,13 +32,12 @@ for m in line.finditer(head):
     elif result.startswith("skipped"):
         print("SKIP: %s: %s" % (name, why))
     else:
-        block = details.split(name, 1)[-1].split("\n" + "-" * 70, 2)
-        last = [l for l in block[-1 if len(block) < 2 else 1].strip().splitlines() if l.strip()]
-        print("FAIL: %s: %s %s" % (name, result, last[-1] if last else ""))
-for m in re.finditer(r"^ERROR: (setUpClass|setUpModule|\w+) \(([\w.]+)\)$", text, re.M):
-    if m.group(1).startswith("setUp"):
-        print("FAIL: %s.%s: did not run" % (m.group(2), m.group(1)))
-        seen += 1
+        # the exception's own line: the first unindented one after "Traceback"
+        block = details.split("(%s)" % name, 1)[-1].split("\n" + "-" * 70, 2)
+        body = block[1] if len(block) > 1 else block[0]
+        why = [l for l in body.splitlines()
+               if l.strip() and not l.startswith((" ", "Traceback"))]
+        print("FAIL: %s: %s %s" % (name, result, why[0][:300] if why else ""))
 rc = int(sys.argv[2])
 if rc != 0 and not re.search(r"^FAILED \(", text, re.M):
     print("FAIL: python unittest: exit status %d: %s" % (rc, text.strip().splitlines()[-1:] ))
