@@ -293,13 +293,16 @@ static void chrome_pair(struct chrome_doc *d, const char *file, struct replay_pr
 static const char *chrome_meta_name(const struct chrome_doc *d, int32_t pid, int64_t tid,
                                     bool thread)
 {
+    const char *name = NULL;
+
+    /* The last one wins: a process renamed later in the trace keeps its latest name. */
     for (size_t i = 0; i < d->nmeta; i++) {
         if (d->meta[i].thread == thread && d->meta[i].pid == pid &&
-            (!thread || d->meta[i].tid == tid)) {
-            return d->meta[i].name;
+            (!thread || d->meta[i].tid == tid) && d->meta[i].name[0] != '\0') {
+            name = d->meta[i].name;
         }
     }
-    return NULL;
+    return name;
 }
 
 /* Nest the spans of each thread by containment and write everything in time order. */

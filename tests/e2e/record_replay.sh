@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# nctop record of tinylm, then replay --once --json (deterministic, the recorded figures),
+# a truncated recording, and export --chrome-trace (valid JSON that replays to the same tree).
+. "$(dirname "$0")/lib.sh"
+need_build
+LM="--quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --gen 16 --tokens 40"
+
+# shellcheck disable=SC2086
+"$NCTOP" record -o "$T/lm.nctrec" -- "$TINYLM" $LM 2>"$T/rec.err"
+check "record_writes" test -s "$T/lm.nctrec"
+check "record_reports" grep -qE "recorded [0-9]+ records \([0-9]+ bytes\) to" "$T/rec.err"
+"$NCTOP" replay --once --json "$T/lm.nctrec" >"$T/a.json" 2>"$T/a.err"
+"$NCTOP" replay --once --json "$T/lm.nctrec" >"$T/b.json" 2>/dev/null
+jcheck "replay_snapshot" "$T/a.json" \
+    'proc("tinylm")["counters"]["tokens"] == 40' \
+    'proc("tinylm")["state"] == "exited"' \
+    'row(proc("tinylm"), "latency", "step")["total"]["count"] >= 40' \
+    'row(proc("tinylm"), "latency", "step/forward/block 1")["count"] > 0' \
+    'any(r["path"] == "Model Weights" for r in proc("tinylm")["memory"])' \
+    'len(proc("tinylm")["kernels"]) > 0' 'proc("tinylm")["events"] > 0'
+check "replay_deterministic" cmp "$T/a.json" "$T/b.json"
+check "replay_quiet_when_clean" test ! -s "$T/a.err"
+
+# A recording cut in the middle loads up to the cut and says so.
+head -c "$(($(stat -c %s "$T/lm.nctrec") / 2))" "$T/lm.nctrec" >"$T/cut.nctrec"
+"$NCTOP" replay --once --json "$T/cut.nctrec" >"$T/cut.json" 2>"$T/cut.err"
+check "truncated_exit_0" test $? -eq 0
+check "truncated_reported" grep -q "cut.nctrec: .*cut short\|cut.nctrec: malformed record at byte offset" "$T/cut.err"
+steps=$("$PY" -c "import json; print([r for r in json.load(open('$T/a.json'))['processes'][0]['latency'] if r['path'] == 'step'][0]['total']['count'])")
+jcheck "truncated_loads_part" "$T/cut.json" \
+    "0 < row(proc('tinylm'), 'latency', 'step')['total']['count'] < $steps"
+
+# Export: a Chrome trace that Perfetto/chrome://tracing read (JSON object, B/E per thread,
+# kernels as X, counters as C, names as M), which nctop replays into the same step count.
+"$NCTOP" export --chrome-trace "$T/lm.trace.json" "$T/lm.nctrec"
+check "export_exit_0" test $? -eq 0
+check "export_trace_shape" "$PY" -c "
+import json, collections
+d = json.load(open('$T/lm.trace.json'))
+ev = d['traceEvents']
+ph = collections.Counter(e['ph'] for e in ev)
+assert ph['B'] == ph['E'] and ph['B'] > 0, ph
+assert ph['X'] > 0 and ph['C'] > 0 and ph['M'] > 0, ph
+assert all('ts' in e and 'pid' in e and 'tid' in e for e in ev if e['ph'] != 'M')
+assert any(e['ph'] == 'M' and e['args']['name'] == 'tinylm' for e in ev)
+"
+"$NCTOP" replay --once --json "$T/lm.trace.json" >"$T/c.json" 2>"$T/c.err"
+jcheck "exported_trace_replays" "$T/c.json" \
+    "row(proc('tinylm'), 'latency', 'step')['total']['count'] == $steps" \
+    'len(proc("tinylm")["kernels"]) > 0'
+check "export_usage" bash -c "! '$NCTOP' export '$T/lm.nctrec' 2>/dev/null; test \$? -eq 0"
+"$NCTOP" export --chrome-trace "$T/x.json" "$T/a.json" 2>"$T/x.err"
+check "export_refuses_non_recording" test $? -eq 1

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# nctop replay over the committed sample files (sample-data/, made by make-samples.sh): each
+# format loads with the figures it holds, malformed lines are reported with file and line,
+# and replay opens the display like live mode, marks the end of the input and quits on q.
+. "$(dirname "$0")/lib.sh"
+need_build
+S=$ROOT/sample-data
+lat=$(ls "$S"/*-latency.jsonl | head -n 1)
+mem=$(ls "$S"/*-memory.jsonl | head -n 1)
+
+"$NCTOP" replay --once --json "$S/tinylm.nctrec" >"$T/rec.json" 2>"$T/rec.err"
+jcheck "sample_recording" "$T/rec.json" \
+    'proc("tinylm")["counters"]["tokens"] == 48' \
+    'row(proc("tinylm"), "latency", "step/forward")["count"] > 0' \
+    'row(proc("tinylm"), "memory", "Model Weights")["bytes"] > 0' \
+    'd["timestamp"].startswith("20")'
+check "sample_recording_clean" test ! -s "$T/rec.err"
+
+"$NCTOP" replay --once --json "$lat" "$mem" >"$T/log.json" 2>"$T/log.err"
+jcheck "sample_log_pair" "$T/log.json" \
+    'len(d["processes"]) == 1' \
+    'row(proc("tinylm"), "latency", "step")["average_ms"] > 0' \
+    'row(proc("tinylm"), "latency", "step/forward/block 0")["level"] == 2' \
+    'row(proc("tinylm"), "memory", "KV Cache")["capacity_bytes"] > 0'
+
+"$NCTOP" replay --once --json "$S/tinylm.profile.jsonl" >"$T/prof.json" 2>"$T/prof.err"
+jcheck "sample_profile_record" "$T/prof.json" \
+    'row(proc("tinylm"), "latency", "step")["total"]["count"] >= 2' \
+    'proc("tinylm")["counters"]["tokens"] > 0'
+
+"$NCTOP" replay --once --json "$S/torch-tiny.trace.json" >"$T/torch.json" 2>"$T/torch.err"
+jcheck "sample_pytorch_trace" "$T/torch.json" \
+    'row(proc("CPU functions"), "latency", "step")["total"]["count"] == 3' \
+    'any(r["path"].startswith("step/aten::") for r in proc("CPU functions")["latency"])'
+
+# Malformed lines: one stderr line each with file and line; the rest loads.
+{
+    head -n 2 "$lat"
+    echo '{"timestamp": "not a time", "rows": []}'
+    echo 'garbage'
+    sed -n 3p "$lat" | head -c 100
+} >"$T/bad-latency.jsonl"
+"$NCTOP" replay --once --json "$T/bad-latency.jsonl" >"$T/bad.json" 2>"$T/bad.err"
+check "malformed_exit_0" test $? -eq 0
+check "malformed_line_3" grep -q "bad-latency.jsonl:3: bad timestamp" "$T/bad.err"
+check "malformed_line_4" grep -q "bad-latency.jsonl:4: not a JSON object" "$T/bad.err"
+check "malformed_line_5_cut" grep -q "bad-latency.jsonl:5: last line cut short" "$T/bad.err"
+jcheck "malformed_rest_loads" "$T/bad.json" 'row(proc(), "latency", "step")["average_ms"] > 0'
+"$NCTOP" replay --once "$T/missing.nctrec" 2>"$T/missing.err"
+check "missing_file_exit_1" test $? -eq 1
+check "missing_file_message" grep -q "missing.nctrec: No such file" "$T/missing.err"
+
+# The display: replay in a terminal (tmux), end of input marked, q quits.
+if ! command -v tmux >/dev/null; then
+    skip "tmux not installed: replay display not tested"
+    exit 0
+fi
+SOCK=$T/tmux.sock
+tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 \
+    "TERM=xterm-256color '$NCTOP' replay --speed 50 '$S/tinylm.nctrec'; echo EXITED \$?; sleep 5"
+shown() { tmux -S "$SOCK" capture-pane -p | grep -q "$1"; }
+if wait_for 10 shown "end of input"; then
+    pass "replay_display_end_marked"
+else
+    fail "replay_display_end_marked" "$(tmux -S "$SOCK" capture-pane -p | tail -n 3 | tr '\n' ' ')"
+fi
+check "replay_display_shows_tree" shown "forward"
+tmux -S "$SOCK" send-keys q
+if wait_for 5 shown "EXITED 0"; then
+    pass "replay_display_quits"
+else
+    fail "replay_display_quits" "$(tmux -S "$SOCK" capture-pane -p | tail -n 3 | tr '\n' ' ')"
+fi
+tmux -S "$SOCK" kill-server 2>/dev/null
