@@ -414,10 +414,36 @@ static uint32_t record_tmap_get(const struct record_tmap *m, uintptr_t key, bool
     return m->vals[i];
 }
 
+/* Spans are nearly every event: encode them straight into the buffer. */
+static void record_writer_span(struct record_writer *w, const struct store_event *sev)
+{
+    uint32_t key = record_tmap_get(&w->threads, (uintptr_t)sev->thread, false);
+    unsigned char *d;
+
+    if (w->error != 0 || key == UINT32_MAX ||
+        (w->cap - w->len < RECORD_MAX_FIXED && record_writer_flush(w) != 0)) {
+        w->lost++;
+        return;
+    }
+    d = w->buf + w->len;
+    *d++ = (unsigned char)sev->type;
+    d = record_put_u(d, key);
+    d = record_put_u(d, sev->id);
+    d = record_put_t(w, d, sev->ts_ns);
+    w->bytes += (size_t)(d - (w->buf + w->len));
+    w->len = (size_t)(d - w->buf);
+    w->records++;
+}
+
 void record_writer_observe(void *ctx, const struct store_event *sev)
 {
     struct record_writer *w = ctx;
     struct record_ev ev;
+
+    if (sev->type == STORE_EV_SPAN_BEGIN || sev->type == STORE_EV_SPAN_END) {
+        record_writer_span(w, sev);
+        return;
+    }
 
     memset(&ev, 0, sizeof(ev));
     ev.type = sev->type;
