@@ -14,14 +14,14 @@ cleanup_tmux() { tm kill-server 2>/dev/null; cleanup; }
 trap cleanup_tmux EXIT
 
 # No terminal at all: stdin and stdout are not ttys.
-out=$("$NCTOP" -- "$TREE" </dev/null 2>&1 >/dev/null)
+out=$("$NCTOP" -- "$TREE" 987654$$ </dev/null 2>&1 >/dev/null)
 rc=$?
 if [ "$rc" -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q -- '--once or --headless'; then
     pass "no terminal: one line, status 1"
 else
     fail "no terminal: one line, status 1" "rc=$rc: $out"
 fi
-pgrep -f "$TREE" >/dev/null && fail "no command is left behind" || pass "no command is left behind"
+pgrep -f "tui_tree 987654$$" >/dev/null && fail "no command is left behind" || pass "no command is left behind"
 
 # In a terminal, with TERM unset, unknown or dumb.
 tm -f /dev/null new-session -d -s t -x 100 -y 20 -c "$T" "sleep 60"
