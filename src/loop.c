@@ -784,7 +784,7 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
         }
     }
     if (l->child_running) {
-        bpf_source_watch(l->bpf, l->child_pid, now);
+        bpf_source_watch_child(l->bpf, l->child_pid, now);
     }
     l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
     rc = uv_poll_init(l->uv, l->bpf_poll, bpf_source_fd(l->bpf));
