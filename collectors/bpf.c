@@ -56,7 +56,10 @@ struct bpf_thread_ref {
 /* One watched process and what was attached to it. */
 struct bpf_watch {
     int32_t pid;
-    struct store_proc *proc;
+    struct store_proc *proc; /* NULL until bound (bpf_watch_bind) */
+    char comm[64];           /* the label if we create its store process */
+    uint64_t since_ns;       /* when the watch began */
+    bool wait_segment;       /* a command we started: give its libnctop time to publish */
     bool exited;   /* its main thread exited: read its tables once more, then let go */
     bool released; /* removed from the kernel's filter, links destroyed */
     struct bpf_link **links;
@@ -331,6 +334,38 @@ static void bpf_watch_thread_exit(struct bpf_watch *w, int32_t tid, uint64_t ts)
     }
 }
 
+#define BPF_SEGMENT_GRACE_NS 500000000ULL /* a started command's segment shows up within this */
+
+/* Give w its store process: the one another source made for the pid (a libnctop segment), or
+ * a new one when the process links nothing. Returns false while still waiting. */
+static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t now, bool force)
+{
+    struct store_proc *p;
+
+    if (w->proc != NULL) {
+        return true;
+    }
+    p = store_proc_find(bs->st, w->pid);
+    if (p == NULL || store_proc_state(p) != STORE_PROC_LIVE) {
+        if (w->wait_segment && !force && now - w->since_ns < BPF_SEGMENT_GRACE_NS &&
+            util_pid_alive(w->pid)) {
+            return false;
+        }
+        /* A process that links nothing: the eBPF collector and /proc are its sources. */
+        p = store_proc_add(bs->st, w->pid, w->comm);
+    }
+    w->proc = p;
+    for (size_t i = 0; i < bs->nprobes; i++) {
+        if (bs->probes[i].span != NULL) {
+            w->span_ids[i] = store_proc_intern(p, bs->probes[i].span);
+        }
+        if (bs->probes[i].counter != NULL) {
+            w->counter_ids[i] = store_proc_intern(p, bs->probes[i].counter);
+        }
+    }
+    return true;
+}
+
 /* One ring buffer record. Everything in it is checked: the probe index and the process. */
 static int bpf_source_on_event(void *ctx, void *data, size_t size)
 {
@@ -347,6 +382,7 @@ static int bpf_source_on_event(void *ctx, void *data, size_t size)
     if (w == NULL || w->released) {
         return 0; /* a late record of a process we let go */
     }
+    bpf_watch_bind(bs, w, ev->ts_ns, true);
     store_proc_add_events(w->proc, 1);
     if (ev->type == NCTRACE_EV_EXIT) {
         bpf_watch_thread_exit(w, (int32_t)ev->tid, ev->ts_ns);
@@ -426,6 +462,9 @@ static void bpf_source_read_threads(struct bpf_source *bs, uint64_t now)
             continue;
         }
         w = bpf_source_find(bs, (int32_t)th.tgid);
+        if (w != NULL && w->proc == NULL) {
+            continue; /* not bound yet: read at a later sync */
+        }
         if (w != NULL) {
             struct store_sched s;
             char name[NCTRACE_COMM_LEN + 1];
@@ -463,7 +502,7 @@ static void bpf_source_read_syscalls(struct bpf_source *bs)
         key = next;
         prev = &key;
         w = bpf_source_find(bs, (int32_t)key.tgid);
-        if (w == NULL || bpf_map_lookup_elem(fd, &key, &v) != 0) {
+        if (w == NULL || w->proc == NULL || bpf_map_lookup_elem(fd, &key, &v) != 0) {
             continue;
         }
         store_sys_call_set(w->proc, key.nr, bpf_syscall_name(key.nr, buf, sizeof(buf)), v.count,
@@ -627,7 +666,7 @@ void bpf_source_free(struct bpf_source *bs)
     free(bs);
 }
 
-int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns, bool wait)
 {
     struct nctrace_proc zero;
     struct bpf_watch *w;
@@ -635,7 +674,6 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     char path[64], comm[64];
     long n;
 
-    (void)now_ns;
     if (bpf_source_find(bs, pid) != NULL) {
         return 0;
     }
@@ -656,22 +694,13 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     }
     w = xcalloc(1, sizeof(*w));
     w->pid = pid;
-    w->proc = store_proc_find(bs->st, pid);
-    if (w->proc == NULL || store_proc_state(w->proc) != STORE_PROC_LIVE) {
-        /* A process that links nothing: the eBPF collector and /proc are its sources. */
-        w->proc = store_proc_add(bs->st, pid, comm);
-    }
+    w->since_ns = now_ns;
+    w->wait_segment = wait;
+    snprintf(w->comm, sizeof(w->comm), "%s", comm);
     w->span_ids = xcalloc(bs->nprobes + 1, sizeof(*w->span_ids));
     w->counter_ids = xcalloc(bs->nprobes + 1, sizeof(*w->counter_ids));
     w->counts = xcalloc(bs->nprobes + 1, sizeof(*w->counts));
-    for (size_t i = 0; i < bs->nprobes; i++) {
-        if (bs->probes[i].span != NULL) {
-            w->span_ids[i] = store_proc_intern(w->proc, bs->probes[i].span);
-        }
-        if (bs->probes[i].counter != NULL) {
-            w->counter_ids[i] = store_proc_intern(w->proc, bs->probes[i].counter);
-        }
-    }
+    bpf_watch_bind(bs, w, now_ns, false);
     if (bs->nwatches == bs->watches_cap) {
         bs->watches_cap = bs->watches_cap ? bs->watches_cap * 2 : 8;
         bs->watches = xreallocarray(bs->watches, bs->watches_cap, sizeof(*bs->watches));
@@ -683,6 +712,16 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     }
     diag_debug("bpf: watching pid %d (%s), %zu links", (int)pid, comm, w->nlinks);
     return 0;
+}
+
+int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    return bpf_source_add_watch(bs, pid, now_ns, false);
+}
+
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    return bpf_source_add_watch(bs, pid, now_ns, true);
 }
 
 void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
@@ -699,6 +738,9 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
         }
     }
     bpf_source_drain(bs);
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        bpf_watch_bind(bs, bs->watches[i], now_ns, false);
+    }
     bpf_source_read_threads(bs, now_ns);
     bpf_source_read_syscalls(bs);
     dropped = bs->skel->bss->dropped;
@@ -706,7 +748,7 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
     for (size_t i = 0; i < bs->nwatches; i++) {
         struct bpf_watch *w = bs->watches[i];
 
-        if (w->released) {
+        if (w->released || w->proc == NULL) {
             continue;
         }
         bpf_source_read_proc(bs, w);
@@ -761,6 +803,11 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     (void)pid;
     (void)now_ns;
     return -ENOSYS;
+}
+
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    return bpf_source_watch(bs, pid, now_ns);
 }
 
 void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)

@@ -43,6 +43,10 @@ void bpf_source_free(struct bpf_source *bs);
  * if it has none (labelled with its comm). Returns 0, or -errno (-ESRCH: no such process). */
 int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
 
+/* The same for a command nctop started: its store process is the one its libnctop segment
+ * brings if one appears within half a second, else a new one. */
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
+
 /* Watch every live process of the store not yet watched, then read the kernel's per-thread,
  * syscall and mapping tables into the store. Non-blocking; bounded by the map sizes. */
 void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns);
