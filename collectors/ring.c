@@ -726,7 +726,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     if (!handed && !ring_pid_wanted(rs, pid)) {
         goto out;
     }
-    if (why == NULL && alive && !ring_pid_maps(pid, path)) {
+    if (why == NULL && alive && !handed && !ring_pid_maps(pid, path)) {
         /* Left behind by a fork whose child then ran another program. */
         unlink(path);
         rs->stats.stale_removed++;

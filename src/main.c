@@ -105,7 +105,8 @@ static void main_usage(FILE *out)
           "options:\n"
           "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
           "      --demo              start the reference workload (tinylm) and watch it\n"
-          "      --once              collect for --duration (default 1 s), print, exit\n"
+          "      --once              collect for --duration (default 1 s; with -- CMD, until\n"
+          "                          it exits), print one snapshot, exit\n"
           "      --json              with --once: print the snapshot as JSON\n"
           "  -o, --output FILE       write snapshots and text to FILE, not standard output\n"
           "      --headless          no display: collect until a signal or --duration\n"
@@ -639,7 +640,9 @@ int main(int argc, char **argv)
     } else if (!cfg.once) {
         cfg.output = CONFIG_OUT_TUI;
     }
-    if (cfg.once && cfg.duration_ns == 0) {
+    /* --once collects for 1 s by default; with a command, like perf stat, until it exits
+     * (the demo workload never does, so it keeps the default). */
+    if (cfg.once && cfg.duration_ns == 0 && (cmd == NULL || cfg.demo)) {
         cfg.duration_ns = UTIL_NS_PER_SEC;
     }
     cfg.out = stdout;
