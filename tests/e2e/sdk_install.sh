@@ -38,6 +38,12 @@ jcheck "C program: spans, counts, weights, gauge, kernel, tokens" "$T/c.json" \
     'proc()["counters"]["tokens"] == 50' 'proc()["ttft_ms"]["total"]["count"] == 1' \
     'proc()["itl_ms"]["total"]["count"] == 49' 'proc()["invalid"] == 0'
 
+# Like perf stat: without --duration, --once waits for the command however long it runs.
+"$NCTOP" --once --json -o "$T/long.json" -- "$T/hello" 5000 >/dev/null 2>&1
+jcheck "--once -- CMD waits for CMD (1.5 s here)" "$T/long.json" \
+    'row(proc("hello"), "latency", "step")["total"]["count"] == 5000' \
+    'proc()["state"] == "exited"' 'proc()["reason"] == "exit status 0"'
+
 "$NCTOP" --once --json -o "$T/cpp.json" -- "$T/hello_cpp" 20 >/dev/null 2>"$T/cpp.err"
 jcheck "C++ program: RAII scopes nest" "$T/cpp.json" \
     'row(proc("hello_cpp"), "latency", "step")["total"]["count"] == 20' \
