@@ -29,7 +29,7 @@ static struct store *uf_store(struct store_proc **out)
     struct store_thread *t = store_thread_add(p, 1, "main");
     uint32_t ids[UF_FAN];
     uint64_t ts = 100 * UF_SEC;
-    char name[16];
+    char name[24];
 
     for (int i = 0; i < UF_FAN; i++) {
         snprintf(name, sizeof(name), "node %d", i);

@@ -584,7 +584,7 @@ static void ui_draw_header(struct ui *u)
     WINDOW *w = u->w_header;
     const struct ui_frame *f = u->frame;
     const struct rows_summary *s = ui_shown(u);
-    char a[64], b[64], c[96];
+    char a[64], b[64], c[160];
     int x = 0, y = 0, ww;
 
     if (w == NULL) {
