@@ -106,7 +106,11 @@ static int bpf_source_print(enum libbpf_print_level level, const char *fmt, va_l
         buf[--n] = '\0';
     }
     if (level == LIBBPF_WARN) {
-        snprintf(bpf_last_libbpf, sizeof(bpf_last_libbpf), "%s", buf);
+        size_t k = n < sizeof(bpf_last_libbpf) - 1 ? n : sizeof(bpf_last_libbpf) - 1;
+
+        /* Cut to fit: the error line only needs its start. */
+        memcpy(bpf_last_libbpf, buf, k);
+        bpf_last_libbpf[k] = '\0';
         diag_warn("libbpf: %s", buf);
     } else if (level == LIBBPF_INFO) {
         diag_debug("libbpf: %s", buf);
