@@ -289,6 +289,9 @@ static void loop_ui_build(struct loop *l)
     l->frame.nprocs = n;
     l->frame.sel_proc = n > 0 ? sel : 0;
     l->frame.window_ns = store_config(l->store)->window_ns;
+    if (l->logger != NULL && logger_active(l->logger)) {
+        l->frame.log_name = logger_latency_path(l->logger);
+    }
     if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
         l->frame.status = l->status_msg;
         l->frame.status_error = l->status_error;
