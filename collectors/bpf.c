@@ -60,8 +60,8 @@ struct bpf_watch {
     char comm[64];           /* the label if we create its store process */
     uint64_t since_ns;       /* when the watch began */
     bool wait_segment;       /* a command we started: give its libnctop time to publish */
-    bool exited;   /* its main thread exited: read its tables once more, then let go */
-    bool released; /* removed from the kernel's filter, links destroyed */
+    bool exited;             /* its main thread exited: read its tables once more, then let go */
+    bool released;           /* removed from the kernel's filter, links destroyed */
     struct bpf_link **links;
     size_t nlinks;
     uint32_t *span_ids;    /* per probe: interned span name, 0 if none */
@@ -405,17 +405,14 @@ static int bpf_source_on_event(void *ctx, void *data, size_t size)
     pr = &bs->probes[ev->cookie];
     switch (ev->type) {
     case NCTRACE_EV_ENTRY:
-        store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
-                         ev->ts_ns);
+        store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie], ev->ts_ns);
         break;
     case NCTRACE_EV_RETURN:
-        store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
-                       ev->ts_ns);
+        store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie], ev->ts_ns);
         break;
     case NCTRACE_EV_USDT:
         w->counts[ev->cookie]++;
-        store_counter_set(w->proc, w->counter_ids[ev->cookie], w->counts[ev->cookie],
-                          ev->ts_ns);
+        store_counter_set(w->proc, w->counter_ids[ev->cookie], w->counts[ev->cookie], ev->ts_ns);
         if (pr->span_dir > 0) {
             store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
                              ev->ts_ns);
@@ -545,11 +542,10 @@ static void bpf_source_forget_syscalls(struct bpf_source *bs, int32_t pid)
     }
 }
 
-struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
-                                  char **err)
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts, char **err)
 {
-    static const char *const what[] = {"sched_switch", "sched_wakeup", "sched_wakeup_new",
-                                       "sched_process_exit", "sys_enter", "sys_exit"};
+    static const char *const what[] = {"sched_switch",       "sched_wakeup", "sched_wakeup_new",
+                                       "sched_process_exit", "sys_enter",    "sys_exit"};
     struct bpf_source *bs = NULL;
     struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
     struct bpf_program *progs[6];
@@ -758,8 +754,7 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
         bpf_source_read_proc(bs, w);
         store_sys_dropped_set(w->proc, dropped);
         /* A process marked exited by another source (the ring reader, the loop) is done too. */
-        if (w->exited || store_proc_state(w->proc) != STORE_PROC_LIVE ||
-            !util_pid_alive(w->pid)) {
+        if (w->exited || store_proc_state(w->proc) != STORE_PROC_LIVE || !util_pid_alive(w->pid)) {
             bpf_source_release(bs, w);
             bpf_source_forget_syscalls(bs, w->pid);
         }
@@ -786,8 +781,7 @@ void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *
 #else /* !NCTOP_HAVE_BPF */
 
 /* Built where no BTF, clang, bpftool or libbpf was found: the option exists and says so. */
-struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
-                                  char **err)
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts, char **err)
 {
     (void)st;
     (void)opts;

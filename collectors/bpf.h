@@ -33,8 +33,7 @@ struct bpf_source_stats {
 /* Load and attach the programs (filtered to no process yet). Returns an owned source
  * (bpf_source_free), or NULL with *err set to one line saying what is missing and how to fix
  * it (owned by the caller, free()). st is borrowed and must outlive the source. */
-struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts,
-                                  char **err);
+struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts, char **err);
 
 /* Detach everything (the watched processes run on unharmed) and free. NULL is a no-op. */
 void bpf_source_free(struct bpf_source *bs);

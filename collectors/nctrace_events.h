@@ -22,20 +22,20 @@ enum nctrace_state {
  * thread was first seen. The interval in progress (state, since_ns) is not yet added. */
 struct nctrace_thread {
     __u32 tgid;
-    __u32 state;        /* enum nctrace_state */
-    __u64 since_ns;     /* when state began */
-    __u64 oncpu_ns;     /* running */
-    __u64 runq_ns;      /* runnable, waiting for a CPU */
-    __u64 blocked_ns;   /* sleeping */
-    __u64 vol_switches; /* switched out while blocking */
+    __u32 state;          /* enum nctrace_state */
+    __u64 since_ns;       /* when state began */
+    __u64 oncpu_ns;       /* running */
+    __u64 runq_ns;        /* runnable, waiting for a CPU */
+    __u64 blocked_ns;     /* sleeping */
+    __u64 vol_switches;   /* switched out while blocking */
     __u64 invol_switches; /* switched out while still runnable (preempted) */
-    __u64 faults;       /* user page faults seen (page_fault_user) */
-    __u64 min_flt;      /* the kernel's own counters, read at every switch out */
+    __u64 faults;         /* user page faults seen (page_fault_user) */
+    __u64 min_flt;        /* the kernel's own counters, read at every switch out */
     __u64 maj_flt;
-    __u64 sys_ts;       /* entry time of the syscall in progress, 0 if none */
-    __u64 sys_arg;      /* its length argument (mmap, munmap) */
-    __s64 sys_nr;       /* its number */
-    __u32 exited;       /* the thread has exited (set at its last switch or at exit) */
+    __u64 sys_ts;  /* entry time of the syscall in progress, 0 if none */
+    __u64 sys_arg; /* its length argument (mmap, munmap) */
+    __s64 sys_nr;  /* its number */
+    __u32 exited;  /* the thread has exited (set at its last switch or at exit) */
     char comm[NCTRACE_COMM_LEN];
 };
 
@@ -67,7 +67,7 @@ enum nctrace_event_type {
 
 /* One ring buffer record. */
 struct nctrace_event {
-    __u32 type;   /* enum nctrace_event_type */
+    __u32 type; /* enum nctrace_event_type */
     __u32 tgid;
     __u32 tid;
     __u32 cookie;
