@@ -214,8 +214,8 @@ demo: deps
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
-	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools python3-pip \
-	prometheus
+	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools \
+	python3-pip prometheus procps man-db
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
