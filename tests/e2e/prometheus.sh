@@ -39,7 +39,15 @@ if ! wait_for 10 http /metrics >/dev/null; then
     exit 1
 fi
 # Let a few steps happen, then scrape.
-wait_for 10 bash -c "'$PY' -c 'import urllib.request,sys; b = urllib.request.urlopen(\"http://127.0.0.1:$P/metrics\").read().decode(); sys.exit(0 if \"nctop_generation_tokens_total{\" in b else 1)'"
+tokens_seen() {
+    "$PY" - "$P" <<'PYEOF'
+import re, sys, urllib.request
+b = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+m = re.search(r"^nctop_generation_tokens_total\{[^}]*\} (\S+)$", b, re.M)
+sys.exit(0 if m and float(m.group(1)) > 0 else 1)
+PYEOF
+}
+wait_for 30 tokens_seen
 check "GET /metrics answers 200" test "$(http /metrics)" = 200
 cp "$T/body" "$T/metrics.txt"
 check "promtool check metrics passes" bash -c "promtool check metrics < '$T/metrics.txt'"
