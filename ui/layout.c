@@ -35,8 +35,10 @@ static const struct layout_col layout_workloads[] = {
 };
 
 static const struct layout_col layout_threads[] = {
-    {LAYOUT_COL_TID, "TID", 8, 95},
-    {LAYOUT_COL_NAME, "NAME", 0, 100},
+    {LAYOUT_COL_TID, "TID", 8, 95},          {LAYOUT_COL_NAME, "NAME", 0, 100},
+    {LAYOUT_COL_ONCPU, "ON-CPU", 9, 90},     {LAYOUT_COL_RUNQ, "RUNQ", 9, 80},
+    {LAYOUT_COL_BLOCKED, "BLOCKED", 9, 85},  {LAYOUT_COL_SWITCHES, "SWITCHES", 13, 60},
+    {LAYOUT_COL_FAULTS, "FAULTS", 13, 50},
 };
 
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
@@ -50,7 +52,9 @@ static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_PID] = "pid",         [LAYOUT_COL_STATE] = "state",
     [LAYOUT_COL_EVENTS] = "events",   [LAYOUT_COL_DROPS] = "drops",
     [LAYOUT_COL_RSS] = "rss",         [LAYOUT_COL_CPU] = "cpu",
-    [LAYOUT_COL_TID] = "tid",
+    [LAYOUT_COL_TID] = "tid",         [LAYOUT_COL_ONCPU] = "oncpu",
+    [LAYOUT_COL_RUNQ] = "runq",       [LAYOUT_COL_BLOCKED] = "blocked",
+    [LAYOUT_COL_SWITCHES] = "switches", [LAYOUT_COL_FAULTS] = "faults",
 };
 
 static const char *const layout_view_names[LAYOUT_NVIEWS] = {

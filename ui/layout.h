@@ -39,6 +39,11 @@ enum layout_col_id {
     LAYOUT_COL_RSS,
     LAYOUT_COL_CPU,
     LAYOUT_COL_TID,
+    LAYOUT_COL_ONCPU,    /* threads: on-CPU time (eBPF) */
+    LAYOUT_COL_RUNQ,     /* threads: waiting for a CPU */
+    LAYOUT_COL_BLOCKED,  /* threads: asleep, I/O, futex */
+    LAYOUT_COL_SWITCHES, /* threads: voluntary/involuntary context switches */
+    LAYOUT_COL_FAULTS,   /* threads: minor/major page faults */
     LAYOUT_NCOLS,
 };
 

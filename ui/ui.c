@@ -1114,10 +1114,17 @@ static void ui_draw_threads(struct ui *u, WINDOW *w)
     int h = getmaxy(w), y0 = 0;
     size_t n = s != NULL ? s->nthread_list : 0, top;
 
-    /* The hint first: per-thread time is what users come here for, and it needs eBPF. */
-    ui_put(u, w, 0, 1, getmaxx(w) - 1, UI_ROLE_DIM,
-           "threads reported by the workload; on/off-CPU time per thread needs --bpf");
-    y0 = 1;
+    /* Per-thread time is what users come here for, and it needs eBPF: say so when absent. */
+    bool sched = false;
+
+    for (size_t i = 0; i < n; i++) {
+        sched = sched || s->threads[i].sched_valid;
+    }
+    if (!sched) {
+        ui_put(u, w, 0, 1, getmaxx(w) - 1, UI_ROLE_DIM,
+               "threads reported by the workload; on/off-CPU time per thread needs --bpf");
+        y0 = 1;
+    }
     if (n == 0) {
         ui_put(u, w, 1, 1, getmaxx(w) - 1, UI_ROLE_DIM, "no threads reported");
         return;
@@ -1136,13 +1143,37 @@ static void ui_draw_threads(struct ui *u, WINDOW *w)
         for (size_t c = 0; c < u->ncols; c++) {
             const struct layout_place *p = &u->cols[c];
 
+            const struct rows_thread *t = &s->threads[i];
+
             if (p->id == LAYOUT_COL_TID) {
-                snprintf(a, sizeof(a), "%d", (int)s->threads[i].tid);
+                snprintf(a, sizeof(a), "%d", (int)t->tid);
                 ui_put_right(u, w, y, p->x, p->w, base, a);
-            } else if (p->id == LAYOUT_COL_NAME) {
-                ui_put(u, w, y, p->x, p->w, base,
-                       s->threads[i].name[0] != '\0' ? s->threads[i].name : "-");
+                continue;
             }
+            if (p->id == LAYOUT_COL_NAME) {
+                ui_put(u, w, y, p->x, p->w, t->exited ? UI_ROLE_DIM : base,
+                       t->name[0] != '\0' ? t->name : "-");
+                continue;
+            }
+            /* eBPF figures: absent is "-", never 0. */
+            if (!t->sched_valid) {
+                snprintf(a, sizeof(a), "-");
+            } else if (p->id == LAYOUT_COL_ONCPU) {
+                ui_fmt_ns(t->oncpu_ns, a, sizeof(a));
+            } else if (p->id == LAYOUT_COL_RUNQ) {
+                ui_fmt_ns(t->runq_ns, a, sizeof(a));
+            } else if (p->id == LAYOUT_COL_BLOCKED) {
+                ui_fmt_ns(t->blocked_ns, a, sizeof(a));
+            } else if (p->id == LAYOUT_COL_SWITCHES) {
+                snprintf(a, sizeof(a), "%llu/%llu", (unsigned long long)t->vol_switches,
+                         (unsigned long long)t->invol_switches);
+            } else if (p->id == LAYOUT_COL_FAULTS) {
+                snprintf(a, sizeof(a), "%llu/%llu", (unsigned long long)t->minor_faults,
+                         (unsigned long long)t->major_faults);
+            } else {
+                continue;
+            }
+            ui_put_right(u, w, y, p->x, p->w, base, a);
         }
     }
 }
