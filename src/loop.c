@@ -88,6 +88,8 @@ struct loop {
     size_t sums_cap;
     struct ui_frame frame;
     char status_msg[192];
+    char note[192]; /* a lasting complaint (a collector that could not start), shown when the
+                     * status line has nothing newer */
     bool status_error;
     uint64_t status_ns;
 };
@@ -169,7 +171,8 @@ static void loop_on_proc(uv_timer_t *t)
 
     proc_collect(l->store, util_mono_ns());
     if (l->cfg->record != NULL && record_writer_flush(l->cfg->record) != 0 && l->status == 0) {
-        /* A recording with a hole is worse than none: stop and say so. */
+        /* A recording with a hole is worse than none: stop and say so (record has no
+         * display, so stderr is free). */
         fprintf(stderr, "nctop: record: writing %s: %s\n", l->cfg->output_path,
                 strerror(-record_writer_error(l->cfg->record)));
         l->status = 1;
@@ -305,6 +308,9 @@ static void loop_ui_build(struct loop *l)
         l->frame.status_error = true;
     } else if (l->cfg->replay != NULL && replay_source_done(l->cfg->replay)) {
         l->frame.status = "replay: end of input";
+    } else if (l->note[0] != '\0') {
+        l->frame.status = l->note;
+        l->frame.status_error = true;
     } else if (n > 0 && l->sums[sel].invalid_reason != NULL) {
         /* A collector's complaint about this process stays visible. */
         l->frame.status = l->sums[sel].invalid_reason;
@@ -762,6 +768,18 @@ static void loop_on_bpf(uv_poll_t *h, int status, int events)
     bpf_source_drain(l->bpf);
 }
 
+/* A collector that cannot do its job: under the display a lasting status line (nothing may
+ * be printed while curses runs), else one stderr line. */
+static void loop_collector_error(struct loop *l, const char *msg)
+{
+    diag_warn("%s", msg);
+    if (l->ui != NULL) {
+        snprintf(l->note, sizeof(l->note), "%s", msg);
+    } else {
+        fprintf(stderr, "nctop: %s\n", msg);
+    }
+}
+
 /* --bpf: load the collector and watch the given processes (or the command). Without root or
  * BTF, one line says what is missing and nctop goes on without it. */
 static void loop_bpf_start(struct loop *l, uint64_t now)
@@ -776,14 +794,16 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
     o.nusdts = l->cfg->nusdts;
     l->bpf = bpf_source_new(l->store, &o, &err);
     if (l->bpf == NULL) {
-        fprintf(stderr, "nctop: %s\n", err);
-        diag_warn("%s", err);
+        loop_collector_error(l, err);
         free(err);
         return;
     }
     for (size_t i = 0; i < l->cfg->npids; i++) {
         if (bpf_source_watch(l->bpf, l->cfg->pids[i], now) == -ESRCH) {
-            fprintf(stderr, "nctop: --bpf: no process %d\n", (int)l->cfg->pids[i]);
+            char msg[64];
+
+            snprintf(msg, sizeof(msg), "--bpf: no process %d", (int)l->cfg->pids[i]);
+            loop_collector_error(l, msg);
         }
     }
     if (l->child_running) {
@@ -792,9 +812,12 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
     l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
     rc = uv_poll_init(l->uv, l->bpf_poll, bpf_source_fd(l->bpf));
     if (rc != 0) {
+        char msg[96];
+
         free(l->bpf_poll);
         l->bpf_poll = NULL;
-        fprintf(stderr, "nctop: --bpf: cannot poll the ring buffer: %s\n", uv_strerror(rc));
+        snprintf(msg, sizeof(msg), "--bpf: cannot poll the ring buffer: %s", uv_strerror(rc));
+        loop_collector_error(l, msg);
         return;
     }
     l->bpf_poll->data = l;
