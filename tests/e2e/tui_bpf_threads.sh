@@ -27,7 +27,7 @@ check "q quits" wait_for 10 sh -c "! tmux -L '$SOCK' has-session -t t 2>/dev/nul
 # Without the privilege: the display runs, and the reason is on its status line, not printed
 # over the screen.
 tm new-session -d -s u -x 120 -y 30 \
-    "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$T' '$NCTOP' --bpf -- '$TINYLM' --layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --quiet"
+    "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent '$NCTOP' --bpf -- '$TINYLM' --layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --quiet"
 check "unprivileged --bpf: the reason on the status line" \
     wait_for 15 sh -c "tmux -L '$SOCK' capture-pane -p -t u | grep -q '^--bpf: not permitted: run nctop as root'"
 check "unprivileged --bpf: the display still shows the workload" \
