@@ -61,8 +61,12 @@ int main(void)
     struct store_proc *p;
     struct store *st = uf_store(&p);
     FILE *in = fopen("/dev/null", "r"), *out = fopen("/dev/null", "w");
-    struct ui_opts o = {.sort_col = LAYOUT_COL_P99, .collapse_depth = 64, .in = in, .out = out,
-                        .allow_not_tty = true, .delay_ns = UF_SEC};
+    struct ui_opts o = {.sort_col = LAYOUT_COL_P99,
+                        .collapse_depth = 64,
+                        .in = in,
+                        .out = out,
+                        .allow_not_tty = true,
+                        .delay_ns = UF_SEC};
     uint64_t t[UF_RUNS], now = 101 * UF_SEC;
     struct rows rows, mem;
     struct rows_summary sum;
@@ -84,8 +88,8 @@ int main(void)
     rows_init(&mem);
     for (int r = 0; r < UF_RUNS; r++) {
         uint64_t t0 = util_mono_ns();
-        struct ui_frame f = {.rows = &rows, .memory = &mem, .procs = &sum, .nprocs = 1,
-                             .window_ns = 10 * UF_SEC};
+        struct ui_frame f = {
+            .rows = &rows, .memory = &mem, .procs = &sum, .nprocs = 1, .window_ns = 10 * UF_SEC};
 
         rows_clear(&rows);
         rows_clear(&mem);

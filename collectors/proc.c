@@ -60,8 +60,8 @@ int proc_read(int32_t pid, struct proc_sample *out)
     }
     /* After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
      * utime(14) stime(15). */
-    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-               &stime) != 2) {
+    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+        2) {
         return -EINVAL;
     }
     out->cpu_time_ns = (uint64_t)(utime + stime) * (UTIL_NS_PER_SEC / (uint64_t)ticks);

@@ -22,7 +22,7 @@
 #include "src/util.h"
 #include "src/xalloc.h"
 
-#define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)   /* gauges, counters, drops, label */
+#define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)    /* gauges, counters, drops, label */
 #define RING_WEIGHTS_PERIOD_NS (1000ULL * UTIL_NS_PER_MS) /* weights change rarely */
 #define RING_MAX_SEGMENTS 4096 /* segments remembered (live and exited) */
 #define RING_MAX_ANCESTRY 64   /* ppid steps when deciding "descendant of root" */
@@ -49,7 +49,7 @@ struct ring_seg {
     const struct nctop_seg_header *hdr_ro; /* immutable part, validated once */
     struct nctop_seg_header *hdr;
     struct store_proc *proc;
-    bool reader;  /* we own reader_pid: we consume events */
+    bool reader; /* we own reader_pid: we consume events */
     bool exited;
     uint32_t *idmap; /* segment string id -> store name id (0 = invalid) */
     uint32_t nids;   /* ids 1..nids-1 mirrored */
@@ -131,8 +131,7 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
     if (h->strings_max < 2 || !ring_region_ok(h->stroff_off, h->strings_max, 4, size) ||
         !ring_region_ok(h->strings_off, h->strings_bytes, 1, size) ||
         !ring_region_ok(h->gauges_off, h->gauges_max, sizeof(struct nctop_seg_gauge), size) ||
-        !ring_region_ok(h->counters_off, h->counters_max, sizeof(struct nctop_seg_counter),
-                        size) ||
+        !ring_region_ok(h->counters_off, h->counters_max, sizeof(struct nctop_seg_counter), size) ||
         !ring_region_ok(h->weights_off, h->weights_max, sizeof(struct nctop_seg_weight), size)) {
         return "segment tables lie outside the segment";
     }
@@ -195,7 +194,7 @@ static void ring_sync_strings(struct ring_seg *s)
         }
         s->idmap[id] = store_proc_intern(s->proc, name);
         continue;
-invalid:
+    invalid:
         s->idmap[id] = store_proc_intern(s->proc, RING_INVALID_NAME);
         s->invalid++;
         store_proc_add_invalid(s->proc, 1, "corrupt string table entry");
@@ -288,13 +287,12 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
     n = atomic_load_explicit(&s->hdr->counters_count, memory_order_acquire);
     n = n < h->counters_max ? n : h->counters_max;
     for (uint32_t i = 0; i < n; i++) {
-        struct nctop_seg_counter *c =
-            (struct nctop_seg_counter *)(s->base + h->counters_off) + i;
+        struct nctop_seg_counter *c = (struct nctop_seg_counter *)(s->base + h->counters_off) + i;
         uint32_t name = ring_map_id(s, c->name_id);
 
         if (name != 0) {
-            store_counter_set(s->proc, name,
-                              atomic_load_explicit(&c->value, memory_order_relaxed), now_ns);
+            store_counter_set(s->proc, name, atomic_load_explicit(&c->value, memory_order_relaxed),
+                              now_ns);
         }
     }
 
@@ -305,8 +303,7 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         s->weights_ns = now_ns;
         s->weights_seen = n;
         for (uint32_t i = 0; i < n; i++) {
-            struct nctop_seg_weight *w =
-                (struct nctop_seg_weight *)(s->base + h->weights_off) + i;
+            struct nctop_seg_weight *w = (struct nctop_seg_weight *)(s->base + h->weights_off) + i;
             uint32_t path = ring_map_id(s, w->path_id);
 
             if (path != 0) {
@@ -393,8 +390,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
 }
 
 /* A new owner of slot i (or the first sight of it): (re)create its store thread. */
-static void ring_slot_claimed(struct ring_seg *s, uint32_t i, uint32_t generation,
-                              uint64_t now_ns)
+static void ring_slot_claimed(struct ring_seg *s, uint32_t i, uint32_t generation, uint64_t now_ns)
 {
     struct ring_slot_view *v = &s->slots[i];
     struct nctop_seg_ring *r = ring_slot(s, i);

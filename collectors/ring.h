@@ -20,13 +20,13 @@ struct ring_source_opts {
 
 /* Counters of the source itself, for the status line and the tests. */
 struct ring_source_stats {
-    uint64_t attached;       /* segments attached so far */
-    uint64_t refused;        /* segments refused (bad owner, version, layout) */
-    uint64_t stale_removed;  /* segments of dead processes removed */
-    uint64_t records;        /* records decoded */
-    uint64_t invalid;        /* records or entries rejected */
-    size_t live;             /* segments currently mapped */
-    char last_error[160];    /* the latest refusal or failure, "" if none */
+    uint64_t attached;      /* segments attached so far */
+    uint64_t refused;       /* segments refused (bad owner, version, layout) */
+    uint64_t stale_removed; /* segments of dead processes removed */
+    uint64_t records;       /* records decoded */
+    uint64_t invalid;       /* records or entries rejected */
+    size_t live;            /* segments currently mapped */
+    char last_error[160];   /* the latest refusal or failure, "" if none */
 };
 
 /* Create a source feeding st (borrowed, must outlive the source). opts is copied (the pid

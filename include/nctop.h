@@ -54,10 +54,10 @@ enum nctop_step_kind {
 /* Options for nctop_init(). Set sz to sizeof(struct nctop_opts); zero fields take the
  * defaults (environment NCTOP_LABEL, NCTOP_RING_KB, NCTOP_MAX_THREADS, then built-ins). */
 struct nctop_opts {
-    size_t sz;              /* sizeof(struct nctop_opts), for forward compatibility */
-    const char *label;      /* borrowed: the name nctop shows; default $NCTOP_LABEL or comm */
-    size_t ring_bytes;      /* per-thread ring size, rounded up to a power of two */
-    unsigned max_threads;   /* ring slots; threads beyond it drop their events (counted) */
+    size_t sz;            /* sizeof(struct nctop_opts), for forward compatibility */
+    const char *label;    /* borrowed: the name nctop shows; default $NCTOP_LABEL or comm */
+    size_t ring_bytes;    /* per-thread ring size, rounded up to a power of two */
+    unsigned max_threads; /* ring slots; threads beyond it drop their events (counted) */
 };
 
 /* Create this process's segment (/dev/shm/nctop-<pid>, mode 0600). Optional: the first
@@ -196,9 +196,9 @@ class Span
 };
 } /* namespace nctop */
 
-#define NCTOP_SCOPE(name)                                                                      \
-    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                         \
-    ::nctop::Span NCTOP__CAT(nctop__scope_, __LINE__)(                                         \
+#define NCTOP_SCOPE(name)                                                                          \
+    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                             \
+    ::nctop::Span NCTOP__CAT(nctop__scope_, __LINE__)(                                             \
         nctop__scope_id(&NCTOP__CAT(nctop__sid_, __LINE__), (name)))
 
 #else /* C */
@@ -220,9 +220,9 @@ static inline uint32_t nctop__scope_open(uint32_t *cache, const char *name)
     return id;
 }
 
-#define NCTOP_SCOPE(name)                                                                      \
-    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                         \
-    uint32_t NCTOP__CAT(nctop__scope_, __LINE__) __attribute__((cleanup(nctop__scope_close))) = \
+#define NCTOP_SCOPE(name)                                                                          \
+    static uint32_t NCTOP__CAT(nctop__sid_, __LINE__);                                             \
+    uint32_t NCTOP__CAT(nctop__scope_, __LINE__) __attribute__((cleanup(nctop__scope_close))) =    \
         nctop__scope_open(&NCTOP__CAT(nctop__sid_, __LINE__), (name))
 
 #endif /* __cplusplus */

@@ -24,29 +24,29 @@ enum config_output {
 struct config {
     int32_t pids[CONFIG_MAX_PIDS]; /* -p */
     size_t npids;
-    bool demo;                     /* --demo: run the reference workload */
-    char **cmd;                    /* -- CMD ARG...: borrowed from argv, NULL-terminated */
+    bool demo;  /* --demo: run the reference workload */
+    char **cmd; /* -- CMD ARG...: borrowed from argv, NULL-terminated */
     bool once;
     bool headless;
-    bool bpf;                      /* --bpf: also run the eBPF collector */
+    bool bpf;                              /* --bpf: also run the eBPF collector */
     const char *probes[CONFIG_MAX_PROBES]; /* --uprobe specs, then --usdt specs (argv) */
     size_t nuprobes;
     size_t nusdts;
     enum config_output output;
-    uint64_t duration_ns;          /* 0 = until interrupted (default 1 s with --once) */
-    uint64_t delay_ns;             /* refresh interval */
-    uint64_t window_ns;            /* rolling statistics window */
-    const char *debug_log;         /* borrowed */
-    const char *output_path;       /* -o: where snapshots and text go (NULL: stdout) */
-    FILE *out;                     /* opened output_path, or stdout */
+    uint64_t duration_ns;    /* 0 = until interrupted (default 1 s with --once) */
+    uint64_t delay_ns;       /* refresh interval */
+    uint64_t window_ns;      /* rolling statistics window */
+    const char *debug_log;   /* borrowed */
+    const char *output_path; /* -o: where snapshots and text go (NULL: stdout) */
+    FILE *out;               /* opened output_path, or stdout */
     /* Files (issue 4): logs, ProfileRecord, record and replay */
-    bool log_enabled;               /* METRICS_LOG_ENABLED: the JSONL logger runs from the start */
-    uint64_t log_interval_ns;       /* METRICS_LOG_INTERVAL_SECS (5 s) */
-    const char *log_dir;            /* --log-dir, or NULL: the working directory */
-    const char *profile_path;       /* NC_PROFILE_JSONL, or NULL */
-    struct record_writer *record;   /* nctop record: ticks and flushes on the loop (borrowed) */
-    struct replay_source *replay;   /* nctop replay: the source instead of the ring (borrowed) */
-    double speed;                   /* replay speed (1: as recorded) */
+    bool log_enabled;             /* METRICS_LOG_ENABLED: the JSONL logger runs from the start */
+    uint64_t log_interval_ns;     /* METRICS_LOG_INTERVAL_SECS (5 s) */
+    const char *log_dir;          /* --log-dir, or NULL: the working directory */
+    const char *profile_path;     /* NC_PROFILE_JSONL, or NULL */
+    struct record_writer *record; /* nctop record: ticks and flushes on the loop (borrowed) */
+    struct replay_source *replay; /* nctop replay: the source instead of the ring (borrowed) */
+    double speed;                 /* replay speed (1: as recorded) */
     /* The display, from nctoprc then the flags (names in ui/layout.h) */
     int view;                /* enum layout_view shown first */
     int sort_col;            /* enum layout_col_id, or -1: execution order */
@@ -54,8 +54,8 @@ struct config {
     unsigned collapse_depth; /* tree levels shown at first (2: blocks visible) */
     uint32_t columns;        /* bit 1 << enum layout_col_id per column shown */
     int color;               /* enum ui_color */
-    const char *prometheus;        /* --prometheus [ADDR:]PORT, or NULL */
-    size_t prom_max_paths;         /* --prometheus-paths: series cap per process (0: default) */
+    const char *prometheus;  /* --prometheus [ADDR:]PORT, or NULL */
+    size_t prom_max_paths;   /* --prometheus-paths: series cap per process (0: default) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

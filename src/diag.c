@@ -53,8 +53,7 @@ void diag_log(const char *level, const char *func, const char *fmt, ...)
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    fprintf(diag_file, "%lld.%06ld %s %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, level,
-            func);
+    fprintf(diag_file, "%lld.%06ld %s %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, level, func);
     va_start(ap, fmt);
     vfprintf(diag_file, fmt, ap);
     va_end(ap);

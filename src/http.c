@@ -22,7 +22,7 @@ struct http_conn {
     struct http_conn *prev, *next;
     char req[HTTP_MAX_REQUEST_BYTES];
     size_t len;
-    char *resp; /* owned until the write completes */
+    char *resp;  /* owned until the write completes */
     int closing; /* handles still to close */
     bool answered;
 };
@@ -165,8 +165,7 @@ static void http_respond(struct http_conn *c, int code, const char *reason, cons
 static void http_handle(struct http_conn *c)
 {
     static const char text[] = "text/plain; charset=utf-8";
-    static const char index_body[] =
-        "nctop: the Prometheus metrics are at /metrics\n";
+    static const char index_body[] = "nctop: the Prometheus metrics are at /metrics\n";
     char method[16], target[256], version[16];
     bool head;
 
@@ -187,8 +186,7 @@ static void http_handle(struct http_conn *c)
         char *body = c->srv->fn(c->srv->arg, &len);
 
         c->srv->stats.scrapes++;
-        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", body, len,
-                     head);
+        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", body, len, head);
         free(body);
     } else if (strcmp(target, "/") == 0) {
         http_respond(c, 200, "OK", text, "", index_body, sizeof(index_body) - 1, head);
@@ -226,8 +224,8 @@ static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
         http_handle(c);
     } else if (c->len >= sizeof(c->req) - 1) {
-        http_respond(c, 431, "Request Header Fields Too Large",
-                     "text/plain; charset=utf-8", "", NULL, 0, false);
+        http_respond(c, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8", "",
+                     NULL, 0, false);
     }
 }
 

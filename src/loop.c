@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "collectors/proc.h"
 #include "collectors/bpf.h"
+#include "collectors/proc.h"
 #include "collectors/replay.h"
 #include "collectors/ring.h"
 #include "config.h"
@@ -34,13 +34,13 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define LOOP_DRAIN_MS 10     /* ring drain period: ring bytes / (rate x period) headroom */
-#define LOOP_SCAN_MS 500     /* look for new workloads and dead ones */
-#define LOOP_SCAN_FAST_MS 20 /* while a started command has not published yet */
-#define LOOP_PROC_MS 1000    /* /proc sampling */
+#define LOOP_DRAIN_MS 10      /* ring drain period: ring bytes / (rate x period) headroom */
+#define LOOP_SCAN_MS 500      /* look for new workloads and dead ones */
+#define LOOP_SCAN_FAST_MS 20  /* while a started command has not published yet */
+#define LOOP_PROC_MS 1000     /* /proc sampling */
 #define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
 #define LOOP_PROC_FAST_TICKS 30
-#define LOOP_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL for the command we started */
+#define LOOP_KILL_GRACE_MS 3000              /* SIGTERM to SIGKILL for the command we started */
 #define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
 
 struct loop {
@@ -672,7 +672,8 @@ static void loop_on_replay(uv_timer_t *t)
     if (!paused && l->replay_now < end) {
         double step = (double)(wall - l->replay_wall) * l->cfg->speed;
 
-        l->replay_now = step >= (double)(end - l->replay_now) ? end : l->replay_now + (uint64_t)step;
+        l->replay_now =
+            step >= (double)(end - l->replay_now) ? end : l->replay_now + (uint64_t)step;
     }
     l->replay_wall = wall;
     replay_source_advance(l->cfg->replay, l->replay_now);
@@ -725,8 +726,9 @@ static void loop_finish(struct loop *l)
         if (store_nprocs(l->store) == 0 && l->status == 0) {
             l->status = 1;
             if (l->cfg->npids > 0) {
-                fprintf(stderr, "nctop: no libnctop segment found for the given pid%s "
-                                "(is it linked with libnctop and run by this user?)\n",
+                fprintf(stderr,
+                        "nctop: no libnctop segment found for the given pid%s "
+                        "(is it linked with libnctop and run by this user?)\n",
                         l->cfg->npids > 1 ? "s" : "");
             } else {
                 fprintf(stderr, "nctop: no workload found (start one linked with libnctop, "

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "collectors/replay.h"
+#include "config.h"
 #include "diag.h"
 #include "export_chrome.h"
 #include "http.h"
@@ -61,7 +61,6 @@ enum main_mode {
     MAIN_REPLAY,
     MAIN_EXPORT,
 };
-
 
 static const struct option main_longopts[] = {
     {"pid", required_argument, NULL, 'p'},
@@ -398,7 +397,8 @@ static int main_export(int argc, char **argv)
             in_path = argv[i];
         } else {
             die_usage("export: unexpected argument '%s' (nctop export --chrome-trace OUT.json "
-                      "FILE)", argv[i]);
+                      "FILE)",
+                      argv[i]);
         }
     }
     if (out_path == NULL || in_path == NULL) {
@@ -679,7 +679,8 @@ int main(int argc, char **argv)
     }
     status = loop_run(&cfg, st, cmd, false);
     if (cfg.record != NULL) {
-        uint64_t records = record_writer_records(cfg.record), bytes = record_writer_bytes(cfg.record);
+        uint64_t records = record_writer_records(cfg.record),
+                 bytes = record_writer_bytes(cfg.record);
 
         store_set_observer(st, NULL, NULL);
         if (record_writer_free(cfg.record) != 0 && status == 0) {

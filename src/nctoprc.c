@@ -47,8 +47,7 @@ static void nctoprc_add(struct nctoprc *rc, const char *key, size_t klen, const 
 }
 
 /* One line (without its newline). Returns NULL when fine, else a static reason. */
-static const char *nctoprc_parse_line(struct nctoprc *rc, const char *s, size_t len,
-                                      unsigned line)
+static const char *nctoprc_parse_line(struct nctoprc *rc, const char *s, size_t len, unsigned line)
 {
     const char *end = s + len, *key, *val;
     size_t klen, vlen;

@@ -20,8 +20,8 @@
 
 /* Histogram bounds in ns and as printed (seconds); +Inf follows. */
 static const uint64_t prom_bounds_ns[PROM_NBOUNDS] = {
-    1000,      5000,      10000,     50000,      100000,     250000,     500000,
-    1000000,   2500000,   5000000,   10000000,   25000000,   50000000,   100000000,
+    1000,      5000,      10000,      50000,      100000,     250000,      500000,
+    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,    100000000,
     250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000,
 };
 static const char *const prom_bounds_s[PROM_NBOUNDS] = {
@@ -248,8 +248,7 @@ static void prom_emit_gauges(struct prom_buf *b, const struct prom_proc *pp, boo
         for (size_t i = 0; i < pp->memory.n; i++) {
             const struct row *r = &pp->memory.v[i];
 
-            if (r->level != 1 || strncmp(r->path, sections[s], plen) != 0 ||
-                r->path[plen] != '/') {
+            if (r->level != 1 || strncmp(r->path, sections[s], plen) != 0 || r->path[plen] != '/') {
                 continue;
             }
             if (capacity && !(r->flags & ROW_F_CAPACITY)) {
@@ -280,8 +279,7 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
     prom_family(b, "nctop_exporter_folded_paths", "gauge",
                 "Latency tree paths beyond the series cap, folded into path=\"other\".");
     for (size_t i = 0; i < n; i++) {
-        prom_printf(b, "nctop_exporter_folded_paths{%s} %zu\n", pp[i].labels,
-                    pp[i].folded_paths);
+        prom_printf(b, "nctop_exporter_folded_paths{%s} %zu\n", pp[i].labels, pp[i].folded_paths);
     }
     prom_family(b, "nctop_kernel_duration_seconds", "histogram",
                 "Duration of kernel executions by kernel and backend, since nctop attached.");
@@ -319,8 +317,8 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
                 continue;
             }
             prom_escape(name, sizeof(name), pp[i].sum.counters[c].name);
-            prom_printf(b, "nctop_workload_counter_total{%s,counter=\"%s\"} %llu\n",
-                        pp[i].labels, name, (unsigned long long)pp[i].sum.counters[c].value);
+            prom_printf(b, "nctop_workload_counter_total{%s,counter=\"%s\"} %llu\n", pp[i].labels,
+                        name, (unsigned long long)pp[i].sum.counters[c].value);
         }
     }
 
@@ -424,8 +422,8 @@ char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, siz
         rows_build_kernels(&pp[n].kernels, p, now_ns);
         rows_build_summary(&pp[n].sum, p, now_ns);
         prom_escape(label, sizeof(label), pp[n].sum.label);
-        snprintf(pp[n].labels, sizeof(pp[n].labels), "pid=\"%d\",label=\"%s\"",
-                 (int)pp[n].sum.pid, label);
+        snprintf(pp[n].labels, sizeof(pp[n].labels), "pid=\"%d\",label=\"%s\"", (int)pp[n].sum.pid,
+                 label);
         n++;
     }
 

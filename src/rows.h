@@ -74,7 +74,7 @@ struct rows {
     struct row *v;
     size_t n;
     size_t cap;
-    char *text;      /* string storage of the rows */
+    char *text; /* string storage of the rows */
     size_t text_len;
     size_t text_cap;
 };
@@ -125,24 +125,24 @@ struct rows_syscall {
 /* Everything about a process that is not a tree: header line, snapshot fields. */
 struct rows_summary {
     int32_t pid;
-    const char *label;  /* borrowed from the store */
-    int state;          /* enum store_proc_state */
-    const char *reason; /* why exited/failed, or NULL; borrowed */
-    uint64_t dropped;   /* events dropped by the producer */
-    uint64_t invalid;   /* invalid inputs seen by nctop */
+    const char *label;          /* borrowed from the store */
+    int state;                  /* enum store_proc_state */
+    const char *reason;         /* why exited/failed, or NULL; borrowed */
+    uint64_t dropped;           /* events dropped by the producer */
+    uint64_t invalid;           /* invalid inputs seen by nctop */
     const char *invalid_reason; /* the latest, or NULL */
     uint64_t events;            /* events ingested */
     double events_per_sec;      /* over the window */
     bool host_valid;
     uint64_t rss_bytes;
     uint64_t rss_peak_bytes;
-    double cpu_pct; /* of one core, over the window */
+    double cpu_pct;       /* of one core, over the window */
     uint64_t cpu_time_ns; /* user + system CPU time so far (valid with host_valid) */
     bool cpu_valid;
     size_t nthreads;
-    struct rows_marker ttft;  /* time to first token */
-    struct rows_marker itl;   /* inter-token latency */
-    struct rows_marker step;  /* the top-level span with the most samples: "step latency" */
+    struct rows_marker ttft; /* time to first token */
+    struct rows_marker itl;  /* inter-token latency */
+    struct rows_marker step; /* the top-level span with the most samples: "step latency" */
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
     /* Mean step latency of each window slot, oldest first, the newest (current) slot last;
@@ -153,8 +153,8 @@ struct rows_summary {
     struct rows_thread *threads; /* nthread_list live threads, owned by the summary */
     /* The eBPF collector's view (valid with sys_valid); threads it saw are in threads too. */
     bool sys_valid;
-    uint64_t bpf_dropped;           /* its events lost to a full ring buffer */
-    uint64_t faults;                /* sums over the threads */
+    uint64_t bpf_dropped; /* its events lost to a full ring buffer */
+    uint64_t faults;      /* sums over the threads */
     uint64_t minor_faults;
     uint64_t major_faults;
     size_t nsyscalls;

@@ -138,8 +138,9 @@ uint64_t util_proc_start_ticks(int32_t pid, int32_t *ppid)
         return 0;
     }
     /* After ')': state(3) ppid(4) ... starttime(22). */
-    if (sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-                      "%*d %llu",
+    if (sscanf(p + 1,
+               " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+               "%*d %llu",
                &parent, &start) != 2) {
         return 0;
     }

@@ -7,59 +7,59 @@
 #include <string.h>
 
 static const struct layout_col layout_latency[] = {
-    {LAYOUT_COL_NAME, "NAME", 0, 100}, {LAYOUT_COL_LAST, "LAST", 9, 40},
-    {LAYOUT_COL_MEAN, "MEAN", 9, 60},  {LAYOUT_COL_P50, "P50", 9, 90},
-    {LAYOUT_COL_P95, "P95", 9, 30},    {LAYOUT_COL_P99, "P99", 9, 80},
-    {LAYOUT_COL_MAX, "MAX", 9, 20},    {LAYOUT_COL_COUNT, "COUNT", 8, 50},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},   {LAYOUT_COL_LAST, "LAST", 9, 40},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 60},    {LAYOUT_COL_P50, "P50", 9, 90},
+    {LAYOUT_COL_P95, "P95", 9, 30},      {LAYOUT_COL_P99, "P99", 9, 80},
+    {LAYOUT_COL_MAX, "MAX", 9, 20},      {LAYOUT_COL_COUNT, "COUNT", 8, 50},
     {LAYOUT_COL_SHARE, "SHARE", 13, 70},
 };
 
 static const struct layout_col layout_memory[] = {
-    {LAYOUT_COL_NAME, "NAME", 0, 100},       {LAYOUT_COL_CURRENT, "CURRENT", 10, 90},
-    {LAYOUT_COL_PEAK, "PEAK", 10, 60},       {LAYOUT_COL_CAPACITY, "CAPACITY", 10, 70},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},   {LAYOUT_COL_CURRENT, "CURRENT", 10, 90},
+    {LAYOUT_COL_PEAK, "PEAK", 10, 60},   {LAYOUT_COL_CAPACITY, "CAPACITY", 10, 70},
     {LAYOUT_COL_SHARE, "SHARE", 13, 80},
 };
 
 static const struct layout_col layout_kernels[] = {
-    {LAYOUT_COL_NAME, "NAME", 0, 100},  {LAYOUT_COL_BACKEND, "BACKEND", 8, 50},
-    {LAYOUT_COL_COUNT, "COUNT", 8, 60}, {LAYOUT_COL_TOTAL, "TOTAL", 9, 85},
-    {LAYOUT_COL_MEAN, "MEAN", 9, 80},   {LAYOUT_COL_P99, "P99", 9, 70},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},   {LAYOUT_COL_BACKEND, "BACKEND", 8, 50},
+    {LAYOUT_COL_COUNT, "COUNT", 8, 60},  {LAYOUT_COL_TOTAL, "TOTAL", 9, 85},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 80},    {LAYOUT_COL_P99, "P99", 9, 70},
     {LAYOUT_COL_SHARE, "SHARE", 13, 90},
 };
 
 static const struct layout_col layout_workloads[] = {
-    {LAYOUT_COL_PID, "PID", 8, 95},      {LAYOUT_COL_NAME, "LABEL", 0, 100},
-    {LAYOUT_COL_STATE, "STATE", 7, 90},  {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
-    {LAYOUT_COL_DROPS, "DROPS", 8, 80},  {LAYOUT_COL_RSS, "RSS", 10, 60},
+    {LAYOUT_COL_PID, "PID", 8, 95},     {LAYOUT_COL_NAME, "LABEL", 0, 100},
+    {LAYOUT_COL_STATE, "STATE", 7, 90}, {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
+    {LAYOUT_COL_DROPS, "DROPS", 8, 80}, {LAYOUT_COL_RSS, "RSS", 10, 60},
     {LAYOUT_COL_CPU, "CPU%", 6, 50},
 };
 
 static const struct layout_col layout_threads[] = {
-    {LAYOUT_COL_TID, "TID", 8, 95},          {LAYOUT_COL_NAME, "NAME", 0, 100},
-    {LAYOUT_COL_ONCPU, "ON-CPU", 9, 90},     {LAYOUT_COL_RUNQ, "RUNQ", 9, 80},
-    {LAYOUT_COL_BLOCKED, "BLOCKED", 9, 85},  {LAYOUT_COL_SWITCHES, "SWITCHES", 13, 60},
+    {LAYOUT_COL_TID, "TID", 8, 95},         {LAYOUT_COL_NAME, "NAME", 0, 100},
+    {LAYOUT_COL_ONCPU, "ON-CPU", 9, 90},    {LAYOUT_COL_RUNQ, "RUNQ", 9, 80},
+    {LAYOUT_COL_BLOCKED, "BLOCKED", 9, 85}, {LAYOUT_COL_SWITCHES, "SWITCHES", 13, 60},
     {LAYOUT_COL_FAULTS, "FAULTS", 13, 50},
 };
 
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
-    [LAYOUT_COL_NAME] = "name",       [LAYOUT_COL_LAST] = "last",
-    [LAYOUT_COL_MEAN] = "mean",       [LAYOUT_COL_P50] = "p50",
-    [LAYOUT_COL_P95] = "p95",         [LAYOUT_COL_P99] = "p99",
-    [LAYOUT_COL_MAX] = "max",         [LAYOUT_COL_COUNT] = "count",
-    [LAYOUT_COL_SHARE] = "share",     [LAYOUT_COL_CURRENT] = "current",
-    [LAYOUT_COL_PEAK] = "peak",       [LAYOUT_COL_CAPACITY] = "capacity",
-    [LAYOUT_COL_BACKEND] = "backend", [LAYOUT_COL_TOTAL] = "total",
-    [LAYOUT_COL_PID] = "pid",         [LAYOUT_COL_STATE] = "state",
-    [LAYOUT_COL_EVENTS] = "events",   [LAYOUT_COL_DROPS] = "drops",
-    [LAYOUT_COL_RSS] = "rss",         [LAYOUT_COL_CPU] = "cpu",
-    [LAYOUT_COL_TID] = "tid",         [LAYOUT_COL_ONCPU] = "oncpu",
-    [LAYOUT_COL_RUNQ] = "runq",       [LAYOUT_COL_BLOCKED] = "blocked",
+    [LAYOUT_COL_NAME] = "name",         [LAYOUT_COL_LAST] = "last",
+    [LAYOUT_COL_MEAN] = "mean",         [LAYOUT_COL_P50] = "p50",
+    [LAYOUT_COL_P95] = "p95",           [LAYOUT_COL_P99] = "p99",
+    [LAYOUT_COL_MAX] = "max",           [LAYOUT_COL_COUNT] = "count",
+    [LAYOUT_COL_SHARE] = "share",       [LAYOUT_COL_CURRENT] = "current",
+    [LAYOUT_COL_PEAK] = "peak",         [LAYOUT_COL_CAPACITY] = "capacity",
+    [LAYOUT_COL_BACKEND] = "backend",   [LAYOUT_COL_TOTAL] = "total",
+    [LAYOUT_COL_PID] = "pid",           [LAYOUT_COL_STATE] = "state",
+    [LAYOUT_COL_EVENTS] = "events",     [LAYOUT_COL_DROPS] = "drops",
+    [LAYOUT_COL_RSS] = "rss",           [LAYOUT_COL_CPU] = "cpu",
+    [LAYOUT_COL_TID] = "tid",           [LAYOUT_COL_ONCPU] = "oncpu",
+    [LAYOUT_COL_RUNQ] = "runq",         [LAYOUT_COL_BLOCKED] = "blocked",
     [LAYOUT_COL_SWITCHES] = "switches", [LAYOUT_COL_FAULTS] = "faults",
 };
 
 static const char *const layout_view_names[LAYOUT_NVIEWS] = {
-    [LAYOUT_VIEW_LATENCY] = "latency",     [LAYOUT_VIEW_MEMORY] = "memory",
-    [LAYOUT_VIEW_KERNELS] = "kernels",     [LAYOUT_VIEW_WORKLOADS] = "workloads",
+    [LAYOUT_VIEW_LATENCY] = "latency", [LAYOUT_VIEW_MEMORY] = "memory",
+    [LAYOUT_VIEW_KERNELS] = "kernels", [LAYOUT_VIEW_WORKLOADS] = "workloads",
     [LAYOUT_VIEW_THREADS] = "threads",
 };
 

@@ -27,7 +27,7 @@ struct tree_sort {
 
 /* One visible line. */
 struct tree_line {
-    uint32_t row;      /* index into the rows last flattened */
+    uint32_t row; /* index into the rows last flattened */
     uint16_t level;
     bool has_children; /* children that could be shown (in filter mode: shown ones) */
     bool expanded;     /* its children are shown */
@@ -57,9 +57,9 @@ void tree_scroll(struct tree *t, size_t height);
  * change expansion reflatten with the last rows and sort. */
 bool tree_move(struct tree *t, long delta); /* clamps */
 bool tree_select(struct tree *t, size_t line);
-bool tree_toggle(struct tree *t);            /* the selected line */
-bool tree_expand(struct tree *t);            /* expanded already: go to its first child */
-bool tree_collapse(struct tree *t);          /* collapsed or a leaf: go to its parent */
+bool tree_toggle(struct tree *t);   /* the selected line */
+bool tree_expand(struct tree *t);   /* expanded already: go to its first child */
+bool tree_collapse(struct tree *t); /* collapsed or a leaf: go to its parent */
 bool tree_expand_all(struct tree *t);
 bool tree_collapse_all(struct tree *t);
 

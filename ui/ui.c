@@ -82,7 +82,7 @@ struct ui {
 
     const struct ui_frame *frame; /* borrowed: the last frame drawn */
     struct ui_frame frame_copy;
-    double *keys; /* sort keys of the frame's rows */
+    double *keys;   /* sort keys of the frame's rows */
     double *mshare; /* memory: share of the parent, or -1 */
     size_t keys_cap;
     struct layout_place cols[LAYOUT_NCOLS];
@@ -182,8 +182,7 @@ static size_t ui_fit_bytes(const char *s, int cols)
 
 /* Write s at (y, x) of w in a role, never past column x + maxw nor the window's edge.
  * Returns the columns written. */
-static int ui_put(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role,
-                  const char *s)
+static int ui_put(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role, const char *s)
 {
     int ww = getmaxx(w), n;
     size_t bytes;
@@ -315,7 +314,7 @@ static void ui_init_colors(struct ui *u, enum ui_color mode)
 
 static void ui_del_windows(struct ui *u)
 {
-    WINDOW **ws[] = {&u->w_header, &u->w_tabs, &u->w_colhdr, &u->w_body,
+    WINDOW **ws[] = {&u->w_header, &u->w_tabs,   &u->w_colhdr, &u->w_body,
                      &u->w_status, &u->w_footer, &u->w_help};
 
     for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
@@ -480,8 +479,7 @@ static void ui_flatten(struct ui *u)
             sort.keys = u->keys;
         }
         /* Names read A to Z; figures largest first (htop); 'I' inverts either. */
-        sort.descending = sort.mode == TREE_SORT_KEY ? !u->sort_asc[u->view]
-                                                     : u->sort_asc[u->view];
+        sort.descending = sort.mode == TREE_SORT_KEY ? !u->sort_asc[u->view] : u->sort_asc[u->view];
     }
     tree_flatten(t, rows, &sort);
 }
@@ -789,8 +787,7 @@ static void ui_draw_colhdr(struct ui *u)
     n = layout_view_columns(u->view, &cols);
     for (size_t i = 0; i < u->ncols; i++) {
         const struct layout_place *p = &u->cols[i];
-        enum ui_role role = (int)p->id == u->sort_col[u->view] ? UI_ROLE_SORTCOL
-                                                                 : UI_ROLE_COLHDR;
+        enum ui_role role = (int)p->id == u->sort_col[u->view] ? UI_ROLE_SORTCOL : UI_ROLE_COLHDR;
         const char *title = "?";
 
         for (size_t j = 0; j < n; j++) {
@@ -811,8 +808,8 @@ static const struct {
     const char *key;
     const char *label;
 } ui_footer_keys[] = {
-    {"F1", "Help"}, {"F3", "Search"}, {"F4", "Filter"}, {"F6", "Sort"},   {"Tab", "View"},
-    {"p", "Freeze"}, {"l", "Log"},    {"e", "Snap"},    {"F10", "Quit"},
+    {"F1", "Help"},  {"F3", "Search"}, {"F4", "Filter"}, {"F6", "Sort"},  {"Tab", "View"},
+    {"p", "Freeze"}, {"l", "Log"},     {"e", "Snap"},    {"F10", "Quit"},
 };
 
 static void ui_draw_footer(struct ui *u)
@@ -855,8 +852,7 @@ static void ui_draw_status(struct ui *u)
     if (u->message[0] != '\0') {
         ui_put(u, w, 0, 0, getmaxx(w), UI_ROLE_WARN, u->message);
     } else if (f != NULL && f->status != NULL) {
-        ui_put(u, w, 0, 0, getmaxx(w), f->status_error ? UI_ROLE_WARN : UI_ROLE_TEXT,
-               f->status);
+        ui_put(u, w, 0, 0, getmaxx(w), f->status_error ? UI_ROLE_WARN : UI_ROLE_TEXT, f->status);
     }
     wnoutrefresh(w);
 }
@@ -876,8 +872,8 @@ static void ui_cell_ns(struct ui *u, WINDOW *w, int y, const struct layout_place
     ui_put_right(u, w, y, p->x, p->w, base, a);
 }
 
-static void ui_cell_share(struct ui *u, WINDOW *w, int y, const struct layout_place *p,
-                          bool valid, double pct, enum ui_role base)
+static void ui_cell_share(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
+                          double pct, enum ui_role base)
 {
     char a[16], bar[64];
     int cells = p->w - 7;
@@ -894,8 +890,8 @@ static void ui_cell_share(struct ui *u, WINDOW *w, int y, const struct layout_pl
     }
 }
 
-static void ui_cell_bytes(struct ui *u, WINDOW *w, int y, const struct layout_place *p,
-                          bool valid, int64_t bytes, enum ui_role base)
+static void ui_cell_bytes(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
+                          int64_t bytes, enum ui_role base)
 {
     char a[32];
 
@@ -979,8 +975,8 @@ static void ui_draw_tree_line(struct ui *u, WINDOW *w, int y, const struct tree_
             ui_cell_bytes(u, w, y, p, (r->flags & ROW_F_PEAK) != 0, r->peak_bytes, base);
             break;
         case LAYOUT_COL_CAPACITY:
-            ui_cell_bytes(u, w, y, p, (r->flags & ROW_F_CAPACITY) != 0,
-                          (int64_t)r->capacity_bytes, base);
+            ui_cell_bytes(u, w, y, p, (r->flags & ROW_F_CAPACITY) != 0, (int64_t)r->capacity_bytes,
+                          base);
             break;
         case LAYOUT_COL_BACKEND:
             ui_put(u, w, y, p->x, p->w, base, r->backend != NULL ? r->backend : "-");
@@ -1078,7 +1074,9 @@ static void ui_draw_workloads(struct ui *u, WINDOW *w)
                 break;
             case LAYOUT_COL_STATE:
                 ui_put(u, w, y, p->x, p->w,
-                       selected ? base : s->state == UI_STATE_LIVE ? UI_ROLE_BAR : UI_ROLE_WARN,
+                       selected                    ? base
+                       : s->state == UI_STATE_LIVE ? UI_ROLE_BAR
+                                                   : UI_ROLE_WARN,
                        ui_state_name(s->state));
                 break;
             case LAYOUT_COL_EVENTS:
@@ -1087,8 +1085,8 @@ static void ui_draw_workloads(struct ui *u, WINDOW *w)
                 break;
             case LAYOUT_COL_DROPS:
                 ui_fmt_count(s->dropped, a, sizeof(a));
-                ui_put_right(u, w, y, p->x, p->w,
-                             s->dropped > 0 && !selected ? UI_ROLE_WARN : base, a);
+                ui_put_right(u, w, y, p->x, p->w, s->dropped > 0 && !selected ? UI_ROLE_WARN : base,
+                             a);
                 break;
             case LAYOUT_COL_RSS:
                 ui_cell_bytes(u, w, y, p, s->host_valid, (int64_t)s->rss_bytes, base);
@@ -1537,7 +1535,7 @@ static unsigned ui_act_quit(struct ui *u)
     return UI_QUIT;
 }
 
-#define UI_CTRL(c) ((c) & 0x1f)
+#define UI_CTRL(c) ((c)&0x1f)
 
 /* Every key of nctop. The help screen and man/nctop.1 list these names (tests/check-docs). */
 static const struct ui_binding ui_bindings[] = {
@@ -1548,12 +1546,15 @@ static const struct ui_binding ui_bindings[] = {
     {{KEY_NPAGE, UI_CTRL('f'), 0}, "PgDn", "move down a page", ui_act_pgdn},
     {{KEY_HOME, 'g', 0}, "Home, g", "go to the first line", ui_act_home},
     {{KEY_END, 'G', 0}, "End, G", "go to the last line", ui_act_end},
-    {{'\n', '\r', KEY_ENTER, 0}, "Enter", "expand or collapse; Workloads: show that process",
+    {{'\n', '\r', KEY_ENTER, 0},
+     "Enter",
+     "expand or collapse; Workloads: show that process",
      ui_act_enter},
     {{' ', 0}, "Space", "expand or collapse", ui_act_toggle},
-    {{KEY_RIGHT, '+', 'L', 0}, "Right, +", "expand (again: go to the first child)",
-     ui_act_expand},
-    {{KEY_LEFT, '-', 'H', 0}, "Left, -", "collapse (on a child: go to its parent)",
+    {{KEY_RIGHT, '+', 'L', 0}, "Right, +", "expand (again: go to the first child)", ui_act_expand},
+    {{KEY_LEFT, '-', 'H', 0},
+     "Left, -",
+     "collapse (on a child: go to its parent)",
      ui_act_collapse},
     {{'*', 0}, "*", "expand everything", ui_act_expand_all},
     {{'c', 0}, "c", "collapse everything", ui_act_collapse_all},
@@ -1612,8 +1613,9 @@ static void ui_draw_help(struct ui *u)
         y++;
     }
     if (y < h) {
-        snprintf(a, sizeof(a), "Mouse: click selects, click on %s expands, wheel scrolls; "
-                               "refresh every %.2gs",
+        snprintf(a, sizeof(a),
+                 "Mouse: click selects, click on %s expands, wheel scrolls; "
+                 "refresh every %.2gs",
                  u->utf8 ? "▸" : "+", (double)u->delay_ns / 1e9);
         ui_put(u, w, ++y < h ? y : h - 1, 1, ww - 1, UI_ROLE_DIM, a);
     }
@@ -1867,8 +1869,7 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     cs = nl_langinfo(CODESET);
     scr = newterm(NULL, out, in);
     if (scr == NULL) {
-        *err = xasprintf("the display does not know TERM '%s'; use --once or --headless",
-                         term);
+        *err = xasprintf("the display does not know TERM '%s'; use --once or --headless", term);
         return NULL;
     }
     if (tigetstr("cup") == NULL || tigetstr("cup") == (char *)-1) {
@@ -1909,8 +1910,8 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     u->columns |= 1U << LAYOUT_COL_NAME;
     u->delay_ns = opts->delay_ns;
     for (int v = 0; v < LAYOUT_NVIEWS; v++) {
-        u->sort_col[v] = ui_view_has((enum layout_view)v, opts->sort_col) ? opts->sort_col
-                                                                          : UI_SORT_NONE;
+        u->sort_col[v] =
+            ui_view_has((enum layout_view)v, opts->sort_col) ? opts->sort_col : UI_SORT_NONE;
         u->sort_asc[v] = opts->sort_ascending;
         if (ui_is_tree_view((enum layout_view)v)) {
             u->trees[v] = tree_new(opts->collapse_depth);

@@ -38,10 +38,10 @@ struct ui_opts {
     unsigned collapse_depth; /* tree levels shown at first */
     uint32_t columns;        /* bit 1 << enum layout_col_id of each column shown */
     enum ui_color color;
-    uint64_t delay_ns;       /* the refresh interval, shown in the help screen */
-    FILE *in;                /* the terminal; NULL: stdin */
-    FILE *out;               /* NULL: stdout */
-    bool allow_not_tty;      /* benchmarks: draw into a file with a fixed size */
+    uint64_t delay_ns;  /* the refresh interval, shown in the help screen */
+    FILE *in;           /* the terminal; NULL: stdin */
+    FILE *out;          /* NULL: stdout */
+    bool allow_not_tty; /* benchmarks: draw into a file with a fixed size */
 };
 
 /* What one frame shows. Everything is borrowed until the next ui_draw. */
@@ -50,13 +50,13 @@ struct ui_frame {
     const struct rows *memory;        /* memory rows of that process, for the header meters */
     const struct rows_summary *procs; /* every watched process */
     size_t nprocs;
-    size_t sel_proc;                  /* index into procs of the shown one (nprocs: none) */
+    size_t sel_proc; /* index into procs of the shown one (nprocs: none) */
     uint64_t window_ns;
     bool uptime_valid;
-    uint64_t uptime_ns;               /* of the shown process */
-    const char *log_name;             /* the log being written, or NULL when logging is off */
-    const char *status;               /* a message for the status line, or NULL */
-    bool status_error;                /* shown in the warning colour */
+    uint64_t uptime_ns;   /* of the shown process */
+    const char *log_name; /* the log being written, or NULL when logging is off */
+    const char *status;   /* a message for the status line, or NULL */
+    bool status_error;    /* shown in the warning colour */
 };
 
 /* Start the display on a terminal. Returns an owned UI (ui_free), or NULL with *err an owned

@@ -79,12 +79,12 @@ enum nctop_rec_type {
  * 8 bytes remain before the end of the ring's data, that PAD is 1 word (only type, flags and
  * words are written); a reader skips words * 8 bytes of any PAD. */
 struct nctop_rec {
-    uint8_t type;    /* enum nctop_rec_type */
-    uint8_t flags;   /* NCTOP_REC_F_* */
-    uint16_t words;  /* length in 8-byte words, >= 2 */
-    uint32_t id;     /* string id or kind, see the type */
-    uint64_t ts_ns;  /* CLOCK_MONOTONIC */
-    uint64_t arg[];  /* words - 2 payload words */
+    uint8_t type;   /* enum nctop_rec_type */
+    uint8_t flags;  /* NCTOP_REC_F_* */
+    uint16_t words; /* length in 8-byte words, >= 2 */
+    uint32_t id;    /* string id or kind, see the type */
+    uint64_t ts_ns; /* CLOCK_MONOTONIC */
+    uint64_t arg[]; /* words - 2 payload words */
 };
 
 /* The header, the first page of the segment. Fields in the first block never change after
@@ -113,21 +113,21 @@ struct nctop_seg_header {
     uint32_t counters_max;
     uint32_t weights_max;
     uint32_t rings_max;
-    uint32_t ring_bytes;    /* record data bytes per ring, a power of two */
+    uint32_t ring_bytes; /* record data bytes per ring, a power of two */
     uint32_t reserved0;
 
     /* Mutable by the SDK (registration path, under its lock; counts with release order). */
     _Alignas(NCTOP_SEG_CACHELINE) char label[NCTOP_SEG_LABEL_MAX]; /* NUL-terminated */
-    _Atomic uint32_t label_seq;      /* odd while the label is being rewritten */
-    _Atomic uint32_t strings_count;  /* next string id; ids 1..count-1 are published */
-    _Atomic uint32_t strings_used;   /* arena bytes used */
-    _Atomic uint32_t gauges_count;   /* gauges[0..count-1] are published */
+    _Atomic uint32_t label_seq;     /* odd while the label is being rewritten */
+    _Atomic uint32_t strings_count; /* next string id; ids 1..count-1 are published */
+    _Atomic uint32_t strings_used;  /* arena bytes used */
+    _Atomic uint32_t gauges_count;  /* gauges[0..count-1] are published */
     _Atomic uint32_t counters_count;
     _Atomic uint32_t weights_count;
-    _Atomic uint32_t rings_count;        /* high-water mark of ring slots ever claimed */
+    _Atomic uint32_t rings_count; /* high-water mark of ring slots ever claimed */
     _Atomic uint32_t reserved1;
-    _Atomic uint64_t dropped_no_ring;    /* events dropped: no free ring slot */
-    _Atomic uint64_t registration_full;  /* registrations refused: a table was full */
+    _Atomic uint64_t dropped_no_ring;   /* events dropped: no free ring slot */
+    _Atomic uint64_t registration_full; /* registrations refused: a table was full */
 
     /* Written by the reader; read by the SDK on the event path. Its own cache line. */
     _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid; /* 0: nobody; events off */
@@ -137,9 +137,9 @@ struct nctop_seg_header {
 
 /* A memory gauge. The SDK stores used/capacity/peak with relaxed order from any thread. */
 struct nctop_seg_gauge {
-    uint32_t name_id;               /* string id */
-    uint16_t kind;                  /* enum nctop_mem_kind (nctop.h) */
-    uint16_t flags;                 /* NCTOP_MEM_* flags (nctop.h) */
+    uint32_t name_id; /* string id */
+    uint16_t kind;    /* enum nctop_mem_kind (nctop.h) */
+    uint16_t flags;   /* NCTOP_MEM_* flags (nctop.h) */
     _Atomic uint64_t used_bytes;
     _Atomic uint64_t capacity_bytes; /* 0 when the gauge has no capacity */
     _Atomic uint64_t peak_bytes;     /* largest used_bytes seen */
@@ -155,16 +155,16 @@ struct nctop_seg_counter {
 /* One registered weight tensor: a dotted path ("layers.3.mlp.up_proj") and its bytes. */
 struct nctop_seg_weight {
     uint32_t path_id;
-    uint32_t flags;          /* NCTOP_MEM_* flags */
-    _Atomic uint64_t bytes;  /* 0 when unregistered */
+    uint32_t flags;         /* NCTOP_MEM_* flags */
+    _Atomic uint64_t bytes; /* 0 when unregistered */
 };
 
 /* A per-thread single-producer single-consumer ring. head and tail count bytes ever written
  * and consumed; the data offset of a position is pos & (ring_bytes - 1). */
 struct nctop_seg_ring {
-    _Atomic uint32_t state;          /* enum nctop_seg_ring_state */
-    _Atomic uint32_t generation;     /* bumped at each claim: (slot, generation) = a thread */
-    int32_t tid;                     /* owner thread id */
+    _Atomic uint32_t state;      /* enum nctop_seg_ring_state */
+    _Atomic uint32_t generation; /* bumped at each claim: (slot, generation) = a thread */
+    int32_t tid;                 /* owner thread id */
     uint32_t reserved0;
     char name[NCTOP_SEG_THREAD_NAME_MAX]; /* owner thread name, NUL-terminated if shorter */
     char pad0[NCTOP_SEG_CACHELINE - 32];

@@ -372,11 +372,16 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_le),
-        cmocka_unit_test(test_geometry),  cmocka_unit_test(test_uniform),
-        cmocka_unit_test(test_lognormal), cmocka_unit_test(test_bimodal),
-        cmocka_unit_test(test_constant),  cmocka_unit_test(test_tiny),
-        cmocka_unit_test(test_near_2_40), cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_merge),     cmocka_unit_test(test_percentiles_batch),
+        cmocka_unit_test(test_geometry),
+        cmocka_unit_test(test_uniform),
+        cmocka_unit_test(test_lognormal),
+        cmocka_unit_test(test_bimodal),
+        cmocka_unit_test(test_constant),
+        cmocka_unit_test(test_tiny),
+        cmocka_unit_test(test_near_2_40),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_percentiles_batch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,7 @@
  * span pairs, then waits on a pipe until the test lets it go. */
 struct test_child {
     pid_t pid;
-    int go;   /* write end: closing it lets the child exit */
+    int go; /* write end: closing it lets the child exit */
     char path[64];
 };
 
@@ -417,10 +417,10 @@ static void test_stale_removed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handoff_exact),    cmocka_unit_test(test_late_attach_facts),
-        cmocka_unit_test(test_wrong_version),    cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_lying_layout),     cmocka_unit_test(test_hostile_contents),
-        cmocka_unit_test(test_random_segments),  cmocka_unit_test(test_stale_removed),
+        cmocka_unit_test(test_handoff_exact),   cmocka_unit_test(test_late_attach_facts),
+        cmocka_unit_test(test_wrong_version),   cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_lying_layout),    cmocka_unit_test(test_hostile_contents),
+        cmocka_unit_test(test_random_segments), cmocka_unit_test(test_stale_removed),
     };
 
     signal(SIGPIPE, SIG_IGN);

@@ -143,8 +143,8 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_screen_sizes),    cmocka_unit_test(test_issue_3_tiny_20x5),
-        cmocka_unit_test(test_columns_fit),     cmocka_unit_test(test_columns_priority),
+        cmocka_unit_test(test_screen_sizes), cmocka_unit_test(test_issue_3_tiny_20x5),
+        cmocka_unit_test(test_columns_fit),  cmocka_unit_test(test_columns_priority),
         cmocka_unit_test(test_names),
     };
 

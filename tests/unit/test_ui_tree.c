@@ -281,9 +281,9 @@ static void test_empty_and_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_depth),      cmocka_unit_test(test_state_survives_rebuild),
+        cmocka_unit_test(test_default_depth),        cmocka_unit_test(test_state_survives_rebuild),
         cmocka_unit_test(test_sort_within_siblings), cmocka_unit_test(test_filter_and_search),
-        cmocka_unit_test(test_navigation),         cmocka_unit_test(test_empty_and_malformed),
+        cmocka_unit_test(test_navigation),           cmocka_unit_test(test_empty_and_malformed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
