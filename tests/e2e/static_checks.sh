@@ -7,3 +7,8 @@ check "include layering (check-layers)" tests/check-layers
 check "--help, man page and README agree (check-docs)" tests/check-docs "$NCTOP"
 check "man pages render without warnings" \
     bash -c '! man --warnings=all -l man/nctop.1 man/libnctop.3 2>&1 >/dev/null | grep -q .'
+if command -v clang-format >/dev/null; then
+    check "clang-format finds nothing to change (make check-format)" make -s check-format
+else
+    skip "clang-format is not installed"
+fi
