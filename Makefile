@@ -215,7 +215,7 @@ demo: deps
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
 	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools \
-	python3-pip prometheus procps man-db
+	python3-pip prometheus procps man-db clang-format
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
