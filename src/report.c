@@ -14,36 +14,6 @@
 #define REPORT_NAME_MIN 24
 #define REPORT_NAME_MAX 48
 
-void report_format_ns(uint64_t ns, char *buf, size_t len)
-{
-    if (ns < 1000) {
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-    } else if (ns < 1000000) {
-        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-    } else if (ns < 1000000000) {
-        snprintf(buf, len, "%.2fms", (double)ns / 1e6);
-    } else {
-        snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-    }
-}
-
-void report_format_bytes(int64_t bytes, char *buf, size_t len)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)(bytes < 0 ? -bytes : bytes);
-    size_t u = 0;
-
-    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0) {
-        snprintf(buf, len, "%s%.0f B", bytes < 0 ? "-" : "", v);
-    } else {
-        snprintf(buf, len, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
-    }
-}
-
 static const char *report_state(int state)
 {
     return state == STORE_PROC_LIVE ? "live" : state == STORE_PROC_EXITED ? "exited" : "error";
@@ -77,7 +47,7 @@ static void report_cell_ns(FILE *out, bool valid, uint64_t ns)
     char buf[32];
 
     if (valid) {
-        report_format_ns(ns, buf, sizeof(buf));
+        util_format_ns(ns, false, buf, sizeof(buf));
     } else {
         strcpy(buf, "-");
     }
@@ -125,14 +95,14 @@ static void report_memory(FILE *out, const struct rows *rows)
         const struct row *r = &rows->v[i];
         char cur[32], peak[32], cap[32];
 
-        report_format_bytes(r->bytes, cur, sizeof(cur));
+        util_format_bytes(r->bytes, false, cur, sizeof(cur));
         if (r->flags & ROW_F_PEAK) {
-            report_format_bytes(r->peak_bytes, peak, sizeof(peak));
+            util_format_bytes(r->peak_bytes, false, peak, sizeof(peak));
         } else {
             strcpy(peak, "-");
         }
         if (r->flags & ROW_F_CAPACITY) {
-            report_format_bytes((int64_t)r->capacity_bytes, cap, sizeof(cap));
+            util_format_bytes((int64_t)r->capacity_bytes, false, cap, sizeof(cap));
         } else {
             strcpy(cap, "-");
         }
@@ -158,20 +128,20 @@ static void report_summary(FILE *out, const struct rows_summary *s)
         }
     }
     if (s->step.valid && s->step.win.count > 0) {
-        report_format_ns(s->step.win.p50_ns, a, sizeof(a));
+        util_format_ns(s->step.win.p50_ns, false, a, sizeof(a));
         fprintf(out, "  step p50 %s", a);
     }
     if (s->ttft.valid) {
-        report_format_ns(s->ttft.all.last_ns, a, sizeof(a));
+        util_format_ns(s->ttft.all.last_ns, false, a, sizeof(a));
         fprintf(out, "  TTFT %s", a);
     }
     if (s->itl.valid && s->itl.win.count > 0) {
-        report_format_ns(s->itl.win.p50_ns, a, sizeof(a));
-        report_format_ns(s->itl.win.p99_ns, b, sizeof(b));
+        util_format_ns(s->itl.win.p50_ns, false, a, sizeof(a));
+        util_format_ns(s->itl.win.p99_ns, false, b, sizeof(b));
         fprintf(out, "  ITL p50 %s p99 %s", a, b);
     }
     if (s->host_valid) {
-        report_format_bytes((int64_t)s->rss_bytes, a, sizeof(a));
+        util_format_bytes((int64_t)s->rss_bytes, false, a, sizeof(a));
         fprintf(out, "  RSS %s", a);
     }
     if (s->cpu_valid) {

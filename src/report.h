@@ -10,11 +10,6 @@
 
 struct store;
 
-/* Human forms of a duration ("812ns", "12.3us", "31.92ms", "1.234s") and of a byte count
- * ("512 B", "12.0 KiB", "231.2 MiB"). Negative byte counts keep their sign. */
-void report_format_ns(uint64_t ns, char *buf, size_t len);
-void report_format_bytes(int64_t bytes, char *buf, size_t len);
-
 /* Print every process of st as text: a summary line, then the latency tree, the memory tree
  * and the kernel table. Returns 0 or -errno. */
 int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns);

@@ -40,6 +40,44 @@ void util_format_utc_ms(uint64_t real_ns, char *buf, size_t len)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+void util_format_ns(uint64_t ns, bool compact, char *buf, size_t len)
+{
+    if (ns < 1000) {
+        snprintf(buf, len, "%lluns", (unsigned long long)ns);
+    } else if (ns < 1000000) {
+        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+    } else if (ns < 1000000000) {
+        snprintf(buf, len, "%.2fms", (double)ns / 1e6);
+    } else if (!compact) {
+        snprintf(buf, len, "%.3fs", (double)ns / 1e9);
+    } else if (ns < 1000ULL * 1000000000ULL) {
+        snprintf(buf, len, "%.2fs", (double)ns / 1e9);
+    } else {
+        snprintf(buf, len, "%.0fs", (double)ns / 1e9);
+    }
+}
+
+void util_format_bytes(int64_t bytes, bool compact, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)(bytes < 0 ? -bytes : bytes);
+    const char *sign = bytes < 0 ? "-" : "";
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0) {
+        snprintf(buf, len, compact ? "%s%.0fB" : "%s%.0f B", sign, v);
+    } else if (compact) {
+        /* One letter, and a decimal only while it fits in four characters. */
+        snprintf(buf, len, "%s%.*f%c", sign, v < 100 ? 1 : 0, v, units[u][0]);
+    } else {
+        snprintf(buf, len, "%s%.1f %s", sign, v, units[u]);
+    }
+}
+
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     unsigned long long v;

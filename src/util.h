@@ -16,6 +16,14 @@ uint64_t util_real_ns(void); /* CLOCK_REALTIME */
 /* Format a CLOCK_REALTIME instant as "2026-11-22T10:15:30.123Z" into buf (>= 25 bytes). */
 void util_format_utc_ms(uint64_t real_ns, char *buf, size_t len);
 
+/* Human durations: "812ns", "12.3us", "31.92ms", "1.234s" (seconds keep 3 decimals, or 2 in
+ * compact form, and none past 1000 s in compact form). buf >= 16 bytes. */
+void util_format_ns(uint64_t ns, bool compact, char *buf, size_t len);
+
+/* Human byte counts in powers of 1024: "512 B", "12.0 KiB", "231.2 MiB"; compact: "512B",
+ * "12.0K", "231M". Negative counts keep their sign. buf >= 16 bytes. */
+void util_format_bytes(int64_t bytes, bool compact, char *buf, size_t len);
+
 /* Parse a whole decimal unsigned integer in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

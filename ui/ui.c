@@ -17,6 +17,7 @@
 #include "ui/curses.h"
 #include "ui/layout.h"
 #include "ui/tree.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define UI_HEADER_LINES 4
@@ -107,34 +108,12 @@ static void ui_draw_help(struct ui *u);
 
 static void ui_fmt_ns(uint64_t ns, char *buf, size_t len)
 {
-    if (ns < 1000) {
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-    } else if (ns < 1000000) {
-        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-    } else if (ns < 1000000000) {
-        snprintf(buf, len, "%.2fms", (double)ns / 1e6);
-    } else if (ns < 1000ULL * 1000000000ULL) {
-        snprintf(buf, len, "%.2fs", (double)ns / 1e9);
-    } else {
-        snprintf(buf, len, "%.0fs", (double)ns / 1e9);
-    }
+    util_format_ns(ns, true, buf, len);
 }
 
 static void ui_fmt_bytes(int64_t bytes, char *buf, size_t len)
 {
-    static const char *const units[] = {"B", "K", "M", "G", "T", "P"};
-    double v = (double)(bytes < 0 ? -bytes : bytes);
-    size_t u = 0;
-
-    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0) {
-        snprintf(buf, len, "%s%.0fB", bytes < 0 ? "-" : "", v);
-    } else {
-        snprintf(buf, len, "%s%.*f%s", bytes < 0 ? "-" : "", v < 100 ? 1 : 0, v, units[u]);
-    }
+    util_format_bytes(bytes, true, buf, len);
 }
 
 static void ui_fmt_count(uint64_t n, char *buf, size_t len)
