@@ -3,11 +3,13 @@
  * (depth-first, siblings in first-seen order), and fills the per-process summary. */
 #include "rows.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hist.h"
 #include "store.h"
+#include "store_gpu.h"
 #include "store_internal.h"
 #include "store_sys.h"
 #include "xalloc.h"
@@ -665,6 +667,32 @@ static void rows_emit_host(struct rows *out, struct rows_levels *lv, const struc
                  p->rss_bytes > tracked ? (int64_t)(p->rss_bytes - tracked) : 0);
 }
 
+/* GPU memory the driver reports for this process: the total, then one row per device. It is
+ * device memory, never in RSS. */
+static void rows_emit_gpu(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
+{
+    const struct store_gpu_proc *g = store_proc_gpu(p);
+    uint64_t total = 0;
+    struct row *row;
+    char label[24];
+
+    if (g == NULL || g->ndevs == 0) {
+        return;
+    }
+    for (uint32_t k = 0; k < g->ndevs; k++) {
+        total += g->bytes[k];
+    }
+    row = rows_add_mem(out, lv, 0, "GPU Memory", (int64_t)total);
+    row->nchildren = g->ndevs;
+    row->peak_bytes = (int64_t)g->peak_bytes;
+    row->flags |= ROW_F_PEAK | ROW_F_DEVICE;
+    for (uint32_t k = 0; k < g->ndevs; k++) {
+        snprintf(label, sizeof(label), "GPU%u", (unsigned)g->dev[k]);
+        row = rows_add_mem(out, lv, 1, label, (int64_t)g->bytes[k]);
+        row->flags |= ROW_F_DEVICE;
+    }
+}
+
 /* Mapping growth the eBPF collector saw since attaching, next to RSS: mapped address space
  * grows long before it is touched, so both are worth seeing. */
 static void rows_emit_mapped(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
@@ -772,6 +800,7 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
     rows_emit_gauges(out, &lv, p, STORE_MEM_POOL, "Memory Pools");
     rows_emit_gauges(out, &lv, p, STORE_MEM_KV_CACHE, "KV Cache");
     rows_emit_gauges(out, &lv, p, STORE_MEM_OTHER, "Other Memory");
+    rows_emit_gpu(out, &lv, p);
     rows_emit_host(out, &lv, p);
     rows_emit_mapped(out, &lv, p);
     rows_emit_scopes(out, &lv, p);
@@ -969,4 +998,35 @@ void rows_summary_done(struct rows_summary *s)
     free(s->threads);
     free(s->syscalls);
     memset(s, 0, sizeof(*s));
+}
+
+void rows_build_gpus(struct rows_gpus *out, const struct store *st)
+{
+    size_t n = store_gpu_count(st);
+
+    memset(out, 0, sizeof(*out));
+    out->error = store_gpu_error(st);
+    if (n == 0) {
+        return;
+    }
+    out->v = xcalloc(n, sizeof(*out->v));
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_gpu_dev *d = store_gpu_at(st, i);
+        struct rows_gpu *g = &out->v[i];
+
+        g->index = d->index;
+        g->name = d->name;
+        g->util_valid = d->util_valid;
+        g->util_pct = (double)d->util_pct;
+        g->mem_valid = d->mem_valid;
+        g->mem_used_bytes = d->mem_used_bytes;
+        g->mem_total_bytes = d->mem_total_bytes;
+    }
+}
+
+void rows_gpus_done(struct rows_gpus *g)
+{
+    free(g->v);
+    memset(g, 0, sizeof(*g));
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct hist;
+struct store;
 struct store_proc;
 
 /* Validity bits of struct row.flags: absent is not zero. */
@@ -161,6 +162,24 @@ struct rows_summary {
     struct rows_syscall *syscalls; /* by total time, largest first; owned by the summary */
 };
 
+/* One GPU of the machine (the hw/ probe, NVML). */
+struct rows_gpu {
+    uint32_t index;   /* the driver's device index */
+    const char *name; /* borrowed from the store until its next GPU update; "" when unknown */
+    bool util_valid;
+    double util_pct; /* busy, 0..100 */
+    bool mem_valid;
+    uint64_t mem_used_bytes;
+    uint64_t mem_total_bytes;
+};
+
+/* The machine's GPUs: n = 0 and no error is the "no GPU" state, not an error. */
+struct rows_gpus {
+    size_t n;
+    struct rows_gpu *v; /* n entries, owned (rows_gpus_done) */
+    const char *error;  /* why the GPU probe failed, or NULL; borrowed from the store */
+};
+
 void rows_init(struct rows *r);
 void rows_clear(struct rows *r); /* keeps the storage */
 void rows_done(struct rows *r);
@@ -175,6 +194,11 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
 /* Fill the summary of p. Free its counters with rows_summary_done. */
 void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns);
 void rows_summary_done(struct rows_summary *s);
+
+/* Fill the machine's GPUs from st (a memory row "GPU Memory" in rows_build_memory holds
+ * each process's share). Free with rows_gpus_done, which zeroes g. */
+void rows_build_gpus(struct rows_gpus *out, const struct store *st);
+void rows_gpus_done(struct rows_gpus *g);
 
 /* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
 static inline double rows_ms(uint64_t ns)

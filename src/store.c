@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hist.h"
+#include "store_gpu.h"
 #include "store_internal.h"
 #include "store_sys.h"
 #include "xalloc.h"
@@ -469,6 +470,7 @@ static void store_proc_free(struct store_proc *p)
     store_rate_done(&p->cpu);
     store_rate_done(&p->events_rate);
     store_sys_free(p->sys);
+    store_gpu_proc_free(p->gpu);
     while ((sl = p->free_slots) != NULL) {
         p->free_slots = sl->next_free;
         hist_done(&sl->h);
@@ -492,6 +494,7 @@ void store_free(struct store *st)
         store_proc_free(st->procs[i]);
     }
     free(st->procs);
+    store_gpus_free(st->gpus);
     free(st);
 }
 

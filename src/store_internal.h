@@ -125,6 +125,8 @@ struct store_thread {
     uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
 };
 
+struct store_gpu_proc;
+struct store_gpus;
 struct store_sys;
 
 struct store_proc {
@@ -211,7 +213,8 @@ struct store_proc {
     uint32_t nmem_rows;
     uint32_t mem_rows_cap;
 
-    struct store_sys *sys; /* system facts from the eBPF collector (store_sys.h), or NULL */
+    struct store_sys *sys;      /* system facts from the eBPF collector (store_sys.h), or NULL */
+    struct store_gpu_proc *gpu; /* GPU memory (store_gpu.h), or NULL */
 };
 
 struct store {
@@ -221,6 +224,7 @@ struct store {
     size_t nprocs;
     size_t procs_cap;
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
+    struct store_gpus *gpus;    /* the machine's GPUs (store_gpu.h), or NULL */
     void *observer_ctx;
 };
 
