@@ -224,8 +224,8 @@ struct store {
     size_t nprocs;
     size_t procs_cap;
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
-    struct store_gpus *gpus;    /* the machine's GPUs (store_gpu.h), or NULL */
     void *observer_ctx;
+    struct store_gpus *gpus; /* the machine's GPUs (store_gpu.h), or NULL */
 };
 
 /* Merge the window slots of s that the window ending at now_ns covers into out (reset
