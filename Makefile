@@ -64,7 +64,7 @@ CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c collectors/*.c hw/*.c 
 CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_SRC := $(filter-out tests/helpers/fake_nvml.c,$(wildcard tests/helpers/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
 
 SDK_OBJ := $(SDK_SRC:%.c=$(BUILD)/pic/%.o)
@@ -75,6 +75,8 @@ TINYLM_OBJ := $(TINYLM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# A stand-in for NVIDIA's NVML (NCTOP_NVML_LIB) with known figures, for the GPU tests.
+FAKE_NVML := $(BUILD)/tests/libfake_nvml.so
 
 LIBNCTOP_SO := $(BUILD)/lib/libnctop.so
 LIBNCTOP_A := $(BUILD)/lib/libnctop.a
@@ -85,7 +87,8 @@ TINYLM := $(BUILD)/tinylm
 .PHONY: all deps test test-asan demo bench format check-format check-layers check-docs \
 	install uninstall clean golden
 
-all: $(LIBNCTOP_SO) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN)
+all: $(LIBNCTOP_SO) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
+	$(FAKE_NVML)
 
 # --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
 $(BUILD)/pic/src/libnctop/%.o: src/libnctop/%.c
@@ -173,6 +176,11 @@ $(BUILD)/tests/%: tests/helpers/%.c $(LIBNCTOP_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIBNCTOP_A) -lm -lpthread
+
+$(FAKE_NVML): tests/helpers/fake_nvml.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fPIC -shared -o $@ $<
 
 # The C++ check of nctop.h (nctop::Span, NCTOP_SCOPE); test_sdk runs both scope helpers.
 $(BUILD)/tests/sdk_scope_cxx: tests/helpers/sdk_scope_cxx.cpp include/nctop.h $(LIBNCTOP_A)

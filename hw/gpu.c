@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/* NVML through dlopen: no build-time dependency on the NVIDIA driver or nvml.h. The few types
+ * used are declared here from NVML's documented ABI; versioned entry points fall back to the
+ * older names. An absent library, driver or device is a state, never an error message. */
+#include "gpu.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/diag.h"
+#include "src/store.h"
+#include "src/store_gpu.h"
+#include "src/xalloc.h"
+
+#define GPU_LIB_DEFAULT "libnvidia-ml.so.1"
+#define GPU_ERROR_MAX 160
+#define GPU_PROCS_MAX 4096 /* process entries kept per sample, over all devices */
+#define GPU_PROCS_FIRST 64 /* process entries asked for at first, per device */
+#define GPU_ENTRY_MAX 32   /* bytes of the largest process entry any NVML version writes */
+
+/* NVML return codes (nvmlReturn_t) that change what we do. */
+#define GPU_NVML_SUCCESS 0
+#define GPU_NVML_NOT_SUPPORTED 3
+#define GPU_NVML_NO_PERMISSION 4
+#define GPU_NVML_INSUFFICIENT_SIZE 7
+#define GPU_NVML_DRIVER_NOT_LOADED 9
+#define GPU_NVML_NOT_AVAILABLE ULLONG_MAX /* usedGpuMemory unknown (NVML_VALUE_NOT_AVAILABLE) */
+
+struct gpu_nvml_device; /* nvmlDevice_t points to one */
+
+struct gpu_nvml_utilization { /* nvmlUtilization_t */
+    unsigned int gpu;         /* % of the last sample period a kernel ran */
+    unsigned int memory;      /* % of it device memory was read or written */
+};
+
+struct gpu_nvml_memory {      /* nvmlMemory_t (v1) */
+    unsigned long long total; /* bytes */
+    unsigned long long free;
+    unsigned long long used;
+};
+
+/* nvmlProcessInfo_v1_t, written by nvmlDeviceGetComputeRunningProcesses */
+struct gpu_nvml_proc_v1 {
+    unsigned int pid;
+    unsigned long long used_gpu_memory; /* bytes, or NVML_VALUE_NOT_AVAILABLE */
+};
+
+/* nvmlProcessInfo_v2_t, written by the _v2 and _v3 entry points (MIG instance ids added) */
+struct gpu_nvml_proc_v2 {
+    unsigned int pid;
+    unsigned long long used_gpu_memory;
+    unsigned int gpu_instance_id;
+    unsigned int compute_instance_id;
+};
+
+typedef int (*gpu_nvml_void_fn)(void);
+typedef int (*gpu_nvml_count_fn)(unsigned int *count);
+typedef int (*gpu_nvml_handle_fn)(unsigned int index, struct gpu_nvml_device **dev);
+typedef int (*gpu_nvml_name_fn)(struct gpu_nvml_device *dev, char *name, unsigned int len);
+typedef int (*gpu_nvml_util_fn)(struct gpu_nvml_device *dev, struct gpu_nvml_utilization *u);
+typedef int (*gpu_nvml_memory_fn)(struct gpu_nvml_device *dev, struct gpu_nvml_memory *m);
+typedef int (*gpu_nvml_procs_fn)(struct gpu_nvml_device *dev, unsigned int *count, void *infos);
+typedef const char *(*gpu_nvml_error_fn)(int rc);
+
+enum gpu_state {
+    GPU_UNLOADED = 0, /* NVML not looked for yet */
+    GPU_ABSENT,       /* no library, driver or device: no GPU */
+    GPU_READY,
+    GPU_FAILED, /* the library is there but does not work: see error */
+};
+
+/* The GPU memory of one process on one device, as the driver listed it. */
+struct gpu_proc_mem {
+    uint32_t pid;
+    uint32_t dev;
+    uint64_t bytes;
+};
+
+struct gpu {
+    enum gpu_state state;
+    enum gpu_state logged;   /* the state the debug log last heard of */
+    char why[GPU_ERROR_MAX]; /* why absent, for the debug log only */
+    void *lib;
+    bool initialised; /* nvmlInit succeeded: nvmlShutdown is owed */
+
+    gpu_nvml_void_fn init;
+    gpu_nvml_void_fn shutdown;
+    gpu_nvml_count_fn count;
+    gpu_nvml_handle_fn handle;
+    gpu_nvml_name_fn name; /* the rest may be NULL: the figure is then unknown */
+    gpu_nvml_util_fn utilization;
+    gpu_nvml_memory_fn memory;
+    gpu_nvml_procs_fn procs;
+    size_t proc_entry; /* bytes of one entry the procs entry point writes */
+    gpu_nvml_error_fn error_string;
+
+    unsigned int ndevs;
+    struct gpu_nvml_device *handles[STORE_GPU_MAX]; /* NULL: the device could not be opened */
+
+    /* the last sample */
+    struct store_gpu_dev devs[STORE_GPU_MAX];
+    char error[GPU_ERROR_MAX]; /* the first failure of the sample, "" when none */
+    struct gpu_proc_mem *pmem; /* GPU_PROCS_MAX entries */
+    size_t npmem;
+    unsigned char *pbuf; /* what the processes query writes: pbuf_cap entries */
+    unsigned int pbuf_cap;
+};
+
+static const char *gpu_strerror(const struct gpu *g, int rc)
+{
+    const char *s = g->error_string != NULL ? g->error_string(rc) : NULL;
+
+    return s != NULL ? s : "unknown NVML error";
+}
+
+/* The first of two names the library exports (second may be NULL), or NULL. */
+static void *gpu_sym(void *lib, const char *first, const char *second)
+{
+    void *p = dlsym(lib, first);
+
+    if (p == NULL && second != NULL) {
+        p = dlsym(lib, second);
+    }
+    return p;
+}
+
+/* Keep the first failure of a sample; a figure the device cannot give is no failure. */
+static void gpu_note(struct gpu *g, unsigned int dev, const char *what, int rc)
+{
+    if (rc == GPU_NVML_NOT_SUPPORTED || rc == GPU_NVML_NO_PERMISSION || g->error[0] != '\0') {
+        return;
+    }
+    snprintf(g->error, sizeof(g->error), "NVML: GPU%u: %s: %s", dev, what, gpu_strerror(g, rc));
+}
+
+static void gpu_resolve(struct gpu *g)
+{
+    g->init = (gpu_nvml_void_fn)gpu_sym(g->lib, "nvmlInit_v2", "nvmlInit");
+    g->shutdown = (gpu_nvml_void_fn)gpu_sym(g->lib, "nvmlShutdown", NULL);
+    g->count = (gpu_nvml_count_fn)gpu_sym(g->lib, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount");
+    g->handle = (gpu_nvml_handle_fn)gpu_sym(g->lib, "nvmlDeviceGetHandleByIndex_v2",
+                                            "nvmlDeviceGetHandleByIndex");
+    g->name = (gpu_nvml_name_fn)gpu_sym(g->lib, "nvmlDeviceGetName", NULL);
+    g->utilization = (gpu_nvml_util_fn)gpu_sym(g->lib, "nvmlDeviceGetUtilizationRates", NULL);
+    g->memory = (gpu_nvml_memory_fn)gpu_sym(g->lib, "nvmlDeviceGetMemoryInfo", NULL);
+    g->error_string = (gpu_nvml_error_fn)gpu_sym(g->lib, "nvmlErrorString", NULL);
+    /* Newest first: _v3 and _v2 write v2 entries, the unversioned one v1 entries. */
+    g->proc_entry = sizeof(struct gpu_nvml_proc_v2);
+    g->procs = (gpu_nvml_procs_fn)gpu_sym(g->lib, "nvmlDeviceGetComputeRunningProcesses_v3",
+                                          "nvmlDeviceGetComputeRunningProcesses_v2");
+    if (g->procs == NULL) {
+        g->proc_entry = sizeof(struct gpu_nvml_proc_v1);
+        g->procs = (gpu_nvml_procs_fn)gpu_sym(g->lib, "nvmlDeviceGetComputeRunningProcesses", NULL);
+    }
+}
+
+/* Load NVML, start it and open its devices; leaves the state ABSENT, FAILED or READY. */
+static void gpu_load(struct gpu *g)
+{
+    const char *path = getenv("NCTOP_NVML_LIB");
+    unsigned int n = 0;
+    int rc;
+
+    if (path == NULL || path[0] == '\0') {
+        path = GPU_LIB_DEFAULT;
+    }
+    g->state = GPU_ABSENT;
+    g->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (g->lib == NULL) {
+        const char *e = dlerror();
+
+        snprintf(g->why, sizeof(g->why), "%s", e != NULL ? e : path);
+        return;
+    }
+    gpu_resolve(g);
+    if (g->init == NULL || g->shutdown == NULL || g->count == NULL || g->handle == NULL) {
+        g->state = GPU_FAILED;
+        snprintf(g->error, sizeof(g->error), "NVML: %s lacks the device entry points", path);
+        return;
+    }
+    rc = g->init();
+    if (rc == GPU_NVML_DRIVER_NOT_LOADED) {
+        snprintf(g->why, sizeof(g->why), "NVML: %s", gpu_strerror(g, rc));
+        return; /* the library without its driver (a container, a laptop): no GPU */
+    }
+    if (rc != GPU_NVML_SUCCESS) {
+        g->state = GPU_FAILED;
+        snprintf(g->error, sizeof(g->error), "NVML: cannot start: %s", gpu_strerror(g, rc));
+        return;
+    }
+    g->initialised = true;
+    rc = g->count(&n);
+    if (rc != GPU_NVML_SUCCESS) {
+        g->state = GPU_FAILED;
+        snprintf(g->error, sizeof(g->error), "NVML: cannot count the GPUs: %s",
+                 gpu_strerror(g, rc));
+        return;
+    }
+    if (n == 0) {
+        snprintf(g->why, sizeof(g->why), "NVML: no device");
+        return;
+    }
+    g->ndevs = n < STORE_GPU_MAX ? n : STORE_GPU_MAX;
+    for (unsigned int i = 0; i < g->ndevs; i++) {
+        struct store_gpu_dev *d = &g->devs[i];
+
+        d->index = i;
+        rc = g->handle(i, &g->handles[i]);
+        if (rc != GPU_NVML_SUCCESS) {
+            g->handles[i] = NULL;
+            continue;
+        }
+        /* A name is static: read it once. */
+        if (g->name != NULL && g->name(g->handles[i], d->name, sizeof(d->name)) != 0) {
+            d->name[0] = '\0';
+        }
+        d->name[sizeof(d->name) - 1] = '\0';
+    }
+    g->state = GPU_READY;
+}
+
+/* The processes of device dev and their memory, appended to g->pmem. */
+static void gpu_sample_procs(struct gpu *g, unsigned int dev)
+{
+    unsigned int n = 0;
+    int rc = GPU_NVML_SUCCESS;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        n = g->pbuf_cap;
+        rc = g->procs(g->handles[dev], &n, g->pbuf);
+        if (rc != GPU_NVML_INSUFFICIENT_SIZE || g->pbuf_cap >= GPU_PROCS_MAX) {
+            break;
+        }
+        /* n is how many there are now: room for them and a few newcomers. */
+        g->pbuf_cap = n < GPU_PROCS_MAX - 16 ? n + 16 : GPU_PROCS_MAX;
+        free(g->pbuf);
+        /* Sized for the largest entry any version writes, whatever it claims to write. */
+        g->pbuf = xcalloc(g->pbuf_cap, GPU_ENTRY_MAX);
+    }
+    if (rc != GPU_NVML_SUCCESS) {
+        gpu_note(g, dev, "processes", rc);
+        return;
+    }
+    if (n > g->pbuf_cap) {
+        n = g->pbuf_cap; /* never trust a count beyond what we handed over */
+    }
+    for (unsigned int k = 0; k < n && g->npmem < GPU_PROCS_MAX; k++) {
+        const unsigned char *e = g->pbuf + (size_t)k * g->proc_entry;
+        struct gpu_nvml_proc_v1 p; /* both versions begin with the v1 fields */
+
+        memcpy(&p, e, sizeof(p));
+        if (p.used_gpu_memory == GPU_NVML_NOT_AVAILABLE) {
+            continue;
+        }
+        g->pmem[g->npmem].pid = p.pid;
+        g->pmem[g->npmem].dev = dev;
+        g->pmem[g->npmem].bytes = p.used_gpu_memory;
+        g->npmem++;
+    }
+}
+
+static void gpu_sample_dev(struct gpu *g, unsigned int i)
+{
+    struct store_gpu_dev *d = &g->devs[i];
+    struct gpu_nvml_device *h = g->handles[i];
+    struct gpu_nvml_utilization u;
+    struct gpu_nvml_memory m;
+    int rc;
+
+    d->util_valid = false;
+    d->mem_valid = false;
+    if (h == NULL) {
+        return;
+    }
+    if (g->utilization != NULL) {
+        rc = g->utilization(h, &u);
+        if (rc == GPU_NVML_SUCCESS) {
+            d->util_valid = true;
+            d->util_pct = u.gpu <= 100 ? u.gpu : 100;
+        } else {
+            gpu_note(g, i, "utilization", rc);
+        }
+    }
+    if (g->memory != NULL) {
+        rc = g->memory(h, &m);
+        if (rc == GPU_NVML_SUCCESS) {
+            d->mem_valid = true;
+            d->mem_used_bytes = m.used;
+            d->mem_total_bytes = m.total;
+        } else {
+            gpu_note(g, i, "memory", rc);
+        }
+    }
+    if (g->procs != NULL) {
+        gpu_sample_procs(g, i);
+    }
+}
+
+struct gpu *gpu_new(void)
+{
+    struct gpu *g = xcalloc(1, sizeof(*g));
+
+    g->pmem = xcalloc(GPU_PROCS_MAX, sizeof(*g->pmem));
+    g->pbuf_cap = GPU_PROCS_FIRST;
+    g->pbuf = xcalloc(g->pbuf_cap, GPU_ENTRY_MAX);
+    return g;
+}
+
+void gpu_free(struct gpu *g)
+{
+    if (g == NULL) {
+        return;
+    }
+    if (g->initialised) {
+        g->shutdown();
+    }
+    if (g->lib != NULL) {
+        dlclose(g->lib);
+    }
+    free(g->pmem);
+    free(g->pbuf);
+    free(g);
+}
+
+void gpu_sample(struct gpu *g)
+{
+    if (g->state == GPU_UNLOADED) {
+        gpu_load(g);
+    }
+    if (g->state != GPU_READY) {
+        return;
+    }
+    g->error[0] = '\0';
+    g->npmem = 0;
+    for (unsigned int i = 0; i < g->ndevs; i++) {
+        gpu_sample_dev(g, i);
+    }
+}
+
+/* The GPU memory of one watched process, from the last sample. */
+static void gpu_publish_proc(const struct gpu *g, struct store_proc *p)
+{
+    uint32_t devs[STORE_GPU_MAX];
+    uint64_t bytes[STORE_GPU_MAX];
+    size_t n = 0;
+    int32_t pid = store_proc_pid(p);
+
+    for (size_t k = 0; k < g->npmem && n < STORE_GPU_MAX; k++) {
+        if ((int32_t)g->pmem[k].pid == pid) {
+            devs[n] = g->pmem[k].dev;
+            bytes[n] = g->pmem[k].bytes;
+            n++;
+        }
+    }
+    store_proc_gpu_set(p, devs, bytes, n);
+}
+
+void gpu_publish(struct gpu *g, struct store *st)
+{
+    if (g->state != g->logged) {
+        /* Worker threads do not log: the loop thread tells the debug log what changed. */
+        g->logged = g->state;
+        if (g->state == GPU_ABSENT) {
+            diag_debug("no GPU: %s", g->why);
+        } else if (g->state == GPU_FAILED) {
+            diag_warn("%s", g->error);
+        } else if (g->state == GPU_READY) {
+            diag_debug("NVML: %u GPU(s)", g->ndevs);
+        }
+    }
+    switch (g->state) {
+    case GPU_READY:
+        store_gpu_set(st, g->devs, g->ndevs, g->error[0] != '\0' ? g->error : NULL);
+        break;
+    case GPU_FAILED:
+        store_gpu_set(st, NULL, 0, g->error);
+        return;
+    default:
+        store_gpu_set(st, NULL, 0, NULL);
+        return;
+    }
+    for (size_t i = 0; i < store_nprocs(st); i++) {
+        struct store_proc *p = store_proc_at(st, i);
+
+        /* An exited process keeps its last figures, as its other facts do. */
+        if (p != NULL && store_proc_state(p) == STORE_PROC_LIVE) {
+            gpu_publish_proc(g, p);
+        }
+    }
+}
