@@ -22,6 +22,7 @@
 #include "config.h"
 #include "diag.h"
 #include "http.h"
+#include "hw/gpu.h"
 #include "logger.h"
 #include "profile_record.h"
 #include "prom.h"
@@ -50,6 +51,9 @@ struct loop {
     struct ring_source *ring;
     struct bpf_source *bpf; /* --bpf, NULL when off or unavailable */
     uv_poll_t *bpf_poll;    /* its ring buffer */
+    struct gpu *gpu;        /* the GPU probe; NULL when replaying */
+    uv_work_t *gpu_work;    /* its sample, run on a libuv worker thread */
+    bool gpu_busy;          /* a sample is on a worker */
     uv_timer_t *drain;
     uv_timer_t *scan;
     uv_timer_t *proc;
@@ -83,6 +87,7 @@ struct loop {
     uv_signal_t *winch;
     struct rows view_rows;
     struct rows mem_rows;
+    struct rows_gpus gpus;
     struct rows_summary *sums;
     size_t nsums;
     size_t sums_cap;
@@ -165,6 +170,37 @@ static void loop_on_scan(uv_timer_t *t)
     loop_sample_new(l, now);
 }
 
+/* The GPU sample ran on a worker: publish it on the loop thread. */
+static void loop_gpu_done(uv_work_t *w, int status)
+{
+    struct loop *l = w->data;
+
+    l->gpu_busy = false;
+    if (status == 0) {
+        gpu_publish(l->gpu, l->store);
+    }
+}
+
+static void loop_gpu_work(uv_work_t *w)
+{
+    struct loop *l = w->data;
+
+    gpu_sample(l->gpu);
+}
+
+/* Sample the GPUs off the loop thread: driver calls may take long (the first one loads and
+ * starts NVML). At most one sample at a time; a tick that finds one running skips. */
+static void loop_gpu_tick(struct loop *l)
+{
+    if (l->gpu == NULL || l->gpu_busy || l->finishing) {
+        return;
+    }
+    l->gpu_work->data = l;
+    if (uv_queue_work(l->uv, l->gpu_work, loop_gpu_work, loop_gpu_done) == 0) {
+        l->gpu_busy = true;
+    }
+}
+
 static void loop_on_proc(uv_timer_t *t)
 {
     struct loop *l = t->data;
@@ -182,6 +218,7 @@ static void loop_on_proc(uv_timer_t *t)
     if (l->bpf != NULL) {
         bpf_source_sync(l->bpf, util_mono_ns());
     }
+    loop_gpu_tick(l);
     if (++l->proc_ticks == LOOP_PROC_FAST_TICKS) {
         uv_timer_set_repeat(t, LOOP_PROC_MS);
     }
@@ -295,6 +332,9 @@ static void loop_ui_build(struct loop *l)
     if (l->logger != NULL && logger_active(l->logger)) {
         l->frame.log_name = logger_latency_path(l->logger);
     }
+    rows_gpus_done(&l->gpus);
+    rows_build_gpus(&l->gpus, l->store);
+    l->frame.gpus = &l->gpus;
     if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
         l->frame.status = l->status_msg;
         l->frame.status_error = l->status_error;
@@ -310,6 +350,10 @@ static void loop_ui_build(struct loop *l)
         l->frame.status = "replay: end of input";
     } else if (l->note[0] != '\0') {
         l->frame.status = l->note;
+        l->frame.status_error = true;
+    } else if (l->gpus.error != NULL) {
+        /* NVML is there but failing: say why for as long as it lasts. */
+        l->frame.status = l->gpus.error;
         l->frame.status_error = true;
     } else if (n > 0 && l->sums[sel].invalid_reason != NULL) {
         /* A collector's complaint about this process stays visible. */
@@ -471,6 +515,7 @@ static void loop_ui_stop(struct loop *l)
         l->ui = NULL;
         rows_done(&l->view_rows);
         rows_done(&l->mem_rows);
+        rows_gpus_done(&l->gpus);
         for (size_t i = 0; i < l->nsums; i++) {
             rows_summary_done(&l->sums[i]);
         }
@@ -971,6 +1016,9 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
         loop_bpf_start(&l, now);
     }
     proc_collect(st, now);
+    l.gpu = gpu_new();
+    l.gpu_work = xcalloc(1, sizeof(*l.gpu_work));
+    loop_gpu_tick(&l);
 
     l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
     l.scan = loop_timer(&l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
@@ -995,6 +1043,8 @@ timers:
 
     ring_source_free(l.ring);
     bpf_source_free(l.bpf);
+    gpu_free(l.gpu); /* uv_run returned: no sample is running */
+    free(l.gpu_work);
     logger_free(l.logger);
     profile_record_free(l.profile);
     rc = uv_loop_close(l.uv);

@@ -394,6 +394,45 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
     }
 }
 
+/* The machine's GPUs, labelled by index and name; no GPU: no family at all. */
+static void prom_emit_gpus(struct prom_buf *b, const struct store *st)
+{
+    struct rows_gpus g;
+    char name[256];
+
+    rows_build_gpus(&g, st);
+    if (g.n > 0) {
+        prom_family(b, "nctop_gpu_utilization_ratio", "gauge",
+                    "Share of the driver's last sample period a GPU kernel ran, 0 to 1.");
+        for (size_t i = 0; i < g.n; i++) {
+            if (g.v[i].util_valid) {
+                prom_escape(name, sizeof(name), g.v[i].name);
+                prom_printf(b, "nctop_gpu_utilization_ratio{gpu=\"%u\",name=\"%s\"} %.2f\n",
+                            (unsigned)g.v[i].index, name, g.v[i].util_pct / 100.0);
+            }
+        }
+        prom_family(b, "nctop_gpu_memory_used_bytes", "gauge", "GPU memory in use.");
+        for (size_t i = 0; i < g.n; i++) {
+            if (g.v[i].mem_valid) {
+                prom_escape(name, sizeof(name), g.v[i].name);
+                prom_printf(b, "nctop_gpu_memory_used_bytes{gpu=\"%u\",name=\"%s\"} %llu\n",
+                            (unsigned)g.v[i].index, name,
+                            (unsigned long long)g.v[i].mem_used_bytes);
+            }
+        }
+        prom_family(b, "nctop_gpu_memory_total_bytes", "gauge", "GPU memory in all.");
+        for (size_t i = 0; i < g.n; i++) {
+            if (g.v[i].mem_valid) {
+                prom_escape(name, sizeof(name), g.v[i].name);
+                prom_printf(b, "nctop_gpu_memory_total_bytes{gpu=\"%u\",name=\"%s\"} %llu\n",
+                            (unsigned)g.v[i].index, name,
+                            (unsigned long long)g.v[i].mem_total_bytes);
+            }
+        }
+    }
+    rows_gpus_done(&g);
+}
+
 char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, size_t *len)
 {
     struct prom_buf b = {.s = NULL, .len = 0, .cap = 65536};
@@ -430,6 +469,7 @@ char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, siz
     prom_family(&b, "nctop_build_info", "gauge", "nctop's version (always 1).");
     prom_printf(&b, "nctop_build_info{version=\"%s\"} 1\n", NCTOP_VERSION);
     prom_emit_all(&b, pp, n, max_paths);
+    prom_emit_gpus(&b, st);
 
     for (size_t i = 0; i < n; i++) {
         rows_done(&pp[i].latency);

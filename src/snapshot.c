@@ -250,6 +250,39 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     return o;
 }
 
+/* The machine's GPUs: "gpus" (empty without a GPU) and, when the probe fails, "gpu_error". */
+static void snapshot_add_gpus(cJSON *root, const struct store *st)
+{
+    struct rows_gpus g;
+    cJSON *arr = cJSON_AddArrayToObject(root, "gpus");
+
+    rows_build_gpus(&g, st);
+    for (size_t i = 0; i < g.n; i++) {
+        const struct rows_gpu *d = &g.v[i];
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddNumberToObject(o, "index", d->index);
+        cJSON_AddStringToObject(o, "name", d->name);
+        if (d->util_valid) {
+            cJSON_AddNumberToObject(o, "utilization_pct", d->util_pct);
+        } else {
+            cJSON_AddNullToObject(o, "utilization_pct");
+        }
+        if (d->mem_valid) {
+            cJSON_AddNumberToObject(o, "memory_used_bytes", (double)d->mem_used_bytes);
+            cJSON_AddNumberToObject(o, "memory_total_bytes", (double)d->mem_total_bytes);
+        } else {
+            cJSON_AddNullToObject(o, "memory_used_bytes");
+            cJSON_AddNullToObject(o, "memory_total_bytes");
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    if (g.error != NULL) {
+        cJSON_AddStringToObject(root, "gpu_error", g.error);
+    }
+    rows_gpus_done(&g);
+}
+
 cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
 {
     cJSON *root = cJSON_CreateObject(), *procs;
@@ -267,6 +300,7 @@ cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
         cJSON_AddItemToArray(procs, snapshot_proc(store_proc_at(st, i), now_ns, &rows));
     }
     rows_done(&rows);
+    snapshot_add_gpus(root, st);
     return root;
 }
 

@@ -556,6 +556,50 @@ static int ui_meters(struct ui *u, WINDOW *w, int y)
     return shown;
 }
 
+/* The GPU part of the header: one device in full ("GPU0 name 87% 30.1G/80.0G"), several
+ * summarised (count, the name when they share one, mean utilization, memory summed). */
+static int ui_gpu_part(struct ui *u, WINDOW *w, int y, int x, const struct rows_gpus *g)
+{
+    char key[32], val[192], used[32], total[32];
+    const char *name = g->v[0].name;
+    double util = 0;
+    uint64_t mused = 0, mtotal = 0;
+    size_t nutil = 0, nmem = 0;
+    int len;
+
+    for (size_t i = 0; i < g->n; i++) {
+        if (strcmp(g->v[i].name, name) != 0) {
+            name = "";
+        }
+        if (g->v[i].util_valid) {
+            util += g->v[i].util_pct;
+            nutil++;
+        }
+        if (g->v[i].mem_valid) {
+            mused += g->v[i].mem_used_bytes;
+            mtotal += g->v[i].mem_total_bytes;
+            nmem++;
+        }
+    }
+    if (g->n == 1) {
+        snprintf(key, sizeof(key), "GPU%u", (unsigned)g->v[0].index);
+        len = snprintf(val, sizeof(val), "%s", name);
+    } else {
+        snprintf(key, sizeof(key), "GPUs");
+        len = snprintf(val, sizeof(val), "%zux%s%s%s", g->n, name[0] ? " " : "", name,
+                       nutil > 0 ? " avg" : "");
+    }
+    if (nutil > 0 && len >= 0 && (size_t)len < sizeof(val)) {
+        len += snprintf(val + len, sizeof(val) - (size_t)len, " %.0f%%", util / (double)nutil);
+    }
+    if (nmem > 0 && len >= 0 && (size_t)len < sizeof(val)) {
+        ui_fmt_bytes((int64_t)mused, used, sizeof(used));
+        ui_fmt_bytes((int64_t)mtotal, total, sizeof(total));
+        snprintf(val + len, sizeof(val) - (size_t)len, " %s/%s", used, total);
+    }
+    return ui_pair(u, w, y, x, key, val[0] == ' ' ? val + 1 : val, UI_ROLE_VALUE);
+}
+
 static void ui_draw_header(struct ui *u)
 {
     WINDOW *w = u->w_header;
@@ -659,6 +703,9 @@ static void ui_draw_header(struct ui *u)
     if (s->cpu_valid) {
         snprintf(a, sizeof(a), "%.0f%%", s->cpu_pct);
         x = ui_pair(u, w, y, x, "CPU", a, UI_ROLE_VALUE);
+    }
+    if (f->gpus != NULL && f->gpus->n > 0) {
+        x = ui_gpu_part(u, w, y, x, f->gpus);
     }
     snprintf(a, sizeof(a), "%.0f/s", s->events_per_sec);
     x = ui_pair(u, w, y, x, "events", a, UI_ROLE_VALUE);

@@ -12,6 +12,7 @@
 #include "ui/layout.h"
 
 struct rows;
+struct rows_gpus;
 struct rows_summary;
 struct ui;
 
@@ -57,6 +58,8 @@ struct ui_frame {
     const char *log_name; /* the log being written, or NULL when logging is off */
     const char *status;   /* a message for the status line, or NULL */
     bool status_error;    /* shown in the warning colour */
+
+    const struct rows_gpus *gpus; /* the machine's GPUs (n = 0: none), or NULL */
 };
 
 /* Start the display on a terminal. Returns an owned UI (ui_free), or NULL with *err an owned
