@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The GPU part without a GPU: a fake NVML (tests/helpers/fake_nvml.c, two GPUs and one compute
+# process, the workload) loaded through NCTOP_NVML_LIB. Exact figures in the snapshot, the
+# Prometheus series (promtool), the display header in tmux; a failing NVML is a state with its
+# reason; no library is the "no GPU" state: nothing shown, nothing printed.
+. "$(dirname "$0")/lib.sh"
+need_build
+FAKE=$BUILD/tests/libfake_nvml.so
+[ -f "$FAKE" ] || { fail "build" "$FAKE missing: run make"; exit 1; }
+
+"$TINYLM" --layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --quiet &
+lm=$!
+PIDS+=("$lm")
+if ! wait_for 10 test -e "/dev/shm/nctop-$lm"; then
+    fail "workload publishes a segment" "no /dev/shm/nctop-$lm"
+    exit 1
+fi
+export NCTOP_FAKE_NVML_PID=$lm
+GIB=$((1024 * 1024 * 1024)) MIB=$((1024 * 1024))
+
+# snap NAME ENV...: nctop --once --json on the workload with ENV, into $T/NAME.json/.err
+snap() {
+    local name=$1
+    shift
+    env "$@" timeout 30 "$NCTOP" -p "$lm" --once --json --duration 1.5 >"$T/$name.json" \
+        2>"$T/$name.err"
+    check "$name: exit 0, nothing on stderr" test $? -eq 0 -a ! -s "$T/$name.err"
+}
+
+snap fake NCTOP_NVML_LIB="$FAKE"
+jcheck "fake: two GPUs with their names, utilization and memory" "$T/fake.json" \
+    'len(d["gpus"]) == 2' 'd["gpus"][0]["index"] == 0 and d["gpus"][1]["index"] == 1' \
+    'd["gpus"][0]["name"] == "Fake A100-SXM4-80GB" and d["gpus"][1]["name"] == "Fake T4"' \
+    'd["gpus"][0]["utilization_pct"] == 87 and d["gpus"][1]["utilization_pct"] == 5' \
+    "d['gpus'][0]['memory_used_bytes'] == 30 * $GIB" \
+    "d['gpus'][0]['memory_total_bytes'] == 80 * $GIB" \
+    "d['gpus'][1]['memory_used_bytes'] == $GIB" \
+    "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB" \
+    '"gpu_error" not in d'
+jcheck "fake: the workload's GPU memory, per device, on the device" "$T/fake.json" \
+    "row(proc(), 'memory', 'GPU Memory')['bytes'] == 768 * $MIB" \
+    "row(proc(), 'memory', 'GPU Memory')['peak_bytes'] == 768 * $MIB" \
+    "row(proc(), 'memory', 'GPU Memory')['device'] is True" \
+    "row(proc(), 'memory', 'GPU Memory')['children'] == 2" \
+    "row(proc(), 'memory', 'GPU Memory/GPU0')['bytes'] == 512 * $MIB" \
+    "row(proc(), 'memory', 'GPU Memory/GPU1')['bytes'] == 256 * $MIB" \
+    "row(proc(), 'memory', 'GPU Memory/GPU1')['device'] is True"
+
+snap nolib NCTOP_NVML_LIB=/nonexistent
+jcheck "no library: \"gpus\": [], no error, no GPU row" "$T/nolib.json" \
+    'd["gpus"] == []' '"gpu_error" not in d' \
+    'not [r for r in proc()["memory"] if "GPU" in r["path"]]'
+
+snap failing NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_FAIL=init
+jcheck "a failing NVML: no GPU and its reason" "$T/failing.json" \
+    'd["gpus"] == []' 'd["gpu_error"] == "NVML: cannot start: Fake Unknown Error"'
+
+# Prometheus: the three families with exact values, and promtool accepts the whole output.
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+scrape() {
+    "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(
+        "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$1" >"$2"
+}
+# prom NAME ENV...: a headless nctop with ENV serving /metrics, scraped into $T/NAME.prom once
+# the workload's host facts are in (GPU figures come from the same tick).
+prom() {
+    local name=$1 port nc
+    shift
+    port=$(free_port)
+    env "$@" "$NCTOP" -p "$lm" --headless --duration 60 --prometheus "$port" \
+        >"$T/$name.out" 2>"$T/$name.perr" &
+    nc=$!
+    PIDS+=("$nc")
+    wait_for 15 sh -c "$(declare -f scrape); scrape $port '$T/$name.prom' &&
+        grep -q '^nctop_resident_memory_bytes' '$T/$name.prom'"
+    sleep 0.3
+    scrape "$port" "$T/$name.prom"
+    kill "$nc" 2>/dev/null
+    wait "$nc" 2>/dev/null
+    check "$name: nothing printed" test ! -s "$T/$name.out" -a ! -s "$T/$name.perr"
+}
+prom promfake NCTOP_NVML_LIB="$FAKE"
+check "prometheus: GPU utilization ratio per GPU" grep -qx \
+    'nctop_gpu_utilization_ratio{gpu="0",name="Fake A100-SXM4-80GB"} 0.87' "$T/promfake.prom"
+check "prometheus: GPU memory used" grep -qx \
+    "nctop_gpu_memory_used_bytes{gpu=\"1\",name=\"Fake T4\"} $GIB" "$T/promfake.prom"
+check "prometheus: GPU memory total" grep -qx \
+    "nctop_gpu_memory_total_bytes{gpu=\"0\",name=\"Fake A100-SXM4-80GB\"} $((80 * GIB))" \
+    "$T/promfake.prom"
+if command -v promtool >/dev/null; then
+    check "prometheus with GPUs: promtool check metrics passes" \
+        bash -c "promtool check metrics < '$T/promfake.prom'"
+else
+    skip "promtool is not installed (make deps installs it)"
+fi
+prom promnolib NCTOP_NVML_LIB=/nonexistent
+check "prometheus without a GPU: no GPU family" sh -c "! grep -q gpu '$T/promnolib.prom'"
+check "prometheus without a GPU: still served" grep -q '^nctop_resident_memory_bytes' \
+    "$T/promnolib.prom"
+
+# The display header in a real terminal (private tmux server, no config).
+if ! command -v tmux >/dev/null; then
+    skip "tmux is not installed: the display's GPU part"
+    exit 0
+fi
+SOCK=nctop-t$$
+tm() { tmux -L "$SOCK" "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; cleanup; }
+trap cleanup_tmux EXIT
+has() { wait_for 10 sh -c "tmux -L '$SOCK' capture-pane -p -t t | grep -qE -- \"\$1\"" _ "$1"; }
+screen() { tm capture-pane -p -t t 2>/dev/null | grep -v '^$' | tail -n 8 | tr '\n' '|'; }
+# tui NAME ENV...: the display with ENV in the pane, until q; its stderr in $T/NAME.terr
+tui() {
+    local name=$1
+    shift
+    tm respawn-pane -k -t t "env $* $NCTOP -p $lm 2>$T/$name.terr; echo rc=\$?; sleep 60"
+}
+tm -f /dev/null new-session -d -s t -x 120 -y 40 -c "$T" "sleep 60"
+tui tuifake NCTOP_NVML_LIB="$FAKE"
+if has 'GPUs 2x avg 46% 31\.0G/96\.0G'; then
+    pass "header: two GPUs summarised (count, mean utilization, memory)"
+else
+    fail "header: two GPUs summarised (count, mean utilization, memory)" "$(screen)"
+fi
+tm send-keys -t t 2
+if has 'GPU Memory +768M +768M'; then
+    pass "memory view: the GPU Memory row"
+else
+    fail "memory view: the GPU Memory row" "$(screen)"
+fi
+tm send-keys -t t q
+check "display with GPUs: exit 0, nothing on stderr" \
+    sh -c "$(declare -f has wait_for); SOCK=$SOCK; has 'rc=0' && test ! -s '$T/tuifake.terr'"
+
+tui tuifail NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_FAIL=init
+if has 'NVML: cannot start: Fake Unknown Error'; then
+    pass "a failing NVML: its reason in the status line"
+else
+    fail "a failing NVML: its reason in the status line" "$(screen)"
+fi
+tm send-keys -t t q
+has 'rc=0' >/dev/null
+
+tui tuinolib NCTOP_NVML_LIB=/nonexistent
+if has 'RSS [0-9]' && ! tm capture-pane -p -t t | grep -qE 'GPU|NVML'; then
+    pass "no library: no GPU part, no message"
+else
+    fail "no library: no GPU part, no message" "$(screen)"
+fi
+tm send-keys -t t q
+check "no library: exit 0, nothing on stderr" \
+    sh -c "$(declare -f has wait_for); SOCK=$SOCK; has 'rc=0' && test ! -s '$T/tuinolib.terr'"
+kill "$lm" 2>/dev/null
+wait "$lm" 2>/dev/null
