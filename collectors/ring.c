@@ -681,7 +681,12 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         /* Someone else's segment: not ours to read, nor to clean. */
         goto out;
     }
-    if (st.st_size == 0 && util_pid_alive(pid)) {
+    if (st.st_size == 0) {
+        if (!util_pid_alive(pid)) {
+            /* Its creator died between creating and sizing it. */
+            unlink(path);
+            rs->stats.stale_removed++;
+        }
         goto out; /* created, not yet sized: look again at the next scan */
     }
     if ((uint64_t)st.st_size < 4096 || (uint64_t)st.st_size > NCTOP_SEG_MAX_BYTES) {

@@ -409,6 +409,16 @@ static void test_stale_removed(void **state)
     assert_true(stats.stale_removed >= 1);
     assert_int_equal(access(tc.path, F_OK), -1);
     assert_false(ring_source_has_pid(rs, tc.pid));
+
+    /* An empty file: its creator died between creating and sizing it. */
+    {
+        int fd = open(tc.path, O_RDWR | O_CREAT | O_EXCL, 0600);
+
+        assert_true(fd >= 0);
+        close(fd);
+        ring_source_scan(rs, util_mono_ns());
+        assert_int_equal(access(tc.path, F_OK), -1);
+    }
     ring_source_free(rs);
     store_free(st);
     close(tc.go);
