@@ -303,6 +303,13 @@ static void main_read_rc(struct config *cfg)
     if (path == NULL) {
         return;
     }
+    /* A file we may not read (a home directory of someone else, say) loses nothing worth
+     * stopping for: say so and go on with the defaults. Bad contents stay an error. */
+    if (access(path, R_OK) != 0 && errno != ENOENT && errno != ENOTDIR) {
+        fprintf(stderr, "nctop: warning: %s: %s (using the defaults)\n", path, strerror(errno));
+        free(path);
+        return;
+    }
     rc = nctoprc_load(path, &err);
     if (rc == NULL) {
         die_usage("%s: %s", path, err);

@@ -84,3 +84,13 @@ out=$("$NCTOP" --once 2>&1)
 rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q 'nctoprc:2: sort' && pass "nctoprc: a bad value names file and line" ||
     fail "nctoprc: a bad value names file and line" "rc=$rc: $out"
+# A config file nctop may not read: a warning, then the defaults; nothing stops.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$T/locked/.config/nctop" && echo 'view = memory' >"$T/locked/.config/nctop/nctoprc"
+    chmod 700 "$T/locked"
+    out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/locked" \
+        XDG_CONFIG_HOME= "$NCTOP" --once --json --duration 0.2 2>&1 >/dev/null)
+    echo "$out" | grep -q 'nctoprc: Permission denied (using the defaults)' &&
+        pass "nctoprc unreadable: a warning and the defaults" ||
+        fail "nctoprc unreadable: a warning and the defaults" "$out"
+fi
