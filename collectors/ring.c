@@ -480,12 +480,43 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     return records;
 }
 
+static void ring_seg_unmap(struct ring_seg *s);
+
+/* A segment file cut short under our mapping would turn the next read of a vanished page
+ * into SIGBUS: check its size before every drain (one fstat per 10 ms) and give it up,
+ * as an error row, when it shrank. */
+static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+{
+    struct stat st;
+
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size >= s->size) {
+        return true;
+    }
+    store_proc_add_invalid(s->proc, 1, "segment truncated while attached");
+    store_proc_set_state(s->proc, STORE_PROC_ERROR, "segment truncated while attached", now_ns);
+    rs->stats.invalid++;
+    ring_seg_note(rs, "segment of pid %d truncated while attached", (int)s->pid);
+    for (uint32_t i = 0; i < s->hdr_ro->rings_max; i++) {
+        if (s->slots[i].thread != NULL) {
+            store_thread_gap(s->slots[i].thread);
+            store_thread_exit(s->slots[i].thread, now_ns);
+            s->slots[i].thread = NULL;
+        }
+    }
+    s->exited = true;
+    ring_seg_unmap(s);
+    return false;
+}
+
 static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
 {
     uint64_t records = 0, n;
     uint32_t rings;
 
     if (s->base == NULL) {
+        return 0;
+    }
+    if (!ring_seg_still_whole(rs, s, now_ns)) {
         return 0;
     }
     if (s->reader) {

@@ -389,6 +389,35 @@ static void test_random_segments(void **state)
     test_child_stop(&tc);
 }
 
+/* Cut short while attached: given up as an error row before any read can fault. */
+static void test_truncated_while_attached(void **state)
+{
+    struct test_child tc;
+    int32_t pids[1];
+    struct ring_source_opts opts = {.pids = pids, .npids = 1};
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+
+    (void)state;
+    test_child_start(&tc, true, true);
+    pids[0] = tc.pid;
+    rs = ring_source_new(st, &opts);
+    ring_source_scan(rs, util_mono_ns());
+    assert_int_equal(ring_source_live(rs), 1);
+    assert_int_equal(truncate(tc.path, 8192), 0);
+    ring_source_drain(rs, util_mono_ns());
+    assert_int_equal(ring_source_live(rs), 0);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_non_null(strstr(sum.reason, "truncated"));
+    rows_summary_done(&sum);
+    ring_source_drain(rs, util_mono_ns()); /* nothing left to read, nothing to fault */
+    ring_source_free(rs);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
 /* A segment of a process that died without removing it is stale: removed, not shown. */
 static void test_stale_removed(void **state)
 {
@@ -427,10 +456,15 @@ static void test_stale_removed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handoff_exact),   cmocka_unit_test(test_late_attach_facts),
-        cmocka_unit_test(test_wrong_version),   cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_lying_layout),    cmocka_unit_test(test_hostile_contents),
-        cmocka_unit_test(test_random_segments), cmocka_unit_test(test_stale_removed),
+        cmocka_unit_test(test_handoff_exact),
+        cmocka_unit_test(test_late_attach_facts),
+        cmocka_unit_test(test_wrong_version),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_lying_layout),
+        cmocka_unit_test(test_hostile_contents),
+        cmocka_unit_test(test_random_segments),
+        cmocka_unit_test(test_stale_removed),
+        cmocka_unit_test(test_truncated_while_attached),
     };
 
     signal(SIGPIPE, SIG_IGN);
