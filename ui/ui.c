@@ -1591,7 +1591,7 @@ static const struct ui_binding ui_bindings[] = {
     {{'3', 0}, "3", "Kernels view", ui_act_view_3},
     {{'4', 0}, "4", "Workloads view", ui_act_view_4},
     {{'5', 0}, "5", "Threads view", ui_act_view_5},
-    {{'/', KEY_F(3), 0}, "/, F3", "search a name", ui_act_search},
+    {{'/', KEY_F(3), 0}, "/, F3", "search a name (moves as you type)", ui_act_search},
     {{'n', 0}, "n", "next match", ui_act_find_next},
     {{'N', 0}, "N", "previous match", ui_act_find_prev},
     {{'\\', KEY_F(4), 0}, "\\, F4", "filter: matching rows and their ancestors", ui_act_filter},
@@ -1665,10 +1665,10 @@ static unsigned ui_prompt_key(struct ui *u, int ch)
         return UI_REDRAW;
     }
     if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        /* The search already moved while typing: Enter keeps the text for n/N. */
         u->prompt = UI_PROMPT_NONE;
         if (!filter) {
             snprintf(u->search, sizeof(u->search), "%s", u->prompt_text);
-            return ui_find(u, true) | UI_REDRAW;
         }
         return UI_REDRAW;
     }
@@ -1686,9 +1686,18 @@ static unsigned ui_prompt_key(struct ui *u, int ch)
     } else {
         return 0;
     }
-    /* The filter follows the typing, as htop's does. */
+    /* The filter and the search follow the typing, as htop's do: the search stays on the
+     * selected line while it still matches, else goes to the next match. */
     if (filter && t != NULL) {
         tree_set_filter(t, u->prompt_text);
+    } else if (t != NULL && u->prompt_text[0] != '\0') {
+        const struct tree_line *ln = tree_line_at(t, tree_selected(t));
+
+        if (ln == NULL || u->frame == NULL || u->frame->rows == NULL ||
+            strcasestr(u->frame->rows->v[ln->row].label, u->prompt_text) == NULL) {
+            snprintf(u->search, sizeof(u->search), "%s", u->prompt_text);
+            ui_find(u, true);
+        }
     }
     return UI_REDRAW;
 }

@@ -73,8 +73,10 @@ step "Right expands" has '▸ forward|▾ forward'
 keys Home Right Right
 step "Right on an open row goes to its child" has '▾ forward'
 
-keys '/' m l p Enter
-step "search opens the ancestors of the first match" has '^ +mlp '
+keys '/' m l p
+step "search moves as you type, opening the match's ancestors" has '^ +mlp '
+keys Enter
+step "Enter keeps the match" has '^ +mlp '
 keys n
 step "n goes to the next match" sh -c '[ "$(tmux -L '"$SOCK"' capture-pane -p -t t | grep -cE "^ +mlp ")" -eq 2 ]'
 keys N
