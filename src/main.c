@@ -190,9 +190,12 @@ static uint64_t main_seconds(const char *opt, const char *arg)
     return ns;
 }
 
-/* The reference workload: $NCTOP_TINYLM, next to this binary (a build tree), or installed. */
+/* The reference workload: $NCTOP_TINYLM, next to this binary (a build tree), in the
+ * installed tree this binary belongs to (PREFIX/bin/../libexec/nctop, whatever PREFIX the
+ * install used), or where the build said it would be installed. */
 static char *main_find_tinylm(void)
 {
+    static const char *const near[] = {"/tinylm", "/../libexec/nctop/tinylm"};
     const char *env = getenv("NCTOP_TINYLM");
     char self[PATH_MAX], *slash, *path;
     ssize_t n;
@@ -206,11 +209,13 @@ static char *main_find_tinylm(void)
         slash = strrchr(self, '/');
         if (slash != NULL) {
             *slash = '\0';
-            path = xasprintf("%s/tinylm", self);
-            if (access(path, X_OK) == 0) {
-                return path;
+            for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+                path = xasprintf("%s%s", self, near[i]);
+                if (access(path, X_OK) == 0) {
+                    return path;
+                }
+                free(path);
             }
-            free(path);
         }
     }
     path = xstrdup(NCTOP_LIBEXECDIR "/nctop/tinylm");

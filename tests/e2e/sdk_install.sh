@@ -14,6 +14,9 @@ pass "make install"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 check "pkg-config finds nctop" pkg-config --exists nctop
 check "installed man pages" test -f "$prefix/share/man/man3/libnctop.3"
+"$prefix/bin/nctop" --demo --once --json --duration 1 -o "$T/demo.json" >/dev/null 2>&1
+jcheck "the installed nctop finds its installed tinylm (--demo)" "$T/demo.json" \
+    'proc("tinylm")["events"] > 0' 
 # Under make test-asan the library is instrumented: so must its users be.
 flags="$(pkg-config --cflags --libs nctop) ${NCTOP_SAN_FLAGS:-}"
 # shellcheck disable=SC2086
