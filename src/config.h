@@ -15,7 +15,7 @@ struct record_writer;
 struct replay_source;
 
 enum config_output {
-    CONFIG_OUT_TEXT = 0, /* the text tree, once or every delay (until the TUI) */
+    CONFIG_OUT_TEXT = 0, /* --once: the text tree */
     CONFIG_OUT_JSON = 1, /* --once --json */
     CONFIG_OUT_NONE = 2, /* --headless */
     CONFIG_OUT_TUI = 3,  /* the interactive display (ui/), the default */
@@ -24,8 +24,7 @@ enum config_output {
 struct config {
     int32_t pids[CONFIG_MAX_PIDS]; /* -p */
     size_t npids;
-    bool demo;  /* --demo: run the reference workload */
-    char **cmd; /* -- CMD ARG...: borrowed from argv, NULL-terminated */
+    bool demo; /* --demo: run the reference workload */
     bool once;
     bool headless;
     bool bpf;                              /* --bpf: also run the eBPF collector */

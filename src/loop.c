@@ -224,7 +224,8 @@ static void loop_on_proc(uv_timer_t *t)
     }
 }
 
-static void loop_print(struct loop *l, bool final)
+/* The --once output: the snapshot as JSON or the text tree. */
+static void loop_print(struct loop *l)
 {
     uint64_t now = loop_now(l), real = loop_real(l, now);
     int rc;
@@ -235,10 +236,6 @@ static void loop_print(struct loop *l, bool final)
     if (l->cfg->output == CONFIG_OUT_JSON) {
         rc = snapshot_write(l->cfg->out, l->store, now, real);
     } else {
-        if (!final && isatty(fileno(l->cfg->out))) {
-            /* Until the TUI: redraw the text tree in place. */
-            fputs("\033[H\033[2J", l->cfg->out);
-        }
         rc = report_write(l->cfg->out, l->store, now, real);
     }
     if (rc != 0 && l->status == 0) {
@@ -532,14 +529,11 @@ static void loop_on_refresh(uv_timer_t *t)
     if (l->ring != NULL) {
         ring_source_drain(l->ring, util_mono_ns());
     }
-    if (l->cfg->output == CONFIG_OUT_TUI) {
-        /* Frozen ('p'): the frame stays as it was; collection goes on. */
-        if (l->ui != NULL && !ui_frozen(l->ui)) {
-            loop_ui_frame(l, true);
-        }
-        return;
+    /* Only the display refreshes (--once prints at the end, --headless never). Frozen
+     * ('p'): the frame stays as it was; collection goes on. */
+    if (l->ui != NULL && !ui_frozen(l->ui)) {
+        loop_ui_frame(l, true);
     }
-    loop_print(l, false);
 }
 
 static void loop_on_duration(uv_timer_t *t)
@@ -780,7 +774,7 @@ static void loop_finish(struct loop *l)
                                 "or try --demo)\n");
             }
         }
-        loop_print(l, true);
+        loop_print(l);
     }
     if (l->child_running) {
         uv_process_kill(l->child, SIGTERM);
@@ -884,7 +878,7 @@ static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms,
 
 /* Start the command with its standard streams and NCTOP_READER=<our pid>, which tells its
  * libnctop to publish events from its first instant and leave the segment to us. */
-static int loop_spawn(struct loop *l, char **argv, bool quiet)
+static int loop_spawn(struct loop *l, char **argv)
 {
     extern char **environ;
     uv_process_options_t opts;
@@ -913,7 +907,7 @@ static int loop_spawn(struct loop *l, char **argv, bool quiet)
         stdio[fd].flags = UV_INHERIT_FD;
         stdio[fd].data.fd = fd;
     }
-    if (quiet || l->ui != NULL) {
+    if (l->ui != NULL) {
         stdio[1].flags = UV_IGNORE;
         stdio[2].flags = UV_IGNORE;
     }
@@ -944,7 +938,7 @@ static int loop_spawn(struct loop *l, char **argv, bool quiet)
     return 0;
 }
 
-int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_quiet)
+int loop_run(const struct config *cfg, struct store *st, char **cmd)
 {
     static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
     struct ring_source_opts ropts = {0};
@@ -989,7 +983,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd, bool cmd_qu
         return 1;
     }
     if (cmd != NULL) {
-        rc = loop_spawn(&l, cmd, cmd_quiet);
+        rc = loop_spawn(&l, cmd);
         if (rc != 0) {
             loop_ui_stop(&l);
             loop_close_all(&l);

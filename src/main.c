@@ -677,7 +677,6 @@ int main(int argc, char **argv)
         demo_argv[1] = xstrdup("--quiet");
         cmd = demo_argv;
     }
-    cfg.cmd = cmd;
 
     memset(&scfg, 0, sizeof(scfg));
     scfg.window_ns = cfg.window_ns;
@@ -689,7 +688,7 @@ int main(int argc, char **argv)
         cfg.record = record_writer_new(cfg.out, util_mono_ns(), util_real_ns());
         store_set_observer(st, record_writer_observe, cfg.record);
     }
-    status = loop_run(&cfg, st, cmd, false);
+    status = loop_run(&cfg, st, cmd);
     if (cfg.record != NULL) {
         uint64_t records = record_writer_records(cfg.record),
                  bytes = record_writer_bytes(cfg.record);
