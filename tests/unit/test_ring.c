@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -453,6 +455,300 @@ static void test_stale_removed(void **state)
     close(tc.go);
 }
 
+
+/* --- issue 10: a reader that survives whatever the writer does ---------------------------- */
+
+/* Attach a source to one pid; the caller drains and frees it. */
+static struct ring_source *test_attach(struct store *st, int32_t *pid)
+{
+    struct ring_source_opts opts = {.pids = pid, .npids = 1};
+    struct ring_source *rs = ring_source_new(st, &opts);
+
+    ring_source_scan(rs, util_mono_ns());
+    return rs;
+}
+
+static void test_expect_error_row(struct store *st, const char *needle)
+{
+    struct rows_summary sum;
+
+    assert_true(store_nprocs(st) >= 1);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_non_null(sum.reason);
+    if (strstr(sum.reason, needle) == NULL) {
+        fail_msg("reason '%s' lacks '%s'", sum.reason, needle);
+    }
+    rows_summary_done(&sum);
+}
+
+/* The header fields a hostile writer rewrites after attach, with the values that hurt. */
+static void test_rewrite_header(uint8_t *base, size_t size, unsigned round)
+{
+    struct nctop_seg_header *h = (struct nctop_seg_header *)base;
+    uint32_t *offs = (uint32_t *)(base + 4096); /* where the SDK puts the offsets table */
+    struct nctop_seg_ring *r0 = (struct nctop_seg_ring *)(base + h->rings_off);
+
+    switch (round % 8) {
+    case 0:
+        h->rings_max = 1U << 30;
+        atomic_store(&h->rings_count, 1U << 30);
+        break;
+    case 1:
+        h->rings_off = size - 64;
+        h->ring_stride = 1ULL << 40;
+        break;
+    case 2:
+        h->strings_max = 0xffffffffU;
+        atomic_store(&h->strings_count, 0xffffffffU);
+        break;
+    case 3:
+        atomic_store(&h->strings_count, 60000);
+        for (uint32_t i = 1; i < 60000; i++) {
+            offs[i] = 0xfffffff0U - i * 4;
+        }
+        break;
+    case 4:
+        memset(r0->name, 'A', sizeof(r0->name) + 8); /* no NUL, and over the padding */
+        atomic_store(&r0->generation, round);
+        break;
+    case 5:
+        h->strings_off = size - 8;
+        h->strings_bytes = 0xffffffffU;
+        h->gauges_max = 0xffffffffU;
+        atomic_store(&h->gauges_count, 0xffffffffU);
+        break;
+    case 6:
+        h->weights_off = size - 16;
+        h->weights_max = 0xffffffffU;
+        atomic_store(&h->weights_count, 0xffffffffU);
+        h->counters_max = 0xffffffffU;
+        atomic_store(&h->counters_count, 0xffffffffU);
+        break;
+    default:
+        h->ring_bytes = 0x80000000U;
+        h->created_mono_ns = 0;
+        break;
+    }
+}
+
+/* Header fields rewritten after attach, between drains and in a racing writer: nctop keeps
+ * what it validated at attach, so nothing is read or written out of bounds and it never
+ * loops (an alarm fails the test instead of hanging). */
+static void test_issue_10_hostile_writer(void **state)
+{
+    struct test_child tc;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    int32_t pid;
+    uint8_t *base;
+    size_t size;
+    pid_t writer;
+    int status;
+
+    (void)state;
+    test_child_start(&tc, true, true);
+    pid = tc.pid;
+    rs = test_attach(st, &pid);
+    assert_int_equal(ring_source_live(rs), 1);
+    alarm(60);
+
+    /* Deterministic: one field set at a time, a drain after each. */
+    base = test_map(tc.path, &size);
+    for (unsigned round = 0; round < 8; round++) {
+        test_rewrite_header(base, size, round);
+        ring_source_drain(rs, util_mono_ns() + (uint64_t)round * 300000000ULL);
+        ring_source_scan(rs, util_mono_ns());
+    }
+    munmap(base, size);
+
+    /* A writer that keeps rewriting while we drain. */
+    writer = fork();
+    assert_true(writer >= 0);
+    if (writer == 0) {
+        base = test_map(tc.path, &size);
+        for (unsigned round = 0;; round++) {
+            test_rewrite_header(base, size, round);
+        }
+    }
+    for (int i = 0; i < 200; i++) {
+        ring_source_drain(rs, util_mono_ns() + (uint64_t)i * 300000000ULL);
+    }
+    kill(writer, SIGKILL);
+    waitpid(writer, &status, 0);
+    alarm(0);
+    assert_true(store_nprocs(st) >= 1);
+    ring_source_free(rs);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
+/* A string arena of 0..4 bytes: the length checks must not wrap and accept an entry that
+ * lies beyond the arena. */
+static void test_issue_10_tiny_arena(void **state)
+{
+    for (uint32_t bytes = 0; bytes <= 4; bytes++) {
+        struct test_child tc;
+        struct nctop_seg_header *h;
+        struct rows_summary sum;
+        struct store *st;
+        uint8_t *base, *arena;
+        size_t size;
+
+        (void)state;
+        test_child_start(&tc, false, false);
+        base = test_map(tc.path, &size);
+        h = (struct nctop_seg_header *)base;
+        arena = base + h->strings_off;
+        /* Entry 1 at offset 0: length 1, "X", NUL: all of it past a tiny arena. */
+        memcpy(arena, &(uint32_t){1}, 4);
+        arena[4] = 'X';
+        arena[5] = '\0';
+        ((uint32_t *)(base + h->stroff_off))[1] = 0;
+        h->strings_bytes = bytes;
+        atomic_store(&h->strings_count, 2);
+        st = test_collect(tc.pid, &sum);
+        if (sum.invalid < 1 || sum.invalid_reason == NULL ||
+            strstr(sum.invalid_reason, "string") == NULL) {
+            fail_msg("arena of %u bytes: entry accepted (invalid %llu)", bytes,
+                     (unsigned long long)sum.invalid);
+        }
+        rows_summary_done(&sum);
+        store_free(st);
+        munmap(base, size);
+        test_child_stop(&tc);
+    }
+}
+
+/* The file cut to `len` bytes while attached: an error row, no SIGBUS, whichever part of the
+ * reader touches the mapping first (the drain at once, or the claim in a later scan). */
+static void test_truncate_attached(off_t len, bool claim)
+{
+    struct test_child tc;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    int32_t pid;
+    uint64_t now;
+
+    test_child_start(&tc, !claim, true);
+    pid = tc.pid;
+    if (claim) {
+        /* Another live reader owns the events: we attach without claiming. */
+        size_t size;
+        struct nctop_seg_header *h = (struct nctop_seg_header *)test_map(tc.path, &size);
+
+        atomic_store(&h->reader_pid, (int32_t)getppid());
+        atomic_store(&h->reader_heartbeat_ns, util_mono_ns());
+        munmap(h, size);
+    }
+    rs = test_attach(st, &pid);
+    assert_int_equal(ring_source_live(rs), 1);
+    assert_int_equal(truncate(tc.path, len), 0);
+    now = util_mono_ns();
+    if (claim) {
+        ring_source_scan(rs, now + 6000000000ULL); /* the other reader looks dead now */
+    }
+    ring_source_drain(rs, now + 1000);
+    ring_source_drain(rs, now + 2000000000ULL);
+    assert_int_equal(ring_source_live(rs), 0);
+    test_expect_error_row(st, "truncated");
+    ring_source_drain(rs, util_mono_ns());
+    ring_source_free(rs);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
+static void test_issue_10_truncated_below_page(void **state)
+{
+    (void)state;
+    test_truncate_attached(100, false);
+}
+
+static void test_issue_10_truncated_to_zero(void **state)
+{
+    (void)state;
+    test_truncate_attached(0, false);
+}
+
+static void test_issue_10_truncated_claim(void **state)
+{
+    (void)state;
+    test_truncate_attached(0, true);
+}
+
+static uint64_t test_rss_kb(void)
+{
+    char line[256];
+    uint64_t kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtoull(line + 6, NULL, 10);
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+/* 2^28 string ids in a valid segment: the reader must return fast with bounded memory and
+ * count what it refused. Prints the time and the RSS growth for the record. */
+static void test_issue_10_huge_string_table(void **state)
+{
+    const uint32_t ids = 1U << 28;
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    struct timespec t0, t1;
+    uint64_t rss0, rss1, old_size;
+    uint8_t *base;
+    size_t size;
+    int32_t pid;
+    double secs;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    base = test_map(tc.path, &size);
+    h = (struct nctop_seg_header *)base;
+    old_size = h->segment_bytes;
+    munmap(base, size);
+    /* Grow the file and move the offsets table past the old end (sparse: reads as 0, so
+     * every id names the first entry of the arena). */
+    assert_int_equal(truncate(tc.path, (off_t)(old_size + (uint64_t)ids * 4)), 0);
+    base = test_map(tc.path, &size);
+    h = (struct nctop_seg_header *)base;
+    h->segment_bytes = size;
+    h->stroff_off = old_size;
+    h->strings_max = ids;
+    atomic_store(&h->strings_count, ids);
+    munmap(base, size);
+
+    pid = tc.pid;
+    rss0 = test_rss_kb();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rs = test_attach(st, &pid);
+    for (int i = 0; i < 3; i++) {
+        ring_source_drain(rs, util_mono_ns() + (uint64_t)i * 300000000ULL);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    rss1 = test_rss_kb();
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("huge string table: %.3f s, RSS +%llu kB\n", secs,
+                  (unsigned long long)(rss1 - rss0));
+    assert_true(ring_source_live(rs) == 1);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    rows_summary_done(&sum);
+    ring_source_free(rs);
+    store_free(st);
+    test_child_stop(&tc);
+    assert_true(secs < 5.0);
+    assert_true(rss1 - rss0 < 256 * 1024);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +761,12 @@ int main(void)
         cmocka_unit_test(test_random_segments),
         cmocka_unit_test(test_stale_removed),
         cmocka_unit_test(test_truncated_while_attached),
+        cmocka_unit_test(test_issue_10_tiny_arena),
+        cmocka_unit_test(test_issue_10_truncated_below_page),
+        cmocka_unit_test(test_issue_10_truncated_to_zero),
+        cmocka_unit_test(test_issue_10_truncated_claim),
+        cmocka_unit_test(test_issue_10_huge_string_table),
+        cmocka_unit_test(test_issue_10_hostile_writer),
     };
 
     signal(SIGPIPE, SIG_IGN);
