@@ -131,7 +131,8 @@ NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n);
 /* 1 when an nctop is attached and consuming events, 0 otherwise. Event path. */
 NCTOP_API int nctop_attached(void);
 
-/* Events this process dropped so far (full rings, no free ring slot). Any thread. */
+/* Events this process dropped so far (full rings, no free ring slot, a stalled nctop).
+ * Any thread. */
 NCTOP_API uint64_t nctop_dropped(void);
 
 /* The library version, "MAJOR.MINOR.PATCH". Static string. */

@@ -69,6 +69,34 @@ static void events_drop(struct events_thread *t, struct nctop_seg_header *hdr)
 }
 
 /*
+ * The reader has not drained for NCTOP_SEG_READER_TIMEOUT_NS: it may be stopped, swapped out
+ * or busy. The event is not written (the ring may be full of what it has not read) but
+ * counted, on the thread's ring, so the reader sees the loss when it comes back; reader_pid
+ * turns negative to say so. Past NCTOP_SEG_READER_GONE_NS the reader is presumed dead and
+ * events are switched off (reader_pid 0). Only the reader we saw is changed: a new reader
+ * may have attached since. t->ring is set (the caller claimed one).
+ */
+static __attribute__((noinline)) void events_reader_stale(struct events_thread *t,
+                                                          struct nctop_seg_header *hdr,
+                                                          int32_t reader, uint64_t age_ns)
+{
+    uint64_t d;
+
+    if (age_ns > NCTOP_SEG_READER_GONE_NS && (int64_t)age_ns > 0) {
+        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0, memory_order_relaxed,
+                                                memory_order_relaxed);
+        return;
+    }
+    if (reader > 0) {
+        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, -reader,
+                                                memory_order_relaxed, memory_order_relaxed);
+    }
+    d = atomic_load_explicit(&t->ring->dropped_stall, memory_order_relaxed);
+    atomic_store_explicit(&t->ring->dropped_stall, d + 1, memory_order_relaxed);
+    t->gap = true;
+}
+
+/*
  * Give the calling thread a ring: the first FREE slot, taken with a CAS so two threads never
  * share one. A FREE slot has head == tail, so the producer starts from the consumer's
  * position. The generation bump (release) tells the reader a new thread owns the slot and
@@ -180,9 +208,7 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
     /* Signed: the reader may have stamped its heartbeat after our clock read. */
     hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
     if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)NCTOP_SEG_READER_TIMEOUT_NS)) {
-        /* Only the reader we saw is switched off: a new reader may have attached since. */
-        atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0, memory_order_relaxed,
-                                                memory_order_relaxed);
+        events_reader_stale(t, hdr, reader, now - hb);
         return;
     }
 
@@ -372,7 +398,10 @@ NCTOP_API uint64_t nctop_dropped(void)
     uint32_t n = atomic_load_explicit(&hdr->rings_count, memory_order_acquire);
 
     for (uint32_t i = 0; i < n && i < hdr->rings_max; i++) {
-        sum += atomic_load_explicit(&events_ring_at(hdr, i)->dropped, memory_order_relaxed);
+        struct nctop_seg_ring *ring = events_ring_at(hdr, i);
+
+        sum += atomic_load_explicit(&ring->dropped, memory_order_relaxed);
+        sum += atomic_load_explicit(&ring->dropped_stall, memory_order_relaxed);
     }
     return sum;
 }

@@ -27,7 +27,7 @@
 
 #define NCTOP_SEG_MAGIC "NCTOPSG\x01"
 #define NCTOP_SEG_MAGIC_LEN 8
-#define NCTOP_SEG_ABI_VERSION 1
+#define NCTOP_SEG_ABI_VERSION 2 /* 2: per-ring dropped_stall, negative reader_pid */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
 #define NCTOP_SEG_FILE_PREFIX "nctop-"
@@ -37,8 +37,12 @@
 #define NCTOP_SEG_CACHELINE 64
 #define NCTOP_SEG_MAX_BYTES (4ULL << 30) /* readers refuse bigger segments */
 
-/* A reader whose heartbeat is older than this is presumed dead: the SDK stops writing. */
+/* A reader whose heartbeat is older than this is presumed stalled: the SDK stops writing
+ * events, counts each one it does not write (nctop_seg_ring.dropped_stall) and marks the
+ * reader stalled (reader_pid = -pid). A reader silent for NCTOP_SEG_READER_GONE_NS is
+ * presumed dead: reader_pid becomes 0 and events cost nothing again (nor are counted). */
 #define NCTOP_SEG_READER_TIMEOUT_NS (5ULL * 1000000000ULL)
+#define NCTOP_SEG_READER_GONE_NS (60ULL * 1000000000ULL)
 
 /* Defaults chosen by the SDK; the reader takes the real values from the header. */
 #define NCTOP_SEG_DEFAULT_STRINGS_MAX 65536
@@ -130,7 +134,9 @@ struct nctop_seg_header {
     _Atomic uint64_t registration_full; /* registrations refused: a table was full */
 
     /* Written by the reader; read by the SDK on the event path. Its own cache line. */
-    _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid; /* 0: nobody; events off */
+    /* 0: nobody, events off; > 0: the reader's pid; < 0: -pid of a stalled reader (events
+     * are not written but counted as dropped_stall until it drains again or is gone). */
+    _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid;
     uint32_t reserved2;
     _Atomic uint64_t reader_heartbeat_ns; /* CLOCK_MONOTONIC of the reader's last drain */
 };
@@ -171,7 +177,8 @@ struct nctop_seg_ring {
 
     _Alignas(NCTOP_SEG_CACHELINE) _Atomic uint64_t head; /* producer: bytes published */
     _Atomic uint64_t dropped;                            /* producer: events dropped (full) */
-    char pad1[NCTOP_SEG_CACHELINE - 16];
+    _Atomic uint64_t dropped_stall; /* producer: events not written, the reader stalled */
+    char pad1[NCTOP_SEG_CACHELINE - 24];
 
     _Alignas(NCTOP_SEG_CACHELINE) _Atomic uint64_t tail; /* consumer: bytes consumed */
     char pad2[NCTOP_SEG_CACHELINE - 8];

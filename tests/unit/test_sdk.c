@@ -845,14 +845,56 @@ static void test_dead_reader(void **state)
     kid_start(&k, kid_batches);
     kid_recv(&k);
     rd_open(&r, k.pid);
-    /* A reader that last drained six seconds ago. */
-    atomic_store(&r.hdr->reader_heartbeat_ns, test_now_ns() - 6000000000ULL);
+    /* A reader that last drained longer ago than NCTOP_SEG_READER_GONE_NS: dead. */
+    atomic_store(&r.hdr->reader_heartbeat_ns, test_now_ns() - NCTOP_SEG_READER_GONE_NS - 1000000000ULL);
     atomic_store(&r.hdr->reader_pid, (int32_t)getpid());
     kid_send(&k, 4);
     assert_int_equal(kid_recv(&k), 0);
     assert_int_equal(atomic_load(&r.hdr->reader_pid), 0);
     assert_int_equal(atomic_load(&rd_ring(&r, 0)->head), 0);
     assert_int_equal(atomic_load(&rd_ring(&r, 0)->dropped), 0);
+    kid_send(&k, 0);
+    assert_int_equal(kid_finish(&k), 0);
+    rd_close(&r);
+    seg_remove(k.pid);
+}
+
+/* A reader that stalled past NCTOP_SEG_READER_TIMEOUT_NS: every event it misses is counted
+ * (4 pairs = 8 events), the reader is marked stalled, and once it drains again the events
+ * flow again with a gap flag on the first one. */
+static void test_issue_10_reader_stall_counted(void **state)
+{
+    struct kid k;
+    struct rd r;
+    struct nctop_seg_ring *ring;
+
+    (void)state;
+    kid_start(&k, kid_batches);
+    kid_recv(&k);
+    rd_open(&r, k.pid);
+    atomic_store(&r.hdr->reader_heartbeat_ns, test_now_ns() - 6000000000ULL);
+    atomic_store(&r.hdr->reader_pid, (int32_t)getpid());
+    kid_send(&k, 4);
+    assert_int_equal(kid_recv(&k), 0);
+    ring = rd_ring(&r, 0);
+    assert_int_equal(atomic_load(&r.hdr->reader_pid), -(int32_t)getpid());
+    assert_int_equal(atomic_load(&ring->head), 0);
+    assert_int_equal(atomic_load(&ring->dropped), 0);
+    assert_int_equal(atomic_load(&ring->dropped_stall), 8);
+
+    /* The reader comes back: heartbeat, then its pid. */
+    atomic_store(&r.hdr->reader_heartbeat_ns, test_now_ns());
+    atomic_store(&r.hdr->reader_pid, (int32_t)getpid());
+    kid_send(&k, 1);
+    assert_int_equal(kid_recv(&k), 1);
+    assert_int_equal(atomic_load(&ring->head), 32);
+    assert_int_equal(atomic_load(&ring->dropped_stall), 8);
+    {
+        const struct nctop_rec *rec = (const struct nctop_rec *)(ring + 1);
+
+        assert_int_equal(rec->type, NCTOP_REC_SPAN_BEGIN);
+        assert_true(rec->flags & NCTOP_REC_F_GAP);
+    }
     kid_send(&k, 0);
     assert_int_equal(kid_finish(&k), 0);
     rd_close(&r);
@@ -1346,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_facts_without_reader),
         cmocka_unit_test(test_detach_reattach),
         cmocka_unit_test(test_dead_reader),
+        cmocka_unit_test(test_issue_10_reader_stall_counted),
         cmocka_unit_test(test_thread_exit_reuse),
         cmocka_unit_test(test_fork_child_segment),
         cmocka_unit_test(test_exit_removes_segment),
