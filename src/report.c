@@ -149,6 +149,18 @@ static void report_summary(FILE *out, const struct rows_summary *s)
     }
     fprintf(out, "  events %" PRIu64 " (%.0f/s)  dropped %" PRIu64, s->events, s->events_per_sec,
             s->dropped);
+    /* The causes of what was lost, and span ends whose begin nctop never saw. */
+    for (size_t k = 0, n = 0; k < ROWS_LOSS_KINDS; k++) {
+        if (s->losses[k] != 0) {
+            fprintf(out, "%s%s %" PRIu64, n++ == 0 ? " (" : ", ", rows_loss_names[k], s->losses[k]);
+        }
+        if (k + 1 == ROWS_LOSS_KINDS && n != 0) {
+            fputc(')', out);
+        }
+    }
+    if (s->late_ends != 0) {
+        fprintf(out, "  late span ends %" PRIu64, s->late_ends);
+    }
     if (s->invalid != 0) {
         fprintf(out, "  invalid %" PRIu64 " (%s)", s->invalid,
                 s->invalid_reason != NULL ? s->invalid_reason : "?");

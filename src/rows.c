@@ -27,6 +27,15 @@
 
 static const double rows_pcts[3] = {50.0, 95.0, 99.0};
 
+_Static_assert(ROWS_LOSS_KINDS == STORE_LOSS_NKINDS, "one name per loss cause");
+const char *const rows_loss_names[ROWS_LOSS_KINDS] = {
+    [STORE_LOSS_RING_FULL] = "ring_full",
+    [STORE_LOSS_NO_RING] = "no_ring",
+    [STORE_LOSS_READER_STALL] = "reader_stall",
+    [STORE_LOSS_REGISTRATION] = "registration_refused",
+    [STORE_LOSS_LIMIT] = "over_limit",
+};
+
 /* Per level of the tree being emitted: the path of the last row at that level (the parent of
  * the next row one level deeper) and its window total (the denominator of its children's
  * shares). Indexed by level, grown as needed: no quadratic work, no recursion. */
@@ -929,7 +938,9 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     out->label = p->label;
     out->state = (int)p->state;
     out->reason = p->reason;
-    out->dropped = p->dropped;
+    memcpy(out->losses, p->losses, sizeof(out->losses));
+    out->dropped = p->dropped + p->losses[STORE_LOSS_REGISTRATION] + p->losses[STORE_LOSS_LIMIT];
+    out->late_ends = p->late_ends;
     out->invalid = p->invalid;
     out->invalid_reason = p->invalid_reason[0] != '\0' ? p->invalid_reason : NULL;
     out->events = p->events;

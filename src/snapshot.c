@@ -175,7 +175,7 @@ static void snapshot_add_bpf(cJSON *o, const struct rows_summary *sum)
 
 static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows)
 {
-    cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host;
+    cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host, *losses;
     struct rows_summary sum;
 
     rows_build_summary(&sum, p, now_ns);
@@ -188,6 +188,11 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
         cJSON_AddNullToObject(o, "reason");
     }
     cJSON_AddNumberToObject(o, "dropped", (double)sum.dropped);
+    losses = cJSON_AddObjectToObject(o, "losses");
+    for (size_t k = 0; k < ROWS_LOSS_KINDS; k++) {
+        cJSON_AddNumberToObject(losses, rows_loss_names[k], (double)sum.losses[k]);
+    }
+    cJSON_AddNumberToObject(losses, "late_span_ends", (double)sum.late_ends);
     cJSON_AddNumberToObject(o, "invalid", (double)sum.invalid);
     if (sum.invalid_reason != NULL) {
         cJSON_AddStringToObject(o, "invalid_reason", sum.invalid_reason);

@@ -3,6 +3,7 @@
  * kernels, step markers, counters and memory facts, with since-start and windowed stats. */
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #define STORE_DEFAULT_MAX_THREADS 4096U
 #define STORE_DEFAULT_MAX_NAMES (1U << 20)
 #define STORE_DEFAULT_MAX_KERNELS 16384U
+#define STORE_DEFAULT_EXITED_KEEP_NS (300ULL * 1000000000ULL)
 #define STORE_MAX_SLOTS 3600U /* a window of more slots costs too much per node */
 #define STORE_MAP_MIN_CAP 64U
 #define STORE_FRAMES_MIN_CAP 16U
@@ -415,6 +417,9 @@ struct store *store_new(const struct store_config *cfg)
     if (st->cfg.max_names == 0) {
         st->cfg.max_names = STORE_DEFAULT_MAX_NAMES;
     }
+    if (st->cfg.exited_keep_ns == 0) {
+        st->cfg.exited_keep_ns = STORE_DEFAULT_EXITED_KEEP_NS;
+    }
     if (st->cfg.max_kernels == 0) {
         st->cfg.max_kernels = STORE_DEFAULT_MAX_KERNELS;
     }
@@ -494,6 +499,10 @@ void store_free(struct store *st)
         store_proc_free(st->procs[i]);
     }
     free(st->procs);
+    for (i = 0; i < st->nremoved; i++) {
+        store_proc_free(st->removed[i]);
+    }
+    free(st->removed);
     store_gpus_free(st->gpus);
     free(st);
 }
@@ -534,6 +543,44 @@ struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *lab
         st->observer(st->observer_ctx, &ev);
     }
     return p;
+}
+
+int store_proc_remove(struct store_proc *p, uint64_t now_ns)
+{
+    struct store *st = p->st;
+    size_t i, keep;
+
+    if (st->observer != NULL) {
+        return -EBUSY;
+    }
+    if (p->state == STORE_PROC_LIVE) {
+        return -EINVAL;
+    }
+    for (i = 0; i < st->nprocs && st->procs[i] != p; i++) {
+        continue;
+    }
+    if (i == st->nprocs) {
+        return -EINVAL;
+    }
+    /* Keep the order of the others: it is the display order. */
+    memmove(&st->procs[i], &st->procs[i + 1], (st->nprocs - i - 1) * sizeof(*st->procs));
+    st->nprocs--;
+
+    /* Free what has been out of sight for the whole grace period. */
+    for (keep = 0; keep < st->nremoved && now_ns - st->removed[keep]->removed_ns >=
+                                              STORE_REMOVED_GRACE_NS;
+         keep++) {
+        store_proc_free(st->removed[keep]);
+    }
+    memmove(st->removed, st->removed + keep, (st->nremoved - keep) * sizeof(*st->removed));
+    st->nremoved -= keep;
+    if (st->nremoved == st->removed_cap) {
+        st->removed_cap = st->removed_cap ? st->removed_cap * 2 : 8;
+        st->removed = xreallocarray(st->removed, st->removed_cap, sizeof(*st->removed));
+    }
+    p->removed_ns = now_ns;
+    st->removed[st->nremoved++] = p;
+    return 0;
 }
 
 size_t store_nprocs(const struct store *st)
@@ -709,6 +756,13 @@ void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
     }
 
     p->dropped = dropped_events;
+}
+
+void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n)
+{
+    if ((unsigned)what < STORE_LOSS_NKINDS) {
+        p->losses[what] = n;
+    }
 }
 
 void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,

@@ -22,6 +22,7 @@ struct store_config {
     uint32_t max_threads; /* live thread records per process (4096) */
     uint32_t max_names;   /* interned names per process (1 << 20) */
     uint32_t max_kernels; /* kernel table entries per process (16384) */
+    uint64_t exited_keep_ns; /* how long a source keeps an exited or failed process (300 s) */
 };
 
 enum store_proc_state {
@@ -56,7 +57,7 @@ const struct store_config *store_config(const struct store *st);
 /* --- processes ------------------------------------------------------------------------ */
 
 /* Add a watched process. label is copied. The returned pointer is borrowed and valid until
- * store_free (processes are never removed while the store lives). */
+ * store_free or, after store_proc_remove, for STORE_REMOVED_GRACE_NS. */
 struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label);
 
 size_t store_nprocs(const struct store *st);
@@ -85,6 +86,28 @@ void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason
 
 /* Facts refreshed by collectors on each poll. Values are absolute, not deltas. */
 void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events);
+
+/* What was lost on the way from the workload to nctop, by cause. dropped_events (above) is
+ * the workload's total of the event causes; these say why, and add what is not an event. */
+enum store_loss {
+    STORE_LOSS_RING_FULL = 0,    /* events dropped: the thread's ring was full */
+    STORE_LOSS_NO_RING = 1,      /* events dropped: no free ring slot for the thread */
+    STORE_LOSS_READER_STALL = 2, /* events not written: nctop had not drained for too long */
+    STORE_LOSS_REGISTRATION = 3, /* names, gauges, counters, weights refused: a table was full */
+    STORE_LOSS_LIMIT = 4,        /* entries beyond nctop's per-source limits, not read */
+    STORE_LOSS_NKINDS = 5,
+};
+/* Set one loss count (absolute, like the counters it mirrors). Not seen by the observer: a
+ * recording carries the total through store_proc_set_dropped. */
+void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n);
+
+/* Forget a process that is no longer live (its source decides when: exited_keep_ns). It
+ * leaves store_nprocs/store_proc_at/store_proc_find at once; its memory, and so what rows
+ * built before borrowed from it, stays valid for STORE_REMOVED_GRACE_NS more, then it is
+ * freed. Returns 0, -EBUSY when an observer is set (a recording refers to every process
+ * by its pointer, so nothing is forgotten while one runs) or -EINVAL for a live process. */
+#define STORE_REMOVED_GRACE_NS (120ULL * 1000000000ULL)
+int store_proc_remove(struct store_proc *p, uint64_t now_ns);
 void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
                          uint64_t cpu_time_ns, uint64_t now_ns);
 void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind, unsigned flags,

@@ -148,7 +148,9 @@ struct store_proc {
     uint64_t invalid;
     char invalid_reason[STORE_REASON_MAX]; /* empty when none */
     uint64_t dropped;
+    uint64_t losses[STORE_LOSS_NKINDS]; /* by cause, absolute (store_proc_set_loss) */
     uint64_t late_ends; /* span ends with no span open: begun before we attached */
+    uint64_t removed_ns; /* when store_proc_remove took it out (in st->removed) */
 
     bool host_valid;
     uint64_t rss_bytes;
@@ -223,6 +225,9 @@ struct store {
     struct store_proc **procs;
     size_t nprocs;
     size_t procs_cap;
+    struct store_proc **removed; /* removed, freed after STORE_REMOVED_GRACE_NS; oldest first */
+    size_t nremoved;
+    size_t removed_cap;
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
     void *observer_ctx;
     struct store_gpus *gpus; /* the machine's GPUs (store_gpu.h), or NULL */

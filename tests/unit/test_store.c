@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the store: the latency tree from span stacks, threads, unmatched spans,
  * rolling windows, per-scope memory deltas, kernels, step markers, rates and bounds. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hist.h"
+#include "rows.h"
 #include "store.h"
 #include "store_internal.h"
 
@@ -654,6 +656,75 @@ static void test_gauges_weights(void **state)
     store_free(st);
 }
 
+/* Issue 10: span ends without a begin were counted and never shown; every loss cause reaches
+ * the summary, and the display's "dropped" figure includes the refusals. */
+static void test_issue_10_losses_in_summary(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 1, "main");
+    uint32_t a = store_proc_intern(p, "a");
+    struct rows_summary sum;
+
+    (void)state;
+    store_span_end(t, a, 5 * MS); /* begun before we attached */
+    store_span_end(t, a, 6 * MS);
+    store_proc_set_dropped(p, 7);
+    store_proc_set_loss(p, STORE_LOSS_RING_FULL, 3);
+    store_proc_set_loss(p, STORE_LOSS_READER_STALL, 4);
+    store_proc_set_loss(p, STORE_LOSS_REGISTRATION, 934466);
+    store_proc_set_loss(p, STORE_LOSS_LIMIT, 10);
+    rows_build_summary(&sum, p, 10 * MS);
+    assert_int_equal(sum.late_ends, 2);
+    assert_int_equal(sum.invalid, 0);
+    assert_int_equal(sum.losses[STORE_LOSS_RING_FULL], 3);
+    assert_int_equal(sum.losses[STORE_LOSS_READER_STALL], 4);
+    assert_int_equal(sum.losses[STORE_LOSS_REGISTRATION], 934466);
+    assert_int_equal(sum.dropped, 7 + 934466 + 10);
+    assert_string_equal(rows_loss_names[STORE_LOSS_READER_STALL], "reader_stall");
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
+static void test_observer_nop(void *ctx, const struct store_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+}
+
+/* Issue 10: exited processes can be forgotten; what rows borrowed stays readable for the
+ * grace period; a live process or a recording store refuses. */
+static void test_issue_10_proc_remove(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p1 = store_proc_add(st, 1, "one");
+    struct store_proc *p2 = store_proc_add(st, 2, "two");
+    struct store_proc *p3 = store_proc_add(st, 3, "three");
+    const char *label;
+
+    (void)state;
+    assert_int_equal(store_config(st)->exited_keep_ns, 300 * SEC);
+    assert_int_equal(store_proc_remove(p1, 1 * SEC), -EINVAL); /* live */
+    store_proc_set_state(p1, STORE_PROC_EXITED, "gone", 1 * SEC);
+    store_proc_set_state(p2, STORE_PROC_ERROR, "bad", 1 * SEC);
+    store_set_observer(st, test_observer_nop, NULL);
+    assert_int_equal(store_proc_remove(p1, 2 * SEC), -EBUSY);
+    store_set_observer(st, NULL, NULL);
+
+    label = p1->label;
+    assert_int_equal(store_proc_remove(p1, 2 * SEC), 0);
+    assert_int_equal(store_nprocs(st), 2);
+    assert_ptr_equal(store_proc_at(st, 0), p2); /* order kept */
+    assert_ptr_equal(store_proc_at(st, 1), p3);
+    assert_null(store_proc_find(st, 1));
+    assert_string_equal(label, "one"); /* still valid within the grace */
+    assert_int_equal(store_proc_remove(p1, 3 * SEC), -EINVAL); /* not in the list any more */
+    /* p1 is freed by a later removal once the grace is over (ASan checks the rest). */
+    assert_int_equal(store_proc_remove(p2, 2 * SEC + STORE_REMOVED_GRACE_NS), 0);
+    assert_int_equal(store_nprocs(st), 1);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_gauges_weights),
+        cmocka_unit_test(test_issue_10_losses_in_summary),
+        cmocka_unit_test(test_issue_10_proc_remove),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
