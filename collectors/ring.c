@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,10 +25,54 @@
 
 #define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)    /* gauges, counters, drops, label */
 #define RING_WEIGHTS_PERIOD_NS (1000ULL * UTIL_NS_PER_MS) /* weights change rarely */
-#define RING_MAX_SEGMENTS 4096 /* segments remembered (live and exited) */
 #define RING_MAX_ANCESTRY 64   /* ppid steps when deciding "descendant of root" */
 #define RING_INVALID_NAME "(invalid name)"
 #define RING_CLOCK_SLACK_NS (1000ULL * UTIL_NS_PER_MS) /* tolerated clock disagreement */
+
+/*
+ * Limits: what one segment may make nctop allocate or walk. The header may announce more
+ * (a valid table of 2^28 names is still a valid table); the entries beyond a limit are not
+ * read and are counted (STORE_LOSS_LIMIT), so the user sees that something was left out.
+ */
+#define RING_MAX_SEGMENTS 4096U              /* segments mapped or remembered at once */
+#define RING_MAX_STRING_IDS (1U << 20)       /* string ids mirrored (the store's max_names) */
+#define RING_MAX_STRING_BYTES (64U << 20)    /* bytes of names mirrored */
+#define RING_STRINGS_PER_DRAIN 65536U        /* string entries read per drain */
+#define RING_MAX_GAUGES 16384U               /* gauge entries read */
+#define RING_MAX_COUNTERS 16384U             /* counter entries read */
+#define RING_MAX_WEIGHTS 131072U             /* weight entries read */
+#define RING_MAX_RINGS 4096U                 /* ring slots read (the store's max_threads) */
+#define RING_DRAIN_BYTES (32ULL << 20)       /* record bytes read per segment per drain */
+#define RING_LIMIT_LABEL "(segment limit)"   /* the row that says the limit was reached */
+
+/*
+ * What ring_header_check validated at attach, copied into nctop's memory. The reader never
+ * reads these fields from the mapping again: a writer that rewrites the header afterwards
+ * changes nothing for us. Table sizes are clamped to the limits above; *_hdr keep what the
+ * header announced, to count what the limits leave out.
+ */
+struct ring_layout {
+    uint64_t stroff_off;
+    uint64_t strings_off;
+    uint64_t gauges_off;
+    uint64_t counters_off;
+    uint64_t weights_off;
+    uint64_t rings_off;
+    uint64_t ring_stride;
+    uint64_t created_mono_ns;
+    uint32_t strings_max; /* ids below this exist (clamped) */
+    uint32_t strings_bytes;
+    uint32_t gauges_max; /* clamped */
+    uint32_t counters_max;
+    uint32_t weights_max;
+    uint32_t rings_max;
+    uint32_t ring_bytes;
+    uint32_t strings_hdr; /* as announced */
+    uint32_t gauges_hdr;
+    uint32_t counters_hdr;
+    uint32_t weights_hdr;
+    uint32_t rings_hdr;
+};
 
 /* What we know of one ring slot of a segment. */
 struct ring_slot_view {
@@ -42,22 +87,30 @@ struct ring_seg {
     int32_t pid;
     dev_t dev;
     ino_t ino;
-    uint64_t start_ticks;
+    uid_t uid; /* owner of the file */
+    uint64_t start_ticks; /* of the process, to tell a reused pid */
     int fd;
+    int map;       /* index in ring_maps while mapped, else -1 */
     uint8_t *base; /* NULL once unmapped */
     size_t size;
-    const struct nctop_seg_header *hdr_ro; /* immutable part, validated once */
-    struct nctop_seg_header *hdr;
+    struct ring_layout lay;
+    struct nctop_seg_header *hdr; /* the mapping: only its mutable fields are read */
     struct store_proc *proc;
     bool reader; /* we own reader_pid: we consume events */
     bool exited;
-    uint32_t *idmap; /* segment string id -> store name id (0 = invalid) */
-    uint32_t nids;   /* ids 1..nids-1 mirrored */
+    uint64_t exited_ns; /* when it stopped being live (exit, error, refusal) */
+    uint32_t *idmap;    /* segment string id -> store name id (0 = invalid or refused) */
+    uint32_t nids;      /* ids 1..nids-1 mirrored */
     uint32_t idcap;
-    struct ring_slot_view *slots; /* rings_max */
+    uint64_t name_bytes;    /* bytes of names mirrored, against RING_MAX_STRING_BYTES */
+    uint64_t names_over;    /* names refused by RING_MAX_STRING_BYTES */
+    uint32_t strings_budget; /* string entries this drain may still read */
+    struct ring_slot_view *slots; /* lay.rings_max */
     uint32_t label_seq;
     uint64_t facts_ns;
     uint64_t weights_ns;
+    uint64_t size_ns;  /* last fstat of the file */
+    uint64_t beat_ns;  /* our last heartbeat */
     uint32_t weights_seen; /* weights_count at the last weights sync */
     uint64_t invalid;
 };
@@ -67,11 +120,120 @@ struct ring_source {
     struct ring_source_opts opts;
     int32_t self_pid;
     uid_t euid;
+    size_t max_segs;
     struct ring_seg **segs;
     size_t nsegs;
     size_t capsegs;
+    struct store_proc *limit_proc; /* the "(segment limit)" row, or NULL */
+    uint64_t limit_refused;        /* segments refused by the limit in this scan */
     struct ring_source_stats stats;
 };
+
+/*
+ * Mappings that may fault. A segment file can shrink under us at any time (a dying or
+ * hostile workload): the next read of a page past the new end raises SIGBUS. The handler
+ * looks the address up here; inside a segment it maps anonymous zero pages over the whole
+ * mapping (reads see zeros, writes go nowhere) and flags it, and the reader turns the segment
+ * into an error row after its drain. Everything the handler touches is a lock-free atomic.
+ */
+struct ring_map_entry {
+    _Atomic uintptr_t base; /* 0: free */
+    _Atomic size_t size;
+    _Atomic int faulted;
+};
+
+static struct ring_map_entry ring_maps[RING_MAX_SEGMENTS];
+static struct sigaction ring_old_sigbus;
+static unsigned ring_sigbus_users; /* sources alive; the handler stays while any is */
+
+static void ring_on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    int saved = errno;
+
+    for (size_t i = 0; i < RING_MAX_SEGMENTS; i++) {
+        uintptr_t b = atomic_load_explicit(&ring_maps[i].base, memory_order_acquire);
+        size_t n = atomic_load_explicit(&ring_maps[i].size, memory_order_relaxed);
+
+        if (b == 0 || addr < b || addr - b >= n) {
+            continue;
+        }
+        if (mmap((void *)b, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                 0) != MAP_FAILED) {
+            atomic_store_explicit(&ring_maps[i].faulted, 1, memory_order_release);
+            errno = saved;
+            return;
+        }
+        break;
+    }
+    /* Not ours: whoever handled SIGBUS before us, or the default action (the faulting
+     * instruction runs again and kills us; a sent signal is raised again). */
+    if ((ring_old_sigbus.sa_flags & SA_SIGINFO) && ring_old_sigbus.sa_sigaction != NULL) {
+        ring_old_sigbus.sa_sigaction(sig, si, uctx);
+        return;
+    }
+    if (ring_old_sigbus.sa_handler != SIG_DFL && ring_old_sigbus.sa_handler != SIG_IGN) {
+        ring_old_sigbus.sa_handler(sig);
+        return;
+    }
+    signal(SIGBUS, SIG_DFL);
+    if (si->si_code <= 0) {
+        raise(SIGBUS);
+    }
+}
+
+static void ring_sigbus_hold(void)
+{
+    struct sigaction sa;
+
+    if (ring_sigbus_users++ > 0) {
+        return;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = ring_on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &ring_old_sigbus);
+}
+
+static void ring_sigbus_release(void)
+{
+    if (ring_sigbus_users == 0 || --ring_sigbus_users > 0) {
+        return;
+    }
+    sigaction(SIGBUS, &ring_old_sigbus, NULL);
+}
+
+/* Register a mapping; returns its index or -1 when the table is full. */
+static int ring_map_register(void *base, size_t size)
+{
+    for (size_t i = 0; i < RING_MAX_SEGMENTS; i++) {
+        uintptr_t expect = 0;
+
+        if (atomic_load_explicit(&ring_maps[i].base, memory_order_relaxed) != 0) {
+            continue;
+        }
+        atomic_store_explicit(&ring_maps[i].size, size, memory_order_relaxed);
+        atomic_store_explicit(&ring_maps[i].faulted, 0, memory_order_relaxed);
+        if (atomic_compare_exchange_strong(&ring_maps[i].base, &expect, (uintptr_t)base)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Forget a mapping before unmapping it. */
+static void ring_map_unregister(int map)
+{
+    if (map >= 0) {
+        atomic_store_explicit(&ring_maps[map].base, 0, memory_order_release);
+    }
+}
+
+static bool ring_seg_faulted(const struct ring_seg *s)
+{
+    return s->map >= 0 && atomic_load_explicit(&ring_maps[s->map].faulted, memory_order_acquire);
+}
 
 static void ring_seg_note(struct ring_source *rs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -84,6 +246,11 @@ static void ring_seg_note(struct ring_source *rs, const char *fmt, ...)
     vsnprintf(rs->stats.last_error, sizeof(rs->stats.last_error), fmt, ap);
     va_end(ap);
     diag_warn("%s", rs->stats.last_error);
+}
+
+static uint64_t ring_sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* A region of count elements of elem bytes at off lies inside the mapping, 8-byte aligned,
@@ -99,28 +266,30 @@ static bool ring_region_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t
     return true;
 }
 
-/* Validate the immutable part of the header against the mapping. Returns NULL when fine, or
- * a static reason. "not ready" means the workload is still creating it. */
-static const char *ring_header_check(const struct nctop_seg_header *h, size_t size, int32_t pid)
+/* Validate h, a copy of the header (never the mapping itself), against the mapping's size.
+ * Returns NULL when fine, or the reason (static, or formatted into buf). "not ready" means
+ * the workload is still creating it. */
+static const char *ring_header_check(const struct nctop_seg_header *h, size_t size, int32_t pid,
+                                     char *buf, size_t buflen)
 {
-    char magic[NCTOP_SEG_MAGIC_LEN];
-
     static const char zero[NCTOP_SEG_MAGIC_LEN];
 
-    memcpy(magic, h->magic, sizeof(magic));
-    atomic_thread_fence(memory_order_acquire);
-    if (memcmp(magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN) != 0) {
+    if (memcmp(h->magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN) != 0) {
         /* The SDK writes the magic last: zeros mean "still being built". */
-        if (memcmp(magic, zero, sizeof(zero)) == 0) {
+        if (memcmp(h->magic, zero, sizeof(zero)) == 0) {
             return "not ready";
         }
-        if (memcmp(magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN - 1) == 0) {
+        if (memcmp(h->magic, NCTOP_SEG_MAGIC, NCTOP_SEG_MAGIC_LEN - 1) == 0) {
             return "unsupported segment format (another nctop version)";
         }
         return "not an nctop segment (bad magic)";
     }
     if (h->abi_version != NCTOP_SEG_ABI_VERSION) {
-        return "unsupported segment ABI version (upgrade nctop or the workload's libnctop)";
+        snprintf(buf, buflen,
+                 "unsupported segment ABI version %u (this nctop reads version %u): use an "
+                 "nctop and a libnctop of the same release",
+                 (unsigned)h->abi_version, (unsigned)NCTOP_SEG_ABI_VERSION);
+        return buf;
     }
     if (h->header_bytes != sizeof(struct nctop_seg_header) || h->segment_bytes != size) {
         return "segment size does not match its header";
@@ -145,46 +314,94 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
     return NULL;
 }
 
-static struct nctop_seg_ring *ring_slot(const struct ring_seg *s, uint32_t i)
+static uint32_t ring_min32(uint32_t a, uint32_t b)
 {
-    return (struct nctop_seg_ring *)(s->base + s->hdr_ro->rings_off +
-                                     (uint64_t)i * s->hdr_ro->ring_stride);
+    return a < b ? a : b;
 }
 
-/* Mirror the string table entries published since the last call. */
+/* Copy the validated layout out of the header copy h, with the limits applied. */
+static void ring_layout_init(struct ring_layout *l, const struct nctop_seg_header *h)
+{
+    l->stroff_off = h->stroff_off;
+    l->strings_off = h->strings_off;
+    l->gauges_off = h->gauges_off;
+    l->counters_off = h->counters_off;
+    l->weights_off = h->weights_off;
+    l->rings_off = h->rings_off;
+    l->ring_stride = h->ring_stride;
+    l->created_mono_ns = h->created_mono_ns;
+    l->strings_bytes = h->strings_bytes;
+    l->ring_bytes = h->ring_bytes;
+    l->strings_hdr = h->strings_max;
+    l->gauges_hdr = h->gauges_max;
+    l->counters_hdr = h->counters_max;
+    l->weights_hdr = h->weights_max;
+    l->rings_hdr = h->rings_max;
+    l->strings_max = ring_min32(h->strings_max, RING_MAX_STRING_IDS);
+    l->gauges_max = ring_min32(h->gauges_max, RING_MAX_GAUGES);
+    l->counters_max = ring_min32(h->counters_max, RING_MAX_COUNTERS);
+    l->weights_max = ring_min32(h->weights_max, RING_MAX_WEIGHTS);
+    l->rings_max = ring_min32(h->rings_max, RING_MAX_RINGS);
+}
+
+/* A published count clamped to what the layout lets us read; *over gets what a limit left
+ * out (entries that exist by the header but lie beyond our limit). */
+static uint32_t ring_clamp_count(uint32_t count, uint32_t hdr_max, uint32_t our_max, uint64_t *over)
+{
+    count = ring_min32(count, hdr_max);
+    if (count > our_max) {
+        *over += count - our_max;
+        return our_max;
+    }
+    return count;
+}
+
+static struct nctop_seg_ring *ring_slot(const struct ring_seg *s, uint32_t i)
+{
+    return (struct nctop_seg_ring *)(s->base + s->lay.rings_off + (uint64_t)i * s->lay.ring_stride);
+}
+
+/* Mirror the string table entries published since the last call, at most strings_budget of
+ * them. Every length and offset is checked in 64 bits against the arena size copied at
+ * attach, so a tiny or rewritten arena cannot make a check wrap. */
 static void ring_sync_strings(struct ring_seg *s)
 {
-    const struct nctop_seg_header *h = s->hdr_ro;
-    const uint32_t *offs = (const uint32_t *)(s->base + h->stroff_off);
-    const char *arena = (const char *)(s->base + h->strings_off);
+    const struct ring_layout *l = &s->lay;
+    const uint32_t *offs = (const uint32_t *)(s->base + l->stroff_off);
+    const char *arena = (const char *)(s->base + l->strings_off);
+    uint64_t over = 0;
     uint32_t count = atomic_load_explicit(&s->hdr->strings_count, memory_order_acquire);
+    uint32_t first = s->nids ? s->nids : 1, end;
 
-    if (count > h->strings_max) {
-        count = h->strings_max;
-    }
-    if (count <= s->nids) {
+    count = ring_clamp_count(count, l->strings_hdr, l->strings_max, &over);
+    if (count <= s->nids || s->strings_budget == 0) {
         return;
     }
-    if (count > s->idcap) {
-        uint32_t cap = s->idcap ? s->idcap : 256;
+    end = count - first > s->strings_budget ? first + s->strings_budget : count;
+    s->strings_budget -= end - first;
+    if (end > s->idcap) {
+        /* 64-bit doubling, capped by strings_max (<= RING_MAX_STRING_IDS): it terminates. */
+        uint64_t cap = s->idcap ? s->idcap : 256;
 
-        while (cap < count) {
+        while (cap < end) {
             cap *= 2;
         }
-        s->idmap = xreallocarray(s->idmap, cap, sizeof(*s->idmap));
-        memset(s->idmap + s->idcap, 0, (cap - s->idcap) * sizeof(*s->idmap));
-        s->idcap = cap;
+        cap = cap < l->strings_max ? cap : l->strings_max;
+        s->idmap = xreallocarray(s->idmap, (size_t)cap, sizeof(*s->idmap));
+        memset(s->idmap + s->idcap, 0, ((size_t)cap - s->idcap) * sizeof(*s->idmap));
+        s->idcap = (uint32_t)cap;
     }
-    for (uint32_t id = s->nids ? s->nids : 1; id < count; id++) {
-        uint32_t off = offs[id], len;
+    for (uint32_t id = first; id < end; id++) {
+        uint64_t off = offs[id]; /* read once: the bytes are the workload's */
+        uint32_t len;
         char name[NCTOP_SEG_NAME_MAX + 1];
 
         /* Entry: uint32_t len, len bytes, NUL; all inside the arena. */
-        if (off % 4 != 0 || off > h->strings_bytes - 4) {
+        if (off % 4 != 0 || off + 4 > l->strings_bytes) {
             goto invalid;
         }
         memcpy(&len, arena + off, sizeof(len));
-        if (len == 0 || len > NCTOP_SEG_NAME_MAX || len > h->strings_bytes - 4 - off - 1) {
+        if (len == 0 || len > NCTOP_SEG_NAME_MAX || off + 4 + (uint64_t)len + 1 > l->strings_bytes) {
             goto invalid;
         }
         memcpy(name, arena + off + 4, len);
@@ -192,6 +409,12 @@ static void ring_sync_strings(struct ring_seg *s)
         if (arena[off + 4 + len] != '\0' || strlen(name) != len) {
             goto invalid;
         }
+        if (s->name_bytes + len > RING_MAX_STRING_BYTES) {
+            s->idmap[id] = 0;
+            s->names_over++;
+            continue;
+        }
+        s->name_bytes += len;
         s->idmap[id] = store_proc_intern(s->proc, name);
         continue;
     invalid:
@@ -199,10 +422,10 @@ static void ring_sync_strings(struct ring_seg *s)
         s->invalid++;
         store_proc_add_invalid(s->proc, 1, "corrupt string table entry");
     }
-    s->nids = count;
+    s->nids = end;
 }
 
-/* The store id of a segment string id, or 0 when the id is not published. */
+/* The store id of a segment string id, or 0 when the id is not published (or refused). */
 static uint32_t ring_map_id(struct ring_seg *s, uint64_t id)
 {
     if (id == 0) {
@@ -253,25 +476,32 @@ static void ring_sync_label(struct ring_seg *s)
     }
 }
 
-/* Mirror gauges, counters, drops, thread names, the label; weights less often. */
+/* Mirror gauges, counters, drops, thread names, the label; weights less often. Table
+ * pointers and sizes come from the layout copied at attach; only counts and entries are
+ * read from the mapping, and counts are clamped. */
 static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
 {
-    const struct nctop_seg_header *h = s->hdr_ro;
-    uint64_t dropped;
+    const struct ring_layout *l = &s->lay;
+    uint64_t full = 0, stall = 0, over = s->names_over;
     uint32_t n, rings;
 
-    if (!force && now_ns - s->facts_ns < RING_FACTS_PERIOD_NS &&
-        atomic_load_explicit(&s->hdr->weights_count, memory_order_relaxed) == s->weights_seen) {
+    n = ring_clamp_count(atomic_load_explicit(&s->hdr->weights_count, memory_order_relaxed),
+                         l->weights_hdr, l->weights_max, &over);
+    if (!force && now_ns - s->facts_ns < RING_FACTS_PERIOD_NS && n == s->weights_seen) {
         return;
     }
+    over = s->names_over;
     s->facts_ns = now_ns;
     ring_sync_strings(s);
     ring_sync_label(s);
+    /* What the string limit leaves out, counted whether or not it was walked yet. */
+    ring_clamp_count(atomic_load_explicit(&s->hdr->strings_count, memory_order_relaxed),
+                     l->strings_hdr, l->strings_max, &over);
 
-    n = atomic_load_explicit(&s->hdr->gauges_count, memory_order_acquire);
-    n = n < h->gauges_max ? n : h->gauges_max;
+    n = ring_clamp_count(atomic_load_explicit(&s->hdr->gauges_count, memory_order_acquire),
+                         l->gauges_hdr, l->gauges_max, &over);
     for (uint32_t i = 0; i < n; i++) {
-        struct nctop_seg_gauge *g = (struct nctop_seg_gauge *)(s->base + h->gauges_off) + i;
+        struct nctop_seg_gauge *g = (struct nctop_seg_gauge *)(s->base + l->gauges_off) + i;
         uint32_t name = ring_map_id(s, g->name_id);
         uint16_t kind = g->kind;
 
@@ -284,10 +514,10 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
                         atomic_load_explicit(&g->peak_bytes, memory_order_relaxed));
     }
 
-    n = atomic_load_explicit(&s->hdr->counters_count, memory_order_acquire);
-    n = n < h->counters_max ? n : h->counters_max;
+    n = ring_clamp_count(atomic_load_explicit(&s->hdr->counters_count, memory_order_acquire),
+                         l->counters_hdr, l->counters_max, &over);
     for (uint32_t i = 0; i < n; i++) {
-        struct nctop_seg_counter *c = (struct nctop_seg_counter *)(s->base + h->counters_off) + i;
+        struct nctop_seg_counter *c = (struct nctop_seg_counter *)(s->base + l->counters_off) + i;
         uint32_t name = ring_map_id(s, c->name_id);
 
         if (name != 0) {
@@ -297,13 +527,13 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
     }
 
     /* Weights change rarely: read them all when one was added, else once a period. */
-    n = atomic_load_explicit(&s->hdr->weights_count, memory_order_acquire);
-    n = n < h->weights_max ? n : h->weights_max;
+    n = ring_clamp_count(atomic_load_explicit(&s->hdr->weights_count, memory_order_acquire),
+                         l->weights_hdr, l->weights_max, &over);
     if (force || n != s->weights_seen || now_ns - s->weights_ns >= RING_WEIGHTS_PERIOD_NS) {
         s->weights_ns = now_ns;
         s->weights_seen = n;
         for (uint32_t i = 0; i < n; i++) {
-            struct nctop_seg_weight *w = (struct nctop_seg_weight *)(s->base + h->weights_off) + i;
+            struct nctop_seg_weight *w = (struct nctop_seg_weight *)(s->base + l->weights_off) + i;
             uint32_t path = ring_map_id(s, w->path_id);
 
             if (path != 0) {
@@ -313,15 +543,15 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         }
     }
 
-    dropped = atomic_load_explicit(&s->hdr->dropped_no_ring, memory_order_relaxed);
-    rings = atomic_load_explicit(&s->hdr->rings_count, memory_order_relaxed);
-    rings = rings < h->rings_max ? rings : h->rings_max;
+    rings = ring_clamp_count(atomic_load_explicit(&s->hdr->rings_count, memory_order_relaxed),
+                             l->rings_hdr, l->rings_max, &over);
     for (uint32_t i = 0; i < rings; i++) {
         struct nctop_seg_ring *r = ring_slot(s, i);
         struct ring_slot_view *v = &s->slots[i];
         char name[NCTOP_SEG_THREAD_NAME_MAX + 1];
 
-        dropped += atomic_load_explicit(&r->dropped, memory_order_relaxed);
+        full = ring_sat_add(full, atomic_load_explicit(&r->dropped, memory_order_relaxed));
+        stall = ring_sat_add(stall, atomic_load_explicit(&r->dropped_stall, memory_order_relaxed));
         if (v->thread != NULL) {
             ring_copy_text(name, r->name, NCTOP_SEG_THREAD_NAME_MAX);
             if (strcmp(name, v->name) != 0) {
@@ -330,7 +560,17 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
             }
         }
     }
-    store_proc_set_dropped(s->proc, dropped);
+    {
+        uint64_t no_ring = atomic_load_explicit(&s->hdr->dropped_no_ring, memory_order_relaxed);
+
+        store_proc_set_loss(s->proc, STORE_LOSS_RING_FULL, full);
+        store_proc_set_loss(s->proc, STORE_LOSS_NO_RING, no_ring);
+        store_proc_set_loss(s->proc, STORE_LOSS_READER_STALL, stall);
+        store_proc_set_loss(s->proc, STORE_LOSS_REGISTRATION,
+                            atomic_load_explicit(&s->hdr->registration_full, memory_order_relaxed));
+        store_proc_set_loss(s->proc, STORE_LOSS_LIMIT, over);
+        store_proc_set_dropped(s->proc, ring_sat_add(ring_sat_add(full, stall), no_ring));
+    }
 }
 
 /* Decode one record into the store. Returns false when it is corrupt. Times must lie between
@@ -341,7 +581,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
 {
     uint32_t id;
 
-    if (rec->ts_ns + RING_CLOCK_SLACK_NS < s->hdr_ro->created_mono_ns ||
+    if (rec->ts_ns + RING_CLOCK_SLACK_NS < s->lay.created_mono_ns ||
         rec->ts_ns > now_ns + RING_CLOCK_SLACK_NS) {
         return false;
     }
@@ -404,14 +644,16 @@ static void ring_slot_claimed(struct ring_seg *s, uint32_t i, uint32_t generatio
     v->known = true;
 }
 
-/* Drain one ring; returns the records decoded. */
+/* Drain one ring, reading at most *budget bytes (what is left stays for the next drain);
+ * returns the records decoded. */
 static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint32_t i,
-                                uint64_t now_ns)
+                                uint64_t now_ns, uint64_t *budget)
 {
     struct nctop_seg_ring *r = ring_slot(s, i);
     struct ring_slot_view *v = &s->slots[i];
     const uint8_t *data = (const uint8_t *)(r + 1);
-    uint64_t mask = s->hdr_ro->ring_bytes - 1, records = 0, bad = 0, head, tail, pos;
+    uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
+    uint64_t stop;
     uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
     uint32_t generation = atomic_load_explicit(&r->generation, memory_order_acquire);
 
@@ -428,15 +670,16 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
 
     head = atomic_load_explicit(&r->head, memory_order_acquire);
     tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    if (head < tail || head - tail > s->hdr_ro->ring_bytes || head % 8 != 0 || tail % 8 != 0) {
+    if (head < tail || head - tail > size || head % 8 != 0 || tail % 8 != 0) {
         store_proc_add_invalid(s->proc, 1, "corrupt ring positions");
         s->invalid++;
         rs->stats.invalid++;
         atomic_store_explicit(&r->tail, head, memory_order_release);
         return 0;
     }
+    stop = head - tail > *budget ? tail + *budget : head;
 
-    for (pos = tail; pos < head;) {
+    for (pos = tail; pos < stop;) {
         uint64_t off = pos & mask, contig = mask + 1 - off, left = head - pos, bytes;
         const struct nctop_rec *rec = (const struct nctop_rec *)(data + off);
         uint16_t words = rec->words; /* read once: the bytes are the workload's */
@@ -445,6 +688,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         if (words == 0 || bytes > contig || bytes > left) {
             /* Lying length: nothing after it can be trusted; skip to head. */
             bad++;
+            pos = head;
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
@@ -459,7 +703,8 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         }
         pos += bytes;
     }
-    atomic_store_explicit(&r->tail, head, memory_order_release);
+    *budget -= pos - tail < *budget ? pos - tail : *budget;
+    atomic_store_explicit(&r->tail, pos, memory_order_release);
 
     if (bad != 0) {
         store_proc_add_invalid(s->proc, bad, "corrupt records in a ring");
@@ -467,7 +712,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         rs->stats.invalid += bad;
     }
     /* A retired ring that is empty goes back to the pool of free slots. */
-    if (state == NCTOP_SEG_RING_RETIRED && s->reader) {
+    if (state == NCTOP_SEG_RING_RETIRED && s->reader && pos == head) {
         uint32_t expect = NCTOP_SEG_RING_RETIRED;
 
         if (atomic_load_explicit(&r->head, memory_order_acquire) == head &&
@@ -482,21 +727,15 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
 
 static void ring_seg_unmap(struct ring_seg *s);
 
-/* A segment file cut short under our mapping would turn the next read of a vanished page
- * into SIGBUS: check its size before every drain (one fstat per 10 ms) and give it up,
- * as an error row, when it shrank. */
-static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+/* The segment shrank under us (found by fstat, or by a read that faulted): give it up as
+ * an error row. Reads only our own memory. */
+static void ring_seg_truncated(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
 {
-    struct stat st;
-
-    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size >= s->size) {
-        return true;
-    }
     store_proc_add_invalid(s->proc, 1, "segment truncated while attached");
     store_proc_set_state(s->proc, STORE_PROC_ERROR, "segment truncated while attached", now_ns);
     rs->stats.invalid++;
     ring_seg_note(rs, "segment of pid %d truncated while attached", (int)s->pid);
-    for (uint32_t i = 0; i < s->hdr_ro->rings_max; i++) {
+    for (uint32_t i = 0; i < s->lay.rings_max; i++) {
         if (s->slots[i].thread != NULL) {
             store_thread_gap(s->slots[i].thread);
             store_thread_exit(s->slots[i].thread, now_ns);
@@ -504,13 +743,57 @@ static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uin
         }
     }
     s->exited = true;
+    s->exited_ns = now_ns;
     ring_seg_unmap(s);
+}
+
+/* Whether the file still covers the mapping. A read of a vanished page faults and the
+ * SIGBUS handler makes it harmless, so one fstat per facts period is enough to also notice
+ * a shrink in pages we have not touched. */
+static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+{
+    struct stat st;
+
+    if (ring_seg_faulted(s)) {
+        goto truncated;
+    }
+    if (now_ns - s->size_ns < RING_FACTS_PERIOD_NS) {
+        return true;
+    }
+    s->size_ns = now_ns;
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size >= s->size) {
+        return true;
+    }
+truncated:
+    ring_seg_truncated(rs, s, now_ns);
     return false;
+}
+
+/* Take the reader role back when the SDK let go of it: it marks a stalled reader with its
+ * negative pid, and a reader silent for NCTOP_SEG_READER_GONE_NS with 0 (and then stopped
+ * counting what it did not write: say so). */
+static void ring_seg_reclaim(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+{
+    int32_t cur = atomic_load_explicit(&s->hdr->reader_pid, memory_order_relaxed);
+
+    if (cur == rs->self_pid || s->exited) {
+        return;
+    }
+    if (cur != 0 && cur != -rs->self_pid) {
+        return;
+    }
+    if (cur == 0 && s->beat_ns != 0 && now_ns - s->beat_ns > NCTOP_SEG_READER_GONE_NS) {
+        store_proc_add_invalid(s->proc, 1,
+                               "nctop did not drain for over a minute: the events of that time "
+                               "were lost uncounted");
+    }
+    atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid);
 }
 
 static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
 {
-    uint64_t records = 0, n;
+    uint64_t records = 0, budget = RING_DRAIN_BYTES;
+    uint64_t over = 0;
     uint32_t rings;
 
     if (s->base == NULL) {
@@ -519,45 +802,50 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
     if (!ring_seg_still_whole(rs, s, now_ns)) {
         return 0;
     }
+    s->strings_budget = RING_STRINGS_PER_DRAIN;
     if (s->reader) {
         atomic_store_explicit(&s->hdr->reader_heartbeat_ns, now_ns, memory_order_relaxed);
-        rings = atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire);
-        rings = rings < s->hdr_ro->rings_max ? rings : s->hdr_ro->rings_max;
-        for (uint32_t i = 0; i < rings; i++) {
-            records += ring_drain_slot(rs, s, i, now_ns);
+        rings = ring_clamp_count(atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire),
+                                 s->lay.rings_hdr, s->lay.rings_max, &over);
+        for (uint32_t i = 0; i < rings && budget > 0; i++) {
+            records += ring_drain_slot(rs, s, i, now_ns, &budget);
         }
-        /* The SDK presumes a silent reader dead and lets go: take the role back. */
-        if (atomic_load_explicit(&s->hdr->reader_pid, memory_order_relaxed) != rs->self_pid &&
-            !s->exited) {
-            int32_t expect = 0;
-
-            atomic_compare_exchange_strong(&s->hdr->reader_pid, &expect, rs->self_pid);
-        }
+        ring_seg_reclaim(rs, s, now_ns);
+        s->beat_ns = now_ns;
     }
     ring_sync_facts(s, now_ns, false);
-    n = records;
-    store_proc_add_events(s->proc, n);
-    rs->stats.records += n;
+    if (ring_seg_faulted(s)) {
+        ring_seg_truncated(rs, s, now_ns);
+    }
+    store_proc_add_events(s->proc, records);
+    rs->stats.records += records;
     return records;
 }
 
 /* Become the segment's reader if nobody live is. On a fresh claim the rings hold events of
  * an earlier reader's session (or nothing): skip them. A hand-off (the SDK found our pid in
- * NCTOP_READER) keeps them: they are this run's first events. */
+ * NCTOP_READER) keeps them: they are this run's first events. A negative reader_pid is a
+ * stalled reader: ours is taken back, another one's is taken over once it is dead or its
+ * heartbeat is stale. */
 static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
 {
     int32_t cur = atomic_load_explicit(&s->hdr->reader_pid, memory_order_acquire);
     uint64_t beat = atomic_load_explicit(&s->hdr->reader_heartbeat_ns, memory_order_relaxed);
+    int32_t owner = cur == INT32_MIN ? 0 : cur < 0 ? -cur : cur;
+    uint64_t over = 0;
     uint32_t rings;
 
-    if (cur == rs->self_pid) {
+    if (owner == rs->self_pid) {
+        if (cur != rs->self_pid) {
+            atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid);
+        }
         s->reader = true;
         return;
     }
-    if (cur != 0 && util_pid_alive(cur) && now_ns - beat < NCTOP_SEG_READER_TIMEOUT_NS) {
+    if (owner != 0 && util_pid_alive(owner) && now_ns - beat < NCTOP_SEG_READER_TIMEOUT_NS) {
         char why[96];
 
-        snprintf(why, sizeof(why), "events are read by another nctop (pid %d)", (int)cur);
+        snprintf(why, sizeof(why), "events are read by another nctop (pid %d)", (int)owner);
         store_proc_set_state(s->proc, STORE_PROC_LIVE, why, now_ns);
         return;
     }
@@ -565,8 +853,8 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
     if (!atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid)) {
         return;
     }
-    rings = atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire);
-    rings = rings < s->hdr_ro->rings_max ? rings : s->hdr_ro->rings_max;
+    rings = ring_clamp_count(atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire),
+                             s->lay.rings_hdr, s->lay.rings_max, &over);
     for (uint32_t i = 0; i < rings; i++) {
         struct nctop_seg_ring *r = ring_slot(s, i);
 
@@ -574,20 +862,39 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
                               memory_order_release);
     }
     s->reader = true;
+    s->beat_ns = now_ns;
     store_proc_set_state(s->proc, STORE_PROC_LIVE, NULL, now_ns);
 }
 
 static void ring_seg_unmap(struct ring_seg *s)
 {
     if (s->base != NULL) {
+        ring_map_unregister(s->map);
+        s->map = -1;
         munmap(s->base, s->size);
         s->base = NULL;
         s->hdr = NULL;
-        s->hdr_ro = NULL;
     }
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;
+    }
+}
+
+static void ring_seg_path(char *buf, size_t len, int32_t pid)
+{
+    snprintf(buf, len, NCTOP_SEG_DIR "/" NCTOP_SEG_FILE_PREFIX "%d", (int)pid);
+}
+
+/* Remove the segment file if it is still the one we knew. */
+static void ring_seg_unlink(const struct ring_seg *s)
+{
+    char path[64];
+    struct stat st;
+
+    ring_seg_path(path, sizeof(path), s->pid);
+    if (stat(path, &st) == 0 && st.st_ino == s->ino && st.st_dev == s->dev) {
+        unlink(path);
     }
 }
 
@@ -596,16 +903,16 @@ static void ring_seg_unmap(struct ring_seg *s)
 static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns,
                             const char *reason)
 {
-    char path[64];
-    struct stat st;
-
     if (s->exited) {
         return;
     }
     if (s->base != NULL) {
         ring_drain_seg(rs, s, now_ns);
+        if (s->exited) {
+            return; /* it was truncated: an error row now */
+        }
         ring_sync_facts(s, now_ns, true);
-        for (uint32_t i = 0; i < s->hdr_ro->rings_max; i++) {
+        for (uint32_t i = 0; i < s->lay.rings_max; i++) {
             if (s->slots[i].thread != NULL) {
                 /* Spans open when a process dies were in flight, not left open by a bug. */
                 store_thread_gap(s->slots[i].thread);
@@ -615,11 +922,15 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
         }
     }
     s->exited = true;
-    store_proc_set_state(s->proc, STORE_PROC_EXITED, reason, now_ns);
-    snprintf(path, sizeof(path), NCTOP_SEG_DIR "/" NCTOP_SEG_FILE_PREFIX "%d", (int)s->pid);
-    if (stat(path, &st) == 0 && st.st_ino == s->ino && st.st_dev == s->dev) {
-        unlink(path);
+    s->exited_ns = now_ns;
+    if (ring_seg_faulted(s)) {
+        store_proc_add_invalid(s->proc, 1, "segment truncated while attached");
+        store_proc_set_state(s->proc, STORE_PROC_ERROR, "segment truncated while attached",
+                             now_ns);
+    } else {
+        store_proc_set_state(s->proc, STORE_PROC_EXITED, reason, now_ns);
     }
+    ring_seg_unlink(s);
     ring_seg_unmap(s);
 }
 
@@ -633,6 +944,20 @@ static struct ring_seg *ring_find(const struct ring_source *rs, int32_t pid, dev
         }
     }
     return NULL;
+}
+
+/* A pid the user named (-p, or the command nctop started): its row is never aged out. */
+static bool ring_pid_named(const struct ring_source *rs, int32_t pid)
+{
+    if (pid == rs->opts.root_pid) {
+        return true;
+    }
+    for (size_t i = 0; i < rs->opts.npids; i++) {
+        if (rs->opts.pids[i] == pid) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool ring_pid_wanted(const struct ring_source *rs, int32_t pid)
@@ -686,18 +1011,107 @@ static bool ring_pid_maps(int32_t pid, const char *seg_path)
     return found;
 }
 
+static void ring_seg_free(struct ring_seg *s)
+{
+    ring_seg_unmap(s);
+    free(s->idmap);
+    free(s->slots);
+    free(s);
+}
+
+/* Whether the process of an exited or refused segment is gone (or its pid reused). */
+static bool ring_seg_dead(const struct ring_seg *s)
+{
+    return !util_pid_alive(s->pid) || util_proc_start_ticks(s->pid, NULL) != s->start_ticks;
+}
+
+/* Forget segment i: its store row goes too (unless a recording needs it: then it stays).
+ * Returns false when it has to stay. */
+static bool ring_forget(struct ring_source *rs, size_t i, uint64_t now_ns)
+{
+    struct ring_seg *s = rs->segs[i];
+
+    if (s->proc != NULL && store_proc_remove(s->proc, now_ns) != 0) {
+        return false;
+    }
+    ring_seg_free(s);
+    memmove(&rs->segs[i], &rs->segs[i + 1], (rs->nsegs - i - 1) * sizeof(*rs->segs));
+    rs->nsegs--;
+    rs->stats.forgotten++;
+    return true;
+}
+
+/* Age out exited workloads: after the store's exited_keep_ns, or at once (oldest first)
+ * when room is needed for a new segment. Named pids stay, as do refused segments of live
+ * processes (their file is still there: forgetting would only refuse them again). Returns
+ * whether a slot is free. */
+static bool ring_age_out(struct ring_source *rs, uint64_t now_ns, bool need_room)
+{
+    uint64_t keep = store_config(rs->store)->exited_keep_ns;
+    size_t oldest = SIZE_MAX;
+
+    for (size_t i = 0; i < rs->nsegs;) {
+        struct ring_seg *s = rs->segs[i];
+
+        if (!s->exited || ring_pid_named(rs, s->pid) || !ring_seg_dead(s)) {
+            i++;
+            continue;
+        }
+        if (now_ns - s->exited_ns >= keep && ring_forget(rs, i, now_ns)) {
+            continue;
+        }
+        if (oldest == SIZE_MAX || s->exited_ns < rs->segs[oldest]->exited_ns) {
+            oldest = i;
+        }
+        i++;
+    }
+    if (rs->nsegs < rs->max_segs) {
+        return true;
+    }
+    return need_room && oldest != SIZE_MAX && ring_forget(rs, oldest, now_ns);
+}
+
+/* Keep a record (and an error row) of a refused segment so the user sees why, and so it is
+ * not refused again at every scan. */
+static void ring_keep_refused(struct ring_source *rs, int32_t pid, const struct stat *st,
+                              const char *why, uint64_t now_ns)
+{
+    struct ring_seg *s = xcalloc(1, sizeof(*s));
+    char label[32];
+
+    s->pid = pid;
+    s->dev = st->st_dev;
+    s->ino = st->st_ino;
+    s->uid = st->st_uid;
+    s->start_ticks = util_proc_start_ticks(pid, NULL);
+    s->fd = -1;
+    s->map = -1;
+    s->exited = true;
+    s->exited_ns = now_ns;
+    snprintf(label, sizeof(label), "pid %d", (int)pid);
+    s->proc = store_proc_add(rs->store, pid, label);
+    store_proc_set_state(s->proc, STORE_PROC_ERROR, why, now_ns);
+    store_proc_add_invalid(s->proc, 1, why);
+    if (rs->nsegs == rs->capsegs) {
+        rs->capsegs = rs->capsegs ? rs->capsegs * 2 : 8;
+        rs->segs = xreallocarray(rs->segs, rs->capsegs, sizeof(*rs->segs));
+    }
+    rs->segs[rs->nsegs++] = s;
+}
+
 /* Try to attach /dev/shm/nctop-<pid>. Returns quietly when it is not ready yet. */
 static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns)
 {
-    char path[64];
+    char path[64], whybuf[160];
+    struct nctop_seg_header copy;
     struct stat st;
     struct ring_seg *s = NULL;
     const char *why = NULL;
     bool alive, handed;
     void *base = MAP_FAILED;
-    int fd = -1;
+    int fd = -1, map = -1;
 
-    snprintf(path, sizeof(path), NCTOP_SEG_DIR "/" NCTOP_SEG_FILE_PREFIX "%d", (int)pid);
+    ring_seg_path(path, sizeof(path), pid);
     fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         return;
@@ -712,8 +1126,9 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         /* Someone else's segment: not ours to read, nor to clean. */
         goto out;
     }
+    alive = util_pid_alive(pid);
     if (st.st_size == 0) {
-        if (!util_pid_alive(pid)) {
+        if (!alive) {
             /* Its creator died between creating and sizing it. */
             unlink(path);
             rs->stats.stale_removed++;
@@ -721,6 +1136,11 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         goto out; /* created, not yet sized: look again at the next scan */
     }
     if ((uint64_t)st.st_size < 4096 || (uint64_t)st.st_size > NCTOP_SEG_MAX_BYTES) {
+        if (!alive) {
+            unlink(path);
+            rs->stats.stale_removed++;
+            goto out;
+        }
         why = "segment size out of bounds";
         goto refuse;
     }
@@ -729,8 +1149,19 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         why = "cannot map the segment";
         goto refuse;
     }
-    why = ring_header_check(base, (size_t)st.st_size, pid);
-    alive = util_pid_alive(pid);
+    /* From here a read can fault (the file may shrink at any time): register first. */
+    map = ring_map_register(base, (size_t)st.st_size);
+    if (map < 0) {
+        rs->limit_refused++;
+        rs->stats.refused_limit++;
+        goto out;
+    }
+    memcpy(&copy, base, sizeof(copy));
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&ring_maps[map].faulted, memory_order_acquire)) {
+        goto out; /* cut short while we looked: look again at the next scan */
+    }
+    why = ring_header_check(&copy, (size_t)st.st_size, pid, whybuf, sizeof(whybuf));
     handed = why == NULL && atomic_load_explicit(&((struct nctop_seg_header *)base)->reader_pid,
                                                  memory_order_acquire) == rs->self_pid;
     if (why != NULL && strcmp(why, "not ready") == 0) {
@@ -741,15 +1172,14 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         }
         goto out;
     }
-    if (why == NULL && !alive && !handed) {
-        /* A stale segment: its workload died without removing it. */
+    if (!alive && !handed) {
+        /* A stale segment (valid or not): its workload died without removing it. */
         unlink(path);
         rs->stats.stale_removed++;
         diag_debug("removed stale segment %s", path);
         goto out;
     }
-    if (why == NULL && alive && !handed &&
-        ((const struct nctop_seg_header *)base)->start_ticks != util_proc_start_ticks(pid, NULL)) {
+    if (why == NULL && alive && !handed && copy.start_ticks != util_proc_start_ticks(pid, NULL)) {
         /* The pid was reused by a process that has not published yet. */
         unlink(path);
         rs->stats.stale_removed++;
@@ -765,45 +1195,40 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         diag_debug("removed %s: its process no longer maps it", path);
         goto out;
     }
-    if (rs->nsegs == RING_MAX_SEGMENTS) {
-        why = "too many segments";
-        goto refuse;
+    if (rs->nsegs >= rs->max_segs && !ring_age_out(rs, now_ns, true)) {
+        rs->limit_refused++;
+        rs->stats.refused_limit++;
+        goto out;
+    }
+    if (why != NULL) {
+        /* Refused: keep a record and an error row so the user sees why. */
+        ring_keep_refused(rs, pid, &st, why, now_ns);
+        rs->stats.refused++;
+        ring_seg_note(rs, "%s: %s", path, why);
+        goto out;
     }
 
     s = xcalloc(1, sizeof(*s));
     s->pid = pid;
     s->dev = st.st_dev;
     s->ino = st.st_ino;
+    s->uid = st.st_uid;
     s->fd = fd;
+    s->map = map;
     s->size = (size_t)st.st_size;
+    s->base = base;
+    s->hdr = base;
+    ring_layout_init(&s->lay, &copy);
+    s->start_ticks = copy.start_ticks;
+    s->size_ns = now_ns;
+    s->strings_budget = RING_STRINGS_PER_DRAIN;
+    s->slots = xcalloc(s->lay.rings_max ? s->lay.rings_max : 1, sizeof(*s->slots));
     if (rs->nsegs == rs->capsegs) {
         rs->capsegs = rs->capsegs ? rs->capsegs * 2 : 8;
         rs->segs = xreallocarray(rs->segs, rs->capsegs, sizeof(*rs->segs));
     }
     rs->segs[rs->nsegs++] = s;
 
-    if (why != NULL) {
-        /* Refused: keep a record and an error row so the user sees why. */
-        char label[32];
-
-        snprintf(label, sizeof(label), "pid %d", (int)pid);
-        s->proc = store_proc_add(rs->store, pid, label);
-        store_proc_set_state(s->proc, STORE_PROC_ERROR, why, now_ns);
-        store_proc_add_invalid(s->proc, 1, why);
-        s->exited = true;
-        munmap(base, (size_t)st.st_size);
-        close(fd);
-        s->fd = -1;
-        rs->stats.refused++;
-        ring_seg_note(rs, "%s: %s", path, why);
-        return;
-    }
-
-    s->base = base;
-    s->hdr = base;
-    s->hdr_ro = base;
-    s->start_ticks = s->hdr_ro->start_ticks;
-    s->slots = xcalloc(s->hdr_ro->rings_max ? s->hdr_ro->rings_max : 1, sizeof(*s->slots));
     s->proc = store_proc_add(rs->store, pid, "");
     ring_sync_label(s);
     ring_sync_strings(s);
@@ -811,7 +1236,9 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     ring_sync_facts(s, now_ns, true);
     rs->stats.attached++;
     diag_debug("attached %s (reader %d)", path, (int)s->reader);
-    if (!alive) {
+    if (ring_seg_faulted(s)) {
+        ring_seg_truncated(rs, s, now_ns);
+    } else if (!alive) {
         ring_seg_finish(rs, s, now_ns, NULL);
     }
     return;
@@ -821,11 +1248,33 @@ refuse:
     ring_seg_note(rs, "%s: %s", path, why);
 out:
     if (base != MAP_FAILED) {
+        ring_map_unregister(map);
         munmap(base, (size_t)st.st_size);
     }
     if (fd >= 0) {
         close(fd);
     }
+}
+
+/* The "(segment limit)" row: how many workloads the last scan could not attach. It goes
+ * away when the limit no longer bites. */
+static void ring_limit_row(struct ring_source *rs, uint64_t now_ns)
+{
+    char why[160];
+
+    if (rs->limit_refused == 0) {
+        if (rs->limit_proc != NULL && store_proc_remove(rs->limit_proc, now_ns) == 0) {
+            rs->limit_proc = NULL;
+        }
+        return;
+    }
+    if (rs->limit_proc == NULL) {
+        rs->limit_proc = store_proc_add(rs->store, 0, RING_LIMIT_LABEL);
+    }
+    snprintf(why, sizeof(why), "too many segments: %llu workload(s) not attached (limit %zu)",
+             (unsigned long long)rs->limit_refused, rs->max_segs);
+    store_proc_set_state(rs->limit_proc, STORE_PROC_ERROR, why, now_ns);
+    ring_seg_note(rs, "%s", why);
 }
 
 struct ring_source *ring_source_new(struct store *st, const struct ring_source_opts *opts)
@@ -836,8 +1285,12 @@ struct ring_source *ring_source_new(struct store *st, const struct ring_source_o
     if (opts != NULL) {
         rs->opts = *opts;
     }
+    rs->max_segs = rs->opts.max_segments != 0 && rs->opts.max_segments < RING_MAX_SEGMENTS
+                       ? rs->opts.max_segments
+                       : RING_MAX_SEGMENTS;
     rs->self_pid = (int32_t)getpid();
     rs->euid = geteuid();
+    ring_sigbus_hold();
     return rs;
 }
 
@@ -855,13 +1308,11 @@ void ring_source_free(struct ring_source *rs)
             /* Let go: the workload stops writing events at once. */
             atomic_compare_exchange_strong(&s->hdr->reader_pid, &me, 0);
         }
-        ring_seg_unmap(s);
-        free(s->idmap);
-        free(s->slots);
-        free(s);
+        ring_seg_free(s);
     }
     free(rs->segs);
     free(rs);
+    ring_sigbus_release();
 }
 
 void ring_source_scan(struct ring_source *rs, uint64_t now_ns)
@@ -877,18 +1328,23 @@ void ring_source_scan(struct ring_source *rs, uint64_t now_ns)
         if (s->exited) {
             continue;
         }
-        if (!util_pid_alive(s->pid) || util_proc_start_ticks(s->pid, NULL) != s->start_ticks) {
+        if (ring_seg_dead(s)) {
             ring_seg_finish(rs, s, now_ns, NULL);
         } else if (!s->reader) {
             ring_claim_reader(rs, s, now_ns);
+            if (ring_seg_faulted(s)) {
+                ring_seg_truncated(rs, s, now_ns);
+            }
         }
     }
+    ring_age_out(rs, now_ns, false);
 
     dir = opendir(NCTOP_SEG_DIR);
     if (dir == NULL) {
         ring_seg_note(rs, "cannot read " NCTOP_SEG_DIR ": %s", strerror(errno));
         return;
     }
+    rs->limit_refused = 0;
     while ((de = readdir(dir)) != NULL) {
         uint64_t pid;
 
@@ -899,6 +1355,7 @@ void ring_source_scan(struct ring_source *rs, uint64_t now_ns)
         ring_try_attach(rs, (int32_t)pid, now_ns);
     }
     closedir(dir);
+    ring_limit_row(rs, now_ns);
 }
 
 uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns)
@@ -959,4 +1416,6 @@ void ring_source_get_stats(const struct ring_source *rs, struct ring_source_stat
 {
     *out = rs->stats;
     out->live = ring_source_live(rs);
+    out->remembered = rs->nsegs;
+    out->max_segments = rs->max_segs;
 }

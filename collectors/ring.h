@@ -16,6 +16,7 @@ struct ring_source_opts {
     const int32_t *pids; /* borrowed for the source's lifetime; NULL = any */
     size_t npids;
     int32_t root_pid; /* > 0: only this process and its descendants (nctop -- CMD) */
+    size_t max_segments; /* segments mapped or remembered at once; 0 (or above 4096): 4096 */
 };
 
 /* Counters of the source itself, for the status line and the tests. */
@@ -25,7 +26,11 @@ struct ring_source_stats {
     uint64_t stale_removed; /* segments of dead processes removed */
     uint64_t records;       /* records decoded */
     uint64_t invalid;       /* records or entries rejected */
+    uint64_t refused_limit; /* attach attempts refused: max_segments reached */
+    uint64_t forgotten;     /* exited workloads aged out (store exited_keep_ns) */
     size_t live;            /* segments currently mapped */
+    size_t remembered;      /* segments mapped or remembered (<= max_segments) */
+    size_t max_segments;    /* the limit in force */
     char last_error[160];   /* the latest refusal or failure, "" if none */
 };
 
@@ -37,7 +42,10 @@ struct ring_source *ring_source_new(struct store *st, const struct ring_source_o
  * free. NULL is a no-op. */
 void ring_source_free(struct ring_source *rs);
 
-/* Look for new segments and dead workloads. Non-blocking (reads /dev/shm and /proc). */
+/* Look for new segments and dead workloads; forget workloads that exited longer ago than the
+ * store's exited_keep_ns (never the pids named in opts), removing their store rows; remove
+ * the segments of dead processes. Past max_segments a "(segment limit)" error row (pid 0)
+ * says how many workloads were not attached. Non-blocking (reads /dev/shm and /proc). */
 void ring_source_scan(struct ring_source *rs, uint64_t now_ns);
 
 /* Drain every attached ring into the store and refresh the segment facts (names, gauges,
@@ -50,7 +58,8 @@ uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns);
 void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns,
                              const char *reason);
 
-/* Whether a segment for pid is attached (or was, and its workload exited). */
+/* Whether a segment for pid is attached (or was, and its workload exited, and it is not
+ * forgotten yet). */
 bool ring_source_has_pid(const struct ring_source *rs, int32_t pid);
 
 /* Number of segments mapped right now (live workloads). */

@@ -741,6 +741,9 @@ static void test_issue_10_huge_string_table(void **state)
     assert_true(ring_source_live(rs) == 1);
     rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
     assert_int_equal(sum.state, STORE_PROC_LIVE);
+    /* Ids beyond the reader's limit are refused and counted, not walked. */
+    assert_int_equal(sum.losses[STORE_LOSS_LIMIT], ids - (1U << 20));
+    assert_true(sum.dropped >= ids - (1U << 20));
     rows_summary_done(&sum);
     ring_source_free(rs);
     store_free(st);
