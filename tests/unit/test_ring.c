@@ -752,6 +752,239 @@ static void test_issue_10_huge_string_table(void **state)
     assert_true(rss1 - rss0 < 256 * 1024);
 }
 
+/* A child that emits 10 span pairs each time it reads a byte, and answers with a byte. */
+struct test_emitter {
+    pid_t pid;
+    int cmd;   /* write end */
+    int reply; /* read end */
+    char path[64];
+};
+
+static void test_emitter_start(struct test_emitter *e, bool handoff)
+{
+    int cmd[2], reply[2];
+    char pidbuf[32], c;
+
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(reply), 0);
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+    e->pid = fork();
+    assert_true(e->pid >= 0);
+    if (e->pid == 0) {
+        uint32_t id;
+
+        close(cmd[1]);
+        close(reply[0]);
+        if (handoff) {
+            setenv("NCTOP_READER", pidbuf, 1);
+        } else {
+            unsetenv("NCTOP_READER");
+        }
+        id = nctop_name("emit");
+        while (write(reply[1], "r", 1) == 1 && read(cmd[0], &c, 1) == 1) {
+            for (int i = 0; i < 10; i++) {
+                nctop_span_begin(id);
+                nctop_span_end(id);
+            }
+        }
+        _exit(0);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    e->cmd = cmd[1];
+    e->reply = reply[0];
+    assert_int_equal(read(e->reply, &c, 1), 1);
+    snprintf(e->path, sizeof(e->path), "/dev/shm/nctop-%d", (int)e->pid);
+}
+
+static void test_emitter_emit(struct test_emitter *e)
+{
+    char c;
+
+    assert_int_equal(write(e->cmd, "e", 1), 1);
+    assert_int_equal(read(e->reply, &c, 1), 1);
+}
+
+static void test_emitter_stop(struct test_emitter *e)
+{
+    int status;
+
+    close(e->cmd);
+    close(e->reply);
+    waitpid(e->pid, &status, 0);
+    unlink(e->path);
+}
+
+/* Events the SDK did not write while nctop was stalled are counted and shown, and the
+ * reader takes its role back at the next drain. */
+static void test_issue_10_reader_stall_shown(void **state)
+{
+    struct test_emitter e;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    struct nctop_seg_header *h;
+    size_t size;
+    int32_t pid;
+    uint64_t now;
+
+    (void)state;
+    test_emitter_start(&e, true);
+    pid = e.pid;
+    rs = test_attach(st, &pid);
+    now = util_mono_ns();
+    ring_source_drain(rs, now);
+    test_emitter_emit(&e); /* 20 events read */
+    ring_source_drain(rs, util_mono_ns());
+
+    /* nctop stalls: its heartbeat looks 6 s old; 2 x 20 events are not written. */
+    h = (struct nctop_seg_header *)test_map(e.path, &size);
+    atomic_store(&h->reader_heartbeat_ns, util_mono_ns() - 6000000000ULL);
+    test_emitter_emit(&e);
+    test_emitter_emit(&e);
+    assert_int_equal(atomic_load(&h->reader_pid), -(int32_t)getpid());
+    ring_source_drain(rs, util_mono_ns() + 300000000ULL);
+    assert_int_equal(atomic_load(&h->reader_pid), (int32_t)getpid());
+    test_emitter_emit(&e); /* flowing again */
+    ring_source_drain(rs, util_mono_ns() + 600000000ULL);
+
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.losses[STORE_LOSS_READER_STALL], 40);
+    assert_int_equal(sum.dropped, 40);
+    assert_int_equal(sum.events, 40);
+    rows_summary_done(&sum);
+    munmap(h, size);
+    ring_source_free(rs);
+    store_free(st);
+    test_emitter_stop(&e);
+}
+
+/* Registrations the SDK refused (a full table) and the other producer counts reach the
+ * summary: 934 466 names gone used to show "dropped 0". */
+static void test_issue_10_registration_refused_shown(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    struct rows_summary sum;
+    struct store *st;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    atomic_store(&h->registration_full, 934466);
+    atomic_store(&h->dropped_no_ring, 5);
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(sum.losses[STORE_LOSS_REGISTRATION], 934466);
+    assert_int_equal(sum.losses[STORE_LOSS_NO_RING], 5);
+    assert_int_equal(sum.dropped, 934466 + 5);
+    rows_summary_done(&sum);
+    store_free(st);
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
+/* A segment of the previous ABI is refused with one line naming both versions. */
+static void test_issue_10_old_abi_refused(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    h->abi_version = NCTOP_SEG_ABI_VERSION - 1;
+    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads version 2)");
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
+/* Past the segment limit new workloads are refused with a visible row; the segment of a
+ * dead workload makes room (oldest first), and the row goes away. */
+static void test_issue_10_too_many_segments(void **state)
+{
+    struct test_child tc[3];
+    int32_t pids[3];
+    struct ring_source_opts opts = {.pids = pids, .npids = 3, .max_segments = 2};
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct ring_source_stats stats;
+    struct rows_summary sum;
+    struct store_proc *lim;
+    int status;
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        test_child_start(&tc[i], false, false);
+        pids[i] = tc[i].pid;
+    }
+    rs = ring_source_new(st, &opts);
+    ring_source_scan(rs, util_mono_ns());
+    ring_source_get_stats(rs, &stats);
+    assert_int_equal(stats.live, 2);
+    assert_int_equal(stats.max_segments, 2);
+    assert_true(stats.refused_limit >= 1);
+    lim = store_proc_find(st, 0);
+    assert_non_null(lim);
+    rows_build_summary(&sum, lim, util_mono_ns());
+    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_non_null(strstr(sum.reason, "too many segments: 1 workload(s) not attached (limit 2)"));
+    rows_summary_done(&sum);
+
+    /* The first one dies (without cleaning up): its row makes room for the third. */
+    kill(tc[0].pid, SIGKILL);
+    waitpid(tc[0].pid, &status, 0);
+    close(tc[0].go);
+    ring_source_scan(rs, util_mono_ns()); /* sees it dead: exited */
+    ring_source_scan(rs, util_mono_ns()); /* full: the dead one goes, the third comes */
+    ring_source_get_stats(rs, &stats);
+    assert_int_equal(stats.live, 2);
+    assert_true(ring_source_has_pid(rs, tc[2].pid));
+    assert_false(ring_source_has_pid(rs, tc[0].pid));
+    assert_int_equal(access(tc[0].path, F_OK), -1); /* a dead process's segment is removed */
+    assert_null(store_proc_find(st, 0));
+    ring_source_free(rs);
+    store_free(st);
+    /* Later children hold copies of the earlier ones' pipes: stop the last one first. */
+    test_child_stop(&tc[2]);
+    test_child_stop(&tc[1]);
+}
+
+/* Exited workloads age out after the store's exited_keep_ns (their rows and segment files
+ * go); the command nctop started is never forgotten. */
+static void test_issue_10_exited_age_out(void **state)
+{
+    struct store_config cfg = {.exited_keep_ns = 1000000ULL};
+    struct store *st = store_new(&cfg);
+    struct ring_source_opts opts = {.root_pid = (int32_t)getpid()};
+    struct ring_source *rs = ring_source_new(st, &opts);
+    struct ring_source_stats stats;
+    struct test_child tc;
+    uint64_t now;
+    int status;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    now = util_mono_ns();
+    ring_source_scan(rs, now);
+    assert_true(ring_source_has_pid(rs, tc.pid));
+    assert_non_null(store_proc_find(st, tc.pid));
+    kill(tc.pid, SIGKILL);
+    waitpid(tc.pid, &status, 0);
+    close(tc.go);
+    ring_source_scan(rs, now + 1000);
+    assert_int_equal(store_proc_state(store_proc_find(st, tc.pid)), STORE_PROC_EXITED);
+    assert_int_equal(access(tc.path, F_OK), -1);
+    ring_source_scan(rs, now + 2000000ULL);
+    ring_source_get_stats(rs, &stats);
+    assert_int_equal(stats.forgotten, 1);
+    assert_false(ring_source_has_pid(rs, tc.pid));
+    assert_null(store_proc_find(st, tc.pid));
+    ring_source_free(rs);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +1003,11 @@ int main(void)
         cmocka_unit_test(test_issue_10_truncated_claim),
         cmocka_unit_test(test_issue_10_huge_string_table),
         cmocka_unit_test(test_issue_10_hostile_writer),
+        cmocka_unit_test(test_issue_10_reader_stall_shown),
+        cmocka_unit_test(test_issue_10_registration_refused_shown),
+        cmocka_unit_test(test_issue_10_old_abi_refused),
+        cmocka_unit_test(test_issue_10_too_many_segments),
+        cmocka_unit_test(test_issue_10_exited_age_out),
     };
 
     signal(SIGPIPE, SIG_IGN);
