@@ -572,8 +572,10 @@ int store_proc_remove(struct store_proc *p, uint64_t now_ns)
          keep++) {
         store_proc_free(st->removed[keep]);
     }
-    memmove(st->removed, st->removed + keep, (st->nremoved - keep) * sizeof(*st->removed));
-    st->nremoved -= keep;
+    if (keep > 0) {
+        memmove(st->removed, st->removed + keep, (st->nremoved - keep) * sizeof(*st->removed));
+        st->nremoved -= keep;
+    }
     if (st->nremoved == st->removed_cap) {
         st->removed_cap = st->removed_cap ? st->removed_cap * 2 : 8;
         st->removed = xreallocarray(st->removed, st->removed_cap, sizeof(*st->removed));
