@@ -25,7 +25,7 @@
 
 #define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)    /* gauges, counters, drops, label */
 #define RING_WEIGHTS_PERIOD_NS (1000ULL * UTIL_NS_PER_MS) /* weights change rarely */
-#define RING_MAX_ANCESTRY 64   /* ppid steps when deciding "descendant of root" */
+#define RING_MAX_ANCESTRY 64 /* ppid steps when deciding "descendant of root" */
 #define RING_INVALID_NAME "(invalid name)"
 #define RING_CLOCK_SLACK_NS (1000ULL * UTIL_NS_PER_MS) /* tolerated clock disagreement */
 
@@ -34,16 +34,16 @@
  * (a valid table of 2^28 names is still a valid table); the entries beyond a limit are not
  * read and are counted (STORE_LOSS_LIMIT), so the user sees that something was left out.
  */
-#define RING_MAX_SEGMENTS 4096U              /* segments mapped or remembered at once */
-#define RING_MAX_STRING_IDS (1U << 20)       /* string ids mirrored (the store's max_names) */
-#define RING_MAX_STRING_BYTES (64U << 20)    /* bytes of names mirrored */
-#define RING_STRINGS_PER_DRAIN 65536U        /* string entries read per drain */
-#define RING_MAX_GAUGES 16384U               /* gauge entries read */
-#define RING_MAX_COUNTERS 16384U             /* counter entries read */
-#define RING_MAX_WEIGHTS 131072U             /* weight entries read */
-#define RING_MAX_RINGS 4096U                 /* ring slots read (the store's max_threads) */
-#define RING_DRAIN_BYTES (32ULL << 20)       /* record bytes read per segment per drain */
-#define RING_LIMIT_LABEL "(segment limit)"   /* the row that says the limit was reached */
+#define RING_MAX_SEGMENTS 4096U            /* segments mapped or remembered at once */
+#define RING_MAX_STRING_IDS (1U << 20)     /* string ids mirrored (the store's max_names) */
+#define RING_MAX_STRING_BYTES (64U << 20)  /* bytes of names mirrored */
+#define RING_STRINGS_PER_DRAIN 65536U      /* string entries read per drain */
+#define RING_MAX_GAUGES 16384U             /* gauge entries read */
+#define RING_MAX_COUNTERS 16384U           /* counter entries read */
+#define RING_MAX_WEIGHTS 131072U           /* weight entries read */
+#define RING_MAX_RINGS 4096U               /* ring slots read (the store's max_threads) */
+#define RING_DRAIN_BYTES (32ULL << 20)     /* record bytes read per segment per drain */
+#define RING_LIMIT_LABEL "(segment limit)" /* the row that says the limit was reached */
 
 /*
  * What ring_header_check validated at attach, copied into nctop's memory. The reader never
@@ -87,7 +87,7 @@ struct ring_seg {
     int32_t pid;
     dev_t dev;
     ino_t ino;
-    uid_t uid; /* owner of the file */
+    uid_t uid;            /* owner of the file */
     uint64_t start_ticks; /* of the process, to tell a reused pid */
     int fd;
     int map;       /* index in ring_maps while mapped, else -1 */
@@ -102,15 +102,15 @@ struct ring_seg {
     uint32_t *idmap;    /* segment string id -> store name id (0 = invalid or refused) */
     uint32_t nids;      /* ids 1..nids-1 mirrored */
     uint32_t idcap;
-    uint64_t name_bytes;    /* bytes of names mirrored, against RING_MAX_STRING_BYTES */
-    uint64_t names_over;    /* names refused by RING_MAX_STRING_BYTES */
-    uint32_t strings_budget; /* string entries this drain may still read */
+    uint64_t name_bytes;          /* bytes of names mirrored, against RING_MAX_STRING_BYTES */
+    uint64_t names_over;          /* names refused by RING_MAX_STRING_BYTES */
+    uint32_t strings_budget;      /* string entries this drain may still read */
     struct ring_slot_view *slots; /* lay.rings_max */
     uint32_t label_seq;
     uint64_t facts_ns;
     uint64_t weights_ns;
-    uint64_t size_ns;  /* last fstat of the file */
-    uint64_t beat_ns;  /* our last heartbeat */
+    uint64_t size_ns;      /* last fstat of the file */
+    uint64_t beat_ns;      /* our last heartbeat */
     uint32_t weights_seen; /* weights_count at the last weights sync */
     uint64_t invalid;
 };
@@ -401,7 +401,8 @@ static void ring_sync_strings(struct ring_seg *s)
             goto invalid;
         }
         memcpy(&len, arena + off, sizeof(len));
-        if (len == 0 || len > NCTOP_SEG_NAME_MAX || off + 4 + (uint64_t)len + 1 > l->strings_bytes) {
+        if (len == 0 || len > NCTOP_SEG_NAME_MAX ||
+            off + 4 + (uint64_t)len + 1 > l->strings_bytes) {
             goto invalid;
         }
         memcpy(name, arena + off + 4, len);
@@ -925,8 +926,7 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
     s->exited_ns = now_ns;
     if (ring_seg_faulted(s)) {
         store_proc_add_invalid(s->proc, 1, "segment truncated while attached");
-        store_proc_set_state(s->proc, STORE_PROC_ERROR, "segment truncated while attached",
-                             now_ns);
+        store_proc_set_state(s->proc, STORE_PROC_ERROR, "segment truncated while attached", now_ns);
     } else {
         store_proc_set_state(s->proc, STORE_PROC_EXITED, reason, now_ns);
     }

@@ -15,7 +15,7 @@ struct ring_source;
 struct ring_source_opts {
     const int32_t *pids; /* borrowed for the source's lifetime; NULL = any */
     size_t npids;
-    int32_t root_pid; /* > 0: only this process and its descendants (nctop -- CMD) */
+    int32_t root_pid;    /* > 0: only this process and its descendants (nctop -- CMD) */
     size_t max_segments; /* segments mapped or remembered at once; 0 (or above 4096): 4096 */
 };
 

@@ -29,10 +29,8 @@ static const double rows_pcts[3] = {50.0, 95.0, 99.0};
 
 _Static_assert(ROWS_LOSS_KINDS == STORE_LOSS_NKINDS, "one name per loss cause");
 const char *const rows_loss_names[ROWS_LOSS_KINDS] = {
-    [STORE_LOSS_RING_FULL] = "ring_full",
-    [STORE_LOSS_NO_RING] = "no_ring",
-    [STORE_LOSS_READER_STALL] = "reader_stall",
-    [STORE_LOSS_REGISTRATION] = "registration_refused",
+    [STORE_LOSS_RING_FULL] = "ring_full",       [STORE_LOSS_NO_RING] = "no_ring",
+    [STORE_LOSS_READER_STALL] = "reader_stall", [STORE_LOSS_REGISTRATION] = "registration_refused",
     [STORE_LOSS_LIMIT] = "over_limit",
 };
 

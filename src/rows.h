@@ -130,15 +130,15 @@ extern const char *const rows_loss_names[ROWS_LOSS_KINDS];
 
 struct rows_summary {
     int32_t pid;
-    const char *label;          /* borrowed from the store */
-    int state;                  /* enum store_proc_state */
-    const char *reason;         /* why exited/failed, or NULL; borrowed */
+    const char *label;  /* borrowed from the store */
+    int state;          /* enum store_proc_state */
+    const char *reason; /* why exited/failed, or NULL; borrowed */
     /* Everything lost on the way from the workload: its dropped events (ring full, no ring,
      * nctop stalled) plus what was refused (registrations, nctop's limits). By cause in
      * losses[], indexed by enum store_loss. The display's "dropped" figure. */
     uint64_t dropped;
     uint64_t losses[ROWS_LOSS_KINDS];
-    uint64_t late_ends; /* span ends whose begin predates attaching: counted, not invalid */
+    uint64_t late_ends;         /* span ends whose begin predates attaching: counted, not invalid */
     uint64_t invalid;           /* invalid inputs seen by nctop */
     const char *invalid_reason; /* the latest, or NULL */
     uint64_t events;            /* events ingested */

@@ -567,8 +567,8 @@ int store_proc_remove(struct store_proc *p, uint64_t now_ns)
     st->nprocs--;
 
     /* Free what has been out of sight for the whole grace period. */
-    for (keep = 0; keep < st->nremoved && now_ns - st->removed[keep]->removed_ns >=
-                                              STORE_REMOVED_GRACE_NS;
+    for (keep = 0;
+         keep < st->nremoved && now_ns - st->removed[keep]->removed_ns >= STORE_REMOVED_GRACE_NS;
          keep++) {
         store_proc_free(st->removed[keep]);
     }

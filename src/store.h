@@ -15,13 +15,13 @@ struct store_thread;
 
 /* Tunables. Zero fields take the defaults shown. */
 struct store_config {
-    uint64_t window_ns;   /* rolling window (10 s), a whole number of slots */
-    uint64_t slot_ns;     /* rolling window slot width (1 s) */
-    uint32_t max_nodes;   /* latency tree nodes per process (65536); beyond: counted, dropped */
-    uint32_t max_depth;   /* open spans per thread (256); deeper: counted, dropped */
-    uint32_t max_threads; /* live thread records per process (4096) */
-    uint32_t max_names;   /* interned names per process (1 << 20) */
-    uint32_t max_kernels; /* kernel table entries per process (16384) */
+    uint64_t window_ns;      /* rolling window (10 s), a whole number of slots */
+    uint64_t slot_ns;        /* rolling window slot width (1 s) */
+    uint32_t max_nodes;      /* latency tree nodes per process (65536); beyond: counted, dropped */
+    uint32_t max_depth;      /* open spans per thread (256); deeper: counted, dropped */
+    uint32_t max_threads;    /* live thread records per process (4096) */
+    uint32_t max_names;      /* interned names per process (1 << 20) */
+    uint32_t max_kernels;    /* kernel table entries per process (16384) */
     uint64_t exited_keep_ns; /* how long a source keeps an exited or failed process (300 s) */
 };
 

@@ -149,8 +149,8 @@ struct store_proc {
     char invalid_reason[STORE_REASON_MAX]; /* empty when none */
     uint64_t dropped;
     uint64_t losses[STORE_LOSS_NKINDS]; /* by cause, absolute (store_proc_set_loss) */
-    uint64_t late_ends; /* span ends with no span open: begun before we attached */
-    uint64_t removed_ns; /* when store_proc_remove took it out (in st->removed) */
+    uint64_t late_ends;                 /* span ends with no span open: begun before we attached */
+    uint64_t removed_ns;                /* when store_proc_remove took it out (in st->removed) */
 
     bool host_valid;
     uint64_t rss_bytes;

@@ -27,7 +27,7 @@
 
 #define NCTOP_SEG_MAGIC "NCTOPSG\x01"
 #define NCTOP_SEG_MAGIC_LEN 8
-#define NCTOP_SEG_ABI_VERSION 2 /* 2: per-ring dropped_stall, negative reader_pid */
+#define NCTOP_SEG_ABI_VERSION 2         /* 2: per-ring dropped_stall, negative reader_pid */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
 #define NCTOP_SEG_FILE_PREFIX "nctop-"

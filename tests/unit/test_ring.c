@@ -455,7 +455,6 @@ static void test_stale_removed(void **state)
     close(tc.go);
 }
 
-
 /* --- issue 10: a reader that survives whatever the writer does ---------------------------- */
 
 /* Attach a source to one pid; the caller drains and frees it. */

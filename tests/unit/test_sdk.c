@@ -846,7 +846,8 @@ static void test_dead_reader(void **state)
     kid_recv(&k);
     rd_open(&r, k.pid);
     /* A reader that last drained longer ago than NCTOP_SEG_READER_GONE_NS: dead. */
-    atomic_store(&r.hdr->reader_heartbeat_ns, test_now_ns() - NCTOP_SEG_READER_GONE_NS - 1000000000ULL);
+    atomic_store(&r.hdr->reader_heartbeat_ns,
+                 test_now_ns() - NCTOP_SEG_READER_GONE_NS - 1000000000ULL);
     atomic_store(&r.hdr->reader_pid, (int32_t)getpid());
     kid_send(&k, 4);
     assert_int_equal(kid_recv(&k), 0);

@@ -717,7 +717,7 @@ static void test_issue_10_proc_remove(void **state)
     assert_ptr_equal(store_proc_at(st, 0), p2); /* order kept */
     assert_ptr_equal(store_proc_at(st, 1), p3);
     assert_null(store_proc_find(st, 1));
-    assert_string_equal(label, "one"); /* still valid within the grace */
+    assert_string_equal(label, "one");                         /* still valid within the grace */
     assert_int_equal(store_proc_remove(p1, 3 * SEC), -EINVAL); /* not in the list any more */
     /* p1 is freed by a later removal once the grace is over (ASan checks the rest). */
     assert_int_equal(store_proc_remove(p2, 2 * SEC + STORE_REMOVED_GRACE_NS), 0);
