@@ -751,14 +751,15 @@ static void ring_seg_truncated(struct ring_source *rs, struct ring_seg *s, uint6
 /* Whether the file still covers the mapping. A read of a vanished page faults and the
  * SIGBUS handler makes it harmless, so one fstat per facts period is enough to also notice
  * a shrink in pages we have not touched. */
-static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+static bool ring_seg_still_whole(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns,
+                                 bool force)
 {
     struct stat st;
 
     if (ring_seg_faulted(s)) {
         goto truncated;
     }
-    if (now_ns - s->size_ns < RING_FACTS_PERIOD_NS) {
+    if (!force && now_ns - s->size_ns < RING_FACTS_PERIOD_NS) {
         return true;
     }
     s->size_ns = now_ns;
@@ -791,7 +792,8 @@ static void ring_seg_reclaim(struct ring_source *rs, struct ring_seg *s, uint64_
     atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid);
 }
 
-static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns,
+                               bool last)
 {
     uint64_t records = 0, budget = RING_DRAIN_BYTES;
     uint64_t over = 0;
@@ -800,7 +802,7 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
     if (s->base == NULL) {
         return 0;
     }
-    if (!ring_seg_still_whole(rs, s, now_ns)) {
+    if (!ring_seg_still_whole(rs, s, now_ns, last)) {
         return 0;
     }
     s->strings_budget = RING_STRINGS_PER_DRAIN;
@@ -908,7 +910,9 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
         return;
     }
     if (s->base != NULL) {
-        ring_drain_seg(rs, s, now_ns);
+        /* A file cut to below a page reads as zeros there, touching nothing that faults:
+         * only its size tells. */
+        ring_drain_seg(rs, s, now_ns, true);
         if (s->exited) {
             return; /* it was truncated: an error row now */
         }
@@ -1366,7 +1370,7 @@ uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns)
         struct ring_seg *s = rs->segs[i];
 
         if (s->base != NULL && !s->exited) {
-            records += ring_drain_seg(rs, s, now_ns);
+            records += ring_drain_seg(rs, s, now_ns, false);
         }
     }
     return records;
