@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* A program with known behaviour for the eBPF collector's tests: it links nothing, waits for
  * a "go" line on stdin, then makes exact numbers of syscalls, function calls and USDT hits,
- * burns and sleeps known times in two threads, touches known pages, and reports the kernel's
- * own schedstat figures on stdout so the test compares with the kernel, not with constants. */
+ * burns and sleeps known times in two threads and touches known pages. Both threads then
+ * block until told otherwise, so the test reads the kernel's own schedstat of each from
+ * outside, over exactly the interval nctop watched, and compares with the kernel. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,24 +54,11 @@ static void target_sleep(unsigned ms)
     }
 }
 
-/* The kernel's schedstat of thread tid: on-CPU ns, run-queue wait ns. */
-static void target_print_schedstat(const char *what, pid_t tid)
-{
-    char path[64];
-    unsigned long long run = 0, wait = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
-    f = fopen(path, "re");
-    if (f != NULL) {
-        if (fscanf(f, "%llu %llu", &run, &wait) != 2) {
-            run = wait = 0;
-        }
-        fclose(f);
-    }
-    printf("%s %d %llu %llu\n", what, (int)tid, run, wait);
-    fflush(stdout);
-}
+/* The worker's handshake with main: it says when its work is done, then waits to be let go. */
+static pthread_mutex_t target_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t target_cond = PTHREAD_COND_INITIALIZER;
+static bool target_worker_done, target_worker_release;
+static pid_t target_worker_tid;
 
 __attribute__((noinline)) void bpf_target_inner(int i);
 __attribute__((noinline)) void bpf_target_outer(int i);
@@ -88,14 +77,31 @@ __attribute__((noinline)) void bpf_target_outer(int i)
     __asm__ volatile("" ::: "memory");
 }
 
-/* The second thread: 150 ms of CPU and a 100 ms sleep, then its own schedstat. */
+/* The second thread: 150 ms of CPU and a 100 ms sleep; then it blocks until released. */
 static void *target_worker(void *arg)
 {
     (void)arg;
     target_burn(150);
     target_sleep(100);
-    target_print_schedstat("worker", (pid_t)syscall(SYS_gettid));
+    pthread_mutex_lock(&target_lock);
+    target_worker_tid = (pid_t)syscall(SYS_gettid);
+    target_worker_done = true;
+    pthread_cond_broadcast(&target_cond);
+    while (!target_worker_release) {
+        pthread_cond_wait(&target_cond, &target_lock);
+    }
+    pthread_mutex_unlock(&target_lock);
     return NULL;
+}
+
+/* Let the worker go and wait until it has exited. */
+static void target_worker_exit(pthread_t worker)
+{
+    pthread_mutex_lock(&target_lock);
+    target_worker_release = true;
+    pthread_cond_broadcast(&target_cond);
+    pthread_mutex_unlock(&target_lock);
+    pthread_join(worker, NULL);
 }
 
 int main(void)
@@ -111,8 +117,6 @@ int main(void)
     if (fgets(line, sizeof(line), stdin) == NULL) {
         return 1;
     }
-    target_print_schedstat("go", tid);
-
     if (pthread_create(&worker, NULL, target_worker, NULL) != 0) {
         return 1;
     }
@@ -145,18 +149,31 @@ int main(void)
         target_sleep(2);
         DTRACE_PROBE1(nctop_test, batch_end, i);
     }
-    pthread_join(worker, NULL);
-    target_print_schedstat("main", tid);
-    printf("done\n");
+    pthread_mutex_lock(&target_lock);
+    while (!target_worker_done) {
+        pthread_cond_wait(&target_cond, &target_lock);
+    }
+    pthread_mutex_unlock(&target_lock);
+    printf("done %d %d\n", (int)tid, (int)target_worker_tid);
     fflush(stdout);
 
-    /* Stay until stdin closes, so a test can attach again; every "go" repeats the calls. */
+    /* Stay until stdin closes, so a test can attach again: "exit-worker" ends the worker
+     * thread, every other line repeats the calls. */
     while (fgets(line, sizeof(line), stdin) != NULL) {
+        if (strcmp(line, "exit-worker\n") == 0) {
+            target_worker_exit(worker);
+            printf("joined\n");
+            fflush(stdout);
+            continue;
+        }
         for (int i = 0; i < TARGET_OUTER; i++) {
             bpf_target_outer(i);
         }
         printf("again\n");
         fflush(stdout);
+    }
+    if (!target_worker_release) {
+        target_worker_exit(worker);
     }
     return 0;
 }
