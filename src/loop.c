@@ -42,6 +42,7 @@
 #define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
 #define LOOP_PROC_FAST_TICKS 30
 #define LOOP_KILL_GRACE_MS 3000              /* SIGTERM to SIGKILL for the command we started */
+#define LOOP_DEMO_START_MS 10000             /* --demo --once: longest wait for a first step */
 #define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
 
 struct loop {
@@ -59,6 +60,7 @@ struct loop {
     uv_timer_t *proc;
     uv_timer_t *refresh;
     uv_timer_t *duration;
+    uint64_t duration_wait_ns; /* --demo --once: the timer starts at the first step, or then */
     uv_timer_t *grace;
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
@@ -100,6 +102,7 @@ struct loop {
 };
 
 static void loop_finish(struct loop *l);
+static void loop_on_duration(uv_timer_t *t);
 static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms);
 
 /* The time rows are built at: the replay's virtual clock when replaying, else now. */
@@ -131,6 +134,21 @@ static bool loop_waiting_for_child(const struct loop *l)
     return l->child_running && !ring_source_has_pid(l->ring, l->child_pid);
 }
 
+/* --demo --once: the demo needs a moment (longer on a loaded machine) before its first step;
+ * the collection time counts from that step, so the snapshot always has some (bounded). */
+static void loop_duration_start(struct loop *l, uint64_t now)
+{
+    const struct store_proc *p = store_proc_find(l->store, l->child_pid);
+    uint64_t ms;
+
+    if ((p == NULL || !store_proc_stepped(p)) && now < l->duration_wait_ns) {
+        return;
+    }
+    ms = (l->cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
+    l->duration_wait_ns = 0;
+    l->duration = loop_timer(l, loop_on_duration, ms, 0);
+}
+
 /* A workload just attached: read its host facts now rather than at the next proc tick. */
 static void loop_sample_new(struct loop *l, uint64_t now)
 {
@@ -157,6 +175,9 @@ static void loop_on_drain(uv_timer_t *t)
     loop_sample_new(l, now);
     if (l->cfg->record != NULL) {
         record_writer_tick(l->cfg->record, now);
+    }
+    if (l->duration_wait_ns != 0) {
+        loop_duration_start(l, now);
     }
 }
 
@@ -1024,7 +1045,9 @@ timers:
 
         l.refresh = loop_timer(&l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
     }
-    if (cfg->duration_ns > 0 && !(cfg->replay != NULL && cfg->once)) {
+    if (cfg->duration_ns > 0 && cfg->once && cfg->demo && l.child_running) {
+        l.duration_wait_ns = util_mono_ns() + LOOP_DEMO_START_MS * UTIL_NS_PER_MS;
+    } else if (cfg->duration_ns > 0 && !(cfg->replay != NULL && cfg->once)) {
         uint64_t ms = (cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
 
         l.duration = loop_timer(&l, loop_on_duration, ms, 0);

@@ -634,6 +634,11 @@ bool store_proc_host_valid(const struct store_proc *p)
     return p->host_valid;
 }
 
+bool store_proc_stepped(const struct store_proc *p)
+{
+    return p->stepped;
+}
+
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns)
 {
@@ -1242,6 +1247,7 @@ void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uin
         p->st->observer(p->st->observer_ctx, &ev);
     }
 
+    p->stepped = true;
     switch (kind) {
     case STORE_STEP_REQUEST_BEGIN:
         /* A new request also ends the previous one: no inter-token gap spans two requests. */

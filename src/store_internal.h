@@ -194,6 +194,7 @@ struct store_proc {
     struct store_series itl;
     struct store_series iter;
     bool in_request; /* between REQUEST_BEGIN (or a first TOKEN) and REQUEST_END */
+    bool stepped;    /* a step marker was ever seen */
     bool have_token; /* a TOKEN was seen in the current request */
     bool have_iter;
     uint64_t req_begin_ns;

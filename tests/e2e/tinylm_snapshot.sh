@@ -68,3 +68,10 @@ check "segment removed after the run" test ! -e "/dev/shm/nctop-$pid"
     --vocab $V --ctx $CTX --prompt $P --gen $G --requests 1 --quiet >"$T/text" 2>&1
 check "text snapshot shows the tree" grep -q '^    block 0 ' "$T/text"
 check "text snapshot shows memory" grep -q 'Unattributed Host Memory' "$T/text"
+
+# --demo --once: the second of collection starts at the workload's first step, however late
+# a loaded machine lets it come (issue 10 point 14: 0 events in 1 s under load).
+"$NCTOP" --demo --once --json --duration 1 -o "$T/demo.json" >/dev/null 2>"$T/demo.err"
+check "--demo --once exits 0" test $? -eq 0
+jcheck "--demo --once: a second of steps, counted from the first" "$T/demo.json" \
+    'proc("tinylm")["events"] > 0' 'row(proc("tinylm"), "latency", "step")["total"]["count"] > 0'
