@@ -4,15 +4,18 @@
 . "$(dirname "$0")/lib.sh"
 need_build
 
-ARGS=(--layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --ctx 128 --quiet)
+ARGS=(--layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --ctx 128)
 
-"$NCTOP" --once --json --duration 30 -- "$TINYLM" "${ARGS[@]}" >"$T/k.json" 2>"$T/err" &
+# Not --quiet: the workload's line for its first finished request (on the stderr it shares
+# with nctop) says it has published steps; it is killed then, however long that took.
+"$NCTOP" --once --json --duration 60 -- "$TINYLM" "${ARGS[@]}" \
+    >"$T/k.json" 2>"$T/err" &
 nc=$!
 PIDS+=("$nc")
 lm=""
 wait_for 10 pgrep -P "$nc" >/dev/null && lm=$(pgrep -P "$nc" | head -n 1)
 wait_for 10 test -e "/dev/shm/nctop-$lm"
-sleep 1
+wait_for 30 grep -q '^tinylm: request 1:' "$T/err" || fail "the workload serves a request" "$(cat "$T/err")"
 kill -9 "$lm"
 start=$(date +%s)
 wait "$nc"
@@ -27,7 +30,7 @@ jcheck "killed workload: exited, last data kept" "$T/k.json" \
 check "nctop removed the dead workload's segment" test ! -e "/dev/shm/nctop-$lm"
 
 # A workload killed while nobody watches leaves a stale segment.
-"$TINYLM" "${ARGS[@]}" &
+"$TINYLM" "${ARGS[@]}" --quiet &
 lm=$!
 PIDS+=("$lm")
 wait_for 10 test -e "/dev/shm/nctop-$lm"
