@@ -64,25 +64,24 @@ scrape() {
     "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(
         "http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$1" >"$2"
 }
-# prom NAME ENV...: a headless nctop with ENV serving /metrics, scraped into $T/NAME.prom once
-# the workload's host facts are in (GPU figures come from the same tick).
+# prom NAME PATTERN ENV...: a headless nctop with ENV serving /metrics, scraped into
+# $T/NAME.prom once a line matches PATTERN (the GPU sample runs on a worker thread and may
+# come after the workload's host facts on a loaded machine).
 prom() {
-    local name=$1 port nc
-    shift
+    local name=$1 pattern=$2 port nc
+    shift 2
     port=$(free_port)
     env "$@" "$NCTOP" -p "$lm" --headless --duration 60 --prometheus "$port" \
         >"$T/$name.out" 2>"$T/$name.perr" &
     nc=$!
     PIDS+=("$nc")
-    wait_for 15 sh -c "$(declare -f scrape); scrape $port '$T/$name.prom' &&
-        grep -q '^nctop_resident_memory_bytes' '$T/$name.prom'"
-    sleep 0.3
-    scrape "$port" "$T/$name.prom"
+    wait_for 15 sh -c "PY='$PY'; $(declare -f scrape); scrape $port '$T/$name.prom' &&
+        grep -q '$pattern' '$T/$name.prom'"
     kill "$nc" 2>/dev/null
     wait "$nc" 2>/dev/null
     check "$name: nothing printed" test ! -s "$T/$name.out" -a ! -s "$T/$name.perr"
 }
-prom promfake NCTOP_NVML_LIB="$FAKE"
+prom promfake "^nctop_gpu_memory_total_bytes.*Fake T4" NCTOP_NVML_LIB="$FAKE"
 check "prometheus: GPU utilization ratio per GPU" grep -qx \
     'nctop_gpu_utilization_ratio{gpu="0",name="Fake A100-SXM4-80GB"} 0.87' "$T/promfake.prom"
 check "prometheus: GPU memory used" grep -qx \
@@ -96,7 +95,7 @@ if command -v promtool >/dev/null; then
 else
     skip "promtool is not installed (make deps installs it)"
 fi
-prom promnolib NCTOP_NVML_LIB=/nonexistent
+prom promnolib "^nctop_resident_memory_bytes" NCTOP_NVML_LIB=/nonexistent
 check "prometheus without a GPU: no GPU family" sh -c "! grep -q gpu '$T/promnolib.prom'"
 check "prometheus without a GPU: still served" grep -q '^nctop_resident_memory_bytes' \
     "$T/promnolib.prom"
