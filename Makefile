@@ -79,6 +79,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FAKE_NVML := $(BUILD)/tests/libfake_nvml.so
 
 LIBNCTOP_SO := $(BUILD)/lib/libnctop.so
+# The name programs linked against the build tree ask the loader for (the soname).
+LIBNCTOP_SO0 := $(BUILD)/lib/libnctop.so.0
 LIBNCTOP_A := $(BUILD)/lib/libnctop.a
 CORE_A := $(BUILD)/lib/nctop-core.a
 NCTOP := $(BUILD)/nctop
@@ -87,7 +89,7 @@ TINYLM := $(BUILD)/tinylm
 .PHONY: all deps test test-asan demo bench format check-format check-layers check-docs \
 	install uninstall clean golden
 
-all: $(LIBNCTOP_SO) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
+all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
 	$(FAKE_NVML)
 
 # --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
@@ -105,6 +107,9 @@ $(LIBNCTOP_SO): $(SDK_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libnctop.so.0 $(SAN) -o $@ $^ -lpthread
+
+$(LIBNCTOP_SO0): $(LIBNCTOP_SO)
+	$(Q)ln -sf libnctop.so $@
 
 $(LIBNCTOP_A): $(SDK_SOBJ)
 	@mkdir -p $(@D)

@@ -25,6 +25,17 @@ check "a C program builds with pkg-config" \
 # shellcheck disable=SC2086
 check "a C++ program builds with pkg-config" \
     c++ -Wall -Werror -o "$T/hello_cpp" "$ROOT/models/examples/hello_nctop.cpp" $flags
+# Linked against the build tree: the loader finds the soname (libnctop.so.0) in build/lib.
+# shellcheck disable=SC2086
+if cc -Wall -Werror -I"$ROOT/include" -o "$T/hello_bt" "$ROOT/models/examples/hello_nctop.c" \
+    -L"$BUILD/lib" -lnctop ${NCTOP_SAN_FLAGS:-} >"$T/bt.log" 2>&1; then
+    check "a program linked against the build tree starts" \
+        env LD_LIBRARY_PATH="$BUILD/lib" "$T/hello_bt" 3
+    check "it loads the build tree's library" \
+        bash -c "LD_LIBRARY_PATH='$BUILD/lib' ldd '$T/hello_bt' | grep -q '$BUILD/lib/libnctop.so.0'"
+else
+    fail "a program links against the build tree" "$(tail -n 3 "$T/bt.log" | tr '\n' ' ')"
+fi
 export LD_LIBRARY_PATH=$prefix/lib
 
 "$NCTOP" --once --json -o "$T/c.json" -- "$T/hello" 50 >"$T/c.out" 2>"$T/c.err"
