@@ -86,8 +86,8 @@ CORE_A := $(BUILD)/lib/nctop-core.a
 NCTOP := $(BUILD)/nctop
 TINYLM := $(BUILD)/tinylm
 
-.PHONY: all deps test test-asan demo bench format check-format check-layers check-docs \
-	install uninstall clean golden
+.PHONY: all deps test test-asan test-stress soak soak-asan demo bench format check-format \
+	check-layers check-docs install uninstall clean golden
 
 all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
 	$(FAKE_NVML)
@@ -212,6 +212,33 @@ test-asan: deps
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
 	$(Q)BUILD=build/asan NCTOP_SAN_FLAGS="-fsanitize=address,undefined" ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+# The same suite with every core kept busy by a CPU hog (STRESS_HOGS, default one per core),
+# started here and stopped however the suite ends.
+STRESS_HOGS ?= $(shell nproc 2>/dev/null || echo 2)
+test-stress: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq $(STRESS_HOGS)); do sh -c 'while :; do :; done' & hogs="$$hogs $$!"; done; \
+	echo "test-stress: $(STRESS_HOGS) CPU hogs:$$hogs"; BUILD=$(BUILD) tests/run
+
+# One hour (SOAK_SECONDS) of nctop --headless on tinylm, logger on, Prometheus scraped; RSS and
+# fds sampled to $(BUILD)/soak/soak.csv (tests/soak states the bounds). SOAK_ASAN=1, or
+# soak-asan, runs a shorter soak (10 min by default) of the ASan build, its quarantine kept
+# small so that RSS levels off after the warm-up.
+ifeq ($(SOAK_ASAN),1)
+soak: soak-asan
+else
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/soak
+endif
+
+soak-asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	$(Q)BUILD=build/asan SOAK_SECONDS=$${SOAK_SECONDS:-600} \
+		ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 UBSAN_OPTIONS=print_stacktrace=1 tests/soak
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
