@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -156,10 +157,10 @@ static uint64_t sdk_start_ticks(void)
     return v;
 }
 
-/* The kernel's name for this process, the label when nobody chose one. */
-static void sdk_read_comm(char *buf, size_t size)
+/* Read at most size - 1 bytes of a /proc file into buf, NUL-terminated; the length read. */
+static size_t sdk_read_proc(const char *path, char *buf, size_t size)
 {
-    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = -1;
 
     if (fd >= 0) {
@@ -170,8 +171,62 @@ static void sdk_read_comm(char *buf, size_t size)
         n = 0;
     }
     buf[n] = '\0';
+    return (size_t)n;
+}
+
+/* An interpreter runs a script named by its first argument that is not an option. */
+static bool sdk_is_interpreter(const char *comm)
+{
+    static const char *const names[] = {"python", "perl", "ruby", "node", "bash", "sh", "lua"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i]);
+
+        /* "python3", "python3.11", "perl5.36": the name, then digits and dots only. */
+        if (strncmp(comm, names[i], n) == 0 &&
+            strspn(comm + n, "0123456789.") == strlen(comm + n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The label when nobody chose one: the kernel's name for this process, or for an interpreter
+ * (python3 train.py) the script's file name, since every Python program is "python3". */
+static void sdk_read_comm(char *buf, size_t size)
+{
+    char cmdline[4096];
+    size_t n = sdk_read_proc("/proc/self/comm", buf, size);
+
     if (n > 0 && buf[n - 1] == '\n') {
         buf[n - 1] = '\0';
+    }
+    if (!sdk_is_interpreter(buf)) {
+        return;
+    }
+    n = sdk_read_proc("/proc/self/cmdline", cmdline, sizeof(cmdline));
+    /* Skip argv[0], then options; "-c" and "-m" run no script file: keep the comm. Python's
+     * -W and -X take the next argument. */
+    for (size_t i = strnlen(cmdline, n) + 1; i < n; i += strnlen(cmdline + i, n - i) + 1) {
+        const char *arg = cmdline + i;
+        const char *base;
+
+        if (arg[0] == '-') {
+            if (strcmp(arg, "-c") == 0 || strcmp(arg, "-m") == 0 || strcmp(arg, "-e") == 0 ||
+                strcmp(arg, "-") == 0 || strcmp(arg, "--") == 0) {
+                return;
+            }
+            if (strcmp(arg, "-W") == 0 || strcmp(arg, "-X") == 0) {
+                i += strnlen(cmdline + i, n - i) + 1;
+            }
+            continue;
+        }
+        base = strrchr(arg, '/');
+        base = base != NULL ? base + 1 : arg;
+        if (base[0] != '\0') {
+            snprintf(buf, size, "%s", base);
+        }
+        return;
     }
 }
 
