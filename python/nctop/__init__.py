@@ -9,8 +9,10 @@ records and weights to nctop(1) from a Python program.
     nctop.token()
 
 Names are interned once and cached, so a span costs two ctypes calls. The C library is found
-through $NCTOP_LIB, the directory recorded by `make install`, a build tree next to this
-package, then the dynamic loader's normal search. The module `nctop.torch` instruments
+through $NCTOP_LIB, the directory recorded by `make install`, the copy `pip install` built
+into the package, a build tree next to this package, the lib/ directory beside the `nctop` on
+PATH, then the dynamic loader's normal search. Without it every call is a no-op and one
+RuntimeWarning says why ($NCTOP_STRICT=1: ImportError instead). The module `nctop.torch` instruments
 PyTorch models (it imports torch; this module does not).
 """
 
@@ -19,7 +21,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 import threading
+import warnings
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from . import _paths
@@ -30,7 +34,7 @@ __all__ = [
     "LibraryNotFound", "Span", "Gauge", "Counter", "span", "name", "now_ns", "kernel",
     "kernel_timer", "weight", "gauge", "counter", "request_begin", "token", "request_end",
     "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
-    "dropped", "library_version", "library_path",
+    "dropped", "library_version", "library_path", "available", "load_error",
 ]
 
 MEM_POOL = 1
@@ -50,6 +54,10 @@ class LibraryNotFound(ImportError):
     """libnctop could not be loaded; the message says where it was looked for."""
 
 
+def _truthy(v: Optional[str]) -> bool:
+    return (v or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _candidates() -> List[str]:
     """Paths to try, most explicit first. A bare soname goes to the loader's own search
     (ld.so.cache, LD_LIBRARY_PATH, the default directories)."""
@@ -57,37 +65,109 @@ def _candidates() -> List[str]:
     env = os.environ.get("NCTOP_LIB")
     if env:
         out.append(env)
+    here = os.path.dirname(os.path.abspath(__file__))
     if _paths.LIBDIR:
         out.append(os.path.join(_paths.LIBDIR, "libnctop.so.0"))
         out.append(os.path.join(_paths.LIBDIR, "libnctop.so"))
+    # The copy `pip install` built into the package, from the same sources.
+    out.append(os.path.join(here, "libnctop.so.0"))
     # A build tree: python/nctop/ sits two levels below the top, next to build/lib/.
-    here = os.path.dirname(os.path.abspath(__file__))
     out.append(os.path.join(here, "..", "..", "build", "lib", "libnctop.so"))
+    # Wherever `make install` put nctop, for any PREFIX: <prefix>/bin/nctop and
+    # <prefix>/lib/libnctop.so.0 (a build tree: build/nctop and build/lib/).
+    exe = shutil.which("nctop")
+    if exe:
+        top = os.path.dirname(os.path.dirname(os.path.realpath(exe)))
+        out.append(os.path.join(top, "lib", "libnctop.so.0"))
+        out.append(os.path.join(os.path.dirname(os.path.realpath(exe)), "lib", "libnctop.so"))
     out.extend(["libnctop.so.0", "libnctop.so"])
     return out
 
 
-def _load() -> "tuple[ctypes.CDLL, str]":
+# Every C function the package calls; a library that lacks one is older than the package.
+_SYMBOLS = ("nctop_span_begin", "nctop_span_end", "nctop_name", "nctop_now_ns", "nctop_kernel",
+            "nctop_gauge", "nctop_gauge_set", "nctop_weight_set", "nctop_mem_delta",
+            "nctop_counter", "nctop_counter_add", "nctop_step", "nctop_attached",
+            "nctop_dropped", "nctop_set_label", "nctop_thread_name", "nctop_version",
+            "nctop_shutdown", "nctop_init")
+
+
+def _load() -> "tuple[Any, Optional[str], str]":
+    """(library, its path, "") or (None, None, why it could not be loaded)."""
     tried = []
     env_given = bool(os.environ.get("NCTOP_LIB"))
+    seen = set()
     for i, path in enumerate(_candidates()):
+        key = os.path.normpath(path) if os.sep in path else path
+        if key in seen:
+            continue
+        seen.add(key)
         if os.sep in path and not os.path.exists(path):
             tried.append(path + " (absent)")
             if i == 0 and env_given:
                 break
             continue
         try:
-            return ctypes.CDLL(path), os.path.normpath(path)
+            lib = ctypes.CDLL(path)
         except OSError as e:
             tried.append("%s (%s)" % (path, e))
             if i == 0 and env_given:
                 break
-    raise LibraryNotFound(
-        "nctop: cannot load libnctop; tried: " + "; ".join(tried) +
-        ". Run `make install`, or set NCTOP_LIB to the path of libnctop.so")
+            continue
+        missing = [sym for sym in _SYMBOLS if not hasattr(lib, sym)]
+        if missing:
+            tried.append("%s (lacks %s: older than this package)" % (path, missing[0]))
+            if i == 0 and env_given:
+                break
+            continue
+        return lib, os.path.normpath(path), ""
+    return None, None, ("nctop: cannot load libnctop; tried: " + "; ".join(tried) +
+                        ". Run `make install`, `pip install ./python` from the nctop sources,"
+                        " or set NCTOP_LIB to the path of libnctop.so")
 
 
-_lib, _lib_path = _load()
+class _NullFn:
+    """Stands in for a C function when libnctop is missing: does nothing, returns the
+    restype's zero (0, or b"" for strings)."""
+
+    __slots__ = ("restype", "argtypes")
+
+    def __init__(self) -> None:
+        self.restype: Any = ctypes.c_int
+        self.argtypes: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self.restype is None:
+            return None
+        if self.restype is ctypes.c_char_p:
+            return b""
+        return 0
+
+
+class _NullLib:
+    def __getattr__(self, attr: str) -> _NullFn:
+        return _NullFn()
+
+
+_lib, _lib_path, _load_error = _load()
+if _lib is None:
+    if _truthy(os.environ.get("NCTOP_STRICT")):
+        raise LibraryNotFound(_load_error)
+    # A program that publishes to nctop must not fail because nctop is absent: every call
+    # becomes a no-op, and this says so once (NCTOP_STRICT=1 makes it an ImportError).
+    warnings.warn(_load_error + "; nctop calls do nothing (NCTOP_STRICT=1 makes this an "
+                  "error)", RuntimeWarning, stacklevel=2)
+    _lib = _NullLib()
+
+
+def available() -> bool:
+    """True when libnctop was loaded (False: every call is a no-op; see load_error())."""
+    return _lib_path is not None
+
+
+def load_error() -> str:
+    """Why libnctop could not be loaded ("" when it was)."""
+    return _load_error
 
 
 def _fn(cname: str, restype: Any, argtypes: Optional[list]) -> Any:
@@ -407,6 +487,6 @@ def library_version() -> str:
     return _version().decode()
 
 
-def library_path() -> str:
-    """The libnctop this package loaded."""
+def library_path() -> Optional[str]:
+    """The libnctop this package loaded (None when none could be)."""
     return _lib_path

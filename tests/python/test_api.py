@@ -4,6 +4,7 @@ reports for a workload that uses every call."""
 
 import os
 import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -20,9 +21,31 @@ class LoadTest(unittest.TestCase):
         self.assertIn("nctop (Python) %s" % nctop.__version__, r.stdout.decode())
         self.assertIn(tl.LIB, r.stdout.decode())
 
-    def test_missing_library_is_a_clear_error(self):
+    def test_issue_11_missing_library_degrades_to_no_ops(self):
+        # A user's program never fails because nctop is absent: one warning, calls do nothing.
         e = tl.env()
         e["NCTOP_LIB"] = "/nonexistent/libnctop.so"
+        code = ("import warnings, nctop\n"
+                "with nctop.span('s'):\n"
+                "    nctop.token(3)\n"
+                "g = nctop.gauge('pool', capacity=10); g.set(5)\n"
+                "nctop.weight('a.b', 4); nctop.counter('c').add(2); nctop.iteration()\n"
+                "nctop.kernel('k', nctop.now_ns(), 10); nctop.set_label('x'); nctop.init()\n"
+                "print(nctop.available(), nctop.attached(), nctop.dropped(),"
+                " repr(nctop.library_version()), nctop.library_path())\n")
+        r = subprocess.run([tl.PYTHON, "-c", code], env=e, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 0, err)
+        self.assertEqual(r.stdout.decode().split(), ["False", "False", "0", "''", "None"])
+        self.assertEqual(err.count("RuntimeWarning"), 1, err)
+        self.assertIn("/nonexistent/libnctop.so", err)
+        self.assertIn("NCTOP_STRICT", err)
+
+    def test_issue_11_strict_keeps_the_error(self):
+        e = tl.env()
+        e["NCTOP_LIB"] = "/nonexistent/libnctop.so"
+        e["NCTOP_STRICT"] = "1"
         r = subprocess.run([tl.PYTHON, "-c", "import nctop"], env=e, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         self.assertNotEqual(r.returncode, 0)
@@ -30,6 +53,26 @@ class LoadTest(unittest.TestCase):
         self.assertIn("LibraryNotFound", err)
         self.assertIn("/nonexistent/libnctop.so", err)
         self.assertIn("NCTOP_LIB", err)
+
+    def test_issue_11_version_diagnoses_without_traceback(self):
+        e = tl.env()
+        e["NCTOP_LIB"] = "/nonexistent/libnctop.so"
+        r = subprocess.run([tl.PYTHON, "-m", "nctop", "--version"], env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("Traceback", err)
+        self.assertIn("not loaded", r.stdout.decode())
+        self.assertIn("/nonexistent/libnctop.so (absent)", err)
+
+    def test_issue_11_script_label_is_the_script_name(self):
+        # Every Python program is "python3" to the kernel; nctop shows the script instead.
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "my_train.py")
+            with open(script, "w") as f:
+                f.write("import nctop\nwith nctop.span('step'):\n    pass\n")
+            proc = tl.under_nctop([tl.PYTHON, "-X", "utf8", "-u", script, "--epochs", "1"])
+        self.assertEqual(proc["label"], "my_train.py")
 
     def test_import_without_torch(self):
         r = subprocess.run([tl.PYTHON, "-c", "import sys, nctop; print('torch' in sys.modules)"],

@@ -39,6 +39,49 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         self.assertIn(os.path.join(prefix, "lib", "libnctop.so"), r.stdout.decode())
 
+        # A package installed on its own (no library inside, no recorded LIBDIR) finds the
+        # library beside the nctop on PATH, whatever PREFIX make install used.
+        target = self._pip_install(self._copy_tree(with_sources=False))
+        self.assertFalse(os.path.exists(os.path.join(target, "nctop", "libnctop.so.0")))
+        r = subprocess.run([tl.PYTHON, "-m", "nctop", "--version"], cwd=self.tmp,
+                           env=clean_env(PYTHONPATH=target, PATH=os.path.join(prefix, "bin") +
+                                         os.pathsep + os.environ.get("PATH", "")),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn(os.path.join(prefix, "lib", "libnctop.so.0"), r.stdout.decode())
+
+    def _copy_tree(self, with_sources: bool) -> str:
+        """A copy of what `pip install ./python` sees: python/, and with_sources the SDK's
+        sources beside it as in a checkout."""
+        top = os.path.join(self.tmp, "top-src" if with_sources else "top")
+        shutil.copytree(os.path.join(tl.ROOT, "python"), os.path.join(top, "python"),
+                        ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+        if with_sources:
+            shutil.copytree(os.path.join(tl.ROOT, "include"), os.path.join(top, "include"))
+            shutil.copytree(os.path.join(tl.ROOT, "src", "libnctop"),
+                            os.path.join(top, "src", "libnctop"))
+        return os.path.join(top, "python")
+
+    def _pip_install(self, src: str) -> str:
+        target = os.path.join(self.tmp, "site-" + os.path.basename(os.path.dirname(src)))
+        r = subprocess.run([tl.PYTHON, "-m", "pip", "install", "--no-build-isolation",
+                            "--no-deps", "--no-index", "--disable-pip-version-check",
+                            "--target", target, src], cwd=self.tmp, env=clean_env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stdout.decode()[-1500:])
+        return target
+
+    def test_issue_11_pip_install_ships_its_library(self):
+        # From a checkout, pip builds libnctop into the package: nothing else to install.
+        target = self._pip_install(self._copy_tree(with_sources=True))
+        lib = os.path.join(target, "nctop", "libnctop.so.0")
+        self.assertTrue(os.path.exists(lib))
+        r = subprocess.run([tl.PYTHON, "-m", "nctop", "--version"], cwd=self.tmp,
+                           env=clean_env(PYTHONPATH=target, PATH="/usr/bin:/bin"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn(lib, r.stdout.decode())
+
     def test_pip_install_offline(self):
         src = os.path.join(self.tmp, "src")
         shutil.copytree(os.path.join(tl.ROOT, "python"), src,
