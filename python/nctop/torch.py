@@ -16,6 +16,7 @@ import collections
 import copy
 import fnmatch
 import threading
+import warnings
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -232,6 +233,9 @@ class Instrumentation:
                 del module.__dict__["forward"]
             else:
                 module.__dict__["forward"] = w.prev
+            prep = module.__dict__.get("__prepare_scriptable__")
+            if isinstance(prep, _Scriptable) and prep.module is module:
+                del module.__dict__["__prepare_scriptable__"]
         self._wrapped.clear()
         if self.cuda is not None:
             self.cuda.flush()
@@ -266,7 +270,58 @@ def _wrap(module: nn.Module, site: _Site, cuda: Optional[_CudaTimes]) -> _Wrappe
     # Module.__call__ looks forward up on the instance at every call, so an instance
     # attribute takes effect at once and keeps nn.Module's hook-free fast path.
     module.__dict__["forward"] = w
+    if "__prepare_scriptable__" not in module.__dict__:
+        module.__dict__["__prepare_scriptable__"] = _Scriptable(module)
     return w
+
+
+class _Scriptable:
+    """torch.jit.script calls a module's __prepare_scriptable__() before compiling it. The
+    wrappers are Python and cannot be compiled, so this hands the compiler a structural copy
+    of the module's subtree (the same parameters and buffers; each module shallow-copied with
+    its own _modules, which the compiler rewrites in place) whose forwards are the originals.
+    The scripted model runs as TorchScript and publishes no per-module spans; say so once."""
+
+    __slots__ = ("module",)
+    warned = False
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+    @staticmethod
+    def _clone(module: nn.Module, memo: Dict[int, nn.Module]) -> nn.Module:
+        done = memo.get(id(module))
+        if done is not None:
+            return done  # a submodule reachable twice stays one module
+        clone = copy.copy(module)
+        memo[id(module)] = clone
+        d = clone.__dict__
+        if isinstance(d.get("__prepare_scriptable__"), _Scriptable):
+            del d["__prepare_scriptable__"]
+        w = d.get("forward")
+        while isinstance(w, _Wrapped):
+            if w.prev is _NO_FORWARD:
+                del d["forward"]
+                break
+            w = d["forward"] = w.prev
+        d["_modules"] = collections.OrderedDict(
+            (k, None if m is None else _Scriptable._clone(m, memo))
+            for k, m in module._modules.items())
+        return clone
+
+    def __call__(self) -> nn.Module:
+        if not _Scriptable.warned:
+            _Scriptable.warned = True
+            warnings.warn("nctop: torch.jit.script compiles each module's original forward; "
+                          "the scripted model publishes no per-module spans (time its calls "
+                          "with nctop.span, or keep an eager copy instrumented)", stacklevel=4)
+        return _Scriptable._clone(self.module, {})
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "_Scriptable":
+        return _Scriptable(copy.deepcopy(self.module, memo))
+
+    def __reduce__(self) -> Any:
+        raise TypeError("nctop: remove() the instrumentation before pickling the module")
 
 
 def instrument(model: nn.Module, depth: Optional[int] = None,

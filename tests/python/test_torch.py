@@ -258,6 +258,64 @@ class InProcessTest(unittest.TestCase):
         h.remove()
 
 
+class _Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.Linear(8, 16)
+        self.down = nn.Linear(16, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.down(torch.relu(self.up(x)))
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList([_Block(), _Block()])
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for b in self.blocks:
+            x = b(x)
+        return self.head(x)
+
+
+class JitTest(unittest.TestCase):
+    """torch.jit.trace and torch.jit.script of an instrumented model work; the compiled model
+    runs as TorchScript (no per-module spans) and the eager model stays instrumented."""
+
+    def setUp(self):
+        torch.manual_seed(0)
+        self.model = _Net().eval()
+        self.x = torch.randn(3, 8)
+        self.h = nctop.torch.instrument(self.model, weights=False)
+        self.addCleanup(self.h.remove)
+
+    def assert_still_instrumented(self):
+        for q, m in self.model.named_modules():
+            if q in self.h.sites:
+                self.assertEqual(type(m.__dict__.get("forward")).__name__, "_Wrapped", q)
+        self.assertEqual(nctop._stack(), [])
+
+    def test_issue_11_trace(self):
+        with torch.no_grad():
+            traced = torch.jit.trace(self.model, self.x)
+            self.assertTrue(torch.allclose(traced(self.x), self.model(self.x)))
+        self.assert_still_instrumented()
+
+    def test_issue_11_script(self):
+        nctop.torch._Scriptable.warned = False
+        with self.assertWarnsRegex(UserWarning, "no per-module spans"):
+            scripted = torch.jit.script(self.model)
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(scripted(self.x), self.model(self.x)))
+        self.assert_still_instrumented()
+        self.h.remove()
+        self.assertFalse(any("__prepare_scriptable__" in m.__dict__
+                             for m in self.model.modules()))
+        torch.jit.script(self.model)
+
+
 class FakeEvent:
     """Stands in for torch.cuda.Event: completes after `delay` queries, 2 ms apart."""
     made = 0
