@@ -250,7 +250,7 @@ golden: all
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./$(NCTOP) --demo
+	$(Q)$(NCTOP) --demo
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
