@@ -767,6 +767,7 @@ static void rows_emit_scopes(struct rows *out, struct rows_levels *lv, const str
 /* Memory rows read back from a log, in the log's order; children counted from the levels. */
 static void rows_emit_imported(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
 {
+    uint64_t next_max = 0; /* deepest level the next row may have: one below the last kept */
     uint32_t i;
     uint32_t j;
 
@@ -774,10 +775,12 @@ static void rows_emit_imported(struct rows *out, struct rows_levels *lv, const s
         const struct store_mem_row *m = &p->mem_rows[i];
         struct row *row;
 
-        /* A level may only go one deeper than the previous row's (the log was a tree). */
-        if (i == 0 ? m->level != 0 : m->level > p->mem_rows[i - 1U].level + 1U) {
+        /* A level may only go one deeper than the last row kept (the log was a tree): a row
+         * whose parent was dropped has no path, and neither have its descendants. */
+        if (m->level > next_max) {
             continue;
         }
+        next_max = (uint64_t)m->level + 1U;
         row = rows_add_mem(out, lv, m->level, rows_name(p, m->label), m->bytes);
         row->flags |= ROW_F_IMPORTED;
         if ((m->flags & STORE_IMPORT_PEAK) != 0) {
