@@ -1009,6 +1009,18 @@ void store_thread_gap(struct store_thread *t)
     t->overflow = 0;
 }
 
+/* a + b, held at the int64 limits: a workload's deltas are untrusted, and signed overflow
+ * is undefined behaviour. */
+static int64_t store_add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+
+    if (__builtin_add_overflow(a, b, &r)) {
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return r;
+}
+
 /* --- spans -------------------------------------------------------------------------------- */
 
 /* The child of parent named name, created at its first begin; STORE_NONE when the tree is
@@ -1144,19 +1156,19 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         uint32_t k;
 
         for (k = d; k < t->depth; k++) {
-            mem += t->frames[k].mem_bytes;
+            mem = store_add_sat(mem, t->frames[k].mem_bytes);
             touched = touched || t->frames[k].mem_touched;
         }
         store_invalid(p, t->depth - d, "unmatched span");
     }
     t->depth = d - 1U;
     f = &t->frames[d - 1U];
-    mem += f->mem_bytes;
+    mem = store_add_sat(mem, f->mem_bytes);
     touched = touched || f->mem_touched;
 
     /* Inclusive deltas: the parent frame's total includes this child's. */
     if (t->depth > 0) {
-        t->frames[t->depth - 1U].mem_bytes += mem;
+        t->frames[t->depth - 1U].mem_bytes = store_add_sat(t->frames[t->depth - 1U].mem_bytes, mem);
         t->frames[t->depth - 1U].mem_touched |= touched;
     }
     if (ts_ns < f->begin_ns) {
@@ -1194,7 +1206,7 @@ void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
     if (t->depth == 0) {
         return; /* outside any span: nothing to attribute it to */
     }
-    t->frames[t->depth - 1U].mem_bytes += bytes;
+    t->frames[t->depth - 1U].mem_bytes = store_add_sat(t->frames[t->depth - 1U].mem_bytes, bytes);
     t->frames[t->depth - 1U].mem_touched = true;
 }
 

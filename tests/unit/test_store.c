@@ -359,6 +359,34 @@ static void test_window(void **state)
     store_free(st);
 }
 
+/* Deltas that overflow int64 (a fuzzed recording): the sums hold at the limits instead of
+ * wrapping (undefined behaviour in C). */
+static void test_issue_10_mem_delta_saturates(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t attn = store_proc_intern(p, "attn");
+
+    (void)state;
+    store_span_begin(t, step, 10);
+    store_mem_delta(t, INT64_MAX, 11);
+    store_span_begin(t, attn, 12);
+    store_mem_delta(t, INT64_MAX, 13);
+    store_mem_delta(t, INT64_MAX, 14);
+    store_span_end(t, attn, 15);
+    store_span_end(t, step, 19);
+    assert_int_equal(node_at(p, "step/attn")->mem_last_bytes, INT64_MAX);
+    assert_int_equal(node_at(p, "step")->mem_last_bytes, INT64_MAX);
+    store_span_begin(t, step, 20);
+    store_mem_delta(t, INT64_MIN, 21);
+    store_mem_delta(t, -1, 22);
+    store_span_end(t, step, 23);
+    assert_int_equal(node_at(p, "step")->mem_last_bytes, INT64_MIN);
+    store_free(st);
+}
+
 static void test_mem_deltas(void **state)
 {
     struct store *st = store_new(NULL);
@@ -735,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_mem_deltas),
+        cmocka_unit_test(test_issue_10_mem_delta_saturates),
         cmocka_unit_test(test_kernels),
         cmocka_unit_test(test_markers),
         cmocka_unit_test(test_counters),
