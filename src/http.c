@@ -161,37 +161,122 @@ static void http_respond(struct http_conn *c, int code, const char *reason, cons
     }
 }
 
-/* The request is complete (its blank line arrived): route it. */
-static void http_handle(struct http_conn *c)
+/* The next token of the request line, delimited by one space (or the line's end): [*pos, end). */
+static bool http_token(const char *line, size_t n, size_t *pos, const char **tok, size_t *tlen)
+{
+    size_t i = *pos;
+
+    while (i < n && line[i] != ' ') {
+        i++;
+    }
+    if (i == *pos) {
+        return false;
+    }
+    *tok = line + *pos;
+    *tlen = i - *pos;
+    *pos = i < n ? i + 1 : i;
+    return true;
+}
+
+static bool http_tok_is(const char *tok, size_t tlen, const char *word)
+{
+    return tlen == strlen(word) && memcmp(tok, word, tlen) == 0;
+}
+
+int http_parse_request(const char *buf, size_t len, struct http_request *out)
+{
+    const char *crlf, *lf, *end, *method, *target, *version;
+    size_t head_len, line_len, pos = 0, mlen, tlen, vlen, plen;
+
+    memset(out, 0, sizeof(*out));
+    if (len > HTTP_MAX_REQUEST_BYTES - 1) {
+        len = HTTP_MAX_REQUEST_BYTES - 1;
+    }
+    /* The end of the headers: the first blank line, with or without carriage returns. */
+    crlf = memmem(buf, len, "\r\n\r\n", 4);
+    lf = memmem(buf, len, "\n\n", 2);
+    if (crlf != NULL && (lf == NULL || crlf < lf)) {
+        head_len = (size_t)(crlf - buf) + 4;
+    } else if (lf != NULL) {
+        head_len = (size_t)(lf - buf) + 2;
+    } else if (len >= HTTP_MAX_REQUEST_BYTES - 1) {
+        out->status = 431;
+        return 1;
+    } else {
+        return 0;
+    }
+    out->header_bytes = head_len;
+    out->status = 400;
+
+    /* The request line: METHOD SP TARGET SP HTTP/1.x, nothing else, no NUL anywhere. */
+    if (memchr(buf, '\0', head_len) != NULL) {
+        return 1;
+    }
+    end = memchr(buf, '\n', head_len);
+    line_len = (size_t)(end - buf);
+    if (line_len > 0 && buf[line_len - 1] == '\r') {
+        line_len--;
+    }
+    if (!http_token(buf, line_len, &pos, &method, &mlen) ||
+        !http_token(buf, line_len, &pos, &target, &tlen) ||
+        !http_token(buf, line_len, &pos, &version, &vlen) || pos != line_len ||
+        version + vlen != buf + line_len || vlen != 8 || memcmp(version, "HTTP/1.", 7) != 0 ||
+        target[0] != '/') {
+        return 1;
+    }
+    out->head = http_tok_is(method, mlen, "HEAD");
+    if (!out->head && !http_tok_is(method, mlen, "GET")) {
+        out->status = 405;
+        return 1;
+    }
+    /* The path, without a query string. */
+    plen = 0;
+    while (plen < tlen && target[plen] != '?') {
+        plen++;
+    }
+    out->status = 200;
+    if (http_tok_is(target, plen, "/metrics")) {
+        out->route = HTTP_ROUTE_METRICS;
+    } else if (http_tok_is(target, plen, "/")) {
+        out->route = HTTP_ROUTE_INDEX;
+    } else {
+        out->status = 404;
+    }
+    return 1;
+}
+
+/* The request is complete: answer what http_parse_request made of it. */
+static void http_handle(struct http_conn *c, const struct http_request *req)
 {
     static const char text[] = "text/plain; charset=utf-8";
     static const char index_body[] = "nctop: the Prometheus metrics are at /metrics\n";
-    char method[16], target[256], version[16];
-    bool head;
 
-    if (sscanf(c->req, "%15s %255s %15s", method, target, version) != 3 ||
-        strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/') {
+    switch (req->status) {
+    case 200:
+        break;
+    case 405:
+        http_respond(c, 405, "Method Not Allowed", text, "Allow: GET, HEAD\r\n", NULL, 0, false);
+        return;
+    case 404:
+        http_respond(c, 404, "Not Found", text, "", NULL, 0, req->head);
+        return;
+    case 431:
+        http_respond(c, 431, "Request Header Fields Too Large", text, "", NULL, 0, false);
+        return;
+    default:
         http_respond(c, 400, "Bad Request", text, "", NULL, 0, false);
         return;
     }
-    head = strcmp(method, "HEAD") == 0;
-    if (!head && strcmp(method, "GET") != 0) {
-        http_respond(c, 405, "Method Not Allowed", text, "Allow: GET, HEAD\r\n", NULL, 0, false);
-        return;
-    }
-    /* The path, without a query string. */
-    target[strcspn(target, "?")] = '\0';
-    if (strcmp(target, "/metrics") == 0) {
+    if (req->route == HTTP_ROUTE_METRICS) {
         size_t len = 0;
         char *body = c->srv->fn(c->srv->arg, &len);
 
         c->srv->stats.scrapes++;
-        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", body, len, head);
+        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", body, len,
+                     req->head);
         free(body);
-    } else if (strcmp(target, "/") == 0) {
-        http_respond(c, 200, "OK", text, "", index_body, sizeof(index_body) - 1, head);
     } else {
-        http_respond(c, 404, "Not Found", text, "", NULL, 0, head);
+        http_respond(c, 200, "OK", text, "", index_body, sizeof(index_body) - 1, req->head);
     }
 }
 
@@ -207,6 +292,7 @@ static void http_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct http_conn *c = s->data;
+    struct http_request req;
 
     (void)buf;
     if (n < 0) {
@@ -220,12 +306,8 @@ static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     c->len += (size_t)n;
-    c->req[c->len] = '\0';
-    if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
-        http_handle(c);
-    } else if (c->len >= sizeof(c->req) - 1) {
-        http_respond(c, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8", "",
-                     NULL, 0, false);
+    if (http_parse_request(c->req, c->len, &req) == 1) {
+        http_handle(c, &req);
     }
 }
 

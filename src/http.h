@@ -4,6 +4,7 @@
 #ifndef NCTOP_SRC_HTTP_H
 #define NCTOP_SRC_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -13,6 +14,26 @@ struct http_server;
 #define HTTP_MAX_REQUEST_BYTES 8192 /* request line and headers; more gets 431 */
 #define HTTP_MAX_CONNECTIONS 64     /* beyond: 503 and close */
 #define HTTP_DEADLINE_MS 10000      /* a connection's whole life, slow readers included */
+
+/* What a request asks for, as http_parse_request decides it. */
+enum http_route {
+    HTTP_ROUTE_NONE,    /* an error status: answer it with its reason phrase */
+    HTTP_ROUTE_INDEX,   /* "/" */
+    HTTP_ROUTE_METRICS, /* "/metrics" */
+};
+
+struct http_request {
+    int status;            /* the status to answer: 200, 400, 404, 405 or 431 */
+    enum http_route route; /* HTTP_ROUTE_NONE unless status is 200 */
+    bool head;             /* HEAD: headers only */
+    size_t header_bytes;   /* bytes up to and including the blank line (0 with 431) */
+};
+
+/* Decide what the bytes received so far ask for. buf need not be NUL-terminated and may hold
+ * any bytes; len is at most what arrived. Returns 1 with *out filled when the request is
+ * complete (its blank line arrived) or can never be (over HTTP_MAX_REQUEST_BYTES - 1 bytes:
+ * 431), and 0 while more bytes are needed. Pure: no allocation, no I/O; any context. */
+int http_parse_request(const char *buf, size_t len, struct http_request *out);
 
 /* Produce the body of GET /metrics: an owned buffer (freed with free) and its length. */
 typedef char *(*http_metrics_fn)(void *arg, size_t *len);
