@@ -1,7 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP side of the Prometheus exporter. Every connection is a heap struct holding its TCP
  * handle and a deadline timer; it is freed when both are closed. A request is read until its
- * blank line (bounded), answered once with Connection: close, then the connection closes. */
+ * blank line (bounded, within a header deadline), answered once with Connection: close, then
+ * the connection closes. The limits are made so that hostile clients cost a bounded amount and
+ * cannot keep legitimate scrapes out:
+ *  - a client gets HTTP_HEADER_DEADLINE_MS for its whole request, then HTTP_WRITE_DEADLINE_MS
+ *    to read the answer;
+ *  - when all slots (or all of one address's slots) are taken, the new connection is kept and
+ *    the oldest one still sending its request goes (503), else the oldest still being answered:
+ *    a trickling or silent client loses its slot to anyone who asks properly;
+ *  - one render of /metrics is shared by reference between connections, made at most once per
+ *    HTTP_RENDER_MIN_MS, and a new one is made only while the renders still held by unfinished
+ *    writes stay under HTTP_MAX_HELD_BYTES (else the current one is reused). Memory is thus
+ *    bounded by HTTP_MAX_HELD_BYTES plus one render, however many clients never read. */
 #include "http.h"
 
 #include <errno.h>
@@ -9,21 +20,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "diag.h"
 #include "util.h"
 #include "xalloc.h"
 
+/* One render of /metrics, shared by the connections writing it and by the server's cache. */
+struct http_body {
+    size_t refs;
+    size_t len;
+    uint64_t made_ms; /* uv_now when rendered */
+    char *data;       /* owned (from the render function) */
+};
+
 struct http_conn {
     uv_tcp_t tcp;     /* first: handles point back to the conn */
-    uv_timer_t timer; /* the deadline */
+    uv_timer_t timer; /* the header deadline, then the write deadline */
     uv_write_t write;
     struct http_server *srv;
-    struct http_conn *prev, *next;
+    struct http_conn *prev, *next; /* in accept order: the oldest first */
+    struct sockaddr_storage peer;  /* the client's address (the port is ignored) */
     char req[HTTP_MAX_REQUEST_BYTES];
     size_t len;
-    char *resp;  /* owned until the write completes */
-    int closing; /* handles still to close */
+    char hdr[512];          /* the answer's status line and headers */
+    struct http_body *body; /* a reference, held until the write ends; NULL for fixed texts */
+    int closing;            /* handles still to close */
     bool answered;
 };
 
@@ -32,10 +54,17 @@ struct http_server {
     uv_tcp_t *listener;
     http_metrics_fn fn;
     void *arg;
-    struct http_conn *conns; /* live connections */
+    struct http_conn *conns, *last; /* live connections, the oldest first */
     size_t nconns;
+    struct http_body *cur; /* the latest render (the server holds one reference) */
+    size_t held_bytes;     /* bytes of every live render, cur included */
     struct http_stats stats;
 };
+
+static const char http_text[] = "text/plain; charset=utf-8";
+static const char http_busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; "
+                                "charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
+                                "Connection: close\r\n\r\nService Unavailable\n";
 
 static void http_conn_close(struct http_conn *c);
 
@@ -77,6 +106,51 @@ int http_parse_listen(const char *spec, struct sockaddr_storage *out)
     return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)out) == 0 ? 0 : -EINVAL;
 }
 
+/* Drop one reference; held (NULL once the server is gone) counts the bytes of live renders. */
+static void http_body_unref(struct http_body *b, size_t *held)
+{
+    if (b == NULL || --b->refs > 0) {
+        return;
+    }
+    if (held != NULL) {
+        *held -= b->len;
+    }
+    free(b->data);
+    free(b);
+}
+
+/* A reference to a render of /metrics: the current one while it is fresh, or while a new one
+ * would take the renders held past HTTP_MAX_HELD_BYTES; else a new one. */
+static struct http_body *http_body_get(struct http_server *srv)
+{
+    uint64_t now = uv_now(srv->loop);
+    struct http_body *b;
+
+    if (srv->cur != NULL) {
+        /* What stays held if cur is replaced: everything but cur, unless a write holds it. */
+        size_t kept = srv->held_bytes - (srv->cur->refs == 1 ? srv->cur->len : 0);
+
+        if (now - srv->cur->made_ms < HTTP_RENDER_MIN_MS || kept > HTTP_MAX_HELD_BYTES) {
+            if (now - srv->cur->made_ms >= HTTP_RENDER_MIN_MS) {
+                srv->stats.reused++;
+            }
+            srv->cur->refs++;
+            return srv->cur;
+        }
+    }
+    b = xcalloc(1, sizeof(*b));
+    b->data = srv->fn(srv->arg, &b->len);
+    b->made_ms = now;
+    b->refs = 2; /* the cache's and the caller's */
+    srv->held_bytes += b->len;
+    srv->stats.renders++;
+    if (srv->cur != NULL) {
+        http_body_unref(srv->cur, &srv->held_bytes);
+    }
+    srv->cur = b;
+    return b;
+}
+
 static void http_on_handle_closed(uv_handle_t *h)
 {
     struct http_conn *c = h->data;
@@ -84,8 +158,26 @@ static void http_on_handle_closed(uv_handle_t *h)
     if (--c->closing > 0) {
         return;
     }
-    free(c->resp);
+    /* Both handles are closed, so the write (if any) has ended: its callback ran first. */
+    http_body_unref(c->body, c->srv != NULL ? &c->srv->held_bytes : NULL);
     free(c);
+}
+
+/* Read what the client already sent, so that closing sends FIN rather than a reset that could
+ * destroy an answer still in flight. Never blocks. */
+static void http_conn_drain(struct http_conn *c)
+{
+    uv_os_fd_t fd;
+    char scratch[4096];
+
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) {
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0) {
+            break;
+        }
+    }
 }
 
 static void http_conn_close(struct http_conn *c)
@@ -103,7 +195,10 @@ static void http_conn_close(struct http_conn *c)
     }
     if (c->next != NULL) {
         c->next->prev = c->prev;
+    } else {
+        srv->last = c->prev;
     }
+    c->prev = c->next = NULL;
     srv->nconns--;
     c->closing = 2;
     uv_close((uv_handle_t *)&c->tcp, http_on_handle_closed);
@@ -114,7 +209,11 @@ static void http_on_deadline(uv_timer_t *t)
 {
     struct http_conn *c = t->data;
 
+    c->srv->stats.timeouts++;
     c->srv->stats.errors++;
+    if (!c->answered) {
+        http_conn_drain(c);
+    }
     http_conn_close(c);
 }
 
@@ -126,37 +225,36 @@ static void http_on_written(uv_write_t *w, int status)
     http_conn_close(c);
 }
 
-/* Answer and close. body may be NULL (then the reason phrase is the body). */
+/* Answer and close. body may be NULL (then the reason phrase is the body); shared, when not
+ * NULL, is a reference to a render that the connection now holds and body is its text. */
 static void http_respond(struct http_conn *c, int code, const char *reason, const char *ctype,
                          const char *extra_headers, const char *body, size_t body_len,
-                         bool head_only)
+                         bool head_only, struct http_body *shared)
 {
-    char hdr[512];
     int hlen;
-    uv_buf_t buf;
+    uv_buf_t buf[2];
 
     if (body == NULL) {
         body = reason;
         body_len = strlen(reason);
     }
-    hlen = snprintf(hdr, sizeof(hdr),
+    hlen = snprintf(c->hdr, sizeof(c->hdr),
                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
                     "Connection: close\r\n\r\n",
                     code, reason, ctype, body_len, extra_headers);
-    c->resp = xmalloc((size_t)hlen + body_len + 1);
-    memcpy(c->resp, hdr, (size_t)hlen);
-    if (!head_only) {
-        memcpy(c->resp + hlen, body, body_len);
-    }
-    buf = uv_buf_init(c->resp, (unsigned)((size_t)hlen + (head_only ? 0 : body_len)));
+    c->body = shared;
+    buf[0] = uv_buf_init(c->hdr, (unsigned)hlen);
+    /* The body is written from where it lives: a static text or the shared render. */
+    buf[1] = uv_buf_init((char *)(uintptr_t)body, (unsigned)body_len);
     c->answered = true;
     c->srv->stats.requests++;
     if (code >= 400) {
         c->srv->stats.errors++;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_timer_start(&c->timer, http_on_deadline, HTTP_WRITE_DEADLINE_MS, 0);
     c->write.data = c;
-    if (uv_write(&c->write, (uv_stream_t *)&c->tcp, &buf, 1, http_on_written) != 0) {
+    if (uv_write(&c->write, (uv_stream_t *)&c->tcp, buf, head_only ? 1 : 2, http_on_written) != 0) {
         http_conn_close(c);
     }
 }
@@ -248,35 +346,46 @@ int http_parse_request(const char *buf, size_t len, struct http_request *out)
 /* The request is complete: answer what http_parse_request made of it. */
 static void http_handle(struct http_conn *c, const struct http_request *req)
 {
-    static const char text[] = "text/plain; charset=utf-8";
     static const char index_body[] = "nctop: the Prometheus metrics are at /metrics\n";
 
     switch (req->status) {
     case 200:
         break;
     case 405:
-        http_respond(c, 405, "Method Not Allowed", text, "Allow: GET, HEAD\r\n", NULL, 0, false);
+        http_respond(c, 405, "Method Not Allowed", http_text, "Allow: GET, HEAD\r\n", NULL, 0,
+                     false, NULL);
         return;
     case 404:
-        http_respond(c, 404, "Not Found", text, "", NULL, 0, req->head);
+        http_respond(c, 404, "Not Found", http_text, "", NULL, 0, req->head, NULL);
         return;
     case 431:
-        http_respond(c, 431, "Request Header Fields Too Large", text, "", NULL, 0, false);
+        http_respond(c, 431, "Request Header Fields Too Large", http_text, "", NULL, 0, false,
+                     NULL);
         return;
     default:
-        http_respond(c, 400, "Bad Request", text, "", NULL, 0, false);
+        http_respond(c, 400, "Bad Request", http_text, "", NULL, 0, false, NULL);
         return;
     }
     if (req->route == HTTP_ROUTE_METRICS) {
-        size_t len = 0;
-        char *body = c->srv->fn(c->srv->arg, &len);
+        struct http_body *b = http_body_get(c->srv);
 
         c->srv->stats.scrapes++;
-        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", body, len,
-                     req->head);
-        free(body);
+        http_respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", b->data, b->len,
+                     req->head, b);
     } else {
-        http_respond(c, 200, "OK", text, "", index_body, sizeof(index_body) - 1, req->head);
+        http_respond(c, 200, "OK", http_text, "", index_body, sizeof(index_body) - 1, req->head,
+                     NULL);
+    }
+}
+
+/* n more bytes arrived in the request buffer: answer once the request is whole. */
+static void http_conn_got(struct http_conn *c, size_t n)
+{
+    struct http_request req;
+
+    c->len += n;
+    if (http_parse_request(c->req, c->len, &req) == 1) {
+        http_handle(c, &req);
     }
 }
 
@@ -285,14 +394,13 @@ static void http_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     struct http_conn *c = h->data;
 
     (void)suggested;
-    /* Read straight into the request buffer; keep one byte for the terminating NUL. */
+    /* Read straight into the request buffer; keep one byte spare. */
     *buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof(c->req) - 1 - c->len));
 }
 
 static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct http_conn *c = s->data;
-    struct http_request req;
 
     (void)buf;
     if (n < 0) {
@@ -305,9 +413,90 @@ static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (c->answered || n == 0) {
         return;
     }
-    c->len += (size_t)n;
-    if (http_parse_request(c->req, c->len, &req) == 1) {
-        http_handle(c, &req);
+    http_conn_got(c, (size_t)n);
+}
+
+static bool http_same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family) {
+        return false;
+    }
+    if (a->ss_family == AF_INET) {
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    }
+    return false;
+}
+
+/* The connection to give up for a new one from peer (NULL: any peer): the oldest that has not
+ * sent its whole request yet, else the oldest still being answered. */
+static struct http_conn *http_victim(struct http_server *srv, const struct sockaddr_storage *peer)
+{
+    struct http_conn *writer = NULL;
+
+    for (struct http_conn *c = srv->conns; c != NULL; c = c->next) {
+        if (peer != NULL && !http_same_peer(&c->peer, peer)) {
+            continue;
+        }
+        if (!c->answered) {
+            return c;
+        }
+        if (writer == NULL) {
+            writer = c;
+        }
+    }
+    return writer;
+}
+
+/* Make room for a connection from peer: evict while its address or the server is full. */
+static void http_make_room(struct http_server *srv, const struct sockaddr_storage *peer)
+{
+    for (;;) {
+        struct http_conn *victim = NULL;
+        size_t same = 0;
+
+        for (struct http_conn *c = srv->conns; c != NULL; c = c->next) {
+            same += http_same_peer(&c->peer, peer);
+        }
+        if (same >= HTTP_MAX_PER_PEER) {
+            victim = http_victim(srv, peer);
+        } else if (srv->nconns >= HTTP_MAX_CONNECTIONS) {
+            victim = http_victim(srv, NULL);
+        }
+        if (victim == NULL) {
+            return;
+        }
+        srv->stats.evicted++;
+        if (!victim->answered) {
+            /* It has not asked yet: tell it to come back, without waiting for it to read. */
+            uv_buf_t b = uv_buf_init((char *)(uintptr_t)http_busy, sizeof(http_busy) - 1);
+
+            http_conn_drain(victim);
+            uv_try_write((uv_stream_t *)&victim->tcp, &b, 1);
+        }
+        http_conn_close(victim);
+    }
+}
+
+/* Whatever the client sent before we accepted (a scrape's whole request, usually): take it
+ * now, so that a complete request is answered at once and never counts as incomplete. */
+static void http_conn_read_now(struct http_conn *c)
+{
+    uv_os_fd_t fd;
+    ssize_t n;
+
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) {
+        return;
+    }
+    do {
+        n = recv(fd, c->req + c->len, sizeof(c->req) - 1 - c->len, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        http_conn_got(c, (size_t)n);
     }
 }
 
@@ -315,6 +504,7 @@ static void http_on_connection(uv_stream_t *listener, int status)
 {
     struct http_server *srv = listener->data;
     struct http_conn *c;
+    int namelen;
 
     if (status != 0) {
         srv->stats.errors++;
@@ -327,26 +517,31 @@ static void http_on_connection(uv_stream_t *listener, int status)
     uv_timer_init(srv->loop, &c->timer);
     c->tcp.data = c;
     c->timer.data = c;
-    c->next = srv->conns;
-    if (srv->conns != NULL) {
-        srv->conns->prev = c;
-    }
-    srv->conns = c;
-    srv->nconns++;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    namelen = (int)sizeof(c->peer);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 ||
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &namelen) != 0) {
         srv->stats.errors++;
-        http_conn_close(c);
+        /* Not linked yet: close the handles directly. */
+        c->srv = NULL;
+        c->closing = 2;
+        uv_close((uv_handle_t *)&c->tcp, http_on_handle_closed);
+        uv_close((uv_handle_t *)&c->timer, http_on_handle_closed);
         return;
     }
-    uv_timer_start(&c->timer, http_on_deadline, HTTP_DEADLINE_MS, 0);
-    if (srv->nconns > HTTP_MAX_CONNECTIONS) {
-        /* Too many at once: say so and close, rather than let them queue up. */
-        srv->stats.rejected++;
-        http_respond(c, 503, "Service Unavailable", "text/plain; charset=utf-8",
-                     "Retry-After: 1\r\n", NULL, 0, false);
-        return;
+    http_make_room(srv, &c->peer);
+    c->prev = srv->last;
+    if (srv->last != NULL) {
+        srv->last->next = c;
+    } else {
+        srv->conns = c;
     }
-    uv_read_start((uv_stream_t *)&c->tcp, http_on_alloc, http_on_read);
+    srv->last = c;
+    srv->nconns++;
+    uv_timer_start(&c->timer, http_on_deadline, HTTP_HEADER_DEADLINE_MS, 0);
+    http_conn_read_now(c);
+    if (!c->answered && c->closing == 0) {
+        uv_read_start((uv_stream_t *)&c->tcp, http_on_alloc, http_on_read);
+    }
 }
 
 static void http_on_listener_closed(uv_handle_t *h)
@@ -390,9 +585,15 @@ void http_server_stop(struct http_server *srv)
     if (srv == NULL) {
         return;
     }
+    /* The connections outlive the server until their handles close: they forget it and
+     * release their renders themselves. */
     while (srv->conns != NULL) {
-        http_conn_close(srv->conns);
+        struct http_conn *c = srv->conns;
+
+        http_conn_close(c);
+        c->srv = NULL;
     }
+    http_body_unref(srv->cur, NULL);
     uv_close((uv_handle_t *)srv->listener, http_on_listener_closed);
     free(srv);
 }

@@ -11,9 +11,13 @@
 
 struct http_server;
 
-#define HTTP_MAX_REQUEST_BYTES 8192 /* request line and headers; more gets 431 */
-#define HTTP_MAX_CONNECTIONS 64     /* beyond: 503 and close */
-#define HTTP_DEADLINE_MS 10000      /* a connection's whole life, slow readers included */
+#define HTTP_MAX_REQUEST_BYTES 8192     /* request line and headers; more gets 431 */
+#define HTTP_MAX_CONNECTIONS 64         /* beyond: the oldest incomplete (else slowest) goes */
+#define HTTP_MAX_PER_PEER 32            /* connections from one address; beyond: the same */
+#define HTTP_HEADER_DEADLINE_MS 2000    /* from accept to the whole request line and headers */
+#define HTTP_WRITE_DEADLINE_MS 10000    /* from the answer to its last byte, slow readers too */
+#define HTTP_RENDER_MIN_MS 100          /* scrapes this close together share one render */
+#define HTTP_MAX_HELD_BYTES (32U << 20) /* renders kept for unfinished writes; beyond: reuse */
 
 /* What a request asks for, as http_parse_request decides it. */
 enum http_route {
@@ -35,13 +39,17 @@ struct http_request {
  * 431), and 0 while more bytes are needed. Pure: no allocation, no I/O; any context. */
 int http_parse_request(const char *buf, size_t len, struct http_request *out);
 
-/* Produce the body of GET /metrics: an owned buffer (freed with free) and its length. */
+/* Produce the body of GET /metrics: an owned buffer (freed with free) and its length. One
+ * render is shared by every connection that asks within HTTP_RENDER_MIN_MS. */
 typedef char *(*http_metrics_fn)(void *arg, size_t *len);
 
 struct http_stats {
     uint64_t requests; /* requests answered, any status */
     uint64_t scrapes;  /* 200 answers to /metrics */
-    uint64_t rejected; /* connections refused over the limit */
+    uint64_t renders;  /* calls of the render function */
+    uint64_t reused;   /* scrapes answered with an older render: HTTP_MAX_HELD_BYTES was held */
+    uint64_t evicted;  /* connections closed to make room for a new one (see the limits) */
+    uint64_t timeouts; /* connections closed at a deadline */
     uint64_t errors;   /* 4xx/5xx answers and connection errors */
 };
 

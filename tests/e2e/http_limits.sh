@@ -14,7 +14,7 @@ served() {
 }
 vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-# --- slowloris: 120 connections that send one byte a second, re-opened when closed ------------
+# --- slowloris: 120 connections that send one byte a second, re-opened when closed --------
 P=$(free_port)
 "$NCTOP" replay --headless --duration 300 --prometheus "$P" "$ROOT/sample-data/torch-tiny.trace.json" \
     >"$T/slow.out" 2>"$T/slow.err" &
@@ -30,10 +30,10 @@ port = int(sys.argv[1])
 stop = False
 closed_after = []
 request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
-def slow():
+def slow(src):
     while not stop:
         try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
         except OSError:
             time.sleep(0.1)
             continue
@@ -47,7 +47,9 @@ def slow():
         except OSError:
             closed_after.append(time.time() - t0)
         s.close()
-attackers = [threading.Thread(target=slow, daemon=True) for _ in range(120)]
+# Half from the scraper's own address, half from another one (loopback has them all).
+attackers = [threading.Thread(target=slow, args=("127.0.0.%d" % (1 + i % 2),), daemon=True)
+             for i in range(120)]
 for t in attackers:
     t.start()
 time.sleep(3)  # every slot the attack can take is taken
