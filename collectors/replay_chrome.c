@@ -17,6 +17,12 @@
 
 #define CHROME_TICK_NS (10ULL * UTIL_NS_PER_MS) /* replay pacing granularity */
 #define CHROME_MAX_EVENTS (1U << 24)
+/* Bounds of the numbers that become integers (beyond a type's range a conversion is undefined):
+ * times within 4e15 us of zero (epoch-based traces sit near 1.8e15) keep every rebased ns time
+ * under 8e18; durations up to 1e12 us (11 days); counter values and tids within int64. */
+#define CHROME_MAX_TS_US 4.0e15
+#define CHROME_MAX_DUR_US 1.0e12
+#define CHROME_MAX_INT 9.0e18
 
 /* One trace event, copied out of the JSON. */
 struct chrome_ev {
@@ -57,21 +63,25 @@ struct chrome_doc {
     bool any_ts;
 };
 
-/* pid and tid are numbers in Chrome traces, strings in some Perfetto exports. */
-static int64_t chrome_id(const cJSON *v)
+/* pid and tid are numbers in Chrome traces, strings in some Perfetto exports (hashed), absent
+ * in some events (0). A number outside [-max - 1, max] is refused: false. */
+static bool chrome_id(const cJSON *v, double max, int64_t *out)
 {
     uint64_t h = 1469598103934665603ULL;
 
+    *out = 0;
     if (cJSON_IsNumber(v)) {
-        return (int64_t)v->valuedouble;
-    }
-    if (cJSON_IsString(v)) {
+        if (!(v->valuedouble >= -max - 1.0 && v->valuedouble <= max)) {
+            return false;
+        }
+        *out = (int64_t)v->valuedouble;
+    } else if (cJSON_IsString(v)) {
         for (const char *s = v->valuestring; *s != '\0'; s++) {
             h = (h ^ (unsigned char)*s) * 1099511628211ULL;
         }
-        return (int64_t)(h & 0x7FFFFFFF);
+        *out = (int64_t)(h & 0x7FFFFFFF);
     }
-    return 0;
+    return true;
 }
 
 static bool chrome_is_kernel(const char *cat)
@@ -127,6 +137,7 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
         const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
         const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "dur");
         struct chrome_ev e;
+        int64_t pid;
 
         i++;
         if (d->n >= CHROME_MAX_EVENTS) {
@@ -140,9 +151,13 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
         }
         memset(&e, 0, sizeof(e));
         e.ph = ph->valuestring[0];
-        e.pid = (int32_t)chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"));
+        if (!chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"), INT32_MAX, &pid) ||
+            !chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"), CHROME_MAX_INT, &e.tid)) {
+            replay_problem(pr, file, 0, "event %zu: pid or tid out of range", i);
+            continue;
+        }
+        e.pid = (int32_t)pid;
         chrome_pid_name(d, cJSON_GetObjectItemCaseSensitive(o, "pid"), e.pid);
-        e.tid = chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"));
         e.index = i;
         if (e.ph == 'M') {
             const cJSON *an = cJSON_GetObjectItemCaseSensitive(args, "name");
@@ -174,13 +189,16 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
         if (e.ph != 'X' && e.ph != 'B' && e.ph != 'E' && e.ph != 'C') {
             continue; /* instants, flows, async and object events: not shown by nctop */
         }
-        if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble)) {
-            replay_problem(pr, file, 0, "event %zu: '%c' event without a numeric ts", i, e.ph);
+        if (!cJSON_IsNumber(ts) ||
+            !(ts->valuedouble >= -CHROME_MAX_TS_US && ts->valuedouble <= CHROME_MAX_TS_US)) {
+            replay_problem(pr, file, 0, "event %zu: '%c' event without a numeric ts in range", i,
+                           e.ph);
             continue;
         }
         e.ts_us = ts->valuedouble;
         if (e.ph == 'X') {
-            if (!cJSON_IsNumber(dur) || !isfinite(dur->valuedouble) || dur->valuedouble < 0) {
+            if (!cJSON_IsNumber(dur) ||
+                !(dur->valuedouble >= 0 && dur->valuedouble <= CHROME_MAX_DUR_US)) {
                 replay_problem(pr, file, 0, "event %zu: complete event without a valid dur", i);
                 continue;
             }
@@ -199,6 +217,10 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
             cJSON_ArrayForEach(a, args)
             {
                 if (!cJSON_IsNumber(a) || a->string == NULL) {
+                    continue;
+                }
+                if (!(a->valuedouble >= -CHROME_MAX_INT && a->valuedouble <= CHROME_MAX_INT)) {
+                    replay_problem(pr, file, 0, "event %zu: counter value out of range", i);
                     continue;
                 }
                 e.value = a->valuedouble;
@@ -379,7 +401,7 @@ static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char 
             r.aux = replay_conv_name(c, proc, "gpu");
             r.a = out[i].dur_ns;
         } else if (out[i].type == STORE_EV_COUNTER) {
-            r.a = e->value > 0 && e->value < 1.8e19 ? (uint64_t)llround(e->value) : 0;
+            r.a = e->value > 0 ? (uint64_t)llround(e->value) : 0; /* bounded when read */
         } else {
             r.thread =
                 replay_conv_thread(c, proc, e->tid, chrome_meta_name(d, e->pid, e->tid, true));

@@ -16,6 +16,13 @@
 #include "xalloc.h"
 
 #define REPLAY_MAX_LEVEL 255U /* deepest tree level read from a log */
+/* The bounds of numbers that become integers: inside them every conversion is defined (a
+ * double outside an integer type's range has no conversion: undefined behaviour). */
+#define REPLAY_MAX_BYTES 9.0e18 /* byte counts (int64) */
+#define REPLAY_MAX_MB 8.5e12    /* megabytes, so that MB * 2^20 stays under REPLAY_MAX_BYTES */
+#define REPLAY_MAX_COUNT 1.0e18 /* call counts */
+#define REPLAY_MAX_TS_MS 9.0e12 /* ProfileRecord times: ms since the epoch (year 2255) */
+#define REPLAY_MAX_VALUE 1.0e12 /* ProfileRecord values: ms or events per second */
 
 struct replay_centry {
     uint64_t hash;
@@ -200,6 +207,22 @@ static uint64_t replay_ms(const cJSON *o, const char *key)
     return (uint64_t)llround(v->valuedouble * 1e6);
 }
 
+/* A number field within [lo, hi]: 1 with *out set, 0 when absent (or not a number), -1 when
+ * present but infinite or out of range, which callers refuse with a problem. */
+static int replay_num_in(const cJSON *o, const char *key, double lo, double hi, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (!cJSON_IsNumber(v)) {
+        return 0;
+    }
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi)) {
+        return -1;
+    }
+    *out = v->valuedouble;
+    return 1;
+}
+
 static bool replay_num(const cJSON *o, const char *key, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -259,6 +282,7 @@ static uint32_t replay_row_proc(struct replay_conv *c, const cJSON *row, const c
     const char *base = strrchr(file, '/');
     char *dash;
 
+    /* The caller checked that a numeric pid fits an int32. */
     if (cJSON_IsNumber(pid) && cJSON_IsString(label)) {
         return replay_conv_proc(c, (int32_t)pid->valuedouble, label->valuestring);
     }
@@ -297,7 +321,8 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
     cJSON_ArrayForEach(row, rows)
     {
         const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "label");
-        double level;
+        double level, num, n = 0, mb = 0, bytes = 0, peak = 0, cap = 0;
+        int has_bytes, has_mb, has_peak, has_peak_mb, has_cap;
         uint32_t proc;
         struct record_ev ev;
 
@@ -305,6 +330,18 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
         if (!cJSON_IsString(label) || !replay_num(row, "level", &level) || level < 0 ||
             level > REPLAY_MAX_LEVEL || level != floor(level)) {
             replay_problem(pr, file, line, "row %zu: no label or level", k);
+            continue;
+        }
+        /* Every number that becomes an integer is checked before anything is made of it. */
+        has_bytes = replay_num_in(row, "bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &bytes);
+        has_mb = replay_num_in(row, "current_total_mb", -REPLAY_MAX_MB, REPLAY_MAX_MB, &mb);
+        has_peak = replay_num_in(row, "peak_bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &peak);
+        has_peak_mb = replay_num_in(row, "peak_total_mb", -REPLAY_MAX_MB, REPLAY_MAX_MB, &num);
+        has_cap = replay_num_in(row, "capacity_bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &cap);
+        if (replay_num_in(row, "pid", INT32_MIN, INT32_MAX, &num) < 0 ||
+            replay_num_in(row, "count", -REPLAY_MAX_COUNT, REPLAY_MAX_COUNT, &n) < 0 ||
+            has_bytes < 0 || has_mb < 0 || has_peak < 0 || has_peak_mb < 0 || has_cap < 0) {
+            replay_problem(pr, file, line, "row %zu: a number out of range", k);
             continue;
         }
         proc = replay_row_proc(c, row, file);
@@ -323,8 +360,6 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
         ev.proc = proc;
         if (cJSON_GetObjectItemCaseSensitive(row, "current_total_mb") != NULL ||
             cJSON_GetObjectItemCaseSensitive(row, "bytes") != NULL) {
-            double mb = 0, bytes, peak;
-
             if (c->procs[proc].line_cleared != lineno) {
                 struct record_ev clr = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = proc};
 
@@ -334,32 +369,31 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
             ev.type = STORE_EV_MEM_IMPORT;
             ev.level = (uint16_t)level;
             ev.id = path[(size_t)level];
-            replay_num(row, "current_total_mb", &mb);
-            if (!replay_num(row, "bytes", &bytes)) {
+            if (has_bytes == 0) {
                 bytes = mb * 1048576.0;
             }
             ev.i = (int64_t)llround(bytes);
             /* nctop writes peak_bytes (null when unknown); the seed only peak_total_mb. */
             if (cJSON_GetObjectItemCaseSensitive(row, "peak_bytes") != NULL
-                    ? replay_num(row, "peak_bytes", &peak)
+                    ? has_peak > 0
                     : (replay_num(row, "peak_total_mb", &peak) && (peak *= 1048576.0, true))) {
                 ev.a = (uint64_t)(int64_t)llround(peak);
                 ev.aux |= STORE_IMPORT_PEAK;
             }
-            if (replay_num(row, "capacity_bytes", &bytes) && bytes > 0) {
-                ev.b = (uint64_t)llround(bytes);
+            if (has_cap > 0 && cap > 0) {
+                ev.b = (uint64_t)llround(cap);
             }
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "device"))) {
                 ev.aux |= STORE_MEM_DEVICE;
             }
         } else {
-            double n = 0, share;
+            double share;
 
             ev.type = STORE_EV_NODE_IMPORT;
             ev.ts_ns = t;
             ev.depth = (uint32_t)level + 1U;
             ev.path = path;
-            if (replay_num(row, "count", &n) && n > 0) {
+            if (n > 0) {
                 ev.stats.count = (uint64_t)n;
             }
             ev.stats.last_ns = replay_ms(row, "last_ms");
@@ -398,16 +432,30 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
     if (!cJSON_IsString(metric) || !replay_num(root, "ts_ms", &ts_ms)) {
         return false;
     }
-    if (!replay_num(root, "value", &value) || ts_ms < 0 || ts_ms > 1e15) {
+    if (!replay_num(root, "value", &value) || ts_ms < 0 || ts_ms > REPLAY_MAX_TS_MS) {
         replay_problem(pr, file, line, "ProfileRecord without a numeric value or time");
+        return true;
+    }
+    if (value < -REPLAY_MAX_VALUE || value > REPLAY_MAX_VALUE) {
+        replay_problem(pr, file, line, "ProfileRecord value out of range");
         return true;
     }
     t = (uint64_t)llround(ts_ms * 1e6);
     if (cJSON_IsObject(labels)) {
         v = cJSON_GetObjectItemCaseSensitive(labels, "pid");
         if (cJSON_IsString(v)) {
-            pid = (int32_t)strtol(v->valuestring, NULL, 10);
+            long n = strtol(v->valuestring, NULL, 10);
+
+            if (n < INT32_MIN || n > INT32_MAX) {
+                replay_problem(pr, file, line, "ProfileRecord pid out of range");
+                return true;
+            }
+            pid = (int32_t)n;
         } else if (cJSON_IsNumber(v)) {
+            if (!(v->valuedouble >= INT32_MIN && v->valuedouble <= INT32_MAX)) {
+                replay_problem(pr, file, line, "ProfileRecord pid out of range");
+                return true;
+            }
             pid = (int32_t)v->valuedouble;
         }
         v = cJSON_GetObjectItemCaseSensitive(labels, "label");
@@ -442,6 +490,10 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
 
         if (cp->counter_ts[k] != 0 && t > cp->counter_ts[k] && value > 0) {
             cp->counter_val[k] += value * (double)(t - cp->counter_ts[k]) / 1e9;
+        }
+        if (cp->counter_val[k] > REPLAY_MAX_BYTES) {
+            /* A counter past int64 has no integer: keep it at the last one that had. */
+            cp->counter_val[k] = REPLAY_MAX_BYTES;
         }
         cp->counter_ts[k] = t;
         ev.type = STORE_EV_COUNTER;

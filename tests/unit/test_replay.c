@@ -289,6 +289,118 @@ static void test_unreadable(void **state)
     store_free(st);
 }
 
+/* Issue 10: numbers no integer can hold (1e300, -1e300, 1e400 which reads as infinity) in
+ * every field of every text format are refused with a problem, never converted (under
+ * -fsanitize=float-cast-overflow a conversion aborts). The good lines still load. */
+static void test_issue_10_float_overflow(void **state)
+{
+    static const char *const huge[] = {"1e300", "-1e300", "1e400", "-1e400"};
+    char text[4096];
+
+    (void)state;
+    for (size_t h = 0; h < sizeof(huge) / sizeof(huge[0]); h++) {
+        const char *x = huge[h];
+        struct store *st;
+        struct replay_source *rs;
+        struct rows r;
+        int rc;
+
+        /* A log: pid, count, bytes, peak and capacity out of range, one row each. */
+        snprintf(
+            text, sizeof(text),
+            "{\"timestamp\":\"2026-11-22T10:15:30.000Z\",\"rows\":["
+            "{\"label\":\"ok\",\"level\":0,\"count\":3,\"average_ms\":1,\"pid\":7,"
+            "\"process\":\"lm\"},"
+            "{\"label\":\"a\",\"level\":0,\"count\":1,\"pid\":%s,\"process\":\"lm\"},"
+            "{\"label\":\"b\",\"level\":0,\"count\":%s,\"pid\":7,\"process\":\"lm\"},"
+            "{\"label\":\"c\",\"level\":0,\"bytes\":%s,\"pid\":7,\"process\":\"lm\"},"
+            "{\"label\":\"d\",\"level\":0,\"current_total_mb\":%s,\"pid\":7,\"process\":\"lm\"},"
+            "{\"label\":\"e\",\"level\":0,\"bytes\":1,\"peak_bytes\":%s,\"pid\":7,"
+            "\"process\":\"lm\"},"
+            "{\"label\":\"f\",\"level\":0,\"bytes\":1,\"peak_total_mb\":%s,\"pid\":7,"
+            "\"process\":\"lm\"},"
+            "{\"label\":\"g\",\"level\":0,\"bytes\":1,\"capacity_bytes\":%s,\"pid\":7,"
+            "\"process\":\"lm\"}]}\n",
+            x, x, x, x, x, x, x);
+        st = store_new(NULL);
+        rs = load(st, text, &rc);
+        assert_int_equal(rc, 0);
+        assert_int_equal(store_nprocs(st), 1);
+        assert_int_equal(store_proc_pid(store_proc_at(st, 0)), 7);
+        assert_int_equal(replay_source_nproblems(rs), 7);
+        assert_true(problem_has(rs, "row 2: "));
+        assert_true(problem_has(rs, "row 8: "));
+        rows_init(&r);
+        rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+        assert_non_null(find(&r, "ok"));
+        assert_null(find(&r, "b"));
+        rows_clear(&r);
+        rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+        assert_int_equal(r.n, 0);
+        rows_done(&r);
+        replay_source_free(rs);
+        store_free(st);
+
+        /* ProfileRecord lines: time, value and pid out of range. */
+        snprintf(text, sizeof(text),
+                 "{\"ts_ms\":1000,\"metric\":\"latency_ms\",\"value\":4,\"labels\":{\"pid\":5,"
+                 "\"label\":\"lm\",\"path\":\"step\"}}\n"
+                 "{\"ts_ms\":%s,\"metric\":\"latency_ms\",\"value\":4,\"labels\":{\"pid\":5,"
+                 "\"label\":\"lm\",\"path\":\"step\"}}\n"
+                 "{\"ts_ms\":1001,\"metric\":\"latency_ms\",\"value\":4,\"labels\":{\"pid\":%s,"
+                 "\"label\":\"lm\",\"path\":\"step\"}}\n"
+                 "{\"ts_ms\":1002,\"metric\":\"tokens_per_sec\",\"value\":%s,\"labels\":{\"pid\":5,"
+                 "\"label\":\"lm\"}}\n"
+                 "{\"ts_ms\":1003,\"metric\":\"tokens_per_sec\",\"value\":%s,\"labels\":{\"pid\":5,"
+                 "\"label\":\"lm\"}}\n"
+                 "{\"ts_ms\":1004,\"metric\":\"latency_ms\",\"value\":%s,\"labels\":{\"pid\":5,"
+                 "\"label\":\"lm\",\"path\":\"step\"}}\n",
+                 x, x, x, x, x);
+        st = store_new(NULL);
+        rs = load(st, text, &rc);
+        assert_int_equal(rc, 0);
+        assert_int_equal(store_nprocs(st), 1);
+        assert_int_equal(store_proc_pid(store_proc_at(st, 0)), 5);
+        assert_int_equal(replay_source_nproblems(rs), 5);
+        assert_true(problem_has(rs, ":2: "));
+        assert_true(problem_has(rs, ":6: "));
+        rows_init(&r);
+        rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+        assert_non_null(find(&r, "step"));
+        assert_int_equal(find(&r, "step")->all.count, 1);
+        rows_done(&r);
+        replay_source_free(rs);
+        store_free(st);
+
+        /* A Chrome trace: ts, dur, pid, tid and a counter out of range. */
+        snprintf(text, sizeof(text),
+                 "{\"traceEvents\":["
+                 "{\"ph\":\"X\",\"name\":\"ok\",\"pid\":1,\"tid\":1,\"ts\":10,\"dur\":5},"
+                 "{\"ph\":\"X\",\"name\":\"a\",\"pid\":1,\"tid\":1,\"ts\":%s,\"dur\":5},"
+                 "{\"ph\":\"X\",\"name\":\"b\",\"pid\":1,\"tid\":1,\"ts\":20,\"dur\":%s},"
+                 "{\"ph\":\"X\",\"name\":\"c\",\"pid\":%s,\"tid\":1,\"ts\":30,\"dur\":5},"
+                 "{\"ph\":\"X\",\"name\":\"d\",\"pid\":1,\"tid\":%s,\"ts\":40,\"dur\":5},"
+                 "{\"ph\":\"C\",\"name\":\"n\",\"pid\":1,\"ts\":50,\"args\":{\"v\":%s}},"
+                 "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%s,\"args\":{\"name\":\"x\"}}"
+                 "]}",
+                 x, x, x, x, x, x);
+        st = store_new(NULL);
+        rs = load(st, text, &rc);
+        assert_int_equal(rc, 0);
+        assert_int_equal(store_nprocs(st), 1);
+        assert_int_equal(replay_source_nproblems(rs), 6);
+        assert_true(problem_has(rs, "event 2: "));
+        assert_true(problem_has(rs, "event 7: "));
+        rows_init(&r);
+        rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+        assert_int_equal(r.n, 1);
+        assert_non_null(find(&r, "ok"));
+        rows_done(&r);
+        replay_source_free(rs);
+        store_free(st);
+    }
+}
+
 /* Random bytes, random edits and every truncation of each format: no crash (ASan), the
  * source always finishes. */
 static void test_fuzz(void **state)
@@ -346,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_chrome_truncated),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_issue_10_float_overflow),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
