@@ -54,11 +54,33 @@ struct chrome_meta {
     char *name;
 };
 
+/* A slot of the (kind, pid, tid) index: a map to an event or metadata index, so that every
+ * lookup is O(1) however many threads and processes a trace holds. */
+enum chrome_kind {
+    CHROME_K_PROC_FIRST = 1, /* first process metadata of a pid */
+    CHROME_K_PROC_NAME,      /* latest non-empty process name */
+    CHROME_K_THREAD_NAME,    /* latest non-empty thread name */
+    CHROME_K_OPEN,           /* innermost open B event of a thread */
+};
+
+struct chrome_slot {
+    int64_t tid;
+    int32_t pid;
+    uint8_t kind; /* 0: empty */
+    size_t val;
+};
+
+struct chrome_map {
+    struct chrome_slot *v;
+    size_t cap, n;
+};
+
 struct chrome_doc {
     struct chrome_ev *ev;
-    size_t n;
+    size_t n, cap;
     struct chrome_meta *meta;
-    size_t nmeta;
+    size_t nmeta, meta_cap;
+    struct chrome_map ix;
     double min_ts;
     bool any_ts;
 };
@@ -90,9 +112,121 @@ static bool chrome_is_kernel(const char *cat)
                            strcmp(cat, "gpu_memset") == 0 || strcmp(cat, "Kernel") == 0);
 }
 
+static struct chrome_slot *chrome_map_slot(const struct chrome_map *m, enum chrome_kind kind,
+                                           int32_t pid, int64_t tid)
+{
+    uint64_t h = ((uint64_t)tid * 0x9E3779B97F4A7C15ULL) ^
+                 ((uint64_t)(uint32_t)pid * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)kind;
+    size_t i = (size_t)(h ^ (h >> 29)) & (m->cap - 1U);
+
+    while (m->v[i].kind != 0 &&
+           !(m->v[i].kind == kind && m->v[i].pid == pid && m->v[i].tid == tid)) {
+        i = (i + 1U) & (m->cap - 1U);
+    }
+    return &m->v[i];
+}
+
+static bool chrome_map_get(const struct chrome_map *m, enum chrome_kind kind, int32_t pid,
+                           int64_t tid, size_t *val)
+{
+    const struct chrome_slot *s;
+
+    if (m->cap == 0) {
+        return false;
+    }
+    s = chrome_map_slot(m, kind, pid, tid);
+    if (s->kind == 0) {
+        return false;
+    }
+    *val = s->val;
+    return true;
+}
+
+static void chrome_map_put(struct chrome_map *m, enum chrome_kind kind, int32_t pid, int64_t tid,
+                           size_t val)
+{
+    struct chrome_slot *s;
+
+    if ((m->n + 1U) * 2U > m->cap) {
+        struct chrome_map bigger = {.cap = m->cap != 0 ? m->cap * 2U : 64U};
+
+        bigger.v = xcalloc(bigger.cap, sizeof(*bigger.v));
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->v[i].kind != 0) {
+                *chrome_map_slot(&bigger, (enum chrome_kind)m->v[i].kind, m->v[i].pid,
+                                 m->v[i].tid) = m->v[i];
+            }
+        }
+        bigger.n = m->n;
+        free(m->v);
+        *m = bigger;
+    }
+    s = chrome_map_slot(m, kind, pid, tid);
+    if (s->kind == 0) {
+        m->n++;
+        s->kind = (uint8_t)kind;
+        s->pid = pid;
+        s->tid = tid;
+    }
+    s->val = val;
+}
+
+static void chrome_map_del(struct chrome_map *m, enum chrome_kind kind, int32_t pid, int64_t tid)
+{
+    struct chrome_slot *s = chrome_map_slot(m, kind, pid, tid);
+    size_t i = (size_t)(s - m->v), j = i;
+
+    if (s->kind == 0) {
+        return;
+    }
+    /* Backward-shift deletion keeps every probe sequence unbroken. */
+    m->v[i].kind = 0;
+    m->n--;
+    for (;;) {
+        struct chrome_slot moved;
+
+        j = (j + 1U) & (m->cap - 1U);
+        if (m->v[j].kind == 0) {
+            return;
+        }
+        moved = m->v[j];
+        m->v[j].kind = 0;
+        *chrome_map_slot(m, (enum chrome_kind)moved.kind, moved.pid, moved.tid) = moved;
+    }
+}
+
+/* Append a metadata entry and index it. */
+static void chrome_meta_add(struct chrome_doc *d, int32_t pid, int64_t tid, bool thread, bool weak,
+                            const char *name)
+{
+    size_t i = d->nmeta;
+
+    if (d->nmeta == d->meta_cap) {
+        d->meta_cap = d->meta_cap != 0 ? d->meta_cap * 2U : 16U;
+        d->meta = xreallocarray(d->meta, d->meta_cap, sizeof(*d->meta));
+    }
+    d->meta[i].pid = pid;
+    d->meta[i].tid = thread ? tid : 0;
+    d->meta[i].thread = thread;
+    d->meta[i].weak = weak;
+    d->meta[i].name = xstrdup(name);
+    d->nmeta++;
+    if (!thread && !chrome_map_get(&d->ix, CHROME_K_PROC_FIRST, pid, 0, &(size_t){0})) {
+        chrome_map_put(&d->ix, CHROME_K_PROC_FIRST, pid, 0, i);
+    }
+    /* The last one wins: a process renamed later in the trace keeps its latest name. */
+    if (name[0] != '\0') {
+        chrome_map_put(&d->ix, thread ? CHROME_K_THREAD_NAME : CHROME_K_PROC_NAME, pid,
+                       thread ? tid : 0, i);
+    }
+}
+
 static void chrome_push(struct chrome_doc *d, const struct chrome_ev *e)
 {
-    d->ev = xreallocarray(d->ev, d->n + 1U, sizeof(*d->ev));
+    if (d->n == d->cap) {
+        d->cap = d->cap != 0 ? d->cap * 2U : 1024U;
+        d->ev = xreallocarray(d->ev, d->cap, sizeof(*d->ev));
+    }
     d->ev[d->n++] = *e;
     if (!d->any_ts || e->ts_us < d->min_ts) {
         d->min_ts = e->ts_us;
@@ -104,21 +238,12 @@ static void chrome_push(struct chrome_doc *d, const struct chrome_ev *e)
  * process_name metadata does. */
 static void chrome_pid_name(struct chrome_doc *d, const cJSON *pid, int32_t id)
 {
-    if (!cJSON_IsString(pid)) {
+    size_t first;
+
+    if (!cJSON_IsString(pid) || chrome_map_get(&d->ix, CHROME_K_PROC_FIRST, id, 0, &first)) {
         return;
     }
-    for (size_t i = 0; i < d->nmeta; i++) {
-        if (!d->meta[i].thread && d->meta[i].pid == id) {
-            return;
-        }
-    }
-    d->meta = xreallocarray(d->meta, d->nmeta + 1U, sizeof(*d->meta));
-    d->meta[d->nmeta].pid = id;
-    d->meta[d->nmeta].tid = 0;
-    d->meta[d->nmeta].thread = false;
-    d->meta[d->nmeta].weak = true;
-    d->meta[d->nmeta].name = xstrdup(pid->valuestring);
-    d->nmeta++;
+    chrome_meta_add(d, id, 0, false, true, pid->valuestring);
 }
 
 /* Copy the events we use out of the parsed document (cJSON is freed by the caller). */
@@ -165,24 +290,21 @@ static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file
             bool proc = cJSON_IsString(name) && strcmp(name->valuestring, "process_name") == 0;
 
             if ((thread || proc) && cJSON_IsString(an)) {
-                for (size_t k = 0; proc && k < d->nmeta; k++) {
-                    if (d->meta[k].weak && d->meta[k].pid == e.pid) {
-                        free(d->meta[k].name);
-                        d->meta[k].name = xstrdup(an->valuestring);
-                        d->meta[k].weak = false;
-                        proc = false;
+                size_t k;
+
+                /* The name a string pid gave its process yields to process_name metadata. */
+                if (proc && chrome_map_get(&d->ix, CHROME_K_PROC_FIRST, e.pid, 0, &k) &&
+                    d->meta[k].weak) {
+                    free(d->meta[k].name);
+                    d->meta[k].name = xstrdup(an->valuestring);
+                    d->meta[k].weak = false;
+                    if (an->valuestring[0] != '\0' &&
+                        !chrome_map_get(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, &(size_t){0})) {
+                        chrome_map_put(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, k);
                     }
-                }
-                if (!thread && !proc) {
                     continue;
                 }
-                d->meta = xreallocarray(d->meta, d->nmeta + 1U, sizeof(*d->meta));
-                d->meta[d->nmeta].pid = e.pid;
-                d->meta[d->nmeta].tid = e.tid;
-                d->meta[d->nmeta].thread = thread;
-                d->meta[d->nmeta].weak = false;
-                d->meta[d->nmeta].name = xstrdup(an->valuestring);
-                d->nmeta++;
+                chrome_meta_add(d, e.pid, e.tid, thread, false, an->valuestring);
             }
             continue;
         }
@@ -275,56 +397,54 @@ static int chrome_cmp_out(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-/* B/E pairs of each thread become X events (an E closes the innermost open B). */
+/* B/E pairs of each thread become X events (an E closes the innermost open B of its thread).
+ * Each thread's open B events form a chain through prev, its head in the index: O(1) each. */
 static void chrome_pair(struct chrome_doc *d, const char *file, struct replay_problems *pr)
 {
-    size_t *open = NULL, nopen = 0;
+    size_t *prev = xcalloc(d->n + 1U, sizeof(*prev)); /* open B below this one, + 1 (0: none) */
 
     for (size_t i = 0; i < d->n; i++) {
         struct chrome_ev *e = &d->ev[i];
+        size_t top = 0;
 
         if (e->ph == 'B') {
-            open = xreallocarray(open, nopen + 1U, sizeof(*open));
-            open[nopen++] = i;
+            prev[i] = chrome_map_get(&d->ix, CHROME_K_OPEN, e->pid, e->tid, &top) ? top + 1U : 0;
+            chrome_map_put(&d->ix, CHROME_K_OPEN, e->pid, e->tid, i);
         } else if (e->ph == 'E') {
-            size_t k = nopen;
-
-            while (k > 0 &&
-                   (d->ev[open[k - 1]].pid != e->pid || d->ev[open[k - 1]].tid != e->tid)) {
-                k--;
-            }
-            if (k == 0) {
+            if (!chrome_map_get(&d->ix, CHROME_K_OPEN, e->pid, e->tid, &top)) {
                 replay_problem(pr, file, 0, "event %zu: end (E) without a begin", e->index);
             } else {
-                struct chrome_ev *b = &d->ev[open[k - 1]];
+                struct chrome_ev *b = &d->ev[top];
 
                 b->ph = 'X';
                 b->dur_us = e->ts_us >= b->ts_us ? e->ts_us - b->ts_us : 0;
-                memmove(open + k - 1, open + k, (nopen - k) * sizeof(*open));
-                nopen--;
+                if (prev[top] != 0) {
+                    chrome_map_put(&d->ix, CHROME_K_OPEN, e->pid, e->tid, prev[top] - 1U);
+                } else {
+                    chrome_map_del(&d->ix, CHROME_K_OPEN, e->pid, e->tid);
+                }
             }
         }
     }
-    for (size_t k = 0; k < nopen; k++) {
-        replay_problem(pr, file, 0, "event %zu: begin (B) never ended: skipped",
-                       d->ev[open[k]].index);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->ev[i].ph == 'B') {
+            replay_problem(pr, file, 0, "event %zu: begin (B) never ended: skipped",
+                           d->ev[i].index);
+        }
     }
-    free(open);
+    free(prev);
 }
 
 static const char *chrome_meta_name(const struct chrome_doc *d, int32_t pid, int64_t tid,
                                     bool thread)
 {
-    const char *name = NULL;
+    size_t i;
 
-    /* The last one wins: a process renamed later in the trace keeps its latest name. */
-    for (size_t i = 0; i < d->nmeta; i++) {
-        if (d->meta[i].thread == thread && d->meta[i].pid == pid &&
-            (!thread || d->meta[i].tid == tid) && d->meta[i].name[0] != '\0') {
-            name = d->meta[i].name;
-        }
+    if (!chrome_map_get(&d->ix, thread ? CHROME_K_THREAD_NAME : CHROME_K_PROC_NAME, pid,
+                        thread ? tid : 0, &i)) {
+        return NULL;
     }
-    return name;
+    return d->meta[i].name[0] != '\0' ? d->meta[i].name : NULL;
 }
 
 /* Nest the spans of each thread by containment and write everything in time order. */
@@ -511,5 +631,6 @@ long replay_chrome_convert(const char *file, const char *data, size_t len, struc
     }
     free(d.ev);
     free(d.meta);
+    free(d.ix.v);
     return n;
 }

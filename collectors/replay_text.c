@@ -45,6 +45,12 @@ struct replay_cthread {
     int64_t tid;
 };
 
+/* A slot of the open-addressing indexes over processes and threads (0: empty). */
+struct replay_cslot {
+    uint64_t hash;
+    uint32_t idx1; /* index + 1 */
+};
+
 struct replay_conv {
     struct record_writer *w;
     struct replay_cproc *procs;
@@ -54,6 +60,11 @@ struct replay_conv {
     uint32_t names_n;
     struct replay_cthread *threads;
     uint32_t nthreads;
+    uint32_t procs_cap, threads_cap;
+    /* (pid, label) -> process and (proc, tid) -> thread, so each lookup is O(1): traces can
+     * hold tens of thousands of threads or processes. */
+    struct replay_cslot *proc_ix, *thread_ix;
+    uint32_t proc_ix_cap, thread_ix_cap;
     bool ticked;
     uint64_t last_tick;
 };
@@ -82,6 +93,8 @@ void replay_conv_free(struct replay_conv *c)
     free(c->names);
     free(c->procs);
     free(c->threads);
+    free(c->proc_ix);
+    free(c->thread_ix);
     free(c);
 }
 
@@ -90,20 +103,94 @@ struct record_writer *replay_conv_writer(struct replay_conv *c)
     return c->w;
 }
 
+static uint64_t replay_hash(uint32_t proc, const char *s);
+
+/* Find the slot of hash h in an index whose entries eq() tells apart; returns the empty slot
+ * where it belongs when absent. The index is kept at most half full. */
+static struct replay_cslot *replay_ix_find(struct replay_cslot *ix, uint32_t cap, uint64_t h,
+                                           bool (*eq)(const struct replay_conv *, uint32_t,
+                                                      const void *),
+                                           const struct replay_conv *c, const void *key)
+{
+    uint32_t i = (uint32_t)h & (cap - 1U);
+
+    while (ix[i].idx1 != 0 && !(ix[i].hash == h && eq(c, ix[i].idx1 - 1U, key))) {
+        i = (i + 1U) & (cap - 1U);
+    }
+    return &ix[i];
+}
+
+/* Add (h, idx) to an index of n entries (n counts the new one), growing it when half full. */
+static void replay_ix_add(struct replay_cslot **ix, uint32_t *cap, uint32_t n, uint64_t h,
+                          uint32_t idx)
+{
+    uint32_t i;
+
+    if (n * 2U > *cap) {
+        struct replay_cslot *old = *ix;
+        uint32_t ocap = *cap;
+
+        *cap = ocap != 0 ? ocap * 2U : 64U;
+        *ix = xcalloc(*cap, sizeof(**ix));
+        for (uint32_t k = 0; k < ocap; k++) {
+            if (old[k].idx1 != 0) {
+                for (i = (uint32_t)old[k].hash & (*cap - 1U); (*ix)[i].idx1 != 0;
+                     i = (i + 1U) & (*cap - 1U)) {
+                    continue;
+                }
+                (*ix)[i] = old[k];
+            }
+        }
+        free(old);
+    }
+    for (i = (uint32_t)h & (*cap - 1U); (*ix)[i].idx1 != 0; i = (i + 1U) & (*cap - 1U)) {
+        continue;
+    }
+    (*ix)[i].hash = h;
+    (*ix)[i].idx1 = idx + 1U;
+}
+
+struct replay_pkey {
+    int32_t pid;
+    const char *label;
+};
+
+static bool replay_proc_eq(const struct replay_conv *c, uint32_t i, const void *key)
+{
+    const struct replay_pkey *k = key;
+
+    return c->procs[i].pid == k->pid && strcmp(c->procs[i].label, k->label) == 0;
+}
+
+static bool replay_thread_eq(const struct replay_conv *c, uint32_t i, const void *key)
+{
+    const struct replay_cthread *k = key;
+
+    return c->threads[i].proc == k->proc && c->threads[i].tid == k->tid;
+}
+
 uint32_t replay_conv_proc(struct replay_conv *c, int32_t pid, const char *label)
 {
     struct record_ev ev = {.type = STORE_EV_PROC_ADD};
-    uint32_t i;
+    struct replay_pkey key = {.pid = pid, .label = label};
+    uint64_t h = replay_hash((uint32_t)pid, label);
 
-    for (i = 0; i < c->nprocs; i++) {
-        if (c->procs[i].pid == pid && strcmp(c->procs[i].label, label) == 0) {
-            return i;
+    if (c->proc_ix != NULL) {
+        struct replay_cslot *slot =
+            replay_ix_find(c->proc_ix, c->proc_ix_cap, h, replay_proc_eq, c, &key);
+
+        if (slot->idx1 != 0) {
+            return slot->idx1 - 1U;
         }
     }
-    c->procs = xreallocarray(c->procs, c->nprocs + 1U, sizeof(*c->procs));
+    if (c->nprocs == c->procs_cap) {
+        c->procs_cap = c->procs_cap != 0 ? c->procs_cap * 2U : 16U;
+        c->procs = xreallocarray(c->procs, c->procs_cap, sizeof(*c->procs));
+    }
     memset(&c->procs[c->nprocs], 0, sizeof(c->procs[0]));
     c->procs[c->nprocs].pid = pid;
     c->procs[c->nprocs].label = xstrdup(label);
+    replay_ix_add(&c->proc_ix, &c->proc_ix_cap, c->nprocs + 1U, h, c->nprocs);
     ev.i = pid;
     ev.str = label;
     ev.str_len = strlen(label);
@@ -166,15 +253,23 @@ uint32_t replay_conv_name(struct replay_conv *c, uint32_t proc, const char *name
 uint32_t replay_conv_thread(struct replay_conv *c, uint32_t proc, int64_t tid, const char *name)
 {
     struct record_ev ev = {.type = STORE_EV_THREAD_ADD, .proc = proc};
+    struct replay_cthread key = {.proc = proc, .tid = tid};
+    uint64_t h = ((uint64_t)tid * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)proc * 0xC2B2AE3D27D4EB4FULL);
 
-    for (uint32_t i = 0; i < c->nthreads; i++) {
-        if (c->threads[i].proc == proc && c->threads[i].tid == tid) {
-            return i;
+    if (c->thread_ix != NULL) {
+        struct replay_cslot *slot =
+            replay_ix_find(c->thread_ix, c->thread_ix_cap, h, replay_thread_eq, c, &key);
+
+        if (slot->idx1 != 0) {
+            return slot->idx1 - 1U;
         }
     }
-    c->threads = xreallocarray(c->threads, c->nthreads + 1U, sizeof(*c->threads));
-    c->threads[c->nthreads].proc = proc;
-    c->threads[c->nthreads].tid = tid;
+    if (c->nthreads == c->threads_cap) {
+        c->threads_cap = c->threads_cap != 0 ? c->threads_cap * 2U : 16U;
+        c->threads = xreallocarray(c->threads, c->threads_cap, sizeof(*c->threads));
+    }
+    c->threads[c->nthreads] = key;
+    replay_ix_add(&c->thread_ix, &c->thread_ix_cap, c->nthreads + 1U, h, c->nthreads);
     ev.thread = c->nthreads;
     ev.i = tid;
     ev.str = name;

@@ -401,6 +401,83 @@ static void test_issue_10_float_overflow(void **state)
     }
 }
 
+/* Issue 10: traces with thousands of threads and processes convert through indexes rather
+ * than scans; this checks the indexed lookups give what the scans gave: B/E pairs interleaved
+ * over 3000 threads, and process names by pid over 2000 processes (the last name wins). */
+static void test_issue_10_chrome_many_threads(void **state)
+{
+    enum { NT = 3000, NP = 2000 };
+    size_t cap = (size_t)(NT * 4 + NP * 2) * 128, len = 0;
+    char *text = malloc(cap);
+    struct store *st;
+    struct replay_source *rs;
+    struct rows r;
+    const struct row *outer, *inner;
+    int rc;
+
+    (void)state;
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len, "{\"traceEvents\":[");
+    for (int i = 0; i < NT; i++) {
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{\"ph\":\"B\",\"name\":\"outer\",\"pid\":1,\"tid\":%d,\"ts\":%d},",
+                                i, 10 + i);
+    }
+    for (int i = 0; i < NT; i++) {
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{\"ph\":\"B\",\"name\":\"inner\",\"pid\":1,\"tid\":%d,\"ts\":%d},",
+                                i, 10000 + i);
+    }
+    for (int i = NT - 1; i >= 0; i--) {
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{\"ph\":\"E\",\"pid\":1,\"tid\":%d,\"ts\":%d},"
+                                "{\"ph\":\"E\",\"pid\":1,\"tid\":%d,\"ts\":%d},",
+                                i, 10000 + i + 5, i, 20000 + i);
+    }
+    for (int i = 0; i < NP; i++) {
+        len += (size_t)snprintf(text + len, cap - len,
+                                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,"
+                                "\"args\":{\"name\":\"old\"}},"
+                                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,"
+                                "\"args\":{\"name\":\"p%d\"}},"
+                                "{\"ph\":\"X\",\"name\":\"x\",\"pid\":%d,\"tid\":1,\"ts\":%d,"
+                                "\"dur\":1},",
+                                100 + i, 100 + i, 100 + i, 100 + i, 30000 + i);
+    }
+    len += (size_t)snprintf(text + len, cap - len, "{\"ph\":\"E\",\"pid\":1,\"tid\":0,\"ts\":1}]}");
+    assert_true(len < cap);
+
+    st = store_new(NULL);
+    rs = load(st, text, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(store_nprocs(st), 1 + NP);
+    assert_int_equal(replay_source_nproblems(rs), 1);
+    assert_true(problem_has(rs, "end (E) without a begin"));
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    outer = find(&r, "outer");
+    inner = find(&r, "outer/inner");
+    assert_true(outer != NULL && inner != NULL);
+    assert_int_equal(outer->all.count, NT);
+    assert_int_equal(inner->all.count, NT);
+    /* Each thread's inner span lasts 5 us, its outer one 20000 - 10 = 19990 us. */
+    assert_true(inner->all.total_ns == (uint64_t)NT * 5000ULL);
+    assert_true(outer->all.total_ns == (uint64_t)NT * 19990000ULL);
+    rows_done(&r);
+    for (size_t i = 1; i < store_nprocs(st); i++) {
+        struct rows_summary sum;
+        char want[16];
+
+        rows_build_summary(&sum, store_proc_at(st, i), replay_source_end_ns(rs));
+        snprintf(want, sizeof(want), "p%d", (int)store_proc_pid(store_proc_at(st, i)));
+        assert_string_equal(sum.label, want);
+        rows_summary_done(&sum);
+    }
+    replay_source_free(rs);
+    store_free(st);
+    free(text);
+}
+
 /* Random bytes, random edits and every truncation of each format: no crash (ASan), the
  * source always finishes. */
 static void test_fuzz(void **state)
@@ -459,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_issue_10_float_overflow),
+        cmocka_unit_test(test_issue_10_chrome_many_threads),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
