@@ -339,7 +339,9 @@ static void loop_ui_build(struct loop *l)
         }
         rows_build_memory(&l->mem_rows, p, now);
         l->frame.rows = view == LAYOUT_VIEW_MEMORY ? &l->mem_rows : &l->view_rows;
-        l->frame.uptime_valid = store_proc_state(p) == STORE_PROC_LIVE &&
+        /* A replayed pid is a number from the file: the live process that has it now (if
+         * any) is someone else, so a replay shows no uptime. */
+        l->frame.uptime_valid = l->cfg->replay == NULL && store_proc_state(p) == STORE_PROC_LIVE &&
                                 loop_proc_uptime(store_proc_pid(p), &l->frame.uptime_ns);
     }
     l->frame.memory = &l->mem_rows;

@@ -73,3 +73,25 @@ else
     fail "replay_display_quits" "$(tmux -S "$SOCK" capture-pane -p | tail -n 3 | tr '\n' ' ')"
 fi
 tmux -S "$SOCK" kill-server 2>/dev/null
+
+# Issue 10: a replayed pid that a live process has now is not that process: the header shows
+# no uptime (a live `sleep` with the trace's pid has been up for seconds) and no RSS.
+sleep 600 &
+live=$!
+PIDS+=("$live")
+echo "{\"traceEvents\":[{\"ph\":\"X\",\"name\":\"step\",\"pid\":$live,\"tid\":1,\"ts\":1,\"dur\":5}]}" \
+    >"$T/live-pid.json"
+old_uptime() { [ "$(awk '{print int($1)}' /proc/uptime)" -gt "$(($(awk '{print $22}' "/proc/$live/stat") / $(getconf CLK_TCK) + 1))" ]; }
+wait_for 10 old_uptime
+tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 \
+    "TERM=xterm-256color '$NCTOP' replay '$T/live-pid.json'; echo EXITED \$?; sleep 5"
+if wait_for 10 shown "pid $live"; then
+    tmux -S "$SOCK" capture-pane -p >"$T/live-pid.txt"
+    check "replay_live_pid_no_uptime" bash -c "! grep -E 'up +[0-9]{2}:[0-9]{2}:[0-9]{2}' '$T/live-pid.txt'"
+    check "replay_live_pid_no_rss" bash -c "! grep -E 'RSS +[0-9]' '$T/live-pid.txt'"
+else
+    fail "replay_live_pid_shown" "$(tmux -S "$SOCK" capture-pane -p | head -n 3 | tr '\n' ' ')"
+fi
+tmux -S "$SOCK" send-keys q
+wait_for 5 shown "EXITED 0"
+tmux -S "$SOCK" kill-server 2>/dev/null
