@@ -402,7 +402,7 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
     const cJSON *row;
     uint32_t path[REPLAY_MAX_LEVEL + 1U];
     uint64_t t;
-    long prev_level = -1;
+    long prev_level[2] = {-1, -1}; /* latency rows, memory rows: two trees, two level chains */
     uint32_t prev_proc = UINT32_MAX;
     size_t k = 0;
 
@@ -418,6 +418,7 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
         const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "label");
         double level, num, n = 0, mb = 0, bytes = 0, peak = 0, cap = 0;
         int has_bytes, has_mb, has_peak, has_peak_mb, has_cap;
+        bool mem;
         uint32_t proc;
         struct record_ev ev;
 
@@ -440,21 +441,23 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
             continue;
         }
         proc = replay_row_proc(c, row, file);
+        mem = cJSON_GetObjectItemCaseSensitive(row, "current_total_mb") != NULL ||
+              cJSON_GetObjectItemCaseSensitive(row, "bytes") != NULL;
         if (proc != prev_proc) {
-            prev_level = -1;
+            prev_level[0] = prev_level[1] = -1;
             prev_proc = proc;
         }
-        if ((long)level > prev_level + 1) {
+        /* A memory row's parent is the memory row above it, never a latency row. */
+        if ((long)level > prev_level[mem] + 1) {
             replay_problem(pr, file, line, "row %zu: level %d under level %ld", k, (int)level,
-                           prev_level);
+                           prev_level[mem]);
             continue;
         }
-        prev_level = (long)level;
+        prev_level[mem] = (long)level;
         path[(size_t)level] = replay_conv_name(c, proc, label->valuestring);
         memset(&ev, 0, sizeof(ev));
         ev.proc = proc;
-        if (cJSON_GetObjectItemCaseSensitive(row, "current_total_mb") != NULL ||
-            cJSON_GetObjectItemCaseSensitive(row, "bytes") != NULL) {
+        if (mem) {
             if (c->procs[proc].line_cleared != lineno) {
                 struct record_ev clr = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = proc};
 

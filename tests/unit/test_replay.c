@@ -478,6 +478,38 @@ static void test_issue_10_chrome_many_threads(void **state)
     free(text);
 }
 
+/* Memory rows nest under memory rows only: one under a latency row's level is refused, not
+ * imported without its parent (a reproducer of the replay fuzzer crashed the row builder). */
+static void test_memory_rows_own_levels(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:07.014Z\",\"rows\":[{\"label\":\"step\",\"level\":0,"
+        "\"pid\":1,\"process\":\"p\"},{\"label\":\"embedding\",\"level\":1,\"pid\":1,"
+        "\"process\":\"p\"},{\"label\":\"w\",\"level\":2,\"bytes\":1024,\"pid\":1,"
+        "\"process\":\"p\"},{\"label\":\"attn\",\"level\":3,\"bytes\":2048,\"pid\":1,"
+        "\"process\":\"p\"},{\"label\":\"kv\",\"level\":0,\"bytes\":4096,\"pid\":1,"
+        "\"process\":\"p\"}]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(replay_source_nproblems(rs), 2);
+    assert_true(problem_has(rs, "row 3: level 2 under level -1"));
+    rows_init(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 1);
+    assert_non_null(find(&r, "kv"));
+    rows_clear(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "step/embedding"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
 /* Random bytes, random edits and every truncation of each format: no crash (ASan), the
  * source always finishes. */
 static void test_fuzz(void **state)
@@ -537,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_issue_10_float_overflow),
         cmocka_unit_test(test_issue_10_chrome_many_threads),
+        cmocka_unit_test(test_memory_rows_own_levels),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
