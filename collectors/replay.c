@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,17 +23,28 @@
 #define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC) /* replayed time starts near here */
 #define REPLAY_MAX_FILE_BYTES (1ULL << 32)         /* larger inputs are refused */
 #define REPLAY_MAX_KEY (1U << 22)                  /* thread keys and name ids of a file */
+#define REPLAY_RELEASE_BYTES (4U << 20)            /* mapped input let go in steps of this */
 
 struct replay_names {
     uint32_t *map; /* file name id -> store name id (0: unknown) */
     uint32_t cap;
 };
 
+/* A file's bytes: mapped from the file (read-only, private) when it is a regular file, so that
+ * what was read can go back to the page cache; else read into the heap. */
+struct replay_blob {
+    char *data;
+    size_t len;
+    bool mapped; /* munmap, else free */
+};
+
 struct replay_file {
     char *path;
     enum replay_format format;
-    char *data; /* the recording (owned) */
+    char *data; /* the recording (owned, see mapped) */
     size_t len;
+    bool mapped;
+    struct replay_release rel; /* how much of a mapped recording was let go */
     struct record_reader *rd;
     bool done;
     bool pending; /* a TICK beyond the clock was read and waits */
@@ -113,7 +125,11 @@ void replay_source_free(struct replay_source *rs)
         free(f->threads);
         free(f->thread_proc);
         record_reader_free(f->rd);
-        free(f->data);
+        if (f->mapped) {
+            munmap(f->data, f->len);
+        } else {
+            free(f->data);
+        }
         free(f->path);
     }
     free(rs->files);
@@ -185,51 +201,172 @@ static int replay_read_all(const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Text input to a recording in memory. Returns the recording (owned) or NULL with *err. */
-static char *replay_convert(struct replay_source *rs, const char *path, const char *text,
-                            size_t len, enum replay_format *fmt, size_t *out_len, char **err)
+void replay_release(struct replay_release *r, size_t upto)
+{
+    static size_t page;
+    size_t to;
+
+    if (r == NULL || r->base == NULL || upto < r->done + REPLAY_RELEASE_BYTES) {
+        return;
+    }
+    if (page == 0) {
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    }
+    /* Whole pages only. The mapping is private and read-only: a page let go is read back
+     * from the file if it is touched again, so a late reader still sees the same bytes. */
+    to = upto / page * page;
+    if (to > r->done &&
+        madvise((char *)(uintptr_t)r->base + r->done, to - r->done, MADV_DONTNEED) == 0) {
+        r->done = to;
+    }
+}
+
+static void replay_blob_free(struct replay_blob *b)
+{
+    if (b->mapped) {
+        munmap(b->data, b->len);
+    } else {
+        free(b->data);
+    }
+    memset(b, 0, sizeof(*b));
+}
+
+/* Map fd's len bytes, or false. */
+static bool replay_map(int fd, size_t len, struct replay_blob *out)
+{
+    void *p;
+
+    if (len == 0) {
+        return false;
+    }
+    p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        return false;
+    }
+    madvise(p, len, MADV_SEQUENTIAL);
+    out->data = p;
+    out->len = len;
+    out->mapped = true;
+    return true;
+}
+
+/* The file's bytes: mapped when it is a regular file with a size, else read whole (a pipe, a
+ * log still growing from nothing). Returns 0 or -errno. */
+static int replay_blob_open(const char *path, struct replay_blob *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (fd < 0) {
+        return -errno;
+    }
+    if (fstat(fd, &sb) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    if ((uint64_t)sb.st_size >= REPLAY_MAX_FILE_BYTES) {
+        close(fd);
+        return -EFBIG;
+    }
+    if (S_ISREG(sb.st_mode) && replay_map(fd, (size_t)sb.st_size, out)) {
+        close(fd);
+        return 0;
+    }
+    close(fd);
+    return replay_read_all(path, &out->data, &out->len);
+}
+
+/* Whether text holds needle, read in windows that are let go behind the search (a
+ * whole-file search would otherwise bring the whole file into memory at once). */
+static bool replay_contains(const char *text, size_t len, const char *needle,
+                            struct replay_release *rel)
+{
+    size_t nlen = strlen(needle), off = 0;
+    bool found = false;
+
+    while (!found && off < len) {
+        size_t n = len - off < REPLAY_RELEASE_BYTES ? len - off : REPLAY_RELEASE_BYTES;
+
+        /* Windows overlap by the needle's length, less one. */
+        found = memmem(text + off, n + nlen - 1 <= len - off ? n + nlen - 1 : len - off, needle,
+                       nlen) != NULL;
+        off += n;
+        replay_release(rel, off);
+    }
+    rel->done = 0;
+    return found;
+}
+
+/* Text input to a recording, written to an unlinked temporary file and mapped (in the heap
+ * when no temporary file can be made). Returns 0 or -EINVAL with *err. */
+static int replay_convert(struct replay_source *rs, const char *path, const struct replay_blob *in,
+                          enum replay_format *fmt, struct replay_blob *out, char **err)
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
+    FILE *f = tmpfile();
+    bool heap = f == NULL;
     struct record_writer *w;
-    const char *s = text;
+    const char *text = in->data, *end = in->data + in->len, *s = text;
+    struct replay_release rel = {.base = in->mapped ? in->data : NULL};
     bool profile = false;
     long n = 0;
 
+    memset(out, 0, sizeof(*out));
+    if (heap) {
+        f = open_memstream(&buf, &size);
+    }
     if (f == NULL) {
         *err = xasprintf("%s: %s", path, strerror(errno));
-        return NULL;
+        return -EINVAL;
     }
     w = record_writer_new(f, 0, 0);
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
         s++;
     }
     /* One JSON document (a trace) or one object per line (logs). A trace object is usually
      * spread over many lines, so a first line that is not a whole object means a trace. */
-    if (*s == '[') {
+    if (s < end && *s == '[') {
         *fmt = REPLAY_CHROME;
-        n = replay_chrome_convert(path, text, len, w, &rs->pr);
-    } else if (*s == '{' && strstr(text, "\"traceEvents\"") != NULL &&
-               strstr(text, "\"rows\"") == NULL && strstr(text, "\"metric\"") == NULL) {
+        n = replay_chrome_convert_stream(path, text, in->len, w, &rs->pr, &rel);
+    } else if (s < end && *s == '{' && replay_contains(text, in->len, "\"traceEvents\"", &rel) &&
+               !replay_contains(text, in->len, "\"rows\"", &rel) &&
+               !replay_contains(text, in->len, "\"metric\"", &rel)) {
         *fmt = REPLAY_CHROME;
-        n = replay_chrome_convert(path, text, len, w, &rs->pr);
-    } else if (*s == '{' || *s == '\0') {
-        n = (long)replay_jsonl_convert(path, text, len, w, &rs->pr, &profile);
+        n = replay_chrome_convert_stream(path, text, in->len, w, &rs->pr, &rel);
+    } else if (s == end || *s == '{') {
+        n = (long)replay_jsonl_convert_stream(path, text, in->len, w, &rs->pr, &profile, &rel);
         *fmt = profile ? REPLAY_PROFILE : REPLAY_LOG;
     } else {
         n = -1;
     }
     record_writer_free(w);
+    if (n >= 0 && !heap) {
+        long end_off;
+
+        if (fflush(f) != 0 || (end_off = ftell(f)) <= 0 ||
+            !replay_map(fileno(f), (size_t)end_off, out)) {
+            *err = xasprintf("%s: cannot write its conversion to a temporary file: %s", path,
+                             strerror(errno));
+            fclose(f);
+            return -EINVAL;
+        }
+    }
     fclose(f);
     if (n < 0) {
         free(buf);
         *err =
             xasprintf("%s: not a recording, JSONL log, ProfileRecord file or Chrome trace", path);
-        return NULL;
+        return -EINVAL;
     }
-    *out_len = size;
-    return buf;
+    if (heap) {
+        out->data = buf;
+        out->len = size;
+    }
+    return 0;
 }
 
 /* First and last times of a recording, and a note when it is cut short or damaged. */
@@ -247,6 +384,8 @@ static void replay_scan(struct replay_source *rs, struct replay_file *f)
     }
     while ((rc = record_reader_next(rd, &ev)) > 0) {
         uint64_t ts = ev.ts_ns;
+
+        replay_release(&f->rel, record_reader_offset(rd));
 
         /* Records without a time carry 0; a kernel's start may precede its report. */
         if (ts == 0 && ev.type != RECORD_TICK) {
@@ -272,39 +411,46 @@ static void replay_scan(struct replay_source *rs, struct replay_file *f)
         f->first_ts = f->last_ts = f->mono_ns;
     }
     record_reader_free(rd);
+    /* Playing reads the recording again from its start. */
+    if (f->rel.base != NULL) {
+        f->rel.done = 0;
+        madvise(f->data, f->len, MADV_DONTNEED);
+    }
 }
 
 int replay_source_add(struct replay_source *rs, const char *path, char **err)
 {
     struct replay_file f;
-    char *text = NULL;
-    size_t len = 0;
+    struct replay_blob in, rec;
     int rc;
 
     memset(&f, 0, sizeof(f));
-    rc = replay_read_all(path, &text, &len);
+    rc = replay_blob_open(path, &in);
     if (rc != 0) {
         *err = xasprintf("%s: %s", path, strerror(-rc));
         return rc;
     }
-    if (record_is_recording(text, len)) {
+    if (record_is_recording(in.data, in.len)) {
         f.format = REPLAY_RECORDING;
-        f.data = text;
-        f.len = len;
+        rec = in;
     } else {
-        f.data = replay_convert(rs, path, text, len, &f.format, &f.len, err);
-        free(text);
-        if (f.data == NULL) {
-            return -EINVAL;
+        rc = replay_convert(rs, path, &in, &f.format, &rec, err);
+        replay_blob_free(&in);
+        if (rc != 0) {
+            return rc;
         }
     }
+    f.data = rec.data;
+    f.len = rec.len;
+    f.mapped = rec.mapped;
+    f.rel.base = rec.mapped ? rec.data : NULL;
     f.rd = record_reader_new(f.data, f.len, err);
     if (f.rd == NULL) {
         char *why = *err;
 
         *err = xasprintf("%s: %s", path, why);
         free(why);
-        free(f.data);
+        replay_blob_free(&rec);
         return -EINVAL;
     }
     f.path = xstrdup(path);
@@ -623,6 +769,7 @@ uint64_t replay_source_advance(struct replay_source *rs, uint64_t now_ns)
                 continue;
             }
             replay_apply(rs, f, &ev);
+            replay_release(&f->rel, record_reader_offset(f->rd));
             n++;
         }
     }

@@ -246,115 +246,108 @@ static void chrome_pid_name(struct chrome_doc *d, const cJSON *pid, int32_t id)
     chrome_meta_add(d, id, 0, false, true, pid->valuestring);
 }
 
-/* Copy the events we use out of the parsed document (cJSON is freed by the caller). */
-static void chrome_copy(struct chrome_doc *d, const cJSON *arr, const char *file,
-                        struct replay_problems *pr)
+/* Copy one event we use out of the parsed document (cJSON is freed by the caller); i is its
+ * position. Returns false when no more events are taken. */
+static bool chrome_copy_one(struct chrome_doc *d, const cJSON *o, size_t i, const char *file,
+                            struct replay_problems *pr)
 {
-    const cJSON *o;
-    size_t i = 0;
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "ph");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+    const cJSON *cat = cJSON_GetObjectItemCaseSensitive(o, "cat");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "dur");
+    struct chrome_ev e;
+    int64_t pid;
 
-    cJSON_ArrayForEach(o, arr)
-    {
-        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "ph");
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-        const cJSON *cat = cJSON_GetObjectItemCaseSensitive(o, "cat");
-        const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
-        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
-        const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "dur");
-        struct chrome_ev e;
-        int64_t pid;
+    if (d->n >= CHROME_MAX_EVENTS) {
+        replay_problem(pr, file, 0, "more than %u events: the rest is skipped", CHROME_MAX_EVENTS);
+        return false;
+    }
+    if (!cJSON_IsObject(o) || !cJSON_IsString(ph) || ph->valuestring[0] == '\0') {
+        replay_problem(pr, file, 0, "event %zu: not an object with a phase (ph)", i);
+        return true;
+    }
+    memset(&e, 0, sizeof(e));
+    e.ph = ph->valuestring[0];
+    if (!chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"), INT32_MAX, &pid) ||
+        !chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"), CHROME_MAX_INT, &e.tid)) {
+        replay_problem(pr, file, 0, "event %zu: pid or tid out of range", i);
+        return true;
+    }
+    e.pid = (int32_t)pid;
+    chrome_pid_name(d, cJSON_GetObjectItemCaseSensitive(o, "pid"), e.pid);
+    e.index = i;
+    if (e.ph == 'M') {
+        const cJSON *an = cJSON_GetObjectItemCaseSensitive(args, "name");
+        bool thread = cJSON_IsString(name) && strcmp(name->valuestring, "thread_name") == 0;
+        bool proc = cJSON_IsString(name) && strcmp(name->valuestring, "process_name") == 0;
 
-        i++;
-        if (d->n >= CHROME_MAX_EVENTS) {
-            replay_problem(pr, file, 0, "more than %u events: the rest is skipped",
-                           CHROME_MAX_EVENTS);
-            break;
-        }
-        if (!cJSON_IsObject(o) || !cJSON_IsString(ph) || ph->valuestring[0] == '\0') {
-            replay_problem(pr, file, 0, "event %zu: not an object with a phase (ph)", i);
-            continue;
-        }
-        memset(&e, 0, sizeof(e));
-        e.ph = ph->valuestring[0];
-        if (!chrome_id(cJSON_GetObjectItemCaseSensitive(o, "pid"), INT32_MAX, &pid) ||
-            !chrome_id(cJSON_GetObjectItemCaseSensitive(o, "tid"), CHROME_MAX_INT, &e.tid)) {
-            replay_problem(pr, file, 0, "event %zu: pid or tid out of range", i);
-            continue;
-        }
-        e.pid = (int32_t)pid;
-        chrome_pid_name(d, cJSON_GetObjectItemCaseSensitive(o, "pid"), e.pid);
-        e.index = i;
-        if (e.ph == 'M') {
-            const cJSON *an = cJSON_GetObjectItemCaseSensitive(args, "name");
-            bool thread = cJSON_IsString(name) && strcmp(name->valuestring, "thread_name") == 0;
-            bool proc = cJSON_IsString(name) && strcmp(name->valuestring, "process_name") == 0;
+        if ((thread || proc) && cJSON_IsString(an)) {
+            size_t k;
 
-            if ((thread || proc) && cJSON_IsString(an)) {
-                size_t k;
-
-                /* The name a string pid gave its process yields to process_name metadata. */
-                if (proc && chrome_map_get(&d->ix, CHROME_K_PROC_FIRST, e.pid, 0, &k) &&
-                    d->meta[k].weak) {
-                    free(d->meta[k].name);
-                    d->meta[k].name = xstrdup(an->valuestring);
-                    d->meta[k].weak = false;
-                    if (an->valuestring[0] != '\0' &&
-                        !chrome_map_get(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, &(size_t){0})) {
-                        chrome_map_put(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, k);
-                    }
-                    continue;
+            /* The name a string pid gave its process yields to process_name metadata. */
+            if (proc && chrome_map_get(&d->ix, CHROME_K_PROC_FIRST, e.pid, 0, &k) &&
+                d->meta[k].weak) {
+                free(d->meta[k].name);
+                d->meta[k].name = xstrdup(an->valuestring);
+                d->meta[k].weak = false;
+                if (an->valuestring[0] != '\0' &&
+                    !chrome_map_get(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, &(size_t){0})) {
+                    chrome_map_put(&d->ix, CHROME_K_PROC_NAME, e.pid, 0, k);
                 }
-                chrome_meta_add(d, e.pid, e.tid, thread, false, an->valuestring);
+                return true;
             }
-            continue;
+            chrome_meta_add(d, e.pid, e.tid, thread, false, an->valuestring);
         }
-        if (e.ph != 'X' && e.ph != 'B' && e.ph != 'E' && e.ph != 'C') {
-            continue; /* instants, flows, async and object events: not shown by nctop */
+        return true;
+    }
+    if (e.ph != 'X' && e.ph != 'B' && e.ph != 'E' && e.ph != 'C') {
+        return true; /* instants, flows, async and object events: not shown by nctop */
+    }
+    if (!cJSON_IsNumber(ts) ||
+        !(ts->valuedouble >= -CHROME_MAX_TS_US && ts->valuedouble <= CHROME_MAX_TS_US)) {
+        replay_problem(pr, file, 0, "event %zu: '%c' event without a numeric ts in range", i, e.ph);
+        return true;
+    }
+    e.ts_us = ts->valuedouble;
+    if (e.ph == 'X') {
+        if (!cJSON_IsNumber(dur) ||
+            !(dur->valuedouble >= 0 && dur->valuedouble <= CHROME_MAX_DUR_US)) {
+            replay_problem(pr, file, 0, "event %zu: complete event without a valid dur", i);
+            return true;
         }
-        if (!cJSON_IsNumber(ts) ||
-            !(ts->valuedouble >= -CHROME_MAX_TS_US && ts->valuedouble <= CHROME_MAX_TS_US)) {
-            replay_problem(pr, file, 0, "event %zu: '%c' event without a numeric ts in range", i,
-                           e.ph);
-            continue;
-        }
-        e.ts_us = ts->valuedouble;
-        if (e.ph == 'X') {
-            if (!cJSON_IsNumber(dur) ||
-                !(dur->valuedouble >= 0 && dur->valuedouble <= CHROME_MAX_DUR_US)) {
-                replay_problem(pr, file, 0, "event %zu: complete event without a valid dur", i);
+        e.dur_us = dur->valuedouble;
+        e.kernel = chrome_is_kernel(cJSON_IsString(cat) ? cat->valuestring : NULL);
+    }
+    if (e.ph != 'E' && !cJSON_IsString(name)) {
+        replay_problem(pr, file, 0, "event %zu: no name", i);
+        return true;
+    }
+    if (e.ph == 'C') {
+        /* One counter track per argument: "name" alone, or "name.arg" for several. */
+        const cJSON *a;
+        int nargs = cJSON_GetArraySize(args);
+
+        cJSON_ArrayForEach(a, args)
+        {
+            if (!cJSON_IsNumber(a) || a->string == NULL) {
                 continue;
             }
-            e.dur_us = dur->valuedouble;
-            e.kernel = chrome_is_kernel(cJSON_IsString(cat) ? cat->valuestring : NULL);
-        }
-        if (e.ph != 'E' && !cJSON_IsString(name)) {
-            replay_problem(pr, file, 0, "event %zu: no name", i);
-            continue;
-        }
-        if (e.ph == 'C') {
-            /* One counter track per argument: "name" alone, or "name.arg" for several. */
-            const cJSON *a;
-            int nargs = cJSON_GetArraySize(args);
-
-            cJSON_ArrayForEach(a, args)
-            {
-                if (!cJSON_IsNumber(a) || a->string == NULL) {
-                    continue;
-                }
-                if (!(a->valuedouble >= -CHROME_MAX_INT && a->valuedouble <= CHROME_MAX_INT)) {
-                    replay_problem(pr, file, 0, "event %zu: counter value out of range", i);
-                    continue;
-                }
-                e.value = a->valuedouble;
-                e.name = nargs > 1 ? xasprintf("%s.%s", name->valuestring, a->string)
-                                   : xstrdup(name->valuestring);
-                chrome_push(d, &e);
+            if (!(a->valuedouble >= -CHROME_MAX_INT && a->valuedouble <= CHROME_MAX_INT)) {
+                replay_problem(pr, file, 0, "event %zu: counter value out of range", i);
+                continue;
             }
-            continue;
+            e.value = a->valuedouble;
+            e.name = nargs > 1 ? xasprintf("%s.%s", name->valuestring, a->string)
+                               : xstrdup(name->valuestring);
+            chrome_push(d, &e);
         }
-        e.name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
-        chrome_push(d, &e);
+        return true;
     }
+    e.name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
+    chrome_push(d, &e);
+    return true;
 }
 
 static uint64_t chrome_ns(const struct chrome_doc *d, double ts_us)
@@ -548,32 +541,101 @@ static size_t chrome_line_at(const char *data, const char *at)
     return line;
 }
 
-/* A trace cut short: parse its events one by one up to the cut. Returns an array (owned by
- * the caller) or NULL when no event array is found. */
-static cJSON *chrome_salvage(const char *file, const char *data, size_t len,
-                             struct replay_problems *pr)
+static const char *chrome_skip_ws(const char *p, const char *end)
 {
-    const char *end = data + len, *p = strstr(data, "\"traceEvents\"");
-    cJSON *arr;
-
-    if (p != NULL) {
-        p = strchr(p, '[');
-    } else {
-        for (p = data; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++) {
-            continue;
-        }
-        if (p == end || *p != '[') {
-            p = NULL;
-        }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
     }
-    if (p == NULL) {
+    return p;
+}
+
+/* Where the event array starts: the document itself ("[...]") or the traceEvents member of
+ * the top-level object, found by walking the members (each other value is parsed alone and
+ * dropped). A document cut short or malformed before it falls back to the first
+ * "traceEvents" key followed by '['. NULL: no event array. */
+static const char *chrome_find_events(const char *data, size_t len)
+{
+    const char *end = data + len, *p = chrome_skip_ws(data, end), *key;
+
+    if (p < end && *p == '[') {
+        return p;
+    }
+    if (p == end || *p != '{') {
         return NULL;
     }
     p++;
-    arr = cJSON_CreateArray();
     for (;;) {
         const char *after = NULL;
+        cJSON *k, *v;
+        bool match;
+
+        p = chrome_skip_ws(p, end);
+        if (p == end || *p != '"') {
+            break;
+        }
+        k = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &after, false);
+        match = cJSON_IsString(k) && strcmp(k->valuestring, "traceEvents") == 0;
+        cJSON_Delete(k);
+        if (after == NULL || after <= p) {
+            break;
+        }
+        p = chrome_skip_ws(after, end);
+        if (p == end || *p != ':') {
+            break;
+        }
+        p = chrome_skip_ws(p + 1, end);
+        if (match) {
+            return p < end && *p == '[' ? p : NULL;
+        }
+        after = NULL;
+        v = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &after, false);
+        match = v != NULL && after != NULL && after > p;
+        cJSON_Delete(v);
+        if (!match) {
+            break;
+        }
+        p = chrome_skip_ws(after, end);
+        if (p == end || *p != ',') {
+            return NULL; /* the object ended without traceEvents */
+        }
+        p++;
+    }
+    key = memmem(data, len, "\"traceEvents\"", 13);
+    if (key == NULL) {
+        return NULL;
+    }
+    p = chrome_skip_ws(key + 13, end);
+    if (p < end && *p == ':') {
+        p = chrome_skip_ws(p + 1, end);
+    }
+    return p < end && *p == '[' ? p : NULL;
+}
+
+long replay_chrome_convert(const char *file, const char *data, size_t len, struct record_writer *w,
+                           struct replay_problems *pr)
+{
+    return replay_chrome_convert_stream(file, data, len, w, pr, NULL);
+}
+
+long replay_chrome_convert_stream(const char *file, const char *data, size_t len,
+                                  struct record_writer *w, struct replay_problems *pr,
+                                  struct replay_release *rel)
+{
+    const char *end = data + len, *p = chrome_find_events(data, len);
+    struct chrome_doc d;
+    struct replay_conv *c;
+    size_t i = 0;
+    long n;
+
+    if (p == NULL) {
+        return -1;
+    }
+    memset(&d, 0, sizeof(d));
+    /* One event at a time: parsed, copied, dropped; a cut or a malformed event ends it. */
+    for (p++;;) {
+        const char *after = NULL;
         cJSON *item;
+        bool more;
 
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',')) {
             p++;
@@ -588,46 +650,25 @@ static cJSON *chrome_salvage(const char *file, const char *data, size_t len,
                            "trace cut short or malformed here: events up to this point loaded");
             break;
         }
-        cJSON_AddItemToArray(arr, item);
-        p = after;
-    }
-    return arr;
-}
-
-long replay_chrome_convert(const char *file, const char *data, size_t len, struct record_writer *w,
-                           struct replay_problems *pr)
-{
-    cJSON *root = cJSON_ParseWithLength(data, len);
-    const cJSON *arr;
-    struct chrome_doc d;
-    struct replay_conv *c;
-    long n;
-
-    if (root == NULL) {
-        root = chrome_salvage(file, data, len, pr);
-        if (root == NULL) {
-            return -1;
+        more = chrome_copy_one(&d, item, ++i, file, pr);
+        cJSON_Delete(item);
+        if (!more) {
+            break;
         }
+        p = after;
+        replay_release(rel, (size_t)(p - data));
     }
-    arr = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "traceEvents");
-    if (!cJSON_IsArray(arr)) {
-        cJSON_Delete(root);
-        return -1;
-    }
-    memset(&d, 0, sizeof(d));
-    chrome_copy(&d, arr, file, pr);
-    cJSON_Delete(root);
 
     chrome_pair(&d, file, pr);
     c = replay_conv_new(w);
     chrome_emit(&d, c, file);
     replay_conv_free(c);
     n = (long)d.n;
-    for (size_t i = 0; i < d.n; i++) {
-        free(d.ev[i].name);
+    for (size_t k = 0; k < d.n; k++) {
+        free(d.ev[k].name);
     }
-    for (size_t i = 0; i < d.nmeta; i++) {
-        free(d.meta[i].name);
+    for (size_t k = 0; k < d.nmeta; k++) {
+        free(d.meta[k].name);
     }
     free(d.ev);
     free(d.meta);

@@ -38,15 +38,36 @@ uint32_t replay_conv_thread(struct replay_conv *c, uint32_t proc, int64_t tid, c
 /* A TICK at ts_ns when time moved on by at least min_step_ns since the last one. */
 void replay_conv_tick(struct replay_conv *c, uint64_t ts_ns, uint64_t min_step_ns);
 
+/* The input a converter has read so far: replay.c lets the pages of a mapped file before `done`
+ * go back to the page cache as the converter moves on, so that memory does not grow with the
+ * file. base NULL: nothing to release (a buffer of the heap). */
+struct replay_release {
+    const char *base; /* page-aligned start of the mapping */
+    size_t done;      /* bytes already released */
+};
+
+/* The converter will not read base[0, upto) again (if it does, the bytes are read back from
+ * the file). Cheap: acts once per few megabytes. r may be NULL. */
+void replay_release(struct replay_release *r, size_t upto);
+
 /* Convert a JSONL file (nctop/seed logs and ProfileRecord lines, detected per line) into
  * records on w. data is NUL-terminated (len bytes before the NUL). Returns the number of
  * lines converted; *profile is set when the lines were ProfileRecord lines. */
 size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
                             struct replay_problems *pr, bool *profile);
+/* The same, releasing the input as it goes (rel may be NULL). data need not be NUL-terminated. */
+size_t replay_jsonl_convert_stream(const char *file, const char *data, size_t len,
+                                   struct record_writer *w, struct replay_problems *pr,
+                                   bool *profile, struct replay_release *rel);
 
 /* Convert a Chrome trace (JSON object with traceEvents, or a bare array) into records on w.
  * Returns the number of events converted, or -1 when the document is not JSON at all. */
 long replay_chrome_convert(const char *file, const char *data, size_t len, struct record_writer *w,
                            struct replay_problems *pr);
+/* The same, one event at a time (the document is never held parsed as a whole), releasing
+ * the input as it goes (rel may be NULL). data need not be NUL-terminated. */
+long replay_chrome_convert_stream(const char *file, const char *data, size_t len,
+                                  struct record_writer *w, struct replay_problems *pr,
+                                  struct replay_release *rel);
 
 #endif /* NCTOP_COLLECTORS_REPLAY_INTERNAL_H */

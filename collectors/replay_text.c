@@ -608,6 +608,13 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
 size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
                             struct replay_problems *pr, bool *profile)
 {
+    return replay_jsonl_convert_stream(file, data, len, w, pr, profile, NULL);
+}
+
+size_t replay_jsonl_convert_stream(const char *file, const char *data, size_t len,
+                                   struct record_writer *w, struct replay_problems *pr,
+                                   bool *profile, struct replay_release *rel)
+{
     struct replay_conv *c = replay_conv_new(w);
     const char *s = data, *end = data + len;
     size_t line = 0, good = 0, nprofile = 0;
@@ -619,6 +626,7 @@ size_t replay_jsonl_convert(const char *file, const char *data, size_t len, stru
         cJSON *root;
 
         line++;
+        replay_release(rel, (size_t)(b - data));
         s = nl != NULL ? nl + 1 : end;
         while (b < e && (*b == ' ' || *b == '\t' || *b == '\r')) {
             b++;

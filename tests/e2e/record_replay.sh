@@ -52,3 +52,19 @@ jcheck "exported_trace_replays" "$T/c.json" \
 check "export_usage" bash -c "! '$NCTOP' export '$T/lm.nctrec' 2>/dev/null; test \$? -eq 0"
 "$NCTOP" export --chrome-trace "$T/x.json" "$T/a.json" 2>"$T/x.err"
 check "export_refuses_non_recording" test $? -eq 1
+
+# Issue 10: replay streams its input: the peak memory of replaying a large log (1000 copies
+# of the sample latency log, about 29 MB) stays far below the file's size (at most a half; the
+# file used to be read whole, and its pages held while converting). Peak RSS of the child.
+for _ in $(seq 1 1000); do cat "$ROOT"/sample-data/*-latency.jsonl; done >"$T/big-latency.jsonl"
+"$PY" - "$NCTOP" "$T/big-latency.jsonl" >"$T/hwm.out" 2>&1 <<'PYEOF'
+import os, resource, subprocess, sys
+size = os.path.getsize(sys.argv[2])
+subprocess.run([sys.argv[1], "replay", "--once", "--json", sys.argv[2]],
+               stdout=subprocess.DEVNULL, check=True)
+hwm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print("file %.1f MiB, replay peak RSS %.1f MiB" % (size / 1048576, hwm / 1048576))
+print("ok" if hwm * 2 < size else "not ok")
+PYEOF
+check "replay_large_log_peak_rss_below_half_the_file" grep -qx ok "$T/hwm.out"
+grep -v '^ok$' "$T/hwm.out" | sed 's/^/    /'
