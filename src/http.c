@@ -16,10 +16,12 @@
 #include "http.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "diag.h"
@@ -47,6 +49,8 @@ struct http_conn {
     struct http_body *body; /* a reference, held until the write ends; NULL for fixed texts */
     int closing;            /* handles still to close */
     bool answered;
+    size_t queued;        /* bytes of the answer not yet sent when last looked at */
+    uint64_t progress_ms; /* uv_now when the answer last moved (or was made) */
 };
 
 struct http_server {
@@ -225,6 +229,20 @@ static void http_on_written(uv_write_t *w, int status)
     http_conn_close(c);
 }
 
+/* Bytes of c's answer not sent yet: queued in the loop, plus unsent in the kernel. */
+static size_t http_conn_unsent(struct http_conn *c)
+{
+    size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    uv_os_fd_t fd;
+    int outq = 0;
+
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0 &&
+        outq > 0) {
+        q += (size_t)outq;
+    }
+    return q;
+}
+
 /* Answer and close. body may be NULL (then the reason phrase is the body); shared, when not
  * NULL, is a reference to a render that the connection now holds and body is its text. */
 static void http_respond(struct http_conn *c, int code, const char *reason, const char *ctype,
@@ -256,7 +274,10 @@ static void http_respond(struct http_conn *c, int code, const char *reason, cons
     c->write.data = c;
     if (uv_write(&c->write, (uv_stream_t *)&c->tcp, buf, head_only ? 1 : 2, http_on_written) != 0) {
         http_conn_close(c);
+        return;
     }
+    c->queued = http_conn_unsent(c);
+    c->progress_ms = uv_now(c->srv->loop);
 }
 
 /* The next token of the request line, delimited by one space (or the line's end): [*pos, end). */
@@ -433,19 +454,29 @@ static bool http_same_peer(const struct sockaddr_storage *a, const struct sockad
 }
 
 /* The connection to give up for a new one from peer (NULL: any peer): the oldest that has not
- * sent its whole request yet, else the oldest still being answered. */
+ * sent its whole request yet, else the answer that has been stuck the longest (its queue has
+ * not shrunk since): a client reading a large answer keeps its slot, one that never reads
+ * does not. */
 static struct http_conn *http_victim(struct http_server *srv, const struct sockaddr_storage *peer)
 {
     struct http_conn *writer = NULL;
+    uint64_t now = uv_now(srv->loop);
 
     for (struct http_conn *c = srv->conns; c != NULL; c = c->next) {
+        size_t q;
+
         if (peer != NULL && !http_same_peer(&c->peer, peer)) {
             continue;
         }
         if (!c->answered) {
             return c;
         }
-        if (writer == NULL) {
+        q = http_conn_unsent(c);
+        if (q < c->queued) {
+            c->progress_ms = now;
+        }
+        c->queued = q;
+        if (writer == NULL || c->progress_ms < writer->progress_ms) {
             writer = c;
         }
     }
