@@ -19,6 +19,7 @@
 
 #include "libnctop/segment.h"
 #include "src/diag.h"
+#include "src/safemap.h"
 #include "src/store.h"
 #include "src/util.h"
 #include "src/xalloc.h"
@@ -129,110 +130,9 @@ struct ring_source {
     struct ring_source_stats stats;
 };
 
-/*
- * Mappings that may fault. A segment file can shrink under us at any time (a dying or
- * hostile workload): the next read of a page past the new end raises SIGBUS. The handler
- * looks the address up here; inside a segment it maps anonymous zero pages over the whole
- * mapping (reads see zeros, writes go nowhere) and flags it, and the reader turns the segment
- * into an error row after its drain. Everything the handler touches is a lock-free atomic.
- */
-struct ring_map_entry {
-    _Atomic uintptr_t base; /* 0: free */
-    _Atomic size_t size;
-    _Atomic int faulted;
-};
-
-static struct ring_map_entry ring_maps[RING_MAX_SEGMENTS];
-static struct sigaction ring_old_sigbus;
-static unsigned ring_sigbus_users; /* sources alive; the handler stays while any is */
-
-static void ring_on_sigbus(int sig, siginfo_t *si, void *uctx)
-{
-    uintptr_t addr = (uintptr_t)si->si_addr;
-    int saved = errno;
-
-    for (size_t i = 0; i < RING_MAX_SEGMENTS; i++) {
-        uintptr_t b = atomic_load_explicit(&ring_maps[i].base, memory_order_acquire);
-        size_t n = atomic_load_explicit(&ring_maps[i].size, memory_order_relaxed);
-
-        if (b == 0 || addr < b || addr - b >= n) {
-            continue;
-        }
-        if (mmap((void *)b, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-                 0) != MAP_FAILED) {
-            atomic_store_explicit(&ring_maps[i].faulted, 1, memory_order_release);
-            errno = saved;
-            return;
-        }
-        break;
-    }
-    /* Not ours: whoever handled SIGBUS before us, or the default action (the faulting
-     * instruction runs again and kills us; a sent signal is raised again). */
-    if ((ring_old_sigbus.sa_flags & SA_SIGINFO) && ring_old_sigbus.sa_sigaction != NULL) {
-        ring_old_sigbus.sa_sigaction(sig, si, uctx);
-        return;
-    }
-    if (ring_old_sigbus.sa_handler != SIG_DFL && ring_old_sigbus.sa_handler != SIG_IGN) {
-        ring_old_sigbus.sa_handler(sig);
-        return;
-    }
-    signal(SIGBUS, SIG_DFL);
-    if (si->si_code <= 0) {
-        raise(SIGBUS);
-    }
-}
-
-static void ring_sigbus_hold(void)
-{
-    struct sigaction sa;
-
-    if (ring_sigbus_users++ > 0) {
-        return;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = ring_on_sigbus;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, &ring_old_sigbus);
-}
-
-static void ring_sigbus_release(void)
-{
-    if (ring_sigbus_users == 0 || --ring_sigbus_users > 0) {
-        return;
-    }
-    sigaction(SIGBUS, &ring_old_sigbus, NULL);
-}
-
-/* Register a mapping; returns its index or -1 when the table is full. */
-static int ring_map_register(void *base, size_t size)
-{
-    for (size_t i = 0; i < RING_MAX_SEGMENTS; i++) {
-        uintptr_t expect = 0;
-
-        if (atomic_load_explicit(&ring_maps[i].base, memory_order_relaxed) != 0) {
-            continue;
-        }
-        atomic_store_explicit(&ring_maps[i].size, size, memory_order_relaxed);
-        atomic_store_explicit(&ring_maps[i].faulted, 0, memory_order_relaxed);
-        if (atomic_compare_exchange_strong(&ring_maps[i].base, &expect, (uintptr_t)base)) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-/* Forget a mapping before unmapping it. */
-static void ring_map_unregister(int map)
-{
-    if (map >= 0) {
-        atomic_store_explicit(&ring_maps[map].base, 0, memory_order_release);
-    }
-}
-
 static bool ring_seg_faulted(const struct ring_seg *s)
 {
-    return s->map >= 0 && atomic_load_explicit(&ring_maps[s->map].faulted, memory_order_acquire);
+    return safemap_faulted(s->map);
 }
 
 static void ring_seg_note(struct ring_source *rs, const char *fmt, ...)
@@ -872,7 +772,7 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
 static void ring_seg_unmap(struct ring_seg *s)
 {
     if (s->base != NULL) {
-        ring_map_unregister(s->map);
+        safemap_remove(s->map);
         s->map = -1;
         munmap(s->base, s->size);
         s->base = NULL;
@@ -1154,7 +1054,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
         goto refuse;
     }
     /* From here a read can fault (the file may shrink at any time): register first. */
-    map = ring_map_register(base, (size_t)st.st_size);
+    map = safemap_add(base, (size_t)st.st_size);
     if (map < 0) {
         rs->limit_refused++;
         rs->stats.refused_limit++;
@@ -1162,7 +1062,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     }
     memcpy(&copy, base, sizeof(copy));
     atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&ring_maps[map].faulted, memory_order_acquire)) {
+    if (safemap_faulted(map)) {
         goto out; /* cut short while we looked: look again at the next scan */
     }
     why = ring_header_check(&copy, (size_t)st.st_size, pid, whybuf, sizeof(whybuf));
@@ -1252,7 +1152,7 @@ refuse:
     ring_seg_note(rs, "%s: %s", path, why);
 out:
     if (base != MAP_FAILED) {
-        ring_map_unregister(map);
+        safemap_remove(map);
         munmap(base, (size_t)st.st_size);
     }
     if (fd >= 0) {
@@ -1294,7 +1194,7 @@ struct ring_source *ring_source_new(struct store *st, const struct ring_source_o
                        : RING_MAX_SEGMENTS;
     rs->self_pid = (int32_t)getpid();
     rs->euid = geteuid();
-    ring_sigbus_hold();
+    safemap_hold();
     return rs;
 }
 
@@ -1316,7 +1216,7 @@ void ring_source_free(struct ring_source *rs)
     }
     free(rs->segs);
     free(rs);
-    ring_sigbus_release();
+    safemap_release();
 }
 
 void ring_source_scan(struct ring_source *rs, uint64_t now_ns)
