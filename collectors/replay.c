@@ -16,6 +16,7 @@
 
 #include "collectors/replay_internal.h"
 #include "record.h"
+#include "safemap.h"
 #include "store.h"
 #include "util.h"
 #include "xalloc.h"
@@ -36,6 +37,7 @@ struct replay_blob {
     char *data;
     size_t len;
     bool mapped; /* munmap, else free */
+    int map;     /* safemap handle while mapped */
 };
 
 struct replay_file {
@@ -44,6 +46,8 @@ struct replay_file {
     char *data; /* the recording (owned, see mapped) */
     size_t len;
     bool mapped;
+    int map;                   /* safemap handle while mapped: the file may be cut under us */
+    bool cut_noted;            /* the problem of a file cut while read was reported */
     struct replay_release rel; /* how much of a mapped recording was let go */
     struct record_reader *rd;
     bool done;
@@ -106,6 +110,7 @@ struct replay_source *replay_source_new(struct store *st)
     struct replay_source *rs = xcalloc(1, sizeof(*rs));
 
     rs->store = st;
+    safemap_hold(); /* a mapped file cut while it is read must not kill nctop */
     return rs;
 }
 
@@ -126,6 +131,7 @@ void replay_source_free(struct replay_source *rs)
         free(f->thread_proc);
         record_reader_free(f->rd);
         if (f->mapped) {
+            safemap_remove(f->map);
             munmap(f->data, f->len);
         } else {
             free(f->data);
@@ -133,6 +139,7 @@ void replay_source_free(struct replay_source *rs)
         free(f->path);
     }
     free(rs->files);
+    safemap_release();
     for (size_t i = 0; i < rs->nprocs; i++) {
         free(rs->procs[i].label);
     }
@@ -224,6 +231,7 @@ void replay_release(struct replay_release *r, size_t upto)
 static void replay_blob_free(struct replay_blob *b)
 {
     if (b->mapped) {
+        safemap_remove(b->map);
         munmap(b->data, b->len);
     } else {
         free(b->data);
@@ -247,6 +255,7 @@ static bool replay_map(int fd, size_t len, struct replay_blob *out)
     out->data = p;
     out->len = len;
     out->mapped = true;
+    out->map = safemap_add(p, len);
     return true;
 }
 
@@ -418,6 +427,20 @@ static void replay_scan(struct replay_source *rs, struct replay_file *f)
     }
 }
 
+/* The file was cut short while mapped: the rest reads as zeros. Say so once; true when cut. */
+static bool replay_file_check_cut(struct replay_source *rs, struct replay_file *f)
+{
+    if (!f->mapped || !safemap_faulted(f->map)) {
+        return false;
+    }
+    if (!f->cut_noted) {
+        f->cut_noted = true;
+        replay_problem(&rs->pr, f->path, 0,
+                       "the file was cut short while it was read: played up to the cut");
+    }
+    return true;
+}
+
 int replay_source_add(struct replay_source *rs, const char *path, char **err)
 {
     struct replay_file f;
@@ -435,6 +458,11 @@ int replay_source_add(struct replay_source *rs, const char *path, char **err)
         rec = in;
     } else {
         rc = replay_convert(rs, path, &in, &f.format, &rec, err);
+        if (rc == 0 && in.mapped && safemap_faulted(in.map)) {
+            *err = xasprintf("%s: the file was cut short while it was read", path);
+            replay_blob_free(&rec);
+            rc = -EIO;
+        }
         replay_blob_free(&in);
         if (rc != 0) {
             return rc;
@@ -443,6 +471,7 @@ int replay_source_add(struct replay_source *rs, const char *path, char **err)
     f.data = rec.data;
     f.len = rec.len;
     f.mapped = rec.mapped;
+    f.map = rec.mapped ? rec.map : -1;
     f.rel.base = rec.mapped ? rec.data : NULL;
     f.rd = record_reader_new(f.data, f.len, err);
     if (f.rd == NULL) {
@@ -457,6 +486,7 @@ int replay_source_add(struct replay_source *rs, const char *path, char **err)
     f.mono_ns = record_reader_mono_ns(f.rd);
     f.real_ns = record_reader_real_ns(f.rd);
     replay_scan(rs, &f);
+    replay_file_check_cut(rs, &f);
     /* Whole seconds keep the window slots where they were when recorded. */
     f.offset = REPLAY_BASE_NS - f.first_ts / UTIL_NS_PER_SEC * UTIL_NS_PER_SEC;
     rs->files = xreallocarray(rs->files, rs->nfiles + 1U, sizeof(*rs->files));
@@ -756,7 +786,7 @@ uint64_t replay_source_advance(struct replay_source *rs, uint64_t now_ns)
         }
         while (!f->done) {
             rc = record_reader_next(f->rd, &ev);
-            if (rc <= 0) {
+            if (replay_file_check_cut(rs, f) || rc <= 0) {
                 f->done = true; /* the problem, if any, was noted by the scan */
                 break;
             }

@@ -557,6 +557,34 @@ static void test_fuzz(void **state)
     }
 }
 
+/* A recording cut short on disk while it is replayed (mapped, read again when played): the
+ * pages past the cut read as zeros instead of killing nctop with SIGBUS, and the problem is
+ * named. */
+static void test_issue_10_recording_cut_while_replayed(void **state)
+{
+    FILE *in = fopen("sample-data/tinylm.nctrec", "rb");
+    struct store *st = store_new(NULL);
+    struct replay_source *rs = replay_source_new(st);
+    static char buf[4 << 20];
+    char *path, *err = NULL;
+    size_t len;
+
+    (void)state;
+    assert_non_null(in);
+    len = fread(buf, 1, sizeof(buf), in);
+    fclose(in);
+    assert_true(len > 8192);
+    path = save(buf, len);
+    assert_int_equal(replay_source_add(rs, path, &err), 0);
+    assert_int_equal(truncate(path, 0), 0);
+    replay_source_advance(rs, replay_source_end_ns(rs));
+    assert_true(problem_has(rs, "cut short while it was read"));
+    unlink(path);
+    free(path);
+    replay_source_free(rs);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_issue_10_float_overflow),
         cmocka_unit_test(test_issue_10_chrome_many_threads),
         cmocka_unit_test(test_memory_rows_own_levels),
+        cmocka_unit_test(test_issue_10_recording_cut_while_replayed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
