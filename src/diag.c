@@ -10,12 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "fileio.h"
+
 static FILE *diag_file;
 static void (*diag_exit_hook)(void);
 
-int diag_open(const char *path)
+int diag_open(const char *path, char *why, size_t len)
 {
-    FILE *f = fopen(path, "ae");
+    /* 0600: the log may name files and processes of the user. */
+    FILE *f = fileio_fopen(path, FILEIO_APPEND, 0600, why, len);
 
     if (f == NULL) {
         return -errno;

@@ -5,9 +5,12 @@
 #define NCTOP_SRC_DIAG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-/* Open the debug log (line-buffered, appended). Returns 0 or -errno. path is borrowed. */
-int diag_open(const char *path);
+/* Open the debug log (line-buffered, appended; never through a link, only a regular file of
+ * this user: fileio_open). Returns 0 or -errno with the reason in why (len bytes). path is
+ * borrowed. */
+int diag_open(const char *path, char *why, size_t len);
 void diag_close(void);
 bool diag_enabled(void);
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "rows.h"
 #include "snapshot.h"
 #include "store.h"
@@ -62,10 +63,10 @@ void logger_free(struct logger *lg)
     free(lg);
 }
 
-static void logger_fail(struct logger *lg, enum logger_kind k, int err)
+static void logger_fail(struct logger *lg, enum logger_kind k, const char *why)
 {
     snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s; that log is stopped",
-             logger_kind_name[k], lg->file[k].path, strerror(err));
+             logger_kind_name[k], lg->file[k].path, why);
     if (lg->file[k].f != NULL) {
         /* The close may fail again on the same error: it is already reported. */
         fclose(lg->file[k].f);
@@ -96,7 +97,7 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
     errno = 0;
     if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF) {
         rc = errno != 0 ? -errno : -EIO;
-        logger_fail(lg, k, -rc);
+        logger_fail(lg, k, strerror(-rc));
     } else {
         lg->lines++;
     }
@@ -109,6 +110,7 @@ int logger_start(struct logger *lg, uint64_t real_ns)
     time_t secs = (time_t)(real_ns / UTIL_NS_PER_SEC);
     char stamp[32], ts[40];
     struct tm tm;
+    char why[96];
     int rc = 0;
 
     if (logger_active(lg)) {
@@ -125,10 +127,11 @@ int logger_start(struct logger *lg, uint64_t real_ns)
         } else {
             lg->file[k].path = xasprintf("%s-%s.jsonl", stamp, logger_kind_name[k]);
         }
-        lg->file[k].f = fopen(lg->file[k].path, "ae");
+        /* Never through a link planted at the name (the names are predictable). */
+        lg->file[k].f = fileio_fopen(lg->file[k].path, FILEIO_APPEND, 0644, why, sizeof(why));
         if (lg->file[k].f == NULL) {
             rc = rc != 0 ? rc : -errno;
-            logger_fail(lg, (enum logger_kind)k, errno);
+            logger_fail(lg, (enum logger_kind)k, why);
             continue;
         }
         if (logger_put(lg, (enum logger_kind)k, ts, NULL) != 0 && rc == 0) {

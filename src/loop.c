@@ -21,6 +21,7 @@
 #include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
+#include "fileio.h"
 #include "http.h"
 #include "hw/gpu.h"
 #include "logger.h"
@@ -398,7 +399,7 @@ static void loop_ui_frame(struct loop *l, bool rebuild)
 static void loop_ui_snapshot(struct loop *l)
 {
     uint64_t now = loop_now(l), real = loop_real(l, now);
-    char stamp[40], name[80];
+    char stamp[40], name[80], why[96];
     FILE *f;
     int rc;
 
@@ -413,9 +414,9 @@ static void loop_ui_snapshot(struct loop *l)
         }
     }
     snprintf(name, sizeof(name), "nctop-snapshot-%s.json", stamp);
-    f = fopen(name, "wxe");
+    f = fileio_fopen(name, FILEIO_NEW, 0644, why, sizeof(why));
     if (f == NULL) {
-        loop_status(l, true, "snapshot %s: %s", name, strerror(errno));
+        loop_status(l, true, "snapshot %s: %s", name, why);
         return;
     }
     rc = snapshot_write(f, l->store, now, real);

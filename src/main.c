@@ -15,6 +15,7 @@
 #include "config.h"
 #include "diag.h"
 #include "export_chrome.h"
+#include "fileio.h"
 #include "http.h"
 #include "logger.h"
 #include "loop.h"
@@ -395,7 +396,7 @@ static char *main_slurp(const char *path, size_t *len)
 static int main_export(int argc, char **argv)
 {
     const char *out_path = NULL, *in_path = NULL;
-    char *data, *err = NULL;
+    char *data, *err = NULL, why[96];
     size_t len = 0;
     FILE *out;
     long n;
@@ -420,9 +421,11 @@ static int main_export(int argc, char **argv)
     if (data == NULL) {
         fatal("export: %s:", in_path);
     }
-    out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "we");
+    out = strcmp(out_path, "-") == 0
+              ? stdout
+              : fileio_fopen(out_path, FILEIO_REPLACE, 0644, why, sizeof(why));
     if (out == NULL) {
-        fatal("export: %s:", out_path);
+        fatal("export: %s: %s", out_path, why);
     }
     n = export_chrome_trace(data, len, out, &err);
     free(data);
@@ -488,6 +491,7 @@ int main(int argc, char **argv)
     char **replay_files = NULL;
     size_t nreplay = 0;
     enum main_mode mode;
+    char why[96];
     int c, status;
 
     main_sanitize_fds();
@@ -657,15 +661,17 @@ int main(int argc, char **argv)
     if (cfg.once && cfg.duration_ns == 0 && (cmd == NULL || cfg.demo)) {
         cfg.duration_ns = UTIL_NS_PER_SEC;
     }
+    /* Outputs (snapshots, text, recordings, the debug log) are never written through a
+     * link or into someone else's file; "-o -" is standard output. */
     cfg.out = stdout;
-    if (cfg.output_path != NULL) {
-        cfg.out = fopen(cfg.output_path, "we");
+    if (cfg.output_path != NULL && strcmp(cfg.output_path, "-") != 0) {
+        cfg.out = fileio_fopen(cfg.output_path, FILEIO_REPLACE, 0644, why, sizeof(why));
         if (cfg.out == NULL) {
-            fatal("-o %s:", cfg.output_path);
+            fatal("-o %s: %s", cfg.output_path, why);
         }
     }
-    if (cfg.debug_log != NULL && diag_open(cfg.debug_log) != 0) {
-        fatal("--debug-log %s:", cfg.debug_log);
+    if (cfg.debug_log != NULL && diag_open(cfg.debug_log, why, sizeof(why)) != 0) {
+        fatal("--debug-log %s: %s", cfg.debug_log, why);
     }
     if (cfg.demo) {
         tinylm = main_find_tinylm();

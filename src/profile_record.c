@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "rows.h"
 #include "store.h"
 #include "util.h"
@@ -24,11 +25,12 @@ struct profile_record {
 
 struct profile_record *profile_record_new(const char *path, char **err)
 {
-    FILE *f = fopen(path, "ae");
+    char why[96];
+    FILE *f = fileio_fopen(path, FILEIO_APPEND, 0644, why, sizeof(why));
     struct profile_record *pr;
 
     if (f == NULL) {
-        *err = xasprintf("NC_PROFILE_JSONL=%s: %s", path, strerror(errno));
+        *err = xasprintf("NC_PROFILE_JSONL=%s: %s", path, why);
         return NULL;
     }
     pr = xcalloc(1, sizeof(*pr));

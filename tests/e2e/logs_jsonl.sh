@@ -66,20 +66,23 @@ METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=0.5 "$NCTOP" --headless --durati
     --log-dir "$T/logs" -- "$TINYLM" --quiet --layers 1 --dim 64 --ffn 128 --vocab 256 2>"$T/err3"
 check "bad_interval_warns" grep -q "METRICS_LOG_INTERVAL_SECS='0.5'.*using 5" "$T/err3"
 
-# A real write error: the latency log of this run is a full disk (/dev/full: ENOSPC; the
-# name is made for each second the run may start in). nctop warns once, keeps running to
-# --duration, and the memory log and the ProfileRecord file go on.
+# A real write error: the latency log of this run is a file already at the file size limit
+# (ulimit -f: EFBIG; a sparse file, made for each second the run may start in). nctop warns
+# once, keeps running to --duration, and the memory log and the ProfileRecord file go on.
 mkdir -p "$T/full"
 now=$(date -u +%s)
 for i in 0 1 2 3 4 5; do
-    ln -s /dev/full "$T/full/$(date -u -d "@$((now + i))" +%Y%m%d%H%M%S)-latency.jsonl"
+    truncate -s 256M "$T/full/$(date -u -d "@$((now + i))" +%Y%m%d%H%M%S)-latency.jsonl"
 done
-METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/full/prof.jsonl" \
-    "$NCTOP" --headless --duration 2.5 --log-dir "$T/full" -- "$TINYLM" $LM 2>"$T/err4"
+(
+    ulimit -S -f $((256 * 1024)) # KiB
+    METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/full/prof.jsonl" \
+        exec "$NCTOP" --headless --duration 2.5 --log-dir "$T/full" -- "$TINYLM" $LM 2>"$T/err4"
+)
 rc=$?
 mem=$(ls "$T"/full/*-memory.jsonl 2>/dev/null | head -n 1)
 check "write_error_keeps_running" test "$rc" -eq 0
-check "write_error_warns" grep -q "latency log .*No space left on device; that log is stopped" "$T/err4"
+check "write_error_warns" grep -q "latency log .*File too large; that log is stopped" "$T/err4"
 check "write_error_warns_once" test "$(grep -c 'latency log' "$T/err4")" -eq 1
 check "write_error_memory_log_goes_on" test "$(wc -l <"$mem")" -ge 3
 check "write_error_profile_goes_on" test "$(grep -c latency_ms "$T/full/prof.jsonl")" -ge 2

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the JSONL logger and the ProfileRecord writer: file names, the first empty
- * line, rows tagged with their workload, a real write error (/dev/full) that stops one file
- * and not the other, and the environment parsing. */
+ * line, rows tagged with their workload, a real write error (the file size limit: EFBIG)
+ * that stops one file and not the other, links planted at the next names (issue 10), and the
+ * environment parsing. */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -137,25 +142,53 @@ static void test_logger_files(void **state)
     store_free(st);
 }
 
-/* A write error on one file (a full disk: /dev/full) stops that file only, with a warning. */
+#define FULL_BYTES (1 << 20) /* the file size limit of the write-error tests */
+
+/* Make path a file already at the size limit (sparse), so that appending fails with EFBIG. */
+static void make_full(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, FULL_BYTES), 0);
+    close(fd);
+}
+
+/* Lower the soft file size limit (SIGXFSZ ignored, as nctop does); restore with old. */
+static void limit_fsize(struct rlimit *old)
+{
+    struct rlimit rl;
+
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+    rl = *old;
+    rl.rlim_cur = FULL_BYTES;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* A write error on one file (a file at the size limit: EFBIG) stops that file only, with a
+ * warning. */
 static void test_logger_write_error(void **state)
 {
     char *dir = tmpdir(), lat[256], mem[256];
     struct store *st = sample_store();
     struct logger *lg = logger_new(dir);
+    struct rlimit old;
     cJSON **v;
     size_t n;
 
     (void)state;
     snprintf(lat, sizeof(lat), "%s/20261118110640-latency.jsonl", dir);
     snprintf(mem, sizeof(mem), "%s/20261118110640-memory.jsonl", dir);
-    assert_int_equal(symlink("/dev/full", lat), 0);
+    make_full(lat);
+    limit_fsize(&old);
     assert_true(logger_start(lg, REAL) < 0);
     assert_non_null(logger_warning(lg));
-    assert_non_null(strstr(logger_warning(lg), "No space left on device"));
+    assert_non_null(strstr(logger_warning(lg), "File too large"));
     assert_true(logger_active(lg)); /* the memory log goes on */
     assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + SEC), 0);
     logger_free(lg);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     v = read_lines(mem, &n);
     assert_int_equal(n, 2);
     free_lines(v, n);
@@ -164,6 +197,73 @@ static void test_logger_write_error(void **state)
     rmdir(dir);
     free(dir);
     store_free(st);
+}
+
+/* Issue 10: links planted at the next log names are not followed. The file they point to is
+ * unchanged, the warning says why, and the other log goes on. */
+static void test_issue_10_logger_symlink_not_followed(void **state)
+{
+    char *dir = tmpdir(), lat[256], mem[256], target[256], buf[64];
+    struct store *st = sample_store();
+    struct logger *lg = logger_new(dir);
+    FILE *f;
+    cJSON **v;
+    size_t n;
+
+    (void)state;
+    snprintf(lat, sizeof(lat), "%s/20261118110640-latency.jsonl", dir);
+    snprintf(mem, sizeof(mem), "%s/20261118110640-memory.jsonl", dir);
+    snprintf(target, sizeof(target), "%s/precious", dir);
+    f = fopen(target, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    assert_int_equal(symlink(target, lat), 0);
+    assert_true(logger_start(lg, REAL) < 0);
+    assert_non_null(logger_warning(lg));
+    assert_non_null(strstr(logger_warning(lg), lat));
+    assert_non_null(strstr(logger_warning(lg), "symbolic link"));
+    assert_true(logger_active(lg));
+    assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + SEC), 0);
+    logger_free(lg);
+    f = fopen(target, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof(buf), f));
+    assert_string_equal(buf, "precious\n");
+    assert_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    v = read_lines(mem, &n);
+    assert_int_equal(n, 2);
+    free_lines(v, n);
+    unlink(lat);
+    unlink(mem);
+    unlink(target);
+    rmdir(dir);
+    free(dir);
+    store_free(st);
+}
+
+/* Issue 10: the same for the ProfileRecord file (NC_PROFILE_JSONL). */
+static void test_issue_10_profile_record_symlink_not_followed(void **state)
+{
+    char *dir = tmpdir(), path[256], target[256], *err = NULL;
+    struct stat sb;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/p.jsonl", dir);
+    snprintf(target, sizeof(target), "%s/precious", dir);
+    fclose(fopen(target, "w"));
+    assert_int_equal(symlink(target, path), 0);
+    assert_null(profile_record_new(path, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "symbolic link"));
+    free(err);
+    assert_int_equal(stat(target, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    unlink(path);
+    unlink(target);
+    rmdir(dir);
+    free(dir);
 }
 
 static void test_logger_env(void **state)
@@ -239,12 +339,20 @@ static void test_profile_record(void **state)
     unlink(path);
 
     /* A write error stops the file with a warning. */
-    pr = profile_record_new("/dev/full", &err);
-    assert_non_null(pr);
-    assert_true(profile_record_write(pr, st, 2 * SEC, REAL) < 0);
-    assert_false(profile_record_active(pr));
-    assert_non_null(strstr(profile_record_warning(pr), "No space left"));
-    profile_record_free(pr);
+    {
+        struct rlimit old;
+
+        make_full(path);
+        limit_fsize(&old);
+        pr = profile_record_new(path, &err);
+        assert_non_null(pr);
+        assert_true(profile_record_write(pr, st, 2 * SEC, REAL) < 0);
+        assert_false(profile_record_active(pr));
+        assert_non_null(strstr(profile_record_warning(pr), "File too large"));
+        profile_record_free(pr);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        unlink(path);
+    }
     assert_null(profile_record_new("/nonexistent-dir/p.jsonl", &err));
     assert_non_null(err);
     free(err);
@@ -258,6 +366,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_logger_files),
         cmocka_unit_test(test_logger_write_error),
+        cmocka_unit_test(test_issue_10_logger_symlink_not_followed),
+        cmocka_unit_test(test_issue_10_profile_record_symlink_not_followed),
         cmocka_unit_test(test_logger_env),
         cmocka_unit_test(test_profile_record),
     };
