@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "fileio.h"
+#include "util.h"
+
+#define DIAG_LINE_BYTES 1024 /* one stderr line before escaping */
 
 static FILE *diag_file;
 static void (*diag_exit_hook)(void);
@@ -63,6 +66,33 @@ void diag_log(const char *level, const char *func, const char *fmt, ...)
     fputc('\n', diag_file);
 }
 
+static void diag_vprint(const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 1, 0)));
+
+/* "nctop: " and the message on one stderr line, escaped: a name or a path in it (from a
+ * workload, a file, the command line) cannot send the terminal control sequences. */
+static void diag_vprint(const char *fmt, va_list ap, const char *suffix)
+{
+    char line[DIAG_LINE_BYTES], esc[4 * DIAG_LINE_BYTES];
+    size_t n;
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    if (suffix != NULL) {
+        snprintf(line + n, sizeof(line) - n, " %s", suffix);
+    }
+    fprintf(stderr, "nctop: %s\n", util_escape(line, esc, sizeof(esc)));
+}
+
+void diag_print(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    diag_vprint(fmt, ap, NULL);
+    va_end(ap);
+}
+
 /* Print the message; a format ending in ':' gets strerror(errno) appended (suckless). */
 static _Noreturn void diag_vdie(int status, const char *fmt, va_list ap)
 {
@@ -72,12 +102,7 @@ static _Noreturn void diag_vdie(int status, const char *fmt, va_list ap)
     if (diag_exit_hook != NULL) {
         diag_exit_hook();
     }
-    fputs("nctop: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    if (len > 0 && fmt[len - 1] == ':') {
-        fprintf(stderr, " %s", strerror(saved));
-    }
-    fputc('\n', stderr);
+    diag_vprint(fmt, ap, len > 0 && fmt[len - 1] == ':' ? strerror(saved) : NULL);
     exit(status);
 }
 

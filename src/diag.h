@@ -24,8 +24,13 @@ void diag_log(const char *level, const char *func, const char *fmt, ...)
 #define diag_warn(...) diag_log("warn", __func__, __VA_ARGS__)
 #define diag_error(...) diag_log("error", __func__, __VA_ARGS__)
 
-/* Print "nctop: <message>" on stderr and exit. A format ending in ':' appends
- * strerror(errno). fatal() exits 1 (runtime), die_usage() exits 2 (usage). */
+/* Print "nctop: <message>" as one stderr line, its control characters escaped (names and
+ * paths in it come from workloads, files and the command line). Only before the display
+ * starts, after it ends, and in --once/--headless. */
+void diag_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "nctop: <message>" on stderr (escaped, as diag_print) and exit. A format ending in ':'
+ * appends strerror(errno). fatal() exits 1 (runtime), die_usage() exits 2 (usage). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

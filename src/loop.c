@@ -231,8 +231,8 @@ static void loop_on_proc(uv_timer_t *t)
     if (l->cfg->record != NULL && record_writer_flush(l->cfg->record) != 0 && l->status == 0) {
         /* A recording with a hole is worse than none: stop and say so (record has no
          * display, so stderr is free). */
-        fprintf(stderr, "nctop: record: writing %s: %s\n", l->cfg->output_path,
-                strerror(-record_writer_error(l->cfg->record)));
+        diag_print("record: writing %s: %s", l->cfg->output_path,
+                   strerror(-record_writer_error(l->cfg->record)));
         l->status = 1;
         loop_finish(l);
         return;
@@ -262,7 +262,7 @@ static void loop_print(struct loop *l)
     }
     if (rc != 0 && l->status == 0) {
         /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */
-        fprintf(stderr, "nctop: writing the output: %s\n", strerror(-rc));
+        diag_print("writing the output: %s", strerror(-rc));
         l->status = 1;
         loop_finish(l);
     }
@@ -507,7 +507,7 @@ static int loop_ui_start(struct loop *l)
 
     l->ui = ui_new(&o, &err);
     if (l->ui == NULL) {
-        fprintf(stderr, "nctop: %s\n", err);
+        diag_print("%s", err);
         free(err);
         return -1;
     }
@@ -672,7 +672,7 @@ static void loop_file_warning(struct loop *l, const char *msg)
     if (l->ui != NULL) {
         loop_status(l, true, "%s", msg);
     } else {
-        fprintf(stderr, "nctop: warning: %s\n", msg);
+        diag_print("warning: %s", msg);
     }
 }
 
@@ -841,7 +841,7 @@ static void loop_collector_error(struct loop *l, const char *msg)
     if (l->ui != NULL) {
         snprintf(l->note, sizeof(l->note), "%s", msg);
     } else {
-        fprintf(stderr, "nctop: %s\n", msg);
+        diag_print("%s", msg);
     }
 }
 
@@ -990,7 +990,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     if (cfg->prometheus != NULL) {
         rc = http_server_start(l.uv, cfg->prometheus, loop_metrics, &l, &l.http);
         if (rc != 0) {
-            fprintf(stderr, "nctop: --prometheus %s: %s\n", cfg->prometheus, uv_strerror(rc));
+            diag_print("--prometheus %s: %s", cfg->prometheus, uv_strerror(rc));
             loop_close_all(&l);
             uv_run(l.uv, UV_RUN_DEFAULT);
             uv_loop_close(l.uv);
@@ -1014,7 +1014,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
             uv_run(l.uv, UV_RUN_DEFAULT);
             uv_loop_close(l.uv);
             free(l.uv);
-            fprintf(stderr, "nctop: cannot start %s: %s\n", cmd[0], uv_strerror(rc));
+            diag_print("cannot start %s: %s", cmd[0], uv_strerror(rc));
             return rc == UV_ENOENT || rc == UV_EACCES ? 127 : 1;
         }
         ropts.root_pid = l.child_pid;

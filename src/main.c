@@ -312,7 +312,7 @@ static void main_read_rc(struct config *cfg)
     /* A file we may not read (a home directory of someone else, say) loses nothing worth
      * stopping for: say so and go on with the defaults. Bad contents stay an error. */
     if (access(path, R_OK) != 0 && errno != ENOENT && errno != ENOTDIR) {
-        fprintf(stderr, "nctop: warning: %s: %s (using the defaults)\n", path, strerror(errno));
+        diag_print("warning: %s: %s (using the defaults)", path, strerror(errno));
         free(path);
         return;
     }
@@ -430,11 +430,11 @@ static int main_export(int argc, char **argv)
     n = export_chrome_trace(data, len, out, &err);
     free(data);
     if (err != NULL) {
-        fprintf(stderr, "nctop: export: %s: %s\n", in_path, err);
+        diag_print("export: %s: %s", in_path, err);
         free(err);
     }
     if ((out != stdout && fclose(out) != 0) || n == -EIO) {
-        fprintf(stderr, "nctop: export: writing %s failed\n", out_path);
+        diag_print("export: writing %s failed", out_path);
         return 1;
     }
     return n < 0 ? 1 : 0;
@@ -449,18 +449,18 @@ static struct replay_source *main_replay_open(struct store *st, char **files, si
 
     for (size_t i = 0; i < n; i++) {
         if (replay_source_add(rs, files[i], &err) != 0) {
-            fprintf(stderr, "nctop: replay: %s\n", err);
+            diag_print("replay: %s", err);
             free(err);
             replay_source_free(rs);
             exit(1);
         }
     }
     for (size_t i = 0; i < replay_source_nkept(rs); i++) {
-        fprintf(stderr, "nctop: replay: %s\n", replay_source_problem(rs, i));
+        diag_print("replay: %s", replay_source_problem(rs, i));
     }
     if (replay_source_nproblems(rs) > replay_source_nkept(rs)) {
-        fprintf(stderr, "nctop: replay: %llu more problems not shown\n",
-                (unsigned long long)(replay_source_nproblems(rs) - replay_source_nkept(rs)));
+        diag_print("replay: %llu more problems not shown",
+                   (unsigned long long)(replay_source_nproblems(rs) - replay_source_nkept(rs)));
     }
     return rs;
 }
@@ -473,7 +473,7 @@ static void main_read_env(struct config *cfg)
 
     cfg->log_enabled = logger_env(&cfg->log_interval_ns, warn, sizeof(warn));
     if (warn[0] != '\0') {
-        fprintf(stderr, "nctop: warning: %s\n", warn);
+        diag_print("warning: %s", warn);
     }
     if (prof != NULL && *prof != '\0') {
         cfg->profile_path = prof;
@@ -701,17 +701,17 @@ int main(int argc, char **argv)
 
         store_set_observer(st, NULL, NULL);
         if (record_writer_free(cfg.record) != 0 && status == 0) {
-            fprintf(stderr, "nctop: record: writing %s failed\n", cfg.output_path);
+            diag_print("record: writing %s failed", cfg.output_path);
             status = 1;
         } else if (status == 0) {
-            fprintf(stderr, "nctop: recorded %llu records (%llu bytes) to %s\n",
-                    (unsigned long long)records, (unsigned long long)bytes, cfg.output_path);
+            diag_print("recorded %llu records (%llu bytes) to %s", (unsigned long long)records,
+                       (unsigned long long)bytes, cfg.output_path);
         }
     }
     replay_source_free(cfg.replay);
     store_free(st);
     if (cfg.out != stdout && fclose(cfg.out) != 0 && status == 0) {
-        fprintf(stderr, "nctop: -o %s: %s\n", cfg.output_path, strerror(errno));
+        diag_print("-o %s: %s", cfg.output_path, strerror(errno));
         status = 1;
     }
     free(tinylm);

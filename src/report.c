@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Text tables over rows, for terminals and pipes: fixed columns, a tree indented two spaces per
- * level, `-` for an absent value (never a zero that pretends to be data). */
+ * level, `-` for an absent value (never a zero that pretends to be data). Every name comes
+ * from a workload or a file: it is printed escaped (util_escape), never raw to a terminal. */
 #include "report.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #define REPORT_NAME_MIN 24
 #define REPORT_NAME_MAX 48
+#define REPORT_ESC_BYTES 256 /* an escaped name, cut to fit */
 
 static const char *report_state(int state)
 {
@@ -25,21 +27,36 @@ static int report_name_width(const struct rows *rows)
     size_t w = REPORT_NAME_MIN;
 
     for (size_t i = 0; i < rows->n; i++) {
-        size_t l = strlen(rows->v[i].label) + 2 * (size_t)rows->v[i].level;
+        char esc[REPORT_ESC_BYTES];
+        size_t l =
+            strlen(util_escape(rows->v[i].label, esc, sizeof(esc))) + 2 * (size_t)rows->v[i].level;
 
         w = l > w ? l : w;
     }
     return (int)(w > REPORT_NAME_MAX ? REPORT_NAME_MAX : w);
 }
 
+/* pre, s (NULL: dflt) escaped, post: the free-text fields of the summary and the tables. */
+static void report_text(FILE *out, const char *pre, const char *s, const char *dflt,
+                        const char *post)
+{
+    char esc[REPORT_ESC_BYTES];
+
+    fputs(pre, out);
+    fputs(util_escape(s != NULL ? s : dflt, esc, sizeof(esc)), out);
+    fputs(post, out);
+}
+
 static void report_name(FILE *out, const struct row *r, int width)
 {
+    char esc[REPORT_ESC_BYTES];
     int indent = 2 * r->level;
 
     if (indent > width - 4) {
         indent = width - 4;
     }
-    fprintf(out, "%*s%-*.*s", indent, "", width - indent, width - indent, r->label);
+    fprintf(out, "%*s%-*.*s", indent, "", width - indent, width - indent,
+            util_escape(r->label, esc, sizeof(esc)));
 }
 
 static void report_cell_ns(FILE *out, bool valid, uint64_t ns)
@@ -80,7 +97,7 @@ static void report_timed(FILE *out, const struct rows *rows, const char *title, 
         }
         fprintf(out, " %7s", share);
         if (kernels) {
-            fprintf(out, "  %s", r->backend != NULL ? r->backend : "-");
+            report_text(out, "  ", r->backend, "-", "");
         }
         fputc('\n', out);
     }
@@ -117,14 +134,15 @@ static void report_summary(FILE *out, const struct rows_summary *s)
 {
     char a[32], b[32];
 
-    fprintf(out, "%s [pid %d] %s", s->label != NULL && *s->label ? s->label : "?", (int)s->pid,
-            report_state(s->state));
+    report_text(out, "", s->label != NULL && *s->label ? s->label : NULL, "?", "");
+    fprintf(out, " [pid %d] %s", (int)s->pid, report_state(s->state));
     if (s->reason != NULL) {
-        fprintf(out, " (%s)", s->reason);
+        report_text(out, " (", s->reason, "", ")");
     }
     for (size_t i = 0; i < s->ncounters; i++) {
         if (s->counters[i].rate_valid) {
-            fprintf(out, "  %s/s %.1f", s->counters[i].name, s->counters[i].per_sec);
+            report_text(out, "  ", s->counters[i].name, "", "/s");
+            fprintf(out, " %.1f", s->counters[i].per_sec);
         }
     }
     if (s->step.valid && s->step.win.count > 0) {
@@ -162,8 +180,8 @@ static void report_summary(FILE *out, const struct rows_summary *s)
         fprintf(out, "  late span ends %" PRIu64, s->late_ends);
     }
     if (s->invalid != 0) {
-        fprintf(out, "  invalid %" PRIu64 " (%s)", s->invalid,
-                s->invalid_reason != NULL ? s->invalid_reason : "?");
+        fprintf(out, "  invalid %" PRIu64, s->invalid);
+        report_text(out, " (", s->invalid_reason, "?", ")");
     }
     fputc('\n', out);
 }

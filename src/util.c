@@ -151,6 +151,69 @@ long util_read_file(const char *path, char *buf, size_t len)
     return (long)got;
 }
 
+/* The length of the printable UTF-8 character at p, or 0 when its first byte must be escaped
+ * (a control, or not the start of a valid, shortest-form, non-surrogate sequence). */
+static size_t util_printable_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n;
+
+    if (c < 0x20 || c == 0x7f) {
+        return 0;
+    }
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    /* C1 controls; overlong forms; surrogates; beyond U+10FFFF. */
+    if ((c == 0xc2 && p[1] < 0xa0) || (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)) {
+        return 0;
+    }
+    return n;
+}
+
+const char *util_escape(const char *s, char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+
+    while (*p != '\0') {
+        size_t n = util_printable_len(p);
+
+        if (n == 0) {
+            if (o + 4 >= len) {
+                break;
+            }
+            snprintf(buf + o, 5, "\\x%02x", *p);
+            o += 4;
+            p++;
+            continue;
+        }
+        if (o + n >= len) {
+            break;
+        }
+        memcpy(buf + o, p, n);
+        o += n;
+        p += n;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 bool util_pid_alive(int32_t pid)
 {
     if (pid <= 0) {

@@ -34,6 +34,12 @@ int util_parse_seconds(const char *s, double max_s, uint64_t *out_ns);
  * of bytes read or -errno. */
 long util_read_file(const char *path, char *buf, size_t len);
 
+/* Copy s into buf (len >= 1 bytes, NUL-terminated, cut to fit between characters) with every
+ * byte that could drive a terminal written as \xHH: C0 controls, DEL, the C1 controls of
+ * UTF-8 (U+0080..U+009F) and bytes that are not valid UTF-8. Names from workloads, files and
+ * the command line go through this before they are printed as text. Returns buf. */
+const char *util_escape(const char *s, char *buf, size_t len);
+
 /* Whether the process exists (kill(pid, 0) succeeds or fails with EPERM). */
 bool util_pid_alive(int32_t pid);
 

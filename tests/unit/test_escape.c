@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the terminal-safe text (issue 10): names from a workload or a file reach the
+ * terminal with their control characters escaped, in the escape helper and the text report. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+#include "store.h"
+#include "util.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+
+static void test_issue_10_escape_controls(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_string_equal(util_escape("plain name", buf, sizeof(buf)), "plain name");
+    assert_string_equal(util_escape("\x1b[2J", buf, sizeof(buf)), "\\x1b[2J");
+    assert_string_equal(util_escape("a\nb\tc\rd\x7f", buf, sizeof(buf)),
+                        "a\\x0ab\\x09c\\x0dd\\x7f");
+    /* UTF-8 stays; its C1 controls (U+009B is a CSI) and broken sequences do not. */
+    assert_string_equal(util_escape("caf\xc3\xa9 \xe2\x86\x92", buf, sizeof(buf)),
+                        "caf\xc3\xa9 \xe2\x86\x92");
+    assert_string_equal(util_escape("\xc2\x9b"
+                                    "2J",
+                                    buf, sizeof(buf)),
+                        "\\xc2\\x9b2J");
+    assert_string_equal(util_escape("\x9b\xff\xc3", buf, sizeof(buf)), "\\x9b\\xff\\xc3");
+    assert_string_equal(util_escape("\xed\xa0\x80", buf, sizeof(buf)), "\\xed\\xa0\\x80");
+    assert_string_equal(util_escape("\xc0\xaf", buf, sizeof(buf)), "\\xc0\\xaf");
+    /* Cut to fit, never in the middle of an escape or a character. */
+    assert_string_equal(util_escape("ab\x1b", buf, 5), "ab");
+    assert_string_equal(util_escape("a\xc3\xa9", buf, 3), "a");
+    assert_string_equal(util_escape("abc", buf, 1), "");
+}
+
+/* A span named with an escape sequence prints escaped in the text report (--once). */
+static void test_issue_10_report_escapes_names(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 77, "lm\x1b]0;owned\x07");
+    uint32_t evil = store_proc_intern(p, "\x1b[2J\x1b[31mred");
+    uint32_t kern = store_proc_intern(p, "k\x1b[1m"), be = store_proc_intern(p, "cpu\x1b[5m");
+    struct store_thread *t = store_thread_add(p, 77, "main");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    (void)state;
+    for (uint64_t i = 0; i < 5; i++) {
+        store_span_begin(t, evil, SEC + i * 20 * MS);
+        store_span_end(t, evil, SEC + i * 20 * MS + 5 * MS);
+    }
+    store_kernel(p, kern, be, 2 * SEC, 3 * MS);
+    assert_int_equal(report_write(out, st, 3 * SEC, 1795000000ULL * SEC), 0);
+    fclose(out);
+    assert_null(strchr(text, '\x1b'));
+    assert_null(strchr(text, '\x07'));
+    assert_non_null(strstr(text, "\\x1b[2J\\x1b[31mred"));
+    assert_non_null(strstr(text, "lm\\x1b]0;owned\\x07 [pid 77]"));
+    assert_non_null(strstr(text, "k\\x1b[1m"));
+    assert_non_null(strstr(text, "cpu\\x1b[5m"));
+    free(text);
+    store_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_issue_10_escape_controls),
+        cmocka_unit_test(test_issue_10_report_escapes_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
