@@ -239,6 +239,28 @@ static void bpf_watch_add_link(struct bpf_watch *w, struct bpf_link *link)
     w->links[w->nlinks++] = link;
 }
 
+/* Why probe pr did not attach (err < 0): the binary cannot be read, it lacks the symbol or
+ * probe, or what the kernel said. Counted and kept for the status line. */
+static void bpf_source_probe_failed(struct bpf_source *bs, const struct bpf_probe *pr, int32_t pid,
+                                    int err)
+{
+    char what[160];
+
+    if (pr->usdt) {
+        snprintf(what, sizeof(what), "--usdt %s:%s:%s", pr->binary, pr->provider, pr->symbol);
+    } else {
+        snprintf(what, sizeof(what), "--uprobe %s:%s", pr->binary, pr->symbol);
+    }
+    if (access(pr->binary, R_OK) != 0) {
+        bpf_source_fail(bs, "%s: cannot read %s: %s", what, pr->binary, strerror(errno));
+    } else if (err == -ENOENT) {
+        bpf_source_fail(bs, "%s: %s has no %s %s", what, pr->binary,
+                        pr->usdt ? "USDT probe" : "symbol", pr->symbol);
+    } else {
+        bpf_source_fail(bs, "%s: cannot attach to pid %d: %s", what, (int)pid, strerror(-err));
+    }
+}
+
 /* Attach probe i of bs to w's process; a failure is counted and shown, not fatal. */
 static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, size_t i)
 {
@@ -253,8 +275,7 @@ static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, 
                                         pr->provider, pr->symbol, &uo);
         err = -errno;
         if (link == NULL) {
-            bpf_source_fail(bs, "--usdt %s:%s:%s: cannot attach to pid %d: %s", pr->binary,
-                            pr->provider, pr->symbol, (int)w->pid, strerror(-err));
+            bpf_source_probe_failed(bs, pr, w->pid, err);
             return;
         }
         bpf_watch_add_link(w, link);
@@ -270,8 +291,7 @@ static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, 
                                                w->pid, pr->binary, 0, &uo);
         err = -errno;
         if (link == NULL) {
-            bpf_source_fail(bs, "--uprobe %s:%s: cannot attach to pid %d: %s", pr->binary,
-                            pr->symbol, (int)w->pid, strerror(-err));
+            bpf_source_probe_failed(bs, pr, w->pid, err);
             return;
         }
         bpf_watch_add_link(w, link);
@@ -684,6 +704,15 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
     }
     while (n > 0 && comm[n - 1] == '\n') {
         comm[--n] = '\0';
+    }
+    /* CAP_BPF and CAP_PERFMON could see into any process: watch only those our real user
+     * could trace anyway (the kernel's ptrace rule), whatever privileges nctop was given. */
+    if (!util_may_trace(pid)) {
+        bpf_source_fail(bs,
+                        "--bpf: not permitted to watch pid %d: it runs as another user or "
+                        "is not traceable (watch it as its user, or as root)",
+                        (int)pid);
+        return -EPERM;
     }
     memset(&zero, 0, sizeof(zero));
     if (bpf_map_update_elem(bpf_map__fd(bs->skel->maps.procs), &key, &zero, BPF_ANY) != 0) {

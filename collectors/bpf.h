@@ -39,7 +39,10 @@ struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts
 void bpf_source_free(struct bpf_source *bs);
 
 /* Watch pid: filter it in the kernel, attach the probes to it, and give it a store process
- * if it has none (labelled with its comm). Returns 0, or -errno (-ESRCH: no such process). */
+ * if it has none (labelled with its comm). Only a process the real user may trace
+ * (util_may_trace) is watched. Returns 0, or -errno (-ESRCH: no such process; -EPERM: not
+ * ours to watch, the reason in last_error). A probe that does not attach is counted in
+ * failed with its reason in last_error; the watch goes on without it. */
 int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
 
 /* The same for a command nctop started: its store process is the one its libnctop segment

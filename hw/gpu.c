@@ -163,7 +163,9 @@ static void gpu_resolve(struct gpu *g)
 /* Load NVML, start it and open its devices; leaves the state ABSENT, FAILED or READY. */
 static void gpu_load(struct gpu *g)
 {
-    const char *path = getenv("NCTOP_NVML_LIB");
+    /* A privileged nctop (file capabilities, set-user-ID) loads no code the environment
+     * names: only the system's NVML. */
+    const char *path = secure_getenv("NCTOP_NVML_LIB");
     unsigned int n = 0;
     int rc;
 

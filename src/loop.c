@@ -52,6 +52,7 @@ struct loop {
     struct store *store;
     struct ring_source *ring;
     struct bpf_source *bpf; /* --bpf, NULL when off or unavailable */
+    uint64_t bpf_failed;    /* its failed attachments already reported */
     uv_poll_t *bpf_poll;    /* its ring buffer */
     struct gpu *gpu;        /* the GPU probe; NULL when replaying */
     uv_work_t *gpu_work;    /* its sample, run on a libuv worker thread */
@@ -223,6 +224,32 @@ static void loop_gpu_tick(struct loop *l)
     }
 }
 
+static void loop_collector_error(struct loop *l, const char *msg);
+
+/* Attachments of --bpf/--uprobe/--usdt that failed since the last report: one line (the
+ * latest reason, and how many more), on stderr or the status line. */
+static void loop_bpf_report(struct loop *l)
+{
+    struct bpf_source_stats s;
+    char msg[sizeof(l->note)];
+
+    if (l->bpf == NULL) {
+        return;
+    }
+    bpf_source_get_stats(l->bpf, &s);
+    if (s.failed <= l->bpf_failed) {
+        return;
+    }
+    if (s.failed - l->bpf_failed > 1) {
+        snprintf(msg, sizeof(msg), "%.150s (and %llu more)", s.last_error,
+                 (unsigned long long)(s.failed - l->bpf_failed - 1));
+    } else {
+        snprintf(msg, sizeof(msg), "%.191s", s.last_error);
+    }
+    l->bpf_failed = s.failed;
+    loop_collector_error(l, msg);
+}
+
 static void loop_on_proc(uv_timer_t *t)
 {
     struct loop *l = t->data;
@@ -239,6 +266,7 @@ static void loop_on_proc(uv_timer_t *t)
     }
     if (l->bpf != NULL) {
         bpf_source_sync(l->bpf, util_mono_ns());
+        loop_bpf_report(l);
     }
     loop_gpu_tick(l);
     if (++l->proc_ticks == LOOP_PROC_FAST_TICKS) {
@@ -780,11 +808,24 @@ static void loop_finish(struct loop *l)
     }
     if (l->bpf != NULL) {
         bpf_source_sync(l->bpf, now);
+        loop_bpf_report(l);
     }
     if (l->cfg->record != NULL) {
         record_writer_tick(l->cfg->record, now);
     }
     loop_files_write(l); /* the last interval, so short runs are logged too */
+    /* Probes asked for and none attached: without a display that is a failed run. */
+    if (l->cfg->output != CONFIG_OUT_TUI && l->cfg->replay == NULL &&
+        l->cfg->nuprobes + l->cfg->nusdts > 0 && l->status == 0) {
+        struct bpf_source_stats bst = {0};
+
+        if (l->bpf != NULL) {
+            bpf_source_get_stats(l->bpf, &bst);
+        }
+        if (bst.probes == 0 && (l->bpf == NULL || bst.failed > 0)) {
+            l->status = 1;
+        }
+    }
     if (l->cfg->once) {
         if (store_nprocs(l->store) == 0 && l->status == 0) {
             l->status = 1;
@@ -874,6 +915,7 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
     if (l->child_running) {
         bpf_source_watch_child(l->bpf, l->child_pid, now);
     }
+    loop_bpf_report(l); /* probes that did not attach, processes not ours to watch */
     l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
     rc = uv_poll_init(l->uv, l->bpf_poll, bpf_source_fd(l->bpf));
     if (rc != 0) {

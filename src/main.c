@@ -197,7 +197,7 @@ static uint64_t main_seconds(const char *opt, const char *arg)
 static char *main_find_tinylm(void)
 {
     static const char *const near[] = {"/tinylm", "/../libexec/nctop/tinylm"};
-    const char *env = getenv("NCTOP_TINYLM");
+    const char *env = secure_getenv("NCTOP_TINYLM");
     char self[PATH_MAX], *slash, *path;
     ssize_t n;
 
@@ -465,11 +465,45 @@ static struct replay_source *main_replay_open(struct store *st, char **files, si
     return rs;
 }
 
+/* Under secure execution these choose nothing (secure_getenv): code to load, a program to
+ * run, a file to write. Each one set is worth a warning, not silence. (HOME and
+ * XDG_CONFIG_HOME are ignored too, quietly: nctoprc then comes from the password database.) */
+static void main_warn_secure_env(void)
+{
+    static const char *const ignored[] = {"NCTOP_NVML_LIB", "NCTOP_TINYLM", "NC_PROFILE_JSONL"};
+
+    if (!util_secure_exec()) {
+        return;
+    }
+    for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+        if (getenv(ignored[i]) != NULL) {
+            diag_print("warning: %s is ignored: this nctop runs with privileges its user does "
+                       "not have (file capabilities or set-user-ID)",
+                       ignored[i]);
+        }
+    }
+}
+
+/* --bpf -p: a process the real user may not trace is refused at once, whatever privileges
+ * nctop has (CAP_BPF and CAP_PERFMON would let it see into anyone's process). */
+static void main_check_bpf_pids(const struct config *cfg)
+{
+    for (size_t i = 0; cfg->bpf && i < cfg->npids; i++) {
+        int32_t pid = cfg->pids[i];
+
+        if (util_pid_alive(pid) && !util_may_trace(pid)) {
+            fatal("--bpf -p %d: not permitted: the process runs as another user or is not "
+                  "traceable (watch it as its user, or as root)",
+                  (int)pid);
+        }
+    }
+}
+
 /* The environment of the file outputs (DESIGN.md). */
 static void main_read_env(struct config *cfg)
 {
     char warn[160];
-    const char *prof = getenv("NC_PROFILE_JSONL");
+    const char *prof = secure_getenv("NC_PROFILE_JSONL");
 
     cfg->log_enabled = logger_env(&cfg->log_interval_ns, warn, sizeof(warn));
     if (warn[0] != '\0') {
@@ -495,6 +529,7 @@ int main(int argc, char **argv)
     int c, status;
 
     main_sanitize_fds();
+    main_warn_secure_env();
     signal(SIGPIPE, SIG_IGN);
     /* A log beyond the file size limit fails with EFBIG instead of killing nctop. */
     signal(SIGXFSZ, SIG_IGN);
@@ -648,6 +683,7 @@ int main(int argc, char **argv)
     if (cfg.once && cfg.headless) {
         die_usage("--once and --headless exclude each other");
     }
+    main_check_bpf_pids(&cfg);
     if ((cfg.demo ? 1 : 0) + (cmd != NULL ? 1 : 0) + (cfg.npids > 0 ? 1 : 0) > 1) {
         die_usage("choose one of -p, --demo and -- CMD");
     }

@@ -3,10 +3,16 @@
 #include "nctoprc.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "util.h"
 #include "xalloc.h"
 
 #define NCTOPRC_MAX_BYTES (64 * 1024) /* a config file larger than this is a mistake */
@@ -132,10 +138,37 @@ struct nctoprc *nctoprc_parse(const char *text, char **err)
     return rc;
 }
 
+/* The file to read. A privileged nctop reads only a regular file of its real user, not
+ * through a link: its messages quote lines, and it may read what its user could not. */
+static FILE *nctoprc_open(const char *path)
+{
+    bool secure = util_secure_exec();
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (secure ? O_NOFOLLOW | O_NONBLOCK : 0));
+    struct stat st;
+    FILE *f;
+
+    if (fd < 0) {
+        return NULL;
+    }
+    if (secure && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid())) {
+        close(fd);
+        errno = EPERM;
+        return NULL;
+    }
+    f = fdopen(fd, "r");
+    if (f == NULL) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
 struct nctoprc *nctoprc_load(const char *path, char **err)
 {
     struct nctoprc *rc;
-    FILE *f = fopen(path, "re");
+    FILE *f = nctoprc_open(path);
     char *buf;
     size_t n;
 
@@ -202,7 +235,14 @@ unsigned nctoprc_line(const struct nctoprc *rc, size_t i)
 
 char *nctoprc_default_path(void)
 {
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    /* A privileged nctop takes no path from the environment: the real user's home. */
+    const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+    struct passwd *pw;
+
+    if (util_secure_exec()) {
+        pw = getpwuid(getuid());
+        home = pw != NULL ? pw->pw_dir : NULL;
+    }
 
     /* XDG: a relative XDG_CONFIG_HOME is invalid and must be ignored. */
     if (xdg != NULL && xdg[0] == '/') {

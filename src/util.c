@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -220,6 +222,50 @@ bool util_pid_alive(int32_t pid)
         return false;
     }
     return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* The three ids after "Uid:" or "Gid:" in /proc/<pid>/status (real, effective, saved). */
+static bool util_status_ids(const char *status, const char *key, unsigned long ids[3])
+{
+    const char *p = strstr(status, key);
+
+    return p != NULL && sscanf(p + strlen(key), "%lu %lu %lu", &ids[0], &ids[1], &ids[2]) == 3;
+}
+
+bool util_may_trace(int32_t pid)
+{
+    char path[64], status[4096];
+    unsigned long uids[3], gids[3];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    struct stat st;
+
+    if (pid <= 0) {
+        return false;
+    }
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (util_read_file(path, status, sizeof(status)) <= 0) {
+        return false;
+    }
+    if (uid == 0) {
+        return true;
+    }
+    if (!util_status_ids(status, "\nUid:", uids) || !util_status_ids(status, "\nGid:", gids)) {
+        return false;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (uids[i] != (unsigned long)uid || gids[i] != (unsigned long)gid) {
+            return false;
+        }
+    }
+    /* The kernel gives an undumpable process's /proc/<pid>/ files (not the directory) to
+     * root: that is the dumpable flag, readable without privileges. */
+    return stat(path, &st) == 0 && st.st_uid == uid;
+}
+
+bool util_secure_exec(void)
+{
+    return getauxval(AT_SECURE) != 0;
 }
 
 uint64_t util_proc_start_ticks(int32_t pid, int32_t *ppid)

@@ -43,6 +43,17 @@ const char *util_escape(const char *s, char *buf, size_t len);
 /* Whether the process exists (kill(pid, 0) succeeds or fails with EPERM). */
 bool util_pid_alive(int32_t pid);
 
+/* Whether the real user of nctop may watch pid, a model of the kernel's ptrace access check
+ * for the common cases: the real uid is 0; or the process's real, effective and saved uids
+ * are our real uid, its gids our real gid, and it is dumpable (its /proc/<pid>/status
+ * belongs to its user, not to root). False for a process that does not exist. */
+bool util_may_trace(int32_t pid);
+
+/* Whether nctop runs with privileges its user does not have (set-user-ID, set-group-ID or
+ * file capabilities: the kernel's AT_SECURE). The environment then chooses no code to load
+ * and no file to read or write. */
+bool util_secure_exec(void);
+
 /* Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat, or 0 when unreadable.
  * With ppid non-NULL also returns field 4. */
 uint64_t util_proc_start_ticks(int32_t pid, int32_t *ppid);

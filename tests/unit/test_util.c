@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the terminal-safe text (issue 10): names from a workload or a file reach the
- * terminal with their control characters escaped, in the escape helper and the text report. */
+/* Unit tests of the util helpers of issue 10: names from a workload or a file reach the
+ * terminal with their control characters escaped (the helper and the text report), and the
+ * check of which processes this user may watch. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -73,11 +78,64 @@ static void test_issue_10_report_escapes_names(void **state)
     store_free(st);
 }
 
+/* In a child that became nobody: its own process yes, root's (its parent, init) no, and not
+ * itself once it is undumpable. Returns the number of the first failed check, 0 if none. */
+static int may_trace_as_nobody(void)
+{
+    pid_t root_pid = getppid();
+
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
+        return 100;
+    }
+    /* Changing uids made us undumpable; a process started by nobody is dumpable. */
+    prctl(PR_SET_DUMPABLE, 1);
+    if (!util_may_trace(getpid())) {
+        return 1;
+    }
+    if (util_may_trace(root_pid)) {
+        return 2;
+    }
+    if (util_may_trace(1)) {
+        return 3;
+    }
+    prctl(PR_SET_DUMPABLE, 0);
+    if (util_may_trace(getpid())) {
+        return 4;
+    }
+    if (util_may_trace(0) || util_may_trace(-1) || util_may_trace(INT32_MAX)) {
+        return 5;
+    }
+    return 0;
+}
+
+static void test_issue_10_may_trace(void **state)
+{
+    int status = 0;
+    pid_t pid;
+
+    (void)state;
+    if (getuid() != 0) {
+        skip(); /* needs root to become nobody */
+    }
+    /* Root may watch anything. */
+    assert_true(util_may_trace(getpid()));
+    assert_true(util_may_trace(1));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        _exit(may_trace_as_nobody());
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_issue_10_escape_controls),
         cmocka_unit_test(test_issue_10_report_escapes_names),
+        cmocka_unit_test(test_issue_10_may_trace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
