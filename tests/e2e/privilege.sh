@@ -170,6 +170,17 @@ else
     check "uprobe_partly_attached_reports_the_other" grep -q "no_such_function" "$T/up3.err"
     jcheck "uprobe_partly_attached_counts" "$T/up3.json" \
         'row(proc("tinylm"), "latency", "model_step")["count"] > 0'
+    # Under the display: the status line says it.
+    if command -v tmux >/dev/null; then
+        SOCK=nctop-priv$$
+        tmux -L "$SOCK" -f /dev/null new -d -s t -x 200 -y 40 \
+            "$NCTOP" --uprobe "$TINYLM:no_such_function" -- "$TINYLM" $LM
+        check "uprobe_failure_on_status_line" wait_for 15 sh -c \
+            "tmux -L '$SOCK' capture-pane -p -t t | grep -q 'has no symbol no_such_function'"
+        tmux -L "$SOCK" kill-server 2>/dev/null
+    else
+        skip "uprobe status line: tmux is not installed"
+    fi
 fi
 
 # --- 5. a privileged nctop (file capabilities) run by nobody ---------------------------------
@@ -225,6 +236,7 @@ check "profile_env_ignored_warns" grep -q "NC_PROFILE_JSONL is ignored" "$T/penv
 "$TINYLM" $LM --requests 0 >/dev/null 2>&1 &
 rootlm=$!
 PIDS+=("$rootlm")
+disown "$rootlm"
 wait_for 10 test -e "/dev/shm/nctop-$rootlm"
 nobody "$CAP" --bpf -p "$rootlm" --once --duration 1 >"$T/bpf.out" 2>"$T/bpf.err"
 rc=$?
@@ -237,6 +249,7 @@ check "uprobe_other_users_pid_refused" grep -q "not permitted" "$T/bpf2.err"
 (cd "$T/nb" && exec "${NB[@]}" "$TINYLM" $LM --requests 0) >/dev/null 2>&1 &
 nblm=$!
 PIDS+=("$nblm")
+disown "$nblm" # killed at exit, without a job notice
 wait_for 10 test -e "/dev/shm/nctop-$nblm"
 nobody "$CAP" --bpf -p "$nblm" --once --json --duration 1 >"$T/own.json" 2>"$T/own.err"
 rc=$?
