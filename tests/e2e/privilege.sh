@@ -127,7 +127,7 @@ int main(void)
     return 0;
 }
 EOF
-cc -I"$ROOT/include" -o "$T/evil" "$T/evil.c" "$BUILD/lib/libnctop.a" -lpthread -lm
+cc -I"$ROOT/include" -o "$T/evil" "$T/evil.c" "$BUILD/lib/libnctop.a" -lpthread -lm ${NCTOP_SAN_FLAGS:-}
 "$T/evil" >"$T/evil.ready" &
 evil=$!
 PIDS+=("$evil")
