@@ -42,6 +42,8 @@ struct config {
     bool log_enabled;             /* METRICS_LOG_ENABLED: the JSONL logger runs from the start */
     uint64_t log_interval_ns;     /* METRICS_LOG_INTERVAL_SECS (5 s) */
     const char *log_dir;          /* --log-dir, or NULL: the working directory */
+    uint64_t log_max_bytes;       /* --log-max-mb: a file this large starts a new pair (0: none) */
+    unsigned log_keep;            /* --log-keep: pairs of this run kept on disk (0: all) */
     const char *profile_path;     /* NC_PROFILE_JSONL, or NULL */
     struct record_writer *record; /* nctop record: ticks and flushes on the loop (borrowed) */
     struct replay_source *replay; /* nctop replay: the source instead of the ring (borrowed) */

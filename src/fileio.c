@@ -122,3 +122,30 @@ FILE *fileio_fopen(const char *path, enum fileio_how how, mode_t perm, char *why
     }
     return f;
 }
+
+int fileio_mkdirs(const char *path, mode_t perm, char *why, size_t len)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    struct stat sb;
+
+    if (n == 0 || n >= sizeof(buf)) {
+        return fileio_fail(-1, ENAMETOOLONG, why, len, NULL);
+    }
+    memcpy(buf, path, n + 1);
+    /* Each prefix ending before a '/', then the whole path. */
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') {
+            continue;
+        }
+        buf[i] = '\0';
+        if (mkdir(buf, perm) != 0 && errno != EEXIST) {
+            return fileio_fail(-1, errno, why, len, NULL);
+        }
+        buf[i] = i < n ? '/' : '\0';
+    }
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        return fileio_fail(-1, ENOTDIR, why, len, "not a directory");
+    }
+    return 0;
+}

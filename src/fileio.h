@@ -25,4 +25,8 @@ int fileio_open(const char *path, enum fileio_how how, mode_t perm, char *why, s
 /* The same as a stdio stream ("w" or "a"); NULL with errno set and why filled in. Owned. */
 FILE *fileio_fopen(const char *path, enum fileio_how how, mode_t perm, char *why, size_t len);
 
+/* Create directory path and its missing parents (perm, less the umask), as mkdir -p does; an
+ * existing directory is fine. Returns 0 or -errno with why filled in (may be NULL). */
+int fileio_mkdirs(const char *path, mode_t perm, char *why, size_t len);
+
 #endif /* NCTOP_SRC_FILEIO_H */

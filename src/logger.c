@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "diag.h"
 #include "fileio.h"
 #include "rows.h"
 #include "snapshot.h"
@@ -19,6 +21,7 @@
 #include "xalloc.h"
 
 #define LOGGER_DEFAULT_INTERVAL_NS (5ULL * UTIL_NS_PER_SEC)
+#define LOGGER_KEEP_MAX 1000 /* pairs remembered for deletion */
 
 enum logger_kind {
     LOGGER_LATENCY = 0,
@@ -28,11 +31,18 @@ enum logger_kind {
 struct logger_file {
     FILE *f; /* NULL when stopped or failed */
     char *path;
+    uint64_t bytes; /* size of the file, as far as we wrote it */
 };
 
 struct logger {
     char *dir;
     struct logger_file file[2];
+    uint64_t max_bytes; /* a file this large starts a new pair; 0: no cap */
+    unsigned keep;      /* pairs kept on disk (older ones of this run are deleted); 0: all */
+    char **made;        /* paths of the files this logger created, oldest first */
+    size_t nmade;
+    char last_stamp[32]; /* the stamp of the current pair, to name a rotation in one second */
+    unsigned seq;        /* rotations within last_stamp's second */
     struct rows rows;
     uint64_t lines;
     char warning[320];
@@ -58,6 +68,10 @@ void logger_free(struct logger *lg)
     for (int k = 0; k < 2; k++) {
         free(lg->file[k].path);
     }
+    for (size_t i = 0; i < lg->nmade; i++) {
+        free(lg->made[i]);
+    }
+    free(lg->made);
     rows_done(&lg->rows);
     free(lg->dir);
     free(lg);
@@ -65,8 +79,11 @@ void logger_free(struct logger *lg)
 
 static void logger_fail(struct logger *lg, enum logger_kind k, const char *why)
 {
-    snprintf(lg->warning, sizeof(lg->warning), "%s log %s: %s; that log is stopped",
-             logger_kind_name[k], lg->file[k].path, why);
+    size_t used = strlen(lg->warning);
+
+    /* Both files may fail at once: the warning names each. */
+    snprintf(lg->warning + used, sizeof(lg->warning) - used, "%s%s log %s: %s; that log is stopped",
+             used > 0 ? "; " : "", logger_kind_name[k], lg->file[k].path, why);
     if (lg->file[k].f != NULL) {
         /* The close may fail again on the same error: it is already reported. */
         fclose(lg->file[k].f);
@@ -100,12 +117,51 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
         logger_fail(lg, k, strerror(-rc));
     } else {
         lg->lines++;
+        lg->file[k].bytes += strlen(text) + 1U;
     }
     cJSON_free(text);
     return rc;
 }
 
-int logger_start(struct logger *lg, uint64_t real_ns)
+/* A file this logger created, in order, for logger_prune. */
+static void logger_remember(struct logger *lg, const char *path)
+{
+    for (size_t i = 0; i < lg->nmade; i++) {
+        if (strcmp(lg->made[i], path) == 0) {
+            return; /* started again in the same second: the same file */
+        }
+    }
+    if (lg->nmade == 2U * LOGGER_KEEP_MAX) {
+        free(lg->made[0]);
+        memmove(lg->made, lg->made + 1, (lg->nmade - 1U) * sizeof(*lg->made));
+        lg->nmade--;
+    }
+    lg->made = xreallocarray(lg->made, lg->nmade + 1U, sizeof(*lg->made));
+    lg->made[lg->nmade++] = xstrdup(path);
+}
+
+/* Keep the newest `keep` pairs on disk: delete older files, but only files this logger made
+ * in this run (a name someone else put in the directory is never touched). */
+static void logger_prune(struct logger *lg)
+{
+    size_t keep_files = 2U * lg->keep;
+
+    if (lg->keep == 0 || lg->nmade <= keep_files) {
+        return;
+    }
+    for (size_t i = 0; i < lg->nmade - keep_files; i++) {
+        if (unlink(lg->made[i]) != 0 && errno != ENOENT) {
+            diag_warn("old log %s: %s", lg->made[i], strerror(errno));
+        }
+        free(lg->made[i]);
+    }
+    memmove(lg->made, lg->made + (lg->nmade - keep_files), keep_files * sizeof(*lg->made));
+    lg->nmade = keep_files;
+}
+
+/* Open a pair named after real_ns. A rotation within the second of the current pair gets the
+ * next ".N" name; a plain start in the same second appends to the same files. */
+static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
 {
     time_t secs = (time_t)(real_ns / UTIL_NS_PER_SEC);
     char stamp[32], ts[40];
@@ -120,8 +176,25 @@ int logger_start(struct logger *lg, uint64_t real_ns)
     strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
     util_format_utc_ms(real_ns, ts, sizeof(ts));
     lg->warning[0] = '\0';
+    if (strcmp(stamp, lg->last_stamp) == 0) {
+        lg->seq += rotation ? 1U : 0U;
+        if (lg->seq > 0) {
+            snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%u", lg->seq);
+        }
+    } else {
+        snprintf(lg->last_stamp, sizeof(lg->last_stamp), "%s", stamp);
+        lg->seq = 0;
+    }
+    rc = lg->dir != NULL ? fileio_mkdirs(lg->dir, 0755, why, sizeof(why)) : 0;
+    if (rc != 0) {
+        snprintf(lg->warning, sizeof(lg->warning),
+                 "log directory %s: %s; neither the latency nor the memory log is written", lg->dir,
+                 why);
+        return rc;
+    }
     for (int k = 0; k < 2; k++) {
         free(lg->file[k].path);
+        lg->file[k].bytes = 0;
         if (lg->dir != NULL) {
             lg->file[k].path = xasprintf("%s/%s-%s.jsonl", lg->dir, stamp, logger_kind_name[k]);
         } else {
@@ -134,11 +207,24 @@ int logger_start(struct logger *lg, uint64_t real_ns)
             logger_fail(lg, (enum logger_kind)k, why);
             continue;
         }
+        logger_remember(lg, lg->file[k].path);
         if (logger_put(lg, (enum logger_kind)k, ts, NULL) != 0 && rc == 0) {
             rc = -EIO;
         }
     }
+    logger_prune(lg);
     return rc;
+}
+
+int logger_start(struct logger *lg, uint64_t real_ns)
+{
+    return logger_open(lg, real_ns, false);
+}
+
+void logger_set_limits(struct logger *lg, uint64_t max_bytes, unsigned keep)
+{
+    lg->max_bytes = max_bytes;
+    lg->keep = keep;
 }
 
 void logger_stop(struct logger *lg)
@@ -226,6 +312,14 @@ int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uin
                        logger_rows(lg, st, (enum logger_kind)k, now_ns));
         if (r != 0 && rc == 0) {
             rc = r;
+        }
+    }
+    /* The size cap: a file that reached it ends its pair and a new pair begins. */
+    if (lg->max_bytes > 0 && ((lg->file[0].f != NULL && lg->file[0].bytes >= lg->max_bytes) ||
+                              (lg->file[1].f != NULL && lg->file[1].bytes >= lg->max_bytes))) {
+        logger_stop(lg);
+        if (logger_open(lg, real_ns, true) != 0 && rc == 0) {
+            rc = -EIO;
         }
     }
     return rc;

@@ -16,9 +16,14 @@ struct logger *logger_new(const char *dir);
 void logger_free(struct logger *lg); /* stops it first; NULL is a no-op */
 
 /* Open a new pair of files named after real_ns (UTC, seconds) for append and write the first
- * line of each (empty rows). Returns 0, or -errno with the reason in logger_warning. Starting
- * an active logger is a no-op. Loop context. */
+ * line of each (empty rows); the directory is created when missing. Returns 0, or -errno with the
+ * reason in logger_warning. Starting an active logger is a no-op. Loop context. */
 int logger_start(struct logger *lg, uint64_t real_ns);
+
+/* The size cap and retention: a file that reaches max_bytes (0: no cap) ends its pair and a
+ * new pair starts (named by the time, ".N" added within one second); only the newest keep
+ * pairs this logger created stay on disk (0: all). Loop context. */
+void logger_set_limits(struct logger *lg, uint64_t max_bytes, unsigned keep);
 
 /* Close the files. The names stay readable until the next start. */
 void logger_stop(struct logger *lg);

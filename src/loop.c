@@ -738,8 +738,15 @@ static void loop_files_start(struct loop *l)
     char *err = NULL;
 
     l->logger = logger_new(cfg->log_dir);
+    logger_set_limits(l->logger, cfg->log_max_bytes, cfg->log_keep);
     if (cfg->log_enabled && logger_start(l->logger, loop_real(l, loop_now(l))) != 0) {
         loop_file_warning(l, logger_warning(l->logger));
+        /* Asked to log and nothing can be: a run without a display must not look fine (it
+         * would produce nothing, silently); the display shows it on the status line. */
+        if (!logger_active(l->logger) && l->ui == NULL) {
+            l->status = 1;
+            loop_finish(l);
+        }
     }
     if (cfg->profile_path != NULL) {
         l->profile = profile_record_new(cfg->profile_path, &err);

@@ -52,6 +52,9 @@ enum main_longopt {
     OPT_COLUMNS,
     OPT_COLOR,
     OPT_LOG_DIR,
+    OPT_LOG,
+    OPT_LOG_MAX_MB,
+    OPT_LOG_KEEP,
     OPT_SPEED,
 };
 
@@ -85,6 +88,9 @@ static const struct option main_longopts[] = {
     {"columns", required_argument, NULL, OPT_COLUMNS},
     {"color", required_argument, NULL, OPT_COLOR},
     {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+    {"log", no_argument, NULL, OPT_LOG},
+    {"log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB},
+    {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -125,7 +131,12 @@ static void main_usage(FILE *out)
           "                          CPU, run-queue and blocked time, syscalls, faults\n"
           "      --uprobe BIN:SYMBOL each call of SYMBOL in BIN is a span (implies --bpf)\n"
           "      --usdt BIN:PROV:NAME  count a USDT probe; *_begin/*_end pairs are spans\n"
-          "      --log-dir DIR       where JSONL logs go (default: the working directory)\n"
+          "      --log               write the JSONL logs from the start (METRICS_LOG_ENABLED)\n"
+          "      --log-dir DIR       where JSONL logs go (default: the working directory;\n"
+          "                          created when missing)\n"
+          "      --log-max-mb N      start a new pair of logs when a file reaches N MiB\n"
+          "                          (default 32; 0: no cap)\n"
+          "      --log-keep N        keep the newest N pairs this run wrote (default 8; 0: all)\n"
           "      --speed X           replay at X times the recorded speed (default 1)\n"
           "      --chrome-trace OUT  export: write the Chrome trace to OUT\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
@@ -540,6 +551,8 @@ int main(int argc, char **argv)
     cfg.sort_col = UI_SORT_NONE;
     cfg.collapse_depth = 2; /* step > forward > blocks visible, phases folded */
     cfg.columns = LAYOUT_COLS_ALL;
+    cfg.log_max_bytes = 32ULL << 20; /* about 8 hours of tinylm at the default interval */
+    cfg.log_keep = 8;
     main_read_rc(&cfg);
     cfg.speed = 1.0;
     mode = main_subcommand(&argc, &argv);
@@ -609,6 +622,27 @@ int main(int argc, char **argv)
         case OPT_LOG_DIR:
             cfg.log_dir = optarg;
             break;
+        case OPT_LOG:
+            cfg.log_enabled = true;
+            break;
+        case OPT_LOG_MAX_MB: {
+            uint64_t mb;
+
+            if (util_parse_u64(optarg, 0, 1024ULL * 1024, &mb) != 0) {
+                die_usage("--log-max-mb: '%s' is not a whole number of MiB (0: no cap)", optarg);
+            }
+            cfg.log_max_bytes = mb << 20;
+            break;
+        }
+        case OPT_LOG_KEEP: {
+            uint64_t n;
+
+            if (util_parse_u64(optarg, 0, 1000000, &n) != 0) {
+                die_usage("--log-keep: '%s' is not a whole number of pairs (0: all)", optarg);
+            }
+            cfg.log_keep = (unsigned)n;
+            break;
+        }
         case OPT_SPEED: {
             char *end = NULL;
 

@@ -86,3 +86,21 @@ check "write_error_warns" grep -q "latency log .*File too large; that log is sto
 check "write_error_warns_once" test "$(grep -c 'latency log' "$T/err4")" -eq 1
 check "write_error_memory_log_goes_on" test "$(wc -l <"$mem")" -ge 3
 check "write_error_profile_goes_on" test "$(grep -c latency_ms "$T/full/prof.jsonl")" -ge 2
+
+# test_issue_11: --log beside METRICS_LOG_ENABLED, a --log-dir that does not exist yet is
+# created, and a run without a display that was asked to log and cannot exits 1 at once.
+# shellcheck disable=SC2086
+METRICS_LOG_INTERVAL_SECS=1 "$NCTOP" --log --headless --duration 1.5 --log-dir "$T/new/sub" \
+    -- "$TINYLM" $LM 2>"$T/err-new"
+check "--log writes into a --log-dir it creates" \
+    bash -c "ls '$T'/new/sub/*-latency.jsonl '$T'/new/sub/*-memory.jsonl"
+touch "$T/plain"
+# shellcheck disable=SC2086
+"$NCTOP" --log --headless --duration 30 --log-dir "$T/plain/logs" -- "$TINYLM" $LM \
+    2>"$T/err-nolog"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'latency' "$T/err-nolog" && grep -q 'memory' "$T/err-nolog"; then
+    pass "no log can be opened: status 1, both logs named"
+else
+    fail "no log can be opened: status 1, both logs named" "rc=$rc: $(tr '\n' ' ' <"$T/err-nolog")"
+fi

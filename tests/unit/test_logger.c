@@ -361,6 +361,84 @@ static void test_profile_record(void **state)
     store_free(st);
 }
 
+/* test_issue_11: --log-dir is created when missing (parents too), and a directory that cannot
+ * be made names both logs in one warning. */
+static void test_issue_11_log_dir_created(void **state)
+{
+    char *dir = tmpdir(), *sub = NULL, *file = NULL;
+    struct logger *lg;
+    struct stat sb;
+    FILE *f;
+
+    (void)state;
+    assert_true(asprintf(&sub, "%s/a/b/logs", dir) > 0);
+    lg = logger_new(sub);
+    assert_int_equal(logger_start(lg, REAL), 0);
+    assert_int_equal(stat(logger_latency_path(lg), &sb), 0);
+    assert_int_equal(stat(logger_memory_path(lg), &sb), 0);
+    logger_free(lg);
+
+    assert_true(asprintf(&file, "%s/plain", dir) > 0);
+    f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    free(sub);
+    assert_true(asprintf(&sub, "%s/plain/logs", dir) > 0);
+    lg = logger_new(sub);
+    assert_true(logger_start(lg, REAL) < 0);
+    assert_false(logger_active(lg));
+    assert_non_null(strstr(logger_warning(lg), "latency"));
+    assert_non_null(strstr(logger_warning(lg), "memory"));
+    logger_free(lg);
+    free(sub);
+    free(file);
+    free(dir);
+}
+
+/* test_issue_11: the size cap starts a new pair (a ".N" name within one second) and only the
+ * newest `keep` pairs stay; the lines of every kept file are whole JSON objects. */
+static void test_issue_11_log_rotation(void **state)
+{
+    char *dir = tmpdir();
+    struct store *st = sample_store();
+    struct logger *lg = logger_new(dir);
+    char cmd[256];
+    FILE *ls;
+    int files = 0;
+    char line[512];
+
+    (void)state;
+    logger_set_limits(lg, 4096, 2);
+    assert_int_equal(logger_start(lg, REAL), 0);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(logger_write(lg, st, 2 * SEC, REAL + (uint64_t)(i / 50) * SEC), 0);
+        assert_true(logger_active(lg));
+    }
+    snprintf(cmd, sizeof(cmd), "ls %s", dir);
+    ls = popen(cmd, "r");
+    assert_non_null(ls);
+    while (fgets(line, sizeof(line), ls) != NULL) {
+        char path[1024];
+        size_t n;
+        cJSON **v;
+
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(path, sizeof(path), "%s/%s", dir, line);
+        v = read_lines(path, &n);
+        assert_true(n >= 1);
+        free_lines(v, n);
+        files++;
+    }
+    pclose(ls);
+    assert_int_equal(files, 4); /* two pairs */
+    assert_non_null(strstr(logger_latency_path(lg), "."));
+    logger_free(lg);
+    store_free(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_issue_10_profile_record_symlink_not_followed),
         cmocka_unit_test(test_logger_env),
         cmocka_unit_test(test_profile_record),
+        cmocka_unit_test(test_issue_11_log_dir_created),
+        cmocka_unit_test(test_issue_11_log_rotation),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
