@@ -16,9 +16,10 @@ enum fileio_how {
 
 /* Open path for writing. A missing name is created with O_EXCL (perm, less the umask); an
  * existing one is accepted only for APPEND/REPLACE and only when it is not a symbolic link,
- * is a regular file, belongs to the effective user and has one link (a planted link or a
- * second name of someone else's file is refused, root included). Returns a descriptor
- * (close-on-exec, owned) or -errno; why (len bytes, may be NULL) receives a short reason
+ * and is a character device (-o /dev/null) or a regular file that belongs to the effective user and
+ * has one link (a planted link or a second name of someone else's file is refused, root included).
+ * Returns a descriptor (close-on-exec, owned) or -errno; why (len bytes, may be NULL) receives a
+ * short reason
  * ("a symbolic link (not followed)", or strerror). Never blocks on a FIFO. */
 int fileio_open(const char *path, enum fileio_how how, mode_t perm, char *why, size_t len);
 

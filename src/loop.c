@@ -4,7 +4,9 @@
  * decides when to print, finish and exit. */
 #include "loop.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -68,8 +71,12 @@ struct loop {
     struct http_server *http; /* --prometheus */
     uv_process_t *child;
     bool child_running;
+    bool child_started;
+    bool child_ended_by_us; /* nctop sent it SIGTERM (quit, --duration, a signal) */
     int32_t child_pid;
-    int child_status;
+    int child_status;    /* its exit status, 128 + signal when killed */
+    char *child_out;     /* under the display: the file its stdout and stderr go to (owned) */
+    char child_name[64]; /* its command's base name */
     uint64_t last_scan_ns;
     uint64_t attached_seen; /* ring_source_stats.attached at the last look */
     unsigned proc_ticks;
@@ -685,8 +692,9 @@ static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_si
     l->child = NULL;
     if (l->finishing) {
         loop_close_all(l);
-    } else if (l->cfg->once || l->cfg->record != NULL) {
-        /* perf stat style: the snapshot (or the recording) ends when the command does. */
+    } else if (l->cfg->once || l->cfg->record != NULL || l->ui == NULL) {
+        /* perf stat style: the snapshot, the recording or the headless run ends when the
+         * command does; the display stays to show what it left. */
         loop_finish(l);
     }
 }
@@ -841,6 +849,10 @@ static void loop_finish(struct loop *l)
                         "nctop: no libnctop segment found for the given pid%s "
                         "(is it linked with libnctop and run by this user?)\n",
                         l->cfg->npids > 1 ? "s" : "");
+            } else if (l->child_started) {
+                diag_print("%s published nothing through libnctop (a program that links "
+                           "nothing is watched with --bpf)",
+                           l->child_name);
             } else {
                 fprintf(stderr, "nctop: no workload found (start one linked with libnctop, "
                                 "or try --demo)\n");
@@ -849,6 +861,7 @@ static void loop_finish(struct loop *l)
         loop_print(l);
     }
     if (l->child_running) {
+        l->child_ended_by_us = true;
         uv_process_kill(l->child, SIGTERM);
         l->grace = xcalloc(1, sizeof(*l->grace));
         uv_timer_init(l->uv, l->grace);
@@ -951,9 +964,80 @@ static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms,
 
 /* Start the command with its standard streams and NCTOP_READER=<our pid>, which tells its
  * libnctop to publish events from its first instant and leave the segment to us. */
+/* Under the display, a new file for the command's stdout and stderr: $TMPDIR (not under
+ * secure execution) or /tmp, nctop-<our pid>-<command>.out, created exclusively, mode 0600.
+ * Returns its descriptor or -1 (the output is then dropped, and the status line says so). */
+static int loop_child_output(struct loop *l)
+{
+    const char *dir = secure_getenv("TMPDIR");
+    char why[96];
+    int fd;
+
+    if (dir == NULL || dir[0] != '/') {
+        dir = "/tmp";
+    }
+    l->child_out = xasprintf("%s/nctop-%d-%s.out", dir, (int)getpid(), l->child_name);
+    fd = fileio_open(l->child_out, FILEIO_NEW, 0600, why, sizeof(why));
+    if (fd < 0) {
+        loop_status(l, true, "the output of %s is dropped: %s: %s", l->child_name, l->child_out,
+                    why);
+        free(l->child_out);
+        l->child_out = NULL;
+    }
+    return fd;
+}
+
+/* After the display: what the command wrote, its last lines on stderr (escaped), the whole
+ * in the file, which is removed when the command wrote nothing. */
+static void loop_child_output_show(struct loop *l)
+{
+    enum { TAIL_LINES = 20, TAIL_BYTES = 8192 };
+    char buf[TAIL_BYTES + 1];
+    struct stat sb;
+    size_t n, start, end;
+    int fd, lines = 0;
+
+    if (l->child_out == NULL) {
+        return;
+    }
+    fd = open(l->child_out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(l->child_out);
+        }
+        return;
+    }
+    n = (size_t)(sb.st_size < TAIL_BYTES ? sb.st_size : TAIL_BYTES);
+    n = pread(fd, buf, n, sb.st_size - (off_t)n) > 0 ? n : 0;
+    close(fd);
+    end = n > 0 && buf[n - 1] == '\n' ? n - 1 : n;
+    buf[end] = '\0';
+    /* The start of the last TAIL_LINES lines. */
+    start = end;
+    while (start > 0 && !(buf[start - 1] == '\n' && ++lines == TAIL_LINES)) {
+        start--;
+    }
+    diag_print("the output of %s (%s) is in %s%s", l->child_name,
+               l->child_running       ? "still running"
+               : l->child_ended_by_us ? "ended by nctop"
+                                      : (l->child_status == 0 ? "exit status 0" : "failed"),
+               l->child_out, start > 0 || (off_t)n < sb.st_size ? "; its last lines:" : ":");
+    for (char *line = buf + start, *nl; line < buf + end; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (nl == NULL) {
+            nl = buf + end;
+        }
+        *nl = '\0';
+        diag_print("| %s", line);
+    }
+}
+
 static int loop_spawn(struct loop *l, char **argv)
 {
     extern char **environ;
+    const char *base;
+    int out_fd = -1;
     uv_process_options_t opts;
     uv_stdio_container_t stdio[3];
     size_t n = 0, k = 0;
@@ -980,9 +1064,24 @@ static int loop_spawn(struct loop *l, char **argv)
         stdio[fd].flags = UV_INHERIT_FD;
         stdio[fd].data.fd = fd;
     }
+    base = strrchr(argv[0], '/');
+    base = base != NULL ? base + 1 : argv[0];
+    for (size_t i = 0; base[i] != '\0' && i + 1 < sizeof(l->child_name); i++) {
+        char c = base[i];
+
+        /* The name goes into a file name and onto the screen: a safe subset only. */
+        l->child_name[i] =
+            (isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-') ? c : '_';
+        l->child_name[i + 1] = '\0';
+    }
     if (l->ui != NULL) {
-        stdio[1].flags = UV_IGNORE;
-        stdio[2].flags = UV_IGNORE;
+        /* The display owns the terminal: the command's output goes to a file of its own,
+         * named on the status line and shown when nctop quits. */
+        out_fd = loop_child_output(l);
+        for (int fd = 1; fd <= 2; fd++) {
+            stdio[fd].flags = out_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+            stdio[fd].data.fd = out_fd;
+        }
     }
     if (l->ui != NULL) {
         /* The display reads the keys: the command must not take them. */
@@ -999,6 +1098,9 @@ static int loop_spawn(struct loop *l, char **argv)
     l->child->data = l;
     rc = uv_spawn(l->uv, l->child, &opts);
     free(env);
+    if (out_fd >= 0) {
+        close(out_fd); /* the command has its own copy */
+    }
     if (rc != 0) {
         /* A failed spawn still initialised the handle: close it through the loop. */
         loop_close((uv_handle_t *)l->child);
@@ -1006,7 +1108,11 @@ static int loop_spawn(struct loop *l, char **argv)
         return rc;
     }
     l->child_running = true;
+    l->child_started = true;
     l->child_pid = l->child->pid;
+    if (l->child_out != NULL) {
+        loop_status(l, false, "output of %s: %s", l->child_name, l->child_out);
+    }
     diag_debug("started %s as pid %d", argv[0], (int)l->child_pid);
     return 0;
 }
@@ -1121,5 +1227,13 @@ timers:
         diag_warn("event loop closed with handles open: %s", uv_strerror(rc));
     }
     free(l.uv);
+    loop_child_output_show(&l);
+    free(l.child_out);
+    /* As time and perf stat do: the command's own exit status (128 + signal when it was
+     * killed) when it ended by itself; nctop's own when nctop ended it, or when the command
+     * succeeded and nctop failed. */
+    if (l.child_started && !l.child_ended_by_us && (l.status == 0 || l.child_status != 0)) {
+        return l.child_status;
+    }
     return l.status;
 }
