@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ui/layout.h"
+
 #define CONFIG_MAX_PIDS 64
 #define CONFIG_MAX_PROBES 64 /* --uprobe plus --usdt */
 
@@ -49,14 +51,16 @@ struct config {
     struct replay_source *replay; /* nctop replay: the source instead of the ring (borrowed) */
     double speed;                 /* replay speed (1: as recorded) */
     /* The display, from nctoprc then the flags (names in ui/layout.h) */
-    int view;                /* enum layout_view shown first */
-    int sort_col;            /* enum layout_col_id, or -1: execution order */
-    bool sort_ascending;     /* figures sort largest first unless set */
-    unsigned collapse_depth; /* tree levels shown at first (2: blocks visible) */
-    uint32_t columns;        /* bit 1 << enum layout_col_id per column shown */
-    int color;               /* enum ui_color */
-    const char *prometheus;  /* --prometheus [ADDR:]PORT, or NULL */
-    size_t prom_max_paths;   /* --prometheus-paths: series cap per process (0: default) */
+    int view;                             /* enum layout_view shown first */
+    int sort_col;                         /* enum layout_col_id, or -1: execution order */
+    bool sort_ascending;                  /* figures sort largest first unless set */
+    unsigned collapse_depth;              /* tree levels shown at first (2: blocks visible) */
+    uint32_t columns;                     /* bit 1 << enum layout_col_id per column shown */
+    uint32_t view_columns[LAYOUT_NVIEWS]; /* --columns VIEW:COL,...: one view's (0: columns) */
+    int color;                            /* enum ui_color */
+    const char *prometheus;               /* --prometheus [ADDR:]PORT, or NULL */
+    bool prometheus_from_rc;              /* it came from nctoprc (and --once drops it) */
+    size_t prom_max_paths; /* --prometheus-paths: series cap per process (0: default) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

@@ -69,6 +69,13 @@ void diag_log(const char *level, const char *func, const char *fmt, ...)
 static void diag_vprint(const char *fmt, va_list ap, const char *suffix)
     __attribute__((format(printf, 1, 0)));
 
+static const char *diag_context; /* borrowed; see diag_set_context */
+
+void diag_set_context(const char *ctx)
+{
+    diag_context = ctx;
+}
+
 /* "nctop: " and the message on one stderr line, escaped: a name or a path in it (from a
  * workload, a file, the command line) cannot send the terminal control sequences. */
 static void diag_vprint(const char *fmt, va_list ap, const char *suffix)
@@ -80,6 +87,13 @@ static void diag_vprint(const char *fmt, va_list ap, const char *suffix)
     n = strlen(line);
     if (suffix != NULL) {
         snprintf(line + n, sizeof(line) - n, " %s", suffix);
+    }
+    if (diag_context != NULL) {
+        char ctx[2 * DIAG_LINE_BYTES];
+
+        fprintf(stderr, "nctop: %s: %s\n", util_escape(diag_context, ctx, sizeof(ctx)),
+                util_escape(line, esc, sizeof(esc)));
+        return;
     }
     fprintf(stderr, "nctop: %s\n", util_escape(line, esc, sizeof(esc)));
 }

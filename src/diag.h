@@ -29,6 +29,10 @@ void diag_log(const char *level, const char *func, const char *fmt, ...)
  * starts, after it ends, and in --once/--headless. */
 void diag_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Put "ctx: " before every stderr line until called with NULL (a file:line whose contents are
+ * being applied). ctx is borrowed until then. */
+void diag_set_context(const char *ctx);
+
 /* Print "nctop: <message>" on stderr (escaped, as diag_print) and exit. A format ending in ':'
  * appends strerror(errno). fatal() exits 1 (runtime), die_usage() exits 2 (usage). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

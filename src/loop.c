@@ -540,6 +540,8 @@ static int loop_ui_start(struct loop *l)
     };
     char *err = NULL;
 
+    memcpy(o.view_columns, cfg->view_columns, sizeof(o.view_columns));
+
     l->ui = ui_new(&o, &err);
     if (l->ui == NULL) {
         diag_print("%s", err);

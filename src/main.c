@@ -122,7 +122,7 @@ static void main_usage(FILE *out)
           "      --view VIEW         first view: latency, memory, kernels, workloads, threads\n"
           "      --sort COL          sort siblings by COL (p99, mean, share, ...; none)\n"
           "      --collapse-depth N  tree levels shown at first (default 2)\n"
-          "      --columns COL,...   columns shown (default all)\n"
+          "      --columns [VIEW:]COL,...  columns shown (default all); VIEW: that view's\n"
           "      --color WHEN        auto (default; honours NO_COLOR), always or never\n"
           "      --prometheus [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
           "                          (ADDR defaults to 127.0.0.1)\n"
@@ -254,6 +254,8 @@ static void main_sanitize_fds(void)
 }
 
 /* One display setting from a flag or nctoprc. Returns NULL or why the value is wrong. */
+static void main_option(struct config *cfg, int c, const char *arg);
+
 static const char *main_set_display(struct config *cfg, const char *key, const char *val)
 {
     uint64_t n;
@@ -276,8 +278,23 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
         }
         cfg->collapse_depth = (unsigned)n;
     } else if (strcmp(key, "columns") == 0) {
-        char *copy = xstrdup(val), *save = NULL;
+        const char *colon = strchr(val, ':');
+        char *copy, *save = NULL;
         uint32_t mask = 1U << LAYOUT_COL_NAME;
+        int view = -1;
+
+        /* VIEW:COL,... sets one view's columns; COL,... every view's. */
+        if (colon != NULL) {
+            char vname[32];
+
+            snprintf(vname, sizeof(vname), "%.*s", (int)(colon - val), val);
+            if ((view = layout_view_from_name(vname)) < 0) {
+                return "not VIEW:COL,... with a view (latency, memory, kernels, workloads, "
+                       "threads)";
+            }
+            val = colon + 1;
+        }
+        copy = xstrdup(val);
 
         for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
             if (strcmp(t, "all") == 0) {
@@ -285,12 +302,22 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
             } else if ((v = layout_col_from_name(t)) >= 0) {
                 mask |= 1U << v;
             } else {
+                static char why[160];
+
+                snprintf(why, sizeof(why),
+                         "not a list of columns: '%.32s' is none (e.g. last,p50,p99,share; "
+                         "or all)",
+                         t);
                 free(copy);
-                return "not a list of columns (e.g. last,p50,p99,share; or all)";
+                return why;
             }
         }
         free(copy);
-        cfg->columns = mask;
+        if (view >= 0) {
+            cfg->view_columns[view] = mask;
+        } else {
+            cfg->columns = mask;
+        }
     } else if (strcmp(key, "color") == 0) {
         if (strcmp(val, "auto") == 0) {
             cfg->color = UI_COLOR_AUTO;
@@ -311,11 +338,41 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
     return NULL;
 }
 
-/* ~/.config/nctop/nctoprc (XDG) comes before the flags, which override it. */
+/* The settings nctoprc may hold: the long options that choose how nctop runs, not what it
+ * watches or does (no -p, --once, --demo, -o...). */
+static const char *const main_rc_keys[] = {
+    "delay", "window",  "view",       "sort",     "collapse-depth", "columns",          "color",
+    "log",   "log-dir", "log-max-mb", "log-keep", "prometheus",     "prometheus-paths", "speed",
+    "bpf",
+};
+
+/* Kept for the whole run: option values from nctoprc point into it. */
+static struct nctoprc *main_rc;
+
+/* A boolean nctoprc value: 1 yes, 0 no, -1 neither. */
+static int main_rc_bool(const char *v)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no",
+                                                                                "off"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            return 1;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ~/.config/nctop/nctoprc (XDG) comes before the environment and the flags, which override
+ * it. Each "key = value" is the long option --key=value; an unknown key is a warning with its
+ * file and line, a bad value a usage error naming them. */
 static void main_read_rc(struct config *cfg)
 {
     char *path = nctoprc_default_path(), *err = NULL;
-    struct nctoprc *rc;
+    char where[4200];
 
     if (path == NULL) {
         return;
@@ -327,19 +384,55 @@ static void main_read_rc(struct config *cfg)
         free(path);
         return;
     }
-    rc = nctoprc_load(path, &err);
-    if (rc == NULL) {
+    main_rc = nctoprc_load(path, &err);
+    if (main_rc == NULL) {
         die_usage("%s: %s", path, err);
     }
-    for (size_t i = 0; i < nctoprc_count(rc); i++) {
-        const char *why = main_set_display(cfg, nctoprc_key(rc, i), nctoprc_value(rc, i));
+    for (size_t i = 0; i < nctoprc_count(main_rc); i++) {
+        const char *key = nctoprc_key(main_rc, i), *val = nctoprc_value(main_rc, i);
+        const struct option *o = NULL;
+        char name[64];
+        size_t k;
+        int b;
 
-        if (why != NULL) {
-            die_usage("%s:%u: %s '%s': %s", path, nctoprc_line(rc, i), nctoprc_key(rc, i),
-                      nctoprc_value(rc, i), why);
+        /* collapse_depth and collapse-depth are the same key. */
+        snprintf(name, sizeof(name), "%s", key);
+        for (char *q = name; *q != '\0'; q++) {
+            *q = *q == '_' ? '-' : *q;
         }
+        for (k = 0; k < sizeof(main_rc_keys) / sizeof(main_rc_keys[0]); k++) {
+            if (strcmp(name, main_rc_keys[k]) == 0) {
+                break;
+            }
+        }
+        for (size_t j = 0;
+             k < sizeof(main_rc_keys) / sizeof(main_rc_keys[0]) && main_longopts[j].name != NULL;
+             j++) {
+            if (strcmp(main_longopts[j].name, name) == 0) {
+                o = &main_longopts[j];
+            }
+        }
+        snprintf(where, sizeof(where), "%s:%u", path, nctoprc_line(main_rc, i));
+        if (o == NULL) {
+            diag_print("warning: %s: unknown setting '%s' (ignored)", where, key);
+            continue;
+        }
+        diag_set_context(where);
+        if (o->has_arg == no_argument) {
+            if ((b = main_rc_bool(val)) < 0) {
+                die_usage("%s '%s': not yes or no", key, val);
+            }
+            if (b == 1) {
+                main_option(cfg, o->val, NULL);
+            }
+        } else {
+            main_option(cfg, o->val, val);
+            if (o->val == OPT_PROMETHEUS) {
+                cfg->prometheus_from_rc = true;
+            }
+        }
+        diag_set_context(NULL);
     }
-    nctoprc_free(rc);
     free(path);
 }
 
@@ -516,12 +609,140 @@ static void main_read_env(struct config *cfg)
     char warn[160];
     const char *prof = secure_getenv("NC_PROFILE_JSONL");
 
-    cfg->log_enabled = logger_env(&cfg->log_interval_ns, warn, sizeof(warn));
+    /* The environment can turn logging on; nctoprc's "log = yes" stays when it does not. */
+    if (logger_env(&cfg->log_interval_ns, warn, sizeof(warn))) {
+        cfg->log_enabled = true;
+    }
     if (warn[0] != '\0') {
         diag_print("warning: %s", warn);
     }
     if (prof != NULL && *prof != '\0') {
         cfg->profile_path = prof;
+    }
+}
+
+/* One option, from the command line or from nctoprc (arg: its value, NULL for a flag). */
+static void main_option(struct config *cfg, int c, const char *arg)
+{
+    switch (c) {
+    case 'p':
+        main_parse_pids(cfg, arg);
+        break;
+    case 'd':
+        cfg->delay_ns = main_seconds("--delay", arg);
+        break;
+    case OPT_ONCE:
+        cfg->once = true;
+        break;
+    case OPT_JSON:
+        cfg->output = CONFIG_OUT_JSON;
+        break;
+    case OPT_HEADLESS:
+        cfg->headless = true;
+        break;
+    case OPT_DURATION:
+        cfg->duration_ns = main_seconds("--duration", arg);
+        break;
+    case OPT_WINDOW:
+        cfg->window_ns = main_seconds("--window", arg);
+        if (cfg->window_ns < UTIL_NS_PER_SEC) {
+            die_usage("--window: at least 1 second");
+        }
+        cfg->window_ns -= cfg->window_ns % UTIL_NS_PER_SEC;
+        break;
+    case OPT_DEMO:
+        cfg->demo = true;
+        break;
+    case OPT_BPF:
+        cfg->bpf = true;
+        break;
+    case OPT_UPROBE:
+    case OPT_USDT:
+        main_add_probe(cfg, c == OPT_USDT, arg);
+        break;
+    case OPT_DEBUG_LOG:
+        cfg->debug_log = arg;
+        break;
+    case 'o':
+        cfg->output_path = arg;
+        break;
+    case OPT_VIEW:
+        main_display_flag(cfg, "--view", arg);
+        break;
+    case OPT_SORT:
+        main_display_flag(cfg, "--sort", arg);
+        break;
+    case OPT_COLLAPSE:
+        main_display_flag(cfg, "--collapse-depth", arg);
+        break;
+    case OPT_COLUMNS:
+        main_display_flag(cfg, "--columns", arg);
+        break;
+    case OPT_COLOR:
+        main_display_flag(cfg, "--color", arg);
+        break;
+    case OPT_LOG_DIR:
+        cfg->log_dir = arg;
+        break;
+    case OPT_LOG:
+        cfg->log_enabled = true;
+        break;
+    case OPT_LOG_MAX_MB: {
+        uint64_t mb;
+
+        if (util_parse_u64(arg, 0, 1024ULL * 1024, &mb) != 0) {
+            die_usage("--log-max-mb: '%s' is not a whole number of MiB (0: no cap)", arg);
+        }
+        cfg->log_max_bytes = mb << 20;
+        break;
+    }
+    case OPT_LOG_KEEP: {
+        uint64_t n;
+
+        if (util_parse_u64(arg, 0, 1000000, &n) != 0) {
+            die_usage("--log-keep: '%s' is not a whole number of pairs (0: all)", arg);
+        }
+        cfg->log_keep = (unsigned)n;
+        break;
+    }
+    case OPT_SPEED: {
+        char *end = NULL;
+
+        cfg->speed = strtod(arg, &end);
+        if (end == arg || *end != '\0' || !(cfg->speed > 0) || cfg->speed > 1e6) {
+            die_usage("--speed: '%s' is not a factor > 0", arg);
+        }
+        break;
+    }
+    case OPT_PROMETHEUS: {
+        struct sockaddr_storage ss;
+
+        if (http_parse_listen(arg, &ss) != 0) {
+            die_usage("--prometheus: '%s' is not [ADDR:]PORT (e.g. 9464, 127.0.0.1:9464, "
+                      "[::1]:9464)",
+                      arg);
+        }
+        cfg->prometheus = arg;
+        break;
+    }
+    case OPT_PROM_PATHS: {
+        uint64_t n;
+
+        if (util_parse_u64(arg, 1, 100000, &n) != 0) {
+            die_usage("--prometheus-paths: '%s' is not a number from 1 to 100000", arg);
+        }
+        cfg->prom_max_paths = (size_t)n;
+        break;
+    }
+    case 'h':
+        main_usage(stdout);
+        exit(0);
+    case 'V':
+        printf("nctop %s\n", NCTOP_VERSION);
+        exit(0);
+    default:
+        fputs("Try 'nctop --help' for more information.\n", stderr);
+        exit(2);
     }
 }
 
@@ -553,135 +774,18 @@ int main(int argc, char **argv)
     cfg.columns = LAYOUT_COLS_ALL;
     cfg.log_max_bytes = 32ULL << 20; /* about 8 hours of tinylm at the default interval */
     cfg.log_keep = 8;
-    main_read_rc(&cfg);
     cfg.speed = 1.0;
+    main_read_rc(&cfg);
     mode = main_subcommand(&argc, &argv);
     if (mode == MAIN_EXPORT) {
         return main_export(argc, argv);
     }
     main_read_env(&cfg);
-    /* '+': stop at the first non-option, so CMD's own options stay its own. */
-    while ((c = getopt_long(argc, argv, "+p:d:o:hV", main_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            main_parse_pids(&cfg, optarg);
-            break;
-        case 'd':
-            cfg.delay_ns = main_seconds("--delay", optarg);
-            break;
-        case OPT_ONCE:
-            cfg.once = true;
-            break;
-        case OPT_JSON:
-            cfg.output = CONFIG_OUT_JSON;
-            break;
-        case OPT_HEADLESS:
-            cfg.headless = true;
-            break;
-        case OPT_DURATION:
-            cfg.duration_ns = main_seconds("--duration", optarg);
-            break;
-        case OPT_WINDOW:
-            cfg.window_ns = main_seconds("--window", optarg);
-            if (cfg.window_ns < UTIL_NS_PER_SEC) {
-                die_usage("--window: at least 1 second");
-            }
-            cfg.window_ns -= cfg.window_ns % UTIL_NS_PER_SEC;
-            break;
-        case OPT_DEMO:
-            cfg.demo = true;
-            break;
-        case OPT_BPF:
-            cfg.bpf = true;
-            break;
-        case OPT_UPROBE:
-        case OPT_USDT:
-            main_add_probe(&cfg, c == OPT_USDT, optarg);
-            break;
-        case OPT_DEBUG_LOG:
-            cfg.debug_log = optarg;
-            break;
-        case 'o':
-            cfg.output_path = optarg;
-            break;
-        case OPT_VIEW:
-            main_display_flag(&cfg, "--view", optarg);
-            break;
-        case OPT_SORT:
-            main_display_flag(&cfg, "--sort", optarg);
-            break;
-        case OPT_COLLAPSE:
-            main_display_flag(&cfg, "--collapse-depth", optarg);
-            break;
-        case OPT_COLUMNS:
-            main_display_flag(&cfg, "--columns", optarg);
-            break;
-        case OPT_COLOR:
-            main_display_flag(&cfg, "--color", optarg);
-            break;
-        case OPT_LOG_DIR:
-            cfg.log_dir = optarg;
-            break;
-        case OPT_LOG:
-            cfg.log_enabled = true;
-            break;
-        case OPT_LOG_MAX_MB: {
-            uint64_t mb;
-
-            if (util_parse_u64(optarg, 0, 1024ULL * 1024, &mb) != 0) {
-                die_usage("--log-max-mb: '%s' is not a whole number of MiB (0: no cap)", optarg);
-            }
-            cfg.log_max_bytes = mb << 20;
-            break;
-        }
-        case OPT_LOG_KEEP: {
-            uint64_t n;
-
-            if (util_parse_u64(optarg, 0, 1000000, &n) != 0) {
-                die_usage("--log-keep: '%s' is not a whole number of pairs (0: all)", optarg);
-            }
-            cfg.log_keep = (unsigned)n;
-            break;
-        }
-        case OPT_SPEED: {
-            char *end = NULL;
-
-            cfg.speed = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(cfg.speed > 0) || cfg.speed > 1e6) {
-                die_usage("--speed: '%s' is not a factor > 0", optarg);
-            }
-            break;
-        }
-        case OPT_PROMETHEUS: {
-            struct sockaddr_storage ss;
-
-            if (http_parse_listen(optarg, &ss) != 0) {
-                die_usage("--prometheus: '%s' is not [ADDR:]PORT (e.g. 9464, 127.0.0.1:9464, "
-                          "[::1]:9464)",
-                          optarg);
-            }
-            cfg.prometheus = optarg;
-            break;
-        }
-        case OPT_PROM_PATHS: {
-            uint64_t n;
-
-            if (util_parse_u64(optarg, 1, 100000, &n) != 0) {
-                die_usage("--prometheus-paths: '%s' is not a number from 1 to 100000", optarg);
-            }
-            cfg.prom_max_paths = (size_t)n;
-            break;
-        }
-        case 'h':
-            main_usage(stdout);
-            return 0;
-        case 'V':
-            printf("nctop %s\n", NCTOP_VERSION);
-            return 0;
-        default:
-            fputs("Try 'nctop --help' for more information.\n", stderr);
-            return 2;
-        }
+    /* '+': stop at the first non-option, so CMD's own options stay its own; replay has no
+     * CMD, so its options may also follow the file names. */
+    while ((c = getopt_long(argc, argv, mode == MAIN_REPLAY ? "p:d:o:hV" : "+p:d:o:hV",
+                            main_longopts, NULL)) != -1) {
+        main_option(&cfg, c, optarg);
     }
     if (mode == MAIN_REPLAY) {
         /* The arguments are files to play, not a command. */
@@ -710,6 +814,9 @@ int main(int argc, char **argv)
     }
     if (cfg.output == CONFIG_OUT_JSON && !cfg.once) {
         die_usage("--json goes with --once");
+    }
+    if (cfg.once && cfg.prometheus_from_rc) {
+        cfg.prometheus = NULL; /* nctoprc's exporter is for the runs that stay */
     }
     if (cfg.once && cfg.prometheus != NULL) {
         die_usage("--prometheus serves a running nctop: use it with --headless or the display");

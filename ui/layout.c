@@ -139,6 +139,20 @@ size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want
     if (width <= 0) {
         return 0;
     }
+    /* A column list that names none of this view's own columns (latency columns, and the
+     * Memory view; name and share belong to every tree) leaves the view whole rather than
+     * showing names without figures. */
+    {
+        bool any = false;
+
+        for (size_t i = 0; i < n; i++) {
+            any = any || (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
+                          (enabled & (1U << cols[i].id)) != 0);
+        }
+        if (!any) {
+            enabled = LAYOUT_COLS_ALL;
+        }
+    }
     /* Greedy by priority: the name's minimum first, then each column that still fits. */
     used = width < LAYOUT_NAME_MIN ? width : LAYOUT_NAME_MIN;
     for (;;) {

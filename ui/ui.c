@@ -67,6 +67,7 @@ struct ui {
     int sort_col[LAYOUT_NVIEWS];
     bool sort_asc[LAYOUT_NVIEWS];
     uint32_t columns;
+    uint32_t view_columns[LAYOUT_NVIEWS];
     bool since_start; /* statistics since start instead of the rolling window */
     bool frozen;
     bool help;
@@ -804,7 +805,9 @@ static void ui_draw_colhdr(struct ui *u)
     const struct layout_col *cols;
     size_t n;
 
-    u->ncols = layout_fit(u->view, u->width, u->columns, ui_name_want(u), u->cols);
+    u->ncols = layout_fit(u->view, u->width,
+                          u->view_columns[u->view] != 0 ? u->view_columns[u->view] : u->columns,
+                          ui_name_want(u), u->cols);
     if (w == NULL) {
         return;
     }
@@ -1943,6 +1946,10 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     u->view = opts->view < LAYOUT_NVIEWS ? opts->view : LAYOUT_VIEW_LATENCY;
     u->columns = opts->columns != 0 ? opts->columns : LAYOUT_COLS_ALL;
     u->columns |= 1U << LAYOUT_COL_NAME;
+    for (int v = 0; v < LAYOUT_NVIEWS; v++) {
+        u->view_columns[v] =
+            opts->view_columns[v] != 0 ? opts->view_columns[v] | 1U << LAYOUT_COL_NAME : 0;
+    }
     u->delay_ns = opts->delay_ns;
     for (int v = 0; v < LAYOUT_NVIEWS; v++) {
         u->sort_col[v] =

@@ -33,11 +33,12 @@ enum ui_color {
 #define UI_SORT_NONE (-1) /* siblings in execution order */
 
 struct ui_opts {
-    enum layout_view view;   /* the view shown first */
-    int sort_col;            /* enum layout_col_id, or UI_SORT_NONE */
-    bool sort_ascending;     /* numbers sort largest first unless this is set */
-    unsigned collapse_depth; /* tree levels shown at first */
-    uint32_t columns;        /* bit 1 << enum layout_col_id of each column shown */
+    enum layout_view view;                /* the view shown first */
+    int sort_col;                         /* enum layout_col_id, or UI_SORT_NONE */
+    bool sort_ascending;                  /* numbers sort largest first unless this is set */
+    unsigned collapse_depth;              /* tree levels shown at first */
+    uint32_t columns;                     /* bit 1 << enum layout_col_id of each column shown */
+    uint32_t view_columns[LAYOUT_NVIEWS]; /* per view (0: columns); --columns VIEW:COL,... */
     enum ui_color color;
     uint64_t delay_ns;  /* the refresh interval, shown in the help screen */
     FILE *in;           /* the terminal; NULL: stdin */

@@ -95,3 +95,11 @@ fi
 tmux -S "$SOCK" send-keys q
 wait_for 5 shown "EXITED 0"
 tmux -S "$SOCK" kill-server 2>/dev/null
+
+# test_issue_11: options may follow the file names (replay has no command to protect).
+if "$NCTOP" replay "$ROOT/sample-data/tinylm.nctrec" --once --json >"$T/after.json" 2>"$T/after.err" &&
+    "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["processes"]' "$T/after.json"; then
+    pass "replay: options after the file names"
+else
+    fail "replay: options after the file names" "$(head -c 300 "$T/after.err")"
+fi

@@ -82,8 +82,21 @@ wait_for 10 sh -c "tmux -L '$SOCK' capture-pane -p -t t | grep -qE '^▸ step'" 
 printf 'view = latency\nsort = fastest\n' >"$XDG_CONFIG_HOME/nctop/nctoprc"
 out=$("$NCTOP" --once 2>&1)
 rc=$?
-[ "$rc" -eq 2 ] && echo "$out" | grep -q 'nctoprc:2: sort' && pass "nctoprc: a bad value names file and line" ||
+[ "$rc" -eq 2 ] && echo "$out" | grep -q 'nctoprc:2: --sort' && pass "nctoprc: a bad value names file and line" ||
     fail "nctoprc: a bad value names file and line" "rc=$rc: $out"
+# test_issue_11: every setting has a key (window, log-dir, log, prometheus...); an unknown key
+# is a warning with file and line, never a stop; --once leaves nctoprc's exporter out.
+printf 'window = 30\nlog = yes\nlog-dir = %s/rclogs\nprometheus = 127.0.0.1:1\nno_such_key = 1\n' \
+    "$T" >"$XDG_CONFIG_HOME/nctop/nctoprc"
+out=$("$NCTOP" --once --json --duration 0.3 -o "$T/rc.json" -- "$TREE" 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ] && echo "$out" | grep -q "nctoprc:5: unknown setting 'no_such_key'" &&
+    "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["window_s"] == 30' "$T/rc.json" &&
+    ls "$T"/rclogs/*-latency.jsonl >/dev/null 2>&1; then
+    pass "nctoprc: window, log, log-dir and prometheus are settings; an unknown key warns"
+else
+    fail "nctoprc: window, log, log-dir and prometheus are settings; an unknown key warns" "rc=$rc: $out"
+fi
 # A config file nctop may not read: a warning, then the defaults; nothing stops.
 if [ "$(id -u)" -eq 0 ]; then
     mkdir -p "$T/locked/.config/nctop" && echo 'view = memory' >"$T/locked/.config/nctop/nctoprc"

@@ -84,8 +84,17 @@ static void test_columns_fit(void **state)
                 for (int want = 0; want <= 80; want += 40) {
                     struct layout_place p[LAYOUT_NCOLS];
                     size_t n = layout_fit((enum layout_view)v, w, masks[m], want, p);
-                    bool name = false;
+                    const struct layout_col *cols;
+                    size_t nc = layout_view_columns((enum layout_view)v, &cols);
+                    bool name = false, own = false;
                     int end = 0;
+
+                    /* A list naming none of the view's own columns leaves it whole. */
+                    for (size_t i = 0; i < nc; i++) {
+                        own = own ||
+                              (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
+                               (masks[m] & (1U << cols[i].id)) != 0);
+                    }
 
                     if (w == 0) {
                         assert_int_equal(n, 0);
@@ -97,7 +106,7 @@ static void test_columns_fit(void **state)
                         end = p[i].x + p[i].w;
                         assert_true(end <= w);
                         name = name || p[i].id == LAYOUT_COL_NAME;
-                        if (masks[m] != LAYOUT_COLS_ALL && p[i].id != LAYOUT_COL_NAME) {
+                        if (own && masks[m] != LAYOUT_COLS_ALL && p[i].id != LAYOUT_COL_NAME) {
                             assert_true(masks[m] & (1U << p[i].id));
                         }
                     }
@@ -127,6 +136,28 @@ static void test_columns_priority(void **state)
     assert_int_equal(p[0].w, 30);
 }
 
+/* test_issue_11: the README's sample "columns = last,p50,p99,count,share" names no Memory
+ * column: the Memory view stays whole instead of showing names only. */
+static void test_issue_11_columns_of_another_view(void **state)
+{
+    struct layout_place p[LAYOUT_NCOLS];
+    uint32_t latency_only = 1U << LAYOUT_COL_NAME | 1U << LAYOUT_COL_LAST | 1U << LAYOUT_COL_P50 |
+                            1U << LAYOUT_COL_P99 | 1U << LAYOUT_COL_COUNT | 1U << LAYOUT_COL_SHARE;
+    bool current = false;
+    size_t n;
+
+    (void)state;
+    n = layout_fit(LAYOUT_VIEW_MEMORY, 200, latency_only, 30, p);
+    for (size_t i = 0; i < n; i++) {
+        current = current || p[i].id == LAYOUT_COL_CURRENT;
+    }
+    assert_true(n > 1);
+    assert_true(current);
+    /* The latency view keeps exactly the list. */
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 200, latency_only, 30, p);
+    assert_int_equal(n, 6);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -143,9 +174,12 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_screen_sizes), cmocka_unit_test(test_issue_3_tiny_20x5),
-        cmocka_unit_test(test_columns_fit),  cmocka_unit_test(test_columns_priority),
+        cmocka_unit_test(test_screen_sizes),
+        cmocka_unit_test(test_issue_3_tiny_20x5),
+        cmocka_unit_test(test_columns_fit),
+        cmocka_unit_test(test_columns_priority),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_issue_11_columns_of_another_view),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
