@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "hw/gpu.h"
+#include "libnctop/segment.h"
 #include "logger.h"
 #include "profile_record.h"
 #include "prom.h"
@@ -808,6 +810,43 @@ static void loop_replay_start(struct loop *l)
     l->replay_timer = loop_timer(l, loop_on_replay, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
 }
 
+/* The port of an [ADDR:]PORT the command line accepted (0 when it cannot be read). */
+static int loop_listen_port(const char *spec)
+{
+    struct sockaddr_storage ss;
+
+    if (http_parse_listen(spec, &ss) != 0) {
+        return 0;
+    }
+    if (ss.ss_family == AF_INET6) {
+        return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* Why -p PID shows nothing, in one line naming the cause. */
+static void loop_explain_pid(int32_t pid)
+{
+    char path[64];
+    struct stat sb;
+
+    if (kill(pid, 0) != 0 && errno == ESRCH) {
+        diag_print("-p %d: no such process", (int)pid);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s%d", NCTOP_SEG_DIR, NCTOP_SEG_FILE_PREFIX, (int)pid);
+    if (lstat(path, &sb) != 0) {
+        diag_print("-p %d: the process publishes nothing through libnctop (it links nothing, "
+                   "or has not published yet): watch it with --bpf",
+                   (int)pid);
+    } else if (sb.st_uid != geteuid()) {
+        diag_print("-p %d: its segment %s belongs to uid %u: run nctop as that user", (int)pid,
+                   path, (unsigned)sb.st_uid);
+    } else {
+        diag_print("-p %d: its segment %s could not be read (see --debug-log)", (int)pid, path);
+    }
+}
+
 /* Stop collecting: print the last snapshot (--once) and close every handle; the command we
  * started gets SIGTERM, then SIGKILL after a grace period. */
 static void loop_finish(struct loop *l)
@@ -847,10 +886,9 @@ static void loop_finish(struct loop *l)
         if (store_nprocs(l->store) == 0 && l->status == 0) {
             l->status = 1;
             if (l->cfg->npids > 0) {
-                fprintf(stderr,
-                        "nctop: no libnctop segment found for the given pid%s "
-                        "(is it linked with libnctop and run by this user?)\n",
-                        l->cfg->npids > 1 ? "s" : "");
+                for (size_t i = 0; i < l->cfg->npids; i++) {
+                    loop_explain_pid(l->cfg->pids[i]);
+                }
             } else if (l->child_started) {
                 diag_print("%s published nothing through libnctop (a program that links "
                            "nothing is watched with --bpf)",
@@ -1147,7 +1185,11 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     if (cfg->prometheus != NULL) {
         rc = http_server_start(l.uv, cfg->prometheus, loop_metrics, &l, &l.http);
         if (rc != 0) {
-            diag_print("--prometheus %s: %s", cfg->prometheus, uv_strerror(rc));
+            diag_print("--prometheus %s: %s%s", cfg->prometheus, uv_strerror(rc),
+                       rc == UV_EACCES && loop_listen_port(cfg->prometheus) < 1024
+                           ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE: use "
+                             "9464, the port Prometheus assigns nctop)"
+                           : "");
             loop_close_all(&l);
             uv_run(l.uv, UV_RUN_DEFAULT);
             uv_loop_close(l.uv);

@@ -824,6 +824,11 @@ int main(int argc, char **argv)
     if (cfg.once && cfg.headless) {
         die_usage("--once and --headless exclude each other");
     }
+    for (size_t i = 0; i < cfg.npids; i++) {
+        if (kill(cfg.pids[i], 0) != 0 && errno == ESRCH) {
+            fatal("-p %d: no such process", (int)cfg.pids[i]);
+        }
+    }
     main_check_bpf_pids(&cfg);
     if ((cfg.demo ? 1 : 0) + (cmd != NULL ? 1 : 0) + (cfg.npids > 0 ? 1 : 0) > 1) {
         die_usage("choose one of -p, --demo and -- CMD");

@@ -40,6 +40,41 @@ else
     fail "--headless -- CMD ends when CMD ends" "status $rc after $(($(date +%s) - start)) s"
 fi
 
+# Messages that name the cause (test_issue_11_messages).
+msg_of() {
+    local name=$1 want=$2
+    shift 2
+    if "$@" >/dev/null 2>"$T/msg" </dev/null; then
+        fail "$name" "status 0"
+    elif grep -q -- "$want" "$T/msg"; then
+        pass "$name"
+    else
+        fail "$name" "$(tr '\n' ' ' <"$T/msg")"
+    fi
+}
+msg_of "-p of no process: no such process" "no such process" "$NCTOP" --once -p 999999999
+sleep 60 &
+sp=$!
+PIDS+=("$sp")
+msg_of "-p of a process that links nothing: suggests --bpf" "watch it with --bpf" \
+    "$NCTOP" --once --duration 0.3 -p "$sp"
+if [ "$(id -u)" -eq 0 ] && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    "$TINYLM" --quiet --tokens 100000 >/dev/null 2>&1 &
+    tp=$!
+    PIDS+=("$tp")
+    wait_for 10 test -e "/dev/shm/nctop-$tp"
+    msg_of "-p of another user's workload: names the owner" "belongs to uid 0" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" \
+        "$NCTOP" --once --duration 0.3 -p "$tp"
+    msg_of "--prometheus below 1024 without privilege: says why" "below 1024" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" \
+        "$NCTOP" --headless --duration 1 --prometheus 127.0.0.1:80
+    kill "$tp" 2>/dev/null
+else
+    skip "another user's workload and a low port: need root and setpriv"
+fi
+msg_of "an unknown column is named" "'bogus' is none" "$NCTOP" --once --columns p99,bogus -- true
+
 # The display: the output goes to a file named on the status line, shown on quit, and the
 # command's status is nctop's.
 command -v tmux >/dev/null || { skip "tmux is not installed: the display part"; exit 0; }
