@@ -184,11 +184,13 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
         }
         return "not an nctop segment (bad magic)";
     }
-    if (h->abi_version != NCTOP_SEG_ABI_VERSION) {
+    /* A newer ABI only adds to the older ones it still reads (version 3: request ids). */
+    if (h->abi_version < NCTOP_SEG_ABI_OLDEST || h->abi_version > NCTOP_SEG_ABI_VERSION) {
         snprintf(buf, buflen,
-                 "unsupported segment ABI version %u (this nctop reads version %u): use an "
-                 "nctop and a libnctop of the same release",
-                 (unsigned)h->abi_version, (unsigned)NCTOP_SEG_ABI_VERSION);
+                 "unsupported segment ABI version %u (this nctop reads versions %u to %u): use "
+                 "an nctop and a libnctop of the same release",
+                 (unsigned)h->abi_version, (unsigned)NCTOP_SEG_ABI_OLDEST,
+                 (unsigned)NCTOP_SEG_ABI_VERSION);
         return buf;
     }
     if (h->header_bytes != sizeof(struct nctop_seg_header) || h->segment_bytes != size) {
@@ -520,10 +522,12 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         store_mem_delta(v->thread, (int64_t)rec->arg[0], rec->ts_ns);
         return true;
     case NCTOP_REC_STEP:
-        if (words < 3 || rec->id < STORE_STEP_REQUEST_BEGIN || rec->id > STORE_STEP_ITERATION) {
+        if (words < 3 || rec->id < STORE_STEP_REQUEST_BEGIN || rec->id > STORE_STEP_KIND_MAX) {
             return false;
         }
-        store_step(s->proc, (enum store_step_kind)rec->id, rec->arg[0], rec->ts_ns);
+        /* 4 words carry a request id; 3 are the markers of request 0. */
+        store_request_step(s->proc, (enum store_step_kind)rec->id, words >= 4 ? rec->arg[1] : 0,
+                           rec->arg[0], rec->ts_ns);
         return true;
     default:
         return false;

@@ -47,8 +47,16 @@ enum nctop_mem_kind {
 enum nctop_step_kind {
     NCTOP_STEP_REQUEST_BEGIN = 1, /* a request (prompt) starts: the TTFT clock starts */
     NCTOP_STEP_TOKEN = 2,         /* n tokens were produced (adds n to counter "tokens") */
-    NCTOP_STEP_REQUEST_END = 3,   /* the request is complete */
+    NCTOP_STEP_REQUEST_END = 3,   /* the request is complete; n is its nctop_request_status */
     NCTOP_STEP_ITERATION = 4,     /* one training or simulation iteration ended */
+    NCTOP_STEP_PROMPT_TOKENS = 5, /* the request's prompt (prefill) has n more tokens */
+};
+
+/* How a request ended (nctop_request_end, NCTOP_STEP_REQUEST_END); other values = failed. */
+enum nctop_request_status {
+    NCTOP_REQUEST_OK = 0,        /* completed */
+    NCTOP_REQUEST_FAILED = 1,    /* ended with an error */
+    NCTOP_REQUEST_CANCELLED = 2, /* aborted by the client or the engine */
 };
 
 /* Options for nctop_init(). Set sz to sizeof(struct nctop_opts); zero fields take the
@@ -125,8 +133,23 @@ NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n);
 
 /* Mark a step (enum nctop_step_kind). NCTOP_STEP_TOKEN adds n to counter "tokens"; nctop
  * derives time to first token (REQUEST_BEGIN to the first TOKEN) and inter-token latency
- * (TOKEN to TOKEN) from the markers. Event path. */
+ * (TOKEN to TOKEN) from the markers. The request markers are those of request 0 (below).
+ * Event path. */
 NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n);
+
+/* Requests by id, for engines that serve several at once (any 64-bit id the workload
+ * chooses, unique among its requests in flight; nctop_step's markers are request 0). The
+ * events of one request may come from any threads. nctop derives per request the time to
+ * first token (begin to first token), the inter-token latency (token to token; n tokens in
+ * one call share the gap), the end-to-end latency (begin to end) and the prompt and
+ * generated token counts; it counts requests running, finished and failed. A request
+ * whose begin nctop did not see (attached later) has no TTFT or end-to-end figure.
+ * nctop_request_token adds n to counter "tokens", like NCTOP_STEP_TOKEN. status: enum
+ * nctop_request_status. Event path. */
+NCTOP_API void nctop_request_begin(uint64_t request_id);
+NCTOP_API void nctop_request_prompt_tokens(uint64_t request_id, uint64_t n);
+NCTOP_API void nctop_request_token(uint64_t request_id, uint64_t n);
+NCTOP_API void nctop_request_end(uint64_t request_id, int status);
 
 /* 1 when an nctop is attached and consuming events, 0 otherwise. Event path. */
 NCTOP_API int nctop_attached(void);

@@ -47,6 +47,7 @@ struct record_reader {
     uint64_t prev_ts;
     uint64_t mono_ns;
     uint64_t real_ns;
+    uint32_t version; /* of the file: version 1 has no request id in STEP */
     bool clean_end;
     bool done;
     uint32_t path[RECORD_MAX_DEPTH];
@@ -261,6 +262,7 @@ void record_writer_put(struct record_writer *w, const struct record_ev *ev)
         d = record_put_u(d, ev->id);
         d = record_put_u(d, ev->a);
         d = record_put_t(w, d, ev->ts_ns);
+        d = record_put_u(d, ev->b);
         break;
     case STORE_EV_NODE_IMPORT:
         d = record_put_u(d, ev->proc);
@@ -521,12 +523,14 @@ struct record_reader *record_reader_new(const void *data, size_t len, char **err
         return NULL;
     }
     version = record_get_le(p + 8, 4);
-    if (version != RECORD_VERSION) {
-        *err = xasprintf("recording format version %llu is not supported (this nctop reads %u)",
-                         (unsigned long long)version, RECORD_VERSION);
+    if (version < RECORD_OLDEST_VERSION || version > RECORD_VERSION) {
+        *err = xasprintf("recording format version %llu is not supported (this nctop reads %u "
+                         "to %u)",
+                         (unsigned long long)version, RECORD_OLDEST_VERSION, RECORD_VERSION);
         return NULL;
     }
     r = xcalloc(1, sizeof(*r));
+    r->version = (uint32_t)version;
     r->p = p;
     r->len = len;
     r->off = RECORD_HEADER_BYTES;
@@ -676,8 +680,10 @@ static bool record_decode(struct record_reader *r, struct record_ev *ev)
                record_get_u32(r, &ev->aux) && record_get_t(r, &ev->ts_ns) &&
                record_get_u(r, &ev->a);
     case STORE_EV_STEP:
+        ev->b = 0; /* version 1: every marker is request 0's */
         return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns);
+               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns) &&
+               (r->version < 2 || record_get_u(r, &ev->b));
     case STORE_EV_NODE_IMPORT:
         if (!record_get_u32(r, &ev->proc) || !record_get_t(r, &ev->ts_ns) ||
             !record_get_u32(r, &ev->depth) || ev->depth > RECORD_MAX_DEPTH) {

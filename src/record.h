@@ -12,10 +12,10 @@
 #include "store.h"
 
 /*
- * File format, version 1. Integers are unsigned LEB128 varints ("u"), zigzag varints ("s")
- * or time deltas ("t": a zigzag varint added to the previous time of the file, which starts
- * at created_mono_ns); strings ("str") are a varint length then the bytes; "str?" is a varint
- * of length + 1 with 0 meaning no string.
+ * File format, version 2 (version 1 is read too: its STEP has no request). Integers are unsigned
+ * LEB128 varints ("u"), zigzag varints ("s") or time deltas ("t": a zigzag varint added to the
+ * previous time of the file, which starts at created_mono_ns); strings ("str") are a varint length
+ * then the bytes; "str?" is a varint of length + 1 with 0 meaning no string.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
@@ -33,7 +33,7 @@
  *     SPAN_BEGIN / SPAN_END u thread, u name, t
  *     MEM_DELTA u thread, s bytes, t
  *     KERNEL u proc, u name, u backend, t start, u duration_ns
- *     STEP u proc, u kind, u n, t
+ *     STEP u proc, u kind, u n, t, u request
  *     NODE_IMPORT u proc, t, u depth, depth x u name, u count, total, last, mean, min, max,
  *                 p50, p95, p99 (ns), u share_valid, [f64 LE share_pct]
  *     MEM_IMPORT_CLEAR u proc
@@ -44,7 +44,8 @@
  * A reader stops at the first unknown type or malformed field (the rest cannot be framed).
  */
 #define RECORD_MAGIC "NCTOPREC"
-#define RECORD_VERSION 1U
+#define RECORD_VERSION 2U        /* 2: STEP carries a request id */
+#define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U
 #define RECORD_TICK 100U
 #define RECORD_END 101U

@@ -149,7 +149,10 @@ static void report_summary(FILE *out, const struct rows_summary *s)
         util_format_ns(s->step.win.p50_ns, false, a, sizeof(a));
         fprintf(out, "  step p50 %s", a);
     }
-    if (s->ttft.valid) {
+    if (s->ttft.valid && s->ttft.win.count > 0) {
+        util_format_ns(s->ttft.win.p50_ns, false, a, sizeof(a));
+        fprintf(out, "  TTFT p50 %s", a);
+    } else if (s->ttft.valid) {
         util_format_ns(s->ttft.all.last_ns, false, a, sizeof(a));
         fprintf(out, "  TTFT %s", a);
     }
@@ -157,6 +160,15 @@ static void report_summary(FILE *out, const struct rows_summary *s)
         util_format_ns(s->itl.win.p50_ns, false, a, sizeof(a));
         util_format_ns(s->itl.win.p99_ns, false, b, sizeof(b));
         fprintf(out, "  ITL p50 %s p99 %s", a, b);
+    }
+    if (s->requests.valid) {
+        fprintf(out, "  requests running %" PRIu64 " ok %" PRIu64 " failed %" PRIu64,
+                s->requests.running, s->requests.finished[0],
+                s->requests.finished[1] + s->requests.finished[2]);
+        if (s->requests.e2e.valid && s->requests.e2e.win.count > 0) {
+            util_format_ns(s->requests.e2e.win.p50_ns, false, a, sizeof(a));
+            fprintf(out, " e2e p50 %s", a);
+        }
     }
     if (s->host_valid) {
         util_format_bytes((int64_t)s->rss_bytes, false, a, sizeof(a));

@@ -31,7 +31,14 @@ _Static_assert(ROWS_LOSS_KINDS == STORE_LOSS_NKINDS, "one name per loss cause");
 const char *const rows_loss_names[ROWS_LOSS_KINDS] = {
     [STORE_LOSS_RING_FULL] = "ring_full",       [STORE_LOSS_NO_RING] = "no_ring",
     [STORE_LOSS_READER_STALL] = "reader_stall", [STORE_LOSS_REGISTRATION] = "registration_refused",
-    [STORE_LOSS_LIMIT] = "over_limit",
+    [STORE_LOSS_LIMIT] = "over_limit",          [STORE_LOSS_REQUEST_EVICTED] = "requests_evicted",
+};
+
+_Static_assert(ROWS_REQUEST_RESULTS == STORE_REQ_NRESULTS, "one name per request result");
+const char *const rows_request_results[ROWS_REQUEST_RESULTS] = {
+    [STORE_REQ_OK] = "ok",
+    [STORE_REQ_FAILED] = "failed",
+    [STORE_REQ_CANCELLED] = "cancelled",
 };
 
 /* Per level of the tree being emitted: the path of the last row at that level (the parent of
@@ -924,11 +931,86 @@ static void rows_sys_fill(struct rows_summary *out, const struct store_proc *p)
     }
 }
 
+/* Whether node i's path (labels from the root joined by '/') is path. */
+static bool rows_node_path_is(const struct store_proc *p, uint32_t i, const char *path)
+{
+    size_t len = strlen(path);
+
+    for (; i != STORE_ROOT && i != STORE_NONE; i = p->nodes[i].parent) {
+        const char *name = rows_name(p, p->nodes[i].name);
+        size_t nl = strlen(name);
+
+        if (nl > len || memcmp(path + len - nl, name, nl) != 0) {
+            return false;
+        }
+        len -= nl;
+        if (p->nodes[i].parent == STORE_ROOT) {
+            return len == 0;
+        }
+        if (len == 0 || path[len - 1] != '/') {
+            return false;
+        }
+        len--;
+    }
+    return false;
+}
+
+/* The node that is the workload's step: spec is a path ("a/b") or a span name, the
+ * shallowest node of that name (then the one with more samples). STORE_NONE when absent. */
+static uint32_t rows_step_node(const struct store_proc *p, const char *spec)
+{
+    uint32_t best = STORE_NONE;
+    bool path = strchr(spec, '/') != NULL;
+
+    for (uint32_t i = 1; i < p->nnodes; i++) {
+        const struct store_node *n = &p->nodes[i];
+
+        if (path ? !rows_node_path_is(p, i, spec) : strcmp(rows_name(p, n->name), spec) != 0) {
+            continue;
+        }
+        if (best == STORE_NONE || n->level < p->nodes[best].level ||
+            (n->level == p->nodes[best].level && n->s.all.count > p->nodes[best].s.all.count)) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+static void rows_tokens_fill(struct rows_tokens *t, const struct hist *h)
+{
+    uint64_t v[2];
+
+    memset(t, 0, sizeof(*t));
+    t->hist = h;
+    if (h->count == 0) {
+        return;
+    }
+    hist_percentiles(h, (const double[]){50.0, 99.0}, 2, v);
+    t->count = h->count;
+    t->sum = h->sum_ns;
+    t->p50 = v[0];
+    t->p99 = v[1];
+    t->max = h->max_ns;
+}
+
+static void rows_requests_fill(struct rows_requests *r, const struct store_proc *p, uint64_t now_ns,
+                               struct hist *scratch)
+{
+    r->valid = p->requests;
+    r->running = p->reqs.n;
+    memcpy(r->finished, p->req_finished, sizeof(r->finished));
+    r->evicted = p->req_evicted;
+    r->prompt_tokens = p->prompt_tokens;
+    r->generation_tokens = p->gen_tokens;
+    rows_marker_fill(&r->e2e, p, &p->e2e, now_ns, scratch);
+    rows_tokens_fill(&r->prompt, &p->req_prompt);
+    rows_tokens_fill(&r->generation, &p->req_gen);
+}
+
 void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns)
 {
     uint64_t window_ns = p->st->cfg.window_ns;
-    uint32_t best = STORE_NONE;
-    uint64_t best_win = 0;
+    uint32_t best;
     struct hist scratch;
     double rate;
     uint32_t i;
@@ -940,7 +1022,9 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     out->state = (int)p->state;
     out->reason = p->reason;
     memcpy(out->losses, p->losses, sizeof(out->losses));
-    out->dropped = p->dropped + p->losses[STORE_LOSS_REGISTRATION] + p->losses[STORE_LOSS_LIMIT];
+    out->losses[STORE_LOSS_REQUEST_EVICTED] = p->req_evicted;
+    out->dropped = p->dropped + p->losses[STORE_LOSS_REGISTRATION] + p->losses[STORE_LOSS_LIMIT] +
+                   p->req_evicted;
     out->late_ends = p->late_ends;
     out->invalid = p->invalid;
     out->invalid_reason = p->invalid_reason[0] != '\0' ? p->invalid_reason : NULL;
@@ -960,26 +1044,19 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     rows_marker_fill(&out->ttft, p, &p->ttft, now_ns, &scratch);
     rows_marker_fill(&out->itl, p, &p->itl, now_ns, &scratch);
 
-    /* "Step latency": the top-level span with the most samples in the window (ties and empty
-     * windows fall back to the count since start); without top-level spans, the ITERATION
-     * marker series. */
-    for (i = p->nodes[STORE_ROOT].first_child; i != STORE_NONE; i = p->nodes[i].next_sibling) {
-        uint64_t nwin;
-
-        store_series_window_sum(p, &p->nodes[i].s, now_ns, &nwin);
-        if (best == STORE_NONE || nwin > best_win ||
-            (nwin == best_win && p->nodes[i].s.all.count > p->nodes[best].s.all.count)) {
-            best = i;
-            best_win = nwin;
-        }
-    }
-    if (best != STORE_NONE && p->nodes[best].s.all.count > 0) {
+    /* "Step latency" is what the workload says a step is, never a guess: a wrong figure (an
+     * uprobe or a replayed trace's most frequent span) is worse than none. */
+    best = rows_step_node(p, p->st->cfg.step_span != NULL ? p->st->cfg.step_span : "step");
+    if (best != STORE_NONE) {
+        out->step_source = p->st->cfg.step_span != NULL ? p->st->cfg.step_span : "step";
         rows_marker_fill(&out->step, p, &p->nodes[best].s, now_ns, &scratch);
         rows_recent_fill(out, p, &p->nodes[best].s, now_ns);
-    } else {
+    } else if (p->iter.all.count > 0 && p->st->cfg.step_span == NULL) {
+        out->step_source = "iteration";
         rows_marker_fill(&out->step, p, &p->iter, now_ns, &scratch);
         rows_recent_fill(out, p, &p->iter, now_ns);
     }
+    rows_requests_fill(&out->requests, p, now_ns, &scratch);
     if (p->nthreads > 0) {
         out->threads = xcalloc(p->nthreads, sizeof(*out->threads));
         out->nthread_list = p->nthreads;

@@ -125,8 +125,35 @@ struct rows_syscall {
 
 /* Everything about a process that is not a tree: header line, snapshot fields. */
 /* The number of loss causes (enum store_loss) and their names in the outputs, in order. */
-#define ROWS_LOSS_KINDS 5
+#define ROWS_LOSS_KINDS 6
 extern const char *const rows_loss_names[ROWS_LOSS_KINDS];
+
+/* How requests end, and the names of the results in the outputs, in order. */
+#define ROWS_REQUEST_RESULTS 3
+extern const char *const rows_request_results[ROWS_REQUEST_RESULTS]; /* ok, failed, cancelled */
+
+/* Token counts per finished request (whose begin was seen): figures in tokens. */
+struct rows_tokens {
+    uint64_t count; /* requests */
+    uint64_t sum;   /* tokens */
+    uint64_t p50;
+    uint64_t p99;
+    uint64_t max;
+    const struct hist *hist; /* since start, for exporters; borrowed as rows_marker's */
+};
+
+/* Serving figures: requests by id (nctop_request_*; the step markers are request 0). */
+struct rows_requests {
+    bool valid;                              /* a request marker was ever seen */
+    uint64_t running;                        /* in flight: begun (or seen) and not ended */
+    uint64_t finished[ROWS_REQUEST_RESULTS]; /* ended, by result */
+    uint64_t evicted;                        /* forgotten in flight: the table was full */
+    uint64_t prompt_tokens;                  /* prompt (prefill) tokens seen since attaching */
+    uint64_t generation_tokens;              /* generated tokens seen since attaching */
+    struct rows_marker e2e;                  /* end-to-end latency: begin to end */
+    struct rows_tokens prompt;               /* prompt tokens per request */
+    struct rows_tokens generation;           /* generated tokens per request */
+};
 
 struct rows_summary {
     int32_t pid;
@@ -152,7 +179,11 @@ struct rows_summary {
     size_t nthreads;
     struct rows_marker ttft; /* time to first token */
     struct rows_marker itl;  /* inter-token latency */
-    struct rows_marker step; /* the top-level span with the most samples: "step latency" */
+    struct rows_marker step; /* the workload's step: the step_span option, else the span named
+                              * "step", else the ITERATION markers; invalid when none */
+    const char *step_source; /* what step is: the span's path, "iteration", or NULL (none);
+                              * borrowed from the store */
+    struct rows_requests requests;
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
     /* Mean step latency of each window slot, oldest first, the newest (current) slot last;

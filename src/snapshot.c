@@ -125,6 +125,46 @@ static void snapshot_add_marker(cJSON *o, const char *key, const struct rows_mar
     snapshot_add_stats(cJSON_AddObjectToObject(s, "total"), &m->all, m->all.count > 0);
 }
 
+static void snapshot_add_tokens(cJSON *o, const char *key, const struct rows_tokens *t)
+{
+    cJSON *s;
+
+    if (t->count == 0) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    s = cJSON_AddObjectToObject(o, key);
+    cJSON_AddNumberToObject(s, "count", (double)t->count);
+    cJSON_AddNumberToObject(s, "total", (double)t->sum);
+    cJSON_AddNumberToObject(s, "average", (double)t->sum / (double)t->count);
+    cJSON_AddNumberToObject(s, "p50", (double)t->p50);
+    cJSON_AddNumberToObject(s, "p99", (double)t->p99);
+    cJSON_AddNumberToObject(s, "max", (double)t->max);
+}
+
+/* Serving figures: null when the workload never marked a request. */
+static void snapshot_add_requests(cJSON *o, const struct rows_requests *r)
+{
+    cJSON *q;
+
+    if (!r->valid) {
+        cJSON_AddNullToObject(o, "requests");
+        return;
+    }
+    q = cJSON_AddObjectToObject(o, "requests");
+    cJSON_AddNumberToObject(q, "running", (double)r->running);
+    for (size_t k = 0; k < ROWS_REQUEST_RESULTS; k++) {
+        cJSON_AddNumberToObject(q, k == 0 ? "finished" : rows_request_results[k],
+                                (double)r->finished[k]);
+    }
+    cJSON_AddNumberToObject(q, "evicted", (double)r->evicted);
+    cJSON_AddNumberToObject(q, "prompt_tokens", (double)r->prompt_tokens);
+    cJSON_AddNumberToObject(q, "generation_tokens", (double)r->generation_tokens);
+    snapshot_add_marker(q, "e2e_ms", &r->e2e);
+    snapshot_add_tokens(q, "prompt_tokens_per_request", &r->prompt);
+    snapshot_add_tokens(q, "generation_tokens_per_request", &r->generation);
+}
+
 /* The eBPF collector's view of a process: per-thread scheduler time, faults, syscalls. */
 static void snapshot_add_bpf(cJSON *o, const struct rows_summary *sum)
 {
@@ -248,8 +288,14 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
         }
     }
     snapshot_add_marker(o, "step_ms", &sum.step);
+    if (sum.step_source != NULL) {
+        cJSON_AddStringToObject(o, "step_source", sum.step_source);
+    } else {
+        cJSON_AddNullToObject(o, "step_source");
+    }
     snapshot_add_marker(o, "ttft_ms", &sum.ttft);
     snapshot_add_marker(o, "itl_ms", &sum.itl);
+    snapshot_add_requests(o, &sum.requests);
     snapshot_add_bpf(o, &sum);
     rows_summary_done(&sum);
     return o;

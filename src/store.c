@@ -22,6 +22,8 @@
 #define STORE_DEFAULT_MAX_NAMES (1U << 20)
 #define STORE_DEFAULT_MAX_KERNELS 16384U
 #define STORE_DEFAULT_EXITED_KEEP_NS (300ULL * 1000000000ULL)
+#define STORE_DEFAULT_MAX_REQUESTS 4096U
+#define STORE_REQ_MIN_CAP 16U
 #define STORE_MAX_SLOTS 3600U /* a window of more slots costs too much per node */
 #define STORE_MAP_MIN_CAP 64U
 #define STORE_FRAMES_MIN_CAP 16U
@@ -187,6 +189,7 @@ static void store_proc_sweep(struct store_proc *p)
     }
     store_series_sweep(p, &p->ttft, cur);
     store_series_sweep(p, &p->itl, cur);
+    store_series_sweep(p, &p->e2e, cur);
     store_series_sweep(p, &p->iter, cur);
 }
 
@@ -423,6 +426,13 @@ struct store *store_new(const struct store_config *cfg)
     if (st->cfg.max_kernels == 0) {
         st->cfg.max_kernels = STORE_DEFAULT_MAX_KERNELS;
     }
+    if (st->cfg.max_requests == 0) {
+        st->cfg.max_requests = STORE_DEFAULT_MAX_REQUESTS;
+    }
+    /* The step span's name is the caller's: keep a copy for the store's lifetime. */
+    if (st->cfg.step_span != NULL) {
+        st->cfg.step_span = st->step_span = xstrdup(st->cfg.step_span);
+    }
     return st;
 }
 
@@ -471,7 +481,12 @@ static void store_proc_free(struct store_proc *p)
     free(p->threads);
     store_series_done(&p->ttft, nslots);
     store_series_done(&p->itl, nslots);
+    store_series_done(&p->e2e, nslots);
     store_series_done(&p->iter, nslots);
+    hist_done(&p->req_prompt);
+    hist_done(&p->req_gen);
+    free(p->reqs.v);
+    free(p->reqs.slot);
     store_rate_done(&p->cpu);
     store_rate_done(&p->events_rate);
     store_sys_free(p->sys);
@@ -504,6 +519,7 @@ void store_free(struct store *st)
     }
     free(st->removed);
     store_gpus_free(st->gpus);
+    free(st->step_span);
     free(st);
 }
 
@@ -531,6 +547,9 @@ struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *lab
     p->nodes[0].last_child = STORE_NONE;
     p->nodes[0].next_sibling = STORE_NONE;
     p->nnodes = 1;
+    hist_init(&p->req_prompt);
+    hist_init(&p->req_gen);
+    p->reqs.head = p->reqs.tail = p->reqs.free = STORE_NONE;
 
     if (st->nprocs == st->procs_cap) {
         st->procs_cap = st->procs_cap ? st->procs_cap * 2 : 8;
@@ -767,7 +786,7 @@ void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
 
 void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n)
 {
-    if ((unsigned)what < STORE_LOSS_NKINDS) {
+    if ((unsigned)what < STORE_LOSS_NKINDS && what != STORE_LOSS_REQUEST_EVICTED) {
         p->losses[what] = n;
     }
 }
@@ -1250,11 +1269,241 @@ void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_
     store_series_add(p, &p->kernels[i].s, start_ns + dur_ns, dur_ns);
 }
 
+/* --- requests ------------------------------------------------------------------------------ */
+
+static uint32_t store_req_hash(const struct store_requests *r, uint64_t id)
+{
+    return (uint32_t)store_mix(id) & r->mask;
+}
+
+/* The index slot of id, or of the empty slot where it would go. */
+static uint32_t store_req_slot(const struct store_requests *r, uint64_t id)
+{
+    uint32_t i = store_req_hash(r, id);
+
+    while (r->slot[i] != 0 && r->v[r->slot[i] - 1U].id != id) {
+        i = (i + 1U) & r->mask;
+    }
+    return i;
+}
+
+/* Remove slot i of a linear-probing index: later entries of the same probe run move back
+ * into the hole (backward shift), so lookups never need tombstones. */
+static void store_req_slot_delete(struct store_requests *r, uint32_t i)
+{
+    uint32_t j = i;
+
+    for (;;) {
+        uint32_t k;
+
+        r->slot[i] = 0;
+        for (;;) {
+            j = (j + 1U) & r->mask;
+            if (r->slot[j] == 0) {
+                return;
+            }
+            k = store_req_hash(r, r->v[r->slot[j] - 1U].id);
+            /* The entry at j may fill the hole at i unless its home k lies in (i, j]. */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) {
+                continue;
+            }
+            break;
+        }
+        r->slot[i] = r->slot[j];
+        i = j;
+    }
+}
+
+static void store_req_unlink(struct store_requests *r, uint32_t e)
+{
+    struct store_request *q = &r->v[e];
+
+    if (q->prev != STORE_NONE) {
+        r->v[q->prev].next = q->next;
+    } else {
+        r->head = q->next;
+    }
+    if (q->next != STORE_NONE) {
+        r->v[q->next].prev = q->prev;
+    } else {
+        r->tail = q->prev;
+    }
+}
+
+static void store_req_push_front(struct store_requests *r, uint32_t e)
+{
+    r->v[e].prev = STORE_NONE;
+    r->v[e].next = r->head;
+    if (r->head != STORE_NONE) {
+        r->v[r->head].prev = e;
+    } else {
+        r->tail = e;
+    }
+    r->head = e;
+}
+
+/* Forget entry e (ended or evicted). */
+static void store_req_remove(struct store_requests *r, uint32_t e)
+{
+    store_req_slot_delete(r, store_req_slot(r, r->v[e].id));
+    store_req_unlink(r, e);
+    r->v[e].next = r->free;
+    r->free = e;
+    r->n--;
+}
+
+/* Double the table (up to max): new entries go on the free list, the index is rebuilt. */
+static void store_req_grow(struct store_requests *r, uint32_t max)
+{
+    uint32_t cap = r->cap ? r->cap * 2U : STORE_REQ_MIN_CAP;
+    uint32_t i;
+
+    if (cap > max) {
+        cap = max;
+    }
+    r->v = xreallocarray(r->v, cap, sizeof(*r->v));
+    for (i = cap; i > r->cap; i--) {
+        r->v[i - 1U].next = r->free;
+        r->free = i - 1U;
+    }
+    r->cap = cap;
+    free(r->slot);
+    r->slot = xcalloc((size_t)cap * 2U, sizeof(*r->slot));
+    r->mask = cap * 2U - 1U;
+    for (i = r->head; i != STORE_NONE; i = r->v[i].next) {
+        r->slot[store_req_slot(r, r->v[i].id)] = i + 1U;
+    }
+}
+
+/* The entry of request id, created (as not begun) when absent; it becomes the most recently
+ * active. A full table evicts the least recently active request, counted as a loss. */
+static struct store_request *store_req_get(struct store_proc *p, uint64_t id, bool *created)
+{
+    struct store_requests *r = &p->reqs;
+    uint32_t i, e;
+
+    *created = false;
+    if (r->cap > 0) {
+        i = store_req_slot(r, id);
+        if (r->slot[i] != 0) {
+            e = r->slot[i] - 1U;
+            if (r->head != e) {
+                store_req_unlink(r, e);
+                store_req_push_front(r, e);
+            }
+            return &r->v[e];
+        }
+    }
+    if (r->free == STORE_NONE) {
+        if (r->cap < p->st->cfg.max_requests) {
+            store_req_grow(r, p->st->cfg.max_requests);
+        } else {
+            store_req_remove(r, r->tail);
+            p->req_evicted++;
+        }
+    }
+    e = r->free;
+    r->free = r->v[e].next;
+    memset(&r->v[e], 0, sizeof(r->v[e]));
+    r->v[e].id = id;
+    r->slot[store_req_slot(r, id)] = e + 1U;
+    store_req_push_front(r, e);
+    r->n++;
+    *created = true;
+    return &r->v[e];
+}
+
+static void store_req_token(struct store_proc *p, struct store_request *q, uint64_t n,
+                            uint64_t ts_ns)
+{
+    if (!q->have_token) {
+        if (q->begun && ts_ns >= q->begin_ns) {
+            store_series_add(p, &p->ttft, ts_ns, ts_ns - q->begin_ns);
+        } else {
+            store_proc_tick(p, ts_ns);
+        }
+        q->first_token_ns = ts_ns;
+    } else if (ts_ns >= q->last_token_ns) {
+        /* n tokens in one marker (a batch): the gap is shared by them. */
+        store_series_add(p, &p->itl, ts_ns, (ts_ns - q->last_token_ns) / (n > 0 ? n : 1));
+    }
+    q->have_token = true;
+    q->last_token_ns = ts_ns;
+    q->gen_tokens += n;
+    p->gen_tokens += n;
+}
+
+static void store_req_begin(struct store_proc *p, uint64_t id, uint64_t ts_ns)
+{
+    bool created;
+    struct store_request *q = store_req_get(p, id, &created);
+
+    store_proc_tick(p, ts_ns);
+    if (!created && !q->begun && q->have_token && q->first_token_ns >= ts_ns) {
+        /* Its tokens were read first (another thread's ring drained earlier): the request
+         * is the same one, and its first token gives the TTFT after all. */
+        q->begun = true;
+        q->begin_ns = ts_ns;
+        store_series_add(p, &p->ttft, q->first_token_ns, q->first_token_ns - ts_ns);
+        return;
+    }
+    /* A new request with the id of one in flight replaces it (request 0 of a loop that
+     * never ends its requests): no inter-token gap spans two requests. */
+    q->first_token_ns = 0;
+    q->last_token_ns = 0;
+    q->prompt_tokens = 0;
+    q->gen_tokens = 0;
+    q->have_token = false;
+    q->begun = true;
+    q->begin_ns = ts_ns;
+}
+
+static void store_req_end(struct store_proc *p, uint64_t id, uint64_t status, uint64_t ts_ns)
+{
+    struct store_requests *r = &p->reqs;
+    enum store_request_result res = status == 0   ? STORE_REQ_OK
+                                    : status == 2 ? STORE_REQ_CANCELLED
+                                                  : STORE_REQ_FAILED;
+    uint32_t i;
+
+    store_proc_tick(p, ts_ns);
+    p->req_finished[res]++;
+    if (r->cap == 0) {
+        return;
+    }
+    i = store_req_slot(r, id);
+    if (r->slot[i] == 0) {
+        return; /* begun and silent since before we attached: counted, nothing to time */
+    }
+    struct store_request *q = &r->v[r->slot[i] - 1U];
+
+    if (q->begun) {
+        if (ts_ns >= q->begin_ns) {
+            store_series_add(p, &p->e2e, ts_ns, ts_ns - q->begin_ns);
+        }
+        hist_add(&p->req_prompt, q->prompt_tokens);
+        hist_add(&p->req_gen, q->gen_tokens);
+    }
+    store_req_remove(r, r->slot[i] - 1U);
+}
+
 void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns)
 {
+    store_request_step(p, kind, 0, n, ts_ns);
+}
+
+void store_request_step(struct store_proc *p, enum store_step_kind kind, uint64_t request,
+                        uint64_t n, uint64_t ts_ns)
+{
+    bool created;
+
     if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_STEP, .proc = p, .id = (uint32_t)kind, .a = n, .ts_ns = ts_ns};
+        struct store_event ev = {.type = STORE_EV_STEP,
+                                 .proc = p,
+                                 .id = (uint32_t)kind,
+                                 .a = n,
+                                 .b = request,
+                                 .ts_ns = ts_ns};
 
         p->st->observer(p->st->observer_ctx, &ev);
     }
@@ -1262,31 +1511,24 @@ void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uin
     p->stepped = true;
     switch (kind) {
     case STORE_STEP_REQUEST_BEGIN:
-        /* A new request also ends the previous one: no inter-token gap spans two requests. */
-        p->in_request = true;
-        p->have_token = false;
-        p->req_begin_ns = ts_ns;
-        store_proc_tick(p, ts_ns);
+        p->requests = true;
+        store_req_begin(p, request, ts_ns);
         break;
     case STORE_STEP_TOKEN:
-        if (p->in_request && !p->have_token) {
-            if (ts_ns >= p->req_begin_ns) {
-                store_series_add(p, &p->ttft, ts_ns, ts_ns - p->req_begin_ns);
-            }
-        } else if (p->have_token && ts_ns >= p->last_token_ns) {
-            /* n tokens in one marker (a batch): the gap is shared by them. */
-            store_series_add(p, &p->itl, ts_ns, (ts_ns - p->last_token_ns) / (n > 0 ? n : 1));
-        }
-        /* A TOKEN without a REQUEST_BEGIN (attached mid-request) opens an implicit request
-         * without TTFT, so inter-token latency still comes out. */
-        p->in_request = true;
-        p->have_token = true;
-        p->last_token_ns = ts_ns;
+        /* A TOKEN of an unknown request (attached mid-request) opens it without TTFT, so
+         * inter-token latency still comes out. */
+        p->requests = true;
+        store_req_token(p, store_req_get(p, request, &created), n, ts_ns);
+        break;
+    case STORE_STEP_PROMPT_TOKENS:
+        p->requests = true;
+        store_req_get(p, request, &created)->prompt_tokens += n;
+        p->prompt_tokens += n;
+        store_proc_tick(p, ts_ns);
         break;
     case STORE_STEP_REQUEST_END:
-        p->in_request = false;
-        p->have_token = false;
-        store_proc_tick(p, ts_ns);
+        p->requests = true;
+        store_req_end(p, request, n, ts_ns);
         break;
     case STORE_STEP_ITERATION:
         if (p->have_iter && ts_ns >= p->last_iter_ns) {

@@ -23,6 +23,11 @@ struct store_config {
     uint32_t max_names;      /* interned names per process (1 << 20) */
     uint32_t max_kernels;    /* kernel table entries per process (16384) */
     uint64_t exited_keep_ns; /* how long a source keeps an exited or failed process (300 s) */
+    uint32_t max_requests;   /* requests in flight tracked per process (4096); beyond it the
+                              * least recently active one is evicted (counted as a loss) */
+    const char *step_span;   /* borrowed: the span that is the workload's step (name of a span,
+                              * or a path "a/b"); NULL: a span named "step", else the
+                              * ITERATION markers, else no step figure */
 };
 
 enum store_proc_state {
@@ -43,8 +48,18 @@ enum store_mem_kind {
 enum store_step_kind {
     STORE_STEP_REQUEST_BEGIN = 1,
     STORE_STEP_TOKEN = 2,
-    STORE_STEP_REQUEST_END = 3,
+    STORE_STEP_REQUEST_END = 3, /* n = status: 0 ok, 2 cancelled, anything else failed */
     STORE_STEP_ITERATION = 4,
+    STORE_STEP_PROMPT_TOKENS = 5, /* n prompt (prefill) tokens */
+};
+#define STORE_STEP_KIND_MAX 5
+
+/* How requests end (STORE_STEP_REQUEST_END's n, enum nctop_request_status of nctop.h). */
+enum store_request_result {
+    STORE_REQ_OK = 0,
+    STORE_REQ_FAILED = 1,
+    STORE_REQ_CANCELLED = 2,
+    STORE_REQ_NRESULTS = 3,
 };
 
 /* Create a store. cfg is borrowed and may be NULL. Returns an owned store (store_free). */
@@ -91,15 +106,18 @@ void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events);
 /* What was lost on the way from the workload to nctop, by cause. dropped_events (above) is
  * the workload's total of the event causes; these say why, and add what is not an event. */
 enum store_loss {
-    STORE_LOSS_RING_FULL = 0,    /* events dropped: the thread's ring was full */
-    STORE_LOSS_NO_RING = 1,      /* events dropped: no free ring slot for the thread */
-    STORE_LOSS_READER_STALL = 2, /* events not written: nctop had not drained for too long */
-    STORE_LOSS_REGISTRATION = 3, /* names, gauges, counters, weights refused: a table was full */
-    STORE_LOSS_LIMIT = 4,        /* entries beyond nctop's per-source limits, not read */
-    STORE_LOSS_NKINDS = 5,
+    STORE_LOSS_RING_FULL = 0,       /* events dropped: the thread's ring was full */
+    STORE_LOSS_NO_RING = 1,         /* events dropped: no free ring slot for the thread */
+    STORE_LOSS_READER_STALL = 2,    /* events not written: nctop had not drained for too long */
+    STORE_LOSS_REGISTRATION = 3,    /* names, gauges, counters, weights refused: a table was full */
+    STORE_LOSS_LIMIT = 4,           /* entries beyond nctop's per-source limits, not read */
+    STORE_LOSS_REQUEST_EVICTED = 5, /* requests in flight beyond max_requests: forgotten (the
+                                     * store counts these itself) */
+    STORE_LOSS_NKINDS = 6,
 };
 /* Set one loss count (absolute, like the counters it mirrors). Not seen by the observer: a
- * recording carries the total through store_proc_set_dropped. */
+ * recording carries the total through store_proc_set_dropped. The store's own cause
+ * (STORE_LOSS_REQUEST_EVICTED) cannot be set. */
 void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n);
 
 /* Forget a process that is no longer live (its source decides when: exited_keep_ns). It
@@ -142,9 +160,16 @@ void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns);
 /* One kernel execution. start_ns is when it ran, not when it was reported. */
 void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_t start_ns,
                   uint64_t dur_ns);
-/* A step marker (TTFT, inter-token latency; TOKEN does not touch counters: the counter
- * table is the source of token counts). */
+/* A step marker of request 0 (store_request_step with request 0). */
 void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns);
+/* A step marker of a request by id: TTFT (BEGIN to the first TOKEN), inter-token latency
+ * (TOKEN to TOKEN, the gap shared by the n tokens), end-to-end latency (BEGIN to END), prompt
+ * and generated tokens per request, requests running and finished by result. A request
+ * seen first at a TOKEN or PROMPT_TOKENS (begun before attaching) has no TTFT or end-to-end
+ * latency. TOKEN does not touch the counter table (it is the source of "tokens"). Requests
+ * in flight live in a table of max_requests entries. ITERATION ignores the request. */
+void store_request_step(struct store_proc *p, enum store_step_kind kind, uint64_t request,
+                        uint64_t n, uint64_t ts_ns);
 
 /* Events ingested for p so far (for events/s). */
 void store_proc_add_events(struct store_proc *p, uint64_t n);
@@ -204,7 +229,7 @@ enum store_event_type {
     STORE_EV_SPAN_END,     /* thread, id = name, ts */
     STORE_EV_MEM_DELTA,    /* thread, i = bytes, ts */
     STORE_EV_KERNEL,       /* id = name, aux = backend, ts = start, a = duration ns */
-    STORE_EV_STEP,         /* id = kind, a = n, ts */
+    STORE_EV_STEP,         /* id = kind, a = n, b = request id, ts */
     STORE_EV_NODE_IMPORT,  /* path, depth, stats, ts */
     STORE_EV_MEM_IMPORT_CLEAR,
     STORE_EV_MEM_IMPORT, /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */

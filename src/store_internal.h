@@ -125,6 +125,33 @@ struct store_thread {
     uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
 };
 
+/* One request in flight. */
+struct store_request {
+    uint64_t id;
+    uint64_t begin_ns;       /* valid with begun */
+    uint64_t first_token_ns; /* valid with have_token */
+    uint64_t last_token_ns;  /* valid with have_token */
+    uint64_t prompt_tokens;
+    uint64_t gen_tokens;
+    uint32_t prev; /* the activity list: most recent first (STORE_NONE ends it); the */
+    uint32_t next; /* free list reuses next */
+    bool begun;    /* its BEGIN was seen */
+    bool have_token;
+};
+
+/* Requests in flight: entries, an open-addressing index over their ids and the activity list
+ * whose tail is evicted when the table is full. Grown by doubling up to max_requests. */
+struct store_requests {
+    struct store_request *v;
+    uint32_t cap;   /* entries allocated */
+    uint32_t n;     /* entries in use: the requests running */
+    uint32_t *slot; /* entry index + 1, 0 = empty; 2 * cap slots */
+    uint32_t mask;
+    uint32_t head; /* most recently active */
+    uint32_t tail; /* least recently active */
+    uint32_t free; /* first free entry */
+};
+
 struct store_gpu_proc;
 struct store_gpus;
 struct store_sys;
@@ -189,17 +216,22 @@ struct store_proc {
     uint32_t nthreads;
     uint32_t threads_cap;
 
-    /* step markers */
+    /* step markers and requests */
     struct store_series ttft;
     struct store_series itl;
+    struct store_series e2e; /* request begin to end */
     struct store_series iter;
-    bool in_request; /* between REQUEST_BEGIN (or a first TOKEN) and REQUEST_END */
-    bool stepped;    /* a step marker was ever seen */
-    bool have_token; /* a TOKEN was seen in the current request */
+    struct hist req_prompt; /* prompt tokens per finished request (counts, not ns) */
+    struct hist req_gen;    /* generated tokens per finished request */
+    struct store_requests reqs;
+    bool stepped;  /* a step marker was ever seen */
+    bool requests; /* a request marker was ever seen */
     bool have_iter;
-    uint64_t req_begin_ns;
-    uint64_t last_token_ns;
     uint64_t last_iter_ns;
+    uint64_t req_finished[STORE_REQ_NRESULTS]; /* requests ended, by result */
+    uint64_t req_evicted;                      /* requests forgotten: the table was full */
+    uint64_t prompt_tokens;                    /* prompt tokens seen since attaching */
+    uint64_t gen_tokens;                       /* generated tokens seen since attaching */
 
     /* the ingest clock: the latest event time seen, and the window slot it falls in */
     uint64_t clock_ns;
@@ -229,6 +261,7 @@ struct store {
     struct store_proc **removed; /* removed, freed after STORE_REMOVED_GRACE_NS; oldest first */
     size_t nremoved;
     size_t removed_cap;
+    char *step_span;            /* owned copy of cfg.step_span, or NULL */
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
     void *observer_ctx;
     struct store_gpus *gpus; /* the machine's GPUs (store_gpu.h), or NULL */

@@ -360,6 +360,38 @@ NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
     events_write(NCTOP_REC_STEP, 3, (uint32_t)kind, 0, n, 0);
 }
 
+/* The request calls: a 4-word STEP record whose arg[1] is the request id. */
+static inline __attribute__((always_inline)) void events_request(enum nctop_step_kind kind,
+                                                                 uint64_t request_id, uint64_t n)
+{
+    if (events_idle()) {
+        return;
+    }
+    events_write(NCTOP_REC_STEP, 4, (uint32_t)kind, 0, n, request_id);
+}
+
+NCTOP_API void nctop_request_begin(uint64_t request_id)
+{
+    events_request(NCTOP_STEP_REQUEST_BEGIN, request_id, 0);
+}
+
+NCTOP_API void nctop_request_prompt_tokens(uint64_t request_id, uint64_t n)
+{
+    events_request(NCTOP_STEP_PROMPT_TOKENS, request_id, n);
+}
+
+NCTOP_API void nctop_request_token(uint64_t request_id, uint64_t n)
+{
+    nctop_counter_add(SDK_TOKENS_COUNTER, n);
+    events_request(NCTOP_STEP_TOKEN, request_id, n);
+}
+
+NCTOP_API void nctop_request_end(uint64_t request_id, int status)
+{
+    /* The status travels as an unsigned word; a negative one is some failure too. */
+    events_request(NCTOP_STEP_REQUEST_END, request_id, status < 0 ? 1U : (uint64_t)status);
+}
+
 NCTOP_API void nctop_gauge_set(uint32_t gauge, uint64_t used_bytes, uint64_t capacity_bytes)
 {
     struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);

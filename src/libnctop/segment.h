@@ -27,7 +27,10 @@
 
 #define NCTOP_SEG_MAGIC "NCTOPSG\x01"
 #define NCTOP_SEG_MAGIC_LEN 8
-#define NCTOP_SEG_ABI_VERSION 2         /* 2: per-ring dropped_stall, negative reader_pid */
+/* ABI versions. 2: per-ring dropped_stall, negative reader_pid. 3: request ids (4-word STEP
+ * records, NCTOP_STEP_PROMPT_TOKENS); it only adds to 2, so a reader reads both. */
+#define NCTOP_SEG_ABI_VERSION 3
+#define NCTOP_SEG_ABI_OLDEST 2          /* the oldest version a reader still reads */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
 #define NCTOP_SEG_FILE_PREFIX "nctop-"
@@ -70,7 +73,8 @@ enum nctop_rec_type {
     NCTOP_REC_KERNEL = 3,     /* id = name, ts_ns = start, arg[0] = duration ns,
                                * arg[1] = backend string id; 4 words */
     NCTOP_REC_MEM_DELTA = 4,  /* id = 0, ts_ns, arg[0] = (int64_t) bytes; 3 words */
-    NCTOP_REC_STEP = 5,       /* id = enum nctop_step_kind, ts_ns, arg[0] = n; 3 words */
+    NCTOP_REC_STEP = 5,       /* id = enum nctop_step_kind, ts_ns, arg[0] = n; 3 words, or
+                               * 4 with arg[1] = request id (3 words: request 0; ABI 3) */
     NCTOP_REC_TYPE_MAX = 6,
 };
 

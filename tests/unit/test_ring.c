@@ -883,7 +883,8 @@ static void test_issue_10_registration_refused_shown(void **state)
     test_child_stop(&tc);
 }
 
-/* A segment of the previous ABI is refused with one line naming both versions. */
+/* A segment of an ABI older than the oldest one read is refused with one line naming the
+ * versions. */
 static void test_issue_10_old_abi_refused(void **state)
 {
     struct test_child tc;
@@ -893,8 +894,8 @@ static void test_issue_10_old_abi_refused(void **state)
     (void)state;
     test_child_start(&tc, false, false);
     h = (struct nctop_seg_header *)test_map(tc.path, &size);
-    h->abi_version = NCTOP_SEG_ABI_VERSION - 1;
-    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads version 2)");
+    h->abi_version = NCTOP_SEG_ABI_OLDEST - 1;
+    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 3)");
     munmap(h, size);
     test_child_stop(&tc);
 }
