@@ -200,6 +200,61 @@ static void test_varints(void **state)
     free(buf);
 }
 
+/* Issue 11: format 2 carries the request id of a STEP; a version 1 file (no request id) still
+ * reads, as request 0. */
+static void test_issue_11_step_request_id(void **state)
+{
+    char *buf = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct record_writer *w = record_writer_new(f, 0, 0);
+    struct record_reader *rd;
+    struct record_ev ev = {.type = STORE_EV_STEP,
+                           .proc = 0,
+                           .id = STORE_STEP_TOKEN,
+                           .a = 3,
+                           .b = UINT64_MAX - 1,
+                           .ts_ns = 5 * MS};
+    struct record_ev out;
+    /* A version 1 file: header, then STEP proc 0, kind 2 (TOKEN), n 1, time +1000, END. */
+    unsigned char v1[32 + 7] = "NCTOPREC\x01";
+
+    (void)state;
+    record_writer_put(w, &ev);
+    record_writer_free(w);
+    fclose(f);
+    assert_int_equal(buf[8], 2); /* the version */
+    rd = record_reader_new(buf, len, &err);
+    assert_non_null(rd);
+    assert_int_equal(record_reader_next(rd, &out), 1);
+    assert_int_equal(out.type, STORE_EV_STEP);
+    assert_int_equal(out.id, STORE_STEP_TOKEN);
+    assert_int_equal(out.a, 3);
+    assert_true(out.b == UINT64_MAX - 1);
+    assert_int_equal(out.ts_ns, 5 * MS);
+    record_reader_free(rd);
+    free(buf);
+
+    v1[32] = STORE_EV_STEP;
+    v1[33] = 0;
+    v1[34] = STORE_STEP_TOKEN;
+    v1[35] = 1;
+    v1[36] = 0xd0; /* zigzag(1000) = 2000 = 0x7d0 as a varint: d0 0f */
+    v1[37] = 0x0f;
+    v1[38] = RECORD_END;
+    rd = record_reader_new(v1, sizeof(v1), &err);
+    assert_non_null(rd);
+    out.b = 77;
+    assert_int_equal(record_reader_next(rd, &out), 1);
+    assert_int_equal(out.type, STORE_EV_STEP);
+    assert_int_equal(out.a, 1);
+    assert_int_equal(out.b, 0);
+    assert_int_equal(out.ts_ns, 1000);
+    assert_int_equal(record_reader_next(rd, &out), 0);
+    assert_true(record_reader_clean_end(rd));
+    record_reader_free(rd);
+}
+
 static void test_bad_header(void **state)
 {
     char *err = NULL;
@@ -272,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_pacing),
         cmocka_unit_test(test_varints),
         cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_issue_11_step_request_id),
         cmocka_unit_test(test_truncated_and_corrupt),
     };
 

@@ -318,7 +318,8 @@ static size_t rd_drain(struct rd *r, uint32_t i, void (*fn)(void *, const struct
             continue;
         }
         assert_true(h.type < NCTOP_REC_TYPE_MAX);
-        assert_int_equal(h.words, rec_words_of(h.type));
+        /* A STEP is 3 words, or 4 with a request id (ABI 3). */
+        assert_true(h.words == rec_words_of(h.type) || (h.type == NCTOP_REC_STEP && h.words == 4));
         assert_true(off + (uint64_t)h.words * 8 <= size);
         assert_true(tail + (uint64_t)h.words * 8 <= head);
         memset(&rec, 0, sizeof(rec));
@@ -675,6 +676,61 @@ static void test_multi_producer(void **state)
 }
 
 /* --- facts are current while nobody is attached, events are not written --- */
+
+/* Issue 11: the request calls write 4-word STEP records whose last word is the request id;
+ * nctop_step keeps its 3-word records (request 0); tokens also go to counter "tokens". */
+static void kid_requests(void)
+{
+    KID_CHECK(nctop_init(NULL) == 0);
+    kid_say(1);
+    kid_hear();
+    nctop_request_begin(0xfeedfacecafeULL);
+    nctop_request_prompt_tokens(0xfeedfacecafeULL, 17);
+    nctop_request_token(0xfeedfacecafeULL, 3);
+    nctop_request_end(0xfeedfacecafeULL, NCTOP_REQUEST_CANCELLED);
+    nctop_request_end(1, -5);
+    nctop_step(NCTOP_STEP_TOKEN, 2);
+    kid_say(1);
+    kid_hear();
+}
+
+static void test_issue_11_request_records(void **state)
+{
+    static struct rd_list l;
+    static const unsigned kind[6] = {NCTOP_STEP_REQUEST_BEGIN, NCTOP_STEP_PROMPT_TOKENS,
+                                     NCTOP_STEP_TOKEN,         NCTOP_STEP_REQUEST_END,
+                                     NCTOP_STEP_REQUEST_END,   NCTOP_STEP_TOKEN};
+    static const uint64_t n[6] = {0, 17, 3, NCTOP_REQUEST_CANCELLED, NCTOP_REQUEST_FAILED, 2};
+    struct kid k;
+    struct rd r;
+
+    (void)state;
+    kid_start(&k, kid_requests);
+    kid_recv(&k);
+    rd_open(&r, k.pid);
+    assert_int_equal(r.hdr->abi_version, 3);
+    rd_attach(&r);
+    kid_send(&k, 1);
+    kid_recv(&k);
+    l.n = 0;
+    rd_drain(&r, 0, rd_list_add, &l, NULL);
+    assert_int_equal(l.n, 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(l.rec[i].type, NCTOP_REC_STEP);
+        assert_int_equal(l.rec[i].id, kind[i]);
+        assert_int_equal(l.rec[i].arg[0], n[i]);
+        assert_int_equal(l.rec[i].words, i < 5 ? 4 : 3);
+        if (i < 4) {
+            assert_int_equal(l.rec[i].arg[1], 0xfeedfacecafeULL);
+        }
+    }
+    assert_int_equal(l.rec[4].arg[1], 1);
+    assert_int_equal(atomic_load(&rd_counter(&r, 1)->value), 5);
+    kid_send(&k, 1);
+    assert_int_equal(kid_finish(&k), 0);
+    rd_close(&r);
+    seg_remove(k.pid);
+}
 
 static void kid_facts(void)
 {
@@ -1387,6 +1443,7 @@ int main(void)
         cmocka_unit_test(test_drop_exact_and_gap),
         cmocka_unit_test(test_multi_producer),
         cmocka_unit_test(test_facts_without_reader),
+        cmocka_unit_test(test_issue_11_request_records),
         cmocka_unit_test(test_detach_reattach),
         cmocka_unit_test(test_dead_reader),
         cmocka_unit_test(test_issue_10_reader_stall_counted),

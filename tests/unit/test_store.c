@@ -561,6 +561,109 @@ static void test_markers(void **state)
     store_free(st);
 }
 
+/* Issue 11: two requests in flight at once, each with its own id, interleaved as two threads
+ * would emit them. Request state is per id, so each has its own TTFT and token gaps. */
+static void test_issue_11_concurrent_requests(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct rows_summary sum;
+
+    (void)state;
+    store_request_step(p, STORE_STEP_REQUEST_BEGIN, 7, 0, 1 * SEC);
+    store_request_step(p, STORE_STEP_PROMPT_TOKENS, 7, 30, 1 * SEC);
+    store_request_step(p, STORE_STEP_REQUEST_BEGIN, 8, 0, 1 * SEC + 5 * MS);
+    store_request_step(p, STORE_STEP_PROMPT_TOKENS, 8, 50, 1 * SEC + 5 * MS);
+    for (uint64_t k = 0; k <= 10; k++) {
+        store_request_step(p, STORE_STEP_TOKEN, 7, 1, 1 * SEC + (100 + 20 * k) * MS);
+        store_request_step(p, STORE_STEP_TOKEN, 8, 1, 1 * SEC + (105 + 20 * k) * MS);
+    }
+    assert_int_equal(p->reqs.n, 2);
+    store_request_step(p, STORE_STEP_REQUEST_END, 7, 0, 1 * SEC + 400 * MS);
+    store_request_step(p, STORE_STEP_REQUEST_END, 8, 1, 1 * SEC + 405 * MS);
+
+    assert_int_equal(p->ttft.all.count, 2);
+    assert_int_equal(p->ttft.all.min_ns, 100 * MS);
+    assert_int_equal(p->ttft.all.max_ns, 100 * MS);
+    assert_int_equal(p->itl.all.count, 20);
+    assert_int_equal(p->itl.all.min_ns, 20 * MS);
+    assert_int_equal(p->itl.all.max_ns, 20 * MS);
+    assert_int_equal(p->e2e.all.count, 2);
+    assert_int_equal(p->e2e.all.sum_ns, 800 * MS);
+
+    rows_build_summary(&sum, p, 2 * SEC);
+    assert_true(sum.requests.valid);
+    assert_int_equal(sum.requests.running, 0);
+    assert_int_equal(sum.requests.finished[STORE_REQ_OK], 1);
+    assert_int_equal(sum.requests.finished[STORE_REQ_FAILED], 1);
+    assert_int_equal(sum.requests.prompt_tokens, 80);
+    assert_int_equal(sum.requests.generation_tokens, 22);
+    assert_int_equal(sum.requests.prompt.count, 2);
+    assert_int_equal(sum.requests.prompt.sum, 80);
+    assert_int_equal(sum.requests.generation.max, 11);
+    assert_int_equal(sum.ttft.win.p50_ns, 100 * MS);
+    assert_int_equal(sum.itl.win.p50_ns, 20 * MS);
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
+/* A request's events may come from two threads whose rings are read in either order: tokens
+ * read before their BEGIN still give the TTFT. An END of a request never seen counts. */
+static void test_issue_11_request_order_and_unknown(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+
+    (void)state;
+    store_request_step(p, STORE_STEP_TOKEN, 5, 1, 1 * SEC + 120 * MS);
+    store_request_step(p, STORE_STEP_TOKEN, 5, 1, 1 * SEC + 140 * MS);
+    store_request_step(p, STORE_STEP_REQUEST_BEGIN, 5, 0, 1 * SEC);
+    assert_int_equal(p->ttft.all.count, 1);
+    assert_int_equal(p->ttft.all.max_ns, 120 * MS);
+    assert_int_equal(p->itl.all.count, 1);
+    store_request_step(p, STORE_STEP_REQUEST_END, 5, 0, 1 * SEC + 150 * MS);
+    assert_int_equal(p->e2e.all.max_ns, 150 * MS);
+
+    /* Begun before attaching: counted as finished, not timed. */
+    store_request_step(p, STORE_STEP_REQUEST_END, 99, 2, 2 * SEC);
+    assert_int_equal(p->req_finished[STORE_REQ_CANCELLED], 1);
+    assert_int_equal(p->e2e.all.count, 1);
+    assert_int_equal(p->reqs.n, 0);
+    store_free(st);
+}
+
+/* Requests in flight are bounded: past max_requests the least recently active one is
+ * forgotten and counted as a loss; the table's index stays consistent through removals. */
+static void test_issue_11_request_table_bounded(void **state)
+{
+    struct store_config cfg = {.max_requests = 64};
+    struct store *st = store_new(&cfg);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct rows_summary sum;
+
+    (void)state;
+    for (uint64_t i = 0; i < 1000; i++) {
+        store_request_step(p, STORE_STEP_REQUEST_BEGIN, i * 0x9e3779b97f4a7c15ULL, 0,
+                           1 * SEC + i * MS);
+        /* Keep request 0 active: it is never the one evicted. */
+        store_request_step(p, STORE_STEP_TOKEN, 0, 1, 1 * SEC + i * MS);
+    }
+    assert_int_equal(p->reqs.n, 64);
+    assert_int_equal(p->req_evicted, 1000 - 64);
+    /* The newest 63 and request 0 are still known: their ends are timed. */
+    for (uint64_t i = 1000 - 63; i < 1000; i++) {
+        store_request_step(p, STORE_STEP_REQUEST_END, i * 0x9e3779b97f4a7c15ULL, 0, 3 * SEC);
+    }
+    store_request_step(p, STORE_STEP_REQUEST_END, 0, 0, 3 * SEC);
+    assert_int_equal(p->e2e.all.count, 64);
+    assert_int_equal(p->reqs.n, 0);
+    rows_build_summary(&sum, p, 3 * SEC);
+    assert_int_equal(sum.losses[STORE_LOSS_REQUEST_EVICTED], 1000 - 64);
+    assert_true(sum.dropped >= 1000 - 64);
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
 static void test_counters(void **state)
 {
     struct store *st = store_new(NULL);
@@ -771,6 +874,9 @@ int main(void)
         cmocka_unit_test(test_gauges_weights),
         cmocka_unit_test(test_issue_10_losses_in_summary),
         cmocka_unit_test(test_issue_10_proc_remove),
+        cmocka_unit_test(test_issue_11_concurrent_requests),
+        cmocka_unit_test(test_issue_11_request_order_and_unknown),
+        cmocka_unit_test(test_issue_11_request_table_bounded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
