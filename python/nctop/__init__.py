@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LibraryNotFound", "Span", "Gauge", "Counter", "span", "name", "now_ns", "kernel",
     "kernel_timer", "weight", "gauge", "counter", "request_begin", "token", "request_end",
-    "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
+    "prompt_tokens", "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
     "dropped", "library_version", "library_path", "available", "load_error",
 ]
 
@@ -46,6 +46,11 @@ STEP_REQUEST_BEGIN = 1
 STEP_TOKEN = 2
 STEP_REQUEST_END = 3
 STEP_ITERATION = 4
+STEP_PROMPT_TOKENS = 5
+
+REQUEST_OK = 0
+REQUEST_FAILED = 1
+REQUEST_CANCELLED = 2
 
 _KINDS = {"pool": MEM_POOL, "kv_cache": MEM_KV_CACHE, "other": MEM_OTHER}
 
@@ -89,7 +94,8 @@ _SYMBOLS = ("nctop_span_begin", "nctop_span_end", "nctop_name", "nctop_now_ns", 
             "nctop_gauge", "nctop_gauge_set", "nctop_weight_set", "nctop_mem_delta",
             "nctop_counter", "nctop_counter_add", "nctop_step", "nctop_attached",
             "nctop_dropped", "nctop_set_label", "nctop_thread_name", "nctop_version",
-            "nctop_shutdown", "nctop_init")
+            "nctop_shutdown", "nctop_init", "nctop_request_begin", "nctop_request_prompt_tokens",
+            "nctop_request_token", "nctop_request_end")
 
 
 def _load() -> "tuple[Any, Optional[str], str]":
@@ -195,6 +201,10 @@ _mem_delta = _fn("nctop_mem_delta", None, [_i64])
 _counter = _fn("nctop_counter", _u32, [ctypes.c_char_p])
 _counter_add = _fn("nctop_counter_add", None, [_u32, _u64])
 _step = _fn("nctop_step", None, [ctypes.c_int, _u64])
+_request_begin = _fn("nctop_request_begin", None, [_u64])
+_request_prompt_tokens = _fn("nctop_request_prompt_tokens", None, [_u64, _u64])
+_request_token = _fn("nctop_request_token", None, [_u64, _u64])
+_request_end = _fn("nctop_request_end", None, [_u64, ctypes.c_int])
 _attached = _fn("nctop_attached", ctypes.c_int, [])
 _dropped = _fn("nctop_dropped", _u64, [])
 _set_label = _fn("nctop_set_label", ctypes.c_int, [ctypes.c_char_p])
@@ -429,18 +439,40 @@ def counter(counter_name: str) -> Counter:
     return Counter(counter_name)
 
 
-def request_begin() -> None:
-    """A request (prompt) starts: nctop's time-to-first-token clock starts."""
-    _step(STEP_REQUEST_BEGIN, 0)
+# Requests: with request_id (any int in 0 .. 2**64-1, unique among the requests in flight)
+# several requests can be served at once, from any threads; without it, the calls are those
+# of request 0, one request at a time, as before request ids.
+
+def request_begin(request_id: Optional[int] = None) -> None:
+    """A request (prompt) starts: nctop's time-to-first-token and end-to-end clocks start."""
+    if request_id is None:
+        _step(STEP_REQUEST_BEGIN, 0)
+    else:
+        _request_begin(request_id)
 
 
-def token(n: int = 1) -> None:
+def prompt_tokens(n: int, request_id: Optional[int] = None) -> None:
+    """The request's prompt (prefill) has n more tokens."""
+    if request_id is None:
+        _step(STEP_PROMPT_TOKENS, n)
+    else:
+        _request_prompt_tokens(request_id, n)
+
+
+def token(n: int = 1, request_id: Optional[int] = None) -> None:
     """n tokens were produced: counter "tokens", tokens/s, TTFT and inter-token latency."""
-    _step(STEP_TOKEN, n)
+    if request_id is None:
+        _step(STEP_TOKEN, n)
+    else:
+        _request_token(request_id, n)
 
 
-def request_end() -> None:
-    _step(STEP_REQUEST_END, 0)
+def request_end(request_id: Optional[int] = None, status: int = REQUEST_OK) -> None:
+    """The request is complete: status REQUEST_OK, REQUEST_FAILED or REQUEST_CANCELLED."""
+    if request_id is None:
+        _step(STEP_REQUEST_END, status)
+    else:
+        _request_end(request_id, status)
 
 
 def iteration(n: int = 1) -> None:

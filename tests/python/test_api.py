@@ -171,5 +171,37 @@ class WorkloadTest(unittest.TestCase):
         self.assertEqual(self.proc["itl_ms"]["total"]["count"], 19)
 
 
+class RequestsTest(unittest.TestCase):
+    """Issue 11: request ids from Python, two requests in flight at once on two threads."""
+
+    def test_issue_11_concurrent_requests(self):
+        code = ("import threading, time, nctop\n"
+                "nctop.set_label('py_serve')\n"
+                "def serve(rid):\n"
+                "    nctop.request_begin(rid)\n"
+                "    nctop.prompt_tokens(16, rid)\n"
+                "    time.sleep(0.1)\n"
+                "    for _ in range(5):\n"
+                "        nctop.token(1, rid)\n"
+                "        time.sleep(0.02)\n"
+                "    nctop.request_end(rid, nctop.REQUEST_FAILED if rid == 2 else "
+                "nctop.REQUEST_OK)\n"
+                "ts = [threading.Thread(target=serve, args=(i,)) for i in (1, 2)]\n"
+                "[t.start() for t in ts]\n"
+                "[t.join() for t in ts]\n")
+        proc = tl.under_nctop([tl.PYTHON, "-c", code])
+        req = proc["requests"]
+        self.assertEqual(req["finished"], 1)
+        self.assertEqual(req["failed"], 1)
+        self.assertEqual(req["running"], 0)
+        self.assertEqual(req["prompt_tokens"], 32)
+        self.assertEqual(req["generation_tokens"], 10)
+        self.assertEqual(proc["ttft_ms"]["total"]["count"], 2)
+        self.assertEqual(proc["itl_ms"]["total"]["count"], 8)
+        self.assertEqual(req["e2e_ms"]["total"]["count"], 2)
+        # Each request's own first token: about 100 ms, never the other thread's gap.
+        self.assertGreaterEqual(proc["ttft_ms"]["total"]["min_ms"], 99)
+
+
 if __name__ == "__main__":
     unittest.main()
