@@ -5,6 +5,8 @@
  * inter-token latency, KV cache usage). Label values are escaped; cardinality is capped. */
 #include "prom.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,29 +18,24 @@
 #include "store.h"
 #include "xalloc.h"
 
-#define PROM_NBOUNDS 20
+#define PROM_BOUND_CHARS 24                   /* "123456.123456789" and a NUL */
+#define PROM_MAX_BOUND_NS 1000000000000000ULL /* 1e6 s */
 
-/* Histogram bounds in ns and as printed (seconds); +Inf follows. */
-static const uint64_t prom_bounds_ns[PROM_NBOUNDS] = {
-    1000,      5000,      10000,      50000,      100000,     250000,      500000,
-    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,    100000000,
-    250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000,
-};
-static const char *const prom_bounds_s[PROM_NBOUNDS] = {
-    "0.000001", "0.000005", "0.00001", "0.00005", "0.0001", "0.00025", "0.0005",
-    "0.001",    "0.0025",   "0.005",   "0.01",    "0.025",  "0.05",    "0.1",
-    "0.25",     "0.5",      "1",       "2.5",     "5",      "10",
-};
-
+/* The output and the histogram bounds of this rendering (in ns and as printed, seconds). */
 struct prom_buf {
     char *s;
     size_t len;
     size_t cap;
+    const uint64_t *bounds_ns;
+    char (*bounds_s)[PROM_BOUND_CHARS];
+    size_t nbounds;
 };
 
 /* One process's rows, built once per scrape. */
 struct prom_proc {
-    char labels[512]; /* pid="..",label=".." already escaped */
+    const struct store_proc *p;
+    bool kept;        /* exported (prom_workload_label) */
+    char labels[512]; /* workload=".." already escaped */
     struct rows latency;
     struct rows memory;
     struct rows kernels;
@@ -49,7 +46,7 @@ struct prom_proc {
 
 /* Cumulative counts of one histogram (or of several folded together). */
 struct prom_hist {
-    uint64_t le[PROM_NBOUNDS];
+    uint64_t le[PROM_MAX_BUCKETS];
     uint64_t count;
     uint64_t sum_ns;
 };
@@ -103,13 +100,13 @@ static void prom_family(struct prom_buf *b, const char *name, const char *type, 
     prom_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_hist_add(struct prom_hist *ph, const struct hist *h)
+static void prom_hist_add(const struct prom_buf *b, struct prom_hist *ph, const struct hist *h)
 {
     if (h == NULL || h->count == 0) {
         return;
     }
-    for (size_t i = 0; i < PROM_NBOUNDS; i++) {
-        ph->le[i] += hist_count_le(h, prom_bounds_ns[i]);
+    for (size_t i = 0; i < b->nbounds; i++) {
+        ph->le[i] += hist_count_le(h, b->bounds_ns[i]);
     }
     ph->count += h->count;
     ph->sum_ns += h->sum_ns;
@@ -119,8 +116,8 @@ static void prom_hist_add(struct prom_hist *ph, const struct hist *h)
 static void prom_hist_emit(struct prom_buf *b, const char *name, const char *labels,
                            const char *extra, const struct prom_hist *ph)
 {
-    for (size_t i = 0; i < PROM_NBOUNDS; i++) {
-        prom_printf(b, "%s_bucket{%s%s,le=\"%s\"} %llu\n", name, labels, extra, prom_bounds_s[i],
+    for (size_t i = 0; i < b->nbounds; i++) {
+        prom_printf(b, "%s_bucket{%s%s,le=\"%s\"} %llu\n", name, labels, extra, b->bounds_s[i],
                     (unsigned long long)ph->le[i]);
     }
     prom_printf(b, "%s_bucket{%s%s,le=\"+Inf\"} %llu\n", name, labels, extra,
@@ -180,11 +177,11 @@ static void prom_emit_spans(struct prom_buf *b, struct prom_proc *pp, size_t max
         struct prom_hist ph;
 
         if (!keep[i]) {
-            prom_hist_add(&other, r->hist_all);
+            prom_hist_add(b, &other, r->hist_all);
             continue;
         }
         memset(&ph, 0, sizeof(ph));
-        prom_hist_add(&ph, r->hist_all);
+        prom_hist_add(b, &ph, r->hist_all);
         prom_escape(path, sizeof(path), r->path);
         snprintf(extra, sizeof(extra), ",path=\"%s\"", path);
         prom_hist_emit(b, "nctop_span_duration_seconds", pp->labels, extra, &ph);
@@ -204,7 +201,7 @@ static void prom_emit_kernels(struct prom_buf *b, const struct prom_proc *pp)
         struct prom_hist ph;
 
         memset(&ph, 0, sizeof(ph));
-        prom_hist_add(&ph, r->hist_all);
+        prom_hist_add(b, &ph, r->hist_all);
         prom_escape(name, sizeof(name), r->label);
         prom_escape(backend, sizeof(backend), r->backend);
         snprintf(extra, sizeof(extra), ",kernel=\"%s\",backend=\"%s\"", name, backend);
@@ -221,7 +218,7 @@ static void prom_emit_marker(struct prom_buf *b, const struct prom_proc *pp,
         return;
     }
     memset(&ph, 0, sizeof(ph));
-    prom_hist_add(&ph, m->hist_all);
+    prom_hist_add(b, &ph, m->hist_all);
     prom_hist_emit(b, name, pp->labels, "", &ph);
 }
 
@@ -263,13 +260,48 @@ static void prom_emit_gauges(struct prom_buf *b, const struct prom_proc *pp, boo
     }
 }
 
+/* Serving figures of the workloads that mark requests (nctop_request_*, nctop_step). */
+static void prom_emit_requests(struct prom_buf *b, const struct prom_proc *pp, size_t n)
+{
+    prom_family(b, "nctop_requests_running", "gauge",
+                "Requests in flight: begun (or first seen) and not ended.");
+    for (size_t i = 0; i < n; i++) {
+        if (pp[i].sum.requests.valid) {
+            prom_printf(b, "nctop_requests_running{%s} %llu\n", pp[i].labels,
+                        (unsigned long long)pp[i].sum.requests.running);
+        }
+    }
+    prom_family(b, "nctop_requests_finished_total", "counter",
+                "Requests ended since nctop attached, by result (ok, failed, cancelled).");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; pp[i].sum.requests.valid && k < ROWS_REQUEST_RESULTS; k++) {
+            prom_printf(b, "nctop_requests_finished_total{%s,result=\"%s\"} %llu\n", pp[i].labels,
+                        rows_request_results[k],
+                        (unsigned long long)pp[i].sum.requests.finished[k]);
+        }
+    }
+    prom_family(b, "nctop_request_duration_seconds", "histogram",
+                "End-to-end latency of a request, from its begin to its end.");
+    for (size_t i = 0; i < n; i++) {
+        prom_emit_marker(b, &pp[i], &pp[i].sum.requests.e2e, "nctop_request_duration_seconds");
+    }
+    prom_family(b, "nctop_prompt_tokens_total", "counter",
+                "Prompt (prefill) tokens of the requests, since nctop attached.");
+    for (size_t i = 0; i < n; i++) {
+        if (pp[i].sum.requests.valid) {
+            prom_printf(b, "nctop_prompt_tokens_total{%s} %llu\n", pp[i].labels,
+                        (unsigned long long)pp[i].sum.requests.prompt_tokens);
+        }
+    }
+}
+
 static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, size_t max_paths)
 {
     prom_family(b, "nctop_workload_info", "gauge",
-                "A watched workload (always 1): its pid, label and state.");
+                "A watched workload (always 1): its current pid and state.");
     for (size_t i = 0; i < n; i++) {
-        prom_printf(b, "nctop_workload_info{%s,state=\"%s\"} 1\n", pp[i].labels,
-                    prom_state(pp[i].sum.state));
+        prom_printf(b, "nctop_workload_info{%s,pid=\"%d\",state=\"%s\"} 1\n", pp[i].labels,
+                    (int)pp[i].sum.pid, prom_state(pp[i].sum.state));
     }
     prom_family(b, "nctop_span_duration_seconds", "histogram",
                 "Duration of spans by latency tree path, since nctop attached.");
@@ -296,6 +328,8 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
     for (size_t i = 0; i < n; i++) {
         prom_emit_marker(b, &pp[i], &pp[i].sum.itl, "nctop_inter_token_latency_seconds");
     }
+
+    prom_emit_requests(b, pp, n);
 
     prom_family(b, "nctop_generation_tokens_total", "counter",
                 "Tokens generated (the workload's \"tokens\" counter).");
@@ -433,18 +467,195 @@ static void prom_emit_gpus(struct prom_buf *b, const struct store *st)
     rows_gpus_done(&g);
 }
 
-char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, size_t *len)
+/* Print a bound of integer ns as seconds, exactly, without trailing zeros. */
+static void prom_format_bound(char *out, uint64_t ns)
+{
+    size_t l;
+
+    snprintf(out, PROM_BOUND_CHARS, "%llu.%09llu", (unsigned long long)(ns / 1000000000ULL),
+             (unsigned long long)(ns % 1000000000ULL));
+    l = strlen(out);
+    while (out[l - 1] == '0') {
+        out[--l] = '\0';
+    }
+    if (out[l - 1] == '.') {
+        out[l - 1] = '\0';
+    }
+}
+
+static int prom_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Seconds (a decimal number) to whole ns within 1 ns .. PROM_MAX_BOUND_NS; false otherwise. */
+static bool prom_seconds_ns(const char *s, char **end, uint64_t *ns)
+{
+    double v;
+
+    errno = 0;
+    v = strtod(s, end);
+    if (*end == s || errno != 0 || !(v * 1e9 >= 0.5) || v * 1e9 > (double)PROM_MAX_BOUND_NS) {
+        return false;
+    }
+    *ns = (uint64_t)llround(v * 1e9);
+    return true;
+}
+
+int prom_buckets_parse(const char *spec, uint64_t **out, size_t *n, char **err)
+{
+    /* Mantissas in hundredths: the Renard series for 5, 10 and 20 per decade, 1-2-5 for 3. */
+    static const uint16_t r3[] = {100, 200, 500};
+    static const uint16_t r5[] = {100, 160, 250, 400, 630};
+    static const uint16_t r10[] = {100, 125, 160, 200, 250, 315, 400, 500, 630, 800};
+    static const uint16_t r20[] = {100, 112, 125, 140, 160, 180, 200, 224, 250, 280,
+                                   315, 355, 400, 450, 500, 560, 630, 710, 800, 900};
+    uint64_t *v = xcalloc(PROM_MAX_BUCKETS + 1, sizeof(*v));
+    size_t k = 0;
+    char *end;
+
+    *out = NULL;
+    *n = 0;
+    if (strchr(spec, ':') != NULL) {
+        uint64_t lo, hi;
+        long per;
+        uint16_t m[100];
+        size_t nm = 0;
+
+        if (!prom_seconds_ns(spec, &end, &lo) || *end != ':' ||
+            !prom_seconds_ns(end + 1, &end, &hi) || *end != ':' || hi < lo) {
+            goto bad;
+        }
+        errno = 0;
+        per = strtol(end + 1, &end, 10);
+        if (*end != '\0' || per < 1 || per > 100) {
+            goto bad;
+        }
+        if (per == 3 || per == 5 || per == 10 || per == 20) {
+            const uint16_t *t = per == 3 ? r3 : per == 5 ? r5 : per == 10 ? r10 : r20;
+
+            nm = (size_t)per;
+            memcpy(m, t, nm * sizeof(*m));
+        } else {
+            for (long i = 0; i < per; i++) {
+                uint16_t x = (uint16_t)lround(pow(10.0, 2.0 + (double)i / (double)per));
+
+                if (nm == 0 || x > m[nm - 1]) {
+                    m[nm++] = x;
+                }
+            }
+        }
+        /* Bound = mantissa x 10^e / 100 ns, for every power of ten that reaches the range. */
+        for (uint64_t p10 = 1; p10 <= PROM_MAX_BOUND_NS; p10 *= 10) {
+            for (size_t i = 0; i < nm; i++) {
+                uint64_t x = (uint64_t)m[i] * p10;
+
+                if (x % 100 != 0 || x / 100 < lo || x / 100 > hi) {
+                    continue;
+                }
+                if (k == PROM_MAX_BUCKETS) {
+                    free(v);
+                    *err = xasprintf("--prometheus-buckets '%s': more than %d bounds", spec,
+                                     PROM_MAX_BUCKETS);
+                    return -EINVAL;
+                }
+                v[k++] = x / 100;
+            }
+        }
+    } else {
+        const char *s = spec;
+
+        for (;;) {
+            if (k == PROM_MAX_BUCKETS || !prom_seconds_ns(s, &end, &v[k]) ||
+                (k > 0 && v[k] <= v[k - 1])) {
+                goto bad;
+            }
+            k++;
+            if (*end == '\0') {
+                break;
+            }
+            if (*end != ',') {
+                goto bad;
+            }
+            s = end + 1;
+        }
+    }
+    if (k == 0) {
+        goto bad;
+    }
+    qsort(v, k, sizeof(*v), prom_cmp_u64);
+    *out = v;
+    *n = k;
+    return 0;
+bad:
+    free(v);
+    *err = xasprintf("--prometheus-buckets '%s': want LOW:HIGH:PER_DECADE (seconds, 1..100 per "
+                     "decade) or ascending seconds separated by commas, at most %d, 1 ns to "
+                     "1e6 s",
+                     spec, PROM_MAX_BUCKETS);
+    return -EINVAL;
+}
+
+/* The workload label value of each exported process: the process label, so that a restart
+ * continues the same series. Of several processes with one label, a live one is kept over
+ * exited ones (the oldest live one keeps the plain label; other live ones get "label/pid"),
+ * and with none live the newest is kept. Returns false for a process left out. */
+static bool prom_workload_label(const struct prom_proc *pp, size_t n, size_t i, char *out,
+                                size_t outlen)
+{
+    const struct rows_summary *me = &pp[i].sum;
+    bool live = me->state == STORE_PROC_LIVE, plain = true;
+    char esc[256];
+
+    for (size_t j = 0; j < n; j++) {
+        const struct rows_summary *o = &pp[j].sum;
+        bool olive = o->state == STORE_PROC_LIVE;
+
+        if (j == i || strcmp(o->label, me->label) != 0) {
+            continue;
+        }
+        if (live && olive) {
+            plain = plain && i < j;
+        } else if (!live && (olive || j > i)) {
+            return false;
+        }
+    }
+    prom_escape(esc, sizeof(esc), me->label);
+    if (plain) {
+        snprintf(out, outlen, "workload=\"%s\"", esc);
+    } else {
+        snprintf(out, outlen, "workload=\"%s/%d\"", esc, (int)me->pid);
+    }
+    return true;
+}
+
+char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct prom_opts *opts,
+                       size_t *len)
 {
     struct prom_buf b = {.s = NULL, .len = 0, .cap = 65536};
-    size_t nprocs = store_nprocs(st), n = 0;
+    size_t nprocs = store_nprocs(st), n = 0, m = 0;
     struct prom_proc *pp = xcalloc(nprocs ? nprocs : 1, sizeof(*pp));
-    char label[256];
+    size_t max_paths =
+        opts != NULL && opts->max_paths > 0 ? opts->max_paths : PROM_DEFAULT_MAX_PATHS;
+    uint64_t *defaults = NULL;
+    char *err = NULL;
 
+    if (opts != NULL && opts->nbounds > 0 && opts->nbounds <= PROM_MAX_BUCKETS) {
+        b.bounds_ns = opts->bounds_ns;
+        b.nbounds = opts->nbounds;
+    } else if (prom_buckets_parse(PROM_DEFAULT_BUCKETS, &defaults, &b.nbounds, &err) == 0) {
+        b.bounds_ns = defaults;
+    } else {
+        free(err); /* NOTREACHED: the default spec parses */
+    }
+    b.bounds_s = xcalloc(b.nbounds ? b.nbounds : 1, sizeof(*b.bounds_s));
+    for (size_t i = 0; i < b.nbounds; i++) {
+        prom_format_bound(b.bounds_s[i], b.bounds_ns[i]);
+    }
     b.s = xmalloc(b.cap);
     b.s[0] = '\0';
-    if (max_paths == 0) {
-        max_paths = PROM_DEFAULT_MAX_PATHS;
-    }
     for (size_t i = 0; i < nprocs; i++) {
         const struct store_proc *p = store_proc_at(st, i);
 
@@ -453,18 +664,37 @@ char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, siz
         if (store_proc_find(st, store_proc_pid(p)) != p) {
             continue;
         }
-        rows_init(&pp[n].latency);
-        rows_init(&pp[n].memory);
-        rows_init(&pp[n].kernels);
-        rows_build_latency(&pp[n].latency, p, now_ns);
-        rows_build_memory(&pp[n].memory, p, now_ns);
-        rows_build_kernels(&pp[n].kernels, p, now_ns);
+        pp[n].p = p;
         rows_build_summary(&pp[n].sum, p, now_ns);
-        prom_escape(label, sizeof(label), pp[n].sum.label);
-        snprintf(pp[n].labels, sizeof(pp[n].labels), "pid=\"%d\",label=\"%s\"", (int)pp[n].sum.pid,
-                 label);
         n++;
     }
+    /* Label values first (they depend on the other processes), then the rows of those kept. */
+    for (size_t i = 0; i < n; i++) {
+        char labels[sizeof(pp[0].labels)];
+
+        if (!prom_workload_label(pp, n, i, labels, sizeof(labels))) {
+            continue;
+        }
+        memcpy(pp[i].labels, labels, sizeof(labels));
+        pp[i].kept = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!pp[i].kept) {
+            rows_summary_done(&pp[i].sum);
+            continue;
+        }
+        if (m != i) {
+            pp[m] = pp[i];
+        }
+        rows_init(&pp[m].latency);
+        rows_init(&pp[m].memory);
+        rows_init(&pp[m].kernels);
+        rows_build_latency(&pp[m].latency, pp[m].p, now_ns);
+        rows_build_memory(&pp[m].memory, pp[m].p, now_ns);
+        rows_build_kernels(&pp[m].kernels, pp[m].p, now_ns);
+        m++;
+    }
+    n = m;
 
     prom_family(&b, "nctop_build_info", "gauge", "nctop's version (always 1).");
     prom_printf(&b, "nctop_build_info{version=\"%s\"} 1\n", NCTOP_VERSION);
@@ -478,6 +708,15 @@ char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, siz
         rows_summary_done(&pp[i].sum);
     }
     free(pp);
+    free(b.bounds_s);
+    free(defaults);
     *len = b.len;
     return b.s;
+}
+
+char *prom_render(const struct store *st, uint64_t now_ns, size_t max_paths, size_t *len)
+{
+    struct prom_opts o = {.max_paths = max_paths};
+
+    return prom_render_opts(st, now_ns, &o, len);
 }

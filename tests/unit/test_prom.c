@@ -71,17 +71,17 @@ static void test_histograms(void **state)
     struct store *st = test_store();
     size_t len;
     char *text = prom_render(st, 1200 * MS, 0, &len);
-    const char *lab = "pid=\"42\",label=\"eng \\\"x\\\"\\n\"";
+    const char *lab = "workload=\"eng \\\"x\\\"\\n\"";
     char key[512];
 
     (void)state;
     assert_int_equal(strlen(text), len);
     snprintf(key, sizeof(key), "nctop_span_duration_seconds_count{%s,path=\"step\"}", lab);
     assert_true(test_value(text, key) == 10);
-    snprintf(key, sizeof(key), "nctop_span_duration_seconds_bucket{%s,path=\"step\",le=\"0.001\"}",
+    snprintf(key, sizeof(key), "nctop_span_duration_seconds_bucket{%s,path=\"step\",le=\"0.0016\"}",
              lab);
     assert_true(test_value(text, key) == 0);
-    snprintf(key, sizeof(key), "nctop_span_duration_seconds_bucket{%s,path=\"step\",le=\"0.0025\"}",
+    snprintf(key, sizeof(key), "nctop_span_duration_seconds_bucket{%s,path=\"step\",le=\"0.002\"}",
              lab);
     assert_true(test_value(text, key) == 10);
     snprintf(key, sizeof(key),
@@ -91,7 +91,7 @@ static void test_histograms(void **state)
     assert_true(test_value(text, key) > 0.019999 && test_value(text, key) < 0.020001);
     snprintf(key, sizeof(key),
              "nctop_kernel_duration_seconds_bucket{%s,kernel=\"matmul\",backend=\"cpu\","
-             "le=\"0.000005\"}",
+             "le=\"0.00001\"}",
              lab);
     assert_true(test_value(text, key) == 10);
     snprintf(key, sizeof(key), "nctop_generation_tokens_total{%s}", lab);
@@ -118,8 +118,8 @@ static void test_cap_and_pid_once(void **state)
     /* The newest instance has no spans yet: no path series at all. */
     assert_int_equal(test_count(text, ",path=\""), 0);
     /* The older instance of pid 42 is not exported: the newest only. */
-    assert_int_equal(test_count(text, "label=\"eng"), 0);
-    assert_true(test_value(text, "nctop_workload_info{pid=\"42\",label=\"after exec\","
+    assert_int_equal(test_count(text, "workload=\"eng"), 0);
+    assert_true(test_value(text, "nctop_workload_info{workload=\"after exec\",pid=\"42\","
                                  "state=\"live\"}") == 1);
     free(text);
     store_free(st);
@@ -129,8 +129,146 @@ static void test_cap_and_pid_once(void **state)
     text = prom_render(st, 1200 * MS, 1, &len);
     assert_int_equal(test_count(text, "path=\"step/forward\""), 0);
     assert_true(test_count(text, "path=\"other\"") > 0);
-    assert_true(test_value(text, "nctop_exporter_folded_paths{pid=\"42\",label=\"eng "
+    assert_true(test_value(text, "nctop_exporter_folded_paths{workload=\"eng "
                                  "\\\"x\\\"\\n\"}") == 1);
+    free(text);
+    store_free(st);
+}
+
+/* Issue 11.15: the default buckets are 10 per decade from 10 us to 100 s (a 12 s TTFT has a
+ * bucket, not +Inf); a spec sets others; bad specs are refused with a reason. */
+static void test_issue_11_buckets(void **state)
+{
+    struct store *st = test_store();
+    struct store_proc *p = store_proc_at(st, 0);
+    uint64_t *b = NULL;
+    size_t n = 0, len;
+    char *err = NULL, *text;
+    struct prom_opts o = {0};
+    const char *lab = "workload=\"eng \\\"x\\\"\\n\"";
+    char key[512];
+
+    (void)state;
+    assert_int_equal(prom_buckets_parse(PROM_DEFAULT_BUCKETS, &b, &n, &err), 0);
+    assert_int_equal(n, 71);
+    assert_int_equal(b[0], 10000);
+    assert_int_equal(b[1], 12500);
+    assert_int_equal(b[5], 31500);
+    assert_int_equal(b[n - 1], 100 * 1000 * MS);
+    free(b);
+
+    store_request_step(p, STORE_STEP_REQUEST_BEGIN, 1, 0, 2000 * MS);
+    store_request_step(p, STORE_STEP_TOKEN, 1, 1, 14000 * MS);
+    text = prom_render(st, 15000 * MS, 0, &len);
+    snprintf(key, sizeof(key), "nctop_time_to_first_token_seconds_bucket{%s,le=\"12.5\"}", lab);
+    assert_true(test_value(text, key) == 1);
+    snprintf(key, sizeof(key), "nctop_time_to_first_token_seconds_bucket{%s,le=\"10\"}", lab);
+    assert_true(test_value(text, key) == 0);
+    /* 71 bounds and +Inf per histogram series. */
+    assert_int_equal(test_count(text, "nctop_time_to_first_token_seconds_bucket{"), 72);
+    free(text);
+
+    assert_int_equal(prom_buckets_parse("0.001:1:3", &b, &n, &err), 0);
+    assert_int_equal(n, 10); /* 1 2 5 10 20 50 100 200 500 1000 ms */
+    assert_int_equal(b[2], 5 * MS);
+    o.bounds_ns = b;
+    o.nbounds = n;
+    text = prom_render_opts(st, 15000 * MS, &o, &len);
+    snprintf(key, sizeof(key), "nctop_span_duration_seconds_bucket{%s,path=\"step\",le=\"0.002\"}",
+             lab);
+    assert_true(test_value(text, key) == 10);
+    assert_int_equal(test_count(text, "nctop_time_to_first_token_seconds_bucket{"), 11);
+    free(text);
+    free(b);
+
+    assert_int_equal(prom_buckets_parse("0.0005,0.001,0.25", &b, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(b[0], 500000);
+    free(b);
+    static const char *const bad[] = {"",          "1,1",          "2,1",         "x",
+                                      "0.001:1:0", "1:0.5:10",     "0.001:1:101", "0,1",
+                                      "1e9",       "0.001:1:10:1", "1,"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = NULL;
+        assert_int_equal(prom_buckets_parse(bad[i], &b, &n, &err), -EINVAL);
+        assert_non_null(err);
+        assert_null(b);
+        free(err);
+    }
+    store_free(st);
+}
+
+/* Issue 11.15: series are labelled by workload, not pid: a restarted workload (a new pid of
+ * the same label, the old one exited) continues the same series; pid is in the info metric.
+ * Two live workloads of one label stay apart. */
+static void test_issue_11_workload_label(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *a = store_proc_add(st, 100, "engine");
+    struct store_proc *b;
+    size_t len;
+    char *text;
+
+    (void)state;
+    store_counter_set(a, store_proc_intern(a, "tokens"), 5, 1000 * MS);
+    store_proc_set_state(a, STORE_PROC_EXITED, "exited", 2000 * MS);
+    b = store_proc_add(st, 200, "engine");
+    store_counter_set(b, store_proc_intern(b, "tokens"), 7, 3000 * MS);
+    text = prom_render(st, 3000 * MS, 0, &len);
+    assert_int_equal(test_count(text, "pid=\""), 1);
+    assert_true(test_value(text, "nctop_workload_info{workload=\"engine\",pid=\"200\","
+                                 "state=\"live\"}") == 1);
+    assert_true(test_value(text, "nctop_generation_tokens_total{workload=\"engine\"}") == 7);
+    assert_int_equal(test_count(text, "nctop_generation_tokens_total{"), 1);
+    free(text);
+
+    /* A second live instance of the label: its own series, the first keeps the plain label. */
+    store_proc_add(st, 300, "engine");
+    text = prom_render(st, 3000 * MS, 0, &len);
+    assert_true(test_value(text, "nctop_workload_info{workload=\"engine\",pid=\"200\","
+                                 "state=\"live\"}") == 1);
+    assert_true(test_value(text, "nctop_workload_info{workload=\"engine/300\",pid=\"300\","
+                                 "state=\"live\"}") == 1);
+    free(text);
+    store_free(st);
+}
+
+/* Issue 11.1: the serving families: requests running, finished by result, end-to-end
+ * duration, prompt tokens. */
+static void test_issue_11_serving_families(void **state)
+{
+    struct store *st = test_store();
+    struct store_proc *p = store_proc_at(st, 0);
+    const char *lab = "workload=\"eng \\\"x\\\"\\n\"";
+    char key[512];
+    size_t len;
+    char *text;
+
+    (void)state;
+    for (uint64_t r = 1; r <= 3; r++) {
+        store_request_step(p, STORE_STEP_REQUEST_BEGIN, r, 0, 2000 * MS);
+        store_request_step(p, STORE_STEP_PROMPT_TOKENS, r, 10 * r, 2000 * MS);
+        store_request_step(p, STORE_STEP_TOKEN, r, 1, 2100 * MS);
+    }
+    store_request_step(p, STORE_STEP_REQUEST_END, 1, 0, 2300 * MS);
+    store_request_step(p, STORE_STEP_REQUEST_END, 2, 1, 2400 * MS);
+    text = prom_render(st, 3000 * MS, 0, &len);
+    snprintf(key, sizeof(key), "nctop_requests_running{%s}", lab);
+    assert_true(test_value(text, key) == 1);
+    snprintf(key, sizeof(key), "nctop_requests_finished_total{%s,result=\"ok\"}", lab);
+    assert_true(test_value(text, key) == 1);
+    snprintf(key, sizeof(key), "nctop_requests_finished_total{%s,result=\"failed\"}", lab);
+    assert_true(test_value(text, key) == 1);
+    snprintf(key, sizeof(key), "nctop_requests_finished_total{%s,result=\"cancelled\"}", lab);
+    assert_true(test_value(text, key) == 0);
+    snprintf(key, sizeof(key), "nctop_request_duration_seconds_count{%s}", lab);
+    assert_true(test_value(text, key) == 2);
+    snprintf(key, sizeof(key), "nctop_request_duration_seconds_bucket{%s,le=\"0.315\"}", lab);
+    assert_true(test_value(text, key) == 1);
+    snprintf(key, sizeof(key), "nctop_prompt_tokens_total{%s}", lab);
+    assert_true(test_value(text, key) == 60);
+    assert_int_equal(test_count(text, "# TYPE nctop_requests_finished_total counter"), 1);
+    assert_int_equal(test_count(text, "# TYPE nctop_request_duration_seconds histogram"), 1);
     free(text);
     store_free(st);
 }
@@ -163,6 +301,9 @@ int main(void)
         cmocka_unit_test(test_histograms),
         cmocka_unit_test(test_cap_and_pid_once),
         cmocka_unit_test(test_listen_parse),
+        cmocka_unit_test(test_issue_11_buckets),
+        cmocka_unit_test(test_issue_11_workload_label),
+        cmocka_unit_test(test_issue_11_serving_families),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
