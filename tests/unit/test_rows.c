@@ -553,13 +553,98 @@ static void test_issue_10_imported_level_skip(void **state)
     store_free(st);
 }
 
+/* n spans name (each dur_ns) on thread t from time at_ns, dur_ns apart; returns the end. */
+static uint64_t spans(struct store_thread *t, uint32_t name, int n, uint64_t at_ns, uint64_t dur_ns)
+{
+    for (int i = 0; i < n; i++) {
+        store_span_begin(t, name, at_ns);
+        at_ns += dur_ns;
+        store_span_end(t, name, at_ns);
+    }
+    return at_ns;
+}
+
+/* Issue 11.3: the step figure is what the workload says a step is (a span named "step", the
+ * ITERATION markers, or the step_span option), never the most frequent top-level span; with
+ * none of them there is no step figure. */
+static void test_issue_11_step_is_declared(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 1, "main");
+    uint32_t zeros = store_proc_intern(p, "aten::zeros"), step = store_proc_intern(p, "step");
+    uint32_t train = store_proc_intern(p, "train"), iter = store_proc_intern(p, "iter");
+    struct rows_summary sum;
+    uint64_t at;
+
+    (void)state;
+    /* Many tiny top-level spans: no step figure rather than theirs. */
+    at = spans(t, zeros, 100, 1 * SEC, 10000);
+    rows_build_summary(&sum, p, 2 * SEC);
+    assert_false(sum.step.valid);
+    assert_null(sum.step_source);
+    rows_summary_done(&sum);
+
+    /* ITERATION markers 40 ms apart. */
+    for (int i = 0; i < 5; i++) {
+        store_step(p, STORE_STEP_ITERATION, 1, at + (uint64_t)i * 40 * MS);
+    }
+    rows_build_summary(&sum, p, 2 * SEC);
+    assert_true(sum.step.valid);
+    assert_string_equal(sum.step_source, "iteration");
+    assert_int_equal(sum.step.all.p50_ns, 40 * MS);
+    rows_summary_done(&sum);
+
+    /* A span named step wins over the markers and over the 100 zeros. */
+    spans(t, step, 3, 3 * SEC, 25 * MS);
+    rows_build_summary(&sum, p, 4 * SEC);
+    assert_string_equal(sum.step_source, "step");
+    assert_int_equal(sum.step.all.count, 3);
+    assert_int_equal(sum.step.all.p50_ns, 25 * MS);
+    rows_summary_done(&sum);
+    store_free(st);
+
+    /* The option names a span by path; absent, there is no figure (not the markers). */
+    {
+        struct store_config cfg = {.step_span = "train/iter"};
+
+        st = store_new(&cfg);
+    }
+    p = store_proc_add(st, 1, "w");
+    t = store_thread_add(p, 1, "main");
+    train = store_proc_intern(p, "train");
+    iter = store_proc_intern(p, "iter");
+    step = store_proc_intern(p, "step");
+    spans(t, step, 3, 1 * SEC, 5 * MS);
+    store_step(p, STORE_STEP_ITERATION, 1, 1 * SEC);
+    store_step(p, STORE_STEP_ITERATION, 1, 1 * SEC + MS);
+    rows_build_summary(&sum, p, 2 * SEC);
+    assert_false(sum.step.valid);
+    rows_summary_done(&sum);
+    store_span_begin(t, train, 3 * SEC);
+    spans(t, iter, 4, 3 * SEC, 7 * MS);
+    store_span_end(t, train, 3 * SEC + 30 * MS);
+    spans(t, iter, 9, 4 * SEC, 1 * MS); /* a top-level "iter" is another path */
+    rows_build_summary(&sum, p, 5 * SEC);
+    assert_string_equal(sum.step_source, "train/iter");
+    assert_int_equal(sum.step.all.count, 4);
+    assert_int_equal(sum.step.all.p50_ns, 7 * MS);
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_latency_rows), cmocka_unit_test(test_kernel_rows),
-        cmocka_unit_test(test_memory_rows),  cmocka_unit_test(test_empty_sections),
-        cmocka_unit_test(test_summary),      cmocka_unit_test(test_strings_stable),
-        cmocka_unit_test(test_10k_nodes),    cmocka_unit_test(test_issue_10_imported_level_skip),
+        cmocka_unit_test(test_latency_rows),
+        cmocka_unit_test(test_kernel_rows),
+        cmocka_unit_test(test_memory_rows),
+        cmocka_unit_test(test_empty_sections),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_strings_stable),
+        cmocka_unit_test(test_10k_nodes),
+        cmocka_unit_test(test_issue_10_imported_level_skip),
+        cmocka_unit_test(test_issue_11_step_is_declared),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
