@@ -410,7 +410,8 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
         }
     }
     prom_family(b, "nctop_unattributed_memory_bytes", "gauge",
-                "Host RSS minus everything the workload tracks (weights, pools, caches).");
+                "Host RSS minus what the workload tracks as used (weights, pools, caches); absent "
+                "while that is above RSS.");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = prom_memory_row(&pp[i], "Host Memory/Unattributed Host Memory");
 

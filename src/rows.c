@@ -648,37 +648,51 @@ static void rows_emit_gauges(struct rows *out, struct rows_levels *lv, const str
 
 static void rows_emit_host(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
 {
-    uint64_t tracked = 0;
+    uint64_t used = 0;
+    uint64_t reserved = 0;
     uint32_t i;
     struct row *row;
 
     if (!p->host_valid) {
         return;
     }
-    /* What the workload told us lives in host memory: host-resident weights, and each host
-     * gauge's reservation (its capacity when it has one, since a pool's reserved bytes are
-     * resident even when unused), else its used bytes. */
+    /*
+     * What the workload told us lives in host memory: host weights, and each host gauge's
+     * used bytes. A pool's reservation beyond its use is not counted: reserved but untouched
+     * pages are not resident, and counting them made "tracked" exceed RSS. The reservation is
+     * the row's capacity: current = used, capacity = reserved.
+     */
     for (i = 0; i < p->nweights; i++) {
         if ((p->weights[i].flags & STORE_MEM_DEVICE) == 0) {
-            tracked += p->weights[i].bytes;
+            used += p->weights[i].bytes;
+            reserved += p->weights[i].bytes;
         }
     }
     for (i = 0; i < p->ngauges; i++) {
         const struct store_gauge *g = &p->gauges[i];
 
         if ((g->flags & STORE_MEM_DEVICE) == 0) {
-            tracked += g->capacity_bytes > 0 ? g->capacity_bytes : g->used_bytes;
+            used += g->used_bytes;
+            reserved += g->capacity_bytes > g->used_bytes ? g->capacity_bytes : g->used_bytes;
         }
     }
+    /* Unattributed is RSS minus what is tracked; when the tracked figure is above RSS (used
+     * bytes not yet touched, a file mapping not paged in) the difference is no figure at
+     * all, and a 0 would be a clamp posing as one: the row is left out. */
     row = rows_add_mem(out, lv, 0, "Host Memory", (int64_t)p->rss_bytes);
-    row->nchildren = 2;
+    row->nchildren = used <= p->rss_bytes ? 2 : 1;
     if (p->rss_peak_bytes > 0) {
         row->peak_bytes = (int64_t)p->rss_peak_bytes;
         row->flags |= ROW_F_PEAK;
     }
-    rows_add_mem(out, lv, 1, "Tracked Host Memory", (int64_t)tracked);
-    rows_add_mem(out, lv, 1, "Unattributed Host Memory",
-                 p->rss_bytes > tracked ? (int64_t)(p->rss_bytes - tracked) : 0);
+    row = rows_add_mem(out, lv, 1, "Tracked Host Memory", (int64_t)used);
+    if (reserved > used) {
+        row->capacity_bytes = reserved;
+        row->flags |= ROW_F_CAPACITY;
+    }
+    if (used <= p->rss_bytes) {
+        rows_add_mem(out, lv, 1, "Unattributed Host Memory", (int64_t)(p->rss_bytes - used));
+    }
 }
 
 /* GPU memory the driver reports for this process: the total, then one row per device. It is

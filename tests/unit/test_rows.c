@@ -302,14 +302,19 @@ static void test_memory_rows(void **state)
     assert_int_equal(row->peak_bytes, 7000);
     assert_int_equal(find_row(&r, "KV Cache/kv")->peak_bytes, 2500);
 
-    /* Host: tracked = host weights (1000 + 200 + 300) + arena capacity 8000 + kv used 2000;
-     * the device pool and the device weight are not in RSS. */
+    /* Host (issue 11.2): tracked = host weights (1000 + 200 + 300) + arena used 3000 + kv used
+     * 2000, what is resident; its capacity is what is reserved (the arena's 8000 instead of
+     * its 3000); the device pool and the device weight are not in RSS. */
     row = find_row(&r, "Host Memory");
     assert_int_equal(row->bytes, 100000);
     assert_int_equal(row->peak_bytes, 150000);
     assert_true((row->flags & ROW_F_PEAK) != 0);
-    assert_int_equal(find_row(&r, "Host Memory/Tracked Host Memory")->bytes, 11500);
-    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 100000 - 11500);
+    assert_int_equal(row->nchildren, 2);
+    row = find_row(&r, "Host Memory/Tracked Host Memory");
+    assert_int_equal(row->bytes, 6500);
+    assert_int_equal(row->capacity_bytes, 11500);
+    assert_true((row->flags & ROW_F_CAPACITY) != 0);
+    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 100000 - 6500);
 
     /* Scope deltas mirror the latency tree where deltas were seen, inclusive upward. */
     row = find_row(&r, "Scope Deltas/step/forward/block0/attn");
@@ -320,11 +325,19 @@ static void test_memory_rows(void **state)
     assert_int_equal(find_row(&r, "Scope Deltas/step")->nchildren, 1);
     assert_int_equal(find_row(&r, "Scope Deltas")->nchildren, 1);
 
-    /* RSS below the tracked total: clamped at 0. */
+    /* Issue 11.2: RSS between used and reserved: still a real difference. RSS below the
+     * tracked total: no unattributed row at all, never a clamped 0. */
+    store_proc_set_host(p, 8000, 8000, 0, 101 * SEC);
+    rows_clear(&r);
+    rows_build_memory(&r, p, 101 * SEC);
+    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 1500);
     store_proc_set_host(p, 5000, 5000, 0, 101 * SEC);
     rows_clear(&r);
     rows_build_memory(&r, p, 101 * SEC);
-    assert_int_equal(find_row(&r, "Host Memory/Unattributed Host Memory")->bytes, 0);
+    assert_int_equal(find_row(&r, "Host Memory")->nchildren, 1);
+    for (i = 0; i < r.n; i++) {
+        assert_string_not_equal(r.v[i].path, "Host Memory/Unattributed Host Memory");
+    }
     rows_done(&r);
     store_free(st);
 }
