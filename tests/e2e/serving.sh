@@ -47,3 +47,18 @@ jcheck "requests: 2 finished, none running or failed; prompt and generated token
     'proc("serve_two")["requests"]["prompt_tokens"] == json.load(open("'"$T"'/own.json"))["prompt_tokens"]' \
     'proc("serve_two")["requests"]["generation_tokens"] == json.load(open("'"$T"'/own.json"))["generation_tokens"]' \
     'proc("serve_two")["requests"]["prompt_tokens_per_request"]["p50"] == 32'
+
+# Issue 11.2: the README's example (a pool of 1 MiB used out of 4 MiB reserved). Tracked Host
+# Memory is what is resident (used), its capacity what is reserved, and Unattributed is the
+# real difference from RSS, never a clamped 0.
+cc -O1 -I"$ROOT/include" -o "$T/hello" "$ROOT/models/examples/hello_nctop.c" \
+    "$BUILD/lib/libnctop.a" -lpthread
+"$NCTOP" --once --json --duration 10 -o "$T/hello.json" -- "$T/hello" >/dev/null 2>&1
+jcheck "hello_nctop: tracked counts the used bytes; reserved is the capacity" "$T/hello.json" \
+    'row(proc(), "memory", "Host Memory/Tracked Host Memory")["bytes"] == 2 * 16384 + (1 << 20)' \
+    'row(proc(), "memory", "Host Memory/Tracked Host Memory")["capacity_bytes"] ==
+        2 * 16384 + (4 << 20)' \
+    'row(proc(), "memory", "Host Memory/Unattributed Host Memory")["bytes"] ==
+        row(proc(), "memory", "Host Memory")["bytes"] -
+        row(proc(), "memory", "Host Memory/Tracked Host Memory")["bytes"] > 0' \
+    'proc()["step_source"] == "step"'
