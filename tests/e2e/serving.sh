@@ -51,8 +51,10 @@ jcheck "requests: 2 finished, none running or failed; prompt and generated token
 # Issue 11.2: the README's example (a pool of 1 MiB used out of 4 MiB reserved). Tracked Host
 # Memory is what is resident (used), its capacity what is reserved, and Unattributed is the
 # real difference from RSS, never a clamped 0.
+# Under make test-asan the library is instrumented: so must its users be.
+# shellcheck disable=SC2086
 cc -O1 -I"$ROOT/include" -o "$T/hello" "$ROOT/models/examples/hello_nctop.c" \
-    "$BUILD/lib/libnctop.a" -lpthread
+    "$BUILD/lib/libnctop.a" -lpthread ${NCTOP_SAN_FLAGS:-}
 "$NCTOP" --once --json --duration 10 -o "$T/hello.json" -- "$T/hello" >/dev/null 2>&1
 jcheck "hello_nctop: tracked counts the used bytes; reserved is the capacity" "$T/hello.json" \
     'row(proc(), "memory", "Host Memory/Tracked Host Memory")["bytes"] == 2 * 16384 + (1 << 20)' \
