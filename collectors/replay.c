@@ -749,7 +749,7 @@ static void replay_apply(struct replay_source *rs, struct replay_file *f,
                      ev->a);
         break;
     case STORE_EV_STEP:
-        store_step(p, (enum store_step_kind)ev->id, ev->a, ts);
+        store_request_step(p, (enum store_step_kind)ev->id, ev->b, ev->a, ts);
         break;
     case STORE_EV_NODE_IMPORT:
         for (uint32_t k = 0; k < ev->depth; k++) {

@@ -48,6 +48,14 @@ jcheck "requests: 2 finished, none running or failed; prompt and generated token
     'proc("serve_two")["requests"]["generation_tokens"] == json.load(open("'"$T"'/own.json"))["generation_tokens"]' \
     'proc("serve_two")["requests"]["prompt_tokens_per_request"]["p50"] == 32'
 
+# A recording keeps the request ids: its replay gives the same two requests and TTFT.
+"$NCTOP" record -o "$T/two.nctrec" -- "$HELPER" "$T/own2.json" >/dev/null 2>&1
+"$NCTOP" replay --once --json "$T/two.nctrec" >"$T/replay.json" 2>"$T/replay.err"
+jcheck "replay of a recording: the two requests by id" "$T/replay.json" \
+    'proc("serve_two")["requests"]["finished"] == 2'
+check "replay of a recording: TTFT p50 matches the workload's own" \
+    "$PY" "$T/cmp.py" "$T/own2.json" "$T/replay.json" ttft_ms
+
 # Issue 11.2: the README's example (a pool of 1 MiB used out of 4 MiB reserved). Tracked Host
 # Memory is what is resident (used), its capacity what is reserved, and Unattributed is the
 # real difference from RSS, never a clamped 0.
