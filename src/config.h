@@ -61,6 +61,9 @@ struct config {
     const char *prometheus;               /* --prometheus [ADDR:]PORT, or NULL */
     bool prometheus_from_rc;              /* it came from nctoprc (and --once drops it) */
     size_t prom_max_paths; /* --prometheus-paths: series cap per process (0: default) */
+    uint64_t *prom_bounds; /* --prometheus-buckets: histogram bounds, ns (owned; NULL: default) */
+    size_t prom_nbounds;
+    const char *step_span; /* --step-span: the span that is the workload's step (NULL: auto) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

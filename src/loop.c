@@ -650,10 +650,16 @@ static char *loop_metrics(void *arg, size_t *len)
     struct loop *l = arg;
     uint64_t now = loop_now(l);
 
+    struct prom_opts o = {
+        .max_paths = l->cfg->prom_max_paths,
+        .bounds_ns = l->cfg->prom_bounds,
+        .nbounds = l->cfg->prom_nbounds,
+    };
+
     if (l->ring != NULL) {
         ring_source_drain(l->ring, now);
     }
-    return prom_render(l->store, now, l->cfg->prom_max_paths, len);
+    return prom_render_opts(l->store, now, &o, len);
 }
 
 /* A command that lived less than a proc tick has no host facts; the kernel kept its peak RSS

@@ -20,6 +20,7 @@
 #include "logger.h"
 #include "loop.h"
 #include "nctoprc.h"
+#include "prom.h"
 #include "record.h"
 #include "store.h"
 #include "ui/layout.h"
@@ -55,6 +56,8 @@ enum main_longopt {
     OPT_LOG,
     OPT_LOG_MAX_MB,
     OPT_LOG_KEEP,
+    OPT_STEP_SPAN,
+    OPT_PROM_BUCKETS,
     OPT_SPEED,
 };
 
@@ -91,6 +94,8 @@ static const struct option main_longopts[] = {
     {"log", no_argument, NULL, OPT_LOG},
     {"log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB},
     {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
+    {"step-span", required_argument, NULL, OPT_STEP_SPAN},
+    {"prometheus-buckets", required_argument, NULL, OPT_PROM_BUCKETS},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -127,6 +132,10 @@ static void main_usage(FILE *out)
           "      --prometheus [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
           "                          (ADDR defaults to 127.0.0.1)\n"
           "      --prometheus-paths N  latency paths exported per process (default 200)\n"
+          "      --prometheus-buckets SPEC  histogram bounds: LOW:HIGH:PER_DECADE seconds\n"
+          "                          (default 0.00001:100:10) or a list (0.001,0.01,...)\n"
+          "      --step-span NAME    the span (or a/b path) that is the workload's step\n"
+          "                          (default: a span named step, else iteration markers)\n"
           "      --bpf               also watch the processes with eBPF (root): threads'\n"
           "                          CPU, run-queue and blocked time, syscalls, faults\n"
           "      --uprobe BIN:SYMBOL each call of SYMBOL in BIN is a span (implies --bpf)\n"
@@ -341,8 +350,22 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
 /* The settings nctoprc may hold: the long options that choose how nctop runs, not what it
  * watches or does (no -p, --once, --demo, -o...). */
 static const char *const main_rc_keys[] = {
-    "delay", "window",  "view",       "sort",     "collapse-depth", "columns",          "color",
-    "log",   "log-dir", "log-max-mb", "log-keep", "prometheus",     "prometheus-paths", "speed",
+    "delay",
+    "window",
+    "view",
+    "sort",
+    "collapse-depth",
+    "columns",
+    "color",
+    "log",
+    "log-dir",
+    "log-max-mb",
+    "log-keep",
+    "prometheus",
+    "prometheus-paths",
+    "speed",
+    "prometheus-buckets",
+    "step-span",
     "bpf",
 };
 
@@ -734,6 +757,21 @@ static void main_option(struct config *cfg, int c, const char *arg)
         cfg->prom_max_paths = (size_t)n;
         break;
     }
+    case OPT_STEP_SPAN:
+        if (arg[0] == '\0') {
+            die_usage("--step-span: a span name (or a/b path)");
+        }
+        cfg->step_span = arg;
+        break;
+    case OPT_PROM_BUCKETS: {
+        char *err = NULL;
+
+        free(cfg->prom_bounds);
+        if (prom_buckets_parse(arg, &cfg->prom_bounds, &cfg->prom_nbounds, &err) != 0) {
+            die_usage("%s", err);
+        }
+        break;
+    }
     case 'h':
         main_usage(stdout);
         exit(0);
@@ -868,6 +906,7 @@ int main(int argc, char **argv)
 
     memset(&scfg, 0, sizeof(scfg));
     scfg.window_ns = cfg.window_ns;
+    scfg.step_span = cfg.step_span;
     st = store_new(&scfg);
     if (mode == MAIN_REPLAY) {
         cfg.replay = main_replay_open(st, replay_files, nreplay);

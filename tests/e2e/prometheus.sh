@@ -192,3 +192,23 @@ check "PromQL: KV cache usage ratio" wait_for 30 query 'nctop_kv_cache_usage_rat
 kill "$pp" "$nc" 2>/dev/null
 wait "$nc"
 check "nctop exits 0 on SIGTERM" test $? -eq 0
+
+# test_issue_11: --prometheus-buckets chooses the histogram bounds (the same ones for every
+# histogram); a bad spec is a usage error.
+P3=$(free_port)
+"$NCTOP" --headless --duration 60 --prometheus "$P3" --prometheus-buckets 0.001,0.01,0.1,1 \
+    -- "$TINYLM" --layers 1 --dim 64 --ffn 128 --vocab 256 --gen 8 --quiet >/dev/null 2>&1 &
+n3=$!
+PIDS+=("$n3")
+buckets() {
+    "$PY" - "$P3" <<'PYEOF'
+import re, sys, urllib.request
+t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+les = sorted(set(re.findall(r'nctop_span_duration_seconds_bucket\{[^}]*le="([^"]+)"', t)))
+sys.exit(0 if les == sorted(["0.001", "0.01", "0.1", "1", "+Inf"]) else 1)
+PYEOF
+}
+check "--prometheus-buckets: the histograms have exactly the bounds asked for" wait_for 30 buckets
+kill "$n3" 2>/dev/null
+"$NCTOP" --headless --prometheus-buckets 1:0 --duration 1 >/dev/null 2>"$T/bk.err"
+check "--prometheus-buckets: a bad spec is a usage error" test $? -eq 2
