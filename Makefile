@@ -86,8 +86,8 @@ CORE_A := $(BUILD)/lib/nctop-core.a
 NCTOP := $(BUILD)/nctop
 TINYLM := $(BUILD)/tinylm
 
-.PHONY: all deps test test-asan test-stress soak soak-asan demo bench format check-format \
-	check-layers check-docs install uninstall clean golden
+.PHONY: all deps test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
+	check-format check-layers check-docs install uninstall clean golden
 
 all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
 	$(FAKE_NVML)
@@ -244,6 +244,43 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) bench/run
 
+# --- fuzzing: libFuzzer harnesses (tests/fuzz/fuzz_<name>.c) under ASan and UBSan -----------
+# The core sources are built again with clang into their own directory; `make fuzz` runs each
+# harness for FUZZ_SECONDS on a working copy of its seed corpus (new inputs stay in
+# $(FUZZ_BUILD)/corpus, crashes go to $(FUZZ_BUILD)/crashes).
+FUZZ_BUILD ?= $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
+# clang flags vprintf-style wrappers that gcc accepts (the format attribute checks callers).
+FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Wno-format-nonliteral -MMD -MP \
+	$(FUZZ_SAN) $(CFLAGS)
+FUZZ_CORE_SRC := $(filter-out ui/% collectors/bpf.c,$(CORE_SRC))
+FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_CORE_A := $(FUZZ_BUILD)/lib/nctop-core.a
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CLANG) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_CORE_A): $(FUZZ_CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CLANG) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_CORE_A) $(DEP_LIBS) -lm -lpthread
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run $(FUZZ_SECONDS)
+
 # Rewrite tests/golden/ from the display as it is now (review the diff before committing).
 golden: all
 	$(Q)BUILD=$(BUILD) UPDATE_GOLDEN=1 bash tests/e2e/tui_keys.sh
@@ -255,7 +292,7 @@ demo: deps
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
 	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools \
-	python3-pip prometheus procps man-db clang-format
+	python3-pip prometheus procps man-db clang-format libclang-rt-14-dev
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \

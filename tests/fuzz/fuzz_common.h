@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the fuzz harnesses: an in-memory file with a path (for the readers that open
+ * files), playing a recording or log through the replay collector into a store, and building
+ * the snapshot nctop --once --json would print from that store. */
+#ifndef NCTOP_TESTS_FUZZ_COMMON_H
+#define NCTOP_TESTS_FUZZ_COMMON_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "collectors/replay.h"
+#include "collectors/replay_internal.h"
+#include "src/record.h"
+#include "src/snapshot.h"
+#include "src/store.h"
+
+/* Steps of the virtual clock when playing a file: the window clocks and pacing see time move. */
+#define FUZZ_PLAY_STEPS 8U
+
+/* A file descriptor that lives in memory, and its /proc/self/fd path. */
+struct fuzz_memfile {
+    int fd;
+    char path[64];
+};
+
+/* Open it once; a failure here means the harness cannot run at all. */
+static inline void fuzz_memfile_open(struct fuzz_memfile *m, const char *name)
+{
+    m->fd = memfd_create(name, MFD_CLOEXEC);
+    if (m->fd < 0) {
+        perror("memfd_create");
+        abort();
+    }
+    snprintf(m->path, sizeof(m->path), "/proc/self/fd/%d", m->fd);
+}
+
+/* Replace the file's contents with data. */
+static inline void fuzz_memfile_set(struct fuzz_memfile *m, const void *data, size_t len)
+{
+    const char *p = data;
+    size_t done = 0;
+
+    if (ftruncate(m->fd, 0) != 0) {
+        perror("ftruncate");
+        abort();
+    }
+    while (done < len) {
+        ssize_t n = pwrite(m->fd, p + done, len - done, (off_t)done);
+
+        if (n <= 0) {
+            perror("pwrite");
+            abort();
+        }
+        done += (size_t)n;
+    }
+}
+
+/* Play the file at path into a fresh store the way nctop replay does: load, advance the
+ * virtual clock from start to end in steps, then build the JSON snapshot of every process. */
+static inline void fuzz_play(const char *path)
+{
+    struct store *st = store_new(NULL);
+    struct replay_source *rs = replay_source_new(st);
+    char *err = NULL;
+
+    if (replay_source_add(rs, path, &err) == 0) {
+        uint64_t start = replay_source_start_ns(rs), end = replay_source_end_ns(rs);
+        uint64_t step = end > start ? (end - start) / FUZZ_PLAY_STEPS + 1U : 1U;
+        uint64_t now = start;
+        cJSON *snap;
+
+        for (unsigned i = 0; i <= FUZZ_PLAY_STEPS && !replay_source_done(rs); i++) {
+            replay_source_advance(rs, now);
+            now = end - now > step ? now + step : end;
+        }
+        replay_source_advance(rs, UINT64_MAX);
+        for (size_t i = 0; i < replay_source_nkept(rs); i++) {
+            if (replay_source_problem(rs, i) == NULL) {
+                abort();
+            }
+        }
+        snap = snapshot_build(st, end, replay_source_real_ns(rs, end));
+        cJSON_Delete(snap);
+    }
+    free(err);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* A text converter of the replay collector (JSONL or Chrome trace). */
+typedef long (*fuzz_convert_fn)(const char *text, size_t len, struct record_writer *w,
+                                struct replay_problems *pr);
+
+/* Convert data (copied, NUL-terminated as the replay collector does) into a recording in
+ * memory; the recording must decode record by record up to a clean end. Then play it. */
+static inline void fuzz_convert_and_play(struct fuzz_memfile *m, const uint8_t *data, size_t size,
+                                         fuzz_convert_fn convert)
+{
+    struct replay_problems pr;
+    char *text = malloc(size + 1U), *buf = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct record_writer *w;
+    struct record_reader *r;
+    struct record_ev ev;
+    long n;
+    int rc;
+
+    if (text == NULL || f == NULL) {
+        abort();
+    }
+    memcpy(text, data, size);
+    text[size] = '\0';
+    memset(&pr, 0, sizeof(pr));
+    w = record_writer_new(f, 0, 0);
+    n = convert(text, size, w, &pr);
+    if (record_writer_free(w) != 0 || fclose(f) != 0) {
+        abort();
+    }
+    if (pr.nkept > REPLAY_PROBLEMS_KEPT || pr.count < pr.nkept) {
+        abort();
+    }
+    for (size_t i = 0; i < pr.nkept; i++) {
+        free(pr.v[i]);
+    }
+    r = record_reader_new(buf, len, &err);
+    if (r == NULL) {
+        abort();
+    }
+    while ((rc = record_reader_next(r, &ev)) > 0) {
+    }
+    if (rc != 0 || !record_reader_clean_end(r)) {
+        fprintf(stderr, "conversion (%ld items) wrote a malformed record at offset %zu\n", n,
+                record_reader_offset(r));
+        abort();
+    }
+    record_reader_free(r);
+    if (n >= 0) {
+        fuzz_memfile_set(m, buf, len);
+        fuzz_play(m->path);
+    }
+    free(buf);
+    free(text);
+}
+
+#endif /* NCTOP_TESTS_FUZZ_COMMON_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz the JSONL replay parser (collectors/replay_text.c: nctop and seed logs, ProfileRecord
+ * lines). The input is a log; its conversion must be a well-formed recording (every record
+ * decodes, a clean end), which is then played into a store and snapshotted. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collectors/replay_internal.h"
+#include "tests/fuzz/fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct fuzz_memfile fuzz_file;
+
+static long fuzz_convert(const char *text, size_t len, struct record_writer *w,
+                         struct replay_problems *pr)
+{
+    bool profile = false;
+
+    return (long)replay_jsonl_convert("fuzz.jsonl", text, len, w, pr, &profile);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (fuzz_file.path[0] == '\0') {
+        fuzz_memfile_open(&fuzz_file, "fuzz-replay-jsonl");
+    }
+    fuzz_convert_and_play(&fuzz_file, data, size, fuzz_convert);
+    return 0;
+}
