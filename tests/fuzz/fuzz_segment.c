@@ -299,6 +299,16 @@ out:
     ring_source_drain(rs, now + 1300 * FUZZ_MS);
     snap = snapshot_build(st, now + 1300 * FUZZ_MS, 0);
     cJSON_Delete(snap);
+    if (getenv("NCTOP_FUZZ_VERBOSE") != NULL) {
+        /* What the reader made of it: the suite checks that the seeds get in. */
+        struct ring_source_stats rst;
+
+        ring_source_get_stats(rs, &rst);
+        fprintf(stderr, "segment: attached %llu refused %llu records %llu invalid %llu: %s\n",
+                (unsigned long long)rst.attached, (unsigned long long)rst.refused,
+                (unsigned long long)rst.records, (unsigned long long)rst.invalid,
+                rst.last_error);
+    }
     ring_source_free(rs);
     store_free(st);
     return 0;
