@@ -258,6 +258,10 @@ FUZZ_CORE_SRC := $(filter-out ui/% collectors/bpf.c,$(CORE_SRC))
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_CORE_A := $(FUZZ_BUILD)/lib/nctop-core.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+# The request parser harness needs http_parse_request (the pure parser of src/http.c).
+ifeq ($(shell grep -l http_parse_request src/http.h 2>/dev/null),)
+FUZZ_SRC := $(filter-out tests/fuzz/fuzz_http_parse.c,$(FUZZ_SRC))
+endif
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
 $(FUZZ_BUILD)/obj/%.o: %.c

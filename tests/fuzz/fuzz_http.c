@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "src/http.h"
+#include "tests/fuzz/fuzz_isolate.h"
 
 #define FUZZ_HTTP_ROUNDS 20000 /* loop turns per request before it counts as a hang */
 
@@ -41,12 +42,16 @@ static char *fuzz_metrics(void *arg, size_t *len)
     return p;
 }
 
-/* Listen on a free loopback port (tests run side by side: try a few). */
+/* Listen on a free loopback port: a private one where allowed (fuzz_isolate.h), else the
+ * machine's, where tests run side by side (try a few ports). */
 static void fuzz_http_start(void)
 {
     char spec[32];
     int rc = -1;
 
+    if (!fuzz_isolate_net()) {
+        fprintf(stderr, "fuzz_http: no private network: listening on the shared loopback\n");
+    }
     if (uv_loop_init(&fuzz_loop) != 0) {
         abort();
     }

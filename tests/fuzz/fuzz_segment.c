@@ -13,7 +13,8 @@
  *     TRUNCATE u32 size                  ftruncate, smaller or larger
  *     EXITED                             ring_source_proc_exited (the workload "died")
  * WRITEs before the first other op lay the segment out; the FUZZ_FIX_* fields are written
- * just before that op. The script ends with a scan and two drains. */
+ * just before that op. The script ends with a scan and two drains. The harness runs in its
+ * own /dev/shm where it may (fuzz_isolate.h). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@
 #include "src/snapshot.h"
 #include "src/store.h"
 #include "src/util.h"
+#include "tests/fuzz/fuzz_isolate.h"
 
 #define FUZZ_SEG_MAX (16U << 20)  /* largest file the input may ask for */
 #define FUZZ_FIX_HEADER 0x01U     /* magic, ABI version, header and segment sizes, pid */
@@ -231,6 +233,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *snap;
 
     if (fuzz_seg.child == 0) {
+        if (!fuzz_isolate_shm()) {
+            fprintf(stderr, "fuzz_segment: no private /dev/shm: others may see the segment\n");
+        }
         fuzz_child_start();
         atexit(fuzz_cleanup);
     }
