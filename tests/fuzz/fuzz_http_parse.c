@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_http_fail(const char *why, size_t len, const struct http_request *r)
 {
-    fprintf(stderr, "http_parse_request: %s (len %zu: status %d route %d head %d bytes %zu)\n",
-            why, len, r->status, (int)r->route, (int)r->head, r->header_bytes);
+    fprintf(stderr, "http_parse_request: %s (len %zu: status %d route %d head %d bytes %zu)\n", why,
+            len, r->status, (int)r->route, (int)r->head, r->header_bytes);
     abort();
 }
 

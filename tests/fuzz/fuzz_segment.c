@@ -311,8 +311,7 @@ out:
         ring_source_get_stats(rs, &rst);
         fprintf(stderr, "segment: attached %llu refused %llu records %llu invalid %llu: %s\n",
                 (unsigned long long)rst.attached, (unsigned long long)rst.refused,
-                (unsigned long long)rst.records, (unsigned long long)rst.invalid,
-                rst.last_error);
+                (unsigned long long)rst.records, (unsigned long long)rst.invalid, rst.last_error);
     }
     ring_source_free(rs);
     store_free(st);
