@@ -140,6 +140,14 @@ static inline void fuzz_convert_and_play(struct fuzz_memfile *m, const uint8_t *
         abort();
     }
     record_reader_free(r);
+    if (getenv("NCTOP_FUZZ_SAVE_RECORDING") != NULL) {
+        /* Seeds for the recording harness: what the converter made of this input. */
+        FILE *out = fopen(getenv("NCTOP_FUZZ_SAVE_RECORDING"), "we");
+
+        if (out == NULL || fwrite(buf, 1, len, out) != len || fclose(out) != 0) {
+            abort();
+        }
+    }
     if (n >= 0) {
         fuzz_memfile_set(m, buf, len);
         fuzz_play(m->path);
