@@ -42,6 +42,10 @@
 #define FUZZ_FIX_READER 0x02U     /* reader_pid = this process: a hand-off (NCTOP_READER) */
 #define FUZZ_FIX_START 0x04U      /* start_ticks = the child's: not a reused pid */
 #define FUZZ_MS (1000ULL * 1000U) /* ns */
+/* NCTOP_FUZZ_SPARE (a campaign that looks past known bugs): "header" keeps the writes after
+ * the start out of the header's immutable block, "size" drops the truncations. */
+#define FUZZ_SPARE_HEADER 0x01U
+#define FUZZ_SPARE_SIZE 0x02U
 
 enum fuzz_op {
     FUZZ_OP_WRITE = 0,
@@ -64,7 +68,8 @@ static struct {
     uint64_t child_start;
     char path[64];
     int fd;
-    uint64_t size; /* the file's size as the harness last set it */
+    uint64_t size;  /* the file's size as the harness last set it */
+    unsigned spare; /* FUZZ_SPARE_* */
 } fuzz_seg = {.fd = -1};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -123,6 +128,21 @@ static void fuzz_seg_write(uint64_t off, const void *p, size_t n)
     if (n > 0 && pwrite(fuzz_seg.fd, p, n, (off_t)off) != (ssize_t)n) {
         fuzz_die("pwrite");
     }
+}
+
+/* A WRITE op: once the script has started, the spared header block stays as laid out. */
+static void fuzz_seg_hostile_write(bool started, uint64_t off, const uint8_t *p, size_t n)
+{
+    const uint64_t end = offsetof(struct nctop_seg_header, label);
+
+    if (started && (fuzz_seg.spare & FUZZ_SPARE_HEADER) && off < end) {
+        size_t skip = n < end - off ? n : (size_t)(end - off);
+
+        off += skip;
+        p += skip;
+        n -= skip;
+    }
+    fuzz_seg_write(off, p, n);
 }
 
 /* The child: map the segment (the reader checks that its pid maps it) and sleep until the
@@ -238,6 +258,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         fuzz_child_start();
         atexit(fuzz_cleanup);
+        if (getenv("NCTOP_FUZZ_SPARE") != NULL) {
+            fuzz_seg.spare =
+                (strstr(getenv("NCTOP_FUZZ_SPARE"), "header") ? FUZZ_SPARE_HEADER : 0) |
+                (strstr(getenv("NCTOP_FUZZ_SPARE"), "size") ? FUZZ_SPARE_SIZE : 0);
+        }
     }
     if (!fuzz_get(&in, &flags, 1) || !fuzz_get(&in, &size0, 4) || !fuzz_get(&in, &now_ms, 4)) {
         return 0;
@@ -266,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             n = in.left < n ? (uint16_t)in.left : n;
             if (fuzz_seg.size > 0) {
-                fuzz_seg_write(off % fuzz_seg.size, in.p, n);
+                fuzz_seg_hostile_write(started, off % fuzz_seg.size, in.p, n);
             }
             in.p += n;
             in.left -= n;
@@ -285,7 +310,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!fuzz_get(&in, &u32, 4)) {
                 goto out;
             }
-            fuzz_seg_truncate(u32 % (FUZZ_SEG_MAX + 1U));
+            if (!(fuzz_seg.spare & FUZZ_SPARE_SIZE)) {
+                fuzz_seg_truncate(u32 % (FUZZ_SEG_MAX + 1U));
+            }
             break;
         case FUZZ_OP_EXITED:
             ring_source_proc_exited(rs, pids[0], now, "fuzz");
