@@ -150,26 +150,37 @@ void replay_source_free(struct replay_source *rs)
     free(rs);
 }
 
-/* The whole file, NUL-terminated. Returns 0 or -errno. */
-static int replay_read_all(const char *path, char **out, size_t *len)
+/* Open a file to replay and stat it: a descriptor, or -errno (-EFBIG past the size limit). */
+static int replay_open(const char *path, struct stat *sb)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    size_t got = 0, cap;
-    char *buf;
-    int rc = 0;
+    int rc;
 
     if (fd < 0) {
         return -errno;
     }
-    if (fstat(fd, &sb) != 0) {
+    if (fstat(fd, sb) != 0) {
         rc = -errno;
         close(fd);
         return rc;
     }
-    if ((uint64_t)sb.st_size >= REPLAY_MAX_FILE_BYTES) {
+    if ((uint64_t)sb->st_size >= REPLAY_MAX_FILE_BYTES) {
         close(fd);
         return -EFBIG;
+    }
+    return fd;
+}
+
+/* The whole file, NUL-terminated. Returns 0 or -errno. */
+static int replay_read_all(const char *path, char **out, size_t *len)
+{
+    struct stat sb;
+    size_t got = 0, cap;
+    char *buf;
+    int fd = replay_open(path, &sb), rc = 0;
+
+    if (fd < 0) {
+        return fd;
     }
     cap = (size_t)sb.st_size + 1U;
     buf = xmalloc(cap);
@@ -263,22 +274,13 @@ static bool replay_map(int fd, size_t len, struct replay_blob *out)
  * log still growing from nothing). Returns 0 or -errno. */
 static int replay_blob_open(const char *path, struct replay_blob *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
-    int rc;
+    int fd;
 
     memset(out, 0, sizeof(*out));
+    fd = replay_open(path, &sb);
     if (fd < 0) {
-        return -errno;
-    }
-    if (fstat(fd, &sb) != 0) {
-        rc = -errno;
-        close(fd);
-        return rc;
-    }
-    if ((uint64_t)sb.st_size >= REPLAY_MAX_FILE_BYTES) {
-        close(fd);
-        return -EFBIG;
+        return fd;
     }
     if (S_ISREG(sb.st_mode) && replay_map(fd, (size_t)sb.st_size, out)) {
         close(fd);
