@@ -21,10 +21,11 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC) /* replayed time starts near here */
-#define REPLAY_MAX_FILE_BYTES (1ULL << 32)         /* larger inputs are refused */
-#define REPLAY_MAX_KEY (1U << 22)                  /* thread keys and name ids of a file */
-#define REPLAY_RELEASE_BYTES (4U << 20)            /* mapped input let go in steps of this */
+#define REPLAY_REAL_MIN_NS (946684800ULL * UTIL_NS_PER_SEC) /* 2000-01-01T00:00:00Z */
+#define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC)          /* replayed time starts near here */
+#define REPLAY_MAX_FILE_BYTES (1ULL << 32)                  /* larger inputs are refused */
+#define REPLAY_MAX_KEY (1U << 22)                           /* thread keys and name ids of a file */
+#define REPLAY_RELEASE_BYTES (4U << 20) /* mapped input let go in steps of this */
 
 struct replay_names {
     uint32_t *map; /* file name id -> store name id (0: unknown) */
@@ -542,12 +543,17 @@ uint64_t replay_source_end_ns(const struct replay_source *rs)
 uint64_t replay_source_real_ns(const struct replay_source *rs, uint64_t now_ns)
 {
     const struct replay_file *f;
+    uint64_t real;
 
     if (rs->nfiles == 0) {
         return 0;
     }
     f = &rs->files[0];
-    return f->real_ns + (now_ns - f->offset - f->mono_ns);
+    real = f->real_ns + (now_ns - f->offset - f->mono_ns);
+    /* Converted logs carry epoch times in their events; a trace carries only times from its
+     * own start (a Chrome trace has no wall clock): before 2000 means the time of day is
+     * unknown, not 1970. */
+    return real < REPLAY_REAL_MIN_NS ? 0 : real;
 }
 
 enum replay_format replay_source_format(const struct replay_source *rs, size_t i)
@@ -615,6 +621,7 @@ static struct store_proc *replay_proc_add(struct replay_source *rs, const struct
     rs->procs = xreallocarray(rs->procs, rs->nprocs + 1U, sizeof(*rs->procs));
     rp = &rs->procs[rs->nprocs++];
     rp->proc = store_proc_add(rs->store, pid, label);
+    store_proc_set_replayed(rp->proc);
     rp->pid = pid;
     rp->label = xstrdup(label);
     rp->from_log = from_log;

@@ -47,7 +47,7 @@ bool replay_source_done(const struct replay_source *rs);
 
 /* The wall-clock time (ns since the epoch) that virtual time now_ns stands for in the first
  * file, for timestamps; 0 when unknown. */
-uint64_t replay_source_real_ns(const struct replay_source *rs, uint64_t now_ns);
+uint64_t replay_source_real_ns(const struct replay_source *rs, uint64_t now_ns); /* 0: unknown */
 
 /* The format of the i-th file added. */
 enum replay_format replay_source_format(const struct replay_source *rs, size_t i);

@@ -16,9 +16,12 @@
 #define REPORT_NAME_MAX 48
 #define REPORT_ESC_BYTES 256 /* an escaped name, cut to fit */
 
-static const char *report_state(int state)
+static const char *report_state(int state, bool replayed)
 {
-    return state == STORE_PROC_LIVE ? "live" : state == STORE_PROC_EXITED ? "exited" : "error";
+    if (state == STORE_PROC_LIVE) {
+        return replayed ? "replay" : "live";
+    }
+    return state == STORE_PROC_EXITED ? "exited" : "error";
 }
 
 /* Width of the name column: the longest indented label, within bounds. */
@@ -135,7 +138,7 @@ static void report_summary(FILE *out, const struct rows_summary *s)
     char a[32], b[32];
 
     report_text(out, "", s->label != NULL && *s->label ? s->label : NULL, "?", "");
-    fprintf(out, " [pid %d] %s", (int)s->pid, report_state(s->state));
+    fprintf(out, " [pid %d] %s", (int)s->pid, report_state(s->state, s->replayed));
     if (s->reason != NULL) {
         report_text(out, " (", s->reason, "", ")");
     }
@@ -204,7 +207,11 @@ int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t re
     char ts[40];
     size_t n = store_nprocs(st);
 
-    util_format_utc_ms(real_ns, ts, sizeof(ts));
+    if (real_ns == 0) {
+        snprintf(ts, sizeof(ts), "time of day unknown");
+    } else {
+        util_format_utc_ms(real_ns, ts, sizeof(ts));
+    }
     fprintf(out, "nctop %s  %s  window %.0f s  %zu process%s\n", NCTOP_VERSION, ts,
             (double)store_config(st)->window_ns / 1e9, n, n == 1 ? "" : "es");
     rows_init(&rows);

@@ -1034,6 +1034,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     out->pid = p->pid;
     out->label = p->label;
     out->state = (int)p->state;
+    out->replayed = p->replayed;
     out->reason = p->reason;
     memcpy(out->losses, p->losses, sizeof(out->losses));
     out->losses[STORE_LOSS_REQUEST_EVICTED] = p->req_evicted;

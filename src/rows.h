@@ -159,6 +159,7 @@ struct rows_summary {
     int32_t pid;
     const char *label;  /* borrowed from the store */
     int state;          /* enum store_proc_state */
+    bool replayed;      /* read back from a file: a live state is "replay" */
     const char *reason; /* why exited/failed, or NULL; borrowed */
     /* Everything lost on the way from the workload: its dropped events (ring full, no ring,
      * nctop stalled) plus what was refused (registrations, nctop's limits). By cause in

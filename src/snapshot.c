@@ -12,11 +12,11 @@
 #include "util.h"
 #include "xalloc.h"
 
-static const char *snapshot_state_name(int state)
+static const char *snapshot_state_name(int state, bool replayed)
 {
     switch (state) {
     case STORE_PROC_LIVE:
-        return "live";
+        return replayed ? "replay" : "live";
     case STORE_PROC_EXITED:
         return "exited";
     default:
@@ -221,7 +221,7 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     rows_build_summary(&sum, p, now_ns);
     cJSON_AddNumberToObject(o, "pid", sum.pid);
     cJSON_AddStringToObject(o, "label", sum.label != NULL ? sum.label : "");
-    cJSON_AddStringToObject(o, "state", snapshot_state_name(sum.state));
+    cJSON_AddStringToObject(o, "state", snapshot_state_name(sum.state, sum.replayed));
     if (sum.reason != NULL) {
         cJSON_AddStringToObject(o, "reason", sum.reason);
     } else {
@@ -340,8 +340,13 @@ cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
     struct rows rows;
     char ts[40];
 
-    util_format_utc_ms(real_ns, ts, sizeof(ts));
-    cJSON_AddStringToObject(root, "timestamp", ts);
+    /* A replayed trace that carries no wall clock has no time of day: null, not 1970. */
+    if (real_ns == 0) {
+        cJSON_AddNullToObject(root, "timestamp");
+    } else {
+        util_format_utc_ms(real_ns, ts, sizeof(ts));
+        cJSON_AddStringToObject(root, "timestamp", ts);
+    }
     cJSON_AddStringToObject(root, "nctop_version", NCTOP_VERSION);
     cJSON_AddNumberToObject(root, "window_s",
                             (double)store_config(st)->window_ns / (double)UTIL_NS_PER_SEC);

@@ -648,6 +648,16 @@ enum store_proc_state store_proc_state(const struct store_proc *p)
     return p->state;
 }
 
+void store_proc_set_replayed(struct store_proc *p)
+{
+    p->replayed = true;
+}
+
+bool store_proc_replayed(const struct store_proc *p)
+{
+    return p->replayed;
+}
+
 bool store_proc_host_valid(const struct store_proc *p)
 {
     return p->host_valid;

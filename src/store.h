@@ -83,7 +83,10 @@ void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
 int32_t store_proc_pid(const struct store_proc *p);
 enum store_proc_state store_proc_state(const struct store_proc *p);
 bool store_proc_host_valid(const struct store_proc *p); /* host facts were ever set */
-bool store_proc_stepped(const struct store_proc *p);    /* a step marker was ever seen */
+/* The process is read back from a file (nctop replay): its outputs say replay, not live. */
+void store_proc_set_replayed(struct store_proc *p);
+bool store_proc_replayed(const struct store_proc *p);
+bool store_proc_stepped(const struct store_proc *p); /* a step marker was ever seen */
 /* Mark the process exited or failed; reason is copied (may be NULL). ts_ns: when. */
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
                           uint64_t ts_ns);

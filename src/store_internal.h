@@ -161,6 +161,7 @@ struct store_proc {
     int32_t pid;
     char *label;
     enum store_proc_state state;
+    bool replayed; /* read back from a file, not watched live */
     char *reason;
     uint64_t state_ts_ns;
 

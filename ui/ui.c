@@ -466,9 +466,12 @@ static void ui_flatten(struct ui *u)
 
 /* --- header -------------------------------------------------------------------------------- */
 
-static const char *ui_state_name(int state)
+static const char *ui_state_name(const struct rows_summary *s)
 {
-    return state == UI_STATE_LIVE ? "live" : state == UI_STATE_EXITED ? "exited" : "error";
+    if (s->state == UI_STATE_LIVE) {
+        return s->replayed ? "replay" : "live";
+    }
+    return s->state == UI_STATE_EXITED ? "exited" : "error";
 }
 
 /* A label and value pair in the header; returns the new x. */
@@ -623,7 +626,7 @@ static void ui_draw_header(struct ui *u)
         snprintf(a, sizeof(a), " pid %d ", (int)s->pid);
         x += ui_put(u, w, y, x, ww - x, UI_ROLE_TEXT, a);
         x += ui_put(u, w, y, x, ww - x, s->state == UI_STATE_LIVE ? UI_ROLE_BAR : UI_ROLE_WARN,
-                    ui_state_name(s->state));
+                    ui_state_name(s));
         if (s->reason != NULL && s->state != UI_STATE_LIVE) {
             snprintf(c, sizeof(c), " (%s)", s->reason);
             x += ui_put(u, w, y, x, ww - x, UI_ROLE_WARN, c);
@@ -1106,7 +1109,7 @@ static void ui_draw_workloads(struct ui *u, WINDOW *w)
                        selected                    ? base
                        : s->state == UI_STATE_LIVE ? UI_ROLE_BAR
                                                    : UI_ROLE_WARN,
-                       ui_state_name(s->state));
+                       ui_state_name(s));
                 break;
             case LAYOUT_COL_EVENTS:
                 snprintf(a, sizeof(a), "%.0f", s->events_per_sec);

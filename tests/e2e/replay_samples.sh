@@ -103,3 +103,15 @@ if "$NCTOP" replay "$ROOT/sample-data/tinylm.nctrec" --once --json >"$T/after.js
 else
     fail "replay: options after the file names" "$(head -c 300 "$T/after.err")"
 fi
+
+# test_issue_11: a replay says so, and its clock is the recorded one: "replay" where a live
+# process would say "live", the recording's time of day, and null for a trace that has none
+# (never 1970).
+"$NCTOP" replay --once --json "$ROOT/sample-data/20261122031405-latency.jsonl" >"$T/st.json" 2>/dev/null
+jcheck "replayed log: state replay, the recorded time" "$T/st.json" \
+    'proc()["state"] == "replay"' 'd["timestamp"].startswith("2026-11-22T03:14")'
+"$NCTOP" replay --once --json "$ROOT/sample-data/torch-tiny.trace.json" >"$T/tr.json" 2>/dev/null
+jcheck "replayed trace without a wall clock: timestamp null" "$T/tr.json" \
+    'd["timestamp"] is None' 'proc()["state"] == "replay"'
+"$NCTOP" replay --once "$ROOT/sample-data/torch-tiny.trace.json" >"$T/tr.txt" 2>/dev/null
+check "replayed trace, text: no 1970" bash -c "head -n 1 '$T/tr.txt' | grep -q 'time of day unknown' && ! grep -q 1970 '$T/tr.txt'"
