@@ -18,6 +18,8 @@ struct export_proc {
     int32_t pid;
     char **names; /* file name id -> string (owned) */
     uint32_t cap;
+    uint32_t *tracks; /* backend name ids whose kernel track is named (owned) */
+    uint32_t ntracks;
 };
 
 struct export_thread {
@@ -83,6 +85,24 @@ static void export_meta(struct export_state *x, const char *what, int32_t pid, i
     x->n++;
 }
 
+/* Name a process's kernel track of one backend ("kernels: cpu"), once. */
+static void export_kernel_track(struct export_state *x, struct export_proc *p, uint32_t proc,
+                                uint32_t backend)
+{
+    const char *b = export_name(x, proc, backend);
+    char label[160];
+
+    for (uint32_t i = 0; i < p->ntracks; i++) {
+        if (p->tracks[i] == backend) {
+            return;
+        }
+    }
+    p->tracks = xreallocarray(p->tracks, p->ntracks + 1U, sizeof(*p->tracks));
+    p->tracks[p->ntracks++] = backend;
+    snprintf(label, sizeof(label), "kernels: %.140s", b);
+    export_meta(x, "thread_name", p->pid, EXPORT_KERNEL_TID_BASE + backend, label, strlen(label));
+}
+
 static void export_record(struct export_state *x, const struct record_ev *ev)
 {
     struct export_proc *p = ev->proc < x->nprocs ? &x->procs[ev->proc] : NULL;
@@ -94,7 +114,10 @@ static void export_record(struct export_state *x, const struct record_ev *ev)
         x->procs = xreallocarray(x->procs, x->nprocs + 1U, sizeof(*x->procs));
         memset(&x->procs[x->nprocs], 0, sizeof(x->procs[0]));
         x->procs[x->nprocs++].pid = (int32_t)ev->i;
-        export_meta(x, "process_name", (int32_t)ev->i, 0, ev->str, ev->str_len);
+        /* An empty label now is a label later (STORE_EV_LABEL): one process_name each. */
+        if (ev->str_len > 0) {
+            export_meta(x, "process_name", (int32_t)ev->i, 0, ev->str, ev->str_len);
+        }
         break;
     case STORE_EV_LABEL:
         if (p != NULL) {
@@ -166,7 +189,9 @@ static void export_record(struct export_state *x, const struct record_ev *ev)
         if (p == NULL) {
             break;
         }
-        /* One track per backend: kernels may overlap the spans that launched them. */
+        /* One track per backend: kernels may overlap the spans that launched them. The
+         * track is named after its backend the first time it is used. */
+        export_kernel_track(x, p, ev->proc, ev->aux);
         name = export_name(x, ev->proc, ev->id);
         export_head(x, 'X', p->pid, EXPORT_KERNEL_TID_BASE + ev->aux, ev->ts_ns);
         fprintf(x->out, ",\"dur\":%.3f,\"name\":", (double)ev->a / 1000.0);
@@ -233,6 +258,7 @@ long export_chrome_trace(const void *data, size_t len, FILE *out, char **err)
             free(x.procs[i].names[k]);
         }
         free(x.procs[i].names);
+        free(x.procs[i].tracks);
     }
     free(x.procs);
     free(x.threads);

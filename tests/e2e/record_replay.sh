@@ -45,6 +45,19 @@ assert ph['X'] > 0 and ph['C'] > 0 and ph['M'] > 0, ph
 assert all('ts' in e and 'pid' in e and 'tid' in e for e in ev if e['ph'] != 'M')
 assert any(e['ph'] == 'M' and e['args']['name'] == 'tinylm' for e in ev)
 "
+# test_issue_11: one process_name per process, never an empty one, and every track that holds
+# events has a name (the kernel tracks: \"kernels: BACKEND\").
+check "export_tracks_named" "$PY" -c "
+import json
+ev = json.load(open('$T/lm.trace.json'))['traceEvents']
+names = [e for e in ev if e['ph'] == 'M' and e['name'] == 'process_name']
+assert all(e['args']['name'] for e in names), names
+assert len(names) == len(set(e['pid'] for e in names)), names
+named = set((e['pid'], e['tid']) for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name')
+used = set((e['pid'], e['tid']) for e in ev if e['ph'] in 'XBE')
+assert used <= named, used - named
+assert any(e['args']['name'].startswith('kernels: ') for e in ev if e['ph'] == 'M')
+"
 "$NCTOP" replay --once --json "$T/lm.trace.json" >"$T/c.json" 2>"$T/c.err"
 jcheck "exported_trace_replays" "$T/c.json" \
     "row(proc('tinylm'), 'latency', 'step')['total']['count'] == $steps" \
