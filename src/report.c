@@ -133,6 +133,44 @@ static void report_memory(FILE *out, const struct rows *rows)
 }
 
 /* The one-line summary of a process: what htop's header would say. */
+/* The eBPF collector's figures (--bpf): scheduler time, switches and faults per thread, then
+ * the syscalls by total time. */
+static void report_sys(FILE *out, const struct rows_summary *s)
+{
+    char esc[REPORT_ESC_BYTES], on[16], rq[16], bl[16];
+
+    fprintf(out, "\n%-24s %8s %10s %10s %10s %12s %12s\n", "THREADS (eBPF)", "tid", "on-CPU",
+            "run-queue", "blocked", "switches", "faults");
+    for (size_t i = 0; i < s->nthread_list; i++) {
+        const struct rows_thread *t = &s->threads[i];
+        char sw[32], fl[32];
+
+        if (!t->sched_valid) {
+            continue;
+        }
+        util_format_ns(t->oncpu_ns, true, on, sizeof(on));
+        util_format_ns(t->runq_ns, true, rq, sizeof(rq));
+        util_format_ns(t->blocked_ns, true, bl, sizeof(bl));
+        snprintf(sw, sizeof(sw), "%" PRIu64 "/%" PRIu64, t->vol_switches, t->invol_switches);
+        snprintf(fl, sizeof(fl), "%" PRIu64 "/%" PRIu64, t->minor_faults, t->major_faults);
+        fprintf(out, "%-24.24s %8d %10s %10s %10s %12s %12s%s\n",
+                util_escape(t->name[0] != '\0' ? t->name : "-", esc, sizeof(esc)), (int)t->tid, on,
+                rq, bl, sw, fl, t->exited ? "  exited" : "");
+    }
+    if (s->nsyscalls == 0) {
+        return;
+    }
+    fprintf(out, "\n%-24s %12s %10s %10s\n", "SYSCALLS (eBPF)", "count", "total", "mean");
+    for (size_t i = 0; i < s->nsyscalls; i++) {
+        const struct rows_syscall *c = &s->syscalls[i];
+
+        util_format_ns(c->total_ns, true, on, sizeof(on));
+        util_format_ns(c->count > 0 ? c->total_ns / c->count : 0, true, rq, sizeof(rq));
+        fprintf(out, "%-24.24s %12" PRIu64 " %10s %10s\n",
+                util_escape(c->name != NULL ? c->name : "?", esc, sizeof(esc)), c->count, on, rq);
+    }
+}
+
 static void report_summary(FILE *out, const struct rows_summary *s)
 {
     char a[32], b[32];
@@ -222,7 +260,6 @@ int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t re
         rows_build_summary(&sum, p, now_ns);
         fputc('\n', out);
         report_summary(out, &sum);
-        rows_summary_done(&sum);
 
         rows_clear(&rows);
         rows_build_latency(&rows, p, now_ns);
@@ -239,6 +276,10 @@ int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t re
         if (rows.n > 0) {
             report_timed(out, &rows, "KERNELS", true);
         }
+        if (sum.sys_valid) {
+            report_sys(out, &sum);
+        }
+        rows_summary_done(&sum);
     }
     rows_done(&rows);
     if (n == 0) {

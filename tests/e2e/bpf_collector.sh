@@ -182,3 +182,9 @@ if command -v setpriv >/dev/null; then
     jcheck "unprivileged --bpf: the snapshot still works" "$T/np.json" \
         'proc("tinylm")["latency"]' '"bpf" not in proc("tinylm")'
 fi
+
+# test_issue_11: the eBPF figures appear in the text snapshot too.
+"$NCTOP" --once --bpf -- "$TINYLM" --quiet --layers 1 --dim 64 --ffn 128 --vocab 256 --gen 4 \
+    >"$T/bpf.txt" 2>"$T/bpf-text.err"
+check "text snapshot: eBPF threads and syscalls" bash -c \
+    "grep -q '^THREADS (eBPF)' '$T/bpf.txt' && grep -q '^SYSCALLS (eBPF)' '$T/bpf.txt' && grep -qE '^(mmap|munmap|write|read) ' '$T/bpf.txt'"

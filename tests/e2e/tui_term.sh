@@ -88,7 +88,7 @@ rc=$?
 # is a warning with file and line, never a stop; --once leaves nctoprc's exporter out.
 printf 'window = 30\nlog = yes\nlog-dir = %s/rclogs\nprometheus = 127.0.0.1:1\nno_such_key = 1\n' \
     "$T" >"$XDG_CONFIG_HOME/nctop/nctoprc"
-out=$("$NCTOP" --once --json --duration 0.3 -o "$T/rc.json" -- "$TREE" 2>&1)
+out=$("$NCTOP" --once --json -o "$T/rc.json" -- "$TINYLM" --quiet --tokens 2 --layers 1 --dim 64 --ffn 128 --vocab 256 2>&1)
 rc=$?
 if [ "$rc" -eq 0 ] && echo "$out" | grep -q "nctoprc:5: unknown setting 'no_such_key'" &&
     "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["window_s"] == 30' "$T/rc.json" &&
