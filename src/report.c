@@ -138,9 +138,15 @@ static void report_memory(FILE *out, const struct rows *rows)
 static void report_sys(FILE *out, const struct rows_summary *s)
 {
     char esc[REPORT_ESC_BYTES], on[16], rq[16], bl[16];
+    bool any = false;
 
-    fprintf(out, "\n%-24s %8s %10s %10s %10s %12s %12s\n", "THREADS (eBPF)", "tid", "on-CPU",
-            "run-queue", "blocked", "switches", "faults");
+    for (size_t i = 0; i < s->nthread_list; i++) {
+        any = any || s->threads[i].sched_valid;
+    }
+    if (any) {
+        fprintf(out, "\n%-24s %8s %10s %10s %10s %12s %12s\n", "THREADS (eBPF)", "tid", "on-CPU",
+                "run-queue", "blocked", "switches", "faults");
+    }
     for (size_t i = 0; i < s->nthread_list; i++) {
         const struct rows_thread *t = &s->threads[i];
         char sw[32], fl[32];

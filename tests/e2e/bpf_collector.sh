@@ -184,7 +184,7 @@ if command -v setpriv >/dev/null; then
 fi
 
 # test_issue_11: the eBPF figures appear in the text snapshot too.
-"$NCTOP" --once --bpf -- "$TINYLM" --quiet --layers 1 --dim 64 --ffn 128 --vocab 256 --tokens 8 \
+"$NCTOP" --once --bpf -- "$TINYLM" --quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --tokens 64 \
     >"$T/bpf.txt" 2>"$T/bpf-text.err"
 check "text snapshot: the eBPF threads table with the workload's thread" bash -c \
     "sed -n '/^THREADS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^tinylm +[0-9]+ '"
