@@ -63,7 +63,8 @@ struct config {
     size_t prom_max_paths; /* --prometheus-paths: series cap per process (0: default) */
     uint64_t *prom_bounds; /* --prometheus-buckets: histogram bounds, ns (owned; NULL: default) */
     size_t prom_nbounds;
-    const char *step_span; /* --step-span: the span that is the workload's step (NULL: auto) */
+    const char *step_span;   /* --step-span: the span that is the workload's step (NULL: auto) */
+    uint64_t keep_exited_ns; /* --keep-exited: how long an exited workload stays (0: 300 s) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

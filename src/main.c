@@ -57,6 +57,7 @@ enum main_longopt {
     OPT_LOG_MAX_MB,
     OPT_LOG_KEEP,
     OPT_STEP_SPAN,
+    OPT_KEEP_EXITED,
     OPT_PROM_BUCKETS,
     OPT_SPEED,
 };
@@ -95,6 +96,7 @@ static const struct option main_longopts[] = {
     {"log-max-mb", required_argument, NULL, OPT_LOG_MAX_MB},
     {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
     {"step-span", required_argument, NULL, OPT_STEP_SPAN},
+    {"keep-exited", required_argument, NULL, OPT_KEEP_EXITED},
     {"prometheus-buckets", required_argument, NULL, OPT_PROM_BUCKETS},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"help", no_argument, NULL, 'h'},
@@ -134,6 +136,7 @@ static void main_usage(FILE *out)
           "      --prometheus-paths N  latency paths exported per process (default 200)\n"
           "      --prometheus-buckets SPEC  histogram bounds: LOW:HIGH:PER_DECADE seconds\n"
           "                          (default 0.00001:100:10) or a list (0.001,0.01,...)\n"
+          "      --keep-exited SECS  how long an exited workload stays shown (default 300)\n"
           "      --step-span NAME    the span (or a/b path) that is the workload's step\n"
           "                          (default: a span named step, else iteration markers)\n"
           "      --bpf               also watch the processes with eBPF (root): threads'\n"
@@ -366,6 +369,7 @@ static const char *const main_rc_keys[] = {
     "speed",
     "prometheus-buckets",
     "step-span",
+    "keep-exited",
     "bpf",
 };
 
@@ -757,6 +761,9 @@ static void main_option(struct config *cfg, int c, const char *arg)
         cfg->prom_max_paths = (size_t)n;
         break;
     }
+    case OPT_KEEP_EXITED:
+        cfg->keep_exited_ns = main_seconds("--keep-exited", arg);
+        break;
     case OPT_STEP_SPAN:
         if (arg[0] == '\0') {
             die_usage("--step-span: a span name (or a/b path)");
@@ -907,6 +914,7 @@ int main(int argc, char **argv)
     memset(&scfg, 0, sizeof(scfg));
     scfg.window_ns = cfg.window_ns;
     scfg.step_span = cfg.step_span;
+    scfg.exited_keep_ns = cfg.keep_exited_ns;
     st = store_new(&scfg);
     if (mode == MAIN_REPLAY) {
         cfg.replay = main_replay_open(st, replay_files, nreplay);

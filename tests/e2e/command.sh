@@ -75,6 +75,24 @@ else
 fi
 msg_of "an unknown column is named" "'bogus' is none" "$NCTOP" --once --columns p99,bogus -- true
 
+# test_issue_10_keep_exited: an exited workload nctop found by itself is forgotten after
+# --keep-exited (the default run keeps it, so the check is not vacuous).
+keep_run() {
+    "$NCTOP" --once --json --duration 10 "$@" -o "$T/keep.json" 2>/dev/null &
+    local n=$!
+    # A workload that lives 4 s (several scans: nctop finds it) and ends 6 s before the
+    # snapshot.
+    NCTOP_LABEL=agedout$$ timeout 4 "$TINYLM" --quiet --tokens 1000000 --layers 1 --dim 64 \
+        --ffn 128 --vocab 256 >/dev/null 2>&1
+    wait "$n"
+}
+keep_run
+jcheck "default: the exited workload is still shown" "$T/keep.json" \
+    'any(p["label"] == "agedout'$$'" and p["state"] == "exited" for p in d["processes"])'
+keep_run --keep-exited 1
+jcheck "--keep-exited 1: the exited workload is forgotten" "$T/keep.json" \
+    'not any(p["label"] == "agedout'$$'" for p in d["processes"])'
+
 # The display: the output goes to a file named on the status line, shown on quit, and the
 # command's status is nctop's.
 command -v tmux >/dev/null || { skip "tmux is not installed: the display part"; exit 0; }
