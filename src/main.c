@@ -924,6 +924,7 @@ int main(int argc, char **argv)
         store_set_observer(st, record_writer_observe, cfg.record);
     }
     status = loop_run(&cfg, st, cmd);
+    free(cfg.prom_bounds);
     if (cfg.record != NULL) {
         uint64_t records = record_writer_records(cfg.record),
                  bytes = record_writer_bytes(cfg.record);
