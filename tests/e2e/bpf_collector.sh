@@ -183,8 +183,10 @@ if command -v setpriv >/dev/null; then
         'proc("tinylm")["latency"]' '"bpf" not in proc("tinylm")'
 fi
 
-# test_issue_11: the eBPF figures appear in the text snapshot too.
-"$NCTOP" --once --bpf -- "$TINYLM" --quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --tokens 64 \
-    >"$T/bpf.txt" 2>"$T/bpf-text.err"
-check "text snapshot: the eBPF threads table with the workload's thread" bash -c \
-    "sed -n '/^THREADS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^tinylm +[0-9]+ '"
+# test_issue_11: the eBPF figures appear in the text snapshot too. The workload blocks (its
+# shell waits for each sleep), so the scheduler switches it whatever the machine's load.
+"$NCTOP" --once --bpf -- sh -c 'for i in 1 2 3 4 5; do sleep 0.2; done' >"$T/bpf.txt" \
+    2>"$T/bpf-text.err"
+check "text snapshot: the eBPF threads and syscalls tables" bash -c \
+    "sed -n '/^THREADS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^sh +[0-9]+ ' &&
+     sed -n '/^SYSCALLS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^wait4 +[0-9]+ '"
