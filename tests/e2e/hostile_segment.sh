@@ -6,15 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_build
 
-if [ "$(id -u)" -ne 0 ]; then
-    skip "needs root (root's nctop reading a segment planted by nobody)"
-    exit 77
-fi
-AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-if ! "${AS_NOBODY[@]}" "$TINYLM" --help >/dev/null 2>&1; then
-    skip "nobody cannot run $TINYLM (build tree not world-readable)"
-    exit 77
-fi
+need_nobody "root's nctop reading a segment planted by nobody"
 
 # The hostile writer: argv = pid, mode. Offsets are those of struct nctop_seg_header and
 # struct nctop_seg_ring in segment.h (checked by its static asserts).

@@ -90,3 +90,17 @@ need_build() {
         exit 1
     fi
 }
+
+# need_nobody WHY: the caller runs commands as nobody through "${AS_NOBODY[@]}" CMD...; SKIP
+# (status 77) unless this is root and nobody can run the build's programs.
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+need_nobody() {
+    if [ "$(id -u)" -ne 0 ]; then
+        skip "needs root: $1"
+        exit 77
+    fi
+    if ! "${AS_NOBODY[@]}" "$TINYLM" --help >/dev/null 2>&1; then
+        skip "nobody cannot run $TINYLM (setpriv missing, or the build tree not world-readable): $1"
+        exit 77
+    fi
+}

@@ -8,15 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 need_build
 
-if [ "$(id -u)" -ne 0 ]; then
-    skip "the privilege tests need root (to act as nobody and to set file capabilities)"
-    exit 77
-fi
-NB=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-if ! "${NB[@]}" true 2>/dev/null; then
-    skip "cannot run commands as nobody (setpriv)"
-    exit 77
-fi
+need_nobody "the privilege tests act as nobody and set file capabilities"
+NB=("${AS_NOBODY[@]}")
 LM="--quiet --layers 1 --dim 64 --ffn 128 --vocab 256 --gen 8"
 # nobody traverses $T and writes in $T/nb; $T/pub is a shared directory like /tmp.
 chmod 755 "$T"
