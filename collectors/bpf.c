@@ -58,6 +58,7 @@ struct bpf_watch {
     int32_t pid;
     struct store_proc *proc; /* NULL until bound (bpf_watch_bind) */
     char comm[64];           /* the label if we create its store process */
+    uint64_t start_ticks;    /* which process of that pid (0 = unknown) */
     uint64_t since_ns;       /* when the watch began */
     bool wait_segment;       /* a command we started: give its libnctop time to publish */
     bool exited;             /* its main thread exited: read its tables once more, then let go */
@@ -377,6 +378,7 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
         }
         /* A process that links nothing: the eBPF collector and /proc are its sources. */
         p = store_proc_add(bs->st, w->pid, w->comm);
+        store_proc_set_start_ticks(p, w->start_ticks);
     }
     w->proc = p;
     for (size_t i = 0; i < bs->nprobes; i++) {
@@ -686,7 +688,10 @@ void bpf_source_free(struct bpf_source *bs)
     free(bs);
 }
 
-static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns, bool wait)
+/* Watch pid. child: the name of a command nctop started (its store process waits for its
+ * segment, and nctop may trace what it started), or NULL for any other process. */
+static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns,
+                                const char *child)
 {
     struct nctrace_proc zero;
     struct bpf_watch *w;
@@ -705,9 +710,12 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
     while (n > 0 && comm[n - 1] == '\n') {
         comm[--n] = '\0';
     }
-    /* CAP_BPF and CAP_PERFMON could see into any process: watch only those our real user
-     * could trace anyway (the kernel's ptrace rule), whatever privileges nctop was given. */
-    if (!util_may_trace(pid)) {
+    if (child != NULL) {
+        snprintf(comm, sizeof(comm), "%s", child); /* /proc says the gate's name yet */
+    } else if (!util_may_trace(pid)) {
+        /* CAP_BPF and CAP_PERFMON could see into any process: watch only those our real
+         * user could trace anyway (the kernel's ptrace rule), whatever privileges nctop was
+         * given. */
         bpf_source_fail(bs,
                         "--bpf: not permitted to watch pid %d: it runs as another user or "
                         "is not traceable (watch it as its user, or as root)",
@@ -724,7 +732,8 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
     w = xcalloc(1, sizeof(*w));
     w->pid = pid;
     w->since_ns = now_ns;
-    w->wait_segment = wait;
+    w->wait_segment = child != NULL;
+    w->start_ticks = util_proc_start_ticks(pid, NULL);
     snprintf(w->comm, sizeof(w->comm), "%s", comm);
     w->span_ids = xcalloc(bs->nprobes + 1, sizeof(*w->span_ids));
     w->counter_ids = xcalloc(bs->nprobes + 1, sizeof(*w->counter_ids));
@@ -745,12 +754,13 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
 
 int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
 {
-    return bpf_source_add_watch(bs, pid, now_ns, false);
+    return bpf_source_add_watch(bs, pid, now_ns, NULL);
 }
 
-int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name,
+                           uint64_t now_ns)
 {
-    return bpf_source_add_watch(bs, pid, now_ns, true);
+    return bpf_source_add_watch(bs, pid, now_ns, name);
 }
 
 void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
@@ -832,8 +842,10 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     return -ENOSYS;
 }
 
-int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name,
+                           uint64_t now_ns)
 {
+    (void)name;
     return bpf_source_watch(bs, pid, now_ns);
 }
 

@@ -1007,6 +1007,33 @@ static void ring_keep_refused(struct ring_source *rs, int32_t pid, const struct 
     rs->segs[rs->nsegs++] = s;
 }
 
+/* The store process of a newly attached segment of pid, started at start_ticks: the one
+ * another source made for that same process (the eBPF collector watching a command before it
+ * published, or after it ended), else a new one. One process, one row, however its sources
+ * came in. */
+static struct store_proc *ring_proc_for(struct ring_source *rs, int32_t pid, uint64_t start_ticks)
+{
+    struct store_proc *p = store_proc_find(rs->store, pid);
+    uint64_t theirs = p != NULL ? store_proc_start_ticks(p) : 0;
+    bool same = theirs != 0 && theirs == start_ticks;
+
+    if (p != NULL && (same || (theirs == 0 && store_proc_state(p) == STORE_PROC_LIVE))) {
+        for (size_t i = 0; i < rs->nsegs; i++) {
+            if (rs->segs[i]->proc == p) {
+                p = NULL; /* another segment's: not for this one */
+                break;
+            }
+        }
+        if (p != NULL) {
+            store_proc_set_start_ticks(p, start_ticks);
+            return p;
+        }
+    }
+    p = store_proc_add(rs->store, pid, "");
+    store_proc_set_start_ticks(p, start_ticks);
+    return p;
+}
+
 /* Try to attach /dev/shm/nctop-<pid>. Returns quietly when it is not ready yet. */
 static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns)
 {
@@ -1137,7 +1164,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     }
     rs->segs[rs->nsegs++] = s;
 
-    s->proc = store_proc_add(rs->store, pid, "");
+    s->proc = ring_proc_for(rs, pid, s->start_ticks);
     ring_sync_label(s);
     ring_sync_strings(s);
     ring_claim_reader(rs, s, now_ns);

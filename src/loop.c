@@ -26,6 +26,7 @@
 #include "config.h"
 #include "diag.h"
 #include "fileio.h"
+#include "gate.h"
 #include "http.h"
 #include "hw/gpu.h"
 #include "libnctop/segment.h"
@@ -72,6 +73,7 @@ struct loop {
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
     uv_process_t *child;
+    int child_gate; /* the write end of its gate's pipe until it is let go, else -1 */
     bool child_running;
     bool child_started;
     bool child_ended_by_us; /* nctop sent it SIGTERM (quit, --duration, a signal) */
@@ -979,7 +981,7 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
         }
     }
     if (l->child_running) {
-        bpf_source_watch_child(l->bpf, l->child_pid, now);
+        bpf_source_watch_child(l->bpf, l->child_pid, l->child_name, now);
     }
     loop_bpf_report(l); /* probes that did not attach, processes not ours to watch */
     l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
@@ -1079,16 +1081,34 @@ static void loop_child_output_show(struct loop *l)
     }
 }
 
+/* Let the gated command go: it becomes itself now, watched from its first instruction. */
+static void loop_child_release(struct loop *l)
+{
+    static const char go = 'g';
+
+    if (l->child_gate < 0) {
+        return;
+    }
+    if (write(l->child_gate, &go, 1) != 1) {
+        diag_warn("cannot release the command from its gate: %s", strerror(errno));
+    }
+    close(l->child_gate);
+    l->child_gate = -1;
+}
+
 static int loop_spawn(struct loop *l, char **argv)
 {
+    static char gate_argv0[] = "nctop", gate_arg[] = GATE_ARG;
     extern char **environ;
     const char *base;
     int out_fd = -1;
     uv_process_options_t opts;
-    uv_stdio_container_t stdio[3];
-    size_t n = 0, k = 0;
-    char **env;
+    uv_stdio_container_t stdio[4];
+    size_t n = 0, k = 0, argc = 0;
+    char **env, **args = argv;
     char reader[48];
+    int gate[2] = {-1, -1};
+    char *file = NULL;
     int rc;
 
     while (environ[n] != NULL) {
@@ -1139,13 +1159,53 @@ static int loop_spawn(struct loop *l, char **argv)
     opts.stdio = stdio;
     opts.stdio_count = 3;
     opts.exit_cb = loop_on_child_exit;
+    /* Watched through eBPF: the command waits in a gate (nctop started again, the same pid)
+     * until the probes are attached, else a short command ends before they are. */
+    if (l->cfg->bpf) {
+        rc = gate_find(argv[0], &file);
+        if (rc == 0 && pipe2(gate, O_CLOEXEC) != 0) {
+            rc = -errno;
+        }
+        if (rc != 0) {
+            free(env);
+            if (out_fd >= 0) {
+                close(out_fd);
+            }
+            return uv_translate_sys_error(-rc);
+        }
+        while (argv[argc] != NULL) {
+            argc++;
+        }
+        args = xcalloc(argc + 4, sizeof(*args));
+        args[0] = gate_argv0;
+        args[1] = gate_arg;
+        args[2] = file;
+        memcpy(args + 3, argv, (argc + 1) * sizeof(*args));
+        opts.file = "/proc/self/exe";
+        opts.args = args;
+        stdio[GATE_FD].flags = UV_INHERIT_FD;
+        stdio[GATE_FD].data.fd = gate[0];
+        opts.stdio_count = GATE_FD + 1;
+    }
 
     l->child = xcalloc(1, sizeof(*l->child));
     l->child->data = l;
     rc = uv_spawn(l->uv, l->child, &opts);
     free(env);
+    if (args != argv) {
+        free(args);
+    }
+    free(file);
     if (out_fd >= 0) {
         close(out_fd); /* the command has its own copy */
+    }
+    if (gate[0] >= 0) {
+        close(gate[0]);
+    }
+    if (rc != 0 && gate[1] >= 0) {
+        close(gate[1]);
+    } else {
+        l->child_gate = gate[1];
     }
     if (rc != 0) {
         /* A failed spawn still initialised the handle: close it through the loop. */
@@ -1172,6 +1232,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     int rc;
 
     memset(&l, 0, sizeof(l));
+    l.child_gate = -1;
     l.cfg = cfg;
     l.store = st;
     l.uv = xcalloc(1, sizeof(*l.uv));
@@ -1238,6 +1299,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     if (cfg->bpf) {
         loop_bpf_start(&l, now);
     }
+    loop_child_release(&l);
     proc_collect(st, now);
     l.gpu = gpu_new();
     l.gpu_work = xcalloc(1, sizeof(*l.gpu_work));

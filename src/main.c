@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "export_chrome.h"
 #include "fileio.h"
+#include "gate.h"
 #include "http.h"
 #include "logger.h"
 #include "loop.h"
@@ -805,6 +806,11 @@ int main(int argc, char **argv)
     char why[96];
     int c, status;
 
+    /* Started again as the gate of a command (--bpf -- CMD): nothing else may run first, so
+     * the command gets the signal dispositions and descriptors nctop was given. */
+    if (gate_is(argc, argv)) {
+        return gate_main(argv);
+    }
     main_sanitize_fds();
     main_warn_secure_env();
     signal(SIGPIPE, SIG_IGN);

@@ -638,6 +638,16 @@ void store_proc_set_label(struct store_proc *p, const char *label)
     p->label = xstrdup(label != NULL ? label : "");
 }
 
+void store_proc_set_start_ticks(struct store_proc *p, uint64_t ticks)
+{
+    p->start_ticks = ticks;
+}
+
+uint64_t store_proc_start_ticks(const struct store_proc *p)
+{
+    return p->start_ticks;
+}
+
 int32_t store_proc_pid(const struct store_proc *p)
 {
     return p->pid;

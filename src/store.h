@@ -81,6 +81,10 @@ struct store_proc *store_proc_find(const struct store *st, int32_t pid); /* newe
 
 void store_proc_set_label(struct store_proc *p, const char *label); /* copied */
 int32_t store_proc_pid(const struct store_proc *p);
+/* Which process of that pid it is: its start time in clock ticks (/proc/<pid>/stat), 0 when
+ * unknown. Sources that meet the same pid compare it before sharing the process. */
+void store_proc_set_start_ticks(struct store_proc *p, uint64_t ticks);
+uint64_t store_proc_start_ticks(const struct store_proc *p);
 enum store_proc_state store_proc_state(const struct store_proc *p);
 bool store_proc_host_valid(const struct store_proc *p); /* host facts were ever set */
 /* The process is read back from a file (nctop replay): its outputs say replay, not live. */

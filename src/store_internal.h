@@ -159,6 +159,7 @@ struct store_sys;
 struct store_proc {
     struct store *st;
     int32_t pid;
+    uint64_t start_ticks; /* the process's start time, to tell a reused pid; 0 = unknown */
     char *label;
     enum store_proc_state state;
     bool replayed; /* read back from a file, not watched live */

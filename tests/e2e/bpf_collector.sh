@@ -190,3 +190,26 @@ fi
 check "text snapshot: the eBPF threads and syscalls tables" bash -c \
     "sed -n '/^THREADS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^sh +[0-9]+ ' &&
      sed -n '/^SYSCALLS (eBPF)/,\$p' '$T/bpf.txt' | grep -qE '^wait4 +[0-9]+ '"
+
+# A command started under --bpf waits in its gate until the probes are attached: one that
+# ends at once is seen from its first instruction. Its uprobe counts every call the workload
+# itself counts, its one execve is seen, and its eBPF and libnctop figures are one process.
+"$NCTOP" --once --json --uprobe "$TINYLM:model_step" -- "$TINYLM" --quiet --layers 1 --dim 64 \
+    --ffn 128 --vocab 256 --requests 1 --prompt 4 --gen 5 >"$T/short.json" 2>"$T/short.err"
+check "short command under a uprobe: exit 0" test "$?" -eq 0
+jcheck "short command: the uprobe counts every step the workload counts, in one process" \
+    "$T/short.json" 'len(d["processes"]) == 1' \
+    'row(proc("tinylm"), "latency", "model_step")["count"] == row(proc("tinylm"), "latency", "step")["count"]' \
+    'row(proc("tinylm"), "latency", "step")["count"] == 8'
+"$NCTOP" --once --json --bpf -- /bin/true >"$T/true.json" 2>"$T/true.err"
+jcheck "short command: its one execve and its first mappings are seen" "$T/true.json" \
+    'len(d["processes"]) == 1 and proc("true")["state"] == "exited"' \
+    '[s["count"] for s in proc("true")["bpf"]["syscalls"] if s["name"] == "execve"] == [1]' \
+    '[s["count"] for s in proc("true")["bpf"]["syscalls"] if s["name"] == "mmap"][0] >= 1'
+"$NCTOP" --once --bpf -- no-such-command-here >/dev/null 2>"$T/nocmd.err"
+rc=$?
+check "gated command that does not exist: status 127, one line" \
+    bash -c "[ $rc -eq 127 ] && [ \$(wc -l <'$T/nocmd.err') -eq 1 ] &&
+             grep -q 'cannot start no-such-command-here: no such file' '$T/nocmd.err'"
+"$NCTOP" --once --bpf -- sh -c 'kill -PIPE $$' >/dev/null 2>&1
+check "gated command keeps default signal dispositions: SIGPIPE kills it (141)" test "$?" -eq 141

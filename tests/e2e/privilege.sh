@@ -162,7 +162,8 @@ else
     check "uprobe_partly_attached_exits_0" test "$rc" -eq 0
     check "uprobe_partly_attached_reports_the_other" grep -q "no_such_function" "$T/up3.err"
     jcheck "uprobe_partly_attached_counts" "$T/up3.json" \
-        'row(proc("tinylm"), "latency", "model_step")["count"] > 0'
+        'row(proc("tinylm"), "latency", "model_step")["count"] > 0' \
+        'len([p for p in d["processes"] if p["label"] == "tinylm"]) == 1'
     # Under the display: the status line says it.
     if command -v tmux >/dev/null; then
         SOCK=nctop-priv$$
