@@ -22,6 +22,10 @@ endif
 DESTDIR ?=
 
 BUILD ?= build
+# One spelling of a build directory inside the tree (relative), however it was given: the
+# compiler's dependency files name their targets as the rules do, so a header change rebuilds
+# every object that includes it.
+override BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(BUILD)))
 VERSION := $(shell sed -n 's/^\#define NCTOP_VERSION_STRING "\(.*\)"/\1/p' include/nctop.h)
 
 CC ?= cc
@@ -249,10 +253,11 @@ bench: deps
 # harness for FUZZ_SECONDS on a working copy of its seed corpus (new inputs stay in
 # $(FUZZ_BUILD)/corpus, crashes go to $(FUZZ_BUILD)/crashes).
 FUZZ_BUILD ?= $(BUILD)/fuzz
+override FUZZ_BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(FUZZ_BUILD)))
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
 # clang flags vprintf-style wrappers that gcc accepts (the format attribute checks callers).
-FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Wno-format-nonliteral -MMD -MP \
+FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Wno-format-nonliteral -MMD -MP -DNCTOP_FUZZ_LIMITS \
 	$(FUZZ_SAN) $(CFLAGS)
 FUZZ_CORE_SRC := $(filter-out ui/% collectors/bpf.c,$(CORE_SRC))
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)

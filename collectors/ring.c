@@ -35,6 +35,7 @@
  * (a valid table of 2^28 names is still a valid table); the entries beyond a limit are not
  * read and are counted (STORE_LOSS_LIMIT), so the user sees that something was left out.
  */
+#ifndef NCTOP_FUZZ_LIMITS
 #define RING_MAX_SEGMENTS 4096U            /* segments mapped or remembered at once */
 #define RING_MAX_STRING_IDS (1U << 20)     /* string ids mirrored (the store's max_names) */
 #define RING_MAX_STRING_BYTES (64U << 20)  /* bytes of names mirrored */
@@ -44,6 +45,20 @@
 #define RING_MAX_WEIGHTS 131072U           /* weight entries read */
 #define RING_MAX_RINGS 4096U               /* ring slots read (the store's max_threads) */
 #define RING_DRAIN_BYTES (32ULL << 20)     /* record bytes read per segment per drain */
+#else
+/* The fuzz build: the same code with small limits, so that an input reaches them (and the
+ * code past them) in microseconds instead of walking 65 536 names per drain. The real limits
+ * are tested by the unit tests. */
+#define RING_MAX_SEGMENTS 64U
+#define RING_MAX_STRING_IDS 4096U
+#define RING_MAX_STRING_BYTES (256U << 10)
+#define RING_STRINGS_PER_DRAIN 512U
+#define RING_MAX_GAUGES 256U
+#define RING_MAX_COUNTERS 256U
+#define RING_MAX_WEIGHTS 1024U
+#define RING_MAX_RINGS 64U
+#define RING_DRAIN_BYTES (256ULL << 10)
+#endif
 #define RING_LIMIT_LABEL "(segment limit)" /* the row that says the limit was reached */
 
 /*
