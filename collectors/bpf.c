@@ -757,8 +757,7 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     return bpf_source_add_watch(bs, pid, now_ns, NULL);
 }
 
-int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name,
-                           uint64_t now_ns)
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name, uint64_t now_ns)
 {
     return bpf_source_add_watch(bs, pid, now_ns, name);
 }
@@ -842,8 +841,7 @@ int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
     return -ENOSYS;
 }
 
-int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name,
-                           uint64_t now_ns)
+int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name, uint64_t now_ns)
 {
     (void)name;
     return bpf_source_watch(bs, pid, now_ns);

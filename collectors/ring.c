@@ -36,15 +36,15 @@
  * read and are counted (STORE_LOSS_LIMIT), so the user sees that something was left out.
  */
 #ifndef NCTOP_FUZZ_LIMITS
-#define RING_MAX_SEGMENTS 4096U            /* segments mapped or remembered at once */
-#define RING_MAX_STRING_IDS (1U << 20)     /* string ids mirrored (the store's max_names) */
-#define RING_MAX_STRING_BYTES (64U << 20)  /* bytes of names mirrored */
-#define RING_STRINGS_PER_DRAIN 65536U      /* string entries read per drain */
-#define RING_MAX_GAUGES 16384U             /* gauge entries read */
-#define RING_MAX_COUNTERS 16384U           /* counter entries read */
-#define RING_MAX_WEIGHTS 131072U           /* weight entries read */
-#define RING_MAX_RINGS 4096U               /* ring slots read (the store's max_threads) */
-#define RING_DRAIN_BYTES (32ULL << 20)     /* record bytes read per segment per drain */
+#define RING_MAX_SEGMENTS 4096U           /* segments mapped or remembered at once */
+#define RING_MAX_STRING_IDS (1U << 20)    /* string ids mirrored (the store's max_names) */
+#define RING_MAX_STRING_BYTES (64U << 20) /* bytes of names mirrored */
+#define RING_STRINGS_PER_DRAIN 65536U     /* string entries read per drain */
+#define RING_MAX_GAUGES 16384U            /* gauge entries read */
+#define RING_MAX_COUNTERS 16384U          /* counter entries read */
+#define RING_MAX_WEIGHTS 131072U          /* weight entries read */
+#define RING_MAX_RINGS 4096U              /* ring slots read (the store's max_threads) */
+#define RING_DRAIN_BYTES (32ULL << 20)    /* record bytes read per segment per drain */
 #else
 /* The fuzz build: the same code with small limits, so that an input reaches them (and the
  * code past them) in microseconds instead of walking 65 536 names per drain. The real limits

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "gate.h"
+#include "diag.h"
+#include "xalloc.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "diag.h"
-#include "xalloc.h"
 
 bool gate_is(int argc, char **argv)
 {
