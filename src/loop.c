@@ -4,7 +4,6 @@
  * decides when to print, finish and exit. */
 #include "loop.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "child.h"
 #include "collectors/bpf.h"
 #include "collectors/proc.h"
 #include "collectors/replay.h"
@@ -26,7 +25,6 @@
 #include "config.h"
 #include "diag.h"
 #include "fileio.h"
-#include "gate.h"
 #include "http.h"
 #include "hw/gpu.h"
 #include "libnctop/segment.h"
@@ -48,7 +46,6 @@
 #define LOOP_PROC_MS 1000     /* /proc sampling */
 #define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
 #define LOOP_PROC_FAST_TICKS 30
-#define LOOP_KILL_GRACE_MS 3000              /* SIGTERM to SIGKILL for the command we started */
 #define LOOP_DEMO_START_MS 10000             /* --demo --once: longest wait for a first step */
 #define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
 
@@ -69,18 +66,9 @@ struct loop {
     uv_timer_t *refresh;
     uv_timer_t *duration;
     uint64_t duration_wait_ns; /* --demo --once: the timer starts at the first step, or then */
-    uv_timer_t *grace;
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
-    uv_process_t *child;
-    int child_gate; /* the write end of its gate's pipe until it is let go, else -1 */
-    bool child_running;
-    bool child_started;
-    bool child_ended_by_us; /* nctop sent it SIGTERM (quit, --duration, a signal) */
-    int32_t child_pid;
-    int child_status;    /* its exit status, 128 + signal when killed */
-    char *child_out;     /* under the display: the file its stdout and stderr go to (owned) */
-    char child_name[64]; /* its command's base name */
+    struct child *child;      /* the command nctop started, or NULL */
     uint64_t last_scan_ns;
     uint64_t attached_seen; /* ring_source_stats.attached at the last look */
     unsigned proc_ticks;
@@ -142,16 +130,22 @@ static void loop_close(uv_handle_t *h)
     }
 }
 
+/* The pid of the command nctop started, or 0. */
+static int32_t loop_child_pid(const struct loop *l)
+{
+    return l->child != NULL ? child_pid(l->child) : 0;
+}
+
 static bool loop_waiting_for_child(const struct loop *l)
 {
-    return l->child_running && !ring_source_has_pid(l->ring, l->child_pid);
+    return child_running(l->child) && !ring_source_has_pid(l->ring, loop_child_pid(l));
 }
 
 /* --demo --once: the demo needs a moment (longer on a loaded machine) before its first step;
  * the collection time counts from that step, so the snapshot always has some (bounded). */
 static void loop_duration_start(struct loop *l, uint64_t now)
 {
-    const struct store_proc *p = store_proc_find(l->store, l->child_pid);
+    const struct store_proc *p = store_proc_find(l->store, loop_child_pid(l));
     uint64_t ms;
 
     if ((p == NULL || !store_proc_stepped(p)) && now < l->duration_wait_ns) {
@@ -358,8 +352,8 @@ static void loop_ui_build(struct loop *l)
     }
     l->nsums = n;
     /* Without a choice: the command we started, else the first process. */
-    if (want == 0 && l->child_pid != 0) {
-        want = l->child_pid;
+    if (want == 0) {
+        want = loop_child_pid(l);
     }
     for (size_t i = 0; i < n; i++) {
         rows_build_summary(&l->sums[i], store_proc_at(l->store, i), now);
@@ -614,16 +608,6 @@ static void loop_on_signal(uv_signal_t *s, int signum)
     loop_finish(l);
 }
 
-static void loop_on_grace(uv_timer_t *t)
-{
-    struct loop *l = t->data;
-
-    if (l->child_running) {
-        diag_warn("command %d ignored SIGTERM: sending SIGKILL", (int)l->child_pid);
-        uv_process_kill(l->child, SIGKILL);
-    }
-}
-
 static void loop_close_all(struct loop *l)
 {
     loop_close((uv_handle_t *)l->drain);
@@ -631,7 +615,7 @@ static void loop_close_all(struct loop *l)
     loop_close((uv_handle_t *)l->proc);
     loop_close((uv_handle_t *)l->refresh);
     loop_close((uv_handle_t *)l->duration);
-    loop_close((uv_handle_t *)l->grace);
+    child_close(l->child);
     loop_close((uv_handle_t *)l->bpf_poll);
     l->bpf_poll = NULL;
     loop_close((uv_handle_t *)l->files);
@@ -640,7 +624,7 @@ static void loop_close_all(struct loop *l)
     for (size_t i = 0; i < sizeof(l->sig) / sizeof(l->sig[0]); i++) {
         loop_close((uv_handle_t *)l->sig[i]);
     }
-    l->drain = l->scan = l->proc = l->refresh = l->duration = l->grace = NULL;
+    l->drain = l->scan = l->proc = l->refresh = l->duration = NULL;
     memset(l->sig, 0, sizeof(l->sig));
     http_server_stop(l->http);
     l->http = NULL;
@@ -668,40 +652,24 @@ static char *loop_metrics(void *arg, size_t *len)
  * and CPU time for us, its parent (the same figures as time -v). */
 static void loop_child_rusage(struct loop *l, uint64_t now)
 {
-    struct store_proc *p = store_proc_find(l->store, l->child_pid);
-    struct rusage ru;
-    uint64_t cpu_ns;
+    struct store_proc *p = store_proc_find(l->store, loop_child_pid(l));
+    uint64_t rss, cpu_ns;
 
-    if (p == NULL || store_proc_host_valid(p) || getrusage(RUSAGE_CHILDREN, &ru) != 0) {
+    if (p == NULL || store_proc_host_valid(p) || !child_rusage(l->child, &rss, &cpu_ns)) {
         return;
     }
-    cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * UTIL_NS_PER_SEC +
-             (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
-    store_proc_set_host(p, (uint64_t)ru.ru_maxrss * 1024, (uint64_t)ru.ru_maxrss * 1024, cpu_ns,
-                        now);
+    store_proc_set_host(p, rss, rss, cpu_ns, now);
 }
 
-static void loop_on_child_exit(uv_process_t *p, int64_t exit_status, int term_signal)
+static void loop_on_child_exit(void *ctx, int status, const char *reason)
 {
-    struct loop *l = p->data;
+    struct loop *l = ctx;
     uint64_t now = util_mono_ns();
-    char reason[96];
 
-    diag_debug("command %d exited: status %lld signal %d", (int)l->child_pid,
-               (long long)exit_status, term_signal);
-    l->child_running = false;
-    l->child_status = term_signal ? 128 + term_signal : (int)exit_status;
-    if (term_signal != 0) {
-        snprintf(reason, sizeof(reason), "killed by signal %d (%s)", term_signal,
-                 strsignal(term_signal));
-    } else {
-        snprintf(reason, sizeof(reason), "exit status %lld", (long long)exit_status);
-    }
+    (void)status;
     /* Read what it left: the SDK leaves its segment to us (NCTOP_READER). */
-    ring_source_proc_exited(l->ring, l->child_pid, now, reason);
+    ring_source_proc_exited(l->ring, loop_child_pid(l), now, reason);
     loop_child_rusage(l, now);
-    loop_close((uv_handle_t *)p);
-    l->child = NULL;
     if (l->finishing) {
         loop_close_all(l);
     } else if (l->cfg->once || l->cfg->record != NULL || l->ui == NULL) {
@@ -897,10 +865,10 @@ static void loop_finish(struct loop *l)
                 for (size_t i = 0; i < l->cfg->npids; i++) {
                     loop_explain_pid(l->cfg->pids[i]);
                 }
-            } else if (l->child_started) {
+            } else if (l->child != NULL) {
                 diag_print("%s published nothing through libnctop (a program that links "
                            "nothing is watched with --bpf)",
-                           l->child_name);
+                           child_name(l->child));
             } else {
                 fprintf(stderr, "nctop: no workload found (start one linked with libnctop, "
                                 "or try --demo)\n");
@@ -908,13 +876,8 @@ static void loop_finish(struct loop *l)
         }
         loop_print(l);
     }
-    if (l->child_running) {
-        l->child_ended_by_us = true;
-        uv_process_kill(l->child, SIGTERM);
-        l->grace = xcalloc(1, sizeof(*l->grace));
-        uv_timer_init(l->uv, l->grace);
-        l->grace->data = l;
-        uv_timer_start(l->grace, loop_on_grace, LOOP_KILL_GRACE_MS, 0);
+    if (child_running(l->child)) {
+        child_stop(l->child);
         /* Keep only what waits for the child. */
         loop_close((uv_handle_t *)l->drain);
         loop_close((uv_handle_t *)l->scan);
@@ -980,8 +943,8 @@ static void loop_bpf_start(struct loop *l, uint64_t now)
             loop_collector_error(l, msg);
         }
     }
-    if (l->child_running) {
-        bpf_source_watch_child(l->bpf, l->child_pid, l->child_name, now);
+    if (child_running(l->child)) {
+        bpf_source_watch_child(l->bpf, child_pid(l->child), child_name(l->child), now);
     }
     loop_bpf_report(l); /* probes that did not attach, processes not ours to watch */
     l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
@@ -1010,216 +973,27 @@ static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms,
     return t;
 }
 
-/* Start the command with its standard streams and NCTOP_READER=<our pid>, which tells its
- * libnctop to publish events from its first instant and leave the segment to us. */
-/* Under the display, a new file for the command's stdout and stderr: $TMPDIR (not under
- * secure execution) or /tmp, nctop-<our pid>-<command>.out, created exclusively, mode 0600.
- * Returns its descriptor or -1 (the output is then dropped, and the status line says so). */
-static int loop_child_output(struct loop *l)
-{
-    const char *dir = secure_getenv("TMPDIR");
-    char why[96];
-    int fd;
-
-    if (dir == NULL || dir[0] != '/') {
-        dir = "/tmp";
-    }
-    l->child_out = xasprintf("%s/nctop-%d-%s.out", dir, (int)getpid(), l->child_name);
-    fd = fileio_open(l->child_out, FILEIO_NEW, 0600, why, sizeof(why));
-    if (fd < 0) {
-        loop_status(l, true, "the output of %s is dropped: %s: %s", l->child_name, l->child_out,
-                    why);
-        free(l->child_out);
-        l->child_out = NULL;
-    }
-    return fd;
-}
-
-/* After the display: what the command wrote, its last lines on stderr (escaped), the whole
- * in the file, which is removed when the command wrote nothing. */
-static void loop_child_output_show(struct loop *l)
-{
-    enum { TAIL_LINES = 20, TAIL_BYTES = 8192 };
-    char buf[TAIL_BYTES + 1];
-    struct stat sb;
-    size_t n, start, end;
-    int fd, lines = 0;
-
-    if (l->child_out == NULL) {
-        return;
-    }
-    fd = open(l->child_out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0) {
-        if (fd >= 0) {
-            close(fd);
-            unlink(l->child_out);
-        }
-        return;
-    }
-    n = (size_t)(sb.st_size < TAIL_BYTES ? sb.st_size : TAIL_BYTES);
-    n = pread(fd, buf, n, sb.st_size - (off_t)n) > 0 ? n : 0;
-    close(fd);
-    end = n > 0 && buf[n - 1] == '\n' ? n - 1 : n;
-    buf[end] = '\0';
-    /* The start of the last TAIL_LINES lines. */
-    start = end;
-    while (start > 0 && !(buf[start - 1] == '\n' && ++lines == TAIL_LINES)) {
-        start--;
-    }
-    diag_print("the output of %s (%s) is in %s%s", l->child_name,
-               l->child_running       ? "still running"
-               : l->child_ended_by_us ? "ended by nctop"
-                                      : (l->child_status == 0 ? "exit status 0" : "failed"),
-               l->child_out, start > 0 || (off_t)n < sb.st_size ? "; its last lines:" : ":");
-    for (char *line = buf + start, *nl; line < buf + end; line = nl + 1) {
-        nl = strchr(line, '\n');
-        if (nl == NULL) {
-            nl = buf + end;
-        }
-        *nl = '\0';
-        diag_print("| %s", line);
-    }
-}
-
-/* Let the gated command go: it becomes itself now, watched from its first instruction. */
-static void loop_child_release(struct loop *l)
-{
-    static const char go = 'g';
-
-    if (l->child_gate < 0) {
-        return;
-    }
-    if (write(l->child_gate, &go, 1) != 1) {
-        diag_warn("cannot release the command from its gate: %s", strerror(errno));
-    }
-    close(l->child_gate);
-    l->child_gate = -1;
-}
-
+/* Start the command: gated when eBPF probes must be attached first, its output in a file
+ * of its own under the display (named on the status line). */
 static int loop_spawn(struct loop *l, char **argv)
 {
-    static char gate_argv0[] = "nctop", gate_arg[] = GATE_ARG;
-    extern char **environ;
-    const char *base;
-    int out_fd = -1;
-    uv_process_options_t opts;
-    uv_stdio_container_t stdio[4];
-    size_t n = 0, k = 0, argc = 0;
-    char **env, **args = argv;
-    char reader[48];
-    int gate[2] = {-1, -1};
-    char *file = NULL;
-    int rc;
+    struct child_opts o = {
+        .argv = argv,
+        .gated = l->cfg->bpf,
+        .own_output = l->ui != NULL,
+        .on_exit = loop_on_child_exit,
+        .ctx = l,
+    };
+    int rc = child_start(l->uv, &o, &l->child);
 
-    while (environ[n] != NULL) {
-        n++;
-    }
-    env = xcalloc(n + 2, sizeof(*env));
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "NCTOP_READER=", 13) != 0) {
-            env[k++] = environ[i];
-        }
-    }
-    snprintf(reader, sizeof(reader), "NCTOP_READER=%d", (int)getpid());
-    env[k++] = reader;
-    env[k] = NULL;
-
-    memset(&opts, 0, sizeof(opts));
-    memset(stdio, 0, sizeof(stdio));
-    for (int fd = 0; fd < 3; fd++) {
-        stdio[fd].flags = UV_INHERIT_FD;
-        stdio[fd].data.fd = fd;
-    }
-    base = strrchr(argv[0], '/');
-    base = base != NULL ? base + 1 : argv[0];
-    for (size_t i = 0; base[i] != '\0' && i + 1 < sizeof(l->child_name); i++) {
-        char c = base[i];
-
-        /* The name goes into a file name and onto the screen: a safe subset only. */
-        l->child_name[i] =
-            (isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-') ? c : '_';
-        l->child_name[i + 1] = '\0';
-    }
-    if (l->ui != NULL) {
-        /* The display owns the terminal: the command's output goes to a file of its own,
-         * named on the status line and shown when nctop quits. */
-        out_fd = loop_child_output(l);
-        for (int fd = 1; fd <= 2; fd++) {
-            stdio[fd].flags = out_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
-            stdio[fd].data.fd = out_fd;
-        }
-    }
-    if (l->ui != NULL) {
-        /* The display reads the keys: the command must not take them. */
-        stdio[0].flags = UV_IGNORE;
-    }
-    opts.file = argv[0];
-    opts.args = argv;
-    opts.env = env;
-    opts.stdio = stdio;
-    opts.stdio_count = 3;
-    opts.exit_cb = loop_on_child_exit;
-    /* Watched through eBPF: the command waits in a gate (nctop started again, the same pid)
-     * until the probes are attached, else a short command ends before they are. */
-    if (l->cfg->bpf) {
-        rc = gate_find(argv[0], &file);
-        if (rc == 0 && pipe2(gate, O_CLOEXEC) != 0) {
-            rc = -errno;
-        }
-        if (rc != 0) {
-            free(env);
-            if (out_fd >= 0) {
-                close(out_fd);
-            }
-            return uv_translate_sys_error(-rc);
-        }
-        while (argv[argc] != NULL) {
-            argc++;
-        }
-        args = xcalloc(argc + 4, sizeof(*args));
-        args[0] = gate_argv0;
-        args[1] = gate_arg;
-        args[2] = file;
-        memcpy(args + 3, argv, (argc + 1) * sizeof(*args));
-        opts.file = "/proc/self/exe";
-        opts.args = args;
-        stdio[GATE_FD].flags = UV_INHERIT_FD;
-        stdio[GATE_FD].data.fd = gate[0];
-        opts.stdio_count = GATE_FD + 1;
-    }
-
-    l->child = xcalloc(1, sizeof(*l->child));
-    l->child->data = l;
-    rc = uv_spawn(l->uv, l->child, &opts);
-    free(env);
-    if (args != argv) {
-        free(args);
-    }
-    free(file);
-    if (out_fd >= 0) {
-        close(out_fd); /* the command has its own copy */
-    }
-    if (gate[0] >= 0) {
-        close(gate[0]);
-    }
-    if (rc != 0 && gate[1] >= 0) {
-        close(gate[1]);
-    } else {
-        l->child_gate = gate[1];
-    }
     if (rc != 0) {
-        /* A failed spawn still initialised the handle: close it through the loop. */
-        loop_close((uv_handle_t *)l->child);
-        l->child = NULL;
         return rc;
     }
-    l->child_running = true;
-    l->child_started = true;
-    l->child_pid = l->child->pid;
-    if (l->child_out != NULL) {
-        loop_status(l, false, "output of %s: %s", l->child_name, l->child_out);
+    if (child_output_problem(l->child) != NULL) {
+        loop_status(l, true, "%s", child_output_problem(l->child));
+    } else if (child_output(l->child) != NULL) {
+        loop_status(l, false, "output of %s: %s", child_name(l->child), child_output(l->child));
     }
-    diag_debug("started %s as pid %d", argv[0], (int)l->child_pid);
     return 0;
 }
 
@@ -1232,7 +1006,6 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     int rc;
 
     memset(&l, 0, sizeof(l));
-    l.child_gate = -1;
     l.cfg = cfg;
     l.store = st;
     l.uv = xcalloc(1, sizeof(*l.uv));
@@ -1283,7 +1056,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
             diag_print("cannot start %s: %s", cmd[0], uv_strerror(rc));
             return rc == UV_ENOENT || rc == UV_EACCES ? 127 : 1;
         }
-        ropts.root_pid = l.child_pid;
+        ropts.root_pid = child_pid(l.child);
     } else {
         ropts.pids = cfg->pids;
         ropts.npids = cfg->npids;
@@ -1299,7 +1072,7 @@ int loop_run(const struct config *cfg, struct store *st, char **cmd)
     if (cfg->bpf) {
         loop_bpf_start(&l, now);
     }
-    loop_child_release(&l);
+    child_release(l.child); /* watched now (or never will be): let it run */
     proc_collect(st, now);
     l.gpu = gpu_new();
     l.gpu_work = xcalloc(1, sizeof(*l.gpu_work));
@@ -1315,7 +1088,7 @@ timers:
 
         l.refresh = loop_timer(&l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
     }
-    if (cfg->duration_ns > 0 && cfg->once && cfg->demo && l.child_running) {
+    if (cfg->duration_ns > 0 && cfg->once && cfg->demo && child_running(l.child)) {
         l.duration_wait_ns = util_mono_ns() + LOOP_DEMO_START_MS * UTIL_NS_PER_MS;
     } else if (cfg->duration_ns > 0 && !(cfg->replay != NULL && cfg->once)) {
         uint64_t ms = (cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
@@ -1339,13 +1112,16 @@ timers:
         diag_warn("event loop closed with handles open: %s", uv_strerror(rc));
     }
     free(l.uv);
-    loop_child_output_show(&l);
-    free(l.child_out);
+    child_show_output(l.child);
     /* As time and perf stat do: the command's own exit status (128 + signal when it was
      * killed) when it ended by itself; nctop's own when nctop ended it, or when the command
      * succeeded and nctop failed. */
-    if (l.child_started && !l.child_ended_by_us && (l.status == 0 || l.child_status != 0)) {
-        return l.child_status;
+    if (l.child != NULL && !child_ended_by_us(l.child) &&
+        (l.status == 0 || child_status(l.child) != 0)) {
+        rc = child_status(l.child);
+    } else {
+        rc = l.status;
     }
-    return l.status;
+    child_free(l.child);
+    return rc;
 }

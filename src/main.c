@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "collectors/replay.h"
 #include "config.h"
 #include "diag.h"
 #include "export_chrome.h"
 #include "fileio.h"
-#include "gate.h"
 #include "http.h"
 #include "logger.h"
 #include "loop.h"
@@ -808,8 +808,8 @@ int main(int argc, char **argv)
 
     /* Started again as the gate of a command (--bpf -- CMD): nothing else may run first, so
      * the command gets the signal dispositions and descriptors nctop was given. */
-    if (gate_is(argc, argv)) {
-        return gate_main(argv);
+    if (child_gate_is(argc, argv)) {
+        return child_gate_main(argv);
     }
     main_sanitize_fds();
     main_warn_secure_env();

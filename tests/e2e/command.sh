@@ -93,6 +93,21 @@ keep_run --keep-exited 1
 jcheck "--keep-exited 1: the exited workload is forgotten" "$T/keep.json" \
     'not any(p["label"] == "agedout'$$'" for p in d["processes"])'
 
+# A command that ignores SIGTERM: nctop sends SIGKILL after its grace period and ends with
+# its own status (0: nctop ended the command), and says so in its diagnostics.
+"$NCTOP" --headless --debug-log "$T/grace.log" -- /usr/bin/python3 -c \
+    'import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("ready", flush=True); time.sleep(120)' \
+    >"$T/grace.out" 2>&1 &
+nc=$!
+PIDS+=("$nc")
+wait_for 30 grep -q '^ready' "$T/grace.out"
+kill -TERM "$nc"
+wait "$nc"
+rc=$?
+check "a command that ignores SIGTERM is killed after the grace period; nctop exits 0" \
+    bash -c "[ $rc -eq 0 ] && grep -q 'ignored SIGTERM: sending SIGKILL' '$T/grace.log'"
+check "the killed command's output reached the terminal" grep -q '^ready' "$T/grace.out"
+
 # The display: the output goes to a file named on the status line, shown on quit, and the
 # command's status is nctop's.
 command -v tmux >/dev/null || { skip "tmux is not installed: the display part"; exit 0; }
