@@ -64,7 +64,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 # --- sources ---------------------------------------------------------------------------------
 SDK_SRC := $(wildcard src/libnctop/*.c)
 NCTOP_MAIN := src/main.c
-CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c collectors/*.c hw/*.c ui/*.c))
+CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c src/base/*.c collectors/*.c hw/*.c ui/*.c))
 CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
