@@ -22,6 +22,7 @@
 /* Extra buckets kept on each side when the stored range has to grow, so that a node whose
  * durations wander a little does not reallocate again at once. */
 #define HIST_GROW_SLACK 8U
+#define HIST_SHRINK_RATIO 4U /* reset frees storage wider than this times the range used */
 
 static uint32_t hist_min_u32(uint32_t a, uint32_t b)
 {
@@ -86,10 +87,21 @@ void hist_done(struct hist *h)
 
 void hist_reset(struct hist *h)
 {
-    /* Only [lo, hi) can be non-zero: clearing just that keeps reset cheap for the rolling
-     * window, which resets a slot every slot_ns even when the storage range is wide. */
-    if (h->hi > h->lo) {
-        memset(h->buckets + (h->lo - h->base), 0, (size_t)(h->hi - h->lo) * sizeof(uint64_t));
+    uint32_t used = h->hi - h->lo;
+
+    /* Storage far wider than what the samples just forgotten needed goes (the next sample
+     * allocates what it needs): a recycled window slot, which may serve another series next,
+     * would otherwise keep the union of every range it ever held, and nctop's memory would
+     * creep up to the whole range for every slot. */
+    if (h->cap > HIST_SHRINK_RATIO * (used + 2U * HIST_GROW_SLACK)) {
+        free(h->buckets);
+        h->buckets = NULL;
+        h->base = 0;
+        h->cap = 0;
+    } else if (used > 0) {
+        /* Only [lo, hi) can be non-zero: clearing just that keeps reset cheap for the
+         * rolling window, which resets a slot every slot_ns. */
+        memset(h->buckets + (h->lo - h->base), 0, (size_t)used * sizeof(uint64_t));
     }
     h->count = 0;
     h->sum_ns = 0;

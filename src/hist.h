@@ -27,7 +27,8 @@ struct hist {
 void hist_init(struct hist *h);
 void hist_done(struct hist *h); /* frees the buckets; h may be re-initialised */
 
-/* Forget all samples but keep the bucket storage (clears only the used range). */
+/* Forget all samples. The bucket storage is kept (only the used range is cleared) unless it
+ * is several times wider than the range those samples used: then it is freed. */
 void hist_reset(struct hist *h);
 
 /* Add one sample. Allocates only when v_ns falls outside the storage range so far. */

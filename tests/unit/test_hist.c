@@ -368,9 +368,49 @@ static void test_count_le(void **state)
     hist_done(&h);
 }
 
+/* A histogram reset after a wide range keeps no more storage than its next samples need:
+ * window slots are recycled across series, and kept storage would ratchet up to the union of
+ * every range (test_issue_10_soak: nctop's heap grew from 3 to 9 MB in ten minutes). */
+static void test_issue_10_reset_shrinks_storage(void **state)
+{
+    struct hist h;
+    uint32_t narrow_cap;
+
+    (void)state;
+    hist_init(&h);
+    for (uint64_t v = 1000; v < 1100; v++) {
+        hist_add(&h, v);
+    }
+    narrow_cap = h.cap;
+    hist_reset(&h);
+    for (uint64_t v = 1000; v < 1100; v++) {
+        hist_add(&h, v);
+    }
+    assert_int_equal(h.cap, narrow_cap); /* the same range again: storage reused as it was */
+    hist_add(&h, 10ULL * 1000 * 1000 * 1000);
+    hist_add(&h, 1);
+    assert_true(h.cap > 1000); /* 1 ns to 10 s */
+    /* Its storage served that range: kept for one more life; a narrow life lets it go. */
+    hist_reset(&h);
+    for (uint64_t v = 1000; v < 1100; v++) {
+        hist_add(&h, v);
+    }
+    assert_true(h.cap > 1000);
+    hist_reset(&h);
+    for (uint64_t v = 1000; v < 1100; v++) {
+        hist_add(&h, v);
+    }
+    assert_true(h.cap <= 4 * narrow_cap);
+    assert_int_equal(h.count, 100);
+    assert_int_equal(hist_percentile(&h, 0), 1000);
+    assert_int_equal(hist_percentile(&h, 100), 1099);
+    hist_done(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_issue_10_reset_shrinks_storage),
         cmocka_unit_test(test_count_le),
         cmocka_unit_test(test_geometry),
         cmocka_unit_test(test_uniform),
