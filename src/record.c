@@ -53,6 +53,214 @@ struct record_reader {
     uint32_t path[RECORD_MAX_DEPTH];
 };
 
+/* --- the format: one table, walked by the encoder, the decoder and record_describe ------- */
+
+/* How a field is written. */
+enum record_kind {
+    RK_U,     /* unsigned varint */
+    RK_S,     /* zigzag varint */
+    RK_T,     /* time: zigzag delta from the previous time of the file */
+    RK_STR,   /* varint length, bytes */
+    RK_OSTR,  /* varint length + 1, bytes; 0: no string */
+    RK_PATH,  /* varint depth, then depth varints (name ids) */
+    RK_STATS, /* count, total, last, mean, min, max, p50, p95, p99 (ns), share_valid, [f64] */
+};
+
+/* Which member of struct record_ev a field is. */
+enum record_member {
+    RM_NONE,
+    RM_PROC,   /* uint32_t */
+    RM_THREAD, /* uint32_t */
+    RM_ID,     /* uint32_t */
+    RM_AUX,    /* uint32_t */
+    RM_LEVEL,  /* uint16_t */
+    RM_TS,     /* uint64_t */
+    RM_I,      /* int64_t */
+    RM_A,      /* uint64_t */
+    RM_B,      /* uint64_t */
+    RM_C,      /* uint64_t */
+};
+
+struct record_field {
+    const char *name; /* in record_describe */
+    uint8_t kind;     /* enum record_kind */
+    uint8_t member;   /* enum record_member */
+    uint8_t since;    /* the first format version with this field; before it, 0 */
+};
+
+#define RECORD_MAX_FIELDS 8
+
+struct record_layout {
+    const char *name; /* NULL: not a record type */
+    struct record_field f[RECORD_MAX_FIELDS];
+};
+
+#define RECORD_TYPES (RECORD_END + 1U)
+
+#define RF(n, k, m)                                                                                \
+    {                                                                                              \
+        n, k, m, 1                                                                                 \
+    }
+#define PROC RF("proc", RK_U, RM_PROC)
+#define THREAD RF("thread", RK_U, RM_THREAD)
+#define NAME RF("name", RK_U, RM_ID)
+#define TIME RF("time", RK_T, RM_TS)
+
+static const struct record_layout record_layouts[RECORD_TYPES] = {
+    [STORE_EV_PROC_ADD] = {"PROC_ADD", {RF("pid", RK_S, RM_I), RF("label", RK_STR, RM_NONE)}},
+    [STORE_EV_LABEL] = {"LABEL", {PROC, RF("label", RK_STR, RM_NONE)}},
+    [STORE_EV_STATE] = {"STATE",
+                        {PROC, RF("state", RK_U, RM_ID), TIME, RF("reason", RK_OSTR, RM_NONE)}},
+    [STORE_EV_INVALID] = {"INVALID", {PROC, RF("n", RK_U, RM_A), RF("reason", RK_OSTR, RM_NONE)}},
+    [STORE_EV_NAME] = {"NAME", {PROC, RF("id", RK_U, RM_ID), RF("name", RK_STR, RM_NONE)}},
+    [STORE_EV_DROPPED] = {"DROPPED", {PROC, RF("n", RK_U, RM_A)}},
+    [STORE_EV_HOST] = {"HOST",
+                       {PROC, TIME, RF("rss", RK_U, RM_A), RF("peak", RK_U, RM_B),
+                        RF("cpu_ns", RK_U, RM_C)}},
+    [STORE_EV_GAUGE] = {"GAUGE",
+                        {PROC, NAME, RF("kind|flags<<16", RK_U, RM_AUX), RF("used", RK_U, RM_A),
+                         RF("capacity", RK_U, RM_B), RF("peak", RK_U, RM_C)}},
+    [STORE_EV_WEIGHT] = {"WEIGHT",
+                         {PROC, RF("path", RK_U, RM_ID), RF("flags", RK_U, RM_AUX),
+                          RF("bytes", RK_U, RM_A)}},
+    [STORE_EV_COUNTER] = {"COUNTER", {PROC, NAME, RF("value", RK_U, RM_A), TIME}},
+    [STORE_EV_EVENTS] = {"EVENTS", {PROC, RF("n", RK_U, RM_A)}},
+    [STORE_EV_THREAD_ADD] = {"THREAD_ADD",
+                             {PROC, THREAD, RF("tid", RK_S, RM_I), RF("name", RK_OSTR, RM_NONE)}},
+    [STORE_EV_THREAD_NAME] = {"THREAD_NAME", {THREAD, RF("name", RK_OSTR, RM_NONE)}},
+    [STORE_EV_THREAD_EXIT] = {"THREAD_EXIT", {THREAD, TIME}},
+    [STORE_EV_THREAD_GAP] = {"THREAD_GAP", {THREAD}},
+    [STORE_EV_SPAN_BEGIN] = {"SPAN_BEGIN", {THREAD, NAME, TIME}},
+    [STORE_EV_SPAN_END] = {"SPAN_END", {THREAD, NAME, TIME}},
+    [STORE_EV_MEM_DELTA] = {"MEM_DELTA", {THREAD, RF("bytes", RK_S, RM_I), TIME}},
+    [STORE_EV_KERNEL] = {"KERNEL",
+                         {PROC, NAME, RF("backend", RK_U, RM_AUX), RF("start", RK_T, RM_TS),
+                          RF("duration_ns", RK_U, RM_A)}},
+    [STORE_EV_STEP] =
+        {"STEP",
+         {PROC, RF("kind", RK_U, RM_ID), RF("n", RK_U, RM_A), TIME, {"request", RK_U, RM_B, 2}}},
+    [STORE_EV_NODE_IMPORT] = {"NODE_IMPORT",
+                              {PROC, TIME, RF("names", RK_PATH, RM_NONE),
+                               RF("statistics", RK_STATS, RM_NONE)}},
+    [STORE_EV_MEM_IMPORT_CLEAR] = {"MEM_IMPORT_CLEAR", {PROC}},
+    [STORE_EV_MEM_IMPORT] = {"MEM_IMPORT",
+                             {PROC, RF("level", RK_U, RM_LEVEL), RF("label", RK_U, RM_ID),
+                              RF("flags", RK_U, RM_AUX), RF("bytes", RK_S, RM_I),
+                              RF("peak", RK_S, RM_A), RF("capacity", RK_U, RM_B)}},
+    [RECORD_TICK] = {"TICK", {TIME}},
+    [RECORD_END] = {"END", {{NULL, 0, 0, 0}}},
+};
+
+#undef RF
+#undef PROC
+#undef THREAD
+#undef NAME
+#undef TIME
+
+static uint64_t record_member_get(const struct record_ev *ev, unsigned m)
+{
+    switch (m) {
+    case RM_PROC:
+        return ev->proc;
+    case RM_THREAD:
+        return ev->thread;
+    case RM_ID:
+        return ev->id;
+    case RM_AUX:
+        return ev->aux;
+    case RM_LEVEL:
+        return ev->level;
+    case RM_TS:
+        return ev->ts_ns;
+    case RM_I:
+        return (uint64_t)ev->i;
+    case RM_A:
+        return ev->a;
+    case RM_B:
+        return ev->b;
+    case RM_C:
+        return ev->c;
+    default:
+        return 0;
+    }
+}
+
+/* Store v into member m; false when it does not fit the member's width. */
+static bool record_member_set(struct record_ev *ev, unsigned m, uint64_t v)
+{
+    uint64_t max = m == RM_LEVEL ? UINT16_MAX : m <= RM_AUX ? UINT32_MAX : UINT64_MAX;
+
+    if (v > max) {
+        return false;
+    }
+    switch (m) {
+    case RM_PROC:
+        ev->proc = (uint32_t)v;
+        break;
+    case RM_THREAD:
+        ev->thread = (uint32_t)v;
+        break;
+    case RM_ID:
+        ev->id = (uint32_t)v;
+        break;
+    case RM_AUX:
+        ev->aux = (uint32_t)v;
+        break;
+    case RM_LEVEL:
+        ev->level = (uint16_t)v;
+        break;
+    case RM_TS:
+        ev->ts_ns = v;
+        break;
+    case RM_I:
+        ev->i = (int64_t)v;
+        break;
+    case RM_A:
+        ev->a = v;
+        break;
+    case RM_B:
+        ev->b = v;
+        break;
+    case RM_C:
+        ev->c = v;
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+static const char *const record_kind_names[] = {
+    [RK_U] = "u",       [RK_S] = "s",       [RK_T] = "t",         [RK_STR] = "str",
+    [RK_OSTR] = "str?", [RK_PATH] = "path", [RK_STATS] = "stats",
+};
+
+size_t record_describe(char *buf, size_t len)
+{
+    size_t n = 0;
+
+    for (unsigned t = 0; t < RECORD_TYPES; t++) {
+        const struct record_layout *l = &record_layouts[t];
+
+        if (l->name == NULL) {
+            continue;
+        }
+        n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s", l->name);
+        for (unsigned k = 0; k < RECORD_MAX_FIELDS && l->f[k].name != NULL; k++) {
+            const struct record_field *f = &l->f[k];
+            char since[24] = "";
+
+            if (f->since > 1) {
+                snprintf(since, sizeof(since), " (from version %u)", f->since);
+            }
+            n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s %s %s%s",
+                                  k == 0 ? "" : ",", record_kind_names[f->kind], f->name, since);
+        }
+        n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "\n");
+    }
+    return n;
+}
+
 /* --- encoding ----------------------------------------------------------------------------- */
 
 static unsigned char *record_put_u(unsigned char *d, uint64_t v)
@@ -145,11 +353,62 @@ int record_writer_free(struct record_writer *w)
     return rc;
 }
 
+/* The fields of ev as layout l says, at d. Returns the end. */
+static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
+                                    const struct record_layout *l, const struct record_ev *ev)
+{
+    for (unsigned k = 0; k < RECORD_MAX_FIELDS && l->f[k].name != NULL; k++) {
+        const struct record_field *f = &l->f[k];
+        const struct store_import_stats *st = &ev->stats;
+
+        switch (f->kind) {
+        case RK_U:
+            d = record_put_u(d, record_member_get(ev, f->member));
+            break;
+        case RK_S:
+            d = record_put_s(d, (int64_t)record_member_get(ev, f->member));
+            break;
+        case RK_T:
+            d = record_put_t(w, d, record_member_get(ev, f->member));
+            break;
+        case RK_STR:
+        case RK_OSTR:
+            d = record_put_str(d, ev->str, ev->str_len, f->kind == RK_OSTR);
+            break;
+        case RK_PATH:
+            d = record_put_u(d, ev->depth);
+            for (uint32_t i = 0; i < ev->depth; i++) {
+                d = record_put_u(d, ev->path[i]);
+            }
+            break;
+        default: /* RK_STATS */
+            d = record_put_u(d, st->count);
+            d = record_put_u(d, st->total_ns);
+            d = record_put_u(d, st->last_ns);
+            d = record_put_u(d, st->mean_ns);
+            d = record_put_u(d, st->min_ns);
+            d = record_put_u(d, st->max_ns);
+            d = record_put_u(d, st->p50_ns);
+            d = record_put_u(d, st->p95_ns);
+            d = record_put_u(d, st->p99_ns);
+            d = record_put_u(d, st->share_valid);
+            if (st->share_valid) {
+                uint64_t bits;
+
+                memcpy(&bits, &st->share_pct, sizeof(bits));
+                record_put_le(d, bits, 8);
+                d += 8;
+            }
+            break;
+        }
+    }
+    return d;
+}
+
 void record_writer_put(struct record_writer *w, const struct record_ev *ev)
 {
     size_t need = RECORD_MAX_FIXED + (ev->str != NULL ? ev->str_len : 0) + ev->depth * 10U;
     unsigned char *d;
-    const struct store_import_stats *st = &ev->stats;
 
     if (w->error != 0) {
         w->lost++;
@@ -165,147 +424,8 @@ void record_writer_put(struct record_writer *w, const struct record_ev *ev)
     }
     d = w->buf + w->len;
     *d++ = (unsigned char)ev->type;
-    switch (ev->type) {
-    case STORE_EV_PROC_ADD:
-        d = record_put_s(d, ev->i);
-        d = record_put_str(d, ev->str, ev->str_len, false);
-        break;
-    case STORE_EV_LABEL:
-        d = record_put_u(d, ev->proc);
-        d = record_put_str(d, ev->str, ev->str_len, false);
-        break;
-    case STORE_EV_NAME:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_str(d, ev->str, ev->str_len, false);
-        break;
-    case STORE_EV_STATE:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_t(w, d, ev->ts_ns);
-        d = record_put_str(d, ev->str, ev->str_len, true);
-        break;
-    case STORE_EV_INVALID:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->a);
-        d = record_put_str(d, ev->str, ev->str_len, true);
-        break;
-    case STORE_EV_DROPPED:
-    case STORE_EV_EVENTS:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->a);
-        break;
-    case STORE_EV_HOST:
-        d = record_put_u(d, ev->proc);
-        d = record_put_t(w, d, ev->ts_ns);
-        d = record_put_u(d, ev->a);
-        d = record_put_u(d, ev->b);
-        d = record_put_u(d, ev->c);
-        break;
-    case STORE_EV_GAUGE:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->aux);
-        d = record_put_u(d, ev->a);
-        d = record_put_u(d, ev->b);
-        d = record_put_u(d, ev->c);
-        break;
-    case STORE_EV_WEIGHT:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->aux);
-        d = record_put_u(d, ev->a);
-        break;
-    case STORE_EV_COUNTER:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->a);
-        d = record_put_t(w, d, ev->ts_ns);
-        break;
-    case STORE_EV_THREAD_ADD:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->thread);
-        d = record_put_s(d, ev->i);
-        d = record_put_str(d, ev->str, ev->str_len, true);
-        break;
-    case STORE_EV_THREAD_NAME:
-        d = record_put_u(d, ev->thread);
-        d = record_put_str(d, ev->str, ev->str_len, true);
-        break;
-    case STORE_EV_THREAD_EXIT:
-        d = record_put_u(d, ev->thread);
-        d = record_put_t(w, d, ev->ts_ns);
-        break;
-    case STORE_EV_THREAD_GAP:
-        d = record_put_u(d, ev->thread);
-        break;
-    case STORE_EV_SPAN_BEGIN:
-    case STORE_EV_SPAN_END:
-        d = record_put_u(d, ev->thread);
-        d = record_put_u(d, ev->id);
-        d = record_put_t(w, d, ev->ts_ns);
-        break;
-    case STORE_EV_MEM_DELTA:
-        d = record_put_u(d, ev->thread);
-        d = record_put_s(d, ev->i);
-        d = record_put_t(w, d, ev->ts_ns);
-        break;
-    case STORE_EV_KERNEL:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->aux);
-        d = record_put_t(w, d, ev->ts_ns);
-        d = record_put_u(d, ev->a);
-        break;
-    case STORE_EV_STEP:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->a);
-        d = record_put_t(w, d, ev->ts_ns);
-        d = record_put_u(d, ev->b);
-        break;
-    case STORE_EV_NODE_IMPORT:
-        d = record_put_u(d, ev->proc);
-        d = record_put_t(w, d, ev->ts_ns);
-        d = record_put_u(d, ev->depth);
-        for (uint32_t k = 0; k < ev->depth; k++) {
-            d = record_put_u(d, ev->path[k]);
-        }
-        d = record_put_u(d, st->count);
-        d = record_put_u(d, st->total_ns);
-        d = record_put_u(d, st->last_ns);
-        d = record_put_u(d, st->mean_ns);
-        d = record_put_u(d, st->min_ns);
-        d = record_put_u(d, st->max_ns);
-        d = record_put_u(d, st->p50_ns);
-        d = record_put_u(d, st->p95_ns);
-        d = record_put_u(d, st->p99_ns);
-        d = record_put_u(d, st->share_valid);
-        if (st->share_valid) {
-            uint64_t bits;
-
-            memcpy(&bits, &st->share_pct, sizeof(bits));
-            record_put_le(d, bits, 8);
-            d += 8;
-        }
-        break;
-    case STORE_EV_MEM_IMPORT_CLEAR:
-        d = record_put_u(d, ev->proc);
-        break;
-    case STORE_EV_MEM_IMPORT:
-        d = record_put_u(d, ev->proc);
-        d = record_put_u(d, ev->level);
-        d = record_put_u(d, ev->id);
-        d = record_put_u(d, ev->aux);
-        d = record_put_s(d, ev->i);
-        d = record_put_s(d, (int64_t)ev->a);
-        d = record_put_u(d, ev->b);
-        break;
-    case RECORD_TICK:
-        d = record_put_t(w, d, ev->ts_ns);
-        break;
-    default: /* RECORD_END: the type byte alone */
-        break;
+    if (ev->type < RECORD_TYPES) {
+        d = record_encode(w, d, &record_layouts[ev->type], ev);
     }
     w->bytes += (size_t)(d - (w->buf + w->len));
     w->len = (size_t)(d - w->buf);
@@ -416,25 +536,22 @@ static uint32_t record_tmap_get(const struct record_tmap *m, uintptr_t key, bool
     return m->vals[i];
 }
 
-/* Spans are nearly every event: encode them straight into the buffer. */
+/* Spans are nearly every event: no more than their three fields are filled in. */
 static void record_writer_span(struct record_writer *w, const struct store_event *sev)
 {
-    uint32_t key = record_tmap_get(&w->threads, (uintptr_t)sev->thread, false);
-    unsigned char *d;
+    struct record_ev ev;
 
-    if (w->error != 0 || key == UINT32_MAX ||
-        (w->cap - w->len < RECORD_MAX_FIXED && record_writer_flush(w) != 0)) {
+    ev.type = sev->type;
+    ev.thread = record_tmap_get(&w->threads, (uintptr_t)sev->thread, false);
+    ev.id = sev->id;
+    ev.ts_ns = sev->ts_ns;
+    ev.str = NULL;
+    ev.depth = 0;
+    if (ev.thread == UINT32_MAX) {
         w->lost++;
         return;
     }
-    d = w->buf + w->len;
-    *d++ = (unsigned char)sev->type;
-    d = record_put_u(d, key);
-    d = record_put_u(d, sev->id);
-    d = record_put_t(w, d, sev->ts_ns);
-    w->bytes += (size_t)(d - (w->buf + w->len));
-    w->len = (size_t)(d - w->buf);
-    w->records++;
+    record_writer_put(w, &ev);
 }
 
 void record_writer_observe(void *ctx, const struct store_event *sev)
@@ -624,116 +741,89 @@ static bool record_get_str(struct record_reader *r, struct record_ev *ev, bool o
     return true;
 }
 
-static bool record_decode(struct record_reader *r, struct record_ev *ev)
+static bool record_get_stats(struct record_reader *r, struct store_import_stats *st)
 {
-    struct store_import_stats *st = &ev->stats;
     uint64_t v;
 
-    switch (ev->type) {
-    case STORE_EV_PROC_ADD:
-        return record_get_s(r, &ev->i) && record_get_str(r, ev, false);
-    case STORE_EV_LABEL:
-        return record_get_u32(r, &ev->proc) && record_get_str(r, ev, false);
-    case STORE_EV_NAME:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_str(r, ev, false);
-    case STORE_EV_STATE:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_t(r, &ev->ts_ns) && record_get_str(r, ev, true);
-    case STORE_EV_INVALID:
-        return record_get_u32(r, &ev->proc) && record_get_u(r, &ev->a) &&
-               record_get_str(r, ev, true);
-    case STORE_EV_DROPPED:
-    case STORE_EV_EVENTS:
-        return record_get_u32(r, &ev->proc) && record_get_u(r, &ev->a);
-    case STORE_EV_HOST:
-        return record_get_u32(r, &ev->proc) && record_get_t(r, &ev->ts_ns) &&
-               record_get_u(r, &ev->a) && record_get_u(r, &ev->b) && record_get_u(r, &ev->c);
-    case STORE_EV_GAUGE:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a) && record_get_u(r, &ev->b) &&
-               record_get_u(r, &ev->c);
-    case STORE_EV_WEIGHT:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u32(r, &ev->aux) && record_get_u(r, &ev->a);
-    case STORE_EV_COUNTER:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns);
-    case STORE_EV_THREAD_ADD:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->thread) &&
-               record_get_s(r, &ev->i) && record_get_str(r, ev, true);
-    case STORE_EV_THREAD_NAME:
-        return record_get_u32(r, &ev->thread) && record_get_str(r, ev, true);
-    case STORE_EV_THREAD_EXIT:
-        return record_get_u32(r, &ev->thread) && record_get_t(r, &ev->ts_ns);
-    case STORE_EV_THREAD_GAP:
-        return record_get_u32(r, &ev->thread);
-    case STORE_EV_SPAN_BEGIN:
-    case STORE_EV_SPAN_END:
-        return record_get_u32(r, &ev->thread) && record_get_u32(r, &ev->id) &&
-               record_get_t(r, &ev->ts_ns);
-    case STORE_EV_MEM_DELTA:
-        return record_get_u32(r, &ev->thread) && record_get_s(r, &ev->i) &&
-               record_get_t(r, &ev->ts_ns);
-    case STORE_EV_KERNEL:
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u32(r, &ev->aux) && record_get_t(r, &ev->ts_ns) &&
-               record_get_u(r, &ev->a);
-    case STORE_EV_STEP:
-        ev->b = 0; /* version 1: every marker is request 0's */
-        return record_get_u32(r, &ev->proc) && record_get_u32(r, &ev->id) &&
-               record_get_u(r, &ev->a) && record_get_t(r, &ev->ts_ns) &&
-               (r->version < 2 || record_get_u(r, &ev->b));
-    case STORE_EV_NODE_IMPORT:
-        if (!record_get_u32(r, &ev->proc) || !record_get_t(r, &ev->ts_ns) ||
-            !record_get_u32(r, &ev->depth) || ev->depth > RECORD_MAX_DEPTH) {
-            return false;
-        }
-        for (uint32_t k = 0; k < ev->depth; k++) {
-            if (!record_get_u32(r, &r->path[k])) {
-                return false;
-            }
-        }
-        ev->path = r->path;
-        if (!record_get_u(r, &st->count) || !record_get_u(r, &st->total_ns) ||
-            !record_get_u(r, &st->last_ns) || !record_get_u(r, &st->mean_ns) ||
-            !record_get_u(r, &st->min_ns) || !record_get_u(r, &st->max_ns) ||
-            !record_get_u(r, &st->p50_ns) || !record_get_u(r, &st->p95_ns) ||
-            !record_get_u(r, &st->p99_ns) || !record_get_u(r, &v) || v > 1) {
-            return false;
-        }
-        st->share_valid = v == 1;
-        if (st->share_valid) {
-            uint64_t bits;
-
-            if (r->len - r->off < 8) {
-                return false;
-            }
-            bits = record_get_le(r->p + r->off, 8);
-            r->off += 8;
-            memcpy(&st->share_pct, &bits, sizeof(bits));
-        }
-        return true;
-    case STORE_EV_MEM_IMPORT_CLEAR:
-        return record_get_u32(r, &ev->proc);
-    case STORE_EV_MEM_IMPORT: {
-        uint32_t level;
-        int64_t peak;
-
-        if (!record_get_u32(r, &ev->proc) || !record_get_u32(r, &level) || level > UINT16_MAX ||
-            !record_get_u32(r, &ev->id) || !record_get_u32(r, &ev->aux) ||
-            !record_get_s(r, &ev->i) || !record_get_s(r, &peak) || !record_get_u(r, &ev->b)) {
-            return false;
-        }
-        ev->level = (uint16_t)level;
-        ev->a = (uint64_t)peak;
-        return true;
-    }
-    case RECORD_TICK:
-        return record_get_t(r, &ev->ts_ns);
-    default:
+    if (!record_get_u(r, &st->count) || !record_get_u(r, &st->total_ns) ||
+        !record_get_u(r, &st->last_ns) || !record_get_u(r, &st->mean_ns) ||
+        !record_get_u(r, &st->min_ns) || !record_get_u(r, &st->max_ns) ||
+        !record_get_u(r, &st->p50_ns) || !record_get_u(r, &st->p95_ns) ||
+        !record_get_u(r, &st->p99_ns) || !record_get_u(r, &v) || v > 1) {
         return false;
     }
+    st->share_valid = v == 1;
+    if (st->share_valid) {
+        uint64_t bits;
+
+        if (r->len - r->off < 8) {
+            return false;
+        }
+        bits = record_get_le(r->p + r->off, 8);
+        r->off += 8;
+        memcpy(&st->share_pct, &bits, sizeof(bits));
+    }
+    return true;
+}
+
+/* The fields of ev->type as its layout says; false when one is malformed or cut short. */
+static bool record_decode(struct record_reader *r, struct record_ev *ev)
+{
+    const struct record_layout *l;
+
+    if (ev->type >= RECORD_TYPES || record_layouts[ev->type].name == NULL) {
+        return false;
+    }
+    l = &record_layouts[ev->type];
+    for (unsigned k = 0; k < RECORD_MAX_FIELDS && l->f[k].name != NULL; k++) {
+        const struct record_field *f = &l->f[k];
+        uint64_t v;
+        int64_t sv;
+
+        if (f->since > r->version) {
+            continue; /* not in this file's version: the member stays 0 */
+        }
+        switch (f->kind) {
+        case RK_U:
+            if (!record_get_u(r, &v) || !record_member_set(ev, f->member, v)) {
+                return false;
+            }
+            break;
+        case RK_S:
+            if (!record_get_s(r, &sv) || !record_member_set(ev, f->member, (uint64_t)sv)) {
+                return false;
+            }
+            break;
+        case RK_T:
+            if (!record_get_t(r, &v) || !record_member_set(ev, f->member, v)) {
+                return false;
+            }
+            break;
+        case RK_STR:
+        case RK_OSTR:
+            if (!record_get_str(r, ev, f->kind == RK_OSTR)) {
+                return false;
+            }
+            break;
+        case RK_PATH:
+            if (!record_get_u32(r, &ev->depth) || ev->depth > RECORD_MAX_DEPTH) {
+                return false;
+            }
+            for (uint32_t i = 0; i < ev->depth; i++) {
+                if (!record_get_u32(r, &r->path[i])) {
+                    return false;
+                }
+            }
+            ev->path = r->path;
+            break;
+        default: /* RK_STATS */
+            if (!record_get_stats(r, &ev->stats)) {
+                return false;
+            }
+            break;
+        }
+    }
+    return true;
 }
 
 int record_reader_next(struct record_reader *r, struct record_ev *ev)

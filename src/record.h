@@ -12,36 +12,48 @@
 #include "store.h"
 
 /*
- * File format, version 2 (version 1 is read too: its STEP has no request). Integers are unsigned
- * LEB128 varints ("u"), zigzag varints ("s") or time deltas ("t": a zigzag varint added to the
- * previous time of the file, which starts at created_mono_ns); strings ("str") are a varint length
- * then the bytes; "str?" is a varint of length + 1 with 0 meaning no string.
+ * File format, version 2 (version 1 is read too: its STEP has no request). Integers are
+ * unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
+ * the previous time of the file, which starts at created_mono_ns); strings ("str") are a
+ * varint length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string;
+ * "path" is a varint depth then that many name ids; "stats" is count, total, last, mean, min,
+ * max, p50, p95 and p99 (ns) as varints, then a varint share_valid and, when it is 1, the
+ * share as an f64 LE.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
- *   records: one type byte, then the fields of that type:
- *     PROC_ADD s pid, str label           processes are numbered in order of PROC_ADD
- *     LABEL u proc, str                   NAME u proc, u id, str    (the string table)
- *     STATE u proc, u state, t, str?      INVALID u proc, u n, str?
- *     DROPPED u proc, u n                 EVENTS u proc, u n
- *     HOST u proc, t, u rss, u peak, u cpu_ns
+ *   records: one type byte (enum store_event_type, RECORD_TICK or RECORD_END), then:
+ *     PROC_ADD s pid, str label
+ *     LABEL u proc, str label
+ *     STATE u proc, u state, t time, str? reason
+ *     INVALID u proc, u n, str? reason
+ *     NAME u proc, u id, str name
+ *     DROPPED u proc, u n
+ *     HOST u proc, t time, u rss, u peak, u cpu_ns
  *     GAUGE u proc, u name, u kind|flags<<16, u used, u capacity, u peak
  *     WEIGHT u proc, u path, u flags, u bytes
- *     COUNTER u proc, u name, u value, t
- *     THREAD_ADD u proc, u thread, s tid, str?     threads are keys chosen by the writer
- *     THREAD_NAME u thread, str?          THREAD_EXIT u thread, t      THREAD_GAP u thread
- *     SPAN_BEGIN / SPAN_END u thread, u name, t
- *     MEM_DELTA u thread, s bytes, t
+ *     COUNTER u proc, u name, u value, t time
+ *     EVENTS u proc, u n
+ *     THREAD_ADD u proc, u thread, s tid, str? name
+ *     THREAD_NAME u thread, str? name
+ *     THREAD_EXIT u thread, t time
+ *     THREAD_GAP u thread
+ *     SPAN_BEGIN u thread, u name, t time
+ *     SPAN_END u thread, u name, t time
+ *     MEM_DELTA u thread, s bytes, t time
  *     KERNEL u proc, u name, u backend, t start, u duration_ns
- *     STEP u proc, u kind, u n, t, u request
- *     NODE_IMPORT u proc, t, u depth, depth x u name, u count, total, last, mean, min, max,
- *                 p50, p95, p99 (ns), u share_valid, [f64 LE share_pct]
+ *     STEP u proc, u kind, u n, t time, u request (from version 2)
+ *     NODE_IMPORT u proc, t time, path names, stats statistics
  *     MEM_IMPORT_CLEAR u proc
  *     MEM_IMPORT u proc, u level, u label, u flags, s bytes, s peak, u capacity
- *     TICK t                              the time the writer's reader drained at
- *     END                                 a clean end; without it the file was cut short
- * Type bytes are the values of enum store_event_type, plus RECORD_TICK and RECORD_END.
- * A reader stops at the first unknown type or malformed field (the rest cannot be framed).
+ *     TICK t time
+ *     END
+ *
+ * Processes are numbered in the order of their PROC_ADD; threads are keys the writer chooses;
+ * NAME records are each process's string table. TICK is the time the writer's reader drained
+ * at; END is a clean end (without it the file was cut short). These lines are what
+ * record_describe prints from the table in record.c. A reader stops at the first unknown type
+ * or malformed field: the rest cannot be framed.
  */
 #define RECORD_MAGIC "NCTOPREC"
 #define RECORD_VERSION 2U        /* 2: STEP carries a request id */
@@ -99,6 +111,11 @@ int record_writer_flush(struct record_writer *w);
 int record_writer_error(const struct record_writer *w);
 uint64_t record_writer_records(const struct record_writer *w); /* records written so far */
 uint64_t record_writer_bytes(const struct record_writer *w);   /* bytes, header included */
+
+/* The record layouts of this version, one line per type ("STEP u proc, u kind, ..."), into
+ * buf (NUL-terminated, truncated to len); returns the length it needed. The format comment
+ * above is this text, and a unit test holds them together. */
+size_t record_describe(char *buf, size_t len);
 
 /* Whether data starts like a recording. */
 bool record_is_recording(const void *data, size_t len);

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -320,6 +321,76 @@ static void test_truncated_and_corrupt(void **state)
     free(rec);
 }
 
+/* The table in record.c is the format: every record of a recording written before the table
+ * existed (tests/data/tinylm-v2.nctrec, version 2) encodes back to the same bytes; only the
+ * header's version may differ. */
+static void test_issue_12_table_reencodes_the_sample(void **state)
+{
+    FILE *f = fopen("tests/data/tinylm-v2.nctrec", "rb");
+    char *orig, *again = NULL, *err = NULL;
+    size_t len, again_len = 0;
+    long size;
+    struct record_reader *r;
+    struct record_writer *w;
+    struct record_ev ev;
+    FILE *out;
+    int rc;
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    size = ftell(f);
+    rewind(f);
+    orig = malloc((size_t)size);
+    assert_int_equal(fread(orig, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    len = (size_t)size;
+    r = record_reader_new(orig, len, &err);
+    assert_non_null(r);
+    out = open_memstream(&again, &again_len);
+    w = record_writer_new(out, record_reader_mono_ns(r), record_reader_real_ns(r));
+    while ((rc = record_reader_next(r, &ev)) == 1) {
+        record_writer_put(w, &ev);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(record_reader_clean_end(r));
+    assert_int_equal(record_writer_free(w), 0); /* writes END */
+    fclose(out);
+    assert_int_equal(again_len, len);
+    assert_memory_equal(again, orig, 8);
+    assert_memory_equal(again + 12, orig + 12, len - 12);
+    record_reader_free(r);
+    free(again);
+    free(orig);
+}
+
+/* The format comment in record.h lists exactly the table's layouts, in its order. */
+static void test_issue_12_comment_is_the_table(void **state)
+{
+    FILE *f = fopen("src/record.h", "r");
+    char line[512], table[8192], comment[8192] = "";
+    size_t n = 0;
+    bool in = false;
+
+    (void)state;
+    assert_non_null(f);
+    record_describe(table, sizeof(table));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, " *   records:") == line) {
+            in = true;
+            continue;
+        }
+        if (in && strncmp(line, " *     ", 7) != 0) {
+            break;
+        }
+        if (in) {
+            n += (size_t)snprintf(comment + n, sizeof(comment) - n, "%s", line + 7);
+        }
+    }
+    fclose(f);
+    assert_string_equal(comment, table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_issue_11_step_request_id),
         cmocka_unit_test(test_truncated_and_corrupt),
+        cmocka_unit_test(test_issue_12_table_reencodes_the_sample),
+        cmocka_unit_test(test_issue_12_comment_is_the_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
