@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hist.h"
 #include "store.h"
@@ -1133,4 +1134,215 @@ void rows_gpus_done(struct rows_gpus *g)
 {
     free(g->v);
     memset(g, 0, sizeof(*g));
+}
+
+/* --- the order of the views: siblings sorted within their parent ---------------------------- */
+
+void rows_parents(const struct rows *r, uint32_t *parent)
+{
+    size_t depth = 0;
+    uint32_t *open; /* open[d]: the last row at depth d of the current path */
+
+    if (r->n == 0) {
+        return;
+    }
+    open = xreallocarray(NULL, r->n, sizeof(*open));
+    for (size_t i = 0; i < r->n; i++) {
+        size_t lvl = r->v[i].level;
+
+        if (lvl > depth) {
+            lvl = depth;
+        }
+        parent[i] = lvl == 0 ? ROWS_NO_PARENT : open[lvl - 1];
+        open[lvl] = (uint32_t)i;
+        depth = lvl + 1;
+    }
+    free(open);
+}
+
+static void rows_shares_from(const struct rows *r, const uint32_t *parent, double *pct)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct row *row = &r->v[i];
+
+        pct[i] = -1;
+        if (parent[i] != ROWS_NO_PARENT && r->v[parent[i]].bytes > 0 && row->bytes >= 0) {
+            pct[i] = 100.0 * (double)row->bytes / (double)r->v[parent[i]].bytes;
+        }
+    }
+}
+
+void rows_memory_shares(const struct rows *r, double *pct)
+{
+    uint32_t *parent;
+
+    if (r->n == 0) {
+        return;
+    }
+    parent = xreallocarray(NULL, r->n, sizeof(*parent));
+    rows_parents(r, parent);
+    rows_shares_from(r, parent, pct);
+    free(parent);
+}
+
+/* The figure of a row a sort key names; false when the row has none (absent is not zero). */
+static bool rows_sort_value(const struct row *row, const struct rows_sort *s, double mshare,
+                            double *out)
+{
+    bool valid = (row->flags & (s->since_start ? ROW_F_ALL : ROW_F_WIN)) != 0;
+    const struct row_stats *st = s->since_start ? &row->all : &row->win;
+
+    switch (s->key) {
+    case ROWS_SORT_LAST:
+        /* The latest sample whatever the period, as the LAST column shows it. */
+        *out = (double)(valid ? st->last_ns : row->all.last_ns);
+        return (row->flags & (ROW_F_WIN | ROW_F_ALL)) != 0;
+    case ROWS_SORT_MEAN:
+        *out = (double)st->mean_ns;
+        return valid;
+    case ROWS_SORT_P50:
+        *out = (double)st->p50_ns;
+        return valid;
+    case ROWS_SORT_P95:
+        *out = (double)st->p95_ns;
+        return valid;
+    case ROWS_SORT_P99:
+        *out = (double)st->p99_ns;
+        return valid;
+    case ROWS_SORT_MAX:
+        *out = (double)st->max_ns;
+        return valid;
+    case ROWS_SORT_COUNT:
+        /* A row without samples in the period shows a count of 0: it is one. */
+        *out = valid ? (double)st->count : 0;
+        return true;
+    case ROWS_SORT_TOTAL:
+        *out = valid ? (double)st->total_ns : 0;
+        return true;
+    case ROWS_SORT_SHARE:
+        if (row->kind == ROW_MEMORY) {
+            *out = mshare;
+            return mshare >= 0;
+        }
+        *out = row->share_pct;
+        return (row->flags & ROW_F_SHARE) != 0;
+    case ROWS_SORT_CURRENT:
+        *out = (double)row->bytes;
+        return true;
+    case ROWS_SORT_PEAK:
+        *out = (double)row->peak_bytes;
+        return (row->flags & ROW_F_PEAK) != 0;
+    case ROWS_SORT_CAPACITY:
+        *out = (double)row->capacity_bytes;
+        return (row->flags & ROW_F_CAPACITY) != 0;
+    default:
+        *out = 0;
+        return false;
+    }
+}
+
+struct rows_sorter {
+    const struct rows *r;
+    const struct rows_sort *s;
+    const double *keys;
+    const uint8_t *has; /* keys[i] is a figure */
+};
+
+static int rows_sort_cmp(const void *a, const void *b, void *arg)
+{
+    const struct rows_sorter *c = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int d = 0;
+
+    if (c->s->key == ROWS_SORT_LABEL || c->s->key == ROWS_SORT_BACKEND) {
+        const char *sx = c->s->key == ROWS_SORT_LABEL ? c->r->v[x].label : c->r->v[x].backend;
+        const char *sy = c->s->key == ROWS_SORT_LABEL ? c->r->v[y].label : c->r->v[y].backend;
+
+        /* Names read A to Z unless reversed. */
+        d = strcasecmp(sx != NULL ? sx : "", sy != NULL ? sy : "");
+        d = c->s->reverse ? -d : d;
+    } else if (c->has[x] != c->has[y]) {
+        /* A row without the figure goes after every row with it, in either direction. */
+        d = c->has[x] ? -1 : 1;
+    } else if (c->has[x]) {
+        double kx = c->keys[x], ky = c->keys[y];
+
+        /* Figures largest first (htop) unless reversed. */
+        d = kx > ky ? -1 : kx < ky ? 1 : 0;
+        d = c->s->reverse ? -d : d;
+    }
+    /* Ties keep execution order, whatever the direction: a stable, predictable display. */
+    return d != 0 ? d : (x < y ? -1 : x > y ? 1 : 0);
+}
+
+void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
+{
+    size_t n = r->n, sp = 0, k = 0;
+    uint32_t *parent, *kids, *off, *cur, *stack;
+    double *keys = NULL;
+    uint8_t *has = NULL;
+    bool sorted = s != NULL && s->key != ROWS_SORT_NONE;
+
+    if (n == 0) {
+        return;
+    }
+    parent = xreallocarray(NULL, n, sizeof(*parent));
+    kids = xreallocarray(NULL, n, sizeof(*kids));
+    off = xcalloc(n + 2, sizeof(*off));
+    cur = xreallocarray(NULL, n + 1, sizeof(*cur));
+    stack = xreallocarray(NULL, n, sizeof(*stack));
+    rows_parents(r, parent);
+
+    /* Children grouped by parent (CSR; the roots are group n); a counting sort keeps the
+     * builder's order within each group. */
+    for (size_t i = 0; i < n; i++) {
+        off[(parent[i] == ROWS_NO_PARENT ? n : parent[i]) + 1]++;
+    }
+    for (size_t i = 0; i < n + 1; i++) {
+        off[i + 1] += off[i];
+    }
+    memcpy(cur, off, (n + 1) * sizeof(*cur));
+    for (size_t i = 0; i < n; i++) {
+        kids[cur[parent[i] == ROWS_NO_PARENT ? n : parent[i]]++] = (uint32_t)i;
+    }
+
+    if (sorted) {
+        struct rows_sorter c = {.r = r, .s = s};
+        double *mshare = xreallocarray(NULL, n, sizeof(*mshare));
+
+        keys = xreallocarray(NULL, n, sizeof(*keys));
+        has = xreallocarray(NULL, n, sizeof(*has));
+        rows_shares_from(r, parent, mshare);
+        for (size_t i = 0; i < n; i++) {
+            has[i] = rows_sort_value(&r->v[i], s, mshare[i], &keys[i]);
+        }
+        free(mshare);
+        c.keys = keys;
+        c.has = has;
+        for (size_t p = 0; p <= n; p++) {
+            if (off[p + 1] - off[p] > 1) {
+                qsort_r(kids + off[p], off[p + 1] - off[p], sizeof(*kids), rows_sort_cmp, &c);
+            }
+        }
+    }
+
+    /* Depth-first: push each group in reverse so that its first member pops first. */
+    for (size_t j = off[n + 1]; j > off[n]; j--) {
+        stack[sp++] = kids[j - 1];
+    }
+    while (sp > 0) {
+        uint32_t i = stack[--sp];
+
+        order[k++] = i;
+        for (size_t j = off[i + 1]; j > off[i]; j--) {
+            stack[sp++] = kids[j - 1];
+        }
+    }
+    free(parent);
+    free(kids);
+    free(off);
+    free(cur);
+    free(stack);
+    free(keys);
+    free(has);
 }

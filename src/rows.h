@@ -241,6 +241,49 @@ void rows_summary_done(struct rows_summary *s);
 void rows_build_gpus(struct rows_gpus *out, const struct store *st);
 void rows_gpus_done(struct rows_gpus *g);
 
+/* What rows_sort orders siblings by: the figure of one column of the views. */
+enum rows_sort_key {
+    ROWS_SORT_NONE = 0, /* the builder's order: execution (first-seen) order */
+    ROWS_SORT_LABEL,    /* names, case-insensitive */
+    ROWS_SORT_BACKEND,  /* kernel backends, case-insensitive */
+    ROWS_SORT_LAST,
+    ROWS_SORT_MEAN,
+    ROWS_SORT_P50,
+    ROWS_SORT_P95,
+    ROWS_SORT_P99,
+    ROWS_SORT_MAX,
+    ROWS_SORT_COUNT,
+    ROWS_SORT_TOTAL,
+    ROWS_SORT_SHARE, /* latency, kernels: share_pct; memory: of the parent (rows_memory_shares) */
+    ROWS_SORT_CURRENT,
+    ROWS_SORT_PEAK,
+    ROWS_SORT_CAPACITY,
+};
+
+struct rows_sort {
+    enum rows_sort_key key;
+    bool reverse;     /* names sort A to Z and figures largest first; this turns either round */
+    bool since_start; /* timed figures of all (since start), not of win (the window) */
+};
+
+#define ROWS_NO_PARENT UINT32_MAX
+
+/* The parent of every row of r into parent[r->n] (ROWS_NO_PARENT for a top-level row). Rows
+ * are depth-first, so a row's parent is the last row one level up; a level that jumps by more
+ * than one (a malformed set) hangs off the deepest open ancestor. */
+void rows_parents(const struct rows *r, uint32_t *parent);
+
+/* A memory row's share of its parent's bytes, in percent, into pct[r->n]; -1 where there is
+ * none (a top-level row, a parent of no positive size, a negative delta). */
+void rows_memory_shares(const struct rows *r, double *pct);
+
+/* The display order of r into order[r->n] (row indices): depth-first, every row right after
+ * its parent's earlier children's subtrees, so children stay under their parent, and the
+ * siblings of each parent sorted by s (NULL or ROWS_SORT_NONE: the builder's order). Rows
+ * without the figure (absent is not zero) come after those with it, whatever the direction;
+ * ties keep the builder's order. The UI's trees and the text report both order with this. */
+void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order);
+
 /* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
 static inline double rows_ms(uint64_t ns)
 {

@@ -646,6 +646,135 @@ static void test_issue_11_step_is_declared(void **state)
     store_free(st);
 }
 
+/* The labels of r in the order of ord, joined by ',' with the level as a prefix ("0step"). */
+static const char *ordered(const struct rows *r, const uint32_t *ord)
+{
+    static char buf[512];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n; i++) {
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%u%s", i > 0 ? "," : "",
+                                (unsigned)r->v[ord[i]].level, r->v[ord[i]].label);
+    }
+    return buf;
+}
+
+/* Issue 11.10: one sort for the display and --once: siblings sorted within their parent (the
+ * tree stays a tree), figures largest first, absent figures last in both directions, ties in
+ * execution order, the window's figures or those since start. */
+static void test_issue_11_sort_siblings(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct rows r;
+    uint32_t ord[16];
+    struct rows_sort s = {.key = ROWS_SORT_P95};
+
+    (void)state;
+    rows_init(&r);
+    rows_build_latency(&r, p, 101 * SEC);
+    assert_int_equal(r.n, 8);
+    rows_sort(&r, NULL, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0load,0step,1forward,2block0,3attn,3mlp,2block1,1sample");
+    /* load has no window figure: after step, also when the order is reversed. */
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1forward,2block1,2block0,3attn,3mlp,1sample,0load");
+    s.reverse = true;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1sample,1forward,2block0,3mlp,3attn,2block1,0load");
+    /* Since start, load (500 ms) leads. */
+    s.reverse = false;
+    s.since_start = true;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0load,0step,1forward,2block1,2block0,3attn,3mlp,1sample");
+    /* Counts tie everywhere but at the top: execution order. */
+    s.key = ROWS_SORT_COUNT;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1forward,2block0,3attn,3mlp,2block1,1sample,0load");
+    s.key = ROWS_SORT_LABEL;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0load,0step,1forward,2block0,3attn,3mlp,2block1,1sample");
+    s.reverse = true;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1sample,1forward,2block1,2block0,3mlp,3attn,0load");
+    s.key = ROWS_SORT_SHARE;
+    s.reverse = false;
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1forward,2block1,2block0,3attn,3mlp,1sample,0load");
+
+    /* A level that jumps (a malformed set) hangs off the deepest open row and is sorted with
+     * its siblings there; nothing is lost or repeated. */
+    r.v[6].level = 4; /* block1 under mlp */
+    s.key = ROWS_SORT_P95;
+    s.since_start = false;
+    {
+        uint32_t par[16];
+
+        rows_parents(&r, par);
+        assert_int_equal(par[0], ROWS_NO_PARENT);
+        assert_int_equal(par[1], ROWS_NO_PARENT);
+        assert_int_equal(par[5], 3);
+        assert_int_equal(par[6], 5);
+        assert_int_equal(par[7], 1);
+    }
+    rows_sort(&r, &s, ord);
+    assert_string_equal(ordered(&r, ord),
+                        "0step,1forward,2block0,3attn,3mlp,4block1,1sample,0load");
+    rows_done(&r);
+    store_free(st);
+}
+
+/* The memory share of the parent, the figure the display shows and sorts by. */
+static void test_issue_11_memory_shares(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct rows r;
+    double pct[64];
+    uint32_t ord[64];
+    struct rows_sort s = {.key = ROWS_SORT_CURRENT};
+    size_t w = SIZE_MAX, e = SIZE_MAX, l = SIZE_MAX;
+
+    (void)state;
+    store_weight_set(p, store_proc_intern(p, "embed"), 0, 1000);
+    store_weight_set(p, store_proc_intern(p, "layers.0.up"), 0, 3000);
+    rows_init(&r);
+    rows_build_memory(&r, p, 101 * SEC);
+    assert_true(r.n <= 64);
+    rows_memory_shares(&r, pct);
+    for (size_t i = 0; i < r.n; i++) {
+        if (strcmp(r.v[i].path, "Model Weights") == 0) {
+            w = i;
+        } else if (strcmp(r.v[i].path, "Model Weights/embed") == 0) {
+            e = i;
+        } else if (strcmp(r.v[i].path, "Model Weights/layers") == 0) {
+            l = i;
+        }
+    }
+    assert_true(w < r.n && e < r.n && l < r.n);
+    assert_true(pct[w] == -1);
+    assert_true(fabs(pct[e] - 25.0) < 1e-9);
+    assert_true(fabs(pct[l] - 75.0) < 1e-9);
+    /* By bytes: layers (3000) before embed (1000) under Model Weights. */
+    rows_sort(&r, &s, ord);
+    for (size_t k = 0; k + 1 < r.n; k++) {
+        if (ord[k] == w) {
+            assert_int_equal(ord[k + 1], l);
+        }
+    }
+    rows_done(&r);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -658,6 +787,8 @@ int main(void)
         cmocka_unit_test(test_10k_nodes),
         cmocka_unit_test(test_issue_10_imported_level_skip),
         cmocka_unit_test(test_issue_11_step_is_declared),
+        cmocka_unit_test(test_issue_11_sort_siblings),
+        cmocka_unit_test(test_issue_11_memory_shares),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
