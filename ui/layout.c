@@ -139,20 +139,7 @@ size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want
     if (width <= 0) {
         return 0;
     }
-    /* A column list that names none of this view's own columns (latency columns, and the
-     * Memory view; name and share belong to every tree) leaves the view whole rather than
-     * showing names without figures. */
-    {
-        bool any = false;
-
-        for (size_t i = 0; i < n; i++) {
-            any = any || (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
-                          (enabled & (1U << cols[i].id)) != 0);
-        }
-        if (!any) {
-            enabled = LAYOUT_COLS_ALL;
-        }
-    }
+    enabled = layout_view_enabled(v, enabled);
     /* Greedy by priority: the name's minimum first, then each column that still fits. */
     used = width < LAYOUT_NAME_MIN ? width : LAYOUT_NAME_MIN;
     for (;;) {
@@ -196,6 +183,72 @@ size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want
         k++;
     }
     return k;
+}
+
+bool layout_view_has(enum layout_view v, int col)
+{
+    const struct layout_col *cols;
+    size_t n = layout_view_columns(v, &cols);
+
+    for (size_t i = 0; i < n; i++) {
+        if ((int)cols[i].id == col) {
+            return true;
+        }
+    }
+    return false;
+}
+
+uint32_t layout_view_enabled(enum layout_view v, uint32_t enabled)
+{
+    const struct layout_col *cols;
+    size_t n = layout_view_columns(v, &cols);
+
+    /* A column list that names none of this view's own columns (latency columns, and the
+     * Memory view; name and share belong to every tree) leaves the view whole rather than
+     * showing names without figures. */
+    for (size_t i = 0; i < n; i++) {
+        if (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
+            (enabled & (1U << cols[i].id)) != 0) {
+            return enabled | 1U << LAYOUT_COL_NAME;
+        }
+    }
+    return LAYOUT_COLS_ALL;
+}
+
+enum rows_sort_key layout_col_sort_key(enum layout_col_id id)
+{
+    switch (id) {
+    case LAYOUT_COL_NAME:
+        return ROWS_SORT_LABEL;
+    case LAYOUT_COL_BACKEND:
+        return ROWS_SORT_BACKEND;
+    case LAYOUT_COL_LAST:
+        return ROWS_SORT_LAST;
+    case LAYOUT_COL_MEAN:
+        return ROWS_SORT_MEAN;
+    case LAYOUT_COL_P50:
+        return ROWS_SORT_P50;
+    case LAYOUT_COL_P95:
+        return ROWS_SORT_P95;
+    case LAYOUT_COL_P99:
+        return ROWS_SORT_P99;
+    case LAYOUT_COL_MAX:
+        return ROWS_SORT_MAX;
+    case LAYOUT_COL_COUNT:
+        return ROWS_SORT_COUNT;
+    case LAYOUT_COL_TOTAL:
+        return ROWS_SORT_TOTAL;
+    case LAYOUT_COL_SHARE:
+        return ROWS_SORT_SHARE;
+    case LAYOUT_COL_CURRENT:
+        return ROWS_SORT_CURRENT;
+    case LAYOUT_COL_PEAK:
+        return ROWS_SORT_PEAK;
+    case LAYOUT_COL_CAPACITY:
+        return ROWS_SORT_CAPACITY;
+    default:
+        return ROWS_SORT_NONE;
+    }
 }
 
 const char *layout_col_name(enum layout_col_id id)

@@ -4,8 +4,11 @@
 #ifndef NCTOP_UI_LAYOUT_H
 #define NCTOP_UI_LAYOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rows.h"
 
 enum layout_view {
     LAYOUT_VIEW_LATENCY = 0,
@@ -93,6 +96,17 @@ size_t layout_view_columns(enum layout_view v, const struct layout_col **out);
  * LAYOUT_NCOLS places. Returns the number placed (0 when width <= 0). */
 size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want,
                   struct layout_place *out);
+
+/* Whether view v has column col (a --sort column applies to the views that have it). */
+bool layout_view_has(enum layout_view v, int col);
+
+/* The columns of view v a --columns mask enables: the mask itself plus the name, or every
+ * column when it names none of the view's own figures (name and share belong to every tree),
+ * so that a view never shows names without figures. */
+uint32_t layout_view_enabled(enum layout_view v, uint32_t enabled);
+
+/* The figure a column sorts by (rows_sort); ROWS_SORT_NONE for a column of no tree row. */
+enum rows_sort_key layout_col_sort_key(enum layout_col_id id);
 
 /* Column names for --sort and --columns ("p99", "share", ...) and back. Returns -1 when
  * unknown. */

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "rows.h"
 #include "xalloc.h"
@@ -30,16 +29,13 @@ struct tree {
     unsigned collapse_depth;
     struct tree_map state;
     const struct rows *rows; /* borrowed: the rows of the last flatten */
-    struct tree_sort sort;   /* keys point at own copy */
-    double *keys;
-    size_t keys_cap;
+    struct rows_sort sort;
 
     /* Per row of the last flatten, sized cap. */
-    uint32_t *parent;  /* row index or TREE_NONE */
+    uint32_t *parent;  /* row index or ROWS_NO_PARENT */
     uint32_t *kids;    /* children of every node, grouped by parent (CSR) */
     uint32_t *kid_off; /* kids of row i: kids[kid_off[i] .. kid_off[i + 1]); roots at n */
-    uint32_t *order;   /* every row in sorted depth-first order */
-    uint32_t *stack;
+    uint32_t *order;   /* every row in sorted depth-first order (rows_sort) */
     uint8_t *match; /* label contains the filter */
     uint8_t *show;  /* match, or a descendant matches */
     size_t cap;
@@ -130,12 +126,10 @@ void tree_free(struct tree *t)
     }
     free(t->state.keys);
     free(t->state.vals);
-    free(t->keys);
     free(t->parent);
     free(t->kids);
     free(t->kid_off);
     free(t->order);
-    free(t->stack);
     free(t->match);
     free(t->show);
     free(t->lines);
@@ -152,7 +146,6 @@ static void tree_reserve(struct tree *t, size_t n)
     t->kids = xreallocarray(t->kids, t->cap, sizeof(*t->kids));
     t->kid_off = xreallocarray(t->kid_off, t->cap, sizeof(*t->kid_off));
     t->order = xreallocarray(t->order, t->cap, sizeof(*t->order));
-    t->stack = xreallocarray(t->stack, t->cap, sizeof(*t->stack));
     t->match = xreallocarray(t->match, t->cap, sizeof(*t->match));
     t->show = xreallocarray(t->show, t->cap, sizeof(*t->show));
     t->lines = xreallocarray(t->lines, t->cap, sizeof(*t->lines));
@@ -169,30 +162,17 @@ static bool tree_is_expanded(const struct tree *t, const struct row *r)
     return r->level < t->collapse_depth;
 }
 
-/* Parents from levels: rows come depth-first, so a row's parent is the last row seen one
- * level up. A level that jumps by more than one (a malformed set) hangs off the deepest
- * open ancestor instead. */
+/* Parents from levels (rows_parents, as the sort sees them), then the children of every
+ * node, for the expansion marks and the filter. */
 static void tree_link(struct tree *t)
 {
-    const struct rows *rows = t->rows;
-    size_t n = rows->n, depth = 0;
-    uint32_t *open = t->stack; /* open[d]: the last row at depth d of the current path */
+    size_t n = t->rows->n;
 
-    for (size_t i = 0; i < n; i++) {
-        size_t lvl = rows->v[i].level;
-
-        if (lvl > depth) {
-            lvl = depth;
-        }
-        t->parent[i] = lvl == 0 ? TREE_NONE : open[lvl - 1];
-        open[lvl] = (uint32_t)i;
-        depth = lvl + 1;
-    }
-
+    rows_parents(t->rows, t->parent);
     /* Group children by parent (counting sort keeps the builder's order within a group). */
     memset(t->kid_off, 0, (n + 2) * sizeof(*t->kid_off));
     for (size_t i = 0; i < n; i++) {
-        uint32_t p = t->parent[i] == TREE_NONE ? (uint32_t)n : t->parent[i];
+        uint32_t p = t->parent[i] == ROWS_NO_PARENT ? (uint32_t)n : t->parent[i];
 
         t->kid_off[p + 1]++;
     }
@@ -202,57 +182,9 @@ static void tree_link(struct tree *t)
     /* Place with a moving cursor per parent (order[] as scratch). */
     memcpy(t->order, t->kid_off, (n + 1) * sizeof(*t->order));
     for (size_t i = 0; i < n; i++) {
-        uint32_t p = t->parent[i] == TREE_NONE ? (uint32_t)n : t->parent[i];
+        uint32_t p = t->parent[i] == ROWS_NO_PARENT ? (uint32_t)n : t->parent[i];
 
         t->kids[t->order[p]++] = (uint32_t)i;
-    }
-}
-
-static int tree_cmp(const void *a, const void *b, void *arg)
-{
-    const struct tree *t = arg;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int c = 0;
-
-    if (t->sort.mode == TREE_SORT_LABEL) {
-        c = strcasecmp(t->rows->v[x].label, t->rows->v[y].label);
-    } else if (t->sort.mode == TREE_SORT_KEY) {
-        double kx = t->keys[x], ky = t->keys[y];
-
-        c = kx < ky ? -1 : kx > ky ? 1 : 0;
-    }
-    if (t->sort.descending) {
-        c = -c;
-    }
-    /* Ties keep execution order, whatever the direction: a stable, predictable display. */
-    return c != 0 ? c : (x < y ? -1 : x > y ? 1 : 0);
-}
-
-/* Every row in depth-first order with sorted siblings, into order[]. */
-static void tree_order(struct tree *t)
-{
-    size_t n = t->rows->n, sp = 0, k = 0;
-
-    if (t->sort.mode != TREE_SORT_NONE) {
-        for (size_t p = 0; p <= n; p++) {
-            size_t cnt = t->kid_off[p + 1] - t->kid_off[p];
-
-            if (cnt > 1) {
-                qsort_r(t->kids + t->kid_off[p], cnt, sizeof(uint32_t), tree_cmp, t);
-            }
-        }
-    }
-    /* Push the roots in reverse so the first pops first. */
-    for (size_t j = t->kid_off[n + 1]; j > t->kid_off[n]; j--) {
-        t->stack[sp++] = t->kids[j - 1];
-    }
-    while (sp > 0) {
-        uint32_t i = t->stack[--sp];
-
-        t->order[k++] = i;
-        for (size_t j = t->kid_off[i + 1]; j > t->kid_off[i]; j--) {
-            t->stack[sp++] = t->kids[j - 1];
-        }
     }
 }
 
@@ -266,7 +198,7 @@ static void tree_mark_filter(struct tree *t)
     }
     /* Descendants follow their ancestors, so one backward pass lifts "show" to the roots. */
     for (size_t i = n; i-- > 0;) {
-        if (t->show[i] && t->parent[i] != TREE_NONE) {
+        if (t->show[i] && t->parent[i] != ROWS_NO_PARENT) {
             t->show[t->parent[i]] = 1;
         }
     }
@@ -315,7 +247,7 @@ static void tree_reflatten(struct tree *t)
     }
     tree_reserve(t, n);
     tree_link(t);
-    tree_order(t);
+    rows_sort(rows, &t->sort, t->order);
     tree_mark_filter(t);
     for (size_t k = 0; k < n; k++) {
         uint32_t i = t->order[k];
@@ -348,24 +280,10 @@ static void tree_reflatten(struct tree *t)
     tree_find_selection(t);
 }
 
-void tree_flatten(struct tree *t, const struct rows *rows, const struct tree_sort *sort)
+void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sort *sort)
 {
     t->rows = rows;
-    t->sort.mode = sort != NULL ? sort->mode : TREE_SORT_NONE;
-    t->sort.descending = sort != NULL && sort->descending;
-    t->sort.keys = NULL;
-    if (t->sort.mode == TREE_SORT_KEY) {
-        if (sort->keys == NULL || rows == NULL || rows->n == 0) {
-            t->sort.mode = TREE_SORT_NONE;
-        } else {
-            if (rows->n > t->keys_cap) {
-                t->keys_cap = rows->n * 2;
-                t->keys = xreallocarray(t->keys, t->keys_cap, sizeof(*t->keys));
-            }
-            memcpy(t->keys, sort->keys, rows->n * sizeof(*t->keys));
-            t->sort.keys = t->keys;
-        }
-    }
+    t->sort = sort != NULL ? *sort : (struct rows_sort){.key = ROWS_SORT_NONE};
     tree_reflatten(t);
 }
 
@@ -480,7 +398,7 @@ bool tree_collapse(struct tree *t)
         return true;
     }
     parent = t->parent[ln->row];
-    if (parent == TREE_NONE) {
+    if (parent == ROWS_NO_PARENT) {
         return false;
     }
     for (size_t i = t->sel; i-- > 0;) {
@@ -506,7 +424,7 @@ static bool tree_set_all(struct tree *t, bool expanded)
     if (!expanded && t->have_sel && t->sel < t->nlines) {
         uint32_t i = t->lines[t->sel].row;
 
-        while (t->parent[i] != TREE_NONE) {
+        while (t->parent[i] != ROWS_NO_PARENT) {
             i = t->parent[i];
         }
         t->sel_hash = t->rows->v[i].path_hash;
@@ -564,7 +482,7 @@ bool tree_search(struct tree *t, const char *text, bool forward)
     if (hit == TREE_NONE) {
         return false;
     }
-    for (uint32_t a = t->parent[hit]; a != TREE_NONE; a = t->parent[a]) {
+    for (uint32_t a = t->parent[hit]; a != ROWS_NO_PARENT; a = t->parent[a]) {
         tree_map_put(&t->state, t->rows->v[a].path_hash, TREE_STATE_EXPANDED);
     }
     t->sel_hash = t->rows->v[hit].path_hash;

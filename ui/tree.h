@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The pure tree logic of the views (no curses): expansion and selection kept by row path hash
- * across rebuilds, sort within siblings, filter (matches and their ancestors), search, and the
- * flattening of a row set into the visible lines. */
+ * across rebuilds, the shared sort within siblings (rows_sort), filter (matches and their
+ * ancestors), search, and the flattening of a row set into the visible lines. */
 #ifndef NCTOP_UI_TREE_H
 #define NCTOP_UI_TREE_H
 
@@ -10,20 +10,8 @@
 #include <stdint.h>
 
 struct rows;
+struct rows_sort;
 struct tree;
-
-/* How siblings are ordered. */
-enum tree_sort_mode {
-    TREE_SORT_NONE = 0,  /* the builder's order: execution (first-seen) order */
-    TREE_SORT_LABEL = 1, /* by label, case-insensitive */
-    TREE_SORT_KEY = 2,   /* by keys[row index] */
-};
-
-struct tree_sort {
-    enum tree_sort_mode mode;
-    const double *keys; /* TREE_SORT_KEY: one per row, borrowed for the call */
-    bool descending;
-};
 
 /* One visible line. */
 struct tree_line {
@@ -40,9 +28,10 @@ struct tree *tree_new(unsigned collapse_depth);
 void tree_free(struct tree *t);
 
 /* Recompute the visible lines from rows (borrowed until the next flatten; the tree keeps
- * pointers into it for search and navigation). The selection stays on the same path when
- * it is still visible. */
-void tree_flatten(struct tree *t, const struct rows *rows, const struct tree_sort *sort);
+ * pointers into it for search and navigation), in the order of rows_sort with sort (copied;
+ * NULL: execution order), the one the text report uses too. The selection stays on the same
+ * path when it is still visible. */
+void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sort *sort);
 
 size_t tree_nlines(const struct tree *t);
 const struct tree_line *tree_line_at(const struct tree *t, size_t i); /* borrowed */

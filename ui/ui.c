@@ -84,9 +84,8 @@ struct ui {
 
     const struct ui_frame *frame; /* borrowed: the last frame drawn */
     struct ui_frame frame_copy;
-    double *keys;   /* sort keys of the frame's rows */
-    double *mshare; /* memory: share of the parent, or -1 */
-    size_t keys_cap;
+    double *mshare; /* memory: share of the parent, or -1 (rows_memory_shares) */
+    size_t mshare_cap;
     struct layout_place cols[LAYOUT_NCOLS];
     size_t ncols;
 };
@@ -356,110 +355,29 @@ static const struct row_stats *ui_stats(const struct ui *u, const struct row *r,
     return &r->win;
 }
 
-/* Memory share of the parent: a row's bytes over its parent's (rows are depth-first). */
-static void ui_memory_shares(struct ui *u, const struct rows *rows)
-{
-    size_t stack[64];
-
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct row *r = &rows->v[i];
-        size_t lvl = r->level < 64 ? r->level : 63;
-
-        u->mshare[i] = -1;
-        if (lvl > 0) {
-            const struct row *p = &rows->v[stack[lvl - 1]];
-
-            if (p->bytes > 0 && r->bytes >= 0) {
-                u->mshare[i] = 100.0 * (double)r->bytes / (double)p->bytes;
-            }
-        }
-        stack[lvl] = i;
-    }
-}
-
-static double ui_sort_key(const struct ui *u, const struct row *r, int col, size_t i)
-{
-    bool valid;
-    const struct row_stats *s = ui_stats(u, r, &valid);
-
-    switch (col) {
-    case LAYOUT_COL_LAST:
-        return (double)(valid ? s->last_ns : r->all.last_ns);
-    case LAYOUT_COL_MEAN:
-        return valid ? (double)s->mean_ns : -1;
-    case LAYOUT_COL_P50:
-        return valid ? (double)s->p50_ns : -1;
-    case LAYOUT_COL_P95:
-        return valid ? (double)s->p95_ns : -1;
-    case LAYOUT_COL_P99:
-        return valid ? (double)s->p99_ns : -1;
-    case LAYOUT_COL_MAX:
-        return valid ? (double)s->max_ns : -1;
-    case LAYOUT_COL_COUNT:
-        return valid ? (double)s->count : 0;
-    case LAYOUT_COL_TOTAL:
-        return valid ? (double)s->total_ns : 0;
-    case LAYOUT_COL_SHARE:
-        if (r->kind == ROW_MEMORY) {
-            return u->mshare[i];
-        }
-        return (r->flags & ROW_F_SHARE) ? r->share_pct : -1;
-    case LAYOUT_COL_CURRENT:
-        return (double)r->bytes;
-    case LAYOUT_COL_PEAK:
-        return (r->flags & ROW_F_PEAK) ? (double)r->peak_bytes : -1;
-    case LAYOUT_COL_CAPACITY:
-        return (r->flags & ROW_F_CAPACITY) ? (double)r->capacity_bytes : -1;
-    default:
-        return 0;
-    }
-}
-
-/* Whether a view has a column (the sort column must be one it shows). */
-static bool ui_view_has(enum layout_view v, int col)
-{
-    const struct layout_col *cols;
-    size_t n = layout_view_columns(v, &cols);
-
-    for (size_t i = 0; i < n; i++) {
-        if ((int)cols[i].id == col) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Flatten the active tree view over the frame's rows with its sort. */
+/* Flatten the active tree view over the frame's rows with its sort: the one rows_sort does
+ * for the text report too, so the display and --once cannot disagree. */
 static void ui_flatten(struct ui *u)
 {
     const struct rows *rows = u->frame != NULL ? u->frame->rows : NULL;
     struct tree *t = u->trees[u->view];
-    struct tree_sort sort = {.mode = TREE_SORT_NONE};
     int col = u->sort_col[u->view];
+    struct rows_sort sort = {
+        .key = col != UI_SORT_NONE ? layout_col_sort_key((enum layout_col_id)col) : ROWS_SORT_NONE,
+        /* Names read A to Z; figures largest first (htop); 'I' inverts either. */
+        .reverse = u->sort_asc[u->view],
+        .since_start = u->since_start,
+    };
 
     if (t == NULL) {
         return;
     }
-    if (rows != NULL && rows->n > u->keys_cap) {
-        u->keys_cap = rows->n * 2;
-        u->keys = xreallocarray(u->keys, u->keys_cap, sizeof(*u->keys));
-        u->mshare = xreallocarray(u->mshare, u->keys_cap, sizeof(*u->mshare));
+    if (rows != NULL && rows->n > u->mshare_cap) {
+        u->mshare_cap = rows->n * 2;
+        u->mshare = xreallocarray(u->mshare, u->mshare_cap, sizeof(*u->mshare));
     }
     if (rows != NULL && u->view == LAYOUT_VIEW_MEMORY && rows->n > 0) {
-        ui_memory_shares(u, rows);
-    }
-    if (rows != NULL && rows->n > 0 && col != UI_SORT_NONE) {
-        if (col == LAYOUT_COL_NAME || col == LAYOUT_COL_BACKEND) {
-            sort.mode = TREE_SORT_LABEL;
-        } else {
-            for (size_t i = 0; i < rows->n; i++) {
-                u->keys[i] = ui_sort_key(u, &rows->v[i], col, i);
-            }
-            sort.mode = TREE_SORT_KEY;
-            sort.keys = u->keys;
-        }
-        /* Names read A to Z; figures largest first (htop); 'I' inverts either. */
-        sort.descending = sort.mode == TREE_SORT_KEY ? !u->sort_asc[u->view] : u->sort_asc[u->view];
+        rows_memory_shares(rows, u->mshare);
     }
     tree_flatten(t, rows, &sort);
 }
@@ -1956,7 +1874,7 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     u->delay_ns = opts->delay_ns;
     for (int v = 0; v < LAYOUT_NVIEWS; v++) {
         u->sort_col[v] =
-            ui_view_has((enum layout_view)v, opts->sort_col) ? opts->sort_col : UI_SORT_NONE;
+            layout_view_has((enum layout_view)v, opts->sort_col) ? opts->sort_col : UI_SORT_NONE;
         u->sort_asc[v] = opts->sort_ascending;
         if (ui_is_tree_view((enum layout_view)v)) {
             u->trees[v] = tree_new(opts->collapse_depth);
@@ -1986,7 +1904,6 @@ void ui_free(struct ui *u)
     for (int v = 0; v < LAYOUT_NVIEWS; v++) {
         tree_free(u->trees[v]);
     }
-    free(u->keys);
     free(u->mshare);
     if (ui_active == u) {
         ui_active = NULL;

@@ -154,30 +154,33 @@ static void test_state_survives_rebuild(void **state)
     tree_free(t);
 }
 
+/* The tree orders siblings with rows_sort (the text report's order too): by a figure of the
+ * rows, largest first, rows without it last; by name A to Z. */
 static void test_sort_within_siblings(void **state)
 {
     static struct fixture f;
-    double keys[11] = {0};
-    struct tree_sort s = {.mode = TREE_SORT_KEY, .keys = keys, .descending = true};
+    static const uint64_t p99[11] = {10, 1, 8, 3, 0, 0, 5, 0, 0, 2, 50};
+    struct rows_sort s = {.key = ROWS_SORT_P99};
     struct tree *t = tree_new(2);
 
     (void)state;
     fx_build(&f, base, 11);
-    keys[0] = 10;  /* step */
-    keys[1] = 1;   /* embedding */
-    keys[2] = 8;   /* forward */
-    keys[3] = 3;   /* block 0 */
-    keys[6] = 5;   /* block 1 */
-    keys[9] = 2;   /* sampling */
-    keys[10] = 50; /* load */
+    for (size_t i = 0; i < 11; i++) {
+        f.v[i].win.p99_ns = p99[i];
+        f.v[i].flags = p99[i] != 0 ? ROW_F_WIN : 0;
+    }
+    f.v[1].flags = 0; /* embedding: no figure in the window, after sampling */
     tree_flatten(t, &f.rows, &s);
     assert_string_equal(shown(t, &f.rows),
                         "load,-step,-forward,+block 1,+block 0,sampling,embedding");
-    s.mode = TREE_SORT_LABEL;
-    s.descending = false;
+    s.key = ROWS_SORT_LABEL;
     tree_flatten(t, &f.rows, &s);
     assert_string_equal(shown(t, &f.rows),
                         "load,-step,embedding,-forward,+block 0,+block 1,sampling");
+    s.reverse = true;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "-step,sampling,-forward,+block 1,+block 0,embedding,load");
     tree_free(t);
 }
 
