@@ -291,7 +291,13 @@ static void loop_print(struct loop *l)
     if (l->cfg->output == CONFIG_OUT_JSON) {
         rc = snapshot_write(l->cfg->out, l->store, now, real);
     } else {
-        rc = report_write(l->cfg->out, l->store, now, real);
+        /* The tables as the display would show them: its sort and its columns. */
+        struct report_view v = {.sort_col = l->cfg->sort_col,
+                                .sort_reverse = l->cfg->sort_ascending,
+                                .columns = l->cfg->columns};
+
+        memcpy(v.view_columns, l->cfg->view_columns, sizeof(v.view_columns));
+        rc = report_write_view(l->cfg->out, l->store, now, real, &v);
     }
     if (rc != 0 && l->status == 0) {
         /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */

@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rows.h"
 #include "store.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define REPORT_NAME_MIN 24
 #define REPORT_NAME_MAX 48
@@ -62,7 +64,7 @@ static void report_name(FILE *out, const struct row *r, int width)
             util_escape(r->label, esc, sizeof(esc)));
 }
 
-static void report_cell_ns(FILE *out, bool valid, uint64_t ns)
+static void report_cell_ns(FILE *out, int width, bool valid, uint64_t ns)
 {
     char buf[32];
 
@@ -71,65 +73,153 @@ static void report_cell_ns(FILE *out, bool valid, uint64_t ns)
     } else {
         strcpy(buf, "-");
     }
-    fprintf(out, " %9s", buf);
+    fprintf(out, " %*s", width, buf);
 }
 
-static void report_timed(FILE *out, const struct rows *rows, const char *title, bool kernels)
+static void report_cell_bytes(FILE *out, int width, bool valid, int64_t bytes)
 {
-    int w = report_name_width(rows);
+    char buf[32];
 
-    fprintf(out, "\n%-*s %9s %9s %9s %9s %9s %9s %9s %7s%s\n", w, title, "last", "mean", "p50",
-            "p95", "p99", "max", "count", "share", kernels ? "  backend" : "");
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct row *r = &rows->v[i];
-        bool win = r->flags & ROW_F_WIN, any = r->flags & (ROW_F_WIN | ROW_F_ALL);
-        char share[16];
+    if (valid) {
+        util_format_bytes(bytes, false, buf, sizeof(buf));
+    } else {
+        strcpy(buf, "-");
+    }
+    fprintf(out, " %*s", width, buf);
+}
 
-        report_name(out, r, w);
-        report_cell_ns(out, any, win ? r->win.last_ns : r->all.last_ns);
-        report_cell_ns(out, win, r->win.mean_ns);
-        report_cell_ns(out, win, r->win.p50_ns);
-        report_cell_ns(out, win, r->win.p95_ns);
-        report_cell_ns(out, win, r->win.p99_ns);
-        report_cell_ns(out, win, r->win.max_ns);
-        fprintf(out, " %9" PRIu64, win ? r->win.count : 0);
-        if (r->flags & ROW_F_SHARE) {
-            snprintf(share, sizeof(share), "%.1f%%", r->share_pct);
-        } else {
-            strcpy(share, "-");
-        }
-        fprintf(out, " %7s", share);
-        if (kernels) {
-            report_text(out, "  ", r->backend, "-", "");
-        }
-        fputc('\n', out);
+/* The text width of a column: the display's figures without its bars. */
+static int report_col_width(enum layout_col_id id)
+{
+    switch (id) {
+    case LAYOUT_COL_SHARE:
+        return 7;
+    case LAYOUT_COL_BACKEND:
+        return 8;
+    case LAYOUT_COL_CURRENT:
+    case LAYOUT_COL_PEAK:
+    case LAYOUT_COL_CAPACITY:
+        return 11;
+    default:
+        return 9;
     }
 }
 
-static void report_memory(FILE *out, const struct rows *rows)
+/* One cell, a blank before it; last: the line's last (a text cell is not padded). */
+static void report_cell(FILE *out, const struct row *r, enum layout_col_id id, double mshare,
+                        bool last)
 {
-    int w = report_name_width(rows);
+    bool win = r->flags & ROW_F_WIN, any = r->flags & (ROW_F_WIN | ROW_F_ALL);
+    int w = report_col_width(id);
+    char buf[32];
 
-    fprintf(out, "\n%-*s %11s %11s %11s\n", w, "MEMORY", "current", "peak", "capacity");
-    for (size_t i = 0; i < rows->n; i++) {
-        const struct row *r = &rows->v[i];
-        char cur[32], peak[32], cap[32];
+    switch (id) {
+    case LAYOUT_COL_LAST:
+        report_cell_ns(out, w, any, win ? r->win.last_ns : r->all.last_ns);
+        break;
+    case LAYOUT_COL_MEAN:
+        report_cell_ns(out, w, win, r->win.mean_ns);
+        break;
+    case LAYOUT_COL_P50:
+        report_cell_ns(out, w, win, r->win.p50_ns);
+        break;
+    case LAYOUT_COL_P95:
+        report_cell_ns(out, w, win, r->win.p95_ns);
+        break;
+    case LAYOUT_COL_P99:
+        report_cell_ns(out, w, win, r->win.p99_ns);
+        break;
+    case LAYOUT_COL_MAX:
+        report_cell_ns(out, w, win, r->win.max_ns);
+        break;
+    case LAYOUT_COL_TOTAL:
+        report_cell_ns(out, w, win, r->win.total_ns);
+        break;
+    case LAYOUT_COL_COUNT:
+        fprintf(out, " %*" PRIu64, w, win ? r->win.count : 0);
+        break;
+    case LAYOUT_COL_SHARE:
+        if (r->kind == ROW_MEMORY ? mshare >= 0 : (r->flags & ROW_F_SHARE) != 0) {
+            snprintf(buf, sizeof(buf), "%.1f%%", r->kind == ROW_MEMORY ? mshare : r->share_pct);
+        } else {
+            strcpy(buf, "-");
+        }
+        fprintf(out, " %*s", w, buf);
+        break;
+    case LAYOUT_COL_CURRENT:
+        report_cell_bytes(out, w, true, r->bytes);
+        break;
+    case LAYOUT_COL_PEAK:
+        report_cell_bytes(out, w, (r->flags & ROW_F_PEAK) != 0, r->peak_bytes);
+        break;
+    case LAYOUT_COL_CAPACITY:
+        report_cell_bytes(out, w, (r->flags & ROW_F_CAPACITY) != 0, (int64_t)r->capacity_bytes);
+        break;
+    case LAYOUT_COL_BACKEND: {
+        char esc[REPORT_ESC_BYTES];
 
-        util_format_bytes(r->bytes, false, cur, sizeof(cur));
-        if (r->flags & ROW_F_PEAK) {
-            util_format_bytes(r->peak_bytes, false, peak, sizeof(peak));
-        } else {
-            strcpy(peak, "-");
-        }
-        if (r->flags & ROW_F_CAPACITY) {
-            util_format_bytes((int64_t)r->capacity_bytes, false, cap, sizeof(cap));
-        } else {
-            strcpy(cap, "-");
-        }
-        report_name(out, r, w);
-        fprintf(out, " %11s %11s %11s%s\n", cur, peak, cap,
-                (r->flags & ROW_F_DEVICE) ? "  device" : "");
+        fprintf(out, " %-*s", last ? 0 : w,
+                util_escape(r->backend != NULL ? r->backend : "-", esc, sizeof(esc)));
+        break;
     }
+    default:
+        break;
+    }
+}
+
+/* One view's table: the columns the view enables in the display's order and with its titles
+ * (the view's name over the names), the rows in the display's order. */
+static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
+                         const char *title, const struct report_view *view)
+{
+    const struct layout_col *cols;
+    size_t ncols = layout_view_columns(v, &cols);
+    uint32_t mask = view->view_columns[v] != 0 ? view->view_columns[v] : view->columns;
+    struct rows_sort sort = {.key = ROWS_SORT_NONE, .reverse = view->sort_reverse};
+    uint32_t *order = xreallocarray(NULL, rows->n, sizeof(*order));
+    double *mshare = xreallocarray(NULL, rows->n, sizeof(*mshare));
+    int w = report_name_width(rows);
+    size_t lastc = 0;
+
+    mask = layout_view_enabled(v, mask != 0 ? mask : LAYOUT_COLS_ALL);
+    for (size_t c = 0; c < ncols; c++) {
+        lastc = (mask & (1U << cols[c].id)) ? c : lastc;
+    }
+    if (view->sort_col >= 0 && layout_view_has(v, view->sort_col)) {
+        sort.key = layout_col_sort_key((enum layout_col_id)view->sort_col);
+    }
+    rows_sort(rows, &sort, order);
+    if (v == LAYOUT_VIEW_MEMORY) {
+        rows_memory_shares(rows, mshare);
+    }
+
+    fprintf(out, "\n%-*s", w, title);
+    for (size_t c = 0; c < ncols; c++) {
+        if (cols[c].id == LAYOUT_COL_NAME || !(mask & (1U << cols[c].id))) {
+            continue;
+        }
+        /* Text columns read from the left, figures from the right (as in the display). */
+        if (cols[c].id == LAYOUT_COL_BACKEND) {
+            fprintf(out, " %-*s", c == lastc ? 0 : report_col_width(cols[c].id), cols[c].title);
+        } else {
+            fprintf(out, " %*s", report_col_width(cols[c].id), cols[c].title);
+        }
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct row *r = &rows->v[order[i]];
+
+        report_name(out, r, w);
+        for (size_t c = 0; c < ncols; c++) {
+            if (cols[c].id != LAYOUT_COL_NAME && (mask & (1U << cols[c].id))) {
+                report_cell(out, r, cols[c].id, v == LAYOUT_VIEW_MEMORY ? mshare[order[i]] : -1,
+                            c == lastc);
+            }
+        }
+        fputs((r->flags & ROW_F_DEVICE) ? "  device\n" : "\n", out);
+    }
+    free(order);
+    free(mshare);
 }
 
 /* The one-line summary of a process: what htop's header would say. */
@@ -177,9 +267,24 @@ static void report_sys(FILE *out, const struct rows_summary *s)
     }
 }
 
+/* "  NAME p50 X p95 Y" of a marker series: the window's figures, else (nothing in the window)
+ * those since start, as the display's header shows them and the JSON's figures are. */
+static void report_marker(FILE *out, const char *name, const struct rows_marker *m)
+{
+    const struct row_stats *st = m->win.count > 0 ? &m->win : &m->all;
+    char a[32], b[32];
+
+    if (!m->valid || st->count == 0) {
+        return;
+    }
+    util_format_ns(st->p50_ns, false, a, sizeof(a));
+    util_format_ns(st->p95_ns, false, b, sizeof(b));
+    fprintf(out, "  %s p50 %s p95 %s", name, a, b);
+}
+
 static void report_summary(FILE *out, const struct rows_summary *s)
 {
-    char a[32], b[32];
+    char a[32];
 
     report_text(out, "", s->label != NULL && *s->label ? s->label : NULL, "?", "");
     fprintf(out, " [pid %d] %s", (int)s->pid, report_state(s->state, s->replayed));
@@ -196,18 +301,8 @@ static void report_summary(FILE *out, const struct rows_summary *s)
         util_format_ns(s->step.win.p50_ns, false, a, sizeof(a));
         fprintf(out, "  step p50 %s", a);
     }
-    if (s->ttft.valid && s->ttft.win.count > 0) {
-        util_format_ns(s->ttft.win.p50_ns, false, a, sizeof(a));
-        fprintf(out, "  TTFT p50 %s", a);
-    } else if (s->ttft.valid) {
-        util_format_ns(s->ttft.all.last_ns, false, a, sizeof(a));
-        fprintf(out, "  TTFT %s", a);
-    }
-    if (s->itl.valid && s->itl.win.count > 0) {
-        util_format_ns(s->itl.win.p50_ns, false, a, sizeof(a));
-        util_format_ns(s->itl.win.p99_ns, false, b, sizeof(b));
-        fprintf(out, "  ITL p50 %s p99 %s", a, b);
-    }
+    report_marker(out, "TTFT", &s->ttft);
+    report_marker(out, "ITL", &s->itl);
     if (s->requests.valid) {
         fprintf(out, "  requests running %" PRIu64 " ok %" PRIu64 " failed %" PRIu64,
                 s->requests.running, s->requests.finished[0],
@@ -245,8 +340,10 @@ static void report_summary(FILE *out, const struct rows_summary *s)
     fputc('\n', out);
 }
 
-int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+int report_write_view(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns,
+                      const struct report_view *view)
 {
+    static const struct report_view all = {.sort_col = -1};
     struct rows rows;
     char ts[40];
     size_t n = store_nprocs(st);
@@ -270,17 +367,17 @@ int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t re
         rows_clear(&rows);
         rows_build_latency(&rows, p, now_ns);
         if (rows.n > 0) {
-            report_timed(out, &rows, "LATENCY", false);
+            report_table(out, &rows, LAYOUT_VIEW_LATENCY, "LATENCY", view != NULL ? view : &all);
         }
         rows_clear(&rows);
         rows_build_memory(&rows, p, now_ns);
         if (rows.n > 0) {
-            report_memory(out, &rows);
+            report_table(out, &rows, LAYOUT_VIEW_MEMORY, "MEMORY", view != NULL ? view : &all);
         }
         rows_clear(&rows);
         rows_build_kernels(&rows, p, now_ns);
         if (rows.n > 0) {
-            report_timed(out, &rows, "KERNELS", true);
+            report_table(out, &rows, LAYOUT_VIEW_KERNELS, "KERNELS", view != NULL ? view : &all);
         }
         if (sum.sys_valid) {
             report_sys(out, &sum);
@@ -292,4 +389,9 @@ int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t re
         fputs("no workloads: start one linked with libnctop, or use --demo\n", out);
     }
     return fflush(out) == EOF ? -errno : 0;
+}
+
+int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    return report_write_view(out, st, now_ns, real_ns, NULL);
 }

@@ -4,14 +4,31 @@
 #ifndef NCTOP_SRC_REPORT_H
 #define NCTOP_SRC_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ui/layout.h"
+
 struct store;
 
+/* What the tables show, as the display would (--sort, --columns, nctoprc). */
+struct report_view {
+    int sort_col;                         /* enum layout_col_id, or -1: execution order */
+    bool sort_reverse;                    /* names Z to A, figures smallest first */
+    uint32_t columns;                     /* bit 1 << enum layout_col_id per column; 0: all */
+    uint32_t view_columns[LAYOUT_NVIEWS]; /* one view's columns; 0: columns */
+};
+
 /* Print every process of st as text: a summary line, then the latency tree, the memory tree
- * and the kernel table. Returns 0 or -errno. */
+ * and the kernel table, each with the columns view selects in the display's order and titles,
+ * siblings in the display's order (rows_sort). view NULL: every column, execution order.
+ * Returns 0 or -errno. */
+int report_write_view(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns,
+                      const struct report_view *view);
+
+/* report_write_view with every column in execution order. */
 int report_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns);
 
 #endif /* NCTOP_SRC_REPORT_H */
