@@ -522,6 +522,49 @@ static int ui_gpu_part(struct ui *u, WINDOW *w, int y, int x, const struct rows_
     return ui_pair(u, w, y, x, key, val[0] == ' ' ? val + 1 : val, UI_ROLE_VALUE);
 }
 
+/* TTFT and inter-token latency: the window's p50 (else since start, as the step figure), each
+ * with its p95 beside while the line keeps room for both p50s; the text report and the JSON
+ * give the same figures. Returns the next x. */
+static int ui_markers(struct ui *u, WINDOW *w, int y, int x, const struct rows_summary *s)
+{
+    static const char *const keys[2] = {"TTFT p50", "ITL p50"};
+    const struct rows_marker *m[2] = {&s->ttft, &s->itl};
+    char p50[2][32], p95[2][32], val[80];
+    bool on[2], wide[2] = {false, false};
+    int need = 0;
+
+    for (int k = 0; k < 2; k++) {
+        const struct row_stats *st = m[k]->win.count > 0 ? &m[k]->win : &m[k]->all;
+
+        on[k] = m[k]->valid && st->count > 0;
+        if (on[k]) {
+            ui_fmt_ns(st->p50_ns, p50[k], sizeof(p50[k]));
+            ui_fmt_ns(st->p95_ns, p95[k], sizeof(p95[k]));
+            need += (int)(strlen(keys[k]) + 1 + strlen(p50[k]) + 2);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int more = (int)(strlen(" p95 ") + strlen(p95[k]));
+
+        if (on[k] && x + need + more <= getmaxx(w)) {
+            wide[k] = true;
+            need += more;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!on[k]) {
+            continue;
+        }
+        if (wide[k]) {
+            snprintf(val, sizeof(val), "%s p95 %s", p50[k], p95[k]);
+        } else {
+            snprintf(val, sizeof(val), "%s", p50[k]);
+        }
+        x = ui_pair(u, w, y, x, keys[k], val, UI_ROLE_VALUE);
+    }
+    return x;
+}
+
 static void ui_draw_header(struct ui *u)
 {
     WINDOW *w = u->w_header;
@@ -597,18 +640,7 @@ static void ui_draw_header(struct ui *u)
             x += ui_put(u, w, y, x, ww - x, UI_ROLE_TEXT, "  ");
         }
     }
-    if (s->ttft.valid) {
-        ui_fmt_ns(s->ttft.all.last_ns, a, sizeof(a));
-        x = ui_pair(u, w, y, x, "TTFT", a, UI_ROLE_VALUE);
-    }
-    if (s->itl.valid) {
-        const struct row_stats *st = s->itl.win.count > 0 ? &s->itl.win : &s->itl.all;
-
-        ui_fmt_ns(st->p50_ns, a, sizeof(a));
-        ui_fmt_ns(st->p99_ns, b, sizeof(b));
-        snprintf(c, sizeof(c), "%s p99 %s", a, b);
-        x = ui_pair(u, w, y, x, "ITL p50", c, UI_ROLE_VALUE);
-    }
+    x = ui_markers(u, w, y, x, s);
 
     /* Line 3: meters of capacities (KV cache, pools). */
     if (getmaxy(w) > 2 && ui_meters(u, w, 2) == 0) {
