@@ -169,8 +169,8 @@ static void report_cell(FILE *out, const struct row *r, enum layout_col_id id, d
 
 /* One view's table: the columns the view enables in the display's order and with its titles
  * (the view's name over the names), the rows in the display's order. */
-static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
-                         const char *title, const struct report_view *view)
+static void report_table(FILE *out, const struct rows *rows, enum layout_view v, const char *title,
+                         const struct report_view *view)
 {
     const struct layout_col *cols;
     size_t ncols = layout_view_columns(v, &cols);

@@ -36,8 +36,8 @@ struct tree {
     uint32_t *kids;    /* children of every node, grouped by parent (CSR) */
     uint32_t *kid_off; /* kids of row i: kids[kid_off[i] .. kid_off[i + 1]); roots at n */
     uint32_t *order;   /* every row in sorted depth-first order (rows_sort) */
-    uint8_t *match; /* label contains the filter */
-    uint8_t *show;  /* match, or a descendant matches */
+    uint8_t *match;    /* label contains the filter */
+    uint8_t *show;     /* match, or a descendant matches */
     size_t cap;
 
     struct tree_line *lines;
