@@ -13,9 +13,6 @@
 #define CONFIG_MAX_PIDS 64
 #define CONFIG_MAX_PROBES 64 /* --uprobe plus --usdt */
 
-struct record_writer;
-struct replay_source;
-
 enum config_output {
     CONFIG_OUT_TEXT = 0, /* --once: the text tree */
     CONFIG_OUT_JSON = 1, /* --once --json */
@@ -39,17 +36,14 @@ struct config {
     uint64_t window_ns;      /* rolling statistics window */
     const char *debug_log;   /* borrowed */
     const char *output_path; /* -o: where snapshots and text go (NULL: stdout) */
-    FILE *out;               /* opened output_path, or stdout */
     /* Files (issue 4): logs, ProfileRecord, record and replay */
-    bool log_enabled;             /* METRICS_LOG_ENABLED: the JSONL logger runs from the start */
-    uint64_t log_interval_ns;     /* METRICS_LOG_INTERVAL_SECS (5 s) */
-    const char *log_dir;          /* --log-dir, or NULL: the working directory */
-    uint64_t log_max_bytes;       /* --log-max-mb: a file this large starts a new pair (0: none) */
-    unsigned log_keep;            /* --log-keep: pairs of this run kept on disk (0: all) */
-    const char *profile_path;     /* NC_PROFILE_JSONL, or NULL */
-    struct record_writer *record; /* nctop record: ticks and flushes on the loop (borrowed) */
-    struct replay_source *replay; /* nctop replay: the source instead of the ring (borrowed) */
-    double speed;                 /* replay speed (1: as recorded) */
+    bool log_enabled;         /* METRICS_LOG_ENABLED: the JSONL logger runs from the start */
+    uint64_t log_interval_ns; /* METRICS_LOG_INTERVAL_SECS (5 s) */
+    const char *log_dir;      /* --log-dir, or NULL: the working directory */
+    uint64_t log_max_bytes;   /* --log-max-mb: a file this large starts a new pair (0: none) */
+    unsigned log_keep;        /* --log-keep: pairs of this run kept on disk (0: all) */
+    const char *profile_path; /* NC_PROFILE_JSONL, or NULL */
+    double speed;             /* replay speed (1: as recorded) */
     /* The display, from nctoprc then the flags (names in ui/layout.h) */
     int view;                             /* enum layout_view shown first */
     int sort_col;                         /* enum layout_col_id, or -1: execution order */

@@ -28,8 +28,7 @@
 #include "http.h"
 #include "hw/gpu.h"
 #include "libnctop/segment.h"
-#include "logger.h"
-#include "profile_record.h"
+#include "outputs.h"
 #include "prom.h"
 #include "record.h"
 #include "report.h"
@@ -75,9 +74,10 @@ struct loop {
     bool finishing;
     int status; /* exit status of nctop */
 
-    /* Files: the JSONL logger and ProfileRecord lines on one timer; the replay clock. */
-    struct logger *logger;
-    struct profile_record *profile;
+    /* Files: the logs and ProfileRecord lines on one timer, the --once print, the recording;
+     * the replay clock. */
+    struct loop_io io;
+    struct outputs *outputs;
     uv_timer_t *files;
     uv_timer_t *replay_timer;
     uint64_t replay_now;  /* the virtual clock (replayed time) */
@@ -109,13 +109,13 @@ static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms,
 /* The time rows are built at: the replay's virtual clock when replaying, else now. */
 static uint64_t loop_now(const struct loop *l)
 {
-    return l->cfg->replay != NULL ? l->replay_now : util_mono_ns();
+    return l->io.replay != NULL ? l->replay_now : util_mono_ns();
 }
 
 /* The wall-clock time of now_ns (loop_now) for timestamps. */
 static uint64_t loop_real(const struct loop *l, uint64_t now_ns)
 {
-    return l->cfg->replay != NULL ? replay_source_real_ns(l->cfg->replay, now_ns) : util_real_ns();
+    return l->io.replay != NULL ? replay_source_real_ns(l->io.replay, now_ns) : util_real_ns();
 }
 
 static void loop_on_close(uv_handle_t *h)
@@ -180,9 +180,7 @@ static void loop_on_drain(uv_timer_t *t)
     }
     ring_source_drain(l->ring, now);
     loop_sample_new(l, now);
-    if (l->cfg->record != NULL) {
-        record_writer_tick(l->cfg->record, now);
-    }
+    outputs_record_tick(l->outputs, now);
     if (l->duration_wait_ns != 0) {
         loop_duration_start(l, now);
     }
@@ -260,11 +258,11 @@ static void loop_on_proc(uv_timer_t *t)
     struct loop *l = t->data;
 
     proc_collect(l->store, util_mono_ns());
-    if (l->cfg->record != NULL && record_writer_flush(l->cfg->record) != 0 && l->status == 0) {
+    if (outputs_record_flush(l->outputs) != 0 && l->status == 0) {
         /* A recording with a hole is worse than none: stop and say so (record has no
          * display, so stderr is free). */
         diag_print("record: writing %s: %s", l->cfg->output_path,
-                   strerror(-record_writer_error(l->cfg->record)));
+                   strerror(-record_writer_error(l->io.record)));
         l->status = 1;
         loop_finish(l);
         return;
@@ -279,26 +277,12 @@ static void loop_on_proc(uv_timer_t *t)
     }
 }
 
-/* The --once output: the snapshot as JSON or the text tree. */
+/* The --once output: the snapshot as JSON or the text tables. */
 static void loop_print(struct loop *l)
 {
-    uint64_t now = loop_now(l), real = loop_real(l, now);
-    int rc;
+    uint64_t now = loop_now(l);
+    int rc = outputs_print(l->outputs, l->store, now, loop_real(l, now));
 
-    if (l->cfg->output == CONFIG_OUT_NONE) {
-        return;
-    }
-    if (l->cfg->output == CONFIG_OUT_JSON) {
-        rc = snapshot_write(l->cfg->out, l->store, now, real);
-    } else {
-        /* The tables as the display would show them: its sort and its columns. */
-        struct report_view v = {.sort_col = l->cfg->sort_col,
-                                .sort_reverse = l->cfg->sort_ascending,
-                                .columns = l->cfg->columns};
-
-        memcpy(v.view_columns, l->cfg->view_columns, sizeof(v.view_columns));
-        rc = report_write_view(l->cfg->out, l->store, now, real, &v);
-    }
     if (rc != 0 && l->status == 0) {
         /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */
         diag_print("writing the output: %s", strerror(-rc));
@@ -381,7 +365,7 @@ static void loop_ui_build(struct loop *l)
         l->frame.rows = view == LAYOUT_VIEW_MEMORY ? &l->mem_rows : &l->view_rows;
         /* A replayed pid is a number from the file: the live process that has it now (if
          * any) is someone else, so a replay shows no uptime. */
-        l->frame.uptime_valid = l->cfg->replay == NULL && store_proc_state(p) == STORE_PROC_LIVE &&
+        l->frame.uptime_valid = l->io.replay == NULL && store_proc_state(p) == STORE_PROC_LIVE &&
                                 loop_proc_uptime(store_proc_pid(p), &l->frame.uptime_ns);
     }
     l->frame.memory = &l->mem_rows;
@@ -389,8 +373,8 @@ static void loop_ui_build(struct loop *l)
     l->frame.nprocs = n;
     l->frame.sel_proc = n > 0 ? sel : 0;
     l->frame.window_ns = store_config(l->store)->window_ns;
-    if (l->logger != NULL && logger_active(l->logger)) {
-        l->frame.log_name = logger_latency_path(l->logger);
+    if (outputs_log_name(l->outputs) != NULL) {
+        l->frame.log_name = outputs_log_name(l->outputs);
     }
     rows_gpus_done(&l->gpus);
     rows_build_gpus(&l->gpus, l->store);
@@ -398,15 +382,15 @@ static void loop_ui_build(struct loop *l)
     if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
         l->frame.status = l->status_msg;
         l->frame.status_error = l->status_error;
-    } else if (l->cfg->replay != NULL && replay_source_nproblems(l->cfg->replay) > 0) {
+    } else if (l->io.replay != NULL && replay_source_nproblems(l->io.replay) > 0) {
         /* Replay: what could not be read stays visible (the count and the first). */
         snprintf(l->status_msg, sizeof(l->status_msg), "replay: %llu problem(s): %s%s",
-                 (unsigned long long)replay_source_nproblems(l->cfg->replay),
-                 replay_source_problem(l->cfg->replay, 0),
-                 replay_source_done(l->cfg->replay) ? " [end of input]" : "");
+                 (unsigned long long)replay_source_nproblems(l->io.replay),
+                 replay_source_problem(l->io.replay, 0),
+                 replay_source_done(l->io.replay) ? " [end of input]" : "");
         l->frame.status = l->status_msg;
         l->frame.status_error = true;
-    } else if (l->cfg->replay != NULL && replay_source_done(l->cfg->replay)) {
+    } else if (l->io.replay != NULL && replay_source_done(l->io.replay)) {
         l->frame.status = "replay: end of input";
     } else if (l->note[0] != '\0') {
         l->frame.status = l->note;
@@ -433,57 +417,23 @@ static void loop_ui_frame(struct loop *l, bool rebuild)
     ui_draw(l->ui, &l->frame);
 }
 
-/* 'e': the snapshot JSON of every process, named after the UTC time, in the working
- * directory. */
+/* 'e' and 'l': a snapshot file, the logs on or off; the status line says what happened. */
 static void loop_ui_snapshot(struct loop *l)
 {
-    uint64_t now = loop_now(l), real = loop_real(l, now);
-    char stamp[40], name[80], why[96];
-    FILE *f;
-    int rc;
+    uint64_t now = loop_now(l);
+    char msg[256];
+    bool error =
+        outputs_snapshot_file(l->outputs, l->store, now, loop_real(l, now), msg, sizeof(msg));
 
-    util_format_utc_ms(real, stamp, sizeof(stamp));
-    /* 2026-11-22T10:15:30.123Z -> 20261122T101530.123Z: no ':' in file names. */
-    for (size_t i = 0, k = 0; k < sizeof(stamp); i++) {
-        if (stamp[i] != '-' && stamp[i] != ':') {
-            stamp[k++] = stamp[i];
-        }
-        if (stamp[i] == '\0') {
-            break;
-        }
-    }
-    snprintf(name, sizeof(name), "nctop-snapshot-%s.json", stamp);
-    f = fileio_fopen(name, FILEIO_NEW, 0644, why, sizeof(why));
-    if (f == NULL) {
-        loop_status(l, true, "snapshot %s: %s", name, why);
-        return;
-    }
-    rc = snapshot_write(f, l->store, now, real);
-    if (fclose(f) != 0 && rc == 0) {
-        rc = -errno;
-    }
-    if (rc != 0) {
-        loop_status(l, true, "snapshot %s: %s", name, strerror(-rc));
-    } else {
-        loop_status(l, false, "snapshot written to %s", name);
-    }
+    loop_status(l, error, "%s", msg);
 }
 
-/* 'l': start or stop the JSONL logger; the status line names the files or the problem. */
 static void loop_ui_toggle_log(struct loop *l)
 {
-    uint64_t now = loop_now(l);
+    char msg[256];
+    bool error = outputs_toggle_log(l->outputs, loop_real(l, loop_now(l)), msg, sizeof(msg));
 
-    if (logger_active(l->logger)) {
-        logger_stop(l->logger);
-        loop_status(l, false, "logging stopped: %s, %s", logger_latency_path(l->logger),
-                    logger_memory_path(l->logger));
-    } else if (logger_start(l->logger, loop_real(l, now)) != 0) {
-        loop_status(l, true, "%s", logger_warning(l->logger));
-    } else {
-        loop_status(l, false, "logging to %s and %s", logger_latency_path(l->logger),
-                    logger_memory_path(l->logger));
-    }
+    loop_status(l, error, "%s", msg);
 }
 
 static void loop_on_tty(uv_poll_t *h, int status, int events)
@@ -678,7 +628,7 @@ static void loop_on_child_exit(void *ctx, int status, const char *reason)
     loop_child_rusage(l, now);
     if (l->finishing) {
         loop_close_all(l);
-    } else if (l->cfg->once || l->cfg->record != NULL || l->ui == NULL) {
+    } else if (l->cfg->once || l->io.record != NULL || l->ui == NULL) {
         /* perf stat style: the snapshot, the recording or the headless run ends when the
          * command does; the display stays to show what it left. */
         loop_finish(l);
@@ -688,8 +638,10 @@ static void loop_on_child_exit(void *ctx, int status, const char *reason)
 /* --- files: logs, ProfileRecord, replay ------------------------------------------------------ */
 
 /* A problem with an output file: the status line under the display, else one stderr line. */
-static void loop_file_warning(struct loop *l, const char *msg)
+static void loop_file_warning(void *ctx, const char *msg)
 {
+    struct loop *l = ctx;
+
     diag_warn("%s", msg);
     if (l->ui != NULL) {
         loop_status(l, true, "%s", msg);
@@ -698,19 +650,12 @@ static void loop_file_warning(struct loop *l, const char *msg)
     }
 }
 
-/* One interval of the JSONL logger and the ProfileRecord file, from the rows at loop_now. */
+/* One interval of the logs and the ProfileRecord file, from the rows at loop_now. */
 static void loop_files_write(struct loop *l)
 {
-    uint64_t now = loop_now(l), real = loop_real(l, now);
+    uint64_t now = loop_now(l);
 
-    if (l->logger != NULL && logger_active(l->logger) &&
-        logger_write(l->logger, l->store, now, real) != 0) {
-        loop_file_warning(l, logger_warning(l->logger));
-    }
-    if (l->profile != NULL && profile_record_active(l->profile) &&
-        profile_record_write(l->profile, l->store, now, real) != 0) {
-        loop_file_warning(l, profile_record_warning(l->profile));
-    }
+    outputs_interval(l->outputs, l->store, now, loop_real(l, now), loop_file_warning, l);
 }
 
 static void loop_on_files(uv_timer_t *t)
@@ -723,33 +668,18 @@ static void loop_on_files(uv_timer_t *t)
     loop_files_write(l);
 }
 
-/* The logger exists from the start so that 'l' can start it; METRICS_LOG_ENABLED starts it
- * at once. Failures are warnings: nctop runs on without the file. */
+/* METRICS_LOG_ENABLED starts the logs at once. Failures are warnings: nctop runs on without
+ * the file, except that a run without a display asked to log and unable to must not look
+ * fine (it would produce nothing, silently); the display shows it on the status line. */
 static void loop_files_start(struct loop *l)
 {
-    const struct config *cfg = l->cfg;
-    uint64_t every_ms = cfg->log_interval_ns / UTIL_NS_PER_MS;
-    char *err = NULL;
+    uint64_t every_ms = outputs_interval_ms(l->outputs);
 
-    l->logger = logger_new(cfg->log_dir);
-    logger_set_limits(l->logger, cfg->log_max_bytes, cfg->log_keep);
-    if (cfg->log_enabled && logger_start(l->logger, loop_real(l, loop_now(l))) != 0) {
-        loop_file_warning(l, logger_warning(l->logger));
-        /* Asked to log and nothing can be: a run without a display must not look fine (it
-         * would produce nothing, silently); the display shows it on the status line. */
-        if (!logger_active(l->logger) && l->ui == NULL) {
-            l->status = 1;
-            loop_finish(l);
-        }
+    if (!outputs_start(l->outputs, loop_real(l, loop_now(l)), loop_file_warning, l) &&
+        l->ui == NULL) {
+        l->status = 1;
+        loop_finish(l);
     }
-    if (cfg->profile_path != NULL) {
-        l->profile = profile_record_new(cfg->profile_path, &err);
-        if (l->profile == NULL) {
-            loop_file_warning(l, err);
-            free(err);
-        }
-    }
-    every_ms = every_ms > 0 ? every_ms : 1;
     l->files = loop_timer(l, loop_on_files, every_ms, every_ms);
 }
 
@@ -758,7 +688,7 @@ static void loop_files_start(struct loop *l)
 static void loop_on_replay(uv_timer_t *t)
 {
     struct loop *l = t->data;
-    uint64_t wall = util_mono_ns(), end = replay_source_end_ns(l->cfg->replay);
+    uint64_t wall = util_mono_ns(), end = replay_source_end_ns(l->io.replay);
     bool paused = l->ui != NULL && ui_frozen(l->ui);
 
     if (!paused && l->replay_now < end) {
@@ -768,8 +698,8 @@ static void loop_on_replay(uv_timer_t *t)
             step >= (double)(end - l->replay_now) ? end : l->replay_now + (uint64_t)step;
     }
     l->replay_wall = wall;
-    replay_source_advance(l->cfg->replay, l->replay_now);
-    if (replay_source_done(l->cfg->replay) && !l->replay_end_seen) {
+    replay_source_advance(l->io.replay, l->replay_now);
+    if (replay_source_done(l->io.replay) && !l->replay_end_seen) {
         l->replay_end_seen = true;
         if (l->ui != NULL) {
             loop_status(l, false, "replay: end of input");
@@ -781,14 +711,14 @@ static void loop_on_replay(uv_timer_t *t)
  * snapshot at the end of the input), else in time with the wall clock. */
 static void loop_replay_start(struct loop *l)
 {
-    l->replay_now = replay_source_start_ns(l->cfg->replay);
+    l->replay_now = replay_source_start_ns(l->io.replay);
     l->replay_wall = util_mono_ns();
     if (l->cfg->once) {
-        l->replay_now = replay_source_end_ns(l->cfg->replay);
-        replay_source_advance(l->cfg->replay, l->replay_now);
+        l->replay_now = replay_source_end_ns(l->io.replay);
+        replay_source_advance(l->io.replay, l->replay_now);
         return;
     }
-    replay_source_advance(l->cfg->replay, l->replay_now);
+    replay_source_advance(l->io.replay, l->replay_now);
     l->replay_timer = loop_timer(l, loop_on_replay, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
 }
 
@@ -848,12 +778,10 @@ static void loop_finish(struct loop *l)
         bpf_source_sync(l->bpf, now);
         loop_bpf_report(l);
     }
-    if (l->cfg->record != NULL) {
-        record_writer_tick(l->cfg->record, now);
-    }
+    outputs_record_tick(l->outputs, now);
     loop_files_write(l); /* the last interval, so short runs are logged too */
     /* Probes asked for and none attached: without a display that is a failed run. */
-    if (l->cfg->output != CONFIG_OUT_TUI && l->cfg->replay == NULL &&
+    if (l->cfg->output != CONFIG_OUT_TUI && l->io.replay == NULL &&
         l->cfg->nuprobes + l->cfg->nusdts > 0 && l->status == 0) {
         struct bpf_source_stats bst = {0};
 
@@ -1003,116 +931,120 @@ static int loop_spawn(struct loop *l, char **argv)
     return 0;
 }
 
-int loop_run(const struct config *cfg, struct store *st, char **cmd)
+/* Everything a run starts, in order: the listener, the display, the command, the sources,
+ * the timers. Returns 0, or nctop's exit status when something could not start (said on
+ * stderr once the terminal is back). */
+static int loop_start(struct loop *l, char **cmd)
 {
-    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    const struct config *cfg = l->cfg;
     struct ring_source_opts ropts = {0};
-    struct loop l;
     uint64_t now;
     int rc;
 
-    memset(&l, 0, sizeof(l));
-    l.cfg = cfg;
-    l.store = st;
-    l.uv = xcalloc(1, sizeof(*l.uv));
-    rc = uv_loop_init(l.uv);
-    if (rc != 0) {
-        fatal("cannot start the event loop: %s", uv_strerror(rc));
-    }
-
-    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-        l.sig[i] = xcalloc(1, sizeof(*l.sig[i]));
-        uv_signal_init(l.uv, l.sig[i]);
-        l.sig[i]->data = &l;
-        uv_signal_start(l.sig[i], loop_on_signal, signals[i]);
-    }
-
     /* Before starting any command: a taken port must not leave a child behind. */
     if (cfg->prometheus != NULL) {
-        rc = http_server_start(l.uv, cfg->prometheus, loop_metrics, &l, &l.http);
+        rc = http_server_start(l->uv, cfg->prometheus, loop_metrics, l, &l->http);
         if (rc != 0) {
             diag_print("--prometheus %s: %s%s", cfg->prometheus, uv_strerror(rc),
                        rc == UV_EACCES && loop_listen_port(cfg->prometheus) < 1024
                            ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE: use "
                              "9464, the port Prometheus assigns nctop)"
                            : "");
-            loop_close_all(&l);
-            uv_run(l.uv, UV_RUN_DEFAULT);
-            uv_loop_close(l.uv);
-            free(l.uv);
             return 1;
         }
     }
     /* Before starting any command: no terminal, no command left behind. */
-    if (cfg->output == CONFIG_OUT_TUI && loop_ui_start(&l) != 0) {
-        loop_close_all(&l);
-        uv_run(l.uv, UV_RUN_DEFAULT);
-        uv_loop_close(l.uv);
-        free(l.uv);
+    if (cfg->output == CONFIG_OUT_TUI && loop_ui_start(l) != 0) {
         return 1;
     }
     if (cmd != NULL) {
-        rc = loop_spawn(&l, cmd);
+        rc = loop_spawn(l, cmd);
         if (rc != 0) {
-            loop_ui_stop(&l);
-            loop_close_all(&l);
-            uv_run(l.uv, UV_RUN_DEFAULT);
-            uv_loop_close(l.uv);
-            free(l.uv);
+            loop_ui_stop(l);
             diag_print("cannot start %s: %s", cmd[0], uv_strerror(rc));
             return rc == UV_ENOENT || rc == UV_EACCES ? 127 : 1;
         }
-        ropts.root_pid = child_pid(l.child);
+        ropts.root_pid = child_pid(l->child);
     } else {
         ropts.pids = cfg->pids;
         ropts.npids = cfg->npids;
     }
-    if (cfg->replay != NULL) {
-        loop_replay_start(&l);
-        goto timers;
+    if (l->io.replay != NULL) {
+        loop_replay_start(l);
+    } else {
+        l->ring = ring_source_new(l->store, &ropts);
+        now = util_mono_ns();
+        ring_source_scan(l->ring, now);
+        l->last_scan_ns = now;
+        if (cfg->bpf) {
+            loop_bpf_start(l, now);
+        }
+        child_release(l->child); /* watched now (or never will be): let it run */
+        proc_collect(l->store, now);
+        l->gpu = gpu_new();
+        l->gpu_work = xcalloc(1, sizeof(*l->gpu_work));
+        loop_gpu_tick(l);
+        l->drain = loop_timer(l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
+        l->scan = loop_timer(l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
+        l->proc = loop_timer(l, loop_on_proc, LOOP_PROC_FAST_MS, LOOP_PROC_FAST_MS);
     }
-    l.ring = ring_source_new(st, &ropts);
-    now = util_mono_ns();
-    ring_source_scan(l.ring, now);
-    l.last_scan_ns = now;
-    if (cfg->bpf) {
-        loop_bpf_start(&l, now);
-    }
-    child_release(l.child); /* watched now (or never will be): let it run */
-    proc_collect(st, now);
-    l.gpu = gpu_new();
-    l.gpu_work = xcalloc(1, sizeof(*l.gpu_work));
-    loop_gpu_tick(&l);
-
-    l.drain = loop_timer(&l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
-    l.scan = loop_timer(&l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
-    l.proc = loop_timer(&l, loop_on_proc, LOOP_PROC_FAST_MS, LOOP_PROC_FAST_MS);
-timers:
-    loop_files_start(&l);
+    loop_files_start(l);
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 
-        l.refresh = loop_timer(&l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
+        l->refresh = loop_timer(l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
     }
-    if (cfg->duration_ns > 0 && cfg->once && cfg->demo && child_running(l.child)) {
-        l.duration_wait_ns = util_mono_ns() + LOOP_DEMO_START_MS * UTIL_NS_PER_MS;
-    } else if (cfg->duration_ns > 0 && !(cfg->replay != NULL && cfg->once)) {
+    if (cfg->duration_ns > 0 && cfg->once && cfg->demo && child_running(l->child)) {
+        l->duration_wait_ns = util_mono_ns() + LOOP_DEMO_START_MS * UTIL_NS_PER_MS;
+    } else if (cfg->duration_ns > 0 && !(l->io.replay != NULL && cfg->once)) {
         uint64_t ms = (cfg->duration_ns + UTIL_NS_PER_MS - 1) / UTIL_NS_PER_MS;
 
-        l.duration = loop_timer(&l, loop_on_duration, ms, 0);
+        l->duration = loop_timer(l, loop_on_duration, ms, 0);
     }
-    if (cfg->replay != NULL && cfg->once) {
-        loop_finish(&l); /* everything was played: the snapshot is ready */
+    if (l->io.replay != NULL && cfg->once) {
+        loop_finish(l); /* everything was played: the snapshot is ready */
+    }
+    return 0;
+}
+
+int loop_run(const struct config *cfg, const struct loop_io *io, struct store *st, char **cmd)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct loop l;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    l.cfg = cfg;
+    l.io = *io;
+    l.store = st;
+    l.outputs = outputs_new(cfg, io->out, io->record);
+    l.uv = xcalloc(1, sizeof(*l.uv));
+    rc = uv_loop_init(l.uv);
+    if (rc != 0) {
+        fatal("cannot start the event loop: %s", uv_strerror(rc));
+    }
+    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+        l.sig[i] = xcalloc(1, sizeof(*l.sig[i]));
+        uv_signal_init(l.uv, l.sig[i]);
+        l.sig[i]->data = &l;
+        uv_signal_start(l.sig[i], loop_on_signal, signals[i]);
+    }
+    rc = loop_start(&l, cmd);
+    if (rc != 0) {
+        /* Nothing runs: close what was opened; the loop below only lets the handles go. */
+        loop_ui_stop(&l);
+        loop_close_all(&l);
+        l.status = rc;
     }
 
+    /* The one way out: the loop runs until every handle is closed. */
     uv_run(l.uv, UV_RUN_DEFAULT);
 
     ring_source_free(l.ring);
     bpf_source_free(l.bpf);
     gpu_free(l.gpu); /* uv_run returned: no sample is running */
     free(l.gpu_work);
-    logger_free(l.logger);
-    profile_record_free(l.profile);
+    outputs_free(l.outputs);
     rc = uv_loop_close(l.uv);
     if (rc != 0) {
         diag_warn("event loop closed with handles open: %s", uv_strerror(rc));

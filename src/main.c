@@ -795,6 +795,7 @@ static void main_option(struct config *cfg, int c, const char *arg)
 int main(int argc, char **argv)
 {
     struct config cfg;
+    struct loop_io io = {NULL, NULL, NULL};
     struct store_config scfg;
     struct store *st;
     char *tinylm = NULL;
@@ -896,10 +897,10 @@ int main(int argc, char **argv)
     }
     /* Outputs (snapshots, text, recordings, the debug log) are never written through a
      * link or into someone else's file; "-o -" is standard output. */
-    cfg.out = stdout;
+    io.out = stdout;
     if (cfg.output_path != NULL && strcmp(cfg.output_path, "-") != 0) {
-        cfg.out = fileio_fopen(cfg.output_path, FILEIO_REPLACE, 0644, why, sizeof(why));
-        if (cfg.out == NULL) {
+        io.out = fileio_fopen(cfg.output_path, FILEIO_REPLACE, 0644, why, sizeof(why));
+        if (io.out == NULL) {
             fatal("-o %s: %s", cfg.output_path, why);
         }
     }
@@ -923,20 +924,19 @@ int main(int argc, char **argv)
     scfg.exited_keep_ns = cfg.keep_exited_ns;
     st = store_new(&scfg);
     if (mode == MAIN_REPLAY) {
-        cfg.replay = main_replay_open(st, replay_files, nreplay);
+        io.replay = main_replay_open(st, replay_files, nreplay);
     } else if (mode == MAIN_RECORD) {
         /* Every call of the store's event API from now on goes into the file. */
-        cfg.record = record_writer_new(cfg.out, util_mono_ns(), util_real_ns());
-        store_set_observer(st, record_writer_observe, cfg.record);
+        io.record = record_writer_new(io.out, util_mono_ns(), util_real_ns());
+        store_set_observer(st, record_writer_observe, io.record);
     }
-    status = loop_run(&cfg, st, cmd);
+    status = loop_run(&cfg, &io, st, cmd);
     free(cfg.prom_bounds);
-    if (cfg.record != NULL) {
-        uint64_t records = record_writer_records(cfg.record),
-                 bytes = record_writer_bytes(cfg.record);
+    if (io.record != NULL) {
+        uint64_t records = record_writer_records(io.record), bytes = record_writer_bytes(io.record);
 
         store_set_observer(st, NULL, NULL);
-        if (record_writer_free(cfg.record) != 0 && status == 0) {
+        if (record_writer_free(io.record) != 0 && status == 0) {
             diag_print("record: writing %s failed", cfg.output_path);
             status = 1;
         } else if (status == 0) {
@@ -944,9 +944,9 @@ int main(int argc, char **argv)
                        (unsigned long long)bytes, cfg.output_path);
         }
     }
-    replay_source_free(cfg.replay);
+    replay_source_free(io.replay);
     store_free(st);
-    if (cfg.out != stdout && fclose(cfg.out) != 0 && status == 0) {
+    if (io.out != stdout && fclose(io.out) != 0 && status == 0) {
         diag_print("-o %s: %s", cfg.output_path, strerror(errno));
         status = 1;
     }
