@@ -24,7 +24,7 @@
 #include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
-#include "fileio.h"
+#include "frame.h"
 #include "http.h"
 #include "hw/gpu.h"
 #include "libnctop/segment.h"
@@ -32,7 +32,6 @@
 #include "prom.h"
 #include "record.h"
 #include "report.h"
-#include "rows.h"
 #include "snapshot.h"
 #include "store.h"
 #include "ui/ui.h"
@@ -88,13 +87,7 @@ struct loop {
     struct ui *ui;
     uv_poll_t *tty;
     uv_signal_t *winch;
-    struct rows view_rows;
-    struct rows mem_rows;
-    struct rows_gpus gpus;
-    struct rows_summary *sums;
-    size_t nsums;
-    size_t sums_cap;
-    struct ui_frame frame;
+    struct frame frame;
     char status_msg[192];
     char note[192]; /* a lasting complaint (a collector that could not start), shown when the
                      * status line has nothing newer */
@@ -323,87 +316,34 @@ static bool loop_proc_uptime(int32_t pid, uint64_t *out_ns)
     return true;
 }
 
-/* Build the frame the display shows: the summaries of every process, the rows of the active
- * view and the memory rows (meters) of the selected process, and the status line. */
+/* Build the frame the display shows (src/frame.c): what the loop knows goes in. */
 static void loop_ui_build(struct loop *l)
 {
-    size_t n = store_nprocs(l->store), sel = 0;
-    int32_t want = ui_selected_pid(l->ui);
-    uint64_t now = loop_now(l);
-    const struct store_proc *p = NULL;
-    enum layout_view view = ui_view(l->ui);
+    struct frame_input in = {
+        .view = ui_view(l->ui),
+        .want_pid = ui_selected_pid(l->ui),
+        .now_ns = loop_now(l),
+        .log_name = outputs_log_name(l->outputs),
+        .uptime = loop_proc_uptime,
+    };
 
-    for (size_t i = 0; i < l->nsums; i++) {
-        rows_summary_done(&l->sums[i]);
-    }
-    if (n > l->sums_cap) {
-        l->sums_cap = n * 2;
-        l->sums = xreallocarray(l->sums, l->sums_cap, sizeof(*l->sums));
-    }
-    l->nsums = n;
     /* Without a choice: the command we started, else the first process. */
-    if (want == 0) {
-        want = loop_child_pid(l);
+    if (in.want_pid == 0) {
+        in.want_pid = loop_child_pid(l);
     }
-    for (size_t i = 0; i < n; i++) {
-        rows_build_summary(&l->sums[i], store_proc_at(l->store, i), now);
-        if (l->sums[i].pid == want) {
-            sel = i;
-        }
+    if (l->status_msg[0] != '\0' && in.now_ns - l->status_ns < LOOP_STATUS_NS) {
+        in.status.message = l->status_msg;
+        in.status.message_error = l->status_error;
     }
-    rows_clear(&l->view_rows);
-    rows_clear(&l->mem_rows);
-    memset(&l->frame, 0, sizeof(l->frame));
-    if (n > 0) {
-        p = store_proc_at(l->store, sel);
-        if (view == LAYOUT_VIEW_LATENCY) {
-            rows_build_latency(&l->view_rows, p, now);
-        } else if (view == LAYOUT_VIEW_KERNELS) {
-            rows_build_kernels(&l->view_rows, p, now);
-        }
-        rows_build_memory(&l->mem_rows, p, now);
-        l->frame.rows = view == LAYOUT_VIEW_MEMORY ? &l->mem_rows : &l->view_rows;
-        /* A replayed pid is a number from the file: the live process that has it now (if
-         * any) is someone else, so a replay shows no uptime. */
-        l->frame.uptime_valid = l->io.replay == NULL && store_proc_state(p) == STORE_PROC_LIVE &&
-                                loop_proc_uptime(store_proc_pid(p), &l->frame.uptime_ns);
+    if (l->io.replay != NULL) {
+        in.status.replay = true;
+        in.status.replay_problems = replay_source_nproblems(l->io.replay);
+        in.status.replay_problem =
+            in.status.replay_problems > 0 ? replay_source_problem(l->io.replay, 0) : NULL;
+        in.status.replay_done = replay_source_done(l->io.replay);
     }
-    l->frame.memory = &l->mem_rows;
-    l->frame.procs = l->sums;
-    l->frame.nprocs = n;
-    l->frame.sel_proc = n > 0 ? sel : 0;
-    l->frame.window_ns = store_config(l->store)->window_ns;
-    if (outputs_log_name(l->outputs) != NULL) {
-        l->frame.log_name = outputs_log_name(l->outputs);
-    }
-    rows_gpus_done(&l->gpus);
-    rows_build_gpus(&l->gpus, l->store);
-    l->frame.gpus = &l->gpus;
-    if (l->status_msg[0] != '\0' && now - l->status_ns < LOOP_STATUS_NS) {
-        l->frame.status = l->status_msg;
-        l->frame.status_error = l->status_error;
-    } else if (l->io.replay != NULL && replay_source_nproblems(l->io.replay) > 0) {
-        /* Replay: what could not be read stays visible (the count and the first). */
-        snprintf(l->status_msg, sizeof(l->status_msg), "replay: %llu problem(s): %s%s",
-                 (unsigned long long)replay_source_nproblems(l->io.replay),
-                 replay_source_problem(l->io.replay, 0),
-                 replay_source_done(l->io.replay) ? " [end of input]" : "");
-        l->frame.status = l->status_msg;
-        l->frame.status_error = true;
-    } else if (l->io.replay != NULL && replay_source_done(l->io.replay)) {
-        l->frame.status = "replay: end of input";
-    } else if (l->note[0] != '\0') {
-        l->frame.status = l->note;
-        l->frame.status_error = true;
-    } else if (l->gpus.error != NULL) {
-        /* NVML is there but failing: say why for as long as it lasts. */
-        l->frame.status = l->gpus.error;
-        l->frame.status_error = true;
-    } else if (n > 0 && l->sums[sel].invalid_reason != NULL) {
-        /* A collector's complaint about this process stays visible. */
-        l->frame.status = l->sums[sel].invalid_reason;
-        l->frame.status_error = true;
-    }
+    in.status.note = l->note;
+    frame_build(&l->frame, l->store, &in);
 }
 
 static void loop_ui_frame(struct loop *l, bool rebuild)
@@ -414,7 +354,7 @@ static void loop_ui_frame(struct loop *l, bool rebuild)
     if (rebuild) {
         loop_ui_build(l);
     }
-    ui_draw(l->ui, &l->frame);
+    ui_draw(l->ui, &l->frame.ui);
 }
 
 /* 'e' and 'l': a snapshot file, the logs on or off; the status line says what happened. */
@@ -502,8 +442,7 @@ static int loop_ui_start(struct loop *l)
         free(err);
         return -1;
     }
-    rows_init(&l->view_rows);
-    rows_init(&l->mem_rows);
+    frame_init(&l->frame);
     l->tty = xcalloc(1, sizeof(*l->tty));
     uv_poll_init(l->uv, l->tty, ui_input_fd(l->ui));
     l->tty->data = l;
@@ -525,15 +464,7 @@ static void loop_ui_stop(struct loop *l)
     if (l->ui != NULL) {
         ui_free(l->ui);
         l->ui = NULL;
-        rows_done(&l->view_rows);
-        rows_done(&l->mem_rows);
-        rows_gpus_done(&l->gpus);
-        for (size_t i = 0; i < l->nsums; i++) {
-            rows_summary_done(&l->sums[i]);
-        }
-        free(l->sums);
-        l->sums = NULL;
-        l->nsums = l->sums_cap = 0;
+        frame_done(&l->frame);
     }
 }
 

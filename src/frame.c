@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+#include "frame.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "xalloc.h"
+
+/* One rule of the status line: its message, or NULL when it has nothing to say. */
+struct frame_rule {
+    const char *(*say)(const struct frame_status_in *in, char *buf, size_t len);
+    bool error;
+};
+
+static const char *frame_say_message(const struct frame_status_in *in, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return in->message;
+}
+
+/* Replay: what could not be read stays visible (the count and the first). */
+static const char *frame_say_replay_problems(const struct frame_status_in *in, char *buf,
+                                             size_t len)
+{
+    if (!in->replay || in->replay_problems == 0) {
+        return NULL;
+    }
+    snprintf(buf, len, "replay: %llu problem(s): %s%s", (unsigned long long)in->replay_problems,
+             in->replay_problem != NULL ? in->replay_problem : "",
+             in->replay_done ? " [end of input]" : "");
+    return buf;
+}
+
+static const char *frame_say_replay_end(const struct frame_status_in *in, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return in->replay && in->replay_done ? "replay: end of input" : NULL;
+}
+
+static const char *frame_say_note(const struct frame_status_in *in, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return in->note != NULL && in->note[0] != '\0' ? in->note : NULL;
+}
+
+/* NVML is there but failing: say why for as long as it lasts. */
+static const char *frame_say_gpu(const struct frame_status_in *in, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return in->gpu_error;
+}
+
+/* A collector's complaint about the shown process stays visible. */
+static const char *frame_say_invalid(const struct frame_status_in *in, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return in->proc_invalid;
+}
+
+/* The status line's rules, the first with something to say wins. The fresh message's colour
+ * is its own (message_error). */
+static const struct frame_rule frame_rules[] = {
+    {frame_say_message, false},    {frame_say_replay_problems, true},
+    {frame_say_replay_end, false}, {frame_say_note, true},
+    {frame_say_gpu, true},         {frame_say_invalid, true},
+};
+
+const char *frame_status(const struct frame_status_in *in, bool *error, char *buf, size_t len)
+{
+    for (size_t i = 0; i < sizeof(frame_rules) / sizeof(frame_rules[0]); i++) {
+        const char *s = frame_rules[i].say(in, buf, len);
+
+        if (s != NULL) {
+            *error =
+                frame_rules[i].say == frame_say_message ? in->message_error : frame_rules[i].error;
+            return s;
+        }
+    }
+    *error = false;
+    return NULL;
+}
+
+void frame_init(struct frame *f)
+{
+    memset(f, 0, sizeof(*f));
+    rows_init(&f->view_rows);
+    rows_init(&f->mem_rows);
+}
+
+void frame_done(struct frame *f)
+{
+    rows_done(&f->view_rows);
+    rows_done(&f->mem_rows);
+    rows_gpus_done(&f->gpus);
+    for (size_t i = 0; i < f->nsums; i++) {
+        rows_summary_done(&f->sums[i]);
+    }
+    free(f->sums);
+    memset(f, 0, sizeof(*f));
+}
+
+void frame_build(struct frame *f, const struct store *st, const struct frame_input *in)
+{
+    size_t n = store_nprocs(st), sel = 0;
+    const struct store_proc *p = NULL;
+    struct frame_status_in status = in->status;
+
+    for (size_t i = 0; i < f->nsums; i++) {
+        rows_summary_done(&f->sums[i]);
+    }
+    if (n > f->sums_cap) {
+        f->sums_cap = n * 2;
+        f->sums = xreallocarray(f->sums, f->sums_cap, sizeof(*f->sums));
+    }
+    f->nsums = n;
+    for (size_t i = 0; i < n; i++) {
+        rows_build_summary(&f->sums[i], store_proc_at(st, i), in->now_ns);
+        if (in->want_pid != 0 && f->sums[i].pid == in->want_pid) {
+            sel = i;
+        }
+    }
+    rows_clear(&f->view_rows);
+    rows_clear(&f->mem_rows);
+    memset(&f->ui, 0, sizeof(f->ui));
+    if (n > 0) {
+        p = store_proc_at(st, sel);
+        if (in->view == LAYOUT_VIEW_LATENCY) {
+            rows_build_latency(&f->view_rows, p, in->now_ns);
+        } else if (in->view == LAYOUT_VIEW_KERNELS) {
+            rows_build_kernels(&f->view_rows, p, in->now_ns);
+        }
+        rows_build_memory(&f->mem_rows, p, in->now_ns);
+        f->ui.rows = in->view == LAYOUT_VIEW_MEMORY ? &f->mem_rows : &f->view_rows;
+        /* A replayed pid is a number from the file: the live process that has it now (if
+         * any) is someone else, so a replay shows no uptime. */
+        f->ui.uptime_valid = !status.replay && in->uptime != NULL &&
+                             store_proc_state(p) == STORE_PROC_LIVE &&
+                             in->uptime(store_proc_pid(p), &f->ui.uptime_ns);
+        status.proc_invalid = f->sums[sel].invalid_reason;
+    }
+    f->ui.memory = &f->mem_rows;
+    f->ui.procs = f->sums;
+    f->ui.nprocs = n;
+    f->ui.sel_proc = n > 0 ? sel : 0;
+    f->ui.window_ns = store_config(st)->window_ns;
+    f->ui.log_name = in->log_name;
+    rows_gpus_done(&f->gpus);
+    rows_build_gpus(&f->gpus, st);
+    f->ui.gpus = &f->gpus;
+    status.gpu_error = f->gpus.error;
+    f->ui.status = frame_status(&status, &f->ui.status_error, f->status, sizeof(f->status));
+}
