@@ -7,19 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/base/hash.h"
+#include "src/base/hmap.h"
 #include "xalloc.h"
 
 #define RECORD_BUF_BYTES (256U * 1024U) /* one fwrite per this much: keeps up with the ring */
 #define RECORD_MAX_FIXED 256U           /* bound of a record without its string and path */
-#define RECORD_MIN_MAP 64U
-
-/* Thread pointer -> key, open addressing with tombstones (threads come and go). */
-struct record_tmap {
-    uintptr_t *keys; /* 0: empty, 1: deleted */
-    uint32_t *vals;
-    uint32_t cap;  /* power of two, or 0 */
-    uint32_t used; /* live + deleted slots */
-};
 
 struct record_writer {
     FILE *f;
@@ -35,8 +28,9 @@ struct record_writer {
     const struct store_proc **procs; /* index = file process number */
     uint32_t nprocs;
     uint32_t procs_cap;
-    uint32_t last_proc; /* the most recent hit: events come in runs per process */
-    struct record_tmap threads;
+    uint32_t last_proc;  /* the most recent hit: events come in runs per process */
+    struct hmap threads; /* hash_u64(thread pointer) -> key: the mix is one-to-one, so equal
+                          * hashes are the same pointer */
     uint32_t next_thread;
 };
 
@@ -347,8 +341,7 @@ int record_writer_free(struct record_writer *w)
     rc = record_writer_flush(w);
     free(w->buf);
     free(w->procs);
-    free(w->threads.keys);
-    free(w->threads.vals);
+    hmap_free(&w->threads);
     free(w);
     return rc;
 }
@@ -470,70 +463,9 @@ static uint32_t record_proc_index(struct record_writer *w, const struct store_pr
     return UINT32_MAX; /* added before recording started: cannot happen with our loop */
 }
 
-static uint32_t record_tmap_slot(const struct record_tmap *m, uintptr_t key)
+static uint64_t record_thread_hash(const struct store_thread *t)
 {
-    uint32_t i = (uint32_t)((key >> 4) * 0x9E3779B1U) & (m->cap - 1U);
-
-    while (m->keys[i] != 0 && m->keys[i] != key) {
-        i = (i + 1U) & (m->cap - 1U);
-    }
-    return i;
-}
-
-static void record_tmap_put(struct record_tmap *m, uintptr_t key, uint32_t val)
-{
-    uint32_t i;
-
-    if (m->cap == 0 || (m->used + 1U) * 2U > m->cap) {
-        /* Rehash without the tombstones, doubling only when the live entries need it. */
-        struct record_tmap old = *m;
-        uint32_t live = 0;
-
-        for (uint32_t k = 0; k < old.cap; k++) {
-            live += old.keys[k] > 1;
-        }
-        m->cap = RECORD_MIN_MAP;
-        while ((live + 1U) * 4U > m->cap) {
-            m->cap *= 2U;
-        }
-        m->keys = xcalloc(m->cap, sizeof(*m->keys));
-        m->vals = xcalloc(m->cap, sizeof(*m->vals));
-        m->used = 0;
-        for (uint32_t k = 0; k < old.cap; k++) {
-            if (old.keys[k] > 1) {
-                i = record_tmap_slot(m, old.keys[k]);
-                m->keys[i] = old.keys[k];
-                m->vals[i] = old.vals[k];
-                m->used++;
-            }
-        }
-        free(old.keys);
-        free(old.vals);
-    }
-    /* A deleted slot is not reused here: the probe stops only at empty or equal keys. */
-    i = record_tmap_slot(m, key);
-    if (m->keys[i] == 0) {
-        m->used++;
-    }
-    m->keys[i] = key;
-    m->vals[i] = val;
-}
-
-static uint32_t record_tmap_get(const struct record_tmap *m, uintptr_t key, bool remove)
-{
-    uint32_t i;
-
-    if (m->cap == 0) {
-        return UINT32_MAX;
-    }
-    i = record_tmap_slot(m, key);
-    if (m->keys[i] != key) {
-        return UINT32_MAX;
-    }
-    if (remove) {
-        m->keys[i] = 1; /* a tombstone keeps later probes going */
-    }
-    return m->vals[i];
+    return hash_u64((uint64_t)(uintptr_t)t);
 }
 
 /* Spans are nearly every event: no more than their three fields are filled in. */
@@ -542,12 +474,12 @@ static void record_writer_span(struct record_writer *w, const struct store_event
     struct record_ev ev;
 
     ev.type = sev->type;
-    ev.thread = record_tmap_get(&w->threads, (uintptr_t)sev->thread, false);
+    ev.thread = hmap_find(&w->threads, record_thread_hash(sev->thread), NULL, NULL);
     ev.id = sev->id;
     ev.ts_ns = sev->ts_ns;
     ev.str = NULL;
     ev.depth = 0;
-    if (ev.thread == UINT32_MAX) {
+    if (ev.thread == HMAP_NONE) {
         w->lost++;
         return;
     }
@@ -596,14 +528,18 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
         return;
     }
     if (sev->thread != NULL) {
-        uintptr_t key = (uintptr_t)sev->thread;
+        uint64_t key = record_thread_hash(sev->thread);
 
         if (sev->type == STORE_EV_THREAD_ADD) {
             ev.thread = w->next_thread++;
-            record_tmap_put(&w->threads, key, ev.thread);
+            if (!hmap_replace(&w->threads, key, NULL, NULL, ev.thread)) {
+                hmap_insert(&w->threads, key, ev.thread);
+            }
         } else {
-            ev.thread = record_tmap_get(&w->threads, key, sev->type == STORE_EV_THREAD_EXIT);
-            if (ev.thread == UINT32_MAX) {
+            ev.thread = sev->type == STORE_EV_THREAD_EXIT
+                            ? hmap_remove(&w->threads, key, NULL, NULL)
+                            : hmap_find(&w->threads, key, NULL, NULL);
+            if (ev.thread == HMAP_NONE) {
                 w->lost++;
                 return;
             }

@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "hist.h"
+#include "src/base/hash.h"
+#include "src/base/hmap.h"
 #include "store.h"
 #include "store_gpu.h"
 #include "store_internal.h"
@@ -82,19 +84,6 @@ static void rows_text_reserve(struct rows *r, size_t len)
     r->text_len = ROWS_CHUNK_HDR;
     r->text_cap = cap;
 }
-
-static uint64_t rows_fnv1a(uint64_t h, const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-#define ROWS_FNV_BASIS 0xcbf29ce484222325ULL
 
 /* Copy a string (len bytes, no NUL needed) into the text storage. */
 static const char *rows_text_add(struct rows *r, const char *s, size_t len)
@@ -211,7 +200,7 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
     memset(row, 0, sizeof(*row));
     row->path = d;
     row->label = d + (len - label_len);
-    row->path_hash = rows_fnv1a(ROWS_FNV_BASIS, d, len);
+    row->path_hash = hash_bytes(HASH_SEED, d, len);
     row->level = (uint16_t)level;
     row->kind = (uint16_t)kind;
 
@@ -421,7 +410,6 @@ struct rows_wnode {
     uint32_t next_sibling;
     uint32_t nchildren;
     uint32_t level;
-    uint64_t hash; /* of (parent, segment), for the lookup table */
     uint64_t bytes;
     uint64_t device_bytes;
 };
@@ -430,34 +418,38 @@ struct rows_wtree {
     struct rows_wnode *v; /* v[0] is the "Model Weights" root */
     uint32_t n;
     uint32_t cap;
-    uint32_t *slots; /* open addressing over node index + 1 */
-    uint32_t mask;
+    struct hmap index; /* (parent, segment) -> node */
 };
 
-static uint64_t rows_wkey(uint32_t parent, const char *seg, size_t len)
-{
-    uint64_t h = ROWS_FNV_BASIS ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL);
+/* The node being looked for in the index. */
+struct rows_wkey {
+    const struct rows_wtree *t;
+    uint32_t parent;
+    const char *seg;
+    size_t len;
+};
 
-    return rows_fnv1a(h, seg, len);
+static bool rows_wkey_eq(const void *ctx, uint32_t val)
+{
+    const struct rows_wkey *k = ctx;
+    const struct rows_wnode *c = &k->t->v[val];
+
+    return c->parent == k->parent && c->seg_len == k->len && memcmp(c->seg, k->seg, k->len) == 0;
 }
 
 /* The child of parent named seg, created (appended in first-seen order) when absent. */
 static uint32_t rows_wtree_child(struct rows_wtree *t, uint32_t parent, const char *seg, size_t len)
 {
-    uint64_t h = rows_wkey(parent, seg, len);
-    uint32_t i = (uint32_t)h & t->mask;
-    uint32_t k;
+    uint64_t h = hash_bytes(HASH_SEED ^ hash_u64(parent), seg, len);
+    struct rows_wkey key = {t, parent, seg, len};
+    uint32_t k = hmap_find(&t->index, h, rows_wkey_eq, &key);
     struct rows_wnode *c;
 
-    for (; t->slots[i] != 0; i = (i + 1U) & t->mask) {
-        c = &t->v[t->slots[i] - 1U];
-        if (c->hash == h && c->parent == parent && c->seg_len == len &&
-            memcmp(c->seg, seg, len) == 0) {
-            return t->slots[i] - 1U;
-        }
+    if (k != HMAP_NONE) {
+        return k;
     }
     k = t->n++;
-    t->slots[i] = k + 1U;
+    hmap_insert(&t->index, h, k);
     c = &t->v[k];
     memset(c, 0, sizeof(*c));
     c->seg = seg;
@@ -467,7 +459,6 @@ static uint32_t rows_wtree_child(struct rows_wtree *t, uint32_t parent, const ch
     c->last_child = STORE_NONE;
     c->next_sibling = STORE_NONE;
     c->level = t->v[parent].level + 1U;
-    c->hash = h;
     if (t->v[parent].last_child == STORE_NONE) {
         t->v[parent].first_child = k;
     } else {
@@ -482,7 +473,6 @@ static uint32_t rows_wtree_child(struct rows_wtree *t, uint32_t parent, const ch
 static bool rows_wtree_build(struct rows_wtree *t, const struct store_proc *p)
 {
     size_t nseg = 1;
-    uint32_t cap = 64;
     uint32_t i;
 
     memset(t, 0, sizeof(*t));
@@ -503,11 +493,6 @@ static bool rows_wtree_build(struct rows_wtree *t, const struct store_proc *p)
     }
     t->cap = (uint32_t)nseg;
     t->v = xcalloc(t->cap, sizeof(*t->v));
-    while (cap < nseg * 2U) {
-        cap *= 2U;
-    }
-    t->slots = xcalloc(cap, sizeof(*t->slots));
-    t->mask = cap - 1U;
     t->n = 1;
     t->v[0].first_child = STORE_NONE;
     t->v[0].last_child = STORE_NONE;
@@ -555,7 +540,7 @@ static bool rows_wtree_build(struct rows_wtree *t, const struct store_proc *p)
 static void rows_wtree_done(struct rows_wtree *t)
 {
     free(t->v);
-    free(t->slots);
+    hmap_free(&t->index);
 }
 
 static void rows_emit_weights(struct rows *out, struct rows_levels *lv, const struct store_proc *p)
