@@ -66,6 +66,10 @@ SDK_SRC := $(wildcard src/libnctop/*.c)
 NCTOP_MAIN := src/main.c
 CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c src/base/*.c collectors/*.c hw/*.c ui/*.c))
 CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
+# Without BPF support the eBPF collector is not built at all: the registry leaves it out.
+ifneq ($(HAVE_BPF),1)
+CORE_SRC := $(filter-out collectors/bpf.c,$(CORE_SRC))
+endif
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(filter-out tests/helpers/fake_nvml.c,$(wildcard tests/helpers/*.c))
@@ -152,6 +156,7 @@ $(BUILD)/nctop_syscalls.h: $(BPF_ARCH_INC)/asm/unistd_64.h
 	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' $< > $@
 
 $(BUILD)/obj/collectors/bpf.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF -isystem $(BUILD)
+$(BUILD)/obj/collectors/registry.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF
 $(BUILD)/obj/collectors/bpf.o: $(BPF_SKEL) $(BUILD)/nctop_syscalls.h
 endif
 

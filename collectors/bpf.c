@@ -14,23 +14,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifdef NCTOP_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <linux/types.h>
 
+#include "collectors/collector.h"
 #include "collectors/nctrace_events.h"
 #include "nctrace.skel.h"
-#endif
+#include "src/config.h"
 
 #include "src/diag.h"
 #include "src/store.h"
 #include "src/store_sys.h"
 #include "src/util.h"
 #include "src/xalloc.h"
-
-#ifdef NCTOP_HAVE_BPF
 
 #define BPF_BTF_PATH "/sys/kernel/btf/vmlinux"
 #define BPF_CAP_PERFMON 38 /* not in every linux/capability.h this builds against */
@@ -816,59 +814,162 @@ void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *
     *out = bs->stats;
 }
 
-#else /* !NCTOP_HAVE_BPF */
+/* --- the source ---------------------------------------------------------------------------- */
 
-/* Built where no BTF, clang, bpftool or libbpf was found: the option exists and says so. */
-struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts, char **err)
+#define BPF_SYNC_MS 1000     /* the kernel's tables into the store */
+#define BPF_SYNC_FAST_MS 100 /* ... during the first seconds, so short runs get them */
+#define BPF_SYNC_FAST_RUNS 30
+
+struct bpf_collector {
+    struct bpf_source *bs;
+    bool probes_asked; /* --uprobe or --usdt */
+    uint64_t failed_seen;
+    unsigned runs;
+    unsigned missing;  /* -p processes that do not exist */
+    char pending[192]; /* said at the next problem call */
+    char shown[192];
+};
+
+/* --bpf: load the programs and watch the given processes (or the command). Without root or
+ * BTF, one line says what is missing and nctop goes on without it; when probes were asked
+ * for, the run counts as failed. */
+static void *bpf_collector_start(const struct collector_env *env, uint64_t now_ns, char **err)
 {
-    (void)st;
-    (void)opts;
-    *err = xstrdup("--bpf: this nctop was built without BPF support (rebuild it where "
-                   "clang, bpftool, libbpf-dev and a kernel with BTF are present)");
-    return NULL;
+    const struct config *cfg = env->cfg;
+    struct bpf_source_opts o = {0};
+    struct bpf_collector *c;
+
+    if (!cfg->bpf) {
+        return NULL;
+    }
+    c = xcalloc(1, sizeof(*c));
+    c->probes_asked = cfg->nuprobes + cfg->nusdts > 0;
+    o.uprobes = cfg->probes;
+    o.nuprobes = cfg->nuprobes;
+    o.usdts = cfg->probes + cfg->nuprobes;
+    o.nusdts = cfg->nusdts;
+    c->bs = bpf_source_new(env->store, &o, err);
+    if (c->bs == NULL) {
+        return c; /* it runs as nothing, and says why once */
+    }
+    for (size_t i = 0; i < cfg->npids; i++) {
+        if (bpf_source_watch(c->bs, cfg->pids[i], now_ns) == -ESRCH && c->missing++ == 0) {
+            snprintf(c->pending, sizeof(c->pending), "--bpf: no process %d", (int)cfg->pids[i]);
+        }
+    }
+    if (c->missing > 1) {
+        size_t n = strlen(c->pending);
+
+        snprintf(c->pending + n, sizeof(c->pending) - n, " (and %u more)", c->missing - 1);
+    }
+    if (env->child_pid > 0) {
+        bpf_source_watch_child(c->bs, env->child_pid, env->child_name, now_ns);
+    }
+    diag_debug("bpf: attached");
+    return c;
 }
 
-void bpf_source_free(struct bpf_source *bs)
+static void bpf_collector_stop(void *self)
 {
-    (void)bs;
+    struct bpf_collector *c = self;
+
+    if (c != NULL) {
+        bpf_source_free(c->bs);
+        free(c);
+    }
 }
 
-int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+static uint64_t bpf_collector_run(void *self, uint64_t now_ns)
 {
-    (void)bs;
-    (void)pid;
+    struct bpf_collector *c = self;
+
+    if (c->bs == NULL) {
+        return UINT64_MAX;
+    }
+    bpf_source_sync(c->bs, now_ns);
+    c->runs += c->runs < BPF_SYNC_FAST_RUNS;
+    return c->runs < BPF_SYNC_FAST_RUNS ? BPF_SYNC_FAST_MS : BPF_SYNC_MS;
+}
+
+/* The ring buffer's events; the kernel's tables wait for the next run. */
+static void bpf_collector_flush(void *self, uint64_t now_ns)
+{
+    struct bpf_collector *c = self;
+
     (void)now_ns;
-    return -ENOSYS;
+    if (c->bs != NULL) {
+        bpf_source_drain(c->bs);
+    }
 }
 
-int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name, uint64_t now_ns)
+static int bpf_collector_fd(const void *self)
 {
-    (void)name;
-    return bpf_source_watch(bs, pid, now_ns);
+    const struct bpf_collector *c = self;
+
+    return c->bs != NULL ? bpf_source_fd(c->bs) : -1;
 }
 
-void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
+static void bpf_collector_readable(void *self, uint64_t now_ns)
 {
-    (void)bs;
+    struct bpf_collector *c = self;
+
     (void)now_ns;
+    bpf_source_drain(c->bs);
 }
 
-int bpf_source_fd(const struct bpf_source *bs)
+/* A problem not said yet: a process given with -p that does not exist (at start), else the
+ * attachments that failed since the last call, in one line (the latest reason, and how many
+ * more). */
+static const char *bpf_collector_problem(void *self)
 {
-    (void)bs;
-    return -1;
+    struct bpf_collector *c = self;
+    struct bpf_source_stats st;
+
+    if (c->pending[0] != '\0') {
+        snprintf(c->shown, sizeof(c->shown), "%s", c->pending);
+        c->pending[0] = '\0';
+        return c->shown;
+    }
+    if (c->bs == NULL) {
+        return NULL;
+    }
+    bpf_source_get_stats(c->bs, &st);
+    if (st.failed <= c->failed_seen) {
+        return NULL;
+    }
+    if (st.failed - c->failed_seen > 1) {
+        snprintf(c->shown, sizeof(c->shown), "%.150s (and %llu more)", st.last_error,
+                 (unsigned long long)(st.failed - c->failed_seen - 1));
+    } else {
+        snprintf(c->shown, sizeof(c->shown), "%.191s", st.last_error);
+    }
+    c->failed_seen = st.failed;
+    return c->shown;
 }
 
-int bpf_source_drain(struct bpf_source *bs)
+/* Probes asked for and none attached: without a display that is a failed run. */
+static bool bpf_collector_failed(const void *self)
 {
-    (void)bs;
-    return 0;
+    const struct bpf_collector *c = self;
+    struct bpf_source_stats st = {0};
+
+    if (!c->probes_asked) {
+        return false;
+    }
+    if (c->bs != NULL) {
+        bpf_source_get_stats(c->bs, &st);
+    }
+    return st.probes == 0 && (c->bs == NULL || st.failed > 0);
 }
 
-void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *out)
-{
-    (void)bs;
-    memset(out, 0, sizeof(*out));
-}
-
-#endif /* NCTOP_HAVE_BPF */
+const struct collector_ops bpf_collector = {
+    .name = "bpf",
+    .start = bpf_collector_start,
+    .stop = bpf_collector_stop,
+    .run = bpf_collector_run,
+    .flush = bpf_collector_flush,
+    .fd = bpf_collector_fd,
+    .readable = bpf_collector_readable,
+    .problem = bpf_collector_problem,
+    .failed = bpf_collector_failed,
+};

@@ -4,12 +4,16 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "collectors/collector.h"
 #include "src/store.h"
 #include "src/util.h"
+#include "src/xalloc.h"
 
 /* The value in kB of a "Key:   123 kB" line of /proc/<pid>/status, in bytes. */
 static bool proc_status_kb(const char *status, const char *key, uint64_t *out)
@@ -84,3 +88,72 @@ void proc_collect(struct store *st, uint64_t now_ns)
         }
     }
 }
+
+/* --- the source ---------------------------------------------------------------------------- */
+
+#define PROC_MS 1000     /* /proc sampling */
+#define PROC_FAST_MS 100 /* the first seconds, and while a workload has no host facts yet */
+#define PROC_FAST_RUNS 30
+
+struct proc_collector {
+    struct store *st;
+    unsigned runs;
+};
+
+static void *proc_collector_start(const struct collector_env *env, uint64_t now_ns, char **err)
+{
+    struct proc_collector *c = xcalloc(1, sizeof(*c));
+
+    (void)now_ns;
+    (void)err;
+    c->st = env->store;
+    return c;
+}
+
+static void proc_collector_stop(void *self)
+{
+    free(self);
+}
+
+/* Whether a live process has no host facts yet (it just attached). */
+static bool proc_someone_new(const struct store *st)
+{
+    size_t n = store_nprocs(st);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+
+        if (p != NULL && store_proc_state(p) == STORE_PROC_LIVE && !store_proc_host_valid(p)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sample; fast during the first seconds (so that short runs get host facts) and while a
+ * workload that just attached has none. */
+static uint64_t proc_collector_run(void *self, uint64_t now_ns)
+{
+    struct proc_collector *c = self;
+
+    proc_collect(c->st, now_ns);
+    c->runs += c->runs < PROC_FAST_RUNS;
+    return c->runs < PROC_FAST_RUNS || proc_someone_new(c->st) ? PROC_FAST_MS : PROC_MS;
+}
+
+static void proc_collector_flush(void *self, uint64_t now_ns)
+{
+    struct proc_collector *c = self;
+
+    if (proc_someone_new(c->st)) {
+        proc_collect(c->st, now_ns);
+    }
+}
+
+const struct collector_ops proc_collector = {
+    .name = "proc",
+    .start = proc_collector_start,
+    .stop = proc_collector_stop,
+    .run = proc_collector_run,
+    .flush = proc_collector_flush,
+};

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collectors/collector.h"
 #include "libnctop/segment.h"
+#include "src/config.h"
 #include "src/diag.h"
 #include "src/safemap.h"
 #include "src/store.h"
@@ -1369,3 +1371,100 @@ void ring_source_get_stats(const struct ring_source *rs, struct ring_source_stat
     out->remembered = rs->nsegs;
     out->max_segments = rs->max_segs;
 }
+
+/* --- the source ---------------------------------------------------------------------------- */
+
+#define RING_DRAIN_MS 10     /* ring bytes / (rate x period) headroom */
+#define RING_SCAN_MS 500     /* look for new workloads and dead ones */
+#define RING_SCAN_FAST_MS 20 /* ... while a started command has not published yet */
+
+struct ring_collector {
+    struct ring_source *rs;
+    int32_t child; /* the started command, until its segment is attached */
+    uint64_t last_scan_ns;
+};
+
+static void *ring_collector_start(const struct collector_env *env, uint64_t now_ns, char **err)
+{
+    struct ring_collector *c = xcalloc(1, sizeof(*c));
+    struct ring_source_opts o = {0};
+
+    (void)err;
+    if (env->child_pid > 0) {
+        o.root_pid = env->child_pid;
+    } else {
+        o.pids = env->cfg->pids;
+        o.npids = env->cfg->npids;
+    }
+    c->rs = ring_source_new(env->store, &o);
+    c->child = env->child_pid;
+    ring_source_scan(c->rs, now_ns);
+    c->last_scan_ns = now_ns;
+    return c;
+}
+
+static void ring_collector_stop(void *self)
+{
+    struct ring_collector *c = self;
+
+    if (c != NULL) {
+        ring_source_free(c->rs);
+        free(c);
+    }
+}
+
+/* Drain every ring; scan for new and dead workloads every RING_SCAN_MS, and often while the
+ * command nctop started has not published yet (it does within milliseconds). */
+static uint64_t ring_collector_run(void *self, uint64_t now_ns)
+{
+    struct ring_collector *c = self;
+    uint64_t every = RING_SCAN_MS;
+
+    if (c->child > 0) {
+        if (ring_source_has_pid(c->rs, c->child)) {
+            c->child = 0;
+        } else {
+            every = RING_SCAN_FAST_MS;
+        }
+    }
+    if (now_ns - c->last_scan_ns >= every * UTIL_NS_PER_MS) {
+        ring_source_scan(c->rs, now_ns);
+        c->last_scan_ns = now_ns;
+    }
+    ring_source_drain(c->rs, now_ns);
+    return RING_DRAIN_MS;
+}
+
+static void ring_collector_flush(void *self, uint64_t now_ns)
+{
+    struct ring_collector *c = self;
+
+    ring_source_drain(c->rs, now_ns);
+}
+
+static void ring_collector_child_exited(void *self, int32_t pid, uint64_t now_ns,
+                                        const char *reason)
+{
+    struct ring_collector *c = self;
+
+    c->child = 0;
+    /* Read what it left: the SDK leaves its segment to us (NCTOP_READER). */
+    ring_source_proc_exited(c->rs, pid, now_ns, reason);
+}
+
+static bool ring_collector_has_child(const void *self, int32_t pid)
+{
+    const struct ring_collector *c = self;
+
+    return ring_source_has_pid(c->rs, pid);
+}
+
+const struct collector_ops ring_collector = {
+    .name = "ring",
+    .start = ring_collector_start,
+    .stop = ring_collector_stop,
+    .run = ring_collector_run,
+    .flush = ring_collector_flush,
+    .child_exited = ring_collector_child_exited,
+    .has_child = ring_collector_has_child,
+};

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/collector.h"
 #include "src/diag.h"
 #include "src/store.h"
 #include "src/store_gpu.h"
@@ -396,3 +397,64 @@ void gpu_publish(struct gpu *g, struct store *st)
         }
     }
 }
+
+/* --- the probe ----------------------------------------------------------------------------- */
+
+#define GPU_MS 1000 /* the driver's own sample period is about this */
+
+struct gpu_probe {
+    struct gpu *g;
+    struct store *st;
+};
+
+static void *gpu_probe_start(const struct collector_env *env, uint64_t now_ns, char **err)
+{
+    struct gpu_probe *p = xcalloc(1, sizeof(*p));
+
+    (void)now_ns;
+    (void)err;
+    p->g = gpu_new();
+    p->st = env->store;
+    return p;
+}
+
+static void gpu_probe_stop(void *self)
+{
+    struct gpu_probe *p = self;
+
+    if (p != NULL) {
+        gpu_free(p->g);
+        free(p);
+    }
+}
+
+/* Nothing on the loop thread: each run is followed by a sample on a worker. */
+static uint64_t gpu_probe_run(void *self, uint64_t now_ns)
+{
+    (void)self;
+    (void)now_ns;
+    return GPU_MS;
+}
+
+static void gpu_probe_sample(void *self)
+{
+    struct gpu_probe *p = self;
+
+    gpu_sample(p->g);
+}
+
+static void gpu_probe_publish(void *self)
+{
+    struct gpu_probe *p = self;
+
+    gpu_publish(p->g, p->st);
+}
+
+const struct collector_ops gpu_probe = {
+    .name = "gpu",
+    .start = gpu_probe_start,
+    .stop = gpu_probe_stop,
+    .run = gpu_probe_run,
+    .sample = gpu_probe_sample,
+    .publish = gpu_probe_publish,
+};

@@ -18,15 +18,12 @@
 #include <uv.h>
 
 #include "child.h"
-#include "collectors/bpf.h"
-#include "collectors/proc.h"
+#include "collectors/collector.h"
 #include "collectors/replay.h"
-#include "collectors/ring.h"
 #include "config.h"
 #include "diag.h"
 #include "frame.h"
 #include "http.h"
-#include "hw/gpu.h"
 #include "libnctop/segment.h"
 #include "outputs.h"
 #include "prom.h"
@@ -38,38 +35,36 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define LOOP_DRAIN_MS 10      /* ring drain period: ring bytes / (rate x period) headroom */
-#define LOOP_SCAN_MS 500      /* look for new workloads and dead ones */
-#define LOOP_SCAN_FAST_MS 20  /* while a started command has not published yet */
-#define LOOP_PROC_MS 1000     /* /proc sampling */
-#define LOOP_PROC_FAST_MS 100 /* ... during the first seconds, so short runs get host facts */
-#define LOOP_PROC_FAST_TICKS 30
+#define LOOP_MAX_SOURCES 16
+#define LOOP_REPLAY_MS 10                    /* the replay clock's step */
+#define LOOP_RECORD_FLUSH_NS UTIL_NS_PER_SEC /* a recording reaches its file this often */
 #define LOOP_DEMO_START_MS 10000             /* --demo --once: longest wait for a first step */
 #define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
+
+/* A source of the registries (collectors/collector.h) and its handles. */
+struct loop_source {
+    const struct collector_ops *ops;
+    void *self;
+    struct loop *l;
+    uv_timer_t *timer; /* its next run */
+    uv_poll_t *poll;   /* its descriptor */
+    uv_work_t *work;   /* its blocking sample, on a libuv worker thread */
+    bool busy;         /* a sample is on a worker */
+};
 
 struct loop {
     uv_loop_t *uv;
     const struct config *cfg;
     struct store *store;
-    struct ring_source *ring;
-    struct bpf_source *bpf; /* --bpf, NULL when off or unavailable */
-    uint64_t bpf_failed;    /* its failed attachments already reported */
-    uv_poll_t *bpf_poll;    /* its ring buffer */
-    struct gpu *gpu;        /* the GPU probe; NULL when replaying */
-    uv_work_t *gpu_work;    /* its sample, run on a libuv worker thread */
-    bool gpu_busy;          /* a sample is on a worker */
-    uv_timer_t *drain;
-    uv_timer_t *scan;
-    uv_timer_t *proc;
+    struct loop_source sources[LOOP_MAX_SOURCES]; /* none when replaying */
+    size_t nsources;
+    uint64_t record_flushed_ns;
     uv_timer_t *refresh;
     uv_timer_t *duration;
     uint64_t duration_wait_ns; /* --demo --once: the timer starts at the first step, or then */
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
     struct child *child;      /* the command nctop started, or NULL */
-    uint64_t last_scan_ns;
-    uint64_t attached_seen; /* ring_source_stats.attached at the last look */
-    unsigned proc_ticks;
     bool finishing;
     int status; /* exit status of nctop */
 
@@ -129,11 +124,6 @@ static int32_t loop_child_pid(const struct loop *l)
     return l->child != NULL ? child_pid(l->child) : 0;
 }
 
-static bool loop_waiting_for_child(const struct loop *l)
-{
-    return child_running(l->child) && !ring_source_has_pid(l->ring, loop_child_pid(l));
-}
-
 /* --demo --once: the demo needs a moment (longer on a loaded machine) before its first step;
  * the collection time counts from that step, so the snapshot always has some (bounded). */
 static void loop_duration_start(struct loop *l, uint64_t now)
@@ -149,125 +139,199 @@ static void loop_duration_start(struct loop *l, uint64_t now)
     l->duration = loop_timer(l, loop_on_duration, ms, 0);
 }
 
-/* A workload just attached: read its host facts now rather than at the next proc tick. */
-static void loop_sample_new(struct loop *l, uint64_t now)
-{
-    struct ring_source_stats stats;
+/* --- the sources: one timer each at the cadence it asks for, its descriptor, its worker ---- */
 
-    ring_source_get_stats(l->ring, &stats);
-    if (stats.attached != l->attached_seen) {
-        l->attached_seen = stats.attached;
-        proc_collect(l->store, now);
+static void loop_collector_error(struct loop *l, const char *msg);
+
+/* What a source wants shown (new problems since the last look). */
+static void loop_source_problems(struct loop *l, struct loop_source *src)
+{
+    const char *msg;
+
+    if (src->ops->problem != NULL) {
+        while ((msg = src->ops->problem(src->self)) != NULL) {
+            loop_collector_error(l, msg);
+        }
     }
 }
 
-static void loop_on_drain(uv_timer_t *t)
+/* After a source ran: the recording's drain mark (and its flush once a second), and the
+ * --demo --once wait for the first step. */
+static void loop_after_run(struct loop *l, uint64_t now)
 {
-    struct loop *l = t->data;
-    uint64_t now = util_mono_ns();
-
-    /* A command we started publishes within milliseconds: look for it often until then. */
-    if (loop_waiting_for_child(l) && now - l->last_scan_ns >= LOOP_SCAN_FAST_MS * UTIL_NS_PER_MS) {
-        l->last_scan_ns = now;
-        ring_source_scan(l->ring, now);
-    }
-    ring_source_drain(l->ring, now);
-    loop_sample_new(l, now);
     outputs_record_tick(l->outputs, now);
+    if (outputs_recording(l->outputs) && now - l->record_flushed_ns >= LOOP_RECORD_FLUSH_NS) {
+        l->record_flushed_ns = now;
+        if (outputs_record_flush(l->outputs) != 0 && l->status == 0) {
+            /* A recording with a hole is worse than none: stop and say so (record has no
+             * display, so stderr is free). */
+            diag_print("record: writing %s: %s", l->cfg->output_path,
+                       strerror(-record_writer_error(l->io.record)));
+            l->status = 1;
+            loop_finish(l);
+            return;
+        }
+    }
     if (l->duration_wait_ns != 0) {
         loop_duration_start(l, now);
     }
 }
 
-static void loop_on_scan(uv_timer_t *t)
-{
-    struct loop *l = t->data;
-    uint64_t now = util_mono_ns();
+static void loop_on_source(uv_timer_t *t);
 
-    l->last_scan_ns = now;
-    ring_source_scan(l->ring, now);
-    loop_sample_new(l, now);
+static void loop_source_work(uv_work_t *w)
+{
+    struct loop_source *src = w->data;
+
+    src->ops->sample(src->self);
 }
 
-/* The GPU sample ran on a worker: publish it on the loop thread. */
-static void loop_gpu_done(uv_work_t *w, int status)
+static void loop_source_work_done(uv_work_t *w, int status)
 {
-    struct loop *l = w->data;
+    struct loop_source *src = w->data;
 
-    l->gpu_busy = false;
-    if (status == 0) {
-        gpu_publish(l->gpu, l->store);
+    src->busy = false;
+    if (status == 0 && src->ops->publish != NULL) {
+        src->ops->publish(src->self);
     }
 }
 
-static void loop_gpu_work(uv_work_t *w)
+/* One run of src and its next one; a blocking sample goes to a worker (at most one at a
+ * time: a run that finds one still going skips it; driver calls may take long). */
+static void loop_source_run(struct loop_source *src, uint64_t now)
 {
-    struct loop *l = w->data;
+    struct loop *l = src->l;
+    uint64_t ms = src->ops->run(src->self, now);
 
-    gpu_sample(l->gpu);
+    if (src->ops->sample != NULL && !src->busy && !l->finishing) {
+        src->work->data = src;
+        if (uv_queue_work(l->uv, src->work, loop_source_work, loop_source_work_done) == 0) {
+            src->busy = true;
+        }
+    }
+    loop_source_problems(l, src);
+    if (src->timer != NULL && ms != UINT64_MAX) {
+        uv_timer_start(src->timer, loop_on_source, ms, 0);
+    }
+    loop_after_run(l, now);
 }
 
-/* Sample the GPUs off the loop thread: driver calls may take long (the first one loads and
- * starts NVML). At most one sample at a time; a tick that finds one running skips. */
-static void loop_gpu_tick(struct loop *l)
+static void loop_on_source(uv_timer_t *t)
 {
-    if (l->gpu == NULL || l->gpu_busy || l->finishing) {
+    loop_source_run(t->data, util_mono_ns());
+}
+
+static void loop_on_source_fd(uv_poll_t *h, int status, int events)
+{
+    struct loop_source *src = h->data;
+
+    (void)events;
+    if (status < 0) {
+        diag_warn("%s: poll: %s", src->ops->name, uv_strerror(status));
         return;
     }
-    l->gpu_work->data = l;
-    if (uv_queue_work(l->uv, l->gpu_work, loop_gpu_work, loop_gpu_done) == 0) {
-        l->gpu_busy = true;
+    src->ops->readable(src->self, util_mono_ns());
+}
+
+/* Take in what every source holds, before the store is read. */
+static void loop_sources_flush(struct loop *l, uint64_t now)
+{
+    for (size_t i = 0; i < l->nsources; i++) {
+        if (l->sources[i].ops->flush != NULL) {
+            l->sources[i].ops->flush(l->sources[i].self, now);
+        }
     }
 }
 
-static void loop_collector_error(struct loop *l, const char *msg);
-
-/* Attachments of --bpf/--uprobe/--usdt that failed since the last report: one line (the
- * latest reason, and how many more), on stderr or the status line. */
-static void loop_bpf_report(struct loop *l)
+/* Start every source of the registries, each run once at once (the rings attach what is
+ * there, /proc is read, the probes are attached before the command is let go). */
+static void loop_sources_start(struct loop *l, uint64_t now)
 {
-    struct bpf_source_stats s;
-    char msg[sizeof(l->note)];
+    static const struct collector_ops *const *const registries[] = {collector_registry,
+                                                                    hw_registry};
+    struct collector_env env = {
+        .store = l->store,
+        .cfg = l->cfg,
+        .child_pid = loop_child_pid(l),
+        .child_name = l->child != NULL ? child_name(l->child) : NULL,
+    };
+    const char *unbuilt = collector_unbuilt(l->cfg);
 
-    if (l->bpf == NULL) {
-        return;
+    if (unbuilt != NULL) {
+        loop_collector_error(l, unbuilt);
     }
-    bpf_source_get_stats(l->bpf, &s);
-    if (s.failed <= l->bpf_failed) {
-        return;
+    for (size_t r = 0; r < sizeof(registries) / sizeof(registries[0]); r++) {
+        for (size_t i = 0; registries[r][i] != NULL && l->nsources < LOOP_MAX_SOURCES; i++) {
+            const struct collector_ops *ops = registries[r][i];
+            struct loop_source *src = &l->sources[l->nsources];
+            char *err = NULL;
+            int fd;
+
+            src->self = ops->start(&env, now, &err);
+            if (err != NULL) {
+                loop_collector_error(l, err);
+                free(err);
+            }
+            if (src->self == NULL) {
+                continue;
+            }
+            l->nsources++;
+            src->ops = ops;
+            src->l = l;
+            fd = ops->fd != NULL ? ops->fd(src->self) : -1;
+            if (fd >= 0) {
+                int rc;
+
+                src->poll = xcalloc(1, sizeof(*src->poll));
+                rc = uv_poll_init(l->uv, src->poll, fd);
+                if (rc != 0) {
+                    char msg[128];
+
+                    free(src->poll);
+                    src->poll = NULL;
+                    snprintf(msg, sizeof(msg), "%s: cannot poll: %s", ops->name, uv_strerror(rc));
+                    loop_collector_error(l, msg);
+                } else {
+                    src->poll->data = src;
+                    uv_poll_start(src->poll, UV_READABLE, loop_on_source_fd);
+                }
+            }
+            if (ops->sample != NULL) {
+                src->work = xcalloc(1, sizeof(*src->work));
+            }
+            if (ops->run != NULL) {
+                src->timer = xcalloc(1, sizeof(*src->timer));
+                uv_timer_init(l->uv, src->timer);
+                src->timer->data = src;
+                loop_source_run(src, now);
+            } else {
+                loop_source_problems(l, src);
+            }
+        }
     }
-    if (s.failed - l->bpf_failed > 1) {
-        snprintf(msg, sizeof(msg), "%.150s (and %llu more)", s.last_error,
-                 (unsigned long long)(s.failed - l->bpf_failed - 1));
-    } else {
-        snprintf(msg, sizeof(msg), "%.191s", s.last_error);
-    }
-    l->bpf_failed = s.failed;
-    loop_collector_error(l, msg);
 }
 
-static void loop_on_proc(uv_timer_t *t)
+/* Close the sources' timers (their polls too when all is closed). */
+static void loop_sources_close(struct loop *l, bool polls)
 {
-    struct loop *l = t->data;
+    for (size_t i = 0; i < l->nsources; i++) {
+        loop_close((uv_handle_t *)l->sources[i].timer);
+        l->sources[i].timer = NULL;
+        if (polls) {
+            loop_close((uv_handle_t *)l->sources[i].poll);
+            l->sources[i].poll = NULL;
+        }
+    }
+}
 
-    proc_collect(l->store, util_mono_ns());
-    if (outputs_record_flush(l->outputs) != 0 && l->status == 0) {
-        /* A recording with a hole is worse than none: stop and say so (record has no
-         * display, so stderr is free). */
-        diag_print("record: writing %s: %s", l->cfg->output_path,
-                   strerror(-record_writer_error(l->io.record)));
-        l->status = 1;
-        loop_finish(l);
-        return;
+/* After the loop ran out (no sample is running): every source stopped and freed. */
+static void loop_sources_stop(struct loop *l)
+{
+    for (size_t i = 0; i < l->nsources; i++) {
+        l->sources[i].ops->stop(l->sources[i].self);
+        free(l->sources[i].work);
     }
-    if (l->bpf != NULL) {
-        bpf_source_sync(l->bpf, util_mono_ns());
-        loop_bpf_report(l);
-    }
-    loop_gpu_tick(l);
-    if (++l->proc_ticks == LOOP_PROC_FAST_TICKS) {
-        uv_timer_set_repeat(t, LOOP_PROC_MS);
-    }
+    l->nsources = 0;
 }
 
 /* The --once output: the snapshot as JSON or the text tables. */
@@ -399,9 +463,7 @@ static void loop_on_tty(uv_poll_t *h, int status, int events)
         loop_ui_toggle_log(l);
     }
     if (r & (UI_SNAPSHOT | UI_TOGGLE_LOG | UI_REBUILD)) {
-        if (l->ring != NULL) {
-            ring_source_drain(l->ring, util_mono_ns());
-        }
+        loop_sources_flush(l, util_mono_ns());
         loop_ui_frame(l, true);
     } else if (r & UI_REDRAW) {
         loop_ui_frame(l, false);
@@ -472,9 +534,7 @@ static void loop_on_refresh(uv_timer_t *t)
 {
     struct loop *l = t->data;
 
-    if (l->ring != NULL) {
-        ring_source_drain(l->ring, util_mono_ns());
-    }
+    loop_sources_flush(l, util_mono_ns());
     /* Only the display refreshes (--once prints at the end, --headless never). Frozen
      * ('p'): the frame stays as it was; collection goes on. */
     if (l->ui != NULL && !ui_frozen(l->ui)) {
@@ -497,21 +557,17 @@ static void loop_on_signal(uv_signal_t *s, int signum)
 
 static void loop_close_all(struct loop *l)
 {
-    loop_close((uv_handle_t *)l->drain);
-    loop_close((uv_handle_t *)l->scan);
-    loop_close((uv_handle_t *)l->proc);
+    loop_sources_close(l, true);
     loop_close((uv_handle_t *)l->refresh);
     loop_close((uv_handle_t *)l->duration);
     child_close(l->child);
-    loop_close((uv_handle_t *)l->bpf_poll);
-    l->bpf_poll = NULL;
     loop_close((uv_handle_t *)l->files);
     loop_close((uv_handle_t *)l->replay_timer);
     l->files = l->replay_timer = NULL;
     for (size_t i = 0; i < sizeof(l->sig) / sizeof(l->sig[0]); i++) {
         loop_close((uv_handle_t *)l->sig[i]);
     }
-    l->drain = l->scan = l->proc = l->refresh = l->duration = NULL;
+    l->refresh = l->duration = NULL;
     memset(l->sig, 0, sizeof(l->sig));
     http_server_stop(l->http);
     l->http = NULL;
@@ -529,9 +585,7 @@ static char *loop_metrics(void *arg, size_t *len)
         .nbounds = l->cfg->prom_nbounds,
     };
 
-    if (l->ring != NULL) {
-        ring_source_drain(l->ring, now);
-    }
+    loop_sources_flush(l, util_mono_ns());
     return prom_render_opts(l->store, now, &o, len);
 }
 
@@ -554,8 +608,11 @@ static void loop_on_child_exit(void *ctx, int status, const char *reason)
     uint64_t now = util_mono_ns();
 
     (void)status;
-    /* Read what it left: the SDK leaves its segment to us (NCTOP_READER). */
-    ring_source_proc_exited(l->ring, loop_child_pid(l), now, reason);
+    for (size_t i = 0; i < l->nsources; i++) {
+        if (l->sources[i].ops->child_exited != NULL) {
+            l->sources[i].ops->child_exited(l->sources[i].self, loop_child_pid(l), now, reason);
+        }
+    }
     loop_child_rusage(l, now);
     if (l->finishing) {
         loop_close_all(l);
@@ -593,9 +650,7 @@ static void loop_on_files(uv_timer_t *t)
 {
     struct loop *l = t->data;
 
-    if (l->ring != NULL) {
-        ring_source_drain(l->ring, util_mono_ns());
-    }
+    loop_sources_flush(l, util_mono_ns());
     loop_files_write(l);
 }
 
@@ -650,7 +705,7 @@ static void loop_replay_start(struct loop *l)
         return;
     }
     replay_source_advance(l->io.replay, l->replay_now);
-    l->replay_timer = loop_timer(l, loop_on_replay, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
+    l->replay_timer = loop_timer(l, loop_on_replay, LOOP_REPLAY_MS, LOOP_REPLAY_MS);
 }
 
 /* The port of an [ADDR:]PORT the command line accepted (0 when it cannot be read). */
@@ -701,25 +756,23 @@ static void loop_finish(struct loop *l)
     }
     l->finishing = true;
     loop_ui_stop(l);
-    if (l->ring != NULL) {
-        ring_source_drain(l->ring, now);
-        proc_collect(l->store, now);
-    }
-    if (l->bpf != NULL) {
-        bpf_source_sync(l->bpf, now);
-        loop_bpf_report(l);
+    /* A last run of every source: what the rings hold, /proc, the kernel's tables. */
+    loop_sources_flush(l, now);
+    for (size_t i = 0; i < l->nsources; i++) {
+        struct loop_source *src = &l->sources[i];
+
+        if (src->ops->run != NULL) {
+            src->ops->run(src->self, now);
+        }
+        loop_source_problems(l, src);
     }
     outputs_record_tick(l->outputs, now);
     loop_files_write(l); /* the last interval, so short runs are logged too */
-    /* Probes asked for and none attached: without a display that is a failed run. */
-    if (l->cfg->output != CONFIG_OUT_TUI && l->io.replay == NULL &&
-        l->cfg->nuprobes + l->cfg->nusdts > 0 && l->status == 0) {
-        struct bpf_source_stats bst = {0};
-
-        if (l->bpf != NULL) {
-            bpf_source_get_stats(l->bpf, &bst);
-        }
-        if (bst.probes == 0 && (l->bpf == NULL || bst.failed > 0)) {
+    /* A source that failed at its job (probes asked for and none attached): without a
+     * display that is a failed run. */
+    for (size_t i = 0; i < l->nsources && l->cfg->output != CONFIG_OUT_TUI; i++) {
+        if (l->sources[i].ops->failed != NULL && l->sources[i].ops->failed(l->sources[i].self) &&
+            l->status == 0) {
             l->status = 1;
         }
     }
@@ -744,30 +797,16 @@ static void loop_finish(struct loop *l)
     if (child_running(l->child)) {
         child_stop(l->child);
         /* Keep only what waits for the child. */
-        loop_close((uv_handle_t *)l->drain);
-        loop_close((uv_handle_t *)l->scan);
-        loop_close((uv_handle_t *)l->proc);
+        loop_sources_close(l, false);
         loop_close((uv_handle_t *)l->refresh);
         loop_close((uv_handle_t *)l->duration);
         loop_close((uv_handle_t *)l->files);
         loop_close((uv_handle_t *)l->replay_timer);
-        l->drain = l->scan = l->proc = l->refresh = l->duration = NULL;
+        l->refresh = l->duration = NULL;
         l->files = l->replay_timer = NULL;
         return;
     }
     loop_close_all(l);
-}
-
-static void loop_on_bpf(uv_poll_t *h, int status, int events)
-{
-    struct loop *l = h->data;
-
-    (void)events;
-    if (status < 0) {
-        diag_warn("eBPF ring buffer poll: %s", uv_strerror(status));
-        return;
-    }
-    bpf_source_drain(l->bpf);
 }
 
 /* A collector that cannot do its job: under the display a lasting status line (nothing may
@@ -780,52 +819,6 @@ static void loop_collector_error(struct loop *l, const char *msg)
     } else {
         diag_print("%s", msg);
     }
-}
-
-/* --bpf: load the collector and watch the given processes (or the command). Without root or
- * BTF, one line says what is missing and nctop goes on without it. */
-static void loop_bpf_start(struct loop *l, uint64_t now)
-{
-    struct bpf_source_opts o = {0};
-    char *err = NULL;
-    int rc;
-
-    o.uprobes = l->cfg->probes;
-    o.nuprobes = l->cfg->nuprobes;
-    o.usdts = l->cfg->probes + l->cfg->nuprobes;
-    o.nusdts = l->cfg->nusdts;
-    l->bpf = bpf_source_new(l->store, &o, &err);
-    if (l->bpf == NULL) {
-        loop_collector_error(l, err);
-        free(err);
-        return;
-    }
-    for (size_t i = 0; i < l->cfg->npids; i++) {
-        if (bpf_source_watch(l->bpf, l->cfg->pids[i], now) == -ESRCH) {
-            char msg[64];
-
-            snprintf(msg, sizeof(msg), "--bpf: no process %d", (int)l->cfg->pids[i]);
-            loop_collector_error(l, msg);
-        }
-    }
-    if (child_running(l->child)) {
-        bpf_source_watch_child(l->bpf, child_pid(l->child), child_name(l->child), now);
-    }
-    loop_bpf_report(l); /* probes that did not attach, processes not ours to watch */
-    l->bpf_poll = xcalloc(1, sizeof(*l->bpf_poll));
-    rc = uv_poll_init(l->uv, l->bpf_poll, bpf_source_fd(l->bpf));
-    if (rc != 0) {
-        char msg[96];
-
-        free(l->bpf_poll);
-        l->bpf_poll = NULL;
-        snprintf(msg, sizeof(msg), "--bpf: cannot poll the ring buffer: %s", uv_strerror(rc));
-        loop_collector_error(l, msg);
-        return;
-    }
-    l->bpf_poll->data = l;
-    uv_poll_start(l->bpf_poll, UV_READABLE, loop_on_bpf);
-    diag_debug("bpf: attached");
 }
 
 static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms)
@@ -868,8 +861,6 @@ static int loop_spawn(struct loop *l, char **argv)
 static int loop_start(struct loop *l, char **cmd)
 {
     const struct config *cfg = l->cfg;
-    struct ring_source_opts ropts = {0};
-    uint64_t now;
     int rc;
 
     /* Before starting any command: a taken port must not leave a child behind. */
@@ -895,29 +886,12 @@ static int loop_start(struct loop *l, char **cmd)
             diag_print("cannot start %s: %s", cmd[0], uv_strerror(rc));
             return rc == UV_ENOENT || rc == UV_EACCES ? 127 : 1;
         }
-        ropts.root_pid = child_pid(l->child);
-    } else {
-        ropts.pids = cfg->pids;
-        ropts.npids = cfg->npids;
     }
     if (l->io.replay != NULL) {
         loop_replay_start(l);
     } else {
-        l->ring = ring_source_new(l->store, &ropts);
-        now = util_mono_ns();
-        ring_source_scan(l->ring, now);
-        l->last_scan_ns = now;
-        if (cfg->bpf) {
-            loop_bpf_start(l, now);
-        }
+        loop_sources_start(l, util_mono_ns());
         child_release(l->child); /* watched now (or never will be): let it run */
-        proc_collect(l->store, now);
-        l->gpu = gpu_new();
-        l->gpu_work = xcalloc(1, sizeof(*l->gpu_work));
-        loop_gpu_tick(l);
-        l->drain = loop_timer(l, loop_on_drain, LOOP_DRAIN_MS, LOOP_DRAIN_MS);
-        l->scan = loop_timer(l, loop_on_scan, LOOP_SCAN_MS, LOOP_SCAN_MS);
-        l->proc = loop_timer(l, loop_on_proc, LOOP_PROC_FAST_MS, LOOP_PROC_FAST_MS);
     }
     loop_files_start(l);
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
@@ -971,10 +945,7 @@ int loop_run(const struct config *cfg, const struct loop_io *io, struct store *s
     /* The one way out: the loop runs until every handle is closed. */
     uv_run(l.uv, UV_RUN_DEFAULT);
 
-    ring_source_free(l.ring);
-    bpf_source_free(l.bpf);
-    gpu_free(l.gpu); /* uv_run returned: no sample is running */
-    free(l.gpu_work);
+    loop_sources_stop(&l); /* uv_run returned: no sample is running */
     outputs_free(l.outputs);
     rc = uv_loop_close(l.uv);
     if (rc != 0) {
