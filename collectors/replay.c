@@ -677,10 +677,32 @@ static void replay_apply(struct replay_source *rs, struct replay_file *f,
         }
         return;
     }
+    if (ev->type == STORE_EV_GPUS) {
+        store_gpu_set(rs->store, ev->gpus, ev->depth, replay_str(rs, ev));
+        return;
+    }
     if (p == NULL) {
         return;
     }
     switch (ev->type) {
+    case STORE_EV_LOSS:
+        store_proc_set_loss(p, (enum store_loss)ev->id, ev->a);
+        break;
+    case STORE_EV_SYS_THREAD:
+        store_sys_thread_set(p, (int32_t)ev->i, replay_str(rs, ev), &ev->sched, ev->aux != 0);
+        break;
+    case STORE_EV_SYS_CALL:
+        store_sys_call_set(p, ev->id, replay_str(rs, ev), ev->a, ev->b);
+        break;
+    case STORE_EV_SYS_MAPPED:
+        store_sys_mapped_set(p, ev->a, ev->b, ev->i);
+        break;
+    case STORE_EV_SYS_DROPPED:
+        store_sys_dropped_set(p, ev->a);
+        break;
+    case STORE_EV_PROC_GPU:
+        store_proc_gpu_set(p, ev->path, ev->values, ev->depth);
+        break;
     case STORE_EV_LABEL:
         store_proc_set_label(p, replay_str(rs, ev));
         break;

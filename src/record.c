@@ -45,19 +45,26 @@ struct record_reader {
     bool clean_end;
     bool done;
     uint32_t path[RECORD_MAX_DEPTH];
+    uint64_t values[RECORD_MAX_DEPTH];
+    struct store_gpu_dev gpus[STORE_GPU_MAX];
 };
 
 /* --- the format: one table, walked by the encoder, the decoder and record_describe ------- */
 
 /* How a field is written. */
 enum record_kind {
-    RK_U,     /* unsigned varint */
-    RK_S,     /* zigzag varint */
-    RK_T,     /* time: zigzag delta from the previous time of the file */
-    RK_STR,   /* varint length, bytes */
-    RK_OSTR,  /* varint length + 1, bytes; 0: no string */
-    RK_PATH,  /* varint depth, then depth varints (name ids) */
-    RK_STATS, /* count, total, last, mean, min, max, p50, p95, p99 (ns), share_valid, [f64] */
+    RK_U,      /* unsigned varint */
+    RK_S,      /* zigzag varint */
+    RK_T,      /* time: zigzag delta from the previous time of the file */
+    RK_STR,    /* varint length, bytes */
+    RK_OSTR,   /* varint length + 1, bytes; 0: no string */
+    RK_PATH,   /* varint depth, then depth varints (name ids) */
+    RK_STATS,  /* count, total, last, mean, min, max, p50, p95, p99 (ns), share_valid, [f64] */
+    RK_SCHED,  /* on-CPU, run queue, blocked (ns), voluntary and involuntary switches, faults,
+                * minor and major faults: eight varints */
+    RK_GPUS,   /* varint n, then n devices: index, str? name, flags (1: utilization, 2: memory),
+                * utilization %, memory used, memory total */
+    RK_VALUES, /* depth varints (the depth of the path before it) */
 };
 
 /* Which member of struct record_ev a field is. */
@@ -87,6 +94,7 @@ struct record_field {
 struct record_layout {
     const char *name; /* NULL: not a record type */
     struct record_field f[RECORD_MAX_FIELDS];
+    uint8_t since; /* the first format version with this type (0: 1) */
 };
 
 #define RECORD_TYPES (RECORD_END + 1U)
@@ -137,6 +145,24 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                               {PROC, TIME, RF("names", RK_PATH, RM_NONE),
                                RF("statistics", RK_STATS, RM_NONE)}},
     [STORE_EV_MEM_IMPORT_CLEAR] = {"MEM_IMPORT_CLEAR", {PROC}},
+    [STORE_EV_LOSS] = {"LOSS", {PROC, RF("cause", RK_U, RM_ID), RF("n", RK_U, RM_A)}, 3},
+    [STORE_EV_SYS_THREAD] = {"SYS_THREAD",
+                             {PROC, RF("tid", RK_S, RM_I), RF("name", RK_OSTR, RM_NONE),
+                              RF("exited", RK_U, RM_AUX), RF("sched", RK_SCHED, RM_NONE)},
+                             3},
+    [STORE_EV_SYS_CALL] = {"SYS_CALL",
+                           {PROC, RF("nr", RK_U, RM_ID), RF("name", RK_OSTR, RM_NONE),
+                            RF("count", RK_U, RM_A), RF("total_ns", RK_U, RM_B)},
+                           3},
+    [STORE_EV_SYS_MAPPED] = {"SYS_MAPPED",
+                             {PROC, RF("mmap", RK_U, RM_A), RF("munmap", RK_U, RM_B),
+                              RF("brk", RK_S, RM_I)},
+                             3},
+    [STORE_EV_SYS_DROPPED] = {"SYS_DROPPED", {PROC, RF("n", RK_U, RM_A)}, 3},
+    [STORE_EV_GPUS] = {"GPUS", {RF("devices", RK_GPUS, RM_NONE), RF("error", RK_OSTR, RM_NONE)}, 3},
+    [STORE_EV_PROC_GPU] = {"PROC_GPU",
+                           {PROC, RF("devices", RK_PATH, RM_NONE), RF("bytes", RK_VALUES, RM_NONE)},
+                           3},
     [STORE_EV_MEM_IMPORT] = {"MEM_IMPORT",
                              {PROC, RF("level", RK_U, RM_LEVEL), RF("label", RK_U, RM_ID),
                               RF("flags", RK_U, RM_AUX), RF("bytes", RK_S, RM_I),
@@ -225,8 +251,9 @@ static bool record_member_set(struct record_ev *ev, unsigned m, uint64_t v)
 }
 
 static const char *const record_kind_names[] = {
-    [RK_U] = "u",       [RK_S] = "s",       [RK_T] = "t",         [RK_STR] = "str",
-    [RK_OSTR] = "str?", [RK_PATH] = "path", [RK_STATS] = "stats",
+    [RK_U] = "u",       [RK_S] = "s",           [RK_T] = "t",         [RK_STR] = "str",
+    [RK_OSTR] = "str?", [RK_PATH] = "path",     [RK_STATS] = "stats", [RK_SCHED] = "sched",
+    [RK_GPUS] = "gpus", [RK_VALUES] = "values",
 };
 
 size_t record_describe(char *buf, size_t len)
@@ -240,6 +267,10 @@ size_t record_describe(char *buf, size_t len)
             continue;
         }
         n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s", l->name);
+        if (l->since > 1) {
+            n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
+                                  " (from version %u):", l->since);
+        }
         for (unsigned k = 0; k < RECORD_MAX_FIELDS && l->f[k].name != NULL; k++) {
             const struct record_field *f = &l->f[k];
             char since[24] = "";
@@ -374,6 +405,34 @@ static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
                 d = record_put_u(d, ev->path[i]);
             }
             break;
+        case RK_SCHED:
+            d = record_put_u(d, ev->sched.oncpu_ns);
+            d = record_put_u(d, ev->sched.runq_ns);
+            d = record_put_u(d, ev->sched.blocked_ns);
+            d = record_put_u(d, ev->sched.vol_switches);
+            d = record_put_u(d, ev->sched.invol_switches);
+            d = record_put_u(d, ev->sched.faults);
+            d = record_put_u(d, ev->sched.minor_faults);
+            d = record_put_u(d, ev->sched.major_faults);
+            break;
+        case RK_GPUS:
+            d = record_put_u(d, ev->depth);
+            for (uint32_t i = 0; i < ev->depth; i++) {
+                const struct store_gpu_dev *g = &ev->gpus[i];
+
+                d = record_put_u(d, g->index);
+                d = record_put_str(d, g->name, strnlen(g->name, sizeof(g->name) - 1), true);
+                d = record_put_u(d, (g->util_valid ? 1U : 0U) | (g->mem_valid ? 2U : 0U));
+                d = record_put_u(d, g->util_pct);
+                d = record_put_u(d, g->mem_used_bytes);
+                d = record_put_u(d, g->mem_total_bytes);
+            }
+            break;
+        case RK_VALUES:
+            for (uint32_t i = 0; i < ev->depth; i++) {
+                d = record_put_u(d, ev->values[i]);
+            }
+            break;
         default: /* RK_STATS */
             d = record_put_u(d, st->count);
             d = record_put_u(d, st->total_ns);
@@ -400,7 +459,10 @@ static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
 
 void record_writer_put(struct record_writer *w, const struct record_ev *ev)
 {
-    size_t need = RECORD_MAX_FIXED + (ev->str != NULL ? ev->str_len : 0) + ev->depth * 10U;
+    /* A path or values take at most 10 bytes an entry; a device at most 10 varints and its
+     * name. */
+    size_t need = RECORD_MAX_FIXED + (ev->str != NULL ? ev->str_len : 0) +
+                  ev->depth * (ev->type == STORE_EV_GPUS ? 60U + STORE_GPU_NAME_LEN : 20U);
     unsigned char *d;
 
     if (w->error != 0) {
@@ -512,6 +574,17 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
     ev.path = sev->path;
     if (sev->stats != NULL) {
         ev.stats = *sev->stats;
+    }
+    if (sev->sched != NULL) {
+        ev.sched = *sev->sched;
+    }
+    ev.gpus = sev->gpus;
+    ev.values = sev->values;
+    if (sev->type == STORE_EV_GPUS) {
+        /* The machine's, not a process's: no process number. */
+        ev.depth = sev->depth > STORE_GPU_MAX ? STORE_GPU_MAX : (uint32_t)sev->depth;
+        record_writer_put(w, &ev);
+        return;
     }
     if (sev->type == STORE_EV_PROC_ADD) {
         if (w->nprocs == w->procs_cap) {
@@ -702,12 +775,53 @@ static bool record_get_stats(struct record_reader *r, struct store_import_stats 
     return true;
 }
 
+static bool record_get_sched(struct record_reader *r, struct store_sched *s)
+{
+    return record_get_u(r, &s->oncpu_ns) && record_get_u(r, &s->runq_ns) &&
+           record_get_u(r, &s->blocked_ns) && record_get_u(r, &s->vol_switches) &&
+           record_get_u(r, &s->invol_switches) && record_get_u(r, &s->faults) &&
+           record_get_u(r, &s->minor_faults) && record_get_u(r, &s->major_faults);
+}
+
+/* The machine's devices into r->gpus; a name longer than a device name holds is malformed. */
+static bool record_get_gpus(struct record_reader *r, struct record_ev *ev)
+{
+    struct record_ev name;
+    uint64_t n, flags, util;
+
+    if (!record_get_u(r, &n) || n > STORE_GPU_MAX) {
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct store_gpu_dev *g = &r->gpus[i];
+
+        memset(g, 0, sizeof(*g));
+        memset(&name, 0, sizeof(name));
+        if (!record_get_u32(r, &g->index) || !record_get_str(r, &name, true) ||
+            name.str_len >= sizeof(g->name) || !record_get_u(r, &flags) || flags > 3 ||
+            !record_get_u(r, &util) || util > 100 || !record_get_u(r, &g->mem_used_bytes) ||
+            !record_get_u(r, &g->mem_total_bytes)) {
+            return false;
+        }
+        if (name.str != NULL) {
+            memcpy(g->name, name.str, name.str_len);
+        }
+        g->util_valid = (flags & 1U) != 0;
+        g->mem_valid = (flags & 2U) != 0;
+        g->util_pct = (uint32_t)util;
+    }
+    ev->gpus = r->gpus;
+    ev->depth = (uint32_t)n;
+    return true;
+}
+
 /* The fields of ev->type as its layout says; false when one is malformed or cut short. */
 static bool record_decode(struct record_reader *r, struct record_ev *ev)
 {
     const struct record_layout *l;
 
-    if (ev->type >= RECORD_TYPES || record_layouts[ev->type].name == NULL) {
+    if (ev->type >= RECORD_TYPES || record_layouts[ev->type].name == NULL ||
+        record_layouts[ev->type].since > r->version) {
         return false;
     }
     l = &record_layouts[ev->type];
@@ -751,6 +865,24 @@ static bool record_decode(struct record_reader *r, struct record_ev *ev)
                 }
             }
             ev->path = r->path;
+            break;
+        case RK_SCHED:
+            if (!record_get_sched(r, &ev->sched)) {
+                return false;
+            }
+            break;
+        case RK_GPUS:
+            if (!record_get_gpus(r, ev)) {
+                return false;
+            }
+            break;
+        case RK_VALUES:
+            for (uint32_t i = 0; i < ev->depth; i++) {
+                if (!record_get_u(r, &r->values[i])) {
+                    return false;
+                }
+            }
+            ev->values = r->values;
             break;
         default: /* RK_STATS */
             if (!record_get_stats(r, &ev->stats)) {

@@ -10,15 +10,18 @@
 #include <stdio.h>
 
 #include "store.h"
+#include "store_gpu.h"
+#include "store_sys.h"
 
 /*
- * File format, version 2 (version 1 is read too: its STEP has no request). Integers are
+ * File format, version 3 (versions 1 and 2 are read too: version 1's STEP has no request).
+ * Integers are
  * unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
  * the previous time of the file, which starts at created_mono_ns); strings ("str") are a
  * varint length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string;
  * "path" is a varint depth then that many name ids; "stats" is count, total, last, mean, min,
  * max, p50, p95 and p99 (ns) as varints, then a varint share_valid and, when it is 1, the
- * share as an f64 LE.
+ * share as an f64 LE; "sched", "gpus" and "values" are described in record.c.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
@@ -46,6 +49,13 @@
  *     NODE_IMPORT u proc, t time, path names, stats statistics
  *     MEM_IMPORT_CLEAR u proc
  *     MEM_IMPORT u proc, u level, u label, u flags, s bytes, s peak, u capacity
+ *     LOSS (from version 3): u proc, u cause, u n
+ *     SYS_THREAD (from version 3): u proc, s tid, str? name, u exited, sched sched
+ *     SYS_CALL (from version 3): u proc, u nr, str? name, u count, u total_ns
+ *     SYS_MAPPED (from version 3): u proc, u mmap, u munmap, s brk
+ *     SYS_DROPPED (from version 3): u proc, u n
+ *     GPUS (from version 3): gpus devices, str? error
+ *     PROC_GPU (from version 3): u proc, path devices, values bytes
  *     TICK t time
  *     END
  *
@@ -56,7 +66,7 @@
  * or malformed field: the rest cannot be framed.
  */
 #define RECORD_MAGIC "NCTOPREC"
-#define RECORD_VERSION 2U        /* 2: STEP carries a request id */
+#define RECORD_VERSION 3U        /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts */
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U
 #define RECORD_TICK 100U
@@ -83,6 +93,9 @@ struct record_ev {
     uint32_t depth;
     const uint32_t *path;
     struct store_import_stats stats;
+    struct store_sched sched;         /* SYS_THREAD */
+    const struct store_gpu_dev *gpus; /* GPUS: depth devices */
+    const uint64_t *values;           /* PROC_GPU: depth values */
 };
 
 struct record_writer;

@@ -806,9 +806,16 @@ void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
 
 void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n)
 {
-    if ((unsigned)what < STORE_LOSS_NKINDS && what != STORE_LOSS_REQUEST_EVICTED) {
-        p->losses[what] = n;
+    if ((unsigned)what >= STORE_LOSS_NKINDS || what == STORE_LOSS_REQUEST_EVICTED ||
+        p->losses[what] == n) {
+        return;
     }
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_LOSS, .proc = p, .id = what, .a = n};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+    p->losses[what] = n;
 }
 
 void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,

@@ -239,8 +239,18 @@ enum store_event_type {
     STORE_EV_STEP,         /* id = kind, a = n, b = request id, ts */
     STORE_EV_NODE_IMPORT,  /* path, depth, stats, ts */
     STORE_EV_MEM_IMPORT_CLEAR,
-    STORE_EV_MEM_IMPORT, /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */
+    STORE_EV_MEM_IMPORT,  /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */
+    STORE_EV_LOSS,        /* id = enum store_loss, a = n */
+    STORE_EV_SYS_THREAD,  /* i = tid, str = name (may be NULL), aux = exited, sched */
+    STORE_EV_SYS_CALL,    /* id = nr, str = name (may be NULL), a = count, b = total ns */
+    STORE_EV_SYS_MAPPED,  /* a = mmap bytes, b = munmap bytes, i = brk bytes */
+    STORE_EV_SYS_DROPPED, /* a = events the eBPF collector lost */
+    STORE_EV_GPUS,        /* proc NULL: the machine's devices, gpus[depth], str = error */
+    STORE_EV_PROC_GPU,    /* path = device indexes, depth = n, values = their bytes */
 };
+
+struct store_sched;
+struct store_gpu_dev;
 
 /* One call of the event API as an observer sees it. Pointers are borrowed for the duration
  * of the callback; proc and thread identify the process and thread (a thread pointer is not
@@ -261,6 +271,9 @@ struct store_event {
     const uint32_t *path;
     size_t depth;
     const struct store_import_stats *stats;
+    const struct store_sched *sched;  /* STORE_EV_SYS_THREAD */
+    const struct store_gpu_dev *gpus; /* STORE_EV_GPUS */
+    const uint64_t *values;           /* STORE_EV_PROC_GPU */
 };
 
 typedef void (*store_observer_fn)(void *ctx, const struct store_event *ev);

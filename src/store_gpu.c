@@ -24,13 +24,19 @@ void store_gpu_set(struct store *st, const struct store_gpu_dev *devs, size_t n,
 {
     struct store_gpus *g = st->gpus;
 
+    n = n < STORE_GPU_MAX ? n : STORE_GPU_MAX;
     if (g == NULL) {
         if (n == 0 && error == NULL) {
             return; /* still no GPU: nothing to keep */
         }
         g = st->gpus = xcalloc(1, sizeof(*g));
     }
-    g->n = n < STORE_GPU_MAX ? n : STORE_GPU_MAX;
+    if (st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_GPUS, .gpus = devs, .depth = n, .str = error};
+
+        st->observer(st->observer_ctx, &ev);
+    }
+    g->n = n;
     if (g->n > 0) {
         memcpy(g->devs, devs, g->n * sizeof(*devs));
     }
@@ -65,6 +71,12 @@ void store_proc_gpu_set(struct store_proc *p, const uint32_t *devs, const uint64
             return;
         }
         g = p->gpu = xcalloc(1, sizeof(*g));
+    }
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_PROC_GPU, .proc = p, .path = devs, .depth = n, .values = bytes};
+
+        p->st->observer(p->st->observer_ctx, &ev);
     }
     /* Devices not listed now have freed their memory. */
     for (uint32_t k = 0; k < g->ndevs; k++) {

@@ -11,6 +11,14 @@
 #include "store_internal.h"
 #include "xalloc.h"
 
+/* The observer (nctop record) sees every change; a set that changes nothing is not one. */
+static void store_sys_observe(struct store_proc *p, const struct store_event *ev)
+{
+    if (p->st->observer != NULL) {
+        p->st->observer(p->st->observer_ctx, ev);
+    }
+}
+
 static struct store_sys *store_sys_of(struct store_proc *p)
 {
     if (p->sys == NULL) {
@@ -45,6 +53,20 @@ void store_sys_thread_set(struct store_proc *p, int32_t tid, const char *name,
         t = &sy->threads[sy->nthreads++];
         memset(t, 0, sizeof(*t));
         t->tid = tid;
+    } else if (t->exited == exited && memcmp(&t->sched, s, sizeof(*s)) == 0 &&
+               (name == NULL || name[0] == '\0' ||
+                strncmp(t->name, name, sizeof(t->name) - 1) == 0)) {
+        return;
+    }
+    {
+        struct store_event ev = {.type = STORE_EV_SYS_THREAD,
+                                 .proc = p,
+                                 .i = tid,
+                                 .str = name,
+                                 .aux = exited,
+                                 .sched = s};
+
+        store_sys_observe(p, &ev);
     }
     if (name != NULL && name[0] != '\0') {
         snprintf(t->name, sizeof(t->name), "%s", name);
@@ -79,6 +101,14 @@ void store_sys_call_set(struct store_proc *p, uint32_t nr, const char *name, uin
         memset(c, 0, sizeof(*c));
         c->nr = nr;
         snprintf(c->name, sizeof(c->name), "%s", name != NULL ? name : "");
+    } else if (c->count == count && c->total_ns == total_ns) {
+        return;
+    }
+    {
+        struct store_event ev = {
+            .type = STORE_EV_SYS_CALL, .proc = p, .id = nr, .str = name, .a = count, .b = total_ns};
+
+        store_sys_observe(p, &ev);
     }
     c->count = count;
     c->total_ns = total_ns;
@@ -88,7 +118,14 @@ void store_sys_mapped_set(struct store_proc *p, uint64_t mmap_bytes, uint64_t mu
                           int64_t brk_bytes)
 {
     struct store_sys *sy = store_sys_of(p);
+    struct store_event ev = {
+        .type = STORE_EV_SYS_MAPPED, .proc = p, .a = mmap_bytes, .b = munmap_bytes, .i = brk_bytes};
 
+    if (sy->mapped_valid && sy->mmap_bytes == mmap_bytes && sy->munmap_bytes == munmap_bytes &&
+        sy->brk_bytes == brk_bytes) {
+        return;
+    }
+    store_sys_observe(p, &ev);
     sy->mapped_valid = true;
     sy->mmap_bytes = mmap_bytes;
     sy->munmap_bytes = munmap_bytes;
@@ -97,7 +134,15 @@ void store_sys_mapped_set(struct store_proc *p, uint64_t mmap_bytes, uint64_t mu
 
 void store_sys_dropped_set(struct store_proc *p, uint64_t dropped)
 {
-    store_sys_of(p)->dropped = dropped;
+    struct store_sys *sy = store_sys_of(p);
+    struct store_event ev = {.type = STORE_EV_SYS_DROPPED, .proc = p, .a = dropped};
+
+    if (sy->dropped == dropped && sy->dropped_valid) {
+        return;
+    }
+    store_sys_observe(p, &ev);
+    sy->dropped = dropped;
+    sy->dropped_valid = true;
 }
 
 const struct store_sys *store_sys_get(const struct store_proc *p)

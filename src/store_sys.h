@@ -52,6 +52,7 @@ struct store_sys {
     uint64_t munmap_bytes; /* unmapped by munmap */
     int64_t brk_bytes;     /* program break growth */
     uint64_t dropped;      /* collector events lost (a full BPF ring buffer) */
+    bool dropped_valid;    /* dropped was ever set */
 };
 
 /* Set the absolute figures of thread tid (name copied, may be NULL; exited: it is gone but

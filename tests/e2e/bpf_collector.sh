@@ -213,3 +213,14 @@ check "gated command that does not exist: status 127, one line" \
              grep -q 'cannot start no-such-command-here: no such file' '$T/nocmd.err'"
 "$NCTOP" --once --bpf -- sh -c 'kill -PIPE $$' >/dev/null 2>&1
 check "gated command keeps default signal dispositions: SIGPIPE kills it (141)" test "$?" -eq 141
+
+# test_issue_12: a recording made with --bpf keeps the eBPF facts: its replay shows the same
+# bpf object the live snapshot shows (the command's one execve, its thread, its mappings).
+"$NCTOP" record --bpf -o "$T/bpf.nctrec" -- /bin/true 2>"$T/bpf-rec.err"
+check "record --bpf: exit 0" test "$?" -eq 0
+"$NCTOP" replay --once --json "$T/bpf.nctrec" >"$T/bpf-replay.json" 2>"$T/bpf-replay.err"
+jcheck "record --bpf, replay: the bpf object is there, as live" "$T/bpf-replay.json" \
+    'proc("true")["bpf"] is not None' \
+    '[s["count"] for s in proc("true")["bpf"]["syscalls"] if s["name"] == "execve"] == [1]' \
+    '[t["name"] for t in proc("true")["bpf"]["threads"]] == ["true"]' \
+    'row(proc("true"), "memory", "Mapped Memory/mmap")["bytes"] > 0'

@@ -38,6 +38,15 @@ jcheck "fake: two GPUs with their names, utilization and memory" "$T/fake.json" 
     "d['gpus'][1]['memory_used_bytes'] == $GIB" \
     "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB" \
     '"gpu_error" not in d'
+
+# test_issue_12: a recording keeps the GPU facts; its replay shows the devices as live did.
+NCTOP_NVML_LIB="$FAKE" timeout 30 "$NCTOP" record -p "$lm" --duration 1.5 -o "$T/gpu.nctrec" \
+    2>"$T/gpu-rec.err"
+"$NCTOP" replay --once --json "$T/gpu.nctrec" >"$T/gpu-replay.json" 2>"$T/gpu-replay.err"
+jcheck "record, replay: the GPUs and the workload's GPU memory, as live" "$T/gpu-replay.json" \
+    'len(d["gpus"]) == 2' 'd["gpus"][0]["name"] == "Fake A100-SXM4-80GB"' \
+    'd["gpus"][0]["utilization_pct"] == 87' "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB"
+
 jcheck "fake: the workload's GPU memory, per device, on the device" "$T/fake.json" \
     "row(proc(), 'memory', 'GPU Memory')['bytes'] == 768 * $MIB" \
     "row(proc(), 'memory', 'GPU Memory')['peak_bytes'] == 768 * $MIB" \

@@ -19,6 +19,8 @@
 #include "record.h"
 #include "snapshot.h"
 #include "store.h"
+#include "store_gpu.h"
+#include "store_sys.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
@@ -60,16 +62,61 @@ static void feed(struct store *st)
     store_node_import(p, path, 2, &imp, T0 + SEC);
     store_mem_import_clear(p);
     store_mem_import(p, 0, path[0], STORE_IMPORT_PEAK, 5 << 20, 6 << 20, 0);
+    /* test_issue_12: the eBPF collector's facts, the GPU probe's, and the losses by cause
+     * go through the observer like every other setter. */
+    {
+        struct store_sched sched = {.oncpu_ns = 3 * SEC,
+                                    .runq_ns = 40 * MS,
+                                    .blocked_ns = 2 * SEC,
+                                    .vol_switches = 120,
+                                    .invol_switches = 9,
+                                    .faults = 700,
+                                    .minor_faults = 690,
+                                    .major_faults = 10};
+        struct store_gpu_dev devs[2] = {
+            {.index = 0,
+             .name = "Fake GPU 0",
+             .util_valid = true,
+             .util_pct = 57,
+             .mem_valid = true,
+             .mem_used_bytes = 3ULL << 30,
+             .mem_total_bytes = 16ULL << 30},
+            {.index = 1, .name = "", .util_valid = false, .mem_valid = false},
+        };
+        uint32_t gdev[2] = {0, 1};
+        uint64_t gbytes[2] = {1ULL << 30, 5ULL << 20};
+
+        store_sys_thread_set(p, 4243, "worker", &sched, false);
+        sched.oncpu_ns += SEC;
+        store_sys_thread_set(p, 4243, NULL, &sched, true);
+        store_sys_thread_set(p, 4244, "io", &sched, false);
+        store_sys_call_set(p, 0, "read", 200003, 114 * MS);
+        store_sys_call_set(p, 59, "execve", 1, 496 * 1000);
+        store_sys_mapped_set(p, 4 << 20, 55 << 10, -(132 << 10));
+        store_sys_dropped_set(p, 3);
+        store_gpu_set(st, devs, 2, "NVML: one device lost");
+        store_proc_gpu_set(p, gdev, gbytes, 2);
+        store_proc_set_loss(p, STORE_LOSS_RING_FULL, 11);
+        store_proc_set_loss(p, STORE_LOSS_LIMIT, 2);
+    }
     store_thread_exit(t, T0 + 2 * SEC);
     store_proc_set_state(p, STORE_PROC_EXITED, "exit status 0", T0 + 2 * SEC);
 }
 
-/* The processes of a snapshot as JSON text (timestamps left out). */
+/* The processes and the GPUs of a snapshot as JSON text (timestamps left out). */
 static char *procs_json(const struct store *st, uint64_t now)
 {
     cJSON *root = snapshot_build(st, now, 0);
-    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "processes"));
+    cJSON *part = cJSON_CreateObject();
+    char *text;
 
+    cJSON_AddItemReferenceToObject(part, "processes",
+                                   cJSON_GetObjectItemCaseSensitive(root, "processes"));
+    cJSON_AddItemReferenceToObject(part, "gpus", cJSON_GetObjectItemCaseSensitive(root, "gpus"));
+    cJSON_AddItemReferenceToObject(part, "gpu_error",
+                                   cJSON_GetObjectItemCaseSensitive(root, "gpu_error"));
+    text = cJSON_PrintUnformatted(part);
+    cJSON_Delete(part);
     cJSON_Delete(root);
     return text;
 }
@@ -119,6 +166,12 @@ static void test_roundtrip(void **state)
     b = procs_json(again, replay_source_end_ns(rs));
     assert_string_equal(a, b);
     assert_non_null(strstr(a, "\"imported\""));
+    /* Every kind of fact made it: the eBPF object, the GPUs, the losses. */
+    assert_non_null(strstr(a, "\"syscalls\":[{\"name\":\"read\""));
+    assert_non_null(strstr(a, "\"on_cpu_ms\":4000"));
+    assert_non_null(strstr(a, "\"Fake GPU 0\""));
+    assert_non_null(strstr(a, "\"gpu_error\":\"NVML: one device lost\""));
+    assert_non_null(strstr(a, "\"ring_full\":11"));
     assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==
                 1700000000ULL * SEC + 2 * SEC);
     /* Compact: well under 16 bytes per event for this mix. */
@@ -224,7 +277,7 @@ static void test_issue_11_step_request_id(void **state)
     record_writer_put(w, &ev);
     record_writer_free(w);
     fclose(f);
-    assert_int_equal(buf[8], 2); /* the version */
+    assert_int_equal(buf[8], RECORD_VERSION); /* the version */
     rd = record_reader_new(buf, len, &err);
     assert_non_null(rd);
     assert_int_equal(record_reader_next(rd, &out), 1);
