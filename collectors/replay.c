@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collectors/replay_internal.h"
@@ -63,6 +64,7 @@ struct replay_file {
     struct store_proc **procs;  /* file process number -> store process */
     struct replay_names *names; /* per file process */
     uint32_t nprocs;
+    struct replay_log_info log;    /* a JSONL log: what its conversion learnt */
     struct store_thread **threads; /* thread key -> store thread (NULL when gone) */
     uint32_t *thread_proc;         /* thread key -> file process number */
     uint32_t threads_cap;
@@ -74,6 +76,10 @@ struct replay_proc {
     int32_t pid;
     char *label;
     bool from_log;
+    /* The seed's logs: one latency log and one memory log of a run, joined by their stamps. */
+    bool seed;
+    bool latency, memory; /* the kinds of logs joined so far */
+    int64_t stamp_s;
 };
 
 struct replay_source {
@@ -315,7 +321,8 @@ static bool replay_contains(const char *text, size_t len, const char *needle,
 /* Text input to a recording, written to an unlinked temporary file and mapped (in the heap
  * when no temporary file can be made). Returns 0 or -EINVAL with *err. */
 static int replay_convert(struct replay_source *rs, const char *path, const struct replay_blob *in,
-                          enum replay_format *fmt, struct replay_blob *out, char **err)
+                          enum replay_format *fmt, struct replay_blob *out,
+                          struct replay_log_info *log, char **err)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -350,7 +357,7 @@ static int replay_convert(struct replay_source *rs, const char *path, const stru
         *fmt = REPLAY_CHROME;
         n = replay_chrome_convert_stream(path, text, in->len, w, &rs->pr, &rel);
     } else if (s == end || *s == '{') {
-        n = (long)replay_jsonl_convert_stream(path, text, in->len, w, &rs->pr, &profile, &rel);
+        n = (long)replay_jsonl_convert_stream(path, text, in->len, w, &rs->pr, &profile, &rel, log);
         *fmt = profile ? REPLAY_PROFILE : REPLAY_LOG;
     } else {
         n = -1;
@@ -460,7 +467,7 @@ int replay_source_add(struct replay_source *rs, const char *path, char **err)
         f.format = REPLAY_RECORDING;
         rec = in;
     } else {
-        rc = replay_convert(rs, path, &in, &f.format, &rec, err);
+        rc = replay_convert(rs, path, &in, &f.format, &rec, &f.log, err);
         if (rc == 0 && in.mapped && safemap_faulted(in.map)) {
             *err = xasprintf("%s: the file was cut short while it was read", path);
             replay_blob_free(&rec);
@@ -604,27 +611,92 @@ static struct store_thread *replay_thread(const struct replay_file *f, uint32_t 
     return key < f->threads_cap ? f->threads[key] : NULL;
 }
 
+/* The stamp of a seed log in seconds since the epoch: its name's ("<UTC %Y%m%d%H%M%S>-latency
+ * .jsonl"), else its first line's time; false when it has neither. */
+static bool replay_log_stamp(const struct replay_file *f, int64_t *out)
+{
+    const char *base = strrchr(f->path, '/');
+    struct tm tm;
+    int n = 0;
+    time_t t;
+
+    base = base != NULL ? base + 1 : f->path;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(base, "%4d%2d%2d%2d%2d%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &n) == 6 &&
+        n == 14 &&
+        (strcmp(base + n, "-latency.jsonl") == 0 || strcmp(base + n, "-memory.jsonl") == 0)) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        t = timegm(&tm);
+        if (t != (time_t)-1) {
+            *out = (int64_t)t;
+            return true;
+        }
+    }
+    if (f->log.has_first) {
+        *out = (int64_t)(f->log.first_real_ns / UTIL_NS_PER_SEC);
+        return true;
+    }
+    return false;
+}
+
+/* A seed workload this file's seed rows join: the other log of its run (a latency log and a
+ * memory log, their stamps at most a second apart: the seed opens both at once, and the
+ * second may turn in between). NULL when there is none. */
+static struct replay_proc *replay_seed_peer(struct replay_source *rs, const struct replay_file *f,
+                                            int64_t stamp)
+{
+    for (size_t i = 0; i < rs->nprocs; i++) {
+        struct replay_proc *rp = &rs->procs[i];
+
+        if (rp->seed && llabs(rp->stamp_s - stamp) <= 1 && !(rp->latency && f->log.latency) &&
+            !(rp->memory && f->log.memory)) {
+            return rp;
+        }
+    }
+    return NULL;
+}
+
 /* Logs of one workload (its latency log and its memory log) join into one process: same pid
- * and label. Recordings and traces always get their own processes. */
+ * and label (nctop's logs), or the seed's pair of one run. Recordings and traces always get
+ * their own processes. */
 static struct store_proc *replay_proc_add(struct replay_source *rs, const struct replay_file *f,
                                           int32_t pid, const char *label)
 {
     bool from_log = f->format == REPLAY_LOG;
+    bool seed = from_log && f->log.seed && pid == 0 && strcmp(label, f->log.label) == 0;
+    int64_t stamp = 0;
     struct replay_proc *rp;
 
-    for (size_t i = 0; i < rs->nprocs && from_log; i++) {
+    if (seed && replay_log_stamp(f, &stamp)) {
+        rp = replay_seed_peer(rs, f, stamp);
+        if (rp != NULL) {
+            rp->latency |= f->log.latency;
+            rp->memory |= f->log.memory;
+            return rp->proc;
+        }
+    } else {
+        seed = false;
+    }
+    for (size_t i = 0; i < rs->nprocs && from_log && !seed; i++) {
         rp = &rs->procs[i];
-        if (rp->from_log && rp->pid == pid && strcmp(rp->label, label) == 0) {
+        if (rp->from_log && !rp->seed && rp->pid == pid && strcmp(rp->label, label) == 0) {
             return rp->proc;
         }
     }
     rs->procs = xreallocarray(rs->procs, rs->nprocs + 1U, sizeof(*rs->procs));
     rp = &rs->procs[rs->nprocs++];
+    memset(rp, 0, sizeof(*rp));
     rp->proc = store_proc_add(rs->store, pid, label);
     store_proc_set_replayed(rp->proc);
     rp->pid = pid;
     rp->label = xstrdup(label);
     rp->from_log = from_log;
+    rp->seed = seed;
+    rp->stamp_s = stamp;
+    rp->latency = seed && f->log.latency;
+    rp->memory = seed && f->log.memory;
     return rp->proc;
 }
 
@@ -794,6 +866,9 @@ static void replay_apply(struct replay_source *rs, struct replay_file *f,
     case STORE_EV_MEM_IMPORT:
         store_mem_import(p, ev->level, replay_name(f, ev->proc, ev->id), ev->aux, ev->i,
                          (int64_t)ev->a, ev->b);
+        break;
+    case STORE_EV_MEM_IMPORT_PARTS:
+        store_mem_import_parts(p, &ev->parts);
         break;
     default:
         break;

@@ -55,10 +55,22 @@ void replay_release(struct replay_release *r, size_t upto);
  * lines converted; *profile is set when the lines were ProfileRecord lines. */
 size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
                             struct replay_problems *pr, bool *profile);
-/* The same, releasing the input as it goes (rel may be NULL). data need not be NUL-terminated. */
+/* What a log conversion learns of the file beside its records: whether it has the seed's rows
+ * (no pid: one workload per file, named label), which kinds, and the time of its first line. */
+struct replay_log_info {
+    bool seed;
+    bool latency, memory; /* the seed rows were latency rows, memory rows */
+    bool has_first;
+    uint64_t first_real_ns; /* ns since the epoch */
+    char label[128];        /* the seed workload's process label */
+};
+
+/* The same, releasing the input as it goes (rel may be NULL) and filling info (zeroed by the
+ * caller; may be NULL). data need not be NUL-terminated. */
 size_t replay_jsonl_convert_stream(const char *file, const char *data, size_t len,
                                    struct record_writer *w, struct replay_problems *pr,
-                                   bool *profile, struct replay_release *rel);
+                                   bool *profile, struct replay_release *rel,
+                                   struct replay_log_info *info);
 
 /* Convert a Chrome trace (JSON object with traceEvents, or a bare array) into records on w.
  * Returns the number of events converted, or -1 when the document is not JSON at all. */

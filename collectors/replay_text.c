@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define REPLAY_MAX_BYTES 9.0e18 /* byte counts (int64) */
 #define REPLAY_MAX_MB 8.5e12    /* megabytes, so that MB * 2^20 stays under REPLAY_MAX_BYTES */
 #define REPLAY_MAX_COUNT 1.0e18 /* call counts */
+#define REPLAY_MAX_MS 1.0e12    /* durations in a log (32 years) */
 #define REPLAY_MAX_TS_MS 9.0e12 /* ProfileRecord times: ms since the epoch (year 2255) */
 #define REPLAY_MAX_VALUE 1.0e12 /* ProfileRecord values: ms or events per second */
 
@@ -290,34 +292,6 @@ void replay_conv_tick(struct replay_conv *c, uint64_t ts_ns, uint64_t min_step_n
 
 /* --- field helpers ------------------------------------------------------------------------ */
 
-/* A duration in ms as ns; 0 when absent, null, negative or not a number. */
-static uint64_t replay_ms(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
-        v->valuedouble > 1e12) {
-        return 0;
-    }
-    return (uint64_t)llround(v->valuedouble * 1e6);
-}
-
-/* A number field within [lo, hi]: 1 with *out set, 0 when absent (or not a number), -1 when
- * present but infinite or out of range, which callers refuse with a problem. */
-static int replay_num_in(const cJSON *o, const char *key, double lo, double hi, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    if (!cJSON_IsNumber(v)) {
-        return 0;
-    }
-    if (!(v->valuedouble >= lo && v->valuedouble <= hi)) {
-        return -1;
-    }
-    *out = v->valuedouble;
-    return 1;
-}
-
 static bool replay_num(const cJSON *o, const char *key, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -367,21 +341,144 @@ static bool replay_parse_utc(const char *s, uint64_t *out)
     return true;
 }
 
-/* The workload a log row belongs to: its pid and process fields (nctop logs), else the run
- * named by the file (seed logs: "<stamp>-latency.jsonl" and "<stamp>-memory.jsonl" join). */
-static uint32_t replay_row_proc(struct replay_conv *c, const cJSON *row, const char *file)
+/* --- log lines ---------------------------------------------------------------------------- */
+
+/* A log line being read: its rows as placed so far, so that each row finds its parent. */
+struct replay_lrow {
+    uint32_t proc;
+    uint32_t name;  /* name id */
+    int32_t parent; /* index of the parent row, -1 at level 0 */
+    uint16_t level;
+    bool mem;
+    bool refused; /* not imported: rows under it are refused too */
+    bool has_avg, has_last;
+    double avg_ms, last_ms;
+    char *path;        /* owned: labels from the top joined by '/' (NULL when refused) */
+    int32_t first_kid; /* memory rows: the tree, emitted depth-first at the end of the line */
+    int32_t last_kid;
+    int32_t next;
+    struct record_ev ev; /* the import (memory rows) */
+    bool has_parts;
+    struct store_mem_parts parts;
+};
+
+struct replay_line {
+    struct replay_conv *c;
+    const char *file;
+    size_t line;
+    struct replay_problems *pr;
+    struct replay_log_info *info;
+    struct replay_lrow *v;
+    size_t n, cap;
+    /* The last row at each level of the workload now being read (latency, memory), or -1;
+     * a row resets the levels below it. The nearest candidate parent in O(1). */
+    uint32_t at_proc;
+    int32_t last_at[2][REPLAY_MAX_LEVEL + 1U];
+    size_t depth; /* levels [depth, max] are -1 in both */
+};
+
+/* How a JSON value is named in a problem. */
+static const char *replay_json_type(const cJSON *v)
 {
-    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
-    const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "process");
+    if (cJSON_IsString(v)) {
+        return "a string";
+    }
+    if (cJSON_IsBool(v)) {
+        return "a boolean";
+    }
+    if (cJSON_IsNumber(v)) {
+        return "a number";
+    }
+    if (cJSON_IsArray(v)) {
+        return "an array";
+    }
+    return cJSON_IsObject(v) ? "an object" : "not a value";
+}
+
+/* A problem of row k of the line, named by its label when it has one. */
+static void replay_row_problem(struct replay_line *ln, size_t k, const char *label, const char *fmt,
+                               ...) __attribute__((format(printf, 4, 5)));
+
+static void replay_row_problem(struct replay_line *ln, size_t k, const char *label, const char *fmt,
+                               ...)
+{
+    char msg[192];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (label != NULL) {
+        replay_problem(ln->pr, ln->file, ln->line, "row %zu (%.60s): %s", k, label, msg);
+    } else {
+        replay_problem(ln->pr, ln->file, ln->line, "row %zu: %s", k, msg);
+    }
+}
+
+/* A number field of a row within [lo, hi]: 1 with *out set; 0 when absent or null; -1 when
+ * of another type or out of range, noted as a problem of the row. Nothing is read as 0. */
+static int replay_field(struct replay_line *ln, size_t k, const char *label, const cJSON *row,
+                        const char *key, double lo, double hi, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+
+    if (v == NULL || cJSON_IsNull(v)) {
+        return 0;
+    }
+    if (!cJSON_IsNumber(v)) {
+        replay_row_problem(ln, k, label, "%s is %s, not a number", key, replay_json_type(v));
+        return -1;
+    }
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi)) {
+        replay_row_problem(ln, k, label, "%s %g out of range", key, v->valuedouble);
+        return -1;
+    }
+    *out = v->valuedouble;
+    return 1;
+}
+
+/* A duration field in ms as ns; a figure the row lacks sets its bit in *absent. */
+static uint64_t replay_field_ms(struct replay_line *ln, size_t k, const char *label,
+                                const cJSON *row, const char *key, uint32_t bit, uint32_t *absent)
+{
+    double ms;
+
+    if (replay_field(ln, k, label, row, key, 0, REPLAY_MAX_MS, &ms) <= 0) {
+        *absent |= bit;
+        return 0;
+    }
+    return (uint64_t)llround(ms * 1e6);
+}
+
+/* A string field: the string, or NULL when absent or null (another type is a problem). */
+static const char *replay_field_str(struct replay_line *ln, size_t k, const char *label,
+                                    const cJSON *row, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+
+    if (v == NULL || cJSON_IsNull(v)) {
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        replay_row_problem(ln, k, label, "%s is %s, not a string", key, replay_json_type(v));
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+/* The workload a log row belongs to: its pid and process fields (nctop logs), else the run
+ * named by the file (seed logs: "<stamp>-latency.jsonl" and "<stamp>-memory.jsonl"). */
+static uint32_t replay_row_proc(struct replay_line *ln, bool has_pid, double pid,
+                                const char *process)
+{
     char name[128];
-    const char *base = strrchr(file, '/');
+    const char *base = strrchr(ln->file, '/');
     char *dash;
 
-    /* The caller checked that a numeric pid fits an int32. */
-    if (cJSON_IsNumber(pid) && cJSON_IsString(label)) {
-        return replay_conv_proc(c, (int32_t)pid->valuedouble, label->valuestring);
+    if (has_pid && process != NULL) {
+        return replay_conv_proc(ln->c, (int32_t)pid, process);
     }
-    snprintf(name, sizeof(name), "%s", base != NULL ? base + 1 : file);
+    snprintf(name, sizeof(name), "%s", base != NULL ? base + 1 : ln->file);
     dash = strstr(name, "-latency.jsonl");
     if (dash == NULL) {
         dash = strstr(name, "-memory.jsonl");
@@ -389,21 +486,335 @@ static uint32_t replay_row_proc(struct replay_conv *c, const cJSON *row, const c
     if (dash != NULL) {
         *dash = '\0';
     }
-    return replay_conv_proc(c, cJSON_IsNumber(pid) ? (int32_t)pid->valuedouble : 0, name);
+    if (ln->info != NULL && !has_pid) {
+        ln->info->seed = true;
+        snprintf(ln->info->label, sizeof(ln->info->label), "%s", name);
+    }
+    return replay_conv_proc(ln->c, has_pid ? (int32_t)pid : 0, name);
+}
+
+/* Whether child's time fits inside parent's: a span's children run inside it. Undecided
+ * (true) when they do not have the same figure. */
+static bool replay_fits(const struct replay_lrow *parent, const struct replay_lrow *child)
+{
+    double c, p;
+
+    if (child->has_avg && parent->has_avg) {
+        c = child->avg_ms;
+        p = parent->avg_ms;
+    } else if (child->has_last && parent->has_last) {
+        c = child->last_ms;
+        p = parent->last_ms;
+    } else {
+        return true;
+    }
+    return c <= p * 1.01 + 0.001; /* rounding of the writer */
+}
+
+enum replay_orphan {
+    REPLAY_ORPHAN_NONE,    /* no row of its tree at the level above */
+    REPLAY_ORPHAN_REFUSED, /* the row above it was refused */
+    REPLAY_ORPHAN_PATH,    /* no row above has the parent path it names */
+};
+
+/*
+ * The parent of row me (level > 0) among the rows of the line before it: a row one level up
+ * in the same tree (same workload, latency or memory), after the last row two or more levels
+ * up. A row with a path (nctop's logs) takes the row whose path is its own but the label.
+ * Without one (the seed's rows, which have only levels), the nearest such row is the parent,
+ * unless its time cannot hold the row's: the seed writes flat level-0 rows (each softmax
+ * backend) between Forward Step and the Block rows that are Forward Step's, and a block does
+ * not fit in a softmax. Returns the index, or -1 with *why and *above (the level that ended the
+ * search, -1 when none).
+ */
+static bool replay_path_is(const char *path, const struct replay_lrow *parent, const char *label)
+{
+    size_t pl = strlen(parent->path);
+
+    return strncmp(path, parent->path, pl) == 0 && path[pl] == '/' &&
+           strcmp(path + pl + 1U, label) == 0;
+}
+
+static int32_t replay_find_parent(const struct replay_line *ln, const struct replay_lrow *me,
+                                  const char *label, const char *path, enum replay_orphan *why,
+                                  long *above)
+{
+    const int32_t *last = ln->last_at[me->mem];
+    int32_t nearest = -1, j0 = ln->at_proc == me->proc ? last[me->level - 1U] : -1;
+
+    *why = path != NULL ? REPLAY_ORPHAN_PATH : REPLAY_ORPHAN_NONE;
+    *above = -1;
+    if (j0 < 0) {
+        /* No row one level up since the last row further up (or at all). */
+        for (long l = (long)me->level - 2; l >= 0 && ln->at_proc == me->proc; l--) {
+            if (last[l] >= 0) {
+                *above = l;
+                break;
+            }
+        }
+        return -1;
+    }
+    /* The nearest row one level up is almost always the parent: try it first. */
+    if (!ln->v[j0].refused &&
+        (path != NULL ? replay_path_is(path, &ln->v[j0], label) : replay_fits(&ln->v[j0], me))) {
+        return j0;
+    }
+    for (size_t j = (size_t)j0 + 1U; j-- > 0;) {
+        const struct replay_lrow *r = &ln->v[j];
+
+        if (r->proc != me->proc) {
+            break;
+        }
+        if (r->mem != me->mem || r->level >= me->level) {
+            continue;
+        }
+        if (r->level + 1U < me->level) {
+            *above = r->level;
+            break;
+        }
+        if (path != NULL) {
+            if (!r->refused && replay_path_is(path, r, label)) {
+                return (int32_t)j;
+            }
+            continue;
+        }
+        if (r->refused) {
+            if (nearest < 0) {
+                *why = REPLAY_ORPHAN_REFUSED;
+                return -1;
+            }
+            continue;
+        }
+        if (nearest < 0) {
+            nearest = (int32_t)j;
+        }
+        if (replay_fits(r, me)) {
+            return (int32_t)j;
+        }
+    }
+    /* Nothing holds it: the nearest row, as the levels say. */
+    return nearest;
+}
+
+static struct replay_lrow *replay_line_add(struct replay_line *ln)
+{
+    struct replay_lrow *r;
+
+    if (ln->n == ln->cap) {
+        ln->cap = ln->cap ? ln->cap * 2U : 64U;
+        ln->v = xreallocarray(ln->v, ln->cap, sizeof(*ln->v));
+    }
+    r = &ln->v[ln->n++];
+    memset(r, 0, sizeof(*r));
+    r->parent = r->first_kid = r->last_kid = r->next = -1;
+    return r;
+}
+
+/* Row idx (proc, level, kind) is now the last of its level: the levels below start over. */
+static void replay_line_mark(struct replay_line *ln, size_t idx)
+{
+    const struct replay_lrow *r = &ln->v[idx];
+
+    if (r->proc != ln->at_proc) {
+        memset(ln->last_at, 0xff, sizeof(ln->last_at)); /* all -1 */
+        ln->at_proc = r->proc;
+        ln->depth = 0;
+    }
+    ln->last_at[r->mem][r->level] = (int32_t)idx;
+    for (size_t l = (size_t)r->level + 1U; l < ln->depth; l++) {
+        ln->last_at[r->mem][l] = -1;
+    }
+    if (r->level >= ln->depth) {
+        ln->depth = r->level + 1U;
+    }
+}
+
+/* A refused row stays in the line so that the rows under it are refused with it. */
+static void replay_line_refuse(struct replay_line *ln, uint32_t proc, long level, bool mem)
+{
+    struct replay_lrow *r = replay_line_add(ln);
+
+    r->proc = proc;
+    r->level = level >= 0 && level <= (long)REPLAY_MAX_LEVEL ? (uint16_t)level : 0;
+    r->mem = mem;
+    r->refused = true;
+    replay_line_mark(ln, ln->n - 1U);
+}
+
+/* The seed's pool, kv and kv-cache figures of a memory row (MB), when it has all three. */
+static bool replay_mem_parts(struct replay_line *ln, size_t k, const char *label, const cJSON *row,
+                             struct store_mem_parts *out)
+{
+    static const char *const keys[STORE_NPARTS][2] = {
+        [STORE_PART_POOL] = {"current_pool_mb", "peak_pool_mb"},
+        [STORE_PART_KV] = {"current_kv_mb", "peak_kv_mb"},
+        [STORE_PART_KV_CACHE] = {"current_kv_cache_mb", "peak_kv_cache_mb"},
+    };
+    int have = 0, bad = 0;
+
+    for (int i = 0; i < STORE_NPARTS; i++) {
+        double cur, peak;
+        int rc = replay_field(ln, k, label, row, keys[i][0], -REPLAY_MAX_MB, REPLAY_MAX_MB, &cur);
+
+        have += rc > 0;
+        bad += rc < 0;
+        if (rc <= 0) {
+            continue;
+        }
+        out->bytes[i] = llround(cur * 1048576.0);
+        /* Like peak_total_mb: without a peak figure, the peak is the current one. */
+        rc = replay_field(ln, k, label, row, keys[i][1], -REPLAY_MAX_MB, REPLAY_MAX_MB, &peak);
+        out->peak_bytes[i] = rc > 0 ? llround(peak * 1048576.0) : out->bytes[i];
+    }
+    if (have > 0 && have + bad < STORE_NPARTS) {
+        replay_row_problem(ln, k, label, "pool, kv and kv-cache figures incomplete");
+    }
+    return have == STORE_NPARTS;
+}
+
+/* The figures of a memory row into r->ev; false (a problem noted) when it has no usable
+ * current figure. */
+static bool replay_mem_row(struct replay_line *ln, size_t k, const char *label, const cJSON *row,
+                           struct replay_lrow *r)
+{
+    double bytes = 0, mb = 0, peak = 0, cap = 0;
+    int has_bytes =
+        replay_field(ln, k, label, row, "bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &bytes);
+    int has_mb = has_bytes != 0 ? 0
+                                : replay_field(ln, k, label, row, "current_total_mb",
+                                               -REPLAY_MAX_MB, REPLAY_MAX_MB, &mb);
+    int has_peak;
+
+    if (has_bytes < 0 || has_mb < 0) {
+        return false;
+    }
+    if (has_bytes == 0 && has_mb == 0) {
+        replay_row_problem(ln, k, label, "no current_total_mb or bytes");
+        return false;
+    }
+    r->ev.type = STORE_EV_MEM_IMPORT;
+    r->ev.proc = r->proc;
+    r->ev.level = r->level;
+    r->ev.id = r->name;
+    r->ev.i = has_bytes > 0 ? (int64_t)llround(bytes) : (int64_t)llround(mb * 1048576.0);
+    /* nctop writes peak_bytes (null when unknown); the seed only peak_total_mb. */
+    if (cJSON_GetObjectItemCaseSensitive(row, "peak_bytes") != NULL) {
+        has_peak = replay_field(ln, k, label, row, "peak_bytes", -REPLAY_MAX_BYTES,
+                                REPLAY_MAX_BYTES, &peak);
+    } else {
+        has_peak =
+            replay_field(ln, k, label, row, "peak_total_mb", -REPLAY_MAX_MB, REPLAY_MAX_MB, &peak);
+        peak *= 1048576.0;
+    }
+    if (has_peak > 0) {
+        r->ev.a = (uint64_t)(int64_t)llround(peak);
+        r->ev.aux |= STORE_IMPORT_PEAK;
+    }
+    if (replay_field(ln, k, label, row, "capacity_bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES,
+                     &cap) > 0 &&
+        cap > 0) {
+        r->ev.b = (uint64_t)llround(cap);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "device"))) {
+        r->ev.aux |= STORE_MEM_DEVICE;
+    }
+    r->has_parts = replay_mem_parts(ln, k, label, row, &r->parts);
+    return true;
+}
+
+/* The statistics of a latency row; figures it lacks (or has wrongly) are absent. */
+static void replay_lat_row(struct replay_line *ln, size_t k, const char *label, const cJSON *row,
+                           struct replay_lrow *r, struct store_import_stats *st)
+{
+    double n, share;
+    uint32_t *ab = &st->absent;
+
+    memset(st, 0, sizeof(*st));
+    if (replay_field(ln, k, label, row, "count", 0, REPLAY_MAX_COUNT, &n) > 0) {
+        st->count = (uint64_t)n;
+    } else {
+        *ab |= STORE_STAT_COUNT;
+    }
+    st->last_ns = replay_field_ms(ln, k, label, row, "last_ms", STORE_STAT_LAST, ab);
+    st->mean_ns = replay_field_ms(ln, k, label, row, "average_ms", STORE_STAT_MEAN, ab);
+    st->min_ns = replay_field_ms(ln, k, label, row, "min_ms", STORE_STAT_MIN, ab);
+    st->max_ns = replay_field_ms(ln, k, label, row, "max_ms", STORE_STAT_MAX, ab);
+    st->p50_ns = replay_field_ms(ln, k, label, row, "p50_ms", STORE_STAT_P50, ab);
+    st->p95_ns = replay_field_ms(ln, k, label, row, "p95_ms", STORE_STAT_P95, ab);
+    st->p99_ns = replay_field_ms(ln, k, label, row, "p99_ms", STORE_STAT_P99, ab);
+    st->total_ns = replay_field_ms(ln, k, label, row, "total_ms", STORE_STAT_TOTAL, ab);
+    if (replay_field(ln, k, label, row, "share_pct", -1e9, 1e9, &share) > 0) {
+        st->share_valid = true;
+        st->share_pct = share;
+    }
+    r->has_avg = (*ab & STORE_STAT_MEAN) == 0;
+    r->avg_ms = (double)st->mean_ns / 1e6;
+    r->has_last = (*ab & STORE_STAT_LAST) == 0;
+    r->last_ms = (double)st->last_ns / 1e6;
+}
+
+/* Emit the memory rows of the line depth-first (the store rebuilds their tree from the order
+ * and the levels), each process's replacing the rows of its previous line. */
+static void replay_line_emit_mem(struct replay_line *ln, uint64_t lineno)
+{
+    int32_t *stack; /* every row is pushed at most once */
+
+    if (ln->n == 0) {
+        return;
+    }
+    stack = xcalloc(ln->n, sizeof(*stack));
+    for (size_t i = 0; i < ln->n; i++) {
+        struct replay_lrow *root = &ln->v[i];
+        size_t sp = 0;
+
+        if (!root->mem || root->refused || root->parent >= 0) {
+            continue;
+        }
+        if (ln->c->procs[root->proc].line_cleared != lineno) {
+            struct record_ev clr = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = root->proc};
+
+            record_writer_put(ln->c->w, &clr);
+            ln->c->procs[root->proc].line_cleared = lineno;
+        }
+        stack[sp++] = (int32_t)i;
+        while (sp > 0) {
+            struct replay_lrow *r = &ln->v[stack[--sp]];
+            size_t nk = 0, at;
+
+            record_writer_put(ln->c->w, &r->ev);
+            if (r->has_parts) {
+                struct record_ev pe = {.type = STORE_EV_MEM_IMPORT_PARTS, .proc = r->proc};
+
+                pe.parts = r->parts;
+                record_writer_put(ln->c->w, &pe);
+            }
+            /* The children go on the stack last first, so they come off in their order. */
+            for (int32_t kid = r->first_kid; kid >= 0; kid = ln->v[kid].next) {
+                nk++;
+            }
+            sp += nk;
+            at = sp;
+            for (int32_t kid = r->first_kid; kid >= 0; kid = ln->v[kid].next) {
+                stack[--at] = kid;
+            }
+        }
+    }
+    free(stack);
 }
 
 /* One log line: latency rows become node imports, memory rows replace the process's
  * imported memory rows. Returns false when the line is not a log line. */
 static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char *file, size_t line,
-                            struct replay_problems *pr, uint64_t lineno)
+                            struct replay_problems *pr, struct replay_log_info *info)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
     const cJSON *row;
+    struct replay_line ln = {
+        .c = c, .file = file, .line = line, .pr = pr, .info = info, .at_proc = UINT32_MAX};
     uint32_t path[REPLAY_MAX_LEVEL + 1U];
-    uint64_t t;
-    long prev_level[2] = {-1, -1}; /* latency rows, memory rows: two trees, two level chains */
     uint32_t prev_proc = UINT32_MAX;
+    uint64_t t;
     size_t k = 0;
 
     if (!cJSON_IsString(ts) || !cJSON_IsArray(rows)) {
@@ -413,102 +824,129 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
         replay_problem(pr, file, line, "bad timestamp '%.40s'", ts->valuestring);
         return true;
     }
+    if (info != NULL && !info->has_first) {
+        info->has_first = true;
+        info->first_real_ns = t;
+    }
     cJSON_ArrayForEach(row, rows)
     {
-        const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "label");
-        double level, num, n = 0, mb = 0, bytes = 0, peak = 0, cap = 0;
-        int has_bytes, has_mb, has_peak, has_peak_mb, has_cap;
-        bool mem;
-        uint32_t proc;
-        struct record_ev ev;
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(row, "level");
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(row, "label");
+        const char *label = cJSON_IsString(lb) ? lb->valuestring : NULL;
+        const char *rpath, *process;
+        bool mem = cJSON_GetObjectItemCaseSensitive(row, "current_total_mb") != NULL ||
+                   cJSON_GetObjectItemCaseSensitive(row, "bytes") != NULL;
+        double level = -1, pid = 0;
+        int has_pid;
+        enum replay_orphan why;
+        long above;
+        struct replay_lrow me, *r;
+        struct store_import_stats st;
 
         k++;
-        if (!cJSON_IsString(label) || !replay_num(row, "level", &level) || level < 0 ||
-            level > REPLAY_MAX_LEVEL || level != floor(level)) {
-            replay_problem(pr, file, line, "row %zu: no label or level", k);
-            continue;
+        /* A row without a place in the tree is refused, and the rows under it with it. */
+        if (label == NULL) {
+            replay_row_problem(&ln, k, NULL, lb == NULL ? "no label" : "label is %s, not a string",
+                               replay_json_type(lb));
         }
-        /* Every number that becomes an integer is checked before anything is made of it. */
-        has_bytes = replay_num_in(row, "bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &bytes);
-        has_mb = replay_num_in(row, "current_total_mb", -REPLAY_MAX_MB, REPLAY_MAX_MB, &mb);
-        has_peak = replay_num_in(row, "peak_bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &peak);
-        has_peak_mb = replay_num_in(row, "peak_total_mb", -REPLAY_MAX_MB, REPLAY_MAX_MB, &num);
-        has_cap = replay_num_in(row, "capacity_bytes", -REPLAY_MAX_BYTES, REPLAY_MAX_BYTES, &cap);
-        if (replay_num_in(row, "pid", INT32_MIN, INT32_MAX, &num) < 0 ||
-            replay_num_in(row, "count", -REPLAY_MAX_COUNT, REPLAY_MAX_COUNT, &n) < 0 ||
-            has_bytes < 0 || has_mb < 0 || has_peak < 0 || has_peak_mb < 0 || has_cap < 0) {
-            replay_problem(pr, file, line, "row %zu: a number out of range", k);
-            continue;
-        }
-        proc = replay_row_proc(c, row, file);
-        mem = cJSON_GetObjectItemCaseSensitive(row, "current_total_mb") != NULL ||
-              cJSON_GetObjectItemCaseSensitive(row, "bytes") != NULL;
-        if (proc != prev_proc) {
-            prev_level[0] = prev_level[1] = -1;
-            prev_proc = proc;
-        }
-        /* A memory row's parent is the memory row above it, never a latency row. */
-        if ((long)level > prev_level[mem] + 1) {
-            replay_problem(pr, file, line, "row %zu: level %d under level %ld", k, (int)level,
-                           prev_level[mem]);
-            continue;
-        }
-        prev_level[mem] = (long)level;
-        path[(size_t)level] = replay_conv_name(c, proc, label->valuestring);
-        memset(&ev, 0, sizeof(ev));
-        ev.proc = proc;
-        if (mem) {
-            if (c->procs[proc].line_cleared != lineno) {
-                struct record_ev clr = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = proc};
-
-                record_writer_put(c->w, &clr);
-                c->procs[proc].line_cleared = lineno;
-            }
-            ev.type = STORE_EV_MEM_IMPORT;
-            ev.level = (uint16_t)level;
-            ev.id = path[(size_t)level];
-            if (has_bytes == 0) {
-                bytes = mb * 1048576.0;
-            }
-            ev.i = (int64_t)llround(bytes);
-            /* nctop writes peak_bytes (null when unknown); the seed only peak_total_mb. */
-            if (cJSON_GetObjectItemCaseSensitive(row, "peak_bytes") != NULL
-                    ? has_peak > 0
-                    : (replay_num(row, "peak_total_mb", &peak) && (peak *= 1048576.0, true))) {
-                ev.a = (uint64_t)(int64_t)llround(peak);
-                ev.aux |= STORE_IMPORT_PEAK;
-            }
-            if (has_cap > 0 && cap > 0) {
-                ev.b = (uint64_t)llround(cap);
-            }
-            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "device"))) {
-                ev.aux |= STORE_MEM_DEVICE;
-            }
+        if (lv == NULL || cJSON_IsNull(lv)) {
+            replay_row_problem(&ln, k, label, "no level");
+            level = -1;
+        } else if (!cJSON_IsNumber(lv)) {
+            replay_row_problem(&ln, k, label, "level is %s, not a number", replay_json_type(lv));
+            level = -1;
+        } else if (!(lv->valuedouble >= 0 && lv->valuedouble <= REPLAY_MAX_LEVEL) ||
+                   lv->valuedouble != floor(lv->valuedouble)) {
+            replay_row_problem(&ln, k, label, "level %g out of range", lv->valuedouble);
+            level = -1;
         } else {
-            double share;
+            level = lv->valuedouble;
+        }
+        has_pid = replay_field(&ln, k, label, row, "pid", INT32_MIN, INT32_MAX, &pid);
+        process = replay_field_str(&ln, k, label, row, "process");
+        rpath = replay_field_str(&ln, k, label, row, "path");
+        if (label == NULL || level < 0 || has_pid < 0) {
+            /* Unknown level: the rows after it, but level-0 rows, may be its own. */
+            replay_line_refuse(&ln, prev_proc, level < 0 ? 0 : (long)level, mem);
+            continue;
+        }
+        memset(&me, 0, sizeof(me));
+        me.proc = replay_row_proc(&ln, has_pid > 0, pid, process);
+        me.level = (uint16_t)level;
+        me.mem = mem;
+        me.parent = -1;
+        prev_proc = me.proc;
+        if (!mem) {
+            replay_lat_row(&ln, k, label, row, &me, &st);
+        }
+        if (me.level > 0) {
+            me.parent = replay_find_parent(&ln, &me, label, rpath, &why, &above);
+            if (me.parent < 0) {
+                if (why == REPLAY_ORPHAN_REFUSED) {
+                    replay_row_problem(&ln, k, label, "under a row that was refused");
+                } else if (why == REPLAY_ORPHAN_PATH) {
+                    const char *slash = strrchr(rpath, '/');
 
-            ev.type = STORE_EV_NODE_IMPORT;
-            ev.ts_ns = t;
-            ev.depth = (uint32_t)level + 1U;
-            ev.path = path;
-            if (n > 0) {
-                ev.stats.count = (uint64_t)n;
-            }
-            ev.stats.last_ns = replay_ms(row, "last_ms");
-            ev.stats.mean_ns = replay_ms(row, "average_ms");
-            ev.stats.min_ns = replay_ms(row, "min_ms");
-            ev.stats.max_ns = replay_ms(row, "max_ms");
-            ev.stats.p50_ns = replay_ms(row, "p50_ms");
-            ev.stats.p95_ns = replay_ms(row, "p95_ms");
-            ev.stats.p99_ns = replay_ms(row, "p99_ms");
-            ev.stats.total_ns = replay_ms(row, "total_ms");
-            if (replay_num(row, "share_pct", &share)) {
-                ev.stats.share_valid = true;
-                ev.stats.share_pct = share;
+                    replay_row_problem(&ln, k, label, "no row above it has the path '%.*s'",
+                                       slash != NULL ? (int)(slash - rpath) : 0, rpath);
+                } else if (above >= 0) {
+                    replay_row_problem(&ln, k, label, "level %u under level %ld", me.level, above);
+                } else {
+                    replay_row_problem(&ln, k, label, "level %u with no row above it", me.level);
+                }
+                replay_line_refuse(&ln, me.proc, me.level, mem);
+                continue;
             }
         }
-        record_writer_put(c->w, &ev);
+        me.name = replay_conv_name(c, me.proc, label);
+        if (mem && !replay_mem_row(&ln, k, label, row, &me)) {
+            replay_line_refuse(&ln, me.proc, me.level, mem);
+            continue;
+        }
+        me.first_kid = me.last_kid = me.next = -1;
+        me.path = me.parent >= 0 ? xasprintf("%s/%s", ln.v[me.parent].path, label) : xstrdup(label);
+        r = replay_line_add(&ln);
+        *r = me;
+        replay_line_mark(&ln, ln.n - 1U);
+        if (r->parent >= 0) {
+            struct replay_lrow *pa = &ln.v[r->parent];
+            int32_t self = (int32_t)(ln.n - 1U);
+
+            if (pa->last_kid >= 0) {
+                ln.v[pa->last_kid].next = self;
+            } else {
+                pa->first_kid = self;
+            }
+            pa->last_kid = self;
+        }
+        if (info != NULL && has_pid == 0) {
+            info->memory |= mem;
+            info->latency |= !mem;
+        }
+        if (!mem) {
+            struct record_ev ev;
+            int32_t at = (int32_t)(ln.n - 1U);
+
+            /* The path of name ids, from the row up through its parents. */
+            for (long l = r->level; l >= 0; l--) {
+                path[l] = ln.v[at].name;
+                at = ln.v[at].parent;
+            }
+            memset(&ev, 0, sizeof(ev));
+            ev.type = STORE_EV_NODE_IMPORT;
+            ev.proc = r->proc;
+            ev.ts_ns = t;
+            ev.depth = (uint32_t)r->level + 1U;
+            ev.path = path;
+            ev.stats = st;
+            record_writer_put(c->w, &ev);
+        }
     }
+    replay_line_emit_mem(&ln, line);
+    for (size_t i = 0; i < ln.n; i++) {
+        free(ln.v[i].path);
+    }
+    free(ln.v);
     replay_conv_tick(c, t, 0);
     return true;
 }
@@ -608,12 +1046,13 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
 size_t replay_jsonl_convert(const char *file, const char *data, size_t len, struct record_writer *w,
                             struct replay_problems *pr, bool *profile)
 {
-    return replay_jsonl_convert_stream(file, data, len, w, pr, profile, NULL);
+    return replay_jsonl_convert_stream(file, data, len, w, pr, profile, NULL, NULL);
 }
 
 size_t replay_jsonl_convert_stream(const char *file, const char *data, size_t len,
                                    struct record_writer *w, struct replay_problems *pr,
-                                   bool *profile, struct replay_release *rel)
+                                   bool *profile, struct replay_release *rel,
+                                   struct replay_log_info *info)
 {
     struct replay_conv *c = replay_conv_new(w);
     const char *s = data, *end = data + len;
@@ -640,7 +1079,7 @@ size_t replay_jsonl_convert_stream(const char *file, const char *data, size_t le
                            nl == NULL ? "last line cut short (not JSON)" : "not a JSON object");
             continue;
         }
-        if (replay_log_line(c, root, file, line, pr, line)) {
+        if (replay_log_line(c, root, file, line, pr, info)) {
             good++;
         } else if (replay_profile_line(c, root, file, line, pr)) {
             good++;

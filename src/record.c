@@ -59,12 +59,14 @@ enum record_kind {
     RK_STR,    /* varint length, bytes */
     RK_OSTR,   /* varint length + 1, bytes; 0: no string */
     RK_PATH,   /* varint depth, then depth varints (name ids) */
-    RK_STATS,  /* count, total, last, mean, min, max, p50, p95, p99 (ns), share_valid, [f64] */
+    RK_STATS,  /* count, total, last, mean, min, max, p50, p95, p99 (ns), share_valid | absent
+                * << 1, [f64] */
     RK_SCHED,  /* on-CPU, run queue, blocked (ns), voluntary and involuntary switches, faults,
                 * minor and major faults: eight varints */
     RK_GPUS,   /* varint n, then n devices: index, str? name, flags (1: utilization, 2: memory),
                 * utilization %, memory used, memory total */
     RK_VALUES, /* depth varints (the depth of the path before it) */
+    RK_PARTS,  /* 3 x (s bytes, s peak): pool, KV pool, KV cache */
 };
 
 /* Which member of struct record_ev a field is. */
@@ -167,6 +169,7 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                              {PROC, RF("level", RK_U, RM_LEVEL), RF("label", RK_U, RM_ID),
                               RF("flags", RK_U, RM_AUX), RF("bytes", RK_S, RM_I),
                               RF("peak", RK_S, RM_A), RF("capacity", RK_U, RM_B)}},
+    [STORE_EV_MEM_IMPORT_PARTS] = {"MEM_IMPORT_PARTS", {PROC, RF("parts", RK_PARTS, RM_NONE)}, 3},
     [RECORD_TICK] = {"TICK", {TIME}},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0}}},
 };
@@ -253,7 +256,7 @@ static bool record_member_set(struct record_ev *ev, unsigned m, uint64_t v)
 static const char *const record_kind_names[] = {
     [RK_U] = "u",       [RK_S] = "s",           [RK_T] = "t",         [RK_STR] = "str",
     [RK_OSTR] = "str?", [RK_PATH] = "path",     [RK_STATS] = "stats", [RK_SCHED] = "sched",
-    [RK_GPUS] = "gpus", [RK_VALUES] = "values",
+    [RK_GPUS] = "gpus", [RK_VALUES] = "values", [RK_PARTS] = "parts",
 };
 
 size_t record_describe(char *buf, size_t len)
@@ -433,6 +436,12 @@ static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
                 d = record_put_u(d, ev->values[i]);
             }
             break;
+        case RK_PARTS:
+            for (int i = 0; i < STORE_NPARTS; i++) {
+                d = record_put_s(d, ev->parts.bytes[i]);
+                d = record_put_s(d, ev->parts.peak_bytes[i]);
+            }
+            break;
         default: /* RK_STATS */
             d = record_put_u(d, st->count);
             d = record_put_u(d, st->total_ns);
@@ -443,7 +452,9 @@ static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
             d = record_put_u(d, st->p50_ns);
             d = record_put_u(d, st->p95_ns);
             d = record_put_u(d, st->p99_ns);
-            d = record_put_u(d, st->share_valid);
+            /* Bit 0: share_valid; the bits above: the STORE_STAT_* figures the log lacked. */
+            d = record_put_u(d, (uint64_t)st->share_valid | (uint64_t)(st->absent & STORE_STAT_ALL)
+                                                                << 1);
             if (st->share_valid) {
                 uint64_t bits;
 
@@ -574,6 +585,9 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
     ev.path = sev->path;
     if (sev->stats != NULL) {
         ev.stats = *sev->stats;
+    }
+    if (sev->parts != NULL) {
+        ev.parts = *sev->parts;
     }
     if (sev->sched != NULL) {
         ev.sched = *sev->sched;
@@ -758,10 +772,11 @@ static bool record_get_stats(struct record_reader *r, struct store_import_stats 
         !record_get_u(r, &st->last_ns) || !record_get_u(r, &st->mean_ns) ||
         !record_get_u(r, &st->min_ns) || !record_get_u(r, &st->max_ns) ||
         !record_get_u(r, &st->p50_ns) || !record_get_u(r, &st->p95_ns) ||
-        !record_get_u(r, &st->p99_ns) || !record_get_u(r, &v) || v > 1) {
+        !record_get_u(r, &st->p99_ns) || !record_get_u(r, &v) || v >> 1 > STORE_STAT_ALL) {
         return false;
     }
-    st->share_valid = v == 1;
+    st->share_valid = (v & 1U) != 0;
+    st->absent = (uint32_t)(v >> 1);
     if (st->share_valid) {
         uint64_t bits;
 
@@ -883,6 +898,14 @@ static bool record_decode(struct record_reader *r, struct record_ev *ev)
                 }
             }
             ev->values = r->values;
+            break;
+        case RK_PARTS:
+            for (int i = 0; i < STORE_NPARTS; i++) {
+                if (!record_get_s(r, &ev->parts.bytes[i]) ||
+                    !record_get_s(r, &ev->parts.peak_bytes[i])) {
+                    return false;
+                }
+            }
             break;
         default: /* RK_STATS */
             if (!record_get_stats(r, &ev->stats)) {

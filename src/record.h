@@ -20,8 +20,10 @@
  * the previous time of the file, which starts at created_mono_ns); strings ("str") are a
  * varint length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string;
  * "path" is a varint depth then that many name ids; "stats" is count, total, last, mean, min,
- * max, p50, p95 and p99 (ns) as varints, then a varint share_valid and, when it is 1, the
- * share as an f64 LE; "sched", "gpus" and "values" are described in record.c.
+ * max, p50, p95 and p99 (ns) as varints, then a varint share_valid | absent << 1 (absent:
+ * the STORE_STAT_* figures a replayed log lacked) and, when share_valid is 1, the share as an
+ * f64 LE; "parts" is the bytes and peak (s) of a memory row's pool, KV pool and KV cache;
+ * "sched", "gpus" and "values" are described in record.c.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
@@ -49,6 +51,7 @@
  *     NODE_IMPORT u proc, t time, path names, stats statistics
  *     MEM_IMPORT_CLEAR u proc
  *     MEM_IMPORT u proc, u level, u label, u flags, s bytes, s peak, u capacity
+ *     MEM_IMPORT_PARTS (from version 3): u proc, parts parts
  *     LOSS (from version 3): u proc, u cause, u n
  *     SYS_THREAD (from version 3): u proc, s tid, str? name, u exited, sched sched
  *     SYS_CALL (from version 3): u proc, u nr, str? name, u count, u total_ns
@@ -96,6 +99,7 @@ struct record_ev {
     struct store_sched sched;         /* SYS_THREAD */
     const struct store_gpu_dev *gpus; /* GPUS: depth devices */
     const uint64_t *values;           /* PROC_GPU: depth values */
+    struct store_mem_parts parts;     /* MEM_IMPORT_PARTS */
 };
 
 struct record_writer;

@@ -115,28 +115,33 @@ static void report_cell(FILE *out, const struct row *r, enum layout_col_id id, d
 
     switch (id) {
     case LAYOUT_COL_LAST:
-        report_cell_ns(out, w, any, win ? r->win.last_ns : r->all.last_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->all, any, ROW_S_LAST),
+                       win ? r->win.last_ns : r->all.last_ns);
         break;
     case LAYOUT_COL_MEAN:
-        report_cell_ns(out, w, win, r->win.mean_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_MEAN), r->win.mean_ns);
         break;
     case LAYOUT_COL_P50:
-        report_cell_ns(out, w, win, r->win.p50_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_P50), r->win.p50_ns);
         break;
     case LAYOUT_COL_P95:
-        report_cell_ns(out, w, win, r->win.p95_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_P95), r->win.p95_ns);
         break;
     case LAYOUT_COL_P99:
-        report_cell_ns(out, w, win, r->win.p99_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_P99), r->win.p99_ns);
         break;
     case LAYOUT_COL_MAX:
-        report_cell_ns(out, w, win, r->win.max_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_MAX), r->win.max_ns);
         break;
     case LAYOUT_COL_TOTAL:
-        report_cell_ns(out, w, win, r->win.total_ns);
+        report_cell_ns(out, w, rows_stat_known(&r->win, win, ROW_S_TOTAL), r->win.total_ns);
         break;
     case LAYOUT_COL_COUNT:
-        fprintf(out, " %*" PRIu64, w, win ? r->win.count : 0);
+        if ((r->win.absent & ROW_S_COUNT) != 0) {
+            fprintf(out, " %*s", w, "-"); /* a replayed log without counts */
+        } else {
+            fprintf(out, " %*" PRIu64, w, win ? r->win.count : 0);
+        }
         break;
     case LAYOUT_COL_SHARE:
         if (r->kind == ROW_MEMORY ? mshare >= 0 : (r->flags & ROW_F_SHARE) != 0) {

@@ -44,6 +44,14 @@ const char *const rows_request_results[ROWS_REQUEST_RESULTS] = {
     [STORE_REQ_CANCELLED] = "cancelled",
 };
 
+_Static_assert(ROW_S_COUNT == STORE_STAT_COUNT && ROW_S_TOTAL == STORE_STAT_TOTAL &&
+                   ROW_S_LAST == STORE_STAT_LAST && ROW_S_MEAN == STORE_STAT_MEAN &&
+                   ROW_S_MIN == STORE_STAT_MIN && ROW_S_MAX == STORE_STAT_MAX &&
+                   ROW_S_P50 == STORE_STAT_P50 && ROW_S_P95 == STORE_STAT_P95 &&
+                   ROW_S_P99 == STORE_STAT_P99,
+               "absent figures keep their bits from the store to the rows");
+_Static_assert((int)ROW_NPARTS == (int)STORE_NPARTS, "one part per store part");
+
 /* Per level of the tree being emitted: the path of the last row at that level (the parent of
  * the next row one level deeper) and its window total (the denominator of its children's
  * shares). Indexed by level, grown as needed: no quadratic work, no recursion. */
@@ -264,6 +272,10 @@ static void rows_import_fill(struct row *row, const struct store_import_stats *s
     w->p50_ns = s->p50_ns;
     w->p95_ns = s->p95_ns;
     w->p99_ns = s->p99_ns;
+    w->absent = s->absent;
+    if ((s->absent & (STORE_STAT_TOTAL | STORE_STAT_MEAN | STORE_STAT_COUNT)) == STORE_STAT_TOTAL) {
+        w->absent &= ~(uint32_t)ROW_S_TOTAL; /* derived from mean and count */
+    }
     row->all = *w;
     row->flags |= ROW_F_WIN | ROW_F_ALL | ROW_F_IMPORTED;
     if (s->share_valid) {
@@ -581,6 +593,19 @@ static void rows_emit_weights(struct rows *out, struct rows_levels *lv, const st
     rows_wtree_done(&t);
 }
 
+/* The seed's breakdown of a gauge row: a pool's bytes are pool bytes, a KV cache's are
+ * KV-cache bytes (set bytes and peak first). */
+static void rows_set_part(struct row *row, enum store_mem_kind kind)
+{
+    int k = kind == STORE_MEM_POOL ? ROW_PART_POOL : ROW_PART_KV_CACHE;
+
+    if (kind != STORE_MEM_POOL && kind != STORE_MEM_KV_CACHE) {
+        return;
+    }
+    row->part_bytes[k] = row->bytes;
+    row->part_peak_bytes[k] = row->peak_bytes;
+}
+
 static void rows_emit_gauges(struct rows *out, struct rows_levels *lv, const struct store_proc *p,
                              enum store_mem_kind kind, const char *section)
 {
@@ -605,6 +630,7 @@ static void rows_emit_gauges(struct rows *out, struct rows_levels *lv, const str
     /* The section sums used and capacity; a sum of peaks reached at different times is no
      * peak, so the section leaves peak unknown. */
     row = rows_add_mem(out, lv, 0, section, (int64_t)used);
+    rows_set_part(row, kind);
     row->nchildren = n;
     row->capacity_bytes = capacity;
     if (capacity > 0) {
@@ -623,6 +649,7 @@ static void rows_emit_gauges(struct rows *out, struct rows_levels *lv, const str
         row->peak_bytes = (int64_t)g->peak_bytes;
         row->capacity_bytes = g->capacity_bytes;
         row->flags |= ROW_F_PEAK;
+        rows_set_part(row, kind);
         if (g->capacity_bytes > 0) {
             row->flags |= ROW_F_CAPACITY;
         }
@@ -790,6 +817,12 @@ static void rows_emit_imported(struct rows *out, struct rows_levels *lv, const s
         next_max = (uint64_t)m->level + 1U;
         row = rows_add_mem(out, lv, m->level, rows_name(p, m->label), m->bytes);
         row->flags |= ROW_F_IMPORTED;
+        if (m->has_parts) {
+            memcpy(row->part_bytes, m->parts.bytes, sizeof(row->part_bytes));
+            memcpy(row->part_peak_bytes, m->parts.peak_bytes, sizeof(row->part_peak_bytes));
+        } else {
+            row->flags |= ROW_F_PARTS_ABSENT; /* only what the log had */
+        }
         if ((m->flags & STORE_IMPORT_PEAK) != 0) {
             row->peak_bytes = m->peak_bytes;
             row->flags |= ROW_F_PEAK;
@@ -1181,29 +1214,30 @@ static bool rows_sort_value(const struct row *row, const struct rows_sort *s, do
     case ROWS_SORT_LAST:
         /* The latest sample whatever the period, as the LAST column shows it. */
         *out = (double)(valid ? st->last_ns : row->all.last_ns);
-        return (row->flags & (ROW_F_WIN | ROW_F_ALL)) != 0;
+        return rows_stat_known(&row->all, (row->flags & (ROW_F_WIN | ROW_F_ALL)) != 0, ROW_S_LAST);
     case ROWS_SORT_MEAN:
         *out = (double)st->mean_ns;
-        return valid;
+        return rows_stat_known(st, valid, ROW_S_MEAN);
     case ROWS_SORT_P50:
         *out = (double)st->p50_ns;
-        return valid;
+        return rows_stat_known(st, valid, ROW_S_P50);
     case ROWS_SORT_P95:
         *out = (double)st->p95_ns;
-        return valid;
+        return rows_stat_known(st, valid, ROW_S_P95);
     case ROWS_SORT_P99:
         *out = (double)st->p99_ns;
-        return valid;
+        return rows_stat_known(st, valid, ROW_S_P99);
     case ROWS_SORT_MAX:
         *out = (double)st->max_ns;
-        return valid;
+        return rows_stat_known(st, valid, ROW_S_MAX);
     case ROWS_SORT_COUNT:
-        /* A row without samples in the period shows a count of 0: it is one. */
+        /* A row without samples in the period shows a count of 0: it is one (a replayed log
+         * without counts has none). */
         *out = valid ? (double)st->count : 0;
-        return true;
+        return (st->absent & ROW_S_COUNT) == 0;
     case ROWS_SORT_TOTAL:
         *out = valid ? (double)st->total_ns : 0;
-        return true;
+        return (st->absent & ROW_S_TOTAL) == 0;
     case ROWS_SORT_SHARE:
         if (row->kind == ROW_MEMORY) {
             *out = mshare;

@@ -13,13 +13,34 @@ struct store;
 struct store_proc;
 
 /* Validity bits of struct row.flags: absent is not zero. */
-#define ROW_F_WIN 0x01U      /* win holds samples (count > 0 in the window) */
-#define ROW_F_ALL 0x02U      /* all holds samples */
-#define ROW_F_SHARE 0x04U    /* share_pct is meaningful */
-#define ROW_F_PEAK 0x08U     /* peak_bytes is known */
-#define ROW_F_CAPACITY 0x10U /* capacity_bytes is known (non-zero capacity) */
-#define ROW_F_DEVICE 0x20U   /* memory on a device, not in host RSS */
-#define ROW_F_IMPORTED 0x40U /* statistics read back from a log (replay), not measured here */
+#define ROW_F_WIN 0x01U          /* win holds samples (count > 0 in the window) */
+#define ROW_F_ALL 0x02U          /* all holds samples */
+#define ROW_F_SHARE 0x04U        /* share_pct is meaningful */
+#define ROW_F_PEAK 0x08U         /* peak_bytes is known */
+#define ROW_F_CAPACITY 0x10U     /* capacity_bytes is known (non-zero capacity) */
+#define ROW_F_DEVICE 0x20U       /* memory on a device, not in host RSS */
+#define ROW_F_IMPORTED 0x40U     /* statistics read back from a log (replay), not measured here */
+#define ROW_F_PARTS_ABSENT 0x80U /* a replayed row whose log had no part_bytes figures */
+
+/* Bits of struct row_stats.absent: figures a replayed log did not have (the STORE_STAT_*
+ * bits of the store, same values). */
+#define ROW_S_COUNT 0x001U
+#define ROW_S_TOTAL 0x002U
+#define ROW_S_LAST 0x004U
+#define ROW_S_MEAN 0x008U
+#define ROW_S_MIN 0x010U
+#define ROW_S_MAX 0x020U
+#define ROW_S_P50 0x040U
+#define ROW_S_P95 0x080U
+#define ROW_S_P99 0x100U
+
+/* The parts of a memory row's bytes, as the seed's logs break them down. */
+enum row_part {
+    ROW_PART_POOL = 0,     /* in a tensor pool */
+    ROW_PART_KV = 1,       /* in a KV pool apart from the KV cache (nctop has none: 0) */
+    ROW_PART_KV_CACHE = 2, /* in a KV cache */
+    ROW_NPARTS = 3,
+};
 
 enum row_kind {
     ROW_LATENCY = 0,
@@ -38,6 +59,7 @@ struct row_stats {
     uint64_t p50_ns; /* percentiles: histogram estimates, relative error <= 1 % */
     uint64_t p95_ns;
     uint64_t p99_ns;
+    uint32_t absent; /* ROW_S_* figures the source lacked (0 when measured here) */
 };
 
 /* One row. Strings are borrowed from the struct rows that holds the row, valid until the
@@ -58,9 +80,11 @@ struct row {
                            * total time of all top-level spans in the window */
 
     /* memory rows */
-    int64_t bytes;           /* current (per-scope deltas may be negative) */
-    int64_t peak_bytes;      /* largest seen */
-    uint64_t capacity_bytes; /* 0 when none */
+    int64_t bytes;                       /* current (per-scope deltas may be negative) */
+    int64_t peak_bytes;                  /* largest seen */
+    uint64_t capacity_bytes;             /* 0 when none */
+    int64_t part_bytes[ROW_NPARTS];      /* enum row_part (unless ROW_F_PARTS_ABSENT) */
+    int64_t part_peak_bytes[ROW_NPARTS]; /* the same at peak (with ROW_F_PEAK, else current) */
 
     /* kernel rows */
     const char *backend;
@@ -293,6 +317,13 @@ static inline double rows_ms(uint64_t ns)
 static inline double rows_mb(int64_t bytes)
 {
     return (double)bytes / 1048576.0;
+}
+
+/* Whether one figure (a ROW_S_* bit) of s can be shown: the period has samples (valid) and
+ * the figure is not one its source lacked. */
+static inline bool rows_stat_known(const struct row_stats *s, bool valid, uint32_t bit)
+{
+    return valid && (s->absent & bit) == 0;
 }
 
 #endif /* NCTOP_SRC_ROWS_H */

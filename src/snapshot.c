@@ -33,17 +33,22 @@ static void snapshot_add_ms(cJSON *o, const char *key, bool valid, uint64_t ns)
     }
 }
 
-/* The statistics of one period: count, average, min, max and percentiles. */
+/* The statistics of one period: count, average, min, max and percentiles. A figure a
+ * replayed file lacked is null (a count of no samples is a true 0). */
 static void snapshot_add_stats(cJSON *o, const struct row_stats *s, bool valid)
 {
-    cJSON_AddNumberToObject(o, "count", valid ? (double)s->count : 0);
-    snapshot_add_ms(o, "average_ms", valid, s->mean_ns);
-    snapshot_add_ms(o, "min_ms", valid, s->min_ns);
-    snapshot_add_ms(o, "max_ms", valid, s->max_ns);
-    snapshot_add_ms(o, "p50_ms", valid, s->p50_ns);
-    snapshot_add_ms(o, "p95_ms", valid, s->p95_ns);
-    snapshot_add_ms(o, "p99_ms", valid, s->p99_ns);
-    snapshot_add_ms(o, "total_ms", valid, s->total_ns);
+    if ((s->absent & ROW_S_COUNT) != 0) {
+        cJSON_AddNullToObject(o, "count");
+    } else {
+        cJSON_AddNumberToObject(o, "count", valid ? (double)s->count : 0);
+    }
+    snapshot_add_ms(o, "average_ms", rows_stat_known(s, valid, ROW_S_MEAN), s->mean_ns);
+    snapshot_add_ms(o, "min_ms", rows_stat_known(s, valid, ROW_S_MIN), s->min_ns);
+    snapshot_add_ms(o, "max_ms", rows_stat_known(s, valid, ROW_S_MAX), s->max_ns);
+    snapshot_add_ms(o, "p50_ms", rows_stat_known(s, valid, ROW_S_P50), s->p50_ns);
+    snapshot_add_ms(o, "p95_ms", rows_stat_known(s, valid, ROW_S_P95), s->p95_ns);
+    snapshot_add_ms(o, "p99_ms", rows_stat_known(s, valid, ROW_S_P99), s->p99_ns);
+    snapshot_add_ms(o, "total_ms", rows_stat_known(s, valid, ROW_S_TOTAL), s->total_ns);
 }
 
 static cJSON *snapshot_timed_row(const struct row *r)
@@ -54,7 +59,8 @@ static cJSON *snapshot_timed_row(const struct row *r)
     cJSON_AddStringToObject(o, "label", r->label);
     cJSON_AddNumberToObject(o, "level", r->level);
     /* last is the latest sample whatever the period. */
-    snapshot_add_ms(o, "last_ms", any, win ? r->win.last_ns : r->all.last_ns);
+    snapshot_add_ms(o, "last_ms", rows_stat_known(&r->all, any, ROW_S_LAST),
+                    win ? r->win.last_ns : r->all.last_ns);
     snapshot_add_stats(o, &r->win, win);
     cJSON_AddStringToObject(o, "path", r->path);
     if (r->flags & ROW_F_SHARE) {
@@ -82,8 +88,33 @@ cJSON *snapshot_kernel_row(const struct row *r)
     /* The DESIGN.md kernel fields, beside the row fields. */
     cJSON_AddStringToObject(o, "name", r->label);
     cJSON_AddStringToObject(o, "backend", r->backend != NULL ? r->backend : "");
-    snapshot_add_ms(o, "mean_ms", r->flags & ROW_F_WIN, r->win.mean_ns);
+    snapshot_add_ms(o, "mean_ms", rows_stat_known(&r->win, r->flags & ROW_F_WIN, ROW_S_MEAN),
+                    r->win.mean_ns);
     return o;
+}
+
+/* The seed's per-row figures, under its names: the row's pool, KV-pool and KV-cache MB now
+ * and at peak (the peak as peak_total_mb has it: the current figure when none is known);
+ * null when the row's source did not say. */
+static void snapshot_add_parts(cJSON *o, const struct row *r)
+{
+    static const char *const names[ROW_NPARTS][2] = {
+        [ROW_PART_POOL] = {"current_pool_mb", "peak_pool_mb"},
+        [ROW_PART_KV] = {"current_kv_mb", "peak_kv_mb"},
+        [ROW_PART_KV_CACHE] = {"current_kv_cache_mb", "peak_kv_cache_mb"},
+    };
+    bool peak = r->flags & ROW_F_PEAK;
+
+    for (int k = 0; k < ROW_NPARTS; k++) {
+        if ((r->flags & ROW_F_PARTS_ABSENT) == 0) {
+            cJSON_AddNumberToObject(o, names[k][0], rows_mb(r->part_bytes[k]));
+            cJSON_AddNumberToObject(o, names[k][1],
+                                    rows_mb(peak ? r->part_peak_bytes[k] : r->part_bytes[k]));
+        } else {
+            cJSON_AddNullToObject(o, names[k][0]);
+            cJSON_AddNullToObject(o, names[k][1]);
+        }
+    }
 }
 
 cJSON *snapshot_memory_row(const struct row *r)
@@ -107,6 +138,7 @@ cJSON *snapshot_memory_row(const struct row *r)
     if (r->flags & ROW_F_DEVICE) {
         cJSON_AddTrueToObject(o, "device");
     }
+    snapshot_add_parts(o, r);
     cJSON_AddNumberToObject(o, "children", r->nchildren);
     return o;
 }

@@ -1622,6 +1622,7 @@ void store_mem_import_clear(struct store_proc *p)
         p->st->observer(p->st->observer_ctx, &ev);
     }
     p->nmem_rows = 0;
+    p->mem_row_taken = false;
 }
 
 void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
@@ -1642,6 +1643,7 @@ void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsi
         p->st->observer(p->st->observer_ctx, &ev);
     }
 
+    p->mem_row_taken = false;
     if (!store_proc_name_valid(p, label)) {
         store_invalid(p, 1, "imported memory row with an unknown name id");
         return;
@@ -1659,6 +1661,22 @@ void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsi
     m->bytes = bytes;
     m->peak_bytes = peak_bytes;
     m->capacity_bytes = capacity_bytes;
+    m->has_parts = false;
+    p->mem_row_taken = true;
+}
+
+void store_mem_import_parts(struct store_proc *p, const struct store_mem_parts *parts)
+{
+    if (p->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_MEM_IMPORT_PARTS, .proc = p, .parts = parts};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
+    if (!p->mem_row_taken) {
+        return;
+    }
+    p->mem_rows[p->nmem_rows - 1U].has_parts = true;
+    p->mem_rows[p->nmem_rows - 1U].parts = *parts;
 }
 
 void store_set_observer(struct store *st, store_observer_fn fn, void *ctx)

@@ -183,9 +183,22 @@ void store_proc_add_events(struct store_proc *p, uint64_t n);
 
 /* --- imported statistics (replayed logs carry rows, not events) ------------------------- */
 
-/* The figures of one latency row read back from a log. Zero fields are unknown (a seed log
- * has only last and average); the row builder shows them as they are. */
+/* Bits of struct store_import_stats.absent: the figures the log did not have (a seed log has
+ * only last and average). An absent figure is 0 in the struct and shown as absent. */
+#define STORE_STAT_COUNT 0x001U
+#define STORE_STAT_TOTAL 0x002U
+#define STORE_STAT_LAST 0x004U
+#define STORE_STAT_MEAN 0x008U
+#define STORE_STAT_MIN 0x010U
+#define STORE_STAT_MAX 0x020U
+#define STORE_STAT_P50 0x040U
+#define STORE_STAT_P95 0x080U
+#define STORE_STAT_P99 0x100U
+#define STORE_STAT_ALL 0x1FFU
+
+/* The figures of one latency row read back from a log. */
 struct store_import_stats {
+    uint32_t absent; /* STORE_STAT_* bits */
     uint64_t count;
     uint64_t total_ns;
     uint64_t last_ns;
@@ -213,6 +226,21 @@ void store_mem_import_clear(struct store_proc *p);
 void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
                       int64_t bytes, int64_t peak_bytes, uint64_t capacity_bytes);
 
+/* The seed's breakdown of a memory row: how much of it is tensor-pool, KV-pool and KV-cache
+ * memory, now and at peak. */
+enum store_part {
+    STORE_PART_POOL = 0,
+    STORE_PART_KV = 1,
+    STORE_PART_KV_CACHE = 2,
+    STORE_NPARTS = 3,
+};
+struct store_mem_parts {
+    int64_t bytes[STORE_NPARTS];
+    int64_t peak_bytes[STORE_NPARTS];
+};
+/* Give the last imported memory row its breakdown (copied); a no-op when there is none. */
+void store_mem_import_parts(struct store_proc *p, const struct store_mem_parts *parts);
+
 /* --- observing the event API (nctop record) ---------------------------------------------- */
 
 enum store_event_type {
@@ -239,14 +267,15 @@ enum store_event_type {
     STORE_EV_STEP,         /* id = kind, a = n, b = request id, ts */
     STORE_EV_NODE_IMPORT,  /* path, depth, stats, ts */
     STORE_EV_MEM_IMPORT_CLEAR,
-    STORE_EV_MEM_IMPORT,  /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */
-    STORE_EV_LOSS,        /* id = enum store_loss, a = n */
-    STORE_EV_SYS_THREAD,  /* i = tid, str = name (may be NULL), aux = exited, sched */
-    STORE_EV_SYS_CALL,    /* id = nr, str = name (may be NULL), a = count, b = total ns */
-    STORE_EV_SYS_MAPPED,  /* a = mmap bytes, b = munmap bytes, i = brk bytes */
-    STORE_EV_SYS_DROPPED, /* a = events the eBPF collector lost */
-    STORE_EV_GPUS,        /* proc NULL: the machine's devices, gpus[depth], str = error */
-    STORE_EV_PROC_GPU,    /* path = device indexes, depth = n, values = their bytes */
+    STORE_EV_MEM_IMPORT, /* level, id = label, aux = flags, i = bytes, a = peak, b = capacity */
+    STORE_EV_MEM_IMPORT_PARTS, /* parts */
+    STORE_EV_LOSS,             /* id = enum store_loss, a = n */
+    STORE_EV_SYS_THREAD,       /* i = tid, str = name (may be NULL), aux = exited, sched */
+    STORE_EV_SYS_CALL,         /* id = nr, str = name (may be NULL), a = count, b = total ns */
+    STORE_EV_SYS_MAPPED,       /* a = mmap bytes, b = munmap bytes, i = brk bytes */
+    STORE_EV_SYS_DROPPED,      /* a = events the eBPF collector lost */
+    STORE_EV_GPUS,             /* proc NULL: the machine's devices, gpus[depth], str = error */
+    STORE_EV_PROC_GPU,         /* path = device indexes, depth = n, values = their bytes */
 };
 
 struct store_sched;
@@ -274,6 +303,7 @@ struct store_event {
     const struct store_sched *sched;  /* STORE_EV_SYS_THREAD */
     const struct store_gpu_dev *gpus; /* STORE_EV_GPUS */
     const uint64_t *values;           /* STORE_EV_PROC_GPU */
+    const struct store_mem_parts *parts;
 };
 
 typedef void (*store_observer_fn)(void *ctx, const struct store_event *ev);

@@ -64,6 +64,8 @@ struct store_mem_row {
     int64_t bytes;
     int64_t peak_bytes;
     uint64_t capacity_bytes;
+    bool has_parts; /* parts is the log's breakdown */
+    struct store_mem_parts parts;
 };
 
 struct store_kernel {
@@ -249,6 +251,7 @@ struct store_proc {
     struct store_mem_row *mem_rows;
     uint32_t nmem_rows;
     uint32_t mem_rows_cap;
+    bool mem_row_taken; /* the last store_mem_import made a row (its parts may follow) */
 
     struct store_sys *sys;      /* system facts from the eBPF collector (store_sys.h), or NULL */
     struct store_gpu_proc *gpu; /* GPU memory (store_gpu.h), or NULL */

@@ -919,28 +919,34 @@ static void ui_draw_tree_line(struct ui *u, WINDOW *w, int y, const struct tree_
             break;
         }
         case LAYOUT_COL_LAST:
-            ui_cell_ns(u, w, y, p, (r->flags & (ROW_F_WIN | ROW_F_ALL)) != 0, s->last_ns, base);
+            ui_cell_ns(u, w, y, p,
+                       rows_stat_known(s, (r->flags & (ROW_F_WIN | ROW_F_ALL)) != 0, ROW_S_LAST),
+                       s->last_ns, base);
             break;
         case LAYOUT_COL_MEAN:
-            ui_cell_ns(u, w, y, p, valid, s->mean_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_MEAN), s->mean_ns, base);
             break;
         case LAYOUT_COL_P50:
-            ui_cell_ns(u, w, y, p, valid, s->p50_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_P50), s->p50_ns, base);
             break;
         case LAYOUT_COL_P95:
-            ui_cell_ns(u, w, y, p, valid, s->p95_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_P95), s->p95_ns, base);
             break;
         case LAYOUT_COL_P99:
-            ui_cell_ns(u, w, y, p, valid, s->p99_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_P99), s->p99_ns, base);
             break;
         case LAYOUT_COL_MAX:
-            ui_cell_ns(u, w, y, p, valid, s->max_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_MAX), s->max_ns, base);
             break;
         case LAYOUT_COL_TOTAL:
-            ui_cell_ns(u, w, y, p, valid, s->total_ns, base);
+            ui_cell_ns(u, w, y, p, rows_stat_known(s, valid, ROW_S_TOTAL), s->total_ns, base);
             break;
         case LAYOUT_COL_COUNT:
-            ui_fmt_count(valid ? s->count : 0, a, sizeof(a));
+            if ((s->absent & ROW_S_COUNT) != 0) {
+                snprintf(a, sizeof(a), "-");
+            } else {
+                ui_fmt_count(valid ? s->count : 0, a, sizeof(a));
+            }
             ui_put_right(u, w, y, p->x, p->w, base, a);
             break;
         case LAYOUT_COL_SHARE:

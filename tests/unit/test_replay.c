@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "collectors/replay.h"
 #include "rows.h"
+#include "snapshot.h"
 #include "store.h"
 
 #define SEC 1000000000ULL
@@ -106,7 +109,7 @@ static void test_seed_log(void **state)
     /* Four problems, each with its line: not JSON, a level jump, an unknown line, a cut. */
     assert_int_equal(replay_source_nproblems(rs), 4);
     assert_true(problem_has(rs, ":3: not a JSON object"));
-    assert_true(problem_has(rs, ":4: row 2: level 3"));
+    assert_true(problem_has(rs, ":4: row 2 (Deep): level 3 under level 0"));
     assert_true(problem_has(rs, ":5: unknown line"));
     assert_true(problem_has(rs, ":6: last line cut short"));
     /* The replay's wall clock is the log's. */
@@ -328,15 +331,21 @@ static void test_issue_10_float_overflow(void **state)
         assert_int_equal(store_nprocs(st), 1);
         assert_int_equal(store_proc_pid(store_proc_at(st, 0)), 7);
         assert_int_equal(replay_source_nproblems(rs), 7);
-        assert_true(problem_has(rs, "row 2: "));
-        assert_true(problem_has(rs, "row 8: "));
+        assert_true(problem_has(rs, "row 2 (a): pid "));
+        assert_true(problem_has(rs, "row 8 (g): capacity_bytes "));
         rows_init(&r);
         rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
         assert_non_null(find(&r, "ok"));
-        assert_null(find(&r, "b"));
+        /* Issue 11: a statistic out of range is absent; the row stays. */
+        assert_non_null(find(&r, "b"));
+        assert_false(rows_stat_known(&find(&r, "b")->win, true, ROW_S_COUNT));
         rows_clear(&r);
         rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
-        assert_int_equal(r.n, 0);
+        /* A current figure out of range refuses the row (c, d); a peak or a capacity is
+         * absent (e, f, g). */
+        assert_int_equal(r.n, 3);
+        assert_int_equal(find(&r, "e")->flags & ROW_F_PEAK, 0);
+        assert_int_equal(find(&r, "g")->flags & ROW_F_CAPACITY, 0);
         rows_done(&r);
         replay_source_free(rs);
         store_free(st);
@@ -497,7 +506,7 @@ static void test_memory_rows_own_levels(void **state)
     (void)state;
     assert_int_equal(rc, 0);
     assert_int_equal(replay_source_nproblems(rs), 2);
-    assert_true(problem_has(rs, "row 3: level 2 under level -1"));
+    assert_true(problem_has(rs, "row 3 (w): level 2 with no row above it"));
     rows_init(&r);
     rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
     assert_int_equal(r.n, 1);
@@ -585,6 +594,452 @@ static void test_issue_10_recording_cut_while_replayed(void **state)
     store_free(st);
 }
 
+/* --- issue 11 point 6: the seed's own logs ------------------------------------------------ */
+
+/* A file named name in a fresh directory (dir, 64 bytes); unsave removes both. */
+static char *save_as(char *dir, const char *name, const char *text)
+{
+    static int seq;
+    char *path;
+    FILE *f;
+
+    snprintf(dir, 64, "/tmp/nctop-test-replay-%d-%d", (int)getpid(), seq++);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    fclose(f);
+    return path;
+}
+
+static void unsave(const char *dir, char *path)
+{
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
+/* Load the files (name, text pairs) into st through one source played to its end. */
+static struct replay_source *load_named(struct store *st, size_t n, const char *const *files)
+{
+    struct replay_source *rs = replay_source_new(st);
+
+    for (size_t i = 0; i < n; i++) {
+        char dir[64];
+        char *path = save_as(dir, files[2 * i], files[2 * i + 1]), *err = NULL;
+
+        assert_int_equal(replay_source_add(rs, path, &err), 0);
+        free(err);
+        unsave(dir, path);
+    }
+    replay_source_advance(rs, replay_source_end_ns(rs));
+    return rs;
+}
+
+/* The value of key in a row's JSON: 1 a number (*out set), 0 null, -1 absent or other. */
+static int json_num(const struct cJSON *o, const char *key, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return 1;
+    }
+    return cJSON_IsNull(v) ? 0 : -1;
+}
+
+/* A seed row has last_ms and average_ms only: every other statistic is absent (null in the
+ * JSON), never 0; the two it has are numbers. */
+static void test_issue_11_seed_absent_stats(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:05.016Z\",\"rows\":[]}\n"
+        "{\"timestamp\":\"2026-11-22T03:14:10.016Z\",\"rows\":["
+        "{\"label\":\"Embedding\",\"last_ms\":0.5,\"average_ms\":0.4,\"level\":0}]}\n";
+    static const char *const keys[] = {"count",  "min_ms", "max_ms",  "p50_ms",
+                                       "p95_ms", "p99_ms", "total_ms"};
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+    const struct row *e;
+    cJSON *o;
+    double v;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    e = find(&r, "Embedding");
+    assert_non_null(e);
+    assert_true(rows_stat_known(&e->win, true, ROW_S_LAST));
+    assert_true(rows_stat_known(&e->win, true, ROW_S_MEAN));
+    assert_false(rows_stat_known(&e->win, true, ROW_S_COUNT));
+    assert_false(rows_stat_known(&e->win, true, ROW_S_P95));
+    assert_false(rows_stat_known(&e->all, true, ROW_S_P99));
+    o = snapshot_latency_row(e);
+    assert_int_equal(json_num(o, "last_ms", &v), 1);
+    assert_true(v == 0.5);
+    assert_int_equal(json_num(o, "average_ms", &v), 1);
+    assert_true(v == 0.4);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        assert_int_equal(json_num(o, keys[i], &v), 0);
+        assert_int_equal(json_num(cJSON_GetObjectItemCaseSensitive(o, "total"), keys[i], &v), 0);
+    }
+    cJSON_Delete(o);
+    assert_int_equal(replay_source_nproblems(rs), 0);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* The seed's latency rows: Softmax rows are flat level-0 rows written between Forward Step and
+ * the Block rows of Forward Step; the blocks (times inside Forward Step's, not inside a
+ * softmax's) are Forward Step's, never the softmax's. Rows with no times go to the nearest
+ * row above; a level-1 row with no row above at all is refused, and so is its child. */
+static void test_issue_11_seed_flat_rows(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:10.016Z\",\"rows\":["
+        "{\"label\":\"Orphan\",\"last_ms\":1,\"average_ms\":1,\"level\":1},"
+        "{\"label\":\"Orphan phase\",\"last_ms\":1,\"average_ms\":1,\"level\":2},"
+        "{\"label\":\"Embedding\",\"last_ms\":0.5,\"average_ms\":0.4,\"level\":0},"
+        "{\"label\":\"Forward Step\",\"last_ms\":20.0,\"average_ms\":21.0,\"level\":0},"
+        "{\"label\":\"Softmax (Kernel)\",\"last_ms\":0.3,\"average_ms\":0.2,\"level\":0},"
+        "{\"label\":\"Softmax (MPS)\",\"last_ms\":0.4,\"average_ms\":0.3,\"level\":0},"
+        "{\"label\":\"Block 1\",\"last_ms\":9.0,\"average_ms\":9.5,\"level\":1},"
+        "{\"label\":\"attention\",\"last_ms\":4.0,\"average_ms\":4.5,\"level\":2},"
+        "{\"label\":\"Block 2\",\"last_ms\":10.0,\"average_ms\":10.5,\"level\":1},"
+        "{\"label\":\"Output\",\"last_ms\":1.0,\"average_ms\":1.1,\"level\":0},"
+        "{\"label\":\"P1\",\"level\":0},{\"label\":\"P2\",\"level\":0},"
+        "{\"label\":\"C1\",\"level\":1},{\"label\":\"C2\",\"level\":1},"
+        "{\"label\":\"Sampling\",\"last_ms\":0.1,\"average_ms\":0.1,\"level\":0}]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Forward Step/Block 1"));
+    assert_non_null(find(&r, "Forward Step/Block 1/attention"));
+    assert_non_null(find(&r, "Forward Step/Block 2"));
+    assert_int_equal(find(&r, "Forward Step")->nchildren, 2);
+    assert_int_equal(find(&r, "Softmax (Kernel)")->nchildren, 0);
+    assert_int_equal(find(&r, "Softmax (MPS)")->nchildren, 0);
+    assert_int_equal(find(&r, "Output")->nchildren, 0);
+    /* Two parents, children after the second: the second's. */
+    assert_non_null(find(&r, "P2/C1"));
+    assert_non_null(find(&r, "P2/C2"));
+    assert_int_equal(find(&r, "P1")->nchildren, 0);
+    /* The orphan and its child: refused with their line, adopted by nobody. */
+    assert_null(find(&r, "Orphan"));
+    assert_null(find(&r, "Embedding/Orphan"));
+    for (size_t i = 0; i < r.n; i++) {
+        assert_null(strstr(r.v[i].path, "Orphan"));
+    }
+    assert_int_equal(r.n, 13);
+    assert_true(problem_has(rs, ":1: row 1 (Orphan): level 1 with no row above it"));
+    assert_true(problem_has(rs, ":1: row 2 (Orphan phase): under a row that was refused"));
+    assert_int_equal(replay_source_nproblems(rs), 2);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* The seed's memory rows keep their parents too: flat level-0 rows (host overheads) before
+ * Host Memory never take its children; rows with a path (nctop's logs) go where it says. */
+static void test_issue_11_memory_flat_rows(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:11.016Z\",\"rows\":["
+        "{\"label\":\"Model Weights\",\"level\":0,\"current_total_mb\":100,\"peak_total_mb\":100},"
+        "{\"label\":\"Runtime\",\"level\":0,\"current_total_mb\":5,\"peak_total_mb\":5},"
+        "{\"label\":\"Host Memory (MB)\",\"level\":0,\"current_total_mb\":300,"
+        "\"peak_total_mb\":310},"
+        "{\"label\":\"Tensor Pool (Reserved)\",\"level\":1,\"current_total_mb\":64,"
+        "\"peak_total_mb\":64},"
+        "{\"label\":\"pool\",\"level\":2,\"current_total_mb\":8,\"peak_total_mb\":8},"
+        "{\"label\":\"A\",\"level\":0,\"bytes\":1,\"path\":\"A\",\"pid\":3,\"process\":\"x\"},"
+        "{\"label\":\"B\",\"level\":0,\"bytes\":1,\"path\":\"B\",\"pid\":3,\"process\":\"x\"},"
+        "{\"label\":\"a1\",\"level\":1,\"bytes\":1,\"path\":\"A/a1\",\"pid\":3,"
+        "\"process\":\"x\"},"
+        "{\"label\":\"b1\",\"level\":1,\"bytes\":1,\"path\":\"C/b1\",\"pid\":3,"
+        "\"process\":\"x\"}]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    assert_int_equal(store_nprocs(st), 2);
+    rows_init(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Host Memory (MB)/Tensor Pool (Reserved)/pool"));
+    assert_int_equal(find(&r, "Runtime")->nchildren, 0);
+    rows_clear(&r);
+    rows_build_memory(&r, store_proc_at(st, 1), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "A/a1"));
+    assert_int_equal(find(&r, "B")->nchildren, 0);
+    assert_null(find(&r, "B/b1"));
+    assert_true(problem_has(rs, ":1: row 9 (b1): no row above it has the path 'C'"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* A value of the wrong type is a problem with file and line naming the field: a statistic
+ * becomes null, a row without a usable label, level or current figure is refused (with its
+ * children), and nothing else is lost. */
+static void test_issue_11_wrong_types(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:10.016Z\",\"rows\":["
+        "{\"label\":\"A\",\"last_ms\":\"12\",\"average_ms\":3,\"level\":0},"
+        "{\"label\":\"B\",\"last_ms\":2,\"average_ms\":true,\"level\":0},"
+        "{\"label\":\"C\",\"last_ms\":2,\"average_ms\":2,\"level\":\"x\"},"
+        "{\"label\":\"C1\",\"last_ms\":1,\"average_ms\":1,\"level\":1},"
+        "{\"label\":7,\"last_ms\":1,\"average_ms\":1,\"level\":0},"
+        "{\"label\":\"D\",\"last_ms\":-4,\"average_ms\":1,\"count\":\"5\",\"level\":0},"
+        "{\"label\":\"E\",\"last_ms\":1,\"average_ms\":1,\"level\":0}]}\n"
+        "{\"timestamp\":\"2026-11-22T03:14:11.016Z\",\"rows\":["
+        "{\"label\":\"M\",\"level\":0,\"current_total_mb\":\"3\",\"peak_total_mb\":3},"
+        "{\"label\":\"M1\",\"level\":1,\"current_total_mb\":1,\"peak_total_mb\":1},"
+        "{\"label\":\"N\",\"level\":0,\"current_total_mb\":2,\"peak_total_mb\":false}]}\n";
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct rows r;
+    const struct row *a, *b, *d, *n;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    a = find(&r, "A");
+    b = find(&r, "B");
+    d = find(&r, "D");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(d);
+    assert_non_null(find(&r, "E"));
+    assert_false(rows_stat_known(&a->win, true, ROW_S_LAST));
+    assert_true(rows_stat_known(&a->win, true, ROW_S_MEAN) && a->win.mean_ns == 3000000ULL);
+    assert_false(rows_stat_known(&b->win, true, ROW_S_MEAN));
+    assert_true(b->win.last_ns == 2000000ULL);
+    assert_false(rows_stat_known(&d->win, true, ROW_S_LAST));
+    assert_false(rows_stat_known(&d->win, true, ROW_S_COUNT));
+    assert_null(find(&r, "C"));
+    assert_null(find(&r, "B/C1"));
+    assert_int_equal(r.n, 4);
+    assert_true(problem_has(rs, ":1: row 1 (A): last_ms is a string, not a number"));
+    assert_true(problem_has(rs, ":1: row 2 (B): average_ms is a boolean, not a number"));
+    assert_true(problem_has(rs, ":1: row 3 (C): level is a string, not a number"));
+    assert_true(problem_has(rs, ":1: row 4 (C1): under a row that was refused"));
+    assert_true(problem_has(rs, ":1: row 5: label is a number, not a string"));
+    assert_true(problem_has(rs, ":1: row 6 (D): last_ms -4 out of range"));
+    assert_true(problem_has(rs, ":1: row 6 (D): count is a string, not a number"));
+    rows_clear(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_null(find(&r, "M"));
+    assert_null(find(&r, "M1"));
+    n = find(&r, "N");
+    assert_non_null(n);
+    assert_true(n->bytes == 2 << 20);
+    assert_int_equal(n->flags & ROW_F_PEAK, 0);
+    assert_int_equal(r.n, 1);
+    assert_true(problem_has(rs, ":2: row 1 (M): current_total_mb is a string, not a number"));
+    assert_true(problem_has(rs, ":2: row 2 (M1): under a row that was refused"));
+    assert_true(problem_has(rs, ":2: row 3 (N): peak_total_mb is a boolean, not a number"));
+    assert_int_equal(replay_source_nproblems(rs), 10);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* The seed's pair, a latency log and a memory log written a second apart: one workload. Three
+ * seconds apart, or two latency logs: two. Files renamed: their first lines' times decide. */
+static void test_issue_11_pair_one_workload(void **state)
+{
+    static const char lat[] =
+        "{\"timestamp\":\"2026-11-22T03:14:05.016Z\",\"rows\":[]}\n"
+        "{\"timestamp\":\"2026-11-22T03:14:10.016Z\",\"rows\":["
+        "{\"label\":\"Forward Step\",\"last_ms\":20.0,\"average_ms\":21.0,\"level\":0}]}\n";
+    static const char mem[] =
+        "{\"timestamp\":\"2026-11-22T03:14:06.002Z\",\"rows\":[]}\n"
+        "{\"timestamp\":\"2026-11-22T03:14:11.002Z\",\"rows\":["
+        "{\"label\":\"Forward Step\",\"level\":0,\"current_total_mb\":12,\"peak_total_mb\":14}]}\n";
+    static const char mem_late[] =
+        "{\"timestamp\":\"2026-11-22T03:14:08.002Z\",\"rows\":[]}\n"
+        "{\"timestamp\":\"2026-11-22T03:14:11.002Z\",\"rows\":["
+        "{\"label\":\"Forward Step\",\"level\":0,\"current_total_mb\":12,\"peak_total_mb\":14}]}\n";
+    const char *const pair[] = {"20261122031405-latency.jsonl", lat, "20261122031406-memory.jsonl",
+                                mem};
+    const char *const apart[] = {"20261122031405-latency.jsonl", lat, "20261122031408-memory.jsonl",
+                                 mem_late};
+    const char *const two_lat[] = {"20261122031405-latency.jsonl", lat,
+                                   "20261122031406-latency.jsonl", lat};
+    const char *const renamed[] = {"run-a.jsonl", lat, "run-b.jsonl", mem};
+    struct store *st = store_new(NULL);
+    struct replay_source *rs = load_named(st, 2, pair);
+    struct rows r;
+
+    (void)state;
+    assert_int_equal(store_nprocs(st), 1);
+    rows_init(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Forward Step"));
+    rows_clear(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Forward Step"));
+    replay_source_free(rs);
+    store_free(st);
+
+    st = store_new(NULL);
+    rs = load_named(st, 2, apart);
+    assert_int_equal(store_nprocs(st), 2);
+    replay_source_free(rs);
+    store_free(st);
+
+    st = store_new(NULL);
+    rs = load_named(st, 2, two_lat);
+    assert_int_equal(store_nprocs(st), 2);
+    replay_source_free(rs);
+    store_free(st);
+
+    st = store_new(NULL);
+    rs = load_named(st, 2, renamed);
+    assert_int_equal(store_nprocs(st), 1);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Forward Step"));
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
+/* The seed's pool, kv and kv-cache figures of a memory row are read, kept and written back
+ * under the seed's names; nctop's own rows carry them too (a pool's used bytes are pool
+ * bytes, a KV cache's are kv-cache bytes), and they replay back from nctop's log. */
+static void test_issue_11_memory_parts(void **state)
+{
+    static const char log[] =
+        "{\"timestamp\":\"2026-11-22T03:14:11.016Z\",\"rows\":["
+        "{\"label\":\"Forward Step\",\"level\":0,\"current_total_mb\":12.0,\"peak_total_mb\":14.0,"
+        "\"current_pool_mb\":8.0,\"peak_pool_mb\":9.0,\"current_kv_mb\":3.0,\"peak_kv_mb\":4.0,"
+        "\"current_kv_cache_mb\":1.0,\"peak_kv_cache_mb\":1.0,\"absolute_pool_mb\":0.0,"
+        "\"absolute_kv_mb\":0.0,\"absolute_kv_cache_mb\":0.0,\"show_absolute\":false},"
+        "{\"label\":\"Old\",\"level\":0,\"current_total_mb\":1,\"peak_total_mb\":1}]}\n";
+    static const char *const keys[] = {"current_pool_mb",     "peak_pool_mb",
+                                       "current_kv_mb",       "peak_kv_mb",
+                                       "current_kv_cache_mb", "peak_kv_cache_mb"};
+    static const double want[] = {8, 9, 3, 4, 1, 1};
+    struct store *st = store_new(NULL);
+    int rc;
+    struct replay_source *rs = load(st, log, &rc);
+    struct store_proc *p;
+    struct rows r;
+    const struct row *fs;
+    cJSON *o, *arr;
+    char *text, *line;
+    double v;
+
+    (void)state;
+    assert_int_equal(rc, 0);
+    rows_init(&r);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    fs = find(&r, "Forward Step");
+    assert_non_null(fs);
+    assert_int_equal(fs->flags & ROW_F_PARTS_ABSENT, 0);
+    assert_true(fs->part_bytes[ROW_PART_POOL] == 8 << 20);
+    assert_true(fs->part_peak_bytes[ROW_PART_KV] == 4 << 20);
+    o = snapshot_memory_row(fs);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(json_num(o, keys[i], &v), 1);
+        assert_true(v == want[i]);
+    }
+    cJSON_Delete(o);
+    /* A row of a file without them: null, not 0. */
+    o = snapshot_memory_row(find(&r, "Old"));
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(json_num(o, keys[i], &v), 0);
+    }
+    cJSON_Delete(o);
+    rows_clear(&r);
+    replay_source_free(rs);
+    store_free(st);
+
+    /* nctop's own rows: a pool gauge and a KV cache gauge. */
+    st = store_new(NULL);
+    p = store_proc_add(st, 42, "lm");
+    store_gauge_set(p, store_proc_intern(p, "tensor_pool"), STORE_MEM_POOL, 0, 3 << 20, 8 << 20,
+                    5 << 20);
+    store_gauge_set(p, store_proc_intern(p, "kv_cache"), STORE_MEM_KV_CACHE, 0, 2 << 20, 16 << 20,
+                    2 << 20);
+    store_weight_set(p, store_proc_intern(p, "embed"), 0, 1 << 20);
+    rows_build_memory(&r, p, 0);
+    arr = cJSON_CreateArray();
+    for (size_t i = 0; i < r.n; i++) {
+        cJSON *row = snapshot_memory_row(&r.v[i]);
+
+        cJSON_AddNumberToObject(row, "pid", 42);
+        cJSON_AddStringToObject(row, "process", "lm");
+        cJSON_AddItemToArray(arr, row);
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "timestamp", "2026-11-22T03:14:11.016Z");
+    cJSON_AddItemToObject(o, "rows", arr);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    assert_true(asprintf(&line, "%s\n", text) > 0);
+    cJSON_free(text);
+    o = snapshot_memory_row(find(&r, "Memory Pools/tensor_pool"));
+    assert_int_equal(json_num(o, "current_pool_mb", &v), 1);
+    assert_true(v == 3);
+    assert_int_equal(json_num(o, "peak_pool_mb", &v), 1);
+    assert_true(v == 5);
+    assert_int_equal(json_num(o, "current_kv_cache_mb", &v), 1);
+    assert_true(v == 0);
+    cJSON_Delete(o);
+    o = snapshot_memory_row(find(&r, "KV Cache/kv_cache"));
+    assert_int_equal(json_num(o, "current_kv_cache_mb", &v), 1);
+    assert_true(v == 2);
+    assert_int_equal(json_num(o, "current_kv_mb", &v), 1);
+    assert_true(v == 0);
+    assert_int_equal(json_num(o, "current_pool_mb", &v), 1);
+    assert_true(v == 0);
+    cJSON_Delete(o);
+    o = snapshot_memory_row(find(&r, "Model Weights"));
+    assert_int_equal(json_num(o, "current_pool_mb", &v), 1);
+    assert_true(v == 0);
+    cJSON_Delete(o);
+    rows_clear(&r);
+    store_free(st);
+
+    /* ... and they replay back from nctop's log line. */
+    st = store_new(NULL);
+    rs = load(st, line, &rc);
+    free(line);
+    assert_int_equal(rc, 0);
+    assert_int_equal(replay_source_nproblems(rs), 0);
+    rows_build_memory(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    fs = find(&r, "Memory Pools/tensor_pool");
+    assert_non_null(fs);
+    assert_int_equal(fs->flags & ROW_F_PARTS_ABSENT, 0);
+    assert_true(fs->part_bytes[ROW_PART_POOL] == 3 << 20);
+    assert_true(fs->part_peak_bytes[ROW_PART_POOL] == 5 << 20);
+    fs = find(&r, "KV Cache/kv_cache");
+    assert_non_null(fs);
+    assert_true(fs->part_bytes[ROW_PART_KV_CACHE] == 2 << 20);
+    assert_true(fs->part_bytes[ROW_PART_POOL] == 0);
+    rows_done(&r);
+    replay_source_free(rs);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +1054,12 @@ int main(void)
         cmocka_unit_test(test_issue_10_chrome_many_threads),
         cmocka_unit_test(test_memory_rows_own_levels),
         cmocka_unit_test(test_issue_10_recording_cut_while_replayed),
+        cmocka_unit_test(test_issue_11_seed_absent_stats),
+        cmocka_unit_test(test_issue_11_seed_flat_rows),
+        cmocka_unit_test(test_issue_11_memory_flat_rows),
+        cmocka_unit_test(test_issue_11_wrong_types),
+        cmocka_unit_test(test_issue_11_pair_one_workload),
+        cmocka_unit_test(test_issue_11_memory_parts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
