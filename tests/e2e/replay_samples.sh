@@ -115,3 +115,94 @@ jcheck "replayed trace without a wall clock: timestamp null" "$T/tr.json" \
     'd["timestamp"] is None' 'proc()["state"] == "replay"'
 "$NCTOP" replay --once "$ROOT/sample-data/torch-tiny.trace.json" >"$T/tr.txt" 2>/dev/null
 check "replayed trace, text: no 1970" bash -c "head -n 1 '$T/tr.txt' | grep -q 'time of day unknown' && ! grep -q 1970 '$T/tr.txt'"
+
+# test_issue_11 (point 6): the seed engine's own logs (sample-data/seed/, its row shapes: latency
+# rows with label, level, last_ms and average_ms only; memory rows with its pool, kv and
+# kv-cache figures), a latency log and a memory log opened a second apart.
+slat=$(ls "$S"/seed/*-latency.jsonl)
+smem=$(ls "$S"/seed/*-memory.jsonl)
+"$NCTOP" replay --once --json "$slat" "$smem" >"$T/seed.json" 2>"$T/seed.err"
+check "seed logs: no problem" test ! -s "$T/seed.err"
+jcheck "seed logs a second apart: one workload" "$T/seed.json" 'len(d["processes"]) == 1' \
+    'proc()["state"] == "replay"' 'd["timestamp"].startswith("2025-10-12T09:45")'
+jcheck "seed logs: statistics the file lacks are null, never 0" "$T/seed.json" \
+    'all(r[k] is None and r["total"][k] is None for r in proc()["latency"] for k in ("count", "min_ms", "max_ms", "p50_ms", "p95_ms", "p99_ms", "total_ms"))' \
+    'all(r["last_ms"] > 0 and r["average_ms"] > 0 for r in proc()["latency"])'
+jcheck "seed logs: blocks are Forward Step's, never a flat softmax row's" "$T/seed.json" \
+    'row(proc(), "latency", "Forward Step")["children"] == 4' \
+    'row(proc(), "latency", "Forward Step/Block 4/mlp")["level"] == 2' \
+    'row(proc(), "latency", "Softmax (kernel)")["children"] == 0' \
+    'row(proc(), "latency", "Softmax (vendor)")["children"] == 0' \
+    'not any(r["path"].startswith("Softmax (vendor)/") for r in proc()["latency"])'
+jcheck "seed logs: memory tree, flat rows keep no children" "$T/seed.json" \
+    'row(proc(), "memory", "Tokenizer")["children"] == 0' \
+    'row(proc(), "memory", "Host Memory (MB)/KV Pool (Reserved)/kv-cache")["current_total_mb"] == 4' \
+    'row(proc(), "memory", "Forward Step/Block 4/mlp")["level"] == 2'
+jcheck "seed logs: the pool, kv and kv-cache figures replay" "$T/seed.json" \
+    'row(proc(), "memory", "Forward Step")["current_pool_mb"] == 6' \
+    'row(proc(), "memory", "Forward Step")["peak_pool_mb"] == 6.25' \
+    'row(proc(), "memory", "Forward Step")["current_kv_mb"] == 2' \
+    'row(proc(), "memory", "Forward Step")["current_kv_cache_mb"] == 1' \
+    'row(proc(), "memory", "Model Weights")["current_pool_mb"] == 0'
+# The text snapshot: the same tree, and '-' for what the file lacks.
+"$NCTOP" replay --once "$slat" "$smem" >"$T/seed.txt" 2>&1
+seed_text_tree() {
+    awk '/^LATENCY/ { l = 1 } /^MEMORY/ { l = 0 } l && /^Forward Step / { f = NR }
+         l && /^  Block 1 / { b = NR }
+         l && /^Softmax \(kernel\) / { s = NR } END { exit !(f && b == f + 1 && s > b) }' "$T/seed.txt"
+}
+check "seed logs, text: Block 1 under Forward Step, before the softmax rows" seed_text_tree
+check "seed logs, text: absent statistics are '-'" \
+    grep -qE '^Embedding +[0-9.]+us +[0-9.]+us +- +- +- +- +- +-$' "$T/seed.txt"
+check "seed logs, text: one workload" grep -q '1 process$' "$T/seed.txt"
+
+# A value of the wrong type: one line with file, line, row and field; the row or the figure
+# is left out, nothing else.
+sed -e '4s/"last_ms":0.023,/"last_ms":"12",/' \
+    -e '4s/"label":"Output","last_ms":0.61,"average_ms":0.6,"level":0/"label":"Output","last_ms":0.61,"average_ms":0.6,"level":"x"/' \
+    "$slat" >"$T/20251012094512-latency.jsonl"
+"$NCTOP" replay --once --json "$T/20251012094512-latency.jsonl" >"$T/wt.json" 2>"$T/wt.err"
+check "wrong type: exit 0" test $? -eq 0
+check "wrong type: last_ms named with file and line" \
+    grep -q "20251012094512-latency.jsonl:4: row 1 (Embedding): last_ms is a string, not a number" "$T/wt.err"
+check "wrong type: level named with file and line" \
+    grep -q "20251012094512-latency.jsonl:4: row 25 (Output): level is a string, not a number" "$T/wt.err"
+check "wrong type: one line each" test "$(wc -l <"$T/wt.err")" -eq 2
+jcheck "wrong type: the figure is null, the rest loads" "$T/wt.json" \
+    'row(proc(), "latency", "Embedding")["last_ms"] is None' \
+    'row(proc(), "latency", "Embedding")["average_ms"] == 0.022' \
+    'row(proc(), "latency", "Sampling")["average_ms"] == 0.09' \
+    'len(proc()["latency"]) == 27'
+
+# nctop's own memory rows carry the seed's figures (a pool's used bytes are pool bytes, a KV
+# cache's KV-cache bytes), in its log and its snapshot, and they replay back.
+mkdir -p "$T/own"
+METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 "$NCTOP" --headless --duration 2.5 \
+    --log-dir "$T/own" -- "$TINYLM" --quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --gen 16 \
+    --seed 7 >/dev/null 2>"$T/own.err"
+# The last line of the log as a snapshot of one process, for jcheck.
+"$PY" -c 'import json, sys
+rows = json.loads(open(sys.argv[1]).read().splitlines()[-1])["rows"]
+json.dump({"processes": [{"label": "tinylm", "memory": rows}]}, sys.stdout)' "$T"/own/*-memory.jsonl \
+    >"$T/own-last.json"
+jcheck "own log: memory rows carry pool, kv and kv-cache figures" "$T/own-last.json" \
+    'all(k in r for r in proc()["memory"] for k in ("current_pool_mb", "peak_pool_mb", "current_kv_mb", "peak_kv_mb", "current_kv_cache_mb", "peak_kv_cache_mb"))' \
+    'all(r["current_pool_mb"] == r["current_total_mb"] for r in proc()["memory"] if r["path"].startswith("Memory Pools"))' \
+    'all(r["current_kv_cache_mb"] == r["current_total_mb"] for r in proc()["memory"] if r["path"].startswith("KV Cache"))' \
+    'row(proc(), "memory", "Model Weights")["current_pool_mb"] == 0'
+"$NCTOP" replay --once --json "$T"/own/*-memory.jsonl >"$T/own-replay.json" 2>/dev/null
+own_parts_back() {
+    "$PY" - "$T/own-last.json" "$T/own-replay.json" <<'PYEOF'
+import json, sys
+keys = ("current_pool_mb", "peak_pool_mb", "current_kv_mb", "peak_kv_mb", "current_kv_cache_mb",
+        "peak_kv_cache_mb")
+logged = {r["path"]: r for r in json.load(open(sys.argv[1]))["processes"][0]["memory"]}
+back = {r["path"]: r for r in json.load(open(sys.argv[2]))["processes"][0]["memory"]}
+assert logged and back, "no rows"
+for path, r in logged.items():
+    assert path in back, "row %r lost" % path
+    for k in keys:
+        assert back[path][k] == r[k], "%s %s: %r, logged %r" % (path, k, back[path][k], r[k])
+PYEOF
+}
+check "own log: the figures replay back" own_parts_back
