@@ -23,6 +23,7 @@
 #define REPLAY_MAX_MB 8.5e12    /* megabytes, so that MB * 2^20 stays under REPLAY_MAX_BYTES */
 #define REPLAY_MAX_COUNT 1.0e18 /* call counts */
 #define REPLAY_MAX_MS 1.0e12    /* durations in a log (32 years) */
+#define REPLAY_PARENT_HOPS 64   /* rows one level up a log row's parent is looked for among */
 #define REPLAY_MAX_TS_MS 9.0e12 /* ProfileRecord times: ms since the epoch (year 2255) */
 #define REPLAY_MAX_VALUE 1.0e12 /* ProfileRecord values: ms or events per second */
 
@@ -354,6 +355,7 @@ struct replay_lrow {
     bool has_avg, has_last;
     double avg_ms, last_ms;
     char *path;        /* owned: labels from the top joined by '/' (NULL when refused) */
+    int32_t prev_same; /* the row before it at its level (same workload and kind), or -1 */
     int32_t first_kid; /* memory rows: the tree, emitted depth-first at the end of the line */
     int32_t last_kid;
     int32_t next;
@@ -374,7 +376,8 @@ struct replay_line {
      * a row resets the levels below it. The nearest candidate parent in O(1). */
     uint32_t at_proc;
     int32_t last_at[2][REPLAY_MAX_LEVEL + 1U];
-    size_t depth; /* levels [depth, max] are -1 in both */
+    int32_t last_any[2][REPLAY_MAX_LEVEL + 1U]; /* the same, never reset by a row above */
+    size_t depth;                               /* levels [depth, max] are -1 in both */
 };
 
 /* How a JSON value is named in a problem. */
@@ -540,7 +543,8 @@ static int32_t replay_find_parent(const struct replay_line *ln, const struct rep
                                   long *above)
 {
     const int32_t *last = ln->last_at[me->mem];
-    int32_t nearest = -1, j0 = ln->at_proc == me->proc ? last[me->level - 1U] : -1;
+    int32_t nearest = -1, boundary = -1;
+    int32_t j0 = ln->at_proc == me->proc ? last[me->level - 1U] : -1;
 
     *why = path != NULL ? REPLAY_ORPHAN_PATH : REPLAY_ORPHAN_NONE;
     *above = -1;
@@ -559,22 +563,21 @@ static int32_t replay_find_parent(const struct replay_line *ln, const struct rep
         (path != NULL ? replay_path_is(path, &ln->v[j0], label) : replay_fits(&ln->v[j0], me))) {
         return j0;
     }
-    for (size_t j = (size_t)j0 + 1U; j-- > 0;) {
+    /* The other rows one level up since the last row further up, nearest first, along the
+     * chain of rows of that level; a bounded number of them (a crafted line of many flat rows
+     * costs no quadratic time). */
+    for (long l = (long)me->level - 2; l >= 0; l--) {
+        if (last[l] > boundary) {
+            boundary = last[l];
+        }
+    }
+    for (int32_t j = j0, hops = 0; j > boundary && hops < REPLAY_PARENT_HOPS;
+         j = ln->v[j].prev_same, hops++) {
         const struct replay_lrow *r = &ln->v[j];
 
-        if (r->proc != me->proc) {
-            break;
-        }
-        if (r->mem != me->mem || r->level >= me->level) {
-            continue;
-        }
-        if (r->level + 1U < me->level) {
-            *above = r->level;
-            break;
-        }
         if (path != NULL) {
             if (!r->refused && replay_path_is(path, r, label)) {
-                return (int32_t)j;
+                return j;
             }
             continue;
         }
@@ -586,10 +589,10 @@ static int32_t replay_find_parent(const struct replay_line *ln, const struct rep
             continue;
         }
         if (nearest < 0) {
-            nearest = (int32_t)j;
+            nearest = j;
         }
         if (replay_fits(r, me)) {
-            return (int32_t)j;
+            return j;
         }
     }
     /* Nothing holds it: the nearest row, as the levels say. */
@@ -617,9 +620,12 @@ static void replay_line_mark(struct replay_line *ln, size_t idx)
 
     if (r->proc != ln->at_proc) {
         memset(ln->last_at, 0xff, sizeof(ln->last_at)); /* all -1 */
+        memset(ln->last_any, 0xff, sizeof(ln->last_any));
         ln->at_proc = r->proc;
         ln->depth = 0;
     }
+    ln->v[idx].prev_same = ln->last_any[r->mem][r->level];
+    ln->last_any[r->mem][r->level] = (int32_t)idx;
     ln->last_at[r->mem][r->level] = (int32_t)idx;
     for (size_t l = (size_t)r->level + 1U; l < ln->depth; l++) {
         ln->last_at[r->mem][l] = -1;
