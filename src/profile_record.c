@@ -136,7 +136,7 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
     for (size_t i = 0; i < pr->rows.n && rc == 0; i++) {
         const struct row *r = &pr->rows.v[i];
 
-        if (r->level != 0 || (r->flags & ROW_F_WIN) == 0) {
+        if (r->level != 0 || !rows_stat_known(&r->win, (r->flags & ROW_F_WIN) != 0, ROW_S_MEAN)) {
             continue;
         }
         rc = profile_record_put(pr, ts_ms, "latency_ms", rows_ms(r->win.mean_ns),
