@@ -65,6 +65,8 @@ struct replay_file {
     struct replay_names *names; /* per file process */
     uint32_t nprocs;
     struct replay_log_info log;    /* a JSONL log: what its conversion learnt */
+    long peer;                     /* a seed log: the other log of its run (file index), or -1 */
+    struct store_proc *seed_proc;  /* the process of its seed rows, once made */
     struct store_thread **threads; /* thread key -> store thread (NULL when gone) */
     uint32_t *thread_proc;         /* thread key -> file process number */
     uint32_t threads_cap;
@@ -76,10 +78,7 @@ struct replay_proc {
     int32_t pid;
     char *label;
     bool from_log;
-    /* The seed's logs: one latency log and one memory log of a run, joined by their stamps. */
-    bool seed;
-    bool latency, memory; /* the kinds of logs joined so far */
-    int64_t stamp_s;
+    bool seed; /* the seed's rows of a log: joined by stamps, never by label */
 };
 
 struct replay_source {
@@ -89,6 +88,7 @@ struct replay_source {
     struct replay_problems pr;
     struct replay_proc *procs;
     size_t nprocs;
+    bool paired;                  /* the seed logs have found their peers */
     char str[RECORD_MAX_STR + 1]; /* a record's string, NUL-terminated */
     uint32_t path[RECORD_MAX_DEPTH];
 };
@@ -458,6 +458,7 @@ int replay_source_add(struct replay_source *rs, const char *path, char **err)
     int rc;
 
     memset(&f, 0, sizeof(f));
+    f.peer = -1;
     rc = replay_blob_open(path, &in);
     if (rc != 0) {
         *err = xasprintf("%s: %s", path, strerror(-rc));
@@ -641,43 +642,53 @@ static bool replay_log_stamp(const struct replay_file *f, int64_t *out)
     return false;
 }
 
-/* A seed workload this file's seed rows join: the other log of its run (a latency log and a
- * memory log, their stamps at most a second apart: the seed opens both at once, and the
- * second may turn in between). NULL when there is none. */
-static struct replay_proc *replay_seed_peer(struct replay_source *rs, const struct replay_file *f,
-                                            int64_t stamp)
+/* Pair the seed logs of one run: a latency log and a memory log whose stamps are at most a
+ * second apart (the seed opens both at once; the second may turn in between), the closest
+ * stamps first, each log in one pair at most. */
+static void replay_pair_seed_logs(struct replay_source *rs)
 {
-    for (size_t i = 0; i < rs->nprocs; i++) {
-        struct replay_proc *rp = &rs->procs[i];
+    for (int64_t diff = 0; diff <= 1; diff++) {
+        for (size_t i = 0; i < rs->nfiles; i++) {
+            struct replay_file *a = &rs->files[i];
+            int64_t sa, sb;
 
-        if (rp->seed && llabs(rp->stamp_s - stamp) <= 1 && !(rp->latency && f->log.latency) &&
-            !(rp->memory && f->log.memory)) {
-            return rp;
+            if (a->peer >= 0 || !a->log.seed || !a->log.latency || a->log.memory ||
+                !replay_log_stamp(a, &sa)) {
+                continue;
+            }
+            for (size_t j = 0; j < rs->nfiles; j++) {
+                struct replay_file *b = &rs->files[j];
+
+                if (b->peer < 0 && b->log.seed && b->log.memory && !b->log.latency &&
+                    replay_log_stamp(b, &sb) && llabs(sa - sb) == diff) {
+                    a->peer = (long)j;
+                    b->peer = (long)i;
+                    break;
+                }
+            }
         }
     }
-    return NULL;
+    rs->paired = true;
 }
 
 /* Logs of one workload (its latency log and its memory log) join into one process: same pid
  * and label (nctop's logs), or the seed's pair of one run. Recordings and traces always get
  * their own processes. */
-static struct store_proc *replay_proc_add(struct replay_source *rs, const struct replay_file *f,
+static struct store_proc *replay_proc_add(struct replay_source *rs, struct replay_file *f,
                                           int32_t pid, const char *label)
 {
     bool from_log = f->format == REPLAY_LOG;
     bool seed = from_log && f->log.seed && pid == 0 && strcmp(label, f->log.label) == 0;
-    int64_t stamp = 0;
     struct replay_proc *rp;
 
-    if (seed && replay_log_stamp(f, &stamp)) {
-        rp = replay_seed_peer(rs, f, stamp);
-        if (rp != NULL) {
-            rp->latency |= f->log.latency;
-            rp->memory |= f->log.memory;
-            return rp->proc;
+    if (seed) {
+        if (!rs->paired) {
+            replay_pair_seed_logs(rs);
         }
-    } else {
-        seed = false;
+        if (f->peer >= 0 && rs->files[f->peer].seed_proc != NULL) {
+            f->seed_proc = rs->files[f->peer].seed_proc;
+            return f->seed_proc;
+        }
     }
     for (size_t i = 0; i < rs->nprocs && from_log && !seed; i++) {
         rp = &rs->procs[i];
@@ -694,9 +705,9 @@ static struct store_proc *replay_proc_add(struct replay_source *rs, const struct
     rp->label = xstrdup(label);
     rp->from_log = from_log;
     rp->seed = seed;
-    rp->stamp_s = stamp;
-    rp->latency = seed && f->log.latency;
-    rp->memory = seed && f->log.memory;
+    if (seed) {
+        f->seed_proc = rp->proc;
+    }
     return rp->proc;
 }
 

@@ -862,7 +862,8 @@ static void test_issue_11_wrong_types(void **state)
 }
 
 /* The seed's pair, a latency log and a memory log written a second apart: one workload. Three
- * seconds apart, or two latency logs: two. Files renamed: their first lines' times decide. */
+ * seconds apart, or two latency logs: two. Files renamed: their first lines' times decide.
+ * Three logs: the closest stamps pair. */
 static void test_issue_11_pair_one_workload(void **state)
 {
     static const char lat[] =
@@ -884,6 +885,10 @@ static void test_issue_11_pair_one_workload(void **state)
     const char *const two_lat[] = {"20261122031405-latency.jsonl", lat,
                                    "20261122031406-latency.jsonl", lat};
     const char *const renamed[] = {"run-a.jsonl", lat, "run-b.jsonl", mem};
+    /* Two memory logs near one latency log: the closer stamp is its pair. */
+    const char *const closest[] = {"20261122031406-memory.jsonl",  mem,
+                                   "20261122031405-latency.jsonl", lat,
+                                   "20261122031405-memory.jsonl",  mem};
     struct store *st = store_new(NULL);
     struct replay_source *rs = load_named(st, 2, pair);
     struct rows r;
@@ -908,6 +913,18 @@ static void test_issue_11_pair_one_workload(void **state)
     st = store_new(NULL);
     rs = load_named(st, 2, two_lat);
     assert_int_equal(store_nprocs(st), 2);
+    replay_source_free(rs);
+    store_free(st);
+
+    st = store_new(NULL);
+    rs = load_named(st, 3, closest);
+    assert_int_equal(store_nprocs(st), 2);
+    rows_clear(&r);
+    rows_build_latency(&r, store_proc_at(st, 0), replay_source_end_ns(rs));
+    assert_int_equal(r.n, 0);
+    rows_build_latency(&r, store_proc_at(st, 1), replay_source_end_ns(rs));
+    assert_non_null(find(&r, "Forward Step"));
+    rows_clear(&r);
     replay_source_free(rs);
     store_free(st);
 
