@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* The drawing primitives of the display (UTF-8 aware puts, fills, bars, table cells), the
+ * figures' short formats and the colour roles. Nothing here knows a view. */
+#include "ui/ui_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rows.h"
+#include "util.h"
+
+/* --- formatting ---------------------------------------------------------------------------- */
+
+void draw_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+    util_format_ns(ns, true, buf, len);
+}
+
+void draw_fmt_bytes(int64_t bytes, char *buf, size_t len)
+{
+    util_format_bytes(bytes, true, buf, len);
+}
+
+void draw_fmt_count(uint64_t n, char *buf, size_t len)
+{
+    if (n < 100000) {
+        snprintf(buf, len, "%" PRIu64, n);
+    } else if (n < 100000000) {
+        snprintf(buf, len, "%.1fk", (double)n / 1e3);
+    } else {
+        snprintf(buf, len, "%.1fM", (double)n / 1e6);
+    }
+}
+
+const char *draw_state_name(const struct rows_summary *s)
+{
+    if (s->state == UI_STATE_LIVE) {
+        return s->replayed ? "replay" : "live";
+    }
+    return s->state == UI_STATE_EXITED ? "exited" : "error";
+}
+
+/* --- drawing primitives -------------------------------------------------------------------- */
+
+/* Columns of a UTF-8 string up to max bytes: one per character (the labels nctop shows are
+ * names from programs, not wide scripts; wide characters may be counted short). */
+int draw_cols(const char *s, size_t max)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < max && s[i] != '\0'; i++) {
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+/* Bytes of s that fit in cols columns. */
+static size_t draw_fit_bytes(const char *s, int cols)
+{
+    size_t i = 0;
+    int n = 0;
+
+    while (s[i] != '\0') {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (n == cols) {
+                break;
+            }
+            n++;
+        }
+        i++;
+    }
+    return i;
+}
+
+/* Write s at (y, x) of w in a role, never past column x + maxw nor the window's edge.
+ * Returns the columns written. */
+int draw_put(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role, const char *s)
+{
+    int ww = getmaxx(w), n;
+    size_t bytes;
+
+    if (w == NULL || y < 0 || y >= getmaxy(w) || x < 0 || x >= ww || maxw <= 0) {
+        return 0;
+    }
+    if (maxw > ww - x) {
+        maxw = ww - x;
+    }
+    bytes = draw_fit_bytes(s, maxw);
+    n = draw_cols(s, bytes);
+    wattrset(w, u->role_attr[role]);
+    /* The bottom-right cell of a window makes waddnstr return ERR after writing: harmless. */
+    mvwaddnstr(w, y, x, s, (int)bytes);
+    wattrset(w, A_NORMAL);
+    return n;
+}
+
+/* Right-aligned in a field of width wd at x. */
+void draw_put_right(struct ui *u, WINDOW *w, int y, int x, int wd, enum ui_role role, const char *s)
+{
+    int n = draw_cols(s, strlen(s));
+
+    if (n > wd) {
+        draw_put(u, w, y, x, wd, role, s);
+    } else {
+        draw_put(u, w, y, x + wd - n, n, role, s);
+    }
+}
+
+/* Fill a whole line of w with blanks in a role (selection and title bars). */
+void draw_fill(struct ui *u, WINDOW *w, int y, enum ui_role role)
+{
+    int ww = getmaxx(w);
+
+    if (y < 0 || y >= getmaxy(w)) {
+        return;
+    }
+    wattrset(w, u->role_attr[role]);
+    mvwhline(w, y, 0, ' ', ww);
+    wattrset(w, A_NORMAL);
+}
+
+/* A bar of width cells for frac in [0, 1]: eighths in UTF-8, '|' in ASCII (htop). */
+void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells)
+{
+    static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    size_t k = 0;
+    int full, part;
+
+    if (frac < 0) {
+        frac = 0;
+    }
+    if (frac > 1) {
+        frac = 1;
+    }
+    full = (int)(frac * cells);
+    part = (int)((frac * cells - full) * 8);
+    buf[0] = '\0';
+    for (int i = 0; i < cells && k + 4 < len; i++) {
+        const char *g = " ";
+
+        if (i < full) {
+            g = u->utf8 ? "█" : "|";
+        } else if (i == full && part > 0 && u->utf8) {
+            g = eighths[part];
+        }
+        k += (size_t)snprintf(buf + k, len - k, "%s", g);
+    }
+}
+
+/* --- table cells ------------------------------------------------------------------------- */
+
+void draw_cell_ns(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
+                  uint64_t ns, enum ui_role base)
+{
+    char a[32];
+
+    if (!valid) {
+        draw_put_right(u, w, y, p->x, p->w, base == UI_ROLE_SELECT ? base : UI_ROLE_DIM, "-");
+        return;
+    }
+    draw_fmt_ns(ns, a, sizeof(a));
+    draw_put_right(u, w, y, p->x, p->w, base, a);
+}
+
+void draw_cell_share(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
+                     double pct, enum ui_role base)
+{
+    char a[16], bar[64];
+    int cells = p->w - 7;
+
+    if (!valid) {
+        draw_put(u, w, y, p->x + 5, 1, base == UI_ROLE_SELECT ? base : UI_ROLE_DIM, "-");
+        return;
+    }
+    snprintf(a, sizeof(a), "%5.1f%%", pct > 999.9 ? 999.9 : pct);
+    draw_put(u, w, y, p->x, 6, base, a);
+    if (cells > 0) {
+        draw_bar(u, bar, sizeof(bar), pct / 100.0, cells);
+        draw_put(u, w, y, p->x + 7, cells, base == UI_ROLE_SELECT ? base : UI_ROLE_BAR, bar);
+    }
+}
+
+void draw_cell_bytes(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
+                     int64_t bytes, enum ui_role base)
+{
+    char a[32];
+
+    if (!valid) {
+        draw_put_right(u, w, y, p->x, p->w, base == UI_ROLE_SELECT ? base : UI_ROLE_DIM, "-");
+        return;
+    }
+    draw_fmt_bytes(bytes, a, sizeof(a));
+    draw_put_right(u, w, y, p->x, p->w, base, a);
+}
+
+/* --- roles and colours --------------------------------------------------------------------- */
+
+void draw_init_colors(struct ui *u, enum ui_color mode)
+{
+    const char *nc = getenv("NO_COLOR");
+    bool rich;
+
+    u->role_attr[UI_ROLE_TEXT] = A_NORMAL;
+    u->role_attr[UI_ROLE_TITLE] = A_BOLD;
+    u->role_attr[UI_ROLE_VALUE] = A_BOLD;
+    u->role_attr[UI_ROLE_BAR] = A_NORMAL;
+    u->role_attr[UI_ROLE_WARN] = A_BOLD;
+    u->role_attr[UI_ROLE_COLHDR] = A_REVERSE;
+    u->role_attr[UI_ROLE_SORTCOL] = A_REVERSE | A_BOLD | A_UNDERLINE;
+    u->role_attr[UI_ROLE_SELECT] = A_REVERSE | A_BOLD;
+    u->role_attr[UI_ROLE_FKEY] = A_BOLD;
+    u->role_attr[UI_ROLE_FLABEL] = A_REVERSE;
+    u->role_attr[UI_ROLE_TAB] = A_REVERSE | A_BOLD;
+    u->role_attr[UI_ROLE_DIM] = A_DIM;
+    u->role_attr[UI_ROLE_MATCH] = A_UNDERLINE | A_BOLD;
+
+    u->color = false;
+    if (mode == UI_COLOR_NEVER || (mode == UI_COLOR_AUTO && nc != NULL && nc[0] != '\0')) {
+        return;
+    }
+    if (!has_colors() || start_color() == ERR) {
+        return;
+    }
+    use_default_colors();
+    u->color = true;
+    /* 256-colour terminals get softer tones; 8-colour ones the basic set (htop's scheme). */
+    rich = COLORS >= 256;
+    init_pair(1, rich ? 81 : COLOR_CYAN, -1);
+    init_pair(2, rich ? 114 : COLOR_GREEN, -1);
+    init_pair(3, rich ? 203 : COLOR_RED, -1);
+    init_pair(4, COLOR_BLACK, rich ? 114 : COLOR_GREEN);
+    init_pair(5, COLOR_BLACK, rich ? 81 : COLOR_CYAN);
+    init_pair(6, rich ? 244 : COLOR_BLUE, -1);
+    init_pair(7, rich ? 221 : COLOR_YELLOW, -1);
+    init_pair(8, COLOR_BLACK, rich ? 221 : COLOR_YELLOW);
+    u->role_attr[UI_ROLE_TITLE] = COLOR_PAIR(1) | A_BOLD;
+    u->role_attr[UI_ROLE_VALUE] = A_BOLD;
+    u->role_attr[UI_ROLE_BAR] = COLOR_PAIR(2);
+    u->role_attr[UI_ROLE_WARN] = COLOR_PAIR(3) | A_BOLD;
+    u->role_attr[UI_ROLE_COLHDR] = COLOR_PAIR(4);
+    u->role_attr[UI_ROLE_SORTCOL] = COLOR_PAIR(5) | A_BOLD;
+    u->role_attr[UI_ROLE_SELECT] = COLOR_PAIR(5);
+    u->role_attr[UI_ROLE_FKEY] = A_NORMAL;
+    u->role_attr[UI_ROLE_FLABEL] = COLOR_PAIR(5);
+    u->role_attr[UI_ROLE_TAB] = COLOR_PAIR(8);
+    u->role_attr[UI_ROLE_DIM] = COLOR_PAIR(6);
+    u->role_attr[UI_ROLE_MATCH] = COLOR_PAIR(7) | A_BOLD;
+}
