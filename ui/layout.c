@@ -57,10 +57,22 @@ static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_SWITCHES] = "switches", [LAYOUT_COL_FAULTS] = "faults",
 };
 
-static const char *const layout_view_names[LAYOUT_NVIEWS] = {
-    [LAYOUT_VIEW_LATENCY] = "latency", [LAYOUT_VIEW_MEMORY] = "memory",
-    [LAYOUT_VIEW_KERNELS] = "kernels", [LAYOUT_VIEW_WORKLOADS] = "workloads",
-    [LAYOUT_VIEW_THREADS] = "threads",
+/* Each view's name (--view, nctoprc, --columns VIEW:) and its columns, by enum layout_view. */
+static const struct {
+    const char *name;
+    const struct layout_col *cols;
+    size_t ncols;
+} layout_views[LAYOUT_NVIEWS] = {
+    [LAYOUT_VIEW_LATENCY] = {"latency", layout_latency,
+                             sizeof(layout_latency) / sizeof(layout_latency[0])},
+    [LAYOUT_VIEW_MEMORY] = {"memory", layout_memory,
+                            sizeof(layout_memory) / sizeof(layout_memory[0])},
+    [LAYOUT_VIEW_KERNELS] = {"kernels", layout_kernels,
+                             sizeof(layout_kernels) / sizeof(layout_kernels[0])},
+    [LAYOUT_VIEW_WORKLOADS] = {"workloads", layout_workloads,
+                               sizeof(layout_workloads) / sizeof(layout_workloads[0])},
+    [LAYOUT_VIEW_THREADS] = {"threads", layout_threads,
+                             sizeof(layout_threads) / sizeof(layout_threads[0])},
 };
 
 static struct layout_rect layout_take(int *y, int x, int w, int h)
@@ -108,24 +120,11 @@ void layout_screen(int w, int h, int header_want, struct layout *out)
 
 size_t layout_view_columns(enum layout_view v, const struct layout_col **out)
 {
-    switch (v) {
-    case LAYOUT_VIEW_MEMORY:
-        *out = layout_memory;
-        return sizeof(layout_memory) / sizeof(layout_memory[0]);
-    case LAYOUT_VIEW_KERNELS:
-        *out = layout_kernels;
-        return sizeof(layout_kernels) / sizeof(layout_kernels[0]);
-    case LAYOUT_VIEW_WORKLOADS:
-        *out = layout_workloads;
-        return sizeof(layout_workloads) / sizeof(layout_workloads[0]);
-    case LAYOUT_VIEW_THREADS:
-        *out = layout_threads;
-        return sizeof(layout_threads) / sizeof(layout_threads[0]);
-    case LAYOUT_VIEW_LATENCY:
-    default:
-        *out = layout_latency;
-        return sizeof(layout_latency) / sizeof(layout_latency[0]);
+    if ((unsigned)v >= LAYOUT_NVIEWS) {
+        v = LAYOUT_VIEW_LATENCY;
     }
+    *out = layout_views[v].cols;
+    return layout_views[v].ncols;
 }
 
 size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want,
@@ -268,13 +267,13 @@ int layout_col_from_name(const char *name)
 
 const char *layout_view_name(enum layout_view v)
 {
-    return (unsigned)v < LAYOUT_NVIEWS ? layout_view_names[v] : "?";
+    return (unsigned)v < LAYOUT_NVIEWS ? layout_views[v].name : "?";
 }
 
 int layout_view_from_name(const char *name)
 {
     for (int i = 0; i < LAYOUT_NVIEWS; i++) {
-        if (strcmp(name, layout_view_names[i]) == 0) {
+        if (strcmp(name, layout_views[i].name) == 0) {
             return i;
         }
     }

@@ -386,7 +386,7 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     /* Paint the input window once now, so that later wgetch calls never repaint it over the
      * header. */
     wnoutrefresh(u->kbd);
-    u->view = opts->view < LAYOUT_NVIEWS ? opts->view : LAYOUT_VIEW_LATENCY;
+    u->view = opts->view < LAYOUT_NVIEWS ? opts->view : (enum layout_view)0; /* the first tab */
     u->columns = opts->columns != 0 ? opts->columns : LAYOUT_COLS_ALL;
     u->columns |= 1U << LAYOUT_COL_NAME;
     u->delay_ns = opts->delay_ns;
