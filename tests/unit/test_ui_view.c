@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the display's view table (every view complete, in the order of the layout's
+ * names, with distinct tabs) and of the selection the list views share (clamping, scrolling,
+ * clicks below the hint lines), which need no terminal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ui/layout.h"
+#include "ui/ui_internal.h"
+#include "ui/view.h"
+
+static void test_table_complete(void **state)
+{
+    (void)state;
+    for (int i = 0; i < LAYOUT_NVIEWS; i++) {
+        const struct view_ops *o = view_table[i];
+
+        assert_non_null(o);
+        assert_non_null(o->title);
+        assert_true(o->title[0] != '\0');
+        /* The ops every view must have (view.h says which may be NULL). */
+        assert_non_null(o->name_want);
+        assert_non_null(o->draw);
+        assert_non_null(o->length);
+        assert_non_null(o->move_by);
+        assert_non_null(o->click);
+        /* Data made is data freed. */
+        assert_true((o->init == NULL) == (o->free == NULL));
+        /* A tree is flattened before it is drawn. */
+        assert_true(o->tree == NULL || o->prepare != NULL);
+        /* Header lines exist, and every view shows the title line. */
+        assert_int_equal(o->header & ~HEADER_ALL, 0);
+        assert_true(o->header & 1U << HEADER_TITLE);
+        assert_true(o->hint_lines >= 0);
+        /* --view knows it by name. */
+        assert_int_equal(layout_view_from_name(layout_view_name((enum layout_view)i)), i);
+        for (int j = 0; j < i; j++) {
+            assert_true(strcmp(view_table[j]->title, o->title) != 0);
+        }
+    }
+}
+
+static void test_header_height(void **state)
+{
+    (void)state;
+    assert_int_equal(header_height(HEADER_ALL), HEADER_NLINES);
+    assert_int_equal(header_height(0), 0);
+    assert_int_equal(header_height(1U << HEADER_TITLE | 1U << HEADER_HOST), 2);
+}
+
+/* A list view of fake_len lines, for the shared list ops. */
+static size_t fake_len;
+
+static size_t fake_length(struct ui *u, struct view *v)
+{
+    (void)u;
+    (void)v;
+    return fake_len;
+}
+
+static const struct view_ops fake_ops = {
+    .title = "Fake",
+    .header = HEADER_ALL,
+    .hint_lines = 1,
+    .length = fake_length,
+    .move_by = view_list_move_by,
+    .click = view_list_click,
+};
+
+static void test_list_selection(void **state)
+{
+    struct view v = {.ops = &fake_ops, .data = view_list_new(NULL)};
+    struct view_list *l = v.data;
+
+    (void)state;
+    fake_len = 10;
+    assert_int_equal(view_list_move_by(NULL, &v, -1), 0); /* at the top already */
+    assert_int_equal(view_list_move_by(NULL, &v, 3), UI_REDRAW);
+    assert_int_equal(l->sel, 3);
+    assert_int_equal(view_list_move_by(NULL, &v, 1L << 30), UI_REDRAW);
+    assert_int_equal(l->sel, 9);
+    assert_int_equal(view_list_move_by(NULL, &v, 1), 0);
+
+    /* Scrolled into 4 lines: the selection is the last one shown. */
+    assert_ptr_equal(view_list_scroll(&v, 10, 4), l);
+    assert_int_equal(l->top, 6);
+    /* The list shrinks: the selection follows its end, the top keeps the body full. */
+    view_list_scroll(&v, 5, 4);
+    assert_int_equal(l->sel, 4);
+    assert_int_equal(l->top, 1);
+    view_list_scroll(&v, 0, 4);
+    assert_int_equal(l->sel, 0);
+    assert_int_equal(l->top, 0);
+
+    /* Clicks count from below the hint line; past the end nothing is selected. */
+    fake_len = 10;
+    l->top = 2;
+    assert_int_equal(view_list_click(NULL, &v, 0, 0), 0);
+    assert_int_equal(view_list_click(NULL, &v, 3, 0), UI_REDRAW);
+    assert_int_equal(l->sel, 4);
+    assert_int_equal(view_list_click(NULL, &v, 9, 0), 0);
+    assert_int_equal(l->sel, 4);
+    view_list_free(v.data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_complete),
+        cmocka_unit_test(test_header_height),
+        cmocka_unit_test(test_list_selection),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
