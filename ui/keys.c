@@ -32,7 +32,7 @@ static unsigned keys_move_by(struct ui *u, long delta)
 /* A page: the body less the view's hint lines, less one line of overlap. */
 static long keys_page(struct ui *u)
 {
-    int h = u->lay.body.h - ui_current(u)->ops->hint_lines;
+    int h = u->lay.body.h - view_hint_lines(u, ui_current(u));
 
     return h > 1 ? h - 1 : 1;
 }

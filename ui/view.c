@@ -58,12 +58,17 @@ unsigned view_list_move_by(struct ui *u, struct view *v, long delta)
     return UI_REDRAW;
 }
 
+int view_hint_lines(struct ui *u, struct view *v)
+{
+    return v->ops->hint_lines != NULL ? v->ops->hint_lines(u, v) : 0;
+}
+
 unsigned view_list_click(struct ui *u, struct view *v, int row, int x)
 {
     struct view_list *l = v->data;
 
     (void)x;
-    row -= v->ops->hint_lines;
+    row -= view_hint_lines(u, v);
     if (row >= 0 && l->top + (size_t)row < v->ops->length(u, v)) {
         l->sel = l->top + (size_t)row;
         return UI_REDRAW;

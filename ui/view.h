@@ -31,7 +31,8 @@ struct view {
 struct view_ops {
     const char *title; /* the tab ("Latency"); --view names come from layout_view_name */
     uint32_t header;   /* the header lines it shows: bits 1 << enum header_line */
-    int hint_lines;    /* body lines above its list (paging and clicks leave them out) */
+    /* Body lines above its list now (paging and clicks leave them out); NULL: none. */
+    int (*hint_lines)(struct ui *u, struct view *v);
 
     /* The view's own data for the display's options (owned by the view), and its end. Both
      * may be NULL: no data. */
@@ -86,6 +87,9 @@ void *view_list_new(const struct ui_opts *opts);
 void view_list_free(void *data);
 unsigned view_list_move_by(struct ui *u, struct view *v, long delta);
 unsigned view_list_click(struct ui *u, struct view *v, int row, int x);
+
+/* The lines v shows above its list now (its hint_lines op, else 0). */
+int view_hint_lines(struct ui *u, struct view *v);
 
 /* Clamp the selection to n lines and scroll it into a body of h lines; returns the list. */
 struct view_list *view_list_scroll(struct view *v, size_t n, int h);

@@ -14,23 +14,32 @@ static int view_threads_name_want(struct ui *u, struct view *v)
     return 32;
 }
 
+/* Per-thread time is what users come here for, and it needs eBPF: a hint line says so while
+ * no thread has it. */
+static int view_threads_hint_lines(struct ui *u, struct view *v)
+{
+    const struct rows_summary *s = ui_shown(u);
+    size_t n = s != NULL ? s->nthread_list : 0;
+
+    (void)v;
+    for (size_t i = 0; i < n; i++) {
+        if (s->threads[i].sched_valid) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void view_threads_draw(struct ui *u, struct view *v, WINDOW *w)
 {
     const struct rows_summary *s = ui_shown(u);
     const struct view_list *l;
-    int h = getmaxy(w), y0 = 0;
+    int h = getmaxy(w), y0 = view_threads_hint_lines(u, v);
     size_t n = s != NULL ? s->nthread_list : 0;
 
-    /* Per-thread time is what users come here for, and it needs eBPF: say so when absent. */
-    bool sched = false;
-
-    for (size_t i = 0; i < n; i++) {
-        sched = sched || s->threads[i].sched_valid;
-    }
-    if (!sched) {
+    if (y0 > 0) {
         draw_put(u, w, 0, 1, getmaxx(w) - 1, UI_ROLE_DIM,
                  "threads reported by the workload; on/off-CPU time per thread needs --bpf");
-        y0 = 1;
     }
     if (n == 0) {
         draw_put(u, w, 1, 1, getmaxx(w) - 1, UI_ROLE_DIM, "no threads reported");
@@ -95,7 +104,7 @@ static size_t view_threads_length(struct ui *u, struct view *v)
 const struct view_ops view_threads_ops = {
     .title = "Threads",
     .header = HEADER_ALL,
-    .hint_lines = 1,
+    .hint_lines = view_threads_hint_lines,
     .init = view_list_new,
     .free = view_list_free,
     .name_want = view_threads_name_want,
