@@ -441,6 +441,11 @@ static void store_thread_name(struct store_thread *t, const char *name);
 static void store_thread_free(struct store_thread *t)
 {
     free(t->frames);
+    for (uint32_t i = 0; i < STORE_NSRC; i++) {
+        free(t->q[i].v);
+    }
+    free(t->held.v);
+    free(t->shadow);
     free(t);
 }
 
@@ -962,6 +967,11 @@ void store_proc_add_events(struct store_proc *p, uint64_t n)
 
 /* --- threads ------------------------------------------------------------------------------ */
 
+#define STORE_QUEUE_MAX (1U << 18) /* ops waiting per source and thread; beyond, the oldest go */
+#define STORE_HELD_MAX (1U << 16)  /* ops held by a resync; beyond, they are dropped */
+
+static void store_thread_flush(struct store_thread *t, uint64_t limit_ns, uint32_t max);
+
 struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name)
 {
     struct store_thread *t;
@@ -1017,6 +1027,8 @@ void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
     if (t == NULL) {
         return;
     }
+    /* Nothing more comes for t: what waits for the other source is applied now. */
+    store_thread_flush(t, UINT64_MAX, UINT32_MAX);
     if (t->proc->st->observer != NULL) {
         struct store_event ev = {
             .type = STORE_EV_THREAD_EXIT, .proc = t->proc, .thread = t, .ts_ns = ts_ns};
@@ -1037,22 +1049,40 @@ void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
     store_thread_free(t);
 }
 
-void store_thread_gap(struct store_thread *t)
+struct store_thread *store_thread_share(struct store_proc *p, int32_t tid, const char *name,
+                                        enum store_src src)
+{
+    uint8_t bit = (uint8_t)(1U << src);
+    struct store_thread *t;
+
+    /* Only a thread the other source holds: two slots of one source naming the same tid (a
+     * buggy or hostile segment) get a thread each, so one's unshare never frees the other's. */
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        t = p->threads[i];
+        if (t->tid == tid && t->holders != 0 && (t->holders & bit) == 0) {
+            t->holders |= bit;
+            if (name != NULL && name[0] != '\0' && strcmp(t->name, name) != 0) {
+                store_thread_set_name(t, name);
+            }
+            return t;
+        }
+    }
+    t = store_thread_add(p, tid, name);
+    if (t != NULL) {
+        t->holders = bit;
+    }
+    return t;
+}
+
+void store_thread_unshare(struct store_thread *t, enum store_src src, uint64_t ts_ns)
 {
     if (t == NULL) {
         return;
     }
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_THREAD_GAP, .proc = t->proc, .thread = t};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    t->holders &= (uint8_t)~(1U << src);
+    if (t->holders == 0) {
+        store_thread_exit(t, ts_ns);
     }
-
-    /* Events were lost: the open spans' begins or ends may be among them, so none of them
-     * can be timed. Forget them; the ends still to come find an empty stack and are ignored
-     * like ends seen right after attaching. The loss itself is counted as drops. */
-    t->depth = 0;
-    t->overflow = 0;
 }
 
 /* a + b, held at the int64 limits: a workload's deltas are untrusted, and signed overflow
@@ -1065,6 +1095,36 @@ static int64_t store_add_sat(int64_t a, int64_t b)
         return b > 0 ? INT64_MAX : INT64_MIN;
     }
     return r;
+}
+
+/* --- op queues ---------------------------------------------------------------------------- */
+
+static void store_opq_push(struct store_opq *q, const struct store_op *op)
+{
+    if (q->n == q->cap) {
+        uint32_t cap = q->cap != 0 ? q->cap * 2U : 64U;
+        struct store_op *v = xcalloc(cap, sizeof(*v));
+
+        for (uint32_t i = 0; i < q->n; i++) {
+            v[i] = q->v[(q->head + i) & (q->cap - 1U)];
+        }
+        free(q->v);
+        q->v = v;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n) & (q->cap - 1U)] = *op;
+    q->n++;
+}
+
+/* The oldest op of a non-empty queue, taken out. */
+static struct store_op store_opq_pop(struct store_opq *q)
+{
+    struct store_op op = q->v[q->head];
+
+    q->head = (q->head + 1U) & (q->cap - 1U);
+    q->n--;
+    return op;
 }
 
 /* --- spans -------------------------------------------------------------------------------- */
@@ -1112,24 +1172,19 @@ static uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t
     return i;
 }
 
-void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+static void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
-    struct store_proc *p;
+    struct store_proc *p = t->proc;
     struct store_frame *f;
     uint32_t parent;
     uint32_t node;
 
-    if (t == NULL) {
-        return;
-    }
-    if (t->proc->st->observer != NULL) {
+    if (p->st->observer != NULL) {
         struct store_event ev = {
-            .type = STORE_EV_SPAN_BEGIN, .proc = t->proc, .thread = t, .id = name, .ts_ns = ts_ns};
+            .type = STORE_EV_SPAN_BEGIN, .proc = p, .thread = t, .id = name, .ts_ns = ts_ns};
 
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+        p->st->observer(p->st->observer_ctx, &ev);
     }
-
-    p = t->proc;
     if (!store_proc_name_valid(p, name)) {
         store_invalid(p, 1, "span begin with an unknown name id");
         return;
@@ -1155,35 +1210,64 @@ void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
     f->begin_ns = ts_ns;
     f->mem_bytes = 0;
     f->mem_touched = false;
+    f->src = src;
 }
 
-void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+/* Record the instance of closed frame f (taken off the stack) ended at ts_ns; mem is its net
+ * memory delta including its children's. */
+static void store_frame_close(struct store_proc *p, const struct store_frame *f, int64_t mem,
+                              bool touched, uint64_t ts_ns)
 {
-    struct store_proc *p;
-    struct store_frame *f;
-    uint32_t d;
-    int64_t mem = 0;
-    bool touched = false;
+    struct store_node *n;
 
-    if (t == NULL) {
+    if (ts_ns < f->begin_ns) {
+        store_invalid(p, 1, "span ends before it begins");
         return;
     }
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_SPAN_END, .proc = t->proc, .thread = t, .id = name, .ts_ns = ts_ns};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    if (f->node == STORE_NONE) {
+        return;
     }
+    n = &p->nodes[f->node];
+    store_series_add(p, &n->s, ts_ns, ts_ns - f->begin_ns);
+    /* A scope whose allocations and releases cancel out still shows (net 0); once a node has
+     * seen deltas, an instance without any is a last delta of 0. */
+    if (touched || n->mem_seen) {
+        if (!n->mem_seen || mem > n->mem_peak_bytes) {
+            n->mem_peak_bytes = mem;
+        }
+        n->mem_seen = true;
+        n->mem_last_bytes = mem;
+    }
+}
 
-    p = t->proc;
+static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
+{
+    struct store_proc *p = t->proc;
+    struct store_frame f;
+    uint32_t d;
+    int64_t mem = 0;
+    bool touched = false, cross;
+
+    /* The innermost open frame with this name; nearly always the top one. */
+    for (d = t->depth; d > 0 && t->frames[d - 1U].name != name; d--) {
+        continue;
+    }
+    if (d == 0 && t->overflow == 0 && src == STORE_SRC_PROBE) {
+        /* A call that was running when its probe was attached: nothing to undo, nothing a
+         * replay of the events would need. */
+        p->late_ends++;
+        return;
+    }
+    if (p->st->observer != NULL) {
+        struct store_event ev = {
+            .type = STORE_EV_SPAN_END, .proc = p, .thread = t, .id = name, .ts_ns = ts_ns};
+
+        p->st->observer(p->st->observer_ctx, &ev);
+    }
     if (t->overflow > 0) {
         /* The innermost begins were refused: this end closes one of them. */
         t->overflow--;
         return;
-    }
-    /* The innermost open frame with this name; nearly always the top one. */
-    for (d = t->depth; d > 0 && t->frames[d - 1U].name != name; d--) {
-        continue;
     }
     if (d == 0) {
         /* With nothing open this is the end of a span begun before nctop attached (or
@@ -1194,6 +1278,26 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         } else {
             p->late_ends++;
         }
+        return;
+    }
+    /* Only the other source's spans open inside it: the two streams cross (a probed
+     * function returns inside a span it began, or a span ends inside a probed call). This
+     * one closes; those stay open where they are in the tree. */
+    cross = d < t->depth;
+    for (uint32_t k = d; k < t->depth && cross; k++) {
+        cross = t->frames[k].src != src;
+    }
+    if (cross) {
+        f = t->frames[d - 1U];
+        memmove(&t->frames[d - 1U], &t->frames[d], (t->depth - d) * sizeof(*t->frames));
+        t->depth--;
+        if (d >= 2U) {
+            struct store_frame *up = &t->frames[d - 2U];
+
+            up->mem_bytes = store_add_sat(up->mem_bytes, f.mem_bytes);
+            up->mem_touched |= f.mem_touched;
+        }
+        store_frame_close(p, &f, f.mem_bytes, f.mem_touched, ts_ns);
         return;
     }
     if (d < t->depth) {
@@ -1208,41 +1312,20 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         store_invalid(p, t->depth - d, "unmatched span");
     }
     t->depth = d - 1U;
-    f = &t->frames[d - 1U];
-    mem = store_add_sat(mem, f->mem_bytes);
-    touched = touched || f->mem_touched;
+    f = t->frames[d - 1U];
+    mem = store_add_sat(mem, f.mem_bytes);
+    touched = touched || f.mem_touched;
 
     /* Inclusive deltas: the parent frame's total includes this child's. */
     if (t->depth > 0) {
         t->frames[t->depth - 1U].mem_bytes = store_add_sat(t->frames[t->depth - 1U].mem_bytes, mem);
         t->frames[t->depth - 1U].mem_touched |= touched;
     }
-    if (ts_ns < f->begin_ns) {
-        store_invalid(p, 1, "span ends before it begins");
-        return;
-    }
-    if (f->node == STORE_NONE) {
-        return;
-    }
-    struct store_node *n = &p->nodes[f->node];
-
-    store_series_add(p, &n->s, ts_ns, ts_ns - f->begin_ns);
-    /* A scope whose allocations and releases cancel out still shows (net 0); once a node has
-     * seen deltas, an instance without any is a last delta of 0. */
-    if (touched || n->mem_seen) {
-        if (!n->mem_seen || mem > n->mem_peak_bytes) {
-            n->mem_peak_bytes = mem;
-        }
-        n->mem_seen = true;
-        n->mem_last_bytes = mem;
-    }
+    store_frame_close(p, &f, mem, touched, ts_ns);
 }
 
-void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
+static void store_do_mem(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
 {
-    if (t == NULL) {
-        return;
-    }
     if (t->proc->st->observer != NULL) {
         struct store_event ev = {
             .type = STORE_EV_MEM_DELTA, .proc = t->proc, .thread = t, .i = bytes, .ts_ns = ts_ns};
@@ -1254,6 +1337,314 @@ void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
     }
     t->frames[t->depth - 1U].mem_bytes = store_add_sat(t->frames[t->depth - 1U].mem_bytes, bytes);
     t->frames[t->depth - 1U].mem_touched = true;
+}
+
+static void store_do_gap(struct store_thread *t)
+{
+    if (t->proc->st->observer != NULL) {
+        struct store_event ev = {.type = STORE_EV_THREAD_GAP, .proc = t->proc, .thread = t};
+
+        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
+    }
+    /* Events were lost: the open spans' begins or ends may be among them, so none of them
+     * can be timed. Forget them; the ends still to come find an empty stack and are ignored
+     * like ends seen right after attaching. The loss itself is counted as drops. */
+    t->depth = 0;
+    t->overflow = 0;
+}
+
+static void store_do_op(struct store_thread *t, const struct store_op *op)
+{
+    switch (op->type) {
+    case STORE_OP_BEGIN:
+        store_do_begin(t, op->name, op->ts_ns, op->src);
+        break;
+    case STORE_OP_END:
+        store_do_end(t, op->name, op->ts_ns, op->src);
+        break;
+    case STORE_OP_MEM:
+        store_do_mem(t, op->bytes, op->ts_ns);
+        break;
+    default:
+        break;
+    }
+}
+
+/* --- resync: a thread whose place in its stack is unknown ---------------------------------- */
+
+/* Forget what is held (the spans of it were inside a span whose begin was not seen). */
+static void store_held_drop(struct store_thread *t, uint32_t last_top)
+{
+    t->held.head = 0;
+    t->held.n = 0;
+    t->shadow_depth = 0;
+    t->last_top = last_top;
+}
+
+static void store_thread_lose_place(struct store_thread *t, uint64_t ts_ns)
+{
+    store_do_gap(t);
+    t->unsynced = true;
+    t->unsynced_ns = ts_ns;
+    store_held_drop(t, 0);
+}
+
+/*
+ * One event of an unsynced thread. Its spans are followed on a shadow stack of names, and
+ * the events kept, until a begin with nothing open looks like the top level: the span that
+ * last closed with nothing open begins again (the workload's loop: step after step), or the
+ * thread has been unsynced for STORE_RESYNC_WAIT_NS. Then what was kept is applied (it all
+ * happened at the top level too) and the thread is synced. An end that matches nothing held
+ * closes a span begun before: all that was kept was inside it and is dropped.
+ */
+static void store_held_add(struct store_thread *t, const struct store_op *op)
+{
+    struct store_proc *p = t->proc;
+    uint32_t d;
+
+    switch (op->type) {
+    case STORE_OP_BEGIN:
+        if (t->shadow_depth == 0 &&
+            (op->name == t->last_top || op->ts_ns >= t->unsynced_ns + STORE_RESYNC_WAIT_NS)) {
+            t->unsynced = false;
+            while (t->held.n > 0) {
+                struct store_op held = store_opq_pop(&t->held);
+
+                store_do_op(t, &held);
+            }
+            store_do_op(t, op);
+            return;
+        }
+        if (t->held.n >= STORE_HELD_MAX || t->shadow_depth >= p->st->cfg.max_depth) {
+            store_held_drop(t, 0);
+        }
+        if (t->shadow_depth == t->shadow_cap) {
+            t->shadow =
+                store_grow(t->shadow, &t->shadow_cap, t->shadow_depth + 1U, sizeof(*t->shadow));
+        }
+        t->shadow[t->shadow_depth++] = op->name;
+        break;
+    case STORE_OP_END:
+        for (d = t->shadow_depth; d > 0 && t->shadow[d - 1U] != op->name; d--) {
+            continue;
+        }
+        if (d == 0) {
+            store_held_drop(t, op->name);
+            p->late_ends++;
+            return;
+        }
+        t->shadow_depth = d - 1U;
+        if (d == 1U) {
+            t->last_top = op->name;
+        }
+        break;
+    default:
+        if (t->shadow_depth == 0) {
+            return; /* a delta inside a span not seen */
+        }
+        break;
+    }
+    store_opq_push(&t->held, op);
+}
+
+/* --- two sources -------------------------------------------------------------------------- */
+
+/* Whether a probe source may still deliver events of p. */
+static bool store_proc_probed(const struct store_proc *p)
+{
+    return p->st->probe_on && !p->probe_done;
+}
+
+/* Whether p's thread events wait until both sources have delivered up to their time. */
+static bool store_proc_merging(const struct store_proc *p)
+{
+    return p->own_source && store_proc_probed(p);
+}
+
+/* The time before which every source of p has delivered all of p's events. */
+static uint64_t store_proc_limit(const struct store_proc *p)
+{
+    const struct store *st = p->st;
+    uint64_t limit = p->own_source ? p->own_ns : UINT64_MAX;
+
+    if (store_proc_probed(p)) {
+        uint64_t w = st->probe_ns;
+
+        if (st->probe_idle != NULL) {
+            uint64_t idle = st->probe_idle(st->probe_ctx);
+
+            w = idle > w ? idle : w;
+        }
+        limit = w < limit ? w : limit;
+    }
+    return limit;
+}
+
+/* Apply an op that reached the thread in time order. */
+static void store_thread_apply(struct store_thread *t, const struct store_op *op)
+{
+    struct store_proc *p = t->proc;
+
+    /* Probes attached while p ran: a call in progress then shows only its end, and what ran
+     * inside it would land a level too high. Threads of the own source resync there. */
+    if (p->probe_resync_ns != 0 && t->probe_resync_ns != p->probe_resync_ns &&
+        (t->holders & (1U << STORE_SRC_OWN)) != 0 && op->ts_ns >= p->probe_resync_ns) {
+        t->probe_resync_ns = p->probe_resync_ns;
+        store_thread_lose_place(t, p->probe_resync_ns);
+    }
+    if (op->type == STORE_OP_RESYNC) {
+        store_thread_lose_place(t, op->ts_ns);
+    } else if (op->type == STORE_OP_GAP) {
+        if (t->unsynced) {
+            store_held_drop(t, 0);
+        } else {
+            store_do_gap(t);
+        }
+    } else if (t->unsynced) {
+        store_held_add(t, op);
+    } else {
+        store_do_op(t, op);
+    }
+}
+
+/* Apply at most max waiting ops of t dated before limit_ns, the oldest of the two queues
+ * first (each is in its source's order already). */
+static void store_thread_flush(struct store_thread *t, uint64_t limit_ns, uint32_t max)
+{
+    struct store_opq *own = &t->q[STORE_SRC_OWN], *probe = &t->q[STORE_SRC_PROBE];
+
+    for (uint32_t i = 0; i < max && own->n + probe->n > 0; i++) {
+        struct store_opq *q = probe->n == 0 || (own->n != 0 && own->v[own->head].ts_ns <=
+                                                                    probe->v[probe->head].ts_ns)
+                                  ? own
+                                  : probe;
+        struct store_op op;
+
+        if (limit_ns != UINT64_MAX && q->v[q->head].ts_ns >= limit_ns) {
+            break;
+        }
+        op = store_opq_pop(q);
+        t->proc->queued--;
+        store_thread_apply(t, &op);
+    }
+}
+
+static void store_proc_flush(struct store_proc *p)
+{
+    uint64_t limit;
+
+    if (p->queued == 0) {
+        return;
+    }
+    limit = store_proc_limit(p);
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        store_thread_flush(p->threads[i], limit, UINT32_MAX);
+    }
+}
+
+/* One event of t from src: applied at once when nothing waits, else queued behind. */
+static void store_thread_op(struct store_thread *t, uint8_t type, uint8_t src, uint32_t name,
+                            int64_t bytes, uint64_t ts_ns)
+{
+    struct store_op op = {.ts_ns = ts_ns, .bytes = bytes, .name = name, .type = type, .src = src};
+    struct store_proc *p;
+
+    if (t == NULL) {
+        return;
+    }
+    p = t->proc;
+    t->last_ns[src] = ts_ns;
+    if (!store_proc_merging(p) && t->q[STORE_SRC_OWN].n + t->q[STORE_SRC_PROBE].n == 0) {
+        store_thread_apply(t, &op);
+        return;
+    }
+    if (t->q[src].n >= STORE_QUEUE_MAX) {
+        /* The other source has been silent for too long to wait for: the oldest goes. */
+        store_thread_flush(t, UINT64_MAX, 1);
+    }
+    store_opq_push(&t->q[src], &op);
+    p->queued++;
+    if (!store_proc_merging(p)) {
+        store_thread_flush(t, store_proc_limit(p), UINT32_MAX);
+    }
+}
+
+void store_thread_gap(struct store_thread *t)
+{
+    if (t != NULL) {
+        store_thread_op(t, STORE_OP_GAP, STORE_SRC_OWN, 0, 0, t->last_ns[STORE_SRC_OWN]);
+    }
+}
+
+void store_thread_resync(struct store_thread *t, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_RESYNC, STORE_SRC_OWN, 0, 0, ts_ns);
+}
+
+void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_BEGIN, STORE_SRC_OWN, name, 0, ts_ns);
+}
+
+void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_END, STORE_SRC_OWN, name, 0, ts_ns);
+}
+
+void store_probe_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_BEGIN, STORE_SRC_PROBE, name, 0, ts_ns);
+}
+
+void store_probe_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_END, STORE_SRC_PROBE, name, 0, ts_ns);
+}
+
+void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_MEM, STORE_SRC_OWN, 0, bytes, ts_ns);
+}
+
+void store_proc_own_source(struct store_proc *p, bool on)
+{
+    p->own_source = on;
+    store_proc_flush(p);
+}
+
+void store_proc_own_time(struct store_proc *p, uint64_t ts_ns)
+{
+    p->own_ns = ts_ns > p->own_ns ? ts_ns : p->own_ns;
+    store_proc_flush(p);
+}
+
+void store_probe_source(struct store *st, bool on, store_clock_fn idle, void *ctx)
+{
+    st->probe_on = on;
+    st->probe_idle = on ? idle : NULL;
+    st->probe_ctx = on ? ctx : NULL;
+    for (size_t i = 0; i < st->nprocs; i++) {
+        store_proc_flush(st->procs[i]);
+    }
+}
+
+void store_probe_time(struct store *st, uint64_t ts_ns)
+{
+    st->probe_ns = ts_ns > st->probe_ns ? ts_ns : st->probe_ns;
+    for (size_t i = 0; i < st->nprocs; i++) {
+        store_proc_flush(st->procs[i]);
+    }
+}
+
+void store_proc_probe_done(struct store_proc *p)
+{
+    p->probe_done = true;
+    store_proc_flush(p);
+}
+
+void store_proc_probe_resync(struct store_proc *p, uint64_t ts_ns)
+{
+    p->probe_resync_ns = ts_ns;
 }
 
 /* --- kernels and markers ------------------------------------------------------------------ */

@@ -162,6 +162,64 @@ void store_thread_gap(struct store_thread *t);
  * (its begin predates attaching) is counted and ignored. */
 void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns);
 void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+
+/* The thread's events before ts_ns were not seen (a late attach, a gap): where it stands in
+ * its span stack is unknown. Its open spans are forgotten and its events from ts_ns on are
+ * held until it is back at its top level: a begin with nothing open that repeats the span
+ * that last closed there, or any begin with nothing open STORE_RESYNC_WAIT_NS later. An end
+ * whose begin was not seen drops what was held (all of it was nested in that span), so
+ * spans whose begin was not seen are neither counted nor shown, and nor are the spans
+ * inside them. */
+#define STORE_RESYNC_WAIT_NS 1000000000ULL
+void store_thread_resync(struct store_thread *t, uint64_t ts_ns);
+
+/* --- one thread, two sources -----------------------------------------------------------
+ * A workload's thread is seen through its own events (libnctop's ring: STORE_SRC_OWN) and
+ * through probes (eBPF uprobes and USDT: STORE_SRC_PROBE). Both feed one store thread, found
+ * by tid, so that probe spans nest in the workload's spans and the other way round. The two
+ * streams reach nctop at different moments: while a process has both (its own source is on
+ * and a probe source exists), each thread's events wait in a queue per source and are
+ * applied in timestamp order once both sources have delivered everything before that time.
+ * Timestamps of both are CLOCK_MONOTONIC. */
+enum store_src {
+    STORE_SRC_OWN = 0,
+    STORE_SRC_PROBE = 1,
+};
+
+/* The thread of p with tid that the other source shares (its name set when given), else a
+ * new one (NULL beyond max_threads). Borrowed until this source's store_thread_unshare. A
+ * thread made by store_thread_add is never shared. */
+struct store_thread *store_thread_share(struct store_proc *p, int32_t tid, const char *name,
+                                        enum store_src src);
+/* This source is done with t (the thread exited, or it stops watching): the thread goes
+ * when neither source holds it (store_thread_exit). */
+void store_thread_unshare(struct store_thread *t, enum store_src src, uint64_t ts_ns);
+
+/* Spans seen by probes. Like store_span_begin/end, but an end that matches nothing is a
+ * call whose entry was not seen (the probe was attached during it): ignored, not invalid.
+ * Spans of the two sources may cross (a probed function returns inside a span it began):
+ * an end closes its span and leaves those of the other source open. */
+void store_probe_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+void store_probe_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+
+/* The own source of p is on (a libnctop segment is attached) or off (it is gone). */
+void store_proc_own_source(struct store_proc *p, bool on);
+/* p's own source has delivered every event of every thread of p dated before ts_ns. */
+void store_proc_own_time(struct store_proc *p, uint64_t ts_ns);
+
+/* When a probe source has no event waiting: the time before which it has delivered all of
+ * them (0: cannot tell). Called from the store, so it must not call back into it. */
+typedef uint64_t (*store_clock_fn)(void *ctx);
+/* A probe source exists (on) or no longer does. idle (may be NULL) and ctx are borrowed
+ * until the next call. */
+void store_probe_source(struct store *st, bool on, store_clock_fn idle, void *ctx);
+/* The probe source has delivered every event of every process dated before ts_ns. */
+void store_probe_time(struct store *st, uint64_t ts_ns);
+/* No more probe events will come for p (its probes are detached). */
+void store_proc_probe_done(struct store_proc *p);
+/* Probes were attached to p while it ran, from ts_ns on: a call in progress then shows only
+ * its end, so every thread of p with an own source resyncs (store_thread_resync) at ts_ns. */
+void store_proc_probe_resync(struct store_proc *p, uint64_t ts_ns);
 /* An allocation (> 0) or release (< 0) attributed to the innermost open span of t. */
 void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns);
 /* One kernel execution. start_ns is when it ran, not when it was reported. */

@@ -114,6 +114,35 @@ struct store_frame {
     uint64_t begin_ns;
     int64_t mem_bytes; /* net memory delta inside this span so far (children included) */
     bool mem_touched;  /* a delta event landed in this span or in a child that ended */
+    uint8_t src;       /* enum store_src of its begin */
+};
+
+#define STORE_NSRC 2U /* enum store_src values */
+
+/* A thread event not applied yet: waiting for the other source (two-source merge) or held
+ * until the thread is back at its top level (resync). */
+enum store_op_type {
+    STORE_OP_BEGIN = 1,
+    STORE_OP_END = 2,
+    STORE_OP_MEM = 3,    /* bytes */
+    STORE_OP_GAP = 4,    /* store_thread_gap */
+    STORE_OP_RESYNC = 5, /* store_thread_resync */
+};
+
+struct store_op {
+    uint64_t ts_ns;
+    int64_t bytes;
+    uint32_t name;
+    uint8_t type; /* enum store_op_type */
+    uint8_t src;  /* enum store_src */
+};
+
+/* A FIFO of ops: a ring of cap entries (a power of two; 0 before the first push). */
+struct store_opq {
+    struct store_op *v;
+    uint32_t cap;
+    uint32_t head;
+    uint32_t n;
 };
 
 struct store_thread {
@@ -125,6 +154,20 @@ struct store_thread {
     uint32_t depth;
     uint32_t frames_cap;
     uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
+
+    uint8_t holders;                /* 1 << enum store_src of the sources sharing it */
+    struct store_opq q[STORE_NSRC]; /* per source: events waiting for the other source */
+    uint64_t last_ns[STORE_NSRC];   /* per source: the latest event time queued */
+
+    /* Resync (store_thread_resync): while unsynced, events go to held, not to the tree. */
+    bool unsynced;
+    uint64_t unsynced_ns;     /* since when */
+    uint64_t probe_resync_ns; /* the proc's probe_resync_ns this thread has applied */
+    uint32_t last_top;        /* the span that last closed with nothing else open; 0: none */
+    struct store_opq held;    /* events since the last drop, applied when back at the top */
+    uint32_t *shadow;         /* names of the held spans still open, innermost last */
+    uint32_t shadow_depth;
+    uint32_t shadow_cap;
 };
 
 /* One request in flight. */
@@ -181,6 +224,11 @@ struct store_proc {
     uint64_t dropped;
     uint64_t losses[STORE_LOSS_NKINDS]; /* by cause, absolute (store_proc_set_loss) */
     uint64_t late_ends;                 /* span ends with no span open: begun before we attached */
+    bool own_source;                    /* store_proc_own_source */
+    uint64_t own_ns;                    /* store_proc_own_time */
+    bool probe_done;                    /* store_proc_probe_done */
+    uint64_t probe_resync_ns;           /* store_proc_probe_resync; 0: none */
+    uint64_t queued;                    /* ops waiting in the threads' queues */
     uint64_t removed_ns;                /* when store_proc_remove took it out (in st->removed) */
 
     bool host_valid;
@@ -270,6 +318,10 @@ struct store {
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
     void *observer_ctx;
     struct store_gpus *gpus; /* the machine's GPUs (store_gpu.h), or NULL */
+    bool probe_on;           /* a probe source exists (store_probe_source) */
+    uint64_t probe_ns;       /* store_probe_time */
+    store_clock_fn probe_idle;
+    void *probe_ctx;
 };
 
 /* Merge the window slots of s that the window ending at now_ns covers into out (reset

@@ -199,8 +199,36 @@ check "text snapshot: the eBPF threads and syscalls tables" bash -c \
 check "short command under a uprobe: exit 0" test "$?" -eq 0
 jcheck "short command: the uprobe counts every step the workload counts, in one process" \
     "$T/short.json" 'len(d["processes"]) == 1' \
-    'row(proc("tinylm"), "latency", "model_step")["count"] == row(proc("tinylm"), "latency", "step")["count"]' \
-    'row(proc("tinylm"), "latency", "step")["count"] == 8'
+    'row(proc("tinylm"), "latency", "model_step")["count"] == row(proc("tinylm"), "latency", "model_step/step")["count"]' \
+    'row(proc("tinylm"), "latency", "model_step/step")["count"] == 8'
+
+# test_issue_11: uprobe spans nest in the library's spans of the same thread, and those in
+# them, though the two streams reach nctop apart: model_step encloses the step span, the
+# kernels run inside the spans that call them. Each count is the workload's own: its libnctop
+# row's count times the calls per instance (kernels_rope twice per rope span, kernels_rmsnorm
+# once per attn_norm, mlp_norm and output span); a step per prompt token and one per token
+# generated after the first (the prompt's last step samples that one). A bigger model, so
+# that the events of the two streams fall in different drains.
+"$NCTOP" --once --json --uprobe "$TINYLM:model_step" --uprobe "$TINYLM:kernels_rope" \
+    --uprobe "$TINYLM:kernels_rmsnorm" -- "$TINYLM" --quiet --layers 2 --dim 256 --ffn 512 \
+    --vocab 4096 --requests 3 --prompt 4 --gen 20 >"$T/nest.json" 2>"$T/nest.err"
+check "uprobes nested in libnctop spans: exit 0" test "$?" -eq 0
+c() { # PATH: the since-start count of that latency row
+    echo "row(proc('tinylm'), 'latency', '$1')['total']['count']"
+}
+S=model_step/step
+B0=$S/forward/block\ 0 B1=$S/forward/block\ 1
+jcheck "uprobes nested in libnctop spans: one root, counts of the workload's own" "$T/nest.json" \
+    "[r['path'] for r in proc('tinylm')['latency'] if r['level'] == 0] == ['model_step']" \
+    "$(c model_step) == $(c $S) == 3 * (4 + 20 - 1)" \
+    "$(c "$B0/rope/kernels_rope") == 2 * $(c "$B0/rope") == 2 * $(c $S)" \
+    "$(c "$B1/rope/kernels_rope") == 2 * $(c "$B1/rope") == 2 * $(c $S)" \
+    "$(c "$B0/attn_norm/kernels_rmsnorm") == $(c "$B0/attn_norm") == $(c $S)" \
+    "$(c "$B1/mlp_norm/kernels_rmsnorm") == $(c "$B1/mlp_norm") == $(c $S)" \
+    "$(c "$S/output/kernels_rmsnorm") == $(c "$S/output") == 3 * 20" \
+    "len([p for p in paths(proc('tinylm'), 'latency') if p.endswith('/kernels_rope')]) == 2" \
+    "len([p for p in paths(proc('tinylm'), 'latency') if p.endswith('/kernels_rmsnorm')]) == 5" \
+    "proc('tinylm')['invalid'] == 0"
 "$NCTOP" --once --json --bpf -- /bin/true >"$T/true.json" 2>"$T/true.err"
 jcheck "short command: its one execve and its first mappings are seen" "$T/true.json" \
     'len(d["processes"]) == 1 and proc("true")["state"] == "exited"' \
