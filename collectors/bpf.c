@@ -5,6 +5,7 @@
 #include "bpf.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +35,11 @@
 #define BPF_CAP_PERFMON 38 /* not in every linux/capability.h this builds against */
 #define BPF_CAP_BPF 39
 #define BPF_MAX_PROBES 256
+#define BPF_PENDING_MAX 65536U /* events held for a command whose segment is awaited */
+/* A record reserved in the ring buffer before a drain but committed after it is read at the
+ * next one: the drain vouches only for events older than this (a probe program runs for
+ * microseconds; so does the wakeup that says the buffer is not empty). */
+#define BPF_CLOCK_SLACK_NS 2000000ULL
 
 /* One --uprobe or --usdt request. */
 struct bpf_probe {
@@ -66,6 +72,10 @@ struct bpf_watch {
     uint32_t *span_ids;    /* per probe: interned span name, 0 if none */
     uint32_t *counter_ids; /* per probe: interned counter name, 0 if none */
     uint64_t *counts;      /* per probe: hits (usdt counters) */
+    struct nctrace_event *pending; /* events before the process is bound (bpf_watch_hold) */
+    size_t npending;
+    size_t pending_cap;
+    uint64_t pending_min_ns; /* the oldest of them */
     struct bpf_thread_ref *threads;
     size_t nthreads;
     size_t threads_cap;
@@ -81,6 +91,7 @@ struct bpf_source {
     size_t nwatches;
     size_t watches_cap;
     uint64_t now_ns; /* the time of the current drain, for counters */
+    bool spans;      /* some probe makes spans: they merge with the libnctop ones */
     struct bpf_source_stats stats;
 };
 
@@ -260,14 +271,18 @@ static void bpf_source_probe_failed(struct bpf_source *bs, const struct bpf_prob
     }
 }
 
-/* Attach probe i of bs to w's process; a failure is counted and shown, not fatal. */
-static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, size_t i)
+/* Attach probe i of bs to w's process, its return probe (ret) or the rest; a failure is
+ * counted and shown, not fatal. */
+static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, size_t i, bool ret)
 {
     const struct bpf_probe *pr = &bs->probes[i];
     struct bpf_link *link;
     int err;
 
     if (pr->usdt) {
+        if (ret != (pr->span_dir < 0)) {
+            return;
+        }
         LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = i);
 
         link = bpf_program__attach_usdt(bs->skel->progs.nctrace_usdt, w->pid, pr->binary,
@@ -281,8 +296,8 @@ static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, 
         bs->stats.probes++;
         return;
     }
-    for (int ret = 0; ret < 2; ret++) {
-        LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pr->symbol, .retprobe = ret != 0,
+    {
+        LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pr->symbol, .retprobe = ret,
                     .bpf_cookie = i);
 
         link = bpf_program__attach_uprobe_opts(ret ? bs->skel->progs.nctrace_ureturn
@@ -295,6 +310,18 @@ static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, 
         }
         bpf_watch_add_link(w, link);
         bs->stats.probes++;
+    }
+}
+
+/* Attach every probe to w's process, the ends of spans first: a call that begins between
+ * the two shows its end without its begin, which the store drops, rather than its begin
+ * without its end, which would hold everything after it inside. */
+static void bpf_source_attach_probes(struct bpf_source *bs, struct bpf_watch *w)
+{
+    for (int ret = 1; ret >= 0; ret--) {
+        for (size_t i = 0; i < bs->nprobes; i++) {
+            bpf_source_attach_probe(bs, w, i, ret != 0);
+        }
     }
 }
 
@@ -314,6 +341,15 @@ static void bpf_source_release(struct bpf_source *bs, struct bpf_watch *w)
         bpf_link__destroy(w->links[i]);
     }
     w->nlinks = 0;
+    /* Nothing more comes from the probes: what of the process waited for them goes on. */
+    for (size_t i = 0; i < w->nthreads; i++) {
+        store_thread_unshare(w->threads[i].t, STORE_SRC_PROBE, util_mono_ns());
+    }
+    w->nthreads = 0;
+    w->npending = 0;
+    if (w->proc != NULL) {
+        store_proc_probe_done(w->proc);
+    }
 }
 
 static void bpf_watch_free(struct bpf_watch *w)
@@ -322,6 +358,7 @@ static void bpf_watch_free(struct bpf_watch *w)
     free(w->span_ids);
     free(w->counter_ids);
     free(w->counts);
+    free(w->pending);
     free(w->threads);
     free(w);
 }
@@ -342,7 +379,8 @@ static struct store_thread *bpf_watch_thread(struct bpf_watch *w, int32_t tid)
     }
     r = &w->threads[w->nthreads++];
     r->tid = tid;
-    r->t = store_thread_add(w->proc, tid, NULL);
+    /* The libnctop ring's thread of that tid if it has one: probe spans nest in its spans. */
+    r->t = store_thread_share(w->proc, tid, NULL, STORE_SRC_PROBE);
     return r->t;
 }
 
@@ -350,7 +388,7 @@ static void bpf_watch_thread_exit(struct bpf_watch *w, int32_t tid, uint64_t ts)
 {
     for (size_t i = 0; i < w->nthreads; i++) {
         if (w->threads[i].tid == tid) {
-            store_thread_exit(w->threads[i].t, ts);
+            store_thread_unshare(w->threads[i].t, STORE_SRC_PROBE, ts);
             w->threads[i] = w->threads[--w->nthreads];
             return;
         }
@@ -390,23 +428,55 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
     return true;
 }
 
-/* One ring buffer record. Everything in it is checked: the probe index and the process. */
-static int bpf_source_on_event(void *ctx, void *data, size_t size)
+/* The time before which the probes have delivered every event: t (when the ring buffer was
+ * last found empty, or a drain began), less the slack, and before any event still held. */
+static uint64_t bpf_source_safe_ns(const struct bpf_source *bs, uint64_t t)
 {
-    struct bpf_source *bs = ctx;
-    const struct nctrace_event *ev = data;
-    struct bpf_watch *w;
+    uint64_t safe = t > BPF_CLOCK_SLACK_NS ? t - BPF_CLOCK_SLACK_NS : 0;
+
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        if (bs->watches[i]->npending > 0 && bs->watches[i]->pending_min_ns < safe) {
+            safe = bs->watches[i]->pending_min_ns;
+        }
+    }
+    return safe;
+}
+
+/* The store's probe clock when nothing waits in the ring buffer: now (less the slack), so
+ * that a thread's libnctop spans are not held for probes that have nothing to say. Only a
+ * poll, no read: the store calls this while it applies events. */
+static uint64_t bpf_source_idle_ns(void *ctx)
+{
+    const struct bpf_source *bs = ctx;
+    uint64_t now = util_mono_ns();
+    struct pollfd pfd = {.fd = ring_buffer__epoll_fd(bs->rb), .events = POLLIN};
+
+    if (poll(&pfd, 1, 0) != 0) {
+        return 0; /* events wait (or it cannot tell): the last drain's time stands */
+    }
+    return bpf_source_safe_ns(bs, now);
+}
+
+/* Keep an event of a command whose libnctop segment is awaited: applied once its store
+ * process is known, so that its spans and the library's land in one thread in time order. */
+static void bpf_watch_hold(struct bpf_watch *w, const struct nctrace_event *ev)
+{
+    if (w->npending == w->pending_cap) {
+        w->pending_cap = w->pending_cap ? w->pending_cap * 2 : 64;
+        w->pending = xreallocarray(w->pending, w->pending_cap, sizeof(*w->pending));
+    }
+    if (w->npending == 0 || ev->ts_ns < w->pending_min_ns) {
+        w->pending_min_ns = ev->ts_ns;
+    }
+    w->pending[w->npending++] = *ev;
+}
+
+/* One event of a bound process. */
+static void bpf_watch_event(struct bpf_source *bs, struct bpf_watch *w,
+                            const struct nctrace_event *ev)
+{
     const struct bpf_probe *pr;
 
-    bs->stats.events++;
-    if (size < sizeof(*ev)) {
-        return 0;
-    }
-    w = bpf_source_find(bs, (int32_t)ev->tgid);
-    if (w == NULL || w->released) {
-        return 0; /* a late record of a process we let go */
-    }
-    bpf_watch_bind(bs, w, ev->ts_ns, true);
     store_proc_add_events(w->proc, 1);
     if (ev->type == NCTRACE_EV_EXIT) {
         bpf_watch_thread_exit(w, (int32_t)ev->tid, ev->ts_ns);
@@ -416,35 +486,71 @@ static int bpf_source_on_event(void *ctx, void *data, size_t size)
                 store_proc_set_state(w->proc, STORE_PROC_EXITED, "exited", ev->ts_ns);
             }
         }
-        return 0;
+        return;
     }
     if (ev->cookie >= bs->nprobes) {
         store_proc_add_invalid(w->proc, 1, "eBPF event with an unknown probe");
-        return 0;
+        return;
     }
     pr = &bs->probes[ev->cookie];
     switch (ev->type) {
     case NCTRACE_EV_ENTRY:
-        store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie], ev->ts_ns);
+        store_probe_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                          ev->ts_ns);
         break;
     case NCTRACE_EV_RETURN:
-        store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie], ev->ts_ns);
+        store_probe_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                        ev->ts_ns);
         break;
     case NCTRACE_EV_USDT:
         w->counts[ev->cookie]++;
         store_counter_set(w->proc, w->counter_ids[ev->cookie], w->counts[ev->cookie], ev->ts_ns);
         if (pr->span_dir > 0) {
-            store_span_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
-                             ev->ts_ns);
+            store_probe_begin(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                              ev->ts_ns);
         } else if (pr->span_dir < 0) {
-            store_span_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
-                           ev->ts_ns);
+            store_probe_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
+                            ev->ts_ns);
         }
         break;
     default:
         store_proc_add_invalid(w->proc, 1, "eBPF event of an unknown type");
         break;
     }
+}
+
+/* Apply what was held for w, now bound. */
+static void bpf_watch_flush(struct bpf_source *bs, struct bpf_watch *w)
+{
+    size_t n = w->npending;
+
+    w->npending = 0;
+    for (size_t i = 0; i < n; i++) {
+        bpf_watch_event(bs, w, &w->pending[i]);
+    }
+}
+
+/* One ring buffer record. Everything in it is checked: the probe index and the process. */
+static int bpf_source_on_event(void *ctx, void *data, size_t size)
+{
+    struct bpf_source *bs = ctx;
+    const struct nctrace_event *ev = data;
+    struct bpf_watch *w;
+
+    bs->stats.events++;
+    if (size < sizeof(*ev)) {
+        return 0;
+    }
+    w = bpf_source_find(bs, (int32_t)ev->tgid);
+    if (w == NULL || w->released) {
+        return 0; /* a late record of a process we let go */
+    }
+    if (!bpf_watch_bind(bs, w, ev->ts_ns, w->npending >= BPF_PENDING_MAX)) {
+        bpf_watch_hold(w, ev);
+        return 0;
+    }
+    bpf_watch_flush(bs, w);
+    bpf_watch_event(bs, w, ev);
     return 0;
 }
 
@@ -657,6 +763,12 @@ struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts
         *err = xasprintf("--bpf: cannot open the eBPF ring buffer: %s", strerror(errno));
         goto err;
     }
+    for (size_t i = 0; i < bs->nprobes; i++) {
+        bs->spans = bs->spans || bs->probes[i].span != NULL;
+    }
+    if (bs->spans) {
+        store_probe_source(st, true, bpf_source_idle_ns, bs);
+    }
     diag_debug("eBPF collector loaded: %zu probes requested", bs->nprobes);
     return bs;
 
@@ -669,6 +781,9 @@ void bpf_source_free(struct bpf_source *bs)
 {
     if (bs == NULL) {
         return;
+    }
+    if (bs->spans) {
+        store_probe_source(bs->st, false, NULL, NULL);
     }
     for (size_t i = 0; i < bs->nwatches; i++) {
         if (bs->skel != NULL) {
@@ -743,9 +858,7 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
     }
     bs->watches[bs->nwatches++] = w;
     bs->stats.attached++;
-    for (size_t i = 0; i < bs->nprobes; i++) {
-        bpf_source_attach_probe(bs, w, i);
-    }
+    bpf_source_attach_probes(bs, w);
     diag_debug("bpf: watching pid %d (%s), %zu links", (int)pid, comm, w->nlinks);
     return 0;
 }
@@ -775,7 +888,14 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
     }
     bpf_source_drain(bs);
     for (size_t i = 0; i < bs->nwatches; i++) {
-        bpf_watch_bind(bs, bs->watches[i], now_ns, false);
+        struct bpf_watch *w = bs->watches[i];
+
+        if (!w->released && bpf_watch_bind(bs, w, now_ns, false) && w->npending > 0) {
+            bpf_watch_flush(bs, w);
+            if (bs->spans) {
+                store_probe_time(bs->st, bpf_source_safe_ns(bs, now_ns));
+            }
+        }
     }
     bpf_source_read_threads(bs, now_ns);
     bpf_source_read_syscalls(bs);
@@ -804,8 +924,14 @@ int bpf_source_fd(const struct bpf_source *bs)
 
 int bpf_source_drain(struct bpf_source *bs)
 {
+    uint64_t t0 = util_mono_ns();
     int n = ring_buffer__consume(bs->rb);
 
+    /* Everything reserved before t0 was read (or is held): the libnctop events of the same
+     * threads dated before it can go to the store. */
+    if (n >= 0 && bs->spans) {
+        store_probe_time(bs->st, bpf_source_safe_ns(bs, t0));
+    }
     return n == -EINTR ? 0 : n;
 }
 

@@ -98,6 +98,7 @@ struct ring_slot_view {
     uint32_t generation;
     char name[NCTOP_SEG_THREAD_NAME_MAX + 1];
     struct store_thread *thread; /* NULL until the slot's first claim is seen */
+    bool resync; /* its events before the next record were not read: the thread resyncs */
 };
 
 /* One segment: mapped while its workload lives, remembered after. */
@@ -115,6 +116,7 @@ struct ring_seg {
     struct nctop_seg_header *hdr; /* the mapping: only its mutable fields are read */
     struct store_proc *proc;
     bool reader; /* we own reader_pid: we consume events */
+    bool from_start; /* handed to us at its creation: every thread is read from its start */
     bool exited;
     uint64_t exited_ns; /* when it stopped being live (exit, error, refusal) */
     uint32_t *idmap;    /* segment string id -> store name id (0 = invalid or refused) */
@@ -505,6 +507,12 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         rec->ts_ns > now_ns + RING_CLOCK_SLACK_NS) {
         return false;
     }
+    /* Events of this thread were lost just before (or never read: a late attach): it may be
+     * anywhere in its span stack, so the store holds its spans until it is back at the top. */
+    if ((v->resync || (rec->flags & NCTOP_REC_F_GAP)) && v->thread != NULL) {
+        store_thread_resync(v->thread, rec->ts_ns);
+        v->resync = false;
+    }
     switch (rec->type) {
     case NCTOP_REC_SPAN_BEGIN:
     case NCTOP_REC_SPAN_END:
@@ -558,12 +566,16 @@ static void ring_slot_claimed(struct ring_seg *s, uint32_t i, uint32_t generatio
     struct nctop_seg_ring *r = ring_slot(s, i);
 
     if (v->thread != NULL) {
-        store_thread_exit(v->thread, now_ns);
+        store_thread_unshare(v->thread, STORE_SRC_OWN, now_ns);
     }
     ring_copy_text(v->name, r->name, NCTOP_SEG_THREAD_NAME_MAX);
-    v->thread = store_thread_add(s->proc, r->tid, v->name);
+    /* The probes' events of the same thread go to the same store thread. */
+    v->thread = store_thread_share(s->proc, r->tid, v->name, STORE_SRC_OWN);
     v->generation = generation;
     v->known = true;
+    /* Unless the segment was ours from its creation, the thread may have begun spans while
+     * nobody read it (its events were off). */
+    v->resync = !s->from_start;
 }
 
 /* Drain one ring, reading at most *budget bytes (what is left stays for the next drain);
@@ -581,7 +593,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
 
     if (state == NCTOP_SEG_RING_FREE) {
         if (v->thread != NULL) {
-            store_thread_exit(v->thread, now_ns);
+            store_thread_unshare(v->thread, STORE_SRC_OWN, now_ns);
             v->thread = NULL;
         }
         return 0;
@@ -614,9 +626,6 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
-            if ((rec->flags & NCTOP_REC_F_GAP) && v->thread != NULL) {
-                store_thread_gap(v->thread);
-            }
             if (words < 2 || !ring_decode(s, v, rec, words, now_ns)) {
                 bad++;
             } else {
@@ -639,7 +648,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
 
         if (atomic_load_explicit(&r->head, memory_order_acquire) == head &&
             atomic_compare_exchange_strong(&r->state, &expect, NCTOP_SEG_RING_FREE)) {
-            store_thread_exit(v->thread, now_ns);
+            store_thread_unshare(v->thread, STORE_SRC_OWN, now_ns);
             v->thread = NULL;
             v->known = false;
         }
@@ -660,10 +669,11 @@ static void ring_seg_truncated(struct ring_source *rs, struct ring_seg *s, uint6
     for (uint32_t i = 0; i < s->lay.rings_max; i++) {
         if (s->slots[i].thread != NULL) {
             store_thread_gap(s->slots[i].thread);
-            store_thread_exit(s->slots[i].thread, now_ns);
+            store_thread_unshare(s->slots[i].thread, STORE_SRC_OWN, now_ns);
             s->slots[i].thread = NULL;
         }
     }
+    store_proc_own_source(s->proc, false);
     s->exited = true;
     s->exited_ns = now_ns;
     ring_seg_unmap(s);
@@ -710,7 +720,12 @@ static void ring_seg_reclaim(struct ring_source *rs, struct ring_seg *s, uint64_
                                "nctop did not drain for over a minute: the events of that time "
                                "were lost uncounted");
     }
-    atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid);
+    if (atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid) && cur == 0) {
+        /* Events were off: every thread may have begun spans meanwhile. */
+        for (uint32_t i = 0; i < s->lay.rings_max; i++) {
+            s->slots[i].resync = true;
+        }
+    }
 }
 
 static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns,
@@ -738,6 +753,12 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
         s->beat_ns = now_ns;
     }
     ring_sync_facts(s, now_ns, false);
+    /* Every ring read to its head after now_ns: each record dated before now_ns was read (a
+     * thread publishes a record before it goes on to anything a probe could see). Events of
+     * the probes of the same threads wait for this. */
+    if (budget > 0 && s->base != NULL && !s->exited) {
+        store_proc_own_time(s->proc, now_ns);
+    }
     if (ring_seg_faulted(s)) {
         ring_seg_truncated(rs, s, now_ns);
     }
@@ -763,6 +784,8 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
         if (cur != rs->self_pid) {
             atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid);
         }
+        /* Handed to us (NCTOP_READER) when it was created: its events were never off. */
+        s->from_start = s->from_start || (!s->reader && cur == rs->self_pid);
         s->reader = true;
         return;
     }
@@ -842,10 +865,11 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
             if (s->slots[i].thread != NULL) {
                 /* Spans open when a process dies were in flight, not left open by a bug. */
                 store_thread_gap(s->slots[i].thread);
-                store_thread_exit(s->slots[i].thread, now_ns);
+                store_thread_unshare(s->slots[i].thread, STORE_SRC_OWN, now_ns);
                 s->slots[i].thread = NULL;
             }
         }
+        store_proc_own_source(s->proc, false);
     }
     s->exited = true;
     s->exited_ns = now_ns;
@@ -1182,6 +1206,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     rs->segs[rs->nsegs++] = s;
 
     s->proc = ring_proc_for(rs, pid, s->start_ticks);
+    store_proc_own_source(s->proc, true);
     ring_sync_label(s);
     ring_sync_strings(s);
     ring_claim_reader(rs, s, now_ns);

@@ -1372,30 +1372,33 @@ static void store_do_op(struct store_thread *t, const struct store_op *op)
 
 /* --- resync: a thread whose place in its stack is unknown ---------------------------------- */
 
-/* Forget what is held (the spans of it were inside a span whose begin was not seen). */
-static void store_held_drop(struct store_thread *t, uint32_t last_top)
+/* Forget what is held at ts_ns (it was inside a span whose begin was not seen). */
+static void store_held_drop(struct store_thread *t, uint32_t last_top, uint64_t ts_ns)
 {
     t->held.head = 0;
     t->held.n = 0;
     t->shadow_depth = 0;
     t->last_top = last_top;
+    t->unsynced_ns = ts_ns;
 }
 
 static void store_thread_lose_place(struct store_thread *t, uint64_t ts_ns)
 {
     store_do_gap(t);
     t->unsynced = true;
-    t->unsynced_ns = ts_ns;
-    store_held_drop(t, 0);
+    store_held_drop(t, 0, ts_ns);
 }
 
 /*
  * One event of an unsynced thread. Its spans are followed on a shadow stack of names, and
  * the events kept, until a begin with nothing open looks like the top level: the span that
- * last closed with nothing open begins again (the workload's loop: step after step), or the
- * thread has been unsynced for STORE_RESYNC_WAIT_NS. Then what was kept is applied (it all
- * happened at the top level too) and the thread is synced. An end that matches nothing held
- * closes a span begun before: all that was kept was inside it and is dropped.
+ * last closed with nothing open begins again (the workload's loop: step after step), or no
+ * span begun before has ended for STORE_RESYNC_WAIT_NS. Then what was kept is applied (it
+ * all happened at the top level too) and the thread is synced. An end of the thread's own
+ * source that matches nothing held closes a span begun before: all that was kept was inside
+ * it and is dropped. A probe's unmatched end is a call entered while its probes were being
+ * attached: only that call is not counted (what ran inside it stays, as it would had the
+ * probe come a moment later).
  */
 static void store_held_add(struct store_thread *t, const struct store_op *op)
 {
@@ -1416,7 +1419,7 @@ static void store_held_add(struct store_thread *t, const struct store_op *op)
             return;
         }
         if (t->held.n >= STORE_HELD_MAX || t->shadow_depth >= p->st->cfg.max_depth) {
-            store_held_drop(t, 0);
+            store_held_drop(t, 0, op->ts_ns);
         }
         if (t->shadow_depth == t->shadow_cap) {
             t->shadow =
@@ -1429,7 +1432,9 @@ static void store_held_add(struct store_thread *t, const struct store_op *op)
             continue;
         }
         if (d == 0) {
-            store_held_drop(t, op->name);
+            if (op->src == STORE_SRC_OWN) {
+                store_held_drop(t, op->name, op->ts_ns);
+            }
             p->late_ends++;
             return;
         }
@@ -1483,20 +1488,11 @@ static uint64_t store_proc_limit(const struct store_proc *p)
 /* Apply an op that reached the thread in time order. */
 static void store_thread_apply(struct store_thread *t, const struct store_op *op)
 {
-    struct store_proc *p = t->proc;
-
-    /* Probes attached while p ran: a call in progress then shows only its end, and what ran
-     * inside it would land a level too high. Threads of the own source resync there. */
-    if (p->probe_resync_ns != 0 && t->probe_resync_ns != p->probe_resync_ns &&
-        (t->holders & (1U << STORE_SRC_OWN)) != 0 && op->ts_ns >= p->probe_resync_ns) {
-        t->probe_resync_ns = p->probe_resync_ns;
-        store_thread_lose_place(t, p->probe_resync_ns);
-    }
     if (op->type == STORE_OP_RESYNC) {
         store_thread_lose_place(t, op->ts_ns);
     } else if (op->type == STORE_OP_GAP) {
         if (t->unsynced) {
-            store_held_drop(t, 0);
+            store_held_drop(t, 0, op->ts_ns);
         } else {
             store_do_gap(t);
         }
@@ -1642,10 +1638,6 @@ void store_proc_probe_done(struct store_proc *p)
     store_proc_flush(p);
 }
 
-void store_proc_probe_resync(struct store_proc *p, uint64_t ts_ns)
-{
-    p->probe_resync_ns = ts_ns;
-}
 
 /* --- kernels and markers ------------------------------------------------------------------ */
 

@@ -166,10 +166,10 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
 /* The thread's events before ts_ns were not seen (a late attach, a gap): where it stands in
  * its span stack is unknown. Its open spans are forgotten and its events from ts_ns on are
  * held until it is back at its top level: a begin with nothing open that repeats the span
- * that last closed there, or any begin with nothing open STORE_RESYNC_WAIT_NS later. An end
- * whose begin was not seen drops what was held (all of it was nested in that span), so
- * spans whose begin was not seen are neither counted nor shown, and nor are the spans
- * inside them. */
+ * that last closed there, or any begin with nothing open when no span begun before has
+ * ended for STORE_RESYNC_WAIT_NS. An end whose begin was not seen drops what was held (all
+ * of it was nested in that span), so spans whose begin was not seen are neither counted nor
+ * shown, and nor are the spans inside them. */
 #define STORE_RESYNC_WAIT_NS 1000000000ULL
 void store_thread_resync(struct store_thread *t, uint64_t ts_ns);
 
@@ -217,9 +217,7 @@ void store_probe_source(struct store *st, bool on, store_clock_fn idle, void *ct
 void store_probe_time(struct store *st, uint64_t ts_ns);
 /* No more probe events will come for p (its probes are detached). */
 void store_proc_probe_done(struct store_proc *p);
-/* Probes were attached to p while it ran, from ts_ns on: a call in progress then shows only
- * its end, so every thread of p with an own source resyncs (store_thread_resync) at ts_ns. */
-void store_proc_probe_resync(struct store_proc *p, uint64_t ts_ns);
+
 /* An allocation (> 0) or release (< 0) attributed to the innermost open span of t. */
 void store_mem_delta(struct store_thread *t, int64_t bytes, uint64_t ts_ns);
 /* One kernel execution. start_ns is when it ran, not when it was reported. */

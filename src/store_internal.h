@@ -161,8 +161,7 @@ struct store_thread {
 
     /* Resync (store_thread_resync): while unsynced, events go to held, not to the tree. */
     bool unsynced;
-    uint64_t unsynced_ns;     /* since when */
-    uint64_t probe_resync_ns; /* the proc's probe_resync_ns this thread has applied */
+    uint64_t unsynced_ns;     /* since when, or since its last drop of what was held */
     uint32_t last_top;        /* the span that last closed with nothing else open; 0: none */
     struct store_opq held;    /* events since the last drop, applied when back at the top */
     uint32_t *shadow;         /* names of the held spans still open, innermost last */
@@ -227,7 +226,6 @@ struct store_proc {
     bool own_source;                    /* store_proc_own_source */
     uint64_t own_ns;                    /* store_proc_own_time */
     bool probe_done;                    /* store_proc_probe_done */
-    uint64_t probe_resync_ns;           /* store_proc_probe_resync; 0: none */
     uint64_t queued;                    /* ops waiting in the threads' queues */
     uint64_t removed_ns;                /* when store_proc_remove took it out (in st->removed) */
 
