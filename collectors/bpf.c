@@ -69,9 +69,9 @@ struct bpf_watch {
     bool released;           /* removed from the kernel's filter, links destroyed */
     struct bpf_link **links;
     size_t nlinks;
-    uint32_t *span_ids;    /* per probe: interned span name, 0 if none */
-    uint32_t *counter_ids; /* per probe: interned counter name, 0 if none */
-    uint64_t *counts;      /* per probe: hits (usdt counters) */
+    uint32_t *span_ids;            /* per probe: interned span name, 0 if none */
+    uint32_t *counter_ids;         /* per probe: interned counter name, 0 if none */
+    uint64_t *counts;              /* per probe: hits (usdt counters) */
     struct nctrace_event *pending; /* events before the process is bound (bpf_watch_hold) */
     size_t npending;
     size_t pending_cap;
@@ -297,8 +297,7 @@ static void bpf_source_attach_probe(struct bpf_source *bs, struct bpf_watch *w, 
         return;
     }
     {
-        LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pr->symbol, .retprobe = ret,
-                    .bpf_cookie = i);
+        LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pr->symbol, .retprobe = ret, .bpf_cookie = i);
 
         link = bpf_program__attach_uprobe_opts(ret ? bs->skel->progs.nctrace_ureturn
                                                    : bs->skel->progs.nctrace_uentry,
@@ -407,7 +406,13 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
         return true;
     }
     p = store_proc_find(bs->st, w->pid);
-    if (p == NULL || store_proc_state(p) != STORE_PROC_LIVE) {
+    /* The libnctop segment's process, live, or already ended if it is that same process (a
+     * short command: its ring may be read to its end before its held events come here). */
+    if (p != NULL && store_proc_state(p) != STORE_PROC_LIVE &&
+        (w->start_ticks == 0 || store_proc_start_ticks(p) != w->start_ticks)) {
+        p = NULL;
+    }
+    if (p == NULL) {
         if (w->wait_segment && !force && now - w->since_ns < BPF_SEGMENT_GRACE_NS &&
             util_pid_alive(w->pid)) {
             return false;
@@ -499,8 +504,7 @@ static void bpf_watch_event(struct bpf_source *bs, struct bpf_watch *w,
                           ev->ts_ns);
         break;
     case NCTRACE_EV_RETURN:
-        store_probe_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie],
-                        ev->ts_ns);
+        store_probe_end(bpf_watch_thread(w, (int32_t)ev->tid), w->span_ids[ev->cookie], ev->ts_ns);
         break;
     case NCTRACE_EV_USDT:
         w->counts[ev->cookie]++;

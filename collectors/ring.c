@@ -115,7 +115,7 @@ struct ring_seg {
     struct ring_layout lay;
     struct nctop_seg_header *hdr; /* the mapping: only its mutable fields are read */
     struct store_proc *proc;
-    bool reader; /* we own reader_pid: we consume events */
+    bool reader;     /* we own reader_pid: we consume events */
     bool from_start; /* handed to us at its creation: every thread is read from its start */
     bool exited;
     uint64_t exited_ns; /* when it stopped being live (exit, error, refusal) */
@@ -861,6 +861,8 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
             return; /* it was truncated: an error row now */
         }
         ring_sync_facts(s, now_ns, true);
+        /* Read to the end: the probes' events of its threads may still come, after. */
+        store_proc_own_source(s->proc, false);
         for (uint32_t i = 0; i < s->lay.rings_max; i++) {
             if (s->slots[i].thread != NULL) {
                 /* Spans open when a process dies were in flight, not left open by a bug. */
@@ -869,7 +871,6 @@ static void ring_seg_finish(struct ring_source *rs, struct ring_seg *s, uint64_t
                 s->slots[i].thread = NULL;
             }
         }
-        store_proc_own_source(s->proc, false);
     }
     s->exited = true;
     s->exited_ns = now_ns;

@@ -1029,6 +1029,9 @@ void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
     }
     /* Nothing more comes for t: what waits for the other source is applied now. */
     store_thread_flush(t, UINT64_MAX, UINT32_MAX);
+    if (t->parked) {
+        t->proc->nparked--;
+    }
     if (t->proc->st->observer != NULL) {
         struct store_event ev = {
             .type = STORE_EV_THREAD_EXIT, .proc = t->proc, .thread = t, .ts_ns = ts_ns};
@@ -1055,11 +1058,16 @@ struct store_thread *store_thread_share(struct store_proc *p, int32_t tid, const
     uint8_t bit = (uint8_t)(1U << src);
     struct store_thread *t;
 
-    /* Only a thread the other source holds: two slots of one source naming the same tid (a
-     * buggy or hostile segment) get a thread each, so one's unshare never frees the other's. */
+    /* Only a thread the other source holds (or left for the probes): two slots of one source
+     * naming the same tid (a buggy or hostile segment) get a thread each, so that one's
+     * unshare never frees the other's. */
     for (uint32_t i = 0; i < p->nthreads; i++) {
         t = p->threads[i];
-        if (t->tid == tid && t->holders != 0 && (t->holders & bit) == 0) {
+        if (t->tid == tid && (t->holders != 0 || t->parked) && (t->holders & bit) == 0) {
+            if (t->parked) {
+                t->parked = false;
+                p->nparked--;
+            }
             t->holders |= bit;
             if (name != NULL && name[0] != '\0' && strcmp(t->name, name) != 0) {
                 store_thread_set_name(t, name);
@@ -1074,15 +1082,33 @@ struct store_thread *store_thread_share(struct store_proc *p, int32_t tid, const
     return t;
 }
 
+static bool store_proc_probed(const struct store_proc *p);
+static uint64_t store_proc_limit(const struct store_proc *p);
+
 void store_thread_unshare(struct store_thread *t, enum store_src src, uint64_t ts_ns)
 {
+    struct store_proc *p;
+    bool other;
+
     if (t == NULL) {
         return;
     }
-    t->holders &= (uint8_t)~(1U << src);
-    if (t->holders == 0) {
-        store_thread_exit(t, ts_ns);
+    p = t->proc;
+    t->holders &= (uint8_t) ~(1U << src);
+    if (t->holders != 0) {
+        return;
     }
+    /* The other source may still have events of the thread on their way, dated before now
+     * (the thread, or a short command, just ended): it waits for them, and for the other
+     * source's thread of that tid to join it, until both sources are past ts_ns. */
+    other = src == STORE_SRC_OWN ? store_proc_probed(p) : p->own_source;
+    if (other && store_proc_limit(p) <= ts_ns) {
+        t->parked = true;
+        t->parked_ns = ts_ns;
+        p->nparked++;
+        return;
+    }
+    store_thread_exit(t, ts_ns);
 }
 
 /* a + b, held at the int64 limits: a workload's deltas are untrusted, and signed overflow
@@ -1339,17 +1365,25 @@ static void store_do_mem(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
     t->frames[t->depth - 1U].mem_touched = true;
 }
 
-static void store_do_gap(struct store_thread *t)
+/* Events of source src were lost (STORE_NSRC: of both): the open spans' begins or ends may
+ * be among them, so none of them can be timed. Forget them; the ends still to come find no
+ * span and are ignored like ends seen right after attaching. The loss itself is counted as
+ * drops. The other source's spans stay open: its events were not lost. */
+static void store_do_gap(struct store_thread *t, uint8_t src)
 {
+    uint32_t k = 0;
+
     if (t->proc->st->observer != NULL) {
         struct store_event ev = {.type = STORE_EV_THREAD_GAP, .proc = t->proc, .thread = t};
 
         t->proc->st->observer(t->proc->st->observer_ctx, &ev);
     }
-    /* Events were lost: the open spans' begins or ends may be among them, so none of them
-     * can be timed. Forget them; the ends still to come find an empty stack and are ignored
-     * like ends seen right after attaching. The loss itself is counted as drops. */
-    t->depth = 0;
+    for (uint32_t d = 0; d < t->depth; d++) {
+        if (src < STORE_NSRC && t->frames[d].src != src) {
+            t->frames[k++] = t->frames[d];
+        }
+    }
+    t->depth = k;
     t->overflow = 0;
 }
 
@@ -1384,7 +1418,7 @@ static void store_held_drop(struct store_thread *t, uint32_t last_top, uint64_t 
 
 static void store_thread_lose_place(struct store_thread *t, uint64_t ts_ns)
 {
-    store_do_gap(t);
+    store_do_gap(t, STORE_NSRC);
     t->unsynced = true;
     store_held_drop(t, 0, ts_ns);
 }
@@ -1494,7 +1528,7 @@ static void store_thread_apply(struct store_thread *t, const struct store_op *op
         if (t->unsynced) {
             store_held_drop(t, 0, op->ts_ns);
         } else {
-            store_do_gap(t);
+            store_do_gap(t, op->src);
         }
     } else if (t->unsynced) {
         store_held_add(t, op);
@@ -1510,10 +1544,10 @@ static void store_thread_flush(struct store_thread *t, uint64_t limit_ns, uint32
     struct store_opq *own = &t->q[STORE_SRC_OWN], *probe = &t->q[STORE_SRC_PROBE];
 
     for (uint32_t i = 0; i < max && own->n + probe->n > 0; i++) {
-        struct store_opq *q = probe->n == 0 || (own->n != 0 && own->v[own->head].ts_ns <=
-                                                                    probe->v[probe->head].ts_ns)
-                                  ? own
-                                  : probe;
+        struct store_opq *q =
+            probe->n == 0 || (own->n != 0 && own->v[own->head].ts_ns <= probe->v[probe->head].ts_ns)
+                ? own
+                : probe;
         struct store_op op;
 
         if (limit_ns != UINT64_MAX && q->v[q->head].ts_ns >= limit_ns) {
@@ -1529,12 +1563,18 @@ static void store_proc_flush(struct store_proc *p)
 {
     uint64_t limit;
 
-    if (p->queued == 0) {
+    if (p->queued == 0 && p->nparked == 0) {
         return;
     }
     limit = store_proc_limit(p);
-    for (uint32_t i = 0; i < p->nthreads; i++) {
-        store_thread_flush(p->threads[i], limit, UINT32_MAX);
+    for (uint32_t i = p->nthreads; i > 0; i--) {
+        struct store_thread *t = p->threads[i - 1U];
+
+        store_thread_flush(t, limit, UINT32_MAX);
+        /* Both sources are past the moment it was let go: nothing more comes for it. */
+        if (t->parked && limit > t->parked_ns) {
+            store_thread_exit(t, t->parked_ns);
+        }
     }
 }
 
@@ -1637,7 +1677,6 @@ void store_proc_probe_done(struct store_proc *p)
     p->probe_done = true;
     store_proc_flush(p);
 }
-
 
 /* --- kernels and markers ------------------------------------------------------------------ */
 

@@ -191,8 +191,10 @@ enum store_src {
  * thread made by store_thread_add is never shared. */
 struct store_thread *store_thread_share(struct store_proc *p, int32_t tid, const char *name,
                                         enum store_src src);
-/* This source is done with t (the thread exited, or it stops watching): the thread goes
- * when neither source holds it (store_thread_exit). */
+/* This source is done with t at ts_ns (the thread exited, or it stops watching): the thread
+ * goes when neither source holds it (store_thread_exit), once the other source has delivered
+ * its events dated before ts_ns (until then the other's thread of that tid may join it). t
+ * is invalid for src afterwards. */
 void store_thread_unshare(struct store_thread *t, enum store_src src, uint64_t ts_ns);
 
 /* Spans seen by probes. Like store_span_begin/end, but an end that matches nothing is a

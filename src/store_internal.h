@@ -155,16 +155,18 @@ struct store_thread {
     uint32_t frames_cap;
     uint32_t overflow; /* begins refused beyond max_depth and not yet ended */
 
-    uint8_t holders;                /* 1 << enum store_src of the sources sharing it */
+    uint8_t holders;    /* 1 << enum store_src of the sources sharing it */
+    bool parked;        /* both sources let go, one may still have events of it on their way */
+    uint64_t parked_ns; /* since when (store_thread_unshare) */
     struct store_opq q[STORE_NSRC]; /* per source: events waiting for the other source */
     uint64_t last_ns[STORE_NSRC];   /* per source: the latest event time queued */
 
     /* Resync (store_thread_resync): while unsynced, events go to held, not to the tree. */
     bool unsynced;
-    uint64_t unsynced_ns;     /* since when, or since its last drop of what was held */
-    uint32_t last_top;        /* the span that last closed with nothing else open; 0: none */
-    struct store_opq held;    /* events since the last drop, applied when back at the top */
-    uint32_t *shadow;         /* names of the held spans still open, innermost last */
+    uint64_t unsynced_ns;  /* since when, or since its last drop of what was held */
+    uint32_t last_top;     /* the span that last closed with nothing else open; 0: none */
+    struct store_opq held; /* events since the last drop, applied when back at the top */
+    uint32_t *shadow;      /* names of the held spans still open, innermost last */
     uint32_t shadow_depth;
     uint32_t shadow_cap;
 };
@@ -227,6 +229,7 @@ struct store_proc {
     uint64_t own_ns;                    /* store_proc_own_time */
     bool probe_done;                    /* store_proc_probe_done */
     uint64_t queued;                    /* ops waiting in the threads' queues */
+    uint32_t nparked;                   /* threads parked (store_thread_unshare) */
     uint64_t removed_ns;                /* when store_proc_remove took it out (in st->removed) */
 
     bool host_valid;

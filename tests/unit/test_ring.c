@@ -985,6 +985,105 @@ static void test_issue_10_exited_age_out(void **state)
     store_free(st);
 }
 
+/* test_issue_11: a workload attached late is inside spans begun while nobody read it. Their
+ * ends, and the spans that ran inside them after the attach, are neither counted nor shown:
+ * the child opens step/forward/block/attn unread, then, once read, closes them after a sibling
+ * of each, and runs 5 whole steps. Only those count; nothing else is a root. */
+static void test_issue_11_late_attach_mid_span(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows rows;
+    struct rows_summary sum;
+    int cmd[2], reply[2];
+    int32_t pid;
+    pid_t child;
+    char c;
+
+    (void)state;
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(reply), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        const char *const names[] = {"step", "forward", "block", "attn", "mlp", "output"};
+        uint32_t id[6];
+
+        close(cmd[1]);
+        close(reply[0]);
+        unsetenv("NCTOP_READER");
+        for (int i = 0; i < 6; i++) {
+            id[i] = nctop_name(names[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            nctop_span_begin(id[i]); /* nobody reads yet: not written */
+        }
+        if (write(reply[1], "r", 1) != 1 || read(cmd[0], &c, 1) != 1) {
+            _exit(3);
+        }
+        /* attn ends, mlp runs inside block, block and forward end, output runs inside step,
+         * step ends */
+        nctop_span_end(id[3]);
+        nctop_span_begin(id[4]);
+        nctop_span_end(id[4]);
+        nctop_span_end(id[2]);
+        nctop_span_end(id[1]);
+        nctop_span_begin(id[5]);
+        nctop_span_end(id[5]);
+        nctop_span_end(id[0]);
+        for (int k = 0; k < 5; k++) {
+            for (int i = 0; i < 4; i++) {
+                nctop_span_begin(id[i]);
+            }
+            for (int i = 3; i >= 0; i--) {
+                nctop_span_end(id[i]);
+            }
+        }
+        if (write(reply[1], "d", 1) != 1 || read(cmd[0], &c, 1) < 0) {
+            _exit(3);
+        }
+        _exit(0);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    pid = child;
+    rs = test_attach(st, &pid);
+    assert_int_equal(store_nprocs(st), 1);
+    assert_int_equal(write(cmd[1], "g", 1), 1);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    ring_source_drain(rs, util_mono_ns());
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    for (size_t i = 0; i < rows.n; i++) {
+        if (rows.v[i].level == 0 && strcmp(rows.v[i].path, "step") != 0) {
+            fail_msg("orphan root row %s", rows.v[i].path);
+        }
+    }
+    assert_non_null(test_find(&rows, "step"));
+    assert_int_equal(test_find(&rows, "step")->all.count, 5);
+    assert_int_equal(test_find(&rows, "step/forward/block/attn")->all.count, 5);
+    assert_null(test_find(&rows, "step/forward/block/mlp"));
+    assert_null(test_find(&rows, "step/output"));
+    rows_done(&rows);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.invalid, 0);
+    assert_int_equal(sum.late_ends, 4);
+    rows_summary_done(&sum);
+    ring_source_free(rs);
+    store_free(st);
+    close(cmd[1]);
+    close(reply[0]);
+    waitpid(child, NULL, 0);
+    {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/dev/shm/nctop-%d", (int)child);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1008,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_issue_10_old_abi_refused),
         cmocka_unit_test(test_issue_10_too_many_segments),
         cmocka_unit_test(test_issue_10_exited_age_out),
+        cmocka_unit_test(test_issue_11_late_attach_mid_span),
     };
 
     signal(SIGPIPE, SIG_IGN);

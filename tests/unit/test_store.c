@@ -856,6 +856,125 @@ static void test_issue_10_proc_remove(void **state)
     store_free(st);
 }
 
+/* test_issue_11: a probe's spans nest in the spans of the thread's own source, in time order,
+ * whichever stream reaches the store first; nothing is applied before both sources are past
+ * an event's time. Spans of the two may cross, and a probe's end without its begin (a call
+ * entered while the probe was being attached) is not invalid. */
+static void test_issue_11_probe_spans_nest(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    uint32_t step = store_proc_intern(p, "step"), rope = store_proc_intern(p, "rope");
+    uint32_t kr = store_proc_intern(p, "kernels_rope"), f = store_proc_intern(p, "f");
+    struct store_thread *t, *u;
+
+    (void)state;
+    store_probe_source(st, true, NULL, NULL);
+    store_proc_own_source(p, true);
+    t = store_thread_share(p, 7, "main", STORE_SRC_OWN);
+    u = store_thread_share(p, 7, NULL, STORE_SRC_PROBE);
+    assert_ptr_equal(t, u);
+    /* The ring's drain first, the probes' events after. */
+    store_span_begin(t, step, 10);
+    store_span_begin(t, rope, 20);
+    store_span_end(t, rope, 50);
+    store_span_end(t, step, 100);
+    store_proc_own_time(p, 200);
+    assert_int_equal(find_node(p, "step"), STORE_NONE); /* waits for the probes */
+    store_probe_begin(u, kr, 25);
+    store_probe_end(u, kr, 30);
+    store_probe_begin(u, kr, 35);
+    store_probe_end(u, kr, 40);
+    store_probe_time(st, 200);
+    assert_int_equal(node_at(p, "step/rope/kernels_rope")->s.all.count, 2);
+    assert_int_equal(node_at(p, "step/rope")->s.all.count, 1);
+    assert_int_equal(find_node(p, "kernels_rope"), STORE_NONE);
+    /* The probes' events first this time. */
+    store_probe_begin(u, kr, 225);
+    store_probe_end(u, kr, 230);
+    store_probe_time(st, 300);
+    store_span_begin(t, step, 210);
+    store_span_begin(t, rope, 220);
+    store_span_end(t, rope, 250);
+    store_span_end(t, step, 260);
+    store_proc_own_time(p, 300);
+    assert_int_equal(node_at(p, "step/rope/kernels_rope")->s.all.count, 3);
+    /* Crossing: f (probed) begins, a span begins inside, f returns, the span ends. */
+    store_probe_begin(u, f, 310);
+    store_span_begin(t, step, 320);
+    store_probe_end(u, f, 330);
+    store_span_end(t, step, 340);
+    /* A return without its call, inside a span. */
+    store_span_begin(t, rope, 350);
+    store_probe_end(u, kr, 360);
+    store_span_end(t, rope, 370);
+    store_probe_time(st, 400);
+    store_proc_own_time(p, 400);
+    assert_int_equal(node_at(p, "f")->s.all.count, 1);
+    assert_int_equal(node_at(p, "f/step")->s.all.count, 1);
+    assert_int_equal(node_at(p, "rope")->s.all.count, 1);
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->late_ends, 1);
+    /* The thread goes once both sources let it go and are past that time. */
+    store_thread_unshare(t, STORE_SRC_OWN, 450);
+    assert_int_equal(p->nthreads, 1);
+    store_thread_unshare(u, STORE_SRC_PROBE, 460);
+    store_proc_own_time(p, 500);
+    store_probe_time(st, 500);
+    assert_int_equal(p->nthreads, 0);
+    store_free(st);
+}
+
+/* test_issue_11: a thread whose place in its stack is unknown (attached late) counts neither
+ * the spans whose begin it did not see nor what ran inside them after the attach, and makes
+ * no root of them; it is back at its top level when its loop's span begins again. */
+static void test_issue_11_resync_drops_orphans(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    uint32_t step = store_proc_intern(p, "step"), fwd = store_proc_intern(p, "forward");
+    uint32_t blk0 = store_proc_intern(p, "block 0"), blk = store_proc_intern(p, "block 1");
+    uint32_t out = store_proc_intern(p, "output");
+    struct store_thread *t = store_thread_add(p, 1, "main");
+    uint64_t ts = 0;
+
+    (void)state;
+    store_thread_resync(t, ++ts);
+    store_span_end(t, blk0, ++ts); /* inside step/forward/block 0 when attached */
+    store_span_begin(t, blk, ++ts);
+    store_mem_delta(t, 64, ++ts);
+    store_span_end(t, blk, ++ts);
+    store_span_end(t, fwd, ++ts);
+    store_span_begin(t, out, ++ts);
+    store_span_end(t, out, ++ts);
+    store_span_end(t, step, ++ts);
+    for (int k = 0; k < 3; k++) {
+        store_span_begin(t, step, ++ts);
+        store_span_begin(t, fwd, ++ts);
+        store_span_end(t, fwd, ++ts);
+        store_span_end(t, step, ++ts);
+    }
+    assert_int_equal(node_at(p, "step")->s.all.count, 3);
+    assert_int_equal(node_at(p, "step/forward")->s.all.count, 3);
+    assert_int_equal(find_node(p, "block 1"), STORE_NONE);
+    assert_int_equal(find_node(p, "output"), STORE_NONE);
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->late_ends, 3);
+
+    /* Attached at the top level: what was held counts, once the loop shows. */
+    store_thread_resync(t, ++ts);
+    store_span_begin(t, out, ++ts);
+    store_span_end(t, out, ++ts);
+    store_span_begin(t, step, ++ts);
+    store_span_end(t, step, ++ts);
+    assert_int_equal(find_node(p, "output"), STORE_NONE);
+    store_span_begin(t, step, ++ts);
+    store_span_end(t, step, ++ts);
+    assert_int_equal(node_at(p, "output")->s.all.count, 1);
+    assert_int_equal(node_at(p, "step")->s.all.count, 5);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -877,6 +996,8 @@ int main(void)
         cmocka_unit_test(test_issue_11_concurrent_requests),
         cmocka_unit_test(test_issue_11_request_order_and_unknown),
         cmocka_unit_test(test_issue_11_request_table_bounded),
+        cmocka_unit_test(test_issue_11_probe_spans_nest),
+        cmocka_unit_test(test_issue_11_resync_drops_orphans),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
