@@ -63,7 +63,7 @@ struct bpf_watch {
     struct store_proc *proc; /* NULL until bound (bpf_watch_bind) */
     char comm[64];           /* the label if we create its store process */
     uint64_t start_ticks;    /* which process of that pid (0 = unknown) */
-    uint64_t since_ns;       /* when the watch began */
+    uint64_t since_ns;       /* when the watch began (its probes attached) */
     bool wait_segment;       /* a command we started: give its libnctop time to publish */
     bool exited;             /* its main thread exited: read its tables once more, then let go */
     bool released;           /* removed from the kernel's filter, links destroyed */
@@ -394,7 +394,7 @@ static void bpf_watch_thread_exit(struct bpf_watch *w, int32_t tid, uint64_t ts)
     }
 }
 
-#define BPF_SEGMENT_GRACE_NS 500000000ULL /* a started command's segment shows up within this */
+#define BPF_SEGMENT_GRACE_NS 1000000000ULL /* a started command's segment shows up within this */
 
 /* Give w its store process: the one another source made for the pid (a libnctop segment), or
  * a new one when the process links nothing. Returns false while still waiting. */
@@ -523,15 +523,15 @@ static void bpf_watch_event(struct bpf_source *bs, struct bpf_watch *w,
     }
 }
 
-/* Apply what was held for w, now bound. */
+/* Apply what was held for w, now bound. The events count as held until all of them are in
+ * the store: the probe clock stays before the oldest, so that no libnctop event after it
+ * goes first. */
 static void bpf_watch_flush(struct bpf_source *bs, struct bpf_watch *w)
 {
-    size_t n = w->npending;
-
-    w->npending = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < w->npending; i++) {
         bpf_watch_event(bs, w, &w->pending[i]);
     }
+    w->npending = 0;
 }
 
 /* One ring buffer record. Everything in it is checked: the probe index and the process. */
@@ -863,6 +863,9 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
     bs->watches[bs->nwatches++] = w;
     bs->stats.attached++;
     bpf_source_attach_probes(bs, w);
+    /* A command in its gate starts once its probes are attached, which may take a while on
+     * a loaded machine: its segment is awaited from then. */
+    w->since_ns = util_mono_ns();
     diag_debug("bpf: watching pid %d (%s), %zu links", (int)pid, comm, w->nlinks);
     return 0;
 }

@@ -46,8 +46,10 @@ void bpf_source_free(struct bpf_source *bs);
 int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
 
 /* The same for a command nctop started, named name (it may still be in its gate, not yet
- * itself): its store process is the one its libnctop segment brings if one appears within
- * half a second, else a new one. nctop started it for the real user: no ptrace check. */
+ * itself): its store process is the one its libnctop segment brings if one appears within a
+ * second of its probes being attached (its events wait meanwhile, so that its probe spans
+ * and libnctop spans merge in time order), else a new one. nctop started it for the real
+ * user: no ptrace check. */
 int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name, uint64_t now_ns);
 
 /* Watch every live process of the store not yet watched, then read the kernel's per-thread,
