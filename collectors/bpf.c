@@ -413,8 +413,10 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
         p = NULL;
     }
     if (p == NULL) {
-        if (w->wait_segment && !force && now - w->since_ns < BPF_SEGMENT_GRACE_NS &&
-            util_pid_alive(w->pid)) {
+        /* A short command may end before its segment is read: the loop says when it ended
+         * (bpf_source_child_exited), after the ring reader had its last look. */
+        if (w->wait_segment && !force &&
+            (now < w->since_ns || now - w->since_ns < BPF_SEGMENT_GRACE_NS)) {
             return false;
         }
         /* A process that links nothing: the eBPF collector and /proc are its sources. */
@@ -947,6 +949,19 @@ void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *
     *out = bs->stats;
 }
 
+void bpf_source_child_exited(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
+{
+    struct bpf_watch *w = bpf_source_find(bs, pid);
+
+    bpf_source_drain(bs);
+    if (w != NULL && !w->released && bpf_watch_bind(bs, w, now_ns, true)) {
+        bpf_watch_flush(bs, w);
+        if (bs->spans) {
+            store_probe_time(bs->st, bpf_source_safe_ns(bs, now_ns));
+        }
+    }
+}
+
 /* --- the source ---------------------------------------------------------------------------- */
 
 #define BPF_SYNC_MS 1000     /* the kernel's tables into the store */
@@ -1035,6 +1050,17 @@ static void bpf_collector_flush(void *self, uint64_t now_ns)
     }
 }
 
+/* The command ended: its segment, if any, was read (the ring reader comes first). */
+static void bpf_collector_child_exited(void *self, int32_t pid, uint64_t now_ns, const char *reason)
+{
+    struct bpf_collector *c = self;
+
+    (void)reason;
+    if (c->bs != NULL) {
+        bpf_source_child_exited(c->bs, pid, now_ns);
+    }
+}
+
 static int bpf_collector_fd(const void *self)
 {
     const struct bpf_collector *c = self;
@@ -1105,4 +1131,5 @@ const struct collector_ops bpf_collector = {
     .readable = bpf_collector_readable,
     .problem = bpf_collector_problem,
     .failed = bpf_collector_failed,
+    .child_exited = bpf_collector_child_exited,
 };

@@ -64,4 +64,8 @@ int bpf_source_drain(struct bpf_source *bs);
 
 void bpf_source_get_stats(const struct bpf_source *bs, struct bpf_source_stats *out);
 
+/* The command nctop started (watched with bpf_source_watch_child) ended, and its libnctop
+ * segment, if it had one, was read: its held events go to the store now. */
+void bpf_source_child_exited(struct bpf_source *bs, int32_t pid, uint64_t now_ns);
+
 #endif /* NCTOP_COLLECTORS_BPF_H */
