@@ -43,13 +43,13 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wwrite-strings -Wpointer-arith -Wundef -Wcast-qual -Werror
 OPT ?= -O2 -g
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc -I. -DNCTOP_VERSION='"$(VERSION)"' \
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -I. -DNCTOP_VERSION='"$(VERSION)"' \
 	-DNCTOP_LIBEXECDIR='"$(LIBEXECDIR)"'
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -MMD -MP $(SAN) $(CFLAGS)
 
 PKGS := ncursesw libuv libcjson
 
-# eBPF (collectors/bpf.c) needs the running kernel's BTF, clang, bpftool and libbpf at build
+# eBPF (collectors/bpf/bpf.c) needs the running kernel's BTF, clang, bpftool and libbpf at build
 # time; without them nctop still builds and --bpf says "built without BPF support".
 BPFTOOL ?= bpftool
 HAVE_BPF ?= $(shell [ -r /sys/kernel/btf/vmlinux ] && command -v $(CLANG) >/dev/null && \
@@ -64,11 +64,17 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 # --- sources ---------------------------------------------------------------------------------
 SDK_SRC := $(wildcard src/libnctop/*.c)
 NCTOP_MAIN := src/main.c
-CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c src/base/*.c collectors/*.c hw/*.c ui/*.c))
+CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c src/base/*.c src/model/*.c src/format/*.c \
+	src/output/*.c collectors/*.c collectors/bpf/*.c collectors/replay/*.c hw/*.c ui/*.c))
 CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
+# The pure layers (docs/HACKING.md): their own archive, which needs libc and libm only; their
+# unit tests link nothing else, so a call into the loop, cJSON or curses fails to link.
+PURE_SRC := $(wildcard src/base/*.c src/model/*.c src/format/*.c)
+CORE_SRC := $(filter-out $(PURE_SRC),$(CORE_SRC))
+PURE_TESTS := fileio hist hmap rows store store_gpu
 # Without BPF support the eBPF collector is not built at all: the registry leaves it out.
 ifneq ($(HAVE_BPF),1)
-CORE_SRC := $(filter-out collectors/bpf.c,$(CORE_SRC))
+CORE_SRC := $(filter-out collectors/bpf/bpf.c,$(CORE_SRC))
 endif
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -78,6 +84,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 SDK_OBJ := $(SDK_SRC:%.c=$(BUILD)/pic/%.o)
 SDK_SOBJ := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+PURE_OBJ := $(PURE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(NCTOP_MAIN:%.c=$(BUILD)/obj/%.o)
 TINYLM_OBJ := $(TINYLM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -91,6 +98,8 @@ LIBNCTOP_SO := $(BUILD)/lib/libnctop.so
 LIBNCTOP_SO0 := $(BUILD)/lib/libnctop.so.0
 LIBNCTOP_A := $(BUILD)/lib/libnctop.a
 CORE_A := $(BUILD)/lib/nctop-core.a
+PURE_A := $(BUILD)/lib/nctop-pure.a
+PURE_TEST_BIN := $(PURE_TESTS:%=$(BUILD)/tests/test_%)
 NCTOP := $(BUILD)/nctop
 TINYLM := $(BUILD)/tinylm
 
@@ -132,8 +141,8 @@ $(BUILD)/obj/%.o: %.c
 
 # --- eBPF programs: vmlinux.h from this kernel, objects and skeletons in $(BUILD) -----------
 ifeq ($(HAVE_BPF),1)
-BPF_SRC := $(wildcard collectors/*.bpf.c)
-BPF_SKEL := $(BPF_SRC:collectors/%.bpf.c=$(BUILD)/%.skel.h)
+BPF_SRC := $(wildcard collectors/bpf/*.bpf.c)
+BPF_SKEL := $(BPF_SRC:collectors/bpf/%.bpf.c=$(BUILD)/%.skel.h)
 BPF_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 
 $(BUILD)/vmlinux.h:
@@ -141,9 +150,9 @@ $(BUILD)/vmlinux.h:
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.bpf.o: collectors/%.bpf.c collectors/%_events.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: collectors/bpf/%.bpf.c collectors/bpf/%_events.h $(BUILD)/vmlinux.h
 	@$(if $(Q),echo "  BPF     $@")
-	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Icollectors \
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -I. \
 		-I$(BPF_ARCH_INC) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -155,9 +164,9 @@ $(BUILD)/nctop_syscalls.h: $(BPF_ARCH_INC)/asm/unistd_64.h
 	@mkdir -p $(@D)
 	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' $< > $@
 
-$(BUILD)/obj/collectors/bpf.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF -isystem $(BUILD)
+$(BUILD)/obj/collectors/bpf/bpf.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF -isystem $(BUILD)
 $(BUILD)/obj/collectors/registry.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF
-$(BUILD)/obj/collectors/bpf.o: $(BPF_SKEL) $(BUILD)/nctop_syscalls.h
+$(BUILD)/obj/collectors/bpf/bpf.o: $(BPF_SKEL) $(BUILD)/nctop_syscalls.h
 endif
 
 $(CORE_A): $(CORE_OBJ)
@@ -165,7 +174,12 @@ $(CORE_A): $(CORE_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(NCTOP): $(MAIN_OBJ) $(CORE_A)
+$(PURE_A): $(PURE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NCTOP): $(MAIN_OBJ) $(CORE_A) $(PURE_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(DEP_LIBS) -lm
 
@@ -180,10 +194,15 @@ $(BUILD)/nctop.pc: nctop.pc.in include/nctop.h
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # --- tests and benchmarks --------------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A) $(LIBNCTOP_A)
+$(PURE_TEST_BIN): $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@ (pure)")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(PURE_A) $(CMOCKA_LIBS) -lm
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A) $(PURE_A) $(LIBNCTOP_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(LIBNCTOP_A) \
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(PURE_A) $(LIBNCTOP_A) \
 		$(CMOCKA_LIBS) $(DEP_LIBS) -lm -lpthread
 
 $(BUILD)/tests/%: tests/helpers/%.c $(LIBNCTOP_A)
@@ -205,10 +224,10 @@ $(BUILD)/tests/sdk_scope_cxx: tests/helpers/sdk_scope_cxx.cpp include/nctop.h $(
 
 $(BUILD)/tests/test_sdk: $(BUILD)/tests/sdk_scope $(BUILD)/tests/sdk_scope_cxx
 
-$(BUILD)/bench/%: bench/%.c $(CORE_A) $(LIBNCTOP_A)
+$(BUILD)/bench/%: bench/%.c $(CORE_A) $(PURE_A) $(LIBNCTOP_A)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(LIBNCTOP_A) \
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(PURE_A) $(LIBNCTOP_A) \
 		$(DEP_LIBS) -lm -lpthread
 
 # deps first, then a separate make so that pkg-config sees what deps installed.
@@ -264,7 +283,7 @@ FUZZ_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recov
 # clang flags vprintf-style wrappers that gcc accepts (the format attribute checks callers).
 FUZZ_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Wno-format-nonliteral -MMD -MP -DNCTOP_FUZZ_LIMITS \
 	$(FUZZ_SAN) $(CFLAGS)
-FUZZ_CORE_SRC := $(filter-out ui/% collectors/bpf.c,$(CORE_SRC))
+FUZZ_CORE_SRC := $(filter-out ui/% collectors/bpf/bpf.c,$(CORE_SRC) $(PURE_SRC))
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_CORE_A := $(FUZZ_BUILD)/lib/nctop-core.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

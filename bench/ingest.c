@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "collectors/ring.h"
-#include "libnctop/segment.h"
 #include "nctop.h"
-#include "src/rows.h"
-#include "src/store.h"
-#include "src/util.h"
+#include "src/base/util.h"
+#include "src/libnctop/segment.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 #define BENCH_RUNS 7
 #define BENCH_LAYERS 8

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "record.h"
-#include "store.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
 
 #define BENCH_LAYERS 12
 #define BENCH_PHASES 6

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libnctop/segment.h"
 #include "nctop.h"
+#include "src/libnctop/segment.h"
 
 #define BENCH_RUNS 9
 #define BENCH_PAIRS 1000000ULL        /* span begin + end pairs per attached run */

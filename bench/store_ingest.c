@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "store.h"
+#include "src/model/store.h"
 
 #define BENCH_LAYERS 12
 #define BENCH_PHASES 6

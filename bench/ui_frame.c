@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rows.h"
-#include "store.h"
+#include "src/base/util.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 #include "ui/ui.h"
-#include "util.h"
 
 #define UF_FAN 10 /* 10 x 10 x 10 x 10 = 10 000 leaves, 11 110 rows */
 #define UF_RUNS 15

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* /proc readers for host memory and CPU time. The kernel's numbers are trusted for format but
  * still parsed defensively: a process may vanish between two reads. */
-#include "proc.h"
+#include "collectors/proc.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
-#include "src/store.h"
-#include "src/util.h"
-#include "src/xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
 
 /* The value in kB of a "Key:   123 kB" line of /proc/<pid>/status, in bytes. */
 static bool proc_status_kb(const char *status, const char *key, uint64_t *out)

@@ -2,7 +2,7 @@
 /* The ring collector. Every byte of a segment is untrusted: the workload may be buggy,
  * half-initialised, truncated or hostile, so every offset, id and length is checked before it
  * is used, and a bad segment becomes an error row, never a crash or unbounded memory. */
-#include "ring.h"
+#include "collectors/ring.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
-#include "libnctop/segment.h"
+#include "src/base/diag.h"
+#include "src/base/safemap.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
 #include "src/config.h"
-#include "src/diag.h"
-#include "src/safemap.h"
-#include "src/store.h"
-#include "src/util.h"
-#include "src/xalloc.h"
+#include "src/libnctop/segment.h"
+#include "src/model/store.h"
 
 #define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)    /* gauges, counters, drops, label */
 #define RING_WEIGHTS_PERIOD_NS (1000ULL * UTIL_NS_PER_MS) /* weights change rarely */

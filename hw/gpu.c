@@ -2,7 +2,7 @@
 /* NVML through dlopen: no build-time dependency on the NVIDIA driver or nvml.h. The few types
  * used are declared here from NVML's documented ABI; versioned entry points fall back to the
  * older names. An absent library, driver or device is a state, never an error message. */
-#include "gpu.h"
+#include "hw/gpu.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "collectors/collector.h"
-#include "src/diag.h"
-#include "src/store.h"
-#include "src/store_gpu.h"
-#include "src/xalloc.h"
+#include "src/base/diag.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
+#include "src/model/store_gpu.h"
 
 #define GPU_LIB_DEFAULT "libnvidia-ml.so.1"
 #define GPU_ERROR_MAX 160

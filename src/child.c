@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "child.h"
+#include "src/child.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "fileio.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/diag.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
 
 #define CHILD_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL */
 

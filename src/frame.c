@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include "frame.h"
+#include "src/frame.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
 
 /* One rule of the status line: its message, or NULL when it has nothing to say. */
 struct frame_rule {

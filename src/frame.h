@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 #include "ui/layout.h"
 #include "ui/ui.h"
 

@@ -13,7 +13,7 @@
  *    HTTP_RENDER_MIN_MS, and a new one is made only while the renders still held by unfinished
  *    writes stay under HTTP_MAX_HELD_BYTES (else the current one is reused). Memory is thus
  *    bounded by HTTP_MAX_HELD_BYTES plus one render, however many clients never read. */
-#include "http.h"
+#include "src/http.h"
 
 #include <errno.h>
 #include <linux/sockios.h>
@@ -24,9 +24,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "diag.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/diag.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
 
 /* One render of /metrics, shared by the connections writing it and by the server's cache. */
 struct http_body {

@@ -2,7 +2,7 @@
 /* The libuv loop and every handle of nctop: the drain, scan and proc timers, the refresh,
  * the duration limit, signals and the child workload. Callbacks set state; only the loop
  * decides when to print, finish and exit. */
-#include "loop.h"
+#include "src/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,23 +17,23 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "child.h"
 #include "collectors/collector.h"
-#include "collectors/replay.h"
-#include "config.h"
-#include "diag.h"
-#include "frame.h"
-#include "http.h"
-#include "libnctop/segment.h"
-#include "outputs.h"
-#include "prom.h"
-#include "record.h"
-#include "report.h"
-#include "snapshot.h"
-#include "store.h"
+#include "collectors/replay/replay.h"
+#include "src/base/diag.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/child.h"
+#include "src/config.h"
+#include "src/format/record.h"
+#include "src/frame.h"
+#include "src/http.h"
+#include "src/libnctop/segment.h"
+#include "src/model/store.h"
+#include "src/output/outputs.h"
+#include "src/output/prom.h"
+#include "src/output/report.h"
+#include "src/output/snapshot.h"
 #include "ui/ui.h"
-#include "util.h"
-#include "xalloc.h"
 
 #define LOOP_MAX_SOURCES 16
 #define LOOP_REPLAY_MS 10                    /* the replay clock's step */

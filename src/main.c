@@ -11,23 +11,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "collectors/replay.h"
-#include "config.h"
-#include "diag.h"
-#include "export_chrome.h"
-#include "fileio.h"
-#include "http.h"
-#include "logger.h"
-#include "loop.h"
-#include "nctoprc.h"
-#include "prom.h"
-#include "record.h"
-#include "store.h"
+#include "collectors/replay/replay.h"
+#include "src/base/diag.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/child.h"
+#include "src/config.h"
+#include "src/format/record.h"
+#include "src/http.h"
+#include "src/loop.h"
+#include "src/model/store.h"
+#include "src/nctoprc.h"
+#include "src/output/export_chrome.h"
+#include "src/output/logger.h"
+#include "src/output/prom.h"
 #include "ui/layout.h"
 #include "ui/ui.h"
-#include "util.h"
-#include "xalloc.h"
 
 #ifndef NCTOP_LIBEXECDIR
 #define NCTOP_LIBEXECDIR "/usr/local/libexec"
@@ -631,7 +631,7 @@ static void main_check_bpf_pids(const struct config *cfg)
     }
 }
 
-/* The environment of the file outputs (DESIGN.md). */
+/* The environment of the file outputs (docs/DESIGN.md). */
 static void main_read_env(struct config *cfg)
 {
     char warn[160];

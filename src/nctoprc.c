@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The nctoprc parser: one "key = value" per line, blank lines and '#' comments ignored. */
-#include "nctoprc.h"
+#include "src/nctoprc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
 
 #define NCTOPRC_MAX_BYTES (64 * 1024) /* a config file larger than this is a mistake */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The one include of curses in nctop (STYLE.md section 1): ncursesw, for UTF-8 drawing. */
+/* The one include of curses in nctop (docs/HACKING.md, Layers): ncursesw, for UTF-8 drawing. */
 #ifndef NCTOP_UI_CURSES_H
 #define NCTOP_UI_CURSES_H
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rows.h"
-#include "util.h"
+#include "src/base/util.h"
+#include "src/model/rows.h"
 
 /* --- formatting ---------------------------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 
 /* One line of the header, drawn at line y of w; s is the shown process (NULL: none). */
 typedef void (*header_line_fn)(struct ui *u, WINDOW *w, int y, const struct rows_summary *s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Screen and column layout as plain arithmetic, so that every terminal size can be tested
  * without a terminal. */
-#include "layout.h"
+#include "ui/layout.h"
 
 #include <stdbool.h>
 #include <string.h>

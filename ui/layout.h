@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 
 enum layout_view {
     LAYOUT_VIEW_LATENCY = 0,

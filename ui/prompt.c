@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 #include "ui/tree.h"
 
 #define PROMPT_WHEEL_LINES 3

@@ -2,14 +2,14 @@
 /* The tree of a view, rebuilt from rows on every frame and flattened to visible lines. The
  * state that must survive rebuilds (explicit expand/collapse choices, the selection) is keyed
  * by row path hash, never by row index or pointer (tmux mode-tree does the same with tags). */
-#include "tree.h"
+#include "ui/tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rows.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
 
 #define TREE_NONE UINT32_MAX
 #define TREE_STATE_EXPANDED 1

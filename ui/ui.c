@@ -12,13 +12,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "rows.h"
+#include "src/base/diag.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
 #include "ui/curses.h"
 #include "ui/layout.h"
 #include "ui/ui_internal.h"
 #include "ui/view.h"
-#include "xalloc.h"
 
 static struct ui *ui_active; /* for the fatal() hook: end curses before printing */
 

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
+#include "src/base/xalloc.h"
 #include "ui/ui_internal.h"
-#include "xalloc.h"
 
 void *view_list_new(const struct ui_opts *opts)
 {

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 
 static int view_threads_name_want(struct ui *u, struct view *v)
 {

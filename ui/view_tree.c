@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rows.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
 #include "ui/tree.h"
-#include "xalloc.h"
 
 /* What makes one tree view differ from another. */
 struct view_tree_kind {

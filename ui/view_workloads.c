@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 
 /* The longest label. */
 static int view_workloads_name_want(struct ui *u, struct view *v)

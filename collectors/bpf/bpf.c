@@ -2,7 +2,7 @@
 /* The bpf collector: loads collectors/nctrace.bpf.c, keeps the kernel's filter (the procs map)
  * in step with the watched processes, turns ring buffer events into spans and counters, and
  * copies the kernel-side tables (threads, syscalls, mappings) into the store on each sync. */
-#include "bpf.h"
+#include "collectors/bpf/bpf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,16 +20,16 @@
 #include <linux/capability.h>
 #include <linux/types.h>
 
+#include "collectors/bpf/nctrace_events.h"
 #include "collectors/collector.h"
-#include "collectors/nctrace_events.h"
 #include "nctrace.skel.h"
 #include "src/config.h"
 
-#include "src/diag.h"
-#include "src/store.h"
-#include "src/store_sys.h"
-#include "src/util.h"
-#include "src/xalloc.h"
+#include "src/base/diag.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
+#include "src/model/store_sys.h"
 
 #define BPF_BTF_PATH "/sys/kernel/btf/vmlinux"
 #define BPF_CAP_PERFMON 38 /* not in every linux/capability.h this builds against */

@@ -9,7 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 
-#include "nctrace_events.h"
+#include "collectors/bpf/nctrace_events.h"
 
 /* x86-64 syscall numbers the collector reads arguments of. */
 #define NCTRACE_NR_MMAP 9

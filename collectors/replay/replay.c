@@ -2,7 +2,7 @@
 /* The replay collector. Every input becomes a recording (text formats are converted into one
  * in memory), and recordings are played into the store through the same event API the ring
  * collector uses, paced by their TICK records against a virtual clock. */
-#include "replay.h"
+#include "collectors/replay/replay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collectors/replay_internal.h"
-#include "record.h"
-#include "safemap.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "collectors/replay/replay_internal.h"
+#include "src/base/safemap.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
 
 #define REPLAY_REAL_MIN_NS (946684800ULL * UTIL_NS_PER_SEC) /* 2000-01-01T00:00:00Z */
 #define REPLAY_BASE_NS (1000ULL * UTIL_NS_PER_SEC)          /* replayed time starts near here */

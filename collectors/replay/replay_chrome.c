@@ -2,7 +2,7 @@
 /* Chrome trace event JSON (PyTorch's export_chrome_trace, Perfetto): complete (X) and
  * begin/end (B/E) events become spans nested by time containment per thread, GPU kernels
  * become kernel records, counter (C) events counters, metadata (M) names. */
-#include "collectors/replay_internal.h"
+#include "collectors/replay/replay_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
 
 #define CHROME_TICK_NS (10ULL * UTIL_NS_PER_MS) /* replay pacing granularity */
 #define CHROME_MAX_EVENTS (1U << 24)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* JSONL inputs of replay: nctop and seed logs (rows with label and level, the tree rebuilt
  * from the levels) and ProfileRecord lines, converted line by line into recording records. */
-#include "collectors/replay_internal.h"
+#include "collectors/replay/replay_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "record.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
 
 #define REPLAY_MAX_LEVEL 255U /* deepest tree level read from a log */
 /* The bounds of numbers that become integers: inside them every conversion is defined (a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The debug log and fatal exits. Nothing here writes to the terminal except fatal/die,
  * which end the UI first. */
-#include "diag.h"
+#include "src/base/diag.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fileio.h"
-#include "util.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
 
 #define DIAG_LINE_BYTES 1024 /* one stderr line before escaping */
 

@@ -2,7 +2,7 @@
 /* Output files that cannot be turned against the user running nctop: a name planted in a
  * shared directory (a symbolic or hard link to someone else's file, a FIFO) is refused with a
  * reason instead of being written through, as root too. */
-#include "fileio.h"
+#include "src/base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

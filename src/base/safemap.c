@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SIGBUS-safe file mappings: see safemap.h. */
-#include "safemap.h"
+#include "src/base/safemap.h"
 
 #include <errno.h>
 #include <signal.h>

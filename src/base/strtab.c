@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "src/base/hash.h"
-#include "src/xalloc.h"
+#include "src/base/xalloc.h"
 
 /* What hmap's eq compares against: the string being looked up. */
 struct strtab_key {

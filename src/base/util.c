@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Clocks, time formatting, parsing and tiny /proc readers shared by the program's modules. */
-#include "util.h"
+#include "src/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

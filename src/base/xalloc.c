@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Allocation wrappers that never return NULL. */
-#include "xalloc.h"
+#include "src/base/xalloc.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "src/base/diag.h"
 
 void *xmalloc(size_t size)
 {

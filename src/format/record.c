@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The recording format (record.h): a buffered varint encoder fed by the store observer, and
  * a bounds-checked decoder that never trusts the file. */
-#include "record.h"
+#include "src/format/record.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "src/base/hash.h"
 #include "src/base/hmap.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
 
 #define RECORD_BUF_BYTES (256U * 1024U) /* one fwrite per this much: keeps up with the ring */
 #define RECORD_MAX_FIXED 256U           /* bound of a record without its string and path */

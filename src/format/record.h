@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "store.h"
-#include "store_gpu.h"
-#include "store_sys.h"
+#include "src/model/store.h"
+#include "src/model/store_gpu.h"
+#include "src/model/store_sys.h"
 
 /*
  * File format, version 3 (versions 1 and 2 are read too: version 1's STEP has no request).

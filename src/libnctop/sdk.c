@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libnctop lifecycle: options and environment, creation of /dev/shm/nctop-<pid>, the reader
  * hand-off for programs nctop starts, fork (a fresh segment for the child) and shutdown. */
-#include "libnctop/sdk_internal.h"
+#include "sdk_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libnctop's event path: per-thread single-producer rings in the segment, written without a
  * lock, an allocation or a system call; plus gauges and counters, and thread exit. */
-#include "libnctop/sdk_internal.h"
+#include "sdk_internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "libnctop/segment.h"
+#include "segment.h"
 
 /* Internal symbols: direct (not GOT) access from position-independent code too. */
 #pragma GCC visibility push(hidden)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libnctop registration: interned names, gauges, counters, weights, the process label and
  * thread names. Everything here runs under the registration lock and may allocate. */
-#include "libnctop/sdk_internal.h"
+#include "sdk_internal.h"
 
 #include <errno.h>
 #include <stdatomic.h>

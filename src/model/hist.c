@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Sparse log-linear histogram: bucket geometry, growth of the stored index range, merge and
  * nearest-rank percentiles. */
-#include "hist.h"
+#include "src/model/hist.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "src/base/xalloc.h"
 
 /*
  * Geometry. Values below 128 get one bucket each (index = value). Above, a value v with

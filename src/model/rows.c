@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The row builder: walks a process's store and appends latency, memory and kernel rows
  * (depth-first, siblings in first-seen order), and fills the per-process summary. */
-#include "rows.h"
+#include "src/model/rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "hist.h"
 #include "src/base/hash.h"
 #include "src/base/hmap.h"
-#include "store.h"
-#include "store_gpu.h"
-#include "store_internal.h"
-#include "store_sys.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/hist.h"
+#include "src/model/store.h"
+#include "src/model/store_gpu.h"
+#include "src/model/store_internal.h"
+#include "src/model/store_sys.h"
 
 /*
  * String storage. Row strings must stay valid until rows_clear, even when later builds

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The store: per process name table, latency tree built from per-thread span stacks,
  * kernels, step markers, counters and memory facts, with since-start and windowed stats. */
-#include "store.h"
+#include "src/model/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
-#include "store_gpu.h"
-#include "store_internal.h"
-#include "store_sys.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/hist.h"
+#include "src/model/store_gpu.h"
+#include "src/model/store_internal.h"
+#include "src/model/store_sys.h"
 
 #define STORE_DEFAULT_WINDOW_NS 10000000000ULL
 #define STORE_DEFAULT_SLOT_NS 1000000000ULL

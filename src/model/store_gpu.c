@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* GPU facts of the machine and of each watched process. Every figure is an absolute value the
  * probe read from the driver, so a set replaces what was there. */
-#include "store_gpu.h"
+#include "src/model/store_gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-#include "store_internal.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
+#include "src/model/store_internal.h"
 
 #define STORE_GPU_ERROR_MAX 160 /* bytes kept of the probe's error */
 

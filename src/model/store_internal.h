@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hist.h"
-#include "store.h"
+#include "src/model/hist.h"
+#include "src/model/store.h"
 
 #define STORE_NONE UINT32_MAX    /* "no node/entry" in index fields */
 #define STORE_ROOT 0U            /* index of the virtual root of the latency tree */

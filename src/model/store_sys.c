@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* System facts of a watched process, kept apart from the event-driven tree: every figure is
  * an absolute value the collector read from the kernel, so a set simply replaces it. */
-#include "store_sys.h"
+#include "src/model/store_sys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-#include "store_internal.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/store.h"
+#include "src/model/store_internal.h"
 
 /* The observer (nctop record) sees every change; a set that changes nothing is not one. */
 static void store_sys_observe(struct store_proc *p, const struct store_event *ev)

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Recording to Chrome trace JSON, streamed: one pass over the records, one trace event per
  * line, so a large recording needs no more memory than its string table. */
-#include "export_chrome.h"
+#include "src/output/export_chrome.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "store.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
 
 #define EXPORT_KERNEL_TID_BASE 1000000000LL /* kernel tracks: far from real thread ids */
 

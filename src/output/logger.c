@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSONL logger: rows from the row builder, rendered by the snapshot's row converters, so
  * the log holds exactly what the screen shows. Each line is flushed; errors stop one file. */
-#include "logger.h"
+#include "src/output/logger.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "fileio.h"
-#include "rows.h"
-#include "snapshot.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/diag.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
+#include "src/output/snapshot.h"
 
 #define LOGGER_DEFAULT_INTERVAL_NS (5ULL * UTIL_NS_PER_SEC)
 #define LOGGER_KEEP_MAX 1000 /* pairs remembered for deletion */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSONL logger (DESIGN.md): every latency and memory row of every watched workload, one
+/* The JSONL logger (docs/DESIGN.md): every latency and memory row of every watched workload, one
  * timestamped line per interval in <UTC stamp>-latency.jsonl and <UTC stamp>-memory.jsonl. */
 #ifndef NCTOP_SRC_LOGGER_H
 #define NCTOP_SRC_LOGGER_H

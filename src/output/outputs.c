@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-#include "outputs.h"
+#include "src/output/outputs.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "fileio.h"
-#include "logger.h"
-#include "profile_record.h"
-#include "record.h"
-#include "report.h"
-#include "snapshot.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/config.h"
+#include "src/format/record.h"
+#include "src/output/logger.h"
+#include "src/output/profile_record.h"
+#include "src/output/report.h"
+#include "src/output/snapshot.h"
 
 struct outputs {
     const struct config *cfg;

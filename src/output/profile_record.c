@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ProfileRecord lines, built from rows (never from the store directly) so that they agree
  * with the screen and the JSONL log. */
-#include "profile_record.h"
+#include "src/output/profile_record.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
-#include "rows.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/fileio.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 struct profile_record {
     char *path;

@@ -3,7 +3,7 @@
  * process. Names follow Prometheus conventions (nctop_ prefix, base units, _total counters,
  * _ratio for 0..1) and, where they fit, the names serving users know (time to first token,
  * inter-token latency, KV cache usage). Label values are escaped; cardinality is capped. */
-#include "prom.h"
+#include "src/output/prom.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
-#include "rows.h"
-#include "store.h"
-#include "xalloc.h"
+#include "src/base/xalloc.h"
+#include "src/model/hist.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 #define PROM_BOUND_CHARS 24                   /* "123456.123456789" and a NUL */
 #define PROM_MAX_BOUND_NS 1000000000000000ULL /* 1e6 s */

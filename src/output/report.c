@@ -2,17 +2,17 @@
 /* Text tables over rows, for terminals and pipes: fixed columns, a tree indented two spaces per
  * level, `-` for an absent value (never a zero that pretends to be data). Every name comes
  * from a workload or a file: it is printed escaped (util_escape), never raw to a terminal. */
-#include "report.h"
+#include "src/output/report.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rows.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 #define REPORT_NAME_MIN 24
 #define REPORT_NAME_MAX 48

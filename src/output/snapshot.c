@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON forms of rows and of the snapshot. Only here do ns become the contract's ms and
  * bytes its MB; absent values are null, never zeros. */
-#include "snapshot.h"
+#include "src/output/snapshot.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <string.h>
 
-#include "rows.h"
-#include "store.h"
-#include "util.h"
-#include "xalloc.h"
+#include "src/base/util.h"
+#include "src/base/xalloc.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 static const char *snapshot_state_name(int state, bool replayed)
 {
@@ -85,7 +85,7 @@ cJSON *snapshot_kernel_row(const struct row *r)
 {
     cJSON *o = snapshot_timed_row(r);
 
-    /* The DESIGN.md kernel fields, beside the row fields. */
+    /* The docs/DESIGN.md kernel fields, beside the row fields. */
     cJSON_AddStringToObject(o, "name", r->label);
     cJSON_AddStringToObject(o, "backend", r->backend != NULL ? r->backend : "");
     snapshot_add_ms(o, "mean_ms", rows_stat_known(&r->win, r->flags & ROW_F_WIN, ROW_S_MEAN),

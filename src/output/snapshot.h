@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Rows as JSON (DESIGN.md schemas) and the whole-store snapshot written by --once --json.
+/* Rows as JSON (docs/DESIGN.md schemas) and the whole-store snapshot written by --once --json.
  * The JSONL logger and the exporters reuse the row converters, so every output agrees. */
 #ifndef NCTOP_SRC_SNAPSHOT_H
 #define NCTOP_SRC_SNAPSHOT_H

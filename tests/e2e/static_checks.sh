@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The layering rules of STYLE.md and the agreement of --help, man page and README.
+# the layering rules of docs/HACKING.md and the agreement of --help, man page and README.
 . "$(dirname "$0")/lib.sh"
 need_build
 cd "$ROOT" || exit 1

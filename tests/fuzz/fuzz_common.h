@@ -13,11 +13,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "collectors/replay.h"
-#include "collectors/replay_internal.h"
-#include "src/record.h"
-#include "src/snapshot.h"
-#include "src/store.h"
+#include "collectors/replay/replay.h"
+#include "collectors/replay/replay_internal.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
+#include "src/output/snapshot.h"
 
 /* Steps of the virtual clock when playing a file: the window clocks and pacing see time move. */
 #define FUZZ_PLAY_STEPS 8U

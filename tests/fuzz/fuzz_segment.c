@@ -31,10 +31,10 @@
 #include <cjson/cJSON.h>
 
 #include "collectors/ring.h"
-#include "libnctop/segment.h"
-#include "src/snapshot.h"
-#include "src/store.h"
-#include "src/util.h"
+#include "src/base/util.h"
+#include "src/libnctop/segment.h"
+#include "src/model/store.h"
+#include "src/output/snapshot.h"
 #include "tests/fuzz/fuzz_isolate.h"
 
 #define FUZZ_SEG_MAX (16U << 20)  /* largest file the input may ask for */

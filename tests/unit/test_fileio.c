@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "fileio.h"
+#include "src/base/fileio.h"
 
 struct fx {
     char dir[64];

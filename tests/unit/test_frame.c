@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "frame.h"
-#include "store.h"
+#include "src/frame.h"
+#include "src/model/store.h"
 
 #define SEC 1000000000ULL
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "hist.h"
+#include "src/model/hist.h"
 
 #define NSAMPLES 20000
 

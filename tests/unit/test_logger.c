@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "logger.h"
-#include "profile_record.h"
-#include "store.h"
+#include "src/model/store.h"
+#include "src/output/logger.h"
+#include "src/output/profile_record.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

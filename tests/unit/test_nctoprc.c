@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "nctoprc.h"
+#include "src/nctoprc.h"
 
 static void test_entries(void **state)
 {

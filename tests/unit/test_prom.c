@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "src/http.h"
-#include "src/prom.h"
-#include "src/store.h"
+#include "src/model/store.h"
+#include "src/output/prom.h"
 
 #define MS 1000000ULL
 

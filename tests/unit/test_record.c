@@ -15,12 +15,12 @@
 
 #include <cmocka.h>
 
-#include "collectors/replay.h"
-#include "record.h"
-#include "snapshot.h"
-#include "store.h"
-#include "store_gpu.h"
-#include "store_sys.h"
+#include "collectors/replay/replay.h"
+#include "src/format/record.h"
+#include "src/model/store.h"
+#include "src/model/store_gpu.h"
+#include "src/model/store_sys.h"
+#include "src/output/snapshot.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
@@ -420,7 +420,7 @@ static void test_issue_12_table_reencodes_the_sample(void **state)
 /* The format comment in record.h lists exactly the table's layouts, in its order. */
 static void test_issue_12_comment_is_the_table(void **state)
 {
-    FILE *f = fopen("src/record.h", "r");
+    FILE *f = fopen("src/format/record.h", "r");
     char line[512], table[8192], comment[8192] = "";
     size_t n = 0;
     bool in = false;

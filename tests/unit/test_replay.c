@@ -15,10 +15,10 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "collectors/replay.h"
-#include "rows.h"
-#include "snapshot.h"
-#include "store.h"
+#include "collectors/replay/replay.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
+#include "src/output/snapshot.h"
 
 #define SEC 1000000000ULL
 

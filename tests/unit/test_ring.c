@@ -22,11 +22,11 @@
 #include <cmocka.h>
 
 #include "collectors/ring.h"
-#include "libnctop/segment.h"
 #include "nctop.h"
-#include "src/rows.h"
-#include "src/store.h"
-#include "src/util.h"
+#include "src/base/util.h"
+#include "src/libnctop/segment.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 #define TEST_SPANS 1000
 

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "rows.h"
-#include "store.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "libnctop/segment.h"
 #include "nctop.h"
+#include "src/libnctop/segment.h"
 
 #define KID_TIMEOUT_MS 60000
 

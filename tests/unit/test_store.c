@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "hist.h"
-#include "rows.h"
-#include "store.h"
-#include "store_internal.h"
+#include "src/model/hist.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
+#include "src/model/store_internal.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "rows.h"
-#include "store.h"
-#include "store_gpu.h"
+#include "src/model/rows.h"
+#include "src/model/store.h"
+#include "src/model/store_gpu.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 #define MIB (1024ULL * 1024)

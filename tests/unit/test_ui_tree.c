@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "rows.h"
+#include "src/model/rows.h"
 #include "ui/tree.h"
 
 #define MAXR 64

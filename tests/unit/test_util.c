@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "report.h"
-#include "store.h"
-#include "util.h"
+#include "src/base/util.h"
+#include "src/model/store.h"
+#include "src/output/report.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
