@@ -36,10 +36,10 @@ void draw_fmt_count(uint64_t n, char *buf, size_t len)
 
 const char *draw_state_name(const struct rows_summary *s)
 {
-    if (s->state == UI_STATE_LIVE) {
+    if (s->state == ROWS_STATE_LIVE) {
         return s->replayed ? "replay" : "live";
     }
-    return s->state == UI_STATE_EXITED ? "exited" : "error";
+    return s->state == ROWS_STATE_EXITED ? "exited" : "error";
 }
 
 /* --- drawing primitives -------------------------------------------------------------------- */

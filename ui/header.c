@@ -201,9 +201,9 @@ static void header_title(struct ui *u, WINDOW *w, int y, const struct rows_summa
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TITLE, s->label && *s->label ? s->label : "?");
         snprintf(a, sizeof(a), " pid %d ", (int)s->pid);
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TEXT, a);
-        x += draw_put(u, w, y, x, ww - x, s->state == UI_STATE_LIVE ? UI_ROLE_BAR : UI_ROLE_WARN,
+        x += draw_put(u, w, y, x, ww - x, s->state == ROWS_STATE_LIVE ? UI_ROLE_BAR : UI_ROLE_WARN,
                       draw_state_name(s));
-        if (s->reason != NULL && s->state != UI_STATE_LIVE) {
+        if (s->reason != NULL && s->state != ROWS_STATE_LIVE) {
             snprintf(c, sizeof(c), " (%s)", s->reason);
             x += draw_put(u, w, y, x, ww - x, UI_ROLE_WARN, c);
         }

@@ -21,8 +21,6 @@ struct rows_gpus;
 struct rows_summary;
 
 #define UI_PROMPT_MAX 64
-#define UI_STATE_LIVE 0 /* enum store_proc_state, as rows_summary.state carries it */
-#define UI_STATE_EXITED 1
 
 /* Colour pairs; without colours each role falls back to attributes alone. */
 enum ui_role {

@@ -59,9 +59,9 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
                 break;
             case LAYOUT_COL_STATE:
                 draw_put(u, w, y, p->x, p->w,
-                         selected                    ? base
-                         : s->state == UI_STATE_LIVE ? UI_ROLE_BAR
-                                                     : UI_ROLE_WARN,
+                         selected                      ? base
+                         : s->state == ROWS_STATE_LIVE ? UI_ROLE_BAR
+                                                       : UI_ROLE_WARN,
                          draw_state_name(s));
                 break;
             case LAYOUT_COL_EVENTS:

@@ -1052,7 +1052,9 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     hist_init(&scratch);
     out->pid = p->pid;
     out->label = p->label;
-    out->state = (int)p->state;
+    out->state = p->state == STORE_PROC_LIVE     ? ROWS_STATE_LIVE
+                 : p->state == STORE_PROC_EXITED ? ROWS_STATE_EXITED
+                                                 : ROWS_STATE_ERROR;
     out->replayed = p->replayed;
     out->reason = p->reason;
     memcpy(out->losses, p->losses, sizeof(out->losses));

@@ -179,10 +179,18 @@ struct rows_requests {
     struct rows_tokens generation;           /* generated tokens per request */
 };
 
+/* The state of a process as every output shows it: the display, the text and the exporters
+ * read this, not the store's own enum (rows_build_summary translates). */
+enum rows_state {
+    ROWS_STATE_LIVE = 0,
+    ROWS_STATE_EXITED = 1,
+    ROWS_STATE_ERROR = 2,
+};
+
 struct rows_summary {
     int32_t pid;
-    const char *label;  /* borrowed from the store */
-    int state;          /* enum store_proc_state */
+    const char *label; /* borrowed from the store */
+    enum rows_state state;
     bool replayed;      /* read back from a file: a live state is "replay" */
     const char *reason; /* why exited/failed, or NULL; borrowed */
     /* Everything lost on the way from the workload: its dropped events (ring full, no ring,

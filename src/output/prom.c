@@ -126,9 +126,9 @@ static void prom_hist_emit(struct prom_buf *b, const char *name, const char *lab
     prom_printf(b, "%s_count{%s%s} %llu\n", name, labels, extra, (unsigned long long)ph->count);
 }
 
-static const char *prom_state(int state)
+static const char *prom_state(enum rows_state state)
 {
-    return state == STORE_PROC_LIVE ? "live" : state == STORE_PROC_EXITED ? "exited" : "error";
+    return state == ROWS_STATE_LIVE ? "live" : state == ROWS_STATE_EXITED ? "exited" : "error";
 }
 
 /* Latency rows kept under their own path: the shallowest first (a tree's top is what a
@@ -607,12 +607,12 @@ static bool prom_workload_label(const struct prom_proc *pp, size_t n, size_t i, 
                                 size_t outlen)
 {
     const struct rows_summary *me = &pp[i].sum;
-    bool live = me->state == STORE_PROC_LIVE, plain = true;
+    bool live = me->state == ROWS_STATE_LIVE, plain = true;
     char esc[256];
 
     for (size_t j = 0; j < n; j++) {
         const struct rows_summary *o = &pp[j].sum;
-        bool olive = o->state == STORE_PROC_LIVE;
+        bool olive = o->state == ROWS_STATE_LIVE;
 
         if (j == i || strcmp(o->label, me->label) != 0) {
             continue;

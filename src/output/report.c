@@ -18,12 +18,12 @@
 #define REPORT_NAME_MAX 48
 #define REPORT_ESC_BYTES 256 /* an escaped name, cut to fit */
 
-static const char *report_state(int state, bool replayed)
+static const char *report_state(enum rows_state state, bool replayed)
 {
-    if (state == STORE_PROC_LIVE) {
+    if (state == ROWS_STATE_LIVE) {
         return replayed ? "replay" : "live";
     }
-    return state == STORE_PROC_EXITED ? "exited" : "error";
+    return state == ROWS_STATE_EXITED ? "exited" : "error";
 }
 
 /* Width of the name column: the longest indented label, within bounds. */

@@ -12,12 +12,12 @@
 #include "src/model/rows.h"
 #include "src/model/store.h"
 
-static const char *snapshot_state_name(int state, bool replayed)
+static const char *snapshot_state_name(enum rows_state state, bool replayed)
 {
     switch (state) {
-    case STORE_PROC_LIVE:
+    case ROWS_STATE_LIVE:
         return replayed ? "replay" : "live";
-    case STORE_PROC_EXITED:
+    case ROWS_STATE_EXITED:
         return "exited";
     default:
         return "error";

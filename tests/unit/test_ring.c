@@ -158,7 +158,7 @@ static void test_handoff_exact(void **state)
     test_child_start(&tc, true, true);
     st = test_collect(tc.pid, &sum);
     assert_int_equal(store_nprocs(st), 1);
-    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
     assert_int_equal(sum.invalid, 0);
     assert_int_equal(sum.dropped, 0);
 
@@ -214,7 +214,7 @@ static void test_expect_refused(pid_t pid, const char *needle)
     struct store *st = test_collect(pid, &sum);
 
     assert_int_equal(store_nprocs(st), 1);
-    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_int_equal(sum.state, ROWS_STATE_ERROR);
     assert_true(sum.invalid >= 1);
     assert_non_null(sum.reason);
     if (strstr(sum.reason, needle) == NULL) {
@@ -312,7 +312,7 @@ static void test_hostile_contents(void **state)
         atomic_store(&r->head, tail + 48);
     }
     st = test_collect(tc.pid, &sum);
-    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
     assert_true(sum.invalid >= 3);
     assert_non_null(sum.invalid_reason);
     rows_summary_done(&sum);
@@ -384,7 +384,7 @@ static void test_random_segments(void **state)
         }
         munmap(base, size);
         st = test_collect(tc.pid, &sum);
-        assert_int_not_equal(sum.state, STORE_PROC_EXITED);
+        assert_int_not_equal(sum.state, ROWS_STATE_EXITED);
         rows_summary_done(&sum);
         store_free(st);
     }
@@ -411,7 +411,7 @@ static void test_truncated_while_attached(void **state)
     ring_source_drain(rs, util_mono_ns());
     assert_int_equal(ring_source_live(rs), 0);
     rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
-    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_int_equal(sum.state, ROWS_STATE_ERROR);
     assert_non_null(strstr(sum.reason, "truncated"));
     rows_summary_done(&sum);
     ring_source_drain(rs, util_mono_ns()); /* nothing left to read, nothing to fault */
@@ -473,7 +473,7 @@ static void test_expect_error_row(struct store *st, const char *needle)
 
     assert_true(store_nprocs(st) >= 1);
     rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
-    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_int_equal(sum.state, ROWS_STATE_ERROR);
     assert_non_null(sum.reason);
     if (strstr(sum.reason, needle) == NULL) {
         fail_msg("reason '%s' lacks '%s'", sum.reason, needle);
@@ -739,7 +739,7 @@ static void test_issue_10_huge_string_table(void **state)
                   (unsigned long long)(rss1 - rss0));
     assert_true(ring_source_live(rs) == 1);
     rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
-    assert_int_equal(sum.state, STORE_PROC_LIVE);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
     /* Ids beyond the reader's limit are refused and counted, not walked. */
     assert_int_equal(sum.losses[STORE_LOSS_LIMIT], ids - (1U << 20));
     assert_true(sum.dropped >= ids - (1U << 20));
@@ -928,7 +928,7 @@ static void test_issue_10_too_many_segments(void **state)
     lim = store_proc_find(st, 0);
     assert_non_null(lim);
     rows_build_summary(&sum, lim, util_mono_ns());
-    assert_int_equal(sum.state, STORE_PROC_ERROR);
+    assert_int_equal(sum.state, ROWS_STATE_ERROR);
     assert_non_null(strstr(sum.reason, "too many segments: 1 workload(s) not attached (limit 2)"));
     rows_summary_done(&sum);
 

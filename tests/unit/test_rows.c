@@ -395,7 +395,7 @@ static void test_summary(void **state)
     rows_build_summary(&s, p, 101 * SEC);
     assert_int_equal(s.pid, 7);
     assert_string_equal(s.label, "tinylm");
-    assert_int_equal(s.state, STORE_PROC_EXITED);
+    assert_int_equal(s.state, ROWS_STATE_EXITED);
     assert_string_equal(s.reason, "exited");
     assert_int_equal(s.dropped, 17);
     assert_int_equal(s.invalid, 2);
