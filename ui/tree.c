@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/base/hmap.h"
 #include "src/base/xalloc.h"
 #include "src/model/rows.h"
 
@@ -16,18 +17,9 @@
 #define TREE_STATE_COLLAPSED 2
 #define TREE_FILTER_MAX 128
 
-/* Explicit expansion choices: open addressing from path hash to TREE_STATE_*. Key 0 marks an
- * empty slot, so a (very unlikely) zero hash is stored as 1. */
-struct tree_map {
-    uint64_t *keys;
-    uint8_t *vals;
-    size_t mask; /* capacity - 1 */
-    size_t n;
-};
-
 struct tree {
     unsigned collapse_depth;
-    struct tree_map state;
+    struct hmap state;       /* explicit choices: path hash -> TREE_STATE_* (the hash is the key) */
     const struct rows *rows; /* borrowed: the rows of the last flatten */
     struct rows_sort sort;
 
@@ -51,64 +43,18 @@ struct tree {
     char filter[TREE_FILTER_MAX];
 };
 
-static uint64_t tree_key(uint64_t hash)
+static int tree_map_get(const struct hmap *m, uint64_t hash)
 {
-    return hash != 0 ? hash : 1;
+    uint32_t v = hmap_find(m, hash, NULL, NULL);
+
+    return v == HMAP_NONE ? 0 : (int)v;
 }
 
-static size_t tree_map_slot(const struct tree_map *m, uint64_t key)
+static void tree_map_put(struct hmap *m, uint64_t hash, uint8_t val)
 {
-    size_t i = (size_t)(key ^ (key >> 29)) & m->mask;
-
-    while (m->keys[i] != 0 && m->keys[i] != key) {
-        i = (i + 1) & m->mask;
+    if (!hmap_replace(m, hash, NULL, NULL, val)) {
+        hmap_insert(m, hash, val);
     }
-    return i;
-}
-
-static int tree_map_get(const struct tree_map *m, uint64_t hash)
-{
-    size_t i;
-
-    if (m->keys == NULL) {
-        return 0;
-    }
-    i = tree_map_slot(m, tree_key(hash));
-    return m->keys[i] != 0 ? m->vals[i] : 0;
-}
-
-static void tree_map_put(struct tree_map *m, uint64_t hash, uint8_t val)
-{
-    uint64_t key = tree_key(hash);
-    size_t i;
-
-    /* Grow at half load so that probes stay short. */
-    if (m->keys == NULL || (m->n + 1) * 2 > m->mask + 1) {
-        struct tree_map old = *m;
-        size_t cap = m->keys == NULL ? 64 : (m->mask + 1) * 2;
-
-        m->keys = xcalloc(cap, sizeof(*m->keys));
-        m->vals = xcalloc(cap, sizeof(*m->vals));
-        m->mask = cap - 1;
-        m->n = 0;
-        for (size_t j = 0; old.keys != NULL && j <= old.mask; j++) {
-            if (old.keys[j] != 0) {
-                size_t k = tree_map_slot(m, old.keys[j]);
-
-                m->keys[k] = old.keys[j];
-                m->vals[k] = old.vals[j];
-                m->n++;
-            }
-        }
-        free(old.keys);
-        free(old.vals);
-    }
-    i = tree_map_slot(m, key);
-    if (m->keys[i] == 0) {
-        m->keys[i] = key;
-        m->n++;
-    }
-    m->vals[i] = val;
 }
 
 struct tree *tree_new(unsigned collapse_depth)
@@ -124,8 +70,7 @@ void tree_free(struct tree *t)
     if (t == NULL) {
         return;
     }
-    free(t->state.keys);
-    free(t->state.vals);
+    hmap_free(&t->state);
     free(t->parent);
     free(t->kids);
     free(t->kid_off);
