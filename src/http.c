@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP side of the Prometheus exporter. Every connection is a heap struct holding its TCP
  * handle and a deadline timer; it is freed when both are closed. A request is read until its
- * blank line (bounded, within a header deadline), answered once with Connection: close, then
- * the connection closes. The limits are made so that hostile clients cost a bounded amount and
- * cannot keep legitimate scrapes out:
+ * blank line (bounded, within a header deadline), answered once with Connection: close (FIN
+ * after the answer), and closed once the client's side has acknowledged all of it (the kernel's
+ * send queue is empty, looked at every HTTP_SETTLE_POLL_MS). Closing earlier would leave the
+ * unsent rest to the kernel, which goes on sending it to a socket nobody owns for minutes,
+ * outside every limit here, and resets such sockets when they take the host's TCP memory, a
+ * legitimate scrape's too. A connection given up with an answer still unsent (evicted, or past
+ * its deadline) is therefore reset, which drops that answer at once. The limits are
+ * made so that hostile clients cost a bounded amount and cannot keep legitimate scrapes out:
  *  - a client gets HTTP_HEADER_DEADLINE_MS for its whole request, then HTTP_WRITE_DEADLINE_MS
- *    to read the answer;
+ *    to take the answer;
  *  - when all slots (or all of one address's slots) are taken, the new connection is kept and
- *    the oldest one still sending its request goes (503), else the oldest still being answered:
- *    a trickling or silent client loses its slot to anyone who asks properly;
+ *    the oldest one still sending its request goes (503), else one whose answer is all
+ *    delivered, else the oldest still being answered: a trickling or silent client loses its
+ *    slot to anyone who asks properly;
  *  - one render of /metrics is shared by reference between connections, made at most once per
  *    HTTP_RENDER_MIN_MS, and a new one is made only while the renders still held by unfinished
  *    writes stay under HTTP_MAX_HELD_BYTES (else the current one is reused). Memory is thus
@@ -40,6 +46,7 @@ struct http_conn {
     uv_tcp_t tcp;     /* first: handles point back to the conn */
     uv_timer_t timer; /* the header deadline, then the write deadline */
     uv_write_t write;
+    uv_shutdown_t shutdown;
     struct http_server *srv;
     struct http_conn *prev, *next; /* in accept order: the oldest first */
     struct sockaddr_storage peer;  /* the client's address (the port is ignored) */
@@ -49,6 +56,8 @@ struct http_conn {
     struct http_body *body; /* a reference, held until the write ends; NULL for fixed texts */
     int closing;            /* handles still to close */
     bool answered;
+    bool written;         /* the whole answer is in the kernel and the FIN queued after it */
+    uint64_t deadline_ms; /* uv_now by which the answer must be taken */
     size_t queued;        /* bytes of the answer not yet sent when last looked at */
     uint64_t progress_ms; /* uv_now when the answer last moved (or was made) */
 };
@@ -70,7 +79,8 @@ static const char http_busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Typ
                                 "charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\n"
                                 "Connection: close\r\n\r\nService Unavailable\n";
 
-static void http_conn_close(struct http_conn *c);
+static void http_conn_close(struct http_conn *c, bool reset);
+static size_t http_conn_unsent(struct http_conn *c);
 
 int http_parse_listen(const char *spec, struct sockaddr_storage *out)
 {
@@ -184,12 +194,20 @@ static void http_conn_drain(struct http_conn *c)
     }
 }
 
-static void http_conn_close(struct http_conn *c)
+/* Close c. reset: with a RST, so that the kernel drops what it still holds of the answer
+ * instead of sending it on to a socket nobody owns any more. */
+static void http_conn_close(struct http_conn *c, bool reset)
 {
     struct http_server *srv = c->srv;
+    uv_os_fd_t fd;
 
     if (c->closing > 0) {
         return;
+    }
+    if (reset && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
     /* Unlink now: the server must not touch a connection that is closing. */
     if (c->prev != NULL) {
@@ -218,15 +236,56 @@ static void http_on_deadline(uv_timer_t *t)
     if (!c->answered) {
         http_conn_drain(c);
     }
-    http_conn_close(c);
+    http_conn_close(c, c->answered);
+}
+
+static void http_on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct http_conn *c = req->data;
+
+    if (status != 0 && status != UV_ECANCELED) {
+        http_conn_close(c, true);
+    }
+}
+
+/* The answer is all in the kernel: close once the client's side has acknowledged all of it
+ * (what it sent since is read first, so that the close is a FIN), reset at the deadline. */
+static void http_conn_settle(struct http_conn *c)
+{
+    if (http_conn_unsent(c) == 0) {
+        http_conn_drain(c);
+        http_conn_close(c, false);
+    } else if (uv_now(c->srv->loop) >= c->deadline_ms) {
+        c->srv->stats.timeouts++;
+        c->srv->stats.errors++;
+        http_conn_close(c, true);
+    }
+}
+
+static void http_on_settle(uv_timer_t *t)
+{
+    http_conn_settle(t->data);
 }
 
 static void http_on_written(uv_write_t *w, int status)
 {
     struct http_conn *c = w->data;
 
-    (void)status;
-    http_conn_close(c);
+    if (c->closing > 0) {
+        return;
+    }
+    if (status != 0) {
+        http_conn_close(c, true);
+        return;
+    }
+    c->written = true;
+    c->shutdown.data = c;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, http_on_shutdown) != 0) {
+        http_conn_close(c, http_conn_unsent(c) > 0);
+        return;
+    }
+    uv_timer_start(&c->timer, http_on_settle, HTTP_SETTLE_POLL_MS, HTTP_SETTLE_POLL_MS);
+    http_conn_settle(c);
 }
 
 /* Bytes of c's answer not sent yet: queued in the loop, plus unsent in the kernel. */
@@ -270,10 +329,11 @@ static void http_respond(struct http_conn *c, int code, const char *reason, cons
         c->srv->stats.errors++;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
+    c->deadline_ms = uv_now(c->srv->loop) + HTTP_WRITE_DEADLINE_MS;
     uv_timer_start(&c->timer, http_on_deadline, HTTP_WRITE_DEADLINE_MS, 0);
     c->write.data = c;
     if (uv_write(&c->write, (uv_stream_t *)&c->tcp, buf, head_only ? 1 : 2, http_on_written) != 0) {
-        http_conn_close(c);
+        http_conn_close(c, true);
         return;
     }
     c->queued = http_conn_unsent(c);
@@ -427,7 +487,7 @@ static void http_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         /* EOF before a whole request (a half-closed client), or an error. */
         if (!c->answered) {
-            http_conn_close(c);
+            http_conn_close(c, false);
         }
         return;
     }
@@ -454,9 +514,9 @@ static bool http_same_peer(const struct sockaddr_storage *a, const struct sockad
 }
 
 /* The connection to give up for a new one from peer (NULL: any peer): the oldest that has not
- * sent its whole request yet, else the answer that has been stuck the longest (its queue has
- * not shrunk since): a client reading a large answer keeps its slot, one that never reads
- * does not. */
+ * sent its whole request yet, else one whose answer is all delivered (it only waits for its
+ * client to close), else the answer that has been stuck the longest (its queue has not shrunk
+ * since): a client reading a large answer keeps its slot, one that never reads does not. */
 static struct http_conn *http_victim(struct http_server *srv, const struct sockaddr_storage *peer)
 {
     struct http_conn *writer = NULL;
@@ -472,6 +532,9 @@ static struct http_conn *http_victim(struct http_server *srv, const struct socka
             return c;
         }
         q = http_conn_unsent(c);
+        if (c->written && q == 0) {
+            return c;
+        }
         if (q < c->queued) {
             c->progress_ms = now;
         }
@@ -509,7 +572,7 @@ static void http_make_room(struct http_server *srv, const struct sockaddr_storag
             http_conn_drain(victim);
             uv_try_write((uv_stream_t *)&victim->tcp, &b, 1);
         }
-        http_conn_close(victim);
+        http_conn_close(victim, victim->answered && http_conn_unsent(victim) > 0);
     }
 }
 
@@ -621,7 +684,7 @@ void http_server_stop(struct http_server *srv)
     while (srv->conns != NULL) {
         struct http_conn *c = srv->conns;
 
-        http_conn_close(c);
+        http_conn_close(c, false);
         c->srv = NULL;
     }
     http_body_unref(srv->cur, NULL);

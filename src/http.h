@@ -16,6 +16,7 @@ struct http_server;
 #define HTTP_MAX_PER_PEER 32            /* connections from one address; beyond: the same */
 #define HTTP_HEADER_DEADLINE_MS 2000    /* from accept to the whole request line and headers */
 #define HTTP_WRITE_DEADLINE_MS 10000    /* from the answer to its last byte, slow readers too */
+#define HTTP_SETTLE_POLL_MS 20          /* written answers: how often their close is looked at */
 #define HTTP_RENDER_MIN_MS 100          /* scrapes this close together share one render */
 #define HTTP_MAX_HELD_BYTES (32U << 20) /* renders kept for unfinished writes; beyond: reuse */
 

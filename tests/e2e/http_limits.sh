@@ -154,9 +154,10 @@ def never_read():
         time.sleep(0.5)
 # The kernel's side of nctop's sockets (/proc/net/tcp): what is queued to send, and the
 # sockets nctop has closed while the kernel still holds an answer for them (orphans: no
-# inode, not in TIME_WAIT). An orphan outlives nctop's limits: the kernel keeps sending
-# it for minutes, and under the TCP memory pressure they make resets them, legitimate
-# scrapes among them. Closing must leave nothing of an answer behind.
+# inode, not in TIME_WAIT, more queued than a FIN and a short error answer in flight). An
+# orphan outlives nctop's limits: the kernel keeps sending it for minutes, and under the TCP
+# memory pressure they make resets them, legitimate scrapes among them. Closing must leave
+# nothing of an answer behind.
 def kernel_side():
     queued, orphans, orphan_bytes = 0, 0, 0
     for name in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -170,7 +171,7 @@ def kernel_side():
                 continue
             tx = int(f[4].split(":")[0], 16)
             queued += tx
-            if f[9] == "0" and f[3] != "06" and tx > 0:
+            if f[9] == "0" and f[3] != "06" and tx > 1024:
                 orphans += 1
                 orphan_bytes += tx
     return queued, orphans, orphan_bytes
@@ -212,6 +213,9 @@ print("kernel: peak %.1f MiB queued on nctop's sockets; peak %d closed sockets s
       "%.1f MiB of answers" % (kpeak[0] / 1048576, kpeak[1], kpeak[2] / 1048576))
 print("ok-memory" if hwm <= bound else "not ok-memory")
 print("ok-orphans" if kpeak[1] == 0 else "not ok-orphans")
+# Live connections hold at most what the kernel lets one socket queue, each.
+wmem_max = int(open("/proc/sys/net/ipv4/tcp_wmem").read().split()[2])
+print("ok-kernel" if kpeak[0] <= 64 * wmem_max else "not ok-kernel")
 print("ok-scrapes" if ok >= 10 and not bad else "not ok-scrapes")
 for s in held:
     s.close()
@@ -220,6 +224,8 @@ check "never-reading clients: nctop's VmHWM stays under the bound" grep -qx ok-m
 check "never-reading clients: legitimate scrapes all answered" grep -qx ok-scrapes "$T/noread.out"
 check "never-reading clients: no answer left in the kernel after its connection is closed" \
     grep -qx ok-orphans "$T/noread.out"
+check "never-reading clients: the kernel holds at most a send buffer per connection slot" \
+    grep -qx ok-kernel "$T/noread.out"
 grep -v '^ok-\|^not ok-' "$T/noread.out" | sed 's/^/    /'
 check "never-reading clients: nctop still serves after them" served "$P"
 kill "$nc" 2>/dev/null
