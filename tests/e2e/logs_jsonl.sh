@@ -7,10 +7,41 @@
 need_build
 LM="--quiet --layers 2 --dim 256 --ffn 704 --vocab 4096 --gen 16"
 
+# stepped LOG N: the log has N lines or more and its last one shows the workload's steps (a
+# latency log: "step" counted; a memory log: the KV cache). On a busy machine the workload may
+# take seconds to reach its first step: a run is ended once nctop itself has logged its steps
+# (bounded), not after a fixed time in which it may have made none.
+stepped() {
+    "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
+rows = lines[-1]["rows"] if lines else []
+sys.exit(0 if len(lines) >= int(sys.argv[2]) and
+         any((r["path"] == "step" and r.get("count", 0) > 0) or r["path"] == "KV Cache"
+             for r in rows) else 1)
+PYEOF
+}
+# end_when_stepped PID DIR: wait (60 s at most) until both logs in DIR have two intervals with
+# the workload's steps, then end nctop as a user would (SIGTERM: it writes a last interval).
+end_when_stepped() {
+    local f
+    wait_for 60 bash -c "ls '$2'/*-memory.jsonl >/dev/null" || true
+    for f in "$2"/*-latency.jsonl "$2"/*-memory.jsonl; do
+        [ -s "$f" ] && [ "$(stat -c %s "$f")" -lt 1000000 ] || continue
+        wait_for 60 stepped "$f" 3 || echo "    $(basename "$f"): no steps logged in 60 s"
+    done
+    kill -TERM "$1" 2>/dev/null
+    wait "$1"
+}
+
 mkdir -p "$T/logs"
 # shellcheck disable=SC2086
 METRICS_LOG_ENABLED=On METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/prof.jsonl" \
-    "$NCTOP" --headless --duration 2.5 --log-dir "$T/logs" -- "$TINYLM" $LM 2>"$T/err1"
+    "$NCTOP" --headless --duration 120 --log-dir "$T/logs" -- "$TINYLM" $LM 2>"$T/err1" &
+nc=$!
+PIDS+=("$nc")
+end_when_stepped "$nc" "$T/logs"
+check "log_run_exits_0" test "$?" -eq 0
 lat=$(ls "$T"/logs/*-latency.jsonl 2>/dev/null | head -n 1)
 mem=$(ls "$T"/logs/*-memory.jsonl 2>/dev/null | head -n 1)
 check "log_files_named" test -n "$lat" -a -n "$mem" -a "${lat%-latency.jsonl}" = "${mem%-memory.jsonl}"
@@ -77,8 +108,11 @@ done
 (
     ulimit -S -f $((256 * 1024)) # KiB
     METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/full/prof.jsonl" \
-        exec "$NCTOP" --headless --duration 2.5 --log-dir "$T/full" -- "$TINYLM" $LM 2>"$T/err4"
-)
+        exec "$NCTOP" --headless --duration 120 --log-dir "$T/full" -- "$TINYLM" $LM 2>"$T/err4"
+) &
+nc=$!
+PIDS+=("$nc")
+end_when_stepped "$nc" "$T/full" # the latency log is the full one: the memory log is waited on
 rc=$?
 mem=$(ls "$T"/full/*-memory.jsonl 2>/dev/null | head -n 1)
 check "write_error_keeps_running" test "$rc" -eq 0
