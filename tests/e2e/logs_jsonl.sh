@@ -98,13 +98,18 @@ METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=0.5 "$NCTOP" --headless --durati
 check "bad_interval_warns" grep -q "METRICS_LOG_INTERVAL_SECS='0.5'.*using 5" "$T/err3"
 
 # A real write error: the latency log of this run is a file already at the file size limit
-# (ulimit -f: EFBIG; a sparse file, made for each second the run may start in). nctop warns
-# once, keeps running to --duration, and the memory log and the ProfileRecord file go on.
+# (ulimit -f: EFBIG; sparse files, made for each second of the next five minutes, as the run
+# may start late on a busy machine). nctop warns once, keeps running until it is ended, and
+# the memory log and the ProfileRecord file go on.
 mkdir -p "$T/full"
-now=$(date -u +%s)
-for i in 0 1 2 3 4 5; do
-    truncate -s 256M "$T/full/$(date -u -d "@$((now + i))" +%Y%m%d%H%M%S)-latency.jsonl"
-done
+"$PY" - "$T/full" <<'PYEOF'
+import os, sys, time
+now = int(time.time())
+for t in range(now - 1, now + 300):
+    with open(os.path.join(sys.argv[1], time.strftime("%Y%m%d%H%M%S", time.gmtime(t)) +
+                           "-latency.jsonl"), "w") as f:
+        f.truncate(256 << 20)
+PYEOF
 (
     ulimit -S -f $((256 * 1024)) # KiB
     METRICS_LOG_ENABLED=1 METRICS_LOG_INTERVAL_SECS=1 NC_PROFILE_JSONL="$T/full/prof.jsonl" \
