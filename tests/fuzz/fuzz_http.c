@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,10 @@ static void fuzz_http_start(void)
     char spec[32];
     int rc = -1;
 
+    /* As nctop's main does: a client that closes while the server writes is a write error
+     * (EPIPE), not a SIGPIPE that kills the process. Without this, runs on a loaded machine
+     * died now and then of a "deadly signal" whose input replays clean. */
+    signal(SIGPIPE, SIG_IGN);
     if (!fuzz_isolate_net()) {
         fprintf(stderr, "fuzz_http: no private network: listening on the shared loopback\n");
     }
