@@ -711,175 +711,131 @@ static struct store_proc *replay_proc_add(struct replay_source *rs, struct repla
     return rp->proc;
 }
 
-static void replay_apply(struct replay_source *rs, struct replay_file *f,
-                         const struct record_ev *ev)
+/* A file number that grows a map: false (counted invalid) beyond REPLAY_MAX_KEY. */
+static bool replay_key_ok(struct store_proc *p, uint32_t key, const char *what)
 {
-    struct store_proc *p = replay_proc(f, ev->proc);
-    struct store_thread *t;
-    uint64_t ts = ev->ts_ns + f->offset;
-    const char *s;
+    if (key < REPLAY_MAX_KEY) {
+        return true;
+    }
+    if (p != NULL) {
+        store_proc_add_invalid(p, 1, what);
+    }
+    return false;
+}
 
-    if (ev->type == STORE_EV_PROC_ADD) {
+static void replay_names_grow(struct replay_names *n, uint32_t id)
+{
+    uint32_t cap = n->cap ? n->cap : 256U;
+
+    while (cap <= id) {
+        cap *= 2U;
+    }
+    n->map = xreallocarray(n->map, cap, sizeof(*n->map));
+    memset(n->map + n->cap, 0, (cap - n->cap) * sizeof(*n->map));
+    n->cap = cap;
+}
+
+static void replay_threads_grow(struct replay_file *f, uint32_t key)
+{
+    uint32_t cap = f->threads_cap ? f->threads_cap : 64U;
+
+    while (cap <= key) {
+        cap *= 2U;
+    }
+    f->threads = xreallocarray(f->threads, cap, sizeof(*f->threads));
+    memset(f->threads + f->threads_cap, 0, (cap - f->threads_cap) * sizeof(*f->threads));
+    f->thread_proc = xreallocarray(f->thread_proc, cap, sizeof(*f->thread_proc));
+    f->threads_cap = cap;
+}
+
+/* Decode and apply: the file's numbers (processes, thread keys, name ids; record_fields
+ * says which fields hold them) become this store's, then the event goes through the
+ * store's door. Processes are the replay's to make (logs of one workload join). */
+static void replay_apply(struct replay_source *rs, struct replay_file *f,
+                         const struct record_ev *rev)
+{
+    unsigned fields = record_fields(rev->type);
+    uint32_t proc = rev->proc;
+    struct store_event ev = {.type = (enum store_event_type)rev->type,
+                             .id = rev->id,
+                             .aux = rev->aux,
+                             .level = rev->level,
+                             .ts_ns = rev->ts_ns + f->offset,
+                             .i = rev->i,
+                             .a = rev->a,
+                             .b = rev->b,
+                             .c = rev->c,
+                             .str = replay_str(rs, rev),
+                             .path = rev->path,
+                             .depth = rev->depth,
+                             .stats = &rev->stats,
+                             .sched = &rev->sched,
+                             .gpus = rev->gpus,
+                             .values = rev->values,
+                             .parts = &rev->parts};
+    struct store_made made;
+
+    if (rev->type == STORE_EV_PROC_ADD) {
         f->procs = xreallocarray(f->procs, f->nprocs + 1U, sizeof(*f->procs));
         f->names = xreallocarray(f->names, f->nprocs + 1U, sizeof(*f->names));
         memset(&f->names[f->nprocs], 0, sizeof(f->names[0]));
         f->procs[f->nprocs++] =
-            replay_proc_add(rs, f, (int32_t)ev->i, replay_str(rs, ev) != NULL ? rs->str : "");
+            replay_proc_add(rs, f, (int32_t)rev->i, ev.str != NULL ? ev.str : "");
         return;
     }
-    if (ev->type == STORE_EV_THREAD_NAME || ev->type == STORE_EV_THREAD_EXIT ||
-        ev->type == STORE_EV_THREAD_GAP || ev->type == STORE_EV_SPAN_BEGIN ||
-        ev->type == STORE_EV_SPAN_END || ev->type == STORE_EV_MEM_DELTA) {
-        uint32_t tp;
-
-        t = replay_thread(f, ev->thread);
-        if (t == NULL) {
+    if ((fields & RECORD_HAS_THREAD) != 0 && rev->type != STORE_EV_THREAD_ADD) {
+        ev.thread = replay_thread(f, rev->thread);
+        if (ev.thread == NULL) {
             return; /* a thread the store refused (too many) */
         }
-        tp = f->thread_proc[ev->thread];
-        switch (ev->type) {
-        case STORE_EV_THREAD_NAME:
-            store_thread_set_name(t, replay_str(rs, ev));
-            break;
-        case STORE_EV_THREAD_EXIT:
-            store_thread_exit(t, ts);
-            f->threads[ev->thread] = NULL;
-            break;
-        case STORE_EV_THREAD_GAP:
-            store_thread_gap(t);
-            break;
-        case STORE_EV_SPAN_BEGIN:
-            store_span_begin(t, replay_name(f, tp, ev->id), ts);
-            break;
-        case STORE_EV_SPAN_END:
-            store_span_end(t, replay_name(f, tp, ev->id), ts);
-            break;
-        default:
-            store_mem_delta(t, ev->i, ts);
-            break;
+        proc = f->thread_proc[rev->thread];
+    }
+    if ((fields & (RECORD_HAS_PROC | RECORD_HAS_THREAD)) != 0) {
+        ev.proc = replay_proc(f, proc);
+        if (ev.proc == NULL) {
+            return;
         }
+    }
+    if ((fields & RECORD_NAMES_ID) != 0) {
+        ev.id = replay_name(f, proc, rev->id);
+    }
+    if ((fields & RECORD_NAMES_AUX) != 0) {
+        ev.aux = replay_name(f, proc, rev->aux);
+    }
+    if ((fields & RECORD_NAMES_PATH) != 0) {
+        for (uint32_t k = 0; k < rev->depth; k++) {
+            rs->path[k] = replay_name(f, proc, rev->path[k]);
+        }
+        ev.path = rs->path;
+    }
+    if ((rev->type == STORE_EV_NAME &&
+         !replay_key_ok(ev.proc, rev->id, "recording: name id out of range")) ||
+        (rev->type == STORE_EV_THREAD_ADD &&
+         !replay_key_ok(ev.proc, rev->thread, "recording: thread key out of range"))) {
         return;
     }
-    if (ev->type == STORE_EV_GPUS) {
-        store_gpu_set(rs->store, ev->gpus, ev->depth, replay_str(rs, ev));
-        return;
+    if (rev->type == STORE_EV_THREAD_ADD && rev->thread < f->threads_cap &&
+        f->threads[rev->thread] != NULL) {
+        store_thread_exit(f->threads[rev->thread], ev.ts_ns); /* a key used again */
     }
-    if (p == NULL) {
-        return;
-    }
-    switch (ev->type) {
-    case STORE_EV_LOSS:
-        store_proc_set_loss(p, (enum store_loss)ev->id, ev->a);
-        break;
-    case STORE_EV_SYS_THREAD:
-        store_sys_thread_set(p, (int32_t)ev->i, replay_str(rs, ev), &ev->sched, ev->aux != 0);
-        break;
-    case STORE_EV_SYS_CALL:
-        store_sys_call_set(p, ev->id, replay_str(rs, ev), ev->a, ev->b);
-        break;
-    case STORE_EV_SYS_MAPPED:
-        store_sys_mapped_set(p, ev->a, ev->b, ev->i);
-        break;
-    case STORE_EV_SYS_DROPPED:
-        store_sys_dropped_set(p, ev->a);
-        break;
-    case STORE_EV_PROC_GPU:
-        store_proc_gpu_set(p, ev->path, ev->values, ev->depth);
-        break;
-    case STORE_EV_LABEL:
-        store_proc_set_label(p, replay_str(rs, ev));
-        break;
-    case STORE_EV_NAME: {
-        struct replay_names *n = &f->names[ev->proc];
-
-        if (ev->id >= REPLAY_MAX_KEY) {
-            store_proc_add_invalid(p, 1, "recording: name id out of range");
-            break;
+    made = store_apply(rs->store, &ev);
+    /* What the event made gets the file's number. */
+    switch (rev->type) {
+    case STORE_EV_NAME:
+        if (rev->id >= f->names[proc].cap) {
+            replay_names_grow(&f->names[proc], rev->id);
         }
-        if (ev->id >= n->cap) {
-            uint32_t cap = n->cap ? n->cap : 256U;
-
-            while (cap <= ev->id) {
-                cap *= 2U;
-            }
-            n->map = xreallocarray(n->map, cap, sizeof(*n->map));
-            memset(n->map + n->cap, 0, (cap - n->cap) * sizeof(*n->map));
-            n->cap = cap;
-        }
-        n->map[ev->id] = store_proc_intern(p, replay_str(rs, ev));
-        break;
-    }
-    case STORE_EV_STATE:
-        s = replay_str(rs, ev);
-        store_proc_set_state(p, (enum store_proc_state)ev->id, s, ts);
-        break;
-    case STORE_EV_INVALID:
-        store_proc_add_invalid(p, ev->a, replay_str(rs, ev));
-        break;
-    case STORE_EV_DROPPED:
-        store_proc_set_dropped(p, ev->a);
-        break;
-    case STORE_EV_EVENTS:
-        store_proc_add_events(p, ev->a);
-        break;
-    case STORE_EV_HOST:
-        store_proc_set_host(p, ev->a, ev->b, ev->c, ts);
-        break;
-    case STORE_EV_GAUGE:
-        store_gauge_set(p, replay_name(f, ev->proc, ev->id),
-                        (enum store_mem_kind)(ev->aux & 0xFFFF), ev->aux >> 16, ev->a, ev->b,
-                        ev->c);
-        break;
-    case STORE_EV_WEIGHT:
-        store_weight_set(p, replay_name(f, ev->proc, ev->id), ev->aux, ev->a);
-        break;
-    case STORE_EV_COUNTER:
-        store_counter_set(p, replay_name(f, ev->proc, ev->id), ev->a, ts);
+        f->names[proc].map[rev->id] = made.id;
         break;
     case STORE_EV_THREAD_ADD:
-        if (ev->thread >= REPLAY_MAX_KEY) {
-            store_proc_add_invalid(p, 1, "recording: thread key out of range");
-            break;
+        if (rev->thread >= f->threads_cap) {
+            replay_threads_grow(f, rev->thread);
         }
-        if (ev->thread >= f->threads_cap) {
-            uint32_t cap = f->threads_cap ? f->threads_cap : 64U;
-
-            while (cap <= ev->thread) {
-                cap *= 2U;
-            }
-            f->threads = xreallocarray(f->threads, cap, sizeof(*f->threads));
-            memset(f->threads + f->threads_cap, 0, (cap - f->threads_cap) * sizeof(*f->threads));
-            f->thread_proc = xreallocarray(f->thread_proc, cap, sizeof(*f->thread_proc));
-            f->threads_cap = cap;
-        }
-        if (f->threads[ev->thread] != NULL) {
-            store_thread_exit(f->threads[ev->thread], ts);
-        }
-        f->threads[ev->thread] = store_thread_add(p, (int32_t)ev->i, replay_str(rs, ev));
-        f->thread_proc[ev->thread] = ev->proc;
+        f->threads[rev->thread] = made.thread;
+        f->thread_proc[rev->thread] = proc;
         break;
-    case STORE_EV_KERNEL:
-        store_kernel(p, replay_name(f, ev->proc, ev->id), replay_name(f, ev->proc, ev->aux), ts,
-                     ev->a);
-        break;
-    case STORE_EV_STEP:
-        store_request_step(p, (enum store_step_kind)ev->id, ev->b, ev->a, ts);
-        break;
-    case STORE_EV_NODE_IMPORT:
-        for (uint32_t k = 0; k < ev->depth; k++) {
-            rs->path[k] = replay_name(f, ev->proc, ev->path[k]);
-        }
-        store_node_import(p, rs->path, ev->depth, &ev->stats, ts);
-        break;
-    case STORE_EV_MEM_IMPORT_CLEAR:
-        store_mem_import_clear(p);
-        break;
-    case STORE_EV_MEM_IMPORT:
-        store_mem_import(p, ev->level, replay_name(f, ev->proc, ev->id), ev->aux, ev->i,
-                         (int64_t)ev->a, ev->b);
-        break;
-    case STORE_EV_MEM_IMPORT_PARTS:
-        store_mem_import_parts(p, &ev->parts);
+    case STORE_EV_THREAD_EXIT:
+        f->threads[rev->thread] = NULL;
         break;
     default:
         break;

@@ -89,6 +89,7 @@ struct record_field {
     uint8_t kind;     /* enum record_kind */
     uint8_t member;   /* enum record_member */
     uint8_t since;    /* the first format version with this field; before it, 0 */
+    bool names;       /* it holds name ids of the process (NAME records say what they are) */
 };
 
 #define RECORD_MAX_FIELDS 8
@@ -103,11 +104,15 @@ struct record_layout {
 
 #define RF(n, k, m)                                                                                \
     {                                                                                              \
-        n, k, m, 1                                                                                 \
+        n, k, m, 1, false                                                                          \
+    }
+#define RN(n, k, m) /* a field of name ids */                                                      \
+    {                                                                                              \
+        n, k, m, 1, true                                                                           \
     }
 #define PROC RF("proc", RK_U, RM_PROC)
 #define THREAD RF("thread", RK_U, RM_THREAD)
-#define NAME RF("name", RK_U, RM_ID)
+#define NAME RN("name", RK_U, RM_ID)
 #define TIME RF("time", RK_T, RM_TS)
 
 static const struct record_layout record_layouts[RECORD_TYPES] = {
@@ -130,7 +135,7 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                          RF("capacity", RK_U, RM_B), RF("peak", RK_U, RM_C)},
                         0},
     [STORE_EV_WEIGHT] = {"WEIGHT",
-                         {PROC, RF("path", RK_U, RM_ID), RF("flags", RK_U, RM_AUX),
+                         {PROC, RN("path", RK_U, RM_ID), RF("flags", RK_U, RM_AUX),
                           RF("bytes", RK_U, RM_A)},
                          0},
     [STORE_EV_COUNTER] = {"COUNTER", {PROC, NAME, RF("value", RK_U, RM_A), TIME}, 0},
@@ -145,15 +150,18 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
     [STORE_EV_SPAN_END] = {"SPAN_END", {THREAD, NAME, TIME}, 0},
     [STORE_EV_MEM_DELTA] = {"MEM_DELTA", {THREAD, RF("bytes", RK_S, RM_I), TIME}, 0},
     [STORE_EV_KERNEL] = {"KERNEL",
-                         {PROC, NAME, RF("backend", RK_U, RM_AUX), RF("start", RK_T, RM_TS),
+                         {PROC, NAME, RN("backend", RK_U, RM_AUX), RF("start", RK_T, RM_TS),
                           RF("duration_ns", RK_U, RM_A)},
                          0},
-    [STORE_EV_STEP] =
-        {"STEP",
-         {PROC, RF("kind", RK_U, RM_ID), RF("n", RK_U, RM_A), TIME, {"request", RK_U, RM_B, 2}},
-         0},
+    [STORE_EV_STEP] = {"STEP",
+                       {PROC,
+                        RF("kind", RK_U, RM_ID),
+                        RF("n", RK_U, RM_A),
+                        TIME,
+                        {"request", RK_U, RM_B, 2, false}},
+                       0},
     [STORE_EV_NODE_IMPORT] = {"NODE_IMPORT",
-                              {PROC, TIME, RF("names", RK_PATH, RM_NONE),
+                              {PROC, TIME, RN("names", RK_PATH, RM_NONE),
                                RF("statistics", RK_STATS, RM_NONE)},
                               0},
     [STORE_EV_MEM_IMPORT_CLEAR] = {"MEM_IMPORT_CLEAR", {PROC}, 0},
@@ -176,16 +184,20 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                            {PROC, RF("devices", RK_PATH, RM_NONE), RF("bytes", RK_VALUES, RM_NONE)},
                            3},
     [STORE_EV_MEM_IMPORT] = {"MEM_IMPORT",
-                             {PROC, RF("level", RK_U, RM_LEVEL), RF("label", RK_U, RM_ID),
+                             {PROC, RF("level", RK_U, RM_LEVEL), RN("label", RK_U, RM_ID),
                               RF("flags", RK_U, RM_AUX), RF("bytes", RK_S, RM_I),
                               RF("peak", RK_S, RM_A), RF("capacity", RK_U, RM_B)},
                              0},
     [STORE_EV_MEM_IMPORT_PARTS] = {"MEM_IMPORT_PARTS", {PROC, RF("parts", RK_PARTS, RM_NONE)}, 3},
+    [STORE_EV_PROBE_BEGIN] = {"PROBE_BEGIN", {THREAD, NAME, TIME}, 4},
+    [STORE_EV_PROBE_END] = {"PROBE_END", {THREAD, NAME, TIME}, 4},
+    [STORE_EV_THREAD_GAP_ALL] = {"THREAD_GAP_ALL", {THREAD}, 4},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
-    [RECORD_END] = {"END", {{NULL, 0, 0, 0}}, 0},
+    [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };
 
 #undef RF
+#undef RN
 #undef PROC
 #undef THREAD
 #undef NAME
@@ -262,6 +274,31 @@ static bool record_member_set(struct record_ev *ev, unsigned m, uint64_t v)
         break;
     }
     return true;
+}
+
+unsigned record_fields(uint32_t type)
+{
+    const struct record_layout *l;
+    unsigned out = 0;
+
+    if (type >= RECORD_TYPES || record_layouts[type].name == NULL) {
+        return 0;
+    }
+    l = &record_layouts[type];
+    for (unsigned k = 0; k < RECORD_MAX_FIELDS && l->f[k].name != NULL; k++) {
+        const struct record_field *f = &l->f[k];
+
+        if (f->member == RM_PROC) {
+            out |= RECORD_HAS_PROC;
+        } else if (f->member == RM_THREAD) {
+            out |= RECORD_HAS_THREAD;
+        } else if (f->names) {
+            out |= f->kind == RK_PATH   ? RECORD_NAMES_PATH
+                   : f->member == RM_ID ? RECORD_NAMES_ID
+                                        : RECORD_NAMES_AUX;
+        }
+    }
+    return out;
 }
 
 static const char *const record_kind_names[] = {
@@ -575,7 +612,8 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
     struct record_writer *w = ctx;
     struct record_ev ev;
 
-    if (sev->type == STORE_EV_SPAN_BEGIN || sev->type == STORE_EV_SPAN_END) {
+    if (sev->type == STORE_EV_SPAN_BEGIN || sev->type == STORE_EV_SPAN_END ||
+        sev->type == STORE_EV_PROBE_BEGIN || sev->type == STORE_EV_PROBE_END) {
         record_writer_span(w, sev);
         return;
     }

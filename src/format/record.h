@@ -14,16 +14,15 @@
 #include "src/model/store_sys.h"
 
 /*
- * File format, version 3 (versions 1 and 2 are read too: version 1's STEP has no request).
- * Integers are
- * unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
- * the previous time of the file, which starts at created_mono_ns); strings ("str") are a
- * varint length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string;
- * "path" is a varint depth then that many name ids; "stats" is count, total, last, mean, min,
- * max, p50, p95 and p99 (ns) as varints, then a varint share_valid | absent << 1 (absent:
- * the STORE_STAT_* figures a replayed log lacked) and, when share_valid is 1, the share as an
- * f64 LE; "parts" is the bytes and peak (s) of a memory row's pool, KV pool and KV cache;
- * "sched", "gpus" and "values" are described in record.c.
+ * File format, version 4 (versions 1 to 3 are read too: version 1's STEP has no request). Integers
+ * are unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
+ * the previous time of the file, which starts at created_mono_ns); strings ("str") are a varint
+ * length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string; "path" is a
+ * varint depth then that many name ids; "stats" is count, total, last, mean, min, max, p50, p95 and
+ * p99 (ns) as varints, then a varint share_valid | absent << 1 (absent: the STORE_STAT_* figures a
+ * replayed log lacked) and, when share_valid is 1, the share as an f64 LE; "parts" is the bytes and
+ * peak (s) of a memory row's pool, KV pool and KV cache; "sched", "gpus" and "values" are described
+ * in record.c.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
@@ -59,6 +58,9 @@
  *     SYS_DROPPED (from version 3): u proc, u n
  *     GPUS (from version 3): gpus devices, str? error
  *     PROC_GPU (from version 3): u proc, path devices, values bytes
+ *     PROBE_BEGIN (from version 4): u thread, u name, t time
+ *     PROBE_END (from version 4): u thread, u name, t time
+ *     THREAD_GAP_ALL (from version 4): u thread
  *     TICK t time
  *     END
  *
@@ -69,7 +71,9 @@
  * or malformed field: the rest cannot be framed.
  */
 #define RECORD_MAGIC "NCTOPREC"
-#define RECORD_VERSION 3U        /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts */
+/* 2: STEP carries a request id; 3: losses, eBPF and GPU facts; 4: probe spans and gaps of
+ * both sources as their own types */
+#define RECORD_VERSION 4U
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U
 #define RECORD_TICK 100U
@@ -133,6 +137,15 @@ uint64_t record_writer_bytes(const struct record_writer *w);   /* bytes, header 
  * buf (NUL-terminated, truncated to len); returns the length it needed. The format comment
  * above is this text, and a unit test holds them together. */
 size_t record_describe(char *buf, size_t len);
+
+/* What the fields of a record type refer to, for a reader that maps the file's numbers onto
+ * its own (bits of record_fields). */
+#define RECORD_HAS_PROC 0x01U   /* proc: a process number of the file */
+#define RECORD_HAS_THREAD 0x02U /* thread: a thread key of the file */
+#define RECORD_NAMES_ID 0x04U   /* id is a name id of the process */
+#define RECORD_NAMES_AUX 0x08U  /* aux is a name id of the process */
+#define RECORD_NAMES_PATH 0x10U /* path holds name ids of the process */
+unsigned record_fields(uint32_t type);
 
 /* Whether data starts like a recording. */
 bool record_is_recording(const void *data, size_t len);

@@ -535,7 +535,7 @@ const struct store_config *store_config(const struct store *st)
 
 /* --- processes ---------------------------------------------------------------------------- */
 
-struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label)
+static struct store_proc *store_proc_add_apply(struct store *st, int32_t pid, const char *label)
 {
     struct store_proc *p = xcalloc(1, sizeof(*p));
 
@@ -561,11 +561,6 @@ struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *lab
         st->procs = xreallocarray(st->procs, st->procs_cap, sizeof(*st->procs));
     }
     st->procs[st->nprocs++] = p;
-    if (st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_PROC_ADD, .proc = p, .i = pid, .str = p->label};
-
-        st->observer(st->observer_ctx, &ev);
-    }
     return p;
 }
 
@@ -631,13 +626,8 @@ struct store_proc *store_proc_find(const struct store *st, int32_t pid)
     return NULL;
 }
 
-void store_proc_set_label(struct store_proc *p, const char *label)
+static void store_proc_set_label_apply(struct store_proc *p, const char *label)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_LABEL, .proc = p, .str = label};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     free(p->label);
     p->label = xstrdup(label != NULL ? label : "");
@@ -683,18 +673,9 @@ bool store_proc_stepped(const struct store_proc *p)
     return p->stepped;
 }
 
-void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
-                          uint64_t ts_ns)
+static void store_proc_set_state_apply(struct store_proc *p, enum store_proc_state state,
+                                       const char *reason, uint64_t ts_ns)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_STATE,
-                                 .proc = p,
-                                 .id = (uint32_t)state,
-                                 .str = reason,
-                                 .ts_ns = ts_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->state = state;
     free(p->reason);
@@ -702,25 +683,14 @@ void store_proc_set_state(struct store_proc *p, enum store_proc_state state, con
     p->state_ts_ns = ts_ns;
 }
 
-/* Count invalid input; what the store finds itself is not reported to the observer, since a
- * replay of the calls finds it again. */
-static void store_invalid(struct store_proc *p, uint64_t n, const char *reason)
+/* store_internal.h */
+void store_invalid(struct store_proc *p, uint64_t n, const char *reason)
 {
     p->invalid += n;
     if (reason != NULL) {
         /* A fixed buffer: invalid input can arrive on the hot path, which must not allocate. */
         snprintf(p->invalid_reason, sizeof(p->invalid_reason), "%s", reason);
     }
-}
-
-void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason)
-{
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_INVALID, .proc = p, .a = n, .str = reason};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
-    store_invalid(p, n, reason);
 }
 
 /* --- names -------------------------------------------------------------------------------- */
@@ -742,19 +712,33 @@ static void store_names_rehash(struct store_proc *p, uint32_t cap)
     }
 }
 
-uint32_t store_proc_intern(struct store_proc *p, const char *name)
+/* The id of name, or 0 when it is not interned. */
+static uint32_t store_name_find(const struct store_proc *p, const char *name, uint64_t h)
+{
+    uint32_t id;
+
+    if (p->name_slots == NULL) {
+        return 0;
+    }
+    for (uint32_t i = (uint32_t)h & p->name_mask; (id = p->name_slots[i]) != 0;
+         i = (i + 1U) & p->name_mask) {
+        if (p->name_hash[id] == h && strcmp(p->names[id], name) == 0) {
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* Intern name; *made tells whether it is new (the observer sees only new names). */
+static uint32_t store_name_apply(struct store_proc *p, const char *name, bool *made)
 {
     uint64_t h = store_hash_str(name);
-    uint32_t id;
+    uint32_t id = store_name_find(p, name, h);
     uint32_t i;
 
-    if (p->name_slots != NULL) {
-        for (i = (uint32_t)h & p->name_mask; (id = p->name_slots[i]) != 0;
-             i = (i + 1U) & p->name_mask) {
-            if (p->name_hash[id] == h && strcmp(p->names[id], name) == 0) {
-                return id;
-            }
-        }
+    *made = false;
+    if (id != 0) {
+        return id;
     }
     if (p->nnames >= p->st->cfg.max_names) {
         store_invalid(p, 1, "name table full");
@@ -769,11 +753,7 @@ uint32_t store_proc_intern(struct store_proc *p, const char *name)
     }
     p->names[id] = xstrdup(name);
     p->name_hash[id] = h;
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_NAME, .proc = p, .id = id, .str = name};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
+    *made = true;
     /* Keep the id table at most half full. */
     if (p->name_slots == NULL || (uint64_t)p->nnames * 2U > (uint64_t)p->name_mask + 1U) {
         store_names_rehash(p, p->name_slots == NULL ? STORE_MAP_MIN_CAP : (p->name_mask + 1U) * 2U);
@@ -798,44 +778,26 @@ static bool store_proc_name_valid(const struct store_proc *p, uint32_t id)
 
 /* --- facts -------------------------------------------------------------------------------- */
 
-void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
+static void store_proc_set_dropped_apply(struct store_proc *p, uint64_t dropped_events)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_DROPPED, .proc = p, .a = dropped_events};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->dropped = dropped_events;
 }
 
-void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n)
+static bool store_proc_set_loss_apply(struct store_proc *p, enum store_loss what, uint64_t n)
 {
     if ((unsigned)what >= STORE_LOSS_NKINDS || what == STORE_LOSS_REQUEST_EVICTED ||
         p->losses[what] == n) {
-        return;
-    }
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_LOSS, .proc = p, .id = what, .a = n};
-
-        p->st->observer(p->st->observer_ctx, &ev);
+        return false;
     }
     p->losses[what] = n;
+    return true;
 }
 
-void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
-                         uint64_t cpu_time_ns, uint64_t now_ns)
+static void store_proc_set_host_apply(struct store_proc *p, uint64_t rss_bytes,
+                                      uint64_t rss_peak_bytes, uint64_t cpu_time_ns,
+                                      uint64_t now_ns)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_HOST,
-                                 .proc = p,
-                                 .a = rss_bytes,
-                                 .b = rss_peak_bytes,
-                                 .c = cpu_time_ns,
-                                 .ts_ns = now_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->host_valid = true;
     p->rss_bytes = rss_bytes;
@@ -844,23 +806,12 @@ void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_
                    p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
 }
 
-void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind, unsigned flags,
-                     uint64_t used_bytes, uint64_t capacity_bytes, uint64_t peak_bytes)
+static void store_gauge_set_apply(struct store_proc *p, uint32_t name, enum store_mem_kind kind,
+                                  unsigned flags, uint64_t used_bytes, uint64_t capacity_bytes,
+                                  uint64_t peak_bytes)
 {
     uint32_t i;
     struct store_gauge *g;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_GAUGE,
-                                 .proc = p,
-                                 .id = name,
-                                 .aux = (uint32_t)kind | (uint32_t)flags << 16,
-                                 .a = used_bytes,
-                                 .b = capacity_bytes,
-                                 .c = peak_bytes};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     if (!store_proc_name_valid(p, name)) {
         store_invalid(p, 1, "gauge with an unknown name id");
@@ -892,16 +843,10 @@ void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind ki
     }
 }
 
-void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint64_t bytes)
+static void store_weight_set_apply(struct store_proc *p, uint32_t path, unsigned flags,
+                                   uint64_t bytes)
 {
     uint32_t i;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_WEIGHT, .proc = p, .id = path, .aux = flags, .a = bytes};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     if (!store_proc_name_valid(p, path)) {
         store_invalid(p, 1, "weight with an unknown path id");
@@ -921,16 +866,10 @@ void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint6
     p->weights[i].bytes = bytes;
 }
 
-void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint64_t now_ns)
+static void store_counter_set_apply(struct store_proc *p, uint32_t name, uint64_t value,
+                                    uint64_t now_ns)
 {
     uint32_t i;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_COUNTER, .proc = p, .id = name, .a = value, .ts_ns = now_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     if (!store_proc_name_valid(p, name)) {
         store_invalid(p, 1, "counter with an unknown name id");
@@ -949,13 +888,8 @@ void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint
                    p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
 }
 
-void store_proc_add_events(struct store_proc *p, uint64_t n)
+static void store_proc_add_events_apply(struct store_proc *p, uint64_t n)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_EVENTS, .proc = p, .a = n};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->events += n;
     /* Events carry their own times; the latest one dates this count. */
@@ -972,7 +906,8 @@ void store_proc_add_events(struct store_proc *p, uint64_t n)
 
 static void store_thread_flush(struct store_thread *t, uint64_t limit_ns, uint32_t max);
 
-struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name)
+static struct store_thread *store_thread_add_apply(struct store_proc *p, int32_t tid,
+                                                   const char *name)
 {
     struct store_thread *t;
 
@@ -990,12 +925,6 @@ struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const c
     p->threads = store_grow(p->threads, &p->threads_cap, p->nthreads + 1U, sizeof(*p->threads));
     t->index = p->nthreads;
     p->threads[p->nthreads++] = t;
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_THREAD_ADD, .proc = p, .thread = t, .i = tid, .str = name};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     return t;
 }
@@ -1005,42 +934,15 @@ static void store_thread_name(struct store_thread *t, const char *name)
     snprintf(t->name, sizeof(t->name), "%s", name != NULL ? name : "");
 }
 
-void store_thread_set_name(struct store_thread *t, const char *name)
+/* t is gone (store_apply has applied what waited for it, then told the observer). */
+static void store_thread_exit_apply(struct store_thread *t)
 {
-    if (t == NULL) {
-        return;
-    }
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_THREAD_NAME, .proc = t->proc, .thread = t, .str = name};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
-    }
-    store_thread_name(t, name);
-}
-
-void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
-{
-    struct store_proc *p;
+    struct store_proc *p = t->proc;
     struct store_thread *last;
 
-    if (t == NULL) {
-        return;
-    }
-    /* Nothing more comes for t: what waits for the other source is applied now. */
-    store_thread_flush(t, UINT64_MAX, UINT32_MAX);
     if (t->parked) {
-        t->proc->nparked--;
+        p->nparked--;
     }
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_THREAD_EXIT, .proc = t->proc, .thread = t, .ts_ns = ts_ns};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
-    }
-
-    p = t->proc;
-    (void)ts_ns;
     if (t->depth + t->overflow > 0) {
         store_invalid(p, t->depth + t->overflow, "span still open at thread exit");
     }
@@ -1205,12 +1107,6 @@ static void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns
     uint32_t parent;
     uint32_t node;
 
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_SPAN_BEGIN, .proc = p, .thread = t, .id = name, .ts_ns = ts_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
     if (!store_proc_name_valid(p, name)) {
         store_invalid(p, 1, "span begin with an unknown name id");
         return;
@@ -1279,16 +1175,9 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
         continue;
     }
     if (d == 0 && t->overflow == 0 && src == STORE_SRC_PROBE) {
-        /* A call that was running when its probe was attached: nothing to undo, nothing a
-         * replay of the events would need. */
+        /* A call that was running when its probe was attached: nothing to undo. */
         p->late_ends++;
         return;
-    }
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_SPAN_END, .proc = p, .thread = t, .id = name, .ts_ns = ts_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
     }
     if (t->overflow > 0) {
         /* The innermost begins were refused: this end closes one of them. */
@@ -1350,14 +1239,8 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
     store_frame_close(p, &f, mem, touched, ts_ns);
 }
 
-static void store_do_mem(struct store_thread *t, int64_t bytes, uint64_t ts_ns)
+static void store_do_mem(struct store_thread *t, int64_t bytes)
 {
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_MEM_DELTA, .proc = t->proc, .thread = t, .i = bytes, .ts_ns = ts_ns};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
-    }
     if (t->depth == 0) {
         return; /* outside any span: nothing to attribute it to */
     }
@@ -1373,11 +1256,6 @@ static void store_do_gap(struct store_thread *t, uint8_t src)
 {
     uint32_t k = 0;
 
-    if (t->proc->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_THREAD_GAP, .proc = t->proc, .thread = t};
-
-        t->proc->st->observer(t->proc->st->observer_ctx, &ev);
-    }
     for (uint32_t d = 0; d < t->depth; d++) {
         if (src < STORE_NSRC && t->frames[d].src != src) {
             t->frames[k++] = t->frames[d];
@@ -1387,21 +1265,83 @@ static void store_do_gap(struct store_thread *t, uint8_t src)
     t->overflow = 0;
 }
 
-static void store_do_op(struct store_thread *t, const struct store_op *op)
+/* What a thread event does to its thread (store_apply's, and the span path's when nobody
+ * observes). */
+static void store_thread_effect(struct store_thread *t, enum store_event_type type, uint32_t name,
+                                int64_t bytes, uint64_t ts_ns)
 {
-    switch (op->type) {
-    case STORE_OP_BEGIN:
-        store_do_begin(t, op->name, op->ts_ns, op->src);
+    switch (type) {
+    case STORE_EV_SPAN_BEGIN:
+    case STORE_EV_PROBE_BEGIN:
+        store_do_begin(t, name, ts_ns,
+                       type == STORE_EV_SPAN_BEGIN ? STORE_SRC_OWN : STORE_SRC_PROBE);
         break;
-    case STORE_OP_END:
-        store_do_end(t, op->name, op->ts_ns, op->src);
+    case STORE_EV_SPAN_END:
+    case STORE_EV_PROBE_END:
+        store_do_end(t, name, ts_ns, type == STORE_EV_SPAN_END ? STORE_SRC_OWN : STORE_SRC_PROBE);
         break;
-    case STORE_OP_MEM:
-        store_do_mem(t, op->bytes, op->ts_ns);
+    case STORE_EV_MEM_DELTA:
+        store_do_mem(t, bytes);
+        break;
+    case STORE_EV_THREAD_GAP:
+    case STORE_EV_THREAD_GAP_ALL:
+        store_do_gap(t, type == STORE_EV_THREAD_GAP ? STORE_SRC_OWN : STORE_NSRC);
         break;
     default:
         break;
     }
+}
+
+/* An op of t takes effect. With an observer it goes through the store's one door
+ * (store_apply); without one, the event need not exist (building it costs more than what it
+ * does): straight to the same effect store_apply has. */
+static void store_do_op(struct store_thread *t, const struct store_op *op)
+{
+    bool own = op->src == STORE_SRC_OWN;
+    struct store_event ev;
+
+    if (__builtin_expect(t->proc->st->observer == NULL, 1)) {
+        switch (op->type) {
+        case STORE_OP_BEGIN:
+            store_do_begin(t, op->name, op->ts_ns, op->src);
+            break;
+        case STORE_OP_END:
+            store_do_end(t, op->name, op->ts_ns, op->src);
+            break;
+        case STORE_OP_MEM:
+            store_do_mem(t, op->bytes);
+            break;
+        case STORE_OP_GAP:
+            store_do_gap(t, op->src);
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    memset(&ev, 0, sizeof(ev));
+    switch (op->type) {
+    case STORE_OP_BEGIN:
+        ev.type = own ? STORE_EV_SPAN_BEGIN : STORE_EV_PROBE_BEGIN;
+        break;
+    case STORE_OP_END:
+        ev.type = own ? STORE_EV_SPAN_END : STORE_EV_PROBE_END;
+        break;
+    case STORE_OP_MEM:
+        ev.type = STORE_EV_MEM_DELTA;
+        break;
+    case STORE_OP_GAP:
+        ev.type = own ? STORE_EV_THREAD_GAP : STORE_EV_THREAD_GAP_ALL;
+        break;
+    default:
+        return;
+    }
+    ev.proc = t->proc;
+    ev.thread = t;
+    ev.id = op->name;
+    ev.i = op->bytes;
+    ev.ts_ns = op->ts_ns;
+    store_apply(t->proc->st, &ev);
 }
 
 /* --- resync: a thread whose place in its stack is unknown ---------------------------------- */
@@ -1418,7 +1358,9 @@ static void store_held_drop(struct store_thread *t, uint32_t last_top, uint64_t 
 
 static void store_thread_lose_place(struct store_thread *t, uint64_t ts_ns)
 {
-    store_do_gap(t, STORE_NSRC);
+    struct store_op gap = {.type = STORE_OP_GAP, .src = STORE_NSRC, .ts_ns = ts_ns};
+
+    store_do_op(t, &gap);
     t->unsynced = true;
     store_held_drop(t, 0, ts_ns);
 }
@@ -1469,7 +1411,7 @@ static void store_held_add(struct store_thread *t, const struct store_op *op)
             if (op->src == STORE_SRC_OWN) {
                 store_held_drop(t, op->name, op->ts_ns);
             }
-            p->late_ends++;
+            store_do_op(t, op); /* nothing is open: counted as a late end */
             return;
         }
         t->shadow_depth = d - 1U;
@@ -1528,7 +1470,7 @@ static void store_thread_apply(struct store_thread *t, const struct store_op *op
         if (t->unsynced) {
             store_held_drop(t, 0, op->ts_ns);
         } else {
-            store_do_gap(t, op->src);
+            store_do_op(t, op);
         }
     } else if (t->unsynced) {
         store_held_add(t, op);
@@ -1680,22 +1622,11 @@ void store_proc_probe_done(struct store_proc *p)
 
 /* --- kernels and markers ------------------------------------------------------------------ */
 
-void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_t start_ns,
-                  uint64_t dur_ns)
+static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t backend,
+                               uint64_t start_ns, uint64_t dur_ns)
 {
     uint64_t key = (uint64_t)name << 32 | backend;
     uint32_t i;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_KERNEL,
-                                 .proc = p,
-                                 .id = name,
-                                 .aux = backend,
-                                 .ts_ns = start_ns,
-                                 .a = dur_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     if (!store_proc_name_valid(p, name) || !store_proc_name_valid(p, backend)) {
         store_invalid(p, 1, "kernel with an unknown name id");
@@ -1941,21 +1872,10 @@ void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uin
     store_request_step(p, kind, 0, n, ts_ns);
 }
 
-void store_request_step(struct store_proc *p, enum store_step_kind kind, uint64_t request,
-                        uint64_t n, uint64_t ts_ns)
+static void store_request_step_apply(struct store_proc *p, enum store_step_kind kind,
+                                     uint64_t request, uint64_t n, uint64_t ts_ns)
 {
     bool created;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_STEP,
-                                 .proc = p,
-                                 .id = (uint32_t)kind,
-                                 .a = n,
-                                 .b = request,
-                                 .ts_ns = ts_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->stepped = true;
     switch (kind) {
@@ -1996,22 +1916,11 @@ void store_request_step(struct store_proc *p, enum store_step_kind kind, uint64_
 
 /* --- imported statistics ------------------------------------------------------------------ */
 
-void store_node_import(struct store_proc *p, const uint32_t *path, size_t depth,
-                       const struct store_import_stats *stats, uint64_t ts_ns)
+static void store_node_import_apply(struct store_proc *p, const uint32_t *path, size_t depth,
+                                    const struct store_import_stats *stats, uint64_t ts_ns)
 {
     uint32_t node = STORE_ROOT;
     size_t i;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_NODE_IMPORT,
-                                 .proc = p,
-                                 .path = path,
-                                 .depth = depth,
-                                 .stats = stats,
-                                 .ts_ns = ts_ns};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     if (depth == 0) {
         return;
@@ -2036,34 +1945,17 @@ void store_node_import(struct store_proc *p, const uint32_t *path, size_t depth,
     p->imports[p->nodes[node].import] = *stats;
 }
 
-void store_mem_import_clear(struct store_proc *p)
+static void store_mem_import_clear_apply(struct store_proc *p)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = p};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
     p->nmem_rows = 0;
     p->mem_row_taken = false;
 }
 
-void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
-                      int64_t bytes, int64_t peak_bytes, uint64_t capacity_bytes)
+static void store_mem_import_apply(struct store_proc *p, uint16_t level, uint32_t label,
+                                   unsigned flags, int64_t bytes, int64_t peak_bytes,
+                                   uint64_t capacity_bytes)
 {
     struct store_mem_row *m;
-
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_MEM_IMPORT,
-                                 .proc = p,
-                                 .level = level,
-                                 .id = label,
-                                 .aux = flags,
-                                 .i = bytes,
-                                 .a = (uint64_t)peak_bytes,
-                                 .b = capacity_bytes};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
 
     p->mem_row_taken = false;
     if (!store_proc_name_valid(p, label)) {
@@ -2087,13 +1979,8 @@ void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsi
     p->mem_row_taken = true;
 }
 
-void store_mem_import_parts(struct store_proc *p, const struct store_mem_parts *parts)
+static void store_mem_import_parts_apply(struct store_proc *p, const struct store_mem_parts *parts)
 {
-    if (p->st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_MEM_IMPORT_PARTS, .proc = p, .parts = parts};
-
-        p->st->observer(p->st->observer_ctx, &ev);
-    }
     if (!p->mem_row_taken) {
         return;
     }
@@ -2105,4 +1992,355 @@ void store_set_observer(struct store *st, store_observer_fn fn, void *ctx)
 {
     st->observer = fn;
     st->observer_ctx = ctx;
+}
+
+/* --- the one door ----------------------------------------------------------------------- */
+
+static bool store_event_has_thread(enum store_event_type type)
+{
+    switch (type) {
+    case STORE_EV_THREAD_ADD:
+        return false; /* it makes the thread */
+    case STORE_EV_THREAD_NAME:
+    case STORE_EV_THREAD_EXIT:
+    case STORE_EV_THREAD_GAP:
+    case STORE_EV_THREAD_GAP_ALL:
+    case STORE_EV_SPAN_BEGIN:
+    case STORE_EV_SPAN_END:
+    case STORE_EV_PROBE_BEGIN:
+    case STORE_EV_PROBE_END:
+    case STORE_EV_MEM_DELTA:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Apply one event; false when it changes nothing (the observer does not see it). */
+static bool store_apply_one(struct store *st, const struct store_event *ev, struct store_made *made)
+{
+    struct store_proc *p = ev->proc;
+    struct store_thread *t = ev->thread;
+
+    switch (ev->type) {
+    case STORE_EV_PROC_ADD:
+        made->proc = store_proc_add_apply(st, (int32_t)ev->i, ev->str);
+        return true;
+    case STORE_EV_GPUS:
+        return store_gpu_apply(st, ev);
+    case STORE_EV_THREAD_ADD:
+        made->thread = store_thread_add_apply(p, (int32_t)ev->i, ev->str);
+        return made->thread != NULL;
+    case STORE_EV_THREAD_NAME:
+        store_thread_name(t, ev->str);
+        return true;
+    case STORE_EV_THREAD_GAP:
+    case STORE_EV_THREAD_GAP_ALL:
+    case STORE_EV_SPAN_BEGIN:
+    case STORE_EV_PROBE_BEGIN:
+    case STORE_EV_SPAN_END:
+    case STORE_EV_PROBE_END:
+    case STORE_EV_MEM_DELTA:
+        store_thread_effect(t, ev->type, ev->id, ev->i, ev->ts_ns);
+        return true;
+    case STORE_EV_LABEL:
+        store_proc_set_label_apply(p, ev->str);
+        return true;
+    case STORE_EV_STATE:
+        store_proc_set_state_apply(p, (enum store_proc_state)ev->id, ev->str, ev->ts_ns);
+        return true;
+    case STORE_EV_INVALID:
+        store_invalid(p, ev->a, ev->str);
+        return true;
+    case STORE_EV_NAME: {
+        bool is_new;
+
+        made->id = store_name_apply(p, ev->str != NULL ? ev->str : "", &is_new);
+        return is_new;
+    }
+    case STORE_EV_DROPPED:
+        store_proc_set_dropped_apply(p, ev->a);
+        return true;
+    case STORE_EV_LOSS:
+        return store_proc_set_loss_apply(p, (enum store_loss)ev->id, ev->a);
+    case STORE_EV_HOST:
+        store_proc_set_host_apply(p, ev->a, ev->b, ev->c, ev->ts_ns);
+        return true;
+    case STORE_EV_GAUGE:
+        store_gauge_set_apply(p, ev->id, (enum store_mem_kind)(ev->aux & 0xFFFFU), ev->aux >> 16,
+                              ev->a, ev->b, ev->c);
+        return true;
+    case STORE_EV_WEIGHT:
+        store_weight_set_apply(p, ev->id, ev->aux, ev->a);
+        return true;
+    case STORE_EV_COUNTER:
+        store_counter_set_apply(p, ev->id, ev->a, ev->ts_ns);
+        return true;
+    case STORE_EV_EVENTS:
+        store_proc_add_events_apply(p, ev->a);
+        return true;
+    case STORE_EV_KERNEL:
+        store_kernel_apply(p, ev->id, ev->aux, ev->ts_ns, ev->a);
+        return true;
+    case STORE_EV_STEP:
+        store_request_step_apply(p, (enum store_step_kind)ev->id, ev->b, ev->a, ev->ts_ns);
+        return true;
+    case STORE_EV_NODE_IMPORT:
+        store_node_import_apply(p, ev->path, ev->depth, ev->stats, ev->ts_ns);
+        return true;
+    case STORE_EV_MEM_IMPORT_CLEAR:
+        store_mem_import_clear_apply(p);
+        return true;
+    case STORE_EV_MEM_IMPORT:
+        store_mem_import_apply(p, ev->level, ev->id, ev->aux, ev->i, (int64_t)ev->a, ev->b);
+        return true;
+    case STORE_EV_MEM_IMPORT_PARTS:
+        store_mem_import_parts_apply(p, ev->parts);
+        return true;
+    case STORE_EV_SYS_THREAD:
+    case STORE_EV_SYS_CALL:
+    case STORE_EV_SYS_MAPPED:
+    case STORE_EV_SYS_DROPPED:
+        return store_sys_apply(p, ev);
+    case STORE_EV_PROC_GPU:
+        return store_proc_gpu_apply(p, ev);
+    case STORE_EV_THREAD_EXIT:
+    default:
+        return false; /* the exit is store_apply's; anything else is not an event */
+    }
+}
+
+struct store_made store_apply(struct store *st, const struct store_event *ev)
+{
+    struct store_made made = {NULL, NULL, 0};
+    struct store_event seen;
+
+    if (ev->type != STORE_EV_PROC_ADD && ev->type != STORE_EV_GPUS &&
+        (ev->proc == NULL || (store_event_has_thread(ev->type) && ev->thread == NULL))) {
+        return made; /* a thread the store refused: nothing to apply */
+    }
+    if (ev->type == STORE_EV_THREAD_EXIT) {
+        /* Nothing more comes for the thread: what waits for the other source goes first,
+         * then the exit is seen while the thread still exists. */
+        store_thread_flush(ev->thread, UINT64_MAX, UINT32_MAX);
+        if (st->observer != NULL) {
+            seen = *ev;
+            st->observer(st->observer_ctx, &seen);
+        }
+        store_thread_exit_apply(ev->thread);
+        return made;
+    }
+    if (!store_apply_one(st, ev, &made) || st->observer == NULL) {
+        return made;
+    }
+    seen = *ev;
+    if (ev->type == STORE_EV_PROC_ADD) {
+        seen.proc = made.proc;
+        seen.str = made.proc->label;
+    } else if (ev->type == STORE_EV_THREAD_ADD) {
+        seen.thread = made.thread;
+    } else if (ev->type == STORE_EV_NAME) {
+        seen.id = made.id;
+    }
+    st->observer(st->observer_ctx, &seen);
+    return made;
+}
+
+/* --- the event API: each call is one event through the door ------------------------------ */
+
+struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *label)
+{
+    struct store_event ev = {.type = STORE_EV_PROC_ADD, .i = pid, .str = label};
+
+    return store_apply(st, &ev).proc;
+}
+
+void store_proc_set_label(struct store_proc *p, const char *label)
+{
+    struct store_event ev = {.type = STORE_EV_LABEL, .proc = p, .str = label};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
+                          uint64_t ts_ns)
+{
+    struct store_event ev = {
+        .type = STORE_EV_STATE, .proc = p, .id = (uint32_t)state, .str = reason, .ts_ns = ts_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason)
+{
+    struct store_event ev = {.type = STORE_EV_INVALID, .proc = p, .a = n, .str = reason};
+
+    store_apply(p->st, &ev);
+}
+
+uint32_t store_proc_intern(struct store_proc *p, const char *name)
+{
+    uint32_t id = store_name_find(p, name, store_hash_str(name));
+    struct store_event ev = {.type = STORE_EV_NAME, .proc = p, .str = name};
+
+    return id != 0 ? id : store_apply(p->st, &ev).id;
+}
+
+void store_proc_set_dropped(struct store_proc *p, uint64_t dropped_events)
+{
+    struct store_event ev = {.type = STORE_EV_DROPPED, .proc = p, .a = dropped_events};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_set_loss(struct store_proc *p, enum store_loss what, uint64_t n)
+{
+    struct store_event ev = {.type = STORE_EV_LOSS, .proc = p, .id = (uint32_t)what, .a = n};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_set_host(struct store_proc *p, uint64_t rss_bytes, uint64_t rss_peak_bytes,
+                         uint64_t cpu_time_ns, uint64_t now_ns)
+{
+    struct store_event ev = {.type = STORE_EV_HOST,
+                             .proc = p,
+                             .a = rss_bytes,
+                             .b = rss_peak_bytes,
+                             .c = cpu_time_ns,
+                             .ts_ns = now_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_gauge_set(struct store_proc *p, uint32_t name, enum store_mem_kind kind, unsigned flags,
+                     uint64_t used_bytes, uint64_t capacity_bytes, uint64_t peak_bytes)
+{
+    struct store_event ev = {.type = STORE_EV_GAUGE,
+                             .proc = p,
+                             .id = name,
+                             .aux = (uint32_t)kind | (uint32_t)flags << 16,
+                             .a = used_bytes,
+                             .b = capacity_bytes,
+                             .c = peak_bytes};
+
+    store_apply(p->st, &ev);
+}
+
+void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint64_t bytes)
+{
+    struct store_event ev = {
+        .type = STORE_EV_WEIGHT, .proc = p, .id = path, .aux = flags, .a = bytes};
+
+    store_apply(p->st, &ev);
+}
+
+void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint64_t now_ns)
+{
+    struct store_event ev = {
+        .type = STORE_EV_COUNTER, .proc = p, .id = name, .a = value, .ts_ns = now_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_add_events(struct store_proc *p, uint64_t n)
+{
+    struct store_event ev = {.type = STORE_EV_EVENTS, .proc = p, .a = n};
+
+    store_apply(p->st, &ev);
+}
+
+struct store_thread *store_thread_add(struct store_proc *p, int32_t tid, const char *name)
+{
+    struct store_event ev = {.type = STORE_EV_THREAD_ADD, .proc = p, .i = tid, .str = name};
+
+    return store_apply(p->st, &ev).thread;
+}
+
+void store_thread_set_name(struct store_thread *t, const char *name)
+{
+    struct store_event ev = {.type = STORE_EV_THREAD_NAME, .thread = t, .str = name};
+
+    if (t != NULL) {
+        ev.proc = t->proc;
+        store_apply(t->proc->st, &ev);
+    }
+}
+
+void store_thread_exit(struct store_thread *t, uint64_t ts_ns)
+{
+    struct store_event ev = {.type = STORE_EV_THREAD_EXIT, .thread = t, .ts_ns = ts_ns};
+
+    if (t != NULL) {
+        ev.proc = t->proc;
+        store_apply(t->proc->st, &ev);
+    }
+}
+
+void store_kernel(struct store_proc *p, uint32_t name, uint32_t backend, uint64_t start_ns,
+                  uint64_t dur_ns)
+{
+    struct store_event ev = {.type = STORE_EV_KERNEL,
+                             .proc = p,
+                             .id = name,
+                             .aux = backend,
+                             .ts_ns = start_ns,
+                             .a = dur_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_request_step(struct store_proc *p, enum store_step_kind kind, uint64_t request,
+                        uint64_t n, uint64_t ts_ns)
+{
+    struct store_event ev = {.type = STORE_EV_STEP,
+                             .proc = p,
+                             .id = (uint32_t)kind,
+                             .a = n,
+                             .b = request,
+                             .ts_ns = ts_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_node_import(struct store_proc *p, const uint32_t *path, size_t depth,
+                       const struct store_import_stats *stats, uint64_t ts_ns)
+{
+    struct store_event ev = {.type = STORE_EV_NODE_IMPORT,
+                             .proc = p,
+                             .path = path,
+                             .depth = depth,
+                             .stats = stats,
+                             .ts_ns = ts_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_mem_import_clear(struct store_proc *p)
+{
+    struct store_event ev = {.type = STORE_EV_MEM_IMPORT_CLEAR, .proc = p};
+
+    store_apply(p->st, &ev);
+}
+
+void store_mem_import(struct store_proc *p, uint16_t level, uint32_t label, unsigned flags,
+                      int64_t bytes, int64_t peak_bytes, uint64_t capacity_bytes)
+{
+    struct store_event ev = {.type = STORE_EV_MEM_IMPORT,
+                             .proc = p,
+                             .level = level,
+                             .id = label,
+                             .aux = flags,
+                             .i = bytes,
+                             .a = (uint64_t)peak_bytes,
+                             .b = capacity_bytes};
+
+    store_apply(p->st, &ev);
+}
+
+void store_mem_import_parts(struct store_proc *p, const struct store_mem_parts *parts)
+{
+    struct store_event ev = {.type = STORE_EV_MEM_IMPORT_PARTS, .proc = p, .parts = parts};
+
+    store_apply(p->st, &ev);
 }

@@ -317,8 +317,8 @@ enum store_event_type {
     STORE_EV_THREAD_ADD,   /* thread, i = tid, str = name (may be NULL) */
     STORE_EV_THREAD_NAME,  /* thread, str */
     STORE_EV_THREAD_EXIT,  /* thread, ts */
-    STORE_EV_THREAD_GAP,   /* thread */
-    STORE_EV_SPAN_BEGIN,   /* thread, id = name, ts */
+    STORE_EV_THREAD_GAP,   /* thread: the open spans of its own source go */
+    STORE_EV_SPAN_BEGIN,   /* thread, id = name, ts (its own source) */
     STORE_EV_SPAN_END,     /* thread, id = name, ts */
     STORE_EV_MEM_DELTA,    /* thread, i = bytes, ts */
     STORE_EV_KERNEL,       /* id = name, aux = backend, ts = start, a = duration ns */
@@ -334,6 +334,9 @@ enum store_event_type {
     STORE_EV_SYS_DROPPED,      /* a = events the eBPF collector lost */
     STORE_EV_GPUS,             /* proc NULL: the machine's devices, gpus[depth], str = error */
     STORE_EV_PROC_GPU,         /* path = device indexes, depth = n, values = their bytes */
+    STORE_EV_PROBE_BEGIN,      /* thread, id = name, ts (a probe's span) */
+    STORE_EV_PROBE_END,        /* thread, id = name, ts */
+    STORE_EV_THREAD_GAP_ALL,   /* thread: the open spans of both sources go */
 };
 
 struct store_sched;
@@ -344,8 +347,8 @@ struct store_gpu_dev;
  * reused before its STORE_EV_THREAD_EXIT). */
 struct store_event {
     enum store_event_type type;
-    const struct store_proc *proc;
-    const struct store_thread *thread; /* thread events, else NULL */
+    struct store_proc *proc;
+    struct store_thread *thread; /* thread events, else NULL */
     uint32_t id;
     uint32_t aux;
     uint16_t level;
@@ -365,6 +368,20 @@ struct store_event {
 };
 
 typedef void (*store_observer_fn)(void *ctx, const struct store_event *ev);
+
+/* The store's one door: apply one event. Every call of the event API above is this call
+ * with its fields filled in, and replay is decoding plus this call. The observer sees each
+ * event that passes here and changes something (a set to the value already there, a probe's
+ * end of a call entered before the probe came, a thread refused: not seen), after it is
+ * applied, with what it made filled in; a thread's exit is seen before the thread goes.
+ * PROC_ADD makes a process and THREAD_ADD a thread (ev's proc, thread and id are ignored
+ * for what they make); NAME interns str and gives its id (the same id for the same string). */
+struct store_made {
+    struct store_proc *proc;     /* PROC_ADD */
+    struct store_thread *thread; /* THREAD_ADD: NULL when refused */
+    uint32_t id;                 /* NAME: 0 when the table is full */
+};
+struct store_made store_apply(struct store *st, const struct store_event *ev);
 
 /* Call fn(ctx, event) for every call of the event API from now on (fn NULL: stop). Only
  * calls from outside the store are reported, not what the store derives from them, so

@@ -20,21 +20,18 @@ struct store_gpus {
     char error[STORE_GPU_ERROR_MAX]; /* empty when none */
 };
 
-void store_gpu_set(struct store *st, const struct store_gpu_dev *devs, size_t n, const char *error)
+bool store_gpu_apply(struct store *st, const struct store_event *ev)
 {
     struct store_gpus *g = st->gpus;
+    const struct store_gpu_dev *devs = ev->gpus;
+    const char *error = ev->str;
+    size_t n = devs == NULL ? 0 : ev->depth < STORE_GPU_MAX ? ev->depth : STORE_GPU_MAX;
 
-    n = n < STORE_GPU_MAX ? n : STORE_GPU_MAX;
     if (g == NULL) {
         if (n == 0 && error == NULL) {
-            return; /* still no GPU: nothing to keep */
+            return false; /* still no GPU: nothing to keep */
         }
         g = st->gpus = xcalloc(1, sizeof(*g));
-    }
-    if (st->observer != NULL) {
-        struct store_event ev = {.type = STORE_EV_GPUS, .gpus = devs, .depth = n, .str = error};
-
-        st->observer(st->observer_ctx, &ev);
     }
     g->n = n;
     if (g->n > 0) {
@@ -44,6 +41,14 @@ void store_gpu_set(struct store *st, const struct store_gpu_dev *devs, size_t n,
         g->devs[i].name[STORE_GPU_NAME_LEN - 1] = '\0'; /* untrusted: always terminated */
     }
     snprintf(g->error, sizeof(g->error), "%s", error != NULL ? error : "");
+    return true;
+}
+
+void store_gpu_set(struct store *st, const struct store_gpu_dev *devs, size_t n, const char *error)
+{
+    struct store_event ev = {.type = STORE_EV_GPUS, .gpus = devs, .depth = n, .str = error};
+
+    store_apply(st, &ev);
 }
 
 size_t store_gpu_count(const struct store *st)
@@ -61,22 +66,19 @@ const char *store_gpu_error(const struct store *st)
     return st->gpus != NULL && st->gpus->error[0] != '\0' ? st->gpus->error : NULL;
 }
 
-void store_proc_gpu_set(struct store_proc *p, const uint32_t *devs, const uint64_t *bytes, size_t n)
+bool store_proc_gpu_apply(struct store_proc *p, const struct store_event *ev)
 {
     struct store_gpu_proc *g = p->gpu;
+    const uint32_t *devs = ev->path;
+    const uint64_t *bytes = ev->values;
+    size_t n = devs == NULL || bytes == NULL ? 0 : ev->depth;
     uint64_t total = 0;
 
     if (g == NULL) {
         if (n == 0) {
-            return;
+            return false;
         }
         g = p->gpu = xcalloc(1, sizeof(*g));
-    }
-    if (p->st->observer != NULL) {
-        struct store_event ev = {
-            .type = STORE_EV_PROC_GPU, .proc = p, .path = devs, .depth = n, .values = bytes};
-
-        p->st->observer(p->st->observer_ctx, &ev);
     }
     /* Devices not listed now have freed their memory. */
     for (uint32_t k = 0; k < g->ndevs; k++) {
@@ -102,6 +104,15 @@ void store_proc_gpu_set(struct store_proc *p, const uint32_t *devs, const uint64
     if (total > g->peak_bytes) {
         g->peak_bytes = total;
     }
+    return true;
+}
+
+void store_proc_gpu_set(struct store_proc *p, const uint32_t *devs, const uint64_t *bytes, size_t n)
+{
+    struct store_event ev = {
+        .type = STORE_EV_PROC_GPU, .proc = p, .path = devs, .depth = n, .values = bytes};
+
+    store_apply(p->st, &ev);
 }
 
 const struct store_gpu_proc *store_proc_gpu(const struct store_proc *p)

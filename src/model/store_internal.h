@@ -339,4 +339,13 @@ uint64_t store_series_window_sum(const struct store_proc *p, const struct store_
 bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t window_ns,
                         double *out_per_sec);
 
+/* The appliers store_apply calls for the facts kept in store_sys.c and store_gpu.c; false
+ * when the event changes nothing. */
+bool store_sys_apply(struct store_proc *p, const struct store_event *ev);
+bool store_gpu_apply(struct store *st, const struct store_event *ev);
+bool store_proc_gpu_apply(struct store_proc *p, const struct store_event *ev);
+/* Count invalid input the store finds itself (not seen by the observer: replay finds it
+ * again). */
+void store_invalid(struct store_proc *p, uint64_t n, const char *reason);
+
 #endif /* NCTOP_SRC_STORE_INTERNAL_H */

@@ -11,14 +11,6 @@
 #include "src/model/store.h"
 #include "src/model/store_internal.h"
 
-/* The observer (nctop record) sees every change; a set that changes nothing is not one. */
-static void store_sys_observe(struct store_proc *p, const struct store_event *ev)
-{
-    if (p->st->observer != NULL) {
-        p->st->observer(p->st->observer_ctx, ev);
-    }
-}
-
 static struct store_sys *store_sys_of(struct store_proc *p)
 {
     if (p->sys == NULL) {
@@ -27,8 +19,9 @@ static struct store_sys *store_sys_of(struct store_proc *p)
     return p->sys;
 }
 
-void store_sys_thread_set(struct store_proc *p, int32_t tid, const char *name,
-                          const struct store_sched *s, bool exited)
+/* Each apply returns false when the set changes nothing (the observer does not see it). */
+static bool store_sys_thread_apply(struct store_proc *p, int32_t tid, const char *name,
+                                   const struct store_sched *s, bool exited)
 {
     struct store_sys *sy = store_sys_of(p);
     struct store_sys_thread *t = NULL;
@@ -43,8 +36,8 @@ void store_sys_thread_set(struct store_proc *p, int32_t tid, const char *name,
     }
     if (t == NULL) {
         if (sy->nthreads >= p->st->cfg.max_threads) {
-            store_proc_add_invalid(p, 1, "too many threads for the eBPF collector");
-            return;
+            store_invalid(p, 1, "too many threads for the eBPF collector");
+            return true;
         }
         if (sy->nthreads == sy->threads_cap) {
             sy->threads_cap = sy->threads_cap ? sy->threads_cap * 2 : 16;
@@ -56,27 +49,18 @@ void store_sys_thread_set(struct store_proc *p, int32_t tid, const char *name,
     } else if (t->exited == exited && memcmp(&t->sched, s, sizeof(*s)) == 0 &&
                (name == NULL || name[0] == '\0' ||
                 strncmp(t->name, name, sizeof(t->name) - 1) == 0)) {
-        return;
-    }
-    {
-        struct store_event ev = {.type = STORE_EV_SYS_THREAD,
-                                 .proc = p,
-                                 .i = tid,
-                                 .str = name,
-                                 .aux = exited,
-                                 .sched = s};
-
-        store_sys_observe(p, &ev);
+        return false;
     }
     if (name != NULL && name[0] != '\0') {
         snprintf(t->name, sizeof(t->name), "%s", name);
     }
     t->sched = *s;
     t->exited = exited;
+    return true;
 }
 
-void store_sys_call_set(struct store_proc *p, uint32_t nr, const char *name, uint64_t count,
-                        uint64_t total_ns)
+static bool store_sys_call_apply(struct store_proc *p, uint32_t nr, const char *name,
+                                 uint64_t count, uint64_t total_ns)
 {
     struct store_sys *sy = store_sys_of(p);
     struct store_sys_call *c = NULL;
@@ -90,8 +74,8 @@ void store_sys_call_set(struct store_proc *p, uint32_t nr, const char *name, uin
     }
     if (c == NULL) {
         if (sy->ncalls >= STORE_SYS_MAX_SYSCALLS) {
-            store_proc_add_invalid(p, 1, "too many distinct syscalls");
-            return;
+            store_invalid(p, 1, "too many distinct syscalls");
+            return true;
         }
         if (sy->ncalls == sy->calls_cap) {
             sy->calls_cap = sy->calls_cap ? sy->calls_cap * 2 : 32;
@@ -102,47 +86,92 @@ void store_sys_call_set(struct store_proc *p, uint32_t nr, const char *name, uin
         c->nr = nr;
         snprintf(c->name, sizeof(c->name), "%s", name != NULL ? name : "");
     } else if (c->count == count && c->total_ns == total_ns) {
-        return;
-    }
-    {
-        struct store_event ev = {
-            .type = STORE_EV_SYS_CALL, .proc = p, .id = nr, .str = name, .a = count, .b = total_ns};
-
-        store_sys_observe(p, &ev);
+        return false;
     }
     c->count = count;
     c->total_ns = total_ns;
+    return true;
+}
+
+static bool store_sys_mapped_apply(struct store_proc *p, uint64_t mmap_bytes, uint64_t munmap_bytes,
+                                   int64_t brk_bytes)
+{
+    struct store_sys *sy = store_sys_of(p);
+
+    if (sy->mapped_valid && sy->mmap_bytes == mmap_bytes && sy->munmap_bytes == munmap_bytes &&
+        sy->brk_bytes == brk_bytes) {
+        return false;
+    }
+    sy->mapped_valid = true;
+    sy->mmap_bytes = mmap_bytes;
+    sy->munmap_bytes = munmap_bytes;
+    sy->brk_bytes = brk_bytes;
+    return true;
+}
+
+static bool store_sys_dropped_apply(struct store_proc *p, uint64_t dropped)
+{
+    struct store_sys *sy = store_sys_of(p);
+
+    if (sy->dropped == dropped && sy->dropped_valid) {
+        return false;
+    }
+    sy->dropped = dropped;
+    sy->dropped_valid = true;
+    return true;
+}
+
+bool store_sys_apply(struct store_proc *p, const struct store_event *ev)
+{
+    switch (ev->type) {
+    case STORE_EV_SYS_THREAD:
+        return ev->sched != NULL &&
+               store_sys_thread_apply(p, (int32_t)ev->i, ev->str, ev->sched, ev->aux != 0);
+    case STORE_EV_SYS_CALL:
+        return store_sys_call_apply(p, ev->id, ev->str, ev->a, ev->b);
+    case STORE_EV_SYS_MAPPED:
+        return store_sys_mapped_apply(p, ev->a, ev->b, ev->i);
+    case STORE_EV_SYS_DROPPED:
+        return store_sys_dropped_apply(p, ev->a);
+    default:
+        return false;
+    }
+}
+
+/* --- the setters: events through the store's one door ------------------------------------- */
+
+void store_sys_thread_set(struct store_proc *p, int32_t tid, const char *name,
+                          const struct store_sched *s, bool exited)
+{
+    struct store_event ev = {
+        .type = STORE_EV_SYS_THREAD, .proc = p, .i = tid, .str = name, .aux = exited, .sched = s};
+
+    store_apply(p->st, &ev);
+}
+
+void store_sys_call_set(struct store_proc *p, uint32_t nr, const char *name, uint64_t count,
+                        uint64_t total_ns)
+{
+    struct store_event ev = {
+        .type = STORE_EV_SYS_CALL, .proc = p, .id = nr, .str = name, .a = count, .b = total_ns};
+
+    store_apply(p->st, &ev);
 }
 
 void store_sys_mapped_set(struct store_proc *p, uint64_t mmap_bytes, uint64_t munmap_bytes,
                           int64_t brk_bytes)
 {
-    struct store_sys *sy = store_sys_of(p);
     struct store_event ev = {
         .type = STORE_EV_SYS_MAPPED, .proc = p, .a = mmap_bytes, .b = munmap_bytes, .i = brk_bytes};
 
-    if (sy->mapped_valid && sy->mmap_bytes == mmap_bytes && sy->munmap_bytes == munmap_bytes &&
-        sy->brk_bytes == brk_bytes) {
-        return;
-    }
-    store_sys_observe(p, &ev);
-    sy->mapped_valid = true;
-    sy->mmap_bytes = mmap_bytes;
-    sy->munmap_bytes = munmap_bytes;
-    sy->brk_bytes = brk_bytes;
+    store_apply(p->st, &ev);
 }
 
 void store_sys_dropped_set(struct store_proc *p, uint64_t dropped)
 {
-    struct store_sys *sy = store_sys_of(p);
     struct store_event ev = {.type = STORE_EV_SYS_DROPPED, .proc = p, .a = dropped};
 
-    if (sy->dropped == dropped && sy->dropped_valid) {
-        return;
-    }
-    store_sys_observe(p, &ev);
-    sy->dropped = dropped;
-    sy->dropped_valid = true;
+    store_apply(p->st, &ev);
 }
 
 const struct store_sys *store_sys_get(const struct store_proc *p)

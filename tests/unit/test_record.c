@@ -99,6 +99,37 @@ static void feed(struct store *st)
         store_proc_set_loss(p, STORE_LOSS_RING_FULL, 11);
         store_proc_set_loss(p, STORE_LOSS_LIMIT, 2);
     }
+    /* test_issue_12: every other setter of the event API. */
+    {
+        struct store_mem_parts parts = {.bytes = {1 << 20, 2 << 20, 3 << 20},
+                                        .peak_bytes = {4 << 20, 5 << 20, 6 << 20}};
+        struct store_thread *u = store_thread_add(p, 4245, NULL);
+        uint32_t probe = store_proc_intern(p, "probed_fn");
+
+        store_proc_set_label(p, "engine-renamed");
+        store_proc_add_invalid(p, 2, "corrupt record at offset 64");
+        store_thread_set_name(u, "sampler");
+        store_span_begin(u, step, T0 + 100 * MS);
+        store_thread_gap(u); /* the open span is forgotten, not counted */
+        store_span_begin(u, fwd, T0 + 110 * MS);
+        store_span_end(u, fwd, T0 + 115 * MS);
+        store_probe_begin(u, probe, T0 + 120 * MS);
+        store_probe_end(u, probe, T0 + 125 * MS);
+        store_probe_end(u, probe, T0 + 126 * MS); /* a call entered before: not seen */
+        store_mem_import(p, 1, path[1], 0, 1 << 20, 0, 8 << 20);
+        store_mem_import_parts(p, &parts);
+        for (uint64_t r = 1; r <= 3; r++) {
+            uint64_t b = T0 + 200 * MS + r * 30 * MS;
+
+            store_request_step(p, STORE_STEP_REQUEST_BEGIN, r, 0, b);
+            store_request_step(p, STORE_STEP_PROMPT_TOKENS, r, 12 * r, b + MS);
+            store_request_step(p, STORE_STEP_TOKEN, r, 1, b + 5 * MS);
+            store_request_step(p, STORE_STEP_TOKEN, r, 2, b + 9 * MS);
+            store_request_step(p, STORE_STEP_REQUEST_END, r, r == 3 ? 1 : 0, b + 12 * MS);
+            store_step(p, STORE_STEP_ITERATION, 1, b + 12 * MS);
+        }
+        store_thread_exit(u, T0 + 2 * SEC);
+    }
     store_thread_exit(t, T0 + 2 * SEC);
     store_proc_set_state(p, STORE_PROC_EXITED, "exit status 0", T0 + 2 * SEC);
 }
@@ -172,10 +203,13 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"Fake GPU 0\""));
     assert_non_null(strstr(a, "\"gpu_error\":\"NVML: one device lost\""));
     assert_non_null(strstr(a, "\"ring_full\":11"));
+    assert_non_null(strstr(a, "\"engine-renamed\""));
+    assert_non_null(strstr(a, "corrupt record at offset 64"));
+    assert_non_null(strstr(a, "\"probed_fn\""));
     assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==
                 1700000000ULL * SEC + 2 * SEC);
     /* Compact: well under 16 bytes per event for this mix. */
-    assert_true(len < 50 * 12 * 16);
+    assert_true(len < 80 * 12 * 16);
     cJSON_free(a);
     cJSON_free(b);
     replay_source_free(rs);
