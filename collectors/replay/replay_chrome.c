@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/base/hash.h"
+#include "src/base/hmap.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/format/record.h"
@@ -63,16 +65,19 @@ enum chrome_kind {
     CHROME_K_OPEN,           /* innermost open B event of a thread */
 };
 
-struct chrome_slot {
+/* (kind, pid, tid) -> an index: entries found through the one hash map. */
+struct chrome_entry {
     int64_t tid;
     int32_t pid;
-    uint8_t kind; /* 0: empty */
-    size_t val;
+    uint8_t kind;
+    size_t val; /* while free: the next free entry */
 };
 
 struct chrome_map {
-    struct chrome_slot *v;
-    size_t cap, n;
+    struct hmap idx; /* hash of the key -> entry */
+    struct chrome_entry *v;
+    size_t n, cap;
+    size_t free; /* first free entry, SIZE_MAX: none */
 };
 
 struct chrome_doc {
@@ -89,7 +94,7 @@ struct chrome_doc {
  * in some events (0). A number outside [-max - 1, max] is refused: false. */
 static bool chrome_id(const cJSON *v, double max, int64_t *out)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_SEED;
 
     *out = 0;
     if (cJSON_IsNumber(v)) {
@@ -98,9 +103,7 @@ static bool chrome_id(const cJSON *v, double max, int64_t *out)
         }
         *out = (int64_t)v->valuedouble;
     } else if (cJSON_IsString(v)) {
-        for (const char *s = v->valuestring; *s != '\0'; s++) {
-            h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-        }
+        h = hash_bytes(h, v->valuestring, strlen(v->valuestring));
         *out = (int64_t)(h & 0x7FFFFFFF);
     }
     return true;
@@ -112,87 +115,86 @@ static bool chrome_is_kernel(const char *cat)
                            strcmp(cat, "gpu_memset") == 0 || strcmp(cat, "Kernel") == 0);
 }
 
-static struct chrome_slot *chrome_map_slot(const struct chrome_map *m, enum chrome_kind kind,
-                                           int32_t pid, int64_t tid)
-{
-    uint64_t h = ((uint64_t)tid * 0x9E3779B97F4A7C15ULL) ^
-                 ((uint64_t)(uint32_t)pid * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)kind;
-    size_t i = (size_t)(h ^ (h >> 29)) & (m->cap - 1U);
+struct chrome_key {
+    const struct chrome_map *m;
+    int64_t tid;
+    int32_t pid;
+    uint8_t kind;
+};
 
-    while (m->v[i].kind != 0 &&
-           !(m->v[i].kind == kind && m->v[i].pid == pid && m->v[i].tid == tid)) {
-        i = (i + 1U) & (m->cap - 1U);
-    }
-    return &m->v[i];
+static uint64_t chrome_key_hash(enum chrome_kind kind, int32_t pid, int64_t tid)
+{
+    return hash_u64((uint64_t)tid ^ hash_u64((uint64_t)(uint32_t)pid << 8 | (uint64_t)kind));
+}
+
+static bool chrome_key_eq(const void *ctx, uint32_t e)
+{
+    const struct chrome_key *k = ctx;
+    const struct chrome_entry *v = &k->m->v[e];
+
+    return v->kind == k->kind && v->pid == k->pid && v->tid == k->tid;
+}
+
+/* The entry of the key, or HMAP_NONE. */
+static uint32_t chrome_map_find(const struct chrome_map *m, enum chrome_kind kind, int32_t pid,
+                                int64_t tid)
+{
+    struct chrome_key k = {.m = m, .tid = tid, .pid = pid, .kind = (uint8_t)kind};
+
+    return hmap_find(&m->idx, chrome_key_hash(kind, pid, tid), chrome_key_eq, &k);
 }
 
 static bool chrome_map_get(const struct chrome_map *m, enum chrome_kind kind, int32_t pid,
                            int64_t tid, size_t *val)
 {
-    const struct chrome_slot *s;
+    uint32_t e = chrome_map_find(m, kind, pid, tid);
 
-    if (m->cap == 0) {
+    if (e == HMAP_NONE) {
         return false;
     }
-    s = chrome_map_slot(m, kind, pid, tid);
-    if (s->kind == 0) {
-        return false;
-    }
-    *val = s->val;
+    *val = m->v[e].val;
     return true;
 }
 
 static void chrome_map_put(struct chrome_map *m, enum chrome_kind kind, int32_t pid, int64_t tid,
                            size_t val)
 {
-    struct chrome_slot *s;
+    uint32_t e = chrome_map_find(m, kind, pid, tid);
 
-    if ((m->n + 1U) * 2U > m->cap) {
-        struct chrome_map bigger = {.cap = m->cap != 0 ? m->cap * 2U : 64U};
-
-        bigger.v = xcalloc(bigger.cap, sizeof(*bigger.v));
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->v[i].kind != 0) {
-                *chrome_map_slot(&bigger, (enum chrome_kind)m->v[i].kind, m->v[i].pid,
-                                 m->v[i].tid) = m->v[i];
+    if (e == HMAP_NONE) {
+        if (m->free != SIZE_MAX) {
+            e = (uint32_t)m->free;
+            m->free = m->v[e].val;
+        } else {
+            if (m->n == m->cap) {
+                m->cap = m->cap != 0 ? m->cap * 2U : 64U;
+                m->v = xreallocarray(m->v, m->cap, sizeof(*m->v));
             }
+            e = (uint32_t)m->n++;
         }
-        bigger.n = m->n;
-        free(m->v);
-        *m = bigger;
+        m->v[e].kind = (uint8_t)kind;
+        m->v[e].pid = pid;
+        m->v[e].tid = tid;
+        hmap_insert(&m->idx, chrome_key_hash(kind, pid, tid), e);
     }
-    s = chrome_map_slot(m, kind, pid, tid);
-    if (s->kind == 0) {
-        m->n++;
-        s->kind = (uint8_t)kind;
-        s->pid = pid;
-        s->tid = tid;
-    }
-    s->val = val;
+    m->v[e].val = val;
 }
 
 static void chrome_map_del(struct chrome_map *m, enum chrome_kind kind, int32_t pid, int64_t tid)
 {
-    struct chrome_slot *s = chrome_map_slot(m, kind, pid, tid);
-    size_t i = (size_t)(s - m->v), j = i;
+    struct chrome_key k = {.m = m, .tid = tid, .pid = pid, .kind = (uint8_t)kind};
+    uint32_t e = hmap_remove(&m->idx, chrome_key_hash(kind, pid, tid), chrome_key_eq, &k);
 
-    if (s->kind == 0) {
-        return;
+    if (e != HMAP_NONE) {
+        m->v[e].val = m->free;
+        m->free = e;
     }
-    /* Backward-shift deletion keeps every probe sequence unbroken. */
-    m->v[i].kind = 0;
-    m->n--;
-    for (;;) {
-        struct chrome_slot moved;
+}
 
-        j = (j + 1U) & (m->cap - 1U);
-        if (m->v[j].kind == 0) {
-            return;
-        }
-        moved = m->v[j];
-        m->v[j].kind = 0;
-        *chrome_map_slot(m, (enum chrome_kind)moved.kind, moved.pid, moved.tid) = moved;
-    }
+static void chrome_map_free(struct chrome_map *m)
+{
+    hmap_free(&m->idx);
+    free(m->v);
 }
 
 /* Append a metadata entry and index it. */
@@ -631,6 +633,8 @@ long replay_chrome_convert_stream(const char *file, const char *data, size_t len
         return -1;
     }
     memset(&d, 0, sizeof(d));
+    d.ix.idx = (struct hmap)HMAP_INIT;
+    d.ix.free = SIZE_MAX;
     /* One event at a time: parsed, copied, dropped; a cut or a malformed event ends it. */
     for (p++;;) {
         const char *after = NULL;
@@ -672,6 +676,6 @@ long replay_chrome_convert_stream(const char *file, const char *data, size_t len
     }
     free(d.ev);
     free(d.meta);
-    free(d.ix.v);
+    chrome_map_free(&d.ix);
     return n;
 }

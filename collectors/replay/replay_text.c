@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/base/hash.h"
+#include "src/base/hmap.h"
+#include "src/base/strtab.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/format/record.h"
@@ -27,17 +30,10 @@
 #define REPLAY_MAX_TS_MS 9.0e12 /* ProfileRecord times: ms since the epoch (year 2255) */
 #define REPLAY_MAX_VALUE 1.0e12 /* ProfileRecord values: ms or events per second */
 
-struct replay_centry {
-    uint64_t hash;
-    uint32_t proc;
-    uint32_t id; /* 0: empty slot */
-    char *s;
-};
-
 struct replay_cproc {
     int32_t pid;
     char *label;
-    uint32_t nnames;
+    struct strtab names;    /* the process's string table: ids 1, 2, ... as NAME records say */
     uint64_t line_cleared;  /* the log line whose memory rows replaced this process's */
     uint64_t counter_ts[2]; /* ProfileRecord: last time of tokens/spikes per second */
     double counter_val[2];
@@ -48,26 +44,16 @@ struct replay_cthread {
     int64_t tid;
 };
 
-/* A slot of the open-addressing indexes over processes and threads (0: empty). */
-struct replay_cslot {
-    uint64_t hash;
-    uint32_t idx1; /* index + 1 */
-};
-
 struct replay_conv {
     struct record_writer *w;
     struct replay_cproc *procs;
     uint32_t nprocs;
-    struct replay_centry *names; /* open addressing over (proc, string) */
-    uint32_t names_cap;
-    uint32_t names_n;
     struct replay_cthread *threads;
     uint32_t nthreads;
     uint32_t procs_cap, threads_cap;
     /* (pid, label) -> process and (proc, tid) -> thread, so each lookup is O(1): traces can
      * hold tens of thousands of threads or processes. */
-    struct replay_cslot *proc_ix, *thread_ix;
-    uint32_t proc_ix_cap, thread_ix_cap;
+    struct hmap proc_ix, thread_ix;
     bool ticked;
     uint64_t last_tick;
 };
@@ -77,8 +63,8 @@ struct replay_conv *replay_conv_new(struct record_writer *w)
     struct replay_conv *c = xcalloc(1, sizeof(*c));
 
     c->w = w;
-    c->names_cap = 1024;
-    c->names = xcalloc(c->names_cap, sizeof(*c->names));
+    c->proc_ix = (struct hmap)HMAP_INIT;
+    c->thread_ix = (struct hmap)HMAP_INIT;
     return c;
 }
 
@@ -87,17 +73,14 @@ void replay_conv_free(struct replay_conv *c)
     if (c == NULL) {
         return;
     }
-    for (uint32_t i = 0; i < c->names_cap; i++) {
-        free(c->names[i].s);
-    }
     for (uint32_t i = 0; i < c->nprocs; i++) {
         free(c->procs[i].label);
+        strtab_free(&c->procs[i].names);
     }
-    free(c->names);
     free(c->procs);
     free(c->threads);
-    free(c->proc_ix);
-    free(c->thread_ix);
+    hmap_free(&c->proc_ix);
+    hmap_free(&c->thread_ix);
     free(c);
 }
 
@@ -106,85 +89,37 @@ struct record_writer *replay_conv_writer(struct replay_conv *c)
     return c->w;
 }
 
-static uint64_t replay_hash(uint32_t proc, const char *s);
-
-/* Find the slot of hash h in an index whose entries eq() tells apart; returns the empty slot
- * where it belongs when absent. The index is kept at most half full. */
-static struct replay_cslot *replay_ix_find(struct replay_cslot *ix, uint32_t cap, uint64_t h,
-                                           bool (*eq)(const struct replay_conv *, uint32_t,
-                                                      const void *),
-                                           const struct replay_conv *c, const void *key)
-{
-    uint32_t i = (uint32_t)h & (cap - 1U);
-
-    while (ix[i].idx1 != 0 && !(ix[i].hash == h && eq(c, ix[i].idx1 - 1U, key))) {
-        i = (i + 1U) & (cap - 1U);
-    }
-    return &ix[i];
-}
-
-/* Add (h, idx) to an index of n entries (n counts the new one), growing it when half full. */
-static void replay_ix_add(struct replay_cslot **ix, uint32_t *cap, uint32_t n, uint64_t h,
-                          uint32_t idx)
-{
-    uint32_t i;
-
-    if (n * 2U > *cap) {
-        struct replay_cslot *old = *ix;
-        uint32_t ocap = *cap;
-
-        *cap = ocap != 0 ? ocap * 2U : 64U;
-        *ix = xcalloc(*cap, sizeof(**ix));
-        for (uint32_t k = 0; k < ocap; k++) {
-            if (old[k].idx1 != 0) {
-                for (i = (uint32_t)old[k].hash & (*cap - 1U); (*ix)[i].idx1 != 0;
-                     i = (i + 1U) & (*cap - 1U)) {
-                    continue;
-                }
-                (*ix)[i] = old[k];
-            }
-        }
-        free(old);
-    }
-    for (i = (uint32_t)h & (*cap - 1U); (*ix)[i].idx1 != 0; i = (i + 1U) & (*cap - 1U)) {
-        continue;
-    }
-    (*ix)[i].hash = h;
-    (*ix)[i].idx1 = idx + 1U;
-}
-
-struct replay_pkey {
+/* The key a lookup compares with the stored entries. */
+struct replay_ckey {
+    const struct replay_conv *c;
     int32_t pid;
     const char *label;
+    struct replay_cthread thread;
 };
 
-static bool replay_proc_eq(const struct replay_conv *c, uint32_t i, const void *key)
+static bool replay_proc_eq(const void *ctx, uint32_t i)
 {
-    const struct replay_pkey *k = key;
+    const struct replay_ckey *k = ctx;
 
-    return c->procs[i].pid == k->pid && strcmp(c->procs[i].label, k->label) == 0;
+    return k->c->procs[i].pid == k->pid && strcmp(k->c->procs[i].label, k->label) == 0;
 }
 
-static bool replay_thread_eq(const struct replay_conv *c, uint32_t i, const void *key)
+static bool replay_thread_eq(const void *ctx, uint32_t i)
 {
-    const struct replay_cthread *k = key;
+    const struct replay_ckey *k = ctx;
 
-    return c->threads[i].proc == k->proc && c->threads[i].tid == k->tid;
+    return k->c->threads[i].proc == k->thread.proc && k->c->threads[i].tid == k->thread.tid;
 }
 
 uint32_t replay_conv_proc(struct replay_conv *c, int32_t pid, const char *label)
 {
     struct record_ev ev = {.type = STORE_EV_PROC_ADD};
-    struct replay_pkey key = {.pid = pid, .label = label};
-    uint64_t h = replay_hash((uint32_t)pid, label);
+    struct replay_ckey key = {.c = c, .pid = pid, .label = label};
+    uint64_t h = hash_bytes(hash_u64((uint64_t)(uint32_t)pid), label, strlen(label));
+    uint32_t i = hmap_find(&c->proc_ix, h, replay_proc_eq, &key);
 
-    if (c->proc_ix != NULL) {
-        struct replay_cslot *slot =
-            replay_ix_find(c->proc_ix, c->proc_ix_cap, h, replay_proc_eq, c, &key);
-
-        if (slot->idx1 != 0) {
-            return slot->idx1 - 1U;
-        }
+    if (i != HMAP_NONE) {
+        return i;
     }
     if (c->nprocs == c->procs_cap) {
         c->procs_cap = c->procs_cap != 0 ? c->procs_cap * 2U : 16U;
@@ -193,7 +128,8 @@ uint32_t replay_conv_proc(struct replay_conv *c, int32_t pid, const char *label)
     memset(&c->procs[c->nprocs], 0, sizeof(c->procs[0]));
     c->procs[c->nprocs].pid = pid;
     c->procs[c->nprocs].label = xstrdup(label);
-    replay_ix_add(&c->proc_ix, &c->proc_ix_cap, c->nprocs + 1U, h, c->nprocs);
+    strtab_init(&c->procs[c->nprocs].names, HASH_SEED);
+    hmap_insert(&c->proc_ix, h, c->nprocs);
     ev.i = pid;
     ev.str = label;
     ev.str_len = strlen(label);
@@ -201,78 +137,40 @@ uint32_t replay_conv_proc(struct replay_conv *c, int32_t pid, const char *label)
     return c->nprocs++;
 }
 
-static uint64_t replay_hash(uint32_t proc, const char *s)
-{
-    uint64_t h = 1469598103934665603ULL ^ proc;
-
-    while (*s != '\0') {
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    }
-    return h;
-}
-
 uint32_t replay_conv_name(struct replay_conv *c, uint32_t proc, const char *name)
 {
-    uint64_t h = replay_hash(proc, name);
-    uint32_t i = (uint32_t)h & (c->names_cap - 1U);
+    struct strtab *t = &c->procs[proc].names;
+    size_t len = strlen(name);
+    uint32_t id = strtab_find(t, name, len);
     struct record_ev ev = {.type = STORE_EV_NAME, .proc = proc};
 
-    while (c->names[i].id != 0) {
-        if (c->names[i].hash == h && c->names[i].proc == proc && strcmp(c->names[i].s, name) == 0) {
-            return c->names[i].id;
-        }
-        i = (i + 1U) & (c->names_cap - 1U);
+    if (id != 0) {
+        return id;
     }
-    c->names[i].hash = h;
-    c->names[i].proc = proc;
-    c->names[i].id = ++c->procs[proc].nnames;
-    c->names[i].s = xstrdup(name);
-    ev.id = c->names[i].id;
+    id = strtab_intern(t, name, len);
+    ev.id = id;
     ev.str = name;
-    ev.str_len = strlen(name);
+    ev.str_len = len;
     record_writer_put(c->w, &ev);
-    if (++c->names_n * 2U > c->names_cap) {
-        /* Grow: keep the table at most half full. */
-        struct replay_centry *old = c->names;
-        uint32_t ocap = c->names_cap;
-
-        c->names_cap *= 2U;
-        c->names = xcalloc(c->names_cap, sizeof(*c->names));
-        for (uint32_t k = 0; k < ocap; k++) {
-            if (old[k].id != 0) {
-                uint32_t j = (uint32_t)old[k].hash & (c->names_cap - 1U);
-
-                while (c->names[j].id != 0) {
-                    j = (j + 1U) & (c->names_cap - 1U);
-                }
-                c->names[j] = old[k];
-            }
-        }
-        free(old);
-    }
-    return ev.id;
+    return id;
 }
 
 uint32_t replay_conv_thread(struct replay_conv *c, uint32_t proc, int64_t tid, const char *name)
 {
     struct record_ev ev = {.type = STORE_EV_THREAD_ADD, .proc = proc};
-    struct replay_cthread key = {.proc = proc, .tid = tid};
-    uint64_t h = ((uint64_t)tid * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)proc * 0xC2B2AE3D27D4EB4FULL);
+    struct replay_ckey key = {.c = c, .thread = {.proc = proc, .tid = tid}};
+    uint64_t h = hash_u64((uint64_t)tid ^ hash_u64(proc));
+    uint32_t i = hmap_find(&c->thread_ix, h, replay_thread_eq, &key);
 
-    if (c->thread_ix != NULL) {
-        struct replay_cslot *slot =
-            replay_ix_find(c->thread_ix, c->thread_ix_cap, h, replay_thread_eq, c, &key);
-
-        if (slot->idx1 != 0) {
-            return slot->idx1 - 1U;
-        }
+    if (i != HMAP_NONE) {
+        return i;
     }
     if (c->nthreads == c->threads_cap) {
         c->threads_cap = c->threads_cap != 0 ? c->threads_cap * 2U : 16U;
         c->threads = xreallocarray(c->threads, c->threads_cap, sizeof(*c->threads));
     }
-    c->threads[c->nthreads] = key;
-    replay_ix_add(&c->thread_ix, &c->thread_ix_cap, c->nthreads + 1U, h, c->nthreads);
+    c->threads[c->nthreads] = key.thread;
+    hmap_insert(&c->thread_ix, h, c->nthreads);
     ev.thread = c->nthreads;
     ev.i = tid;
     ev.str = name;

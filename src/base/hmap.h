@@ -34,6 +34,23 @@ void hmap_clear(struct hmap *m); /* empty, capacity kept */
 /* The value stored under hash for which eq(ctx, value) holds, or HMAP_NONE. */
 uint32_t hmap_find(const struct hmap *m, uint64_t hash, hmap_eq_fn eq, const void *ctx);
 
+/* hmap_find for a map whose 64-bit hash is the key (eq NULL), inlined for hot paths: give
+ * it a bijective mix of the key (hash_u64), so that distinct keys never share a hash. */
+static inline uint32_t hmap_get(const struct hmap *m, uint64_t hash)
+{
+    uint32_t mask = m->cap - 1U;
+
+    if (m->used == 0) {
+        return HMAP_NONE;
+    }
+    for (uint32_t i = (uint32_t)hash & mask; m->vals[i] != HMAP_NONE; i = (i + 1U) & mask) {
+        if (m->hashes[i] == hash) {
+            return m->vals[i];
+        }
+    }
+    return HMAP_NONE;
+}
+
 /* Store val (not HMAP_NONE) under hash; the caller has made sure the key is not there. */
 void hmap_insert(struct hmap *m, uint64_t hash, uint32_t val);
 

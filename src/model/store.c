@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/base/hash.h"
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
 #include "src/model/store_gpu.h"
@@ -25,34 +26,10 @@
 #define STORE_DEFAULT_MAX_REQUESTS 4096U
 #define STORE_REQ_MIN_CAP 16U
 #define STORE_MAX_SLOTS 3600U /* a window of more slots costs too much per node */
-#define STORE_MAP_MIN_CAP 64U
 #define STORE_FRAMES_MIN_CAP 16U
 #define STORE_RATE_SAMPLES_PER_SLOT 10U /* counter samples are >= slot_ns / 10 apart */
 
 /* --- small helpers ------------------------------------------------------------------------ */
-
-/* A 64-bit finaliser (as in MurmurHash3): the map keys are packed ids whose low bits alone
- * would cluster badly in a power-of-two table. */
-static uint64_t store_mix(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
-
-static uint64_t store_hash_str(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 /* Grow an array of elem_size-byte elements so that it holds at least need elements. */
 static void *store_grow(void *v, uint32_t *cap, uint32_t need, size_t elem_size)
@@ -73,60 +50,18 @@ static void *store_grow(void *v, uint32_t *cap, uint32_t need, size_t elem_size)
 
 static uint32_t store_map_get(const struct store_map *m, uint64_t key)
 {
-    uint32_t i;
-
-    if (m->mask == 0) {
-        return STORE_NONE;
-    }
-    /* Linear probing: at load <= 1/2 the expected probe length stays below 2.5. */
-    for (i = (uint32_t)store_mix(key) & m->mask; m->vals[i] != 0; i = (i + 1U) & m->mask) {
-        if (m->keys[i] == key) {
-            return m->vals[i] - 1U;
-        }
-    }
-    return STORE_NONE;
+    return hmap_get(&m->m, hash_u64(key));
 }
 
-static void store_map_insert(struct store_map *m, uint64_t key, uint32_t val)
-{
-    uint32_t i = (uint32_t)store_mix(key) & m->mask;
-
-    while (m->vals[i] != 0) {
-        i = (i + 1U) & m->mask;
-    }
-    m->keys[i] = key;
-    m->vals[i] = val + 1U;
-    m->n++;
-}
-
-/* Insert a key known to be absent, doubling the table first when it would pass half full. */
+/* Insert a key known to be absent. */
 static void store_map_put(struct store_map *m, uint64_t key, uint32_t val)
 {
-    if (m->mask == 0 || (m->n + 1U) * 2U > m->mask + 1U) {
-        struct store_map old = *m;
-        uint32_t cap = old.mask ? (old.mask + 1U) * 2U : STORE_MAP_MIN_CAP;
-        uint32_t i;
-
-        m->keys = xcalloc(cap, sizeof(*m->keys));
-        m->vals = xcalloc(cap, sizeof(*m->vals));
-        m->mask = cap - 1U;
-        m->n = 0;
-        for (i = 0; old.mask != 0 && i <= old.mask; i++) {
-            if (old.vals[i] != 0) {
-                store_map_insert(m, old.keys[i], old.vals[i] - 1U);
-            }
-        }
-        free(old.keys);
-        free(old.vals);
-    }
-    store_map_insert(m, key, val);
+    hmap_insert(&m->m, hash_u64(key), val);
 }
 
 static void store_map_done(struct store_map *m)
 {
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof(*m));
+    hmap_free(&m->m);
 }
 
 /* --- the ingest clock and window slots --------------------------------------------------- */
@@ -455,12 +390,7 @@ static void store_proc_free(struct store_proc *p)
     struct store_slot *sl;
     uint32_t i;
 
-    for (i = 1; i <= p->nnames; i++) {
-        free(p->names[i]);
-    }
-    free(p->names);
-    free(p->name_hash);
-    free(p->name_slots);
+    strtab_free(&p->names);
     for (i = 0; i < p->nnodes; i++) {
         store_series_done(&p->nodes[i].s, nslots);
     }
@@ -491,7 +421,7 @@ static void store_proc_free(struct store_proc *p)
     hist_done(&p->req_prompt);
     hist_done(&p->req_gen);
     free(p->reqs.v);
-    free(p->reqs.slot);
+    hmap_free(&p->reqs.idx);
     store_rate_done(&p->cpu);
     store_rate_done(&p->events_rate);
     store_sys_free(p->sys);
@@ -543,6 +473,7 @@ static struct store_proc *store_proc_add_apply(struct store *st, int32_t pid, co
     p->pid = pid;
     p->label = xstrdup(label != NULL ? label : "");
     p->state = STORE_PROC_LIVE;
+    strtab_init(&p->names, HASH_SEED);
 
     /* The virtual root: top-level spans of every thread are its children. */
     p->nodes = store_grow(NULL, &p->nodes_cap, 1, sizeof(*p->nodes));
@@ -695,85 +626,38 @@ void store_invalid(struct store_proc *p, uint64_t n, const char *reason)
 
 /* --- names -------------------------------------------------------------------------------- */
 
-static void store_names_rehash(struct store_proc *p, uint32_t cap)
-{
-    uint32_t id;
-
-    free(p->name_slots);
-    p->name_slots = xcalloc(cap, sizeof(*p->name_slots));
-    p->name_mask = cap - 1U;
-    for (id = 1; id <= p->nnames; id++) {
-        uint32_t i = (uint32_t)p->name_hash[id] & p->name_mask;
-
-        while (p->name_slots[i] != 0) {
-            i = (i + 1U) & p->name_mask;
-        }
-        p->name_slots[i] = id;
-    }
-}
-
 /* The id of name, or 0 when it is not interned. */
-static uint32_t store_name_find(const struct store_proc *p, const char *name, uint64_t h)
+static uint32_t store_name_find(const struct store_proc *p, const char *name)
 {
-    uint32_t id;
-
-    if (p->name_slots == NULL) {
-        return 0;
-    }
-    for (uint32_t i = (uint32_t)h & p->name_mask; (id = p->name_slots[i]) != 0;
-         i = (i + 1U) & p->name_mask) {
-        if (p->name_hash[id] == h && strcmp(p->names[id], name) == 0) {
-            return id;
-        }
-    }
-    return 0;
+    return strtab_find(&p->names, name, strlen(name));
 }
 
 /* Intern name; *made tells whether it is new (the observer sees only new names). */
 static uint32_t store_name_apply(struct store_proc *p, const char *name, bool *made)
 {
-    uint64_t h = store_hash_str(name);
-    uint32_t id = store_name_find(p, name, h);
-    uint32_t i;
+    uint32_t id = store_name_find(p, name);
 
     *made = false;
     if (id != 0) {
         return id;
     }
-    if (p->nnames >= p->st->cfg.max_names) {
+    if (strtab_count(&p->names) >= p->st->cfg.max_names) {
         store_invalid(p, 1, "name table full");
         return 0;
     }
-    id = ++p->nnames;
-    if (id + 1U > p->names_cap) {
-        uint32_t cap = p->names_cap;
-
-        p->names = store_grow(p->names, &p->names_cap, id + 1U, sizeof(*p->names));
-        p->name_hash = store_grow(p->name_hash, &cap, id + 1U, sizeof(*p->name_hash));
-    }
-    p->names[id] = xstrdup(name);
-    p->name_hash[id] = h;
-    *made = true;
-    /* Keep the id table at most half full. */
-    if (p->name_slots == NULL || (uint64_t)p->nnames * 2U > (uint64_t)p->name_mask + 1U) {
-        store_names_rehash(p, p->name_slots == NULL ? STORE_MAP_MIN_CAP : (p->name_mask + 1U) * 2U);
-    } else {
-        for (i = (uint32_t)h & p->name_mask; p->name_slots[i] != 0; i = (i + 1U) & p->name_mask) {
-            continue;
-        }
-        p->name_slots[i] = id;
-    }
+    id = strtab_intern(&p->names, name, strlen(name));
+    *made = id != 0;
     return id;
 }
 
 const char *store_proc_name(const struct store_proc *p, uint32_t id)
 {
-    return id >= 1 && id <= p->nnames ? p->names[id] : NULL;
+    return strtab_str(&p->names, id);
 }
 
 static bool store_proc_name_valid(const struct store_proc *p, uint32_t id)
 {
-    return id >= 1 && id <= p->nnames;
+    return id >= 1 && id <= strtab_count(&p->names);
 }
 
 /* --- facts -------------------------------------------------------------------------------- */
@@ -1651,47 +1535,10 @@ static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t bac
 
 /* --- requests ------------------------------------------------------------------------------ */
 
-static uint32_t store_req_hash(const struct store_requests *r, uint64_t id)
+/* The entry of request id, or STORE_NONE. */
+static uint32_t store_req_find(const struct store_requests *r, uint64_t id)
 {
-    return (uint32_t)store_mix(id) & r->mask;
-}
-
-/* The index slot of id, or of the empty slot where it would go. */
-static uint32_t store_req_slot(const struct store_requests *r, uint64_t id)
-{
-    uint32_t i = store_req_hash(r, id);
-
-    while (r->slot[i] != 0 && r->v[r->slot[i] - 1U].id != id) {
-        i = (i + 1U) & r->mask;
-    }
-    return i;
-}
-
-/* Remove slot i of a linear-probing index: later entries of the same probe run move back
- * into the hole (backward shift), so lookups never need tombstones. */
-static void store_req_slot_delete(struct store_requests *r, uint32_t i)
-{
-    uint32_t j = i;
-
-    for (;;) {
-        uint32_t k;
-
-        r->slot[i] = 0;
-        for (;;) {
-            j = (j + 1U) & r->mask;
-            if (r->slot[j] == 0) {
-                return;
-            }
-            k = store_req_hash(r, r->v[r->slot[j] - 1U].id);
-            /* The entry at j may fill the hole at i unless its home k lies in (i, j]. */
-            if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) {
-                continue;
-            }
-            break;
-        }
-        r->slot[i] = r->slot[j];
-        i = j;
-    }
+    return hmap_get(&r->idx, hash_u64(id));
 }
 
 static void store_req_unlink(struct store_requests *r, uint32_t e)
@@ -1725,14 +1572,14 @@ static void store_req_push_front(struct store_requests *r, uint32_t e)
 /* Forget entry e (ended or evicted). */
 static void store_req_remove(struct store_requests *r, uint32_t e)
 {
-    store_req_slot_delete(r, store_req_slot(r, r->v[e].id));
+    hmap_remove(&r->idx, hash_u64(r->v[e].id), NULL, NULL);
     store_req_unlink(r, e);
     r->v[e].next = r->free;
     r->free = e;
     r->n--;
 }
 
-/* Double the table (up to max): new entries go on the free list, the index is rebuilt. */
+/* Double the table (up to max): new entries go on the free list. */
 static void store_req_grow(struct store_requests *r, uint32_t max)
 {
     uint32_t cap = r->cap ? r->cap * 2U : STORE_REQ_MIN_CAP;
@@ -1747,12 +1594,6 @@ static void store_req_grow(struct store_requests *r, uint32_t max)
         r->free = i - 1U;
     }
     r->cap = cap;
-    free(r->slot);
-    r->slot = xcalloc((size_t)cap * 2U, sizeof(*r->slot));
-    r->mask = cap * 2U - 1U;
-    for (i = r->head; i != STORE_NONE; i = r->v[i].next) {
-        r->slot[store_req_slot(r, r->v[i].id)] = i + 1U;
-    }
 }
 
 /* The entry of request id, created (as not begun) when absent; it becomes the most recently
@@ -1760,19 +1601,15 @@ static void store_req_grow(struct store_requests *r, uint32_t max)
 static struct store_request *store_req_get(struct store_proc *p, uint64_t id, bool *created)
 {
     struct store_requests *r = &p->reqs;
-    uint32_t i, e;
+    uint32_t e = store_req_find(r, id);
 
     *created = false;
-    if (r->cap > 0) {
-        i = store_req_slot(r, id);
-        if (r->slot[i] != 0) {
-            e = r->slot[i] - 1U;
-            if (r->head != e) {
-                store_req_unlink(r, e);
-                store_req_push_front(r, e);
-            }
-            return &r->v[e];
+    if (e != STORE_NONE) {
+        if (r->head != e) {
+            store_req_unlink(r, e);
+            store_req_push_front(r, e);
         }
+        return &r->v[e];
     }
     if (r->free == STORE_NONE) {
         if (r->cap < p->st->cfg.max_requests) {
@@ -1786,7 +1623,7 @@ static struct store_request *store_req_get(struct store_proc *p, uint64_t id, bo
     r->free = r->v[e].next;
     memset(&r->v[e], 0, sizeof(r->v[e]));
     r->v[e].id = id;
-    r->slot[store_req_slot(r, id)] = e + 1U;
+    hmap_insert(&r->idx, hash_u64(id), e);
     store_req_push_front(r, e);
     r->n++;
     *created = true;
@@ -1844,18 +1681,15 @@ static void store_req_end(struct store_proc *p, uint64_t id, uint64_t status, ui
     enum store_request_result res = status == 0   ? STORE_REQ_OK
                                     : status == 2 ? STORE_REQ_CANCELLED
                                                   : STORE_REQ_FAILED;
-    uint32_t i;
+    uint32_t e = store_req_find(r, id);
+    struct store_request *q;
 
     store_proc_tick(p, ts_ns);
     p->req_finished[res]++;
-    if (r->cap == 0) {
-        return;
-    }
-    i = store_req_slot(r, id);
-    if (r->slot[i] == 0) {
+    if (e == STORE_NONE) {
         return; /* begun and silent since before we attached: counted, nothing to time */
     }
-    struct store_request *q = &r->v[r->slot[i] - 1U];
+    q = &r->v[e];
 
     if (q->begun) {
         if (ts_ns >= q->begin_ns) {
@@ -1864,7 +1698,7 @@ static void store_req_end(struct store_proc *p, uint64_t id, uint64_t status, ui
         hist_add(&p->req_prompt, q->prompt_tokens);
         hist_add(&p->req_gen, q->gen_tokens);
     }
-    store_req_remove(r, r->slot[i] - 1U);
+    store_req_remove(r, e);
 }
 
 void store_step(struct store_proc *p, enum store_step_kind kind, uint64_t n, uint64_t ts_ns)
@@ -2180,7 +2014,7 @@ void store_proc_add_invalid(struct store_proc *p, uint64_t n, const char *reason
 
 uint32_t store_proc_intern(struct store_proc *p, const char *name)
 {
-    uint32_t id = store_name_find(p, name, store_hash_str(name));
+    uint32_t id = store_name_find(p, name);
     struct store_event ev = {.type = STORE_EV_NAME, .proc = p, .str = name};
 
     return id != 0 ? id : store_apply(p->st, &ev).id;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/base/hmap.h"
+#include "src/base/strtab.h"
 #include "src/model/hist.h"
 #include "src/model/store.h"
 
@@ -16,12 +18,10 @@
 #define STORE_REASON_MAX 128     /* bytes kept of an invalid-input reason */
 #define STORE_THREAD_NAME_MAX 32 /* bytes kept of a thread name */
 
-/* An open-addressing hash map from a 64-bit key to a 32-bit index (owns its arrays). */
+/* A map from a 64-bit key to a 32-bit index: the one hash map, keyed by hash_u64(key)
+ * (one-to-one, so the hash is the key). */
 struct store_map {
-    uint64_t *keys;
-    uint32_t *vals; /* index + 1; 0 marks an empty slot */
-    uint32_t mask;  /* capacity - 1 (capacity is a power of two), 0 before the first put */
-    uint32_t n;
+    struct hmap m;
 };
 
 /* One rolling-window slot: the samples whose time falls in [epoch, epoch + 1) * slot_ns. */
@@ -189,13 +189,12 @@ struct store_request {
  * whose tail is evicted when the table is full. Grown by doubling up to max_requests. */
 struct store_requests {
     struct store_request *v;
-    uint32_t cap;   /* entries allocated */
-    uint32_t n;     /* entries in use: the requests running */
-    uint32_t *slot; /* entry index + 1, 0 = empty; 2 * cap slots */
-    uint32_t mask;
-    uint32_t head; /* most recently active */
-    uint32_t tail; /* least recently active */
-    uint32_t free; /* first free entry */
+    uint32_t cap;    /* entries allocated */
+    uint32_t n;      /* entries in use: the requests running */
+    struct hmap idx; /* hash_u64(request id) -> entry */
+    uint32_t head;   /* most recently active */
+    uint32_t tail;   /* least recently active */
+    uint32_t free;   /* first free entry */
 };
 
 struct store_gpu_proc;
@@ -212,13 +211,7 @@ struct store_proc {
     char *reason;
     uint64_t state_ts_ns;
 
-    /* names: ids 1..nnames; names[0] unused */
-    char **names;
-    uint64_t *name_hash;
-    uint32_t nnames;
-    uint32_t names_cap;
-    uint32_t *name_slots; /* open addressing over ids (0 = empty) */
-    uint32_t name_mask;
+    struct strtab names; /* name ids 1, 2, ... */
 
     uint64_t invalid;
     char invalid_reason[STORE_REASON_MAX]; /* empty when none */

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "src/base/hash.h"
 #include "src/model/rows.h"
 #include "src/model/store.h"
 
@@ -20,13 +21,7 @@
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return hash_bytes(HASH_SEED, s, strlen(s));
 }
 
 static const struct row *find_row(const struct rows *r, const char *path)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "src/base/hash.h"
 #include "src/model/rows.h"
 #include "ui/tree.h"
 
@@ -24,13 +25,7 @@ struct fixture {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return hash_bytes(HASH_SEED, s, strlen(s));
 }
 
 static void fx_build(struct fixture *f, const char *const *paths, size_t n)
