@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
+#include "nctop.h"
 #include "src/base/diag.h"
 #include "src/base/safemap.h"
 #include "src/base/util.h"
@@ -25,6 +26,23 @@
 #include "src/config.h"
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
+
+/* The segment carries the SDK's wire values, which the store takes as they are: tie them. */
+_Static_assert((int)STORE_MEM_POOL == NCTOP_MEM_POOL &&
+                   (int)STORE_MEM_KV_CACHE == NCTOP_MEM_KV_CACHE &&
+                   (int)STORE_MEM_OTHER == NCTOP_MEM_OTHER && STORE_MEM_DEVICE == NCTOP_MEM_DEVICE,
+               "memory kinds and flags of nctop.h and the store differ");
+_Static_assert((int)STORE_STEP_REQUEST_BEGIN == NCTOP_STEP_REQUEST_BEGIN &&
+                   (int)STORE_STEP_TOKEN == NCTOP_STEP_TOKEN &&
+                   (int)STORE_STEP_REQUEST_END == NCTOP_STEP_REQUEST_END &&
+                   (int)STORE_STEP_ITERATION == NCTOP_STEP_ITERATION &&
+                   (int)STORE_STEP_PROMPT_TOKENS == NCTOP_STEP_PROMPT_TOKENS &&
+                   STORE_STEP_KIND_MAX == NCTOP_STEP_PROMPT_TOKENS,
+               "step kinds of nctop.h and the store differ");
+_Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
+                   (int)STORE_REQ_FAILED == NCTOP_REQUEST_FAILED &&
+                   (int)STORE_REQ_CANCELLED == NCTOP_REQUEST_CANCELLED,
+               "request results of nctop.h and the store differ");
 
 #define RING_FACTS_PERIOD_NS (250ULL * UTIL_NS_PER_MS)    /* gauges, counters, drops, label */
 #define RING_WEIGHTS_PERIOD_NS (1000ULL * UTIL_NS_PER_MS) /* weights change rarely */
