@@ -1958,8 +1958,7 @@ struct store_made store_apply(struct store *st, const struct store_event *ev)
          * then the exit is seen while the thread still exists. */
         store_thread_flush(ev->thread, UINT64_MAX, UINT32_MAX);
         if (st->observer != NULL) {
-            seen = *ev;
-            st->observer(st->observer_ctx, &seen);
+            st->observer(st->observer_ctx, ev);
         }
         store_thread_exit_apply(ev->thread);
         return made;
@@ -1967,13 +1966,19 @@ struct store_made store_apply(struct store *st, const struct store_event *ev)
     if (!store_apply_one(st, ev, &made) || st->observer == NULL) {
         return made;
     }
+    if (ev->type != STORE_EV_PROC_ADD && ev->type != STORE_EV_THREAD_ADD &&
+        ev->type != STORE_EV_NAME) {
+        st->observer(st->observer_ctx, ev);
+        return made;
+    }
+    /* What it made, as the observer must see it. */
     seen = *ev;
     if (ev->type == STORE_EV_PROC_ADD) {
         seen.proc = made.proc;
         seen.str = made.proc->label;
     } else if (ev->type == STORE_EV_THREAD_ADD) {
         seen.thread = made.thread;
-    } else if (ev->type == STORE_EV_NAME) {
+    } else {
         seen.id = made.id;
     }
     st->observer(st->observer_ctx, &seen);
