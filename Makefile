@@ -69,14 +69,16 @@ CORE_SRC := $(filter-out $(NCTOP_MAIN),$(wildcard src/*.c src/base/*.c src/model
 CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
 # The pure layers (docs/HACKING.md): their own archive, which needs libc and libm only; their
 # unit tests link nothing else, so a call into the loop, cJSON or curses fails to link.
-PURE_SRC := $(wildcard src/base/*.c src/model/*.c src/format/*.c)
+# hw/energy.c (the energy models) is pure too: the spiking workload links it.
+PURE_SRC := $(wildcard src/base/*.c src/model/*.c src/format/*.c) hw/energy.c
 CORE_SRC := $(filter-out $(PURE_SRC),$(CORE_SRC))
-PURE_TESTS := fileio hist hmap rows store store_gpu
+PURE_TESTS := energy fileio hist hmap rows store store_gpu
 # Without BPF support the eBPF collector is not built at all: the registry leaves it out.
 ifneq ($(HAVE_BPF),1)
 CORE_SRC := $(filter-out collectors/bpf/bpf.c,$(CORE_SRC))
 endif
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
+SNN_SRC := $(wildcard models/snn/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(filter-out tests/helpers/fake_nvml.c,$(wildcard tests/helpers/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
@@ -87,6 +89,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 PURE_OBJ := $(PURE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(NCTOP_MAIN:%.c=$(BUILD)/obj/%.o)
 TINYLM_OBJ := $(TINYLM_SRC:%.c=$(BUILD)/obj/%.o)
+SNN_OBJ := $(SNN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/hw/energy.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -102,11 +105,12 @@ PURE_A := $(BUILD)/lib/nctop-pure.a
 PURE_TEST_BIN := $(PURE_TESTS:%=$(BUILD)/tests/test_%)
 NCTOP := $(BUILD)/nctop
 TINYLM := $(BUILD)/tinylm
+SNN := $(BUILD)/snn
 
 .PHONY: all deps test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
 	check-format check-layers check-docs install uninstall clean golden
 
-all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
+all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(SNN) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
 	$(FAKE_NVML)
 
 # --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
@@ -185,6 +189,11 @@ $(NCTOP): $(MAIN_OBJ) $(CORE_A) $(PURE_A)
 
 # --- the reference workload: an SDK client (static libnctop, so it runs from anywhere) -----
 $(TINYLM): $(TINYLM_OBJ) $(LIBNCTOP_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
+
+# The spiking-network workload: an SDK client plus the pure energy models of hw/energy.c.
+$(SNN): $(SNN_OBJ) $(LIBNCTOP_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
 
@@ -358,6 +367,7 @@ install: all
 		$(DESTDIR)$(LIBEXECDIR)/nctop
 	install -m 755 $(NCTOP) $(DESTDIR)$(BINDIR)/nctop
 	install -m 755 $(TINYLM) $(DESTDIR)$(LIBEXECDIR)/nctop/tinylm
+	install -m 755 $(SNN) $(DESTDIR)$(LIBEXECDIR)/nctop/snn
 	install -m 755 $(LIBNCTOP_SO) $(DESTDIR)$(LIBDIR)/libnctop.so.$(VERSION)
 	ln -sf libnctop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnctop.so.0
 	ln -sf libnctop.so.0 $(DESTDIR)$(LIBDIR)/libnctop.so
