@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/* snn: nctop's spiking-network workload. Builds a feed-forward stack and/or a Brunel
+ * population of LIF neurons, places them on the cores of a neuromorphic target and advances
+ * them timestep by timestep until a limit or a signal, publishing through libnctop. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nctop.h>
+
+#include "hw/energy.h"
+#include "net.h"
+#include "networks.h"
+#include "probe.h"
+#include "report.h"
+#include "selftest.h"
+#include "target.h"
+
+struct snn_opts {
+    struct networks_config net;
+    unsigned long long steps; /* 0 = until interrupted */
+    double dt_us;
+    uint64_t seed;
+    const char *network; /* ff, brunel, both */
+    const char *target;
+    const char *report;
+    const char *label;
+    bool stdp;
+    bool realtime;
+    bool quiet;
+    bool no_probe;
+    bool selftest;
+};
+
+enum snn_opt {
+    SNN_OPT_STEPS = 256,
+    SNN_OPT_DT_US,
+    SNN_OPT_RATE_HZ,
+    SNN_OPT_NET,
+    SNN_OPT_LAYERS,
+    SNN_OPT_NEURONS,
+    SNN_OPT_FAN_IN,
+    SNN_OPT_TARGET,
+    SNN_OPT_SEED,
+    SNN_OPT_STDP,
+    SNN_OPT_REPORT,
+    SNN_OPT_REALTIME,
+    SNN_OPT_LABEL,
+    SNN_OPT_QUIET,
+    SNN_OPT_NO_PROBE,
+    SNN_OPT_SELFTEST,
+};
+
+static const struct option snn_long_opts[] = {
+    {"steps", required_argument, NULL, SNN_OPT_STEPS},
+    {"dt-us", required_argument, NULL, SNN_OPT_DT_US},
+    {"rate-hz", required_argument, NULL, SNN_OPT_RATE_HZ},
+    {"net", required_argument, NULL, SNN_OPT_NET},
+    {"layers", required_argument, NULL, SNN_OPT_LAYERS},
+    {"neurons", required_argument, NULL, SNN_OPT_NEURONS},
+    {"fan-in", required_argument, NULL, SNN_OPT_FAN_IN},
+    {"target", required_argument, NULL, SNN_OPT_TARGET},
+    {"seed", required_argument, NULL, SNN_OPT_SEED},
+    {"stdp", no_argument, NULL, SNN_OPT_STDP},
+    {"report", required_argument, NULL, SNN_OPT_REPORT},
+    {"realtime", no_argument, NULL, SNN_OPT_REALTIME},
+    {"label", required_argument, NULL, SNN_OPT_LABEL},
+    {"quiet", no_argument, NULL, SNN_OPT_QUIET},
+    {"no-probe", no_argument, NULL, SNN_OPT_NO_PROBE},
+    {"selftest", no_argument, NULL, SNN_OPT_SELFTEST},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Set from the signal handler, read between timesteps: a timestep always completes. */
+static volatile sig_atomic_t snn_stop;
+
+static void snn_usage(FILE *f)
+{
+    fprintf(f, "usage: snn [options]\n"
+               "A spiking network of leaky integrate-and-fire neurons placed on the cores of a\n"
+               "neuromorphic target, instrumented with libnctop. Runs until SIGINT/SIGTERM or\n"
+               "--steps.\n"
+               "  --steps N         timesteps to run, 0 = until interrupted (0)\n"
+               "  --dt-us X         timestep in microseconds of model time (100)\n"
+               "  --rate-hz X       Poisson rate of the feed-forward inputs (20)\n"
+               "  --net KIND        ff, brunel or both (both)\n"
+               "  --layers N        LIF layers of the feed-forward stack (3)\n"
+               "  --neurons N       neurons per feed-forward layer and in the Brunel network "
+               "(1000)\n"
+               "  --fan-in N        feed-forward synapses into each neuron (100)\n"
+               "  --target NAME     loihi2, spinnaker2, truenorth or cpu (loihi2)\n"
+               "  --seed N          seed of connectivity, weights, delays and inputs (1)\n"
+               "  --stdp            pair-based STDP on the excitatory synapses\n"
+               "  --report FILE     write the exact counts and energy as JSON at exit\n"
+               "  --realtime        pace: one timestep takes at least --dt-us of wall time\n"
+               "  --label NAME      the name nctop shows for this process\n"
+               "  --quiet           no progress lines on stderr\n"
+               "  --no-probe        publish nothing to nctop (to measure its cost)\n"
+               "  --selftest        check the dynamics against closed forms, then exit 0 or 1\n"
+               "  -h, --help        show this help\n"
+               "Exit status: 0 done, 1 runtime error, 2 usage error or a network that does not\n"
+               "fit the target.\n");
+}
+
+static void snn_on_signal(int sig)
+{
+    (void)sig;
+    snn_stop = 1;
+}
+
+static bool snn_parse_ull(const char *opt, const char *arg, unsigned long long min,
+                          unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(arg, &end, 10);
+    /* strtoull accepts "-1" and wraps it: refuse any sign */
+    if (errno != 0 || end == arg || *end != '\0' || strchr(arg, '-') || strchr(arg, '+') ||
+        v < min || v > max) {
+        fprintf(stderr, "snn: --%s: expected an integer in %llu..%llu, got '%s'\n", opt, min, max,
+                arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool snn_parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t max,
+                          uint32_t *out)
+{
+    unsigned long long v;
+
+    if (!snn_parse_ull(opt, arg, min, max, &v)) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool snn_parse_double(const char *opt, const char *arg, double min, double max, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) {
+        fprintf(stderr, "snn: --%s: expected a number in %g..%g, got '%s'\n", opt, min, max, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool snn_parse_net(const char *arg, struct snn_opts *o)
+{
+    static const struct {
+        const char *name;
+        unsigned kind;
+    } kinds[] = {
+        {"ff", NETWORKS_FF},
+        {"brunel", NETWORKS_BRUNEL},
+        {"both", NETWORKS_FF | NETWORKS_BRUNEL},
+    };
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(arg, kinds[i].name) == 0) {
+            o->net.kind = kinds[i].kind;
+            o->network = kinds[i].name;
+            return true;
+        }
+    }
+    fprintf(stderr, "snn: --net: expected ff, brunel or both, got '%s'\n", arg);
+    return false;
+}
+
+/* Returns 0 to run, 1 when --help was shown, -1 on a usage error (already reported). */
+static int snn_parse_opts(int argc, char **argv, struct snn_opts *o)
+{
+    unsigned long long seed;
+    bool ok = true;
+    int ch;
+
+    opterr = 0; /* our own one-line messages instead of getopt's */
+    while (ok && (ch = getopt_long(argc, argv, "h", snn_long_opts, NULL)) != -1) {
+        switch (ch) {
+        case SNN_OPT_STEPS:
+            ok = snn_parse_ull("steps", optarg, 0, ULLONG_MAX, &o->steps);
+            break;
+        case SNN_OPT_DT_US:
+            ok = snn_parse_double("dt-us", optarg, 1.0, 100000.0, &o->dt_us);
+            break;
+        case SNN_OPT_RATE_HZ:
+            ok = snn_parse_double("rate-hz", optarg, 0.0, 10000.0, &o->net.rate_hz);
+            break;
+        case SNN_OPT_NET:
+            ok = snn_parse_net(optarg, o);
+            break;
+        case SNN_OPT_LAYERS:
+            ok = snn_parse_u32("layers", optarg, 1, 32, &o->net.layers);
+            break;
+        case SNN_OPT_NEURONS:
+            ok = snn_parse_u32("neurons", optarg, 10, 1000000, &o->net.neurons);
+            break;
+        case SNN_OPT_FAN_IN:
+            ok = snn_parse_u32("fan-in", optarg, 1, 10000, &o->net.fan_in);
+            break;
+        case SNN_OPT_TARGET:
+            o->target = optarg;
+            if (target_find(optarg) == NULL || energy_model_find(optarg) == NULL) {
+                fprintf(stderr,
+                        "snn: --target: expected loihi2, spinnaker2, truenorth or cpu, got "
+                        "'%s'\n",
+                        optarg);
+                ok = false;
+            }
+            break;
+        case SNN_OPT_SEED:
+            ok = snn_parse_ull("seed", optarg, 0, ULLONG_MAX, &seed);
+            o->seed = seed;
+            break;
+        case SNN_OPT_STDP:
+            o->stdp = true;
+            break;
+        case SNN_OPT_REPORT:
+            o->report = optarg;
+            break;
+        case SNN_OPT_REALTIME:
+            o->realtime = true;
+            break;
+        case SNN_OPT_LABEL:
+            o->label = optarg;
+            break;
+        case SNN_OPT_QUIET:
+            o->quiet = true;
+            break;
+        case SNN_OPT_NO_PROBE:
+            o->no_probe = true;
+            break;
+        case SNN_OPT_SELFTEST:
+            o->selftest = true;
+            break;
+        case 'h':
+            snn_usage(stdout);
+            return 1;
+        default:
+            if (optopt >= SNN_OPT_STEPS) {
+                fprintf(stderr, "snn: %s needs a value (see --help)\n", argv[optind - 1]);
+            } else {
+                fprintf(stderr, "snn: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            }
+            return -1;
+        }
+    }
+    if (!ok) {
+        return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "snn: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static void snn_on_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = snn_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Sum a layer's counts over its cores. */
+static struct net_counts snn_layer_counts(const struct net *net, int l)
+{
+    struct net_counts s = {0};
+
+    for (uint32_t c = 0; c < net_layer_cores(net, l); c++) {
+        const struct net_counts *cc = net_core_counts(net, l, c);
+
+        s.spikes += cc->spikes;
+        s.synops += cc->synops;
+    }
+    return s;
+}
+
+/* One progress line: the mean rate of each layer since the last line. */
+static void snn_progress(const struct net *net, uint64_t *last_spikes, uint64_t steps,
+                         double wall_s)
+{
+    double dt_s = net_dt_ms(net) * 1e-3;
+    char line[1024];
+    int len;
+
+    len = snprintf(line, sizeof(line), "snn: t = %.1f s, %.1f us/timestep; Hz per neuron:",
+                   (double)net_timestep(net) * dt_s, wall_s * 1e6 / (double)steps);
+    for (int l = 0; l < net_layers(net) && len > 0 && (size_t)len < sizeof(line); l++) {
+        uint64_t s = snn_layer_counts(net, l).spikes;
+
+        len += snprintf(line + len, sizeof(line) - (size_t)len, " %s %.1f", net_layer_name(net, l),
+                        (double)(s - last_spikes[l]) / net_layer_size(net, l) /
+                            ((double)steps * dt_s));
+        last_spikes[l] = s;
+    }
+    fprintf(stderr, "%s\n", line);
+}
+
+/* The run's estimated energy over every core (the report has it per core and layer). */
+static double snn_energy_j(const struct net *net, const struct energy_model *m)
+{
+    double seconds = (double)net_timestep(net) * net_dt_ms(net) * 1e-3, j = 0.0;
+
+    for (int l = 0; l < net_layers(net); l++) {
+        for (uint32_t c = 0; c < net_layer_cores(net, l); c++) {
+            const struct net_counts *cc = net_core_counts(net, l, c);
+            struct energy_counts ec = {
+                .synops = cc->synops,
+                .syn_updates = cc->syn_updates,
+                .neuron_updates = cc->neuron_updates,
+                .neuron_updates_active = cc->neuron_updates_active,
+                .packets = cc->packets,
+                .hops = cc->hops,
+                .cores = 1,
+            };
+
+            j += energy_estimate_j(m, &ec, seconds);
+        }
+    }
+    return j;
+}
+
+/* Advance the network until the limit or a signal. Returns the wall time in ns. */
+static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe *probe)
+{
+    const uint64_t dt_ns = (uint64_t)(o->dt_us * 1e3);
+    const uint64_t progress_every = (uint64_t)(1e6 / o->dt_us); /* one model second */
+    uint64_t *last_spikes = calloc((size_t)net_layers(net), sizeof(*last_spikes));
+    uint64_t start = nctop_now_ns(), mark = start;
+
+    for (uint64_t t = 0; !snn_stop && (o->steps == 0 || t < o->steps); t++) {
+        if (probe != NULL) {
+            probe_step_begin(probe);
+            probe_phase_begin(probe, PROBE_INTEGRATE);
+        }
+        net_integrate(net);
+        if (probe != NULL) {
+            probe_phase_end(probe, PROBE_INTEGRATE);
+            probe_phase_begin(probe, PROBE_UPDATE);
+        }
+        net_update(net);
+        if (probe != NULL) {
+            probe_phase_end(probe, PROBE_UPDATE);
+            probe_phase_begin(probe, PROBE_ROUTE);
+        }
+        net_route(net);
+        if (probe != NULL) {
+            probe_phase_end(probe, PROBE_ROUTE);
+        }
+        if (o->stdp) {
+            if (probe != NULL) {
+                probe_phase_begin(probe, PROBE_LEARN);
+            }
+            net_learn(net);
+            if (probe != NULL) {
+                probe_phase_end(probe, PROBE_LEARN);
+            }
+        }
+        net_end_step(net);
+        if (probe != NULL) {
+            probe_step_end(probe, net);
+        }
+        if (o->realtime) {
+            uint64_t due = start + (t + 1) * dt_ns;
+            struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ULL),
+                                  .tv_nsec = (long)(due % 1000000000ULL)};
+
+            /* EINTR (a signal) ends the wait early; the loop then sees snn_stop */
+            if (nctop_now_ns() < due) {
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+            }
+        }
+        if (!o->quiet && last_spikes != NULL && (t + 1) % progress_every == 0) {
+            uint64_t now = nctop_now_ns();
+
+            snn_progress(net, last_spikes, progress_every, (double)(now - mark) * 1e-9);
+            mark = now;
+        }
+    }
+    free(last_spikes);
+    return nctop_now_ns() - start;
+}
+
+int main(int argc, char **argv)
+{
+    struct snn_opts o = {
+        .net = {.kind = NETWORKS_FF | NETWORKS_BRUNEL,
+                .layers = 3,
+                .neurons = 1000,
+                .fan_in = 100,
+                .rate_hz = 20.0},
+        .dt_us = 100.0,
+        .seed = 1,
+        .network = "both",
+        .target = "loihi2",
+    };
+    const struct target *t;
+    struct net *net = NULL;
+    struct probe *probe = NULL;
+    char why[512];
+    uint64_t wall_ns;
+    uint32_t unpublished = 0;
+    int rc;
+
+    rc = snn_parse_opts(argc, argv, &o);
+    if (rc != 0) {
+        return rc > 0 ? 0 : 2;
+    }
+    if (o.selftest) {
+        return selftest_run() == 0 ? 0 : 1;
+    }
+    t = target_find(o.target);
+    /* a network that cannot fit fails before it is built (and before it could exhaust memory) */
+    if (networks_check(&o.net, t, why, sizeof(why)) != 0) {
+        fprintf(stderr, "snn: %s\n", why);
+        return 2;
+    }
+    net = net_new(o.dt_us * 1e-3, o.seed);
+    if (net == NULL || networks_build(net, &o.net, o.seed) != 0) {
+        fprintf(stderr, "snn: cannot build the network: %s (try fewer --neurons)\n",
+                strerror(errno != 0 ? errno : ENOMEM));
+        net_free(net);
+        return 1;
+    }
+    rc = net_place(net, t, why, sizeof(why));
+    if (rc != 0) {
+        fprintf(stderr, "snn: %s\n", why);
+        net_free(net);
+        return rc == -ENOSPC ? 2 : 1;
+    }
+    if (o.stdp) {
+        const struct stdp_params sp = {.tau_plus_ms = 20.0,
+                                       .tau_minus_ms = 20.0,
+                                       .a_plus = 0.01,
+                                       .a_minus = 0.0105,
+                                       .w_max = 3.0};
+
+        net_set_stdp(net, &sp);
+    }
+    if (!o.no_probe) {
+        nctop_set_label(o.label != NULL ? o.label : "snn");
+        probe = probe_new(net, t->name, &unpublished);
+        if (probe == NULL) {
+            fprintf(stderr, "snn: out of memory registering with nctop\n");
+            net_free(net);
+            return 1;
+        }
+    }
+    snn_on_signals();
+    if (!o.quiet) {
+        uint64_t synapses = 0;
+        uint32_t cores = 0;
+
+        for (int l = 0; l < net_layers(net); l++) {
+            synapses += net_layer_synapses(net, l);
+            cores += net_layer_cores(net, l);
+        }
+        fprintf(stderr,
+                "snn: pid %d, %s network, %d layers, %" PRIu64 " synapses on %u %s cores, "
+                "dt %g us\n",
+                (int)getpid(), o.network, net_layers(net), synapses, cores, t->name, o.dt_us);
+        if (unpublished > 0) {
+            fprintf(stderr,
+                    "snn: nctop's counter table is full: %u cores have no per-core counters "
+                    "(their counts are in the layer totals and the report)\n",
+                    unpublished);
+        }
+    }
+
+    wall_ns = snn_run(&o, net, probe);
+
+    rc = 0;
+    if (o.report != NULL) {
+        const struct report_meta meta = {
+            .network = o.network, .seed = o.seed, .rate_hz = o.net.rate_hz, .stdp = o.stdp};
+        int err = report_write(o.report, net, t, &meta);
+
+        if (err != 0) {
+            fprintf(stderr, "snn: cannot write the report %s: %s\n", o.report, strerror(-err));
+            rc = 1;
+        }
+    }
+    if (!o.quiet) {
+        uint64_t steps = net_timestep(net);
+
+        fprintf(stderr,
+                "snn: %" PRIu64 " timesteps (%.3f s of model time) in %.3f s, %.2f us/timestep, "
+                "estimated energy %.6g J on %s\n",
+                steps, (double)steps * o.dt_us * 1e-6, (double)wall_ns * 1e-9,
+                steps > 0 ? (double)wall_ns * 1e-3 / (double)steps : 0.0,
+                snn_energy_j(net, energy_model_find(t->name)), t->name);
+        /* nothing is lost silently: say so when nctop could not keep up with us */
+        if (nctop_dropped() > 0) {
+            fprintf(stderr, "snn: %" PRIu64 " nctop events dropped\n", nctop_dropped());
+        }
+    }
+    probe_free(probe);
+    net_free(net);
+    /* returning from main lets libnctop's exit handler remove the segment */
+    return rc;
+}

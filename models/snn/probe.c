@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* snn: the nctop probe. The runtime only accumulates plain counts in its own arrays; this
+ * file turns them into SDK calls once per timestep (deltas since the last flush, skipped when
+ * zero), so the cost per timestep is a few atomic adds per active core, never one per spike. */
+#include "probe.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <nctop.h>
+
+#include "net.h"
+
+#define PROBE_PATH_BYTES 96
+#define PROBE_PREFIX_BYTES 64 /* "layers.N.core.C": leaves room for ".<field>" */
+
+/* The published counters of one group (a core, a layer, the totals); handle 0 = none. */
+enum probe_field {
+    PROBE_SPIKES = 0,
+    PROBE_SYNOPS,
+    PROBE_NEURON_UPDATES,
+    PROBE_HOPS,
+    PROBE_SYN_UPDATES,
+    PROBE_FIELDS,
+};
+
+static const char *const probe_field_names[PROBE_FIELDS] = {
+    "spikes", "synops", "neuron_updates", "hops", "syn_updates",
+};
+
+struct probe_core {
+    int layer;
+    uint32_t core;
+    uint32_t counter[PROBE_FIELDS];
+    uint64_t last[PROBE_FIELDS]; /* what was flushed so far */
+};
+
+struct probe_layer {
+    uint32_t counter[PROBE_FIELDS];
+    uint32_t gauge;
+    uint64_t gauge_used, gauge_cap; /* last values set */
+};
+
+struct probe {
+    uint32_t step_name;
+    uint32_t phase_name[PROBE_PHASES];
+    uint32_t backend;
+    uint32_t total[PROBE_FIELDS];
+    struct probe_layer *layers;
+    int n_layers;
+    struct probe_core *cores;
+    size_t n_cores;
+    bool attached;     /* sampled at each timestep's start */
+    uint64_t phase_ns; /* start of the open phase, when attached */
+};
+
+static const char *const probe_phase_names[PROBE_PHASES] = {
+    "synaptic_integration",
+    "neuron_update",
+    "spike_routing",
+    "learning",
+};
+
+static uint64_t probe_field(const struct net_counts *c, enum probe_field f)
+{
+    switch (f) {
+    case PROBE_SPIKES:
+        return c->spikes;
+    case PROBE_SYNOPS:
+        return c->synops;
+    case PROBE_NEURON_UPDATES:
+        return c->neuron_updates;
+    case PROBE_HOPS:
+        return c->hops;
+    case PROBE_SYN_UPDATES:
+        return c->syn_updates;
+    case PROBE_FIELDS:
+        break;
+    }
+    return 0;
+}
+
+/* Register prefix.<field> for every field (the totals have no prefix). */
+static void probe_register(uint32_t *counter, const char *prefix)
+{
+    char path[PROBE_PATH_BYTES];
+
+    for (int f = 0; f < PROBE_FIELDS; f++) {
+        if (prefix != NULL) {
+            snprintf(path, sizeof(path), "%s.%s", prefix, probe_field_names[f]);
+        } else {
+            snprintf(path, sizeof(path), "%s", probe_field_names[f]);
+        }
+        counter[f] = nctop_counter(path);
+    }
+}
+
+struct probe *probe_new(const struct net *net, const char *backend, uint32_t *unpublished)
+{
+    struct probe *p = calloc(1, sizeof(*p));
+    char path[PROBE_PREFIX_BYTES];
+    size_t k = 0;
+
+    *unpublished = 0;
+    if (p == NULL) {
+        return NULL;
+    }
+    p->n_layers = net_layers(net);
+    for (int l = 0; l < p->n_layers; l++) {
+        p->n_cores += net_layer_cores(net, l);
+    }
+    p->layers = calloc((size_t)p->n_layers + 1, sizeof(*p->layers));
+    p->cores = calloc(p->n_cores + 1, sizeof(*p->cores));
+    if (p->layers == NULL || p->cores == NULL) {
+        probe_free(p);
+        return NULL;
+    }
+    p->step_name = nctop_name("timestep");
+    for (int ph = 0; ph < PROBE_PHASES; ph++) {
+        p->phase_name[ph] = nctop_name(probe_phase_names[ph]);
+    }
+    p->backend = nctop_name(backend);
+    /* totals and layers first, so a full counter table loses only per-core detail */
+    probe_register(p->total, NULL);
+    for (int l = 0; l < p->n_layers; l++) {
+        uint64_t cap = 0;
+
+        snprintf(path, sizeof(path), "layers.%d", l);
+        probe_register(p->layers[l].counter, path);
+        if (net_layer_synapses(net, l) > 0) {
+            snprintf(path, sizeof(path), "layers.%d.weights", l);
+            nctop_weight_set(path, net_layer_weight_bytes(net, l), 0);
+            net_layer_queue_bytes(net, l, &cap);
+            snprintf(path, sizeof(path), "layers.%d.spike_queue", l);
+            p->layers[l].gauge = nctop_gauge(path, NCTOP_MEM_OTHER, 0);
+        }
+    }
+    for (int l = 0; l < p->n_layers; l++) {
+        for (uint32_t c = 0; c < net_layer_cores(net, l); c++, k++) {
+            struct probe_core *pc = &p->cores[k];
+
+            pc->layer = l;
+            pc->core = c;
+            snprintf(path, sizeof(path), "layers.%d.core.%u", l, net_core_id(net, l, c));
+            probe_register(pc->counter, path);
+            if (pc->counter[PROBE_FIELDS - 1] == 0) {
+                (*unpublished)++;
+            }
+        }
+    }
+    return p;
+}
+
+void probe_free(struct probe *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    free(p->layers);
+    free(p->cores);
+    free(p);
+}
+
+void probe_step_begin(struct probe *p)
+{
+    p->attached = nctop_attached() != 0;
+    if (p->attached) {
+        nctop_span_begin(p->step_name);
+    }
+}
+
+void probe_phase_begin(struct probe *p, enum probe_phase phase)
+{
+    if (p->attached) {
+        nctop_span_begin(p->phase_name[phase]);
+        p->phase_ns = nctop_now_ns();
+    }
+}
+
+void probe_phase_end(struct probe *p, enum probe_phase phase)
+{
+    if (p->attached) {
+        uint64_t now = nctop_now_ns();
+
+        nctop_kernel(p->phase_name[phase], p->backend, p->phase_ns, now - p->phase_ns);
+        nctop_span_end(p->phase_name[phase]);
+    }
+}
+
+static void probe_add(uint32_t counter, uint64_t n)
+{
+    if (counter != 0 && n != 0) {
+        nctop_counter_add(counter, n);
+    }
+}
+
+void probe_step_end(struct probe *p, const struct net *net)
+{
+    uint64_t total[PROBE_FIELDS] = {0};
+    int layer = -1;
+    uint64_t sum[PROBE_FIELDS] = {0};
+
+    for (size_t k = 0; k <= p->n_cores; k++) {
+        struct probe_core *pc = &p->cores[k];
+        const struct net_counts *c;
+
+        /* a layer's sum is flushed when its last core is done (k == n_cores: the last one) */
+        if (k == p->n_cores || pc->layer != layer) {
+            if (layer >= 0) {
+                for (int f = 0; f < PROBE_FIELDS; f++) {
+                    probe_add(p->layers[layer].counter[f], sum[f]);
+                    total[f] += sum[f];
+                    sum[f] = 0;
+                }
+            }
+            if (k == p->n_cores) {
+                break;
+            }
+            layer = pc->layer;
+        }
+        c = net_core_counts(net, pc->layer, pc->core);
+        for (int f = 0; f < PROBE_FIELDS; f++) {
+            uint64_t now = probe_field(c, (enum probe_field)f), d = now - pc->last[f];
+
+            pc->last[f] = now;
+            probe_add(pc->counter[f], d);
+            sum[f] += d;
+        }
+    }
+    for (int f = 0; f < PROBE_FIELDS; f++) {
+        probe_add(p->total[f], total[f]);
+    }
+    for (int l = 0; l < p->n_layers; l++) {
+        struct probe_layer *pl = &p->layers[l];
+        uint64_t cap, used;
+
+        if (pl->gauge == 0) {
+            continue;
+        }
+        used = net_layer_queue_bytes(net, l, &cap);
+        if (used != pl->gauge_used || cap != pl->gauge_cap) {
+            nctop_gauge_set(pl->gauge, used, cap);
+            pl->gauge_used = used;
+            pl->gauge_cap = cap;
+        }
+    }
+    nctop_step(NCTOP_STEP_ITERATION, 1);
+    if (p->attached) {
+        nctop_span_end(p->step_name);
+    }
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* snn: everything the runtime publishes to nctop, behind one small interface: spans and
+ * kernels per phase, per layer and per core counters flushed once per timestep, the delay
+ * rings as gauges, the weights per layer, one iteration step per timestep. */
+#ifndef NCTOP_SNN_PROBE_H
+#define NCTOP_SNN_PROBE_H
+
+#include <stdint.h>
+
+struct net;
+struct probe;
+
+enum probe_phase {
+    PROBE_INTEGRATE = 0, /* synaptic integration */
+    PROBE_UPDATE,        /* neuron update */
+    PROBE_ROUTE,         /* spike routing */
+    PROBE_LEARN,         /* learning (STDP) */
+    PROBE_PHASES,
+};
+
+/* Register the network's names, counters, gauges and weights; backend names the target of
+ * the kernels. Per-core counters are registered while the SDK's table has room: *unpublished
+ * gets the number of cores left out (their counts still reach the layer and total counters).
+ * Returns an owned probe (probe_free), or NULL when out of memory. net is borrowed. */
+struct probe *probe_new(const struct net *net, const char *backend, uint32_t *unpublished);
+
+/* NULL is a no-op. */
+void probe_free(struct probe *p);
+
+/* A timestep starts; the phases of it; it ended (net's counts are flushed: each counter gets
+ * what its core did since the last flush, the gauges their occupancy, then an iteration
+ * step). Hot path: no allocation, and with no nctop attached no clock read either. */
+void probe_step_begin(struct probe *p);
+void probe_phase_begin(struct probe *p, enum probe_phase phase);
+void probe_phase_end(struct probe *p, enum probe_phase phase);
+void probe_step_end(struct probe *p, const struct net *net);
+
+#endif /* NCTOP_SNN_PROBE_H */
