@@ -29,8 +29,8 @@
 #define NETWORKS_BRUNEL_J_MAX_MV 2.0 /* small populations: keep one PSP a tenth of threshold */
 #define NETWORKS_BRUNEL_DELAY_MS 1.5
 #define NETWORKS_FF_W_IN 0.5 /* mV: 100 inputs at 20 Hz bring the mean to threshold */
-#define NETWORKS_FF_W_E 1.5  /* mV, between hidden layers */
-#define NETWORKS_FF_G 2.0    /* inhibitory weight = -g w_e */
+#define NETWORKS_FF_W_E 1.1  /* mV, between hidden layers: rates stay near the input's */
+#define NETWORKS_FF_G 2.5    /* inhibitory weight = -g w_e */
 #define NETWORKS_FF_DELAY_MIN_MS 1.0
 #define NETWORKS_FF_DELAY_MAX_MS 2.0
 #define NETWORKS_STREAM 100 /* rng stream of the connectivity */
