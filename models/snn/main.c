@@ -343,8 +343,131 @@ static double snn_energy_j(const struct net *net, const struct energy_model *m)
     return j;
 }
 
+/* The instrumentation's own cost, timed on every SNN_SAMPLE_EVERY-th timestep (timing every
+ * one would cost as much as what it measures): the time inside probe calls and the whole
+ * timestep's. The clock reads of the timing fall inside the probe intervals, so the figure
+ * errs high. */
+#define SNN_SAMPLE_EVERY 16
+
+#define SNN_SAMPLES 4096 /* the last sampled timesteps, for the trimmed figure */
+#define SNN_TRIM 4       /* a sample beyond 4 x the median was preempted: left out */
+
+struct snn_timing {
+    bool on;           /* this timestep is sampled */
+    uint64_t probe_ns; /* inside probe calls, sampled timesteps */
+    uint64_t step_ns;  /* whole sampled timesteps */
+    uint64_t step_probe_ns;
+    /* each sampled timestep's probe and total ns: a loaded machine preempts some timesteps
+     * in the middle of a probe call (or of the work), which the trimmed figure leaves out */
+    uint32_t s_probe[SNN_SAMPLES];
+    uint32_t s_step[SNN_SAMPLES];
+    unsigned n_samples;
+};
+
+static int snn_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t snn_median(const uint32_t *v, unsigned n, uint32_t *scratch)
+{
+    memcpy(scratch, v, n * sizeof(*v));
+    qsort(scratch, n, sizeof(*scratch), snn_u32_cmp);
+    return scratch[n / 2];
+}
+
+/* The probe's share of the sampled timesteps, leaving out those where the probe time or the
+ * timestep's exceeds SNN_TRIM x its median. */
+static double snn_trimmed_share(const struct snn_timing *tm)
+{
+    static uint32_t scratch[SNN_SAMPLES];
+    unsigned n = tm->n_samples < SNN_SAMPLES ? tm->n_samples : SNN_SAMPLES;
+    uint64_t probe = 0, step = 0, mp, ms;
+
+    if (n == 0) {
+        return 0.0;
+    }
+    mp = snn_median(tm->s_probe, n, scratch);
+    ms = snn_median(tm->s_step, n, scratch);
+    for (unsigned i = 0; i < n; i++) {
+        if (tm->s_probe[i] <= SNN_TRIM * mp && tm->s_step[i] <= SNN_TRIM * ms) {
+            probe += tm->s_probe[i];
+            step += tm->s_step[i];
+        }
+    }
+    return step > 0 ? (double)probe / (double)step : 0.0;
+}
+
+/* One phase: run it between the probe's phase begin and end. */
+static void snn_phase(struct probe *p, struct net *net, enum probe_phase phase,
+                      void (*run)(struct net *), struct snn_timing *tm)
+{
+    uint64_t a = 0, b = 0, c = 0;
+
+    if (p == NULL) {
+        run(net);
+        return;
+    }
+    if (tm->on) {
+        a = nctop_now_ns();
+    }
+    probe_phase_begin(p, phase);
+    if (tm->on) {
+        b = nctop_now_ns();
+    }
+    run(net);
+    if (tm->on) {
+        c = nctop_now_ns();
+    }
+    probe_phase_end(p, phase);
+    if (tm->on) {
+        tm->step_probe_ns += (b - a) + (nctop_now_ns() - c);
+    }
+}
+
+/* One timestep, its phases and the probe's flush. */
+static void snn_step(const struct snn_opts *o, struct net *net, struct probe *p,
+                     struct snn_timing *tm)
+{
+    uint64_t t0 = tm->on ? nctop_now_ns() : 0, t1 = 0;
+
+    tm->step_probe_ns = 0;
+    if (p != NULL) {
+        probe_step_begin(p);
+    }
+    if (tm->on) {
+        tm->step_probe_ns += nctop_now_ns() - t0;
+    }
+    snn_phase(p, net, PROBE_INTEGRATE, net_integrate, tm);
+    snn_phase(p, net, PROBE_UPDATE, net_update, tm);
+    snn_phase(p, net, PROBE_ROUTE, net_route, tm);
+    if (o->stdp) {
+        snn_phase(p, net, PROBE_LEARN, net_learn, tm);
+    }
+    net_end_step(net);
+    if (tm->on) {
+        t1 = nctop_now_ns();
+    }
+    if (p != NULL) {
+        probe_step_end(p, net);
+    }
+    if (tm->on) {
+        uint64_t t2 = nctop_now_ns();
+
+        tm->step_probe_ns += t2 - t1;
+        tm->probe_ns += tm->step_probe_ns;
+        tm->step_ns += t2 - t0;
+        tm->s_probe[tm->n_samples % SNN_SAMPLES] = (uint32_t)tm->step_probe_ns;
+        tm->s_step[tm->n_samples % SNN_SAMPLES] = (uint32_t)(t2 - t0);
+        tm->n_samples++;
+    }
+}
+
 /* Advance the network until the limit or a signal. Returns the wall time in ns. */
-static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe *probe)
+static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe *probe,
+                        struct snn_timing *tm)
 {
     const uint64_t dt_ns = (uint64_t)(o->dt_us * 1e3);
     const uint64_t progress_every = (uint64_t)(1e6 / o->dt_us); /* one model second */
@@ -352,37 +475,8 @@ static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe 
     uint64_t start = nctop_now_ns(), mark = start;
 
     for (uint64_t t = 0; !snn_stop && (o->steps == 0 || t < o->steps); t++) {
-        if (probe != NULL) {
-            probe_step_begin(probe);
-            probe_phase_begin(probe, PROBE_INTEGRATE);
-        }
-        net_integrate(net);
-        if (probe != NULL) {
-            probe_phase_end(probe, PROBE_INTEGRATE);
-            probe_phase_begin(probe, PROBE_UPDATE);
-        }
-        net_update(net);
-        if (probe != NULL) {
-            probe_phase_end(probe, PROBE_UPDATE);
-            probe_phase_begin(probe, PROBE_ROUTE);
-        }
-        net_route(net);
-        if (probe != NULL) {
-            probe_phase_end(probe, PROBE_ROUTE);
-        }
-        if (o->stdp) {
-            if (probe != NULL) {
-                probe_phase_begin(probe, PROBE_LEARN);
-            }
-            net_learn(net);
-            if (probe != NULL) {
-                probe_phase_end(probe, PROBE_LEARN);
-            }
-        }
-        net_end_step(net);
-        if (probe != NULL) {
-            probe_step_end(probe, net);
-        }
+        tm->on = t % SNN_SAMPLE_EVERY == 0;
+        snn_step(o, net, probe, tm);
         if (o->realtime) {
             uint64_t due = start + (t + 1) * dt_ns;
             struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ULL),
@@ -423,6 +517,7 @@ int main(int argc, char **argv)
     char why[512];
     uint64_t wall_ns;
     uint32_t unpublished = 0;
+    static struct snn_timing tm;
     int rc;
 
     rc = snn_parse_opts(argc, argv, &o);
@@ -490,7 +585,7 @@ int main(int argc, char **argv)
         }
     }
 
-    wall_ns = snn_run(&o, net, probe);
+    wall_ns = snn_run(&o, net, probe, &tm);
 
     rc = 0;
     if (o.report != NULL) {
@@ -512,6 +607,14 @@ int main(int argc, char **argv)
                 steps, (double)steps * o.dt_us * 1e-6, (double)wall_ns * 1e-9,
                 steps > 0 ? (double)wall_ns * 1e-3 / (double)steps : 0.0,
                 snn_energy_j(net, energy_model_find(t->name)), t->name);
+        if (probe != NULL && tm.step_ns > 0) {
+            fprintf(stderr,
+                    "snn: instrumentation %.2f%% of a timestep (trimmed; %.2f%% untrimmed), nctop "
+                    "%s, timed on every %dth timestep\n",
+                    100.0 * snn_trimmed_share(&tm),
+                    100.0 * (double)tm.probe_ns / (double)tm.step_ns,
+                    nctop_attached() ? "attached" : "not attached", SNN_SAMPLE_EVERY);
+        }
         /* nothing is lost silently: say so when nctop could not keep up with us */
         if (nctop_dropped() > 0) {
             fprintf(stderr, "snn: %" PRIu64 " nctop events dropped\n", nctop_dropped());

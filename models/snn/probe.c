@@ -13,6 +13,9 @@
 #include "net.h"
 
 #define PROBE_PATH_BYTES 96
+/* One kernel record per phase stands for this many consecutive timesteps: its start is the
+ * first one's, its duration the sum (total kernel time stays exact; records are 1/N). */
+#define PROBE_KERNEL_WINDOW 4
 #define PROBE_PREFIX_BYTES 64 /* "layers.N.core.C": leaves room for ".<field>" */
 
 /* The published counters of one group (a core, a layer, the totals); handle 0 = none. */
@@ -51,8 +54,12 @@ struct probe {
     int n_layers;
     struct probe_core *cores;
     size_t n_cores;
-    bool attached;     /* sampled at each timestep's start */
-    uint64_t phase_ns; /* start of the open phase, when attached */
+    bool attached;    /* sampled at each timestep's start */
+    uint64_t mark_ns; /* when attached: the last phase boundary (a phase starts where the
+                       * previous one ended, so each phase costs one clock read) */
+    uint64_t kernel_start[PROBE_PHASES];
+    uint64_t kernel_ns[PROBE_PHASES];
+    unsigned window; /* timesteps in the open kernel window */
 };
 
 static const char *const probe_phase_names[PROBE_PHASES] = {
@@ -167,6 +174,7 @@ void probe_step_begin(struct probe *p)
     p->attached = nctop_attached() != 0;
     if (p->attached) {
         nctop_span_begin(p->step_name);
+        p->mark_ns = nctop_now_ns();
     }
 }
 
@@ -174,7 +182,6 @@ void probe_phase_begin(struct probe *p, enum probe_phase phase)
 {
     if (p->attached) {
         nctop_span_begin(p->phase_name[phase]);
-        p->phase_ns = nctop_now_ns();
     }
 }
 
@@ -183,7 +190,11 @@ void probe_phase_end(struct probe *p, enum probe_phase phase)
     if (p->attached) {
         uint64_t now = nctop_now_ns();
 
-        nctop_kernel(p->phase_name[phase], p->backend, p->phase_ns, now - p->phase_ns);
+        if (p->kernel_ns[phase] == 0) {
+            p->kernel_start[phase] = p->mark_ns;
+        }
+        p->kernel_ns[phase] += now - p->mark_ns;
+        p->mark_ns = now;
         nctop_span_end(p->phase_name[phase]);
     }
 }
@@ -246,6 +257,15 @@ void probe_step_end(struct probe *p, const struct net *net)
         }
     }
     nctop_step(NCTOP_STEP_ITERATION, 1);
+    if (p->attached && ++p->window == PROBE_KERNEL_WINDOW) {
+        for (int ph = 0; ph < PROBE_PHASES; ph++) {
+            if (p->kernel_ns[ph] > 0) {
+                nctop_kernel(p->phase_name[ph], p->backend, p->kernel_start[ph], p->kernel_ns[ph]);
+                p->kernel_ns[ph] = 0;
+            }
+        }
+        p->window = 0;
+    }
     if (p->attached) {
         nctop_span_end(p->step_name);
     }

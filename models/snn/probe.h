@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* snn: everything the runtime publishes to nctop, behind one small interface: spans and
- * kernels per phase, per layer and per core counters flushed once per timestep, the delay
- * rings as gauges, the weights per layer, one iteration step per timestep. */
+/* snn: everything the runtime publishes to nctop, behind one small interface: spans per
+ * phase, kernels per phase (backend = the target; one record per 4 timesteps), per layer and per
+ * core counters flushed once per timestep, the delay rings as gauges, the weights per layer, one
+ * iteration step per timestep. */
 #ifndef NCTOP_SNN_PROBE_H
 #define NCTOP_SNN_PROBE_H
 
