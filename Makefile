@@ -376,6 +376,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' nctop.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
 	install -m 644 man/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/nctop.1
+	install -m 644 man/snn.1 $(DESTDIR)$(MANPREFIX)/man1/snn.1
 	install -m 644 man/libnctop.3 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
 	install -d $(DESTDIR)$(PYTHONDIR)/nctop
 	install -m 644 python/nctop/__init__.py python/nctop/__main__.py python/nctop/torch.py \
@@ -387,7 +388,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nctop $(DESTDIR)$(LIBDIR)/libnctop.so* \
 		$(DESTDIR)$(LIBDIR)/libnctop.a $(DESTDIR)$(INCDIR)/nctop.h \
-		$(DESTDIR)$(PKGCONFIGDIR)/nctop.pc $(DESTDIR)$(MANPREFIX)/man1/nctop.1 \
+		$(DESTDIR)$(PKGCONFIGDIR)/nctop.pc $(DESTDIR)$(MANPREFIX)/man1/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/snn.1 \
 		$(DESTDIR)$(MANPREFIX)/man3/libnctop.3
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/nctop $(DESTDIR)$(PYTHONDIR)/nctop
 
