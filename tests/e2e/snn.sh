@@ -112,3 +112,18 @@ for args in "--target loihi3" "--net ring" "--neurons 5" "--dt-us 0" "--bogus"; 
         fail "usage error '$args'" "status $rc: $(head -c 200 "$T/err")"
     fi
 done
+
+# 7. nctop's counters equal the runtime's own counts (the snapshot is taken when snn exits).
+if [ -x "$NCTOP" ] &&
+    timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNN" "${SMALL[@]}" --seed 5 \
+        --report "$T/nc.json" >"$T/once.json" 2>"$T/once.err"; then
+    cp "$T/nc.json" "$T/nc-report.json"
+    jcheck "nctop's counters = the report's counts (totals, layers, cores), kernels on loihi2" \
+        "$T/once.json" \
+        'proc("snn")["counters"]["spikes"] == json.load(open(sys.argv[1].replace("once.json", "nc-report.json")))["totals"]["spikes"]' \
+        'all(proc("snn")["counters"]["layers.%d.%s" % (l["index"], k)] == l[k] for l in json.load(open(sys.argv[1].replace("once.json", "nc-report.json")))["layers"] for k in ("spikes", "synops", "neuron_updates", "hops"))' \
+        'all(proc("snn")["counters"]["layers.%d.core.%d.synops" % (l["index"], c["core"])] == c["synops"] for l in json.load(open(sys.argv[1].replace("once.json", "nc-report.json")))["layers"] for c in l["cores"])' \
+        'set(k["name"] for k in proc("snn")["kernels"]) >= {"synaptic_integration", "neuron_update", "spike_routing"} and all(k["backend"] == "loihi2" for k in proc("snn")["kernels"])'
+else
+    fail "nctop --once -- snn" "$(tail -n 3 "$T/once.err" | tr '\n' ' ')"
+fi
