@@ -192,6 +192,10 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
     [STORE_EV_PROBE_BEGIN] = {"PROBE_BEGIN", {THREAD, NAME, TIME}, 4},
     [STORE_EV_PROBE_END] = {"PROBE_END", {THREAD, NAME, TIME}, 4},
     [STORE_EV_THREAD_GAP_ALL] = {"THREAD_GAP_ALL", {THREAD}, 4},
+    [STORE_EV_VALUE] = {"VALUE",
+                        {PROC, NAME, RN("unit", RK_U, RM_AUX), RF("f64 bits", RK_U, RM_A), TIME},
+                        4},
+    [STORE_EV_ATTR] = {"ATTR", {PROC, RN("key", RK_U, RM_ID), RN("value", RK_U, RM_AUX)}, 4},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };

@@ -61,6 +61,8 @@
  *     PROBE_BEGIN (from version 4): u thread, u name, t time
  *     PROBE_END (from version 4): u thread, u name, t time
  *     THREAD_GAP_ALL (from version 4): u thread
+ *     VALUE (from version 4): u proc, u name, u unit, u f64 bits, t time
+ *     ATTR (from version 4): u proc, u key, u value
  *     TICK t time
  *     END
  *
@@ -72,7 +74,7 @@
  */
 #define RECORD_MAGIC "NCTOPREC"
 /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts; 4: probe spans and gaps of
- * both sources as their own types */
+ * both sources as their own types, values and attributes */
 #define RECORD_VERSION 4U
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U

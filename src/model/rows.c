@@ -1114,12 +1114,30 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         c->value = p->counters[i].value;
         c->rate_valid = store_rate_per_sec(&p->counters[i].rate, now_ns, window_ns, &c->per_sec);
     }
+    out->nvalues = p->nvalues;
+    out->values = p->nvalues > 0 ? xcalloc(p->nvalues, sizeof(*out->values)) : NULL;
+    for (i = 0; i < p->nvalues; i++) {
+        const char *unit = rows_name(p, p->values[i].unit);
+
+        out->values[i].name = rows_name(p, p->values[i].name);
+        out->values[i].unit = p->values[i].unit != 0 && unit != NULL ? unit : "";
+        out->values[i].value = p->values[i].v;
+        out->values[i].ts_ns = p->values[i].ts_ns;
+    }
+    out->nattrs = p->nattrs;
+    out->attrs = p->nattrs > 0 ? xcalloc(p->nattrs, sizeof(*out->attrs)) : NULL;
+    for (i = 0; i < p->nattrs; i++) {
+        out->attrs[i].key = rows_name(p, p->attrs[i].key);
+        out->attrs[i].value = rows_name(p, p->attrs[i].value);
+    }
     hist_done(&scratch);
 }
 
 void rows_summary_done(struct rows_summary *s)
 {
     free(s->counters);
+    free(s->values);
+    free(s->attrs);
     free(s->threads);
     free(s->syscalls);
     memset(s, 0, sizeof(*s));

@@ -120,6 +120,20 @@ struct rows_counter {
     double per_sec;
 };
 
+/* A value the workload set (nctop_value_set). */
+struct rows_value {
+    const char *name; /* borrowed from the store */
+    const char *unit; /* borrowed; "" when none */
+    double value;
+    uint64_t ts_ns; /* when it was set */
+};
+
+/* A process attribute (nctop_set_attr): "target", "chip", "model", ... */
+struct rows_attr {
+    const char *key;   /* borrowed from the store */
+    const char *value; /* borrowed */
+};
+
 /* One thread the process reported (per-thread time needs the eBPF collector). */
 struct rows_thread {
     int32_t tid;
@@ -219,6 +233,10 @@ struct rows_summary {
     struct rows_requests requests;
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
+    size_t nvalues;
+    struct rows_value *values; /* in the order first set; owned by the summary */
+    size_t nattrs;
+    struct rows_attr *attrs; /* in the order first set; owned by the summary */
     /* Mean step latency of each window slot, oldest first, the newest (current) slot last;
      * 0 for a slot without steps. nrecent = min(window slots, ROWS_RECENT_MAX). */
     uint64_t step_recent_ns[ROWS_RECENT_MAX];

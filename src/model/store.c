@@ -410,6 +410,9 @@ static void store_proc_free(struct store_proc *p)
     }
     free(p->counters);
     store_map_done(&p->counter_map);
+    free(p->values);
+    store_map_done(&p->value_map);
+    free(p->attrs);
     for (i = 0; i < p->nthreads; i++) {
         store_thread_free(p->threads[i]);
     }
@@ -781,6 +784,76 @@ static void store_proc_add_events_apply(struct store_proc *p, uint64_t n)
         store_rate_add(&p->events_rate, store_rate_cap(p->st), p->clock_ns, p->events,
                        p->st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT);
     }
+}
+
+static void store_value_set_apply(struct store_proc *p, uint32_t name, uint32_t unit, double v,
+                                  uint64_t ts_ns)
+{
+    uint32_t i;
+
+    if (!store_proc_name_valid(p, name) || (unit != 0 && !store_proc_name_valid(p, unit))) {
+        store_invalid(p, 1, "value with an unknown name id");
+        return;
+    }
+    i = store_map_get(&p->value_map, name);
+    if (i == STORE_NONE) {
+        if (p->nvalues >= p->st->cfg.max_kernels) {
+            store_invalid(p, 1, "too many values (max_kernels)");
+            return;
+        }
+        i = p->nvalues++;
+        p->values = store_grow(p->values, &p->values_cap, p->nvalues, sizeof(*p->values));
+        p->values[i].name = name;
+        store_map_put(&p->value_map, name, i);
+    }
+    p->values[i].unit = unit;
+    p->values[i].v = v;
+    p->values[i].ts_ns = ts_ns;
+}
+
+static bool store_attr_set_apply(struct store_proc *p, uint32_t key, uint32_t value)
+{
+    uint32_t i;
+
+    if (!store_proc_name_valid(p, key) || (value != 0 && !store_proc_name_valid(p, value))) {
+        store_invalid(p, 1, "attribute with an unknown name id");
+        return true;
+    }
+    for (i = 0; i < p->nattrs && p->attrs[i].key != key; i++) {
+        continue;
+    }
+    if (i < p->nattrs && p->attrs[i].value == value) {
+        return false;
+    }
+    if (value == 0) {
+        if (i < p->nattrs) {
+            memmove(&p->attrs[i], &p->attrs[i + 1], (p->nattrs - i - 1U) * sizeof(*p->attrs));
+            p->nattrs--;
+        }
+        return true;
+    }
+    if (i == p->nattrs) {
+        if (p->nattrs >= STORE_MAX_ATTRS) {
+            store_invalid(p, 1, "too many attributes");
+            return true;
+        }
+        p->attrs = store_grow(p->attrs, &p->attrs_cap, p->nattrs + 1U, sizeof(*p->attrs));
+        p->attrs[p->nattrs++].key = key;
+    }
+    p->attrs[i].value = value;
+    return true;
+}
+
+const char *store_proc_attr(const struct store_proc *p, const char *key)
+{
+    uint32_t id = strtab_find(&p->names, key, strlen(key));
+
+    for (uint32_t i = 0; id != 0 && i < p->nattrs; i++) {
+        if (p->attrs[i].key == id) {
+            return store_proc_name(p, p->attrs[i].value);
+        }
+    }
+    return NULL;
 }
 
 /* --- threads ------------------------------------------------------------------------------ */
@@ -1913,6 +1986,15 @@ static bool store_apply_one(struct store *st, const struct store_event *ev, stru
     case STORE_EV_EVENTS:
         store_proc_add_events_apply(p, ev->a);
         return true;
+    case STORE_EV_VALUE: {
+        double v;
+
+        memcpy(&v, &ev->a, sizeof(v));
+        store_value_set_apply(p, ev->id, ev->aux, v, ev->ts_ns);
+        return true;
+    }
+    case STORE_EV_ATTR:
+        return store_attr_set_apply(p, ev->id, ev->aux);
     case STORE_EV_KERNEL:
         store_kernel_apply(p, ev->id, ev->aux, ev->ts_ns, ev->a);
         return true;
@@ -2078,6 +2160,23 @@ void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint
 {
     struct store_event ev = {
         .type = STORE_EV_COUNTER, .proc = p, .id = name, .a = value, .ts_ns = now_ns};
+
+    store_apply(p->st, &ev);
+}
+
+void store_value_set(struct store_proc *p, uint32_t name, uint32_t unit, double value,
+                     uint64_t ts_ns)
+{
+    struct store_event ev = {
+        .type = STORE_EV_VALUE, .proc = p, .id = name, .aux = unit, .ts_ns = ts_ns};
+
+    memcpy(&ev.a, &value, sizeof(value));
+    store_apply(p->st, &ev);
+}
+
+void store_attr_set(struct store_proc *p, uint32_t key, uint32_t value)
+{
+    struct store_event ev = {.type = STORE_EV_ATTR, .proc = p, .id = key, .aux = value};
 
     store_apply(p->st, &ev);
 }

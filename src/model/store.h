@@ -143,6 +143,18 @@ void store_weight_set(struct store_proc *p, uint32_t path, unsigned flags, uint6
 /* A monotonic counter's current value; the store derives its rate over the window. */
 void store_counter_set(struct store_proc *p, uint32_t name, uint64_t value, uint64_t now_ns);
 
+/* A floating-point value the workload sets (an accuracy, a temperature, a measured power or
+ * energy): name and unit are name ids (unit 0: none). The latest value wins; the store keeps
+ * when it was set. */
+void store_value_set(struct store_proc *p, uint32_t name, uint32_t unit, double value,
+                     uint64_t ts_ns);
+/* A process attribute the workload declares ("target", "chip", "model", ...): key and value
+ * are name ids; value 0 removes it. */
+void store_attr_set(struct store_proc *p, uint32_t key, uint32_t value);
+/* The value of the attribute named key, or NULL when it is not set. Borrowed, valid until
+ * store_free. */
+const char *store_proc_attr(const struct store_proc *p, const char *key);
+
 /* --- threads and events (the ingest hot path: no allocation in steady state) ----------- */
 
 /* Add a thread of p. name is copied (may be NULL). Borrowed until store_thread_exit. Returns
@@ -337,6 +349,8 @@ enum store_event_type {
     STORE_EV_PROBE_BEGIN,      /* thread, id = name, ts (a probe's span) */
     STORE_EV_PROBE_END,        /* thread, id = name, ts */
     STORE_EV_THREAD_GAP_ALL,   /* thread: the open spans of both sources go */
+    STORE_EV_VALUE,            /* id = name, aux = unit, a = the double's bits, ts */
+    STORE_EV_ATTR,             /* id = key, aux = value (0: removed) */
 };
 
 struct store_sched;

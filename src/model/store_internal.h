@@ -17,6 +17,7 @@
 #define STORE_ROOT 0U            /* index of the virtual root of the latency tree */
 #define STORE_REASON_MAX 128     /* bytes kept of an invalid-input reason */
 #define STORE_THREAD_NAME_MAX 32 /* bytes kept of a thread name */
+#define STORE_MAX_ATTRS 64       /* attributes per process */
 
 /* A map from a 64-bit key to a 32-bit index: the one hash map, keyed by hash_u64(key)
  * (one-to-one, so the hash is the key). */
@@ -105,6 +106,20 @@ struct store_counter {
     uint32_t name;
     uint64_t value;
     struct store_rate rate;
+};
+
+/* A value the workload set (store_value_set). */
+struct store_value {
+    uint32_t name;
+    uint32_t unit;
+    double v;
+    uint64_t ts_ns;
+};
+
+/* A process attribute (store_attr_set). */
+struct store_attr {
+    uint32_t key;
+    uint32_t value;
 };
 
 /* One open span of a thread. */
@@ -257,6 +272,13 @@ struct store_proc {
     uint32_t ncounters;
     uint32_t counters_cap;
     struct store_map counter_map;
+    struct store_value *values;
+    uint32_t nvalues;
+    uint32_t values_cap;
+    struct store_map value_map;
+    struct store_attr *attrs; /* in the order first set */
+    uint32_t nattrs;
+    uint32_t attrs_cap;
 
     struct store_thread **threads; /* live threads */
     uint32_t nthreads;

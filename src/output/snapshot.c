@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "src/base/util.h"
@@ -303,6 +304,25 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     arr = cJSON_AddArrayToObject(o, "kernels");
     for (size_t i = 0; i < rows->n; i++) {
         cJSON_AddItemToArray(arr, snapshot_kernel_row(&rows->v[i]));
+    }
+
+    arr = cJSON_AddObjectToObject(o, "attributes");
+    for (size_t i = 0; i < sum.nattrs; i++) {
+        cJSON_AddStringToObject(arr, sum.attrs[i].key, sum.attrs[i].value);
+    }
+    arr = cJSON_AddArrayToObject(o, "values");
+    for (size_t i = 0; i < sum.nvalues; i++) {
+        const struct rows_value *v = &sum.values[i];
+        cJSON *jv = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(jv, "name", v->name);
+        if (isfinite(v->value)) {
+            cJSON_AddNumberToObject(jv, "value", v->value);
+        } else {
+            cJSON_AddNullToObject(jv, "value");
+        }
+        cJSON_AddStringToObject(jv, "unit", v->unit);
+        cJSON_AddItemToArray(arr, jv);
     }
 
     counters = cJSON_AddObjectToObject(o, "counters");

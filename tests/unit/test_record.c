@@ -107,6 +107,15 @@ static void feed(struct store *st)
         uint32_t probe = store_proc_intern(p, "probed_fn");
 
         store_proc_set_label(p, "engine-renamed");
+        store_value_set(p, store_proc_intern(p, "accuracy"), 0, 0.8125, T0 + 50 * MS);
+        store_value_set(p, store_proc_intern(p, "power"), store_proc_intern(p, "W"), 1.5,
+                        T0 + 60 * MS);
+        store_value_set(p, store_proc_intern(p, "power"), store_proc_intern(p, "W"), 2.25,
+                        T0 + 70 * MS);
+        store_attr_set(p, store_proc_intern(p, "target"), store_proc_intern(p, "loihi2"));
+        store_attr_set(p, store_proc_intern(p, "chip"), store_proc_intern(p, "sim"));
+        store_attr_set(p, store_proc_intern(p, "chip"), 0); /* removed */
+        store_attr_set(p, store_proc_intern(p, "model"), store_proc_intern(p, "brunel"));
         store_proc_add_invalid(p, 2, "corrupt record at offset 64");
         store_thread_set_name(u, "sampler");
         store_span_begin(u, step, T0 + 100 * MS);
@@ -206,6 +215,8 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"engine-renamed\""));
     assert_non_null(strstr(a, "corrupt record at offset 64"));
     assert_non_null(strstr(a, "\"probed_fn\""));
+    assert_non_null(strstr(a, "\"attributes\":{\"target\":\"loihi2\",\"model\":\"brunel\"}"));
+    assert_non_null(strstr(a, "{\"name\":\"power\",\"value\":2.25,\"unit\":\"W\"}"));
     assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==
                 1700000000ULL * SEC + 2 * SEC);
     /* Compact: well under 16 bytes per event for this mix. */
