@@ -63,6 +63,8 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_GAUGES 16384U            /* gauge entries read */
 #define RING_MAX_COUNTERS 16384U          /* counter entries read */
 #define RING_MAX_WEIGHTS 131072U          /* weight entries read */
+#define RING_MAX_VALUES 16384U            /* value entries read */
+#define RING_MAX_ATTRS 256U               /* attribute entries read */
 #define RING_MAX_RINGS 4096U              /* ring slots read (the store's max_threads) */
 #define RING_DRAIN_BYTES (32ULL << 20)    /* record bytes read per segment per drain */
 #else
@@ -76,6 +78,8 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_GAUGES 256U
 #define RING_MAX_COUNTERS 256U
 #define RING_MAX_WEIGHTS 1024U
+#define RING_MAX_VALUES 256U
+#define RING_MAX_ATTRS 16U
 #define RING_MAX_RINGS 64U
 #define RING_DRAIN_BYTES (256ULL << 10)
 #endif
@@ -93,6 +97,8 @@ struct ring_layout {
     uint64_t gauges_off;
     uint64_t counters_off;
     uint64_t weights_off;
+    uint64_t values_off; /* ABI 4; tables of 0 entries before */
+    uint64_t attrs_off;
     uint64_t rings_off;
     uint64_t ring_stride;
     uint64_t created_mono_ns;
@@ -101,12 +107,16 @@ struct ring_layout {
     uint32_t gauges_max; /* clamped */
     uint32_t counters_max;
     uint32_t weights_max;
+    uint32_t values_max;
+    uint32_t attrs_max;
     uint32_t rings_max;
     uint32_t ring_bytes;
     uint32_t strings_hdr; /* as announced */
     uint32_t gauges_hdr;
     uint32_t counters_hdr;
     uint32_t weights_hdr;
+    uint32_t values_hdr;
+    uint32_t attrs_hdr;
     uint32_t rings_hdr;
 };
 
@@ -230,8 +240,15 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
                  (unsigned)NCTOP_SEG_ABI_VERSION);
         return buf;
     }
-    if (h->header_bytes != sizeof(struct nctop_seg_header) || h->segment_bytes != size) {
+    if (h->header_bytes !=
+            (h->abi_version >= 4 ? sizeof(struct nctop_seg_header) : NCTOP_SEG_HEADER_BYTES_V3) ||
+        h->segment_bytes != size) {
         return "segment size does not match its header";
+    }
+    if (h->abi_version >= 4 &&
+        (!ring_region_ok(h->values_off, h->values_max, sizeof(struct nctop_seg_value), size) ||
+         !ring_region_ok(h->attrs_off, h->attrs_max, sizeof(struct nctop_seg_attr), size))) {
+        return "segment tables lie outside the segment";
     }
     if (h->pid != pid) {
         return "segment pid does not match its file name";
@@ -276,6 +293,13 @@ static void ring_layout_init(struct ring_layout *l, const struct nctop_seg_heade
     l->counters_hdr = h->counters_max;
     l->weights_hdr = h->weights_max;
     l->rings_hdr = h->rings_max;
+    /* Before ABI 4 the bytes after the header are not ours to read as tables. */
+    l->values_off = h->abi_version >= 4 ? h->values_off : 0;
+    l->attrs_off = h->abi_version >= 4 ? h->attrs_off : 0;
+    l->values_hdr = h->abi_version >= 4 ? h->values_max : 0;
+    l->attrs_hdr = h->abi_version >= 4 ? h->attrs_max : 0;
+    l->values_max = ring_min32(l->values_hdr, RING_MAX_VALUES);
+    l->attrs_max = ring_min32(l->attrs_hdr, RING_MAX_ATTRS);
     l->strings_max = ring_min32(h->strings_max, RING_MAX_STRING_IDS);
     l->gauges_max = ring_min32(h->gauges_max, RING_MAX_GAUGES);
     l->counters_max = ring_min32(h->counters_max, RING_MAX_COUNTERS);
@@ -463,6 +487,38 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         if (name != 0) {
             store_counter_set(s->proc, name, atomic_load_explicit(&c->value, memory_order_relaxed),
                               now_ns);
+        }
+    }
+
+    if (l->values_hdr > 0) {
+        n = ring_clamp_count(atomic_load_explicit(&s->hdr->values_count, memory_order_acquire),
+                             l->values_hdr, l->values_max, &over);
+        for (uint32_t i = 0; i < n; i++) {
+            struct nctop_seg_value *v = (struct nctop_seg_value *)(s->base + l->values_off) + i;
+            uint64_t bits = atomic_load_explicit(&v->bits, memory_order_relaxed);
+            uint32_t name = ring_map_id(s, v->name_id);
+            uint32_t unit = v->unit_id != 0 ? ring_map_id(s, v->unit_id) : 0;
+            double d;
+
+            if (name == 0 || bits == NCTOP_SEG_VALUE_UNSET || (v->unit_id != 0 && unit == 0)) {
+                continue;
+            }
+            memcpy(&d, &bits, sizeof(d));
+            store_value_set(s->proc, name, unit, d, now_ns);
+        }
+    }
+    if (l->attrs_hdr > 0) {
+        n = ring_clamp_count(atomic_load_explicit(&s->hdr->attrs_count, memory_order_acquire),
+                             l->attrs_hdr, l->attrs_max, &over);
+        for (uint32_t i = 0; i < n; i++) {
+            struct nctop_seg_attr *a = (struct nctop_seg_attr *)(s->base + l->attrs_off) + i;
+            uint32_t key = ring_map_id(s, a->key_id);
+            uint32_t value = atomic_load_explicit(&a->value_id, memory_order_acquire);
+
+            value = value != 0 ? ring_map_id(s, value) : 0;
+            if (key != 0) {
+                store_attr_set(s->proc, key, value);
+            }
         }
     }
 

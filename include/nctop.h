@@ -131,6 +131,24 @@ NCTOP_API uint32_t nctop_counter(const char *name);
  * nctop derives <name>_per_sec from it. Any thread; event path. */
 NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n);
 
+/* Register a floating-point value by name (an accuracy, a temperature, a measured power or
+ * energy; a dotted path like "layers.2.power_w" makes a tree) with its unit ("W", "J", "%",
+ * "C"; NULL or "" for none), and return its handle (0 on failure). The same name returns the
+ * same handle (the first unit stays). nctop shows the latest value set. Names "energy_j" and
+ * "power_w" (also per layer, "layers.N.energy_j") are measured energy and power: nctop shows
+ * them instead of its estimates. Registration context. */
+NCTOP_API uint32_t nctop_value(const char *name, const char *unit);
+
+/* Set a value. Stored in the segment at once, attached or not. Any thread; no lock; not a
+ * syscall. Event path. */
+NCTOP_API void nctop_value_set(uint32_t value, double v);
+
+/* Declare a process attribute: what the workload runs on or as, e.g. "target" ("loihi2",
+ * "cuda", "cpu"), "chip", "model". Outputs label their figures with "target" and "chip";
+ * nctop's energy estimates use the model of "target". value NULL or "" unsets it. Both are
+ * copied. Returns 0 or -errno (-ENOSPC when a table is full). Registration context. */
+NCTOP_API int nctop_set_attr(const char *key, const char *value);
+
 /* Mark a step (enum nctop_step_kind). NCTOP_STEP_TOKEN adds n to counter "tokens"; nctop
  * derives time to first token (REQUEST_BEGIN to the first TOKEN) and inter-token latency
  * (TOKEN to TOKEN) from the markers. The request markers are those of request 0 (below).

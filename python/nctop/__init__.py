@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LibraryNotFound", "Span", "Gauge", "Counter", "span", "name", "now_ns", "kernel",
-    "kernel_timer", "weight", "gauge", "counter", "request_begin", "token", "request_end",
+    "kernel_timer", "weight", "gauge", "counter", "Value", "value", "set_attr", "request_begin", "token", "request_end",
     "prompt_tokens", "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
     "dropped", "library_version", "library_path", "available", "load_error",
 ]
@@ -95,7 +95,8 @@ _SYMBOLS = ("nctop_span_begin", "nctop_span_end", "nctop_name", "nctop_now_ns", 
             "nctop_counter", "nctop_counter_add", "nctop_step", "nctop_attached",
             "nctop_dropped", "nctop_set_label", "nctop_thread_name", "nctop_version",
             "nctop_shutdown", "nctop_init", "nctop_request_begin", "nctop_request_prompt_tokens",
-            "nctop_request_token", "nctop_request_end")
+            "nctop_request_token", "nctop_request_end", "nctop_value", "nctop_value_set",
+            "nctop_set_attr")
 
 
 def _load() -> "tuple[Any, Optional[str], str]":
@@ -200,6 +201,9 @@ _weight_set = _fn("nctop_weight_set", ctypes.c_int, [ctypes.c_char_p, _u64, ctyp
 _mem_delta = _fn("nctop_mem_delta", None, [_i64])
 _counter = _fn("nctop_counter", _u32, [ctypes.c_char_p])
 _counter_add = _fn("nctop_counter_add", None, [_u32, _u64])
+_value = _fn("nctop_value", _u32, [ctypes.c_char_p, ctypes.c_char_p])
+_value_set = _fn("nctop_value_set", None, [_u32, ctypes.c_double])
+_set_attr = _fn("nctop_set_attr", ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p])
 _step = _fn("nctop_step", None, [ctypes.c_int, _u64])
 _request_begin = _fn("nctop_request_begin", None, [_u64])
 _request_prompt_tokens = _fn("nctop_request_prompt_tokens", None, [_u64, _u64])
@@ -437,6 +441,31 @@ class Counter:
 
 def counter(counter_name: str) -> Counter:
     return Counter(counter_name)
+
+
+class Value:
+    """A floating-point value with a unit (an accuracy, a temperature, a measured power);
+    nctop shows the latest one set. "energy_j" and "power_w" are measured energy and power."""
+
+    __slots__ = ("name", "unit", "handle")
+
+    def __init__(self, value_name: str, unit: str = "") -> None:
+        self.name = value_name
+        self.unit = unit
+        self.handle = _value(value_name.encode("utf-8"), unit.encode("utf-8"))
+
+    def set(self, v: float) -> None:
+        _value_set(self.handle, float(v))
+
+
+def value(value_name: str, unit: str = "") -> Value:
+    """Register (or find again) a value by name (a dotted path makes a tree)."""
+    return Value(value_name, unit)
+
+
+def set_attr(key: str, attr_value: Optional[str]) -> None:
+    """Declare a process attribute ("target", "chip", "model"); None or "" unsets it."""
+    _check(_set_attr(key.encode("utf-8"), (attr_value or "").encode("utf-8")), "attribute " + key)
 
 
 # Requests: with request_id (any int in 0 .. 2**64-1, unique among the requests in flight)

@@ -242,6 +242,8 @@ static void sdk_layout(struct nctop_seg_header *hdr, const struct sdk_params *p)
     hdr->gauges_max = NCTOP_SEG_DEFAULT_GAUGES_MAX;
     hdr->counters_max = NCTOP_SEG_DEFAULT_COUNTERS_MAX;
     hdr->weights_max = NCTOP_SEG_DEFAULT_WEIGHTS_MAX;
+    hdr->values_max = NCTOP_SEG_DEFAULT_VALUES_MAX;
+    hdr->attrs_max = NCTOP_SEG_DEFAULT_ATTRS_MAX;
     hdr->rings_max = p->max_threads;
 
     hdr->header_bytes = sizeof(*hdr);
@@ -258,7 +260,12 @@ static void sdk_layout(struct nctop_seg_header *hdr, const struct sdk_params *p)
                     NCTOP_SEG_CACHELINE);
     hdr->weights_off = off;
     off = sdk_align(off + (uint64_t)hdr->weights_max * sizeof(struct nctop_seg_weight),
-                    SDK_PAGE_BYTES);
+                    NCTOP_SEG_CACHELINE);
+    hdr->values_off = off;
+    off = sdk_align(off + (uint64_t)hdr->values_max * sizeof(struct nctop_seg_value),
+                    NCTOP_SEG_CACHELINE);
+    hdr->attrs_off = off;
+    off = sdk_align(off + (uint64_t)hdr->attrs_max * sizeof(struct nctop_seg_attr), SDK_PAGE_BYTES);
     hdr->rings_off = off;
 
     /* Readers refuse segments above NCTOP_SEG_MAX_BYTES: many threads with big rings get
@@ -448,6 +455,12 @@ static void sdk_atfork_child(void)
     n = atomic_load_explicit(&parent->weights_count, memory_order_relaxed);
     memcpy((char *)child + child->weights_off, (const char *)parent + parent->weights_off,
            (size_t)n * sizeof(struct nctop_seg_weight));
+    n = atomic_load_explicit(&parent->values_count, memory_order_relaxed);
+    memcpy((char *)child + child->values_off, (const char *)parent + parent->values_off,
+           (size_t)n * sizeof(struct nctop_seg_value));
+    n = atomic_load_explicit(&parent->attrs_count, memory_order_relaxed);
+    memcpy((char *)child + child->attrs_off, (const char *)parent + parent->attrs_off,
+           (size_t)n * sizeof(struct nctop_seg_attr));
 
     sdk_header_publish(child);
     munmap(parent, parent->segment_bytes);

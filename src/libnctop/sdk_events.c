@@ -349,6 +349,24 @@ NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n)
     atomic_fetch_add_explicit(&tab[counter - 1].value, n, memory_order_relaxed);
 }
 
+NCTOP_API void nctop_value_set(uint32_t value, double v)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
+    struct nctop_seg_value *tab;
+    uint64_t bits;
+
+    /* Handles are index + 1; 0 and unknown handles fall out of the unsigned range check. */
+    if (value - 1 >= atomic_load_explicit(&hdr->values_count, memory_order_acquire)) {
+        return;
+    }
+    memcpy(&bits, &v, sizeof(bits));
+    if (bits == NCTOP_SEG_VALUE_UNSET) {
+        bits = NCTOP_SEG_VALUE_UNSET - 1; /* that one NaN pattern means "never set": another NaN */
+    }
+    tab = (struct nctop_seg_value *)((char *)hdr + hdr->values_off);
+    atomic_store_explicit(&tab[value - 1].bits, bits, memory_order_relaxed);
+}
+
 NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
 {
     if (kind == NCTOP_STEP_TOKEN) {

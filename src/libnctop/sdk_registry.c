@@ -34,6 +34,8 @@ static struct registry_map registry_names;    /* string -> string id */
 static struct registry_map registry_gauges;   /* name id -> gauge handle */
 static struct registry_map registry_counters; /* name id -> counter handle */
 static struct registry_map registry_weights;  /* path id -> weight index + 1 */
+static struct registry_map registry_values;   /* name id -> value handle */
+static struct registry_map registry_attrs;    /* key id -> attribute index + 1 */
 
 static uint32_t registry_hash_bytes(const char *s, size_t len)
 {
@@ -390,6 +392,95 @@ NCTOP_API uint32_t nctop_counter(const char *name)
     handle = sdk_registry_counter_locked(hdr, name);
     sdk_unlock();
     return handle;
+}
+
+NCTOP_API uint32_t nctop_value(const char *name, const char *unit)
+{
+    struct nctop_seg_header *hdr = sdk_lock_ready();
+    struct nctop_seg_value *tab;
+    uint32_t id, unit_id = 0, handle = 0, n;
+
+    if (hdr == NULL) {
+        return 0;
+    }
+    id = registry_name_locked(hdr, name);
+    if (unit != NULL && unit[0] != '\0') {
+        unit_id = registry_name_locked(hdr, unit);
+    }
+    if (id == 0 || (unit != NULL && unit[0] != '\0' && unit_id == 0)) {
+        goto out;
+    }
+    handle = registry_map_get(&registry_values, id);
+    if (handle != 0) {
+        goto out;
+    }
+    n = atomic_load_explicit(&hdr->values_count, memory_order_relaxed);
+    if (n >= hdr->values_max) {
+        atomic_fetch_add_explicit(&hdr->registration_full, 1, memory_order_relaxed);
+        goto out;
+    }
+    if (registry_map_reserve(&registry_values) < 0) {
+        goto out;
+    }
+    tab = (struct nctop_seg_value *)((char *)hdr + hdr->values_off);
+    tab[n].name_id = id;
+    tab[n].unit_id = unit_id;
+    atomic_store_explicit(&tab[n].bits, NCTOP_SEG_VALUE_UNSET, memory_order_relaxed);
+    atomic_store_explicit(&hdr->values_count, n + 1, memory_order_release);
+    handle = n + 1;
+    registry_map_put(&registry_values, registry_hash_id(id), id, handle);
+out:
+    sdk_unlock();
+    return handle;
+}
+
+NCTOP_API int nctop_set_attr(const char *key, const char *value)
+{
+    struct nctop_seg_header *hdr = sdk_lock_ready();
+    struct nctop_seg_attr *tab;
+    uint32_t key_id, value_id = 0, idx, n;
+    int rc = 0;
+
+    if (hdr == NULL) {
+        return -ECANCELED;
+    }
+    tab = (struct nctop_seg_attr *)((char *)hdr + hdr->attrs_off);
+    key_id = registry_name_locked(hdr, key);
+    if (value != NULL && value[0] != '\0') {
+        value_id = registry_name_locked(hdr, value);
+    }
+    if (key_id == 0 || (value != NULL && value[0] != '\0' && value_id == 0)) {
+        rc = registry_name_valid(key) &&
+                     (value == NULL || value[0] == '\0' || registry_name_valid(value))
+                 ? -ENOSPC
+                 : -EINVAL;
+        goto out;
+    }
+    idx = registry_map_get(&registry_attrs, key_id);
+    if (idx != 0) {
+        atomic_store_explicit(&tab[idx - 1].value_id, value_id, memory_order_release);
+        goto out;
+    }
+    if (value_id == 0) {
+        goto out; /* unsetting something never set */
+    }
+    n = atomic_load_explicit(&hdr->attrs_count, memory_order_relaxed);
+    if (n >= hdr->attrs_max) {
+        atomic_fetch_add_explicit(&hdr->registration_full, 1, memory_order_relaxed);
+        rc = -ENOSPC;
+        goto out;
+    }
+    if (registry_map_reserve(&registry_attrs) < 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    tab[n].key_id = key_id;
+    atomic_store_explicit(&tab[n].value_id, value_id, memory_order_relaxed);
+    atomic_store_explicit(&hdr->attrs_count, n + 1, memory_order_release);
+    registry_map_put(&registry_attrs, registry_hash_id(key_id), key_id, n + 1);
+out:
+    sdk_unlock();
+    return rc;
 }
 
 NCTOP_API int nctop_weight_set(const char *path, uint64_t bytes, unsigned flags)

@@ -5,6 +5,7 @@
 #define NCTOP_LIBNCTOP_SEGMENT_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -18,6 +19,8 @@
  *   struct nctop_seg_gauge   gauges[gauges_max]
  *   struct nctop_seg_counter counters[counters_max]
  *   struct nctop_seg_weight  weights[weights_max]
+ *   struct nctop_seg_value   values[values_max]       (ABI 4)
+ *   struct nctop_seg_attr    attrs[attrs_max]         (ABI 4)
  *   rings_max times: struct nctop_seg_ring, then ring_bytes of record data
  *
  * Publication: the SDK fills a table entry, then stores the table's count with release
@@ -28,8 +31,10 @@
 #define NCTOP_SEG_MAGIC "NCTOPSG\x01"
 #define NCTOP_SEG_MAGIC_LEN 8
 /* ABI versions. 2: per-ring dropped_stall, negative reader_pid. 3: request ids (4-word STEP
- * records, NCTOP_STEP_PROMPT_TOKENS); it only adds to 2, so a reader reads both. */
-#define NCTOP_SEG_ABI_VERSION 3
+ * records, NCTOP_STEP_PROMPT_TOKENS); it only adds to 2, so a reader reads both. 4: values
+ * and attributes, in a header block appended after version 3's (whose header_bytes is
+ * NCTOP_SEG_HEADER_BYTES_V3; a reader takes both). */
+#define NCTOP_SEG_ABI_VERSION 4
 #define NCTOP_SEG_ABI_OLDEST 2          /* the oldest version a reader still reads */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
@@ -51,7 +56,9 @@
 #define NCTOP_SEG_DEFAULT_STRINGS_MAX 65536
 #define NCTOP_SEG_DEFAULT_STRINGS_BYTES (4U << 20)
 #define NCTOP_SEG_DEFAULT_GAUGES_MAX 1024
-#define NCTOP_SEG_DEFAULT_COUNTERS_MAX 256
+#define NCTOP_SEG_DEFAULT_COUNTERS_MAX 8192 /* per-core counters of a neuromorphic chip */
+#define NCTOP_SEG_DEFAULT_VALUES_MAX 4096
+#define NCTOP_SEG_DEFAULT_ATTRS_MAX 64
 #define NCTOP_SEG_DEFAULT_WEIGHTS_MAX 65536
 #define NCTOP_SEG_DEFAULT_RINGS_MAX 64
 #define NCTOP_SEG_DEFAULT_RING_BYTES (2U << 20) /* per thread; power of two */
@@ -143,7 +150,18 @@ struct nctop_seg_header {
     _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid;
     uint32_t reserved2;
     _Atomic uint64_t reader_heartbeat_ns; /* CLOCK_MONOTONIC of the reader's last drain */
+
+    /* ABI 4: the layout of the values and attributes (never changes), then their counts. */
+    _Alignas(NCTOP_SEG_CACHELINE) uint64_t values_off; /* struct nctop_seg_value[values_max] */
+    uint64_t attrs_off;                                /* struct nctop_seg_attr[attrs_max] */
+    uint32_t values_max;
+    uint32_t attrs_max;
+    _Atomic uint32_t values_count;
+    _Atomic uint32_t attrs_count;
 };
+
+/* The header of ABI 3 ends where version 4's block begins. */
+#define NCTOP_SEG_HEADER_BYTES_V3 offsetof(struct nctop_seg_header, values_off)
 
 /* A memory gauge. The SDK stores used/capacity/peak with relaxed order from any thread. */
 struct nctop_seg_gauge {
@@ -167,6 +185,22 @@ struct nctop_seg_weight {
     uint32_t path_id;
     uint32_t flags;         /* NCTOP_MEM_* flags */
     _Atomic uint64_t bytes; /* 0 when unregistered */
+};
+
+/* A floating-point value (ABI 4): name and unit string ids (unit 0: none) and the bits of
+ * the IEEE 754 double, stored with relaxed order from any thread; NCTOP_SEG_VALUE_UNSET (a
+ * NaN no set stores) until the first set. */
+#define NCTOP_SEG_VALUE_UNSET 0x7ff80000deadbeefULL
+struct nctop_seg_value {
+    uint32_t name_id;
+    uint32_t unit_id;
+    _Atomic uint64_t bits;
+};
+
+/* A process attribute (ABI 4): key and value string ids; value 0 means unset. */
+struct nctop_seg_attr {
+    uint32_t key_id;
+    _Atomic uint32_t value_id;
 };
 
 /* A per-thread single-producer single-consumer ring. head and tail count bytes ever written
@@ -194,6 +228,9 @@ _Static_assert(sizeof(struct nctop_rec) == 16, "record header is 16 bytes");
 _Static_assert(sizeof(struct nctop_seg_gauge) == 32, "gauge entry is 32 bytes");
 _Static_assert(sizeof(struct nctop_seg_counter) == 16, "counter entry is 16 bytes");
 _Static_assert(sizeof(struct nctop_seg_weight) == 16, "weight entry is 16 bytes");
+_Static_assert(sizeof(struct nctop_seg_value) == 16, "value entry is 16 bytes");
+_Static_assert(sizeof(struct nctop_seg_attr) == 8, "attribute entry is 8 bytes");
+_Static_assert(NCTOP_SEG_HEADER_BYTES_V3 == 384, "version 3's header is 384 bytes");
 _Static_assert(sizeof(struct nctop_seg_ring) == 3 * NCTOP_SEG_CACHELINE, "ring header");
 _Static_assert(sizeof(struct nctop_seg_header) <= 4096, "header fits a page");
 

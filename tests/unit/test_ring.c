@@ -46,6 +46,9 @@ static void test_child_body(int ready_fd, int go_fd, bool events)
 
     nctop_weight_set("layers.0.w", 1024, 0);
     nctop_gauge_set(g, 100, 200);
+    nctop_value_set(nctop_value("temperature", "C"), 41.5);
+    nctop_value("never_set", NULL);
+    nctop_set_attr("target", "cpu");
     for (int i = 0; events && i < TEST_SPANS; i++) {
         nctop_span_begin(outer);
         nctop_span_begin(inner);
@@ -883,6 +886,56 @@ static void test_issue_10_registration_refused_shown(void **state)
     test_child_stop(&tc);
 }
 
+/* test_issue_14: values and attributes reach the store; a value never set is not shown. */
+static void test_issue_14_values_and_attrs(void **state)
+{
+    struct test_child tc;
+    struct rows_summary sum;
+    struct store *st;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(sum.nvalues, 1);
+    assert_string_equal(sum.values[0].name, "temperature");
+    assert_string_equal(sum.values[0].unit, "C");
+    assert_true(sum.values[0].value == 41.5);
+    assert_int_equal(sum.nattrs, 1);
+    assert_string_equal(sum.attrs[0].key, "target");
+    assert_string_equal(sum.attrs[0].value, "cpu");
+    assert_string_equal(store_proc_attr(store_proc_at(st, 0), "target"), "cpu");
+    rows_summary_done(&sum);
+    store_free(st);
+    test_child_stop(&tc);
+}
+
+/* A segment of ABI 3 (a libnctop of the previous release) is still read: its shorter header
+ * is accepted and the bytes after it are not taken for version 4's tables. */
+static void test_issue_14_abi3_segment_read(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    struct rows_summary sum;
+    struct store *st;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    h->abi_version = 3;
+    h->header_bytes = NCTOP_SEG_HEADER_BYTES_V3;
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(store_nprocs(st), 1);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
+    assert_int_equal(sum.invalid, 0);
+    assert_int_equal(sum.nvalues, 0);
+    assert_int_equal(sum.nattrs, 0);
+    rows_summary_done(&sum);
+    store_free(st);
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
 /* A segment of an ABI older than the oldest one read is refused with one line naming the
  * versions. */
 static void test_issue_10_old_abi_refused(void **state)
@@ -895,7 +948,7 @@ static void test_issue_10_old_abi_refused(void **state)
     test_child_start(&tc, false, false);
     h = (struct nctop_seg_header *)test_map(tc.path, &size);
     h->abi_version = NCTOP_SEG_ABI_OLDEST - 1;
-    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 3)");
+    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 4)");
     munmap(h, size);
     test_child_stop(&tc);
 }
@@ -1105,6 +1158,8 @@ int main(void)
         cmocka_unit_test(test_issue_10_reader_stall_shown),
         cmocka_unit_test(test_issue_10_registration_refused_shown),
         cmocka_unit_test(test_issue_10_old_abi_refused),
+        cmocka_unit_test(test_issue_14_values_and_attrs),
+        cmocka_unit_test(test_issue_14_abi3_segment_read),
         cmocka_unit_test(test_issue_10_too_many_segments),
         cmocka_unit_test(test_issue_10_exited_age_out),
         cmocka_unit_test(test_issue_11_late_attach_mid_span),

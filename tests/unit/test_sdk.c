@@ -708,7 +708,7 @@ static void test_issue_11_request_records(void **state)
     kid_start(&k, kid_requests);
     kid_recv(&k);
     rd_open(&r, k.pid);
-    assert_int_equal(r.hdr->abi_version, 3);
+    assert_int_equal(r.hdr->abi_version, NCTOP_SEG_ABI_VERSION);
     rd_attach(&r);
     kid_send(&k, 1);
     kid_recv(&k);
@@ -773,6 +773,64 @@ static void kid_facts(void)
     KID_CHECK(nctop_set_label("") == -EINVAL);
     kid_say(1);
     kid_hear();
+}
+
+static void kid_values(void)
+{
+    uint32_t v = nctop_value("layers.2.power_w", "W"), acc = nctop_value("accuracy", NULL);
+
+    KID_CHECK(v != 0 && v == nctop_value("layers.2.power_w", "J") && acc != 0 && acc != v);
+    KID_CHECK(nctop_value("bad\nname", "W") == 0);
+    nctop_value_set(v, 1.25);
+    nctop_value_set(0, 9.0);       /* ignored */
+    nctop_value_set(v + 100, 9.0); /* ignored */
+    KID_CHECK(nctop_set_attr("target", "loihi2") == 0);
+    KID_CHECK(nctop_set_attr("chip", "sim") == 0);
+    KID_CHECK(nctop_set_attr("chip", NULL) == 0); /* unset */
+    KID_CHECK(nctop_set_attr("never", "") == 0);  /* unsetting something never set */
+    KID_CHECK(nctop_set_attr("bad\nkey", "x") == -EINVAL);
+    kid_say(v);
+    kid_say(acc);
+    kid_hear();
+}
+
+/* test_issue_14: values and attributes reach the segment, attached or not. */
+static void test_issue_14_values_and_attrs(void **state)
+{
+    struct nctop_seg_value *tab;
+    struct nctop_seg_attr *at;
+    struct kid k;
+    struct rd r;
+    uint32_t v, acc;
+    double d;
+    uint64_t bits;
+
+    (void)state;
+    kid_start(&k, kid_values);
+    v = (uint32_t)kid_recv(&k);
+    acc = (uint32_t)kid_recv(&k);
+    rd_open(&r, k.pid);
+    assert_int_equal(atomic_load(&r.hdr->values_count), 2);
+    assert_true(r.hdr->values_off % 64 == 0 && r.hdr->attrs_off % 64 == 0);
+    assert_true(r.hdr->attrs_off + r.hdr->attrs_max * sizeof(*at) <= r.hdr->rings_off);
+    tab = (struct nctop_seg_value *)((char *)r.hdr + r.hdr->values_off);
+    assert_string_equal(rd_string(&r, tab[v - 1].name_id), "layers.2.power_w");
+    assert_string_equal(rd_string(&r, tab[v - 1].unit_id), "W"); /* the first unit stays */
+    bits = atomic_load(&tab[v - 1].bits);
+    memcpy(&d, &bits, sizeof(d));
+    assert_true(d == 1.25);
+    assert_int_equal(tab[acc - 1].unit_id, 0);
+    assert_true(atomic_load(&tab[acc - 1].bits) == NCTOP_SEG_VALUE_UNSET); /* never set */
+    assert_int_equal(atomic_load(&r.hdr->attrs_count), 2);
+    at = (struct nctop_seg_attr *)((char *)r.hdr + r.hdr->attrs_off);
+    assert_string_equal(rd_string(&r, at[0].key_id), "target");
+    assert_string_equal(rd_string(&r, atomic_load(&at[0].value_id)), "loihi2");
+    assert_string_equal(rd_string(&r, at[1].key_id), "chip");
+    assert_int_equal(atomic_load(&at[1].value_id), 0);
+    kid_send(&k, 1);
+    assert_int_equal(kid_finish(&k), 0);
+    rd_close(&r);
+    seg_remove(k.pid);
 }
 
 static void test_facts_without_reader(void **state)
@@ -1443,6 +1501,7 @@ int main(void)
         cmocka_unit_test(test_drop_exact_and_gap),
         cmocka_unit_test(test_multi_producer),
         cmocka_unit_test(test_facts_without_reader),
+        cmocka_unit_test(test_issue_14_values_and_attrs),
         cmocka_unit_test(test_issue_11_request_records),
         cmocka_unit_test(test_detach_reattach),
         cmocka_unit_test(test_dead_reader),
