@@ -23,7 +23,8 @@ enum config_output {
 struct config {
     int32_t pids[CONFIG_MAX_PIDS]; /* -p */
     size_t npids;
-    bool demo; /* --demo: run the reference workload */
+    bool demo;             /* --demo: run a reference workload */
+    const char *demo_name; /* which: "tinylm" (the default) or "snn" */
     bool once;
     bool headless;
     bool bpf;                              /* --bpf: also run the eBPF collector */

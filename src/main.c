@@ -79,7 +79,7 @@ static const struct option main_longopts[] = {
     {"headless", no_argument, NULL, OPT_HEADLESS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"window", required_argument, NULL, OPT_WINDOW},
-    {"demo", no_argument, NULL, OPT_DEMO},
+    {"demo", optional_argument, NULL, OPT_DEMO},
     {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
     {"output", required_argument, NULL, 'o'},
     {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
@@ -109,7 +109,7 @@ static void main_usage(FILE *out)
 {
     fputs("usage: nctop [options]                 watch every live workload of this user\n"
           "       nctop [options] -p PID[,PID...]  watch these workloads\n"
-          "       nctop [options] --demo           run the reference workload and watch it\n"
+          "       nctop [options] --demo[=snn]     run a reference workload and watch it\n"
           "       nctop [options] -- CMD ARG...    start CMD and watch it\n"
           "       nctop record -o FILE [options] [-p PID...|-- CMD...]  record every event\n"
           "       nctop replay [options] FILE...   play recordings, logs, ProfileRecord files\n"
@@ -118,7 +118,8 @@ static void main_usage(FILE *out)
           "\n"
           "options:\n"
           "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
-          "      --demo              start the reference workload (tinylm) and watch it\n"
+          "      --demo[=NAME]       start a reference workload and watch it: tinylm (a\n"
+          "                          decoder, the default) or snn (a spiking network)\n"
           "      --once              collect for --duration (default 1 s; with -- CMD, until\n"
           "                          it exits), print one snapshot, exit\n"
           "      --json              with --once: print the snapshot as JSON\n"
@@ -215,13 +216,14 @@ static uint64_t main_seconds(const char *opt, const char *arg)
     return ns;
 }
 
-/* The reference workload: $NCTOP_TINYLM, next to this binary (a build tree), in the
- * installed tree this binary belongs to (PREFIX/bin/../libexec/nctop, whatever PREFIX the
- * install used), or where the build said it would be installed. */
-static char *main_find_tinylm(void)
+/* A reference workload (name: "tinylm" or "snn"): $NCTOP_TINYLM or $NCTOP_SNN, next to this
+ * binary (a build tree), in the installed tree this binary belongs to
+ * (PREFIX/bin/../libexec/nctop, whatever PREFIX the install used), or where the build said
+ * it would be installed. */
+static char *main_find_workload(const char *name)
 {
-    static const char *const near[] = {"/tinylm", "/../libexec/nctop/tinylm"};
-    const char *env = secure_getenv("NCTOP_TINYLM");
+    const char *near[] = {"", "/../libexec/nctop"};
+    const char *env = secure_getenv(strcmp(name, "snn") == 0 ? "NCTOP_SNN" : "NCTOP_TINYLM");
     char self[PATH_MAX], *slash, *path;
     ssize_t n;
 
@@ -235,7 +237,7 @@ static char *main_find_tinylm(void)
         if (slash != NULL) {
             *slash = '\0';
             for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
-                path = xasprintf("%s%s", self, near[i]);
+                path = xasprintf("%s%s/%s", self, near[i], name);
                 if (access(path, X_OK) == 0) {
                     return path;
                 }
@@ -243,7 +245,7 @@ static char *main_find_tinylm(void)
             }
         }
     }
-    path = xstrdup(NCTOP_LIBEXECDIR "/nctop/tinylm");
+    path = xasprintf("%s/nctop/%s", NCTOP_LIBEXECDIR, name);
     if (access(path, X_OK) == 0) {
         return path;
     }
@@ -680,6 +682,10 @@ static void main_option(struct config *cfg, int c, const char *arg)
         break;
     case OPT_DEMO:
         cfg->demo = true;
+        cfg->demo_name = optarg != NULL ? optarg : "tinylm";
+        if (strcmp(cfg->demo_name, "tinylm") != 0 && strcmp(cfg->demo_name, "snn") != 0) {
+            die_usage("--demo: '%s' is not a reference workload (tinylm, snn)", optarg);
+        }
         break;
     case OPT_BPF:
         cfg->bpf = true;
@@ -799,7 +805,7 @@ int main(int argc, char **argv)
     struct store_config scfg;
     struct store *st;
     char *tinylm = NULL;
-    char *demo_argv[3] = {NULL, NULL, NULL};
+    char *demo_argv[4] = {NULL, NULL, NULL, NULL};
     char **cmd;
     char **replay_files = NULL;
     size_t nreplay = 0;
@@ -908,13 +914,18 @@ int main(int argc, char **argv)
         fatal("--debug-log %s: %s", cfg.debug_log, why);
     }
     if (cfg.demo) {
-        tinylm = main_find_tinylm();
+        bool snn = strcmp(cfg.demo_name, "snn") == 0;
+
+        tinylm = main_find_workload(cfg.demo_name);
         if (tinylm == NULL) {
-            fatal("--demo: the reference workload (tinylm) is not installed; run 'make' or set "
-                  "NCTOP_TINYLM");
+            fatal("--demo: the reference workload (%s) is not installed; run 'make' or set %s",
+                  cfg.demo_name, snn ? "NCTOP_SNN" : "NCTOP_TINYLM");
         }
         demo_argv[0] = tinylm;
         demo_argv[1] = xstrdup("--quiet");
+        /* The spiking network runs at the pace of its model time (100 us a timestep), as a
+         * chip would: a live view, not a benchmark. */
+        demo_argv[2] = snn ? xstrdup("--realtime") : NULL;
         cmd = demo_argv;
     }
 
@@ -952,6 +963,7 @@ int main(int argc, char **argv)
     }
     free(tinylm);
     free(demo_argv[1]);
+    free(demo_argv[2]);
     diag_close();
     return status;
 }

@@ -25,11 +25,13 @@ enum probe_field {
     PROBE_NEURON_UPDATES,
     PROBE_HOPS,
     PROBE_SYN_UPDATES,
+    PROBE_NEURON_UPDATES_ACTIVE,
+    PROBE_PACKETS,
     PROBE_FIELDS,
 };
 
 static const char *const probe_field_names[PROBE_FIELDS] = {
-    "spikes", "synops", "neuron_updates", "hops", "syn_updates",
+    "spikes", "synops", "neuron_updates", "hops", "syn_updates", "neuron_updates_active", "packets",
 };
 
 struct probe_core {
@@ -82,6 +84,10 @@ static uint64_t probe_field(const struct net_counts *c, enum probe_field f)
         return c->hops;
     case PROBE_SYN_UPDATES:
         return c->syn_updates;
+    case PROBE_NEURON_UPDATES_ACTIVE:
+        return c->neuron_updates_active;
+    case PROBE_PACKETS:
+        return c->packets;
     case PROBE_FIELDS:
         break;
     }
@@ -128,6 +134,10 @@ struct probe *probe_new(const struct net *net, const char *backend, uint32_t *un
         p->phase_name[ph] = nctop_name(probe_phase_names[ph]);
     }
     p->backend = nctop_name(backend);
+    /* What the figures are of: nctop's energy estimates use the target's model. The chip is
+     * simulated: this runtime models the target, it does not run on one. */
+    nctop_set_attr("target", backend);
+    nctop_set_attr("chip", "simulated");
     /* totals and layers first, so a full counter table loses only per-core detail */
     probe_register(p->total, NULL);
     for (int l = 0; l < p->n_layers; l++) {
@@ -135,6 +145,8 @@ struct probe *probe_new(const struct net *net, const char *backend, uint32_t *un
 
         snprintf(path, sizeof(path), "layers.%d", l);
         probe_register(p->layers[l].counter, path);
+        snprintf(path, sizeof(path), "layers.%d.neurons", l);
+        nctop_value_set(nctop_value(path, NULL), (double)net_layer_size(net, l));
         if (net_layer_synapses(net, l) > 0) {
             snprintf(path, sizeof(path), "layers.%d.weights", l);
             nctop_weight_set(path, net_layer_weight_bytes(net, l), 0);
@@ -151,6 +163,8 @@ struct probe *probe_new(const struct net *net, const char *backend, uint32_t *un
             pc->core = c;
             snprintf(path, sizeof(path), "layers.%d.core.%u", l, net_core_id(net, l, c));
             probe_register(pc->counter, path);
+            snprintf(path, sizeof(path), "layers.%d.core.%u.neurons", l, net_core_id(net, l, c));
+            nctop_value_set(nctop_value(path, NULL), (double)net_core_neurons(net, l, c));
             if (pc->counter[PROBE_FIELDS - 1] == 0) {
                 (*unpublished)++;
             }
