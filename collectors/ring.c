@@ -596,10 +596,32 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         }
         if (rec->type == NCTOP_REC_SPAN_BEGIN) {
             store_span_begin(v->thread, id, rec->ts_ns);
-        } else {
+        } else if (words < 3) {
             store_span_end(v->thread, id, rec->ts_ns);
+        } else {
+            /* An end with a status: 0 ok, else the error's string id. */
+            uint32_t status = rec->arg[0] == 0 ? 0 : ring_map_id(s, rec->arg[0]);
+
+            if (rec->arg[0] != 0 && status == 0) {
+                status = store_proc_intern(s->proc, RING_INVALID_NAME);
+            }
+            store_span_end_status(v->thread, id, status, rec->ts_ns);
         }
         return true;
+    case NCTOP_REC_SPAN_ATTR: {
+        uint32_t value;
+
+        if (words < 3 || v->thread == NULL) {
+            return false;
+        }
+        id = ring_map_id(s, rec->id);
+        value = ring_map_id(s, rec->arg[0]);
+        if (id == 0 || value == 0) {
+            return false;
+        }
+        store_span_attr(v->thread, id, value, rec->ts_ns);
+        return true;
+    }
     case NCTOP_REC_KERNEL: {
         uint32_t backend;
 

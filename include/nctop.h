@@ -97,6 +97,18 @@ NCTOP_API uint32_t nctop_name(const char *name);
 NCTOP_API void nctop_span_begin(uint32_t name_id);
 NCTOP_API void nctop_span_end(uint32_t name_id);
 
+/* End a span with a status: 0 = ok, else the id (nctop_name) of a short message saying why
+ * it failed ("does not fit: 9000 neurons > 8192 per core"). nctop counts the ok and failed
+ * ends per path, keeps the latest message, and lists each span that ended with a status or
+ * carries attributes as one instance (a compilation: the Compile view). Event path. */
+NCTOP_API void nctop_span_end_status(uint32_t name_id, uint32_t status_id);
+
+/* Attach an attribute to the innermost open span of the calling thread, e.g. a compilation's
+ * "model" and "target": key and value are ids from nctop_name(). Outputs label the span's
+ * instance with them. At most 4 per span instance; a key set again replaces its value.
+ * Event path. */
+NCTOP_API void nctop_span_attr(uint32_t key_id, uint32_t value_id);
+
 /* The SDK's clock: CLOCK_MONOTONIC in nanoseconds, the time base of every record. */
 NCTOP_API uint64_t nctop_now_ns(void);
 

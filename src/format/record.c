@@ -196,6 +196,10 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                         {PROC, NAME, RN("unit", RK_U, RM_AUX), RF("f64 bits", RK_U, RM_A), TIME},
                         4},
     [STORE_EV_ATTR] = {"ATTR", {PROC, RN("key", RK_U, RM_ID), RN("value", RK_U, RM_AUX)}, 4},
+    [STORE_EV_SPAN_STATUS] = {"SPAN_STATUS", {THREAD, NAME, TIME, RN("status", RK_U, RM_AUX)}, 4},
+    [STORE_EV_SPAN_ATTR] = {"SPAN_ATTR",
+                            {THREAD, RN("key", RK_U, RM_ID), RN("value", RK_U, RM_AUX), TIME},
+                            4},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };

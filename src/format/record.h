@@ -63,6 +63,8 @@
  *     THREAD_GAP_ALL (from version 4): u thread
  *     VALUE (from version 4): u proc, u name, u unit, u f64 bits, t time
  *     ATTR (from version 4): u proc, u key, u value
+ *     SPAN_STATUS (from version 4): u thread, u name, t time, u status
+ *     SPAN_ATTR (from version 4): u thread, u key, u value, t time
  *     TICK t time
  *     END
  *

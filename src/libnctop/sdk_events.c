@@ -319,6 +319,22 @@ NCTOP_API void nctop_span_end(uint32_t name_id)
     events_write(NCTOP_REC_SPAN_END, 2, name_id, 0, 0, 0);
 }
 
+NCTOP_API void nctop_span_end_status(uint32_t name_id, uint32_t status_id)
+{
+    if (events_idle() || name_id == 0) {
+        return;
+    }
+    events_write(NCTOP_REC_SPAN_END, 3, name_id, 0, status_id, 0);
+}
+
+NCTOP_API void nctop_span_attr(uint32_t key_id, uint32_t value_id)
+{
+    if (events_idle() || key_id == 0 || value_id == 0) {
+        return;
+    }
+    events_write(NCTOP_REC_SPAN_ATTR, 3, key_id, 0, value_id, 0);
+}
+
 NCTOP_API void nctop_kernel(uint32_t name_id, uint32_t backend_id, uint64_t start_ns,
                             uint64_t dur_ns)
 {

@@ -76,13 +76,16 @@ enum nctop_seg_ring_state {
 enum nctop_rec_type {
     NCTOP_REC_PAD = 0,        /* filler up to the end of the ring's data; skip it */
     NCTOP_REC_SPAN_BEGIN = 1, /* id = name, ts_ns = begin; 2 words */
-    NCTOP_REC_SPAN_END = 2,   /* id = name, ts_ns = end; 2 words */
+    NCTOP_REC_SPAN_END = 2,   /* id = name, ts_ns = end; 2 words, or 3 with arg[0] = status:
+                               * 0 ok, else the string id of the error (ABI 4) */
     NCTOP_REC_KERNEL = 3,     /* id = name, ts_ns = start, arg[0] = duration ns,
                                * arg[1] = backend string id; 4 words */
     NCTOP_REC_MEM_DELTA = 4,  /* id = 0, ts_ns, arg[0] = (int64_t) bytes; 3 words */
     NCTOP_REC_STEP = 5,       /* id = enum nctop_step_kind, ts_ns, arg[0] = n; 3 words, or
                                * 4 with arg[1] = request id (3 words: request 0; ABI 3) */
-    NCTOP_REC_TYPE_MAX = 6,
+    NCTOP_REC_SPAN_ATTR = 6,  /* id = key string id, ts_ns, arg[0] = value string id: an
+                               * attribute of the thread's innermost open span; 3 words (ABI 4) */
+    NCTOP_REC_TYPE_MAX = 7,
 };
 
 /* Record flags (struct nctop_rec.flags). */

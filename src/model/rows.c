@@ -348,6 +348,9 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
         row->nchildren = n->nchildren;
         row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, &scratch);
         row->hist_all = &n->s.all;
+        row->ok = n->ok;
+        row->failed = n->failed;
+        row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
         if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
             /* A replayed log: the figures are the log's, including its share. */
             rows_import_fill(row, &p->imports[n->import]);
@@ -364,6 +367,110 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
     }
     hist_done(&scratch);
     rows_levels_done(&lv);
+}
+
+/* --- instances ------------------------------------------------------------------------------ */
+
+/* The path of node i from the top (stop: STORE_ROOT) or from below stop, joined by '/'. */
+static char *rows_node_path(const struct store_proc *p, uint32_t i, uint32_t stop)
+{
+    size_t len = 0, k = 0;
+    uint32_t j;
+    char *s;
+
+    if (i == STORE_NONE) {
+        return xstrdup("?");
+    }
+    for (j = i; j != STORE_ROOT && j != STORE_NONE && j != stop; j = p->nodes[j].parent) {
+        len += strlen(rows_name(p, p->nodes[j].name)) + (len > 0 ? 1U : 0U);
+    }
+    s = xmalloc(len + 1U);
+    s[len] = '\0';
+    k = len;
+    for (j = i; j != STORE_ROOT && j != STORE_NONE && j != stop; j = p->nodes[j].parent) {
+        const char *name = rows_name(p, p->nodes[j].name);
+        size_t n = strlen(name);
+
+        k -= n;
+        memcpy(s + k, name, n);
+        if (k > 0) {
+            s[--k] = '/';
+        }
+    }
+    return s;
+}
+
+static int rows_child_cmp(const void *a, const void *b)
+{
+    const struct rows_inst_child *x = a, *y = b;
+
+    if (x->begin_ns != y->begin_ns) {
+        return x->begin_ns < y->begin_ns ? -1 : 1;
+    }
+    return (int)x->level - (int)y->level; /* a parent begins with its first child */
+}
+
+void rows_build_instances(struct rows_instances *out, const struct store_proc *p)
+{
+    memset(out, 0, sizeof(*out));
+    out->total = p->insts_total;
+    out->n = p->ninsts;
+    out->v = p->ninsts > 0 ? xcalloc(p->ninsts, sizeof(*out->v)) : NULL;
+    for (uint32_t k = 0; k < p->ninsts; k++) {
+        /* Newest first: the ring's last written entry is before inst_next. */
+        const struct store_instance *in =
+            &p->insts[(p->inst_next + STORE_MAX_INSTANCES - 1U - k) % STORE_MAX_INSTANCES];
+        struct rows_instance *r = &out->v[k];
+
+        r->name = rows_name(p, in->name);
+        r->path = rows_node_path(p, in->node, STORE_ROOT);
+        r->status = in->status == STORE_INST_OK       ? ROWS_INST_OK
+                    : in->status == STORE_INST_FAILED ? ROWS_INST_FAILED
+                                                      : ROWS_INST_NONE;
+        out->ok += r->status == ROWS_INST_OK ? 1U : 0U;
+        out->failed += r->status == ROWS_INST_FAILED ? 1U : 0U;
+        r->message = in->message != 0 ? rows_name(p, in->message) : NULL;
+        r->begin_ns = in->begin_ns;
+        r->dur_ns = in->end_ns - in->begin_ns;
+        r->mem_net = in->mem_net;
+        r->mem_peak = in->mem_peak;
+        r->nattrs = in->nattrs;
+        for (uint32_t a = 0; a < in->nattrs && a < ROWS_INST_ATTRS; a++) {
+            r->attrs[a].key = rows_name(p, in->attrs[a].key);
+            r->attrs[a].value = rows_name(p, in->attrs[a].value);
+        }
+        r->nchildren = in->nchildren;
+        r->children_lost = in->children_lost;
+        r->children = in->nchildren > 0 ? xcalloc(in->nchildren, sizeof(*r->children)) : NULL;
+        for (uint32_t c = 0; c < in->nchildren; c++) {
+            const struct store_inst_child *ic = &in->children[c];
+            struct rows_inst_child *rc = &r->children[c];
+
+            rc->name = ic->node != STORE_NONE ? rows_name(p, p->nodes[ic->node].name) : "?";
+            rc->path = rows_node_path(p, ic->node, in->node);
+            rc->level = ic->level;
+            rc->begin_ns = ic->begin_ns;
+            rc->dur_ns = ic->dur_ns;
+            rc->mem_bytes = ic->mem_bytes;
+        }
+        /* Closed innermost first: in the order they began, a parent before its children. */
+        if (r->nchildren > 1) {
+            qsort(r->children, r->nchildren, sizeof(*r->children), rows_child_cmp);
+        }
+    }
+}
+
+void rows_instances_done(struct rows_instances *out)
+{
+    for (size_t k = 0; k < out->n; k++) {
+        for (size_t c = 0; c < out->v[k].nchildren; c++) {
+            free(out->v[k].children[c].path);
+        }
+        free(out->v[k].children);
+        free(out->v[k].path);
+    }
+    free(out->v);
+    memset(out, 0, sizeof(*out));
 }
 
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns)

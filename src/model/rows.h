@@ -89,6 +89,11 @@ struct row {
     /* kernel rows */
     const char *backend;
 
+    /* latency rows: ends with a status (nctop_span_end_status) */
+    uint64_t ok;
+    uint64_t failed;
+    const char *last_error; /* the latest error message, or NULL; borrowed from the store */
+
     /* latency and kernel rows: the since-start histogram, for exporters that need buckets
      * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
     const struct hist *hist_all;
@@ -270,6 +275,46 @@ struct rows_gpus {
     struct rows_gpu *v; /* n entries, owned (rows_gpus_done) */
     const char *error;  /* why the GPU probe failed, or NULL; borrowed from the store */
 };
+
+/* A span instance kept one by one (a compilation: it ended with a status or carries
+ * attributes), with the spans inside it (its passes), in the order they began. */
+#define ROWS_INST_NONE 0 /* ended without a status */
+#define ROWS_INST_OK 1
+#define ROWS_INST_FAILED 2
+#define ROWS_INST_ATTRS 4
+struct rows_inst_child {
+    const char *name; /* borrowed from the store */
+    char *path;       /* from the instance's span down, joined by '/'; owned */
+    uint16_t level;   /* 1 for the instance's children */
+    uint64_t begin_ns;
+    uint64_t dur_ns;
+    int64_t mem_bytes;
+};
+struct rows_instance {
+    const char *name;    /* borrowed from the store */
+    char *path;          /* from the top of the tree; owned */
+    int status;          /* ROWS_INST_* */
+    const char *message; /* the error, or NULL; borrowed */
+    uint64_t begin_ns;
+    uint64_t dur_ns;
+    int64_t mem_net;  /* net memory delta inside it */
+    int64_t mem_peak; /* largest running delta inside it (memory deltas reported in it) */
+    size_t nattrs;
+    struct rows_attr attrs[ROWS_INST_ATTRS];
+    size_t nchildren;
+    struct rows_inst_child *children; /* owned */
+    uint32_t children_lost;           /* spans inside beyond what is kept */
+};
+struct rows_instances {
+    size_t n;
+    struct rows_instance *v; /* newest first; owned */
+    uint64_t total;          /* instances ever ended (n keeps the latest) */
+    uint64_t ok;             /* of the kept ones */
+    uint64_t failed;
+};
+/* Fill the instances of p. Free with rows_instances_done, which zeroes out. */
+void rows_build_instances(struct rows_instances *out, const struct store_proc *p);
+void rows_instances_done(struct rows_instances *out);
 
 void rows_init(struct rows *r);
 void rows_clear(struct rows *r); /* keeps the storage */

@@ -381,6 +381,7 @@ static void store_thread_free(struct store_thread *t)
     }
     free(t->held.v);
     free(t->shadow);
+    free(t->inst);
     free(t);
 }
 
@@ -411,6 +412,7 @@ static void store_proc_free(struct store_proc *p)
     free(p->counters);
     store_map_done(&p->counter_map);
     free(p->values);
+    free(p->insts);
     store_map_done(&p->value_map);
     free(p->attrs);
     for (i = 0; i < p->nthreads; i++) {
@@ -1119,7 +1121,14 @@ static void store_frame_close(struct store_proc *p, const struct store_frame *f,
     }
 }
 
-static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
+static void store_inst_close(struct store_thread *t, uint32_t d, const struct store_frame *f,
+                             int64_t mem, uint64_t ts_ns, int64_t status);
+
+/* status: STORE_NO_STATUS for a plain end, else 0 (ok) or the name id of an error. */
+#define STORE_NO_STATUS (-1)
+
+static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src,
+                         int64_t status)
 {
     struct store_proc *p = t->proc;
     struct store_frame f;
@@ -1170,6 +1179,7 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
             up->mem_touched |= f.mem_touched;
         }
         store_frame_close(p, &f, f.mem_bytes, f.mem_touched, ts_ns);
+        store_inst_close(t, d - 1U, &f, f.mem_bytes, ts_ns, status);
         return;
     }
     if (d < t->depth) {
@@ -1194,12 +1204,116 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
         t->frames[t->depth - 1U].mem_touched |= touched;
     }
     store_frame_close(p, &f, mem, touched, ts_ns);
+    store_inst_close(t, d - 1U, &f, mem, ts_ns, status);
+}
+
+/* --- instances: spans kept one by one (a compilation and its passes) ----------------------- */
+
+static void store_inst_drop(struct store_thread *t)
+{
+    free(t->inst);
+    t->inst = NULL;
+}
+
+/* Frame d of t (taken off the stack as f) closed at ts_ns: a span inside the open instance
+ * joins it; the instance's own frame (or a span ended with a status) goes to the log. */
+static void store_inst_close(struct store_thread *t, uint32_t d, const struct store_frame *f,
+                             int64_t mem, uint64_t ts_ns, int64_t status)
+{
+    struct store_proc *p = t->proc;
+    struct store_instance *in = t->inst;
+    struct store_node *n = f->node != STORE_NONE ? &p->nodes[f->node] : NULL;
+
+    if (ts_ns < f->begin_ns) {
+        return; /* counted invalid by store_frame_close */
+    }
+    if (n != NULL && status >= 0) {
+        if (status == 0) {
+            n->ok++;
+        } else {
+            n->failed++;
+            n->last_error = (uint32_t)status;
+        }
+    }
+    if (in != NULL && d > t->inst_frame) {
+        if (in->nchildren < STORE_INST_CHILDREN) {
+            struct store_inst_child *c = &in->children[in->nchildren++];
+
+            c->node = f->node;
+            c->level = (uint16_t)(d - t->inst_frame);
+            c->begin_ns = f->begin_ns;
+            c->dur_ns = ts_ns - f->begin_ns;
+            c->mem_bytes = mem;
+        } else {
+            in->children_lost++;
+        }
+        return;
+    }
+    if (in == NULL || d != t->inst_frame) {
+        if (status < 0) {
+            return; /* a plain span */
+        }
+        in = xcalloc(1, sizeof(*in));
+    } else {
+        t->inst = NULL;
+    }
+    in->node = f->node;
+    in->name = f->name;
+    in->status = status < 0 ? STORE_INST_NONE : status == 0 ? STORE_INST_OK : STORE_INST_FAILED;
+    in->message = status > 0 ? (uint32_t)status : 0;
+    in->begin_ns = f->begin_ns;
+    in->end_ns = ts_ns;
+    in->mem_net = mem;
+    if (p->insts == NULL) {
+        p->insts = xcalloc(STORE_MAX_INSTANCES, sizeof(*p->insts));
+    }
+    p->insts[p->inst_next] = *in;
+    p->inst_next = (p->inst_next + 1U) % STORE_MAX_INSTANCES;
+    p->ninsts += p->ninsts < STORE_MAX_INSTANCES ? 1U : 0U;
+    p->insts_total++;
+    free(in);
+}
+
+/* An attribute of t's innermost open span: the outermost span given one is an instance. */
+static void store_do_attr(struct store_thread *t, uint32_t key, uint32_t value)
+{
+    struct store_instance *in;
+    uint32_t i;
+
+    if (t->depth == 0 || !store_proc_name_valid(t->proc, key) ||
+        !store_proc_name_valid(t->proc, value)) {
+        store_invalid(t->proc, 1, "span attribute outside a span or with an unknown name id");
+        return;
+    }
+    if (t->inst == NULL) {
+        t->inst = xcalloc(1, sizeof(*t->inst));
+        t->inst_frame = t->depth - 1U;
+    }
+    in = t->inst;
+    for (i = 0; i < in->nattrs && in->attrs[i].key != key; i++) {
+        continue;
+    }
+    if (i == in->nattrs) {
+        if (in->nattrs == STORE_SPAN_ATTRS) {
+            store_invalid(t->proc, 1, "more than 4 attributes on a span");
+            return;
+        }
+        in->nattrs++;
+    }
+    in->attrs[i].key = key;
+    in->attrs[i].value = value;
 }
 
 static void store_do_mem(struct store_thread *t, int64_t bytes)
 {
     if (t->depth == 0) {
         return; /* outside any span: nothing to attribute it to */
+    }
+    if (t->inst != NULL) {
+        t->inst->mem_run = store_add_sat(t->inst->mem_run, bytes);
+        if (t->inst->mem_run > t->inst->mem_peak) {
+            t->inst->mem_peak = t->inst->mem_run;
+        }
     }
     t->frames[t->depth - 1U].mem_bytes = store_add_sat(t->frames[t->depth - 1U].mem_bytes, bytes);
     t->frames[t->depth - 1U].mem_touched = true;
@@ -1220,12 +1334,15 @@ static void store_do_gap(struct store_thread *t, uint8_t src)
     }
     t->depth = k;
     t->overflow = 0;
+    if (t->inst != NULL && t->inst_frame >= k) {
+        store_inst_drop(t); /* its span's end will not be seen */
+    }
 }
 
 /* What a thread event does to its thread (store_apply's, and the span path's when nobody
  * observes). */
 static void store_thread_effect(struct store_thread *t, enum store_event_type type, uint32_t name,
-                                int64_t bytes, uint64_t ts_ns)
+                                uint32_t aux, int64_t bytes, uint64_t ts_ns)
 {
     switch (type) {
     case STORE_EV_SPAN_BEGIN:
@@ -1235,7 +1352,14 @@ static void store_thread_effect(struct store_thread *t, enum store_event_type ty
         break;
     case STORE_EV_SPAN_END:
     case STORE_EV_PROBE_END:
-        store_do_end(t, name, ts_ns, type == STORE_EV_SPAN_END ? STORE_SRC_OWN : STORE_SRC_PROBE);
+        store_do_end(t, name, ts_ns, type == STORE_EV_SPAN_END ? STORE_SRC_OWN : STORE_SRC_PROBE,
+                     STORE_NO_STATUS);
+        break;
+    case STORE_EV_SPAN_STATUS:
+        store_do_end(t, name, ts_ns, STORE_SRC_OWN, aux);
+        break;
+    case STORE_EV_SPAN_ATTR:
+        store_do_attr(t, name, aux);
         break;
     case STORE_EV_MEM_DELTA:
         store_do_mem(t, bytes);
@@ -1263,7 +1387,13 @@ static void store_do_op(struct store_thread *t, const struct store_op *op)
             store_do_begin(t, op->name, op->ts_ns, op->src);
             break;
         case STORE_OP_END:
-            store_do_end(t, op->name, op->ts_ns, op->src);
+            store_do_end(t, op->name, op->ts_ns, op->src, STORE_NO_STATUS);
+            break;
+        case STORE_OP_STATUS:
+            store_do_end(t, op->name, op->ts_ns, op->src, op->bytes);
+            break;
+        case STORE_OP_ATTR:
+            store_do_attr(t, op->name, (uint32_t)op->bytes);
             break;
         case STORE_OP_MEM:
             store_do_mem(t, op->bytes);
@@ -1289,6 +1419,14 @@ static void store_do_op(struct store_thread *t, const struct store_op *op)
         break;
     case STORE_OP_GAP:
         ev.type = own ? STORE_EV_THREAD_GAP : STORE_EV_THREAD_GAP_ALL;
+        break;
+    case STORE_OP_STATUS:
+        ev.type = STORE_EV_SPAN_STATUS;
+        ev.aux = (uint32_t)op->bytes;
+        break;
+    case STORE_OP_ATTR:
+        ev.type = STORE_EV_SPAN_ATTR;
+        ev.aux = (uint32_t)op->bytes;
         break;
     default:
         return;
@@ -1361,6 +1499,7 @@ static void store_held_add(struct store_thread *t, const struct store_op *op)
         t->shadow[t->shadow_depth++] = op->name;
         break;
     case STORE_OP_END:
+    case STORE_OP_STATUS:
         for (d = t->shadow_depth; d > 0 && t->shadow[d - 1U] != op->name; d--) {
             continue;
         }
@@ -1524,6 +1663,16 @@ void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 {
     store_thread_op(t, STORE_OP_END, STORE_SRC_OWN, name, 0, ts_ns);
+}
+
+void store_span_end_status(struct store_thread *t, uint32_t name, uint32_t status, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_STATUS, STORE_SRC_OWN, name, (int64_t)status, ts_ns);
+}
+
+void store_span_attr(struct store_thread *t, uint32_t key, uint32_t value, uint64_t ts_ns)
+{
+    store_thread_op(t, STORE_OP_ATTR, STORE_SRC_OWN, key, (int64_t)value, ts_ns);
 }
 
 void store_probe_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
@@ -1917,6 +2066,8 @@ static bool store_event_has_thread(enum store_event_type type)
     case STORE_EV_PROBE_BEGIN:
     case STORE_EV_PROBE_END:
     case STORE_EV_MEM_DELTA:
+    case STORE_EV_SPAN_STATUS:
+    case STORE_EV_SPAN_ATTR:
         return true;
     default:
         return false;
@@ -1948,7 +2099,9 @@ static bool store_apply_one(struct store *st, const struct store_event *ev, stru
     case STORE_EV_SPAN_END:
     case STORE_EV_PROBE_END:
     case STORE_EV_MEM_DELTA:
-        store_thread_effect(t, ev->type, ev->id, ev->i, ev->ts_ns);
+    case STORE_EV_SPAN_STATUS:
+    case STORE_EV_SPAN_ATTR:
+        store_thread_effect(t, ev->type, ev->id, ev->aux, ev->i, ev->ts_ns);
         return true;
     case STORE_EV_LABEL:
         store_proc_set_label_apply(p, ev->str);

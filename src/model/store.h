@@ -214,6 +214,16 @@ void store_thread_unshare(struct store_thread *t, enum store_src src, uint64_t t
  * Spans of the two sources may cross (a probed function returns inside a span it began):
  * an end closes its span and leaves those of the other source open. */
 void store_probe_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+
+/* An end with a status (nctop_span_end_status): status 0 ok, else the name id of the error
+ * message. Counted per path (ok, failed, the latest message); the instance is kept one by
+ * one (up to STORE_MAX_INSTANCES per process, the latest), with its attributes and the spans
+ * inside it. */
+void store_span_end_status(struct store_thread *t, uint32_t name, uint32_t status, uint64_t ts_ns);
+/* An attribute (key, value: name ids) of t's innermost open span. The outermost span of the
+ * thread given one becomes an instance kept one by one (a compilation), the spans inside it
+ * (its passes) with it; attributes of spans inside it are its own. */
+void store_span_attr(struct store_thread *t, uint32_t key, uint32_t value, uint64_t ts_ns);
 void store_probe_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
 
 /* The own source of p is on (a libnctop segment is attached) or off (it is gone). */
@@ -351,6 +361,9 @@ enum store_event_type {
     STORE_EV_THREAD_GAP_ALL,   /* thread: the open spans of both sources go */
     STORE_EV_VALUE,            /* id = name, aux = unit, a = the double's bits, ts */
     STORE_EV_ATTR,             /* id = key, aux = value (0: removed) */
+    STORE_EV_SPAN_STATUS,      /* thread, id = name, aux = status (0 ok, else the error's
+                                * name id), ts: an end with a status */
+    STORE_EV_SPAN_ATTR,        /* thread, id = key, aux = value, ts */
 };
 
 struct store_sched;

@@ -53,6 +53,9 @@ struct store_node {
     bool mem_seen;          /* a completed instance saw memory delta events (even netting 0) */
     int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
     int64_t mem_peak_bytes; /* largest such delta */
+    uint64_t ok;            /* instances that ended with status ok (store_span_end_status) */
+    uint64_t failed;        /* ... with an error */
+    uint32_t last_error;    /* name id of the latest error message, 0: none */
     struct store_series s;
     uint32_t import; /* index in proc->imports of statistics read from a log, or 0 (none) */
 };
@@ -142,6 +145,8 @@ enum store_op_type {
     STORE_OP_MEM = 3,    /* bytes */
     STORE_OP_GAP = 4,    /* store_thread_gap */
     STORE_OP_RESYNC = 5, /* store_thread_resync */
+    STORE_OP_STATUS = 6, /* an end with a status: bytes = the status (0 ok, else a name id) */
+    STORE_OP_ATTR = 7,   /* name = key, bytes = value */
 };
 
 struct store_op {
@@ -184,6 +189,44 @@ struct store_thread {
     uint32_t *shadow;      /* names of the held spans still open, innermost last */
     uint32_t shadow_depth;
     uint32_t shadow_cap;
+
+    /* The instance open on this thread (the outermost span given an attribute), or NULL. */
+    struct store_instance *inst;
+    uint32_t inst_frame; /* its frame index */
+};
+
+/* A span instance the store keeps one by one: it ended with a status or carried attributes
+ * (a compilation), with the spans inside it (its passes). */
+#define STORE_SPAN_ATTRS 4      /* attributes kept per instance */
+#define STORE_INST_CHILDREN 48  /* spans inside an instance kept with it */
+#define STORE_MAX_INSTANCES 256 /* instances kept per process, the latest */
+#define STORE_INST_NONE 0       /* ended without a status */
+#define STORE_INST_OK 1
+#define STORE_INST_FAILED 2
+
+struct store_inst_child {
+    uint32_t node;
+    uint16_t level; /* below the instance: 1 for its children */
+    uint64_t begin_ns;
+    uint64_t dur_ns;
+    int64_t mem_bytes; /* net memory delta inside it */
+};
+
+struct store_instance {
+    uint32_t node; /* STORE_NONE when the tree was full */
+    uint32_t name;
+    uint8_t status;   /* STORE_INST_* */
+    uint32_t message; /* name id of the error, 0 for none */
+    uint64_t begin_ns;
+    uint64_t end_ns;
+    int64_t mem_net;  /* net memory delta inside it */
+    int64_t mem_peak; /* largest running delta inside it */
+    int64_t mem_run;
+    uint8_t nattrs;
+    struct store_attr attrs[STORE_SPAN_ATTRS];
+    uint16_t nchildren;
+    uint32_t children_lost; /* spans inside beyond STORE_INST_CHILDREN */
+    struct store_inst_child children[STORE_INST_CHILDREN];
 };
 
 /* One request in flight. */
@@ -279,6 +322,10 @@ struct store_proc {
     struct store_attr *attrs; /* in the order first set */
     uint32_t nattrs;
     uint32_t attrs_cap;
+    struct store_instance *insts; /* a ring of STORE_MAX_INSTANCES, allocated at the first */
+    uint32_t ninsts;              /* kept (<= STORE_MAX_INSTANCES) */
+    uint32_t inst_next;           /* where the next goes */
+    uint64_t insts_total;         /* ever ended */
 
     struct store_thread **threads; /* live threads */
     uint32_t nthreads;

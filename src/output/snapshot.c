@@ -79,7 +79,69 @@ cJSON *snapshot_latency_row(const struct row *r)
     cJSON *o = snapshot_timed_row(r);
 
     cJSON_AddNumberToObject(o, "children", r->nchildren);
+    if (r->ok + r->failed > 0) {
+        cJSON_AddNumberToObject(o, "ok", (double)r->ok);
+        cJSON_AddNumberToObject(o, "failed", (double)r->failed);
+        if (r->last_error != NULL) {
+            cJSON_AddStringToObject(o, "last_error", r->last_error);
+        } else {
+            cJSON_AddNullToObject(o, "last_error");
+        }
+    }
     return o;
+}
+
+/* The span instances kept one by one (compilations), newest first, with their passes. */
+static cJSON *snapshot_instances(const struct store_proc *p, uint64_t *total)
+{
+    static const char *const status[] = {
+        [ROWS_INST_NONE] = NULL, [ROWS_INST_OK] = "ok", [ROWS_INST_FAILED] = "error"};
+    struct rows_instances in;
+    cJSON *arr = cJSON_CreateArray();
+
+    rows_build_instances(&in, p);
+    *total = in.total;
+    for (size_t k = 0; k < in.n; k++) {
+        const struct rows_instance *r = &in.v[k];
+        cJSON *o = cJSON_CreateObject(), *attrs, *passes;
+
+        cJSON_AddStringToObject(o, "name", r->name);
+        cJSON_AddStringToObject(o, "path", r->path);
+        if (status[r->status] != NULL) {
+            cJSON_AddStringToObject(o, "status", status[r->status]);
+        } else {
+            cJSON_AddNullToObject(o, "status");
+        }
+        if (r->message != NULL) {
+            cJSON_AddStringToObject(o, "message", r->message);
+        } else {
+            cJSON_AddNullToObject(o, "message");
+        }
+        cJSON_AddNumberToObject(o, "wall_ms", (double)r->dur_ns / 1e6);
+        cJSON_AddNumberToObject(o, "mem_net_bytes", (double)r->mem_net);
+        cJSON_AddNumberToObject(o, "mem_peak_bytes", (double)r->mem_peak);
+        attrs = cJSON_AddObjectToObject(o, "attributes");
+        for (size_t a = 0; a < r->nattrs; a++) {
+            cJSON_AddStringToObject(attrs, r->attrs[a].key, r->attrs[a].value);
+        }
+        passes = cJSON_AddArrayToObject(o, "passes");
+        for (size_t c = 0; c < r->nchildren; c++) {
+            const struct rows_inst_child *ch = &r->children[c];
+            cJSON *po = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(po, "name", ch->name);
+            cJSON_AddStringToObject(po, "path", ch->path);
+            cJSON_AddNumberToObject(po, "level", ch->level);
+            cJSON_AddNumberToObject(po, "start_ms", (double)(ch->begin_ns - r->begin_ns) / 1e6);
+            cJSON_AddNumberToObject(po, "wall_ms", (double)ch->dur_ns / 1e6);
+            cJSON_AddNumberToObject(po, "mem_bytes", (double)ch->mem_bytes);
+            cJSON_AddItemToArray(passes, po);
+        }
+        cJSON_AddNumberToObject(o, "passes_lost", r->children_lost);
+        cJSON_AddItemToArray(arr, o);
+    }
+    rows_instances_done(&in);
+    return arr;
 }
 
 cJSON *snapshot_kernel_row(const struct row *r)
@@ -304,6 +366,12 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     arr = cJSON_AddArrayToObject(o, "kernels");
     for (size_t i = 0; i < rows->n; i++) {
         cJSON_AddItemToArray(arr, snapshot_kernel_row(&rows->v[i]));
+    }
+    {
+        uint64_t total = 0;
+
+        cJSON_AddItemToObject(o, "compilations", snapshot_instances(p, &total));
+        cJSON_AddNumberToObject(o, "compilations_total", (double)total);
     }
 
     arr = cJSON_AddObjectToObject(o, "attributes");

@@ -137,6 +137,20 @@ static void feed(struct store *st)
             store_request_step(p, STORE_STEP_REQUEST_END, r, r == 3 ? 1 : 0, b + 12 * MS);
             store_step(p, STORE_STEP_ITERATION, 1, b + 12 * MS);
         }
+        /* test_issue_15: a compilation with attributes and a pass, and a failed one. */
+        {
+            uint32_t c = store_proc_intern(p, "compile"), pass = store_proc_intern(p, "place");
+
+            store_span_begin(u, c, T0 + 400 * MS);
+            store_span_attr(u, store_proc_intern(p, "target"), store_proc_intern(p, "loihi2"),
+                            T0 + 400 * MS);
+            store_span_begin(u, pass, T0 + 401 * MS);
+            store_mem_delta(u, 1 << 20, T0 + 402 * MS);
+            store_span_end(u, pass, T0 + 403 * MS);
+            store_span_end_status(u, c, 0, T0 + 404 * MS);
+            store_span_begin(u, c, T0 + 410 * MS);
+            store_span_end_status(u, c, store_proc_intern(p, "does not fit"), T0 + 411 * MS);
+        }
         store_thread_exit(u, T0 + 2 * SEC);
     }
     store_thread_exit(t, T0 + 2 * SEC);
@@ -215,6 +229,9 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"engine-renamed\""));
     assert_non_null(strstr(a, "corrupt record at offset 64"));
     assert_non_null(strstr(a, "\"probed_fn\""));
+    assert_non_null(strstr(a, "\"compilations\":[{\"name\":\"compile\",\"path\":\"compile\","
+                              "\"status\":\"error\",\"message\":\"does not fit\""));
+    assert_non_null(strstr(a, "\"passes\":[{\"name\":\"place\",\"path\":\"place\""));
     assert_non_null(strstr(a, "\"attributes\":{\"target\":\"loihi2\",\"model\":\"brunel\"}"));
     assert_non_null(strstr(a, "{\"name\":\"power\",\"value\":2.25,\"unit\":\"W\"}"));
     assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==

@@ -55,6 +55,15 @@ static void test_child_body(int ready_fd, int go_fd, bool events)
         nctop_span_end(inner);
         nctop_span_end(outer);
     }
+    if (events) {
+        uint32_t compile = nctop_name("compile");
+
+        nctop_span_begin(compile);
+        nctop_span_attr(nctop_name("target"), nctop_name("cpu"));
+        nctop_span_begin(inner);
+        nctop_span_end(inner);
+        nctop_span_end_status(compile, nctop_name("does not fit"));
+    }
     if (write(ready_fd, "r", 1) != 1) {
         _exit(3);
     }
@@ -174,6 +183,23 @@ static void test_handoff_exact(void **state)
     assert_non_null(r);
     assert_int_equal(r->all.count, TEST_SPANS);
     assert_int_equal(r->level, 1);
+    /* test_issue_15: an end with a status and a span attribute, through the ring. */
+    r = test_find(&rows, "compile");
+    assert_non_null(r);
+    assert_int_equal(r->failed, 1);
+    assert_string_equal(r->last_error, "does not fit");
+    {
+        struct rows_instances in;
+
+        rows_build_instances(&in, store_proc_at(st, 0));
+        assert_int_equal(in.n, 1);
+        assert_int_equal(in.v[0].status, ROWS_INST_FAILED);
+        assert_int_equal(in.v[0].nattrs, 1);
+        assert_string_equal(in.v[0].attrs[0].value, "cpu");
+        assert_int_equal(in.v[0].nchildren, 1);
+        assert_string_equal(in.v[0].children[0].path, "inner");
+        rows_instances_done(&in);
+    }
     rows_clear(&rows);
     rows_build_memory(&rows, store_proc_at(st, 0), util_mono_ns());
     r = test_find(&rows, "Model Weights/layers/0/w");

@@ -975,6 +975,112 @@ static void test_issue_11_resync_drops_orphans(void **state)
     store_free(st);
 }
 
+/* test_issue_15: spans that end with a status or carry attributes are kept one by one (a
+ * compilation), with their passes, memory peak and status; each path counts ok and failed. */
+static void test_issue_15_instances(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 77, "snnc");
+    struct store_thread *t = store_thread_add(p, 77, "main");
+    uint32_t compile = store_proc_intern(p, "compile"), parse = store_proc_intern(p, "parse");
+    uint32_t place = store_proc_intern(p, "place"), anneal = store_proc_intern(p, "anneal");
+    uint32_t model = store_proc_intern(p, "model"), target = store_proc_intern(p, "target");
+    uint32_t brunel = store_proc_intern(p, "brunel"), loihi = store_proc_intern(p, "loihi2");
+    uint32_t why = store_proc_intern(p, "does not fit: 9000 neurons > 8192 per core");
+    struct rows_instances in;
+    struct rows r;
+    uint64_t b = 100 * SEC;
+
+    (void)state;
+    /* One that works: parse (+4 MB, -1 MB), place > anneal (+8 MB, -8 MB), ok. */
+    store_span_begin(t, compile, b);
+    store_span_attr(t, model, brunel, b);
+    store_span_attr(t, target, loihi, b);
+    store_span_begin(t, parse, b + 1 * MS);
+    store_mem_delta(t, 4 << 20, b + 2 * MS);
+    store_mem_delta(t, -(1 << 20), b + 3 * MS);
+    store_span_end(t, parse, b + 5 * MS);
+    store_span_begin(t, place, b + 5 * MS);
+    store_span_begin(t, anneal, b + 6 * MS);
+    store_mem_delta(t, 8 << 20, b + 7 * MS);
+    store_mem_delta(t, -(8 << 20), b + 8 * MS);
+    store_span_end(t, anneal, b + 9 * MS);
+    store_span_end(t, place, b + 10 * MS);
+    store_span_end_status(t, compile, 0, b + 12 * MS);
+    /* One that fails in place, without attributes: kept for its status. */
+    store_span_begin(t, compile, b + 20 * MS);
+    store_span_begin(t, place, b + 21 * MS);
+    store_span_end(t, place, b + 22 * MS);
+    store_span_end_status(t, compile, why, b + 23 * MS);
+    /* A plain span is not an instance. */
+    store_span_begin(t, parse, b + 30 * MS);
+    store_span_end(t, parse, b + 31 * MS);
+
+    rows_build_instances(&in, p);
+    assert_int_equal(in.n, 2);
+    assert_int_equal(in.total, 2);
+    assert_int_equal(in.ok, 1);
+    assert_int_equal(in.failed, 1);
+    /* Newest first. */
+    assert_string_equal(in.v[0].path, "compile");
+    assert_int_equal(in.v[0].status, ROWS_INST_FAILED);
+    assert_string_equal(in.v[0].message, "does not fit: 9000 neurons > 8192 per core");
+    assert_int_equal(in.v[0].dur_ns, 3 * MS);
+    assert_int_equal(in.v[0].nattrs, 0);
+    assert_int_equal(in.v[0].nchildren, 0); /* nothing asked for its passes */
+    assert_int_equal(in.v[1].status, ROWS_INST_OK);
+    assert_null(in.v[1].message);
+    assert_int_equal(in.v[1].dur_ns, 12 * MS);
+    assert_int_equal(in.v[1].nattrs, 2);
+    assert_string_equal(in.v[1].attrs[0].key, "model");
+    assert_string_equal(in.v[1].attrs[0].value, "brunel");
+    assert_string_equal(in.v[1].attrs[1].value, "loihi2");
+    assert_int_equal(in.v[1].mem_peak, 11 << 20); /* 4 - 1 + 8 at the anneal's height */
+    assert_int_equal(in.v[1].mem_net, 3 << 20);
+    assert_int_equal(in.v[1].nchildren, 3);
+    assert_string_equal(in.v[1].children[0].path, "parse");
+    assert_int_equal(in.v[1].children[0].dur_ns, 4 * MS);
+    assert_int_equal(in.v[1].children[0].mem_bytes, 3 << 20);
+    assert_string_equal(in.v[1].children[1].path, "place");
+    assert_int_equal(in.v[1].children[1].level, 1);
+    assert_string_equal(in.v[1].children[2].path, "place/anneal");
+    assert_int_equal(in.v[1].children[2].level, 2);
+    assert_int_equal(in.v[1].children[2].begin_ns - in.v[1].begin_ns, 6 * MS);
+    rows_instances_done(&in);
+
+    /* The latency row of compile counts both ends and keeps the message. */
+    rows_init(&r);
+    rows_build_latency(&r, p, b + SEC);
+    assert_string_equal(r.v[0].path, "compile");
+    assert_int_equal(r.v[0].ok, 1);
+    assert_int_equal(r.v[0].failed, 1);
+    assert_string_equal(r.v[0].last_error, "does not fit: 9000 neurons > 8192 per core");
+    rows_done(&r);
+    store_free(st);
+}
+
+/* At most STORE_MAX_INSTANCES are kept, the latest; the total counts them all. */
+static void test_issue_15_instances_bounded(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 78, "loop");
+    struct store_thread *t = store_thread_add(p, 78, "main");
+    uint32_t c = store_proc_intern(p, "compile"), err = store_proc_intern(p, "boom");
+    struct rows_instances in;
+
+    (void)state;
+    for (uint64_t i = 0; i < STORE_MAX_INSTANCES + 10; i++) {
+        store_span_begin(t, c, SEC + i * MS);
+        store_span_end_status(t, c, i % 2 == 0 ? 0 : err, SEC + i * MS + 1000);
+    }
+    rows_build_instances(&in, p);
+    assert_int_equal(in.n, STORE_MAX_INSTANCES);
+    assert_int_equal(in.total, STORE_MAX_INSTANCES + 10);
+    assert_int_equal(in.v[0].begin_ns, SEC + (STORE_MAX_INSTANCES + 9) * MS);
+    rows_instances_done(&in);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1104,8 @@ int main(void)
         cmocka_unit_test(test_issue_11_request_table_bounded),
         cmocka_unit_test(test_issue_11_probe_spans_nest),
         cmocka_unit_test(test_issue_11_resync_drops_orphans),
+        cmocka_unit_test(test_issue_15_instances),
+        cmocka_unit_test(test_issue_15_instances_bounded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
