@@ -86,6 +86,8 @@ struct chrome_doc {
     struct chrome_meta *meta;
     size_t nmeta, meta_cap;
     struct chrome_map ix;
+    bool clang; /* clang -ftime-trace: its "Total ..." summaries are left out, its
+                 * ExecuteCompiler is a compilation */
     double min_ts;
     bool any_ts;
 };
@@ -347,7 +349,16 @@ static bool chrome_copy_one(struct chrome_doc *d, const cJSON *o, size_t i, cons
         }
         return true;
     }
-    e.name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
+    if (e.ph == 'X' && strcmp(name->valuestring, "ExecuteCompiler") == 0) {
+        d->clang = true; /* a clang -ftime-trace file: one compilation */
+    }
+    /* An LLVM codegen pass says which it is in its detail. */
+    if (e.ph == 'X' && strcmp(name->valuestring, "RunPass") == 0 &&
+        cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "detail"))) {
+        e.name = xstrdup(cJSON_GetObjectItemCaseSensitive(args, "detail")->valuestring);
+    } else {
+        e.name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
+    }
     chrome_push(d, &e);
     return true;
 }
@@ -453,6 +464,9 @@ static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char 
     const char *base = strrchr(file, '/');
 
     for (size_t i = 0; i < d->n; i++) {
+        if (d->clang && d->ev[i].ph == 'X' && strncmp(d->ev[i].name, "Total ", 6) == 0) {
+            continue; /* clang's per-name sums of the spans themselves, on tracks of their own */
+        }
         if (d->ev[i].ph == 'X' && !d->ev[i].kernel) {
             v[nv++] = &d->ev[i];
         } else if (d->ev[i].ph == 'X' || d->ev[i].ph == 'C') {
@@ -521,7 +535,30 @@ static void chrome_emit(struct chrome_doc *d, struct replay_conv *c, const char 
             r.thread =
                 replay_conv_thread(c, proc, e->tid, chrome_meta_name(d, e->pid, e->tid, true));
         }
+        /* clang's compilation: ended ok (a failed compile writes no trace), labelled with the
+         * compiler and the file, its passes kept with it. */
+        if (d->clang && out[i].type == STORE_EV_SPAN_END &&
+            strcmp(e->name, "ExecuteCompiler") == 0) {
+            r.type = STORE_EV_SPAN_STATUS;
+            r.aux = 0;
+        }
         record_writer_put(replay_conv_writer(c), &r);
+        if (d->clang && out[i].type == STORE_EV_SPAN_BEGIN &&
+            strcmp(e->name, "ExecuteCompiler") == 0) {
+            const char *fname = base != NULL ? base + 1 : file;
+            size_t flen = strlen(fname);
+            char *model = xstrndup(
+                fname, flen > 5 && strcmp(fname + flen - 5, ".json") == 0 ? flen - 5 : flen);
+
+            r.type = STORE_EV_SPAN_ATTR;
+            r.id = replay_conv_name(c, proc, "compiler");
+            r.aux = replay_conv_name(c, proc, "clang");
+            record_writer_put(replay_conv_writer(c), &r);
+            r.id = replay_conv_name(c, proc, "model");
+            r.aux = replay_conv_name(c, proc, model);
+            record_writer_put(replay_conv_writer(c), &r);
+            free(model);
+        }
         replay_conv_tick(c, out[i].ts_ns, CHROME_TICK_NS);
     }
     if (nout > 0) {

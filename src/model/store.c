@@ -1236,17 +1236,30 @@ static void store_inst_close(struct store_thread *t, uint32_t d, const struct st
         }
     }
     if (in != NULL && d > t->inst_frame) {
-        if (in->nchildren < STORE_INST_CHILDREN) {
-            struct store_inst_child *c = &in->children[in->nchildren++];
+        uint16_t level = (uint16_t)(d - t->inst_frame);
+        struct store_inst_child *c = NULL;
 
-            c->node = f->node;
-            c->level = (uint16_t)(d - t->inst_frame);
-            c->begin_ns = f->begin_ns;
-            c->dur_ns = ts_ns - f->begin_ns;
-            c->mem_bytes = mem;
+        if (in->nchildren < STORE_INST_CHILDREN) {
+            c = &in->children[in->nchildren++];
         } else {
+            /* Full: the outer passes matter more than the inner ones; a span replaces the
+             * deepest one kept when it is shallower. */
             in->children_lost++;
+            for (uint32_t k = 0; k < in->nchildren; k++) {
+                if (in->children[k].level > level &&
+                    (c == NULL || in->children[k].level > c->level)) {
+                    c = &in->children[k];
+                }
+            }
+            if (c == NULL) {
+                return;
+            }
         }
+        c->node = f->node;
+        c->level = level;
+        c->begin_ns = f->begin_ns;
+        c->dur_ns = ts_ns - f->begin_ns;
+        c->mem_bytes = mem;
         return;
     }
     if (in == NULL || d != t->inst_frame) {

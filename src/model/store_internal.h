@@ -198,7 +198,7 @@ struct store_thread {
 /* A span instance the store keeps one by one: it ended with a status or carried attributes
  * (a compilation), with the spans inside it (its passes). */
 #define STORE_SPAN_ATTRS 4      /* attributes kept per instance */
-#define STORE_INST_CHILDREN 48  /* spans inside an instance kept with it */
+#define STORE_INST_CHILDREN 64  /* spans inside an instance kept with it, outer first */
 #define STORE_MAX_INSTANCES 256 /* instances kept per process, the latest */
 #define STORE_INST_NONE 0       /* ended without a status */
 #define STORE_INST_OK 1
