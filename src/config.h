@@ -27,7 +27,9 @@ struct config {
     const char *demo_name; /* which: "tinylm" (the default) or "snn" */
     bool once;
     bool headless;
-    bool bpf;                              /* --bpf: also run the eBPF collector */
+    bool batch;          /* --batch: text (or --json lines) every --delay, like top -b */
+    uint64_t iterations; /* -n: snapshots --batch prints before it exits (0: no limit) */
+    bool bpf;            /* --bpf: also run the eBPF collector */
     const char *probes[CONFIG_MAX_PROBES]; /* --uprobe specs, then --usdt specs (argv) */
     size_t nuprobes;
     size_t nusdts;

@@ -66,7 +66,8 @@ struct loop {
     struct http_server *http; /* --prometheus */
     struct child *child;      /* the command nctop started, or NULL */
     bool finishing;
-    int status; /* exit status of nctop */
+    uint64_t printed; /* --batch: snapshots printed */
+    int status;       /* exit status of nctop */
 
     /* Files: the logs and ProfileRecord lines on one timer, the --once print, the recording;
      * the replay clock. */
@@ -340,6 +341,11 @@ static void loop_print(struct loop *l)
     uint64_t now = loop_now(l);
     int rc = outputs_print(l->outputs, l->store, now, loop_real(l, now));
 
+    if (rc == -EPIPE) {
+        /* The reader went away (| head): that is the end asked for, not an error. */
+        loop_finish(l);
+        return;
+    }
     if (rc != 0 && l->status == 0) {
         /* stdout is gone (a closed pipe): nothing more to show; stop cleanly. */
         diag_print("writing the output: %s", strerror(-rc));
@@ -535,10 +541,19 @@ static void loop_on_refresh(uv_timer_t *t)
     struct loop *l = t->data;
 
     loop_sources_flush(l, util_mono_ns());
-    /* Only the display refreshes (--once prints at the end, --headless never). Frozen
-     * ('p'): the frame stays as it was; collection goes on. */
+    /* Only the display refreshes (--once prints at the end, --headless never), and --batch
+     * prints. Frozen ('p'): the frame stays as it was; collection goes on. */
     if (l->ui != NULL && !ui_frozen(l->ui)) {
         loop_ui_frame(l, true);
+    }
+    if (l->cfg->batch && !l->finishing) {
+        if (l->printed > 0 && l->cfg->output == CONFIG_OUT_TEXT) {
+            fputc('\n', l->io.out); /* frames apart, as top -b */
+        }
+        loop_print(l);
+        if (l->cfg->iterations > 0 && ++l->printed >= l->cfg->iterations) {
+            loop_finish(l);
+        }
     }
 }
 
@@ -897,7 +912,9 @@ static int loop_start(struct loop *l, char **cmd)
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 
-        l->refresh = loop_timer(l, loop_on_refresh, 0, delay_ms ? delay_ms : 1);
+        /* --batch's first print comes after one interval, when there is something to show. */
+        l->refresh =
+            loop_timer(l, loop_on_refresh, cfg->batch ? delay_ms : 0, delay_ms ? delay_ms : 1);
     }
     if (cfg->duration_ns > 0 && cfg->once && cfg->demo && child_running(l->child)) {
         l->duration_wait_ns = util_mono_ns() + LOOP_DEMO_START_MS * UTIL_NS_PER_MS;

@@ -39,6 +39,7 @@ enum main_longopt {
     OPT_ONCE = 256,
     OPT_JSON,
     OPT_HEADLESS,
+    OPT_BATCH,
     OPT_DURATION,
     OPT_DEMO,
     OPT_DEBUG_LOG,
@@ -77,6 +78,8 @@ static const struct option main_longopts[] = {
     {"once", no_argument, NULL, OPT_ONCE},
     {"json", no_argument, NULL, OPT_JSON},
     {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"iterations", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"demo", optional_argument, NULL, OPT_DEMO},
@@ -125,6 +128,9 @@ static void main_usage(FILE *out)
           "      --json              with --once: print the snapshot as JSON\n"
           "  -o, --output FILE       write snapshots and text to FILE, not standard output\n"
           "      --headless          no display: collect until a signal or --duration\n"
+          "      --batch             no display: print the text tables (with --json: one\n"
+          "                          snapshot a line) every --delay, like top -b\n"
+          "  -n, --iterations N      with --batch: exit after N snapshots\n"
           "      --duration SECS     stop after SECS\n"
           "  -d, --delay SECS        refresh interval (default 1)\n"
           "      --window SECS       rolling statistics window (default 10)\n"
@@ -670,6 +676,21 @@ static void main_option(struct config *cfg, int c, const char *arg)
     case OPT_HEADLESS:
         cfg->headless = true;
         break;
+    case OPT_BATCH:
+        cfg->batch = true;
+        break;
+    case 'n': {
+        char *end;
+        unsigned long long n;
+
+        errno = 0;
+        n = strtoull(arg, &end, 10);
+        if (errno != 0 || end == arg || *end != '\0' || n == 0 || arg[0] == '-') {
+            die_usage("-n: '%s' is not a number of snapshots > 0", arg);
+        }
+        cfg->iterations = n;
+        break;
+    }
     case OPT_DURATION:
         cfg->duration_ns = main_seconds("--duration", arg);
         break;
@@ -841,7 +862,7 @@ int main(int argc, char **argv)
     main_read_env(&cfg);
     /* '+': stop at the first non-option, so CMD's own options stay its own; replay has no
      * CMD, so its options may also follow the file names. */
-    while ((c = getopt_long(argc, argv, mode == MAIN_REPLAY ? "p:d:o:hV" : "+p:d:o:hV",
+    while ((c = getopt_long(argc, argv, mode == MAIN_REPLAY ? "p:d:o:n:hV" : "+p:d:o:n:hV",
                             main_longopts, NULL)) != -1) {
         main_option(&cfg, c, optarg);
     }
@@ -870,8 +891,14 @@ int main(int argc, char **argv)
     if (cmd != NULL && optind > 0 && strcmp(argv[optind - 1], "--") != 0) {
         die_usage("unexpected argument '%s' (a command to run goes after --)", cmd[0]);
     }
-    if (cfg.output == CONFIG_OUT_JSON && !cfg.once) {
-        die_usage("--json goes with --once");
+    if (cfg.output == CONFIG_OUT_JSON && !cfg.once && !cfg.batch) {
+        die_usage("--json goes with --once or --batch");
+    }
+    if (cfg.batch && (cfg.once || cfg.headless)) {
+        die_usage("--batch prints every --delay: not with --once or --headless");
+    }
+    if (cfg.iterations > 0 && !cfg.batch) {
+        die_usage("-n counts the snapshots of --batch");
     }
     if (cfg.once && cfg.prometheus_from_rc) {
         cfg.prometheus = NULL; /* nctoprc's exporter is for the runs that stay */
@@ -893,7 +920,7 @@ int main(int argc, char **argv)
     }
     if (cfg.headless) {
         cfg.output = CONFIG_OUT_NONE;
-    } else if (!cfg.once) {
+    } else if (!cfg.once && !cfg.batch) {
         cfg.output = CONFIG_OUT_TUI;
     }
     /* --once collects for 1 s by default; with a command, like perf stat, until it exits
