@@ -410,9 +410,26 @@ static int rows_child_cmp(const void *a, const void *b)
     return (int)x->level - (int)y->level; /* a parent begins with its first child */
 }
 
+_Static_assert(ROWS_INST_NONE == STORE_INST_NONE && ROWS_INST_OK == STORE_INST_OK &&
+                   ROWS_INST_FAILED == STORE_INST_FAILED,
+               "instance results of rows.h and the store differ");
+
 void rows_build_instances(struct rows_instances *out, const struct store_proc *p)
 {
     memset(out, 0, sizeof(*out));
+    out->nstats = p->ninst_stats;
+    out->stats = p->ninst_stats > 0 ? xcalloc(p->ninst_stats, sizeof(*out->stats)) : NULL;
+    for (uint32_t k = 0; k < p->ninst_stats; k++) {
+        const struct store_inst_stat *s = &p->inst_stats[k];
+        struct rows_inst_stat *r = &out->stats[k];
+
+        r->target = s->target == STORE_NONE ? "other"
+                    : s->target != 0        ? rows_name(p, s->target)
+                                            : NULL;
+        r->model = s->model == STORE_NONE ? "other" : s->model != 0 ? rows_name(p, s->model) : NULL;
+        memcpy(r->n, s->n, sizeof(r->n));
+        r->dur = &s->dur;
+    }
     out->total = p->insts_total;
     out->n = p->ninsts;
     out->v = p->ninsts > 0 ? xcalloc(p->ninsts, sizeof(*out->v)) : NULL;
@@ -470,6 +487,7 @@ void rows_instances_done(struct rows_instances *out)
         free(out->v[k].path);
     }
     free(out->v);
+    free(out->stats);
     memset(out, 0, sizeof(*out));
 }
 

@@ -306,12 +306,23 @@ struct rows_instance {
     uint32_t children_lost;           /* spans inside beyond what is kept */
 };
 struct rows_instances {
+    size_t nstats;
+    struct rows_inst_stat *stats; /* owned */
     size_t n;
     struct rows_instance *v; /* newest first; owned */
     uint64_t total;          /* instances ever ended (n keeps the latest) */
     uint64_t ok;             /* of the kept ones */
     uint64_t failed;
 };
+/* Every instance ever ended, by its "target" and "model" attributes (NULL: absent; both
+ * "other" for what went beyond the store's bound of label pairs). */
+struct rows_inst_stat {
+    const char *target; /* borrowed; NULL when absent */
+    const char *model;
+    uint64_t n[3];          /* by ROWS_INST_* */
+    const struct hist *dur; /* their durations; borrowed from the store */
+};
+
 /* Fill the instances of p. Free with rows_instances_done, which zeroes out. */
 void rows_build_instances(struct rows_instances *out, const struct store_proc *p);
 void rows_instances_done(struct rows_instances *out);

@@ -413,6 +413,10 @@ static void store_proc_free(struct store_proc *p)
     store_map_done(&p->counter_map);
     free(p->values);
     free(p->insts);
+    for (uint32_t k = 0; k < p->ninst_stats; k++) {
+        hist_done(&p->inst_stats[k].dur);
+    }
+    free(p->inst_stats);
     store_map_done(&p->value_map);
     free(p->attrs);
     for (i = 0; i < p->nthreads; i++) {
@@ -1215,6 +1219,53 @@ static void store_inst_drop(struct store_thread *t)
     t->inst = NULL;
 }
 
+/* The value of attribute key (a name) of instance in, 0 when it has none. */
+static uint32_t store_inst_attr(const struct store_proc *p, const struct store_instance *in,
+                                const char *key)
+{
+    uint32_t id = strtab_find(&p->names, key, strlen(key));
+
+    for (uint32_t i = 0; id != 0 && i < in->nattrs; i++) {
+        if (in->attrs[i].key == id) {
+            return in->attrs[i].value;
+        }
+    }
+    return 0;
+}
+
+/* Count an ended instance by its target, model and result. */
+static void store_inst_count(struct store_proc *p, const struct store_instance *in)
+{
+    uint32_t target = store_inst_attr(p, in, "target"), model = store_inst_attr(p, in, "model");
+    struct store_inst_stat *s = NULL;
+
+    for (uint32_t i = 0; i < p->ninst_stats && s == NULL; i++) {
+        if (p->inst_stats[i].target == target && p->inst_stats[i].model == model) {
+            s = &p->inst_stats[i];
+        }
+    }
+    if (s == NULL && p->ninst_stats >= STORE_MAX_INST_STATS - 1U) {
+        /* The last entry folds what does not fit. */
+        target = model = STORE_NONE;
+        for (uint32_t i = 0; i < p->ninst_stats && s == NULL; i++) {
+            if (p->inst_stats[i].target == STORE_NONE) {
+                s = &p->inst_stats[i];
+            }
+        }
+    }
+    if (s == NULL) {
+        if (p->inst_stats == NULL) {
+            p->inst_stats = xcalloc(STORE_MAX_INST_STATS, sizeof(*p->inst_stats));
+        }
+        s = &p->inst_stats[p->ninst_stats++];
+        s->target = target;
+        s->model = model;
+        hist_init(&s->dur);
+    }
+    s->n[in->status]++;
+    hist_add(&s->dur, in->end_ns - in->begin_ns);
+}
+
 /* Frame d of t (taken off the stack as f) closed at ts_ns: a span inside the open instance
  * joins it; the instance's own frame (or a span ended with a status) goes to the log. */
 static void store_inst_close(struct store_thread *t, uint32_t d, const struct store_frame *f,
@@ -1277,6 +1328,7 @@ static void store_inst_close(struct store_thread *t, uint32_t d, const struct st
     in->begin_ns = f->begin_ns;
     in->end_ns = ts_ns;
     in->mem_net = mem;
+    store_inst_count(p, in);
     if (p->insts == NULL) {
         p->insts = xcalloc(STORE_MAX_INSTANCES, sizeof(*p->insts));
     }

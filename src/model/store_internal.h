@@ -212,6 +212,17 @@ struct store_inst_child {
     int64_t mem_bytes; /* net memory delta inside it */
 };
 
+/* Every instance ever ended, counted by its "target" and "model" attributes (0: absent) and
+ * result, with its durations: what stays when the log of instances has moved on. Beyond
+ * STORE_MAX_INST_STATS label pairs, the rest fold into target = model = STORE_NONE. */
+#define STORE_MAX_INST_STATS 64
+struct store_inst_stat {
+    uint32_t target;
+    uint32_t model;
+    uint64_t n[3]; /* by STORE_INST_* */
+    struct hist dur;
+};
+
 struct store_instance {
     uint32_t node; /* STORE_NONE when the tree was full */
     uint32_t name;
@@ -326,6 +337,8 @@ struct store_proc {
     uint32_t ninsts;              /* kept (<= STORE_MAX_INSTANCES) */
     uint32_t inst_next;           /* where the next goes */
     uint64_t insts_total;         /* ever ended */
+    struct store_inst_stat *inst_stats;
+    uint32_t ninst_stats;
 
     struct store_thread **threads; /* live threads */
     uint32_t nthreads;

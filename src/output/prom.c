@@ -260,6 +260,63 @@ static void prom_emit_gauges(struct prom_buf *b, const struct prom_proc *pp, boo
     }
 }
 
+/* Compilations (span instances with a status or attributes): every one ever ended, by target,
+ * model and result, and their durations. Bounded: the store folds label pairs beyond its cap
+ * into target="other", model="other". Families only when some process has any. */
+static void prom_emit_compilations(struct prom_buf *b, const struct prom_proc *pp, size_t n)
+{
+    static const char *const result[3] = {"none", "ok", "error"};
+    struct rows_instances *in = xcalloc(n + 1U, sizeof(*in));
+    bool any = false;
+
+    for (size_t i = 0; i < n; i++) {
+        rows_build_instances(&in[i], pp[i].p);
+        any = any || in[i].nstats > 0;
+    }
+    if (any) {
+        prom_family(b, "nctop_compilations_total", "counter",
+                    "Compilations (spans ended with a status or carrying attributes) by target, "
+                    "model and result.");
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < in[i].nstats; k++) {
+                const struct rows_inst_stat *s = &in[i].stats[k];
+                char t[128], m[128];
+
+                prom_escape(t, sizeof(t), s->target != NULL ? s->target : "");
+                prom_escape(m, sizeof(m), s->model != NULL ? s->model : "");
+                for (int r = 0; r < 3; r++) {
+                    if (s->n[r] > 0 || r > 0) {
+                        prom_printf(b,
+                                    "nctop_compilations_total{%s,target=\"%s\",model=\"%s\","
+                                    "result=\"%s\"} %llu\n",
+                                    pp[i].labels, t, m, result[r], (unsigned long long)s->n[r]);
+                    }
+                }
+            }
+        }
+        prom_family(b, "nctop_compile_duration_seconds", "histogram",
+                    "Wall time of compilations by target and model.");
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < in[i].nstats; k++) {
+                const struct rows_inst_stat *s = &in[i].stats[k];
+                struct prom_hist ph;
+                char t[128], m[128], extra[300];
+
+                memset(&ph, 0, sizeof(ph));
+                prom_hist_add(b, &ph, s->dur);
+                prom_escape(t, sizeof(t), s->target != NULL ? s->target : "");
+                prom_escape(m, sizeof(m), s->model != NULL ? s->model : "");
+                snprintf(extra, sizeof(extra), ",target=\"%s\",model=\"%s\"", t, m);
+                prom_hist_emit(b, "nctop_compile_duration_seconds", pp[i].labels, extra, &ph);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows_instances_done(&in[i]);
+    }
+    free(in);
+}
+
 /* Serving figures of the workloads that mark requests (nctop_request_*, nctop_step). */
 static void prom_emit_requests(struct prom_buf *b, const struct prom_proc *pp, size_t n)
 {
@@ -330,6 +387,7 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
     }
 
     prom_emit_requests(b, pp, n);
+    prom_emit_compilations(b, pp, n);
 
     prom_family(b, "nctop_generation_tokens_total", "counter",
                 "Tokens generated (the workload's \"tokens\" counter).");

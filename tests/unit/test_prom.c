@@ -2,6 +2,7 @@
 /* The Prometheus exposition over a known store: exact histogram buckets, escaping, the series
  * cap, one instance per pid, and the listen-address parser. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,6 +274,54 @@ static void test_issue_11_serving_families(void **state)
     store_free(st);
 }
 
+/* test_issue_15: compilations by target, model and result, and their durations; the
+ * failure rate is what the workload's own ends say (3 of 8 here). */
+static void test_issue_15_compilations(void **state)
+{
+    struct store *st = test_store();
+    struct store_proc *p = store_proc_at(st, 0);
+    struct store_thread *t = store_thread_add(p, 9999, "compiler");
+    const char *lab = "workload=\"eng \\\"x\\\"\\n\"";
+    uint32_t c = store_proc_intern(p, "compile"), err = store_proc_intern(p, "does not fit");
+    uint32_t tk = store_proc_intern(p, "target"), mk = store_proc_intern(p, "model");
+    uint32_t loihi = store_proc_intern(p, "loihi2"), tn = store_proc_intern(p, "truenorth");
+    uint32_t brunel = store_proc_intern(p, "brunel");
+    char key[512];
+    size_t len;
+    char *text;
+
+    (void)state;
+    for (uint64_t i = 0; i < 8; i++) {
+        uint64_t b = 2000 * MS + i * 10 * MS;
+
+        store_span_begin(t, c, b);
+        store_span_attr(t, tk, i < 5 ? loihi : tn, b);
+        store_span_attr(t, mk, brunel, b);
+        store_span_end_status(t, c, i >= 5 ? err : 0, b + (i + 1) * MS);
+    }
+    text = prom_render(st, 3000 * MS, 0, &len);
+    snprintf(key, sizeof(key),
+             "nctop_compilations_total{%s,target=\"loihi2\",model=\"brunel\",result=\"ok\"}", lab);
+    assert_true(test_value(text, key) == 5);
+    snprintf(key, sizeof(key),
+             "nctop_compilations_total{%s,target=\"truenorth\",model=\"brunel\",result=\"error\"}",
+             lab);
+    assert_true(test_value(text, key) == 3);
+    snprintf(key, sizeof(key),
+             "nctop_compilations_total{%s,target=\"truenorth\",model=\"brunel\",result=\"ok\"}",
+             lab);
+    assert_true(test_value(text, key) == 0);
+    snprintf(key, sizeof(key),
+             "nctop_compile_duration_seconds_count{%s,target=\"loihi2\",model=\"brunel\"}", lab);
+    assert_true(test_value(text, key) == 5);
+    snprintf(key, sizeof(key),
+             "nctop_compile_duration_seconds_sum{%s,target=\"truenorth\",model=\"brunel\"}", lab);
+    assert_true(fabs(test_value(text, key) - 0.021) < 1e-9); /* 6 + 7 + 8 ms */
+    assert_int_equal(test_count(text, "# TYPE nctop_compilations_total counter"), 1);
+    free(text);
+    store_free(st);
+}
+
 static void test_listen_parse(void **state)
 {
     struct sockaddr_storage ss;
@@ -304,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_buckets),
         cmocka_unit_test(test_issue_11_workload_label),
         cmocka_unit_test(test_issue_11_serving_families),
+        cmocka_unit_test(test_issue_15_compilations),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
