@@ -855,6 +855,83 @@ static bool replay_log_line(struct replay_conv *c, const cJSON *root, const char
     return true;
 }
 
+#define REPLAY_PROFILE_DEPTH 32 /* path levels of a latency line */
+#define REPLAY_PROFILE_NAME 256 /* bytes of a series name */
+
+/* Labels that say which process or where, not which series. */
+static bool replay_profile_meta_label(const char *key)
+{
+    return strcmp(key, "pid") == 0 || strcmp(key, "label") == 0 || strcmp(key, "target") == 0 ||
+           strcmp(key, "chip") == 0 || strcmp(key, "unit") == 0;
+}
+
+/* The series of a metric: "metric" alone, or "metric{k=v,...}" with the labels that are not
+ * about the process (a path or buffer name, a layer), in the file's order. */
+static void replay_profile_series(char *out, size_t len, const char *metric, const cJSON *labels)
+{
+    const cJSON *l;
+    size_t n = (size_t)snprintf(out, len, "%s", metric);
+    bool first = true;
+
+    cJSON_ArrayForEach(l, labels)
+    {
+        if (l->string == NULL || !cJSON_IsString(l) || replay_profile_meta_label(l->string)) {
+            continue;
+        }
+        n += (size_t)snprintf(out + (n < len ? n : len), n < len ? len - n : 0, "%s%s=%s",
+                              first ? "{" : ",", l->string, l->valuestring);
+        first = false;
+    }
+    if (!first) {
+        snprintf(out + (n < len ? n : len), n < len ? len - n : 0, "}");
+    }
+}
+
+/* The unit of a value: a "unit" label, else what the metric's name ends with. */
+static const char *replay_profile_unit(const char *metric, const cJSON *labels)
+{
+    static const char *const ends[][2] = {{"_mj", "mJ"},   {"_j", "J"},   {"_pct", "%"},
+                                          {"_ms", "ms"},   {"_w", "W"},   {"_per_sec", "/s"},
+                                          {"_bytes", "B"}, {"_hz", "Hz"}, {"_c", "C"}};
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(labels, "unit");
+    size_t n = strlen(metric);
+
+    if (cJSON_IsString(u) && u->valuestring[0] != '\0') {
+        return u->valuestring;
+    }
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t k = strlen(ends[i][0]);
+
+        if (n > k && strcmp(metric + n - k, ends[i][0]) == 0) {
+            return ends[i][1];
+        }
+    }
+    return "";
+}
+
+/* The "target" and "chip" labels are the process's attributes. */
+static void replay_profile_attrs(struct replay_conv *c, uint32_t proc, const cJSON *labels,
+                                 uint64_t t)
+{
+    static const char *const keys[] = {"target", "chip"};
+    struct record_ev ev;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, keys[i]);
+
+        if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+            continue;
+        }
+        memset(&ev, 0, sizeof(ev));
+        ev.type = STORE_EV_ATTR;
+        ev.proc = proc;
+        ev.id = replay_conv_name(c, proc, keys[i]);
+        ev.aux = replay_conv_name(c, proc, v->valuestring);
+        ev.ts_ns = t;
+        record_writer_put(c->w, &ev);
+    }
+}
+
 /* One ProfileRecord line. Returns false when the line is not one. */
 static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const char *file,
                                 size_t line, struct replay_problems *pr)
@@ -910,18 +987,43 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
     proc = replay_conv_proc(c, pid, label);
     memset(&ev, 0, sizeof(ev));
     ev.proc = proc;
+    replay_profile_attrs(c, proc, labels, t);
     if (strcmp(metric->valuestring, "latency_ms") == 0) {
         uint64_t d = value > 0 && value < 1e9 ? (uint64_t)llround(value * 1e6) : 0;
+        const char *seg = path != NULL ? path : "latency";
+        const char *names[REPLAY_PROFILE_DEPTH];
+        size_t depth = 0;
+        char *copy = xstrdup(seg);
 
-        /* One sample of a top-level span: a span that ended at ts, on a thread of its own. */
+        /* One sample of a span that ended at ts, on a thread of its own: a path "a/b" is a
+         * span b inside a span a, so the path is a tree (a's row then also holds the time of
+         * b's samples, as a parent holds its children's). */
+        for (char *tok = copy, *slash; tok != NULL && depth < REPLAY_PROFILE_DEPTH; tok = slash) {
+            slash = strchr(tok, '/');
+            if (slash != NULL) {
+                *slash++ = '\0';
+            }
+            if (*tok != '\0') {
+                names[depth++] = tok;
+            }
+        }
+        if (depth == 0) {
+            names[depth++] = "latency";
+        }
         ev.thread = replay_conv_thread(c, proc, pid, NULL);
-        ev.id = replay_conv_name(c, proc, path != NULL ? path : "latency");
         ev.type = STORE_EV_SPAN_BEGIN;
         ev.ts_ns = t >= d ? t - d : 0;
-        record_writer_put(c->w, &ev);
+        for (size_t k = 0; k < depth; k++) {
+            ev.id = replay_conv_name(c, proc, names[k]);
+            record_writer_put(c->w, &ev);
+        }
         ev.type = STORE_EV_SPAN_END;
         ev.ts_ns = t;
-        record_writer_put(c->w, &ev);
+        for (size_t k = depth; k > 0; k--) {
+            ev.id = replay_conv_name(c, proc, names[k - 1]);
+            record_writer_put(c->w, &ev);
+        }
+        free(copy);
     } else if (strcmp(metric->valuestring, "tokens_per_sec") == 0 ||
                strcmp(metric->valuestring, "spikes_per_sec") == 0) {
         /* Rates back into counters: the store derives the rate again over its window. */
@@ -941,8 +1043,22 @@ static bool replay_profile_line(struct replay_conv *c, const cJSON *root, const 
         ev.a = (uint64_t)llround(cp->counter_val[k]);
         ev.ts_ns = t;
         record_writer_put(c->w, &ev);
+    } else {
+        /* Every other metric (energy_mj, buffer_occupancy_pct, anything a tool writes) is a
+         * value, one series per label set: the metric, then the labels that tell series
+         * apart. */
+        char name[REPLAY_PROFILE_NAME];
+        const char *unit;
+
+        replay_profile_series(name, sizeof(name), metric->valuestring, labels);
+        ev.type = STORE_EV_VALUE;
+        ev.id = replay_conv_name(c, proc, name);
+        unit = replay_profile_unit(metric->valuestring, labels);
+        ev.aux = unit[0] != '\0' ? replay_conv_name(c, proc, unit) : 0;
+        memcpy(&ev.a, &value, sizeof(value));
+        ev.ts_ns = t;
+        record_writer_put(c->w, &ev);
     }
-    /* Other metrics (buffer occupancy, energy) have no store fact yet: read and skipped. */
     replay_conv_tick(c, t, 0);
     return true;
 }

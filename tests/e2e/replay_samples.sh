@@ -206,3 +206,26 @@ for path, r in logged.items():
 PYEOF
 }
 check "own log: the figures replay back" own_parts_back
+
+# test_issue_14: a ProfileRecord file keeps every metric it holds: the four seed metrics of a
+# spiking workload with its target and chip, a path as a tree, each label set its own series,
+# an unknown metric as a value; a line it cannot use is one stderr line with file and line.
+cat >"$T/snn.profile.jsonl" <<'PEOF'
+{"ts_ms":1795317246014,"metric":"latency_ms","value":2.5,"labels":{"pid":"7","label":"snn","target":"loihi2","chip":"sim","path":"timestep/neuron_update"}}
+{"ts_ms":1795317246014,"metric":"spikes_per_sec","value":1000,"labels":{"pid":"7","label":"snn","target":"loihi2","chip":"sim"}}
+{"ts_ms":1795317247014,"metric":"spikes_per_sec","value":1000,"labels":{"pid":"7","label":"snn","target":"loihi2","chip":"sim"}}
+{"ts_ms":1795317247014,"metric":"energy_mj","value":0.75,"labels":{"pid":"7","label":"snn","target":"loihi2","chip":"sim"}}
+{"ts_ms":1795317247014,"metric":"buffer_occupancy_pct","value":12.5,"labels":{"pid":"7","label":"snn","target":"loihi2","path":"layers.1.spike_queue"}}
+{"ts_ms":1795317247014,"metric":"buffer_occupancy_pct","value":40,"labels":{"pid":"7","label":"snn","target":"loihi2","path":"layers.2.spike_queue"}}
+{"ts_ms":1795317247014,"metric":"temperature_c","value":41,"labels":{"pid":"7","label":"snn","sensor":"die"}}
+{"ts_ms":1795317247014,"metric":"latency_ms","labels":{"pid":"7"}}
+PEOF
+"$NCTOP" replay --once --json "$T/snn.profile.jsonl" >"$T/snnp.json" 2>"$T/snnp.err"
+jcheck "profile_record_keeps_every_metric" "$T/snnp.json" \
+    'proc("snn")["attributes"] == {"target": "loihi2", "chip": "sim"}' \
+    'row(proc("snn"), "latency", "timestep/neuron_update")["total"]["count"] == 1' \
+    'proc("snn")["rates"]["spikes_per_sec"] == 1000' \
+    '{"name": "energy_mj", "value": 0.75, "unit": "mJ"} in proc("snn")["values"]' \
+    '{"name": "buffer_occupancy_pct{path=layers.2.spike_queue}", "value": 40, "unit": "%"} in proc("snn")["values"]' \
+    '{"name": "temperature_c{sensor=die}", "value": 41, "unit": "C"} in proc("snn")["values"]'
+check "profile_record_bad_line_named" grep -q "snn.profile.jsonl:8: ProfileRecord without a numeric value" "$T/snnp.err"
