@@ -282,6 +282,11 @@ uint64_t hist_count_le(const struct hist *h, uint64_t v_ns)
     return n;
 }
 
+size_t hist_bytes(const struct hist *h)
+{
+    return (size_t)h->cap * sizeof(*h->buckets);
+}
+
 uint64_t hist_percentile(const struct hist *h, double pct)
 {
     uint64_t v;

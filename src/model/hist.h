@@ -49,6 +49,9 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
  * may include values up to 1/64 above v_ns; exact below 128). For cumulative exporters. */
 uint64_t hist_count_le(const struct hist *h, uint64_t v_ns);
 
+/* Heap bytes h holds for its buckets (the struct itself not counted): for memory figures. */
+size_t hist_bytes(const struct hist *h);
+
 /* Bucket geometry, exposed for tests: index of a value, and a bucket's value range. */
 uint32_t hist_index(uint64_t v_ns);
 uint64_t hist_bucket_low(uint32_t index);
