@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Sparse log-linear histogram: bucket geometry, growth of the stored index range, merge and
- * nearest-rank percentiles. */
+/* Sparse log-linear histogram: bucket geometry, block storage, merge and nearest-rank
+ * percentiles. */
 #include "src/model/hist.h"
 
 #include <math.h>
@@ -19,20 +19,14 @@
  */
 #define HIST_SUB_BITS 6U
 #define HIST_EXACT_LIMIT 128U
-/* Extra buckets kept on each side when the stored range has to grow, so that a node whose
- * durations wander a little does not reallocate again at once. */
-#define HIST_GROW_SLACK 8U
-#define HIST_SHRINK_RATIO 4U /* reset frees storage wider than this times the range used */
+#define HIST_BLOCK_BITS 4U
+#define HIST_NBLOCKS (HIST_NBUCKETS / HIST_BLOCK)
+#define HIST_SHRINK_RATIO 4U /* reset frees room for more than this times the blocks used */
 
-static uint32_t hist_min_u32(uint32_t a, uint32_t b)
-{
-    return a < b ? a : b;
-}
-
-static uint32_t hist_max_u32(uint32_t a, uint32_t b)
-{
-    return a > b ? a : b;
-}
+_Static_assert(HIST_BLOCK == 1U << HIST_BLOCK_BITS, "HIST_BLOCK is 2^HIST_BLOCK_BITS");
+_Static_assert(HIST_NBUCKETS % HIST_BLOCK == 0, "whole blocks");
+_Static_assert(HIST_MAP_WORDS * 64U >= HIST_NBLOCKS, "one map bit per block");
+_Static_assert(HIST_NBLOCKS <= UINT16_MAX && HIST_NBLOCKS <= UINT8_MAX + 1U, "narrow fields");
 
 uint32_t hist_index(uint64_t v_ns)
 {
@@ -74,6 +68,101 @@ uint64_t hist_bucket_mid(uint32_t index)
     return hist_bucket_low(index) + (width - 1U) / 2U;
 }
 
+/*
+ * Storage. Bucket i lives in block i / 16 at offset i % 16. A block has storage once a
+ * sample falls in it; the stored blocks sit in one array in block order, and a block's
+ * position there is the number of stored blocks before it: rank[word] + popcount of the
+ * lower bits of its word in the map. So finding a bucket is O(1) and the memory is 64 bytes
+ * per block in use (128 with 64-bit counts), whatever the spread of the values. A window slot
+ * of a few thousand samples with a tail over six decades needs some 10-70 blocks where a
+ * dense range from its minimum to its maximum needed some 1000 buckets.
+ */
+
+static size_t hist_count_size(const struct hist *h)
+{
+    return h->wide ? sizeof(uint64_t) : sizeof(uint32_t);
+}
+
+static uint64_t hist_count_at(const struct hist *h, uint32_t off)
+{
+    return h->wide ? ((const uint64_t *)h->blocks)[off] : ((const uint32_t *)h->blocks)[off];
+}
+
+static bool hist_has_block(const struct hist *h, uint32_t blk)
+{
+    return (h->map[blk >> 6] >> (blk & 63U) & 1U) != 0;
+}
+
+/* Position of block blk in the storage array (also where it goes if not stored yet). */
+static uint32_t hist_block_pos(const struct hist *h, uint32_t blk)
+{
+    uint64_t below = h->map[blk >> 6] & ((1ULL << (blk & 63U)) - 1U);
+
+    return h->rank[blk >> 6] + (uint32_t)__builtin_popcountll(below);
+}
+
+/* Give block blk zeroed storage at its place in the order; returns its position. */
+static uint32_t hist_block_insert(struct hist *h, uint32_t blk)
+{
+    size_t bsz = HIST_BLOCK * hist_count_size(h);
+    uint32_t pos = hist_block_pos(h, blk);
+    char *base;
+
+    if (h->nblocks == h->cap) {
+        /* A quarter more room each time: few reallocations while a histogram fills, and
+         * little unused room after (reset keeps it for the next samples). */
+        uint32_t cap = h->cap + h->cap / 4U + 1U;
+
+        cap = cap < HIST_NBLOCKS ? cap : HIST_NBLOCKS;
+        h->blocks = xreallocarray(h->blocks, cap, bsz);
+        h->cap = (uint16_t)cap;
+    }
+    base = h->blocks;
+    memmove(base + (size_t)(pos + 1U) * bsz, base + (size_t)pos * bsz,
+            (size_t)(h->nblocks - pos) * bsz);
+    memset(base + (size_t)pos * bsz, 0, bsz);
+    h->nblocks++;
+    h->map[blk >> 6] |= 1ULL << (blk & 63U);
+    for (uint32_t w = (blk >> 6) + 1U; w < HIST_MAP_WORDS; w++) {
+        h->rank[w]++;
+    }
+    return pos;
+}
+
+/* Make every count 64-bit: one of them is about to pass UINT32_MAX. */
+static void hist_widen(struct hist *h)
+{
+    size_t n = (size_t)h->cap * HIST_BLOCK;
+    uint64_t *w = xcalloc(n, sizeof(*w));
+    const uint32_t *c = h->blocks;
+
+    for (size_t i = 0; i < (size_t)h->nblocks * HIST_BLOCK; i++) {
+        w[i] = c[i];
+    }
+    free(h->blocks);
+    h->blocks = w;
+    h->wide = true;
+}
+
+/* Account n samples in bucket idx (counts only; the caller keeps count/sum/min/max). */
+static void hist_bump(struct hist *h, uint32_t idx, uint64_t n)
+{
+    uint32_t blk = idx >> HIST_BLOCK_BITS;
+    uint32_t pos = hist_has_block(h, blk) ? hist_block_pos(h, blk) : hist_block_insert(h, blk);
+    uint32_t off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
+
+    if (!h->wide) {
+        uint32_t *c = h->blocks;
+
+        if (n <= UINT32_MAX - c[off]) {
+            c[off] += (uint32_t)n;
+            return;
+        }
+        hist_widen(h);
+    }
+    ((uint64_t *)h->blocks)[off] += n;
+}
+
 void hist_init(struct hist *h)
 {
     memset(h, 0, sizeof(*h));
@@ -81,83 +170,30 @@ void hist_init(struct hist *h)
 
 void hist_done(struct hist *h)
 {
-    free(h->buckets);
+    free(h->blocks);
     memset(h, 0, sizeof(*h));
 }
 
 void hist_reset(struct hist *h)
 {
-    uint32_t used = h->hi - h->lo;
-
-    /* Storage far wider than what the samples just forgotten needed goes (the next sample
+    /* Room for far more blocks than the samples just forgotten used goes (the next sample
      * allocates what it needs): a recycled window slot, which may serve another series next,
-     * would otherwise keep the union of every range it ever held, and nctop's memory would
-     * creep up to the whole range for every slot. */
-    if (h->cap > HIST_SHRINK_RATIO * (used + 2U * HIST_GROW_SLACK)) {
-        free(h->buckets);
-        h->buckets = NULL;
-        h->base = 0;
+     * would otherwise keep the most it ever held. 64-bit counts go too: they were for one
+     * long-lived histogram. Kept storage needs no clearing: a block is zeroed when it is
+     * given a place again. */
+    if (h->wide || h->cap > HIST_SHRINK_RATIO * (h->nblocks + 2U)) {
+        free(h->blocks);
+        h->blocks = NULL;
         h->cap = 0;
-    } else if (used > 0) {
-        /* Only [lo, hi) can be non-zero: clearing just that keeps reset cheap for the
-         * rolling window, which resets a slot every slot_ns. */
-        memset(h->buckets + (h->lo - h->base), 0, (size_t)used * sizeof(uint64_t));
+        h->wide = false;
     }
+    memset(h->map, 0, sizeof(h->map));
+    memset(h->rank, 0, sizeof(h->rank));
+    h->nblocks = 0;
     h->count = 0;
     h->sum_ns = 0;
     h->min_ns = 0;
     h->max_ns = 0;
-    h->lo = h->base;
-    h->hi = h->base;
-}
-
-/* Make the storage cover indexes [need_lo, need_hi), keeping the counts already there. */
-static void hist_grow(struct hist *h, uint32_t need_lo, uint32_t need_hi)
-{
-    uint32_t slack;
-    uint32_t base;
-    uint32_t end;
-    uint64_t *b;
-
-    if (h->hi > h->lo) {
-        need_lo = hist_min_u32(need_lo, h->lo);
-        need_hi = hist_max_u32(need_hi, h->hi);
-    }
-    /* Half the needed width again as slack (at least HIST_GROW_SLACK) on each side makes the
-     * number of regrowths logarithmic in the final range. */
-    slack = (need_hi - need_lo) / 2U + HIST_GROW_SLACK;
-    base = need_lo > slack ? need_lo - slack : 0U;
-    end = hist_min_u32(need_hi + slack, HIST_NBUCKETS);
-
-    b = xcalloc(end - base, sizeof(*b));
-    if (h->hi > h->lo) {
-        memcpy(b + (h->lo - base), h->buckets + (h->lo - h->base),
-               (size_t)(h->hi - h->lo) * sizeof(*b));
-    } else {
-        h->lo = need_lo;
-        h->hi = need_lo;
-    }
-    free(h->buckets);
-    h->buckets = b;
-    h->base = base;
-    h->cap = end - base;
-}
-
-/* Account n samples in bucket idx (counts and range only; the caller keeps sum/min/max). */
-static void hist_bump(struct hist *h, uint32_t idx, uint64_t n)
-{
-    if (idx < h->base || idx >= h->base + h->cap) {
-        hist_grow(h, idx, idx + 1U);
-    }
-    h->buckets[idx - h->base] += n;
-    if (h->hi == h->lo) {
-        h->lo = idx;
-        h->hi = idx + 1U;
-    } else if (idx < h->lo) {
-        h->lo = idx;
-    } else if (idx >= h->hi) {
-        h->hi = idx + 1U;
-    }
 }
 
 void hist_add(struct hist *h, uint64_t v_ns)
@@ -177,7 +213,7 @@ void hist_add(struct hist *h, uint64_t v_ns)
 
 void hist_merge(struct hist *dst, const struct hist *src)
 {
-    uint32_t i;
+    uint32_t pos = 0;
 
     if (src->count == 0) {
         return;
@@ -192,23 +228,65 @@ void hist_merge(struct hist *dst, const struct hist *src)
     dst->count += src->count;
     dst->sum_ns += src->sum_ns;
 
-    /* Grow once for the whole source range rather than bucket by bucket. */
-    if (src->lo < dst->base || src->hi > dst->base + dst->cap) {
-        hist_grow(dst, src->lo, src->hi);
-    }
-    for (i = src->lo; i < src->hi; i++) {
-        uint64_t c = src->buckets[i - src->base];
+    /* The source's blocks in order: its pos-th stored block is the pos-th set map bit. */
+    for (uint32_t w = 0; w < HIST_MAP_WORDS; w++) {
+        for (uint64_t bits = src->map[w]; bits != 0; bits &= bits - 1U, pos++) {
+            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
 
-        if (c != 0) {
-            hist_bump(dst, i, c);
+            for (uint32_t j = 0; j < HIST_BLOCK; j++) {
+                uint64_t c = hist_count_at(src, (pos << HIST_BLOCK_BITS) + j);
+
+                if (c != 0) {
+                    hist_bump(dst, (blk << HIST_BLOCK_BITS) + j, c);
+                }
+            }
         }
     }
+}
+
+/* Nearest rank of pct among count samples: sample number ceil(p * n) counted from 1. */
+static uint64_t hist_rank(const struct hist *h, double pct)
+{
+    /* Multiply before dividing: for integer pct and counts below 2^46 the product is exact,
+     * so e.g. p99 of 100 samples is rank 99, not 100 from 0.99 * 100 rounding up. */
+    double want = ceil(pct * (double)h->count / 100.0);
+
+    if (want < 1.0) {
+        return 1;
+    }
+    if (want >= (double)h->count) {
+        return h->count;
+    }
+    return (uint64_t)want;
+}
+
+/* The value shown for rank, which falls in bucket idx. The first and last ranks are the exact
+ * extremes, which we know. Otherwise the midpoint may lie outside the samples when an extreme
+ * bucket is sparsely used, so clamp it to [min, max]. */
+static uint64_t hist_rank_value(const struct hist *h, uint64_t rank, uint32_t idx)
+{
+    uint64_t v;
+
+    if (rank == 1) {
+        v = h->min_ns;
+    } else if (rank == h->count) {
+        v = h->max_ns;
+    } else {
+        v = hist_bucket_mid(idx);
+    }
+    if (v < h->min_ns) {
+        v = h->min_ns;
+    } else if (v > h->max_ns) {
+        v = h->max_ns;
+    }
+    return v;
 }
 
 void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns)
 {
     uint64_t cum = 0;
-    uint32_t i;
+    uint64_t rank;
+    uint32_t pos = 0;
     size_t j = 0;
 
     if (h->count == 0) {
@@ -217,54 +295,36 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
         }
         return;
     }
-    /* One walk over the used range serves all requested ranks, since pct is ascending. */
-    i = h->lo;
-    for (j = 0; j < n; j++) {
-        /* Multiply before dividing: for integer pct and counts below 2^46 the product is
-         * exact, so e.g. p99 of 100 samples is rank 99, not 100 from 0.99 * 100 rounding up. */
-        double want = ceil(pct[j] * (double)h->count / 100.0);
-        uint64_t rank;
-        uint64_t v;
+    /* One walk over the stored buckets serves all requested ranks, since pct is ascending:
+     * rank r falls in the first bucket whose cumulative count reaches r. */
+    rank = n > 0 ? hist_rank(h, pct[0]) : 0;
+    for (uint32_t w = 0; w < HIST_MAP_WORDS && j < n; w++) {
+        for (uint64_t bits = h->map[w]; bits != 0 && j < n; bits &= bits - 1U, pos++) {
+            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
 
-        /* Nearest rank: sample number ceil(p * n) counted from 1, so p = 0 is the minimum. */
-        if (want < 1.0) {
-            rank = 1;
-        } else if (want >= (double)h->count) {
-            rank = h->count;
-        } else {
-            rank = (uint64_t)want;
-        }
-        while (i < h->hi) {
-            uint64_t c = h->buckets[i - h->base];
+            for (uint32_t k = 0; k < HIST_BLOCK && j < n; k++) {
+                uint64_t c = hist_count_at(h, (pos << HIST_BLOCK_BITS) + k);
 
-            if (cum + c >= rank) {
-                break;
+                while (j < n && cum + c >= rank && c != 0) {
+                    out_ns[j] = hist_rank_value(h, rank, (blk << HIST_BLOCK_BITS) + k);
+                    if (++j < n) {
+                        rank = hist_rank(h, pct[j]);
+                    }
+                }
+                cum += c;
             }
-            cum += c;
-            i++;
         }
-        /* The first and last ranks are the exact extremes, which we know. Otherwise the
-         * midpoint may lie outside the samples when an extreme bucket is sparsely used, so
-         * clamp it to [min, max]. */
-        if (rank == 1) {
-            v = h->min_ns;
-        } else if (rank == h->count || i >= h->hi) {
-            v = h->max_ns;
-        } else {
-            v = hist_bucket_mid(i);
-        }
-        if (v < h->min_ns) {
-            v = h->min_ns;
-        } else if (v > h->max_ns) {
-            v = h->max_ns;
-        }
-        out_ns[j] = v;
+    }
+    /* Unreachable while the bucket counts add up to count; the maximum if they did not. */
+    for (; j < n; j++) {
+        out_ns[j] = h->max_ns;
     }
 }
 
 uint64_t hist_count_le(const struct hist *h, uint64_t v_ns)
 {
-    uint32_t last, idx;
+    uint32_t idx;
+    uint32_t pos = 0;
     uint64_t n = 0;
 
     if (h->count == 0 || v_ns < h->min_ns) {
@@ -273,18 +333,27 @@ uint64_t hist_count_le(const struct hist *h, uint64_t v_ns)
     if (v_ns >= h->max_ns) {
         return h->count;
     }
-    /* Buckets lo .. idx hold every sample <= v_ns (and the rest of v_ns's own bucket). */
+    /* Every stored bucket up to v_ns's own holds samples <= v_ns (and the rest of v_ns's
+     * bucket). */
     idx = hist_index(v_ns);
-    last = idx + 1 < h->hi ? idx + 1 : h->hi;
-    for (uint32_t i = h->lo; i < last; i++) {
-        n += h->buckets[i - h->base];
+    for (uint32_t w = 0; w < HIST_MAP_WORDS; w++) {
+        for (uint64_t bits = h->map[w]; bits != 0; bits &= bits - 1U, pos++) {
+            uint32_t first = (w * 64U + (uint32_t)__builtin_ctzll(bits)) << HIST_BLOCK_BITS;
+
+            if (first > idx) {
+                return n;
+            }
+            for (uint32_t k = 0; k < HIST_BLOCK && first + k <= idx; k++) {
+                n += hist_count_at(h, (pos << HIST_BLOCK_BITS) + k);
+            }
+        }
     }
     return n;
 }
 
 size_t hist_bytes(const struct hist *h)
 {
-    return (size_t)h->cap * sizeof(*h->buckets);
+    return (size_t)h->cap * HIST_BLOCK * hist_count_size(h);
 }
 
 uint64_t hist_percentile(const struct hist *h, double pct)

@@ -1,40 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /* A sparse log-linear histogram of integer durations (ns): exact below 128, then 64 buckets
- * per power of two, so a bucket's midpoint is within 1/128 of every value in it. */
+ * per power of two, so a bucket's midpoint is within 1/128 of every value in it. Storage is
+ * kept only for the blocks of 16 buckets that hold samples, so its size follows how many
+ * distinct buckets are used, not how far apart the values are. */
 #ifndef NCTOP_SRC_HIST_H
 #define NCTOP_SRC_HIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Number of bucket indexes for the whole uint64_t range (the last octave ends at 2^64). */
 #define HIST_NBUCKETS 3776U
 
-/* Transparent so it can be embedded: hist_init/hist_done. Only the indexes [base, base+cap)
- * have storage; [lo, hi) is the part that may hold non-zero counts (lo == hi: empty). */
+/* Buckets per storage block, and words of the block map (HIST_NBUCKETS / 16 = 236 blocks). */
+#define HIST_BLOCK 16U
+#define HIST_MAP_WORDS 4U
+
+/* Transparent so it can be embedded: hist_init/hist_done. Bucket counts live in blocks of
+ * HIST_BLOCK consecutive buckets; only blocks holding samples have storage, kept in block
+ * order. Counts are 32-bit until one would pass UINT32_MAX, then all become 64-bit. At most
+ * HIST_NBUCKETS * 8 bytes (30 KB) whatever the samples; 64 bytes per block used otherwise. */
 struct hist {
-    uint64_t count;    /* samples */
-    uint64_t sum_ns;   /* exact sum of the samples */
-    uint64_t min_ns;   /* exact; meaningful when count > 0 */
-    uint64_t max_ns;   /* exact; meaningful when count > 0 */
-    uint64_t *buckets; /* owned; counts of indexes base .. base + cap - 1, or NULL */
-    uint32_t base;
-    uint32_t cap;
-    uint32_t lo;
-    uint32_t hi;
+    uint64_t count;               /* samples */
+    uint64_t sum_ns;              /* exact sum of the samples */
+    uint64_t min_ns;              /* exact; meaningful when count > 0 */
+    uint64_t max_ns;              /* exact; meaningful when count > 0 */
+    void *blocks;                 /* owned; cap blocks of counts, the first nblocks in use */
+    uint64_t map[HIST_MAP_WORDS]; /* bit b set: block b (buckets 16b .. 16b+15) is stored */
+    uint8_t rank[HIST_MAP_WORDS]; /* stored blocks in the map words before this one */
+    uint16_t nblocks;             /* blocks in use */
+    uint16_t cap;                 /* blocks the storage has room for */
+    bool wide;                    /* counts are uint64_t (else uint32_t) */
 };
 
 void hist_init(struct hist *h);
 void hist_done(struct hist *h); /* frees the buckets; h may be re-initialised */
 
-/* Forget all samples. The bucket storage is kept (only the used range is cleared) unless it
- * is several times wider than the range those samples used: then it is freed. */
+/* Forget all samples. The block storage is kept for the next samples unless it has room for
+ * several times the blocks these samples used (or holds 64-bit counts): then it is freed. */
 void hist_reset(struct hist *h);
 
-/* Add one sample. Allocates only when v_ns falls outside the storage range so far. */
+/* Add one sample. Allocates only when v_ns needs a block beyond the storage's room. */
 void hist_add(struct hist *h, uint64_t v_ns);
 
-/* Add every sample of src to dst (dst becomes the histogram of the union). */
+/* Add every sample of src to dst (dst becomes the histogram of the union); dst != src. */
 void hist_merge(struct hist *dst, const struct hist *src);
 
 /* Nearest-rank percentile, pct in 0..100: the midpoint of the bucket holding sample number
