@@ -105,6 +105,25 @@ static void bench_leaf(struct bench *b, uint32_t name, uint32_t row, double medi
     *ts += BENCH_GAP_NS;
 }
 
+/* This process's resident anonymous memory (KiB), or 0 when /proc says nothing. */
+static long bench_rss_anon_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[128];
+    long kib = 0;
+
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "RssAnon: %ld", &kib) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
 static void bench_sample_peaks(struct bench *b)
 {
     size_t w = 0;
@@ -225,7 +244,18 @@ static void bench_run(const char *label, double tail, unsigned seconds, bool sha
                b->peak_all_bytes / b->nrows);
     }
 
-    store_free(st);
+    if (!shadow) {
+        /* What the allocator gives back when a workload's statistics go (an exited workload
+         * aged out), and so what the next run starts from. */
+        long before = bench_rss_anon_kib();
+
+        store_free(st);
+        printf("BENCH hist_mem_%s_rss_anon_after_free %ld KiB (before the free %ld KiB, "
+               "heap in use %zu KiB)\n",
+               label, bench_rss_anon_kib(), before, mallinfo2().uordblks / 1024);
+    } else {
+        store_free(st);
+    }
     for (uint32_t r = 0; r < b->nrows; r++) {
         hist_done(&b->rows[r].all);
         for (uint32_t i = 0; i < BENCH_NSLOTS; i++) {
@@ -250,5 +280,9 @@ int main(int argc, char **argv)
     bench_run("quiet", 0.001, seconds, true);
     bench_run("loaded", 0.05, seconds, false);
     bench_run("loaded", 0.05, seconds, true);
+    /* What a trim would return on top of that (nctop does not trim: freed blocks are
+     * reused, as the second store's resident memory shows). */
+    malloc_trim(0);
+    printf("BENCH hist_mem_rss_anon_after_trim %ld KiB\n", bench_rss_anon_kib());
     return 0;
 }
