@@ -13,25 +13,27 @@
 /* Number of bucket indexes for the whole uint64_t range (the last octave ends at 2^64). */
 #define HIST_NBUCKETS 3776U
 
-/* Buckets per storage block, and words of the block map (HIST_NBUCKETS / 16 = 236 blocks). */
+/* Buckets per storage block; words of the block map (HIST_NBUCKETS / 16 = 236 blocks); groups
+ * of 8 blocks with a rank each. */
 #define HIST_BLOCK 16U
 #define HIST_MAP_WORDS 4U
+#define HIST_RANK_GROUPS 30U
 
 /* Transparent so it can be embedded: hist_init/hist_done. Bucket counts live in blocks of
  * HIST_BLOCK consecutive buckets; only blocks holding samples have storage, kept in block
  * order. Counts are 32-bit until one would pass UINT32_MAX, then all become 64-bit. At most
  * HIST_NBUCKETS * 8 bytes (30 KB) whatever the samples; 64 bytes per block used otherwise. */
 struct hist {
-    uint64_t count;               /* samples */
-    uint64_t sum_ns;              /* exact sum of the samples */
-    uint64_t min_ns;              /* exact; meaningful when count > 0 */
-    uint64_t max_ns;              /* exact; meaningful when count > 0 */
-    void *blocks;                 /* owned; cap blocks of counts, the first nblocks in use */
-    uint64_t map[HIST_MAP_WORDS]; /* bit b set: block b (buckets 16b .. 16b+15) is stored */
-    uint8_t rank[HIST_MAP_WORDS]; /* stored blocks in the map words before this one */
-    uint16_t nblocks;             /* blocks in use */
-    uint16_t cap;                 /* blocks the storage has room for */
-    bool wide;                    /* counts are uint64_t (else uint32_t) */
+    uint64_t count;                 /* samples */
+    uint64_t sum_ns;                /* exact sum of the samples */
+    uint64_t min_ns;                /* exact; meaningful when count > 0 */
+    uint64_t max_ns;                /* exact; meaningful when count > 0 */
+    void *blocks;                   /* owned; cap blocks of counts, the first nblocks in use */
+    uint64_t map[HIST_MAP_WORDS];   /* bit b set: block b (buckets 16b .. 16b+15) is stored */
+    uint8_t rank[HIST_RANK_GROUPS]; /* stored blocks before group g (blocks 8g .. 8g + 7) */
+    uint16_t nblocks;               /* blocks in use */
+    uint16_t cap;                   /* blocks the storage has room for */
+    bool wide;                      /* counts are uint64_t (else uint32_t) */
 };
 
 void hist_init(struct hist *h);

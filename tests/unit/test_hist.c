@@ -256,19 +256,23 @@ static void test_empty(void **state)
     hist_done(&h);
 }
 
-/* The count of bucket idx, read from the block storage the way hist.c lays it out. */
+/* The count of bucket idx, read from the block storage the way hist.c lays it out: a block's
+ * position is the number of stored blocks before it (counted here from the map alone). */
 static uint64_t bucket_count(const struct hist *h, uint32_t idx)
 {
     uint32_t blk = idx / HIST_BLOCK;
-    uint64_t word = h->map[blk / 64];
+    uint32_t pos = 0;
     uint32_t off;
 
-    if ((word >> (blk % 64) & 1U) == 0) {
+    if ((h->map[blk / 64] >> (blk % 64) & 1U) == 0) {
         return 0;
     }
-    off = (h->rank[blk / 64] + (uint32_t)__builtin_popcountll(word & ((1ULL << (blk % 64)) - 1))) *
-              HIST_BLOCK +
-          idx % HIST_BLOCK;
+    for (uint32_t w = 0; w < blk / 64; w++) {
+        pos += (uint32_t)__builtin_popcountll(h->map[w]);
+    }
+    pos += (uint32_t)__builtin_popcountll(h->map[blk / 64] & ((1ULL << (blk % 64)) - 1));
+    assert_true(pos < h->nblocks);
+    off = pos * HIST_BLOCK + idx % HIST_BLOCK;
     return h->wide ? ((const uint64_t *)h->blocks)[off] : ((const uint32_t *)h->blocks)[off];
 }
 
