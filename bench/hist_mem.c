@@ -265,6 +265,66 @@ static void bench_run(const char *label, double tail, unsigned seconds, bool sha
     free(b);
 }
 
+/* 100 000 distinct span paths (1000 parents of 100 leaves each, under one root span), each
+ * leaf sampled 20 times over 20 s of workload time with a log-normal spread: the store's heap
+ * per path, for issue 13's statement of memory at that many paths. */
+static void bench_paths(void)
+{
+    enum { PARENTS = 1000, LEAVES = 100, ROUNDS = 20 };
+    struct store_config cfg = {.max_nodes = 1U + 1U + PARENTS * (1U + LEAVES)};
+    struct bench b = {.rng = 0x9e3779b97f4a7c15ULL};
+    struct store *st = store_new(&cfg);
+    struct store_proc *p = store_proc_add(st, 1, "bench");
+    struct store_thread *t = store_thread_add(p, 1, "main");
+    uint32_t root = store_proc_intern(p, "serve");
+    uint32_t *par = malloc(PARENTS * sizeof(*par));
+    uint32_t *leaf = malloc(LEAVES * sizeof(*leaf));
+    uint64_t ts = 1000000000ULL;
+    char name[32];
+    size_t heap0;
+    size_t heap1;
+
+    if (par == NULL || leaf == NULL) {
+        fprintf(stderr, "hist_mem: out of memory\n");
+        exit(1);
+    }
+    for (int i = 0; i < PARENTS; i++) {
+        snprintf(name, sizeof(name), "route %d", i);
+        par[i] = store_proc_intern(p, name);
+    }
+    for (int i = 0; i < LEAVES; i++) {
+        snprintf(name, sizeof(name), "op %d", i);
+        leaf[i] = store_proc_intern(p, name);
+    }
+    heap0 = mallinfo2().uordblks;
+    for (int r = 0; r < ROUNDS; r++) {
+        /* One round a second of workload time: every path once. */
+        uint64_t gap = 1000000000ULL / ((uint64_t)PARENTS * LEAVES);
+
+        ts = 1000000000ULL * (uint64_t)(r + 1);
+        store_span_begin(t, root, ts);
+        for (int i = 0; i < PARENTS; i++) {
+            store_span_begin(t, par[i], ts);
+            for (int k = 0; k < LEAVES; k++) {
+                uint64_t d = bench_draw(&b, 5000.0) % gap + 1U;
+
+                store_span_begin(t, leaf[k], ts);
+                store_span_end(t, leaf[k], ts + d);
+                ts += gap;
+            }
+            store_span_end(t, par[i], ts);
+        }
+        store_span_end(t, root, ts);
+    }
+    heap1 = mallinfo2().uordblks;
+    printf("BENCH hist_mem_paths_store_heap_per_path %zu B (%d paths, %d samples each over "
+           "%d s)\n",
+           (heap1 - heap0) / ((size_t)PARENTS * LEAVES), PARENTS * LEAVES, ROUNDS, ROUNDS);
+    store_free(st);
+    free(par);
+    free(leaf);
+}
+
 int main(int argc, char **argv)
 {
     unsigned seconds = 300;
@@ -280,6 +340,7 @@ int main(int argc, char **argv)
     bench_run("quiet", 0.001, seconds, true);
     bench_run("loaded", 0.05, seconds, false);
     bench_run("loaded", 0.05, seconds, true);
+    bench_paths();
     /* What a trim would return on top of that (nctop does not trim: freed blocks are
      * reused, as the second store's resident memory shows). */
     malloc_trim(0);
