@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -839,6 +840,11 @@ int main(int argc, char **argv)
     if (child_gate_is(argc, argv)) {
         return child_gate_main(argv);
     }
+    /* Buffers of 256 KiB and more (a Prometheus answer, a snapshot) are mapped and so go back
+     * to the kernel when freed. Setting the threshold also turns off glibc's sliding one,
+     * which after the first such free serves them from the heap, where, freed, they stay
+     * resident: the soak's RSS stepped up 6 MB when its answers grew to 1.6 MB. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     main_sanitize_fds();
     main_warn_secure_env();
     signal(SIGPIPE, SIG_IGN);
