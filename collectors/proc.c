@@ -32,7 +32,7 @@ int proc_read(int32_t pid, struct proc_sample *out)
 {
     char path[64], buf[4096];
     const char *p;
-    unsigned long long utime, stime;
+    unsigned long long utime, stime, start;
     unsigned long threads = 0;
     long ticks = sysconf(_SC_CLK_TCK), n;
 
@@ -63,12 +63,15 @@ int proc_read(int32_t pid, struct proc_sample *out)
         return -EINVAL;
     }
     /* After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-     * utime(14) stime(15). */
-    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
-        2) {
+     * utime(14) stime(15) cutime cstime priority nice num_threads itrealvalue starttime(22). */
+    if (sscanf(p + 1,
+               " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
+               "%llu",
+               &utime, &stime, &start) != 3) {
         return -EINVAL;
     }
     out->cpu_time_ns = (uint64_t)(utime + stime) * (UTIL_NS_PER_SEC / (uint64_t)ticks);
+    out->start_ticks = start;
     return 0;
 }
 
@@ -83,7 +86,10 @@ void proc_collect(struct store *st, uint64_t now_ns)
         if (p == NULL || store_proc_state(p) != STORE_PROC_LIVE) {
             continue;
         }
-        if (proc_read(store_proc_pid(p), &s) == 0) {
+        /* A process that ended a moment ago (its exit not yet seen) may have handed its pid
+         * on: another start time is someone else. */
+        if (proc_read(store_proc_pid(p), &s) == 0 &&
+            (store_proc_start_ticks(p) == 0 || s.start_ticks == store_proc_start_ticks(p))) {
             store_proc_set_host(p, s.rss_bytes, s.rss_peak_bytes, s.cpu_time_ns, now_ns);
         }
     }

@@ -15,6 +15,7 @@ struct proc_sample {
     uint64_t rss_bytes;
     uint64_t rss_peak_bytes;
     uint64_t cpu_time_ns; /* user + system */
+    uint64_t start_ticks; /* when it started (clock ticks since boot): which process of the pid */
     uint32_t threads;
 };
 

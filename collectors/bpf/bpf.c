@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The bpf collector: loads collectors/nctrace.bpf.c, keeps the kernel's filter (the procs map)
  * in step with the watched processes, turns ring buffer events into spans and counters, and
- * copies the kernel-side tables (threads, syscalls, mappings) into the store on each sync. */
+ * copies the kernel-side tables (threads, syscalls, mappings) into the store on each sync.
+ * The command and -p processes are followed: the kernel watches each child they make from its
+ * fork, and each becomes a store process of its own (its parent recorded, labelled by the
+ * program it runs), kept for the store's exited_keep_ns after it ends. */
 #include "collectors/bpf/bpf.h"
 
 #include <errno.h>
@@ -35,7 +38,8 @@
 #define BPF_CAP_PERFMON 38 /* not in every linux/capability.h this builds against */
 #define BPF_CAP_BPF 39
 #define BPF_MAX_PROBES 256
-#define BPF_PENDING_MAX 65536U /* events held for a command whose segment is awaited */
+#define BPF_PENDING_MAX 65536U   /* events held for a command whose segment is awaited */
+#define BPF_MAX_EXITED_KIDS 1024 /* ended descendants kept at most (the oldest go first) */
 /* A record reserved in the ring buffer before a drain but committed after it is read at the
  * next one: the drain vouches only for events older than this (a probe program runs for
  * microseconds; so does the wakeup that says the buffer is not empty). */
@@ -65,14 +69,19 @@ struct bpf_watch {
     uint64_t start_ticks;    /* which process of that pid (0 = unknown) */
     uint64_t since_ns;       /* when the watch began (its probes attached) */
     bool wait_segment;       /* a command we started: give its libnctop time to publish */
+    bool follow;             /* its children are watched too (the kernel adds them) */
+    bool descendant;         /* made by a followed process: watched since its fork */
+    bool made;               /* its store process is ours (not a libnctop segment's) */
+    int32_t ppid;            /* descendant: its parent's pid */
     bool exited;             /* its main thread exited: read its tables once more, then let go */
+    uint64_t exited_ns;      /* when (the exit event's time, or when it was found gone) */
     bool released;           /* removed from the kernel's filter, links destroyed */
     struct bpf_link **links;
     size_t nlinks;
-    uint32_t *span_ids;            /* per probe: interned span name, 0 if none */
-    uint32_t *counter_ids;         /* per probe: interned counter name, 0 if none */
-    uint64_t *counts;              /* per probe: hits (usdt counters) */
-    struct nctrace_event *pending; /* events before the process is bound (bpf_watch_hold) */
+    uint32_t *span_ids;                 /* per probe: interned span name, 0 if none */
+    uint32_t *counter_ids;              /* per probe: interned counter name, 0 if none */
+    uint64_t *counts;                   /* per probe: hits (usdt counters) */
+    struct nctrace_proc_event *pending; /* events before it is bound (bpf_watch_hold) */
     size_t npending;
     size_t pending_cap;
     uint64_t pending_min_ns; /* the oldest of them */
@@ -233,11 +242,12 @@ static void bpf_probe_done(struct bpf_probe *pr)
     free(pr->span);
 }
 
+/* The newest watch of pid: an ended descendant's pid may be in use again. */
 static struct bpf_watch *bpf_source_find(const struct bpf_source *bs, int32_t pid)
 {
-    for (size_t i = 0; i < bs->nwatches; i++) {
-        if (bs->watches[i]->pid == pid) {
-            return bs->watches[i];
+    for (size_t i = bs->nwatches; i > 0; i--) {
+        if (bs->watches[i - 1]->pid == pid) {
+            return bs->watches[i - 1];
         }
     }
     return NULL;
@@ -412,6 +422,11 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
         (w->start_ticks == 0 || store_proc_start_ticks(p) != w->start_ticks)) {
         p = NULL;
     }
+    /* A child is a new process: only a libnctop segment of that very process is its. */
+    if (p != NULL && w->descendant &&
+        (w->start_ticks == 0 || store_proc_start_ticks(p) != w->start_ticks)) {
+        p = NULL;
+    }
     if (p == NULL) {
         /* A short command may end before its segment is read: the loop says when it ended
          * (bpf_source_child_exited), after the ring reader had its last look. */
@@ -422,8 +437,12 @@ static bool bpf_watch_bind(struct bpf_source *bs, struct bpf_watch *w, uint64_t 
         /* A process that links nothing: the eBPF collector and /proc are its sources. */
         p = store_proc_add(bs->st, w->pid, w->comm);
         store_proc_set_start_ticks(p, w->start_ticks);
+        w->made = true;
     }
     w->proc = p;
+    if (w->ppid > 0) {
+        store_proc_set_parent(p, w->ppid);
+    }
     for (size_t i = 0; i < bs->nprobes; i++) {
         if (bs->probes[i].span != NULL) {
             w->span_ids[i] = store_proc_intern(p, bs->probes[i].span);
@@ -466,32 +485,81 @@ static uint64_t bpf_source_idle_ns(void *ctx)
 
 /* Keep an event of a command whose libnctop segment is awaited: applied once its store
  * process is known, so that its spans and the library's land in one thread in time order. */
-static void bpf_watch_hold(struct bpf_watch *w, const struct nctrace_event *ev)
+static void bpf_watch_hold(struct bpf_watch *w, const struct nctrace_proc_event *ev)
 {
     if (w->npending == w->pending_cap) {
         w->pending_cap = w->pending_cap ? w->pending_cap * 2 : 64;
         w->pending = xreallocarray(w->pending, w->pending_cap, sizeof(*w->pending));
     }
-    if (w->npending == 0 || ev->ts_ns < w->pending_min_ns) {
-        w->pending_min_ns = ev->ts_ns;
+    if (w->npending == 0 || ev->base.ts_ns < w->pending_min_ns) {
+        w->pending_min_ns = ev->base.ts_ns;
     }
     w->pending[w->npending++] = *ev;
 }
 
+/* The main thread of w's process exited: how (the wait status the kernel set), and its last
+ * host facts (the kernel's peak RSS and CPU time, which a short life may never have shown in
+ * /proc). */
+static void bpf_watch_ended(struct bpf_watch *w, const struct nctrace_proc_event *ev)
+{
+    uint64_t rss, peak, cpu, kpeak;
+    long page = sysconf(_SC_PAGESIZE);
+    int sig = ev->exit_code & 0x7F;
+    char reason[96];
+    bool had;
+
+    w->exited = true;
+    w->exited_ns = ev->base.ts_ns;
+    if (sig != 0) {
+        snprintf(reason, sizeof(reason), "killed by signal %d (%s)", sig, strsignal(sig));
+    } else {
+        snprintf(reason, sizeof(reason), "exit status %d", (ev->exit_code >> 8) & 0xFF);
+    }
+    store_proc_set_exit(w->proc, (ev->exit_code >> 8) & 0xFF, sig);
+    if (store_proc_state(w->proc) == STORE_PROC_LIVE) {
+        store_proc_set_state(w->proc, STORE_PROC_EXITED, reason, ev->base.ts_ns);
+    }
+    kpeak = ev->maxrss_kb * 1024;
+    if (page > 0 && ev->hiwater_pages * (uint64_t)page > kpeak) {
+        kpeak = ev->hiwater_pages * (uint64_t)page;
+    }
+    had = store_proc_host(w->proc, &rss, &peak, &cpu);
+    if (kpeak == 0 && ev->cpu_ns == 0) {
+        return;
+    }
+    /* Nothing sampled: its current RSS is unknown, as for a command the loop reaps. */
+    store_proc_set_host(w->proc, had ? rss : kpeak, kpeak > peak ? kpeak : peak,
+                        ev->cpu_ns > cpu ? ev->cpu_ns : cpu, ev->base.ts_ns);
+}
+
 /* One event of a bound process. */
 static void bpf_watch_event(struct bpf_source *bs, struct bpf_watch *w,
-                            const struct nctrace_event *ev)
+                            const struct nctrace_proc_event *pev)
 {
+    const struct nctrace_event *ev = &pev->base;
     const struct bpf_probe *pr;
 
     store_proc_add_events(w->proc, 1);
     if (ev->type == NCTRACE_EV_EXIT) {
         bpf_watch_thread_exit(w, (int32_t)ev->tid, ev->ts_ns);
         if (ev->tid == ev->tgid) {
-            w->exited = true;
-            if (store_proc_state(w->proc) == STORE_PROC_LIVE) {
-                store_proc_set_state(w->proc, STORE_PROC_EXITED, "exited", ev->ts_ns);
-            }
+            bpf_watch_ended(w, pev);
+        }
+        return;
+    }
+    if (ev->type == NCTRACE_EV_FORK) {
+        return; /* the child's own watch has it */
+    }
+    if (ev->type == NCTRACE_EV_EXEC) {
+        char comm[NCTRACE_COMM_LEN + 1];
+
+        memcpy(comm, pev->comm, NCTRACE_COMM_LEN);
+        comm[NCTRACE_COMM_LEN] = '\0';
+        /* A descendant is named by the program it runs now (cc's child becomes cc1, then
+         * another becomes as); the command and -p processes keep the name they were given. */
+        if (w->descendant && comm[0] != '\0' && w->made) {
+            snprintf(w->comm, sizeof(w->comm), "%s", comm);
+            store_proc_set_label(w->proc, comm);
         }
         return;
     }
@@ -536,27 +604,66 @@ static void bpf_watch_flush(struct bpf_source *bs, struct bpf_watch *w)
     w->npending = 0;
 }
 
-/* One ring buffer record. Everything in it is checked: the probe index and the process. */
+static struct bpf_watch *bpf_watch_new(struct bpf_source *bs, int32_t pid, const char *comm,
+                                       uint64_t now_ns);
+
+/* A followed process parent made child at ts: the kernel watches it already (and follows
+ * it); it gets a watch and a store process of its own, its parent recorded. Unbounded only
+ * in time: the kernel's procs map bounds how many live at once, and ended ones age out. */
+static void bpf_source_add_descendant(struct bpf_source *bs, struct bpf_watch *parent,
+                                      int32_t child, uint64_t ts)
+{
+    struct bpf_watch *w = bpf_source_find(bs, child);
+
+    if (w != NULL && !w->released) {
+        return; /* already known (a late event of a re-used pid would be stranger still) */
+    }
+    w = bpf_watch_new(bs, child, parent->comm, ts);
+    w->follow = true;
+    w->descendant = true;
+    w->ppid = parent->pid;
+    bpf_watch_bind(bs, w, ts, true);
+    bs->stats.descendants++;
+    diag_debug("bpf: following pid %d, child of %d", (int)child, (int)parent->pid);
+}
+
+/* One ring buffer record. Everything in it is checked: its size, the probe index and the
+ * process. */
 static int bpf_source_on_event(void *ctx, void *data, size_t size)
 {
     struct bpf_source *bs = ctx;
-    const struct nctrace_event *ev = data;
+    struct nctrace_proc_event ev;
     struct bpf_watch *w;
 
     bs->stats.events++;
-    if (size < sizeof(*ev)) {
+    if (size < sizeof(ev.base)) {
         return 0;
     }
-    w = bpf_source_find(bs, (int32_t)ev->tgid);
+    memset(&ev, 0, sizeof(ev));
+    memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+    if ((ev.base.type == NCTRACE_EV_FORK || ev.base.type == NCTRACE_EV_EXEC ||
+         ev.base.type == NCTRACE_EV_EXIT) &&
+        size < sizeof(ev)) {
+        return 0;
+    }
+    if (ev.base.type == NCTRACE_EV_FORK) {
+        struct bpf_watch *parent = bpf_source_find(bs, (int32_t)ev.base.cookie);
+
+        if (parent != NULL && parent->follow && (int32_t)ev.base.tgid > 0) {
+            bpf_source_add_descendant(bs, parent, (int32_t)ev.base.tgid, ev.base.ts_ns);
+        }
+        return 0;
+    }
+    w = bpf_source_find(bs, (int32_t)ev.base.tgid);
     if (w == NULL || w->released) {
         return 0; /* a late record of a process we let go */
     }
-    if (!bpf_watch_bind(bs, w, ev->ts_ns, w->npending >= BPF_PENDING_MAX)) {
-        bpf_watch_hold(w, ev);
+    if (!bpf_watch_bind(bs, w, ev.base.ts_ns, w->npending >= BPF_PENDING_MAX)) {
+        bpf_watch_hold(w, &ev);
         return 0;
     }
     bpf_watch_flush(bs, w);
-    bpf_watch_event(bs, w, ev);
+    bpf_watch_event(bs, w, &ev);
     return 0;
 }
 
@@ -597,6 +704,10 @@ static void bpf_source_read_threads(struct bpf_source *bs, uint64_t now)
         w = bpf_source_find(bs, (int32_t)th.tgid);
         if (w != NULL && w->proc == NULL) {
             continue; /* not bound yet: read at a later sync */
+        }
+        if (w == NULL && bpf_map_lookup_elem(bpf_map__fd(bs->skel->maps.procs), &th.tgid,
+                                             &(struct nctrace_proc){0}) == 0) {
+            continue; /* a child whose fork is not read yet: it gets its watch first */
         }
         if (w != NULL) {
             struct store_sched s;
@@ -676,12 +787,13 @@ static void bpf_source_forget_syscalls(struct bpf_source *bs, int32_t pid)
 
 struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts *opts, char **err)
 {
-    static const char *const what[] = {"sched_switch",       "sched_wakeup", "sched_wakeup_new",
-                                       "sched_process_exit", "sys_enter",    "sys_exit"};
+    static const char *const what[] = {
+        "sched_switch", "sched_wakeup", "sched_wakeup_new",   "sched_process_exit",
+        "sys_enter",    "sys_exit",     "sched_process_fork", "sched_process_exec"};
     struct bpf_source *bs = NULL;
     struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-    struct bpf_program *progs[6];
-    struct bpf_link **slots[6];
+    struct bpf_program *progs[8];
+    struct bpf_link **slots[8];
     struct bpf_link *link;
     int rc;
 
@@ -743,12 +855,16 @@ struct bpf_source *bpf_source_new(struct store *st, const struct bpf_source_opts
     progs[3] = bs->skel->progs.nctrace_exit;
     progs[4] = bs->skel->progs.nctrace_sys_enter;
     progs[5] = bs->skel->progs.nctrace_sys_exit;
+    progs[6] = bs->skel->progs.nctrace_fork;
+    progs[7] = bs->skel->progs.nctrace_exec;
     slots[0] = &bs->skel->links.nctrace_switch;
     slots[1] = &bs->skel->links.nctrace_wakeup_tp;
     slots[2] = &bs->skel->links.nctrace_wakeup_new;
     slots[3] = &bs->skel->links.nctrace_exit;
     slots[4] = &bs->skel->links.nctrace_sys_enter;
     slots[5] = &bs->skel->links.nctrace_sys_exit;
+    slots[6] = &bs->skel->links.nctrace_fork;
+    slots[7] = &bs->skel->links.nctrace_exec;
     for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
         link = bpf_program__attach(progs[i]);
         if (link == NULL) {
@@ -807,18 +923,40 @@ void bpf_source_free(struct bpf_source *bs)
     free(bs);
 }
 
+/* A new watch of pid, in bs's list (the newest last), not yet bound. */
+static struct bpf_watch *bpf_watch_new(struct bpf_source *bs, int32_t pid, const char *comm,
+                                       uint64_t now_ns)
+{
+    struct bpf_watch *w = xcalloc(1, sizeof(*w));
+
+    w->pid = pid;
+    w->since_ns = now_ns;
+    w->start_ticks = util_proc_start_ticks(pid, NULL);
+    snprintf(w->comm, sizeof(w->comm), "%s", comm);
+    w->span_ids = xcalloc(bs->nprobes + 1, sizeof(*w->span_ids));
+    w->counter_ids = xcalloc(bs->nprobes + 1, sizeof(*w->counter_ids));
+    w->counts = xcalloc(bs->nprobes + 1, sizeof(*w->counts));
+    if (bs->nwatches == bs->watches_cap) {
+        bs->watches_cap = bs->watches_cap ? bs->watches_cap * 2 : 8;
+        bs->watches = xreallocarray(bs->watches, bs->watches_cap, sizeof(*bs->watches));
+    }
+    bs->watches[bs->nwatches++] = w;
+    return w;
+}
+
 /* Watch pid. child: the name of a command nctop started (its store process waits for its
- * segment, and nctop may trace what it started), or NULL for any other process. */
+ * segment, and nctop may trace what it started), or NULL for any other process. follow: its
+ * descendants are watched too. */
 static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns,
-                                const char *child)
+                                const char *child, bool follow)
 {
     struct nctrace_proc zero;
-    struct bpf_watch *w;
+    struct bpf_watch *w = bpf_source_find(bs, pid);
     __u32 key = (__u32)pid;
     char path[64], comm[64];
     long n;
 
-    if (bpf_source_find(bs, pid) != NULL) {
+    if (w != NULL && !w->released) {
         return 0;
     }
     snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
@@ -842,44 +980,105 @@ static int bpf_source_add_watch(struct bpf_source *bs, int32_t pid, uint64_t now
         return -EPERM;
     }
     memset(&zero, 0, sizeof(zero));
+    zero.flags = follow ? NCTRACE_PROC_FOLLOW : 0;
     if (bpf_map_update_elem(bpf_map__fd(bs->skel->maps.procs), &key, &zero, BPF_ANY) != 0) {
         int err = -errno;
 
         bpf_source_fail(bs, "--bpf: cannot watch pid %d: %s", (int)pid, strerror(-err));
         return err;
     }
-    w = xcalloc(1, sizeof(*w));
-    w->pid = pid;
-    w->since_ns = now_ns;
+    w = bpf_watch_new(bs, pid, comm, now_ns);
     w->wait_segment = child != NULL;
-    w->start_ticks = util_proc_start_ticks(pid, NULL);
-    snprintf(w->comm, sizeof(w->comm), "%s", comm);
-    w->span_ids = xcalloc(bs->nprobes + 1, sizeof(*w->span_ids));
-    w->counter_ids = xcalloc(bs->nprobes + 1, sizeof(*w->counter_ids));
-    w->counts = xcalloc(bs->nprobes + 1, sizeof(*w->counts));
+    w->follow = follow;
+    /* Its parent as /proc has it: a watched process started by another shows under it. */
+    util_proc_start_ticks(pid, &w->ppid);
     bpf_watch_bind(bs, w, now_ns, false);
-    if (bs->nwatches == bs->watches_cap) {
-        bs->watches_cap = bs->watches_cap ? bs->watches_cap * 2 : 8;
-        bs->watches = xreallocarray(bs->watches, bs->watches_cap, sizeof(*bs->watches));
-    }
-    bs->watches[bs->nwatches++] = w;
     bs->stats.attached++;
     bpf_source_attach_probes(bs, w);
     /* A command in its gate starts once its probes are attached, which may take a while on
      * a loaded machine: its segment is awaited from then. */
     w->since_ns = util_mono_ns();
-    diag_debug("bpf: watching pid %d (%s), %zu links", (int)pid, comm, w->nlinks);
+    diag_debug("bpf: watching pid %d (%s), %zu links%s", (int)pid, comm, w->nlinks,
+               follow ? ", following its children" : "");
     return 0;
 }
 
 int bpf_source_watch(struct bpf_source *bs, int32_t pid, uint64_t now_ns)
 {
-    return bpf_source_add_watch(bs, pid, now_ns, NULL);
+    return bpf_source_add_watch(bs, pid, now_ns, NULL, true);
 }
 
 int bpf_source_watch_child(struct bpf_source *bs, int32_t pid, const char *name, uint64_t now_ns)
 {
-    return bpf_source_add_watch(bs, pid, now_ns, name);
+    return bpf_source_add_watch(bs, pid, now_ns, name, true);
+}
+
+/* Processes the kernel watches that no watch knows of: children whose FORK event was lost to a
+ * full ring buffer (or one read after this walk began). A live one is adopted, its parent
+ * from /proc; a gone one leaves the kernel's filter. */
+static void bpf_source_adopt(struct bpf_source *bs, uint64_t now_ns)
+{
+    int fd = bpf_map__fd(bs->skel->maps.procs);
+    __u32 key, next, gone[64];
+    size_t ngone = 0;
+    void *prev = NULL;
+
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        struct bpf_watch *w, *parent;
+        int32_t pid = (int32_t)next, ppid = 0;
+
+        key = next;
+        prev = &key;
+        w = bpf_source_find(bs, pid);
+        if (w != NULL && !w->released) {
+            continue;
+        }
+        if (!util_pid_alive(pid) || util_proc_start_ticks(pid, &ppid) == 0) {
+            if (ngone < sizeof(gone) / sizeof(gone[0])) {
+                gone[ngone++] = key;
+            }
+            continue;
+        }
+        parent = bpf_source_find(bs, ppid);
+        if (parent != NULL && parent->follow) {
+            bpf_source_add_descendant(bs, parent, pid, now_ns);
+        } else if (ngone < sizeof(gone) / sizeof(gone[0])) {
+            gone[ngone++] = key; /* its parent is not followed (it re-parented): let go */
+        }
+    }
+    for (size_t i = 0; i < ngone; i++) {
+        bpf_map_delete_elem(fd, &gone[i]);
+    }
+}
+
+/* Forget descendants that ended more than the store's exited_keep_ns ago (and the oldest
+ * beyond BPF_MAX_EXITED_KIDS), with their store processes when they are ours alone. A
+ * recording keeps every process (store_proc_remove refuses): then so does this. */
+static void bpf_source_age_out(struct bpf_source *bs, uint64_t now_ns)
+{
+    uint64_t keep = store_config(bs->st)->exited_keep_ns;
+    size_t nended = 0, k = 0;
+
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        nended += bs->watches[i]->descendant && bs->watches[i]->released;
+    }
+    for (size_t i = 0; i < bs->nwatches; i++) {
+        struct bpf_watch *w = bs->watches[i];
+        bool old = w->descendant && w->released &&
+                   (now_ns - w->exited_ns >= keep || nended > BPF_MAX_EXITED_KIDS);
+
+        if (old && w->proc != NULL && w->made && store_proc_state(w->proc) != STORE_PROC_LIVE &&
+            store_proc_remove(w->proc, now_ns) != 0) {
+            old = false;
+        }
+        if (old) {
+            nended--;
+            bpf_watch_free(w);
+            continue;
+        }
+        bs->watches[k++] = w;
+    }
+    bs->nwatches = k;
 }
 
 void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
@@ -892,10 +1091,11 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
 
         if (p != NULL && store_proc_state(p) == STORE_PROC_LIVE &&
             bpf_source_find(bs, store_proc_pid(p)) == NULL) {
-            bpf_source_watch(bs, store_proc_pid(p), now_ns);
+            bpf_source_add_watch(bs, store_proc_pid(p), now_ns, NULL, false);
         }
     }
     bpf_source_drain(bs);
+    bpf_source_adopt(bs, now_ns);
     for (size_t i = 0; i < bs->nwatches; i++) {
         struct bpf_watch *w = bs->watches[i];
 
@@ -920,10 +1120,20 @@ void bpf_source_sync(struct bpf_source *bs, uint64_t now_ns)
         store_sys_dropped_set(w->proc, dropped);
         /* A process marked exited by another source (the ring reader, the loop) is done too. */
         if (w->exited || store_proc_state(w->proc) != STORE_PROC_LIVE || !util_pid_alive(w->pid)) {
+            if (!w->exited) {
+                w->exited = true;
+                w->exited_ns = now_ns;
+            }
+            if (w->descendant && store_proc_state(w->proc) == STORE_PROC_LIVE) {
+                /* Its exit event was lost (a full ring buffer): ended, how is unknown. */
+                store_proc_set_state(w->proc, STORE_PROC_EXITED, "exited", now_ns);
+            }
             bpf_source_release(bs, w);
             bpf_source_forget_syscalls(bs, w->pid);
         }
     }
+    bs->stats.unfollowed = bs->skel->bss->unfollowed;
+    bpf_source_age_out(bs, now_ns);
 }
 
 int bpf_source_fd(const struct bpf_source *bs)
@@ -972,6 +1182,7 @@ struct bpf_collector {
     struct bpf_source *bs;
     bool probes_asked; /* --uprobe or --usdt */
     uint64_t failed_seen;
+    uint64_t unfollowed_seen;
     unsigned runs;
     unsigned missing;  /* -p processes that do not exist */
     char pending[192]; /* said at the next problem call */
@@ -1093,6 +1304,13 @@ static const char *bpf_collector_problem(void *self)
         return NULL;
     }
     bpf_source_get_stats(c->bs, &st);
+    if (st.unfollowed > c->unfollowed_seen) {
+        snprintf(c->shown, sizeof(c->shown),
+                 "--bpf: %llu child processes not followed: %u processes are watched at most",
+                 (unsigned long long)st.unfollowed, (unsigned)NCTRACE_MAX_PROCS);
+        c->unfollowed_seen = st.unfollowed;
+        return c->shown;
+    }
     if (st.failed <= c->failed_seen) {
         return NULL;
     }

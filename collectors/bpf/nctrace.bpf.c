@@ -20,6 +20,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Events that found the ring buffer full. */
 __u64 dropped = 0;
+/* Children of followed processes that were not watched: the procs map was full. */
+__u64 unfollowed = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -145,27 +147,94 @@ int BPF_PROG(nctrace_wakeup_new, struct task_struct *p)
     return nctrace_wakeup(p);
 }
 
+/* A process event (FORK, EXEC, EXIT) of tgid/tid; the rest of the record is the caller's.
+ * NULL when the ring buffer is full (counted). */
+static struct nctrace_proc_event *nctrace_proc_event(__u32 type, __u32 tgid, __u32 tid)
+{
+    struct nctrace_proc_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+    if (ev == NULL) {
+        __sync_fetch_and_add(&dropped, 1);
+        return NULL;
+    }
+    __builtin_memset(ev, 0, sizeof(*ev));
+    ev->base.type = type;
+    ev->base.tgid = tgid;
+    ev->base.tid = tid;
+    ev->base.ts_ns = bpf_ktime_get_ns();
+    return ev;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(nctrace_exit, struct task_struct *p)
 {
     struct nctrace_thread *th = nctrace_thread_get(p->tgid, p->pid);
-    struct nctrace_event *ev;
+    struct nctrace_proc_event *ev;
 
     if (th == NULL) {
         return 0;
     }
     th->min_flt = p->min_flt;
     th->maj_flt = p->maj_flt;
-    ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+    ev = nctrace_proc_event(NCTRACE_EV_EXIT, p->tgid, p->pid);
     if (ev == NULL) {
-        __sync_fetch_and_add(&dropped, 1);
         return 0;
     }
-    ev->type = NCTRACE_EV_EXIT;
-    ev->tgid = p->tgid;
-    ev->tid = p->pid;
-    ev->cookie = 0;
-    ev->ts_ns = bpf_ktime_get_ns();
+    /* do_exit has set the code, and (when this thread ends the group) folded the memory
+     * map's high-water mark into signal->maxrss, as wait4 reports it; the map itself may be
+     * gone already. Threads that ended before are in sum_sched_runtime. */
+    ev->exit_code = BPF_CORE_READ(p, exit_code);
+    ev->cpu_ns =
+        BPF_CORE_READ(p, se.sum_exec_runtime) + BPF_CORE_READ(p, signal, sum_sched_runtime);
+    ev->maxrss_kb = BPF_CORE_READ(p, signal, maxrss);
+    ev->hiwater_pages = BPF_CORE_READ(p, mm, hiwater_rss);
+    bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), p->comm);
+    bpf_ringbuf_submit(ev, 0);
+    return 0;
+}
+
+/* A followed process made a child process (not a thread): watch it too, with the same flag,
+ * before it runs (this fires before the child is first woken). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(nctrace_fork, struct task_struct *parent, struct task_struct *child)
+{
+    __u32 ptgid = parent->tgid, ctgid = child->tgid;
+    struct nctrace_proc *pp = bpf_map_lookup_elem(&procs, &ptgid);
+    struct nctrace_proc v = {.flags = NCTRACE_PROC_FOLLOW};
+    struct nctrace_proc_event *ev;
+
+    if (pp == NULL || !(pp->flags & NCTRACE_PROC_FOLLOW) || ctgid == ptgid) {
+        return 0;
+    }
+    if (bpf_map_update_elem(&procs, &ctgid, &v, BPF_NOEXIST) != 0) {
+        __sync_fetch_and_add(&unfollowed, 1);
+        return 0;
+    }
+    ev = nctrace_proc_event(NCTRACE_EV_FORK, ctgid, child->pid);
+    if (ev == NULL) {
+        return 0; /* watched all the same; user space learns of it from its tables */
+    }
+    ev->base.cookie = ptgid;
+    bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), child->comm);
+    bpf_ringbuf_submit(ev, 0);
+    return 0;
+}
+
+/* A watched process ran a new program: its name (the new comm) for its label. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(nctrace_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    __u32 tgid = p->tgid;
+    struct nctrace_proc_event *ev;
+
+    if (bpf_map_lookup_elem(&procs, &tgid) == NULL) {
+        return 0;
+    }
+    ev = nctrace_proc_event(NCTRACE_EV_EXEC, tgid, p->pid);
+    if (ev == NULL) {
+        return 0;
+    }
+    bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), p->comm);
     bpf_ringbuf_submit(ev, 0);
     return 0;
 }

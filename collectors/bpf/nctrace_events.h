@@ -39,8 +39,13 @@ struct nctrace_thread {
     char comm[NCTRACE_COMM_LEN];
 };
 
+/* Bits of nctrace_proc.flags. */
+#define NCTRACE_PROC_FOLLOW 0x1U /* its children are watched too (with this flag) */
+
 /* One watched process; key: tgid. Memory mapping growth in bytes. */
 struct nctrace_proc {
+    __u32 flags; /* NCTRACE_PROC_* */
+    __u32 pad;
     __u64 mmap_bytes;   /* mapped by successful mmap calls */
     __u64 munmap_bytes; /* unmapped by successful munmap calls */
     __u64 brk_start;    /* the first program break seen, 0 before */
@@ -63,6 +68,9 @@ enum nctrace_event_type {
     NCTRACE_EV_RETURN = 2, /* it returned */
     NCTRACE_EV_USDT = 3,   /* a USDT probe fired; cookie: the probe index */
     NCTRACE_EV_EXIT = 4,   /* a thread exited (tid == tgid: the main thread) */
+    NCTRACE_EV_FORK = 5,   /* a followed process made a child: tgid is the child, cookie the
+                            * parent's tgid; the child is watched (and followed) from then */
+    NCTRACE_EV_EXEC = 6,   /* a watched process ran a new program: comm is its name */
 };
 
 /* One ring buffer record. */
@@ -72,6 +80,18 @@ struct nctrace_event {
     __u32 tid;
     __u32 cookie;
     __u64 ts_ns;
+};
+
+/* The record of a process event (FORK, EXEC, EXIT): the common part, then what the kernel
+ * says of the process. For EXIT of the main thread, the figures of the whole process. */
+struct nctrace_proc_event {
+    struct nctrace_event base;
+    __s32 exit_code; /* EXIT: the wait status (code << 8 | signal) */
+    __u32 pad;
+    __u64 cpu_ns;        /* EXIT: CPU time of the thread and of its exited siblings */
+    __u64 maxrss_kb;     /* EXIT: peak RSS of the process (the kernel's, 0 if not yet set) */
+    __u64 hiwater_pages; /* EXIT: the memory map's high-water RSS, in pages (0: none) */
+    char comm[NCTRACE_COMM_LEN];
 };
 
 #endif /* NCTOP_COLLECTORS_TRACE_EVENTS_H */

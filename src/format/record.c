@@ -200,6 +200,8 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
     [STORE_EV_SPAN_ATTR] = {"SPAN_ATTR",
                             {THREAD, RN("key", RK_U, RM_ID), RN("value", RK_U, RM_AUX), TIME},
                             4},
+    [STORE_EV_PARENT] = {"PARENT", {PROC, RF("ppid", RK_S, RM_I)}, 5},
+    [STORE_EV_EXIT] = {"EXIT", {PROC, RF("status", RK_S, RM_I), RF("signal", RK_U, RM_AUX)}, 5},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };

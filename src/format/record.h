@@ -14,7 +14,7 @@
 #include "src/model/store_sys.h"
 
 /*
- * File format, version 4 (versions 1 to 3 are read too: version 1's STEP has no request). Integers
+ * File format, version 5 (versions 1 to 4 are read too: version 1's STEP has no request). Integers
  * are unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
  * the previous time of the file, which starts at created_mono_ns); strings ("str") are a varint
  * length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string; "path" is a
@@ -65,6 +65,8 @@
  *     ATTR (from version 4): u proc, u key, u value
  *     SPAN_STATUS (from version 4): u thread, u name, t time, u status
  *     SPAN_ATTR (from version 4): u thread, u key, u value, t time
+ *     PARENT (from version 5): u proc, s ppid
+ *     EXIT (from version 5): u proc, s status, u signal
  *     TICK t time
  *     END
  *
@@ -76,8 +78,8 @@
  */
 #define RECORD_MAGIC "NCTOPREC"
 /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts; 4: probe spans and gaps of
- * both sources as their own types, values and attributes */
-#define RECORD_VERSION 4U
+ * both sources as their own types, values and attributes; 5: a process's parent and exit */
+#define RECORD_VERSION 5U
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U
 #define RECORD_TICK 100U

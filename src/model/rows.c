@@ -1176,12 +1176,16 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     memset(out, 0, sizeof(*out));
     hist_init(&scratch);
     out->pid = p->pid;
+    out->ppid = p->ppid;
     out->label = p->label;
     out->state = p->state == STORE_PROC_LIVE     ? ROWS_STATE_LIVE
                  : p->state == STORE_PROC_EXITED ? ROWS_STATE_EXITED
                                                  : ROWS_STATE_ERROR;
     out->replayed = p->replayed;
     out->reason = p->reason;
+    out->exit_valid = p->exit_valid;
+    out->exit_status = p->exit_status;
+    out->exit_signal = p->exit_signal;
     memcpy(out->losses, p->losses, sizeof(out->losses));
     out->losses[STORE_LOSS_REQUEST_EVICTED] = p->req_evicted;
     out->dropped = p->dropped + p->losses[STORE_LOSS_REGISTRATION] + p->losses[STORE_LOSS_LIMIT] +
@@ -1256,6 +1260,87 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->attrs[i].value = rows_name(p, p->attrs[i].value);
     }
     hist_done(&scratch);
+}
+
+/* The index of the summary that is the parent of sums[i] (the process of pid ppid), or
+ * SIZE_MAX. Of two with that pid (a reused pid), a live one is preferred. */
+static size_t rows_proc_parent(const struct rows_summary *sums, size_t n, size_t i)
+{
+    size_t best = SIZE_MAX;
+
+    if (sums[i].ppid <= 0 || sums[i].ppid == sums[i].pid) {
+        return SIZE_MAX;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (k == i || sums[k].pid != sums[i].ppid) {
+            continue;
+        }
+        if (best == SIZE_MAX ||
+            (sums[k].state == ROWS_STATE_LIVE && sums[best].state != ROWS_STATE_LIVE)) {
+            best = k;
+        }
+    }
+    return best;
+}
+
+void rows_proc_tree(const struct rows_summary *sums, size_t n, uint32_t *order, uint16_t *depth)
+{
+    size_t *parent, *stack, k = 0, top;
+    bool *placed;
+
+    if (n == 0) {
+        return;
+    }
+    parent = xcalloc(n, sizeof(*parent));
+    stack = xcalloc(n, sizeof(*stack));
+    placed = xcalloc(n, sizeof(*placed));
+    for (size_t i = 0; i < n; i++) {
+        parent[i] = rows_proc_parent(sums, n, i);
+    }
+    /* A loop of parents (a replayed file can say anything): the member listed first becomes
+     * a root, which breaks it. */
+    for (size_t i = 0; i < n; i++) {
+        size_t cur = parent[i], steps = 0;
+
+        while (cur != SIZE_MAX && cur != i && steps++ < n) {
+            cur = parent[cur];
+        }
+        if (cur == i) {
+            parent[i] = SIZE_MAX;
+        }
+    }
+    /* Depth-first from each root in the given order; children in the given order too. The
+     * quadratic child search is fine for the few hundred processes a view lists. */
+    for (size_t r = 0; r < n; r++) {
+        if (parent[r] != SIZE_MAX || placed[r]) {
+            continue;
+        }
+        top = 0;
+        stack[top++] = r;
+        placed[r] = true;
+        order[k] = (uint32_t)r;
+        depth[k++] = 0;
+        while (top > 0) {
+            size_t cur = stack[top - 1], c;
+
+            for (c = 0; c < n; c++) {
+                if (!placed[c] && parent[c] == cur) {
+                    break;
+                }
+            }
+            if (c == n) {
+                top--;
+                continue;
+            }
+            placed[c] = true;
+            order[k] = (uint32_t)c;
+            depth[k++] = (uint16_t)(top < UINT16_MAX ? top : UINT16_MAX);
+            stack[top++] = c;
+        }
+    }
+    free(parent);
+    free(stack);
+    free(placed);
 }
 
 void rows_summary_done(struct rows_summary *s)

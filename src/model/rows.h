@@ -208,10 +208,14 @@ enum rows_state {
 
 struct rows_summary {
     int32_t pid;
+    int32_t ppid;      /* the parent's pid when a source saw the fork, 0 = unknown */
     const char *label; /* borrowed from the store */
     enum rows_state state;
     bool replayed;      /* read back from a file: a live state is "replay" */
     const char *reason; /* why exited/failed, or NULL; borrowed */
+    bool exit_valid;    /* how it ended is known: exit_status, or the signal that killed it */
+    int exit_status;
+    int exit_signal; /* 0: it exited (exit_status holds) */
     /* Everything lost on the way from the workload: its dropped events (ring full, no ring,
      * nctop stalled) plus what was refused (registrations, nctop's limits). By cause in
      * losses[], indexed by enum store_loss. The display's "dropped" figure. */
@@ -337,6 +341,12 @@ void rows_done(struct rows *r);
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+
+/* The Workloads view's order of n summaries into order[n] (indices into sums) and each one's
+ * depth in the process tree into depth[n] (0: a process whose parent is not among them): a
+ * child right after its parent (and its parent's earlier children's subtrees), siblings and
+ * roots in the given order. A parent chain that loops is cut where it closes. */
+void rows_proc_tree(const struct rows_summary *sums, size_t n, uint32_t *order, uint16_t *depth);
 
 /* Fill the summary of p. Free its counters with rows_summary_done. */
 void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns);

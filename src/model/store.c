@@ -608,6 +608,20 @@ bool store_proc_host_valid(const struct store_proc *p)
     return p->host_valid;
 }
 
+bool store_proc_host(const struct store_proc *p, uint64_t *rss_bytes, uint64_t *rss_peak_bytes,
+                     uint64_t *cpu_time_ns)
+{
+    *rss_bytes = p->host_valid ? p->rss_bytes : 0;
+    *rss_peak_bytes = p->host_valid ? p->rss_peak_bytes : 0;
+    *cpu_time_ns = p->host_valid && p->cpu.have_last ? p->cpu.last_val : 0;
+    return p->host_valid;
+}
+
+int32_t store_proc_ppid(const struct store_proc *p)
+{
+    return p->ppid;
+}
+
 bool store_proc_stepped(const struct store_proc *p)
 {
     return p->stepped;
@@ -2213,6 +2227,23 @@ static bool store_apply_one(struct store *st, const struct store_event *ev, stru
     }
     case STORE_EV_ATTR:
         return store_attr_set_apply(p, ev->id, ev->aux);
+    case STORE_EV_PARENT:
+        if (p->ppid == (int32_t)ev->i) {
+            return false;
+        }
+        p->ppid = (int32_t)ev->i;
+        return true;
+    case STORE_EV_EXIT: {
+        int status = ev->aux != 0 ? 0 : (int)(ev->i & 0xFF);
+
+        if (p->exit_valid && p->exit_status == status && p->exit_signal == (int)(ev->aux & 0x7F)) {
+            return false;
+        }
+        p->exit_valid = true;
+        p->exit_status = status;
+        p->exit_signal = (int)(ev->aux & 0x7F);
+        return true;
+    }
     case STORE_EV_KERNEL:
         store_kernel_apply(p, ev->id, ev->aux, ev->ts_ns, ev->a);
         return true;
@@ -2297,6 +2328,21 @@ struct store_proc *store_proc_add(struct store *st, int32_t pid, const char *lab
 void store_proc_set_label(struct store_proc *p, const char *label)
 {
     struct store_event ev = {.type = STORE_EV_LABEL, .proc = p, .str = label};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_set_parent(struct store_proc *p, int32_t ppid)
+{
+    struct store_event ev = {.type = STORE_EV_PARENT, .proc = p, .i = ppid};
+
+    store_apply(p->st, &ev);
+}
+
+void store_proc_set_exit(struct store_proc *p, int status, int signal)
+{
+    struct store_event ev = {
+        .type = STORE_EV_EXIT, .proc = p, .i = status, .aux = signal > 0 ? (uint32_t)signal : 0};
 
     store_apply(p->st, &ev);
 }

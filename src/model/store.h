@@ -87,6 +87,17 @@ void store_proc_set_start_ticks(struct store_proc *p, uint64_t ticks);
 uint64_t store_proc_start_ticks(const struct store_proc *p);
 enum store_proc_state store_proc_state(const struct store_proc *p);
 bool store_proc_host_valid(const struct store_proc *p); /* host facts were ever set */
+/* The latest host facts (bytes, ns); false (and zeros) when none were ever set. */
+bool store_proc_host(const struct store_proc *p, uint64_t *rss_bytes, uint64_t *rss_peak_bytes,
+                     uint64_t *cpu_time_ns);
+/* The pid of the process that started p (a source saw the fork: the eBPF collector following
+ * a command's descendants); 0 when unknown. */
+void store_proc_set_parent(struct store_proc *p, int32_t ppid);
+int32_t store_proc_ppid(const struct store_proc *p);
+/* How p ended: its exit status (0..255) when it exited, or the signal that killed it
+ * (signal > 0; status is then 0). Kept apart from the state's reason so outputs can give the
+ * number. */
+void store_proc_set_exit(struct store_proc *p, int status, int signal);
 /* The process is read back from a file (nctop replay): its outputs say replay, not live. */
 void store_proc_set_replayed(struct store_proc *p);
 bool store_proc_replayed(const struct store_proc *p);
@@ -364,6 +375,8 @@ enum store_event_type {
     STORE_EV_SPAN_STATUS,      /* thread, id = name, aux = status (0 ok, else the error's
                                 * name id), ts: an end with a status */
     STORE_EV_SPAN_ATTR,        /* thread, id = key, aux = value, ts */
+    STORE_EV_PARENT,           /* i = the parent's pid */
+    STORE_EV_EXIT,             /* i = exit status, aux = the signal that killed it (0: none) */
 };
 
 struct store_sched;

@@ -274,6 +274,10 @@ struct store_proc {
     struct store *st;
     int32_t pid;
     uint64_t start_ticks; /* the process's start time, to tell a reused pid; 0 = unknown */
+    int32_t ppid;         /* its parent's pid when a source saw the fork, 0 = unknown */
+    bool exit_valid;      /* how it ended is known: */
+    int exit_status;      /* its exit status (signal 0) */
+    int exit_signal;      /* the signal that killed it, 0: none */
     char *label;
     enum store_proc_state state;
     bool replayed; /* read back from a file, not watched live */

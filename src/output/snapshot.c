@@ -315,12 +315,27 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
 
     rows_build_summary(&sum, p, now_ns);
     cJSON_AddNumberToObject(o, "pid", sum.pid);
+    if (sum.ppid > 0) {
+        cJSON_AddNumberToObject(o, "ppid", sum.ppid);
+    } else {
+        cJSON_AddNullToObject(o, "ppid");
+    }
     cJSON_AddStringToObject(o, "label", sum.label != NULL ? sum.label : "");
     cJSON_AddStringToObject(o, "state", snapshot_state_name(sum.state, sum.replayed));
     if (sum.reason != NULL) {
         cJSON_AddStringToObject(o, "reason", sum.reason);
     } else {
         cJSON_AddNullToObject(o, "reason");
+    }
+    if (sum.exit_valid && sum.exit_signal == 0) {
+        cJSON_AddNumberToObject(o, "exit_status", sum.exit_status);
+    } else {
+        cJSON_AddNullToObject(o, "exit_status");
+    }
+    if (sum.exit_valid && sum.exit_signal != 0) {
+        cJSON_AddNumberToObject(o, "exit_signal", sum.exit_signal);
+    } else {
+        cJSON_AddNullToObject(o, "exit_signal");
     }
     cJSON_AddNumberToObject(o, "dropped", (double)sum.dropped);
     losses = cJSON_AddObjectToObject(o, "losses");
@@ -347,6 +362,11 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
         cJSON_AddNumberToObject(host, "cpu_pct", sum.cpu_pct);
     } else {
         cJSON_AddNullToObject(host, "cpu_pct");
+    }
+    if (sum.host_valid) {
+        cJSON_AddNumberToObject(host, "cpu_time_ms", rows_ms(sum.cpu_time_ns));
+    } else {
+        cJSON_AddNullToObject(host, "cpu_time_ms");
     }
 
     rows_clear(rows);

@@ -107,6 +107,9 @@ static void feed(struct store *st)
         uint32_t probe = store_proc_intern(p, "probed_fn");
 
         store_proc_set_label(p, "engine-renamed");
+        /* A descendant the eBPF collector followed: its parent and how it ended. */
+        store_proc_set_parent(p, 4000);
+        store_proc_set_exit(p, 1, 0);
         store_value_set(p, store_proc_intern(p, "accuracy"), 0, 0.8125, T0 + 50 * MS);
         store_value_set(p, store_proc_intern(p, "power"), store_proc_intern(p, "W"), 1.5,
                         T0 + 60 * MS);
@@ -227,6 +230,8 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"gpu_error\":\"NVML: one device lost\""));
     assert_non_null(strstr(a, "\"ring_full\":11"));
     assert_non_null(strstr(a, "\"engine-renamed\""));
+    assert_non_null(strstr(a, "\"ppid\":4000"));
+    assert_non_null(strstr(a, "\"exit_status\":1,\"exit_signal\":null"));
     assert_non_null(strstr(a, "corrupt record at offset 64"));
     assert_non_null(strstr(a, "\"probed_fn\""));
     assert_non_null(strstr(a, "\"compilations\":[{\"name\":\"compile\",\"path\":\"compile\","
