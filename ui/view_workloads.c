@@ -1,26 +1,89 @@
 /* SPDX-License-Identifier: MIT */
-/* The workloads view: every watched process, one line each; Enter shows the selected one in
- * the latency view. */
+/* The workloads view: every watched process, one line each, children indented under their
+ * parent (the processes --bpf follows); Enter shows the selected one in the latency view. */
 #include "ui/ui_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "src/base/xalloc.h"
 #include "src/model/rows.h"
 
-/* The longest label. */
+#define VIEW_WORKLOADS_INDENT 2 /* columns per generation */
+
+/* The display order of the frame's processes (rows_proc_tree): order[k] is the process on line
+ * k, depth[k] its generation. Owned by the caller (free both); NULL when there are none. */
+static uint32_t *view_workloads_order(const struct ui_frame *f, uint16_t **depth)
+{
+    uint32_t *order;
+
+    *depth = NULL;
+    if (f == NULL || f->nprocs == 0) {
+        return NULL;
+    }
+    order = xcalloc(f->nprocs, sizeof(*order));
+    *depth = xcalloc(f->nprocs, sizeof(**depth));
+    rows_proc_tree(f->procs, f->nprocs, order, *depth);
+    return order;
+}
+
+/* The longest indented label. */
 static int view_workloads_name_want(struct ui *u, struct view *v)
 {
+    uint16_t *depth;
+    uint32_t *order = view_workloads_order(u->frame, &depth);
     int want = 0;
 
     (void)v;
-    for (size_t i = 0; u->frame != NULL && i < u->frame->nprocs; i++) {
-        const char *l = u->frame->procs[i].label ? u->frame->procs[i].label : "";
-        int n = draw_cols(l, strlen(l));
+    for (size_t k = 0; order != NULL && k < u->frame->nprocs; k++) {
+        const char *l = u->frame->procs[order[k]].label ? u->frame->procs[order[k]].label : "";
+        int n = VIEW_WORKLOADS_INDENT * depth[k] + draw_cols(l, strlen(l));
 
         want = n > want ? n : want;
     }
+    free(order);
+    free(depth);
     return want + 1;
+}
+
+/* The state cell: how an ended process ended when that is known ("exit 1", "sig 9"). */
+static const char *view_workloads_state(const struct rows_summary *s, char *buf, size_t len)
+{
+    if (s->state != ROWS_STATE_EXITED || !s->exit_valid) {
+        return draw_state_name(s);
+    }
+    if (s->exit_signal != 0) {
+        snprintf(buf, len, "sig %d", s->exit_signal);
+    } else {
+        snprintf(buf, len, s->exit_status < 100 ? "exit %d" : "exit%d", s->exit_status);
+    }
+    return buf;
+}
+
+/* The state's colour: live in the bar colour, a clean exit dim, anything else a warning. */
+static enum ui_role view_workloads_state_role(const struct rows_summary *s)
+{
+    if (s->state == ROWS_STATE_LIVE) {
+        return UI_ROLE_BAR;
+    }
+    if (s->state == ROWS_STATE_EXITED && s->exit_valid && s->exit_signal == 0 &&
+        s->exit_status == 0) {
+        return UI_ROLE_DIM;
+    }
+    return UI_ROLE_WARN;
+}
+
+/* The syscalls a process made (the eBPF collector's count). */
+static uint64_t view_workloads_syscalls(const struct rows_summary *s)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < s->nsyscalls; i++) {
+        n += s->syscalls[i].count;
+    }
+    return n;
 }
 
 static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
@@ -29,17 +92,20 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
     const struct view_list *l;
     int h = getmaxy(w);
     size_t n = f != NULL ? f->nprocs : 0;
+    uint32_t *order;
+    uint16_t *depth;
 
     if (n == 0) {
         draw_put(u, w, 0, 1, getmaxx(w) - 1, UI_ROLE_DIM,
                  "no workload: start a program linked with libnctop, or run nctop --demo");
         return;
     }
+    order = view_workloads_order(f, &depth);
     l = view_list_scroll(v, n, h);
     for (int y = 0; y < h && l->top + (size_t)y < n; y++) {
-        size_t i = l->top + (size_t)y;
+        size_t k = l->top + (size_t)y, i = order[k];
         const struct rows_summary *s = &f->procs[i];
-        bool selected = i == l->sel;
+        bool selected = k == l->sel;
         enum ui_role base = selected ? UI_ROLE_SELECT : UI_ROLE_TEXT;
         char a[48];
 
@@ -54,15 +120,20 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
                 snprintf(a, sizeof(a), "%s%d", i == f->sel_proc ? "*" : "", (int)s->pid);
                 draw_put_right(u, w, y, p->x, p->w, base, a);
                 break;
-            case LAYOUT_COL_NAME:
-                draw_put(u, w, y, p->x, p->w, base, s->label && *s->label ? s->label : "?");
+            case LAYOUT_COL_NAME: {
+                int indent = VIEW_WORKLOADS_INDENT * depth[k];
+
+                /* Deep trees keep the last columns of the name for the name itself. */
+                if (indent > p->w - 3) {
+                    indent = p->w - 3 > 0 ? p->w - 3 : 0;
+                }
+                draw_put(u, w, y, p->x + indent, p->w - indent, base,
+                         s->label && *s->label ? s->label : "?");
                 break;
+            }
             case LAYOUT_COL_STATE:
-                draw_put(u, w, y, p->x, p->w,
-                         selected                      ? base
-                         : s->state == ROWS_STATE_LIVE ? UI_ROLE_BAR
-                                                       : UI_ROLE_WARN,
-                         draw_state_name(s));
+                draw_put(u, w, y, p->x, p->w, selected ? base : view_workloads_state_role(s),
+                         view_workloads_state(s, a, sizeof(a)));
                 break;
             case LAYOUT_COL_EVENTS:
                 snprintf(a, sizeof(a), "%.0f", s->events_per_sec);
@@ -84,11 +155,29 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
                 }
                 draw_put_right(u, w, y, p->x, p->w, base, a);
                 break;
+            /* Drawn where the layout gives the view these columns: the peak RSS, the CPU
+             * time so far, the syscalls made. */
+            case LAYOUT_COL_PEAK:
+                draw_cell_bytes(u, w, y, p, s->host_valid, (int64_t)s->rss_peak_bytes, base);
+                break;
+            case LAYOUT_COL_TOTAL:
+                draw_cell_ns(u, w, y, p, s->host_valid, s->cpu_time_ns, base);
+                break;
+            case LAYOUT_COL_COUNT:
+                if (s->sys_valid) {
+                    draw_fmt_count(view_workloads_syscalls(s), a, sizeof(a));
+                } else {
+                    snprintf(a, sizeof(a), "-");
+                }
+                draw_put_right(u, w, y, p->x, p->w, base, a);
+                break;
             default:
                 break;
             }
         }
     }
+    free(order);
+    free(depth);
 }
 
 static size_t view_workloads_length(struct ui *u, struct view *v)
@@ -102,13 +191,20 @@ static unsigned view_workloads_enter(struct ui *u, struct view *v)
 {
     const struct ui_frame *f = u->frame;
     const struct view_list *l = v->data;
+    const struct rows_summary *s;
+    uint32_t *order;
+    uint16_t *depth;
 
     if (f == NULL || l->sel >= f->nprocs) {
         return 0;
     }
-    u->sel_pid = f->procs[l->sel].pid;
-    snprintf(u->message, sizeof(u->message), "showing %s (pid %d)",
-             f->procs[l->sel].label ? f->procs[l->sel].label : "?", (int)u->sel_pid);
+    order = view_workloads_order(f, &depth);
+    s = &f->procs[order[l->sel]];
+    free(order);
+    free(depth);
+    u->sel_pid = s->pid;
+    snprintf(u->message, sizeof(u->message), "showing %s (pid %d)", s->label ? s->label : "?",
+             (int)u->sel_pid);
     ui_set_view(u, LAYOUT_VIEW_LATENCY);
     return UI_REBUILD;
 }

@@ -770,6 +770,47 @@ static void test_issue_11_memory_shares(void **state)
     store_free(st);
 }
 
+/* Issue 15: the Workloads view's order: children right after their parent (and its earlier
+ * children's subtrees), roots and siblings in the given order, orphans at the top level, a
+ * loop of parents cut. */
+static void test_issue_15_proc_tree(void **state)
+{
+    /* make(1) -> cc(2) -> cc1(3), as(5); make -> cc(4) -> cc1(6); 7 and 8 point at each
+     * other; 9's parent is not listed. Listed in the order the sources met them. */
+    static const int32_t pid[] = {3, 2, 1, 5, 9, 4, 6, 7, 8};
+    static const int32_t ppid[] = {2, 1, 0, 2, 77, 1, 4, 8, 7};
+    static const uint32_t want[] = {2, 1, 0, 3, 5, 6, 4, 7, 8};
+    static const uint16_t want_depth[] = {0, 1, 2, 2, 1, 2, 0, 0, 1};
+    struct rows_summary sums[9];
+    uint32_t order[9];
+    uint16_t depth[9];
+
+    (void)state;
+    memset(sums, 0, sizeof(sums));
+    for (size_t i = 0; i < 9; i++) {
+        sums[i].pid = pid[i];
+        sums[i].ppid = ppid[i];
+    }
+    rows_proc_tree(sums, 9, order, depth);
+    for (size_t k = 0; k < 9; k++) {
+        assert_int_equal(order[k], want[k]);
+        assert_int_equal(depth[k], want_depth[k]);
+    }
+    /* A reused pid: of the two processes of pid 1 (the first exited), the live one is 2's
+     * parent. */
+    sums[0].pid = 1;
+    sums[0].ppid = 0;
+    sums[0].state = ROWS_STATE_EXITED;
+    rows_proc_tree(sums, 3, order, depth);
+    assert_int_equal(order[0], 0);
+    assert_int_equal(order[1], 2);
+    assert_int_equal(order[2], 1);
+    assert_int_equal(depth[0], 0);
+    assert_int_equal(depth[1], 0);
+    assert_int_equal(depth[2], 1);
+    rows_proc_tree(sums, 0, order, depth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_step_is_declared),
         cmocka_unit_test(test_issue_11_sort_siblings),
         cmocka_unit_test(test_issue_11_memory_shares),
+        cmocka_unit_test(test_issue_15_proc_tree),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1081,6 +1081,54 @@ static void test_issue_15_instances_bounded(void **state)
     store_free(st);
 }
 
+static void test_count_events(void *ctx, const struct store_event *ev)
+{
+    (void)ev;
+    (*(int *)ctx)++;
+}
+
+/* Issue 15: a followed child knows its parent and how it ended, through the door (a set that
+ * changes nothing is not seen); the summary carries both. */
+static void test_issue_15_parent_and_exit(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *cc = store_proc_add(st, 100, "cc"), *cc1 = store_proc_add(st, 101, "cc1");
+    struct rows_summary sum;
+    uint64_t rss, peak, cpu;
+    int seen = 0;
+
+    (void)state;
+    assert_int_equal(store_proc_ppid(cc1), 0);
+    assert_false(store_proc_host(cc1, &rss, &peak, &cpu));
+    store_set_observer(st, test_count_events, &seen);
+    store_proc_set_parent(cc1, 100);
+    store_proc_set_parent(cc1, 100); /* the same: not an event */
+    assert_int_equal(seen, 1);
+    assert_int_equal(store_proc_ppid(cc1), 100);
+    store_proc_set_exit(cc1, 1, 0);
+    store_proc_set_exit(cc1, 1, 0);
+    assert_int_equal(seen, 2);
+    store_proc_set_exit(cc, 0, 9); /* killed: the status does not count */
+    store_proc_set_host(cc, 1 << 20, 3 << 20, 7 * MS, 5 * SEC);
+    assert_true(store_proc_host(cc, &rss, &peak, &cpu));
+    assert_true(rss == 1 << 20 && peak == 3 << 20 && cpu == 7 * MS);
+    store_set_observer(st, NULL, NULL);
+
+    rows_build_summary(&sum, cc1, 5 * SEC);
+    assert_int_equal(sum.ppid, 100);
+    assert_true(sum.exit_valid);
+    assert_int_equal(sum.exit_status, 1);
+    assert_int_equal(sum.exit_signal, 0);
+    rows_summary_done(&sum);
+    rows_build_summary(&sum, cc, 5 * SEC);
+    assert_int_equal(sum.ppid, 0);
+    assert_true(sum.exit_valid);
+    assert_int_equal(sum.exit_signal, 9);
+    assert_int_equal(sum.exit_status, 0);
+    rows_summary_done(&sum);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1106,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_resync_drops_orphans),
         cmocka_unit_test(test_issue_15_instances),
         cmocka_unit_test(test_issue_15_instances_bounded),
+        cmocka_unit_test(test_issue_15_parent_and_exit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
