@@ -88,3 +88,22 @@ check "the Workloads view lists cc, then cc1 and as indented under it, each exit
     wait_for 20 tree_ok
 tm send-keys -t t q
 check "q quits" wait_for 10 sh -c "! tmux -L '$SOCK' has-session -t t 2>/dev/null"
+
+# -p PID follows too: a shell watched while it waits starts a child, which shows under it.
+mkfifo "$T/go"
+sh -c 'read x <"$0"; /bin/true; exit 3' "$T/go" &
+sp=$!
+PIDS+=("$sp")
+"$NCTOP" --bpf -p "$sp" --once --json --duration 60 --debug-log "$T/p.log" >"$T/p.json" 2>"$T/p.err" &
+nc=$!
+PIDS+=("$nc")
+check "nctop --bpf -p attaches" wait_for 15 grep -q 'bpf: attached' "$T/p.log"
+echo go >"$T/go"
+wait "$sp"
+check "nctop learnt of the -p process's child" wait_for 15 grep -q "bpf: following pid [0-9]*, child of $sp" "$T/p.log"
+kill -INT "$nc"
+wait "$nc"
+sh_=${K/L/'"sh"'} true_=${K/L/'"true"'}
+jcheck "-p: the shell's child is 'true' under it, exit 0; the shell exit 3" "$T/p.json" \
+    "$true_['ppid'] == $sp" "$true_['exit_status'] == 0" "$sh_['exit_status'] == 3" \
+    "[s['count'] for s in $true_['bpf']['syscalls'] if s['name'] == 'execve'][0] == 1"
