@@ -56,27 +56,6 @@ static uint16_t networks_delay_steps(double ms, double dt_ms)
     return (uint16_t)(steps < 1 ? 1 : steps > 1000 ? 1000 : steps);
 }
 
-/* Draw k distinct sources in [base, base + m) (k <= m), skipping `skip` when it is in range:
- * rejection against stamps in mark (sized base + m). */
-static void networks_pick(struct rng *r, uint32_t base, uint32_t m, uint32_t k, uint32_t skip,
-                          uint32_t *mark, uint32_t stamp, uint32_t *out)
-{
-    uint32_t n = 0;
-
-    if (skip >= base && skip < base + m && k >= m) {
-        k = m - 1;
-    }
-    while (n < k) {
-        uint32_t s = base + rng_below(r, m);
-
-        if (s == skip || mark[s] == stamp) {
-            continue;
-        }
-        mark[s] = stamp;
-        out[n++] = s;
-    }
-}
-
 static uint32_t networks_ff_fan_in(const struct networks_config *c)
 {
     return c->fan_in < c->neurons ? c->fan_in : c->neurons;
@@ -113,7 +92,7 @@ static int networks_build_ff(struct net *net, const struct networks_config *c, s
             goto out;
         }
         for (uint32_t j = 0; j < n; j++) {
-            networks_pick(r, 0, n, k, UINT32_MAX, mark, ++stamp, pick);
+            rng_pick(r, 0, n, k, UINT32_MAX, mark, ++stamp, pick);
             for (uint32_t q = 0; q < k; q++) {
                 struct syn *s = &syns[(size_t)j * k + q];
                 double w = from_input || pick[q] < n_exc
@@ -178,8 +157,8 @@ static int networks_build_brunel(struct net *net, const struct networks_config *
     j_mv = fmin(NETWORKS_BRUNEL_JCE_MV / c_e, NETWORKS_BRUNEL_J_MAX_MV);
     for (uint32_t j = 0; j < n; j++) {
         /* fixed in-degree: c_e excitatory and c_i inhibitory sources, no autapse */
-        networks_pick(r, 0, n_e, c_e, j, mark, ++stamp, pick);
-        networks_pick(r, n_e, n - n_e, c_i, j, mark, stamp, pick + c_e);
+        rng_pick(r, 0, n_e, c_e, j, mark, ++stamp, pick);
+        rng_pick(r, n_e, n - n_e, c_i, j, mark, stamp, pick + c_e);
         for (uint32_t q = 0; q < c_e + c_i; q++) {
             syns[m].src = pick[q];
             syns[m].dst = j;

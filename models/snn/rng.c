@@ -60,3 +60,22 @@ uint32_t rng_poisson(struct rng *r, double exp_neg_lambda)
     }
     return k;
 }
+
+void rng_pick(struct rng *r, uint32_t base, uint32_t m, uint32_t k, uint32_t skip, uint32_t *mark,
+              uint32_t stamp, uint32_t *out)
+{
+    uint32_t n = 0;
+
+    if (skip >= base && skip < base + m && k >= m) {
+        k = m - 1;
+    }
+    while (n < k) {
+        uint32_t s = base + rng_below(r, m);
+
+        if (s == skip || mark[s] == stamp) {
+            continue;
+        }
+        mark[s] = stamp;
+        out[n++] = s;
+    }
+}

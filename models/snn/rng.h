@@ -31,4 +31,12 @@ uint64_t rng_threshold(double p);
  * caller). Knuth's product method: cost grows with lambda, meant for lambda below ~10. */
 uint32_t rng_poisson(struct rng *r, double exp_neg_lambda);
 
+/* Draw k distinct integers of [base, base + m) into out (k <= m), never `skip` (when skip is
+ * in range and k >= m, only m - 1 are drawn): rejection against stamp in mark, which is
+ * indexed by value (base + m entries) and must hold no stamp yet for this draw. The runtime's
+ * networks and the compiler draw connectivity through this one function, so one seed gives
+ * both the same synapses. */
+void rng_pick(struct rng *r, uint32_t base, uint32_t m, uint32_t k, uint32_t skip, uint32_t *mark,
+              uint32_t stamp, uint32_t *out);
+
 #endif /* NCTOP_SNN_RNG_H */
