@@ -17,6 +17,7 @@
 #include <nctop.h>
 
 #include "hw/energy.h"
+#include "image.h"
 #include "net.h"
 #include "networks.h"
 #include "probe.h"
@@ -33,6 +34,9 @@ struct snn_opts {
     const char *target;
     const char *report;
     const char *label;
+    const char *image;                  /* --image: the compiled network instead of the options' */
+    const char *net_opt;                /* the last network option given (they exclude --image) */
+    char image_model[IMAGE_NAME_BYTES]; /* the image's model name, the report's network */
     bool stdp;
     bool realtime;
     bool quiet;
@@ -57,6 +61,7 @@ enum snn_opt {
     SNN_OPT_QUIET,
     SNN_OPT_NO_PROBE,
     SNN_OPT_SELFTEST,
+    SNN_OPT_IMAGE,
 };
 
 static const struct option snn_long_opts[] = {
@@ -76,6 +81,7 @@ static const struct option snn_long_opts[] = {
     {"quiet", no_argument, NULL, SNN_OPT_QUIET},
     {"no-probe", no_argument, NULL, SNN_OPT_NO_PROBE},
     {"selftest", no_argument, NULL, SNN_OPT_SELFTEST},
+    {"image", required_argument, NULL, SNN_OPT_IMAGE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -85,30 +91,33 @@ static volatile sig_atomic_t snn_stop;
 
 static void snn_usage(FILE *f)
 {
-    fprintf(f, "usage: snn [options]\n"
-               "A spiking network of leaky integrate-and-fire neurons placed on the cores of a\n"
-               "neuromorphic target, instrumented with libnctop. Runs until SIGINT/SIGTERM or\n"
-               "--steps.\n"
-               "  --steps N         timesteps to run, 0 = until interrupted (0)\n"
-               "  --dt-us X         timestep in microseconds of model time (100)\n"
-               "  --rate-hz X       Poisson rate of the feed-forward inputs (20)\n"
-               "  --net KIND        ff, brunel or both (both)\n"
-               "  --layers N        LIF layers of the feed-forward stack (3)\n"
-               "  --neurons N       neurons per feed-forward layer and in the Brunel network "
-               "(1000)\n"
-               "  --fan-in N        feed-forward synapses into each neuron (100)\n"
-               "  --target NAME     loihi2, spinnaker2, truenorth or cpu (loihi2)\n"
-               "  --seed N          seed of connectivity, weights, delays and inputs (1)\n"
-               "  --stdp            pair-based STDP on the excitatory synapses\n"
-               "  --report FILE     write the exact counts and energy as JSON at exit\n"
-               "  --realtime        pace: one timestep takes at least --dt-us of wall time\n"
-               "  --label NAME      the name nctop shows for this process\n"
-               "  --quiet           no progress lines on stderr\n"
-               "  --no-probe        publish nothing to nctop (to measure its cost)\n"
-               "  --selftest        check the dynamics against closed forms, then exit 0 or 1\n"
-               "  -h, --help        show this help\n"
-               "Exit status: 0 done, 1 runtime error, 2 usage error or a network that does not\n"
-               "fit the target.\n");
+    fprintf(f,
+            "usage: snn [options]\n"
+            "A spiking network of leaky integrate-and-fire neurons placed on the cores of a\n"
+            "neuromorphic target, instrumented with libnctop. Runs until SIGINT/SIGTERM or\n"
+            "--steps.\n"
+            "  --steps N         timesteps to run, 0 = until interrupted (0)\n"
+            "  --dt-us X         timestep in microseconds of model time (100)\n"
+            "  --rate-hz X       Poisson rate of the feed-forward inputs (20)\n"
+            "  --net KIND        ff, brunel or both (both)\n"
+            "  --layers N        LIF layers of the feed-forward stack (3)\n"
+            "  --neurons N       neurons per feed-forward layer and in the Brunel network "
+            "(1000)\n"
+            "  --fan-in N        feed-forward synapses into each neuron (100)\n"
+            "  --target NAME     loihi2, spinnaker2, truenorth or cpu (loihi2)\n"
+            "  --seed N          seed of connectivity, weights, delays and inputs (1)\n"
+            "  --stdp            pair-based STDP on the excitatory synapses\n"
+            "  --report FILE     write the exact counts and energy as JSON at exit\n"
+            "  --realtime        pace: one timestep takes at least --dt-us of wall time\n"
+            "  --label NAME      the name nctop shows for this process\n"
+            "  --quiet           no progress lines on stderr\n"
+            "  --no-probe        publish nothing to nctop (to measure its cost)\n"
+            "  --selftest        check the dynamics against closed forms, then exit 0 or 1\n"
+            "  --image FILE      run a compiled image (snnc): its network, target, seed and\n"
+            "                    placement instead of the network options\n"
+            "  -h, --help        show this help\n"
+            "Exit status: 0 done, 1 runtime error, 2 usage error, an invalid image or a network\n"
+            "that does not fit the target.\n");
 }
 
 static void snn_on_signal(int sig)
@@ -190,10 +199,13 @@ static int snn_parse_opts(int argc, char **argv, struct snn_opts *o)
 {
     unsigned long long seed;
     bool ok = true;
-    int ch;
+    int ch, idx = 0;
 
     opterr = 0; /* our own one-line messages instead of getopt's */
-    while (ok && (ch = getopt_long(argc, argv, "h", snn_long_opts, NULL)) != -1) {
+    while (ok && (ch = getopt_long(argc, argv, "h", snn_long_opts, &idx)) != -1) {
+        if (ch >= SNN_OPT_DT_US && ch <= SNN_OPT_SEED) {
+            o->net_opt = snn_long_opts[idx].name;
+        }
         switch (ch) {
         case SNN_OPT_STEPS:
             ok = snn_parse_ull("steps", optarg, 0, ULLONG_MAX, &o->steps);
@@ -251,6 +263,9 @@ static int snn_parse_opts(int argc, char **argv, struct snn_opts *o)
         case SNN_OPT_SELFTEST:
             o->selftest = true;
             break;
+        case SNN_OPT_IMAGE:
+            o->image = optarg;
+            break;
         case 'h':
             snn_usage(stdout);
             return 1;
@@ -268,6 +283,11 @@ static int snn_parse_opts(int argc, char **argv, struct snn_opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "snn: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    if (o->image != NULL && o->net_opt != NULL) {
+        fprintf(stderr, "snn: --%s: the image carries the network, its target and seed (drop it)\n",
+                o->net_opt);
         return -1;
     }
     return 0;
@@ -498,6 +518,111 @@ static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe 
     return nctop_now_ns() - start;
 }
 
+/* Build and place the network of a compiled image: its layers, quantized synapses and seed,
+ * placed on the cores the compiler chose (not recomputed), and its routing table checked
+ * against the routes that placement makes. Returns 0, or 2 with a one-line reason in why
+ * (an invalid image, or one that does not fit), or 1 (out of memory). */
+static int snn_image_net(struct snn_opts *o, struct net **out, const struct target **tp, char *why,
+                         size_t why_len)
+{
+    struct net_layer_place pl[IMAGE_MAX_LAYERS];
+    struct image *img = image_read(o->image, why, why_len);
+    struct net *net = NULL;
+    struct syn *syns = NULL;
+    uint64_t links, hop_sum = 0, want_hops = 0;
+    bool have_rate = false;
+    int rc = 2, err;
+
+    if (img == NULL) {
+        return 2;
+    }
+    *tp = target_find(img->target);
+    if (*tp == NULL || energy_model_find(img->target) == NULL) {
+        snprintf(why, why_len, "%s: unknown target '%s'", o->image, img->target);
+        goto out;
+    }
+    net = net_new(img->dt_us * 1e-3, img->seed);
+    if (net == NULL) {
+        snprintf(why, why_len, "%s: a timestep of %g us is out of range", o->image, img->dt_us);
+        goto out;
+    }
+    for (uint32_t l = 0; l < img->n_layers; l++) {
+        const struct image_layer *L = &img->layers[l];
+        const struct lif_params p = {.tau_ms = L->tau_ms,
+                                     .v_th = L->v_th,
+                                     .v_reset = L->v_reset,
+                                     .t_ref_ms = L->t_ref_ms,
+                                     .v_inf = L->v_inf};
+
+        err = L->kind == IMAGE_INPUT ? net_add_input(net, L->name, L->n, L->rate_hz)
+                                     : net_add_lif(net, L->name, L->n, &p);
+        if (err >= 0 && L->kind == IMAGE_LIF && L->drive_hz > 0.0) {
+            err = net_set_drive(net, err, L->drive_hz, (float)L->drive_w);
+        }
+        if (err < 0) {
+            snprintf(why, why_len, "%s: layer '%s': %s", o->image, L->name, strerror(-err));
+            goto out;
+        }
+        if (!have_rate && L->kind == IMAGE_INPUT) {
+            o->net.rate_hz = L->rate_hz; /* the report's rate: the first input layer's */
+            have_rate = true;
+        }
+        pl[l] = (struct net_layer_place){
+            .n_cores = L->n_cores, .first = L->core_first, .core_id = L->core_id};
+    }
+    for (uint32_t k = 0; k < img->n_proj; k++) {
+        const struct image_proj *p = &img->proj[k];
+
+        free(syns);
+        syns = calloc(p->n_syn > 0 ? p->n_syn : 1, sizeof(*syns));
+        if (syns == NULL) {
+            rc = 1;
+            snprintf(why, why_len, "out of memory loading %s", o->image);
+            goto out;
+        }
+        for (uint32_t i = 0; i < p->n_syn; i++) {
+            syns[i] = (struct syn){.src = p->syn[i].src,
+                                   .dst = p->syn[i].dst,
+                                   .w = p->syn[i].w,
+                                   .delay = p->syn[i].delay};
+        }
+        err = net_connect(net, (int)p->src, (int)p->dst, syns, p->n_syn, p->plastic_below);
+        if (err != 0) {
+            snprintf(why, why_len, "%s: projection %u: %s", o->image, k, strerror(-err));
+            goto out;
+        }
+    }
+    err = net_place_given(net, *tp, pl, why, why_len);
+    if (err != 0) {
+        rc = err == -ENOMEM ? 1 : 2;
+        goto out;
+    }
+    links = net_route_links(net, &hop_sum);
+    for (uint32_t r = 0; r < img->n_routes; r++) {
+        want_hops += img->routes[r].hops;
+    }
+    if (links != img->n_routes || hop_sum != want_hops) {
+        snprintf(why, why_len,
+                 "%s: the routing table (%u routes, %" PRIu64 " hops) disagrees with the "
+                 "placement (%" PRIu64 " routes, %" PRIu64 " hops)",
+                 o->image, img->n_routes, want_hops, links, hop_sum);
+        goto out;
+    }
+    o->network = NULL;
+    snprintf(o->image_model, sizeof(o->image_model), "%s", img->model);
+    o->seed = img->seed;
+    o->dt_us = img->dt_us;
+    o->target = (*tp)->name;
+    *out = net;
+    net = NULL;
+    rc = 0;
+out:
+    free(syns);
+    net_free(net);
+    image_free(img);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct snn_opts o = {
@@ -527,24 +652,34 @@ int main(int argc, char **argv)
     if (o.selftest) {
         return selftest_run() == 0 ? 0 : 1;
     }
-    t = target_find(o.target);
-    /* a network that cannot fit fails before it is built (and before it could exhaust memory) */
-    if (networks_check(&o.net, t, why, sizeof(why)) != 0) {
-        fprintf(stderr, "snn: %s\n", why);
-        return 2;
-    }
-    net = net_new(o.dt_us * 1e-3, o.seed);
-    if (net == NULL || networks_build(net, &o.net, o.seed) != 0) {
-        fprintf(stderr, "snn: cannot build the network: %s (try fewer --neurons)\n",
-                strerror(errno != 0 ? errno : ENOMEM));
-        net_free(net);
-        return 1;
-    }
-    rc = net_place(net, t, why, sizeof(why));
-    if (rc != 0) {
-        fprintf(stderr, "snn: %s\n", why);
-        net_free(net);
-        return rc == -ENOSPC ? 2 : 1;
+    if (o.image != NULL) {
+        rc = snn_image_net(&o, &net, &t, why, sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            return rc;
+        }
+        o.network = o.image_model;
+    } else {
+        t = target_find(o.target);
+        /* a network that cannot fit fails before it is built (and before it could exhaust memory)
+         */
+        if (networks_check(&o.net, t, why, sizeof(why)) != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            return 2;
+        }
+        net = net_new(o.dt_us * 1e-3, o.seed);
+        if (net == NULL || networks_build(net, &o.net, o.seed) != 0) {
+            fprintf(stderr, "snn: cannot build the network: %s (try fewer --neurons)\n",
+                    strerror(errno != 0 ? errno : ENOMEM));
+            net_free(net);
+            return 1;
+        }
+        rc = net_place(net, t, why, sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            net_free(net);
+            return rc == -ENOSPC ? 2 : 1;
+        }
     }
     if (o.stdp) {
         const struct stdp_params sp = {.tau_plus_ms = 20.0,

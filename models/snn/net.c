@@ -444,6 +444,31 @@ static bool net_core_full(const struct target *t, const struct net_layer *L, uin
            (t->max_axons > 0 && axons + add > t->max_axons);
 }
 
+/* Give layer L its cores: core c holds neurons [first_of[c], first_of[c + 1]) (the last up
+ * to L->n) and is the chip's core ids[c]. Returns 0 or -ENOMEM. */
+static int net_layer_install(struct net_layer *L, uint32_t cores, const uint32_t *first_of,
+                             const uint32_t *ids)
+{
+    L->n_cores = cores;
+    L->core_first = net_calloc((size_t)cores + 1, sizeof(*L->core_first));
+    L->core_id = net_calloc(cores, sizeof(*L->core_id));
+    L->neuron_core = net_calloc(L->n, sizeof(*L->neuron_core));
+    L->counts = net_calloc(cores, sizeof(*L->counts));
+    if (L->core_first == NULL || L->core_id == NULL || L->neuron_core == NULL ||
+        L->counts == NULL) {
+        return -ENOMEM;
+    }
+    for (uint32_t c = 0; c < cores; c++) {
+        L->core_first[c] = first_of[c];
+        L->core_id[c] = ids[c];
+        for (uint32_t i = first_of[c]; i < (c + 1 < cores ? first_of[c + 1] : L->n); i++) {
+            L->neuron_core[i] = c;
+        }
+    }
+    L->core_first[cores] = L->n;
+    return 0;
+}
+
 /* Cut layer L into cores from chip core first; returns the cores used, or 0 with why set
  * when a single neuron exceeds a core. */
 static uint32_t net_place_layer(struct net_layer *L, const struct target *t, uint32_t first,
@@ -490,26 +515,23 @@ static uint32_t net_place_layer(struct net_layer *L, const struct target *t, uin
         axons += add;
     }
     cores++;
-    L->n_cores = cores;
-    L->core_first = net_calloc((size_t)cores + 1, sizeof(*L->core_first));
-    L->core_id = net_calloc(cores, sizeof(*L->core_id));
-    L->neuron_core = net_calloc(L->n, sizeof(*L->neuron_core));
-    L->counts = net_calloc(cores, sizeof(*L->counts));
-    if (L->core_first == NULL || L->core_id == NULL || L->neuron_core == NULL ||
-        L->counts == NULL) {
-        snprintf(why, why_len, "out of memory placing layer '%s'", L->name);
+    {
+        uint32_t *ids = net_calloc(cores, sizeof(*ids));
+        int rc = -ENOMEM;
+
+        if (ids != NULL) {
+            for (uint32_t c = 0; c < cores; c++) {
+                ids[c] = t->shared_cores ? first % t->cores : first + c;
+            }
+            rc = net_layer_install(L, cores, first_of, ids);
+        }
+        free(ids);
         free(first_of);
-        return 0;
-    }
-    for (uint32_t c = 0; c < cores; c++) {
-        L->core_first[c] = first_of[c];
-        L->core_id[c] = t->shared_cores ? first % t->cores : first + c;
-        for (uint32_t i = first_of[c]; i < (c + 1 < cores ? first_of[c + 1] : L->n); i++) {
-            L->neuron_core[i] = c;
+        if (rc != 0) {
+            snprintf(why, why_len, "out of memory placing layer '%s'", L->name);
+            return 0;
         }
     }
-    L->core_first[cores] = L->n;
-    free(first_of);
     return cores;
 }
 
@@ -593,6 +615,160 @@ int net_place(struct net *net, const struct target *t, char *why, size_t why_len
     }
     net->placed = true;
     return 0;
+}
+
+/* Check one core of a given placement: neurons [b, e) of L within t's limits. */
+static bool net_given_core_ok(const struct target *t, const struct net_layer *L, uint32_t b,
+                              uint32_t e, uint32_t *mark, uint32_t *stamp, char *why,
+                              size_t why_len, uint32_t id)
+{
+    const struct net_proj *p = L->in_proj;
+    uint64_t syn = 0;
+    uint32_t axons = 0;
+
+    (*stamp)++;
+    for (uint32_t i = b; i < e && p != NULL; i++) {
+        syn += p->dst_in[i + 1] - p->dst_in[i];
+        for (uint32_t k = p->dst_in[i]; k < p->dst_in[i + 1]; k++) {
+            uint32_t s = p->syn_src[p->in_syn[k]];
+
+            if (mark[s] != *stamp) {
+                mark[s] = *stamp;
+                axons++;
+            }
+        }
+    }
+    if (t->max_neurons > 0 && e - b > t->max_neurons) {
+        snprintf(why, why_len, "core %u of layer '%s' holds %u neurons, a %s core %u", id, L->name,
+                 e - b, t->name, t->max_neurons);
+        return false;
+    }
+    if (t->max_synapses > 0 && syn > t->max_synapses) {
+        snprintf(why, why_len, "core %u of layer '%s' holds %llu synapses, a %s core %llu", id,
+                 L->name, (unsigned long long)syn, t->name, (unsigned long long)t->max_synapses);
+        return false;
+    }
+    if (t->max_axons > 0 && axons > t->max_axons) {
+        snprintf(why, why_len, "core %u of layer '%s' receives from %u neurons, a %s core %u", id,
+                 L->name, axons, t->name, t->max_axons);
+        return false;
+    }
+    return true;
+}
+
+int net_place_given(struct net *net, const struct target *t, const struct net_layer_place *pl,
+                    char *why, size_t why_len)
+{
+    uint32_t max_n = 1, stamp = 0;
+    uint32_t *mark = NULL;
+    unsigned char *used = NULL;
+    int rc = -EINVAL;
+
+    if (net->placed) {
+        snprintf(why, why_len, "placed twice");
+        return -EINVAL;
+    }
+    net->target = t;
+    for (int l = 0; l < net->n_layers; l++) {
+        max_n = net->layers[l].n > max_n ? net->layers[l].n : max_n;
+    }
+    mark = net_calloc(max_n, sizeof(*mark));
+    used = net_calloc(t->cores, 1);
+    if (mark == NULL || used == NULL) {
+        snprintf(why, why_len, "out of memory");
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        struct net_layer *L = &net->layers[l];
+        const struct net_layer_place *q = &pl[l];
+
+        if (q->n_cores == 0 || q->n_cores > L->n || q->first[0] != 0) {
+            snprintf(why, why_len, "layer '%s': no cores, or more cores than neurons", L->name);
+            goto out;
+        }
+        for (uint32_t c = 0; c < q->n_cores; c++) {
+            uint32_t b = q->first[c], e = c + 1 < q->n_cores ? q->first[c + 1] : L->n;
+
+            if (e <= b || e > L->n || q->core_id[c] >= t->cores) {
+                snprintf(why, why_len, "layer '%s': core %u is empty, past the layer or not on %s",
+                         L->name, q->core_id[c], t->name);
+                goto out;
+            }
+            if (!t->shared_cores && used[q->core_id[c]]) {
+                snprintf(why, why_len, "layer '%s': core %u is given twice", L->name,
+                         q->core_id[c]);
+                goto out;
+            }
+            used[q->core_id[c]] = 1;
+            if (!net_given_core_ok(t, L, b, e, mark, &stamp, why, why_len, q->core_id[c])) {
+                rc = -ENOSPC;
+                goto out;
+            }
+        }
+        if (net_layer_install(L, q->n_cores, q->first, q->core_id) != 0) {
+            snprintf(why, why_len, "out of memory");
+            rc = -ENOMEM;
+            goto out;
+        }
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->layers[l].out_proj != NULL && net_route_costs(net, &net->layers[l]) != 0) {
+            snprintf(why, why_len, "out of memory");
+            rc = -ENOMEM;
+            goto out;
+        }
+    }
+    net->placed = true;
+    rc = 0;
+out:
+    free(mark);
+    free(used);
+    return rc;
+}
+
+uint64_t net_route_links(const struct net *net, uint64_t *hop_sum)
+{
+    uint64_t links = 0, hops = 0;
+
+    /* the distinct (source core, destination core) pairs some synapse connects */
+    for (int l = 0; l < net->n_layers; l++) {
+        const struct net_layer *S = &net->layers[l], *D = NULL;
+        const struct net_proj *p = S->out_proj;
+        uint32_t *seen;
+
+        if (p == NULL) {
+            continue;
+        }
+        for (int d = 0; d < net->n_layers; d++) {
+            if (net->layers[d].in_proj == p) {
+                D = &net->layers[d];
+            }
+        }
+        seen = net_calloc(D->n_cores, sizeof(*seen));
+        if (seen == NULL) {
+            return UINT64_MAX;
+        }
+        for (uint32_t c = 0; c < S->n_cores; c++) {
+            for (uint32_t i = S->core_first[c]; i < S->core_first[c + 1]; i++) {
+                for (uint32_t k = p->seg_syn[p->src_seg[i]]; k < p->seg_syn[p->src_seg[i + 1]];
+                     k++) {
+                    uint32_t dc = D->neuron_core[p->syn_dst[k]];
+
+                    if (seen[dc] != c + 1) {
+                        seen[dc] = c + 1;
+                        links++;
+                        hops += target_hops(net->target, S->core_id[c], D->core_id[dc]);
+                    }
+                }
+            }
+        }
+        free(seen);
+    }
+    if (hop_sum != NULL) {
+        *hop_sum = hops;
+    }
+    return links;
 }
 
 /* --- the timestep ----------------------------------------------------------------------- */

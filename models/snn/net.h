@@ -85,6 +85,27 @@ void net_set_stdp(struct net *net, const struct stdp_params *p);
  * t is borrowed for the network's life. Must precede the first timestep. */
 int net_place(struct net *net, const struct target *t, char *why, size_t why_len);
 
+/* A placement made elsewhere (a compiler's image), for one layer: core c holds neurons
+ * [first[c], first[c + 1]) (the last up to the layer's end) and is the chip's core
+ * core_id[c]. Both arrays borrowed. */
+struct net_layer_place {
+    uint32_t n_cores;
+    const uint32_t *first;   /* n_cores, ascending from 0 */
+    const uint32_t *core_id; /* n_cores */
+};
+
+/* Place every layer l as pl[l] says instead of cutting it here; checks each core against
+ * t's neuron, synapse and axon limits and that no core is given twice (unless t shares
+ * cores), then computes the hops of every spike like net_place. Returns 0, -EINVAL or
+ * -ENOSPC with a one-line reason in why. pl has net_layers() entries, borrowed. */
+int net_place_given(struct net *net, const struct target *t, const struct net_layer_place *pl,
+                    char *why, size_t why_len);
+
+/* After placement: the distinct (source core, destination core) pairs the synapses connect
+ * (one routing-table entry each), and in *hop_sum (may be NULL) the sum of their hops.
+ * UINT64_MAX when out of memory. */
+uint64_t net_route_links(const struct net *net, uint64_t *hop_sum);
+
 /* The phases of one timestep, in this order, then net_end_step:
  * integrate: take the spikes the delay rings hold for this timestep through the synapses
  *            (and the external drive) into each neuron's input;
