@@ -79,6 +79,7 @@ CORE_SRC := $(filter-out collectors/bpf/bpf.c,$(CORE_SRC))
 endif
 TINYLM_SRC := $(wildcard models/tinylm/*.c)
 SNN_SRC := $(wildcard models/snn/*.c)
+SNNC_SRC := $(wildcard models/snnc/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(filter-out tests/helpers/fake_nvml.c,$(wildcard tests/helpers/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
@@ -90,6 +91,9 @@ PURE_OBJ := $(PURE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(NCTOP_MAIN:%.c=$(BUILD)/obj/%.o)
 TINYLM_OBJ := $(TINYLM_SRC:%.c=$(BUILD)/obj/%.o)
 SNN_OBJ := $(SNN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/hw/energy.o
+# The compiler shares the runtime's chip tables, random draws and image format (its objects).
+SNNC_OBJ := $(SNNC_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/hw/energy.o \
+	$(addprefix $(BUILD)/obj/models/snn/,target.o rng.o image.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -106,11 +110,12 @@ PURE_TEST_BIN := $(PURE_TESTS:%=$(BUILD)/tests/test_%)
 NCTOP := $(BUILD)/nctop
 TINYLM := $(BUILD)/tinylm
 SNN := $(BUILD)/snn
+SNNC := $(BUILD)/snnc
 
 .PHONY: all deps test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
 	check-format check-layers check-docs install uninstall clean golden
 
-all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(SNN) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
+all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(SNN) $(SNNC) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
 	$(FAKE_NVML)
 
 # --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
@@ -194,6 +199,11 @@ $(TINYLM): $(TINYLM_OBJ) $(LIBNCTOP_A)
 
 # The spiking-network workload: an SDK client plus the pure energy models of hw/energy.c.
 $(SNN): $(SNN_OBJ) $(LIBNCTOP_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
+
+# The spiking-network compiler: an SDK client writing the runtime's images.
+$(SNNC): $(SNNC_OBJ) $(LIBNCTOP_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ -lm -lpthread
 

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* snnc: everything the compiler publishes to nctop, in one place: a top-level span
+ * "compile" per compilation with one child span per pass, each pass's memory delta, the
+ * annealer's cost and accepted moves while it runs, and per compilation its model and target
+ * (attributes), its outcome (counters) and its figures (values). */
+#ifndef NCTOP_SNNC_PROBE_H
+#define NCTOP_SNNC_PROBE_H
+
+#include <stdint.h>
+
+struct compile_result;
+
+/* Register names, counters and values. Call once before the first compilation. */
+void probe_init(void);
+
+/* A compilation for target begins (the compile span opens), and its model is known (after
+ * parse). Strings borrowed. */
+void probe_compile_begin(const char *target);
+void probe_compile_model(const char *model);
+
+/* A pass (enum compile_pass) begins; it ends having kept mem_delta bytes. */
+void probe_pass_begin(int pass);
+void probe_pass_end(int pass, int64_t mem_delta);
+
+/* Inside the place pass: the current cost (expected hops per inference), and the moves
+ * accepted and iterations run since the last call. */
+void probe_place_progress(double cost, uint64_t accepted, uint64_t iterations);
+
+/* The compilation released mem_delta bytes (negative) after its passes, inside its span. */
+void probe_compile_mem(int64_t mem_delta);
+
+/* The compilation ends: the compile span closes. */
+void probe_compile_end(void);
+
+/* Then its outcome (counters, per target too; status attributes) and figures (values). r
+ * borrowed. */
+void probe_compile_outcome(const struct compile_result *r);
+
+#endif /* NCTOP_SNNC_PROBE_H */
