@@ -42,22 +42,26 @@ const char *compile_pass_name(int pass)
 int compile_parse(struct compilation *c, char *why, size_t why_len)
 {
     struct compile_result *r = c->r;
+    int rc;
 
     c->d = mem_calloc(1, sizeof(*c->d));
     if (c->d == NULL) {
         snprintf(why, why_len, "out of memory");
         return -ENOMEM;
     }
-    if (desc_parse(c->file, c->d, why, why_len) != 0) {
+    rc = desc_parse(c->file, c->d, why, why_len);
+    /* the model is named even when its description fails (the file's name, or the network
+     * statement read before the error) */
+    snprintf(r->model, sizeof(r->model), "%s", c->d->model);
+    probe_compile_model(r->model);
+    if (rc != 0) {
         return -EINVAL;
     }
-    snprintf(r->model, sizeof(r->model), "%s", c->d->model);
     r->layers = (uint32_t)c->d->n_layers;
     r->projections = (uint32_t)c->d->n_proj;
     for (int l = 0; l < c->d->n_layers; l++) {
         r->neurons += c->d->layers[l].n;
     }
-    probe_compile_model(r->model);
     return 0;
 }
 

@@ -30,7 +30,6 @@ struct desc_ctx {
     size_t why_len;
     int line;
     bool seen_dt;
-    bool seen_model;
 };
 
 static int desc_err(struct desc_ctx *c, int col, const char *fmt, ...)
@@ -517,7 +516,6 @@ static int desc_statement(struct desc_ctx *c, struct desc_word *w, int n)
                             w[1].s);
         }
         snprintf(d->model, sizeof(d->model), "%s", w[1].s);
-        c->seen_model = true;
         return 0;
     }
     if (strcmp(w[0].s, "dt_us") == 0) {
@@ -548,6 +546,13 @@ int desc_parse(const char *path, struct desc *d, char *why, size_t why_len)
         return -errno;
     }
     memset(d, 0, sizeof(*d));
+    {
+        /* the model's name defaults to the file's, without directory and extension */
+        const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+        size_t n = strcspn(base, ".");
+
+        snprintf(d->model, sizeof(d->model), "%.*s", (int)(n < 31 ? n : 31), base);
+    }
     d->dt_us = 100.0;
     d->seed = 1;
     d->window_ms = 100.0;
@@ -575,13 +580,6 @@ int desc_parse(const char *path, struct desc *d, char *why, size_t why_len)
     if (rc == 0 && d->n_layers == 0) {
         c.line = c.line > 0 ? c.line : 1;
         rc = desc_err(&c, 1, "no layers (a network needs 'layer NAME input|lif n=N ...')");
-    }
-    if (rc == 0 && !c.seen_model) {
-        /* the model's name defaults to the file's, without directory and extension */
-        const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
-        size_t n = strcspn(base, ".");
-
-        snprintf(d->model, sizeof(d->model), "%.*s", (int)(n < 31 ? n : 31), base);
     }
     return rc;
 }
