@@ -378,6 +378,7 @@ install: all
 	install -m 755 $(NCTOP) $(DESTDIR)$(BINDIR)/nctop
 	install -m 755 $(TINYLM) $(DESTDIR)$(LIBEXECDIR)/nctop/tinylm
 	install -m 755 $(SNN) $(DESTDIR)$(LIBEXECDIR)/nctop/snn
+	install -m 755 $(SNNC) $(DESTDIR)$(LIBEXECDIR)/nctop/snnc
 	install -m 755 $(LIBNCTOP_SO) $(DESTDIR)$(LIBDIR)/libnctop.so.$(VERSION)
 	ln -sf libnctop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnctop.so.0
 	ln -sf libnctop.so.0 $(DESTDIR)$(LIBDIR)/libnctop.so
@@ -387,6 +388,7 @@ install: all
 		-e 's|@VERSION@|$(VERSION)|' nctop.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nctop.pc
 	install -m 644 man/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/nctop.1
 	install -m 644 man/snn.1 $(DESTDIR)$(MANPREFIX)/man1/snn.1
+	install -m 644 man/snnc.1 $(DESTDIR)$(MANPREFIX)/man1/snnc.1
 	install -m 644 man/libnctop.3 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
 	install -d $(DESTDIR)$(PYTHONDIR)/nctop
 	install -m 644 python/nctop/__init__.py python/nctop/__main__.py python/nctop/torch.py \
@@ -399,7 +401,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nctop $(DESTDIR)$(LIBDIR)/libnctop.so* \
 		$(DESTDIR)$(LIBDIR)/libnctop.a $(DESTDIR)$(INCDIR)/nctop.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/nctop.pc $(DESTDIR)$(MANPREFIX)/man1/nctop.1 $(DESTDIR)$(MANPREFIX)/man1/snn.1 \
-		$(DESTDIR)$(MANPREFIX)/man3/libnctop.3
+		$(DESTDIR)$(MANPREFIX)/man1/snnc.1 $(DESTDIR)$(MANPREFIX)/man3/libnctop.3
 	rm -rf $(DESTDIR)$(LIBEXECDIR)/nctop $(DESTDIR)$(PYTHONDIR)/nctop
 
 clean:
