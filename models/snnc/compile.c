@@ -123,7 +123,7 @@ static uint64_t compile_rss_peak(void)
 int compile_run(const char *file, const struct compile_opts *o, struct compile_result *r)
 {
     struct compilation c = {.file = file, .o = o, .r = r};
-    char why[sizeof(r->message)];
+    char why[384];
     uint64_t live0, t0;
     int rc = 0;
 

@@ -41,10 +41,10 @@ struct compile_result {
     char model[32];
     char target[16];
     bool ok;
-    char message[512]; /* one line when !ok */
-    int failed_pass;   /* enum compile_pass, or -1 */
-    uint64_t start_ns; /* nctop_now_ns() at the start */
-    uint64_t wall_ns;  /* the whole compilation */
+    char message[1024]; /* one line when !ok */
+    int failed_pass;    /* enum compile_pass, or -1 */
+    uint64_t start_ns;  /* nctop_now_ns() at the start */
+    uint64_t wall_ns;   /* the whole compilation */
     uint64_t peak_rss_bytes;
     bool peak_rss_per_compilation; /* false: the process's peak (the kernel could not reset it) */
     uint64_t peak_heap_bytes;      /* counted bytes, the compilation's peak */
