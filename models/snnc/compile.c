@@ -53,7 +53,6 @@ int compile_parse(struct compilation *c, char *why, size_t why_len)
     /* the model is named even when its description fails (the file's name, or the network
      * statement read before the error) */
     snprintf(r->model, sizeof(r->model), "%s", c->d->model);
-    probe_compile_model(r->model);
     if (rc != 0) {
         return -EINVAL;
     }
@@ -140,9 +139,8 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
     r->peak_rss_per_compilation = compile_rss_reset();
     live0 = mem_live();
     mem_reset_peak();
-    t0 = nctop_now_ns();
+    t0 = probe_compile_begin(o->target);
     r->start_ns = t0;
-    probe_compile_begin(o->target);
     for (int p = 0; p < COMPILE_PASSES; p++) {
         struct compile_pass_result *pr = &r->passes[p];
         uint64_t before = mem_live(), a, b;
@@ -156,6 +154,9 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
         pr->mem_peak_bytes = mem_peak();
         probe_pass_end(p, pr->mem_delta_bytes);
         b = nctop_now_ns();
+        if (p == COMPILE_PARSE && r->model[0] != '\0') {
+            probe_compile_model(r->model);
+        }
         pr->ran = true;
         pr->wall_ns = b - a;
         r->peak_heap_bytes =
@@ -164,9 +165,11 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
             r->failed_pass = p;
             if (p == COMPILE_PARSE && rc == -EINVAL) {
                 snprintf(r->message, sizeof(r->message), "%s", why);
+                snprintf(r->reason, sizeof(r->reason), "%s", why);
             } else {
                 snprintf(r->message, sizeof(r->message), "%s: %s: %s: %s", file, o->target,
                          compile_passes[p].name, why);
+                snprintf(r->reason, sizeof(r->reason), "%s: %s", compile_passes[p].name, why);
             }
             break;
         }
@@ -179,7 +182,7 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
         probe_compile_mem(-(int64_t)kept);
     }
     r->peak_rss_bytes = compile_rss_peak();
-    probe_compile_end();
+    probe_compile_end(r);
     r->wall_ns = nctop_now_ns() - t0;
     probe_compile_outcome(r);
     return rc;

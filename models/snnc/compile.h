@@ -42,6 +42,7 @@ struct compile_result {
     char target[16];
     bool ok;
     char message[1024]; /* one line when !ok */
+    char reason[512];   /* the same, short: "pass: why" (parse: "file:line:col: why") */
     int failed_pass;    /* enum compile_pass, or -1 */
     uint64_t start_ns;  /* nctop_now_ns() at the start */
     uint64_t wall_ns;   /* the whole compilation */

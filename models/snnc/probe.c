@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* snnc: the nctop probe. Until spans can end with a status, a compilation's outcome is
- * published as counters (compilations, compilations_ok, compilations_failed, and the same
- * per target and per failing pass) and attributes (model, target, status, error), its
- * figures as values named compile.*; the spans are "compile" with a child per pass. Every
- * SDK call of the compiler is in this file. */
+/* snnc: the nctop probe. A compilation is the span "compile", with a child span per pass;
+ * it carries its model and target as span attributes and ends with its status (ok, or the
+ * failing pass and why). Its outcome is also counted (compilations, compilations_ok,
+ * compilations_failed, per target and per failing pass) and its figures are values named
+ * compile.*. Every SDK call of the compiler is in this file. */
 #include "probe.h"
 
 #include <stdbool.h>
@@ -49,6 +49,7 @@ static const struct {
 static struct {
     bool ready;
     uint32_t compile;
+    uint32_t key_model, key_target;
     uint32_t pass[COMPILE_PASSES];
     uint32_t c_all, c_ok, c_failed, c_passes, c_accepted, c_iterations;
     uint32_t c_failed_in[COMPILE_PASSES];
@@ -70,6 +71,8 @@ void probe_init(void)
     }
     nctop_set_label("snnc");
     probe.compile = nctop_name("compile");
+    probe.key_model = nctop_name("model");
+    probe.key_target = nctop_name("target");
     for (int p = 0; p < COMPILE_PASSES; p++) {
         probe.pass[p] = nctop_name(compile_pass_name(p));
         snprintf(path, sizeof(path), "compilations_failed.%s", compile_pass_name(p));
@@ -88,15 +91,22 @@ void probe_init(void)
     probe.ready = true;
 }
 
-void probe_compile_begin(const char *target)
+uint64_t probe_compile_begin(const char *target)
 {
-    nctop_set_attr("target", target);
+    uint32_t value = nctop_name(target);
+    uint64_t now = nctop_now_ns();
+
     nctop_span_begin(probe.compile);
+    nctop_span_attr(probe.key_target, value);
+    return now;
 }
 
 void probe_compile_model(const char *model)
 {
-    nctop_set_attr("model", model);
+    /* interned before: nctop_name may lock, the attribute is an event */
+    uint32_t value = nctop_name(model);
+
+    nctop_span_attr(probe.key_model, value);
 }
 
 void probe_pass_begin(int pass)
@@ -131,9 +141,12 @@ void probe_compile_mem(int64_t mem_delta)
     }
 }
 
-void probe_compile_end(void)
+void probe_compile_end(const struct compile_result *r)
 {
-    nctop_span_end(probe.compile);
+    /* the status is the failing pass and why, interned (the same failure, the same id) */
+    uint32_t status = r->ok ? 0 : nctop_name(r->reason);
+
+    nctop_span_end_status(probe.compile, status);
 }
 
 /* The per-target counters of target, registered at its first compilation (or 0s when more
@@ -183,8 +196,6 @@ void probe_compile_outcome(const struct compile_result *r)
         nctop_counter_add(probe.c_failed_in[r->failed_pass], 1);
     }
     probe_target_add(r->target, r->ok);
-    nctop_set_attr("status", r->ok ? "ok" : "error");
-    nctop_set_attr("error", r->ok ? NULL : r->message);
     /* the figures of a failed compilation are those of its passes that ran: only the time,
      * memory and failure rate are set then */
     for (int i = 0; i < PROBE_VALUES; i++) {

@@ -2,7 +2,8 @@
 /* snnc: everything the compiler publishes to nctop, in one place: a top-level span
  * "compile" per compilation with one child span per pass, each pass's memory delta, the
  * annealer's cost and accepted moves while it runs, and per compilation its model and target
- * (attributes), its outcome (counters) and its figures (values). */
+ * (span attributes), its status (how the compile span ends), its outcome (counters) and its
+ * figures (values). */
 #ifndef NCTOP_SNNC_PROBE_H
 #define NCTOP_SNNC_PROBE_H
 
@@ -13,9 +14,10 @@ struct compile_result;
 /* Register names, counters and values. Call once before the first compilation. */
 void probe_init(void);
 
-/* A compilation for target begins (the compile span opens), and its model is known (after
- * parse). Strings borrowed. */
-void probe_compile_begin(const char *target);
+/* A compilation for target begins (the compile span opens, with its target attribute), and
+ * its model is known (after the parse span closed: the attribute goes to the innermost open
+ * span). Returns the SDK's clock just before the span began. Strings borrowed. */
+uint64_t probe_compile_begin(const char *target);
 void probe_compile_model(const char *model);
 
 /* A pass (enum compile_pass) begins; it ends having kept mem_delta bytes. */
@@ -29,8 +31,8 @@ void probe_place_progress(double cost, uint64_t accepted, uint64_t iterations);
 /* The compilation released mem_delta bytes (negative) after its passes, inside its span. */
 void probe_compile_mem(int64_t mem_delta);
 
-/* The compilation ends: the compile span closes. */
-void probe_compile_end(void);
+/* The compilation ends: the compile span closes with r's status. r borrowed. */
+void probe_compile_end(const struct compile_result *r);
 
 /* Then its outcome (counters, per target too; status attributes) and figures (values). r
  * borrowed. */

@@ -93,9 +93,11 @@ static void report_one(FILE *f, const struct compile_result *r, uint64_t index)
     report_string(f, r->target);
     fprintf(f, ", \"status\": \"%s\", \"message\": ", r->ok ? "ok" : "error");
     if (r->ok) {
-        fprintf(f, "null, \"failed_pass\": null");
+        fprintf(f, "null, \"reason\": null, \"failed_pass\": null");
     } else {
         report_string(f, r->message);
+        fprintf(f, ", \"reason\": ");
+        report_string(f, r->reason);
         fprintf(f, ", \"failed_pass\": ");
         if (r->failed_pass >= 0) {
             report_string(f, compile_pass_name(r->failed_pass));
