@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* snnc: the driver. Runs the passes in order, each between the probe's pass begin and end,
- * times it with the SDK's clock next to its span's own stamps, counts the bytes it kept, and
+ * times it with the SDK's clock read just before its span's own stamps (so the report's
+ * times are nctop's within a clock read), counts the bytes it kept, and
  * stops at the first that fails. The peak RSS is the compilation's own where the kernel lets
  * the high-water mark be reset (clear_refs 5), else the process's. */
 #include "compile.h"
@@ -139,7 +140,7 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
     r->peak_rss_per_compilation = compile_rss_reset();
     live0 = mem_live();
     mem_reset_peak();
-    t0 = probe_compile_begin(o->target);
+    t0 = probe_compile_begin(o->target, &r->slack_ns);
     r->start_ns = t0;
     for (int p = 0; p < COMPILE_PASSES; p++) {
         struct compile_pass_result *pr = &r->passes[p];
@@ -147,13 +148,11 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
 
         mem_reset_peak();
         why[0] = '\0';
-        a = nctop_now_ns();
-        probe_pass_begin(p);
+        a = probe_pass_begin(p, &pr->slack_ns);
         rc = compile_passes[p].run(&c, why, sizeof(why));
         pr->mem_delta_bytes = (int64_t)(mem_live() - before);
         pr->mem_peak_bytes = mem_peak();
-        probe_pass_end(p, pr->mem_delta_bytes);
-        b = nctop_now_ns();
+        b = probe_pass_end(p, pr->mem_delta_bytes, &pr->slack_ns);
         if (p == COMPILE_PARSE && r->model[0] != '\0') {
             probe_compile_model(r->model);
         }
@@ -182,8 +181,7 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
         probe_compile_mem(-(int64_t)kept);
     }
     r->peak_rss_bytes = compile_rss_peak();
-    probe_compile_end(r);
-    r->wall_ns = nctop_now_ns() - t0;
+    r->wall_ns = probe_compile_end(r, &r->slack_ns) - t0;
     probe_compile_outcome(r);
     return rc;
 }

@@ -31,6 +31,7 @@ struct compile_opts {
 struct compile_pass_result {
     bool ran;
     uint64_t wall_ns;        /* from the pass's span begin to its end */
+    uint64_t slack_ns;       /* the span's own stamps are within this of wall_ns */
     int64_t mem_delta_bytes; /* counted bytes the pass allocated and kept, minus it freed */
     uint64_t mem_peak_bytes; /* counted bytes live at the pass's peak */
 };
@@ -46,6 +47,7 @@ struct compile_result {
     int failed_pass;    /* enum compile_pass, or -1 */
     uint64_t start_ns;  /* nctop_now_ns() at the start */
     uint64_t wall_ns;   /* the whole compilation */
+    uint64_t slack_ns;  /* the compile span's stamps are within this of wall_ns */
     uint64_t peak_rss_bytes;
     bool peak_rss_per_compilation; /* false: the process's peak (the kernel could not reset it) */
     uint64_t peak_heap_bytes;      /* counted bytes, the compilation's peak */

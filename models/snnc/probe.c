@@ -91,12 +91,13 @@ void probe_init(void)
     probe.ready = true;
 }
 
-uint64_t probe_compile_begin(const char *target)
+uint64_t probe_compile_begin(const char *target, uint64_t *slack_ns)
 {
     uint32_t value = nctop_name(target);
     uint64_t now = nctop_now_ns();
 
     nctop_span_begin(probe.compile);
+    *slack_ns += nctop_now_ns() - now;
     nctop_span_attr(probe.key_target, value);
     return now;
 }
@@ -109,18 +110,27 @@ void probe_compile_model(const char *model)
     nctop_span_attr(probe.key_model, value);
 }
 
-void probe_pass_begin(int pass)
+uint64_t probe_pass_begin(int pass, uint64_t *slack_ns)
 {
+    uint64_t now = nctop_now_ns();
+
     nctop_span_begin(probe.pass[pass]);
+    *slack_ns += nctop_now_ns() - now;
+    return now;
 }
 
-void probe_pass_end(int pass, int64_t mem_delta)
+uint64_t probe_pass_end(int pass, int64_t mem_delta, uint64_t *slack_ns)
 {
+    uint64_t now;
+
     if (mem_delta != 0) {
         nctop_mem_delta(mem_delta);
     }
+    now = nctop_now_ns();
     nctop_span_end(probe.pass[pass]);
+    *slack_ns += nctop_now_ns() - now;
     nctop_counter_add(probe.c_passes, 1);
+    return now;
 }
 
 void probe_place_progress(double cost, uint64_t accepted, uint64_t iterations)
@@ -141,12 +151,15 @@ void probe_compile_mem(int64_t mem_delta)
     }
 }
 
-void probe_compile_end(const struct compile_result *r)
+uint64_t probe_compile_end(const struct compile_result *r, uint64_t *slack_ns)
 {
     /* the status is the failing pass and why, interned (the same failure, the same id) */
     uint32_t status = r->ok ? 0 : nctop_name(r->reason);
+    uint64_t now = nctop_now_ns();
 
     nctop_span_end_status(probe.compile, status);
+    *slack_ns += nctop_now_ns() - now;
+    return now;
 }
 
 /* The per-target counters of target, registered at its first compilation (or 0s when more

@@ -106,10 +106,10 @@ static void report_one(FILE *f, const struct compile_result *r, uint64_t index)
         }
     }
     fprintf(f,
-            ",\n     \"start_ns\": %" PRIu64 ", \"wall_ns\": %" PRIu64
+            ",\n     \"start_ns\": %" PRIu64 ", \"wall_ns\": %" PRIu64 ", \"slack_ns\": %" PRIu64
             ", \"peak_rss_bytes\": %" PRIu64
             ", \"peak_rss_scope\": \"%s\", \"peak_heap_bytes\": %" PRIu64 ",\n     \"passes\": [",
-            r->start_ns, r->wall_ns, r->peak_rss_bytes,
+            r->start_ns, r->wall_ns, r->slack_ns, r->peak_rss_bytes,
             r->peak_rss_per_compilation ? "compilation" : "process", r->peak_heap_bytes);
     for (int p = 0; p < COMPILE_PASSES; p++) {
         const struct compile_pass_result *pr = &r->passes[p];
@@ -119,9 +119,10 @@ static void report_one(FILE *f, const struct compile_result *r, uint64_t index)
         }
         fprintf(f,
                 "%s\n       {\"name\": \"%s\", \"status\": \"%s\", \"wall_ns\": %" PRIu64
-                ", \"mem_delta_bytes\": %" PRId64 ", \"mem_peak_bytes\": %" PRIu64 "}",
+                ", \"slack_ns\": %" PRIu64 ", \"mem_delta_bytes\": %" PRId64
+                ", \"mem_peak_bytes\": %" PRIu64 "}",
                 first ? "" : ",", compile_pass_name(p), r->failed_pass == p ? "error" : "ok",
-                pr->wall_ns, pr->mem_delta_bytes, pr->mem_peak_bytes);
+                pr->wall_ns, pr->slack_ns, pr->mem_delta_bytes, pr->mem_peak_bytes);
         first = false;
     }
     fprintf(f, "],\n     \"network\": ");

@@ -155,7 +155,9 @@ jcheck "loop: 5 descriptions x 2 targets, 3 failures (dense on truenorth, invali
 check "loop: the last good image runs" "$SNN" --image "$T/last.img" --steps 100 --quiet
 
 # 6. nctop sees it: a compile span per compilation, a child per pass run, as many as the
-# report says, their times the report's (within 1% or 2 us per instance), the counters.
+# report says, their times the report's (within 1% or 2 us per instance, plus the slack the
+# report measured around the SDK's own stamps: a preemption there is seen, not hidden), the
+# counters.
 if timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNNC" --wait-attach 10 --loop "$T/loop" \
     --targets loihi2,truenorth --rounds 2 --pause-ms 0 --quiet --report "$T/nloop.json" \
     --image-out "$T/nlast.img" >"$T/once.json" 2>"$T/once.err"; then
@@ -176,9 +178,9 @@ if timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNNC" --wait-attach 10 
         "proc(\"snnc\")[\"compilations_total\"] == 20 and len(proc(\"snnc\")[\"compilations\"]) == 20" \
         "all(n[\"status\"] == c[\"status\"] and n[\"message\"] == c[\"reason\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
         "all(n[\"attributes\"] == {\"model\": c[\"model\"], \"target\": c[\"target\"]} for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
-        "all(abs(n[\"wall_ms\"] * 1e6 - c[\"wall_ns\"]) <= max(0.01 * c[\"wall_ns\"], 2000) for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
+        "all(abs(n[\"wall_ms\"] * 1e6 - c[\"wall_ns\"]) <= max(0.01 * c[\"wall_ns\"], 2000) + c[\"slack_ns\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
         "all([q[\"name\"] for q in n[\"passes\"]] == [p[\"name\"] for p in c[\"passes\"]] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
-        "all(abs(q[\"wall_ms\"] * 1e6 - p[\"wall_ns\"]) <= max(0.01 * p[\"wall_ns\"], 2000) and q[\"mem_bytes\"] == p[\"mem_delta_bytes\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS) for q, p in zip(n[\"passes\"], c[\"passes\"]))" \
+        "all(abs(q[\"wall_ms\"] * 1e6 - p[\"wall_ns\"]) <= max(0.01 * p[\"wall_ns\"], 2000) + p[\"slack_ns\"] and q[\"mem_bytes\"] == p[\"mem_delta_bytes\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS) for q, p in zip(n[\"passes\"], c[\"passes\"]))" \
         "all(n[\"mem_net_bytes\"] == 0 and n[\"mem_peak_bytes\"] == max(sum(p[\"mem_delta_bytes\"] for p in c[\"passes\"][:i + 1]) for i in range(len(c[\"passes\"]))) for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
         "row(proc(\"snnc\"), \"latency\", \"compile\")[\"ok\"] == 14 and row(proc(\"snnc\"), \"latency\", \"compile\")[\"failed\"] == 6"
     jcheck "nctop: outcome counters and the annealer's progress" "$T/once.json" \
