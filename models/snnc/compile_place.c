@@ -297,8 +297,8 @@ static void compile_anneal_run(struct compile_anneal *A, struct compile_result *
                                double cost)
 {
     uint32_t r_max = A->t->mesh_w > A->mesh_h ? A->t->mesh_w : A->mesh_h;
-    double t0 = 0.0, sum = 0.0, ratio;
-    uint64_t rises = 0, published = 0;
+    double t0, sum = 0.0, ratio;
+    uint64_t rises = 0, published = 0, published_iters = 0;
 
     /* the first temperature: the mean rise of random moves over the whole mesh */
     for (int i = 0; i < COMPILE_PLACE_SAMPLES; i++) {
@@ -326,10 +326,9 @@ static void compile_anneal_run(struct compile_anneal *A, struct compile_result *
         r->anneal_iters++;
         if ((it + 1) % COMPILE_PLACE_PUBLISH == 0 || it + 1 == iters) {
             probe_place_progress(cost, r->anneal_accepted - published,
-                                 r->anneal_iters % COMPILE_PLACE_PUBLISH == 0
-                                     ? COMPILE_PLACE_PUBLISH
-                                     : r->anneal_iters % COMPILE_PLACE_PUBLISH);
+                                 r->anneal_iters - published_iters);
             published = r->anneal_accepted;
+            published_iters = r->anneal_iters;
         }
     }
 }
