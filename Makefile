@@ -379,6 +379,8 @@ install: all
 	install -m 755 $(TINYLM) $(DESTDIR)$(LIBEXECDIR)/nctop/tinylm
 	install -m 755 $(SNN) $(DESTDIR)$(LIBEXECDIR)/nctop/snn
 	install -m 755 $(SNNC) $(DESTDIR)$(LIBEXECDIR)/nctop/snnc
+	install -d $(DESTDIR)$(LIBEXECDIR)/nctop/snnc-examples
+	install -m 644 models/snnc/examples/*.snn $(DESTDIR)$(LIBEXECDIR)/nctop/snnc-examples/
 	install -m 755 $(LIBNCTOP_SO) $(DESTDIR)$(LIBDIR)/libnctop.so.$(VERSION)
 	ln -sf libnctop.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnctop.so.0
 	ln -sf libnctop.so.0 $(DESTDIR)$(LIBDIR)/libnctop.so

@@ -113,7 +113,7 @@ static void main_usage(FILE *out)
 {
     fputs("usage: nctop [options]                 watch every live workload of this user\n"
           "       nctop [options] -p PID[,PID...]  watch these workloads\n"
-          "       nctop [options] --demo[=snn]     run a reference workload and watch it\n"
+          "       nctop [options] --demo[=NAME]    run a reference workload and watch it\n"
           "       nctop [options] -- CMD ARG...    start CMD and watch it\n"
           "       nctop record -o FILE [options] [-p PID...|-- CMD...]  record every event\n"
           "       nctop replay [options] FILE...   play recordings, logs, ProfileRecord files\n"
@@ -123,7 +123,8 @@ static void main_usage(FILE *out)
           "options:\n"
           "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
           "      --demo[=NAME]       start a reference workload and watch it: tinylm (a\n"
-          "                          decoder, the default) or snn (a spiking network)\n"
+          "                          decoder, the default), snn (a spiking network) or\n"
+          "                          compile (snnc compiles networks, then snn runs one)\n"
           "      --once              collect for --duration (default 1 s; with -- CMD, until\n"
           "                          it exits), print one snapshot, exit\n"
           "      --json              with --once: print the snapshot as JSON\n"
@@ -223,14 +224,19 @@ static uint64_t main_seconds(const char *opt, const char *arg)
     return ns;
 }
 
-/* A reference workload (name: "tinylm" or "snn"): $NCTOP_TINYLM or $NCTOP_SNN, next to this
- * binary (a build tree), in the installed tree this binary belongs to
- * (PREFIX/bin/../libexec/nctop, whatever PREFIX the install used), or where the build said
- * it would be installed. */
+/* A reference workload or what it needs (name: "tinylm", "snn", "snnc", or "snnc-examples"
+ * the compiler's example networks): $NCTOP_TINYLM, $NCTOP_SNN, $NCTOP_SNNC or
+ * $NCTOP_SNNC_EXAMPLES, next to this binary (a build tree; the examples in the source tree
+ * above it), in the installed tree this binary belongs to (PREFIX/bin/../libexec/nctop,
+ * whatever PREFIX the install used), or where the build said it would be installed. */
 static char *main_find_workload(const char *name)
 {
-    const char *near[] = {"", "/../libexec/nctop"};
-    const char *env = secure_getenv(strcmp(name, "snn") == 0 ? "NCTOP_SNN" : "NCTOP_TINYLM");
+    bool examples = strcmp(name, "snnc-examples") == 0;
+    const char *near[] = {"", "/../libexec/nctop", "/../models/snnc"};
+    const char *env = secure_getenv(examples                    ? "NCTOP_SNNC_EXAMPLES"
+                                    : strcmp(name, "snnc") == 0 ? "NCTOP_SNNC"
+                                    : strcmp(name, "snn") == 0  ? "NCTOP_SNN"
+                                                                : "NCTOP_TINYLM");
     char self[PATH_MAX], *slash, *path;
     ssize_t n;
 
@@ -244,7 +250,8 @@ static char *main_find_workload(const char *name)
         if (slash != NULL) {
             *slash = '\0';
             for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
-                path = xasprintf("%s%s/%s", self, near[i], name);
+                path = examples && i == 2 ? xasprintf("%s%s/examples", self, near[i])
+                                          : xasprintf("%s%s/%s", self, near[i], name);
                 if (access(path, X_OK) == 0) {
                     return path;
                 }
@@ -258,6 +265,38 @@ static char *main_find_workload(const char *name)
     }
     free(path);
     return NULL;
+}
+
+/* --demo=compile: the compiler compiles its example networks for every target, twice over
+ * (some do not fit a target and fail, one is invalid), then the runtime runs the last image
+ * it made. One command, a shell, so that nctop watches both as descendants of it. argv gets
+ * the command (owned strings), *dir the private directory of the image. */
+static char **main_demo_compile(char **argv, char **dir)
+{
+    static const char script[] =
+        "\"$0\" --loop \"$1\" --rounds 2 --pause-ms 250 --quiet -o \"$4\"; "
+        "exec \"$2\" --image \"$4\" --realtime --quiet --steps \"$3\"";
+    char *snnc = main_find_workload("snnc"), *snn = main_find_workload("snn");
+    char *ex = main_find_workload("snnc-examples");
+    char tmpl[] = "/tmp/nctop-demo.XXXXXX";
+
+    if (snnc == NULL || snn == NULL || ex == NULL) {
+        fatal("--demo=compile: the compiler, the runtime or the example networks are not "
+              "installed; run 'make' or set NCTOP_SNNC, NCTOP_SNN and NCTOP_SNNC_EXAMPLES");
+    }
+    if (mkdtemp(tmpl) == NULL) {
+        fatal("--demo=compile: a directory for the image: %s", strerror(errno));
+    }
+    *dir = xstrdup(tmpl);
+    argv[0] = xstrdup("/bin/sh");
+    argv[1] = xstrdup("-c");
+    argv[2] = xstrdup(script);
+    argv[3] = snnc;
+    argv[4] = ex;
+    argv[5] = snn;
+    argv[6] = xstrdup("0"); /* the runtime runs until nctop quits */
+    argv[7] = xasprintf("%s/last.img", tmpl);
+    return argv;
 }
 
 /* Closed standard descriptors would be reused by the first open(): give them /dev/null. */
@@ -705,8 +744,9 @@ static void main_option(struct config *cfg, int c, const char *arg)
     case OPT_DEMO:
         cfg->demo = true;
         cfg->demo_name = optarg != NULL ? optarg : "tinylm";
-        if (strcmp(cfg->demo_name, "tinylm") != 0 && strcmp(cfg->demo_name, "snn") != 0) {
-            die_usage("--demo: '%s' is not a reference workload (tinylm, snn)", optarg);
+        if (strcmp(cfg->demo_name, "tinylm") != 0 && strcmp(cfg->demo_name, "snn") != 0 &&
+            strcmp(cfg->demo_name, "compile") != 0) {
+            die_usage("--demo: '%s' is not a reference workload (tinylm, snn, compile)", optarg);
         }
         break;
     case OPT_BPF:
@@ -827,7 +867,8 @@ int main(int argc, char **argv)
     struct store_config scfg;
     struct store *st;
     char *tinylm = NULL;
-    char *demo_argv[4] = {NULL, NULL, NULL, NULL};
+    char *demo_argv[9] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    char *demo_dir = NULL;
     char **cmd;
     char **replay_files = NULL;
     size_t nreplay = 0;
@@ -946,7 +987,9 @@ int main(int argc, char **argv)
     if (cfg.debug_log != NULL && diag_open(cfg.debug_log, why, sizeof(why)) != 0) {
         fatal("--debug-log %s: %s", cfg.debug_log, why);
     }
-    if (cfg.demo) {
+    if (cfg.demo && strcmp(cfg.demo_name, "compile") == 0) {
+        cmd = main_demo_compile(demo_argv, &demo_dir);
+    } else if (cfg.demo) {
         bool snn = strcmp(cfg.demo_name, "snn") == 0;
 
         tinylm = main_find_workload(cfg.demo_name);
@@ -995,8 +1038,18 @@ int main(int argc, char **argv)
         status = 1;
     }
     free(tinylm);
-    free(demo_argv[1]);
-    free(demo_argv[2]);
+    if (demo_dir != NULL) {
+        /* The compile demo's image, and the directory made for it. */
+        unlink(demo_argv[7]);
+        rmdir(demo_dir);
+        for (size_t i = 0; i < 8; i++) {
+            free(demo_argv[i]);
+        }
+        free(demo_dir);
+    } else {
+        free(demo_argv[1]);
+        free(demo_argv[2]);
+    }
     diag_close();
     return status;
 }
