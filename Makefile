@@ -175,6 +175,7 @@ $(BUILD)/nctop_syscalls.h: $(BPF_ARCH_INC)/asm/unistd_64.h
 
 $(BUILD)/obj/collectors/bpf/bpf.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF -isystem $(BUILD)
 $(BUILD)/obj/collectors/registry.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF
+$(BUILD)/obj/src/check.o: CPPFLAGS_ALL += -DNCTOP_HAVE_BPF
 $(BUILD)/obj/collectors/bpf/bpf.o: $(BPF_SKEL) $(BUILD)/nctop_syscalls.h
 endif
 

@@ -398,6 +398,11 @@ void gpu_publish(struct gpu *g, struct store *st)
     }
 }
 
+const char *gpu_absent_reason(const struct gpu *g)
+{
+    return g->state == GPU_ABSENT && g->why[0] != '\0' ? g->why : NULL;
+}
+
 /* --- the probe ----------------------------------------------------------------------------- */
 
 #define GPU_MS 1000 /* the driver's own sample period is about this */

@@ -23,4 +23,9 @@ void gpu_sample(struct gpu *g);
  * live watched process. Loop thread, after gpu_sample returned. */
 void gpu_publish(struct gpu *g, struct store *st);
 
+/* Why the last sample found no GPU (no library, no driver, no device), or NULL when it found
+ * one or failed (the failure is in the store, gpu_publish). Borrowed until the next
+ * gpu_sample. For nctop --check. */
+const char *gpu_absent_reason(const struct gpu *g);
+
 #endif /* NCTOP_HW_GPU_H */

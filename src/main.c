@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "collectors/replay/replay.h"
@@ -17,6 +18,7 @@
 #include "src/base/fileio.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
+#include "src/check.h"
 #include "src/child.h"
 #include "src/config.h"
 #include "src/format/record.h"
@@ -63,6 +65,7 @@ enum main_longopt {
     OPT_KEEP_EXITED,
     OPT_PROM_BUCKETS,
     OPT_SPEED,
+    OPT_CHECK,
 };
 
 /* The first argument may name a subcommand (nctop record / replay / export). */
@@ -104,6 +107,7 @@ static const struct option main_longopts[] = {
     {"keep-exited", required_argument, NULL, OPT_KEEP_EXITED},
     {"prometheus-buckets", required_argument, NULL, OPT_PROM_BUCKETS},
     {"speed", required_argument, NULL, OPT_SPEED},
+    {"check", no_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -162,6 +166,9 @@ static void main_usage(FILE *out)
           "      --speed X           replay at X times the recorded speed (default 1)\n"
           "      --chrome-trace OUT  export: write the Chrome trace to OUT\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
+          "      --check             check what nctop depends on (shared memory, eBPF, NVML,\n"
+          "                          the terminal, permissions, nctoprc) for the options\n"
+          "                          given, one line each; exit 1 if a needed one is missing\n"
           "  -h, --help              show this help\n"
           "  -V, --version           show the version\n"
           "\n"
@@ -425,6 +432,9 @@ static const char *const main_rc_keys[] = {
 /* Kept for the whole run: option values from nctoprc point into it. */
 static struct nctoprc *main_rc;
 
+/* --check was given: report instead of running. */
+static bool main_checking;
+
 /* A boolean nctoprc value: 1 yes, 0 no, -1 neither. */
 static int main_rc_bool(const char *v)
 {
@@ -510,6 +520,84 @@ static void main_read_rc(struct config *cfg)
         diag_set_context(NULL);
     }
     free(path);
+}
+
+/* Whether --check is among the options (before a "--" and its command). */
+static bool main_wants_check(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--check") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* nctoprc for --check: read by the code of a real start in a child process, whose stderr is
+ * what that start would print and whose exit says whether it would go on. The settings are
+ * then applied here (quietly: the child said it all) unless the file is refused. */
+static void main_check_rc(struct config *cfg, struct check_rc *out, char *msg, size_t len)
+{
+    static char *path;
+    int pfd[2], status = 0, saved;
+    size_t n = 0;
+    ssize_t got;
+    pid_t pid;
+
+    path = nctoprc_default_path();
+    out->path = path;
+    out->status = CHECK_OK;
+    out->message = NULL;
+    if (path == NULL) {
+        return;
+    }
+    if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+        fatal("--check: cannot start the config file check:");
+    }
+    if (pid == 0) {
+        dup2(pfd[1], STDERR_FILENO);
+        main_read_rc(cfg);
+        fflush(stderr);
+        _exit(0);
+    }
+    close(pfd[1]);
+    while (n + 1 < len && (got = read(pfd[0], msg + n, len - 1 - n)) != 0) {
+        if (got < 0 && errno != EINTR) {
+            break;
+        }
+        n += got > 0 ? (size_t)got : 0;
+    }
+    close(pfd[0]);
+    msg[n] = '\0';
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    /* The first line, without the program's prefix. */
+    msg[strcspn(msg, "\n")] = '\0';
+    if (strncmp(msg, "nctop: ", 7) == 0) {
+        memmove(msg, msg + 7, strlen(msg + 7) + 1);
+    }
+    if (strncmp(msg, "warning: ", 9) == 0) {
+        memmove(msg, msg + 9, strlen(msg + 9) + 1);
+    }
+    out->message = msg[0] != '\0' ? msg : NULL;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        out->status = CHECK_UNAVAILABLE;
+        return;
+    }
+    out->status = msg[0] != '\0' ? CHECK_DEGRADED : CHECK_OK;
+    saved = dup(STDERR_FILENO);
+    if (saved >= 0) {
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+        if (devnull >= 0) {
+            dup2(devnull, STDERR_FILENO);
+            close(devnull);
+        }
+        main_read_rc(cfg);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
 }
 
 static void main_display_flag(struct config *cfg, const char *flag, const char *val)
@@ -801,6 +889,9 @@ static void main_option(struct config *cfg, int c, const char *arg)
         cfg->log_keep = (unsigned)n;
         break;
     }
+    case OPT_CHECK:
+        main_checking = true;
+        break;
     case OPT_SPEED: {
         char *end = NULL;
 
@@ -873,7 +964,8 @@ int main(int argc, char **argv)
     char **replay_files = NULL;
     size_t nreplay = 0;
     enum main_mode mode;
-    char why[96];
+    char why[96], rc_msg[1024];
+    struct check_rc rc_check = {NULL, CHECK_OK, NULL};
     int c, status;
 
     /* Started again as the gate of a command (--bpf -- CMD): nothing else may run first, so
@@ -901,7 +993,11 @@ int main(int argc, char **argv)
     cfg.log_max_bytes = 32ULL << 20; /* about 8 hours of tinylm at the default interval */
     cfg.log_keep = 8;
     cfg.speed = 1.0;
-    main_read_rc(&cfg);
+    if (main_wants_check(argc, argv)) {
+        main_check_rc(&cfg, &rc_check, rc_msg, sizeof(rc_msg));
+    } else {
+        main_read_rc(&cfg);
+    }
     mode = main_subcommand(&argc, &argv);
     if (mode == MAIN_EXPORT) {
         return main_export(argc, argv);
@@ -912,6 +1008,12 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, mode == MAIN_REPLAY ? "p:d:o:n:hV" : "+p:d:o:n:hV",
                             main_longopts, NULL)) != -1) {
         main_option(&cfg, c, optarg);
+    }
+    if (main_checking) {
+        if (mode != MAIN_WATCH) {
+            die_usage("--check looks at what watching needs: nctop --check [options]");
+        }
+        return check_run(stdout, &cfg, &rc_check);
     }
     if (mode == MAIN_REPLAY) {
         /* The arguments are files to play, not a command. */
