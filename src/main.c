@@ -21,6 +21,7 @@
 #include "src/check.h"
 #include "src/child.h"
 #include "src/config.h"
+#include "src/diff.h"
 #include "src/format/record.h"
 #include "src/http.h"
 #include "src/loop.h"
@@ -74,6 +75,7 @@ enum main_mode {
     MAIN_RECORD,
     MAIN_REPLAY,
     MAIN_EXPORT,
+    MAIN_DIFF,
 };
 
 static const struct option main_longopts[] = {
@@ -123,6 +125,8 @@ static void main_usage(FILE *out)
           "       nctop replay [options] FILE...   play recordings, logs, ProfileRecord files\n"
           "                                        and Chrome traces as if live\n"
           "       nctop export --chrome-trace OUT.json FILE  a recording as a Chrome trace\n"
+          "       nctop diff [--json] [--fail-on SPEC] A B  compare two runs (snapshots,\n"
+          "                                        recordings, logs) row by row\n"
           "\n"
           "options:\n"
           "  -p, --pid PID[,PID...]  watch these processes (libnctop workloads)\n"
@@ -165,6 +169,8 @@ static void main_usage(FILE *out)
           "      --log-keep N        keep the newest N pairs this run wrote (default 8; 0: all)\n"
           "      --speed X           replay at X times the recorded speed (default 1)\n"
           "      --chrome-trace OUT  export: write the Chrome trace to OUT\n"
+          "      --fail-on SPEC      diff: exit 3 when a row regressed significantly by more\n"
+          "                          than a threshold (e.g. p99=10%,rss=5%)\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
           "      --check             check what nctop depends on (shared memory, eBPF, NVML,\n"
           "                          the terminal, permissions, nctoprc) for the options\n"
@@ -609,10 +615,10 @@ static void main_display_flag(struct config *cfg, const char *flag, const char *
     }
 }
 
-/* "nctop record|replay|export ...": drop the subcommand from argv (keeping argv[0]). */
+/* "nctop record|replay|export|diff ...": drop the subcommand from argv (keeping argv[0]). */
 static enum main_mode main_subcommand(int *argc, char ***argv)
 {
-    static const char *const names[] = {"record", "replay", "export"};
+    static const char *const names[] = {"record", "replay", "export", "diff"};
     char **v = *argv;
 
     if (*argc < 2) {
@@ -1001,6 +1007,9 @@ int main(int argc, char **argv)
     mode = main_subcommand(&argc, &argv);
     if (mode == MAIN_EXPORT) {
         return main_export(argc, argv);
+    }
+    if (mode == MAIN_DIFF) {
+        return diff_main(argc, argv);
     }
     main_read_env(&cfg);
     /* '+': stop at the first non-option, so CMD's own options stay its own; replay has no
