@@ -67,6 +67,8 @@ struct http_server {
     uv_tcp_t *listener;
     http_metrics_fn fn;
     void *arg;
+    http_health_fn health;
+    void *health_arg;
     struct http_conn *conns, *last; /* live connections, the oldest first */
     size_t nconns;
     struct http_body *cur; /* the latest render (the server holds one reference) */
@@ -416,12 +418,36 @@ int http_parse_request(const char *buf, size_t len, struct http_request *out)
     out->status = 200;
     if (http_tok_is(target, plen, "/metrics")) {
         out->route = HTTP_ROUTE_METRICS;
+    } else if (http_tok_is(target, plen, "/healthz")) {
+        out->route = HTTP_ROUTE_HEALTHZ;
     } else if (http_tok_is(target, plen, "/")) {
         out->route = HTTP_ROUTE_INDEX;
     } else {
         out->status = 404;
     }
     return 1;
+}
+
+/* GET /healthz: a render of its own (small, made per request), held by the connection like a
+ * render of /metrics and counted with them. */
+static void http_health(struct http_conn *c, const struct http_request *req)
+{
+    struct http_server *srv = c->srv;
+    struct http_body *b;
+    int status = 503;
+
+    if (srv->health == NULL) {
+        http_respond(c, 404, "Not Found", http_text, "", NULL, 0, req->head, NULL);
+        return;
+    }
+    b = xcalloc(1, sizeof(*b));
+    b->data = srv->health(srv->health_arg, &b->len, &status);
+    b->made_ms = uv_now(srv->loop);
+    b->refs = 1; /* the connection's */
+    srv->held_bytes += b->len;
+    http_respond(c, status, status == 200 ? "OK" : "Service Unavailable",
+                 "application/json; charset=utf-8", "Cache-Control: no-store\r\n", b->data, b->len,
+                 req->head, b);
 }
 
 /* The request is complete: answer what http_parse_request made of it. */
@@ -445,6 +471,10 @@ static void http_handle(struct http_conn *c, const struct http_request *req)
         return;
     default:
         http_respond(c, 400, "Bad Request", http_text, "", NULL, 0, false, NULL);
+        return;
+    }
+    if (req->route == HTTP_ROUTE_HEALTHZ) {
+        http_health(c, req);
         return;
     }
     if (req->route == HTTP_ROUTE_METRICS) {
@@ -695,4 +725,10 @@ void http_server_stop(struct http_server *srv)
 void http_server_stats(const struct http_server *srv, struct http_stats *out)
 {
     *out = srv->stats;
+}
+
+void http_server_set_health(struct http_server *srv, http_health_fn fn, void *arg)
+{
+    srv->health = fn;
+    srv->health_arg = arg;
 }

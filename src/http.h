@@ -25,6 +25,7 @@ enum http_route {
     HTTP_ROUTE_NONE,    /* an error status: answer it with its reason phrase */
     HTTP_ROUTE_INDEX,   /* "/" */
     HTTP_ROUTE_METRICS, /* "/metrics" */
+    HTTP_ROUTE_HEALTHZ, /* "/healthz" */
 };
 
 struct http_request {
@@ -43,6 +44,10 @@ int http_parse_request(const char *buf, size_t len, struct http_request *out);
 /* Produce the body of GET /metrics: an owned buffer (freed with free) and its length. One
  * render is shared by every connection that asks within HTTP_RENDER_MIN_MS. */
 typedef char *(*http_metrics_fn)(void *arg, size_t *len);
+
+/* Produce the body of GET /healthz: an owned buffer (freed with free), its length and the
+ * status to answer (200 or 503). Rendered for each request (it is small). */
+typedef char *(*http_health_fn)(void *arg, size_t *len, int *status);
 
 struct http_stats {
     uint64_t requests; /* requests answered, any status */
@@ -69,5 +74,8 @@ int http_server_start(uv_loop_t *loop, const char *spec, http_metrics_fn fn, voi
 void http_server_stop(struct http_server *srv);
 
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
+
+/* Serve GET /healthz with fn(arg) (NULL: /healthz is a 404). Loop context. */
+void http_server_set_health(struct http_server *srv, http_health_fn fn, void *arg);
 
 #endif /* NCTOP_SRC_HTTP_H */

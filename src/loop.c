@@ -29,6 +29,7 @@
 #include "src/http.h"
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
+#include "src/output/health.h"
 #include "src/output/outputs.h"
 #include "src/output/prom.h"
 #include "src/output/report.h"
@@ -64,6 +65,7 @@ struct loop {
     uint64_t duration_wait_ns; /* --demo --once: the timer starts at the first step, or then */
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
+    struct health *health;    /* its /healthz: the figures of earlier renders */
     struct child *child;      /* the command nctop started, or NULL */
     bool finishing;
     uint64_t printed; /* --batch: snapshots printed */
@@ -586,6 +588,8 @@ static void loop_close_all(struct loop *l)
     memset(l->sig, 0, sizeof(l->sig));
     http_server_stop(l->http);
     l->http = NULL;
+    health_free(l->health);
+    l->health = NULL;
 }
 
 /* GET /metrics: the freshest data, as rows, in the exposition format. */
@@ -602,6 +606,15 @@ static char *loop_metrics(void *arg, size_t *len)
 
     loop_sources_flush(l, util_mono_ns());
     return prom_render_opts(l->store, now, &o, len);
+}
+
+/* GET /healthz: the same fresh data, judged (src/output/health.c). */
+static char *loop_health(void *arg, size_t *len, int *status)
+{
+    struct loop *l = arg;
+
+    loop_sources_flush(l, util_mono_ns());
+    return health_render(l->health, l->store, loop_now(l), len, status);
 }
 
 /* A command that lived less than a proc tick has no host facts; the kernel kept its peak RSS
@@ -881,6 +894,10 @@ static int loop_start(struct loop *l, char **cmd)
     /* Before starting any command: a taken port must not leave a child behind. */
     if (cfg->prometheus != NULL) {
         rc = http_server_start(l->uv, cfg->prometheus, loop_metrics, l, &l->http);
+        if (rc == 0) {
+            l->health = health_new();
+            http_server_set_health(l->http, loop_health, l);
+        }
         if (rc != 0) {
             diag_print("--prometheus %s: %s%s", cfg->prometheus, uv_strerror(rc),
                        rc == UV_EACCES && loop_listen_port(cfg->prometheus) < 1024

@@ -2445,6 +2445,11 @@ void store_attr_set(struct store_proc *p, uint32_t key, uint32_t value)
     store_apply(p->st, &ev);
 }
 
+uint64_t store_proc_last_event_ns(const struct store_proc *p)
+{
+    return p->clock_ns;
+}
+
 void store_proc_add_events(struct store_proc *p, uint64_t n)
 {
     struct store_event ev = {.type = STORE_EV_EVENTS, .proc = p, .a = n};

@@ -166,6 +166,10 @@ void store_attr_set(struct store_proc *p, uint32_t key, uint32_t value);
  * store_free. */
 const char *store_proc_attr(const struct store_proc *p, const char *key);
 
+/* The time (CLOCK_MONOTONIC ns) of the latest event the process sent, or 0 before its first:
+ * how long a workload has been silent (the health of /healthz). */
+uint64_t store_proc_last_event_ns(const struct store_proc *p);
+
 /* --- threads and events (the ingest hot path: no allocation in steady state) ----------- */
 
 /* Add a thread of p. name is copied (may be NULL). Borrowed until store_thread_exit. Returns

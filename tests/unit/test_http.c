@@ -49,6 +49,24 @@ static void test_parse_routes(void **state)
     assert_int_equal(r.status, 405);
 }
 
+/* /healthz is a route of its own (a query string is ignored), /health and /healthzx are not. */
+static void test_issue_16_healthz_route(void **state)
+{
+    struct http_request r;
+
+    (void)state;
+    assert_int_equal(test_parse("GET /healthz HTTP/1.1\r\n\r\n", &r), 1);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.route, HTTP_ROUTE_HEALTHZ);
+    assert_int_equal(test_parse("HEAD /healthz?verbose=1 HTTP/1.0\n\n", &r), 1);
+    assert_int_equal(r.route, HTTP_ROUTE_HEALTHZ);
+    assert_true(r.head);
+    assert_int_equal(test_parse("GET /health HTTP/1.1\r\n\r\n", &r), 1);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(test_parse("GET /healthzx HTTP/1.1\r\n\r\n", &r), 1);
+    assert_int_equal(r.status, 404);
+}
+
 static void test_parse_bad_and_partial(void **state)
 {
     static const char *const bad[] = {
@@ -232,6 +250,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_routes),
         cmocka_unit_test(test_parse_bad_and_partial),
+        cmocka_unit_test(test_issue_16_healthz_route),
         cmocka_unit_test(test_issue_10_answer_kept_until_taken),
     };
 
