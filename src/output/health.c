@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The health document. A workload is unwell when it failed (its source is in error), exited,
- * went silent (stale: no event for HEALTH_STALE_NS or the window, whichever is longer), or lost
+ * is read by another nctop (this one sees none of its events), went silent (stale: no event
+ * for HEALTH_STALE_NS or the window, whichever is longer), or lost
  * or sent invalid records within the last window; a GPU when NVML reports an error; a
  * neuromorphic (or any named) target when one of its workloads is unwell or an error counter
  * of theirs rises. Rates over the window compare with the figures seen at earlier renders
@@ -149,6 +150,9 @@ static bool health_proc(struct health *h, const struct store_proc *p, uint64_t n
     } else if (sum.state == ROWS_STATE_EXITED) {
         health_reason(reasons, all, who, "exited%s%s", sum.reason != NULL ? ": " : "",
                       sum.reason != NULL ? sum.reason : "");
+    } else if (sum.reason != NULL) {
+        /* Live but not ours to judge: its events go to another reader. */
+        health_reason(reasons, all, who, "unwatched: %s", sum.reason);
     } else if (!sum.replayed && last != 0 && now_ns > last && now_ns - last > stale_ns) {
         health_reason(reasons, all, who, "stale: no event for %.1f s (more than %.0f s)", age_s,
                       (double)stale_ns / 1e9);

@@ -38,6 +38,8 @@ if ! until_code live "$P" 200 15; then
     exit 1
 fi
 pass "/healthz answers 200 for a live tinylm"
+# The GPU probe samples on a worker: its first answer may come after the first scrape.
+wait_for 10 sh -c "curl -s -m 5 -o '$T/live.json' 'http://127.0.0.1:$P/healthz' && grep -q 'Fake T4' '$T/live.json'"
 jcheck "live: healthy, the workload with its figures, the fake GPUs as healthy targets" "$T/live.json" \
     'd["healthy"] is True and d["status"] == "ok" and d["reasons"] == []' \
     "[w['pid'] for w in d['workloads']] == [$lm]" \
@@ -116,4 +118,25 @@ if [ -x "$SNN" ]; then
     wait "$nc" 2>/dev/null
 else
     skip "snn: $SNN missing"
+fi
+
+# Read by another nctop: this one sees none of its events and says so (503).
+"$TINYLM" --layers 2 --dim 64 --heads 4 --kv-heads 2 --ffn 96 --vocab 512 --quiet &
+lm=$!
+PIDS+=("$lm")
+wait_for 10 test -e "/dev/shm/nctop-$lm"
+NCTOP_NVML_LIB=/nonexistent.so "$NCTOP" --headless -p "$lm" 2>/dev/null &
+first=$!
+PIDS+=("$first")
+wait_for 10 sh -c "timeout 5 '$NCTOP' -p $lm --once --json --duration 0.2 2>/dev/null | grep -q 'read by another nctop'"
+P=$(free_port)
+NCTOP_NVML_LIB=/nonexistent.so "$NCTOP" --headless --prometheus "127.0.0.1:$P" -p "$lm" 2>/dev/null &
+nc=$!
+PIDS+=("$nc")
+if wait_for 15 sh -c "curl -s -m 5 'http://127.0.0.1:$P/healthz' | grep -q 'unwatched: events are read by another nctop'"; then
+    get other "$P"
+    check "read by another nctop: 503, unwatched, naming that nctop" \
+        sh -c "[ $(code other) = 503 ] && grep -q 'pid $first' '$T/other.json'"
+else
+    fail "read by another nctop: unwatched within 15 s" "$(curl -s -m 5 "http://127.0.0.1:$P/healthz")"
 fi
