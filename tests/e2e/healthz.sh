@@ -39,7 +39,7 @@ if ! until_code live "$P" 200 15; then
 fi
 pass "/healthz answers 200 for a live tinylm"
 # The GPU probe samples on a worker: its first answer may come after the first scrape.
-wait_for 10 sh -c "curl -s -m 5 -o '$T/live.json' 'http://127.0.0.1:$P/healthz' && grep -q 'Fake T4' '$T/live.json'"
+wait_for 10 sh -c "curl -s -m 5 -o '$T/live.json' 'http://127.0.0.1:$P/healthz' && grep -q 'Fake T4' '$T/live.json' && grep -q '\"events\":[1-9]' '$T/live.json'"
 jcheck "live: healthy, the workload with its figures, the fake GPUs as healthy targets" "$T/live.json" \
     'd["healthy"] is True and d["status"] == "ok" and d["reasons"] == []' \
     "[w['pid'] for w in d['workloads']] == [$lm]" \
@@ -84,13 +84,14 @@ wait "$nc" 2>/dev/null
 
 # NVML failing: the GPU target is unwell with the driver's reason.
 P=$(free_port)
+# (-p of this shell: watching every workload would read other tests' workloads.)
 NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_FAIL=init "$NCTOP" --headless --prometheus "127.0.0.1:$P" \
-    2>/dev/null &
+    -p $$ 2>/dev/null &
 nc=$!
 PIDS+=("$nc")
 if until_code nvml "$P" 503 15; then
     jcheck "failing NVML: 503 with the GPU's reason" "$T/nvml.json" \
-        'd["targets"][0]["kind"] == "gpu" and d["targets"][0]["healthy"] is False' \
+        '[t for t in d["targets"] if t["kind"] == "gpu" and t["name"] == "NVML"][0]["healthy"] is False' \
         'any(r.startswith("gpu: NVML: cannot start") for r in d["reasons"])'
 else
     fail "failing NVML: 503 within 15 s" "$(cat "$T/nvml.json")"
