@@ -440,6 +440,7 @@ static struct nctoprc *main_rc;
 
 /* --check was given: report instead of running. */
 static bool main_checking;
+static char *main_check_path; /* the nctoprc --check looked at (owned) */
 
 /* A boolean nctoprc value: 1 yes, 0 no, -1 neither. */
 static int main_rc_bool(const char *v)
@@ -544,13 +545,13 @@ static bool main_wants_check(int argc, char **argv)
  * then applied here (quietly: the child said it all) unless the file is refused. */
 static void main_check_rc(struct config *cfg, struct check_rc *out, char *msg, size_t len)
 {
-    static char *path;
+    char *path;
     int pfd[2], status = 0, saved;
     size_t n = 0;
     ssize_t got;
     pid_t pid;
 
-    path = nctoprc_default_path();
+    path = main_check_path = nctoprc_default_path();
     out->path = path;
     out->status = CHECK_OK;
     out->message = NULL;
@@ -1022,7 +1023,9 @@ int main(int argc, char **argv)
         if (mode != MAIN_WATCH) {
             die_usage("--check looks at what watching needs: nctop --check [options]");
         }
-        return check_run(stdout, &cfg, &rc_check);
+        status = check_run(stdout, &cfg, &rc_check);
+        free(main_check_path);
+        return status;
     }
     if (mode == MAIN_REPLAY) {
         /* The arguments are files to play, not a command. */
