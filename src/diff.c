@@ -527,15 +527,19 @@ static double diff_sd(const struct diff_row *r)
     if (r->hist != NULL) {
         const struct hist *h = r->hist;
         double mean = (double)h->sum_ns / (double)h->count, ss = 0;
+        uint64_t below = 0;
 
-        for (uint32_t i = h->lo; i < h->hi; i++) {
-            uint64_t c = h->buckets[i - h->base];
+        /* Bucket by bucket through the public counts: samples up to a bucket's low end are
+         * every sample up to and in that bucket. */
+        for (uint32_t i = hist_index(h->min_ns); i <= hist_index(h->max_ns); i++) {
+            uint64_t upto = hist_count_le(h, hist_bucket_low(i)), c = upto - below;
 
             if (c != 0) {
                 double d = (double)hist_bucket_mid(i) - mean;
 
                 ss += (double)c * d * d;
             }
+            below = upto;
         }
         return sqrt(ss / (double)h->count);
     }
