@@ -91,7 +91,7 @@ tm -f /dev/null new-session -d -s t -x 120 -y 40 -c "$W" "sleep 600"
 is_display() {
     case " $1 " in
     *" make demo "*) return 0 ;;
-    *" --once "* | *" --headless "* | *" record "* | *" export "*) return 1 ;;
+    *" --once "* | *" --headless "* | *" record "* | *" export "* | *" diff "* | *" --check "*) return 1 ;;
     " nctop "* | " build/nctop "* | " ./build/nctop "*) return 0 ;;
     esac
     return 1
