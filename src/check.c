@@ -113,6 +113,7 @@ static void check_shm(struct check *c)
     }
 }
 
+#ifdef NCTOP_HAVE_BPF
 /* The effective capabilities of this process (from /proc/self/status), 0 when unknown. */
 static uint64_t check_cap_eff(void)
 {
@@ -124,6 +125,7 @@ static uint64_t check_cap_eff(void)
     }
     return strtoull(p + 8, NULL, 16);
 }
+#endif
 
 /* eBPF: the kernel's BTF, the privileges, and the collector's programs loaded for real. */
 static void check_bpf(struct check *c, const struct config *cfg)
