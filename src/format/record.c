@@ -202,6 +202,17 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                             4},
     [STORE_EV_PARENT] = {"PARENT", {PROC, RF("ppid", RK_S, RM_I)}, 5},
     [STORE_EV_EXIT] = {"EXIT", {PROC, RF("status", RK_S, RM_I), RF("signal", RK_U, RM_AUX)}, 5},
+    /* The GPUs' power facts are a type of their own, not fields of GPUS: they have a time
+     * (their power is over the window) and GPUS records of versions 3 to 5 stay as they are. */
+    [STORE_EV_GPU_POWER] = {"GPU_POWER",
+                            {RF("gpu", RK_U, RM_ID), RF("flags", RK_U, RM_AUX),
+                             RF("power_mw", RK_U, RM_A), RF("energy_mj", RK_U, RM_B),
+                             RF("procs", RK_U, RM_C), TIME},
+                            5},
+    [STORE_EV_RAPL_ZONE] = {"RAPL_ZONE",
+                            {RF("zone", RK_STR, RM_NONE), RF("energy_uj", RK_U, RM_A), TIME},
+                            5},
+    [STORE_EV_RAPL_STATE] = {"RAPL_STATE", {RF("state", RK_OSTR, RM_NONE)}, 5},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };
@@ -653,6 +664,11 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
     }
     ev.gpus = sev->gpus;
     ev.values = sev->values;
+    if (sev->type == STORE_EV_GPU_POWER || sev->type == STORE_EV_RAPL_ZONE ||
+        sev->type == STORE_EV_RAPL_STATE) {
+        record_writer_put(w, &ev); /* the machine's: no process number */
+        return;
+    }
     if (sev->type == STORE_EV_GPUS) {
         /* The machine's, not a process's: no process number. */
         ev.depth = sev->depth > STORE_GPU_MAX ? STORE_GPU_MAX : (uint32_t)sev->depth;

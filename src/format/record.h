@@ -67,6 +67,9 @@
  *     SPAN_ATTR (from version 4): u thread, u key, u value, t time
  *     PARENT (from version 5): u proc, s ppid
  *     EXIT (from version 5): u proc, s status, u signal
+ *     GPU_POWER (from version 5): u gpu, u flags, u power_mw, u energy_mj, u procs, t time
+ *     RAPL_ZONE (from version 5): str zone, u energy_uj, t time
+ *     RAPL_STATE (from version 5): str? state
  *     TICK t time
  *     END
  *
@@ -78,7 +81,8 @@
  */
 #define RECORD_MAGIC "NCTOPREC"
 /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts; 4: probe spans and gaps of
- * both sources as their own types, values and attributes; 5: a process's parent and exit */
+ * both sources as their own types, values and attributes; 5: a process's parent and exit,
+ * GPU power and RAPL zones */
 #define RECORD_VERSION 5U
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U

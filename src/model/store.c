@@ -254,8 +254,8 @@ uint64_t store_series_window_sum(const struct store_proc *p, const struct store_
 
 /* Remember the point (t_ns, v); keep it as a sample when min_gap_ns passed since the last
  * sample, so the ring spans the whole window whatever the polling rate. */
-static void store_rate_add(struct store_rate *r, uint32_t cap, uint64_t t_ns, uint64_t v,
-                           uint64_t min_gap_ns)
+void store_rate_add(struct store_rate *r, uint32_t cap, uint64_t t_ns, uint64_t v,
+                    uint64_t min_gap_ns)
 {
     uint32_t newest;
 
@@ -308,12 +308,17 @@ bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t wi
     return false;
 }
 
-static uint32_t store_rate_cap(const struct store *st)
+uint32_t store_rate_cap(const struct store *st)
 {
     return st->nslots * STORE_RATE_SAMPLES_PER_SLOT + 2U;
 }
 
-static void store_rate_done(struct store_rate *r)
+uint64_t store_rate_gap_ns(const struct store *st)
+{
+    return st->cfg.slot_ns / STORE_RATE_SAMPLES_PER_SLOT;
+}
+
+void store_rate_done(struct store_rate *r)
 {
     free(r->t_ns);
     free(r->val);
@@ -463,6 +468,7 @@ void store_free(struct store *st)
     }
     free(st->removed);
     store_gpus_free(st->gpus);
+    store_power_free(st->power);
     free(st->step_span);
     free(st);
 }
@@ -2153,6 +2159,13 @@ static bool store_event_has_thread(enum store_event_type type)
     }
 }
 
+/* The machine's facts (GPUs, RAPL): no process. */
+static bool store_event_machine(enum store_event_type type)
+{
+    return type == STORE_EV_GPUS || type == STORE_EV_GPU_POWER || type == STORE_EV_RAPL_ZONE ||
+           type == STORE_EV_RAPL_STATE;
+}
+
 /* Apply one event; false when it changes nothing (the observer does not see it). */
 static bool store_apply_one(struct store *st, const struct store_event *ev, struct store_made *made)
 {
@@ -2165,6 +2178,11 @@ static bool store_apply_one(struct store *st, const struct store_event *ev, stru
         return true;
     case STORE_EV_GPUS:
         return store_gpu_apply(st, ev);
+    case STORE_EV_GPU_POWER:
+        return store_gpu_power_apply(st, ev);
+    case STORE_EV_RAPL_ZONE:
+    case STORE_EV_RAPL_STATE:
+        return store_power_apply(st, ev);
     case STORE_EV_THREAD_ADD:
         made->thread = store_thread_add_apply(p, (int32_t)ev->i, ev->str);
         return made->thread != NULL;
@@ -2280,7 +2298,7 @@ struct store_made store_apply(struct store *st, const struct store_event *ev)
     struct store_made made = {NULL, NULL, 0};
     struct store_event seen;
 
-    if (ev->type != STORE_EV_PROC_ADD && ev->type != STORE_EV_GPUS &&
+    if (ev->type != STORE_EV_PROC_ADD && !store_event_machine(ev->type) &&
         (ev->proc == NULL || (store_event_has_thread(ev->type) && ev->thread == NULL))) {
         return made; /* a thread the store refused: nothing to apply */
     }

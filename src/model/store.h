@@ -381,6 +381,10 @@ enum store_event_type {
     STORE_EV_SPAN_ATTR,        /* thread, id = key, aux = value, ts */
     STORE_EV_PARENT,           /* i = the parent's pid */
     STORE_EV_EXIT,             /* i = exit status, aux = the signal that killed it (0: none) */
+    STORE_EV_GPU_POWER,        /* proc NULL: id = device index, aux = STORE_GPU_HAS_* bits,
+                                * a = power mW, b = energy mJ, c = compute processes, ts */
+    STORE_EV_RAPL_ZONE,        /* proc NULL: str = zone, a = energy uJ (unwrapped), ts */
+    STORE_EV_RAPL_STATE,       /* proc NULL: str = why no zone is read (NULL: they are) */
 };
 
 struct store_sched;

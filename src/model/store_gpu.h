@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The store's GPU facts: the machine's devices (name, utilization, memory) and the GPU memory
- * of each watched process per device, as the hw/ GPU probe reads them. Pure. */
+/* The store's GPU facts: the machine's devices (name, utilization, memory, power and the
+ * driver's energy counter) and the GPU memory of each watched process per device, as the hw/
+ * GPU probe reads them. Pure. */
 #ifndef NCTOP_SRC_STORE_GPU_H
 #define NCTOP_SRC_STORE_GPU_H
 
@@ -24,7 +25,20 @@ struct store_gpu_dev {
     bool mem_valid;
     uint64_t mem_used_bytes;
     uint64_t mem_total_bytes;
+    /* Set by store_gpu_power_set (a GPUS update keeps them): measured by the driver. */
+    bool power_valid;
+    uint32_t power_mw; /* board power now (the driver's last reading), milliwatts */
+    bool energy_valid;
+    uint64_t energy_mj; /* energy since the driver loaded, millijoules */
+    bool procs_valid;
+    uint32_t nprocs; /* compute processes the driver lists on the device (any user's) */
 };
+
+/* Which figures of a STORE_EV_GPU_POWER event are known (its aux). */
+#define STORE_GPU_HAS_POWER 0x1U
+#define STORE_GPU_HAS_ENERGY 0x2U
+#define STORE_GPU_HAS_PROCS 0x4U
+#define STORE_GPU_HAS_ALL 0x7U
 
 /* GPU memory of one process, per device, in first-seen order of the devices. */
 struct store_gpu_proc {
@@ -42,6 +56,13 @@ size_t store_gpu_count(const struct store *st);
 const struct store_gpu_dev *store_gpu_at(const struct store *st, size_t i);
 /* Why the GPU probe failed, or NULL. Borrowed, valid until the next store_gpu_set. */
 const char *store_gpu_error(const struct store *st);
+
+/* The power, energy counter and process count of device d->index (the other fields of d are
+ * not read), as read at ts_ns; a device not in the last store_gpu_set is ignored. */
+void store_gpu_power_set(struct store *st, const struct store_gpu_dev *d, uint64_t ts_ns);
+/* The power of device index over the window ending at now_ns, in watts, from its energy
+ * counter (two readings at least in the window); false when it cannot be told. */
+bool store_gpu_energy_watts(const struct store *st, uint32_t index, uint64_t now_ns, double *w);
 
 /* The GPU memory p uses now: bytes[i] on device devs[i] (absolute values, n may be 0). A
  * device p was seen on before and not listed now holds 0; a process never seen on any GPU
