@@ -15,6 +15,7 @@
 
 #include "collectors/collector.h"
 #include "src/base/diag.h"
+#include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/store.h"
 #include "src/model/store_gpu.h"
@@ -67,6 +68,10 @@ typedef int (*gpu_nvml_name_fn)(struct gpu_nvml_device *dev, char *name, unsigne
 typedef int (*gpu_nvml_util_fn)(struct gpu_nvml_device *dev, struct gpu_nvml_utilization *u);
 typedef int (*gpu_nvml_memory_fn)(struct gpu_nvml_device *dev, struct gpu_nvml_memory *m);
 typedef int (*gpu_nvml_procs_fn)(struct gpu_nvml_device *dev, unsigned int *count, void *infos);
+/* nvmlDeviceGetPowerUsage: milliwatts; nvmlDeviceGetTotalEnergyConsumption: millijoules since
+ * the driver was loaded (Volta and newer) */
+typedef int (*gpu_nvml_power_fn)(struct gpu_nvml_device *dev, unsigned int *mw);
+typedef int (*gpu_nvml_energy_fn)(struct gpu_nvml_device *dev, unsigned long long *mj);
 typedef const char *(*gpu_nvml_error_fn)(int rc);
 
 enum gpu_state {
@@ -98,6 +103,8 @@ struct gpu {
     gpu_nvml_util_fn utilization;
     gpu_nvml_memory_fn memory;
     gpu_nvml_procs_fn procs;
+    gpu_nvml_power_fn power;
+    gpu_nvml_energy_fn energy;
     size_t proc_entry; /* bytes of one entry the procs entry point writes */
     gpu_nvml_error_fn error_string;
 
@@ -106,6 +113,7 @@ struct gpu {
 
     /* the last sample */
     struct store_gpu_dev devs[STORE_GPU_MAX];
+    uint64_t sampled_ns;       /* when (the power figures' time) */
     char error[GPU_ERROR_MAX]; /* the first failure of the sample, "" when none */
     struct gpu_proc_mem *pmem; /* GPU_PROCS_MAX entries */
     size_t npmem;
@@ -151,6 +159,8 @@ static void gpu_resolve(struct gpu *g)
     g->utilization = (gpu_nvml_util_fn)gpu_sym(g->lib, "nvmlDeviceGetUtilizationRates", NULL);
     g->memory = (gpu_nvml_memory_fn)gpu_sym(g->lib, "nvmlDeviceGetMemoryInfo", NULL);
     g->error_string = (gpu_nvml_error_fn)gpu_sym(g->lib, "nvmlErrorString", NULL);
+    g->power = (gpu_nvml_power_fn)gpu_sym(g->lib, "nvmlDeviceGetPowerUsage", NULL);
+    g->energy = (gpu_nvml_energy_fn)gpu_sym(g->lib, "nvmlDeviceGetTotalEnergyConsumption", NULL);
     /* Newest first: _v3 and _v2 write v2 entries, the unversioned one v1 entries. */
     g->proc_entry = sizeof(struct gpu_nvml_proc_v2);
     g->procs = (gpu_nvml_procs_fn)gpu_sym(g->lib, "nvmlDeviceGetComputeRunningProcesses_v3",
@@ -228,6 +238,26 @@ static void gpu_load(struct gpu *g)
     g->state = GPU_READY;
 }
 
+/* How many distinct processes the first n entries of g->pbuf are (one process may hold two
+ * contexts on a device), memory known or not: whether a workload is alone on its device. */
+static uint32_t gpu_count_pids(const struct gpu *g, unsigned int n)
+{
+    uint32_t distinct = 0;
+
+    for (unsigned int k = 0; k < n; k++) {
+        struct gpu_nvml_proc_v1 p, q;
+        bool seen = false;
+
+        memcpy(&p, g->pbuf + (size_t)k * g->proc_entry, sizeof(p));
+        for (unsigned int j = 0; j < k && !seen; j++) {
+            memcpy(&q, g->pbuf + (size_t)j * g->proc_entry, sizeof(q));
+            seen = q.pid == p.pid;
+        }
+        distinct += seen ? 0U : 1U;
+    }
+    return distinct;
+}
+
 /* The processes of device dev and their memory, appended to g->pmem. */
 static void gpu_sample_procs(struct gpu *g, unsigned int dev)
 {
@@ -253,6 +283,8 @@ static void gpu_sample_procs(struct gpu *g, unsigned int dev)
     if (n > g->pbuf_cap) {
         n = g->pbuf_cap; /* never trust a count beyond what we handed over */
     }
+    g->devs[dev].procs_valid = true;
+    g->devs[dev].nprocs = gpu_count_pids(g, n);
     for (unsigned int k = 0; k < n && g->npmem < GPU_PROCS_MAX; k++) {
         const unsigned char *e = g->pbuf + (size_t)k * g->proc_entry;
         struct gpu_nvml_proc_v1 p; /* both versions begin with the v1 fields */
@@ -268,6 +300,35 @@ static void gpu_sample_procs(struct gpu *g, unsigned int dev)
     }
 }
 
+/* The driver's power reading and energy counter: measured, so a device that lacks them (older
+ * than the counter, or no power management) has none, never an estimate. */
+static void gpu_sample_power(struct gpu *g, unsigned int i)
+{
+    struct store_gpu_dev *d = &g->devs[i];
+    unsigned long long mj;
+    unsigned int mw;
+    int rc;
+
+    if (g->power != NULL) {
+        rc = g->power(g->handles[i], &mw);
+        if (rc == GPU_NVML_SUCCESS) {
+            d->power_valid = true;
+            d->power_mw = mw;
+        } else {
+            gpu_note(g, i, "power", rc);
+        }
+    }
+    if (g->energy != NULL) {
+        rc = g->energy(g->handles[i], &mj);
+        if (rc == GPU_NVML_SUCCESS) {
+            d->energy_valid = true;
+            d->energy_mj = mj;
+        } else {
+            gpu_note(g, i, "energy", rc);
+        }
+    }
+}
+
 static void gpu_sample_dev(struct gpu *g, unsigned int i)
 {
     struct store_gpu_dev *d = &g->devs[i];
@@ -278,6 +339,9 @@ static void gpu_sample_dev(struct gpu *g, unsigned int i)
 
     d->util_valid = false;
     d->mem_valid = false;
+    d->power_valid = false;
+    d->energy_valid = false;
+    d->procs_valid = false;
     if (h == NULL) {
         return;
     }
@@ -300,6 +364,7 @@ static void gpu_sample_dev(struct gpu *g, unsigned int i)
             gpu_note(g, i, "memory", rc);
         }
     }
+    gpu_sample_power(g, i);
     if (g->procs != NULL) {
         gpu_sample_procs(g, i);
     }
@@ -341,6 +406,7 @@ void gpu_sample(struct gpu *g)
     }
     g->error[0] = '\0';
     g->npmem = 0;
+    g->sampled_ns = util_mono_ns();
     for (unsigned int i = 0; i < g->ndevs; i++) {
         gpu_sample_dev(g, i);
     }
@@ -380,6 +446,9 @@ void gpu_publish(struct gpu *g, struct store *st)
     switch (g->state) {
     case GPU_READY:
         store_gpu_set(st, g->devs, g->ndevs, g->error[0] != '\0' ? g->error : NULL);
+        for (unsigned int i = 0; i < g->ndevs; i++) {
+            store_gpu_power_set(st, &g->devs[i], g->sampled_ns);
+        }
         break;
     case GPU_FAILED:
         store_gpu_set(st, NULL, 0, g->error);

@@ -1375,6 +1375,10 @@ void rows_build_gpus(struct rows_gpus *out, const struct store *st)
         g->mem_valid = d->mem_valid;
         g->mem_used_bytes = d->mem_used_bytes;
         g->mem_total_bytes = d->mem_total_bytes;
+        g->power_valid = d->power_valid;
+        g->power_w = (double)d->power_mw / 1e3;
+        g->energy_valid = d->energy_valid;
+        g->energy_j = (double)d->energy_mj / 1e3;
     }
 }
 

@@ -271,6 +271,10 @@ struct rows_gpu {
     bool mem_valid;
     uint64_t mem_used_bytes;
     uint64_t mem_total_bytes;
+    bool power_valid;
+    double power_w; /* the driver's power reading, watts */
+    bool energy_valid;
+    double energy_j; /* the driver's energy counter: joules since it loaded */
 };
 
 /* The machine's GPUs: n = 0 and no error is the "no GPU" state, not an error. */

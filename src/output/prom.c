@@ -16,6 +16,7 @@
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
 #include "src/model/rows.h"
+#include "src/model/rows_power.h"
 #include "src/model/store.h"
 
 #define PROM_BOUND_CHARS 24                   /* "123456.123456789" and a NUL */
@@ -526,6 +527,79 @@ static void prom_emit_gpus(struct prom_buf *b, const struct store *st)
     rows_gpus_done(&g);
 }
 
+/* The GPUs' power and energy counters as their drivers measure them; a device without one has
+ * no series, and no device that has one: no family. */
+static void prom_emit_gpu_power(struct prom_buf *b, const struct store *st)
+{
+    struct rows_gpus g;
+    bool power = false, energy = false;
+    char name[256];
+
+    rows_build_gpus(&g, st);
+    for (size_t i = 0; i < g.n; i++) {
+        power = power || g.v[i].power_valid;
+        energy = energy || g.v[i].energy_valid;
+    }
+    if (power) {
+        prom_family(b, "nctop_gpu_power_watts", "gauge", "GPU board power, as its driver reads it.");
+    }
+    for (size_t i = 0; power && i < g.n; i++) {
+        if (g.v[i].power_valid) {
+            prom_escape(name, sizeof(name), g.v[i].name);
+            prom_printf(b, "nctop_gpu_power_watts{gpu=\"%u\",name=\"%s\"} %.3f\n",
+                        (unsigned)g.v[i].index, name, g.v[i].power_w);
+        }
+    }
+    if (energy) {
+        prom_family(b, "nctop_gpu_energy_joules_total", "counter",
+                    "GPU energy since its driver loaded, as the driver counts it.");
+    }
+    for (size_t i = 0; energy && i < g.n; i++) {
+        if (g.v[i].energy_valid) {
+            prom_escape(name, sizeof(name), g.v[i].name);
+            prom_printf(b, "nctop_gpu_energy_joules_total{gpu=\"%u\",name=\"%s\"} %.3f\n",
+                        (unsigned)g.v[i].index, name, g.v[i].energy_j);
+        }
+    }
+    rows_gpus_done(&g);
+}
+
+/* The two energy families, each once: the machine's RAPL zones (label zone) here; series of
+ * other sources of these families (a workload's own figures) belong in this function too, as
+ * a second HELP/TYPE of a family is invalid exposition. No series: no family. */
+static void prom_emit_energy(struct prom_buf *b, const struct store *st, uint64_t now_ns)
+{
+    struct rows_power pw;
+    bool power = false;
+    char zone[128];
+
+    rows_build_power(&pw, st, now_ns);
+    for (size_t i = 0; i < pw.n; i++) {
+        power = power || pw.v[i].power_valid;
+    }
+    if (power) {
+        prom_family(b, "nctop_power_watts", "gauge",
+                    "Power over the window, measured: RAPL zones (zone; a package includes its "
+                    "subzones).");
+    }
+    for (size_t i = 0; power && i < pw.n; i++) {
+        if (pw.v[i].power_valid) {
+            prom_escape(zone, sizeof(zone), pw.v[i].zone);
+            prom_printf(b, "nctop_power_watts{zone=\"%s\"} %.6f\n", zone, pw.v[i].power_w);
+        }
+    }
+    if (pw.n > 0) {
+        prom_family(b, "nctop_energy_joules_total", "counter",
+                    "Energy, measured: RAPL zone counters (zone; a package includes its "
+                    "subzones).");
+    }
+    for (size_t i = 0; i < pw.n; i++) {
+        prom_escape(zone, sizeof(zone), pw.v[i].zone);
+        prom_printf(b, "nctop_energy_joules_total{zone=\"%s\"} %.6f\n", zone, pw.v[i].energy_j);
+    }
+    rows_power_done(&pw);
+}
+
 /* Print a bound of integer ns as seconds, exactly, without trailing zeros. */
 static void prom_format_bound(char *out, uint64_t ns)
 {
@@ -759,6 +833,8 @@ char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct pro
     prom_printf(&b, "nctop_build_info{version=\"%s\"} 1\n", NCTOP_VERSION);
     prom_emit_all(&b, pp, n, max_paths);
     prom_emit_gpus(&b, st);
+    prom_emit_gpu_power(&b, st);
+    prom_emit_energy(&b, st, now_ns);
 
     for (size_t i = 0; i < n; i++) {
         rows_done(&pp[i].latency);

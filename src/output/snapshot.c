@@ -11,6 +11,7 @@
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/rows.h"
+#include "src/model/rows_power.h"
 #include "src/model/store.h"
 
 static const char *snapshot_state_name(enum rows_state state, bool replayed)
@@ -308,6 +309,44 @@ static void snapshot_add_bpf(cJSON *o, const struct rows_summary *sum)
     }
 }
 
+/* A number, or null when it is not known. */
+static void snapshot_power_num(cJSON *o, const char *key, bool valid, double v)
+{
+    if (valid) {
+        cJSON_AddNumberToObject(o, key, v);
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
+/* "gpu_energy": the energy per token of a workload on GPUs, measured on the devices when it is
+ * alone on them; null for a workload on no GPU. */
+static void snapshot_add_gpu_energy(cJSON *o, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_gpu_energy e;
+    cJSON *g, *devs;
+
+    rows_build_gpu_energy(&e, p, now_ns);
+    if (!e.on_gpu) {
+        cJSON_AddNullToObject(o, "gpu_energy");
+        return;
+    }
+    g = cJSON_AddObjectToObject(o, "gpu_energy");
+    devs = cJSON_AddArrayToObject(g, "devices");
+    for (uint32_t k = 0; k < e.ndevs; k++) {
+        cJSON_AddItemToArray(devs, cJSON_CreateNumber(e.devs[k]));
+    }
+    snapshot_power_num(g, "power_w", e.power_valid, e.power_w);
+    snapshot_power_num(g, "j_per_token", e.jpt_valid, e.j_per_token);
+    if (e.jpt_valid) {
+        cJSON_AddStringToObject(g, "source", "measured (device)");
+        cJSON_AddNullToObject(g, "reason");
+    } else {
+        cJSON_AddNullToObject(g, "source");
+        cJSON_AddStringToObject(g, "reason", e.reason);
+    }
+}
+
 static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows)
 {
     cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host, *losses;
@@ -437,8 +476,45 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     snapshot_add_marker(o, "itl_ms", &sum.itl);
     snapshot_add_requests(o, &sum.requests);
     snapshot_add_bpf(o, &sum);
+    snapshot_add_gpu_energy(o, p, now_ns);
     rows_summary_done(&sum);
     return o;
+}
+
+/* A GPU's power and energy counter, measured by its driver; null when it gives none. */
+static void snapshot_add_gpu_power(cJSON *o, const struct rows_gpu *d)
+{
+    snapshot_power_num(o, "power_w", d->power_valid, d->power_w);
+    snapshot_power_num(o, "energy_j", d->energy_valid, d->energy_j);
+}
+
+/* "power": the machine's RAPL zones, measured; without them, "state" says why. */
+static void snapshot_add_power(cJSON *root, const struct store *st, uint64_t now_ns)
+{
+    struct rows_power pw;
+    cJSON *o = cJSON_AddObjectToObject(root, "power");
+    cJSON *arr = cJSON_AddArrayToObject(o, "rapl");
+
+    rows_build_power(&pw, st, now_ns);
+    for (size_t i = 0; i < pw.n; i++) {
+        cJSON *z = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(z, "zone", pw.v[i].zone);
+        snapshot_power_num(z, "power_w", pw.v[i].power_valid, pw.v[i].power_w);
+        cJSON_AddNumberToObject(z, "energy_j", pw.v[i].energy_j);
+        cJSON_AddItemToArray(arr, z);
+    }
+    if (pw.n > 0) {
+        cJSON_AddStringToObject(o, "source", "measured");
+    } else {
+        cJSON_AddNullToObject(o, "source");
+    }
+    if (pw.state != NULL) {
+        cJSON_AddStringToObject(o, "state", pw.state);
+    } else {
+        cJSON_AddNullToObject(o, "state");
+    }
+    rows_power_done(&pw);
 }
 
 /* The machine's GPUs: "gpus" (empty without a GPU) and, when the probe fails, "gpu_error". */
@@ -466,6 +542,7 @@ static void snapshot_add_gpus(cJSON *root, const struct store *st)
             cJSON_AddNullToObject(o, "memory_used_bytes");
             cJSON_AddNullToObject(o, "memory_total_bytes");
         }
+        snapshot_add_gpu_power(o, d);
         cJSON_AddItemToArray(arr, o);
     }
     if (g.error != NULL) {
@@ -497,6 +574,7 @@ cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
     }
     rows_done(&rows);
     snapshot_add_gpus(root, st);
+    snapshot_add_power(root, st, now_ns);
     return root;
 }
 

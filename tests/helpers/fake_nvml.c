@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* A stand-in for libnvidia-ml.so.1 with fixed, known figures, loaded by nctop through
- * NCTOP_NVML_LIB: two GPUs, and one compute process (NCTOP_FAKE_NVML_PID) on both. */
+ * NCTOP_NVML_LIB: two GPUs, and one compute process (NCTOP_FAKE_NVML_PID) on both, a second
+ * one on GPU0 with NCTOP_FAKE_NVML_PID2. Power: 250 W and 27.5 W; the energy counter of GPU0
+ * is 123456789 mJ and GPU1 has none, unless NCTOP_FAKE_NVML_ENERGY=clock: then both count
+ * their power times CLOCK_MONOTONIC (the counter and the power agree exactly). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FAKE_SUCCESS 0
 #define FAKE_UNINITIALIZED 1
 #define FAKE_INVALID_ARGUMENT 2
+#define FAKE_NOT_SUPPORTED 3
 #define FAKE_INSUFFICIENT_SIZE 7
 #define FAKE_UNKNOWN 999
 #define FAKE_NDEVS 2U
@@ -46,6 +51,8 @@ int nvmlDeviceGetUtilizationRates(struct nvmlDevice_st *dev, struct fake_utiliza
 int nvmlDeviceGetMemoryInfo(struct nvmlDevice_st *dev, struct fake_memory *m);
 int nvmlDeviceGetComputeRunningProcesses_v3(struct nvmlDevice_st *dev, unsigned int *count,
                                             struct fake_proc_v2 *infos);
+int nvmlDeviceGetPowerUsage(struct nvmlDevice_st *dev, unsigned int *mw);
+int nvmlDeviceGetTotalEnergyConsumption(struct nvmlDevice_st *dev, unsigned long long *mj);
 
 static struct nvmlDevice_st fake_devs[FAKE_NDEVS] = {{0}, {1}};
 static const char *const fake_names[FAKE_NDEVS] = {"Fake A100-SXM4-80GB", "Fake T4"};
@@ -53,6 +60,8 @@ static const unsigned int fake_util[FAKE_NDEVS] = {87, 5};
 static const unsigned long long fake_used[FAKE_NDEVS] = {30 * FAKE_GIB, 1 * FAKE_GIB};
 static const unsigned long long fake_total[FAKE_NDEVS] = {80 * FAKE_GIB, 16 * FAKE_GIB};
 static const unsigned long long fake_proc_used[FAKE_NDEVS] = {512 * FAKE_MIB, 256 * FAKE_MIB};
+static const unsigned int fake_power_mw[FAKE_NDEVS] = {250000, 27500};
+#define FAKE_ENERGY0_MJ 123456789ULL
 static int fake_started;
 
 static int fake_dev_ok(const struct nvmlDevice_st *dev)
@@ -133,27 +142,64 @@ int nvmlDeviceGetMemoryInfo(struct nvmlDevice_st *dev, struct fake_memory *m)
     return FAKE_SUCCESS;
 }
 
-/* One process when NCTOP_FAKE_NVML_PID names one; NVML's protocol for a short buffer. */
+/* One process when NCTOP_FAKE_NVML_PID names one, and NCTOP_FAKE_NVML_PID2 on GPU0 too;
+ * NVML's protocol for a short buffer. */
 int nvmlDeviceGetComputeRunningProcesses_v3(struct nvmlDevice_st *dev, unsigned int *count,
                                             struct fake_proc_v2 *infos)
 {
-    const char *pid = getenv("NCTOP_FAKE_NVML_PID");
-    unsigned int n = pid != NULL && atoi(pid) > 0 ? 1 : 0;
+    const char *env[2] = {getenv("NCTOP_FAKE_NVML_PID"), getenv("NCTOP_FAKE_NVML_PID2")};
+    unsigned int pids[2], n = 0;
 
     if (!fake_dev_ok(dev) || count == NULL) {
         return FAKE_INVALID_ARGUMENT;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (env[k] != NULL && atoi(env[k]) > 0 && (k == 0 || dev->index == 0)) {
+            pids[n++] = (unsigned int)atoi(env[k]);
+        }
     }
     if (*count < n) {
         *count = n;
         return FAKE_INSUFFICIENT_SIZE;
     }
     *count = n;
-    if (n == 1) {
-        memset(&infos[0], 0, sizeof(infos[0]));
-        infos[0].pid = (unsigned int)atoi(pid);
-        infos[0].used_gpu_memory = fake_proc_used[dev->index];
-        infos[0].gpu_instance_id = 0xFFFFFFFFU;
-        infos[0].compute_instance_id = 0xFFFFFFFFU;
+    for (unsigned int k = 0; k < n; k++) {
+        memset(&infos[k], 0, sizeof(infos[k]));
+        infos[k].pid = pids[k];
+        infos[k].used_gpu_memory = fake_proc_used[dev->index];
+        infos[k].gpu_instance_id = 0xFFFFFFFFU;
+        infos[k].compute_instance_id = 0xFFFFFFFFU;
     }
+    return FAKE_SUCCESS;
+}
+
+int nvmlDeviceGetPowerUsage(struct nvmlDevice_st *dev, unsigned int *mw)
+{
+    if (!fake_dev_ok(dev) || mw == NULL) {
+        return FAKE_INVALID_ARGUMENT;
+    }
+    *mw = fake_power_mw[dev->index];
+    return FAKE_SUCCESS;
+}
+
+int nvmlDeviceGetTotalEnergyConsumption(struct nvmlDevice_st *dev, unsigned long long *mj)
+{
+    const char *mode = getenv("NCTOP_FAKE_NVML_ENERGY");
+    struct timespec ts;
+
+    if (!fake_dev_ok(dev) || mj == NULL) {
+        return FAKE_INVALID_ARGUMENT;
+    }
+    if (mode != NULL && strcmp(mode, "clock") == 0) {
+        /* mW x s = mJ: the counter grows at exactly the power the device reports. */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        *mj = (unsigned long long)ts.tv_sec * fake_power_mw[dev->index] +
+              (unsigned long long)ts.tv_nsec * fake_power_mw[dev->index] / 1000000000ULL;
+        return FAKE_SUCCESS;
+    }
+    if (dev->index != 0) {
+        return FAKE_NOT_SUPPORTED; /* older than the counter */
+    }
+    *mj = FAKE_ENERGY0_MJ;
     return FAKE_SUCCESS;
 }
