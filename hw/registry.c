@@ -6,8 +6,10 @@
 #include <stddef.h>
 
 extern const struct collector_ops gpu_probe;
+extern const struct collector_ops rapl_probe;
 
 const struct collector_ops *const hw_registry[] = {
     &gpu_probe,
+    &rapl_probe,
     NULL,
 };
