@@ -19,6 +19,7 @@
 #include "src/format/record.h"
 #include "src/model/store.h"
 #include "src/model/store_gpu.h"
+#include "src/model/store_power.h"
 #include "src/model/store_sys.h"
 #include "src/output/snapshot.h"
 
@@ -96,6 +97,20 @@ static void feed(struct store *st)
         store_sys_dropped_set(p, 3);
         store_gpu_set(st, devs, 2, "NVML: one device lost");
         store_proc_gpu_set(p, gdev, gbytes, 2);
+        /* test_issue_14: the GPUs' power and energy counters, the RAPL zones. */
+        devs[0].power_valid = devs[0].energy_valid = devs[0].procs_valid = true;
+        devs[0].power_mw = 312500;
+        devs[0].energy_mj = 7000000;
+        devs[0].nprocs = 1;
+        store_gpu_power_set(st, &devs[0], T0 + 100 * MS);
+        devs[0].energy_mj += 500000;
+        store_gpu_power_set(st, &devs[0], T0 + 1100 * MS);
+        store_gpu_power_set(st, &devs[1], T0 + 1100 * MS);
+        store_power_state_set(st, "no RAPL on this machine");
+        store_power_zone_set(st, "package-0", 9000000, T0 + 100 * MS);
+        store_power_zone_set(st, "package-0/dram", 400000, T0 + 100 * MS);
+        store_power_zone_set(st, "package-0", 9000000 + 42000000, T0 + 1600 * MS);
+        store_power_zone_set(st, "package-0/dram", 400000 + 3000000, T0 + 1600 * MS);
         store_proc_set_loss(p, STORE_LOSS_RING_FULL, 11);
         store_proc_set_loss(p, STORE_LOSS_LIMIT, 2);
     }
@@ -172,6 +187,7 @@ static char *procs_json(const struct store *st, uint64_t now)
     cJSON_AddItemReferenceToObject(part, "gpus", cJSON_GetObjectItemCaseSensitive(root, "gpus"));
     cJSON_AddItemReferenceToObject(part, "gpu_error",
                                    cJSON_GetObjectItemCaseSensitive(root, "gpu_error"));
+    cJSON_AddItemReferenceToObject(part, "power", cJSON_GetObjectItemCaseSensitive(root, "power"));
     text = cJSON_PrintUnformatted(part);
     cJSON_Delete(part);
     cJSON_Delete(root);
@@ -239,6 +255,12 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"passes\":[{\"name\":\"place\",\"path\":\"place\""));
     assert_non_null(strstr(a, "\"attributes\":{\"target\":\"loihi2\",\"model\":\"brunel\"}"));
     assert_non_null(strstr(a, "{\"name\":\"power\",\"value\":2.25,\"unit\":\"W\"}"));
+    /* test_issue_14: the power facts, their windowed figures rebuilt from the readings. */
+    assert_non_null(strstr(a, "\"power_w\":312.5,\"energy_j\":7500}"));
+    assert_non_null(strstr(a, "\"gpu_energy\":{\"devices\":[0,1],\"power_w\":null"));
+    assert_non_null(strstr(a, "{\"zone\":\"package-0\",\"power_w\":28,\"energy_j\":51}"));
+    assert_non_null(strstr(a, "{\"zone\":\"package-0/dram\",\"power_w\":2,\"energy_j\":3.4}"));
+    assert_non_null(strstr(a, "\"source\":\"measured\",\"state\":null}"));
     assert_true(replay_source_real_ns(rs, replay_source_end_ns(rs)) ==
                 1700000000ULL * SEC + 2 * SEC);
     /* Compact: well under 16 bytes per event for this mix. */
