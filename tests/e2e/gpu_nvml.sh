@@ -38,6 +38,38 @@ jcheck "fake: two GPUs with their names, utilization and memory" "$T/fake.json" 
     "d['gpus'][1]['memory_used_bytes'] == $GIB" \
     "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB" \
     '"gpu_error" not in d'
+# test_issue_14: power and the energy counter, measured by the driver; a device without a
+# counter has null, and the workload on it no J/token, with the reason.
+jcheck "fake: power and energy per GPU as the driver reads them (null: not given)" \
+    "$T/fake.json" 'd["gpus"][0]["power_w"] == 250' 'd["gpus"][0]["energy_j"] == 123456.789' \
+    'd["gpus"][1]["power_w"] == 27.5' 'd["gpus"][1]["energy_j"] is None'
+jcheck "fake: no J/token on a device without an energy counter, and why" "$T/fake.json" \
+    'proc()["gpu_energy"]["devices"] == [0, 1]' 'proc()["gpu_energy"]["j_per_token"] is None' \
+    'proc()["gpu_energy"]["source"] is None' \
+    'proc()["gpu_energy"]["reason"] == "GPU1 has no energy counter"'
+# Counters that count the power exactly (the fake's energy is its power times CLOCK_MONOTONIC):
+# the devices' power over the window is 277.5 W to the counter's 1 mJ, and J/token is it over
+# the workload's own tokens/s. Two readings are needed; the probe reads once a second.
+snap2() {
+    local name=$1
+    shift
+    env "$@" timeout 30 "$NCTOP" -p "$lm" --once --json --duration 3 >"$T/$name.json" \
+        2>"$T/$name.err"
+    check "$name: exit 0, nothing on stderr" test $? -eq 0 -a ! -s "$T/$name.err"
+}
+snap2 clock NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock
+jcheck "alone on its GPUs: J/token measured on the devices = their power / its tokens/s" \
+    "$T/clock.json" 'proc()["gpu_energy"]["source"] == "measured (device)"' \
+    'proc()["gpu_energy"]["reason"] is None' \
+    'abs(proc()["gpu_energy"]["power_w"] - 277.5) < 0.01' \
+    'proc()["rates"]["tokens_per_sec"] > 0' \
+    'abs(proc()["gpu_energy"]["j_per_token"] * proc()["rates"]["tokens_per_sec"] -
+         proc()["gpu_energy"]["power_w"]) < 1e-6 * proc()["gpu_energy"]["power_w"]'
+snap2 shared NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock NCTOP_FAKE_NVML_PID2=1
+jcheck "sharing a GPU: no J/token (a share would be an estimate), and why" "$T/shared.json" \
+    'proc()["gpu_energy"]["j_per_token"] is None' 'proc()["gpu_energy"]["source"] is None' \
+    'proc()["gpu_energy"]["reason"] == "GPU0 runs 2 processes: its energy is not this " +
+         "workload" + chr(39) + "s alone"'
 
 # test_issue_12: a recording keeps the GPU facts; its replay shows the devices as live did.
 NCTOP_NVML_LIB="$FAKE" timeout 30 "$NCTOP" record -p "$lm" --duration 1.5 -o "$T/gpu.nctrec" \
@@ -45,7 +77,9 @@ NCTOP_NVML_LIB="$FAKE" timeout 30 "$NCTOP" record -p "$lm" --duration 1.5 -o "$T
 "$NCTOP" replay --once --json "$T/gpu.nctrec" >"$T/gpu-replay.json" 2>"$T/gpu-replay.err"
 jcheck "record, replay: the GPUs and the workload's GPU memory, as live" "$T/gpu-replay.json" \
     'len(d["gpus"]) == 2' 'd["gpus"][0]["name"] == "Fake A100-SXM4-80GB"' \
-    'd["gpus"][0]["utilization_pct"] == 87' "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB"
+    'd["gpus"][0]["utilization_pct"] == 87' "d['gpus'][1]['memory_total_bytes'] == 16 * $GIB" \
+    'd["gpus"][0]["power_w"] == 250' 'd["gpus"][0]["energy_j"] == 123456.789' \
+    'd["gpus"][1]["energy_j"] is None'
 
 jcheck "fake: the workload's GPU memory, per device, on the device" "$T/fake.json" \
     "row(proc(), 'memory', 'GPU Memory')['bytes'] == 768 * $MIB" \
@@ -98,6 +132,11 @@ check "prometheus: GPU memory used" grep -qx \
 check "prometheus: GPU memory total" grep -qx \
     "nctop_gpu_memory_total_bytes{gpu=\"0\",name=\"Fake A100-SXM4-80GB\"} $((80 * GIB))" \
     "$T/promfake.prom"
+check "prometheus: GPU power per GPU" grep -qx \
+    'nctop_gpu_power_watts{gpu="1",name="Fake T4"} 27.500' "$T/promfake.prom"
+check "prometheus: GPU energy counter, only where the driver counts" sh -c "grep -qx \
+    'nctop_gpu_energy_joules_total{gpu=\"0\",name=\"Fake A100-SXM4-80GB\"} 123456.789' \
+    '$T/promfake.prom' && ! grep -q 'nctop_gpu_energy_joules_total{gpu=\"1\"' '$T/promfake.prom'"
 if command -v promtool >/dev/null; then
     check "prometheus with GPUs: promtool check metrics passes" \
         bash -c "promtool check metrics < '$T/promfake.prom'"
