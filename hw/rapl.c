@@ -46,8 +46,7 @@ struct rapl {
 };
 
 /* A small sysfs file's first line into buf (NUL-terminated, newline cut). 0 or -errno. */
-static int rapl_read(const struct rapl *r, const char *dir, const char *file, char *buf,
-                     size_t len)
+static int rapl_read(const struct rapl *r, const char *dir, const char *file, char *buf, size_t len)
 {
     char path[RAPL_PATH_MAX + 64];
     ssize_t n;
@@ -228,8 +227,8 @@ void rapl_sample(struct rapl *r, struct store *st, uint64_t now_ns)
     const char *other_zone = NULL;
 
     if (r->too_long || !rapl_scan(r) || r->n == 0) {
-        store_power_state_set(st, r->too_long ? "RAPL: the sysfs root path is too long"
-                                              : RAPL_NO_RAPL);
+        store_power_state_set(st,
+                              r->too_long ? "RAPL: the sysfs root path is too long" : RAPL_NO_RAPL);
         return;
     }
     for (size_t i = 0; i < r->n; i++) {
@@ -245,7 +244,8 @@ void rapl_sample(struct rapl *r, struct store *st, uint64_t now_ns)
             }
             continue;
         }
-        if (z->range_uj == 0 && rapl_read_u64(r, z->dir, "max_energy_range_uj", &z->range_uj) != 0) {
+        if (z->range_uj == 0 &&
+            rapl_read_u64(r, z->dir, "max_energy_range_uj", &z->range_uj) != 0) {
             z->range_uj = 0;
         }
         z->total_uj = z->have ? z->total_uj + rapl_step(z, raw) : raw;

@@ -60,8 +60,7 @@ static bool rows_power_tokens(const struct store_proc *p, uint64_t now_ns, doubl
         const char *name = store_proc_name(p, p->counters[i].name);
 
         if (name != NULL && strcmp(name, "tokens") == 0) {
-            return store_rate_per_sec(&p->counters[i].rate, now_ns, p->st->cfg.window_ns,
-                                      per_sec);
+            return store_rate_per_sec(&p->counters[i].rate, now_ns, p->st->cfg.window_ns, per_sec);
         }
     }
     return false;
@@ -92,8 +91,7 @@ static bool rows_power_device(struct rows_gpu_energy *out, const struct store *s
     return false;
 }
 
-void rows_build_gpu_energy(struct rows_gpu_energy *out, const struct store_proc *p,
-                           uint64_t now_ns)
+void rows_build_gpu_energy(struct rows_gpu_energy *out, const struct store_proc *p, uint64_t now_ns)
 {
     const struct store_gpu_proc *g = store_proc_gpu(p);
     double watts = 0.0, tokens_per_sec;

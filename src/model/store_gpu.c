@@ -15,8 +15,8 @@
 
 /* The energy counter readings of one device, for its power over the window. */
 struct store_gpu_energy {
-    uint32_t index;          /* the device's */
-    struct store_rate rate;  /* (time, mJ) */
+    uint32_t index;         /* the device's */
+    struct store_rate rate; /* (time, mJ) */
 };
 
 /* The machine's devices (owned by the store, created at the first set). */

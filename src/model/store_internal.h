@@ -397,10 +397,10 @@ struct store {
     char *step_span;            /* owned copy of cfg.step_span, or NULL */
     store_observer_fn observer; /* nctop record; NULL when nobody observes */
     void *observer_ctx;
-    struct store_gpus *gpus; /* the machine's GPUs (store_gpu.h), or NULL */
+    struct store_gpus *gpus;   /* the machine's GPUs (store_gpu.h), or NULL */
     struct store_power *power; /* the machine's RAPL zones (store_power.h), or NULL */
-    bool probe_on;           /* a probe source exists (store_probe_source) */
-    uint64_t probe_ns;       /* store_probe_time */
+    bool probe_on;             /* a probe source exists (store_probe_source) */
+    uint64_t probe_ns;         /* store_probe_time */
     store_clock_fn probe_idle;
     void *probe_ctx;
 };
@@ -422,9 +422,9 @@ bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t wi
  * min_gap_ns passed since the last one. A value that went back restarts the series. */
 void store_rate_add(struct store_rate *r, uint32_t cap, uint64_t t_ns, uint64_t v,
                     uint64_t min_gap_ns);
-uint32_t store_rate_cap(const struct store *st); /* samples a rate keeps in this store */
+uint32_t store_rate_cap(const struct store *st);    /* samples a rate keeps in this store */
 uint64_t store_rate_gap_ns(const struct store *st); /* the min_gap_ns rates use */
-void store_rate_done(struct store_rate *r);      /* free the samples; r is empty after */
+void store_rate_done(struct store_rate *r);         /* free the samples; r is empty after */
 
 /* The appliers store_apply calls for the facts kept in store_sys.c and store_gpu.c; false
  * when the event changes nothing. */

@@ -59,8 +59,7 @@ static bool store_power_zone_apply(struct store *st, const struct store_event *e
         changed = true;
     }
     /* A reading at the time of the last one, of the same value, says nothing new. */
-    if (!changed && z->rate.have_last && z->rate.last_t_ns == ev->ts_ns &&
-        z->energy_uj == ev->a) {
+    if (!changed && z->rate.have_last && z->rate.last_t_ns == ev->ts_ns && z->energy_uj == ev->a) {
         return false;
     }
     z->energy_uj = ev->a;

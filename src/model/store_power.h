@@ -12,8 +12,8 @@
 struct store;
 struct store_power;
 
-#define STORE_POWER_ZONES_MAX 64 /* zones kept; the rest are ignored */
-#define STORE_POWER_ZONE_LEN 64  /* bytes kept of a zone name, with its NUL */
+#define STORE_POWER_ZONES_MAX 64  /* zones kept; the rest are ignored */
+#define STORE_POWER_ZONE_LEN 64   /* bytes kept of a zone name, with its NUL */
 #define STORE_POWER_STATE_LEN 160 /* bytes kept of the state */
 
 /* One reading of zone (copied: "package-0", "package-0/core") at ts_ns: its energy counter in

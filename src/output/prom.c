@@ -541,7 +541,8 @@ static void prom_emit_gpu_power(struct prom_buf *b, const struct store *st)
         energy = energy || g.v[i].energy_valid;
     }
     if (power) {
-        prom_family(b, "nctop_gpu_power_watts", "gauge", "GPU board power, as its driver reads it.");
+        prom_family(b, "nctop_gpu_power_watts", "gauge",
+                    "GPU board power, as its driver reads it.");
     }
     for (size_t i = 0; power && i < g.n; i++) {
         if (g.v[i].power_valid) {

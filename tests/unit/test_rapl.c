@@ -259,8 +259,8 @@ static void test_zone_appears(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zones),         cmocka_unit_test(test_wraparound),
-        cmocka_unit_test(test_missing),       cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_zones),        cmocka_unit_test(test_wraparound),
+        cmocka_unit_test(test_missing),      cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_zone_appears),
     };
 
