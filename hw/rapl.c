@@ -167,7 +167,7 @@ static bool rapl_scan(struct rapl *r)
             continue;
         }
         memset(&r->zones[r->n], 0, sizeof(r->zones[0]));
-        snprintf(r->zones[r->n].dir, sizeof(r->zones[0].dir), "%s", e->d_name);
+        snprintf(r->zones[r->n].dir, sizeof(r->zones[0].dir), "%.31s", e->d_name);
         r->zones[r->n].pkg = pkg;
         r->zones[r->n].sub = sub;
         r->zones[r->n].seen = true;
