@@ -24,6 +24,7 @@
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/config.h"
+#include "src/libnctop/seg_clock.h"
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
 
@@ -49,6 +50,12 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_ANCESTRY 64 /* ppid steps when deciding "descendant of root" */
 #define RING_INVALID_NAME "(invalid name)"
 #define RING_CLOCK_SLACK_NS (1000ULL * UTIL_NS_PER_MS) /* tolerated clock disagreement */
+/* A TSC calibration is wrong when its rate moves by more than 1/RING_CALIB_RATE_DIV between
+ * two pairs, or when it puts this process's own tick further than RING_CALIB_CHECK_NS plus
+ * 1/RING_CALIB_RATE_DIV of the time since the latest pair from this process's own clock. */
+#define RING_CALIB_RATE_DIV 100
+#define RING_CALIB_CHECK_NS (1ULL * UTIL_NS_PER_MS)
+#define RING_CLOCK_ATTR "nctop.clock" /* the process attribute that names the clock */
 
 /*
  * Limits: what one segment may make nctop allocate or walk. The header may announce more
@@ -102,6 +109,9 @@ struct ring_layout {
     uint64_t rings_off;
     uint64_t ring_stride;
     uint64_t created_mono_ns;
+    uint32_t clock;          /* enum nctop_seg_clock (MONOTONIC before ABI 5) */
+    uint64_t calib_base_tsc; /* the creation pair (TSC segments) */
+    uint64_t calib_base_ns;
     uint32_t strings_max; /* ids below this exist (clamped) */
     uint32_t strings_bytes;
     uint32_t gauges_max; /* clamped */
@@ -129,6 +139,15 @@ struct ring_slot_view {
     bool resync; /* its events before the next record were not read: the thread resyncs */
 };
 
+/* How the ticks of a TSC segment become CLOCK_MONOTONIC ns. */
+struct ring_clock {
+    bool ok;                    /* conv is valid: records flagged NCTOP_REC_F_TSC are converted */
+    const char *bad;            /* why the calibration is refused (static), sticky; NULL if not */
+    uint32_t seq;               /* calib_seq of conv */
+    struct nctop_seg_conv conv; /* the latest accepted pair and slope */
+    uint64_t discarded;         /* TSC records not converted (no trusted calibration) */
+};
+
 /* One segment: mapped while its workload lives, remembered after. */
 struct ring_seg {
     int32_t pid;
@@ -143,8 +162,9 @@ struct ring_seg {
     struct ring_layout lay;
     struct nctop_seg_header *hdr; /* the mapping: only its mutable fields are read */
     struct store_proc *proc;
-    bool reader;     /* we own reader_pid: we consume events */
-    bool from_start; /* handed to us at its creation: every thread is read from its start */
+    struct ring_clock clk; /* TSC segments */
+    bool reader;           /* we own reader_pid: we consume events */
+    bool from_start;       /* handed to us at its creation: every thread is read from its start */
     bool exited;
     uint64_t exited_ns; /* when it stopped being live (exit, error, refusal) */
     uint32_t *idmap;    /* segment string id -> store name id (0 = invalid or refused) */
@@ -240,10 +260,18 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
                  (unsigned)NCTOP_SEG_ABI_VERSION);
         return buf;
     }
-    if (h->header_bytes !=
-            (h->abi_version >= 4 ? sizeof(struct nctop_seg_header) : NCTOP_SEG_HEADER_BYTES_V3) ||
+    if (h->header_bytes != (h->abi_version >= 5   ? sizeof(struct nctop_seg_header)
+                            : h->abi_version == 4 ? NCTOP_SEG_HEADER_BYTES_V4
+                                                  : NCTOP_SEG_HEADER_BYTES_V3) ||
         h->segment_bytes != size) {
         return "segment size does not match its header";
+    }
+    if (h->abi_version >= 5 && h->clock != NCTOP_SEG_CLOCK_MONOTONIC &&
+        h->clock != NCTOP_SEG_CLOCK_TSC) {
+        return "unknown segment clock";
+    }
+    if (h->abi_version >= 5 && h->clock == NCTOP_SEG_CLOCK_TSC && !NCTOP_SEG_HAVE_TSC) {
+        return "TSC timestamps, but this nctop cannot read the TSC";
     }
     if (h->abi_version >= 4 &&
         (!ring_region_ok(h->values_off, h->values_max, sizeof(struct nctop_seg_value), size) ||
@@ -286,6 +314,9 @@ static void ring_layout_init(struct ring_layout *l, const struct nctop_seg_heade
     l->rings_off = h->rings_off;
     l->ring_stride = h->ring_stride;
     l->created_mono_ns = h->created_mono_ns;
+    l->clock = h->abi_version >= 5 ? h->clock : NCTOP_SEG_CLOCK_MONOTONIC;
+    l->calib_base_tsc = h->abi_version >= 5 ? h->calib_base.tsc : 0;
+    l->calib_base_ns = h->abi_version >= 5 ? h->calib_base.mono_ns : 0;
     l->strings_bytes = h->strings_bytes;
     l->ring_bytes = h->ring_bytes;
     l->strings_hdr = h->strings_max;
@@ -516,7 +547,8 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
             uint32_t value = atomic_load_explicit(&a->value_id, memory_order_acquire);
 
             value = value != 0 ? ring_map_id(s, value) : 0;
-            if (key != 0) {
+            /* "nctop." keys are nctop's own (RING_CLOCK_ATTR): not the workload's to set. */
+            if (key != 0 && strncmp(store_proc_name(s->proc, key), "nctop.", 6) != 0) {
                 store_attr_set(s->proc, key, value);
             }
         }
@@ -569,22 +601,124 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
     }
 }
 
+/* The calibration cannot be trusted: an error row and a counter; from now on the segment's
+ * TSC records are counted as invalid and never shown (the mistake is not repaired later). */
+static void ring_clock_refuse(struct ring_source *rs, struct ring_seg *s, const char *why,
+                              uint64_t now_ns)
+{
+    s->clk.ok = false;
+    s->clk.bad = why;
+    store_proc_add_invalid(s->proc, 1, why);
+    store_proc_set_state(s->proc, STORE_PROC_ERROR, why, now_ns);
+    rs->stats.invalid++;
+    ring_seg_note(rs, "segment of pid %d: %s", (int)s->pid, why);
+}
+
+/* Whether conv puts this process's own pair where it is: the calibration is this machine's
+ * clock, not only self-consistent. The tolerance grows with the time since the anchor (the
+ * workload may not have refreshed for a while). */
+static bool ring_clock_agrees(const struct nctop_seg_conv *conv)
+{
+    uint64_t tsc = 0, ns = 0, got, err, since;
+
+    nctop_seg_calib_take(&tsc, &ns);
+    got = nctop_seg_conv_ns(conv, tsc);
+    err = got > ns ? got - ns : ns - got;
+    since = ns > conv->ns ? ns - conv->ns : conv->ns - ns;
+    return err <= RING_CALIB_CHECK_NS + since / RING_CALIB_RATE_DIV;
+}
+
+/*
+ * Follow the TSC calibration of s (segment.h, enum nctop_seg_clock): a new pair under the
+ * sequence lock gives a new slope and anchor. Refused (an error row): no valid pair, a rate
+ * out of range, pairs going backwards, a rate that moves by more than 1/RING_CALIB_RATE_DIV,
+ * or a conversion that disagrees with our own clocks. A pair being rewritten (odd, or changed
+ * during the read) keeps the previous one until the next drain.
+ */
+static void ring_clock_sync(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+{
+    struct nctop_seg_conv conv;
+    uint32_t seq1, seq2;
+    uint64_t tsc, ns;
+
+    if (s->lay.clock != NCTOP_SEG_CLOCK_TSC || s->clk.bad != NULL) {
+        return;
+    }
+    if (s->hdr->clock != s->lay.clock) {
+        ring_clock_refuse(rs, s, "the segment's clock changed after it was published", now_ns);
+        return;
+    }
+    seq1 = atomic_load_explicit(&s->hdr->calib_seq, memory_order_acquire);
+    if (s->clk.ok && seq1 == s->clk.seq) {
+        return;
+    }
+    tsc = atomic_load_explicit(&s->hdr->calib_last.tsc, memory_order_relaxed);
+    ns = atomic_load_explicit(&s->hdr->calib_last.mono_ns, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    seq2 = atomic_load_explicit(&s->hdr->calib_seq, memory_order_relaxed);
+    if ((seq1 & 1) != 0 || seq1 != seq2) {
+        if (!s->clk.ok && s->clk.seq == seq1 && seq1 != 0) {
+            /* Still mid-write at the next drain: nobody finishes it. */
+            ring_clock_refuse(rs, s, "clock calibration missing (never completed)", now_ns);
+        }
+        s->clk.seq = seq1;
+        return;
+    }
+    if (!nctop_seg_conv_make(&conv, s->lay.calib_base_tsc, s->lay.calib_base_ns, tsc, ns)) {
+        ring_clock_refuse(rs, s,
+                          s->lay.calib_base_tsc == 0 || tsc == 0
+                              ? "clock calibration missing"
+                              : "clock calibration absurd (TSC rate out of range)",
+                          now_ns);
+        return;
+    }
+    if (s->clk.ok) {
+        uint64_t d = conv.mult > s->clk.conv.mult ? conv.mult - s->clk.conv.mult
+                                                  : s->clk.conv.mult - conv.mult;
+
+        if (tsc < s->clk.conv.tsc || ns < s->clk.conv.ns ||
+            d > s->clk.conv.mult / RING_CALIB_RATE_DIV) {
+            ring_clock_refuse(rs, s, "clock calibration changed under the reader", now_ns);
+            return;
+        }
+    }
+    if (!ring_clock_agrees(&conv)) {
+        ring_clock_refuse(rs, s, "clock calibration disagrees with this machine's clock", now_ns);
+        return;
+    }
+    s->clk.conv = conv;
+    s->clk.seq = seq1;
+    s->clk.ok = true;
+}
+
 /* Decode one record into the store. Returns false when it is corrupt. Times must lie between
  * the segment's creation and a little after now: the store's window clock follows event
  * times, so one far-future stamp would blank every window. */
 static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const struct nctop_rec *rec,
                         uint16_t words, uint64_t now_ns)
 {
+    uint64_t ts = rec->ts_ns;
+    uint8_t flags = rec->flags; /* read once: the bytes are the workload's */
     uint32_t id;
 
-    if (rec->ts_ns + RING_CLOCK_SLACK_NS < s->lay.created_mono_ns ||
-        rec->ts_ns > now_ns + RING_CLOCK_SLACK_NS) {
+    if (flags & NCTOP_REC_F_TSC) {
+        /* Ticks: only a TSC segment has them, and only a trusted calibration converts them. */
+        if (s->lay.clock != NCTOP_SEG_CLOCK_TSC) {
+            return false;
+        }
+        if (!s->clk.ok) {
+            s->clk.discarded++;
+            return false;
+        }
+        ts = nctop_seg_conv_ns(&s->clk.conv, ts);
+    }
+    if (ts + RING_CLOCK_SLACK_NS < s->lay.created_mono_ns || ts > now_ns + RING_CLOCK_SLACK_NS) {
         return false;
     }
     /* Events of this thread were lost just before (or never read: a late attach): it may be
      * anywhere in its span stack, so the store holds its spans until it is back at the top. */
-    if ((v->resync || (rec->flags & NCTOP_REC_F_GAP)) && v->thread != NULL) {
-        store_thread_resync(v->thread, rec->ts_ns);
+    if ((v->resync || (flags & NCTOP_REC_F_GAP)) && v->thread != NULL) {
+        store_thread_resync(v->thread, ts);
         v->resync = false;
     }
     switch (rec->type) {
@@ -595,9 +729,9 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
             return false;
         }
         if (rec->type == NCTOP_REC_SPAN_BEGIN) {
-            store_span_begin(v->thread, id, rec->ts_ns);
+            store_span_begin(v->thread, id, ts);
         } else if (words < 3) {
-            store_span_end(v->thread, id, rec->ts_ns);
+            store_span_end(v->thread, id, ts);
         } else {
             /* An end with a status: 0 ok, else the error's string id. */
             uint32_t status = rec->arg[0] == 0 ? 0 : ring_map_id(s, rec->arg[0]);
@@ -605,7 +739,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
             if (rec->arg[0] != 0 && status == 0) {
                 status = store_proc_intern(s->proc, RING_INVALID_NAME);
             }
-            store_span_end_status(v->thread, id, status, rec->ts_ns);
+            store_span_end_status(v->thread, id, status, ts);
         }
         return true;
     case NCTOP_REC_SPAN_ATTR: {
@@ -619,7 +753,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         if (id == 0 || value == 0) {
             return false;
         }
-        store_span_attr(v->thread, id, value, rec->ts_ns);
+        store_span_attr(v->thread, id, value, ts);
         return true;
     }
     case NCTOP_REC_KERNEL: {
@@ -630,17 +764,17 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         }
         id = ring_map_id(s, rec->id);
         backend = ring_map_id(s, rec->arg[1]);
-        if (id == 0 || backend == 0 || rec->arg[0] > now_ns - rec->ts_ns + RING_CLOCK_SLACK_NS) {
+        if (id == 0 || backend == 0 || rec->arg[0] > now_ns - ts + RING_CLOCK_SLACK_NS) {
             return false;
         }
-        store_kernel(s->proc, id, backend, rec->ts_ns, rec->arg[0]);
+        store_kernel(s->proc, id, backend, ts, rec->arg[0]);
         return true;
     }
     case NCTOP_REC_MEM_DELTA:
         if (words < 3 || v->thread == NULL) {
             return false;
         }
-        store_mem_delta(v->thread, (int64_t)rec->arg[0], rec->ts_ns);
+        store_mem_delta(v->thread, (int64_t)rec->arg[0], ts);
         return true;
     case NCTOP_REC_STEP:
         if (words < 3 || rec->id < STORE_STEP_REQUEST_BEGIN || rec->id > STORE_STEP_KIND_MAX) {
@@ -648,7 +782,7 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
         }
         /* 4 words carry a request id; 3 are the markers of request 0. */
         store_request_step(s->proc, (enum store_step_kind)rec->id, words >= 4 ? rec->arg[1] : 0,
-                           rec->arg[0], rec->ts_ns);
+                           rec->arg[0], ts);
         return true;
     default:
         return false;
@@ -683,7 +817,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     struct ring_slot_view *v = &s->slots[i];
     const uint8_t *data = (const uint8_t *)(r + 1);
     uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
-    uint64_t stop;
+    uint64_t stop, discarded;
     uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
     uint32_t generation = atomic_load_explicit(&r->generation, memory_order_acquire);
 
@@ -708,6 +842,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         return 0;
     }
     stop = head - tail > *budget ? tail + *budget : head;
+    discarded = s->clk.discarded;
 
     for (pos = tail; pos < stop;) {
         uint64_t off = pos & mask, contig = mask + 1 - off, left = head - pos, bytes;
@@ -733,6 +868,15 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     *budget -= pos - tail < *budget ? pos - tail : *budget;
     atomic_store_explicit(&r->tail, pos, memory_order_release);
 
+    /* Records whose ticks no trusted calibration converts: invalid, for the clock's reason. */
+    discarded = s->clk.discarded - discarded;
+    if (discarded != 0) {
+        bad -= discarded;
+        store_proc_add_invalid(s->proc, discarded,
+                               s->clk.bad != NULL ? s->clk.bad : "clock calibration missing");
+        s->invalid += discarded;
+        rs->stats.invalid += discarded;
+    }
     if (bad != 0) {
         store_proc_add_invalid(s->proc, bad, "corrupt records in a ring");
         s->invalid += bad;
@@ -824,6 +968,16 @@ static void ring_seg_reclaim(struct ring_source *rs, struct ring_seg *s, uint64_
     }
 }
 
+/* Stamp our heartbeat, in ns and, for a TSC segment, in ticks: its event path compares its
+ * own clock with it. */
+static void ring_heartbeat(struct ring_seg *s, uint64_t now_ns)
+{
+    atomic_store_explicit(&s->hdr->reader_heartbeat_ns, now_ns, memory_order_relaxed);
+    if (s->lay.clock == NCTOP_SEG_CLOCK_TSC) {
+        atomic_store_explicit(&s->hdr->reader_heartbeat_tsc, nctop_seg_tsc(), memory_order_relaxed);
+    }
+}
+
 static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns,
                                bool last)
 {
@@ -839,7 +993,8 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
     }
     s->strings_budget = RING_STRINGS_PER_DRAIN;
     if (s->reader) {
-        atomic_store_explicit(&s->hdr->reader_heartbeat_ns, now_ns, memory_order_relaxed);
+        ring_clock_sync(rs, s, now_ns);
+        ring_heartbeat(s, now_ns);
         rings = ring_clamp_count(atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire),
                                  s->lay.rings_hdr, s->lay.rings_max, &over);
         for (uint32_t i = 0; i < rings && budget > 0; i++) {
@@ -892,7 +1047,7 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
         store_proc_set_state(s->proc, STORE_PROC_LIVE, why, now_ns);
         return;
     }
-    atomic_store_explicit(&s->hdr->reader_heartbeat_ns, now_ns, memory_order_relaxed);
+    ring_heartbeat(s, now_ns);
     if (!atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid)) {
         return;
     }
@@ -1304,6 +1459,10 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
 
     s->proc = ring_proc_for(rs, pid, s->start_ticks);
     store_proc_own_source(s->proc, true);
+    /* Which clock its events were stamped with (the snapshot's "clock"). */
+    store_attr_set(
+        s->proc, store_proc_intern(s->proc, RING_CLOCK_ATTR),
+        store_proc_intern(s->proc, s->lay.clock == NCTOP_SEG_CLOCK_TSC ? "tsc" : "monotonic"));
     ring_sync_label(s);
     ring_sync_strings(s);
     ring_claim_reader(rs, s, now_ns);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nctop.h"
+#include "seg_clock.h"
 
 #define SDK_PAGE_BYTES 4096U
 #define SDK_MAX_THREADS 65536U
@@ -438,7 +439,17 @@ static void sdk_atfork_child(void)
     sdk_header_stamp(child);
     atomic_store_explicit(&child->reader_pid, 0, memory_order_relaxed);
     atomic_store_explicit(&child->reader_heartbeat_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&child->reader_heartbeat_tsc, 0, memory_order_relaxed);
     atomic_store_explicit(&child->rings_count, 0, memory_order_relaxed);
+    if (child->clock == NCTOP_SEG_CLOCK_TSC) {
+        uint64_t tsc, ns;
+
+        /* The same machine, the same base; a parent's refresh may have been cut in half. */
+        nctop_seg_calib_take(&tsc, &ns);
+        atomic_store_explicit(&child->calib_last.tsc, tsc, memory_order_relaxed);
+        atomic_store_explicit(&child->calib_last.mono_ns, ns, memory_order_relaxed);
+        atomic_store_explicit(&child->calib_seq, 0, memory_order_relaxed);
+    }
     atomic_store_explicit(&child->dropped_no_ring, 0, memory_order_relaxed);
 
     n = atomic_load_explicit(&parent->strings_count, memory_order_relaxed);
@@ -466,6 +477,49 @@ static void sdk_atfork_child(void)
     munmap(parent, parent->segment_bytes);
     sdk_seg = child;
     sdk_hdr_set(child, memory_order_release);
+}
+
+/* Whether events are stamped with the TSC: where the kernel trusts it, unless NCTOP_CLOCK
+ * says "monotonic". */
+static bool sdk_clock_wants_tsc(void)
+{
+    const char *s = getenv("NCTOP_CLOCK");
+
+    if (s != NULL && strcmp(s, "monotonic") == 0) {
+        return false;
+    }
+    return nctop_seg_tsc_unusable() == NULL;
+}
+
+/*
+ * Finish the TSC calibration of a new segment (segment.h, enum nctop_seg_clock): wait until
+ * NCTOP_SEG_CALIB_MIN_NS have passed since the base pair (most of it went into making the
+ * segment), take the second pair and derive the event path's limits in ticks. Returns false
+ * when the two pairs do not make a sane clock: the segment then uses CLOCK_MONOTONIC.
+ */
+static bool sdk_clock_setup(struct nctop_seg_header *hdr, uint64_t base_tsc, uint64_t base_ns)
+{
+    struct nctop_seg_conv conv;
+    uint64_t tsc = 0, ns = 0;
+
+    while (nctop_seg_mono_ns() - base_ns < NCTOP_SEG_CALIB_MIN_NS) {
+    }
+    nctop_seg_calib_take(&tsc, &ns);
+    if (!nctop_seg_conv_make(&conv, base_tsc, base_ns, tsc, ns)) {
+        return false;
+    }
+    atomic_store_explicit(&hdr->calib_base.tsc, base_tsc, memory_order_relaxed);
+    atomic_store_explicit(&hdr->calib_base.mono_ns, base_ns, memory_order_relaxed);
+    atomic_store_explicit(&hdr->calib_last.tsc, tsc, memory_order_relaxed);
+    atomic_store_explicit(&hdr->calib_last.mono_ns, ns, memory_order_relaxed);
+    hdr->clock = NCTOP_SEG_CLOCK_TSC;
+    /* The process-wide settings of the event path; published with the segment. */
+    sdk_clock_timeout = nctop_seg_conv_ticks(&conv, NCTOP_SEG_READER_TIMEOUT_NS);
+    sdk_clock_gone = nctop_seg_conv_ticks(&conv, NCTOP_SEG_READER_GONE_NS);
+    sdk_calib_period = nctop_seg_conv_ticks(&conv, NCTOP_SEG_CALIB_PERIOD_NS);
+    atomic_store_explicit(&sdk_calib_next, tsc + sdk_calib_period, memory_order_relaxed);
+    sdk_clock_tsc = true;
+    return true;
 }
 
 static void sdk_atfork_prepare(void)
@@ -512,6 +566,8 @@ static int sdk_init_locked(const struct nctop_opts *opts)
     struct nctop_seg_header *hdr;
     struct sdk_params p;
     char comm[NCTOP_SEG_LABEL_MAX];
+    uint64_t base_tsc = 0, base_ns = 0;
+    bool tsc;
     pid_t reader;
     int err = 0;
     int rc;
@@ -519,6 +575,12 @@ static int sdk_init_locked(const struct nctop_opts *opts)
     if (sdk_env_disabled()) {
         sdk_state = SDK_STATE_DISABLED;
         return -ECANCELED;
+    }
+    /* The first calibration pair now: making the segment fills most of the wait for the
+     * second one. */
+    tsc = sdk_clock_wants_tsc();
+    if (tsc) {
+        nctop_seg_calib_take(&base_tsc, &base_ns);
     }
     rc = sdk_hooks_install();
     if (rc < 0) {
@@ -546,6 +608,11 @@ static int sdk_init_locked(const struct nctop_opts *opts)
         sdk_registry_label_locked(hdr, comm);
     }
 
+    hdr->clock = NCTOP_SEG_CLOCK_MONOTONIC;
+    if (tsc) {
+        sdk_clock_setup(hdr, base_tsc, base_ns);
+    }
+
     /*
      * nctop started this program and gave its pid: events are captured from the first
      * instant instead of from the reader's first scan. The preset heartbeat gives the reader
@@ -555,6 +622,7 @@ static int sdk_init_locked(const struct nctop_opts *opts)
     if (reader > 0) {
         atomic_store_explicit(&hdr->reader_heartbeat_ns, sdk_clock_ns(CLOCK_MONOTONIC),
                               memory_order_relaxed);
+        atomic_store_explicit(&hdr->reader_heartbeat_tsc, nctop_seg_tsc(), memory_order_relaxed);
         atomic_store_explicit(&hdr->reader_pid, (int32_t)reader, memory_order_relaxed);
     }
     sdk_reader_env = reader;

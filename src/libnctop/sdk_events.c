@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nctop.h"
+#include "seg_clock.h"
 
 /* After a failed claim (every slot taken), events dropped before the next scan of the slots:
  * a thread beyond max_threads must not scan the whole table on every event. */
@@ -41,12 +41,22 @@ struct events_thread {
 static _Thread_local struct events_thread events_self __attribute__((tls_model("initial-exec")));
 static pthread_key_t events_key;
 
-static inline uint64_t events_clock_ns(void)
-{
-    struct timespec ts;
+bool sdk_clock_tsc;
+uint64_t sdk_clock_timeout = NCTOP_SEG_READER_TIMEOUT_NS;
+uint64_t sdk_clock_gone = NCTOP_SEG_READER_GONE_NS;
+uint64_t sdk_calib_period;
+_Atomic uint64_t sdk_calib_next = UINT64_MAX;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+/* Now in the event clock, with the reader's heartbeat in the same units. The branch goes
+ * the same way for the whole life of the process. */
+static inline uint64_t events_clock_now(const struct nctop_seg_header *hdr, uint64_t *hb)
+{
+    if (EVENTS_LIKELY(sdk_clock_tsc)) {
+        *hb = atomic_load_explicit(&hdr->reader_heartbeat_tsc, memory_order_relaxed);
+        return nctop_seg_tsc();
+    }
+    *hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
+    return nctop_seg_mono_ns();
 }
 
 static inline struct nctop_seg_ring *events_ring_at(struct nctop_seg_header *hdr, uint32_t i)
@@ -69,6 +79,31 @@ static void events_drop(struct events_thread *t, struct nctop_seg_header *hdr)
 }
 
 /*
+ * A new calibration pair (segment.h, enum nctop_seg_clock): the first event after
+ * sdk_calib_period. Moving sdk_calib_next first sends the other threads back to their fast
+ * path; the compare-and-swap of calib_seq (even to odd) elects one writer, and a thread that
+ * loses it does nothing: no lock, no wait. The clock read is the vDSO's, not a system call.
+ */
+static __attribute__((noinline)) void events_calibrate(struct nctop_seg_header *hdr, uint64_t now)
+{
+    uint32_t seq = atomic_load_explicit(&hdr->calib_seq, memory_order_relaxed);
+    uint64_t tsc = 0, ns = 0;
+
+    atomic_store_explicit(&sdk_calib_next, now + sdk_calib_period, memory_order_relaxed);
+    if ((seq & 1) != 0 ||
+        !atomic_compare_exchange_strong_explicit(&hdr->calib_seq, &seq, seq + 1,
+                                                 memory_order_relaxed, memory_order_relaxed)) {
+        return;
+    }
+    /* The odd count is visible before the pair changes. */
+    atomic_thread_fence(memory_order_release);
+    nctop_seg_calib_take(&tsc, &ns);
+    atomic_store_explicit(&hdr->calib_last.tsc, tsc, memory_order_relaxed);
+    atomic_store_explicit(&hdr->calib_last.mono_ns, ns, memory_order_relaxed);
+    atomic_store_explicit(&hdr->calib_seq, seq + 2, memory_order_release);
+}
+
+/*
  * The reader has not drained for NCTOP_SEG_READER_TIMEOUT_NS: it may be stopped, swapped out
  * or busy. The event is not written (the ring may be full of what it has not read) but
  * counted, on the thread's ring, so the reader sees the loss when it comes back; reader_pid
@@ -78,11 +113,12 @@ static void events_drop(struct events_thread *t, struct nctop_seg_header *hdr)
  */
 static __attribute__((noinline)) void events_reader_stale(struct events_thread *t,
                                                           struct nctop_seg_header *hdr,
-                                                          int32_t reader, uint64_t age_ns)
+                                                          int32_t reader, uint64_t age)
 {
     uint64_t d;
 
-    if (age_ns > NCTOP_SEG_READER_GONE_NS && (int64_t)age_ns > 0) {
+    /* age is in the event clock's units, as are the limits. */
+    if (age > sdk_clock_gone && (int64_t)age > 0) {
         atomic_compare_exchange_strong_explicit(&hdr->reader_pid, &reader, 0, memory_order_relaxed,
                                                 memory_order_relaxed);
         return;
@@ -183,11 +219,29 @@ static __attribute__((noinline)) struct nctop_rec *events_reserve_slow(struct ev
     return (struct nctop_rec *)(t->data + off);
 }
 
+/* The first word of a record header (type, flags, words, id) in one store: a byte-wise
+ * build would be read back as a whole and stall the store forwarding. */
+static inline void events_rec_head(struct nctop_rec *rec, unsigned type, unsigned flags,
+                                   unsigned words, uint32_t id)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w = (uint64_t)type | (uint64_t)flags << 8 | (uint64_t)words << 16 | (uint64_t)id << 32;
+
+    memcpy(rec, &w, sizeof(w));
+#else
+    rec->type = (uint8_t)type;
+    rec->flags = (uint8_t)flags;
+    rec->words = (uint16_t)words;
+    rec->id = id;
+#endif
+}
+
 /*
  * Write one record of `words` 8-byte words on the calling thread's ring; the caller has seen
  * a reader attached. The exported functions keep only the idle check inline and jump here,
  * so the idle path saves and restores no registers. Drops are counted; a dead reader (stale
- * heartbeat) is switched off. KERNEL records carry the caller's start time, the others now.
+ * heartbeat) is switched off. KERNEL records carry the caller's start time (CLOCK_MONOTONIC),
+ * the others now in the event clock (TSC ticks, flagged, or CLOCK_MONOTONIC).
  */
 static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
                                                    uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
@@ -199,17 +253,20 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
     uint64_t bytes = (uint64_t)words * 8;
     struct nctop_rec *rec;
     uint64_t now, off, hb;
+    unsigned flags;
 
     if (EVENTS_UNLIKELY(t->ring == NULL) && !events_claim(t, hdr)) {
         return;
     }
 
-    now = events_clock_ns();
+    now = events_clock_now(hdr, &hb);
     /* Signed: the reader may have stamped its heartbeat after our clock read. */
-    hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
-    if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)NCTOP_SEG_READER_TIMEOUT_NS)) {
+    if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)sdk_clock_timeout)) {
         events_reader_stale(t, hdr, reader, now - hb);
         return;
+    }
+    if (EVENTS_UNLIKELY(now >= atomic_load_explicit(&sdk_calib_next, memory_order_relaxed))) {
+        events_calibrate(hdr, now);
     }
 
     off = t->head & (t->size - 1);
@@ -221,11 +278,13 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
             return;
         }
     }
-    rec->type = (uint8_t)type;
-    rec->flags = t->gap ? NCTOP_REC_F_GAP : 0;
-    rec->words = (uint16_t)words;
-    rec->id = id;
-    rec->ts_ns = type == NCTOP_REC_KERNEL ? ts_ns : now;
+    flags = t->gap ? NCTOP_REC_F_GAP : 0;
+    if (type != NCTOP_REC_KERNEL) {
+        ts_ns = now;
+        flags |= sdk_clock_tsc ? NCTOP_REC_F_TSC : 0;
+    }
+    events_rec_head(rec, type, flags, words, id);
+    rec->ts_ns = ts_ns;
     if (words > 2) {
         rec->arg[0] = arg0;
     }
@@ -447,14 +506,14 @@ NCTOP_API void nctop_gauge_set(uint32_t gauge, uint64_t used_bytes, uint64_t cap
 
 NCTOP_API int nctop_attached(void)
 {
-    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_relaxed);
-    uint64_t hb;
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
+    uint64_t hb, now;
 
     if (atomic_load_explicit(&hdr->reader_pid, memory_order_relaxed) == 0) {
         return 0;
     }
-    hb = atomic_load_explicit(&hdr->reader_heartbeat_ns, memory_order_relaxed);
-    return (int64_t)(events_clock_ns() - hb) <= (int64_t)NCTOP_SEG_READER_TIMEOUT_NS;
+    now = events_clock_now(hdr, &hb);
+    return (int64_t)(now - hb) <= (int64_t)sdk_clock_timeout;
 }
 
 NCTOP_API uint64_t nctop_dropped(void)

@@ -5,6 +5,7 @@
 #define NCTOP_LIBNCTOP_SDK_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "segment.h"
@@ -19,6 +20,18 @@
  */
 extern _Atomic(struct nctop_seg_header *) sdk_hdr;
 extern struct nctop_seg_header sdk_dummy_hdr;
+
+/*
+ * The event clock (segment.h, enum nctop_seg_clock). Set by the first init, before its segment
+ * is published with release order; the event path reads them after its acquire load of
+ * sdk_hdr. With the TSC, records carry ticks and the reader's heartbeat is compared in ticks.
+ */
+extern bool sdk_clock_tsc;
+extern uint64_t sdk_clock_timeout; /* NCTOP_SEG_READER_TIMEOUT_NS in the event clock's units */
+extern uint64_t sdk_clock_gone;    /* NCTOP_SEG_READER_GONE_NS in the same units */
+extern uint64_t sdk_calib_period;  /* NCTOP_SEG_CALIB_PERIOD_NS in ticks */
+/* The tick from which the next event refreshes calib_last; UINT64_MAX: never (MONOTONIC). */
+extern _Atomic uint64_t sdk_calib_next;
 
 /* Handle of the counter "tokens": the first counter, created at init before the segment is
  * published (nctop_step(NCTOP_STEP_TOKEN) adds to it). A constant, so the event path reads

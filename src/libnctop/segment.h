@@ -33,8 +33,10 @@
 /* ABI versions. 2: per-ring dropped_stall, negative reader_pid. 3: request ids (4-word STEP
  * records, NCTOP_STEP_PROMPT_TOKENS); it only adds to 2, so a reader reads both. 4: values
  * and attributes, in a header block appended after version 3's (whose header_bytes is
- * NCTOP_SEG_HEADER_BYTES_V3; a reader takes both). */
-#define NCTOP_SEG_ABI_VERSION 4
+ * NCTOP_SEG_HEADER_BYTES_V3; a reader takes both). 5: TSC timestamps: a clock block after
+ * version 4's (its header is NCTOP_SEG_HEADER_BYTES_V4), NCTOP_REC_F_TSC on records whose ts
+ * is in ticks, reader_heartbeat_tsc. */
+#define NCTOP_SEG_ABI_VERSION 5
 #define NCTOP_SEG_ABI_OLDEST 2          /* the oldest version a reader still reads */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
@@ -90,6 +92,48 @@ enum nctop_rec_type {
 
 /* Record flags (struct nctop_rec.flags). */
 #define NCTOP_REC_F_GAP 0x01 /* events of this thread were dropped just before this one */
+#define NCTOP_REC_F_TSC 0x02 /* ts_ns holds TSC ticks, not ns (segment clock TSC; ABI 5) */
+
+/*
+ * The clock of record timestamps (struct nctop_seg_header.clock, ABI 5; before: MONOTONIC).
+ *
+ * MONOTONIC: every ts_ns is CLOCK_MONOTONIC ns. TSC: records the SDK stamps itself (all but
+ * KERNEL) carry rdtsc ticks and NCTOP_REC_F_TSC; records with caller-given times (KERNEL,
+ * whose start comes from nctop_now_ns() or the caller's CLOCK_MONOTONIC) carry ns and no flag.
+ * The SDK uses the TSC only where the kernel itself trusts it: x86-64, constant_tsc and
+ * nonstop_tsc in /proc/cpuinfo, clocksource "tsc" (NCTOP_CLOCK=monotonic forces MONOTONIC).
+ *
+ * Calibration: pairs (rdtsc, CLOCK_MONOTONIC ns) read back to back, the best of three
+ * brackets, the tick at the middle of the clock read. calib_base is taken at creation, before
+ * the segment is published, and never changes; calib_last at least NCTOP_SEG_CALIB_MIN_NS
+ * later, also before publication, then refreshed by the event path: the first event of any
+ * thread after NCTOP_SEG_CALIB_PERIOD_NS takes a new pair. It takes no lock (a thread that
+ * loses the compare-and-swap of calib_seq skips the refresh) and makes no system call (with
+ * clocksource tsc, CLOCK_MONOTONIC is read in the vDSO). calib_seq is a sequence lock: odd
+ * while calib_last is rewritten; a reader reads seq, the pair, seq again, and keeps the pair
+ * only when both reads are equal and even.
+ *
+ * The reader converts ticks t with the slope between the two pairs, anchored at the latest:
+ * ns = last.mono_ns + (t - last.tsc) * mult >> 32, mult = 2^32 * dns / dticks (one division
+ * per new pair, none per record). A calibration whose rate is outside NCTOP_SEG_TSC_MIN_HZ..
+ * NCTOP_SEG_TSC_MAX_HZ, that goes backwards, whose rate moves by more than 1 % between two
+ * pairs, or that disagrees with the reader's own clocks, makes the segment an error row; its
+ * TSC records are counted as invalid and never shown.
+ */
+enum nctop_seg_clock {
+    NCTOP_SEG_CLOCK_MONOTONIC = 0,
+    NCTOP_SEG_CLOCK_TSC = 1,
+};
+#define NCTOP_SEG_CALIB_MIN_NS 200000ULL       /* calib_last - calib_base at creation */
+#define NCTOP_SEG_CALIB_PERIOD_NS 100000000ULL /* a refresh at most this often */
+#define NCTOP_SEG_TSC_MIN_HZ 100000000ULL      /* a sane TSC runs at 0.1 to 20 GHz */
+#define NCTOP_SEG_TSC_MAX_HZ 20000000000ULL
+
+/* One calibration pair. */
+struct nctop_seg_calib {
+    _Atomic uint64_t tsc;     /* rdtsc */
+    _Atomic uint64_t mono_ns; /* CLOCK_MONOTONIC at that tick */
+};
 
 /* One record. Records are 8-byte aligned; `words` counts 8-byte words including this
  * 16-byte header, so a record is at least 2 words. A record never wraps around the end of
@@ -101,7 +145,7 @@ struct nctop_rec {
     uint8_t flags;  /* NCTOP_REC_F_* */
     uint16_t words; /* length in 8-byte words, >= 2 */
     uint32_t id;    /* string id or kind, see the type */
-    uint64_t ts_ns; /* CLOCK_MONOTONIC */
+    uint64_t ts_ns; /* CLOCK_MONOTONIC ns, or TSC ticks with NCTOP_REC_F_TSC */
     uint64_t arg[]; /* words - 2 payload words */
 };
 
@@ -153,6 +197,10 @@ struct nctop_seg_header {
     _Alignas(NCTOP_SEG_CACHELINE) _Atomic int32_t reader_pid;
     uint32_t reserved2;
     _Atomic uint64_t reader_heartbeat_ns; /* CLOCK_MONOTONIC of the reader's last drain */
+    /* ABI 5 (in the line's padding, so that the offsets of version 4 stay): rdtsc at the
+     * reader's last drain, stored with reader_heartbeat_ns when the clock is TSC. The event
+     * path of a TSC segment compares with this one: both sides in ticks, no conversion. */
+    _Atomic uint64_t reader_heartbeat_tsc;
 
     /* ABI 4: the layout of the values and attributes (never changes), then their counts. */
     _Alignas(NCTOP_SEG_CACHELINE) uint64_t values_off; /* struct nctop_seg_value[values_max] */
@@ -161,10 +209,18 @@ struct nctop_seg_header {
     uint32_t attrs_max;
     _Atomic uint32_t values_count;
     _Atomic uint32_t attrs_count;
+
+    /* ABI 5: the clock of record timestamps (see enum nctop_seg_clock). clock and calib_base
+     * never change after publication; calib_last is refreshed under calib_seq. */
+    _Alignas(NCTOP_SEG_CACHELINE) uint32_t clock; /* enum nctop_seg_clock */
+    _Atomic uint32_t calib_seq;                   /* even: calib_last is whole */
+    struct nctop_seg_calib calib_base;            /* at creation */
+    struct nctop_seg_calib calib_last;            /* the latest pair */
 };
 
-/* The header of ABI 3 ends where version 4's block begins. */
+/* The header of ABI 3 ends where version 4's block begins, version 4's where 5's does. */
 #define NCTOP_SEG_HEADER_BYTES_V3 offsetof(struct nctop_seg_header, values_off)
+#define NCTOP_SEG_HEADER_BYTES_V4 offsetof(struct nctop_seg_header, clock)
 
 /* A memory gauge. The SDK stores used/capacity/peak with relaxed order from any thread. */
 struct nctop_seg_gauge {
@@ -234,6 +290,7 @@ _Static_assert(sizeof(struct nctop_seg_weight) == 16, "weight entry is 16 bytes"
 _Static_assert(sizeof(struct nctop_seg_value) == 16, "value entry is 16 bytes");
 _Static_assert(sizeof(struct nctop_seg_attr) == 8, "attribute entry is 8 bytes");
 _Static_assert(NCTOP_SEG_HEADER_BYTES_V3 == 384, "version 3's header is 384 bytes");
+_Static_assert(NCTOP_SEG_HEADER_BYTES_V4 == 448, "version 4's header is 448 bytes");
 _Static_assert(sizeof(struct nctop_seg_ring) == 3 * NCTOP_SEG_CACHELINE, "ring header");
 _Static_assert(sizeof(struct nctop_seg_header) <= 4096, "header fits a page");
 

@@ -1253,11 +1253,21 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->values[i].value = p->values[i].v;
         out->values[i].ts_ns = p->values[i].ts_ns;
     }
-    out->nattrs = p->nattrs;
+    out->nattrs = 0;
     out->attrs = p->nattrs > 0 ? xcalloc(p->nattrs, sizeof(*out->attrs)) : NULL;
     for (i = 0; i < p->nattrs; i++) {
-        out->attrs[i].key = rows_name(p, p->attrs[i].key);
-        out->attrs[i].value = rows_name(p, p->attrs[i].value);
+        const char *key = rows_name(p, p->attrs[i].key);
+
+        /* nctop's own facts ride on attributes named "nctop.*": fields, not the workload's. */
+        if (key != NULL && strncmp(key, "nctop.", 6) == 0) {
+            if (strcmp(key, "nctop.clock") == 0) {
+                out->clock = rows_name(p, p->attrs[i].value);
+            }
+            continue;
+        }
+        out->attrs[out->nattrs].key = key;
+        out->attrs[out->nattrs].value = rows_name(p, p->attrs[i].value);
+        out->nattrs++;
     }
     hist_done(&scratch);
 }

@@ -376,6 +376,11 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     } else {
         cJSON_AddNullToObject(o, "exit_signal");
     }
+    if (sum.clock != NULL) {
+        cJSON_AddStringToObject(o, "clock", sum.clock);
+    } else {
+        cJSON_AddNullToObject(o, "clock");
+    }
     cJSON_AddNumberToObject(o, "dropped", (double)sum.dropped);
     losses = cJSON_AddObjectToObject(o, "losses");
     for (size_t k = 0; k < ROWS_LOSS_KINDS; k++) {

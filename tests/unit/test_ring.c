@@ -24,6 +24,7 @@
 #include "collectors/ring.h"
 #include "nctop.h"
 #include "src/base/util.h"
+#include "src/libnctop/seg_clock.h"
 #include "src/libnctop/segment.h"
 #include "src/model/rows.h"
 #include "src/model/store.h"
@@ -125,6 +126,20 @@ static uint8_t *test_map(const char *path, size_t *size)
     close(fd);
     assert_true(p != MAP_FAILED);
     return p;
+}
+
+/* Stamp a reader heartbeat age_ns ago as nctop would: in ns, and in ticks for a TSC segment
+ * (converted with the segment's own calibration). */
+static void test_heartbeat(struct nctop_seg_header *h, uint64_t age_ns)
+{
+    atomic_store(&h->reader_heartbeat_ns, util_mono_ns() - age_ns);
+    if (h->clock == NCTOP_SEG_CLOCK_TSC) {
+        struct nctop_seg_conv c = {.mult = 1};
+
+        assert_true(nctop_seg_conv_make(&c, h->calib_base.tsc, h->calib_base.mono_ns,
+                                        h->calib_last.tsc, h->calib_last.mono_ns));
+        atomic_store(&h->reader_heartbeat_tsc, nctop_seg_tsc() - nctop_seg_conv_ticks(&c, age_ns));
+    }
 }
 
 /* Scan and drain the child's segment into a fresh store; returns its summary. */
@@ -666,7 +681,7 @@ static void test_truncate_attached(off_t len, bool claim)
         struct nctop_seg_header *h = (struct nctop_seg_header *)test_map(tc.path, &size);
 
         atomic_store(&h->reader_pid, (int32_t)getppid());
-        atomic_store(&h->reader_heartbeat_ns, util_mono_ns());
+        test_heartbeat(h, 0);
         munmap(h, size);
     }
     rs = test_attach(st, &pid);
@@ -867,7 +882,7 @@ static void test_issue_10_reader_stall_shown(void **state)
 
     /* nctop stalls: its heartbeat looks 6 s old; 2 x 20 events are not written. */
     h = (struct nctop_seg_header *)test_map(e.path, &size);
-    atomic_store(&h->reader_heartbeat_ns, util_mono_ns() - 6000000000ULL);
+    test_heartbeat(h, 6000000000ULL);
     test_emitter_emit(&e);
     test_emitter_emit(&e);
     assert_int_equal(atomic_load(&h->reader_pid), -(int32_t)getpid());
@@ -974,7 +989,7 @@ static void test_issue_10_old_abi_refused(void **state)
     test_child_start(&tc, false, false);
     h = (struct nctop_seg_header *)test_map(tc.path, &size);
     h->abi_version = NCTOP_SEG_ABI_OLDEST - 1;
-    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 4)");
+    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 5)");
     munmap(h, size);
     test_child_stop(&tc);
 }
