@@ -664,12 +664,14 @@ static void ring_clock_sync(struct ring_source *rs, struct ring_seg *s, uint64_t
         s->clk.seq = seq1;
         return;
     }
+    /* The SDK writes both pairs, NCTOP_SEG_CALIB_MIN_NS apart, before it publishes. */
+    if (s->lay.calib_base_tsc == 0 || s->lay.calib_base_ns == 0 || tsc == 0 || ns == 0 ||
+        ns - s->lay.calib_base_ns < NCTOP_SEG_CALIB_MIN_NS) {
+        ring_clock_refuse(rs, s, "clock calibration missing", now_ns);
+        return;
+    }
     if (!nctop_seg_conv_make(&conv, s->lay.calib_base_tsc, s->lay.calib_base_ns, tsc, ns)) {
-        ring_clock_refuse(rs, s,
-                          s->lay.calib_base_tsc == 0 || tsc == 0
-                              ? "clock calibration missing"
-                              : "clock calibration absurd (TSC rate out of range)",
-                          now_ns);
+        ring_clock_refuse(rs, s, "clock calibration absurd (TSC rate out of range)", now_ns);
         return;
     }
     if (s->clk.ok) {

@@ -1178,6 +1178,193 @@ static void test_issue_11_late_attach_mid_span(void **state)
     }
 }
 
+/* --- test_issue_13: TSC timestamps ---------------------------------------------------------- */
+
+/* Where this machine's TSC is not one the kernel trusts, libnctop stamps with CLOCK_MONOTONIC
+ * and the TSC cases have nothing to test. */
+static bool test_tsc_skip(void)
+{
+    if (nctop_seg_tsc_unusable() != NULL) {
+        print_message("SKIP: %s\n", nctop_seg_tsc_unusable());
+        return true;
+    }
+    return false;
+}
+
+static uint64_t test_row_count(struct store *st, const char *path)
+{
+    struct rows rows;
+    const struct row *r;
+    uint64_t n;
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    r = test_find(&rows, path);
+    n = r != NULL ? r->all.count : 0;
+    rows_done(&rows);
+    return n;
+}
+
+/* Records stamped with ticks are converted: the spans are all there, nothing is invalid, and
+ * the process says which clock it uses; NCTOP_CLOCK=monotonic gives the same figures. */
+static void test_issue_13_tsc_converted(void **state)
+{
+    for (int mono = 0; mono < 2; mono++) {
+        struct test_child tc;
+        struct rows_summary sum;
+        struct store *st;
+
+        (void)state;
+        if (mono) {
+            setenv("NCTOP_CLOCK", "monotonic", 1);
+        }
+        test_child_start(&tc, true, true);
+        unsetenv("NCTOP_CLOCK");
+        st = test_collect(tc.pid, &sum);
+        assert_int_equal(sum.state, ROWS_STATE_LIVE);
+        assert_int_equal(sum.invalid, 0);
+        assert_non_null(sum.clock);
+        assert_string_equal(sum.clock,
+                            mono || nctop_seg_tsc_unusable() != NULL ? "monotonic" : "tsc");
+        assert_int_equal(sum.nattrs, 1); /* the clock is not one of the workload's attributes */
+        assert_int_equal(test_row_count(st, "outer"), TEST_SPANS);
+        assert_int_equal(test_row_count(st, "outer/inner"), TEST_SPANS);
+        rows_summary_done(&sum);
+        store_free(st);
+        test_child_stop(&tc);
+    }
+}
+
+/* A calibration rewritten before nctop attaches: missing, absurd or offset from the machine's
+ * clock. Each is an error row naming it, the ticked records are counted invalid, and no span
+ * is shown with a wrong time. */
+static void test_issue_13_bad_calibration(void **state)
+{
+    static const char *const want[] = {"calibration missing", "calibration absurd",
+                                       "disagrees with this machine's clock"};
+
+    (void)state;
+    if (test_tsc_skip()) {
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        struct test_child tc;
+        struct nctop_seg_header *h;
+        struct rows_summary sum;
+        struct store *st;
+        size_t size;
+
+        test_child_start(&tc, true, true);
+        h = (struct nctop_seg_header *)test_map(tc.path, &size);
+        assert_int_equal(h->clock, NCTOP_SEG_CLOCK_TSC);
+        if (i == 0) {
+            atomic_store(&h->calib_base.tsc, 0);
+            atomic_store(&h->calib_base.mono_ns, 0);
+        } else if (i == 1) {
+            /* 1000 ticks per ns: a 1 THz TSC. */
+            atomic_store(&h->calib_last.tsc,
+                         atomic_load(&h->calib_base.tsc) + (atomic_load(&h->calib_last.mono_ns) -
+                                                            atomic_load(&h->calib_base.mono_ns)) *
+                                                               1000);
+        } else {
+            /* The right rate, ten seconds late. */
+            atomic_store(&h->calib_base.mono_ns,
+                         atomic_load(&h->calib_base.mono_ns) + 10 * UTIL_NS_PER_SEC);
+            atomic_store(&h->calib_last.mono_ns,
+                         atomic_load(&h->calib_last.mono_ns) + 10 * UTIL_NS_PER_SEC);
+        }
+        st = test_collect(tc.pid, &sum);
+        assert_int_equal(sum.state, ROWS_STATE_ERROR);
+        assert_non_null(sum.reason);
+        if (strstr(sum.reason, want[i]) == NULL) {
+            fail_msg("reason '%s' lacks '%s'", sum.reason, want[i]);
+        }
+        assert_true(sum.invalid >= 4 * TEST_SPANS);
+        assert_int_equal(sum.events, 0);
+        assert_int_equal(test_row_count(st, "outer"), 0);
+        rows_summary_done(&sum);
+        store_free(st);
+        munmap(h, size);
+        test_child_stop(&tc);
+    }
+}
+
+/* A calibration that changes under the reader's feet (a new pair whose rate is 5 % off the
+ * one in use): an error row from then on, the events after it counted, not shown. */
+static void test_issue_13_calibration_moves(void **state)
+{
+    struct test_emitter e;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    struct nctop_seg_header *h;
+    size_t size;
+    int32_t pid;
+    uint64_t dt, dns;
+
+    (void)state;
+    if (test_tsc_skip()) {
+        store_free(st);
+        return;
+    }
+    test_emitter_start(&e, true);
+    pid = e.pid;
+    rs = test_attach(st, &pid);
+    test_emitter_emit(&e);
+    ring_source_drain(rs, util_mono_ns());
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.events, 20);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
+    rows_summary_done(&sum);
+
+    /* The emitter waits on its pipe: nobody else writes the pair meanwhile. */
+    h = (struct nctop_seg_header *)test_map(e.path, &size);
+    dt = atomic_load(&h->calib_last.tsc) - atomic_load(&h->calib_base.tsc);
+    dns = atomic_load(&h->calib_last.mono_ns) - atomic_load(&h->calib_base.mono_ns);
+    atomic_store(&h->calib_last.tsc, atomic_load(&h->calib_base.tsc) + 2 * dt);
+    atomic_store(&h->calib_last.mono_ns,
+                 atomic_load(&h->calib_base.mono_ns) + 2 * dns + 2 * dns / 20);
+    atomic_store(&h->calib_seq, atomic_load(&h->calib_seq) + 2);
+    ring_source_drain(rs, util_mono_ns());
+    test_emitter_emit(&e);
+    ring_source_drain(rs, util_mono_ns());
+    test_expect_error_row(st, "changed under the reader");
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.events, 20);
+    assert_true(sum.invalid >= 20);
+    rows_summary_done(&sum);
+    munmap(h, size);
+    ring_source_free(rs);
+    store_free(st);
+    test_emitter_stop(&e);
+}
+
+/* A segment of ABI 4 (no clock block) is read as CLOCK_MONOTONIC, its shorter header
+ * accepted. */
+static void test_issue_13_abi4_segment_read(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    struct rows_summary sum;
+    struct store *st;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    h->abi_version = 4;
+    h->header_bytes = NCTOP_SEG_HEADER_BYTES_V4;
+    st = test_collect(tc.pid, &sum);
+    assert_int_equal(sum.state, ROWS_STATE_LIVE);
+    assert_int_equal(sum.invalid, 0);
+    assert_string_equal(sum.clock, "monotonic");
+    assert_int_equal(sum.nvalues, 1);
+    rows_summary_done(&sum);
+    store_free(st);
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1204,6 +1391,10 @@ int main(void)
         cmocka_unit_test(test_issue_10_too_many_segments),
         cmocka_unit_test(test_issue_10_exited_age_out),
         cmocka_unit_test(test_issue_11_late_attach_mid_span),
+        cmocka_unit_test(test_issue_13_tsc_converted),
+        cmocka_unit_test(test_issue_13_bad_calibration),
+        cmocka_unit_test(test_issue_13_calibration_moves),
+        cmocka_unit_test(test_issue_13_abi4_segment_read),
     };
 
     signal(SIGPIPE, SIG_IGN);

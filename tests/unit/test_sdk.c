@@ -97,6 +97,7 @@ static void kid_start(struct kid *k, void (*fn)(void))
         unsetenv("NCTOP_MAX_THREADS");
         unsetenv("NCTOP_DISABLE");
         unsetenv("NCTOP_READER");
+        unsetenv("NCTOP_CLOCK");
         fn();
         exit(0);
     }
@@ -1512,6 +1513,116 @@ static int sdk_teardown(void **state)
     return 0;
 }
 
+/* --- test_issue_13: the clock of the segment ------------------------------------------------ */
+
+/* A span begin stamped by the SDK and a kernel record with the caller's start; then, on each
+ * command, one more event, until the test has seen the calibration refreshed. */
+static void kid_clock(void)
+{
+    uint32_t id;
+
+    KID_CHECK(nctop_init(NULL) == 0);
+    id = nctop_name("tick");
+    kid_say(id);
+    kid_hear();
+    nctop_span_begin(id);
+    nctop_kernel(id, id, nctop_now_ns() - 1000, 5);
+    kid_say(1);
+    while (kid_hear() != 0) {
+        nctop_span_end(id);
+        kid_say(1);
+    }
+}
+
+static void kid_clock_monotonic(void)
+{
+    setenv("NCTOP_CLOCK", "monotonic", 1);
+    kid_clock();
+}
+
+/* The conversion the segment's pairs give, checked against our own clock now. */
+static struct nctop_seg_conv clock_conv(const struct nctop_seg_header *h)
+{
+    struct nctop_seg_conv c = {.mult = 1};
+    uint64_t tsc = 0, ns = 0, got;
+
+    assert_true(atomic_load(&h->calib_last.mono_ns) - atomic_load(&h->calib_base.mono_ns) >=
+                NCTOP_SEG_CALIB_MIN_NS);
+    assert_true(nctop_seg_conv_make(&c, h->calib_base.tsc, h->calib_base.mono_ns, h->calib_last.tsc,
+                                    h->calib_last.mono_ns));
+    nctop_seg_calib_take(&tsc, &ns);
+    got = nctop_seg_conv_ns(&c, tsc);
+    assert_true(got > ns ? got - ns < 1000000 : ns - got < 1000000); /* within 1 ms */
+    return c;
+}
+
+static void clock_case(void (*fn)(void), bool want_tsc)
+{
+    static struct rd_list l;
+    struct nctop_seg_conv c0, c1;
+    uint64_t before, after, deadline;
+    uint32_t seq0;
+    struct kid k;
+    struct rd r;
+
+    kid_start(&k, fn);
+    kid_recv(&k);
+    rd_open(&r, k.pid);
+    assert_int_equal(r.hdr->clock, want_tsc ? NCTOP_SEG_CLOCK_TSC : NCTOP_SEG_CLOCK_MONOTONIC);
+    rd_attach(&r);
+    before = test_now_ns();
+    kid_send(&k, 1);
+    assert_int_equal(kid_recv(&k), 1);
+    after = test_now_ns();
+    l.n = 0;
+    rd_drain(&r, 0, rd_list_add, &l, NULL); /* checks the clock flag of each record */
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.rec[0].type, NCTOP_REC_SPAN_BEGIN);
+    assert_int_equal(l.rec[1].type, NCTOP_REC_KERNEL);
+    assert_true(l.rec[1].ts_ns >= before - 1000 && l.rec[1].ts_ns <= after);
+    if (!want_tsc) {
+        assert_true(l.rec[0].ts_ns >= before && l.rec[0].ts_ns <= after);
+        kid_send(&k, 0);
+        assert_int_equal(kid_finish(&k), 0);
+        rd_close(&r);
+        seg_remove(k.pid);
+        return;
+    }
+    /* Ticks, converted with the pairs, fall between our own clock reads. */
+    c0 = clock_conv(r.hdr);
+    assert_true(nctop_seg_conv_ns(&c0, l.rec[0].ts_ns) + 1000 >= before);
+    assert_true(nctop_seg_conv_ns(&c0, l.rec[0].ts_ns) <= after + 1000);
+
+    /* The first event after NCTOP_SEG_CALIB_PERIOD_NS refreshes the latest pair. */
+    seq0 = atomic_load(&r.hdr->calib_seq);
+    deadline = test_now_ns() + 10 * 1000000000ULL;
+    while (atomic_load(&r.hdr->calib_seq) == seq0 && test_now_ns() < deadline) {
+        usleep(20000);
+        rd_heartbeat(&r);
+        kid_send(&k, 1);
+        assert_int_equal(kid_recv(&k), 1);
+    }
+    assert_true(atomic_load(&r.hdr->calib_seq) == seq0 + 2);
+    c1 = clock_conv(r.hdr);
+    assert_true(c1.tsc > c0.tsc && c1.ns >= c0.ns + NCTOP_SEG_CALIB_PERIOD_NS);
+    /* The rate agrees with the creation's within 0.1 %. */
+    assert_true((c1.mult > c0.mult ? c1.mult - c0.mult : c0.mult - c1.mult) < c0.mult / 1000);
+    kid_send(&k, 0);
+    assert_int_equal(kid_finish(&k), 0);
+    rd_close(&r);
+    seg_remove(k.pid);
+}
+
+/* Where the kernel trusts the TSC, events carry ticks and the segment the pairs to convert
+ * them; elsewhere, or with NCTOP_CLOCK=monotonic, CLOCK_MONOTONIC as before. The records with
+ * a caller's start time keep CLOCK_MONOTONIC either way. */
+static void test_issue_13_segment_clock(void **state)
+{
+    (void)state;
+    clock_case(kid_clock, nctop_seg_tsc_unusable() == NULL);
+    clock_case(kid_clock_monotonic, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1534,6 +1645,7 @@ int main(void)
         cmocka_unit_test(test_cxx_scope),
         cmocka_unit_test(test_handoff_dead_reader_removes),
         cmocka_unit_test(test_no_free_ring_and_shutdown),
+        cmocka_unit_test(test_issue_13_segment_clock),
     };
 
     return cmocka_run_group_tests(tests, NULL, sdk_teardown);
