@@ -291,6 +291,11 @@ _Static_assert(sizeof(struct nctop_seg_value) == 16, "value entry is 16 bytes");
 _Static_assert(sizeof(struct nctop_seg_attr) == 8, "attribute entry is 8 bytes");
 _Static_assert(NCTOP_SEG_HEADER_BYTES_V3 == 384, "version 3's header is 384 bytes");
 _Static_assert(NCTOP_SEG_HEADER_BYTES_V4 == 448, "version 4's header is 448 bytes");
+_Static_assert(offsetof(struct nctop_seg_header, reader_heartbeat_tsc) == 336 &&
+                   offsetof(struct nctop_seg_header, calib_seq) == 452 &&
+                   offsetof(struct nctop_seg_header, calib_base) == 456 &&
+                   offsetof(struct nctop_seg_header, calib_last) == 472,
+               "the clock block's offsets (tests/e2e/hostile_segment.sh writes them)");
 _Static_assert(sizeof(struct nctop_seg_ring) == 3 * NCTOP_SEG_CACHELINE, "ring header");
 _Static_assert(sizeof(struct nctop_seg_header) <= 4096, "header fits a page");
 

@@ -16,6 +16,26 @@ pid, mode = int(sys.argv[1]), sys.argv[2]
 path = "/dev/shm/nctop-%d" % pid
 fd = os.open(path, os.O_RDWR)
 size = os.fstat(fd).st_size
+if mode == "clock":
+    # The clock block of ABI 5: clock 448, calib_seq 452, calib_base 456, calib_last 472 (the
+    # static asserts of segment.h hold these offsets).
+    m = mmap.mmap(fd, size)
+    end = time.monotonic() + 3
+    i = 0
+    while time.monotonic() < end:
+        k = i % 4
+        if k == 0:
+            m[472:488] = struct.pack("<QQ", 1 << 62, 5)        # a pair going backwards in time
+        elif k == 1:
+            m[472:488] = struct.pack("<QQ", 12345, 1 << 62)    # an absurd rate
+        elif k == 2:
+            m[452:456] = struct.pack("<I", (i * 2 + 1) & 0xffffffff)  # odd: being rewritten
+        else:
+            m[448:452] = struct.pack("<I", 7 + i)              # an unknown clock
+        m[452:456] = struct.pack("<I", (i * 2) & 0xffffffff)
+        i += 1
+        time.sleep(0.001)
+    sys.exit(0)
 if mode.startswith("truncate"):
     time.sleep(0.7)
     os.ftruncate(fd, int(mode[len("truncate"):]))
@@ -87,6 +107,14 @@ run_round() {
                 'proc()["state"] == "error"' '"truncated" in proc()["reason"]'
         fi
         ;;
+    clock)
+        if [ "$rc" -eq 0 ]; then
+            jcheck "$name: a rewritten clock calibration is an error row, no wrong times" \
+                "$T/$name.json" 'proc()["state"] == "error"' \
+                '"clock" in proc()["reason"] or "calibration" in proc()["reason"]' \
+                'all(r["total"]["max_ms"] < 60000 for r in proc()["latency"])'
+        fi
+        ;;
     *)
         if [ "$rc" -eq 0 ]; then
             jcheck "$name: the damage is counted" "$T/$name.json" \
@@ -100,5 +128,10 @@ run_round() {
 }
 
 run_round rewrite rewrite
+if [ "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" = tsc ]; then
+    run_round clock clock
+else
+    skip "clock: a rewritten TSC calibration (the clocksource is not tsc: no TSC segments)"
+fi
 run_round truncate-below-page truncate100
 run_round truncate-to-zero truncate0

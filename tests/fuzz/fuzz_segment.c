@@ -32,6 +32,7 @@
 
 #include "collectors/ring.h"
 #include "src/base/util.h"
+#include "src/libnctop/seg_clock.h"
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
 #include "src/output/snapshot.h"
@@ -41,6 +42,7 @@
 #define FUZZ_FIX_HEADER 0x01U     /* magic, ABI version, header and segment sizes, pid */
 #define FUZZ_FIX_READER 0x02U     /* reader_pid = this process: a hand-off (NCTOP_READER) */
 #define FUZZ_FIX_START 0x04U      /* start_ticks = the child's: not a reused pid */
+#define FUZZ_FIX_CLOCK 0x08U      /* clock TSC with this machine's calibration (ABI 5) */
 #define FUZZ_MS (1000ULL * 1000U) /* ns */
 /* NCTOP_FUZZ_SPARE (a campaign that looks past known bugs): "header" keeps the writes after
  * the start out of the header's immutable block, "size" drops the truncations. */
@@ -68,8 +70,9 @@ static struct {
     uint64_t child_start;
     char path[64];
     int fd;
-    uint64_t size;  /* the file's size as the harness last set it */
-    unsigned spare; /* FUZZ_SPARE_* */
+    uint64_t size;                   /* the file's size as the harness last set it */
+    struct nctop_seg_calib calib[2]; /* a true calibration of this machine, taken once */
+    unsigned spare;                  /* FUZZ_SPARE_* */
 } fuzz_seg = {.fd = -1};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -191,6 +194,19 @@ static void fuzz_child_start(void)
     snprintf(fuzz_seg.path, sizeof(fuzz_seg.path), NCTOP_SEG_DIR "/" NCTOP_SEG_FILE_PREFIX "%d",
              (int)fuzz_seg.child);
     fuzz_seg.child_start = util_proc_start_ticks((int32_t)fuzz_seg.child, NULL);
+    /* Two pairs NCTOP_SEG_CALIB_MIN_NS apart, as the SDK takes them at creation. */
+    {
+        uint64_t tsc = 0, ns = 0;
+
+        nctop_seg_calib_take(&tsc, &ns);
+        fuzz_seg.calib[0].tsc = tsc;
+        fuzz_seg.calib[0].mono_ns = ns;
+        while (nctop_seg_mono_ns() - ns < 2 * NCTOP_SEG_CALIB_MIN_NS) {
+        }
+        nctop_seg_calib_take(&tsc, &ns);
+        fuzz_seg.calib[1].tsc = tsc;
+        fuzz_seg.calib[1].mono_ns = ns;
+    }
 }
 
 static void fuzz_cleanup(void)
@@ -219,6 +235,15 @@ static void fuzz_seg_fix(unsigned flags, uint64_t size)
         int32_t me = (int32_t)getpid();
 
         fuzz_seg_write(offsetof(struct nctop_seg_header, reader_pid), &me, sizeof(me));
+    }
+    if (flags & FUZZ_FIX_CLOCK) {
+        uint32_t clock = NCTOP_SEG_CLOCK_TSC, seq = 0;
+        uint64_t pairs[4] = {fuzz_seg.calib[0].tsc, fuzz_seg.calib[0].mono_ns,
+                             fuzz_seg.calib[1].tsc, fuzz_seg.calib[1].mono_ns};
+
+        fuzz_seg_write(offsetof(struct nctop_seg_header, clock), &clock, sizeof(clock));
+        fuzz_seg_write(offsetof(struct nctop_seg_header, calib_seq), &seq, sizeof(seq));
+        fuzz_seg_write(offsetof(struct nctop_seg_header, calib_base), pairs, sizeof(pairs));
     }
     if (flags & FUZZ_FIX_START) {
         fuzz_seg_write(offsetof(struct nctop_seg_header, start_ticks), &fuzz_seg.child_start,
