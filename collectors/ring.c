@@ -1655,6 +1655,18 @@ void ring_source_get_stats(const struct ring_source *rs, struct ring_source_stat
     out->max_segments = rs->max_segs;
 }
 
+const char *ring_clock_in_use(const char **why)
+{
+    const char *env = getenv("NCTOP_CLOCK");
+    const char *no = env != NULL && strcmp(env, "monotonic") == 0 ? "NCTOP_CLOCK=monotonic"
+                                                                  : nctop_seg_tsc_unusable();
+
+    if (why != NULL) {
+        *why = no;
+    }
+    return no == NULL ? "tsc" : "monotonic";
+}
+
 /* --- the source ---------------------------------------------------------------------------- */
 
 #define RING_DRAIN_MS 10     /* ring bytes / (rate x period) headroom */

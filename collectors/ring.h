@@ -67,4 +67,10 @@ size_t ring_source_live(const struct ring_source *rs);
 
 void ring_source_get_stats(const struct ring_source *rs, struct ring_source_stats *out);
 
+/* The clock libnctop stamps events with on this machine (for the commands nctop starts: its
+ * NCTOP_CLOCK counts), "tsc" or "monotonic"; *why (may be NULL) gets a static phrase saying
+ * why the TSC is not used, or NULL. Reads /proc/cpuinfo and
+ * the clocksource: setup and --version only. */
+const char *ring_clock_in_use(const char **why);
+
 #endif /* NCTOP_COLLECTORS_RING_H */

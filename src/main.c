@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collectors/replay/replay.h"
+#include "collectors/ring.h"
 #include "src/base/diag.h"
 #include "src/base/fileio.h"
 #include "src/base/util.h"
@@ -949,9 +950,19 @@ static void main_option(struct config *cfg, int c, const char *arg)
     case 'h':
         main_usage(stdout);
         exit(0);
-    case 'V':
+    case 'V': {
+        const char *why = NULL;
+        const char *clock = ring_clock_in_use(&why);
+
         printf("nctop %s\n", NCTOP_VERSION);
+        /* What a workload's libnctop of this release stamps its events with, here. */
+        if (why != NULL) {
+            printf("event clock: %s (%s)\n", clock, why);
+        } else {
+            printf("event clock: %s (ticks converted to CLOCK_MONOTONIC)\n", clock);
+        }
         exit(0);
+    }
     default:
         fputs("Try 'nctop --help' for more information.\n", stderr);
         exit(2);
