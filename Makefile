@@ -82,7 +82,9 @@ SNN_SRC := $(wildcard models/snn/*.c)
 SNNC_SRC := $(wildcard models/snnc/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(filter-out tests/helpers/fake_nvml.c,$(wildcard tests/helpers/*.c))
-BENCH_SRC := $(wildcard bench/*.c)
+# bench/lttng_cost.c needs LTTng-UST (a bench dependency only): built when it is there.
+BENCH_SRC := $(filter-out bench/lttng_cost.c,$(wildcard bench/*.c))
+HAVE_LTTNG ?= $(shell $(PKG_CONFIG) --exists lttng-ust && echo 1)
 
 SDK_OBJ := $(SDK_SRC:%.c=$(BUILD)/pic/%.o)
 SDK_SOBJ := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
@@ -97,6 +99,9 @@ SNNC_OBJ := $(SNNC_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/hw/energy.o \
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+ifeq ($(HAVE_LTTNG),1)
+BENCH_BIN += $(BUILD)/bench/lttng_cost
+endif
 # A stand-in for NVIDIA's NVML (NCTOP_NVML_LIB) with known figures, for the GPU tests.
 FAKE_NVML := $(BUILD)/tests/libfake_nvml.so
 
@@ -112,7 +117,7 @@ TINYLM := $(BUILD)/tinylm
 SNN := $(BUILD)/snn
 SNNC := $(BUILD)/snnc
 
-.PHONY: all deps test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
+.PHONY: all deps bench-build test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
 	check-format check-layers check-docs install uninstall clean golden
 
 all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(SNN) $(SNNC) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
@@ -250,6 +255,12 @@ $(BUILD)/bench/%: bench/%.c $(CORE_A) $(PURE_A) $(LIBNCTOP_A)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(DEP_CFLAGS) $(CFLAGS_ALL) -o $@ $< $(CORE_A) $(PURE_A) $(LIBNCTOP_A) \
 		$(DEP_LIBS) -lm -lpthread
 
+$(BUILD)/bench/lttng_cost: bench/lttng_cost.c bench/lttng_tp.h $(LIBNCTOP_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(shell $(PKG_CONFIG) --cflags lttng-ust) $(CFLAGS_ALL) -o $@ $< \
+		$(LIBNCTOP_A) $(shell $(PKG_CONFIG) --libs lttng-ust) -lpthread
+
 # deps first, then a separate make so that pkg-config sees what deps installed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -288,9 +299,14 @@ soak-asan: deps
 	$(Q)BUILD=build/asan SOAK_SECONDS=$${SOAK_SECONDS:-600} \
 		ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 UBSAN_OPTIONS=print_stacktrace=1 tests/soak
 
-bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
+# The benchmarks compare libnctop with LTTng-UST: its packages are the bench's, not the tests'.
+BENCH_PKGS := liblttng-ust-dev lttng-tools
+bench:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(BENCH_PKGS)"
+	$(Q)$(MAKE) --no-print-directory all bench-build
 	$(Q)BUILD=$(BUILD) bench/run
+
+bench-build: $(BENCH_BIN)
 
 # --- fuzzing: libFuzzer harnesses (tests/fuzz/fuzz_<name>.c) under ASan and UBSan -----------
 # The core sources are built again with clang into their own directory; `make fuzz` runs each
