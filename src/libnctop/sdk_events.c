@@ -237,14 +237,15 @@ static inline void events_rec_head(struct nctop_rec *rec, unsigned type, unsigne
 }
 
 /*
- * Write one record of `words` 8-byte words on the calling thread's ring; the caller has seen
- * a reader attached. The exported functions keep only the idle check inline and jump here,
- * so the idle path saves and restores no registers. Drops are counted; a dead reader (stale
- * heartbeat) is switched off. KERNEL records carry the caller's start time (CLOCK_MONOTONIC),
- * the others now in the event clock (TSC ticks, flagged, or CLOCK_MONOTONIC).
+ * Write one record of `words` 8-byte words on the calling thread's ring, every case: the
+ * thread's first event (claim a ring), a stale reader, a calibration refresh, a record that
+ * wraps or does not fit. Drops are counted; a dead reader (stale heartbeat) is switched off.
+ * KERNEL records carry the caller's start time (CLOCK_MONOTONIC), the others now in the event
+ * clock (TSC ticks, flagged, or CLOCK_MONOTONIC).
  */
-static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
-                                                   uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
+static __attribute__((noinline)) void events_write_slow(unsigned type, unsigned words, uint32_t id,
+                                                        uint64_t ts_ns, uint64_t arg0,
+                                                        uint64_t arg1)
 {
     /* Acquire pairs with the release that published the segment: its layout is visible. */
     struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
@@ -296,6 +297,60 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
     /* Publish: the release store orders the record's bytes before the new head. */
     t->head += bytes;
     atomic_store_explicit(&t->ring->head, t->head, memory_order_release);
+}
+
+/*
+ * The common case of events_write_slow, for a caller that has seen a reader attached: TSC
+ * timestamps, the thread has a ring, the reader is fresh, no refresh is due and the record
+ * fits before the end of the data. Anything else is a tail call to the slow path, so this one makes
+ * no call and saves no register. The exported functions keep only the idle check inline and jump
+ * here, so the idle path saves and restores nothing either.
+ */
+static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
+                                                   uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
+    struct events_thread *t = &events_self;
+    uint64_t bytes = (uint64_t)words * 8, head = t->head, now, hb, off;
+    struct nctop_rec *rec;
+    unsigned flags;
+
+    /* CLOCK_MONOTONIC is a call (the vDSO's): that clock takes the slow path, whose cost is
+     * mostly the clock read anyway. */
+    if (EVENTS_UNLIKELY(!sdk_clock_tsc || t->ring == NULL)) {
+        goto slow;
+    }
+    now = nctop_seg_tsc();
+    hb = atomic_load_explicit(&hdr->reader_heartbeat_tsc, memory_order_relaxed);
+    off = head & (t->size - 1);
+    /* Signed: the reader may have stamped its heartbeat after our clock read. */
+    if (EVENTS_UNLIKELY((int64_t)(now - hb) > (int64_t)sdk_clock_timeout ||
+                        now >= atomic_load_explicit(&sdk_calib_next, memory_order_relaxed) ||
+                        off + bytes > t->size || head + bytes - t->tail > t->size)) {
+        goto slow;
+    }
+    rec = (struct nctop_rec *)(t->data + off);
+    flags = t->gap ? NCTOP_REC_F_GAP : 0;
+    if (type != NCTOP_REC_KERNEL) {
+        ts_ns = now;
+        flags |= NCTOP_REC_F_TSC;
+    }
+    events_rec_head(rec, type, flags, words, id);
+    rec->ts_ns = ts_ns;
+    if (words > 2) {
+        rec->arg[0] = arg0;
+    }
+    if (words > 3) {
+        rec->arg[1] = arg1;
+    }
+    t->gap = false;
+    /* Publish: the release store orders the record's bytes before the new head. */
+    t->head = head + bytes;
+    atomic_store_explicit(&t->ring->head, head + bytes, memory_order_release);
+    return;
+
+slow:
+    events_write_slow(type, words, id, ts_ns, arg0, arg1);
 }
 
 /* The idle check every event starts with: one load of the header pointer, one of reader_pid,
