@@ -697,7 +697,7 @@ static void ring_clock_sync(struct ring_source *rs, struct ring_seg *s, uint64_t
  * the segment's creation and a little after now: the store's window clock follows event
  * times, so one far-future stamp would blank every window. */
 static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const struct nctop_rec *rec,
-                        uint16_t words, uint64_t now_ns)
+                        uint16_t words, uint64_t now_ns, const struct nctop_seg_conv *conv)
 {
     uint64_t ts = rec->ts_ns;
     uint8_t flags = rec->flags; /* read once: the bytes are the workload's */
@@ -705,14 +705,11 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
 
     if (flags & NCTOP_REC_F_TSC) {
         /* Ticks: only a TSC segment has them, and only a trusted calibration converts them. */
-        if (s->lay.clock != NCTOP_SEG_CLOCK_TSC) {
+        if (conv == NULL) {
+            s->clk.discarded += s->lay.clock == NCTOP_SEG_CLOCK_TSC; /* else: corrupt */
             return false;
         }
-        if (!s->clk.ok) {
-            s->clk.discarded++;
-            return false;
-        }
-        ts = nctop_seg_conv_ns(&s->clk.conv, ts);
+        ts = nctop_seg_conv_ns(conv, ts);
     }
     if (ts + RING_CLOCK_SLACK_NS < s->lay.created_mono_ns || ts > now_ns + RING_CLOCK_SLACK_NS) {
         return false;
@@ -820,6 +817,8 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     const uint8_t *data = (const uint8_t *)(r + 1);
     uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
     uint64_t stop, discarded;
+    struct nctop_seg_conv conv;
+    const struct nctop_seg_conv *convp;
     uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
     uint32_t generation = atomic_load_explicit(&r->generation, memory_order_acquire);
 
@@ -845,6 +844,10 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     }
     stop = head - tail > *budget ? tail + *budget : head;
     discarded = s->clk.discarded;
+    /* The conversion in locals: the store calls of the loop cannot change it, and the
+     * compiler need not reload it from s after each of them. */
+    conv = s->clk.conv;
+    convp = s->lay.clock == NCTOP_SEG_CLOCK_TSC && s->clk.ok ? &conv : NULL;
 
     for (pos = tail; pos < stop;) {
         uint64_t off = pos & mask, contig = mask + 1 - off, left = head - pos, bytes;
@@ -859,7 +862,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
-            if (words < 2 || !ring_decode(s, v, rec, words, now_ns)) {
+            if (words < 2 || !ring_decode(s, v, rec, words, now_ns, convp)) {
                 bad++;
             } else {
                 records++;
