@@ -516,7 +516,8 @@ static bool sdk_clock_setup(struct nctop_seg_header *hdr, uint64_t base_tsc, uin
     /* The process-wide settings of the event path; published with the segment. */
     sdk_clock_timeout = nctop_seg_conv_ticks(&conv, NCTOP_SEG_READER_TIMEOUT_NS);
     sdk_clock_gone = nctop_seg_conv_ticks(&conv, NCTOP_SEG_READER_GONE_NS);
-    sdk_calib_period = nctop_seg_conv_ticks(&conv, NCTOP_SEG_CALIB_PERIOD_NS);
+    sdk_calib_period = nctop_seg_conv_ticks(&conv, NCTOP_SEG_CALIB_FIRST_NS);
+    sdk_calib_period_max = nctop_seg_conv_ticks(&conv, NCTOP_SEG_CALIB_PERIOD_NS);
     atomic_store_explicit(&sdk_calib_next, tsc + sdk_calib_period, memory_order_relaxed);
     sdk_clock_tsc = true;
     return true;

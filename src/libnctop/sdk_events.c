@@ -45,6 +45,7 @@ bool sdk_clock_tsc;
 uint64_t sdk_clock_timeout = NCTOP_SEG_READER_TIMEOUT_NS;
 uint64_t sdk_clock_gone = NCTOP_SEG_READER_GONE_NS;
 uint64_t sdk_calib_period;
+uint64_t sdk_calib_period_max;
 _Atomic uint64_t sdk_calib_next = UINT64_MAX;
 
 /* Now in the event clock, with the reader's heartbeat in the same units. The branch goes
@@ -80,20 +81,25 @@ static void events_drop(struct events_thread *t, struct nctop_seg_header *hdr)
 
 /*
  * A new calibration pair (segment.h, enum nctop_seg_clock): the first event after
- * sdk_calib_period. Moving sdk_calib_next first sends the other threads back to their fast
- * path; the compare-and-swap of calib_seq (even to odd) elects one writer, and a thread that
- * loses it does nothing: no lock, no wait. The clock read is the vDSO's, not a system call.
+ * sdk_calib_period. The compare-and-swap of calib_seq (even to odd) elects one writer, which
+ * moves sdk_calib_next (and alone updates the period); a thread that loses it does nothing:
+ * no lock, no wait. The clock read is the vDSO's, not a system call.
  */
 static __attribute__((noinline)) void events_calibrate(struct nctop_seg_header *hdr, uint64_t now)
 {
     uint32_t seq = atomic_load_explicit(&hdr->calib_seq, memory_order_relaxed);
     uint64_t tsc = 0, ns = 0;
 
-    atomic_store_explicit(&sdk_calib_next, now + sdk_calib_period, memory_order_relaxed);
     if ((seq & 1) != 0 ||
         !atomic_compare_exchange_strong_explicit(&hdr->calib_seq, &seq, seq + 1,
-                                                 memory_order_relaxed, memory_order_relaxed)) {
+                                                 memory_order_acquire, memory_order_relaxed)) {
         return;
+    }
+    /* The one writer (acquire: it sees the period its predecessor left, released with seq)
+     * schedules the next refresh: the period doubles up to its limit. */
+    atomic_store_explicit(&sdk_calib_next, now + sdk_calib_period, memory_order_relaxed);
+    if (sdk_calib_period < sdk_calib_period_max) {
+        sdk_calib_period *= 2;
     }
     /* The odd count is visible before the pair changes. */
     atomic_thread_fence(memory_order_release);

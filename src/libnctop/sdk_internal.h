@@ -27,9 +27,10 @@ extern struct nctop_seg_header sdk_dummy_hdr;
  * sdk_hdr. With the TSC, records carry ticks and the reader's heartbeat is compared in ticks.
  */
 extern bool sdk_clock_tsc;
-extern uint64_t sdk_clock_timeout; /* NCTOP_SEG_READER_TIMEOUT_NS in the event clock's units */
-extern uint64_t sdk_clock_gone;    /* NCTOP_SEG_READER_GONE_NS in the same units */
-extern uint64_t sdk_calib_period;  /* NCTOP_SEG_CALIB_PERIOD_NS in ticks */
+extern uint64_t sdk_clock_timeout;    /* NCTOP_SEG_READER_TIMEOUT_NS in the event clock's units */
+extern uint64_t sdk_clock_gone;       /* NCTOP_SEG_READER_GONE_NS in the same units */
+extern uint64_t sdk_calib_period;     /* the next refresh period in ticks (the writer's) */
+extern uint64_t sdk_calib_period_max; /* NCTOP_SEG_CALIB_PERIOD_NS in ticks */
 /* The tick from which the next event refreshes calib_last; UINT64_MAX: never (MONOTONIC). */
 extern _Atomic uint64_t sdk_calib_next;
 

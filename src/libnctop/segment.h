@@ -107,11 +107,13 @@ enum nctop_rec_type {
  * brackets, the tick at the middle of the clock read. calib_base is taken at creation, before
  * the segment is published, and never changes; calib_last at least NCTOP_SEG_CALIB_MIN_NS
  * later, also before publication, then refreshed by the event path: the first event of any
- * thread after NCTOP_SEG_CALIB_PERIOD_NS takes a new pair. It takes no lock (a thread that
- * loses the compare-and-swap of calib_seq skips the refresh) and makes no system call (with
- * clocksource tsc, CLOCK_MONOTONIC is read in the vDSO). calib_seq is a sequence lock: odd
- * while calib_last is rewritten; a reader reads seq, the pair, seq again, and keeps the pair
- * only when both reads are equal and even.
+ * thread after NCTOP_SEG_CALIB_FIRST_NS takes a new pair, and the period doubles up to
+ * NCTOP_SEG_CALIB_PERIOD_NS (the slope's error shrinks as the pairs part, so the error of an
+ * extrapolation over one period stays near that of one pair, tens of ns, from the start). It takes
+ * no lock (a thread that loses the compare-and-swap of calib_seq skips the refresh) and makes no
+ * system call (with clocksource tsc, CLOCK_MONOTONIC is read in the vDSO). calib_seq is a sequence
+ * lock: odd while calib_last is rewritten; a reader reads seq, the pair, seq again, and keeps the
+ * pair only when both reads are equal and even.
  *
  * The reader converts ticks t with the slope between the two pairs, anchored at the latest:
  * ns = last.mono_ns + (t - last.tsc) * mult >> 32, mult = 2^32 * dns / dticks (one division
@@ -125,7 +127,8 @@ enum nctop_seg_clock {
     NCTOP_SEG_CLOCK_TSC = 1,
 };
 #define NCTOP_SEG_CALIB_MIN_NS 200000ULL       /* calib_last - calib_base at creation */
-#define NCTOP_SEG_CALIB_PERIOD_NS 100000000ULL /* a refresh at most this often */
+#define NCTOP_SEG_CALIB_FIRST_NS 1000000ULL    /* the first refresh, after creation */
+#define NCTOP_SEG_CALIB_PERIOD_NS 100000000ULL /* then doubling up to this period */
 #define NCTOP_SEG_TSC_MIN_HZ 100000000ULL      /* a sane TSC runs at 0.1 to 20 GHz */
 #define NCTOP_SEG_TSC_MAX_HZ 20000000000ULL
 

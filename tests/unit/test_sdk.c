@@ -1593,7 +1593,7 @@ static void clock_case(void (*fn)(void), bool want_tsc)
     assert_true(nctop_seg_conv_ns(&c0, l.rec[0].ts_ns) + 1000 >= before);
     assert_true(nctop_seg_conv_ns(&c0, l.rec[0].ts_ns) <= after + 1000);
 
-    /* The first event after NCTOP_SEG_CALIB_PERIOD_NS refreshes the latest pair. */
+    /* The first event after NCTOP_SEG_CALIB_FIRST_NS refreshes the latest pair. */
     seq0 = atomic_load(&r.hdr->calib_seq);
     deadline = test_now_ns() + 10 * 1000000000ULL;
     while (atomic_load(&r.hdr->calib_seq) == seq0 && test_now_ns() < deadline) {
@@ -1604,7 +1604,7 @@ static void clock_case(void (*fn)(void), bool want_tsc)
     }
     assert_true(atomic_load(&r.hdr->calib_seq) == seq0 + 2);
     c1 = clock_conv(r.hdr);
-    assert_true(c1.tsc > c0.tsc && c1.ns >= c0.ns + NCTOP_SEG_CALIB_PERIOD_NS);
+    assert_true(c1.tsc > c0.tsc && c1.ns >= c0.ns + NCTOP_SEG_CALIB_FIRST_NS);
     /* The rate agrees with the creation's within 0.1 %. */
     assert_true((c1.mult > c0.mult ? c1.mult - c0.mult : c0.mult - c1.mult) < c0.mult / 1000);
     kid_send(&k, 0);
