@@ -52,8 +52,8 @@ struct config {
     int sort_col;                         /* enum layout_col_id, or -1: execution order */
     bool sort_ascending;                  /* figures sort largest first unless set */
     unsigned collapse_depth;              /* tree levels shown at first (2: blocks visible) */
-    uint32_t columns;                     /* bit 1 << enum layout_col_id per column shown */
-    uint32_t view_columns[LAYOUT_NVIEWS]; /* --columns VIEW:COL,...: one view's (0: columns) */
+    uint64_t columns;                     /* bit 1 << enum layout_col_id per column shown */
+    uint64_t view_columns[LAYOUT_NVIEWS]; /* --columns VIEW:COL,...: one view's (0: columns) */
     int color;                            /* enum ui_color */
     const char *prometheus;               /* --prometheus [ADDR:]PORT, or NULL */
     bool prometheus_from_rc;              /* it came from nctoprc (and --once drops it) */

@@ -355,7 +355,7 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
     } else if (strcmp(key, "columns") == 0) {
         const char *colon = strchr(val, ':');
         char *copy, *save = NULL;
-        uint32_t mask = 1U << LAYOUT_COL_NAME;
+        uint64_t mask = 1ULL << LAYOUT_COL_NAME;
         int view = -1;
 
         /* VIEW:COL,... sets one view's columns; COL,... every view's. */
@@ -375,7 +375,7 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
             if (strcmp(t, "all") == 0) {
                 mask = LAYOUT_COLS_ALL;
             } else if ((v = layout_col_from_name(t)) >= 0) {
-                mask |= 1U << v;
+                mask |= 1ULL << v;
             } else {
                 static char why[160];
 

@@ -127,7 +127,7 @@ size_t layout_view_columns(enum layout_view v, const struct layout_col **out)
     return layout_views[v].ncols;
 }
 
-size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want,
+size_t layout_fit(enum layout_view v, int width, uint64_t enabled, int name_want,
                   struct layout_place *out)
 {
     const struct layout_col *cols;
@@ -147,7 +147,7 @@ size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want
         for (size_t i = 0; i < n; i++) {
             const struct layout_col *c = &cols[i];
 
-            if (c->id == LAYOUT_COL_NAME || chosen[i] || !(enabled & (1U << c->id))) {
+            if (c->id == LAYOUT_COL_NAME || chosen[i] || !(enabled & (1ULL << c->id))) {
                 continue;
             }
             if (used + c->width + 1 <= width && (best < 0 || c->prio > cols[best].prio)) {
@@ -197,7 +197,7 @@ bool layout_view_has(enum layout_view v, int col)
     return false;
 }
 
-uint32_t layout_view_enabled(enum layout_view v, uint32_t enabled)
+uint64_t layout_view_enabled(enum layout_view v, uint64_t enabled)
 {
     const struct layout_col *cols;
     size_t n = layout_view_columns(v, &cols);
@@ -207,8 +207,8 @@ uint32_t layout_view_enabled(enum layout_view v, uint32_t enabled)
      * showing names without figures. */
     for (size_t i = 0; i < n; i++) {
         if (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
-            (enabled & (1U << cols[i].id)) != 0) {
-            return enabled | 1U << LAYOUT_COL_NAME;
+            (enabled & (1ULL << cols[i].id)) != 0) {
+            return enabled | 1ULL << LAYOUT_COL_NAME;
         }
     }
     return LAYOUT_COLS_ALL;

@@ -50,7 +50,7 @@ enum layout_col_id {
     LAYOUT_NCOLS,
 };
 
-#define LAYOUT_COLS_ALL ((1U << LAYOUT_NCOLS) - 1U)
+#define LAYOUT_COLS_ALL ((1ULL << LAYOUT_NCOLS) - 1ULL)
 
 struct layout_rect {
     int y, x, h, w; /* h or w 0: not shown */
@@ -94,7 +94,7 @@ size_t layout_view_columns(enum layout_view v, const struct layout_col **out);
  * name_want, at least LAYOUT_NAME_MIN when other columns show), then every enabled column
  * (bit 1 << id of enabled) that fits, by priority, in table order. out has room for
  * LAYOUT_NCOLS places. Returns the number placed (0 when width <= 0). */
-size_t layout_fit(enum layout_view v, int width, uint32_t enabled, int name_want,
+size_t layout_fit(enum layout_view v, int width, uint64_t enabled, int name_want,
                   struct layout_place *out);
 
 /* Whether view v has column col (a --sort column applies to the views that have it). */
@@ -103,7 +103,7 @@ bool layout_view_has(enum layout_view v, int col);
 /* The columns of view v a --columns mask enables: the mask itself plus the name, or every
  * column when it names none of the view's own figures (name and share belong to every tree),
  * so that a view never shows names without figures. */
-uint32_t layout_view_enabled(enum layout_view v, uint32_t enabled);
+uint64_t layout_view_enabled(enum layout_view v, uint64_t enabled);
 
 /* The figure a column sorts by (rows_sort); ROWS_SORT_NONE for a column of no tree row. */
 enum rows_sort_key layout_col_sort_key(enum layout_col_id id);

@@ -388,7 +388,7 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
     wnoutrefresh(u->kbd);
     u->view = opts->view < LAYOUT_NVIEWS ? opts->view : (enum layout_view)0; /* the first tab */
     u->columns = opts->columns != 0 ? opts->columns : LAYOUT_COLS_ALL;
-    u->columns |= 1U << LAYOUT_COL_NAME;
+    u->columns |= 1ULL << LAYOUT_COL_NAME;
     u->delay_ns = opts->delay_ns;
     for (int i = 0; i < LAYOUT_NVIEWS; i++) {
         struct view *v = &u->views[i];
@@ -398,7 +398,8 @@ struct ui *ui_new(const struct ui_opts *opts, char **err)
         v->sort_col =
             layout_view_has((enum layout_view)i, opts->sort_col) ? opts->sort_col : UI_SORT_NONE;
         v->sort_asc = opts->sort_ascending;
-        v->columns = opts->view_columns[i] != 0 ? opts->view_columns[i] | 1U << LAYOUT_COL_NAME : 0;
+        v->columns =
+            opts->view_columns[i] != 0 ? opts->view_columns[i] | 1ULL << LAYOUT_COL_NAME : 0;
     }
     if (opts->allow_not_tty) {
         ui_set_size(u, COLS, LINES);

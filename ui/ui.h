@@ -37,8 +37,8 @@ struct ui_opts {
     int sort_col;                         /* enum layout_col_id, or UI_SORT_NONE */
     bool sort_ascending;                  /* numbers sort largest first unless this is set */
     unsigned collapse_depth;              /* tree levels shown at first */
-    uint32_t columns;                     /* bit 1 << enum layout_col_id of each column shown */
-    uint32_t view_columns[LAYOUT_NVIEWS]; /* per view (0: columns); --columns VIEW:COL,... */
+    uint64_t columns;                     /* bit 1 << enum layout_col_id of each column shown */
+    uint64_t view_columns[LAYOUT_NVIEWS]; /* per view (0: columns); --columns VIEW:COL,... */
     enum ui_color color;
     uint64_t delay_ns;  /* the refresh interval, shown in the help screen */
     FILE *in;           /* the terminal; NULL: stdin */

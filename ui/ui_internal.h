@@ -72,7 +72,7 @@ struct ui {
 
     enum layout_view view;            /* the one shown */
     struct view views[LAYOUT_NVIEWS]; /* in view_table's order */
-    uint32_t columns;                 /* --columns, for views without their own */
+    uint64_t columns;                 /* --columns, for views without their own */
     bool since_start;                 /* statistics since start instead of the rolling window */
     bool frozen;
     bool help;

@@ -23,7 +23,7 @@ struct view {
     void *data;       /* owned: made by ops->init, freed by ops->free */
     int sort_col;     /* enum layout_col_id, or UI_SORT_NONE */
     bool sort_asc;    /* 'I': names Z to A, figures smallest first */
-    uint32_t columns; /* --columns VIEW:COL,... (bit 1 << enum layout_col_id); 0: the UI's */
+    uint64_t columns; /* --columns VIEW:COL,... (bit 1 << enum layout_col_id); 0: the UI's */
 };
 
 /* What a view does. Every op gets the display (for its frame, columns and drawing) and the

@@ -179,7 +179,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
 {
     const struct layout_col *cols;
     size_t ncols = layout_view_columns(v, &cols);
-    uint32_t mask = view->view_columns[v] != 0 ? view->view_columns[v] : view->columns;
+    uint64_t mask = view->view_columns[v] != 0 ? view->view_columns[v] : view->columns;
     struct rows_sort sort = {.key = ROWS_SORT_NONE, .reverse = view->sort_reverse};
     uint32_t *order = xreallocarray(NULL, rows->n, sizeof(*order));
     double *mshare = xreallocarray(NULL, rows->n, sizeof(*mshare));
@@ -188,7 +188,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
 
     mask = layout_view_enabled(v, mask != 0 ? mask : LAYOUT_COLS_ALL);
     for (size_t c = 0; c < ncols; c++) {
-        lastc = (mask & (1U << cols[c].id)) ? c : lastc;
+        lastc = (mask & (1ULL << cols[c].id)) ? c : lastc;
     }
     if (view->sort_col >= 0 && layout_view_has(v, view->sort_col)) {
         sort.key = layout_col_sort_key((enum layout_col_id)view->sort_col);
@@ -200,7 +200,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
 
     fprintf(out, "\n%-*s", w, title);
     for (size_t c = 0; c < ncols; c++) {
-        if (cols[c].id == LAYOUT_COL_NAME || !(mask & (1U << cols[c].id))) {
+        if (cols[c].id == LAYOUT_COL_NAME || !(mask & (1ULL << cols[c].id))) {
             continue;
         }
         /* Text columns read from the left, figures from the right (as in the display). */
@@ -216,7 +216,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
 
         report_name(out, r, w);
         for (size_t c = 0; c < ncols; c++) {
-            if (cols[c].id != LAYOUT_COL_NAME && (mask & (1U << cols[c].id))) {
+            if (cols[c].id != LAYOUT_COL_NAME && (mask & (1ULL << cols[c].id))) {
                 report_cell(out, r, cols[c].id, v == LAYOUT_VIEW_MEMORY ? mshare[order[i]] : -1,
                             c == lastc);
             }

@@ -17,8 +17,8 @@ struct store;
 struct report_view {
     int sort_col;                         /* enum layout_col_id, or -1: execution order */
     bool sort_reverse;                    /* names Z to A, figures smallest first */
-    uint32_t columns;                     /* bit 1 << enum layout_col_id per column; 0: all */
-    uint32_t view_columns[LAYOUT_NVIEWS]; /* one view's columns; 0: columns */
+    uint64_t columns;                     /* bit 1 << enum layout_col_id per column; 0: all */
+    uint64_t view_columns[LAYOUT_NVIEWS]; /* one view's columns; 0: columns */
 };
 
 /* Print every process of st as text: a summary line, then the latency tree, the memory tree

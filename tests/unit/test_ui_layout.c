@@ -75,7 +75,7 @@ static void test_issue_3_tiny_20x5(void **state)
 
 static void test_columns_fit(void **state)
 {
-    static const uint32_t masks[] = {LAYOUT_COLS_ALL, 0, 1U << LAYOUT_COL_P99};
+    static const uint64_t masks[] = {LAYOUT_COLS_ALL, 0, 1ULL << LAYOUT_COL_P99};
 
     (void)state;
     for (int v = 0; v < LAYOUT_NVIEWS; v++) {
@@ -93,7 +93,7 @@ static void test_columns_fit(void **state)
                     for (size_t i = 0; i < nc; i++) {
                         own = own ||
                               (cols[i].id != LAYOUT_COL_NAME && cols[i].id != LAYOUT_COL_SHARE &&
-                               (masks[m] & (1U << cols[i].id)) != 0);
+                               (masks[m] & (1ULL << cols[i].id)) != 0);
                     }
 
                     if (w == 0) {
@@ -107,7 +107,7 @@ static void test_columns_fit(void **state)
                         assert_true(end <= w);
                         name = name || p[i].id == LAYOUT_COL_NAME;
                         if (own && masks[m] != LAYOUT_COLS_ALL && p[i].id != LAYOUT_COL_NAME) {
-                            assert_true(masks[m] & (1U << p[i].id));
+                            assert_true(masks[m] & (1ULL << p[i].id));
                         }
                     }
                     assert_true(name);
@@ -141,8 +141,9 @@ static void test_columns_priority(void **state)
 static void test_issue_11_columns_of_another_view(void **state)
 {
     struct layout_place p[LAYOUT_NCOLS];
-    uint32_t latency_only = 1U << LAYOUT_COL_NAME | 1U << LAYOUT_COL_LAST | 1U << LAYOUT_COL_P50 |
-                            1U << LAYOUT_COL_P99 | 1U << LAYOUT_COL_COUNT | 1U << LAYOUT_COL_SHARE;
+    uint64_t latency_only = 1ULL << LAYOUT_COL_NAME | 1ULL << LAYOUT_COL_LAST |
+                            1ULL << LAYOUT_COL_P50 | 1ULL << LAYOUT_COL_P99 |
+                            1ULL << LAYOUT_COL_COUNT | 1ULL << LAYOUT_COL_SHARE;
     bool current = false;
     size_t n;
 
