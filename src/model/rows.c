@@ -12,6 +12,7 @@
 #include "src/base/hmap.h"
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
+#include "src/model/neuro.h"
 #include "src/model/store.h"
 #include "src/model/store_gpu.h"
 #include "src/model/store_internal.h"
@@ -116,6 +117,7 @@ void rows_clear(struct rows *r)
     char *prev;
 
     r->n = 0;
+    r->nneuro = 0;
     if (r->text == NULL) {
         return;
     }
@@ -137,6 +139,7 @@ void rows_done(struct rows *r)
     rows_clear(r);
     free(r->text);
     free(r->v);
+    free(r->neuro);
     memset(r, 0, sizeof(*r));
 }
 
@@ -985,6 +988,55 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
 
 /* --- summary ------------------------------------------------------------------------------ */
 
+/* The network, each layer and each core as rows (labels "network", "layer N", "core C"),
+ * their figures in out->neuro (neuro.c computes them). */
+void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_levels lv;
+    struct neuro nn;
+    size_t net = SIZE_MAX, layer = SIZE_MAX;
+    char label[32];
+
+    neuro_init(&nn);
+    neuro_build(&nn, p, now_ns);
+    rows_levels_init(&lv);
+    for (size_t i = 0; i < nn.n; i++) {
+        const struct neuro_node *x = &nn.v[i];
+        size_t level;
+        struct row *row;
+        int len;
+
+        /* children counts by index: rows_add may move the rows */
+        if (x->f.layer < 0) {
+            level = 0;
+            len = snprintf(label, sizeof(label), "network");
+            net = out->n;
+        } else if (x->f.core < 0) {
+            level = 1;
+            len = snprintf(label, sizeof(label), "layer %d", (int)x->f.layer);
+            out->v[net].nchildren++;
+            layer = out->n;
+        } else {
+            level = 2;
+            len = snprintf(label, sizeof(label), "core %d", (int)x->f.core);
+            out->v[layer].nchildren++;
+        }
+        row = rows_add(out, &lv, ROW_NEURO, level, label, (size_t)len);
+        if (x->share_valid) {
+            row->flags |= ROW_F_SHARE;
+            row->share_pct = x->share_pct;
+        }
+        if (out->nneuro == out->neuro_cap) {
+            out->neuro_cap = out->neuro_cap > 0 ? out->neuro_cap * 2 : ROWS_MIN_CAP;
+            out->neuro = xreallocarray(out->neuro, out->neuro_cap, sizeof(*out->neuro));
+        }
+        row->neuro = (uint32_t)out->nneuro;
+        out->neuro[out->nneuro++] = x->f;
+    }
+    rows_levels_done(&lv);
+    neuro_done(&nn);
+}
+
 static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
                              const struct store_series *s, uint64_t now_ns, struct hist *scratch)
 {
@@ -1222,6 +1274,14 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         rows_recent_fill(out, p, &p->iter, now_ns);
     }
     rows_requests_fill(&out->requests, p, now_ns, &scratch);
+    {
+        struct neuro nn;
+
+        neuro_init(&nn);
+        neuro_build(&nn, p, now_ns);
+        out->neuro = nn.sum;
+        neuro_done(&nn);
+    }
     if (p->nthreads > 0) {
         out->threads = xcalloc(p->nthreads, sizeof(*out->threads));
         out->nthread_list = p->nthreads;
@@ -1448,9 +1508,44 @@ void rows_memory_shares(const struct rows *r, double *pct)
 }
 
 /* The figure of a row a sort key names; false when the row has none (absent is not zero). */
-static bool rows_sort_value(const struct row *row, const struct rows_sort *s, double mshare,
-                            double *out)
+static bool rows_sort_neuro(const struct row_neuro *f, enum rows_sort_key key, double *out)
 {
+    switch (key) {
+    case ROWS_SORT_NEURONS:
+        *out = (double)f->neurons;
+        return (f->have & ROW_N_NEURONS) != 0;
+    case ROWS_SORT_FIRING:
+        *out = f->firing_hz;
+        return (f->have & ROW_N_FIRING) != 0;
+    case ROWS_SORT_SPIKES:
+        *out = f->per_sec[ROW_NF_SPIKES];
+        return (f->rated & 1U << ROW_NF_SPIKES) != 0;
+    case ROWS_SORT_SYNOPS:
+        *out = f->per_sec[ROW_NF_SYNOPS];
+        return (f->rated & 1U << ROW_NF_SYNOPS) != 0;
+    case ROWS_SORT_HOPS:
+        *out = f->per_sec[ROW_NF_HOPS];
+        return (f->rated & 1U << ROW_NF_HOPS) != 0;
+    case ROWS_SORT_BUFFER:
+        *out = f->buffer_pct;
+        return (f->have & ROW_N_BUFFER) != 0;
+    case ROWS_SORT_STEP_ENERGY:
+        *out = f->step_j;
+        return (f->have & ROW_N_STEP) != 0;
+    case ROWS_SORT_POWER:
+        *out = f->power_w;
+        return (f->have & ROW_N_POWER) != 0;
+    default:
+        *out = 0;
+        return false;
+    }
+}
+
+static bool rows_sort_value(const struct rows *r, const struct row *row, const struct rows_sort *s,
+                            double mshare, double *out)
+{
+    const struct row_neuro *f = rows_neuro_of(r, row);
+
     bool valid = (row->flags & (s->since_start ? ROW_F_ALL : ROW_F_WIN)) != 0;
     const struct row_stats *st = s->since_start ? &row->all : &row->win;
 
@@ -1498,6 +1593,19 @@ static bool rows_sort_value(const struct row *row, const struct rows_sort *s, do
     case ROWS_SORT_CAPACITY:
         *out = (double)row->capacity_bytes;
         return (row->flags & ROW_F_CAPACITY) != 0;
+    case ROWS_SORT_NEURONS:
+    case ROWS_SORT_FIRING:
+    case ROWS_SORT_SPIKES:
+    case ROWS_SORT_SYNOPS:
+    case ROWS_SORT_HOPS:
+    case ROWS_SORT_BUFFER:
+    case ROWS_SORT_STEP_ENERGY:
+    case ROWS_SORT_POWER:
+        if (f == NULL) {
+            *out = 0;
+            return false;
+        }
+        return rows_sort_neuro(f, s->key, out);
     default:
         *out = 0;
         return false;
@@ -1577,7 +1685,7 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
         has = xreallocarray(NULL, n, sizeof(*has));
         rows_shares_from(r, parent, mshare);
         for (size_t i = 0; i < n; i++) {
-            has[i] = rows_sort_value(&r->v[i], s, mshare[i], &keys[i]);
+            has[i] = rows_sort_value(r, &r->v[i], s, mshare[i], &keys[i]);
         }
         free(mshare);
         c.keys = keys;

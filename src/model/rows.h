@@ -46,6 +46,55 @@ enum row_kind {
     ROW_LATENCY = 0,
     ROW_MEMORY = 1,
     ROW_KERNEL = 2,
+    ROW_NEURO = 3, /* a network, layer or core of a spiking workload (struct row_neuro) */
+};
+
+/* The operation counts of a spiking workload, named as its counters are (the last part of
+ * layers.N.core.C.<field>, layers.N.<field> and the totals <field>). */
+enum row_neuro_field {
+    ROW_NF_SPIKES = 0,
+    ROW_NF_SYNOPS,                /* synaptic operations */
+    ROW_NF_NEURON_UPDATES,        /* all neuron updates */
+    ROW_NF_NEURON_UPDATES_ACTIVE, /* of which active (input or a spike) */
+    ROW_NF_PACKETS,               /* spikes delivered per destination core */
+    ROW_NF_HOPS,                  /* mesh links crossed by spike messages */
+    ROW_NF_SYN_UPDATES,           /* learning weight updates */
+    ROW_NFIELDS,
+};
+extern const char *const rows_neuro_fields[ROW_NFIELDS]; /* "spikes", "synops", ... */
+
+/* Bits of struct row_neuro.have: absent is not zero. */
+#define ROW_N_NEURONS 0x01U /* neurons (a value layers.N[.core.C].neurons, or the sum) */
+#define ROW_N_FIRING 0x02U  /* firing_hz: spikes/s over neurons */
+#define ROW_N_BUFFER 0x04U  /* buffer_*: spike_queue gauges with a capacity */
+#define ROW_N_ENERGY 0x08U  /* energy_j */
+#define ROW_N_POWER 0x10U   /* power_w */
+#define ROW_N_STEP 0x20U    /* step_j */
+#define ROW_N_MEASURED                                                                             \
+    0x40U /* the energy figures are the workload's own (energy_j, power_w                          \
+           * values), not the target's model applied to the counts */
+#define ROW_N_PARTIAL                                                                              \
+    0x80U /* estimated, but the model lacks a term these counts need: the                          \
+           * figures are a lower bound */
+
+/* The figures of one network, layer or core row (kind ROW_NEURO). */
+struct row_neuro {
+    int32_t layer;                  /* -1: the network */
+    int32_t core;                   /* -1: a layer or the network */
+    uint32_t have;                  /* ROW_N_* */
+    uint32_t counted;               /* bit 1 << field: count[field] is known */
+    uint32_t rated;                 /* bit 1 << field: per_sec[field] is known */
+    uint32_t cores;                 /* cores under it (1 for a core) */
+    uint64_t count[ROW_NFIELDS];    /* since start */
+    double per_sec[ROW_NFIELDS];    /* over the window */
+    uint64_t neurons;               /* with ROW_N_NEURONS */
+    double firing_hz;               /* spikes per second per neuron */
+    uint64_t buffer_used_bytes;     /* with ROW_N_BUFFER */
+    uint64_t buffer_capacity_bytes; /* with ROW_N_BUFFER, > 0 */
+    double buffer_pct;              /* used of capacity */
+    double energy_j;                /* since start (ROW_N_ENERGY) */
+    double power_w;                 /* over the window (ROW_N_POWER) */
+    double step_j;                  /* per timestep (ROW_N_STEP) */
 };
 
 /* Duration statistics in ns over one period (the rolling window or since start). */
@@ -77,7 +126,8 @@ struct row {
     struct row_stats win; /* the rolling window */
     struct row_stats all; /* since start */
     double share_pct;     /* latency: of the parent's total in the window; kernel: of the
-                           * total time of all top-level spans in the window */
+                           * total time of all top-level spans in the window; neuro: of the
+                           * parent's power (else of its spikes/s) */
 
     /* memory rows */
     int64_t bytes;                       /* current (per-scope deltas may be negative) */
@@ -94,6 +144,9 @@ struct row {
     uint64_t failed;
     const char *last_error; /* the latest error message, or NULL; borrowed from the store */
 
+    /* neuro rows: the index of its figures in the rows' neuro[] (rows_neuro_of) */
+    uint32_t neuro;
+
     /* latency and kernel rows: the since-start histogram, for exporters that need buckets
      * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
     const struct hist *hist_all;
@@ -107,7 +160,16 @@ struct rows {
     char *text; /* string storage of the rows */
     size_t text_len;
     size_t text_cap;
+    struct row_neuro *neuro; /* the figures of ROW_NEURO rows (row.neuro indexes it) */
+    size_t nneuro;
+    size_t neuro_cap;
 };
+
+/* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */
+static inline const struct row_neuro *rows_neuro_of(const struct rows *r, const struct row *row)
+{
+    return row->kind == ROW_NEURO && row->neuro < r->nneuro ? &r->neuro[row->neuro] : NULL;
+}
 
 /* Summary statistics of a step marker series (TTFT, inter-token latency) in ns. */
 struct rows_marker {
@@ -206,6 +268,22 @@ enum rows_state {
     ROWS_STATE_ERROR = 2,
 };
 
+/* A spiking workload's process-wide figures (and the energy of any workload that measures
+ * it), for the header and the outputs. */
+struct rows_neuro_sum {
+    bool spiking;         /* spike counters, or a neuromorphic target attribute */
+    const char *target;   /* the "target" attribute, or NULL; borrowed from the store */
+    const char *chip;     /* the "chip" attribute, or NULL; borrowed */
+    const char *basis;    /* estimated: where the model's figures come from; else NULL */
+    unsigned missing;     /* estimated: the terms the model lacks (ENERGY_HAVE_* bits) */
+    bool timesteps_valid; /* iteration markers seen */
+    uint64_t timesteps;   /* timesteps seen (iteration markers) */
+    bool timesteps_per_sec_valid;
+    double timesteps_per_sec; /* over the window: 1 / the mean interval between markers */
+    struct row_neuro net;     /* the network's figures, energy included (also when the
+                               * workload is not spiking but measures its energy) */
+};
+
 struct rows_summary {
     int32_t pid;
     int32_t ppid;      /* the parent's pid when a source saw the fork, 0 = unknown */
@@ -240,6 +318,7 @@ struct rows_summary {
     const char *step_source; /* what step is: the span's path, "iteration", or NULL (none);
                               * borrowed from the store */
     struct rows_requests requests;
+    struct rows_neuro_sum neuro;
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
     size_t nvalues;
@@ -346,6 +425,9 @@ void rows_done(struct rows *r);
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+/* The network -> layer -> core rows of a spiking workload (kind ROW_NEURO; none when it has
+ * no such counters): layers and cores by number, the figures in out->neuro. */
+void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 
 /* The Workloads view's order of n summaries into order[n] (indices into sums) and each one's
  * depth in the process tree into depth[n] (0: a process whose parent is not among them): a
@@ -379,6 +461,14 @@ enum rows_sort_key {
     ROWS_SORT_CURRENT,
     ROWS_SORT_PEAK,
     ROWS_SORT_CAPACITY,
+    ROWS_SORT_NEURONS, /* neuro rows: struct row_neuro's figures */
+    ROWS_SORT_FIRING,
+    ROWS_SORT_SPIKES, /* per second, as the others */
+    ROWS_SORT_SYNOPS,
+    ROWS_SORT_HOPS,
+    ROWS_SORT_BUFFER,
+    ROWS_SORT_STEP_ENERGY,
+    ROWS_SORT_POWER,
 };
 
 struct rows_sort {
