@@ -319,6 +319,16 @@ static void snapshot_power_num(cJSON *o, const char *key, bool valid, double v)
     }
 }
 
+/* A number, or null when it is not known or not finite. */
+static void snapshot_add_num(cJSON *o, const char *key, bool valid, double v)
+{
+    if (valid && isfinite(v)) {
+        cJSON_AddNumberToObject(o, key, v);
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
 /* "gpu_energy": the energy per token of a workload on GPUs, measured on the devices when it is
  * alone on them; null for a workload on no GPU. */
 static void snapshot_add_gpu_energy(cJSON *o, const struct store_proc *p, uint64_t now_ns)
@@ -344,6 +354,106 @@ static void snapshot_add_gpu_energy(cJSON *o, const struct store_proc *p, uint64
     } else {
         cJSON_AddNullToObject(g, "source");
         cJSON_AddStringToObject(g, "reason", e.reason);
+    }
+}
+
+/* The figures of one network, layer or core: counts since start, rates over the window,
+ * neurons, firing rate, queue occupancy, energy and its source (null: absent). */
+static void snapshot_neuro_figures(cJSON *o, const struct row_neuro *f, const struct row *row)
+{
+    char key[64];
+
+    snapshot_add_num(o, "neurons", (f->have & ROW_N_NEURONS) != 0, (double)f->neurons);
+    snapshot_add_num(o, "firing_hz", (f->have & ROW_N_FIRING) != 0, f->firing_hz);
+    for (int k = 0; k < ROW_NFIELDS; k++) {
+        snapshot_add_num(o, rows_neuro_fields[k], (f->counted & 1U << k) != 0, (double)f->count[k]);
+        snprintf(key, sizeof(key), "%s_per_sec", rows_neuro_fields[k]);
+        snapshot_add_num(o, key, (f->rated & 1U << k) != 0, f->per_sec[k]);
+    }
+    snapshot_add_num(o, "buffer_occupancy_pct", (f->have & ROW_N_BUFFER) != 0, f->buffer_pct);
+    snapshot_add_num(o, "energy_j", (f->have & ROW_N_ENERGY) != 0, f->energy_j);
+    snapshot_add_num(o, "power_w", (f->have & ROW_N_POWER) != 0, f->power_w);
+    snapshot_add_num(o, "energy_per_timestep_j", (f->have & ROW_N_STEP) != 0, f->step_j);
+    if ((f->have & (ROW_N_ENERGY | ROW_N_POWER)) != 0) {
+        cJSON_AddStringToObject(o, "energy_source",
+                                (f->have & ROW_N_MEASURED) != 0 ? "measured" : "estimated");
+    } else {
+        cJSON_AddNullToObject(o, "energy_source");
+    }
+    if (row != NULL) {
+        snapshot_add_num(o, "share_pct", (row->flags & ROW_F_SHARE) != 0, row->share_pct);
+    }
+}
+
+/* "neuro": the network of a spiking workload (layers[] with cores[], totals), its timesteps
+ * and its energy; null for a workload with neither spikes nor an energy figure. */
+static void snapshot_add_neuro(cJSON *o, const struct store_proc *p, uint64_t now_ns,
+                               const struct rows_summary *sum, struct rows *rows)
+{
+    const struct rows_neuro_sum *ns = &sum->neuro;
+    const struct row_neuro *net = &ns->net;
+    cJSON *n, *layers, *layer = NULL, *cores = NULL, *e;
+
+    rows_clear(rows);
+    rows_build_neuro(rows, p, now_ns);
+    if (rows->n == 0 && !ns->spiking && (net->have & (ROW_N_ENERGY | ROW_N_POWER)) == 0) {
+        cJSON_AddNullToObject(o, "neuro");
+        return;
+    }
+    n = cJSON_AddObjectToObject(o, "neuro");
+    if (ns->target != NULL) {
+        cJSON_AddStringToObject(n, "target", ns->target);
+    } else {
+        cJSON_AddNullToObject(n, "target");
+    }
+    if (ns->chip != NULL) {
+        cJSON_AddStringToObject(n, "chip", ns->chip);
+    } else {
+        cJSON_AddNullToObject(n, "chip");
+    }
+    snapshot_add_num(n, "timesteps", ns->timesteps_valid, (double)ns->timesteps);
+    snapshot_add_num(n, "timesteps_per_sec", ns->timesteps_per_sec_valid, ns->timesteps_per_sec);
+    snapshot_neuro_figures(cJSON_AddObjectToObject(n, "totals"), net, NULL);
+    layers = cJSON_AddArrayToObject(n, "layers");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct row *row = &rows->v[i];
+        const struct row_neuro *f = rows_neuro_of(rows, row);
+        cJSON *x;
+
+        if (f == NULL || f->layer < 0) {
+            continue;
+        }
+        x = cJSON_CreateObject();
+        if (f->core < 0) {
+            cJSON_AddNumberToObject(x, "index", f->layer);
+            snapshot_neuro_figures(x, f, row);
+            cores = cJSON_AddArrayToObject(x, "cores");
+            cJSON_AddItemToArray(layers, x);
+            layer = x;
+        } else if (layer != NULL) {
+            cJSON_AddNumberToObject(x, "core", f->core);
+            snapshot_neuro_figures(x, f, row);
+            cJSON_AddItemToArray(cores, x);
+        } else {
+            cJSON_Delete(x);
+        }
+    }
+    e = cJSON_AddObjectToObject(n, "energy");
+    snapshot_add_num(e, "joules", (net->have & ROW_N_ENERGY) != 0, net->energy_j);
+    snapshot_add_num(e, "watts", (net->have & ROW_N_POWER) != 0, net->power_w);
+    snapshot_add_num(e, "per_timestep_j", (net->have & ROW_N_STEP) != 0, net->step_j);
+    if ((net->have & (ROW_N_ENERGY | ROW_N_POWER)) != 0) {
+        cJSON_AddStringToObject(e, "source",
+                                (net->have & ROW_N_MEASURED) != 0 ? "measured" : "estimated");
+        cJSON_AddBoolToObject(e, "lower_bound", (net->have & ROW_N_PARTIAL) != 0);
+    } else {
+        cJSON_AddNullToObject(e, "source");
+        cJSON_AddNullToObject(e, "lower_bound");
+    }
+    if (ns->basis != NULL) {
+        cJSON_AddStringToObject(e, "basis", ns->basis);
+    } else {
+        cJSON_AddNullToObject(e, "basis");
     }
 }
 
@@ -480,6 +590,7 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
     snapshot_add_marker(o, "ttft_ms", &sum.ttft);
     snapshot_add_marker(o, "itl_ms", &sum.itl);
     snapshot_add_requests(o, &sum.requests);
+    snapshot_add_neuro(o, p, now_ns, &sum, rows);
     snapshot_add_bpf(o, &sum);
     snapshot_add_gpu_energy(o, p, now_ns);
     rows_summary_done(&sum);
