@@ -4,6 +4,7 @@
 #include "ui/ui_internal.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,32 @@ void draw_fmt_count(uint64_t n, char *buf, size_t len)
     } else {
         snprintf(buf, len, "%.1fM", (double)n / 1e6);
     }
+}
+
+void draw_fmt_si(double v, const char *unit, char *buf, size_t len)
+{
+    static const struct {
+        double scale;
+        const char *prefix;
+    } si[] = {
+        {1e9, "G"},  {1e6, "M"},  {1e3, "k"},  {1.0, ""},
+        {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"},
+    };
+    size_t i = 0;
+
+    /* the largest prefix that leaves at least 1 before the point (pico for anything less) */
+    while (v != 0.0 && i + 1 < sizeof(si) / sizeof(si[0]) && fabs(v) < si[i].scale) {
+        i++;
+    }
+    if (v == 0.0) {
+        i = 3;
+    }
+    v /= si[i].scale;
+    snprintf(buf, len,
+             fabs(v) < 10.0    ? "%.2f%s%s"
+             : fabs(v) < 100.0 ? "%.1f%s%s"
+                               : "%.0f%s%s",
+             v, si[i].prefix, unit);
 }
 
 const char *draw_state_name(const struct rows_summary *s)

@@ -145,6 +145,11 @@ static unsigned keys_act_view_5(struct ui *u)
     return ui_set_view(u, 4);
 }
 
+static unsigned keys_act_view_6(struct ui *u)
+{
+    return ui_set_view(u, 5);
+}
+
 /* Step the sort column through "execution order" and each column of the view. */
 static unsigned keys_sort_step(struct ui *u, int dir)
 {
@@ -287,6 +292,7 @@ static const struct keys_binding keys_bindings[] = {
     {{'3', 0}, "3", "Kernels view", keys_act_view_3},
     {{'4', 0}, "4", "Workloads view", keys_act_view_4},
     {{'5', 0}, "5", "Threads view", keys_act_view_5},
+    {{'6', 0}, "6", "Neuro view (spiking workloads)", keys_act_view_6},
     {{'/', KEY_F(3), 0}, "/, F3", "search a name (moves as you type)", keys_act_search},
     {{'n', 0}, "n", "next match", keys_act_find_next},
     {{'N', 0}, "N", "previous match", keys_act_find_prev},

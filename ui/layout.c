@@ -41,6 +41,14 @@ static const struct layout_col layout_threads[] = {
     {LAYOUT_COL_FAULTS, "FAULTS", 13, 50},
 };
 
+static const struct layout_col layout_neuro[] = {
+    {LAYOUT_COL_NAME, "NAME", 0, 100},      {LAYOUT_COL_NEURONS, "NEURONS", 8, 55},
+    {LAYOUT_COL_FIRING, "RATE Hz", 8, 75},  {LAYOUT_COL_SPIKES, "SPIKES/s", 9, 95},
+    {LAYOUT_COL_SYNOPS, "SYNOPS/s", 9, 85}, {LAYOUT_COL_HOPS, "HOPS/s", 9, 50},
+    {LAYOUT_COL_BUFFER, "BUF%", 6, 60},     {LAYOUT_COL_ESTEP, "E/STEP", 9, 80},
+    {LAYOUT_COL_POWER, "POWER", 9, 90},     {LAYOUT_COL_SHARE, "SHARE", 13, 70},
+};
+
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_NAME] = "name",         [LAYOUT_COL_LAST] = "last",
     [LAYOUT_COL_MEAN] = "mean",         [LAYOUT_COL_P50] = "p50",
@@ -55,6 +63,10 @@ static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_TID] = "tid",           [LAYOUT_COL_ONCPU] = "oncpu",
     [LAYOUT_COL_RUNQ] = "runq",         [LAYOUT_COL_BLOCKED] = "blocked",
     [LAYOUT_COL_SWITCHES] = "switches", [LAYOUT_COL_FAULTS] = "faults",
+    [LAYOUT_COL_NEURONS] = "neurons",   [LAYOUT_COL_FIRING] = "rate",
+    [LAYOUT_COL_SPIKES] = "spikes",     [LAYOUT_COL_SYNOPS] = "synops",
+    [LAYOUT_COL_HOPS] = "hops",         [LAYOUT_COL_BUFFER] = "buffer",
+    [LAYOUT_COL_ESTEP] = "energy",      [LAYOUT_COL_POWER] = "power",
 };
 
 /* Each view's name (--view, nctoprc, --columns VIEW:) and its columns, by enum layout_view. */
@@ -73,6 +85,7 @@ static const struct {
                                sizeof(layout_workloads) / sizeof(layout_workloads[0])},
     [LAYOUT_VIEW_THREADS] = {"threads", layout_threads,
                              sizeof(layout_threads) / sizeof(layout_threads[0])},
+    [LAYOUT_VIEW_NEURO] = {"neuro", layout_neuro, sizeof(layout_neuro) / sizeof(layout_neuro[0])},
 };
 
 static struct layout_rect layout_take(int *y, int x, int w, int h)
@@ -245,6 +258,22 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id)
         return ROWS_SORT_PEAK;
     case LAYOUT_COL_CAPACITY:
         return ROWS_SORT_CAPACITY;
+    case LAYOUT_COL_NEURONS:
+        return ROWS_SORT_NEURONS;
+    case LAYOUT_COL_FIRING:
+        return ROWS_SORT_FIRING;
+    case LAYOUT_COL_SPIKES:
+        return ROWS_SORT_SPIKES;
+    case LAYOUT_COL_SYNOPS:
+        return ROWS_SORT_SYNOPS;
+    case LAYOUT_COL_HOPS:
+        return ROWS_SORT_HOPS;
+    case LAYOUT_COL_BUFFER:
+        return ROWS_SORT_BUFFER;
+    case LAYOUT_COL_ESTEP:
+        return ROWS_SORT_STEP_ENERGY;
+    case LAYOUT_COL_POWER:
+        return ROWS_SORT_POWER;
     default:
         return ROWS_SORT_NONE;
     }

@@ -16,6 +16,7 @@ enum layout_view {
     LAYOUT_VIEW_KERNELS,
     LAYOUT_VIEW_WORKLOADS,
     LAYOUT_VIEW_THREADS,
+    LAYOUT_VIEW_NEURO, /* network -> layer -> core of a spiking workload */
     LAYOUT_NVIEWS,
 };
 
@@ -47,6 +48,14 @@ enum layout_col_id {
     LAYOUT_COL_BLOCKED,  /* threads: asleep, I/O, futex */
     LAYOUT_COL_SWITCHES, /* threads: voluntary/involuntary context switches */
     LAYOUT_COL_FAULTS,   /* threads: minor/major page faults */
+    LAYOUT_COL_NEURONS,  /* neuro: neurons */
+    LAYOUT_COL_FIRING,   /* neuro: firing rate per neuron (Hz) */
+    LAYOUT_COL_SPIKES,   /* neuro: spikes per second */
+    LAYOUT_COL_SYNOPS,   /* neuro: synaptic operations per second */
+    LAYOUT_COL_HOPS,     /* neuro: spike-hops per second */
+    LAYOUT_COL_BUFFER,   /* neuro: spike-queue occupancy */
+    LAYOUT_COL_ESTEP,    /* neuro: energy per timestep */
+    LAYOUT_COL_POWER,    /* neuro: power */
     LAYOUT_NCOLS,
 };
 
@@ -113,7 +122,7 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id);
 const char *layout_col_name(enum layout_col_id id);
 int layout_col_from_name(const char *name);
 
-/* View names ("latency", "memory", "kernels", "workloads", "threads") and back. */
+/* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro") and back. */
 const char *layout_view_name(enum layout_view v);
 int layout_view_from_name(const char *name);
 

@@ -105,6 +105,13 @@ static void ui_draw_tabs(struct ui *u)
     ww = getmaxx(w);
     werase(w);
     for (int i = 0; i < LAYOUT_NVIEWS; i++) {
+        const struct rows_summary *s = ui_shown(u);
+
+        /* The Neuro tab is there for a spiking workload (or while it is shown): the others'
+         * tab lines stay as they were. */
+        if (i == LAYOUT_VIEW_NEURO && i != (int)u->view && (s == NULL || !s->neuro.spiking)) {
+            continue;
+        }
         snprintf(a, sizeof(a), " %d %s ", i + 1, view_table[i]->title);
         x += draw_put(u, w, 0, x, ww - x, i == (int)u->view ? UI_ROLE_TAB : UI_ROLE_TEXT, a);
     }

@@ -109,7 +109,9 @@ unsigned ui_set_view(struct ui *u, int v);
 
 void draw_fmt_ns(uint64_t ns, char *buf, size_t len);
 void draw_fmt_bytes(int64_t bytes, char *buf, size_t len);
-void draw_fmt_count(uint64_t n, char *buf, size_t len);    /* 12345, 123.4k, 12.3M */
+void draw_fmt_count(uint64_t n, char *buf, size_t len); /* 12345, 123.4k, 12.3M */
+/* v in unit with an SI prefix, 3 significant digits: 1.85mW, 72.1nJ, 95.9k ("u" for micro). */
+void draw_fmt_si(double v, const char *unit, char *buf, size_t len);
 const char *draw_state_name(const struct rows_summary *s); /* live, replay, exited, error */
 
 /* Columns of the first max bytes of a UTF-8 string (one per character). */

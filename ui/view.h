@@ -74,6 +74,7 @@ extern const struct view_ops view_memory_ops;    /* ui/view_tree.c */
 extern const struct view_ops view_kernels_ops;   /* ui/view_tree.c */
 extern const struct view_ops view_workloads_ops; /* ui/view_workloads.c */
 extern const struct view_ops view_threads_ops;   /* ui/view_threads.c */
+extern const struct view_ops view_neuro_ops;     /* ui/view_neuro.c */
 
 /* A list view's selection (workloads, threads): its data, made by view_list_new. */
 struct view_list {

@@ -11,13 +11,7 @@
 #include "src/base/xalloc.h"
 #include "src/model/rows.h"
 #include "ui/tree.h"
-
-/* What makes one tree view differ from another. */
-struct view_tree_kind {
-    const char *empty; /* the body when there are no rows */
-    bool windowed;     /* its figures are of a window or since start (the tab says which) */
-    bool shares;       /* memory: SHARE is of the parent (rows_memory_shares) */
-};
+#include "ui/view_tree.h"
 
 struct view_tree {
     const struct view_tree_kind *kind;
@@ -26,12 +20,12 @@ struct view_tree {
     size_t mshare_cap;
 };
 
-static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false};
-static const struct view_tree_kind view_tree_memory = {"no rows yet", false, true};
+static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL};
+static const struct view_tree_kind view_tree_memory = {"no rows yet", false, true, NULL};
 static const struct view_tree_kind view_tree_kernels = {"no kernel records (nctop_kernel) yet",
-                                                        true, false};
+                                                        true, false, NULL};
 
-static void *view_tree_new(const struct view_tree_kind *kind, const struct ui_opts *opts)
+void *view_tree_new(const struct view_tree_kind *kind, const struct ui_opts *opts)
 {
     struct view_tree *vt = xcalloc(1, sizeof(*vt));
 
@@ -55,7 +49,7 @@ static void *view_tree_kernels_init(const struct ui_opts *opts)
     return view_tree_new(&view_tree_kernels, opts);
 }
 
-static void view_tree_free(void *data)
+void view_tree_free(void *data)
 {
     struct view_tree *vt = data;
 
@@ -67,7 +61,7 @@ static void view_tree_free(void *data)
     free(vt);
 }
 
-static struct tree *view_tree_tree(struct view *v)
+struct tree *view_tree_tree(struct view *v)
 {
     return ((struct view_tree *)v->data)->tree;
 }
@@ -85,7 +79,7 @@ static const struct row_stats *view_tree_stats(const struct ui *u, const struct 
 
 /* Flatten the tree over the frame's rows with the view's sort: the one rows_sort does for the
  * text report too, so the display and --once cannot disagree. */
-static void view_tree_prepare(struct ui *u, struct view *v)
+void view_tree_prepare(struct ui *u, struct view *v)
 {
     struct view_tree *vt = v->data;
     const struct rows *rows = u->frame != NULL ? u->frame->rows : NULL;
@@ -108,7 +102,7 @@ static void view_tree_prepare(struct ui *u, struct view *v)
 }
 
 /* The tab line: the statistics' span, the sort and the filter. */
-static void view_tree_tabs(struct ui *u, struct view *v, WINDOW *w, int x)
+void view_tree_tabs(struct ui *u, struct view *v, WINDOW *w, int x)
 {
     struct view_tree *vt = v->data;
     const char *filter = tree_filter(vt->tree);
@@ -136,7 +130,7 @@ static void view_tree_tabs(struct ui *u, struct view *v, WINDOW *w, int x)
 }
 
 /* The longest indented name of the visible lines. */
-static int view_tree_name_want(struct ui *u, struct view *v)
+int view_tree_name_want(struct ui *u, struct view *v)
 {
     struct view_tree *vt = v->data;
     const struct rows *rows = u->frame ? u->frame->rows : NULL;
@@ -240,12 +234,15 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
             draw_put(u, w, y, p->x, p->w, base, r->backend != NULL ? r->backend : "-");
             break;
         default:
+            if (vt->kind->cell != NULL) {
+                vt->kind->cell(u, w, y, p, u->frame->rows, r, base);
+            }
             break;
         }
     }
 }
 
-static void view_tree_draw(struct ui *u, struct view *v, WINDOW *w)
+void view_tree_draw(struct ui *u, struct view *v, WINDOW *w)
 {
     struct view_tree *vt = v->data;
     struct tree *t = vt->tree;
@@ -272,27 +269,27 @@ static void view_tree_draw(struct ui *u, struct view *v, WINDOW *w)
     }
 }
 
-static size_t view_tree_length(struct ui *u, struct view *v)
+size_t view_tree_length(struct ui *u, struct view *v)
 {
     (void)u;
     return tree_nlines(view_tree_tree(v));
 }
 
-static unsigned view_tree_move_by(struct ui *u, struct view *v, long delta)
+unsigned view_tree_move_by(struct ui *u, struct view *v, long delta)
 {
     (void)u;
     return tree_move(view_tree_tree(v), delta) ? UI_REDRAW : 0;
 }
 
 /* Enter expands or collapses the selected line. */
-static unsigned view_tree_enter(struct ui *u, struct view *v)
+unsigned view_tree_enter(struct ui *u, struct view *v)
 {
     (void)u;
     return tree_toggle(view_tree_tree(v)) ? UI_REDRAW : 0;
 }
 
 /* A click selects the line; on the marker (or next to it) it also expands or collapses. */
-static unsigned view_tree_click(struct ui *u, struct view *v, int row, int x)
+unsigned view_tree_click(struct ui *u, struct view *v, int row, int x)
 {
     struct tree *t = view_tree_tree(v);
     size_t line = tree_top(t) + (size_t)row;
