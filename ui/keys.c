@@ -110,14 +110,28 @@ static unsigned keys_act_collapse_all(struct ui *u)
     return t != NULL && tree_collapse_all(t) ? UI_REDRAW : 0;
 }
 
+/* The next view the tabs offer in direction step (+1 or -1), wrapping. */
+static unsigned keys_step_view(struct ui *u, int step)
+{
+    int v = (int)u->view;
+
+    for (int i = 0; i < LAYOUT_NVIEWS; i++) {
+        v = (v + step + LAYOUT_NVIEWS) % LAYOUT_NVIEWS;
+        if (ui_view_offered(u, v)) {
+            break;
+        }
+    }
+    return ui_set_view(u, v);
+}
+
 static unsigned keys_act_next_view(struct ui *u)
 {
-    return ui_set_view(u, (int)u->view + 1);
+    return keys_step_view(u, 1);
 }
 
 static unsigned keys_act_prev_view(struct ui *u)
 {
-    return ui_set_view(u, (int)u->view - 1);
+    return keys_step_view(u, -1);
 }
 
 static unsigned keys_act_view_1(struct ui *u)

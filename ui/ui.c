@@ -75,6 +75,14 @@ struct tree *ui_tree(struct ui *u)
     return v->ops->tree != NULL ? v->ops->tree(v) : NULL;
 }
 
+bool ui_view_offered(const struct ui *u, int v)
+{
+    const struct rows_summary *s = ui_shown(u);
+
+    /* The Neuro view is for a spiking workload: the others' tabs stay as they were. */
+    return v != LAYOUT_VIEW_NEURO || (s != NULL && s->neuro.spiking);
+}
+
 unsigned ui_set_view(struct ui *u, int v)
 {
     v = (v % LAYOUT_NVIEWS + LAYOUT_NVIEWS) % LAYOUT_NVIEWS;
@@ -105,11 +113,7 @@ static void ui_draw_tabs(struct ui *u)
     ww = getmaxx(w);
     werase(w);
     for (int i = 0; i < LAYOUT_NVIEWS; i++) {
-        const struct rows_summary *s = ui_shown(u);
-
-        /* The Neuro tab is there for a spiking workload (or while it is shown): the others'
-         * tab lines stay as they were. */
-        if (i == LAYOUT_VIEW_NEURO && i != (int)u->view && (s == NULL || !s->neuro.spiking)) {
+        if (i != (int)u->view && !ui_view_offered(u, i)) {
             continue;
         }
         snprintf(a, sizeof(a), " %d %s ", i + 1, view_table[i]->title);

@@ -102,6 +102,8 @@ static inline struct view *ui_current(struct ui *u)
 const struct rows_summary *ui_shown(const struct ui *u);
 /* The shown view's tree (borrowed), or NULL when it is a list. */
 struct tree *ui_tree(struct ui *u);
+/* Whether the tabs and Tab offer view v for the shown process (its digit key always shows it). */
+bool ui_view_offered(const struct ui *u, int v);
 /* Show view v (wrapping around the table); UI_REBUILD when it changed, else 0. */
 unsigned ui_set_view(struct ui *u, int v);
 
