@@ -231,19 +231,12 @@ static void header_title(struct ui *u, WINDOW *w, int y, const struct rows_summa
     }
 }
 
-/* Line 2: throughput and latency: counter rates, the step with its sparkline, TTFT, ITL. */
-static void header_pace(struct ui *u, WINDOW *w, int y, const struct rows_summary *s)
+/* The step's p50 with its sparkline. Returns the next x. */
+static int header_step(struct ui *u, WINDOW *w, int y, int x, const struct rows_summary *s)
 {
+    int ww = getmaxx(w);
     char a[64], b[64];
-    int x = 0, ww = getmaxx(w);
 
-    for (size_t i = 0; i < s->ncounters; i++) {
-        if (s->counters[i].rate_valid) {
-            snprintf(a, sizeof(a), "%s/s", s->counters[i].name);
-            snprintf(b, sizeof(b), "%.1f", s->counters[i].per_sec);
-            x = header_pair(u, w, y, x, a, b, UI_ROLE_VALUE);
-        }
-    }
     if (s->step.valid) {
         const struct row_stats *st = s->step.win.count > 0 ? &s->step.win : &s->step.all;
 
@@ -255,7 +248,109 @@ static void header_pace(struct ui *u, WINDOW *w, int y, const struct rows_summar
             x += draw_put(u, w, y, x, ww - x, UI_ROLE_TEXT, "  ");
         }
     }
-    header_markers(u, w, y, x, s);
+    return x;
+}
+
+/* An energy figure in unit with " est" when it is the model's, not the workload's. */
+static void header_energy(const struct row_neuro *f, double v, const char *unit, char *buf,
+                          size_t len)
+{
+    char a[32];
+
+    draw_fmt_si(v, unit, a, sizeof(a));
+    snprintf(buf, len, "%s%s", a, (f->have & ROW_N_MEASURED) != 0 ? "" : " est");
+}
+
+static const struct rows_counter *header_counter(const struct rows_summary *s, const char *name)
+{
+    for (size_t i = 0; i < s->ncounters; i++) {
+        if (strcmp(s->counters[i].name, name) == 0) {
+            return &s->counters[i];
+        }
+    }
+    return NULL;
+}
+
+/* A spiking workload's pace: timesteps/s, spikes/s, synaptic ops/s, power and energy per
+ * inference (a request when the workload marks them, else a timestep). Returns the next x. */
+static int header_spiking(struct ui *u, WINDOW *w, int y, int x, const struct rows_summary *s)
+{
+    const struct row_neuro *f = &s->neuro.net;
+    uint64_t done = 0;
+    char a[64];
+
+    if (s->neuro.timesteps_per_sec_valid) {
+        snprintf(a, sizeof(a), "%.1f", s->neuro.timesteps_per_sec);
+        x = header_pair(u, w, y, x, "timesteps/s", a, UI_ROLE_VALUE);
+    }
+    if ((f->rated & 1U << ROW_NF_SPIKES) != 0) {
+        draw_fmt_count((uint64_t)(f->per_sec[ROW_NF_SPIKES] + 0.5), a, sizeof(a));
+        x = header_pair(u, w, y, x, "spikes/s", a, UI_ROLE_VALUE);
+    }
+    if ((f->rated & 1U << ROW_NF_SYNOPS) != 0) {
+        draw_fmt_count((uint64_t)(f->per_sec[ROW_NF_SYNOPS] + 0.5), a, sizeof(a));
+        x = header_pair(u, w, y, x, "synops/s", a, UI_ROLE_VALUE);
+    }
+    if ((f->have & ROW_N_POWER) != 0) {
+        header_energy(f, f->power_w, "W", a, sizeof(a));
+        x = header_pair(u, w, y, x, "power", a, UI_ROLE_VALUE);
+    }
+    for (size_t k = 0; k < ROWS_REQUEST_RESULTS; k++) {
+        done += s->requests.finished[k];
+    }
+    if (s->requests.valid && done > 0 && (f->have & ROW_N_ENERGY) != 0) {
+        header_energy(f, f->energy_j / (double)done, "J", a, sizeof(a));
+        x = header_pair(u, w, y, x, "J/inference", a, UI_ROLE_VALUE);
+    } else if ((f->have & ROW_N_STEP) != 0) {
+        header_energy(f, f->step_j, "J", a, sizeof(a));
+        x = header_pair(u, w, y, x, "J/timestep", a, UI_ROLE_VALUE);
+    }
+    return header_step(u, w, y, x, s);
+}
+
+/* Joules per token when the workload's energy is known: the window's power over its tokens
+ * per second, else the energy so far over the tokens so far. Returns the next x. */
+static int header_per_token(struct ui *u, WINDOW *w, int y, int x, const struct rows_summary *s)
+{
+    const struct row_neuro *f = &s->neuro.net;
+    const struct rows_counter *t = header_counter(s, "tokens");
+    char a[64];
+
+    if (t == NULL) {
+        return x;
+    }
+    if ((f->have & ROW_N_POWER) != 0 && t->rate_valid && t->per_sec > 0.0) {
+        header_energy(f, f->power_w / t->per_sec, "J", a, sizeof(a));
+    } else if ((f->have & ROW_N_ENERGY) != 0 && t->value > 0) {
+        header_energy(f, f->energy_j / (double)t->value, "J", a, sizeof(a));
+    } else {
+        return x;
+    }
+    return header_pair(u, w, y, x, "J/token", a, UI_ROLE_VALUE);
+}
+
+/* Line 2: throughput and latency, as the workload is: a spiking one's timesteps, spikes and
+ * energy; otherwise counter rates, the step with its sparkline, TTFT, ITL and J/token. A
+ * figure that does not apply is left out, never shown as 0. */
+static void header_pace(struct ui *u, WINDOW *w, int y, const struct rows_summary *s)
+{
+    char a[64], b[64];
+    int x = 0;
+
+    if (s->neuro.spiking) {
+        header_spiking(u, w, y, x, s);
+        return;
+    }
+    for (size_t i = 0; i < s->ncounters; i++) {
+        if (s->counters[i].rate_valid) {
+            snprintf(a, sizeof(a), "%s/s", s->counters[i].name);
+            snprintf(b, sizeof(b), "%.1f", s->counters[i].per_sec);
+            x = header_pair(u, w, y, x, a, b, UI_ROLE_VALUE);
+        }
+    }
+    x = header_step(u, w, y, x, s);
+    x = header_markers(u, w, y, x, s);
+    header_per_token(u, w, y, x, s);
 }
 
 /* Line 3: meters of capacities (KV cache, pools), or why there are none. */
