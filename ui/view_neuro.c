@@ -93,9 +93,9 @@ static void view_neuro_tabs(struct ui *u, struct view *v, WINDOW *w, int x)
 
     if (net != NULL && (net->have & (ROW_N_ENERGY | ROW_N_POWER)) != 0) {
         if ((net->have & ROW_N_MEASURED) != 0) {
-            snprintf(a, sizeof(a), "energy measured  ");
+            snprintf(a, sizeof(a), "energy: measured  ");
         } else {
-            snprintf(a, sizeof(a), "energy estimated (%s model%s)  ",
+            snprintf(a, sizeof(a), "energy: %s model%s  ",
                      s->neuro.target != NULL ? s->neuro.target : "?",
                      (net->have & ROW_N_PARTIAL) != 0 ? ", lower bound" : "");
         }

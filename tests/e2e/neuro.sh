@@ -58,3 +58,69 @@ if [ -x "$TINYLM" ] &&
         2>"$T/tiny.err"; then
     jcheck "tinylm: no neuro object" "$T/tiny.json" 'proc()["neuro"] is None'
 fi
+
+# 2. The Neuro view of nctop --demo=snn in a private tmux server (no user config, 120x40):
+# keys go in through send-keys and every check polls the screen with a bound.
+if ! command -v tmux >/dev/null; then
+    skip "tmux is not installed: the Neuro view's checks"
+    exit 0
+fi
+SOCK=nctop-n$$
+tm() { tmux -L "$SOCK" "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; cleanup; }
+trap cleanup_tmux EXIT
+screen() { tm capture-pane -p -t t 2>/dev/null; }
+has() { wait_for 15 sh -c "tmux -L '$SOCK' capture-pane -p -t t | grep -qE -- \"\$1\"" _ "$1"; }
+hasnt() { wait_for 15 sh -c "! tmux -L '$SOCK' capture-pane -p -t t | grep -qE -- \"\$1\"" _ "$1"; }
+keys() { tm send-keys -t t "$@"; }
+step() {
+    local name=$1
+    shift
+    if "$@"; then
+        pass "$name"
+    else
+        fail "$name" "$(screen | grep -v '^$' | tail -n 14 | tr '\n' '|')"
+    fi
+}
+# The line of a row by its name, and a column of it (1-based fields after the name's words).
+line_of() { screen | grep -E -- "$1" | head -n 1; }
+
+tm -f /dev/null new-session -d -s t -x 120 -y 40 -c "$T" \
+    "NCTOP_SNN=$SNN NO_COLOR=1 $NCTOP --demo=snn"
+step "demo snn: the header is a spiking workload's" \
+    has 'timesteps/s [0-9.]+ +spikes/s [0-9.k]+ +synops/s [0-9.kM]+ +power [0-9.]+[munp]?W est'
+step "demo snn: energy per timestep, no tokens/s" \
+    sh -c "$(declare -f has wait_for); SOCK=$SOCK; has 'J/timestep [0-9.]+[munp]?J est' && ! tmux -L $SOCK capture-pane -p -t t | grep -q 'tokens/s'"
+step "demo snn: the Neuro tab is offered" has ' 6 Neuro '
+keys 6
+step "key 6: the Neuro view's columns" has 'NEURONS +RATE Hz +SPIKES/s +SYNOPS/s +HOPS/s +BUF% +E/STEP +POWER'
+step "network, layers and cores, live" has '▾ network +[0-9]'
+has '▾ layer 0 ' && has 'core [0-9]+ '
+step "figures: spikes/s and power on the network row" \
+    has 'network +[0-9.k]+ +[0-9.]+ +[0-9.k]+ +[0-9.kM]+ +[0-9.k]+ +[-0-9.]+ +[0-9.]+[munp]J +[0-9.]+[munp]W'
+step "the tab says the energy is the loihi2 model's" has 'energy: loihi2 model'
+keys c
+step "c collapses to the network" hasnt 'layer 0 '
+keys '*'
+step "* expands every layer and core" has 'core [0-9]+ '
+# Sort by spikes/s: s steps through name, neurons, rate, spikes (the status line says each).
+for col in name neurons rate spikes; do
+    keys s
+    has "sort: $col" || break
+done
+step "s sorts by spikes/s" has 'sort spikes( |$)'
+# The layers' SPIKES/s, in screen order, never increase (polled: the figures are live).
+sorted_layers() {
+    tmux -L "$SOCK" capture-pane -p -t t | "$PY" -c '
+import re, sys
+def num(s):
+    m = {"k": 1e3, "M": 1e6}
+    return float(s[:-1]) * m[s[-1]] if s[-1] in m else float(s)
+v = [num(l.split()[4]) for l in sys.stdin if re.match(r"^ +[^ ] layer [0-9]+ ", l)]
+sys.exit(0 if len(v) >= 3 and all(a >= b for a, b in zip(v, v[1:])) else 1)'
+}
+step "layers in decreasing spikes/s" wait_for 15 sorted_layers
+keys / l a y e r Space 2 Enter
+step "/ finds layer 2" sh -c "tmux -L '$SOCK' capture-pane -p -t t | grep -qE '^ *.* layer 2 ' "
+keys q
+step "q quits" wait_for 15 sh -c "! tmux -L '$SOCK' has-session -t t 2>/dev/null || ! tmux -L '$SOCK' list-panes -t t -F '#{pane_current_command}' | grep -q nctop"
