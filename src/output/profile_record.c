@@ -109,6 +109,9 @@ static cJSON *profile_record_labels(const struct rows_summary *s, const char *ta
     cJSON_AddStringToObject(l, "pid", pid);
     cJSON_AddStringToObject(l, "label", s->label != NULL ? s->label : "");
     cJSON_AddStringToObject(l, "target", target);
+    if (s->neuro.chip != NULL) {
+        cJSON_AddStringToObject(l, "chip", s->neuro.chip);
+    }
     if (path != NULL) {
         cJSON_AddStringToObject(l, "path", path);
     }
@@ -123,12 +126,15 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
     int rc = 0;
 
     rows_build_summary(&s, p, now_ns);
-    /* The target is the backend the workload's kernels ran on, else the host CPU. */
+    /* The target is the one the workload declares, else the backend its kernels ran on, else
+     * the host CPU. */
     rows_clear(&pr->rows);
     rows_build_kernels(&pr->rows, p, now_ns);
     char *backend =
         pr->rows.n > 0 && pr->rows.v[0].backend != NULL ? xstrdup(pr->rows.v[0].backend) : NULL;
-    if (backend != NULL) {
+    if (s.neuro.target != NULL) {
+        target = s.neuro.target;
+    } else if (backend != NULL) {
         target = backend;
     }
     rows_clear(&pr->rows);
@@ -148,22 +154,37 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
         if (!c->rate_valid) {
             continue;
         }
-        if (strcmp(c->name, "tokens") == 0) {
+        /* a spiking workload that makes no tokens has no tokens/s, not 0 */
+        if (strcmp(c->name, "tokens") == 0 && !(s.neuro.spiking && c->value == 0)) {
             rc = profile_record_put(pr, ts_ms, "tokens_per_sec", c->per_sec,
                                     profile_record_labels(&s, target, NULL));
-        } else if (strcmp(c->name, "spikes") == 0) {
-            rc = profile_record_put(pr, ts_ms, "spikes_per_sec", c->per_sec,
-                                    profile_record_labels(&s, target, NULL));
         }
+    }
+    /* Spikes of the whole network (its total counter, else the sum of its layers or cores). */
+    if (rc == 0 && (s.neuro.net.rated & 1U << ROW_NF_SPIKES) != 0) {
+        rc = profile_record_put(pr, ts_ms, "spikes_per_sec", s.neuro.net.per_sec[ROW_NF_SPIKES],
+                                profile_record_labels(&s, target, NULL));
+    }
+    if (rc == 0 && (s.neuro.net.have & ROW_N_ENERGY) != 0) {
+        cJSON *l = profile_record_labels(&s, target, NULL);
+
+        cJSON_AddStringToObject(
+            l, "source", (s.neuro.net.have & ROW_N_MEASURED) != 0 ? "measured" : "estimated");
+        rc = profile_record_put(pr, ts_ms, "energy_mj", s.neuro.net.energy_j * 1e3, l);
     }
     rows_clear(&pr->rows);
     rows_build_memory(&pr->rows, p, now_ns);
     for (size_t i = 0; i < pr->rows.n && rc == 0; i++) {
         const struct row *r = &pr->rows.v[i];
 
-        /* The KV cache section: the buffer whose occupancy bounds a decoder's context. */
-        if (r->level == 0 && strcmp(r->label, "KV Cache") == 0 &&
-            (r->flags & ROW_F_CAPACITY) != 0 && r->capacity_bytes > 0) {
+        /* The KV cache section (the buffer whose occupancy bounds a decoder's context), and
+         * every other gauge with a capacity (pools, a spiking network's spike queues). */
+        if ((r->flags & ROW_F_CAPACITY) == 0 || r->capacity_bytes == 0) {
+            continue;
+        }
+        if ((r->level == 0 && strcmp(r->label, "KV Cache") == 0) ||
+            (r->level == 1 && (strncmp(r->path, "Memory Pools/", 13) == 0 ||
+                               strncmp(r->path, "Other Memory/", 13) == 0))) {
             rc = profile_record_put(pr, ts_ms, "buffer_occupancy_pct",
                                     (double)r->bytes * 100.0 / (double)r->capacity_bytes,
                                     profile_record_labels(&s, target, r->path));

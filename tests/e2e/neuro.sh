@@ -52,6 +52,22 @@ if snapshot truenorth --target truenorth --neurons 600 --layers 2 --fan-in 40 --
         'sum(len(l["cores"]) for l in proc("snn")["neuro"]["layers"]) > len(proc("snn")["neuro"]["layers"])' \
         'proc("snn")["neuro"]["totals"]["syn_updates"] > 0'
 fi
+# The ProfileRecord file of an SNN run: the four seed metrics, labelled with target and chip.
+if NC_PROFILE_JSONL=$T/profile.jsonl timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNN" \
+    --quiet --neurons 300 --layers 2 --fan-in 40 --steps 3000 --seed 5 \
+    --report "$T/prof-report.json" >"$T/prof.json" 2>"$T/prof.err"; then
+    "$PY" -c 'import json, sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' \
+        "$T/profile.jsonl" >"$T/profile.json"
+    jcheck "NC_PROFILE_JSONL: latency_ms, spikes_per_sec, buffer_occupancy_pct, energy_mj with target and chip" \
+        "$T/profile.json" \
+        '{"latency_ms", "spikes_per_sec", "buffer_occupancy_pct", "energy_mj"} <= {r["metric"] for r in d}' \
+        'all(r["labels"]["target"] == "loihi2" and r["labels"]["chip"] for r in d)' \
+        '"tokens_per_sec" not in {r["metric"] for r in d}' \
+        "abs([r for r in d if r['metric'] == 'energy_mj'][-1]['value'] - 1e3 * json.load(open(sys.argv[1].replace('profile.json', 'prof-report.json')))['totals']['energy_j']) <= 1e-3 * [r for r in d if r['metric'] == 'energy_mj'][-1]['value']" \
+        'len([r for r in d if r["metric"] == "buffer_occupancy_pct"]) >= 2'
+else
+    fail "NC_PROFILE_JSONL -- snn" "$(tail -n 3 "$T/prof.err" | tr '\n' ' ')"
+fi
 # A workload that is not spiking has no neuro object.
 if [ -x "$TINYLM" ] &&
     timeout 120 "$NCTOP" --once --json --duration 60 -- "$TINYLM" --tokens 4 >"$T/tiny.json" \
