@@ -21,6 +21,9 @@
 
 #define PROM_BOUND_CHARS 24                   /* "123456.123456789" and a NUL */
 #define PROM_MAX_BOUND_NS 1000000000000000ULL /* 1e6 s */
+#define PROM_NEURO_LAYERS                                                                          \
+    32 /* layers with series of their own; the rest fold                                           \
+        * into layer="other" */
 
 /* The output and the histogram bounds of this rendering (in ns and as printed, seconds). */
 struct prom_buf {
@@ -40,6 +43,7 @@ struct prom_proc {
     struct rows latency;
     struct rows memory;
     struct rows kernels;
+    struct rows neuro;
     struct rows_summary sum;
     size_t kept_paths;   /* latency rows exported under their own path */
     size_t folded_paths; /* latency rows folded into path="other" */
@@ -353,6 +357,104 @@ static void prom_emit_requests(struct prom_buf *b, const struct prom_proc *pp, s
     }
 }
 
+/* A per-layer or per-core counter of a spiking workload (layers.N[.core.C].<count>): these
+ * are exported per layer, capped, never per core, so they stay out of the generic family. */
+static bool prom_neuro_counter(const char *name)
+{
+    const char *last = strrchr(name, '.');
+
+    if (strncmp(name, "layers.", 7) != 0 || last == NULL) {
+        return false;
+    }
+    for (int k = 0; k < ROW_NFIELDS; k++) {
+        if (strcmp(last + 1, rows_neuro_fields[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One count of a spiking workload per layer: the first PROM_NEURO_LAYERS layers by number
+ * under their own layer label, the rest summed into layer="other"; a workload that publishes
+ * only totals has one series, layer="all". */
+static void prom_emit_neuro_count(struct prom_buf *b, const struct prom_proc *pp, const char *name,
+                                  enum row_neuro_field k)
+{
+    const struct rows *r = &pp->neuro;
+    uint64_t other = 0;
+    size_t layers = 0;
+    bool folded = false;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const struct row_neuro *f = rows_neuro_of(r, &r->v[i]);
+
+        if (f == NULL || f->layer < 0 || f->core >= 0 || (f->counted & 1U << k) == 0) {
+            continue;
+        }
+        if (layers++ < PROM_NEURO_LAYERS) {
+            prom_printf(b, "%s{%s,layer=\"%d\"} %llu\n", name, pp->labels, (int)f->layer,
+                        (unsigned long long)f->count[k]);
+        } else {
+            other += f->count[k];
+            folded = true;
+        }
+    }
+    if (folded) {
+        prom_printf(b, "%s{%s,layer=\"other\"} %llu\n", name, pp->labels,
+                    (unsigned long long)other);
+    }
+    if (layers == 0 && (pp->sum.neuro.net.counted & 1U << k) != 0) {
+        prom_printf(b, "%s{%s,layer=\"all\"} %llu\n", name, pp->labels,
+                    (unsigned long long)pp->sum.neuro.net.count[k]);
+    }
+}
+
+/* Spikes, synaptic operations, timesteps and energy of spiking (or energy-measuring)
+ * workloads. */
+static void prom_emit_neuro(struct prom_buf *b, const struct prom_proc *pp, size_t n)
+{
+    prom_family(b, "nctop_spikes_total", "counter",
+                "Spikes of a spiking workload per layer (layers beyond the cap in \"other\").");
+    for (size_t i = 0; i < n; i++) {
+        prom_emit_neuro_count(b, &pp[i], "nctop_spikes_total", ROW_NF_SPIKES);
+    }
+    prom_family(
+        b, "nctop_synaptic_ops_total", "counter",
+        "Synaptic operations of a spiking workload per layer (beyond the cap in \"other\").");
+    for (size_t i = 0; i < n; i++) {
+        prom_emit_neuro_count(b, &pp[i], "nctop_synaptic_ops_total", ROW_NF_SYNOPS);
+    }
+    prom_family(b, "nctop_timesteps_total", "counter",
+                "Timesteps of a spiking workload (its iteration markers since nctop attached).");
+    for (size_t i = 0; i < n; i++) {
+        if (pp[i].sum.neuro.timesteps_valid && pp[i].sum.neuro.spiking) {
+            prom_printf(b, "nctop_timesteps_total{%s} %llu\n", pp[i].labels,
+                        (unsigned long long)pp[i].sum.neuro.timesteps);
+        }
+    }
+    prom_family(b, "nctop_energy_joules_total", "counter",
+                "Energy of a workload since start: its own measurement (source=\"measured\") or "
+                "its target's model applied to its counts (source=\"estimated\").");
+    for (size_t i = 0; i < n; i++) {
+        const struct row_neuro *f = &pp[i].sum.neuro.net;
+
+        if ((f->have & ROW_N_ENERGY) != 0 && isfinite(f->energy_j)) {
+            prom_printf(b, "nctop_energy_joules_total{%s,source=\"%s\"} %.9g\n", pp[i].labels,
+                        (f->have & ROW_N_MEASURED) != 0 ? "measured" : "estimated", f->energy_j);
+        }
+    }
+    prom_family(b, "nctop_power_watts", "gauge",
+                "Power of a workload over the window, measured or estimated (source).");
+    for (size_t i = 0; i < n; i++) {
+        const struct row_neuro *f = &pp[i].sum.neuro.net;
+
+        if ((f->have & ROW_N_POWER) != 0 && isfinite(f->power_w)) {
+            prom_printf(b, "nctop_power_watts{%s,source=\"%s\"} %.9g\n", pp[i].labels,
+                        (f->have & ROW_N_MEASURED) != 0 ? "measured" : "estimated", f->power_w);
+        }
+    }
+}
+
 static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, size_t max_paths)
 {
     prom_family(b, "nctop_workload_info", "gauge",
@@ -400,20 +502,23 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
             }
         }
     }
-    prom_family(b, "nctop_workload_counter_total", "counter",
+    prom_family(b, "nctop_workload_count_total", "counter",
                 "The workload's other monotonic counters (spikes, ...), by name.");
     for (size_t i = 0; i < n; i++) {
         for (size_t c = 0; c < pp[i].sum.ncounters; c++) {
             char name[256];
 
-            if (strcmp(pp[i].sum.counters[c].name, "tokens") == 0) {
+            if (strcmp(pp[i].sum.counters[c].name, "tokens") == 0 ||
+                prom_neuro_counter(pp[i].sum.counters[c].name)) {
                 continue;
             }
             prom_escape(name, sizeof(name), pp[i].sum.counters[c].name);
-            prom_printf(b, "nctop_workload_counter_total{%s,counter=\"%s\"} %llu\n", pp[i].labels,
+            prom_printf(b, "nctop_workload_count_total{%s,counter=\"%s\"} %llu\n", pp[i].labels,
                         name, (unsigned long long)pp[i].sum.counters[c].value);
         }
     }
+
+    prom_emit_neuro(b, pp, n);
 
     prom_family(b, "nctop_events_total", "counter", "Events read from the workload.");
     for (size_t i = 0; i < n; i++) {
@@ -823,6 +928,8 @@ char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct pro
         rows_init(&pp[m].latency);
         rows_init(&pp[m].memory);
         rows_init(&pp[m].kernels);
+        rows_init(&pp[m].neuro);
+        rows_build_neuro(&pp[m].neuro, pp[m].p, now_ns);
         rows_build_latency(&pp[m].latency, pp[m].p, now_ns);
         rows_build_memory(&pp[m].memory, pp[m].p, now_ns);
         rows_build_kernels(&pp[m].kernels, pp[m].p, now_ns);
@@ -841,6 +948,7 @@ char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct pro
         rows_done(&pp[i].latency);
         rows_done(&pp[i].memory);
         rows_done(&pp[i].kernels);
+        rows_done(&pp[i].neuro);
         rows_summary_done(&pp[i].sum);
     }
     free(pp);

@@ -68,6 +68,30 @@ if NC_PROFILE_JSONL=$T/profile.jsonl timeout 120 "$NCTOP" --once --json --durati
 else
     fail "NC_PROFILE_JSONL -- snn" "$(tail -n 3 "$T/prof.err" | tr '\n' ' ')"
 fi
+# Prometheus: per-layer spikes and synaptic ops (no core label), energy and power, promtool-clean.
+if command -v promtool >/dev/null; then
+    P=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$NCTOP" --headless --duration 60 --prometheus "$P" -- "$SNN" --quiet --realtime \
+        --neurons 300 --layers 2 --fan-in 40 --target truenorth >"$T/prom.out" 2>"$T/prom.err" &
+    PIDS+=("$!")
+    scrape() {
+        "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$P" >"$T/metrics.txt" 2>/dev/null &&
+            grep -q '^nctop_power_watts{' "$T/metrics.txt"
+    }
+    if wait_for 30 scrape; then
+        check "prometheus: promtool check metrics passes with a spiking workload" \
+            bash -c "promtool check metrics < '$T/metrics.txt'"
+        check "prometheus: spikes and synaptic ops per layer, no core label; energy and power estimated" \
+            bash -c "grep -q '^nctop_spikes_total{workload=\"snn\",layer=\"0\"} [0-9]' '$T/metrics.txt' &&
+                grep -q '^nctop_synaptic_ops_total{workload=\"snn\",layer=\"1\"} [0-9]' '$T/metrics.txt' &&
+                grep -q '^nctop_energy_joules_total{workload=\"snn\",source=\"estimated\"} [0-9]' '$T/metrics.txt' &&
+                ! grep -q 'core' '$T/metrics.txt'"
+    else
+        fail "prometheus with snn" "no nctop_power_watts within 30 s: $(tail -n 2 "$T/prom.err" | tr '\n' ' ')"
+    fi
+else
+    skip "promtool is not installed: the Prometheus checks"
+fi
 # A workload that is not spiking has no neuro object.
 if [ -x "$TINYLM" ] &&
     timeout 120 "$NCTOP" --once --json --duration 60 -- "$TINYLM" --tokens 4 >"$T/tiny.json" \

@@ -344,6 +344,59 @@ static void test_listen_parse(void **state)
     assert_int_equal(http_parse_listen("[::1]9464", &ss), -EINVAL);
 }
 
+/* A spiking workload with 40 layers of 3 cores: spikes and synaptic ops per layer, the first
+ * 32 layers by name and the rest summed into layer="other", never a core label; energy and
+ * power with their source; per-core counters stay out of the generic counter family. */
+static void test_issue_14_neuro_families(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 5, "snn");
+    uint64_t other = 0;
+    size_t len;
+    char name[64], key[160], *text;
+
+    (void)state;
+    store_attr_set(p, store_proc_intern(p, "target"), store_proc_intern(p, "loihi2"));
+    for (int l = 0; l < 40; l++) {
+        for (int c = 0; c < 3; c++) {
+            snprintf(name, sizeof(name), "layers.%d.core.%d.spikes", l, 3 * l + c);
+            store_counter_set(p, store_proc_intern(p, name), 0, 1000 * MS);
+            store_counter_set(p, store_proc_intern(p, name), (uint64_t)(l + 1), 2000 * MS);
+            snprintf(name, sizeof(name), "layers.%d.core.%d.synops", l, 3 * l + c);
+            store_counter_set(p, store_proc_intern(p, name), 0, 1000 * MS);
+            store_counter_set(p, store_proc_intern(p, name), (uint64_t)(100 * (l + 1)), 2000 * MS);
+        }
+        if (l >= 32) {
+            other += 3 * (uint64_t)(l + 1);
+        }
+    }
+    text = prom_render(st, 2000 * MS, 0, &len);
+    assert_true(test_value(text, "nctop_spikes_total{workload=\"snn\",layer=\"0\"}") == 3);
+    assert_true(test_value(text, "nctop_spikes_total{workload=\"snn\",layer=\"31\"}") == 96);
+    assert_true(test_value(text, "nctop_spikes_total{workload=\"snn\",layer=\"32\"}") == -1);
+    assert_true(test_value(text, "nctop_spikes_total{workload=\"snn\",layer=\"other\"}") ==
+                (double)other);
+    assert_true(test_value(text, "nctop_synaptic_ops_total{workload=\"snn\",layer=\"1\"}") == 600);
+    assert_int_equal(test_count(text, "nctop_spikes_total{"), 33);
+    assert_int_equal(test_count(text, "core"), 0);
+    /* 3 x (1 + ... + 40) x 100 synops x 23.6 pJ, estimated */
+    snprintf(key, sizeof(key), "nctop_energy_joules_total{workload=\"snn\",source=\"estimated\"}");
+    assert_true(fabs(test_value(text, key) - 3.0 * 820.0 * 100.0 * 23.6e-12) < 1e-15);
+    snprintf(key, sizeof(key), "nctop_power_watts{workload=\"snn\",source=\"estimated\"}");
+    assert_true(fabs(test_value(text, key) - 3.0 * 820.0 * 100.0 * 23.6e-12) < 1e-15);
+    free(text);
+
+    /* The workload's own measurement wins. */
+    store_value_set(p, store_proc_intern(p, "energy_j"), 0, 12.5, 2000 * MS);
+    text = prom_render(st, 2000 * MS, 0, &len);
+    assert_true(
+        test_value(text, "nctop_energy_joules_total{workload=\"snn\",source=\"measured\"}") ==
+        12.5);
+    assert_int_equal(test_count(text, "source=\"estimated\"} "), 0);
+    free(text);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_workload_label),
         cmocka_unit_test(test_issue_11_serving_families),
         cmocka_unit_test(test_issue_15_compilations),
+        cmocka_unit_test(test_issue_14_neuro_families),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
