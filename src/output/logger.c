@@ -92,7 +92,8 @@ static void logger_fail(struct logger *lg, enum logger_kind k, const char *why)
 }
 
 /* One line: {"timestamp":"...","rows":[...]}; rows NULL writes empty rows. */
-static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, cJSON *rows)
+static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, cJSON *rows,
+                      cJSON *neuro)
 {
     cJSON *root = cJSON_CreateObject();
     char *text;
@@ -101,11 +102,15 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
 
     if (f == NULL) {
         cJSON_Delete(rows);
+        cJSON_Delete(neuro);
         cJSON_Delete(root);
         return 0;
     }
     cJSON_AddStringToObject(root, "timestamp", stamp);
     cJSON_AddItemToObject(root, "rows", rows != NULL ? rows : cJSON_CreateArray());
+    if (neuro != NULL) {
+        cJSON_AddItemToObject(root, "neuro", neuro);
+    }
     text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (text == NULL) {
@@ -208,7 +213,7 @@ static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
             continue;
         }
         logger_remember(lg, lg->file[k].path);
-        if (logger_put(lg, (enum logger_kind)k, ts, NULL) != 0 && rc == 0) {
+        if (logger_put(lg, (enum logger_kind)k, ts, NULL, NULL) != 0 && rc == 0) {
             rc = -EIO;
         }
     }
@@ -296,6 +301,37 @@ static cJSON *logger_rows(struct logger *lg, const struct store *st, enum logger
     return arr;
 }
 
+/* The network, layer and core rows of every spiking workload, tagged like the rows; NULL
+ * when there are none (the lines of other workloads stay as they were). */
+static cJSON *logger_neuro(struct logger *lg, const struct store *st, uint64_t now_ns)
+{
+    cJSON *arr = NULL;
+
+    for (size_t i = 0; i < store_nprocs(st); i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+        struct rows_summary sum;
+
+        rows_clear(&lg->rows);
+        rows_build_neuro(&lg->rows, p, now_ns);
+        if (lg->rows.n == 0) {
+            continue;
+        }
+        rows_build_summary(&sum, p, now_ns);
+        for (size_t r = 0; r < lg->rows.n; r++) {
+            cJSON *o = snapshot_neuro_row(&lg->rows, &lg->rows.v[r]);
+
+            cJSON_AddNumberToObject(o, "pid", sum.pid);
+            cJSON_AddStringToObject(o, "process", sum.label != NULL ? sum.label : "");
+            if (arr == NULL) {
+                arr = cJSON_CreateArray();
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+        rows_summary_done(&sum);
+    }
+    return arr;
+}
+
 int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uint64_t real_ns)
 {
     char ts[40];
@@ -309,7 +345,8 @@ int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uin
             continue;
         }
         r = logger_put(lg, (enum logger_kind)k, ts,
-                       logger_rows(lg, st, (enum logger_kind)k, now_ns));
+                       logger_rows(lg, st, (enum logger_kind)k, now_ns),
+                       k == LOGGER_LATENCY ? logger_neuro(lg, st, now_ns) : NULL);
         if (r != 0 && rc == 0) {
             rc = r;
         }

@@ -385,6 +385,22 @@ static void snapshot_neuro_figures(cJSON *o, const struct row_neuro *f, const st
     }
 }
 
+cJSON *snapshot_neuro_row(const struct rows *rows, const struct row *r)
+{
+    const struct row_neuro *f = rows_neuro_of(rows, r);
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "label", r->label);
+    cJSON_AddNumberToObject(o, "level", r->level);
+    cJSON_AddStringToObject(o, "path", r->path);
+    if (f != NULL) {
+        snapshot_add_num(o, "layer", f->layer >= 0, f->layer);
+        snapshot_add_num(o, "core", f->core >= 0, f->core);
+        snapshot_neuro_figures(o, f, r);
+    }
+    return o;
+}
+
 /* "neuro": the network of a spiking workload (layers[] with cores[], totals), its timesteps
  * and its energy; null for a workload with neither spikes nor an energy figure. */
 static void snapshot_add_neuro(cJSON *o, const struct store_proc *p, uint64_t now_ns,

@@ -9,12 +9,16 @@
 
 struct cJSON;
 struct row;
+struct rows;
 struct rows_summary;
 struct store;
 
 /* One row as a JSON object (owned by the caller: cJSON_Delete). */
 struct cJSON *snapshot_latency_row(const struct row *r);
 struct cJSON *snapshot_memory_row(const struct row *r);
+/* A neuro row of rows (rows_build_neuro) flat, as the latency log's "neuro" lines carry it:
+ * label, level, path, layer, core (null for the network and layers) and its figures. */
+struct cJSON *snapshot_neuro_row(const struct rows *rows, const struct row *r);
 struct cJSON *snapshot_kernel_row(const struct row *r);
 
 /* The snapshot of every process of st at now_ns (CLOCK_MONOTONIC) and real_ns (wall clock of

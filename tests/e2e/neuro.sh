@@ -92,6 +92,22 @@ if command -v promtool >/dev/null; then
 else
     skip "promtool is not installed: the Prometheus checks"
 fi
+# JSONL logs: the latency log's lines carry the network, layer and core rows under "neuro";
+# the last line's network counts are the report's (snn ends before nctop's last line).
+if METRICS_LOG_INTERVAL_SECS=1 timeout 120 "$NCTOP" --headless --log --log-dir "$T/logs" -- "$SNN" \
+    --quiet --realtime --steps 15000 --neurons 300 --layers 2 --fan-in 40 --seed 5 \
+    --report "$T/logs-report.json" >/dev/null 2>"$T/logs.err"; then
+    "$PY" -c 'import json, sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' \
+        "$(ls "$T"/logs/*-latency.jsonl | head -n 1)" >"$T/loglines.json"
+    jcheck "JSONL logs: neuro rows (network, layers, cores) on the latency log's lines" \
+        "$T/loglines.json" \
+        'any("neuro" in l for l in d)' \
+        'all(r["path"].startswith("network") and r["pid"] > 0 for l in d for r in l.get("neuro", []))' \
+        '{r["level"] for r in [l for l in d if "neuro" in l][-1]["neuro"]} == {0, 1, 2}' \
+        "[r for r in [l for l in d if 'neuro' in l][-1]['neuro'] if r['level'] == 0][0]['spikes'] <= json.load(open(sys.argv[1].replace('loglines.json', 'logs-report.json')))['totals']['spikes']"
+else
+    fail "JSONL logs -- snn" "$(tail -n 3 "$T/logs.err" | tr '\n' ' ')"
+fi
 # A workload that is not spiking has no neuro object.
 if [ -x "$TINYLM" ] &&
     timeout 120 "$NCTOP" --once --json --duration 60 -- "$TINYLM" --tokens 4 >"$T/tiny.json" \
