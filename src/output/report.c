@@ -99,15 +99,72 @@ static int report_col_width(enum layout_col_id id)
     case LAYOUT_COL_CURRENT:
     case LAYOUT_COL_PEAK:
     case LAYOUT_COL_CAPACITY:
+    case LAYOUT_COL_SPIKES:
+    case LAYOUT_COL_SYNOPS:
         return 11;
     default:
         return 9;
     }
 }
 
+/* A cell of a neuro row: plain numbers in the units of the column titles. */
+static void report_cell_neuro(FILE *out, int w, const struct row_neuro *f, enum layout_col_id id)
+{
+    bool valid;
+    char buf[32];
+    double v;
+
+    switch (id) {
+    case LAYOUT_COL_NEURONS:
+        valid = (f->have & ROW_N_NEURONS) != 0;
+        v = (double)f->neurons;
+        break;
+    case LAYOUT_COL_FIRING:
+        valid = (f->have & ROW_N_FIRING) != 0;
+        v = f->firing_hz;
+        break;
+    case LAYOUT_COL_SPIKES:
+        valid = (f->rated & 1U << ROW_NF_SPIKES) != 0;
+        v = f->per_sec[ROW_NF_SPIKES];
+        break;
+    case LAYOUT_COL_SYNOPS:
+        valid = (f->rated & 1U << ROW_NF_SYNOPS) != 0;
+        v = f->per_sec[ROW_NF_SYNOPS];
+        break;
+    case LAYOUT_COL_HOPS:
+        valid = (f->rated & 1U << ROW_NF_HOPS) != 0;
+        v = f->per_sec[ROW_NF_HOPS];
+        break;
+    case LAYOUT_COL_BUFFER:
+        valid = (f->have & ROW_N_BUFFER) != 0;
+        v = f->buffer_pct;
+        break;
+    case LAYOUT_COL_ESTEP:
+        valid = (f->have & ROW_N_STEP) != 0;
+        v = f->step_j;
+        break;
+    case LAYOUT_COL_POWER:
+        valid = (f->have & ROW_N_POWER) != 0;
+        v = f->power_w;
+        break;
+    default:
+        return;
+    }
+    if (!valid) {
+        strcpy(buf, "-");
+    } else if (id == LAYOUT_COL_ESTEP || id == LAYOUT_COL_POWER) {
+        snprintf(buf, sizeof(buf), "%.3g", v); /* J and W: any magnitude */
+    } else if (id == LAYOUT_COL_FIRING || id == LAYOUT_COL_BUFFER) {
+        snprintf(buf, sizeof(buf), "%.1f", v);
+    } else {
+        snprintf(buf, sizeof(buf), "%.0f", v);
+    }
+    fprintf(out, " %*s", w, buf);
+}
+
 /* One cell, a blank before it; last: the line's last (a text cell is not padded). */
-static void report_cell(FILE *out, const struct row *r, enum layout_col_id id, double mshare,
-                        bool last)
+static void report_cell(FILE *out, const struct rows *rows, const struct row *r,
+                        enum layout_col_id id, double mshare, bool last)
 {
     bool win = r->flags & ROW_F_WIN, any = r->flags & (ROW_F_WIN | ROW_F_ALL);
     int w = report_col_width(id);
@@ -168,6 +225,9 @@ static void report_cell(FILE *out, const struct row *r, enum layout_col_id id, d
         break;
     }
     default:
+        if (rows_neuro_of(rows, r) != NULL) {
+            report_cell_neuro(out, w, rows_neuro_of(rows, r), id);
+        }
         break;
     }
 }
@@ -217,8 +277,8 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
         report_name(out, r, w);
         for (size_t c = 0; c < ncols; c++) {
             if (cols[c].id != LAYOUT_COL_NAME && (mask & (1ULL << cols[c].id))) {
-                report_cell(out, r, cols[c].id, v == LAYOUT_VIEW_MEMORY ? mshare[order[i]] : -1,
-                            c == lastc);
+                report_cell(out, rows, r, cols[c].id,
+                            v == LAYOUT_VIEW_MEMORY ? mshare[order[i]] : -1, c == lastc);
             }
         }
         fputs((r->flags & ROW_F_DEVICE) ? "  device\n" : "\n", out);
@@ -383,6 +443,11 @@ int report_write_view(FILE *out, const struct store *st, uint64_t now_ns, uint64
         rows_build_kernels(&rows, p, now_ns);
         if (rows.n > 0) {
             report_table(out, &rows, LAYOUT_VIEW_KERNELS, "KERNELS", view != NULL ? view : &all);
+        }
+        rows_clear(&rows);
+        rows_build_neuro(&rows, p, now_ns);
+        if (rows.n > 0) {
+            report_table(out, &rows, LAYOUT_VIEW_NEURO, "NEURO", view != NULL ? view : &all);
         }
         if (sum.sys_valid) {
             report_sys(out, &sum);
