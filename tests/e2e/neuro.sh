@@ -73,7 +73,8 @@ if command -v promtool >/dev/null; then
     P=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "$NCTOP" --headless --duration 60 --prometheus "$P" -- "$SNN" --quiet --realtime \
         --neurons 300 --layers 2 --fan-in 40 --target truenorth >"$T/prom.out" 2>"$T/prom.err" &
-    PIDS+=("$!")
+    promnc=$!
+    PIDS+=("$promnc")
     scrape() {
         "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$P" >"$T/metrics.txt" 2>/dev/null &&
             grep -q '^nctop_power_watts{' "$T/metrics.txt"
@@ -89,6 +90,8 @@ if command -v promtool >/dev/null; then
     else
         fail "prometheus with snn" "no nctop_power_watts within 30 s: $(tail -n 2 "$T/prom.err" | tr '\n' ' ')"
     fi
+    kill -TERM "$promnc" 2>/dev/null
+    wait "$promnc" 2>/dev/null
 else
     skip "promtool is not installed: the Prometheus checks"
 fi
