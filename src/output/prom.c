@@ -684,24 +684,25 @@ static void prom_emit_energy(struct prom_buf *b, const struct store *st, uint64_
         power = power || pw.v[i].power_valid;
     }
     if (power) {
-        prom_family(b, "nctop_power_watts", "gauge",
+        prom_family(b, "nctop_rapl_power_watts", "gauge",
                     "Power over the window, measured: RAPL zones (zone; a package includes its "
                     "subzones).");
     }
     for (size_t i = 0; power && i < pw.n; i++) {
         if (pw.v[i].power_valid) {
             prom_escape(zone, sizeof(zone), pw.v[i].zone);
-            prom_printf(b, "nctop_power_watts{zone=\"%s\"} %.6f\n", zone, pw.v[i].power_w);
+            prom_printf(b, "nctop_rapl_power_watts{zone=\"%s\"} %.6f\n", zone, pw.v[i].power_w);
         }
     }
     if (pw.n > 0) {
-        prom_family(b, "nctop_energy_joules_total", "counter",
+        prom_family(b, "nctop_rapl_energy_joules_total", "counter",
                     "Energy, measured: RAPL zone counters (zone; a package includes its "
                     "subzones).");
     }
     for (size_t i = 0; i < pw.n; i++) {
         prom_escape(zone, sizeof(zone), pw.v[i].zone);
-        prom_printf(b, "nctop_energy_joules_total{zone=\"%s\"} %.6f\n", zone, pw.v[i].energy_j);
+        prom_printf(b, "nctop_rapl_energy_joules_total{zone=\"%s\"} %.6f\n", zone,
+                    pw.v[i].energy_j);
     }
     rows_power_done(&pw);
 }

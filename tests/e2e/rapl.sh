@@ -67,7 +67,7 @@ NCTOP_SYSFS_ROOT=$S "$NCTOP" -p "$lm" --headless --duration 120 --window 120 --p
     >"$T/prom.out" 2>"$T/prom.err" &
 nc=$!
 PIDS+=("$nc")
-line0='nctop_energy_joules_total{zone="package-0"} 123.456789'
+line0='nctop_rapl_energy_joules_total{zone="package-0"} 123.456789'
 if wait_for 15 sh -c "PY='$PY'; $(declare -f scrape); scrape $port '$T/p0.prom' &&
     grep -qxF '$line0' '$T/p0.prom'"; then
     pass "prometheus: the first reading, exact"
@@ -83,8 +83,8 @@ t_scrape=$(now)
 scrape "$port" "$T/p1.prom"
 t_end=$(now)
 check "prometheus: the energy added, exact" grep -qxF \
-    'nctop_energy_joules_total{zone="package-0"} 148.456789' "$T/p1.prom"
-got=$(sed -n 's/^nctop_power_watts{zone="package-0"} //p' "$T/p1.prom")
+    'nctop_rapl_energy_joules_total{zone="package-0"} 148.456789' "$T/p1.prom"
+got=$(sed -n 's/^nctop_rapl_power_watts{zone="package-0"} //p' "$T/p1.prom")
 # 25 J over a span of at least t_scrape - t_seen and at most t_end - t_start.
 if "$PY" -c 'import sys; w, a, b, c, d = map(float, sys.argv[1:])
 lo, hi = 25.0 / (d - a), 25.0 / (c - b)
@@ -95,15 +95,15 @@ else
         "$got W, times $t_start $t_seen $t_scrape $t_end"
 fi
 check "prometheus: a subzone's power and energy" sh -c "grep -qx \
-    'nctop_power_watts{zone=\"package-0/dram\"} 0.000000' '$T/p1.prom' && grep -qxF \
-    'nctop_energy_joules_total{zone=\"package-0/dram\"} 2.000000' '$T/p1.prom'"
+    'nctop_rapl_power_watts{zone=\"package-0/dram\"} 0.000000' '$T/p1.prom' && grep -qxF \
+    'nctop_rapl_energy_joules_total{zone=\"package-0/dram\"} 2.000000' '$T/p1.prom'"
 # The counter wraps: 4 J to the top of its range and 3 J from 0 add 7 J.
 setz intel-rapl:0 $((RANGE - 4000000))
 scrape "$port" "$T/p2.prom"
 setz intel-rapl:0 3000000
 scrape "$port" "$T/p3.prom"
 check "a wrap of the counter adds what it counted" grep -qxF \
-    "nctop_energy_joules_total{zone=\"package-0\"} $("$PY" -c "print('%.6f' % (($RANGE + 3000000) / 1e6))")" \
+    "nctop_rapl_energy_joules_total{zone=\"package-0\"} $("$PY" -c "print('%.6f' % (($RANGE + 3000000) / 1e6))")" \
     "$T/p3.prom"
 if command -v promtool >/dev/null; then
     check "prometheus with RAPL: promtool check metrics passes" \
