@@ -690,6 +690,9 @@ int main(int argc, char **argv)
 
         net_set_stdp(net, &sp);
     }
+    /* Before the segment exists: whoever sees it may signal us, and a TERM must still end
+     * the run cleanly with its report. */
+    snn_on_signals();
     if (!o.no_probe) {
         nctop_set_label(o.label != NULL ? o.label : "snn");
         probe = probe_new(net, t->name, &unpublished);
@@ -699,7 +702,6 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    snn_on_signals();
     if (!o.quiet) {
         uint64_t synapses = 0;
         uint32_t cores = 0;
