@@ -295,6 +295,16 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
         !ring_region_ok(h->rings_off, h->rings_max, h->ring_stride, size)) {
         return "segment rings lie outside the segment";
     }
+    /* Every region begins on a cache line (the SDK lays them out so): an entry read at an
+     * offset that is not its type's alignment is undefined behaviour, and an atomic across
+     * two lines is not atomic. */
+    if (((h->stroff_off | h->strings_off | h->gauges_off | h->counters_off | h->weights_off |
+          h->rings_off) &
+         (NCTOP_SEG_CACHELINE - 1)) != 0 ||
+        (h->abi_version >= 4 &&
+         ((h->values_off | h->attrs_off) & (NCTOP_SEG_CACHELINE - 1)) != 0)) {
+        return "segment tables are not aligned to cache lines";
+    }
     return NULL;
 }
 

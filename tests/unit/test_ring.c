@@ -977,6 +977,24 @@ static void test_issue_14_abi3_segment_read(void **state)
     test_child_stop(&tc);
 }
 
+/* test_issue_10: a table that does not begin on a cache line is refused (found by the fuzz
+ * campaign: ring slots at a misaligned rings_off were read as 64-byte aligned structs). */
+static void test_issue_10_misaligned_tables_refused(void **state)
+{
+    struct test_child tc;
+    struct nctop_seg_header *h;
+    size_t size;
+
+    (void)state;
+    test_child_start(&tc, false, false);
+    h = (struct nctop_seg_header *)test_map(tc.path, &size);
+    h->rings_off += 8; /* inside the segment still: one ring slot fewer */
+    h->rings_max -= 1;
+    test_expect_refused(tc.pid, "not aligned to cache lines");
+    munmap(h, size);
+    test_child_stop(&tc);
+}
+
 /* A segment of an ABI older than the oldest one read is refused with one line naming the
  * versions. */
 static void test_issue_10_old_abi_refused(void **state)
@@ -1386,6 +1404,7 @@ int main(void)
         cmocka_unit_test(test_issue_10_reader_stall_shown),
         cmocka_unit_test(test_issue_10_registration_refused_shown),
         cmocka_unit_test(test_issue_10_old_abi_refused),
+        cmocka_unit_test(test_issue_10_misaligned_tables_refused),
         cmocka_unit_test(test_issue_14_values_and_attrs),
         cmocka_unit_test(test_issue_14_abi3_segment_read),
         cmocka_unit_test(test_issue_10_too_many_segments),
