@@ -367,7 +367,8 @@ static double snn_energy_j(const struct net *net, const struct energy_model *m)
  * one would cost as much as what it measures): the time inside probe calls and the whole
  * timestep's. The clock reads of the timing fall inside the probe intervals, so the figure
  * errs high. */
-#define SNN_SAMPLE_EVERY 16
+/* prime to the probe's windows of 4 and 16 timesteps: the samples meet every phase of them */
+#define SNN_SAMPLE_EVERY 17
 
 #define SNN_SAMPLES 4096 /* the last sampled timesteps, for the trimmed figure */
 #define SNN_TRIM 4       /* a sample beyond 4 x the median was preempted: left out */
@@ -723,6 +724,7 @@ int main(int argc, char **argv)
     }
 
     wall_ns = snn_run(&o, net, probe, &tm);
+    probe_flush(probe, net);
 
     rc = 0;
     if (o.report != NULL) {

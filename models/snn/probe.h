@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* snn: everything the runtime publishes to nctop, behind one small interface: spans per
  * phase, kernels per phase (backend = the target; one record per 4 timesteps), per layer and per
- * core counters flushed once per timestep, the delay rings as gauges, the weights per layer, one
- * iteration step per timestep. */
+ * core counters flushed once per 16 timesteps and at the end, the delay rings as gauges, the
+ * weights per layer, one iteration step per timestep. */
 #ifndef NCTOP_SNN_PROBE_H
 #define NCTOP_SNN_PROBE_H
 
@@ -35,5 +35,9 @@ void probe_step_begin(struct probe *p);
 void probe_phase_begin(struct probe *p, enum probe_phase phase);
 void probe_phase_end(struct probe *p, enum probe_phase phase);
 void probe_step_end(struct probe *p, const struct net *net);
+
+/* The run ended: publish the counts not yet flushed (before the report is written, so nctop's
+ * counts equal the report's). NULL is a no-op. */
+void probe_flush(struct probe *p, const struct net *net);
 
 #endif /* NCTOP_SNN_PROBE_H */
