@@ -28,10 +28,11 @@ static const struct layout_col layout_kernels[] = {
 };
 
 static const struct layout_col layout_workloads[] = {
-    {LAYOUT_COL_PID, "PID", 8, 95},     {LAYOUT_COL_NAME, "LABEL", 0, 100},
-    {LAYOUT_COL_STATE, "STATE", 7, 90}, {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
-    {LAYOUT_COL_DROPS, "DROPS", 8, 80}, {LAYOUT_COL_RSS, "RSS", 10, 60},
-    {LAYOUT_COL_CPU, "CPU%", 6, 50},
+    {LAYOUT_COL_PID, "PID", 8, 95},        {LAYOUT_COL_NAME, "LABEL", 0, 100},
+    {LAYOUT_COL_STATE, "STATE", 7, 90},    {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
+    {LAYOUT_COL_DROPS, "DROPS", 8, 80},    {LAYOUT_COL_RSS, "RSS", 10, 60},
+    {LAYOUT_COL_CPU, "CPU%", 6, 50},       {LAYOUT_COL_PEAK, "PEAK", 10, 45},
+    {LAYOUT_COL_TOTAL, "CPU-TIME", 9, 40}, {LAYOUT_COL_COUNT, "SYSCALLS", 9, 35},
 };
 
 static const struct layout_col layout_threads[] = {
