@@ -120,8 +120,19 @@ SNNC := $(BUILD)/snnc
 .PHONY: all deps bench-build test test-asan test-stress soak soak-asan demo bench fuzz fuzz-build format \
 	check-format check-layers check-docs install uninstall clean golden
 
+# The Python package's hot paths in C: needs Python's headers (Debian: python3-dev); not in
+# sanitizer builds, which /usr/bin/python3 cannot load.
+PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX") or "")' 2>/dev/null)
+PY_FAST :=
+ifneq ($(and $(PY_EXT_SUFFIX),$(wildcard $(PY_INCLUDE)/Python.h)),)
+ifeq ($(SAN),)
+PY_FAST := $(BUILD)/python/nctop/_fast$(PY_EXT_SUFFIX)
+endif
+endif
+
 all: $(LIBNCTOP_SO) $(LIBNCTOP_SO0) $(LIBNCTOP_A) $(NCTOP) $(TINYLM) $(SNN) $(SNNC) $(BUILD)/nctop.pc $(UNIT_BIN) $(HELPER_BIN) \
-	$(FAKE_NVML)
+	$(FAKE_NVML) $(PY_FAST)
 
 # --- the SDK: libc (and pthreads) only, hidden visibility, explicit exports ------------------
 $(BUILD)/pic/src/libnctop/%.o: src/libnctop/%.c
@@ -146,6 +157,15 @@ $(LIBNCTOP_A): $(SDK_SOBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --- the Python package's hot paths in C (python/nctop/_fast.c) -------------------------------
+# (PY_FAST, set above `all`.) It links nothing: the package hands it the libnctop it loaded.
+
+$(BUILD)/python/nctop/_fast$(PY_EXT_SUFFIX): python/nctop/_fast.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 $(OPT) $(WARN) -fPIC -shared -fvisibility=hidden -isystem $(PY_INCLUDE) \
+		$(CFLAGS) -o $@ $<
 
 # --- nctop ---------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -360,7 +380,7 @@ demo: deps
 
 # Debian 12 packages only; nothing when all are present; sudo when not root.
 DEB_PKGS := build-essential pkg-config libncurses-dev libcjson-dev libuv1-dev libbpf-dev \
-	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-torch python3-setuptools \
+	libcmocka-dev clang bpftool systemtap-sdt-dev tmux python3 python3-dev python3-torch python3-setuptools \
 	python3-pip prometheus procps man-db clang-format libclang-rt-14-dev
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
@@ -414,6 +434,7 @@ install: all
 		$(DESTDIR)$(PYTHONDIR)/nctop/
 	sed 's|^LIBDIR = None|LIBDIR = "$(LIBDIR)"|' python/nctop/_paths.py \
 		> $(DESTDIR)$(PYTHONDIR)/nctop/_paths.py
+	$(if $(PY_FAST),install -m 644 $(PY_FAST) $(DESTDIR)$(PYTHONDIR)/nctop/)
 	-[ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null && ldconfig || true
 
 uninstall:

@@ -22,6 +22,7 @@ SDK = sorted(glob.glob(os.path.join(TOP, "src", "libnctop", "*.c")))
 class BuildPyWithLib(build_py):
     def run(self) -> None:
         super().run()
+        self.build_fast()
         if not SDK:
             return
         out = os.path.join(self.build_lib, "nctop", "libnctop.so.0")
@@ -33,12 +34,27 @@ class BuildPyWithLib(build_py):
         self.announce("building " + out, level=2)
         subprocess.check_call(cmd)
 
+    def build_fast(self) -> None:
+        """nctop._fast, the package's span calls in C, when Python's headers are there
+        (Debian: python3-dev); without it the package uses ctypes."""
+        inc = sysconfig.get_paths().get("include") or ""
+        src = os.path.join(HERE, "nctop", "_fast.c")
+        if not os.path.exists(os.path.join(inc, "Python.h")) or not os.path.exists(src):
+            self.announce("nctop._fast not built: no Python.h (python3-dev)", level=2)
+            return
+        out = os.path.join(self.build_lib, "nctop",
+                           "_fast" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
+        cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+        self.announce("building " + out, level=2)
+        subprocess.check_call(cc + ["-std=c11", "-O2", "-fPIC", "-shared",
+                                    "-fvisibility=hidden", "-isystem", inc, "-o", out, src])
+
 
 class BinaryDistribution(Distribution):
     """The wheel holds a shared library: tag it for this platform, not as pure Python."""
 
     def has_ext_modules(self) -> bool:
-        return bool(SDK)
+        return True  # libnctop.so.0 (with the SDK's sources) and nctop._fast
 
 
 setup(cmdclass={"build_py": BuildPyWithLib}, distclass=BinaryDistribution)

@@ -34,7 +34,7 @@ __all__ = [
     "LibraryNotFound", "Span", "Gauge", "Counter", "span", "name", "now_ns", "kernel",
     "kernel_timer", "weight", "gauge", "counter", "Value", "value", "set_attr", "request_begin", "token", "request_end",
     "prompt_tokens", "iteration", "mem_delta", "init", "shutdown", "set_label", "thread_name", "attached",
-    "dropped", "library_version", "library_path", "available", "load_error",
+    "dropped", "library_version", "library_path", "available", "load_error", "fast_path",
 ]
 
 MEM_POOL = 1
@@ -301,6 +301,55 @@ def _unwind(depth: int) -> None:
     st = _stack()
     while len(st) > depth:
         _span_end(st.pop().id)
+
+
+# --- the hot paths in C ----------------------------------------------------------------------
+# nctop._fast, when it was built (make: build/python/nctop/; make install and pip install put it
+# beside this file), replaces the two ctypes span calls with C calls into the same library
+# (it is handed the addresses ctypes found) and gives nctop.torch a wrapper written in C.
+# NCTOP_NO_FAST=1 keeps the ctypes path.
+
+def _load_fast() -> Any:
+    if _lib_path is None or _truthy(os.environ.get("NCTOP_NO_FAST")):
+        return None
+    mod = None
+    try:
+        from . import _fast as mod  # type: ignore[no-redef]
+    except ImportError:
+        import importlib.machinery
+        import importlib.util
+        import sysconfig
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "build", "python", "nctop",
+                            "_fast" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
+        if not os.path.exists(path):
+            return None
+        try:
+            loader = importlib.machinery.ExtensionFileLoader(__name__ + "._fast", path)
+            spec = importlib.util.spec_from_file_location(__name__ + "._fast", path,
+                                                          loader=loader)
+            if spec is None:
+                return None
+            mod = importlib.util.module_from_spec(spec)
+            loader.exec_module(mod)
+        except (ImportError, OSError):
+            return None
+    addr = [ctypes.cast(getattr(_lib, f), ctypes.c_void_p).value
+            for f in ("nctop_span_begin", "nctop_span_end")]
+    if not all(addr):
+        return None
+    mod.bind(addr[0], addr[1], _tls, _stack, _close)
+    return mod
+
+
+_fast = _load_fast()
+if _fast is not None:
+    _span_begin, _span_end = _fast.span_begin, _fast.span_end
+
+
+def fast_path() -> bool:
+    """True when spans go through the C fast path (nctop._fast), False on the ctypes path."""
+    return _fast is not None
 
 
 F = TypeVar("F", bound=Callable[..., Any])

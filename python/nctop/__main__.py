@@ -32,6 +32,8 @@ def main(argv=None) -> int:
         return 1
     print("nctop (Python) %s, libnctop %s at %s" %
           (nctop.__version__, nctop.library_version(), nctop.library_path()))
+    print("spans: %s" % ("C fast path (nctop._fast)" if nctop.fast_path() else
+                         "ctypes (nctop._fast not built: Python's headers, python3-dev)"))
     if not os.access("/dev/shm", os.W_OK):
         print("warning: /dev/shm is not writable: nothing can be published", file=sys.stderr)
     if shutil.which("nctop") is None:

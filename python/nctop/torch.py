@@ -137,11 +137,10 @@ class _CudaTimes:
         self.poll()
 
 
-class _Wrapped:
+class _PyCall:
     """An instrumented module's forward: begin its span, call the original, end the span,
     also when forward raises (a forward post-hook would not run then, and libnctop needs
-    every span ended in order). A class, not a closure, so that copy.deepcopy(model) wraps the
-    copy's forward rather than the original's."""
+    every span ended in order). nctop._fast.Call is the same in C; this is the fallback."""
 
     __slots__ = ("site", "fwd", "prev")
 
@@ -169,6 +168,13 @@ class _Wrapped:
         else:
             _close(site)
         return out
+
+
+class _Wrapped(nctop._fast.Call if nctop._fast is not None else _PyCall):  # type: ignore
+    """The wrapper put on an instrumented module. A class, not a closure, so that
+    copy.deepcopy(model) wraps the copy's forward rather than the original's."""
+
+    __slots__ = ()
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> "_Wrapped":
         # The copy calls the copied module's forward; the site (ids) and timer are shared.

@@ -8,7 +8,12 @@ import subprocess
 import tempfile
 import unittest
 
+import sysconfig
+
 import nctop_testlib as tl
+
+# make built nctop._fast (Python's headers are there): make install and pip install ship it.
+FAST_BUILT = os.path.exists(os.path.join(sysconfig.get_paths().get("include") or "", "Python.h"))
 
 
 def clean_env(**extra):
@@ -38,6 +43,8 @@ class InstallTest(unittest.TestCase):
                            stderr=subprocess.PIPE, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         self.assertIn(os.path.join(prefix, "lib", "libnctop.so"), r.stdout.decode())
+        if FAST_BUILT:
+            self.assertIn("C fast path", r.stdout.decode())
 
         # A package installed on its own (no library inside, no recorded LIBDIR) finds the
         # library beside the nctop on PATH, whatever PREFIX make install used.
@@ -81,6 +88,8 @@ class InstallTest(unittest.TestCase):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         self.assertIn(lib, r.stdout.decode())
+        if FAST_BUILT:
+            self.assertIn("C fast path", r.stdout.decode())
 
     def test_pip_install_offline(self):
         src = os.path.join(self.tmp, "src")

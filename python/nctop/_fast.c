@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* nctop._fast: the two hot paths of the Python package in C, so that an instrumented call
+ * costs a C call into libnctop instead of a ctypes call and a Python frame.
+ *
+ * It links nothing: bind() hands it the addresses of nctop_span_begin and nctop_span_end
+ * taken from the library the package loaded with ctypes, so both paths publish through one
+ * libnctop instance (the one $NCTOP_LIB or the search chose). Without bind() every call
+ * here is a no-op.
+ *
+ * span_begin(id), span_end(id): the SDK calls (METH_O: one argument, no tuple).
+ * Call(site, fwd, prev): a callable that begins site.id, calls fwd with its arguments and ends
+ * the span, keeping the package's per-thread stack of open spans exactly as the Python
+ * version does (push the site; on return pop it if it is on top, else let the package's
+ * _close unwind; on an exception call _close and re-raise). Subclassable (nctop.torch's
+ * _Wrapped adds copying rules). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <stdint.h>
+
+typedef void (*fast_span_fn)(uint32_t name_id);
+
+static fast_span_fn fast_begin, fast_end;
+static PyObject *fast_tls;    /* the package's threading.local */
+static PyObject *fast_stack;  /* its _stack(): this thread's list, created on first use */
+static PyObject *fast_close;  /* its _close(site) */
+static PyObject *fast_str_stack, *fast_str_id;
+
+/* An id as libnctop takes it; -1 with an exception set when o is not one. */
+static int fast_id(PyObject *o, uint32_t *out)
+{
+    unsigned long v = PyLong_AsUnsignedLong(o);
+
+    if (v == (unsigned long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "nctop: a name id is a 32-bit unsigned integer");
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static PyObject *fast_span_begin(PyObject *mod, PyObject *arg)
+{
+    uint32_t id;
+
+    (void)mod;
+    if (fast_id(arg, &id) < 0) {
+        return NULL;
+    }
+    if (fast_begin != NULL) {
+        fast_begin(id);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *fast_span_end(PyObject *mod, PyObject *arg)
+{
+    uint32_t id;
+
+    (void)mod;
+    if (fast_id(arg, &id) < 0) {
+        return NULL;
+    }
+    if (fast_end != NULL) {
+        fast_end(id);
+    }
+    Py_RETURN_NONE;
+}
+
+/* bind(begin_address, end_address, tls, stack, close) */
+static PyObject *fast_bind(PyObject *mod, PyObject *args)
+{
+    unsigned long long b, e;
+    PyObject *tls, *stack, *close;
+
+    (void)mod;
+    if (!PyArg_ParseTuple(args, "KKOOO:bind", &b, &e, &tls, &stack, &close)) {
+        return NULL;
+    }
+    if (b == 0 || e == 0 || !PyCallable_Check(stack) || !PyCallable_Check(close)) {
+        PyErr_SetString(PyExc_ValueError, "nctop._fast.bind: null function or not callable");
+        return NULL;
+    }
+    Py_INCREF(tls);
+    Py_INCREF(stack);
+    Py_INCREF(close);
+    Py_XSETREF(fast_tls, tls);
+    Py_XSETREF(fast_stack, stack);
+    Py_XSETREF(fast_close, close);
+    /* the addresses come from ctypes, which casts the library's symbols to integers */
+    fast_begin = (fast_span_fn)(uintptr_t)b;
+    fast_end = (fast_span_fn)(uintptr_t)e;
+    Py_RETURN_NONE;
+}
+
+struct fast_call {
+    PyObject_HEAD
+    PyObject *site;
+    PyObject *fwd;
+    PyObject *prev;
+    uint32_t id; /* site.id, read once */
+};
+
+static int fast_call_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    struct fast_call *c = (struct fast_call *)self;
+    PyObject *site, *fwd, *prev, *id;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
+        PyErr_SetString(PyExc_TypeError, "nctop._fast.Call takes no keyword arguments");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OOO:Call", &site, &fwd, &prev)) {
+        return -1;
+    }
+    id = PyObject_GetAttr(site, fast_str_id);
+    if (id == NULL) {
+        return -1;
+    }
+    if (fast_id(id, &c->id) < 0) {
+        Py_DECREF(id);
+        return -1;
+    }
+    Py_DECREF(id);
+    Py_INCREF(site);
+    Py_INCREF(fwd);
+    Py_INCREF(prev);
+    Py_XSETREF(c->site, site);
+    Py_XSETREF(c->fwd, fwd);
+    Py_XSETREF(c->prev, prev);
+    return 0;
+}
+
+/* This thread's stack of open sites (a new reference), or NULL with an exception. */
+static PyObject *fast_thread_stack(void)
+{
+    PyObject *st = PyObject_GetAttr(fast_tls, fast_str_stack);
+
+    if (st != NULL) {
+        return st;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return NULL;
+    }
+    PyErr_Clear();
+    return PyObject_CallNoArgs(fast_stack);
+}
+
+/* The package's _close(site): ends site and whatever was left open above it. */
+static int fast_unwind(PyObject *site)
+{
+    PyObject *r = PyObject_CallOneArg(fast_close, site);
+
+    Py_XDECREF(r);
+    return r != NULL ? 0 : -1;
+}
+
+static PyObject *fast_call_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    struct fast_call *c = (struct fast_call *)self;
+    PyObject *st, *out, *exc_type, *exc_value, *exc_tb;
+    Py_ssize_t n;
+
+    if (c->fwd == NULL) {
+        PyErr_SetString(PyExc_TypeError, "nctop: an uninitialised wrapper was called");
+        return NULL;
+    }
+    if (fast_tls == NULL) { /* not bound: a plain call */
+        return PyObject_Call(c->fwd, args, kwargs);
+    }
+    st = fast_thread_stack();
+    if (st == NULL) {
+        return NULL;
+    }
+    if (!PyList_Check(st) || PyList_Append(st, c->site) < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "nctop: the span stack is not a list");
+        }
+        Py_DECREF(st);
+        return NULL;
+    }
+    fast_begin(c->id);
+    out = PyObject_Call(c->fwd, args, kwargs);
+    if (out == NULL) {
+        /* end what this call opened, then let the exception go on */
+        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+        if (fast_unwind(c->site) < 0) {
+            PyErr_Clear();
+        }
+        PyErr_Restore(exc_type, exc_value, exc_tb);
+        Py_DECREF(st);
+        return NULL;
+    }
+    n = PyList_GET_SIZE(st);
+    if (n > 0 && PyList_GET_ITEM(st, n - 1) == c->site) {
+        if (PyList_SetSlice(st, n - 1, n, NULL) < 0) {
+            Py_DECREF(st);
+            Py_DECREF(out);
+            return NULL;
+        }
+        fast_end(c->id);
+    } else if (fast_unwind(c->site) < 0) {
+        Py_DECREF(st);
+        Py_DECREF(out);
+        return NULL;
+    }
+    Py_DECREF(st);
+    return out;
+}
+
+static int fast_call_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    struct fast_call *c = (struct fast_call *)self;
+
+    Py_VISIT(c->site);
+    Py_VISIT(c->fwd);
+    Py_VISIT(c->prev);
+    return 0;
+}
+
+static int fast_call_clear(PyObject *self)
+{
+    struct fast_call *c = (struct fast_call *)self;
+
+    Py_CLEAR(c->site);
+    Py_CLEAR(c->fwd);
+    Py_CLEAR(c->prev);
+    return 0;
+}
+
+static void fast_call_dealloc(PyObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    fast_call_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMemberDef fast_call_members[] = {
+    {"site", T_OBJECT_EX, offsetof(struct fast_call, site), READONLY, "the instrumented site"},
+    {"fwd", T_OBJECT_EX, offsetof(struct fast_call, fwd), READONLY, "the forward it calls"},
+    {"prev", T_OBJECT_EX, offsetof(struct fast_call, prev), READONLY,
+     "what the module's __dict__ held under forward before"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* clang-format off: the head macro ends in a comma that the formatter reads as an expression */
+static PyTypeObject fast_call_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nctop._fast.Call",
+    .tp_basicsize = sizeof(struct fast_call),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Call(site, fwd, prev): calls fwd inside a span named site.id",
+    .tp_new = PyType_GenericNew,
+    .tp_init = fast_call_init,
+    .tp_call = fast_call_call,
+    .tp_traverse = fast_call_traverse,
+    .tp_clear = fast_call_clear,
+    .tp_dealloc = fast_call_dealloc,
+    .tp_members = fast_call_members,
+};
+/* clang-format on */
+
+static PyMethodDef fast_methods[] = {
+    {"span_begin", fast_span_begin, METH_O, "span_begin(id): nctop_span_begin"},
+    {"span_end", fast_span_end, METH_O, "span_end(id): nctop_span_end"},
+    {"bind", fast_bind, METH_VARARGS,
+     "bind(begin_address, end_address, tls, stack, close): publish through these"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef fast_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "nctop._fast",
+    .m_doc = "The Python package's hot paths in C.", .m_size = -1, .m_methods = fast_methods,
+};
+
+PyMODINIT_FUNC PyInit__fast(void);
+
+PyMODINIT_FUNC PyInit__fast(void)
+{
+    PyObject *m;
+
+    fast_str_stack = PyUnicode_InternFromString("stack");
+    fast_str_id = PyUnicode_InternFromString("id");
+    if (fast_str_stack == NULL || fast_str_id == NULL || PyType_Ready(&fast_call_type) < 0) {
+        return NULL;
+    }
+    m = PyModule_Create(&fast_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&fast_call_type);
+    if (PyModule_AddObject(m, "Call", (PyObject *)&fast_call_type) < 0) {
+        Py_DECREF(&fast_call_type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
