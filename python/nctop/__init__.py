@@ -96,7 +96,7 @@ _SYMBOLS = ("nctop_span_begin", "nctop_span_end", "nctop_name", "nctop_now_ns", 
             "nctop_dropped", "nctop_set_label", "nctop_thread_name", "nctop_version",
             "nctop_shutdown", "nctop_init", "nctop_request_begin", "nctop_request_prompt_tokens",
             "nctop_request_token", "nctop_request_end", "nctop_value", "nctop_value_set",
-            "nctop_set_attr")
+            "nctop_set_attr", "nctop_span_end_status", "nctop_span_attr")
 
 
 def _load() -> "tuple[Any, Optional[str], str]":
@@ -192,6 +192,8 @@ _u32, _u64, _i64 = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64
 # costs about half as much. Ids come from nctop_name() and are far below 2**31.
 _span_begin = _fn("nctop_span_begin", None, None)
 _span_end = _fn("nctop_span_end", None, None)
+_span_end_status = _fn("nctop_span_end_status", None, [_u32, _u32])
+_span_attr = _fn("nctop_span_attr", None, [_u32, _u32])
 _name = _fn("nctop_name", _u32, [ctypes.c_char_p])
 _now_ns = _fn("nctop_now_ns", _u64, [])
 _kernel = _fn("nctop_kernel", None, [_u32, _u32, _u64, _u64])
@@ -279,28 +281,61 @@ def _open(site: Any) -> None:
     _span_begin(site.id)
 
 
-def _close(site: Any) -> None:
-    """End site's innermost open span on this thread, and every span left open above it."""
+class _Marked:
+    """A stack entry whose span ends with a status: fail() gave it an error (status = the
+    message's id), attr() made it an instance (status 0 = ok). It stands in for its site, so
+    the plain path (`st[-1] is site`) misses it and the slow path below ends it."""
+
+    __slots__ = ("site", "id", "status")
+
+    def __init__(self, site: Any, status: int) -> None:
+        self.site, self.id, self.status = site, site.id, status
+
+
+def _is(entry: Any, site: Any) -> bool:
+    return entry is site or (type(entry) is _Marked and entry.site is site)
+
+
+def _end(entry: Any, status: int = 0) -> None:
+    if type(entry) is _Marked:
+        _span_end_status(entry.id, status or entry.status)
+    elif status:
+        _span_end_status(entry.id, status)
+    else:
+        _span_end(entry.id)
+
+
+def _close(site: Any, status: int = 0) -> None:
+    """End site's innermost open span on this thread, and every span left open above it;
+    status (a name id, 0 = ok) is the status site's span ends with."""
     try:
         st = _tls.stack
     except AttributeError:
         return
-    if st and st[-1] is site:
+    if st and st[-1] is site and not status:
         st.pop()
         _span_end(site.id)
         return
     for i in range(len(st) - 1, -1, -1):
-        if st[i] is site:
-            while len(st) > i:
-                _span_end(st.pop().id)
+        if _is(st[i], site):
+            while len(st) > i + 1:
+                _end(st.pop())
+            _end(st.pop(), status)
             return
+
+
+def _status_of(exc: BaseException) -> int:
+    """The status a span ends with when its body raised: "Type: message", first line."""
+    text = ("%s: %s" % (type(exc).__name__, exc)).splitlines()[0] if str(exc) else \
+        type(exc).__name__
+    return name(text[:200])
 
 
 def _unwind(depth: int) -> None:
     """End every span this thread opened above stack depth `depth`."""
     st = _stack()
     while len(st) > depth:
-        _span_end(st.pop().id)
+        _end(st.pop())
 
 
 # --- the hot paths in C ----------------------------------------------------------------------
@@ -369,18 +404,53 @@ class Span:
         _open(self)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        _close(self)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # A body that raised an Exception ends its span failed, the exception as the message.
+        if exc_type is not None and issubclass(exc_type, Exception):
+            _close(self, _status_of(exc))
+        else:
+            _close(self)
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             _open(self)
             try:
-                return func(*args, **kwargs)
-            finally:
+                out = func(*args, **kwargs)
+            except Exception as e:
+                _close(self, _status_of(e))
+                raise
+            except BaseException:
                 _close(self)
+                raise
+            _close(self)
+            return out
         return wrapper  # type: ignore[return-value]
+
+    def fail(self, message: str) -> None:
+        """End this span's innermost open instance on this thread with an error status and
+        message (when it ends: the `with` block or the decorated call goes on). nctop counts
+        ok and failed ends per path and lists the instance (the Compile view)."""
+        self._mark(name(message[:200]) or name("error"))
+
+    def attr(self, key: str, attr_value: str) -> None:
+        """An attribute of this span's innermost open instance (on this thread it must be the
+        innermost open span), e.g. a compilation's model and target: outputs label the
+        instance with it, and it ends with a status (ok unless it fails)."""
+        st = getattr(_tls, "stack", None)
+        if st and _is(st[-1], self):
+            _span_attr(name(key), name(attr_value))
+            self._mark(0)
+
+    def _mark(self, status: int) -> None:
+        st = getattr(_tls, "stack", None) or []
+        for i in range(len(st) - 1, -1, -1):
+            if _is(st[i], self):
+                if type(st[i]) is _Marked:
+                    st[i].status = status or st[i].status
+                else:
+                    st[i] = _Marked(self, status)
+                return
 
     def __repr__(self) -> str:
         return "nctop.Span(%r)" % self.name

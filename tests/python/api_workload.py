@@ -54,6 +54,16 @@ def main() -> None:
         except RuntimeError:
             pass
 
+    # Spans with a status and attributes: 3 compilations, the last one failed by fail().
+    compile_ = nctop.span("compile")
+    for i in range(3):
+        with compile_:
+            compile_.attr("model", "net%d" % i)
+            compile_.attr("target", "loihi2")
+            with nctop.span("partition"):
+                if i == 2:
+                    compile_.fail("does not fit: 9000 neurons > 8192 per core")
+
     def worker() -> None:
         nctop.thread_name("worker")
         for _ in range(N):

@@ -152,6 +152,21 @@ class WorkloadTest(unittest.TestCase):
         self.assertLessEqual(self.lat["outer/inner"]["total"]["total_ms"],
                              self.lat["outer"]["total"]["total_ms"])
 
+    def test_status_and_attributes(self):
+        # a body that raised ends failed with the exception; fail() fails the open instance
+        self.assertEqual(self.lat["guard"]["failed"], 20)
+        self.assertEqual(self.lat["guard"]["ok"], 0)
+        self.assertEqual(self.lat["guard"]["last_error"], "RuntimeError: boom")
+        self.assertEqual((self.lat["compile"]["ok"], self.lat["compile"]["failed"]), (2, 1))
+        self.assertEqual(tl.count(self.lat.get("compile/partition")), 3)
+        comp = [c for c in self.proc["compilations"] if c["name"] == "compile"]
+        self.assertEqual(len(comp), 3, self.proc["compilations"])
+        got = sorted((c["attributes"].get("model"), c["attributes"].get("target"), c["status"],
+                      c["message"]) for c in comp)
+        self.assertEqual(got, [("net0", "loihi2", "ok", None), ("net1", "loihi2", "ok", None),
+                               ("net2", "loihi2", "error",
+                                "does not fit: 9000 neurons > 8192 per core")])
+
     def test_kernels(self):
         k = {(r["backend"], r["name"]): r for r in self.proc["kernels"]}
         self.assertEqual(tl.count(k.get(("cpu", "matmul"))), 20)
