@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -195,6 +196,7 @@ struct ring_source {
     struct store_proc *limit_proc; /* the "(segment limit)" row, or NULL */
     uint64_t limit_refused;        /* segments refused by the limit in this scan */
     struct ring_source_stats stats;
+    double fill; /* the fullest ring at the last drain, 0..1 */
 };
 
 static bool ring_seg_faulted(const struct ring_seg *s)
@@ -851,6 +853,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         rs->stats.invalid++;
         atomic_store_explicit(&r->tail, head, memory_order_release);
         return 0;
+    }
+    if ((double)(head - tail) > rs->fill * (double)size) {
+        rs->fill = (double)(head - tail) / (double)size;
     }
     stop = head - tail > *budget ? tail + *budget : head;
     discarded = s->clk.discarded;
@@ -1610,6 +1615,8 @@ uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns)
 {
     uint64_t records = 0;
 
+    rs->fill = 0.0;
+
     for (size_t i = 0; i < rs->nsegs; i++) {
         struct ring_seg *s = rs->segs[i];
 
@@ -1618,6 +1625,47 @@ uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns)
         }
     }
     return records;
+}
+
+double ring_source_fill(const struct ring_source *rs)
+{
+    return rs->fill;
+}
+
+void ring_cadence_init(struct ring_cadence *c)
+{
+    c->peak = 0.0;
+    c->period_ms = RING_DRAIN_MIN_MS;
+}
+
+uint64_t ring_cadence_next(struct ring_cadence *c, uint64_t elapsed_ns, double fill)
+{
+    double elapsed_ms = (double)elapsed_ns / 1e6, ms;
+
+    if (c->period_ms < RING_DRAIN_MIN_MS) {
+        c->period_ms = RING_DRAIN_MIN_MS;
+    }
+    if (elapsed_ms > 0.0) {
+        double rate = fill > 0.0 ? fill / elapsed_ms : 0.0;
+
+        c->peak *= exp2(-elapsed_ms / RING_PEAK_HALF_LIFE_MS);
+        if (rate > c->peak) {
+            c->peak = rate;
+        }
+    }
+    if (c->peak > 0.0) {
+        ms = RING_FILL_TARGET / c->peak;
+        if (ms > (double)c->period_ms * 2.0) {
+            ms = (double)c->period_ms * 2.0; /* grow gently */
+        }
+    } else {
+        ms = (double)c->period_ms * 2.0; /* nothing came: look less often */
+    }
+    if (ms < RING_DRAIN_MIN_MS) {
+        ms = RING_DRAIN_MIN_MS;
+    }
+    c->period_ms = ms > RING_DRAIN_MAX_MS ? RING_DRAIN_MAX_MS : (uint64_t)ms;
+    return c->period_ms;
 }
 
 void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns,
@@ -1682,7 +1730,6 @@ const char *ring_clock_in_use(const char **why)
 
 /* --- the source ---------------------------------------------------------------------------- */
 
-#define RING_DRAIN_MS 10     /* ring bytes / (rate x period) headroom */
 #define RING_SCAN_MS 500     /* look for new workloads and dead ones */
 #define RING_SCAN_FAST_MS 20 /* ... while a started command has not published yet */
 
@@ -1690,6 +1737,8 @@ struct ring_collector {
     struct ring_source *rs;
     int32_t child; /* the started command, until its segment is attached */
     uint64_t last_scan_ns;
+    uint64_t last_drain_ns;
+    struct ring_cadence cadence;
 };
 
 static void *ring_collector_start(const struct collector_env *env, uint64_t now_ns, char **err)
@@ -1708,6 +1757,8 @@ static void *ring_collector_start(const struct collector_env *env, uint64_t now_
     c->child = env->child_pid;
     ring_source_scan(c->rs, now_ns);
     c->last_scan_ns = now_ns;
+    c->last_drain_ns = now_ns;
+    ring_cadence_init(&c->cadence);
     return c;
 }
 
@@ -1721,12 +1772,13 @@ static void ring_collector_stop(void *self)
     }
 }
 
-/* Drain every ring; scan for new and dead workloads every RING_SCAN_MS, and often while the
- * command nctop started has not published yet (it does within milliseconds). */
+/* Drain every ring at the period their fill asks for (ring_cadence_next); scan for new and
+ * dead workloads every RING_SCAN_MS, and often while the command nctop started has not
+ * published yet (it does within milliseconds). */
 static uint64_t ring_collector_run(void *self, uint64_t now_ns)
 {
     struct ring_collector *c = self;
-    uint64_t every = RING_SCAN_MS;
+    uint64_t every = RING_SCAN_MS, ms;
 
     if (c->child > 0) {
         if (ring_source_has_pid(c->rs, c->child)) {
@@ -1740,7 +1792,9 @@ static uint64_t ring_collector_run(void *self, uint64_t now_ns)
         c->last_scan_ns = now_ns;
     }
     ring_source_drain(c->rs, now_ns);
-    return RING_DRAIN_MS;
+    ms = ring_cadence_next(&c->cadence, now_ns - c->last_drain_ns, ring_source_fill(c->rs));
+    c->last_drain_ns = now_ns;
+    return c->child > 0 && ms > RING_SCAN_FAST_MS ? RING_SCAN_FAST_MS : ms;
 }
 
 static void ring_collector_flush(void *self, uint64_t now_ns)
@@ -1748,6 +1802,7 @@ static void ring_collector_flush(void *self, uint64_t now_ns)
     struct ring_collector *c = self;
 
     ring_source_drain(c->rs, now_ns);
+    c->last_drain_ns = now_ns; /* the next run's fill is over the time since this drain */
 }
 
 static void ring_collector_child_exited(void *self, int32_t pid, uint64_t now_ns,

@@ -53,6 +53,30 @@ void ring_source_scan(struct ring_source *rs, uint64_t now_ns);
  * Returns the number of records decoded. */
 uint64_t ring_source_drain(struct ring_source *rs, uint64_t now_ns);
 
+/* The fullest ring's fill at the last drain, as a fraction of its size (0 when nothing was
+ * waiting): what the drain period adapts to. */
+double ring_source_fill(const struct ring_source *rs);
+
+/* The drain cadence. A ring is drained when it is expected to be RING_FILL_TARGET full at the
+ * peak fill rate seen lately (the fill over the time since the last drain; the peak decays
+ * with a half-life of RING_PEAK_HALF_LIFE_MS, so a bursty workload keeps a short period
+ * between its bursts), so a busy workload is drained often enough to lose nothing and an idle
+ * one wakes nctop a few times a second at most. With no fill seen the period doubles. Pure. */
+#define RING_DRAIN_MIN_MS 1
+#define RING_DRAIN_MAX_MS 200
+#define RING_FILL_TARGET 0.25
+#define RING_PEAK_HALF_LIFE_MS 2000.0
+
+struct ring_cadence {
+    double peak;        /* ring fills per ms, decaying */
+    uint64_t period_ms; /* the period in force */
+};
+
+void ring_cadence_init(struct ring_cadence *c);
+/* The period after a drain that found the fullest ring fill full (0..1), elapsed_ns after
+ * the previous one. */
+uint64_t ring_cadence_next(struct ring_cadence *c, uint64_t elapsed_ns, double fill);
+
 /* A workload this source watches has exited (for example a child reported by the loop):
  * drain it one last time, mark it exited with reason (copied; NULL if unknown), unmap it. */
 void ring_source_proc_exited(struct ring_source *rs, int32_t pid, uint64_t now_ns,

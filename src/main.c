@@ -293,16 +293,20 @@ static char **main_demo_compile(char **argv, char **dir)
         "exec \"$2\" --image \"$4\" --realtime --quiet --steps \"$3\"";
     char *snnc = main_find_workload("snnc"), *snn = main_find_workload("snn");
     char *ex = main_find_workload("snnc-examples");
-    char tmpl[] = "/tmp/nctop-demo.XXXXXX";
+    const char *tmp = secure_getenv("TMPDIR");
+    char *tmpl;
 
     if (snnc == NULL || snn == NULL || ex == NULL) {
         fatal("--demo=compile: the compiler, the runtime or the example networks are not "
               "installed; run 'make' or set NCTOP_SNNC, NCTOP_SNN and NCTOP_SNNC_EXAMPLES");
     }
+    /* in $TMPDIR when it names a directory, like mktemp(1) */
+    tmpl = xasprintf("%s/nctop-demo.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
     if (mkdtemp(tmpl) == NULL) {
-        fatal("--demo=compile: a directory for the image: %s", strerror(errno));
+        fatal("--demo=compile: a directory for the image in %s: %s",
+              tmp != NULL && *tmp == '/' ? tmp : "/tmp", strerror(errno));
     }
-    *dir = xstrdup(tmpl);
+    *dir = tmpl;
     argv[0] = xstrdup("/bin/sh");
     argv[1] = xstrdup("-c");
     argv[2] = xstrdup(script);

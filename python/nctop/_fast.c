@@ -22,9 +22,9 @@
 typedef void (*fast_span_fn)(uint32_t name_id);
 
 static fast_span_fn fast_begin, fast_end;
-static PyObject *fast_tls;    /* the package's threading.local */
-static PyObject *fast_stack;  /* its _stack(): this thread's list, created on first use */
-static PyObject *fast_close;  /* its _close(site) */
+static PyObject *fast_tls;   /* the package's threading.local */
+static PyObject *fast_stack; /* its _stack(): this thread's list, created on first use */
+static PyObject *fast_close; /* its _close(site) */
 static PyObject *fast_str_stack, *fast_str_id;
 
 /* An id as libnctop takes it; -1 with an exception set when o is not one. */
@@ -98,8 +98,7 @@ static PyObject *fast_bind(PyObject *mod, PyObject *args)
 }
 
 struct fast_call {
-    PyObject_HEAD
-    PyObject *site;
+    PyObject_HEAD PyObject *site;
     PyObject *fwd;
     PyObject *prev;
     uint32_t id; /* site.id, read once */
@@ -248,8 +247,7 @@ static PyMemberDef fast_call_members[] = {
 
 /* clang-format off: the head macro ends in a comma that the formatter reads as an expression */
 static PyTypeObject fast_call_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "nctop._fast.Call",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nctop._fast.Call",
     .tp_basicsize = sizeof(struct fast_call),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Call(site, fwd, prev): calls fwd inside a span named site.id",
@@ -272,8 +270,11 @@ static PyMethodDef fast_methods[] = {
 };
 
 static struct PyModuleDef fast_module = {
-    PyModuleDef_HEAD_INIT, .m_name = "nctop._fast",
-    .m_doc = "The Python package's hot paths in C.", .m_size = -1, .m_methods = fast_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "nctop._fast",
+    .m_doc = "The Python package's hot paths in C.",
+    .m_size = -1,
+    .m_methods = fast_methods,
 };
 
 PyMODINIT_FUNC PyInit__fast(void);

@@ -5,7 +5,8 @@
 # --batch --json lines until both are seen (bounded), never after a fixed sleep.
 . "$(dirname "$0")/lib.sh"
 need_build
-"$PY" - "$NCTOP" >"$T/out.txt" 2>&1 <<'PYEOF'
+mkdir -p "$T/tmp"
+TMPDIR=$T/tmp "$PY" - "$NCTOP" >"$T/out.txt" 2>&1 <<'PYEOF'
 import json, subprocess, sys, time
 p = subprocess.Popen([sys.argv[1], "--demo=compile", "--batch", "--json", "-d", "0.5"],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -49,4 +50,5 @@ if [ $? -eq 0 ]; then
 else
     fail "demo_compile_live" "$(tail -n 3 "$T/out.txt" | tr '\n' ' ')"
 fi
-check "demo_compile_cleans_up" test -z "$(ls -d /tmp/nctop-demo.* 2>/dev/null)"
+check "demo_compile_cleans_up (the image's directory in \$TMPDIR is gone)" \
+    test -z "$(ls -d "$T"/tmp/nctop-demo.* 2>/dev/null)"
