@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* make bench: the time to build the rows of a 10 000-row latency tree and draw one frame of
- * the display (flatten, sort, every window, doupdate) into an off-screen 200x60 terminal. */
+ * the display (flatten, sort, every window, doupdate) into an off-screen 200x60 terminal.
+ * --fan F builds a tree of 4 levels of F children (F + F^2 + F^3 + F^4 rows) instead of 10. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "ui/ui.h"
 
 #define UF_FAN 10 /* 10 x 10 x 10 x 10 = 10 000 leaves, 11 110 rows */
+#define UF_MAX_FAN 32
 #define UF_RUNS 15
 #define UF_SEC 1000000000ULL
 
@@ -23,26 +25,26 @@ static int uf_cmp(const void *a, const void *b)
 }
 
 /* A tree of 4 levels of UF_FAN children each, one span per node, in one step at 100 s. */
-static struct store *uf_store(struct store_proc **out)
+static struct store *uf_store(struct store_proc **out, int fan)
 {
     struct store *st = store_new(NULL);
     struct store_proc *p = store_proc_add(st, 1, "bench");
     struct store_thread *t = store_thread_add(p, 1, "main");
-    uint32_t ids[UF_FAN];
+    uint32_t ids[UF_MAX_FAN];
     uint64_t ts = 100 * UF_SEC;
     char name[24];
 
-    for (int i = 0; i < UF_FAN; i++) {
+    for (int i = 0; i < fan; i++) {
         snprintf(name, sizeof(name), "node %d", i);
         ids[i] = store_proc_intern(p, name);
     }
-    for (int a = 0; a < UF_FAN; a++) {
+    for (int a = 0; a < fan; a++) {
         store_span_begin(t, ids[a], ts++);
-        for (int b = 0; b < UF_FAN; b++) {
+        for (int b = 0; b < fan; b++) {
             store_span_begin(t, ids[b], ts++);
-            for (int c = 0; c < UF_FAN; c++) {
+            for (int c = 0; c < fan; c++) {
                 store_span_begin(t, ids[c], ts++);
-                for (int d = 0; d < UF_FAN; d++) {
+                for (int d = 0; d < fan; d++) {
                     store_span_begin(t, ids[d], ts);
                     ts += 1000 + (uint64_t)(a * 7 + b * 5 + c * 3 + d) * 10;
                     store_span_end(t, ids[d], ts++);
@@ -66,10 +68,11 @@ static uint64_t uf_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     struct store_proc *p;
-    struct store *st = uf_store(&p);
+    struct store *st;
+    int fan = UF_FAN;
     FILE *in = fopen("/dev/null", "r"), *out = fopen("/dev/null", "w");
     struct ui_opts o = {.sort_col = LAYOUT_COL_P99,
                         .collapse_depth = 64,
@@ -83,10 +86,22 @@ int main(void)
     struct ui *u;
     char *err = NULL;
 
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fan") == 0 && i + 1 < argc) {
+            fan = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            i++; /* bench/run gives every bench this; the frame count is fixed */
+        }
+    }
+    if (fan < 1 || fan > UF_MAX_FAN) {
+        fprintf(stderr, "ui_frame: --fan: 1 to %d\n", UF_MAX_FAN);
+        return 2;
+    }
     if (in == NULL || out == NULL) {
         perror("ui_frame: /dev/null");
         return 1;
     }
+    st = uf_store(&p, fan);
     setenv("TERM", "xterm-256color", 1);
     u = ui_new(&o, &err);
     if (u == NULL) {
@@ -111,9 +126,15 @@ int main(void)
         rows_summary_done(&sum);
     }
     qsort(t, UF_RUNS, sizeof(t[0]), uf_cmp);
-    printf("BENCH ui_frame_10k_rows %.3f ms median of %d (rows build + flatten + sort + draw, "
-           "%zu rows, 200x60) target=2\n",
-           (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, rows.n);
+    if (fan == UF_FAN) {
+        printf("BENCH ui_frame_10k_rows %.3f ms median of %d (rows build + flatten + sort + "
+               "draw, %zu rows, 200x60) target=2\n",
+               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, rows.n);
+    } else {
+        printf("BENCH ui_frame_rows %zu rows %.3f ms median of %d (min %.3f max %.3f)\n", rows.n,
+               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, (double)t[0] / 1e6,
+               (double)t[UF_RUNS - 1] / 1e6);
+    }
     ui_free(u);
     rows_done(&rows);
     rows_done(&mem);
