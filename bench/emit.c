@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A paced workload for the scaling bench: emit --rate events per second for --seconds, as
  * steps of a realistic mix (spans nested 4 deep and a kernel record: 9 ring records a step,
- * which are the events counted, plus a gauge update in the segment), paced to the rate. Prints the events it emitted and those libnctop
- * dropped. Usage: emit --rate N --seconds S [--label NAME] */
+ * which are the events counted, plus a gauge update in the segment), paced to the rate. Prints the
+ * events it emitted and those libnctop dropped. Usage: emit --rate N --seconds S [--label NAME] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
