@@ -62,6 +62,7 @@ struct config {
     size_t prom_nbounds;
     const char *step_span;   /* --step-span: the span that is the workload's step (NULL: auto) */
     uint64_t keep_exited_ns; /* --keep-exited: how long an exited workload stays (0: 300 s) */
+    const char *baseline;    /* --baseline FILE (argv), or NULL: no comparison */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

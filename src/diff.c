@@ -252,45 +252,66 @@ static void diff_load_proc(struct diff_side *s, const struct store_proc *p, uint
     rows_summary_done(&sum);
 }
 
-/* A recording or a log: played to its end into a store of its own. Any problem the replay
- * finds (a file cut short, a malformed line) fails the diff: a comparison of damaged input
- * says nothing reliable. Returns 0, or -1 with *err (owned). */
-static int diff_load_replay(struct diff_side *s, char **err)
+/* A recording or a log played to its end into a store of its own (*out, owned), every
+ * process kept; *end: the time it ends at. Any problem the replay finds (a file cut short, a
+ * malformed line) fails: a comparison of damaged input says nothing reliable. Returns 0, or
+ * -EINVAL with *err (owned). */
+static int diff_replay_store(const char *path, struct store **out, const char **format,
+                             uint64_t *end, char **err)
 {
     struct store_config scfg;
     struct store *st;
     struct replay_source *rs;
-    struct rows rows;
-    uint64_t end;
-    int rc = -1;
+    int rc = -EINVAL;
 
     memset(&scfg, 0, sizeof(scfg));
     scfg.exited_keep_ns = UINT64_MAX / 4; /* every process stays to the end */
     st = store_new(&scfg);
     rs = replay_source_new(st);
-    if (replay_source_add(rs, s->path, err) != 0) {
+    if (replay_source_add(rs, path, err) != 0) {
         goto out;
     }
     switch (replay_source_format(rs, 0)) {
     case REPLAY_RECORDING:
-        s->format = "recording";
+        *format = "recording";
         break;
     case REPLAY_LOG:
-        s->format = "log";
+        *format = "log";
         break;
     case REPLAY_PROFILE:
-        s->format = "profile";
+        *format = "profile";
         break;
     default:
-        s->format = "chrome trace";
+        *format = "chrome trace";
         break;
     }
-    end = replay_source_end_ns(rs);
-    replay_source_advance(rs, end);
+    *end = replay_source_end_ns(rs);
+    replay_source_advance(rs, *end);
     if (replay_source_nproblems(rs) > 0) {
         *err = xasprintf("%s%s", replay_source_problem(rs, 0),
                          replay_source_nproblems(rs) > 1 ? " (and more problems)" : "");
         goto out;
+    }
+    rc = 0;
+out:
+    replay_source_free(rs);
+    if (rc != 0) {
+        store_free(st);
+        st = NULL;
+    }
+    *out = st;
+    return rc;
+}
+
+/* A recording or a log, read back through the row builder. Returns 0, or -1 with *err. */
+static int diff_load_replay(struct diff_side *s, char **err)
+{
+    struct store *st = NULL;
+    struct rows rows;
+    uint64_t end = 0;
+
+    if (diff_replay_store(s->path, &st, &s->format, &end, err) != 0) {
+        return -1;
     }
     rows_init(&rows);
     for (size_t i = 0; i < store_nprocs(st); i++) {
@@ -298,11 +319,8 @@ static int diff_load_replay(struct diff_side *s, char **err)
     }
     s->nprocs = store_nprocs(st);
     rows_done(&rows);
-    rc = 0;
-out:
-    replay_source_free(rs);
     store_free(st);
-    return rc;
+    return 0;
 }
 
 /* A number of a snapshot object in the given scale (ms to ns: 1e6), or false when absent. */
@@ -465,7 +483,7 @@ static char *diff_slurp(const char *path, size_t *len, char **err)
     return buf;
 }
 
-static int diff_load(struct diff_side *s, char **err)
+static int diff_side_load(struct diff_side *s, char **err)
 {
     size_t len = 0;
     char *text = diff_slurp(s->path, &len, err);
@@ -485,6 +503,131 @@ static int diff_load(struct diff_side *s, char **err)
         rc = -1;
     }
     return rc;
+}
+
+/* The since-start figures of a snapshot's latency row as a replayed log's statistics. */
+static void diff_json_import(const cJSON *row, struct store_import_stats *st)
+{
+    static const char *const keys[] = {"count",  "total_ms", "last_ms", "average_ms", "min_ms",
+                                       "max_ms", "p50_ms",   "p95_ms",  "p99_ms"};
+    static const uint32_t bits[] = {STORE_STAT_COUNT, STORE_STAT_TOTAL, STORE_STAT_LAST,
+                                    STORE_STAT_MEAN,  STORE_STAT_MIN,   STORE_STAT_MAX,
+                                    STORE_STAT_P50,   STORE_STAT_P95,   STORE_STAT_P99};
+    uint64_t *const dst[] = {&st->count,   &st->total_ns, &st->last_ns,
+                             &st->mean_ns, &st->min_ns,   &st->max_ns,
+                             &st->p50_ns,  &st->p95_ns,   &st->p99_ns};
+    const cJSON *tot = cJSON_GetObjectItemCaseSensitive(row, "total");
+
+    memset(st, 0, sizeof(*st));
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        /* last_ms is the row's own; the others are the since-start object's. */
+        double v;
+        bool ok = diff_json_num(k == 2 ? row : tot, keys[k], k == 0 ? 1 : 1e6, &v) && v >= 0 &&
+                  v < 1.8e19;
+
+        *dst[k] = ok ? (uint64_t)llround(v) : 0;
+        st->absent |= ok ? 0 : bits[k];
+    }
+}
+
+/* A snapshot's processes and their latency trees into st, as a replayed log's rows (what a
+ * baseline compares). Returns 0, or -EINVAL with *err (owned). */
+static int diff_snapshot_store(const char *path, const char *text, struct store *st, char **err)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, true), *procs, *p;
+    uint32_t ids[256];
+
+    if (root == NULL) {
+        *err = xasprintf("%s: not a whole snapshot: the JSON breaks off or is malformed at "
+                         "byte %zu",
+                         path, end != NULL ? (size_t)(end - text) : (size_t)0);
+        return -EINVAL;
+    }
+    procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
+    if (!cJSON_IsArray(procs)) {
+        *err = xasprintf("%s: JSON without \"processes\": not a snapshot of nctop --once --json",
+                         path);
+        cJSON_Delete(root);
+        return -EINVAL;
+    }
+    cJSON_ArrayForEach(p, procs)
+    {
+        const char *label = diff_json_str(p, "label");
+        struct store_proc *sp;
+        const cJSON *r;
+        size_t depth = 0;
+        double pid = 0;
+
+        diff_json_num(p, "pid", 1, &pid);
+        sp = store_proc_add(st, pid > 0 && pid < 2147483647.0 ? (int32_t)pid : 0,
+                            label != NULL ? label : "");
+        store_proc_set_replayed(sp);
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "latency"))
+        {
+            const char *name = diff_json_str(r, "label");
+            struct store_import_stats stats;
+            double level = -1;
+
+            /* Rows are depth-first: a row's level says where it hangs (a jump is clamped). */
+            if (name == NULL || !diff_json_num(r, "level", 1, &level) || level < 0) {
+                continue;
+            }
+            depth = level < (double)depth ? (size_t)level : depth;
+            if (depth >= sizeof(ids) / sizeof(ids[0]) ||
+                (ids[depth] = store_proc_intern(sp, name)) == 0) {
+                continue;
+            }
+            diff_json_import(r, &stats);
+            store_node_import(sp, ids, ++depth, &stats, 1);
+        }
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int diff_load(const char *path, struct store **out, char **err)
+{
+    const char *format = "";
+    struct store *st = NULL;
+    uint64_t end = 0;
+    size_t len = 0, nrows = 0;
+    char *text = diff_slurp(path, &len, err);
+    struct rows rows;
+    int rc;
+
+    *out = NULL;
+    if (text == NULL) {
+        return -EIO;
+    }
+    if (len > 0 && memchr(text, '\0', len) == NULL && diff_is_snapshot(text, len)) {
+        format = "snapshot";
+        st = store_new(NULL);
+        rc = diff_snapshot_store(path, text, st, err);
+    } else {
+        rc = diff_replay_store(path, &st, &format, &end, err);
+    }
+    free(text);
+    if (rc != 0) {
+        store_free(st);
+        return rc;
+    }
+    rows_init(&rows);
+    for (size_t i = 0; i < store_nprocs(st); i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+
+        rows_clear(&rows);
+        rows_build_latency(&rows, p, store_proc_last_event_ns(p) + 1);
+        nrows += rows.n;
+    }
+    rows_done(&rows);
+    if (nrows == 0) {
+        *err = xasprintf("%s: no latency rows to compare with (an empty %s)", path, format);
+        store_free(st);
+        return -EINVAL;
+    }
+    *out = st;
+    return 0;
 }
 
 /* --- significance ------------------------------------------------------------------------ */
@@ -1058,7 +1201,7 @@ int diff_main(int argc, char **argv)
     memset(sides, 0, sizeof(sides));
     for (int k = 0; k < 2; k++) {
         sides[k].path = files[k];
-        if (diff_load(&sides[k], &err) != 0) {
+        if (diff_side_load(&sides[k], &err) != 0) {
             diag_print("diff: %s", err);
             free(err);
             diff_side_done(&sides[0]);

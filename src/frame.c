@@ -133,6 +133,7 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
         p = store_proc_at(st, sel);
         if (in->view == LAYOUT_VIEW_LATENCY) {
             rows_build_latency(&f->view_rows, p, in->now_ns);
+            rows_compare_baseline(&f->view_rows, 0, in->baseline, f->sums[sel].label);
         } else if (in->view == LAYOUT_VIEW_KERNELS) {
             rows_build_kernels(&f->view_rows, p, in->now_ns);
         } else if (in->view == LAYOUT_VIEW_NEURO) {

@@ -44,6 +44,7 @@ struct frame_input {
     /* Seconds since process pid started; false when unknown (NULL: never known). */
     bool (*uptime)(int32_t pid, uint64_t *out_ns);
     struct frame_status_in status; /* proc_invalid and gpu_error are filled in by the build */
+    const struct store *baseline;  /* --baseline: latency rows compared with it, or NULL */
 };
 
 /* A frame and the rows it points into (owned). */

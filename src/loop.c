@@ -397,6 +397,7 @@ static void loop_ui_build(struct loop *l)
         .now_ns = loop_now(l),
         .log_name = outputs_log_name(l->outputs),
         .uptime = loop_proc_uptime,
+        .baseline = l->io.baseline,
     };
 
     /* Without a choice: the command we started, else the first process. */
@@ -957,6 +958,7 @@ int loop_run(const struct config *cfg, const struct loop_io *io, struct store *s
     l.io = *io;
     l.store = st;
     l.outputs = outputs_new(cfg, io->out, io->record);
+    outputs_set_baseline(l.outputs, io->baseline);
     l.uv = xcalloc(1, sizeof(*l.uv));
     rc = uv_loop_init(l.uv);
     if (rc != 0) {

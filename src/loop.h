@@ -15,6 +15,8 @@ struct loop_io {
     FILE *out;                    /* --once, record: snapshots and text (stdout or -o) */
     struct record_writer *record; /* nctop record, or NULL */
     struct replay_source *replay; /* nctop replay: the source instead of the ring, or NULL */
+    struct store *baseline;       /* --baseline: the earlier run the rows are compared with
+                                   * (diff_load), or NULL; read only */
 };
 
 /* Run until interrupted, until --duration, or (with --once) until the started command exits.

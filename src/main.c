@@ -68,6 +68,7 @@ enum main_longopt {
     OPT_PROM_BUCKETS,
     OPT_SPEED,
     OPT_CHECK,
+    OPT_BASELINE,
 };
 
 /* The first argument may name a subcommand (nctop record / replay / export). */
@@ -111,6 +112,7 @@ static const struct option main_longopts[] = {
     {"prometheus-buckets", required_argument, NULL, OPT_PROM_BUCKETS},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -157,6 +159,8 @@ static void main_usage(FILE *out)
           "      --prometheus-buckets SPEC  histogram bounds: LOW:HIGH:PER_DECADE seconds\n"
           "                          (default 0.00001:100:10) or a list (0.001,0.01,...)\n"
           "      --keep-exited SECS  how long an exited workload stays shown (default 300)\n"
+          "      --baseline FILE     compare the latency rows with a snapshot, recording or\n"
+          "                          log of an earlier run: p99 and mean change per path\n"
           "      --step-span NAME    the span (or a/b path) that is the workload's step\n"
           "                          (default: a span named step, else iteration markers)\n"
           "      --bpf               also watch the processes with eBPF (root): threads'\n"
@@ -937,6 +941,12 @@ static void main_option(struct config *cfg, int c, const char *arg)
     case OPT_KEEP_EXITED:
         cfg->keep_exited_ns = main_seconds("--keep-exited", arg);
         break;
+    case OPT_BASELINE:
+        if (arg[0] == '\0') {
+            die_usage("--baseline: a snapshot, recording or log file");
+        }
+        cfg->baseline = arg;
+        break;
     case OPT_STEP_SPAN:
         if (arg[0] == '\0') {
             die_usage("--step-span: a span name (or a/b path)");
@@ -977,7 +987,7 @@ static void main_option(struct config *cfg, int c, const char *arg)
 int main(int argc, char **argv)
 {
     struct config cfg;
-    struct loop_io io = {NULL, NULL, NULL};
+    struct loop_io io = {NULL, NULL, NULL, NULL};
     struct store_config scfg;
     struct store *st;
     char *tinylm = NULL;
@@ -1135,6 +1145,14 @@ int main(int argc, char **argv)
         cmd = demo_argv;
     }
 
+    /* --baseline: read before anything starts, so a bad file is one line and nothing else. */
+    if (cfg.baseline != NULL) {
+        char *err = NULL;
+
+        if (diff_load(cfg.baseline, &io.baseline, &err) != 0) {
+            fatal("--baseline %s", err);
+        }
+    }
     memset(&scfg, 0, sizeof(scfg));
     scfg.window_ns = cfg.window_ns;
     scfg.step_span = cfg.step_span;
@@ -1163,6 +1181,7 @@ int main(int argc, char **argv)
     }
     replay_source_free(io.replay);
     store_free(st);
+    store_free(io.baseline);
     if (io.out != stdout && fclose(io.out) != 0 && status == 0) {
         diag_print("-o %s: %s", cfg.output_path, strerror(errno));
         status = 1;

@@ -56,10 +56,14 @@ enum layout_col_id {
     LAYOUT_COL_BUFFER,   /* neuro: spike-queue occupancy */
     LAYOUT_COL_ESTEP,    /* neuro: energy per timestep */
     LAYOUT_COL_POWER,    /* neuro: power */
+    LAYOUT_COL_DP99,     /* latency: p99 change against --baseline */
+    LAYOUT_COL_DMEAN,    /* latency: mean change against --baseline */
     LAYOUT_NCOLS,
 };
 
 #define LAYOUT_COLS_ALL ((1ULL << LAYOUT_NCOLS) - 1ULL)
+/* The columns that compare with a baseline: shown only when one is given (--baseline). */
+#define LAYOUT_COLS_BASELINE (1ULL << LAYOUT_COL_DP99 | 1ULL << LAYOUT_COL_DMEAN)
 
 struct layout_rect {
     int y, x, h, w; /* h or w 0: not shown */

@@ -125,16 +125,27 @@ static void ui_draw_tabs(struct ui *u)
     wnoutrefresh(w);
 }
 
+/* Whether the rows shown are compared with a baseline (--baseline): its columns show. */
+static bool ui_baseline_shown(const struct ui *u)
+{
+    const struct rows *r = u->frame != NULL ? u->frame->rows : NULL;
+
+    return r != NULL && r->n > 0 && (r->v[0].flags & (ROW_F_BASE | ROW_F_BASE_NEW)) != 0;
+}
+
 /* The columns of the shown view that fit, and their titles. */
 static void ui_draw_colhdr(struct ui *u)
 {
     WINDOW *w = u->w_colhdr;
     struct view *v = ui_current(u);
     const struct layout_col *cols;
+    uint64_t mask = v->columns != 0 ? v->columns : u->columns;
     size_t n;
 
-    u->ncols = layout_fit(u->view, u->width, v->columns != 0 ? v->columns : u->columns,
-                          v->ops->name_want(u, v), u->cols);
+    if (!ui_baseline_shown(u)) {
+        mask &= ~LAYOUT_COLS_BASELINE;
+    }
+    u->ncols = layout_fit(u->view, u->width, mask, v->ops->name_want(u, v), u->cols);
     if (w == NULL) {
         return;
     }
@@ -150,6 +161,10 @@ static void ui_draw_colhdr(struct ui *u)
             if (cols[j].id == p->id) {
                 title = cols[j].title;
             }
+        }
+        /* The delta sign of the baseline columns, spelled with a letter without UTF-8. */
+        if (!u->utf8 && (unsigned char)title[0] == 0xCE && (unsigned char)title[1] == 0x94) {
+            title = p->id == LAYOUT_COL_DP99 ? "dP99" : "dMEAN";
         }
         if (p->id == LAYOUT_COL_NAME || p->id == LAYOUT_COL_BACKEND) {
             draw_put(u, w, 0, p->x, p->w, role, title);

@@ -233,6 +233,22 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
         case LAYOUT_COL_BACKEND:
             draw_put(u, w, y, p->x, p->w, base, r->backend != NULL ? r->backend : "-");
             break;
+        case LAYOUT_COL_DP99:
+        case LAYOUT_COL_DMEAN: {
+            /* Against the figure shown (window, or since start): slower is a warning. */
+            uint32_t bit = p->id == LAYOUT_COL_DP99 ? ROW_S_P99 : ROW_S_MEAN;
+            double d = 0, pct;
+            bool known = rows_base_delta(r, s, valid, bit, &d, &pct);
+
+            rows_format_delta(r, s, valid, bit, a, sizeof(a));
+            draw_put_right(u, w, y, p->x, p->w,
+                           selected ? base
+                           : known && d > 0 ? UI_ROLE_WARN
+                           : known          ? base
+                                            : UI_ROLE_DIM,
+                           a);
+            break;
+        }
         default:
             if (vt->kind->cell != NULL) {
                 vt->kind->cell(u, w, y, p, u->frame->rows, r, base);

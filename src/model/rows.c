@@ -3,6 +3,7 @@
  * (depth-first, siblings in first-seen order), and fills the per-process summary. */
 #include "src/model/rows.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "src/base/hash.h"
 #include "src/base/hmap.h"
+#include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
 #include "src/model/neuro.h"
@@ -370,6 +372,111 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
     }
     hist_done(&scratch);
     rows_levels_done(&lv);
+}
+
+/* --- a baseline ------------------------------------------------------------------------------ */
+
+struct rows_path_key {
+    const struct rows *rows;
+    const char *path;
+};
+
+static bool rows_path_eq(const void *ctx, uint32_t val)
+{
+    const struct rows_path_key *k = ctx;
+
+    return strcmp(k->rows->v[val].path, k->path) == 0;
+}
+
+/* The baseline's process to compare a process labelled label with: the one of that label,
+ * else the only one (a baseline of one run compared with another run of any name). */
+static const struct store_proc *rows_baseline_proc(const struct store *b, const char *label)
+{
+    size_t n = store_nprocs(b);
+
+    for (size_t i = 0; i < n && label != NULL; i++) {
+        const struct store_proc *p = store_proc_at(b, i);
+        if (p->label != NULL && strcmp(p->label, label) == 0) {
+            return p;
+        }
+    }
+    return n == 1 ? store_proc_at(b, 0) : NULL;
+}
+
+void rows_format_delta(const struct row *r, const struct row_stats *s, bool valid, uint32_t bit,
+                       char *buf, size_t len)
+{
+    char t[32];
+    double d, pct;
+
+    if ((r->flags & ROW_F_BASE_NEW) != 0) {
+        snprintf(buf, len, "new");
+        return;
+    }
+    if (!rows_base_delta(r, s, valid, bit, &d, &pct)) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    util_format_ns((uint64_t)(d < 0 ? -d : d), true, t, sizeof(t));
+    if (isnan(pct)) {
+        snprintf(buf, len, "%c%s", d < 0 ? '-' : '+', t);
+    } else if (pct > 999 || pct < -999) {
+        snprintf(buf, len, "%c%s %s", d < 0 ? '-' : '+', t, pct > 0 ? ">+999%" : "<-999%");
+    } else {
+        snprintf(buf, len, "%c%s %+.0f%%", d < 0 ? '-' : '+', t, pct);
+    }
+}
+
+void rows_compare_baseline(struct rows *out, size_t from, const struct store *baseline,
+                           const char *label)
+{
+    const struct store_proc *bp;
+    struct hmap m = HMAP_INIT;
+    struct rows b;
+
+    if (baseline == NULL) {
+        return;
+    }
+    rows_init(&b);
+    bp = rows_baseline_proc(baseline, label);
+    if (bp != NULL) {
+        /* Only since-start figures are read: any time after its last event will do. */
+        rows_build_latency(&b, bp, store_proc_last_event_ns(bp) + 1);
+    }
+    /* Paths are unique within a tree; the map finds them by hash, the key by string. */
+    for (size_t i = 0; i < b.n; i++) {
+        struct rows_path_key k = {&b, b.v[i].path};
+
+        if (hmap_find(&m, b.v[i].path_hash, rows_path_eq, &k) == HMAP_NONE) {
+            hmap_insert(&m, b.v[i].path_hash, (uint32_t)i);
+        }
+    }
+    for (size_t i = from; i < out->n; i++) {
+        struct row *r = &out->v[i];
+        struct rows_path_key k = {&b, r->path};
+        uint32_t j;
+        const struct row *o;
+
+        if (r->kind != ROW_LATENCY) {
+            continue;
+        }
+        r->flags &= ~(ROW_F_BASE | ROW_F_BASE_NEW);
+        j = hmap_find(&m, r->path_hash, rows_path_eq, &k);
+        o = j != HMAP_NONE ? &b.v[j] : NULL;
+        /* A log without counts still has its figures (absent count: not zero samples). */
+        if (o == NULL || (o->flags & ROW_F_ALL) == 0 ||
+            (o->all.count == 0 && (o->all.absent & ROW_S_COUNT) == 0)) {
+            r->flags |= ROW_F_BASE_NEW;
+            continue;
+        }
+        r->flags |= ROW_F_BASE;
+        r->base_count = o->all.count;
+        r->base_mean_ns = o->all.mean_ns;
+        r->base_p99_ns = o->all.p99_ns;
+        r->base_absent = o->all.absent;
+    }
+    hmap_free(&m);
+    rows_done(&b);
 }
 
 /* --- instances ------------------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #ifndef NCTOP_SRC_ROWS_H
 #define NCTOP_SRC_ROWS_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,8 @@ struct store_proc;
 #define ROW_F_DEVICE 0x20U       /* memory on a device, not in host RSS */
 #define ROW_F_IMPORTED 0x40U     /* statistics read back from a log (replay), not measured here */
 #define ROW_F_PARTS_ABSENT 0x80U /* a replayed row whose log had no part_bytes figures */
+#define ROW_F_BASE 0x100U        /* base_* hold the baseline's figures of this path */
+#define ROW_F_BASE_NEW 0x200U    /* a baseline is compared with and lacks this path */
 
 /* Bits of struct row_stats.absent: figures a replayed log did not have (the STORE_STAT_*
  * bits of the store, same values). */
@@ -150,6 +153,13 @@ struct row {
     /* latency and kernel rows: the since-start histogram, for exporters that need buckets
      * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
     const struct hist *hist_all;
+
+    /* latency rows compared with a baseline (rows_compare_baseline), with ROW_F_BASE: the
+     * baseline's since-start figures of the same path, ns */
+    uint64_t base_count;
+    uint64_t base_mean_ns;
+    uint64_t base_p99_ns;
+    uint32_t base_absent; /* ROW_S_* figures the baseline's file lacked */
 };
 
 /* A growable set of rows plus the storage of their strings. Owns both. */
@@ -435,6 +445,20 @@ void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now
  * roots in the given order. A parent chain that loops is cut where it closes. */
 void rows_proc_tree(const struct rows_summary *sums, size_t n, uint32_t *order, uint16_t *depth);
 
+/* --baseline: mark the latency rows of out from index from on (the rows of one process,
+ * labelled label) with the figures of the row of the same path in baseline's process of
+ * that label (else its only process, else none): ROW_F_BASE and base_* where that row has
+ * samples, ROW_F_BASE_NEW where it has none or is absent. baseline and label are borrowed
+ * for the call; baseline NULL: nothing changes. Loop context (or before it). */
+void rows_compare_baseline(struct rows *out, size_t from, const struct store *baseline,
+                           const char *label);
+
+/* The change of one figure against the baseline as a cell's text (at most 15 characters, len
+ * >= 16): "+1.2ms +15%", "new" for a path the baseline lacks, "-" when unknown. Arguments as
+ * rows_base_delta. */
+void rows_format_delta(const struct row *r, const struct row_stats *s, bool valid, uint32_t bit,
+                       char *buf, size_t len);
+
 /* Fill the summary of p. Free its counters with rows_summary_done. */
 void rows_build_summary(struct rows_summary *out, const struct store_proc *p, uint64_t now_ns);
 void rows_summary_done(struct rows_summary *s);
@@ -511,6 +535,25 @@ static inline double rows_mb(int64_t bytes)
 static inline bool rows_stat_known(const struct row_stats *s, bool valid, uint32_t bit)
 {
     return valid && (s->absent & bit) == 0;
+}
+
+/* The change of one figure of a row against its baseline (bit: ROW_S_MEAN or ROW_S_P99),
+ * comparing s (the row's window or since-start statistics; valid: it has samples): *d_ns
+ * the difference in ns and *pct relative to the baseline's figure (NAN when that is 0).
+ * False when the row has no baseline figures or either side lacks the figure. */
+static inline bool rows_base_delta(const struct row *r, const struct row_stats *s, bool valid,
+                                   uint32_t bit, double *d_ns, double *pct)
+{
+    uint64_t mine = bit == ROW_S_MEAN ? s->mean_ns : s->p99_ns;
+    uint64_t base = bit == ROW_S_MEAN ? r->base_mean_ns : r->base_p99_ns;
+
+    if ((r->flags & ROW_F_BASE) == 0 || (r->base_absent & bit) != 0 ||
+        !rows_stat_known(s, valid, bit)) {
+        return false;
+    }
+    *d_ns = (double)mine - (double)base;
+    *pct = base > 0 ? *d_ns * 100.0 / (double)base : (double)NAN;
+    return true;
 }
 
 #endif /* NCTOP_SRC_ROWS_H */

@@ -21,6 +21,7 @@ struct outputs {
     struct record_writer *rec; /* nctop record (borrowed), or NULL */
     struct logger *logger;     /* exists from the start, so that 'l' can start it */
     struct profile_record *profile;
+    struct snapshot_baseline base; /* --baseline (borrowed), or a NULL store */
 };
 
 struct outputs *outputs_new(const struct config *cfg, FILE *out, struct record_writer *rec)
@@ -33,6 +34,12 @@ struct outputs *outputs_new(const struct config *cfg, FILE *out, struct record_w
     o->logger = logger_new(cfg->log_dir);
     logger_set_limits(o->logger, cfg->log_max_bytes, cfg->log_keep);
     return o;
+}
+
+void outputs_set_baseline(struct outputs *o, const struct store *baseline)
+{
+    o->base.store = baseline;
+    o->base.file = o->cfg->baseline;
 }
 
 void outputs_free(struct outputs *o)
@@ -129,7 +136,7 @@ bool outputs_snapshot_file(struct outputs *o, const struct store *st, uint64_t n
         snprintf(msg, len, "snapshot %s: %s", name, why);
         return true;
     }
-    rc = snapshot_write(f, st, now_ns, real_ns);
+    rc = snapshot_write_against(f, st, &o->base, now_ns, real_ns);
     if (fclose(f) != 0 && rc == 0) {
         rc = -errno;
     }
@@ -150,13 +157,14 @@ int outputs_print(struct outputs *o, const struct store *st, uint64_t now_ns, ui
         return 0;
     }
     if (cfg->output == CONFIG_OUT_JSON) {
-        return snapshot_write(o->out, st, now_ns, real_ns);
+        return snapshot_write_against(o->out, st, &o->base, now_ns, real_ns);
     }
     /* The tables as the display would show them: its sort and its columns. */
     v.sort_col = cfg->sort_col;
     v.sort_reverse = cfg->sort_ascending;
     v.columns = cfg->columns;
     memcpy(v.view_columns, cfg->view_columns, sizeof(v.view_columns));
+    v.baseline = o->base.store;
     return report_write_view(o->out, st, now_ns, real_ns, &v);
 }
 

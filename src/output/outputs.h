@@ -25,6 +25,10 @@ typedef void (*outputs_warn_fn)(void *ctx, const char *msg);
 struct outputs *outputs_new(const struct config *cfg, FILE *out, struct record_writer *rec);
 void outputs_free(struct outputs *o);
 
+/* --baseline: the earlier run's store (borrowed until outputs_free) that the snapshots and
+ * the --once text compare their latency rows with; NULL: none. */
+void outputs_set_baseline(struct outputs *o, const struct store *baseline);
+
 /* Open what the settings ask for from the start (the logs with METRICS_LOG_ENABLED or --log,
  * the ProfileRecord file); each problem goes to warn. Returns false when logs were asked for
  * and none could be opened. */

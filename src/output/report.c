@@ -94,6 +94,9 @@ static int report_col_width(enum layout_col_id id)
     switch (id) {
     case LAYOUT_COL_SHARE:
         return 7;
+    case LAYOUT_COL_DP99:
+    case LAYOUT_COL_DMEAN:
+        return 14;
     case LAYOUT_COL_BACKEND:
         return 8;
     case LAYOUT_COL_CURRENT:
@@ -224,6 +227,13 @@ static void report_cell(FILE *out, const struct rows *rows, const struct row *r,
                 util_escape(r->backend != NULL ? r->backend : "-", esc, sizeof(esc)));
         break;
     }
+    case LAYOUT_COL_DP99:
+    case LAYOUT_COL_DMEAN:
+        /* Against the window's figures, as the columns before them. */
+        rows_format_delta(r, &r->win, win, id == LAYOUT_COL_DP99 ? ROW_S_P99 : ROW_S_MEAN, buf,
+                          sizeof(buf));
+        fprintf(out, " %*s", w, buf);
+        break;
     default:
         if (rows_neuro_of(rows, r) != NULL) {
             report_cell_neuro(out, w, rows_neuro_of(rows, r), id);
@@ -247,6 +257,9 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
     size_t lastc = 0;
 
     mask = layout_view_enabled(v, mask != 0 ? mask : LAYOUT_COLS_ALL);
+    if (rows->n == 0 || (rows->v[0].flags & (ROW_F_BASE | ROW_F_BASE_NEW)) == 0) {
+        mask &= ~LAYOUT_COLS_BASELINE; /* no --baseline */
+    }
     for (size_t c = 0; c < ncols; c++) {
         lastc = (mask & (1ULL << cols[c].id)) ? c : lastc;
     }
@@ -267,7 +280,10 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
         if (cols[c].id == LAYOUT_COL_BACKEND) {
             fprintf(out, " %-*s", c == lastc ? 0 : report_col_width(cols[c].id), cols[c].title);
         } else {
-            fprintf(out, " %*s", report_col_width(cols[c].id), cols[c].title);
+            /* printf pads bytes: a title's two-byte delta sign is one column. */
+            int wide = (unsigned char)cols[c].title[0] == 0xCE ? 1 : 0;
+
+            fprintf(out, " %*s", report_col_width(cols[c].id) + wide, cols[c].title);
         }
     }
     fputc('\n', out);
@@ -431,6 +447,7 @@ int report_write_view(FILE *out, const struct store *st, uint64_t now_ns, uint64
 
         rows_clear(&rows);
         rows_build_latency(&rows, p, now_ns);
+        rows_compare_baseline(&rows, 0, view != NULL ? view->baseline : NULL, sum.label);
         if (rows.n > 0) {
             report_table(out, &rows, LAYOUT_VIEW_LATENCY, "LATENCY", view != NULL ? view : &all);
         }

@@ -19,6 +19,8 @@ struct report_view {
     bool sort_reverse;                    /* names Z to A, figures smallest first */
     uint64_t columns;                     /* bit 1 << enum layout_col_id per column; 0: all */
     uint64_t view_columns[LAYOUT_NVIEWS]; /* one view's columns; 0: columns */
+    const struct store *baseline;         /* --baseline: latency rows compared with it (the
+                                           * delta columns show), or NULL */
 };
 
 /* Print every process of st as text: a summary line, then the latency tree, the memory tree

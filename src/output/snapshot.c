@@ -75,6 +75,43 @@ static cJSON *snapshot_timed_row(const struct row *r)
     return o;
 }
 
+/* A number, or null when it is not known or not finite. */
+static void snapshot_add_num(cJSON *o, const char *key, bool valid, double v)
+{
+    if (valid && isfinite(v)) {
+        cJSON_AddNumberToObject(o, key, v);
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
+/* --baseline: the baseline's since-start figures of the row's path and the changes of the
+ * row's since-start figures against them; {"new": true} when the baseline lacks the path. */
+static void snapshot_add_baseline(cJSON *o, const struct row *r)
+{
+    cJSON *b;
+    double d, pct;
+    bool ok;
+
+    if ((r->flags & (ROW_F_BASE | ROW_F_BASE_NEW)) == 0) {
+        return;
+    }
+    b = cJSON_AddObjectToObject(o, "baseline");
+    cJSON_AddBoolToObject(b, "new", (r->flags & ROW_F_BASE) == 0);
+    if ((r->flags & ROW_F_BASE) == 0) {
+        return;
+    }
+    snapshot_add_num(b, "count", (r->base_absent & ROW_S_COUNT) == 0, (double)r->base_count);
+    snapshot_add_num(b, "mean_ms", (r->base_absent & ROW_S_MEAN) == 0, rows_ms(r->base_mean_ns));
+    snapshot_add_num(b, "p99_ms", (r->base_absent & ROW_S_P99) == 0, rows_ms(r->base_p99_ns));
+    ok = rows_base_delta(r, &r->all, (r->flags & ROW_F_ALL) != 0, ROW_S_MEAN, &d, &pct);
+    snapshot_add_num(b, "dmean_ms", ok, d / 1e6);
+    snapshot_add_num(b, "dmean_pct", ok, pct);
+    ok = rows_base_delta(r, &r->all, (r->flags & ROW_F_ALL) != 0, ROW_S_P99, &d, &pct);
+    snapshot_add_num(b, "dp99_ms", ok, d / 1e6);
+    snapshot_add_num(b, "dp99_pct", ok, pct);
+}
+
 cJSON *snapshot_latency_row(const struct row *r)
 {
     cJSON *o = snapshot_timed_row(r);
@@ -89,6 +126,7 @@ cJSON *snapshot_latency_row(const struct row *r)
             cJSON_AddNullToObject(o, "last_error");
         }
     }
+    snapshot_add_baseline(o, r);
     return o;
 }
 
@@ -319,16 +357,6 @@ static void snapshot_power_num(cJSON *o, const char *key, bool valid, double v)
     }
 }
 
-/* A number, or null when it is not known or not finite. */
-static void snapshot_add_num(cJSON *o, const char *key, bool valid, double v)
-{
-    if (valid && isfinite(v)) {
-        cJSON_AddNumberToObject(o, key, v);
-    } else {
-        cJSON_AddNullToObject(o, key);
-    }
-}
-
 /* "gpu_energy": the energy per token of a workload on GPUs, measured on the devices when it is
  * alone on them; null for a workload on no GPU. */
 static void snapshot_add_gpu_energy(cJSON *o, const struct store_proc *p, uint64_t now_ns)
@@ -473,7 +501,8 @@ static void snapshot_add_neuro(cJSON *o, const struct store_proc *p, uint64_t no
     }
 }
 
-static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows)
+static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct rows *rows,
+                            const struct store *baseline)
 {
     cJSON *o = cJSON_CreateObject(), *arr, *counters, *rates, *host, *losses;
     struct rows_summary sum;
@@ -541,6 +570,7 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
 
     rows_clear(rows);
     rows_build_latency(rows, p, now_ns);
+    rows_compare_baseline(rows, 0, baseline, sum.label);
     arr = cJSON_AddArrayToObject(o, "latency");
     for (size_t i = 0; i < rows->n; i++) {
         cJSON_AddItemToArray(arr, snapshot_latency_row(&rows->v[i]));
@@ -685,6 +715,12 @@ static void snapshot_add_gpus(cJSON *root, const struct store *st)
 
 cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
 {
+    return snapshot_build_against(st, NULL, now_ns, real_ns);
+}
+
+cJSON *snapshot_build_against(const struct store *st, const struct snapshot_baseline *base,
+                              uint64_t now_ns, uint64_t real_ns)
+{
     cJSON *root = cJSON_CreateObject(), *procs;
     struct rows rows;
     char ts[40];
@@ -702,9 +738,16 @@ cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
     procs = cJSON_AddArrayToObject(root, "processes");
     rows_init(&rows);
     for (size_t i = 0; i < store_nprocs(st); i++) {
-        cJSON_AddItemToArray(procs, snapshot_proc(store_proc_at(st, i), now_ns, &rows));
+        cJSON_AddItemToArray(procs, snapshot_proc(store_proc_at(st, i), now_ns, &rows,
+                                                  base != NULL ? base->store : NULL));
     }
     rows_done(&rows);
+    if (base != NULL && base->store != NULL) {
+        cJSON *b = cJSON_AddObjectToObject(root, "baseline");
+
+        cJSON_AddStringToObject(b, "file", base->file != NULL ? base->file : "");
+        cJSON_AddNumberToObject(b, "processes", (double)store_nprocs(base->store));
+    }
     snapshot_add_gpus(root, st);
     snapshot_add_power(root, st, now_ns);
     return root;
@@ -712,7 +755,13 @@ cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t real_ns)
 
 int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
 {
-    cJSON *root = snapshot_build(st, now_ns, real_ns);
+    return snapshot_write_against(out, st, NULL, now_ns, real_ns);
+}
+
+int snapshot_write_against(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                           uint64_t now_ns, uint64_t real_ns)
+{
+    cJSON *root = snapshot_build_against(st, base, now_ns, real_ns);
     char *text = cJSON_PrintUnformatted(root);
     int rc = 0;
 

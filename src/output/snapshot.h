@@ -28,4 +28,17 @@ struct cJSON *snapshot_build(const struct store *st, uint64_t now_ns, uint64_t r
 /* Write the snapshot as one JSON document and a newline. Returns 0 or -errno. */
 int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns);
 
+/* --baseline: the earlier run's store (diff_load) and its file name, both borrowed. */
+struct snapshot_baseline {
+    const struct store *store; /* NULL: no comparison */
+    const char *file;
+};
+
+/* snapshot_build and snapshot_write with each latency row compared with the baseline's row of
+ * its path ("baseline" in the row, and a top-level "baseline"); base NULL: none. */
+struct cJSON *snapshot_build_against(const struct store *st, const struct snapshot_baseline *base,
+                                     uint64_t now_ns, uint64_t real_ns);
+int snapshot_write_against(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                           uint64_t now_ns, uint64_t real_ns);
+
 #endif /* NCTOP_SRC_SNAPSHOT_H */
