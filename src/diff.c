@@ -513,9 +513,8 @@ static void diff_json_import(const cJSON *row, struct store_import_stats *st)
     static const uint32_t bits[] = {STORE_STAT_COUNT, STORE_STAT_TOTAL, STORE_STAT_LAST,
                                     STORE_STAT_MEAN,  STORE_STAT_MIN,   STORE_STAT_MAX,
                                     STORE_STAT_P50,   STORE_STAT_P95,   STORE_STAT_P99};
-    uint64_t *const dst[] = {&st->count,   &st->total_ns, &st->last_ns,
-                             &st->mean_ns, &st->min_ns,   &st->max_ns,
-                             &st->p50_ns,  &st->p95_ns,   &st->p99_ns};
+    uint64_t *const dst[] = {&st->count,  &st->total_ns, &st->last_ns, &st->mean_ns, &st->min_ns,
+                             &st->max_ns, &st->p50_ns,   &st->p95_ns,  &st->p99_ns};
     const cJSON *tot = cJSON_GetObjectItemCaseSensitive(row, "total");
 
     memset(st, 0, sizeof(*st));

@@ -240,13 +240,15 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
             double d = 0, pct;
             bool known = rows_base_delta(r, s, valid, bit, &d, &pct);
 
+            enum ui_role role = known ? base : UI_ROLE_DIM;
+
+            if (known && d > 0 && !selected) {
+                role = UI_ROLE_WARN;
+            } else if (selected) {
+                role = base;
+            }
             rows_format_delta(r, s, valid, bit, a, sizeof(a));
-            draw_put_right(u, w, y, p->x, p->w,
-                           selected ? base
-                           : known && d > 0 ? UI_ROLE_WARN
-                           : known          ? base
-                                            : UI_ROLE_DIM,
-                           a);
+            draw_put_right(u, w, y, p->x, p->w, role, a);
             break;
         }
         default:

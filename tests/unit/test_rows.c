@@ -572,6 +572,68 @@ static uint64_t spans(struct store_thread *t, uint32_t name, int n, uint64_t at_
     return at_ns;
 }
 
+/* Issue 16.3: --baseline. A row is compared with the baseline's row of the same path (not of
+ * the same place in the tree), the baseline's since-start figures; a path the baseline lacks
+ * is new; without a baseline the rows are untouched. */
+static void test_issue_16_baseline_by_path(void **state)
+{
+    struct store *base = store_new(NULL), *live = store_new(NULL);
+    struct store_proc *bp = store_proc_add(base, 1, "tinylm");
+    struct store_proc *lp = store_proc_add(live, 2, "tinylm");
+    struct store_thread *bt = store_thread_add(bp, 1, "main");
+    struct store_thread *lt = store_thread_add(lp, 2, "main");
+    uint32_t bs = store_proc_intern(bp, "step"), ba = store_proc_intern(bp, "a");
+    uint32_t ls = store_proc_intern(lp, "step"), lb = store_proc_intern(lp, "b");
+    uint32_t la = store_proc_intern(lp, "a");
+    uint64_t at = 1000000000ULL;
+    struct rows r;
+    const struct row *a, *b, *top;
+    double d = 0, pct = 0;
+    char buf[32];
+
+    (void)state;
+    /* Baseline: step { a } with a at 1 ms, 100 times. Live: step { b, a } with a at 3 ms. */
+    for (int i = 0; i < 100; i++, at += 10000000ULL) {
+        store_span_begin(bt, bs, at);
+        span(bt, ba, at, at + 1000000ULL);
+        store_span_end(bt, bs, at + 2000000ULL);
+        store_span_begin(lt, ls, at);
+        span(lt, lb, at, at + 1000000ULL);
+        span(lt, la, at + 1000000ULL, at + 4000000ULL);
+        store_span_end(lt, ls, at + 5000000ULL);
+    }
+    rows_init(&r);
+    rows_build_latency(&r, lp, at);
+    rows_compare_baseline(&r, 0, NULL, "tinylm");
+    for (size_t i = 0; i < r.n; i++) {
+        assert_int_equal(r.v[i].flags & (ROW_F_BASE | ROW_F_BASE_NEW), 0);
+    }
+    rows_compare_baseline(&r, 0, base, "tinylm");
+    a = find_row(&r, "step/a");
+    b = find_row(&r, "step/b");
+    top = find_row(&r, "step");
+    assert_true(a->flags & ROW_F_BASE);
+    assert_int_equal(a->base_count, 100);
+    assert_true(a->base_mean_ns > 990000 && a->base_mean_ns < 1010000);
+    assert_true(rows_base_delta(a, &a->all, true, ROW_S_MEAN, &d, &pct));
+    assert_true(d > 1.9e6 && d < 2.1e6);
+    assert_true(pct > 190 && pct < 210);
+    assert_true(rows_base_delta(a, &a->all, true, ROW_S_P99, &d, &pct) && pct > 150);
+    rows_format_delta(a, &a->all, true, ROW_S_MEAN, buf, sizeof(buf));
+    assert_string_equal(buf, "+2.00ms +200%");
+    assert_true(b->flags & ROW_F_BASE_NEW);
+    assert_false(rows_base_delta(b, &b->all, true, ROW_S_P99, &d, &pct));
+    rows_format_delta(b, &b->all, true, ROW_S_P99, buf, sizeof(buf));
+    assert_string_equal(buf, "new");
+    assert_true(top->flags & ROW_F_BASE);
+    /* The only process of a baseline stands for a workload of another name. */
+    rows_compare_baseline(&r, 0, base, "other");
+    assert_true(find_row(&r, "step/a")->flags & ROW_F_BASE);
+    rows_done(&r);
+    store_free(base);
+    store_free(live);
+}
+
 /* Issue 11.3: the step figure is what the workload says a step is (a span named "step", the
  * ITERATION markers, or the step_span option), never the most frequent top-level span; with
  * none of them there is no step figure. */
@@ -826,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_sort_siblings),
         cmocka_unit_test(test_issue_11_memory_shares),
         cmocka_unit_test(test_issue_15_proc_tree),
+        cmocka_unit_test(test_issue_16_baseline_by_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,9 +131,20 @@ static void test_columns_priority(void **state)
     assert_int_equal(p[2].id, LAYOUT_COL_P99);
     assert_int_equal(p[2].x + p[2].w, 40);
     /* Wide: every column, the name as wide as it wants. */
-    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, LAYOUT_COLS_ALL, 30, p);
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, LAYOUT_COLS_ALL & ~LAYOUT_COLS_BASELINE, 30, p);
     assert_int_equal(n, 9);
     assert_int_equal(p[0].w, 30);
+    /* With a baseline its two delta columns come last; at 120 columns the max makes room. */
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, LAYOUT_COLS_ALL, 30, p);
+    assert_int_equal(n, 11);
+    assert_int_equal(p[9].id, LAYOUT_COL_DP99);
+    assert_int_equal(p[10].id, LAYOUT_COL_DMEAN);
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 120, LAYOUT_COLS_ALL, 30, p);
+    assert_int_equal(p[n - 2].id, LAYOUT_COL_DP99);
+    assert_int_equal(p[n - 1].id, LAYOUT_COL_DMEAN);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_not_equal(p[i].id, LAYOUT_COL_MAX);
+    }
 }
 
 /* test_issue_11: the README's sample "columns = last,p50,p99,count,share" names no Memory
