@@ -182,8 +182,12 @@ static unsigned keys_sort_step(struct ui *u, int dir)
             cur = (int)i;
         }
     }
-    /* Positions -1 (none) .. n - 1, wrapping. */
-    next = (cur + 1 + dir + (int)n + 1) % ((int)n + 1) - 1;
+    /* Positions -1 (none) .. n - 1, wrapping; past columns that sort nothing (the
+     * baseline's deltas). */
+    next = cur;
+    do {
+        next = (next + 1 + dir + (int)n + 1) % ((int)n + 1) - 1;
+    } while (next >= 0 && layout_col_sort_key(cols[next].id) == ROWS_SORT_NONE);
     v->sort_col = next < 0 ? UI_SORT_NONE : (int)cols[next].id;
     snprintf(u->message, sizeof(u->message), "sort: %s",
              next < 0 ? "execution order" : layout_col_name(cols[next].id));
