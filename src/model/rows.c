@@ -420,8 +420,9 @@ void rows_format_delta(const struct row *r, const struct row_stats *s, bool vali
     util_format_ns((uint64_t)(d < 0 ? -d : d), true, t, sizeof(t));
     if (isnan(pct)) {
         snprintf(buf, len, "%c%s", d < 0 ? '-' : '+', t);
-    } else if (pct > 999 || pct < -999) {
-        snprintf(buf, len, "%c%s %s", d < 0 ? '-' : '+', t, pct > 0 ? ">+999%" : "<-999%");
+    } else if (pct > 999) {
+        /* A time is never below zero, so only a rise passes -100 %: clamped to fit 15. */
+        snprintf(buf, len, "%c%s >999%%", d < 0 ? '-' : '+', t);
     } else {
         snprintf(buf, len, "%c%s %+.0f%%", d < 0 ? '-' : '+', t, pct);
     }

@@ -96,7 +96,7 @@ static int report_col_width(enum layout_col_id id)
         return 7;
     case LAYOUT_COL_DP99:
     case LAYOUT_COL_DMEAN:
-        return 14;
+        return 15;
     case LAYOUT_COL_BACKEND:
         return 8;
     case LAYOUT_COL_CURRENT:

@@ -626,6 +626,19 @@ static void test_issue_16_baseline_by_path(void **state)
     rows_format_delta(b, &b->all, true, ROW_S_P99, buf, sizeof(buf));
     assert_string_equal(buf, "new");
     assert_true(top->flags & ROW_F_BASE);
+    /* The widest cell fits the columns' 15: a sign, a compact time, a clamped percent. */
+    {
+        struct row w = {.flags = ROW_F_ALL | ROW_F_BASE, .base_p99_ns = 1000};
+
+        w.all.count = 1;
+        w.all.p99_ns = 999900000ULL;
+        rows_format_delta(&w, &w.all, true, ROW_S_P99, buf, sizeof(buf));
+        assert_string_equal(buf, "+999.90ms >999%");
+        w.all.p99_ns = 0;
+        w.base_p99_ns = 123450000000ULL;
+        rows_format_delta(&w, &w.all, true, ROW_S_P99, buf, sizeof(buf));
+        assert_true(strlen(buf) <= 15);
+    }
     /* The only process of a baseline stands for a workload of another name. */
     rows_compare_baseline(&r, 0, base, "other");
     assert_true(find_row(&r, "step/a")->flags & ROW_F_BASE);
