@@ -166,6 +166,7 @@ struct ring_seg {
     struct ring_clock clk; /* TSC segments */
     bool reader;           /* we own reader_pid: we consume events */
     bool from_start;       /* handed to us at its creation: every thread is read from its start */
+    bool role_lost;        /* a tail moved under us while we drained: another nctop reads */
     bool exited;
     uint64_t exited_ns; /* when it stopped being live (exit, error, refusal) */
     uint32_t *idmap;    /* segment string id -> store name id (0 = invalid or refused) */
@@ -705,6 +706,17 @@ static void ring_clock_sync(struct ring_source *rs, struct ring_seg *s, uint64_t
     s->clk.ok = true;
 }
 
+/* Whether a record that was not taken changes where its thread is in its span stack: a
+ * span's begin or end, or the first record after a loss. Without it, a later step's spans
+ * would nest under a span whose end was among them. */
+static bool ring_rec_moves_stack(const struct nctop_rec *rec)
+{
+    uint8_t type = rec->type, flags = rec->flags; /* read once: the bytes are the workload's */
+
+    return type == NCTOP_REC_SPAN_BEGIN || type == NCTOP_REC_SPAN_END ||
+           (flags & NCTOP_REC_F_GAP) != 0;
+}
+
 /* Decode one record into the store. Returns false when it is corrupt. Times must lie between
  * the segment's creation and a little after now: the store's window clock follows event
  * times, so one far-future stamp would blank every window. */
@@ -851,7 +863,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         store_proc_add_invalid(s->proc, 1, "corrupt ring positions");
         s->invalid++;
         rs->stats.invalid++;
-        atomic_store_explicit(&r->tail, head, memory_order_release);
+        v->resync = true; /* what lay between is skipped */
+        atomic_compare_exchange_strong_explicit(&r->tail, &tail, head, memory_order_release,
+                                                memory_order_relaxed);
         return 0;
     }
     if ((double)(head - tail) > rs->fill * (double)size) {
@@ -873,12 +887,14 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         if (words == 0 || bytes > contig || bytes > left) {
             /* Lying length: nothing after it can be trusted; skip to head. */
             bad++;
+            v->resync = true;
             pos = head;
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
             if (words < 2 || !ring_decode(s, v, rec, words, now_ns, convp)) {
                 bad++;
+                v->resync = v->resync || ring_rec_moves_stack(rec);
             } else {
                 records++;
             }
@@ -886,7 +902,13 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         pos += bytes;
     }
     *budget -= pos - tail < *budget ? pos - tail : *budget;
-    atomic_store_explicit(&r->tail, pos, memory_order_release);
+    /* Only from where we read: a tail moved meanwhile is another reader's (it took the role
+     * over while we drained), and ours would move it back over records it has read. */
+    if (!atomic_compare_exchange_strong_explicit(&r->tail, &tail, pos, memory_order_release,
+                                                 memory_order_relaxed)) {
+        v->resync = true;
+        s->role_lost = true;
+    }
 
     /* Records whose ticks no trusted calibration converts: invalid, for the clock's reason. */
     discarded = s->clk.discarded - discarded;
@@ -988,6 +1010,46 @@ static void ring_seg_reclaim(struct ring_source *rs, struct ring_seg *s, uint64_
     }
 }
 
+/*
+ * Whether we still are the segment's reader. Ours, or ours marked stalled by the SDK (taken
+ * back at once, so that another nctop finding it stalled cannot take it while we read), or
+ * let go by the SDK (ring_seg_reclaim takes it back after the drain). Any other pid means
+ * another nctop found us stalled and took the role over: its drains and ours would share
+ * the records, and each would nest spans under spans whose ends the other read. We stop
+ * reading and forget the spans our threads have open (their ends are its records); when the
+ * role comes back (ring_claim_reader) every thread resyncs.
+ */
+static bool ring_seg_still_reader(struct ring_source *rs, struct ring_seg *s, uint64_t now_ns)
+{
+    int32_t cur = atomic_load_explicit(&s->hdr->reader_pid, memory_order_acquire);
+    char why[96];
+
+    /* A failed exchange leaves in cur what won the race. */
+    if (cur == -rs->self_pid &&
+        atomic_compare_exchange_strong(&s->hdr->reader_pid, &cur, rs->self_pid)) {
+        cur = rs->self_pid;
+    }
+    if (!s->role_lost && (cur == rs->self_pid || cur == 0)) {
+        return true;
+    }
+    s->reader = false;
+    s->role_lost = false;
+    s->from_start = false;
+    for (uint32_t i = 0; i < s->lay.rings_max; i++) {
+        if (s->slots[i].thread != NULL) {
+            store_thread_gap(s->slots[i].thread);
+        }
+        s->slots[i].resync = true;
+    }
+    snprintf(why, sizeof(why), "events are read by another nctop (pid %d)",
+             cur == INT32_MIN ? 0
+             : cur < 0        ? (int)-cur
+                              : (int)cur);
+    store_proc_set_state(s->proc, STORE_PROC_LIVE, why, now_ns);
+    diag_debug("segment of pid %d: %s", (int)s->pid, why);
+    return false;
+}
+
 /* Stamp our heartbeat, in ns and, for a TSC segment, in ticks: its event path compares its
  * own clock with it. */
 static void ring_heartbeat(struct ring_seg *s, uint64_t now_ns)
@@ -1012,7 +1074,7 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
         return 0;
     }
     s->strings_budget = RING_STRINGS_PER_DRAIN;
-    if (s->reader) {
+    if (s->reader && ring_seg_still_reader(rs, s, now_ns)) {
         ring_clock_sync(rs, s, now_ns);
         ring_heartbeat(s, now_ns);
         rings = ring_clamp_count(atomic_load_explicit(&s->hdr->rings_count, memory_order_acquire),
@@ -1020,8 +1082,10 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
         for (uint32_t i = 0; i < rings && budget > 0; i++) {
             records += ring_drain_slot(rs, s, i, now_ns, &budget);
         }
-        ring_seg_reclaim(rs, s, now_ns);
-        s->beat_ns = now_ns;
+        if (ring_seg_still_reader(rs, s, now_ns)) {
+            ring_seg_reclaim(rs, s, now_ns);
+            s->beat_ns = now_ns;
+        }
     }
     ring_sync_facts(s, now_ns, false);
     /* Every ring read to its head after now_ns: each record dated before now_ns was read (a
@@ -1078,6 +1142,11 @@ static void ring_claim_reader(struct ring_source *rs, struct ring_seg *s, uint64
 
         atomic_store_explicit(&r->tail, atomic_load_explicit(&r->head, memory_order_acquire),
                               memory_order_release);
+    }
+    /* Skipped, or read by another nctop: the threads we knew may be anywhere in their span
+     * stacks (the ones not seen yet resync when first seen, ring_slot_claimed). */
+    for (uint32_t i = 0; i < s->lay.rings_max; i++) {
+        s->slots[i].resync = true;
     }
     s->reader = true;
     s->beat_ns = now_ns;

@@ -1196,6 +1196,261 @@ static void test_issue_11_late_attach_mid_span(void **state)
     }
 }
 
+/* A child that runs scripts of span events: each line it reads is a string of letters, an
+ * upper-case one begins a span and its lower-case one ends it (S step, F forward, B block,
+ * E embedding); it answers each line with a byte once the events are written. */
+struct test_script {
+    pid_t pid;
+    int cmd;   /* write end */
+    int reply; /* read end */
+    char path[64];
+};
+
+static void test_script_start(struct test_script *ts)
+{
+    int cmd[2], reply[2];
+    char pidbuf[32], c;
+
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(reply), 0);
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+    ts->pid = fork();
+    assert_true(ts->pid >= 0);
+    if (ts->pid == 0) {
+        const char letters[] = "SFBE";
+        const char *const names[] = {"step", "forward", "block", "embedding"};
+        uint32_t id[4];
+        char line[128];
+        size_t n = 0;
+
+        close(cmd[1]);
+        close(reply[0]);
+        setenv("NCTOP_READER", pidbuf, 1);
+        for (int i = 0; i < 4; i++) {
+            id[i] = nctop_name(names[i]);
+        }
+        if (write(reply[1], "r", 1) != 1) {
+            _exit(3);
+        }
+        while (read(cmd[0], &c, 1) == 1) {
+            if (c != '\n') {
+                line[n < sizeof(line) - 1 ? n++ : n] = c;
+                continue;
+            }
+            for (size_t k = 0; k < n; k++) {
+                const char *l = strchr(letters, line[k] & ~0x20);
+
+                if (l == NULL) {
+                    _exit(4);
+                }
+                if (line[k] & 0x20) {
+                    nctop_span_end(id[l - letters]);
+                } else {
+                    nctop_span_begin(id[l - letters]);
+                }
+            }
+            n = 0;
+            if (write(reply[1], "r", 1) != 1) {
+                _exit(3);
+            }
+        }
+        _exit(0);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    ts->cmd = cmd[1];
+    ts->reply = reply[0];
+    assert_int_equal(read(ts->reply, &c, 1), 1);
+    snprintf(ts->path, sizeof(ts->path), "/dev/shm/nctop-%d", (int)ts->pid);
+}
+
+static void test_script_run(struct test_script *ts, const char *events)
+{
+    size_t n = strlen(events);
+    char c;
+
+    assert_int_equal(write(ts->cmd, events, n), (ssize_t)n);
+    assert_int_equal(write(ts->cmd, "\n", 1), 1);
+    assert_int_equal(read(ts->reply, &c, 1), 1);
+}
+
+static void test_script_stop(struct test_script *ts)
+{
+    int status;
+
+    close(ts->cmd);
+    close(ts->reply);
+    waitpid(ts->pid, &status, 0);
+    unlink(ts->path);
+}
+
+/* What another nctop does to the rings when it claims the reader role or drains: it moves
+ * every tail to its head. */
+static void test_rings_consumed(struct nctop_seg_header *h)
+{
+    uint32_t n = atomic_load(&h->rings_count);
+
+    for (uint32_t i = 0; i < n; i++) {
+        struct nctop_seg_ring *r =
+            (struct nctop_seg_ring *)((uint8_t *)h + h->rings_off + (uint64_t)i * h->ring_stride);
+
+        atomic_store(&r->tail, atomic_load(&r->head));
+    }
+}
+
+/* test_issue_10: nctop stalls (a loaded machine), the SDK counts what it does not write and
+ * marks it stalled, and another nctop takes the reader role over. Our nctop read the rings
+ * as if it still were the reader, so the two shared the records, and ours nested a later
+ * step's spans under spans whose ends the other one had read (step/forward/block/block, the
+ * soak's 200 to 300 junk paths). It stops reading while the other holds the role, says so,
+ * forgets the spans it had open, and when it reads again it resyncs: only whole steps count,
+ * nothing nests twice, and the stall's loss is counted. */
+static void test_issue_10_gap_resets_nesting(void **state)
+{
+    struct test_script ts;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows rows;
+    struct rows_summary sum;
+    struct nctop_seg_header *h;
+    int32_t pid, me = (int32_t)getpid(), other = (int32_t)getppid(), cur;
+    size_t size;
+
+    (void)state;
+    test_script_start(&ts);
+    pid = ts.pid;
+    rs = test_attach(st, &pid);
+    h = (struct nctop_seg_header *)test_map(ts.path, &size);
+    assert_int_equal(atomic_load(&h->reader_pid), me);
+    test_script_run(&ts, "SFB");
+    ring_source_drain(rs, util_mono_ns()); /* step/forward/block open */
+
+    /* We stall: the two ends are not written (counted), and we are marked stalled. */
+    test_heartbeat(h, 6000000000ULL);
+    test_script_run(&ts, "bf");
+    assert_int_equal(atomic_load(&h->reader_pid), -me);
+    /* Another nctop (a live pid) takes over: it skips what is there, stamps its heartbeat
+     * and reads the end of the step, the next one's begins (the first flagged as after a
+     * gap). */
+    cur = -me;
+    assert_true(atomic_compare_exchange_strong(&h->reader_pid, &cur, other));
+    test_heartbeat(h, 0);
+    test_rings_consumed(h);
+    test_script_run(&ts, "sSF");
+    test_rings_consumed(h);
+    /* These wait in the ring for the other one: not ours to read. */
+    test_script_run(&ts, "BEeb");
+    ring_source_drain(rs, util_mono_ns());
+    ring_source_scan(rs, util_mono_ns());
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    if (sum.reason == NULL || strstr(sum.reason, "another nctop") == NULL) {
+        fail_msg("reason '%s' does not say another nctop reads the events",
+                 sum.reason != NULL ? sum.reason : "(none)");
+    }
+    rows_summary_done(&sum);
+    assert_int_equal(atomic_load(&h->reader_pid), other);
+    test_rings_consumed(h);
+    test_script_run(&ts, "fsSF");
+    test_rings_consumed(h);
+
+    /* It lets go in the middle of a step; we take the role back at the next scan, and the
+     * step's rest, then two whole steps, are ours. */
+    cur = other;
+    assert_true(atomic_compare_exchange_strong(&h->reader_pid, &cur, 0));
+    ring_source_scan(rs, util_mono_ns());
+    assert_int_equal(atomic_load(&h->reader_pid), me);
+    test_script_run(&ts, "BbfsSFBbfsSFBbfs");
+    ring_source_drain(rs, util_mono_ns() + 300000000ULL); /* past a facts period: drops read */
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    for (size_t i = 0; i < rows.n; i++) {
+        const char *path = rows.v[i].path;
+
+        if (rows.v[i].level == 0 && strcmp(path, "step") != 0) {
+            fail_msg("orphan root row %s", path);
+        }
+        if (strstr(path, "block/block") != NULL || strstr(path + 1, "step") != NULL ||
+            strstr(path, "forward/forward") != NULL) {
+            fail_msg("mis-nested row %s", path);
+        }
+    }
+    assert_non_null(test_find(&rows, "step"));
+    assert_int_equal(test_find(&rows, "step")->all.count, 2);
+    assert_int_equal(test_find(&rows, "step/forward/block")->all.count, 2);
+    assert_null(test_find(&rows, "step/forward/block/embedding"));
+    rows_done(&rows);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.losses[STORE_LOSS_READER_STALL], 2);
+    assert_int_equal(sum.invalid, 0);
+    rows_summary_done(&sum);
+    munmap(h, size);
+    ring_source_free(rs);
+    store_free(st);
+    test_script_stop(&ts);
+}
+
+/* test_issue_10: span records nctop cannot take (here: an id no name has, as a buggy or
+ * hostile writer leaves) are counted as invalid, and they are lost events like any other:
+ * the thread resyncs. The next step's spans used to nest under the spans whose ends were
+ * those records (step/forward/step). */
+static void test_issue_10_lost_record_resyncs(void **state)
+{
+    struct test_script ts;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows rows;
+    struct rows_summary sum;
+    struct nctop_seg_header *h;
+    struct nctop_seg_ring *r;
+    uint8_t *data;
+    uint64_t pos, head;
+    int32_t pid;
+    size_t size;
+
+    (void)state;
+    test_script_start(&ts);
+    pid = ts.pid;
+    rs = test_attach(st, &pid);
+    h = (struct nctop_seg_header *)test_map(ts.path, &size);
+    test_script_run(&ts, "SF");
+    ring_source_drain(rs, util_mono_ns()); /* step/forward open */
+
+    /* The two ends are written, then spoilt before nctop reads them. */
+    test_script_run(&ts, "fs");
+    r = (struct nctop_seg_ring *)((uint8_t *)h + h->rings_off);
+    data = (uint8_t *)(r + 1);
+    head = atomic_load(&r->head);
+    for (pos = atomic_load(&r->tail); pos < head;) {
+        struct nctop_rec *rec = (struct nctop_rec *)(data + (pos & (h->ring_bytes - 1U)));
+
+        assert_true(rec->words >= 2);
+        rec->id = 0x7fffffffU;
+        pos += (uint64_t)rec->words * 8U;
+    }
+    test_script_run(&ts, "SFfsSFfs");
+    ring_source_drain(rs, util_mono_ns());
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    for (size_t i = 0; i < rows.n; i++) {
+        if (strstr(rows.v[i].path + 1, "step") != NULL || rows.v[i].level > 1) {
+            fail_msg("mis-nested row %s", rows.v[i].path);
+        }
+    }
+    assert_non_null(test_find(&rows, "step/forward"));
+    assert_int_equal(test_find(&rows, "step")->all.count, 2);
+    assert_int_equal(test_find(&rows, "step/forward")->all.count, 2);
+    rows_done(&rows);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.invalid, 2);
+    rows_summary_done(&sum);
+    munmap(h, size);
+    ring_source_free(rs);
+    store_free(st);
+    test_script_stop(&ts);
+}
+
 /* --- test_issue_13: TSC timestamps ---------------------------------------------------------- */
 
 /* Where this machine's TSC is not one the kernel trusts, libnctop stamps with CLOCK_MONOTONIC
@@ -1410,6 +1665,8 @@ int main(void)
         cmocka_unit_test(test_issue_10_too_many_segments),
         cmocka_unit_test(test_issue_10_exited_age_out),
         cmocka_unit_test(test_issue_11_late_attach_mid_span),
+        cmocka_unit_test(test_issue_10_gap_resets_nesting),
+        cmocka_unit_test(test_issue_10_lost_record_resyncs),
         cmocka_unit_test(test_issue_13_tsc_converted),
         cmocka_unit_test(test_issue_13_bad_calibration),
         cmocka_unit_test(test_issue_13_calibration_moves),
