@@ -840,7 +840,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     struct ring_slot_view *v = &s->slots[i];
     const uint8_t *data = (const uint8_t *)(r + 1);
     uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
-    uint64_t stop, discarded;
+    uint64_t stop, discarded, late;
     struct nctop_seg_conv conv;
     const struct nctop_seg_conv *convp;
     uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
@@ -872,6 +872,11 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         rs->fill = (double)(head - tail) / (double)size;
     }
     stop = head - tail > *budget ? tail + *budget : head;
+    /* Every record up to head was written before now: the bound of their times is the clock
+     * read after head, not the caller's now, which a loaded machine may have taken long
+     * before (the scan, other segments) and would make the latest records look corrupt. */
+    late = util_mono_ns();
+    late = late > now_ns ? late : now_ns;
     discarded = s->clk.discarded;
     /* The conversion in locals: the store calls of the loop cannot change it, and the
      * compiler need not reload it from s after each of them. */
@@ -892,7 +897,7 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             break;
         }
         if (rec->type != NCTOP_REC_PAD) {
-            if (words < 2 || !ring_decode(s, v, rec, words, now_ns, convp)) {
+            if (words < 2 || !ring_decode(s, v, rec, words, late, convp)) {
                 bad++;
                 v->resync = v->resync || ring_rec_moves_stack(rec);
             } else {

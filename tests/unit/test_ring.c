@@ -1451,6 +1451,46 @@ static void test_issue_10_lost_record_resyncs(void **state)
     test_script_stop(&ts);
 }
 
+/* test_issue_10: the loop reads the clock, then scans and drains; on a loaded machine that can
+ * take longer than the reader's clock slack, and the records written meanwhile are later than
+ * that "now". They are the workload's latest events, not corrupt ones: none is invalid. */
+static void test_issue_10_stale_now_not_invalid(void **state)
+{
+    struct test_script ts;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows rows;
+    struct rows_summary sum;
+    int32_t pid;
+    uint64_t then;
+
+    (void)state;
+    test_script_start(&ts);
+    pid = ts.pid;
+    rs = test_attach(st, &pid);
+    then = util_mono_ns(); /* the drain's "now", read before the workload's steps */
+    test_script_run(&ts, "SFfsSFfs");
+    while (util_mono_ns() - then < 1500000000ULL) {
+        struct timespec d = {0, 50000000L};
+
+        nanosleep(&d, NULL); /* the loop is held up past the slack */
+    }
+    test_script_run(&ts, "SFfs");
+    ring_source_drain(rs, then);
+
+    rows_init(&rows);
+    rows_build_latency(&rows, store_proc_at(st, 0), util_mono_ns());
+    assert_non_null(test_find(&rows, "step/forward"));
+    assert_int_equal(test_find(&rows, "step")->all.count, 3);
+    rows_done(&rows);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.invalid, 0);
+    rows_summary_done(&sum);
+    ring_source_free(rs);
+    store_free(st);
+    test_script_stop(&ts);
+}
+
 /* --- test_issue_13: TSC timestamps ---------------------------------------------------------- */
 
 /* Where this machine's TSC is not one the kernel trusts, libnctop stamps with CLOCK_MONOTONIC
@@ -1667,6 +1707,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_late_attach_mid_span),
         cmocka_unit_test(test_issue_10_gap_resets_nesting),
         cmocka_unit_test(test_issue_10_lost_record_resyncs),
+        cmocka_unit_test(test_issue_10_stale_now_not_invalid),
         cmocka_unit_test(test_issue_13_tsc_converted),
         cmocka_unit_test(test_issue_13_bad_calibration),
         cmocka_unit_test(test_issue_13_calibration_moves),
