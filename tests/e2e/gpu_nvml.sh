@@ -49,15 +49,18 @@ jcheck "fake: no J/token on a device without an energy counter, and why" "$T/fak
     'proc()["gpu_energy"]["reason"] == "GPU1 has no energy counter"'
 # Counters that count the power exactly (the fake's energy is its power times CLOCK_MONOTONIC):
 # the devices' power over the window is 277.5 W to the counter's 1 mJ, and J/token is it over
-# the workload's own tokens/s. Two readings are needed; the probe reads once a second.
+# the workload's own tokens/s. Two readings are needed; the probe reads once a second. The
+# 3 s window is run again, longer, while a loaded machine gives it fewer (for 60 s at most):
+# UNTIL says when the window was long enough.
 snap2() {
-    local name=$1
-    shift
-    env "$@" timeout 30 "$NCTOP" -p "$lm" --once --json --duration 3 >"$T/$name.json" \
-        2>"$T/$name.err"
+    local name=$1 until=$2
+    shift 2
+    once_until 60 "$T/$name.json" "$until" 3 env "$@" timeout 60 "$NCTOP" -p "$lm" --once \
+        --json 2>"$T/$name.err"
     check "$name: exit 0, nothing on stderr" test $? -eq 0 -a ! -s "$T/$name.err"
 }
-snap2 clock NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock
+snap2 clock 'proc()["gpu_energy"]["power_w"] is not None and proc()["rates"]["tokens_per_sec"] > 0' \
+    NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock
 jcheck "alone on its GPUs: J/token measured on the devices = their power / its tokens/s" \
     "$T/clock.json" 'proc()["gpu_energy"]["source"] == "measured (device)"' \
     'proc()["gpu_energy"]["reason"] is None' \
@@ -65,7 +68,8 @@ jcheck "alone on its GPUs: J/token measured on the devices = their power / its t
     'proc()["rates"]["tokens_per_sec"] > 0' \
     'abs(proc()["gpu_energy"]["j_per_token"] * proc()["rates"]["tokens_per_sec"] -
          proc()["gpu_energy"]["power_w"]) < 1e-6 * proc()["gpu_energy"]["power_w"]'
-snap2 shared NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock NCTOP_FAKE_NVML_PID2=1
+snap2 shared 'proc()["gpu_energy"]["reason"] is not None' \
+    NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_ENERGY=clock NCTOP_FAKE_NVML_PID2=1
 jcheck "sharing a GPU: no J/token (a share would be an estimate), and why" "$T/shared.json" \
     'proc()["gpu_energy"]["j_per_token"] is None' 'proc()["gpu_energy"]["source"] is None' \
     'proc()["gpu_energy"]["reason"] == "GPU0 runs 2 processes: its energy is not this " +

@@ -50,13 +50,13 @@ wait_for() {
     return 0
 }
 
-# jcheck NAME FILE PYTHON-EXPR...: evaluate assertions over the JSON document in FILE, bound
-# to `d`; `proc(label)` finds a process, `row(p, view, path)` a row by path.
-jcheck() {
-    local name=$1 file=$2
-    shift 2
-    local out
-    if out=$("$PY" - "$file" "$@" <<'PYEOF' 2>&1
+# jtrue FILE PYTHON-EXPR...: whether every assertion holds of the JSON document in FILE,
+# bound to `d`; `proc(label)` finds a process, `row(p, view, path)` a row by path. Prints
+# the first that does not.
+jtrue() {
+    local file=$1
+    shift
+    "$PY" - "$file" "$@" <<'PYEOF' 2>&1
 import json, sys
 d = json.load(open(sys.argv[1]))
 def proc(label=None):
@@ -77,11 +77,37 @@ for expr in sys.argv[2:]:
     if not ok:
         print("false: " + expr); sys.exit(1)
 PYEOF
-    ); then
+}
+
+# jcheck NAME FILE PYTHON-EXPR...: PASS when every assertion holds of FILE (see jtrue).
+jcheck() {
+    local name=$1 file=$2
+    shift 2
+    local out
+    if out=$(jtrue "$file" "$@"); then
         pass "$name"
     else
         fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
     fi
+}
+
+# once_until BOUND FILE EXPR SECS CMD...: run CMD --duration SECS (an nctop --once --json)
+# into FILE until the jtrue assertion EXPR holds of its snapshot, doubling SECS each time,
+# for at most BOUND seconds in all; returns the last run's status. A short window on a
+# loaded machine can see no events at all: what the checks after it test is what the events
+# say, not that the first window caught some.
+once_until() {
+    local bound=$1 file=$2 expr=$3 secs=$4 end rc
+    shift 4
+    end=$((SECONDS + bound))
+    while :; do
+        "$@" --duration "$secs" >"$file"
+        rc=$?
+        if [ "$rc" -ne 0 ] || jtrue "$file" "$expr" >/dev/null || [ "$SECONDS" -ge "$end" ]; then
+            return "$rc"
+        fi
+        secs=$("$PY" -c "print(min(2 * $secs, 16))")
+    done
 }
 
 need_build() {
