@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz the Chrome trace replay parser (collectors/replay_chrome.c: trace event JSON from
  * profilers). The input is a trace; its conversion must be a well-formed recording (every record
- * decodes, a clean end), which is then played into a store and snapshotted. */
+ * decodes, a clean end), which is then played into a store (a quarter of them snapshotted:
+ * fuzz_snapshot_due). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz the JSONL replay parser (collectors/replay_text.c: nctop and seed logs, ProfileRecord
  * lines). The input is a log; its conversion must be a well-formed recording (every record
- * decodes, a clean end), which is then played into a store and snapshotted. */
+ * decodes, a clean end), which is then played into a store (a quarter of them snapshotted:
+ * fuzz_snapshot_due). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -13,8 +13,9 @@
  *     TRUNCATE u32 size                  ftruncate, smaller or larger
  *     EXITED                             ring_source_proc_exited (the workload "died")
  * WRITEs before the first other op lay the segment out; the FUZZ_FIX_* fields are written
- * just before that op. The script ends with a scan and two drains. The harness runs in its
- * own /dev/shm where it may (fuzz_isolate.h). */
+ * just before that op. The script ends with a scan and two drains (then, for a quarter of
+ * the inputs, the snapshot: fuzz_snapshot_due). The harness runs in its own /dev/shm where
+ * it may (fuzz_isolate.h). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
 #include "src/output/snapshot.h"
+#include "tests/fuzz/fuzz_common.h"
 #include "tests/fuzz/fuzz_isolate.h"
 
 #define FUZZ_SEG_MAX (16U << 20)  /* largest file the input may ask for */
@@ -354,8 +356,10 @@ out:
     ring_source_scan(rs, now);
     ring_source_drain(rs, now + 300 * FUZZ_MS);
     ring_source_drain(rs, now + 1300 * FUZZ_MS);
-    snap = snapshot_build(st, now + 1300 * FUZZ_MS, 0);
-    cJSON_Delete(snap);
+    if (fuzz_snapshot_due(data, size)) {
+        snap = snapshot_build(st, now + 1300 * FUZZ_MS, 0);
+        cJSON_Delete(snap);
+    }
     if (getenv("NCTOP_FUZZ_VERBOSE") != NULL) {
         /* What the reader made of it: the suite checks that the seeds get in. */
         struct ring_source_stats rst;
