@@ -10,6 +10,8 @@
 
 #include "ui/layout.h"
 
+struct otlp_client_opts;
+
 #define CONFIG_MAX_PIDS 64
 #define CONFIG_MAX_PROBES 64 /* --uprobe plus --usdt */
 
@@ -63,6 +65,9 @@ struct config {
     const char *step_span;   /* --step-span: the span that is the workload's step (NULL: auto) */
     uint64_t keep_exited_ns; /* --keep-exited: how long an exited workload stays (0: 300 s) */
     const char *baseline;    /* --baseline FILE (argv), or NULL: no comparison */
+    const char *otlp_url;    /* --otlp URL: the OTLP/HTTP base endpoint (NULL: environment) */
+    const struct otlp_client_opts *otlp; /* OTLP export settings (NULL: no export; owned by
+                                          * main) */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

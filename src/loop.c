@@ -29,7 +29,9 @@
 #include "src/http.h"
 #include "src/libnctop/segment.h"
 #include "src/model/store.h"
+#include "src/otlp_client.h"
 #include "src/output/health.h"
+#include "src/output/otlp.h"
 #include "src/output/outputs.h"
 #include "src/output/prom.h"
 #include "src/output/report.h"
@@ -41,6 +43,7 @@
 #define LOOP_RECORD_FLUSH_NS UTIL_NS_PER_SEC /* a recording reaches its file this often */
 #define LOOP_DEMO_START_MS 10000             /* --demo --once: longest wait for a first step */
 #define LOOP_STATUS_NS (5 * UTIL_NS_PER_SEC) /* how long a status message stays */
+#define LOOP_OTLP_GRACE_MS 2000              /* at exit: the longest wait for the collector */
 
 /* A source of the registries (collectors/collector.h) and its handles. */
 struct loop_source {
@@ -66,6 +69,10 @@ struct loop {
     uv_signal_t *sig[3];
     struct http_server *http; /* --prometheus */
     struct health *health;    /* its /healthz: the figures of earlier renders */
+    struct otlp_client *otlp; /* OTLP export, or NULL */
+    uv_timer_t *otlp_timer;   /* its export interval */
+    uint64_t otlp_start_real; /* the start of every cumulative point */
+    uint64_t otlp_since;      /* traces: spans that ended up to this time were sent */
     struct child *child;      /* the command nctop started, or NULL */
     bool finishing;
     uint64_t printed; /* --batch: snapshots printed */
@@ -94,6 +101,7 @@ struct loop {
 };
 
 static void loop_finish(struct loop *l);
+static void loop_otlp_close(struct loop *l, uint64_t grace_ms);
 static void loop_on_duration(uv_timer_t *t);
 static uv_timer_t *loop_timer(struct loop *l, uv_timer_cb cb, uint64_t first_ms, uint64_t every_ms);
 
@@ -573,6 +581,85 @@ static void loop_on_signal(uv_signal_t *s, int signum)
     loop_finish(l);
 }
 
+/* --- OTLP export ------------------------------------------------------------------------ */
+
+/* One batch of metrics (and of the spans that ended since the last one) from the rows now. */
+static void loop_otlp_export(struct loop *l)
+{
+    const struct otlp_client_opts *co = l->cfg->otlp;
+    uint64_t now = loop_now(l), real = loop_real(l, now);
+    char host[256] = "";
+    struct otlp_opts o = {
+        .service_name = co->service_name,
+        .host_name = host,
+        .self_pid = (int32_t)getpid(),
+        .start_real_ns = l->otlp_start_real,
+        .bounds_ns = l->cfg->prom_bounds,
+        .nbounds = l->cfg->prom_nbounds,
+        .max_paths = l->cfg->prom_max_paths,
+        .stats = otlp_client_stats(l->otlp),
+    };
+    size_t len = 0, nspans = 0;
+    uint64_t skipped = 0;
+    char *body;
+
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+        host[0] = '\0';
+    }
+    body = otlp_render_metrics(l->store, now, real, &o, &len);
+    otlp_client_submit(l->otlp, false, body, len);
+    if (co->traces_on) {
+        body = otlp_render_traces(l->store, now, real, &o, &l->otlp_since, &nspans, &skipped, &len);
+        if (body != NULL) {
+            otlp_client_note_spans(l->otlp, nspans);
+            otlp_client_submit(l->otlp, true, body, len);
+        }
+        if (skipped > 0) {
+            diag_debug("otlp: %llu spans beyond %d in one interval not sent",
+                       (unsigned long long)skipped, OTLP_MAX_SPANS);
+        }
+    }
+    /* Under the display a lasting note while batches are being lost. */
+    const struct otlp_stats *st = otlp_client_stats(l->otlp);
+    if (l->ui != NULL && st->dropped > 0) {
+        snprintf(l->note, sizeof(l->note), "otlp: %llu dropped: %.140s",
+                 (unsigned long long)st->dropped, st->last_error);
+    }
+}
+
+static void loop_on_otlp(uv_timer_t *t)
+{
+    struct loop *l = t->data;
+
+    loop_sources_flush(l, util_mono_ns());
+    loop_otlp_export(l);
+}
+
+static void loop_otlp_start(struct loop *l)
+{
+    uint64_t every = l->cfg->otlp->interval_ms;
+
+    l->otlp = otlp_client_new(l->uv, l->cfg->otlp);
+    l->otlp_start_real = loop_real(l, loop_now(l));
+    l->otlp_since = loop_now(l);
+    l->otlp_timer = loop_timer(l, loop_on_otlp, every, every);
+    outputs_set_otlp(l->outputs, otlp_client_stats(l->otlp));
+}
+
+/* The last batch goes out within grace_ms (bounded by the request timeout), then the client
+ * closes itself; nothing waits longer for the collector. */
+static void loop_otlp_close(struct loop *l, uint64_t grace_ms)
+{
+    if (l->otlp == NULL) {
+        return;
+    }
+    loop_close((uv_handle_t *)l->otlp_timer);
+    l->otlp_timer = NULL;
+    outputs_set_otlp(l->outputs, NULL);
+    otlp_client_close(l->otlp, grace_ms);
+    l->otlp = NULL;
+}
+
 static void loop_close_all(struct loop *l)
 {
     loop_sources_close(l, true);
@@ -591,6 +678,7 @@ static void loop_close_all(struct loop *l)
     l->http = NULL;
     health_free(l->health);
     l->health = NULL;
+    loop_otlp_close(l, 0);
 }
 
 /* GET /metrics: the freshest data, as rows, in the exposition format. */
@@ -603,6 +691,7 @@ static char *loop_metrics(void *arg, size_t *len)
         .max_paths = l->cfg->prom_max_paths,
         .bounds_ns = l->cfg->prom_bounds,
         .nbounds = l->cfg->prom_nbounds,
+        .otlp = l->otlp != NULL ? otlp_client_stats(l->otlp) : NULL,
     };
 
     loop_sources_flush(l, util_mono_ns());
@@ -823,6 +912,13 @@ static void loop_finish(struct loop *l)
         }
         loop_print(l);
     }
+    if (l->otlp != NULL) {
+        /* The last figures, of the same moment as the snapshot just printed. */
+        uint64_t timeout = l->cfg->otlp->timeout_ms;
+
+        loop_otlp_export(l);
+        loop_otlp_close(l, timeout < LOOP_OTLP_GRACE_MS ? timeout : LOOP_OTLP_GRACE_MS);
+    }
     if (child_running(l->child)) {
         child_stop(l->child);
         /* Keep only what waits for the child. */
@@ -927,6 +1023,9 @@ static int loop_start(struct loop *l, char **cmd)
         child_release(l->child); /* watched now (or never will be): let it run */
     }
     loop_files_start(l);
+    if (cfg->otlp != NULL) {
+        loop_otlp_start(l);
+    }
     if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 

@@ -28,6 +28,7 @@
 #include "src/loop.h"
 #include "src/model/store.h"
 #include "src/nctoprc.h"
+#include "src/otlp_client.h"
 #include "src/output/export_chrome.h"
 #include "src/output/logger.h"
 #include "src/output/prom.h"
@@ -69,6 +70,7 @@ enum main_longopt {
     OPT_SPEED,
     OPT_CHECK,
     OPT_BASELINE,
+    OPT_OTLP,
 };
 
 /* The first argument may name a subcommand (nctop record / replay / export). */
@@ -113,6 +115,7 @@ static const struct option main_longopts[] = {
     {"speed", required_argument, NULL, OPT_SPEED},
     {"check", no_argument, NULL, OPT_CHECK},
     {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"otlp", required_argument, NULL, OPT_OTLP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -158,6 +161,9 @@ static void main_usage(FILE *out)
           "      --prometheus-paths N  latency paths exported per process (default 200)\n"
           "      --prometheus-buckets SPEC  histogram bounds: LOW:HIGH:PER_DECADE seconds\n"
           "                          (default 0.00001:100:10) or a list (0.001,0.01,...)\n"
+          "      --otlp URL          export metrics over OTLP/HTTP (JSON) to URL, a base\n"
+          "                          endpoint such as http://127.0.0.1:4318 (as\n"
+          "                          NC_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT)\n"
           "      --keep-exited SECS  how long an exited workload stays shown (default 300)\n"
           "      --baseline FILE     compare the latency rows with a snapshot, recording or\n"
           "                          log of an earlier run: p99 and mean change per path\n"
@@ -802,6 +808,19 @@ static void main_read_env(struct config *cfg)
     }
 }
 
+/* OTLP export: --otlp or the environment (docs/DESIGN.md); a bad setting is a usage error. */
+static void main_otlp_env(struct config *cfg)
+{
+    static struct otlp_client_opts opts;
+    char *err = NULL;
+    int rc = otlp_client_opts_env(cfg->otlp_url, &opts, &err);
+
+    if (rc < 0) {
+        die_usage("%s", err);
+    }
+    cfg->otlp = rc > 0 ? &opts : NULL;
+}
+
 /* One option, from the command line or from nctoprc (arg: its value, NULL for a flag). */
 static void main_option(struct config *cfg, int c, const char *arg)
 {
@@ -953,6 +972,9 @@ static void main_option(struct config *cfg, int c, const char *arg)
         }
         cfg->step_span = arg;
         break;
+    case OPT_OTLP:
+        cfg->otlp_url = arg;
+        break;
     case OPT_PROM_BUCKETS: {
         char *err = NULL;
 
@@ -1053,6 +1075,7 @@ int main(int argc, char **argv)
         free(main_check_path);
         return status;
     }
+    main_otlp_env(&cfg);
     if (mode == MAIN_REPLAY) {
         /* The arguments are files to play, not a command. */
         replay_files = argv + optind;

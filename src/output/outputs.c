@@ -22,6 +22,7 @@ struct outputs {
     struct logger *logger;     /* exists from the start, so that 'l' can start it */
     struct profile_record *profile;
     struct snapshot_baseline base; /* --baseline (borrowed), or a NULL store */
+    const struct otlp_stats *otlp; /* borrowed, or NULL */
 };
 
 struct outputs *outputs_new(const struct config *cfg, FILE *out, struct record_writer *rec)
@@ -136,7 +137,7 @@ bool outputs_snapshot_file(struct outputs *o, const struct store *st, uint64_t n
         snprintf(msg, len, "snapshot %s: %s", name, why);
         return true;
     }
-    rc = snapshot_write_against(f, st, &o->base, now_ns, real_ns);
+    rc = snapshot_write_otlp(f, st, &o->base, now_ns, real_ns, o->otlp);
     if (fclose(f) != 0 && rc == 0) {
         rc = -errno;
     }
@@ -157,7 +158,7 @@ int outputs_print(struct outputs *o, const struct store *st, uint64_t now_ns, ui
         return 0;
     }
     if (cfg->output == CONFIG_OUT_JSON) {
-        return snapshot_write_against(o->out, st, &o->base, now_ns, real_ns);
+        return snapshot_write_otlp(o->out, st, &o->base, now_ns, real_ns, o->otlp);
     }
     /* The tables as the display would show them: its sort and its columns. */
     v.sort_col = cfg->sort_col;
@@ -166,6 +167,11 @@ int outputs_print(struct outputs *o, const struct store *st, uint64_t now_ns, ui
     memcpy(v.view_columns, cfg->view_columns, sizeof(v.view_columns));
     v.baseline = o->base.store;
     return report_write_view(o->out, st, now_ns, real_ns, &v);
+}
+
+void outputs_set_otlp(struct outputs *o, const struct otlp_stats *stats)
+{
+    o->otlp = stats;
 }
 
 void outputs_record_tick(struct outputs *o, uint64_t now_ns)

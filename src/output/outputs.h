@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 struct config;
+struct otlp_stats;
 struct record_writer;
 struct store;
 
@@ -54,6 +55,10 @@ bool outputs_snapshot_file(struct outputs *o, const struct store *st, uint64_t n
 
 /* --once: the snapshot as JSON or the text tables, as the settings say. 0 or -errno. */
 int outputs_print(struct outputs *o, const struct store *st, uint64_t now_ns, uint64_t real_ns);
+
+/* The OTLP exporter's figures for the JSON snapshots (borrowed until the next call; NULL:
+ * none, the snapshots then have no "otlp" key). */
+void outputs_set_otlp(struct outputs *o, const struct otlp_stats *stats);
 
 /* nctop record: mark the drain time, and write the buffer out (0 or -errno). */
 void outputs_record_tick(struct outputs *o, uint64_t now_ns);

@@ -18,6 +18,7 @@
 #include "src/model/rows.h"
 #include "src/model/rows_power.h"
 #include "src/model/store.h"
+#include "src/output/otlp.h"
 
 #define PROM_BOUND_CHARS 24                   /* "123456.123456789" and a NUL */
 #define PROM_MAX_BOUND_NS 1000000000000000ULL /* 1e6 s */
@@ -944,6 +945,17 @@ char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct pro
     prom_emit_gpus(&b, st);
     prom_emit_gpu_power(&b, st);
     prom_emit_energy(&b, st, now_ns);
+    if (opts != NULL && opts->otlp != NULL) {
+        prom_family(&b, "nctop_otlp_batches_total", "counter",
+                    "OTLP export batches by outcome (exported: accepted; dropped: given up).");
+        prom_printf(&b, "nctop_otlp_batches_total{outcome=\"exported\"} %llu\n",
+                    (unsigned long long)opts->otlp->exported);
+        prom_printf(&b, "nctop_otlp_batches_total{outcome=\"dropped\"} %llu\n",
+                    (unsigned long long)opts->otlp->dropped);
+        prom_family(&b, "nctop_otlp_retries_total", "counter",
+                    "OTLP export requests repeated after a retryable failure.");
+        prom_printf(&b, "nctop_otlp_retries_total %llu\n", (unsigned long long)opts->otlp->retries);
+    }
 
     for (size_t i = 0; i < n; i++) {
         rows_done(&pp[i].latency);

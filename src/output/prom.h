@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct otlp_stats;
 struct store;
 
 #define PROM_DEFAULT_MAX_PATHS 200 /* latency paths per process before folding into "other" */
@@ -19,9 +20,10 @@ struct store;
 
 /* Options of a rendering. Zero fields take the defaults. */
 struct prom_opts {
-    size_t max_paths;          /* cap of distinct `path` label values per process */
-    const uint64_t *bounds_ns; /* borrowed: ascending histogram upper bounds (integer ns) */
-    size_t nbounds;            /* 0: the default buckets */
+    size_t max_paths;              /* cap of distinct `path` label values per process */
+    const uint64_t *bounds_ns;     /* borrowed: ascending histogram upper bounds (integer ns) */
+    size_t nbounds;                /* 0: the default buckets */
+    const struct otlp_stats *otlp; /* borrowed: the OTLP exporter's figures, NULL: none */
 };
 
 /* Parse a bucket spec: either "LOW:HIGH:PER_DECADE" (seconds; bounds at PER_DECADE steps per

@@ -13,6 +13,7 @@
 #include "src/model/rows.h"
 #include "src/model/rows_power.h"
 #include "src/model/store.h"
+#include "src/output/otlp.h"
 
 static const char *snapshot_state_name(enum rows_state state, bool replayed)
 {
@@ -761,9 +762,31 @@ int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t 
 int snapshot_write_against(FILE *out, const struct store *st, const struct snapshot_baseline *base,
                            uint64_t now_ns, uint64_t real_ns)
 {
+    return snapshot_write_otlp(out, st, base, now_ns, real_ns, NULL);
+}
+
+int snapshot_write_otlp(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                        uint64_t now_ns, uint64_t real_ns, const struct otlp_stats *otlp)
+{
     cJSON *root = snapshot_build_against(st, base, now_ns, real_ns);
-    char *text = cJSON_PrintUnformatted(root);
+    char *text;
     int rc = 0;
+
+    if (otlp != NULL) {
+        cJSON *o = cJSON_AddObjectToObject(root, "otlp");
+
+        cJSON_AddNumberToObject(o, "exported", (double)otlp->exported);
+        cJSON_AddNumberToObject(o, "dropped", (double)otlp->dropped);
+        cJSON_AddNumberToObject(o, "retries", (double)otlp->retries);
+        cJSON_AddNumberToObject(o, "queued", (double)otlp->queued);
+        cJSON_AddNumberToObject(o, "spans", (double)otlp->spans);
+        if (otlp->last_error[0] != '\0') {
+            cJSON_AddStringToObject(o, "last_error", otlp->last_error);
+        } else {
+            cJSON_AddNullToObject(o, "last_error");
+        }
+    }
+    text = cJSON_PrintUnformatted(root);
 
     cJSON_Delete(root);
     if (text == NULL) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 struct cJSON;
+struct otlp_stats;
 struct row;
 struct rows;
 struct rows_summary;
@@ -40,5 +41,9 @@ struct cJSON *snapshot_build_against(const struct store *st, const struct snapsh
                                      uint64_t now_ns, uint64_t real_ns);
 int snapshot_write_against(FILE *out, const struct store *st, const struct snapshot_baseline *base,
                            uint64_t now_ns, uint64_t real_ns);
+/* snapshot_write_against plus the OTLP exporter's figures as "otlp" (borrowed; NULL: no
+ * key). */
+int snapshot_write_otlp(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                        uint64_t now_ns, uint64_t real_ns, const struct otlp_stats *otlp);
 
 #endif /* NCTOP_SRC_SNAPSHOT_H */
