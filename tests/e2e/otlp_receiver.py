@@ -8,10 +8,12 @@ invariants, cumulative points whose start stays and whose values never decrease)
 one JSON line: {"t": arrival (s since the epoch), "path", "status" answered, "errors": [...],
 "file": the saved body}. --mode chooses the answer: ok (200), fail500, retry429 (429 with
 Retry-After to the first --fail-count requests, then 200) or hang (read the request, never
-answer). The port (bound to 0) is written to --port-file.
+answer). --retry-after is seconds, or date+N for an HTTP-date N s ahead. The port (bound to 0) is written to --port-file.
 """
 import argparse
+import email.utils
 import json
+import math
 import os
 import re
 import threading
@@ -370,7 +372,12 @@ def main():
             if args.mode == "fail500":
                 status = 500
             elif args.mode == "retry429" and seq <= args.fail_count:
-                status, extra = 429, {"Retry-After": args.retry_after}
+                ra = args.retry_after
+                if ra.startswith("date+"):
+                    # An HTTP-date that many seconds ahead (rounded up to a whole second).
+                    ra = email.utils.formatdate(math.ceil(time.time()) + int(ra[5:]),
+                                                usegmt=True)
+                status, extra = 429, {"Retry-After": ra}
             rec = {"t": t, "seq": seq, "path": self.path, "status": status, "errors": errs[:20],
                    "file": path, "headers": {k.lower(): v for k, v in self.headers.items()}}
             if args.mode == "hang":
