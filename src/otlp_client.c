@@ -118,7 +118,7 @@ int otlp_endpoint_parse(const char *url, bool base, const char *signal, struct o
         }
         p += 1 + n;
     }
-    if (*p != '\0' && *p != '/') {
+    if ((*p != '\0' && *p != '/') || strpbrk(p, "?#") != NULL) {
         goto bad; /* a query or fragment on an OTLP endpoint */
     }
     out->port = (uint16_t)port;
@@ -171,10 +171,14 @@ int otlp_headers_parse(const char *spec, char *out, size_t len, char **err)
         if (eq == NULL) {
             goto bad;
         }
-        for (const char *k = s; k < eq; k++) {
-            if (*k == ' ' || *k == '\t') {
-                continue;
-            }
+        const char *k0 = s, *k1 = eq;
+        while (k0 < k1 && (*k0 == ' ' || *k0 == '\t')) {
+            k0++;
+        }
+        while (k1 > k0 && (k1[-1] == ' ' || k1[-1] == '\t')) {
+            k1--;
+        }
+        for (const char *k = k0; k < k1; k++) {
             if (!((*k >= '0' && *k <= '9') || (*k >= 'a' && *k <= 'z') ||
                   (*k >= 'A' && *k <= 'Z') || strchr("!#$%&'*+-.^_`|~", *k) != NULL) ||
                 kl + 1 >= sizeof(key)) {
