@@ -571,7 +571,7 @@ static void otlp_start(struct otlp_client *c)
     k->refs++;
     rc = uv_getaddrinfo(c->loop, &k->gai, otlp_on_gai, ep->host, port, &hints);
     if (rc != 0) {
-        char why[128];
+        char why[320];
 
         k->gai_pending = false;
         k->refs--;
