@@ -513,7 +513,16 @@ static void otlp_on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
                      uv_strerror(status != 0 ? status : UV_EAI_NONAME));
             otlp_done(k->c, 0, 0, why);
         } else {
-            otlp_connect(k, res->ai_addr);
+            /* The first IPv4 address, else the first one: "localhost" may list ::1 first
+             * for a collector that listens on 127.0.0.1 only. */
+            const struct addrinfo *ai = res;
+            for (const struct addrinfo *x = res; x != NULL; x = x->ai_next) {
+                if (x->ai_family == AF_INET) {
+                    ai = x;
+                    break;
+                }
+            }
+            otlp_connect(k, ai->ai_addr);
         }
     }
     uv_freeaddrinfo(res);

@@ -147,6 +147,13 @@ rcheck "otlp_ok_semantic_names" "$T/ok" \
                   "process.cpu.time", "process.memory.usage", "nctop.kernel.duration"])' \
     'metric(resource(metrics[-1], "tinylm"), "gen_ai.server.time_to_first_token")["unit"] == "s"'
 
+# A name: looked up off the loop; localhost reaches a collector on 127.0.0.1.
+receiver lh ok
+"$NCTOP" --otlp "http://localhost:$RPORT" --once --json --duration 1 -o "$T/lh/snap.json" \
+    -- "${TINY[@]}" --requests 0 >"$T/lh/out" 2>"$T/lh/nerr"
+rcheck "otlp_localhost" "$T/lh" 'len(metrics) >= 1' 'errors() == []' \
+    'snap["otlp"]["dropped"] == 0'
+
 # --- 2. traces: the span instances the store keeps (compilations), against the snapshot -----
 if [ -x "$BUILD/snnc" ] && [ -x "$BUILD/snn" ]; then
     receiver tr ok
