@@ -367,8 +367,8 @@ static int http_response_append(struct http_response *r, const unsigned char *p,
         while (cap < r->body_len + n + 1) {
             cap *= 2;
         }
-        if (cap > r->max_body + 1) {
-            cap = r->max_body + 1;
+        if (cap - 1 > r->max_body) {
+            cap = r->max_body + 1; /* no overflow: max_body < cap - 1 */
         }
         r->body = xreallocarray(r->body, cap, 1);
         r->body_cap = cap;
