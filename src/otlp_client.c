@@ -694,7 +694,12 @@ void otlp_client_submit(struct otlp_client *c, bool traces, char *body, size_t l
         memmove(&c->q[victim], &c->q[victim + 1], (c->nq - victim - 1) * sizeof(c->q[0]));
         c->nq--;
         c->stats.dropped++;
-        otlp_set_error(c, "queue full (%d batches): the oldest was dropped", OTLP_QUEUE_MAX);
+        /* The cause of a full queue (a failing collector) says more than the queue does. */
+        if (c->stats.last_error[0] == '\0') {
+            otlp_set_error(c, "queue full (%d batches): the oldest was dropped", OTLP_QUEUE_MAX);
+        } else {
+            diag_warn("otlp: queue full (%d batches): the oldest was dropped", OTLP_QUEUE_MAX);
+        }
     }
     c->q[c->nq] = (struct otlp_batch){.traces = traces, .body = body, .len = len};
     c->nq++;

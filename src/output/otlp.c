@@ -25,6 +25,7 @@
 #define OTLP_SPAN_KIND_INTERNAL 1
 #define OTLP_STATUS_OK 1
 #define OTLP_STATUS_ERROR 2
+#define OTLP_NEURO_LAYERS 32 /* layers with points of their own, as in Prometheus */
 
 /* One rendering: its times and bounds. */
 struct otlp_ctx {
@@ -487,13 +488,30 @@ static void otlp_emit_serving(const struct otlp_ctx *c, cJSON *metrics, const st
     rows_instances_done(&in);
 }
 
+/* A per-layer or per-core counter of a spiking workload (layers.N[.core.C].<count>): exported
+ * per layer by otlp_emit_neuro, never one point per counter. */
+static bool otlp_neuro_counter(const char *name)
+{
+    const char *last = strrchr(name, '.');
+
+    if (strncmp(name, "layers.", 7) != 0 || last == NULL) {
+        return false;
+    }
+    for (int k = 0; k < ROW_NFIELDS; k++) {
+        if (strcmp(last + 1, rows_neuro_fields[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Counters of the workload, events, losses, and the spiking figures. */
 static void otlp_emit_counts(const struct otlp_ctx *c, cJSON *metrics, const struct rows_summary *s)
 {
     cJSON *pts = NULL;
 
     for (size_t k = 0; k < s->ncounters; k++) {
-        if (strcmp(s->counters[k].name, "tokens") == 0) {
+        if (strcmp(s->counters[k].name, "tokens") == 0 || otlp_neuro_counter(s->counters[k].name)) {
             continue;
         }
         if (pts == NULL) {
@@ -538,18 +556,57 @@ static void otlp_emit_counts(const struct otlp_ctx *c, cJSON *metrics, const str
                                       "Power of a workload over the window.", "gauge", false),
                           otlp_attrs1("nctop.source", source), false, f->power_w);
     }
+}
+
+/* Spikes and synaptic operations per layer, as the Prometheus exporter has them: the first
+ * OTLP_NEURO_LAYERS layers by number under their own nctop.layer, the rest summed into
+ * "other"; a workload that publishes totals only has nctop.layer="all". Never per core. */
+static void otlp_emit_neuro(const struct otlp_ctx *c, cJSON *metrics, const struct rows *nr,
+                            const struct rows_summary *s)
+{
     static const struct {
         enum row_neuro_field k;
         const char *name;
         const char *unit;
-    } counts[] = {{ROW_NF_SPIKES, "nctop.spikes", "{spike}"},
-                  {ROW_NF_SYNOPS, "nctop.synaptic_ops", "{operation}"}};
+        const char *desc;
+    } counts[] = {
+        {ROW_NF_SPIKES, "nctop.spikes", "{spike}", "Spikes of a spiking workload per layer."},
+        {ROW_NF_SYNOPS, "nctop.synaptic_ops", "{operation}",
+         "Synaptic operations of a spiking workload per layer."},
+    };
+    char layer[16];
+
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-        if ((f->counted & 1U << counts[i].k) != 0) {
-            otlp_point_int(c,
-                           otlp_metric(metrics, counts[i].name, counts[i].unit,
-                                       "Of a spiking workload, over the network.", "sum", true),
-                           otlp_attrs1("nctop.layer", "all"), true, f->count[counts[i].k]);
+        enum row_neuro_field k = counts[i].k;
+        cJSON *pts = NULL;
+        uint64_t other = 0;
+        size_t layers = 0;
+
+        for (size_t j = 0; j < nr->n; j++) {
+            const struct row_neuro *f = rows_neuro_of(nr, &nr->v[j]);
+
+            if (f == NULL || f->layer < 0 || f->core >= 0 || (f->counted & 1U << k) == 0) {
+                continue;
+            }
+            if (layers++ >= OTLP_NEURO_LAYERS) {
+                other += f->count[k];
+                continue;
+            }
+            if (pts == NULL) {
+                pts = otlp_metric(metrics, counts[i].name, counts[i].unit, counts[i].desc, "sum",
+                                  true);
+            }
+            snprintf(layer, sizeof(layer), "%d", (int)f->layer);
+            otlp_point_int(c, pts, otlp_attrs1("nctop.layer", layer), true, f->count[k]);
+        }
+        if (layers > OTLP_NEURO_LAYERS) {
+            otlp_point_int(c, pts, otlp_attrs1("nctop.layer", "other"), true, other);
+        }
+        if (layers == 0 && (s->neuro.net.counted & 1U << k) != 0) {
+            otlp_point_int(
+                c,
+                otlp_metric(metrics, counts[i].name, counts[i].unit, counts[i].desc, "sum", true),
+                otlp_attrs1("nctop.layer", "all"), true, s->neuro.net.count[k]);
         }
     }
 }
@@ -558,13 +615,15 @@ static void otlp_emit_proc(const struct otlp_ctx *c, cJSON *rms, const struct st
                            uint64_t now_ns)
 {
     struct rows_summary s;
-    struct rows lat, mem, ker;
+    struct rows lat, mem, ker, neuro;
     cJSON *metrics;
 
     rows_build_summary(&s, p, now_ns);
     rows_init(&lat);
     rows_init(&mem);
     rows_init(&ker);
+    rows_init(&neuro);
+    rows_build_neuro(&neuro, p, now_ns);
     rows_build_latency(&lat, p, now_ns);
     rows_build_memory(&mem, p, now_ns);
     rows_build_kernels(&ker, p, now_ns);
@@ -578,6 +637,7 @@ static void otlp_emit_proc(const struct otlp_ctx *c, cJSON *rms, const struct st
                      "Time between consecutive generated tokens of a request.");
     otlp_emit_serving(c, metrics, p, &s);
     otlp_emit_counts(c, metrics, &s);
+    otlp_emit_neuro(c, metrics, &neuro, &s);
     otlp_emit_memory(c, metrics, &mem);
     if (s.host_valid) {
         otlp_point_int(c,
@@ -592,6 +652,7 @@ static void otlp_emit_proc(const struct otlp_ctx *c, cJSON *rms, const struct st
     rows_done(&lat);
     rows_done(&mem);
     rows_done(&ker);
+    rows_done(&neuro);
     rows_summary_done(&s);
 }
 
