@@ -27,6 +27,7 @@
 #include "src/config.h"
 #include "src/libnctop/seg_clock.h"
 #include "src/libnctop/segment.h"
+#include "src/model/matrix.h"
 #include "src/model/store.h"
 
 /* The segment carries the SDK's wire values, which the store takes as they are: tie them. */
@@ -73,6 +74,7 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_WEIGHTS 131072U          /* weight entries read */
 #define RING_MAX_VALUES 16384U            /* value entries read */
 #define RING_MAX_ATTRS 256U               /* attribute entries read */
+#define RING_MAX_MATRICES 16U             /* matrix slots read (the store's max) */
 #define RING_MAX_RINGS 4096U              /* ring slots read (the store's max_threads) */
 #define RING_DRAIN_BYTES (32ULL << 20)    /* record bytes read per segment per drain */
 #else
@@ -88,10 +90,16 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_WEIGHTS 1024U
 #define RING_MAX_VALUES 256U
 #define RING_MAX_ATTRS 16U
+#define RING_MAX_MATRICES 4U
 #define RING_MAX_RINGS 64U
 #define RING_DRAIN_BYTES (256ULL << 10)
 #endif
 #define RING_LIMIT_LABEL "(segment limit)" /* the row that says the limit was reached */
+#define RING_MATRIX_TRIES 4 /* copies of a matrix tried per sync before waiting for the next */
+_Static_assert(RING_MAX_MATRICES <= STORE_MAX_MATRICES, "more matrices read than kept");
+_Static_assert(NCTOP_SEG_MATRIX_DIM_MAX == MATRIX_DIM_MAX &&
+                   NCTOP_SEG_MATRIX_LABEL_MAX == MATRIX_LABEL_BYTES,
+               "the matrix sizes of segment.h and matrix.h differ");
 
 /*
  * What ring_header_check validated at attach, copied into nctop's memory. The reader never
@@ -107,6 +115,7 @@ struct ring_layout {
     uint64_t weights_off;
     uint64_t values_off; /* ABI 4; tables of 0 entries before */
     uint64_t attrs_off;
+    uint64_t matrices_off; /* ABI 6; 0 entries before */
     uint64_t rings_off;
     uint64_t ring_stride;
     uint64_t created_mono_ns;
@@ -120,6 +129,7 @@ struct ring_layout {
     uint32_t weights_max;
     uint32_t values_max;
     uint32_t attrs_max;
+    uint32_t matrices_max;
     uint32_t rings_max;
     uint32_t ring_bytes;
     uint32_t strings_hdr; /* as announced */
@@ -128,6 +138,7 @@ struct ring_layout {
     uint32_t weights_hdr;
     uint32_t values_hdr;
     uint32_t attrs_hdr;
+    uint32_t matrices_hdr;
     uint32_t rings_hdr;
 };
 
@@ -149,8 +160,11 @@ struct ring_clock {
     uint64_t discarded;         /* TSC records not converted (no trusted calibration) */
 };
 
+struct ring_source;
+
 /* One segment: mapped while its workload lives, remembered after. */
 struct ring_seg {
+    struct ring_source *rs; /* the source that reads it */
     int32_t pid;
     dev_t dev;
     ino_t ino;
@@ -183,6 +197,8 @@ struct ring_seg {
     uint64_t beat_ns;      /* our last heartbeat */
     uint32_t weights_seen; /* weights_count at the last weights sync */
     uint64_t invalid;
+    uint64_t matrix_seq[RING_MAX_MATRICES]; /* seq of the snapshot taken + 1; 0: none yet */
+    uint64_t matrix_torn;                   /* copies refused: rewritten while copied */
 };
 
 struct ring_source {
@@ -198,6 +214,8 @@ struct ring_source {
     uint64_t limit_refused;        /* segments refused by the limit in this scan */
     struct ring_source_stats stats;
     double fill; /* the fullest ring at the last drain, 0..1 */
+    struct nctop_seg_matrix_buf *mbuf; /* the copy of one matrix buffer (made at the first) */
+    struct matrix *mscratch;           /* what the store takes, reused while it fits */
 };
 
 static bool ring_seg_faulted(const struct ring_seg *s)
@@ -263,7 +281,8 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
                  (unsigned)NCTOP_SEG_ABI_VERSION);
         return buf;
     }
-    if (h->header_bytes != (h->abi_version >= 5   ? sizeof(struct nctop_seg_header)
+    if (h->header_bytes != (h->abi_version >= 6   ? sizeof(struct nctop_seg_header)
+                            : h->abi_version == 5 ? NCTOP_SEG_HEADER_BYTES_V5
                             : h->abi_version == 4 ? NCTOP_SEG_HEADER_BYTES_V4
                                                   : NCTOP_SEG_HEADER_BYTES_V3) ||
         h->segment_bytes != size) {
@@ -279,6 +298,10 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
     if (h->abi_version >= 4 &&
         (!ring_region_ok(h->values_off, h->values_max, sizeof(struct nctop_seg_value), size) ||
          !ring_region_ok(h->attrs_off, h->attrs_max, sizeof(struct nctop_seg_attr), size))) {
+        return "segment tables lie outside the segment";
+    }
+    if (h->abi_version >= 6 &&
+        !ring_region_ok(h->matrices_off, h->matrices_max, sizeof(struct nctop_seg_matrix), size)) {
         return "segment tables lie outside the segment";
     }
     if (h->pid != pid) {
@@ -305,7 +328,8 @@ static const char *ring_header_check(const struct nctop_seg_header *h, size_t si
           h->rings_off) &
          (NCTOP_SEG_CACHELINE - 1)) != 0 ||
         (h->abi_version >= 4 &&
-         ((h->values_off | h->attrs_off) & (NCTOP_SEG_CACHELINE - 1)) != 0)) {
+         ((h->values_off | h->attrs_off) & (NCTOP_SEG_CACHELINE - 1)) != 0) ||
+        (h->abi_version >= 6 && (h->matrices_off & (NCTOP_SEG_CACHELINE - 1)) != 0)) {
         return "segment tables are not aligned to cache lines";
     }
     return NULL;
@@ -344,6 +368,10 @@ static void ring_layout_init(struct ring_layout *l, const struct nctop_seg_heade
     l->attrs_hdr = h->abi_version >= 4 ? h->attrs_max : 0;
     l->values_max = ring_min32(l->values_hdr, RING_MAX_VALUES);
     l->attrs_max = ring_min32(l->attrs_hdr, RING_MAX_ATTRS);
+    /* Before ABI 6 the bytes after version 5's header are not matrices. */
+    l->matrices_off = h->abi_version >= 6 ? h->matrices_off : 0;
+    l->matrices_hdr = h->abi_version >= 6 ? h->matrices_max : 0;
+    l->matrices_max = ring_min32(l->matrices_hdr, RING_MAX_MATRICES);
     l->strings_max = ring_min32(h->strings_max, RING_MAX_STRING_IDS);
     l->gauges_max = ring_min32(h->gauges_max, RING_MAX_GAUGES);
     l->counters_max = ring_min32(h->counters_max, RING_MAX_COUNTERS);
@@ -484,6 +512,107 @@ static void ring_sync_label(struct ring_seg *s)
     }
 }
 
+/*
+ * Copy the buffer of the latest publication of matrix m into rs->mbuf (segment.h: the double
+ * buffer under seq). The sizes are read from the copy once and checked before the rest is
+ * copied; the copy is good when seq moved by at most one publication meanwhile. Returns the
+ * seq of the snapshot copied (even, >= 2), 0 when there is none yet or the copy was torn
+ * RING_MATRIX_TRIES times (*torn), or 1 when the sizes are not sizes (a corrupt writer).
+ */
+static uint64_t ring_matrix_copy(struct ring_source *rs, struct nctop_seg_matrix *m, bool *torn)
+{
+    struct nctop_seg_matrix_buf *c = rs->mbuf;
+
+    for (int tries = 0; tries < RING_MATRIX_TRIES; tries++) {
+        uint64_t s1 = atomic_load_explicit(&m->seq, memory_order_acquire), s2;
+        const struct nctop_seg_matrix_buf *b = &m->buf[(s1 >> 1) & 1];
+        bool sized;
+
+        if (s1 < 2) {
+            return 0; /* nothing published yet */
+        }
+        memcpy(c, b, offsetof(struct nctop_seg_matrix_buf, row_labels));
+        sized = c->rows >= 1 && c->rows <= NCTOP_SEG_MATRIX_DIM_MAX && c->cols >= 1 &&
+                c->cols <= NCTOP_SEG_MATRIX_DIM_MAX;
+        if (sized) {
+            memcpy(c->row_labels, b->row_labels, (size_t)c->rows * NCTOP_SEG_MATRIX_LABEL_MAX);
+            memcpy(c->col_labels, b->col_labels, (size_t)c->cols * NCTOP_SEG_MATRIX_LABEL_MAX);
+            memcpy(c->values, b->values, (size_t)c->rows * c->cols * sizeof(float));
+        }
+        atomic_thread_fence(memory_order_acquire);
+        s2 = atomic_load_explicit(&m->seq, memory_order_relaxed);
+        if (s2 >= s1 && s2 <= (s1 & ~1ULL) + 2) {
+            return sized ? s1 & ~1ULL : 1;
+        }
+    }
+    *torn = true;
+    return 0;
+}
+
+/* Take the matrices published since the last call: only those whose seq moved are copied. */
+static void ring_sync_matrices(struct ring_seg *s, uint64_t now_ns, uint64_t *over)
+{
+    const struct ring_layout *l = &s->lay;
+    struct ring_source *rs = s->rs;
+    uint32_t n;
+
+    if (l->matrices_hdr == 0) {
+        return;
+    }
+    n = ring_clamp_count(atomic_load_explicit(&s->hdr->matrices_count, memory_order_acquire),
+                         l->matrices_hdr, l->matrices_max, over);
+    for (uint32_t i = 0; i < n; i++) {
+        struct nctop_seg_matrix *m = (struct nctop_seg_matrix *)(s->base + l->matrices_off) + i;
+        uint64_t seq = atomic_load_explicit(&m->seq, memory_order_acquire) & ~1ULL;
+        uint32_t name_id = m->name_id, unit_id = m->unit_id; /* read once */
+        uint32_t name, unit;
+        struct nctop_seg_matrix_buf *c;
+        bool torn = false;
+
+        if (seq < 2 || seq + 1 == s->matrix_seq[i]) {
+            continue; /* nothing new: no copy */
+        }
+        name = ring_map_id(s, name_id);
+        unit = unit_id != 0 ? ring_map_id(s, unit_id) : 0;
+        if (name == 0 || (unit_id != 0 && unit == 0)) {
+            continue;
+        }
+        if (rs->mbuf == NULL) {
+            rs->mbuf = xmalloc(sizeof(*rs->mbuf));
+        }
+        seq = ring_matrix_copy(rs, m, &torn);
+        if (seq == 0) {
+            s->matrix_torn += torn ? 1 : 0;
+            continue;
+        }
+        if (seq == 1) {
+            s->matrix_seq[i] = atomic_load_explicit(&m->seq, memory_order_relaxed) | 1ULL;
+            s->invalid++;
+            store_proc_add_invalid(s->proc, 1, "matrix of a bad size");
+            continue;
+        }
+        s->matrix_seq[i] = seq + 1;
+        c = rs->mbuf;
+        if (rs->mscratch == NULL || rs->mscratch->rows != c->rows ||
+            rs->mscratch->cols != c->cols) {
+            matrix_unref(rs->mscratch);
+            rs->mscratch = matrix_new(c->rows, c->cols);
+        }
+        for (uint32_t r = 0; r < c->rows; r++) {
+            matrix_set_label(rs->mscratch->row_labels + (size_t)r * MATRIX_LABEL_BYTES,
+                             c->row_labels[r]);
+        }
+        for (uint32_t k = 0; k < c->cols; k++) {
+            matrix_set_label(rs->mscratch->col_labels + (size_t)k * MATRIX_LABEL_BYTES,
+                             c->col_labels[k]);
+        }
+        memcpy(rs->mscratch->values, c->values, (size_t)c->rows * c->cols * sizeof(float));
+        matrix_update_range(rs->mscratch);
+        /* nctop's clock, not the workload's: a snapshot is dated when it was taken. */
+        store_matrix_set(s->proc, name, unit, rs->mscratch, now_ns);
+    }
+}
+
 /* Mirror gauges, counters, drops, thread names, the label; weights less often. Table
  * pointers and sizes come from the layout copied at attach; only counts and entries are
  * read from the mapping, and counts are clamped. */
@@ -566,6 +695,8 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
             }
         }
     }
+
+    ring_sync_matrices(s, now_ns, &over);
 
     /* Weights change rarely: read them all when one was added, else once a period. */
     n = ring_clamp_count(atomic_load_explicit(&s->hdr->weights_count, memory_order_acquire),
@@ -1531,6 +1662,7 @@ static void ring_try_attach(struct ring_source *rs, int32_t pid, uint64_t now_ns
     }
 
     s = xcalloc(1, sizeof(*s));
+    s->rs = rs;
     s->pid = pid;
     s->dev = st.st_dev;
     s->ino = st.st_ino;
@@ -1638,6 +1770,8 @@ void ring_source_free(struct ring_source *rs)
         ring_seg_free(s);
     }
     free(rs->segs);
+    free(rs->mbuf);
+    matrix_unref(rs->mscratch);
     free(rs);
     safemap_release();
 }

@@ -155,6 +155,32 @@ NCTOP_API uint32_t nctop_value(const char *name, const char *unit);
  * syscall. Event path. */
 NCTOP_API void nctop_value_set(uint32_t value, double v);
 
+/* --- Matrices (heatmaps) ----------------------------------------------------------------
+ * A small matrix of floats nctop draws as a heatmap: attention weights, a spike raster, core
+ * occupancy. Each publication is a snapshot that replaces the previous one whole; nctop never
+ * sees half of one. NCTOP_MATRIX_MAX matrices per process; NCTOP_MATRIX_DIM_MAX rows and
+ * columns at most; labels are NCTOP_MATRIX_LABEL_MAX - 1 bytes at most (longer: cut). */
+#define NCTOP_MATRIX_MAX 8
+#define NCTOP_MATRIX_DIM_MAX 256
+#define NCTOP_MATRIX_LABEL_MAX 16
+
+/* Register a matrix by name ("attn.layer3.head0", "spikes.raster") with the unit of its values
+ * ("%", "spikes"; NULL or "" for none) and return its handle (0 on failure: an invalid name,
+ * or NCTOP_MATRIX_MAX matrices already). The same name returns the same handle. Registration
+ * context. */
+NCTOP_API uint32_t nctop_matrix(const char *name, const char *unit);
+
+/* Publish a snapshot of the matrix: rows x cols floats, row-major (values[r * cols + c]),
+ * copied; row_labels (rows strings) and col_labels (cols strings) are copied too and may be
+ * NULL (nctop shows indexes), as may any one label. NaN and infinities are shown as absent.
+ * Returns 0, -EINVAL (bad handle, rows or cols 0 or above NCTOP_MATRIX_DIM_MAX, values NULL)
+ * or -EBUSY when another thread is publishing the same matrix (this snapshot is dropped and
+ * counted; it never waits). Any thread; no lock, allocation or system call; the cost is the
+ * copy (256 KiB at the largest), so publish at a human pace, not on every event. */
+NCTOP_API int nctop_matrix_publish(uint32_t matrix, uint32_t rows, uint32_t cols,
+                                   const float *values, const char *const *row_labels,
+                                   const char *const *col_labels);
+
 /* Declare a process attribute: what the workload runs on or as, e.g. "target" ("loihi2",
  * "cuda", "cpu"), "chip", "model". Outputs label their figures with "target" and "chip";
  * nctop's energy estimates use the model of "target". value NULL or "" unsets it. Both are

@@ -245,6 +245,7 @@ static void sdk_layout(struct nctop_seg_header *hdr, const struct sdk_params *p)
     hdr->weights_max = NCTOP_SEG_DEFAULT_WEIGHTS_MAX;
     hdr->values_max = NCTOP_SEG_DEFAULT_VALUES_MAX;
     hdr->attrs_max = NCTOP_SEG_DEFAULT_ATTRS_MAX;
+    hdr->matrices_max = NCTOP_SEG_DEFAULT_MATRICES_MAX;
     hdr->rings_max = p->max_threads;
 
     hdr->header_bytes = sizeof(*hdr);
@@ -266,7 +267,13 @@ static void sdk_layout(struct nctop_seg_header *hdr, const struct sdk_params *p)
     off = sdk_align(off + (uint64_t)hdr->values_max * sizeof(struct nctop_seg_value),
                     NCTOP_SEG_CACHELINE);
     hdr->attrs_off = off;
-    off = sdk_align(off + (uint64_t)hdr->attrs_max * sizeof(struct nctop_seg_attr), SDK_PAGE_BYTES);
+    off = sdk_align(off + (uint64_t)hdr->attrs_max * sizeof(struct nctop_seg_attr),
+                    NCTOP_SEG_CACHELINE);
+    /* Matrices are big (two buffers of 264 KiB each) but sparse: pages of slots never
+     * registered, or of small matrices, are never touched. */
+    hdr->matrices_off = off;
+    off = sdk_align(off + (uint64_t)hdr->matrices_max * sizeof(struct nctop_seg_matrix),
+                    SDK_PAGE_BYTES);
     hdr->rings_off = off;
 
     /* Readers refuse segments above NCTOP_SEG_MAX_BYTES: many threads with big rings get
@@ -472,6 +479,17 @@ static void sdk_atfork_child(void)
     n = atomic_load_explicit(&parent->attrs_count, memory_order_relaxed);
     memcpy((char *)child + child->attrs_off, (const char *)parent + parent->attrs_off,
            (size_t)n * sizeof(struct nctop_seg_attr));
+    /* Matrices keep their handles, not their contents: the child publishes its own. */
+    n = atomic_load_explicit(&parent->matrices_count, memory_order_relaxed);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct nctop_seg_matrix *pm =
+            (const struct nctop_seg_matrix *)((const char *)parent + parent->matrices_off) + i;
+        struct nctop_seg_matrix *cm =
+            (struct nctop_seg_matrix *)((char *)child + child->matrices_off) + i;
+
+        cm->name_id = pm->name_id;
+        cm->unit_id = pm->unit_id;
+    }
 
     sdk_header_publish(child);
     munmap(parent, parent->segment_bytes);

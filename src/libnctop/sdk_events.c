@@ -3,6 +3,7 @@
  * lock, an allocation or a system call; plus gauges and counters, and thread exit. */
 #include "sdk_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -501,6 +502,73 @@ NCTOP_API void nctop_value_set(uint32_t value, double v)
     }
     tab = (struct nctop_seg_value *)((char *)hdr + hdr->values_off);
     atomic_store_explicit(&tab[value - 1].bits, bits, memory_order_relaxed);
+}
+
+_Static_assert(NCTOP_MATRIX_MAX == NCTOP_SEG_DEFAULT_MATRICES_MAX &&
+                   NCTOP_MATRIX_DIM_MAX == NCTOP_SEG_MATRIX_DIM_MAX &&
+                   NCTOP_MATRIX_LABEL_MAX == NCTOP_SEG_MATRIX_LABEL_MAX,
+               "the matrix limits of nctop.h and segment.h differ");
+
+/* A label into a fixed field: at most NCTOP_SEG_MATRIX_LABEL_MAX - 1 bytes, cut at a UTF-8
+ * character boundary, the rest zeros (the reader checks it again: it trusts nothing). */
+static void events_label(char *dst, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, NCTOP_SEG_MATRIX_LABEL_MAX) : 0;
+
+    if (n > NCTOP_SEG_MATRIX_LABEL_MAX - 1) {
+        n = NCTOP_SEG_MATRIX_LABEL_MAX - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80) {
+            n--;
+        }
+    }
+    memcpy(dst, src != NULL ? src : "", n);
+    memset(dst + n, 0, NCTOP_SEG_MATRIX_LABEL_MAX - n);
+}
+
+NCTOP_API int nctop_matrix_publish(uint32_t matrix, uint32_t rows, uint32_t cols,
+                                   const float *values, const char *const *row_labels,
+                                   const char *const *col_labels)
+{
+    struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
+    struct nctop_seg_matrix_buf *b;
+    struct nctop_seg_matrix *m;
+    uint32_t idle = 0;
+    uint64_t seq;
+
+    if (matrix - 1 >= atomic_load_explicit(&hdr->matrices_count, memory_order_acquire)) {
+        return -EINVAL; /* 0, unknown, or no segment (the dummy header has no matrices) */
+    }
+    if (rows == 0 || cols == 0 || rows > NCTOP_SEG_MATRIX_DIM_MAX ||
+        cols > NCTOP_SEG_MATRIX_DIM_MAX || values == NULL) {
+        return -EINVAL;
+    }
+    m = (struct nctop_seg_matrix *)((char *)hdr + hdr->matrices_off) + (matrix - 1);
+    /* One publisher at a time, without waiting: the loser's snapshot is dropped. */
+    if (!atomic_compare_exchange_strong_explicit(&m->busy, &idle, 1, memory_order_acquire,
+                                                 memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&m->busy_drops, 1, memory_order_relaxed);
+        return -EBUSY;
+    }
+    seq = atomic_load_explicit(&m->seq, memory_order_relaxed) & ~1ULL;
+    atomic_store_explicit(&m->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+
+    /* The buffer that is not the latest: a reader copying the latest is not disturbed. */
+    b = &m->buf[((seq >> 1) + 1) & 1];
+    b->rows = rows;
+    b->cols = cols;
+    b->ts_ns = nctop_now_ns();
+    memcpy(b->values, values, (size_t)rows * cols * sizeof(float));
+    for (uint32_t i = 0; i < rows; i++) {
+        events_label(b->row_labels[i], row_labels != NULL ? row_labels[i] : NULL);
+    }
+    for (uint32_t i = 0; i < cols; i++) {
+        events_label(b->col_labels[i], col_labels != NULL ? col_labels[i] : NULL);
+    }
+
+    atomic_store_explicit(&m->seq, seq + 2, memory_order_release);
+    atomic_store_explicit(&m->busy, 0, memory_order_release);
+    return 0;
 }
 
 NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)

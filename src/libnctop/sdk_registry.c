@@ -36,6 +36,7 @@ static struct registry_map registry_counters; /* name id -> counter handle */
 static struct registry_map registry_weights;  /* path id -> weight index + 1 */
 static struct registry_map registry_values;   /* name id -> value handle */
 static struct registry_map registry_attrs;    /* key id -> attribute index + 1 */
+static struct registry_map registry_matrices; /* name id -> matrix handle */
 
 static uint32_t registry_hash_bytes(const char *s, size_t len)
 {
@@ -429,6 +430,45 @@ NCTOP_API uint32_t nctop_value(const char *name, const char *unit)
     atomic_store_explicit(&hdr->values_count, n + 1, memory_order_release);
     handle = n + 1;
     registry_map_put(&registry_values, registry_hash_id(id), id, handle);
+out:
+    sdk_unlock();
+    return handle;
+}
+
+NCTOP_API uint32_t nctop_matrix(const char *name, const char *unit)
+{
+    struct nctop_seg_header *hdr = sdk_lock_ready();
+    struct nctop_seg_matrix *tab;
+    uint32_t id, unit_id = 0, handle = 0, n;
+
+    if (hdr == NULL) {
+        return 0;
+    }
+    id = registry_name_locked(hdr, name);
+    if (unit != NULL && unit[0] != '\0') {
+        unit_id = registry_name_locked(hdr, unit);
+    }
+    if (id == 0 || (unit != NULL && unit[0] != '\0' && unit_id == 0)) {
+        goto out;
+    }
+    handle = registry_map_get(&registry_matrices, id);
+    if (handle != 0) {
+        goto out;
+    }
+    n = atomic_load_explicit(&hdr->matrices_count, memory_order_relaxed);
+    if (n >= hdr->matrices_max) {
+        atomic_fetch_add_explicit(&hdr->registration_full, 1, memory_order_relaxed);
+        goto out;
+    }
+    if (registry_map_reserve(&registry_matrices) < 0) {
+        goto out;
+    }
+    tab = (struct nctop_seg_matrix *)((char *)hdr + hdr->matrices_off);
+    tab[n].name_id = id;
+    tab[n].unit_id = unit_id;
+    atomic_store_explicit(&hdr->matrices_count, n + 1, memory_order_release);
+    handle = n + 1;
+    registry_map_put(&registry_matrices, registry_hash_id(id), id, handle);
 out:
     sdk_unlock();
     return handle;

@@ -21,6 +21,7 @@
  *   struct nctop_seg_weight  weights[weights_max]
  *   struct nctop_seg_value   values[values_max]       (ABI 4)
  *   struct nctop_seg_attr    attrs[attrs_max]         (ABI 4)
+ *   struct nctop_seg_matrix  matrices[matrices_max]   (ABI 6)
  *   rings_max times: struct nctop_seg_ring, then ring_bytes of record data
  *
  * Publication: the SDK fills a table entry, then stores the table's count with release
@@ -35,8 +36,9 @@
  * and attributes, in a header block appended after version 3's (whose header_bytes is
  * NCTOP_SEG_HEADER_BYTES_V3; a reader takes both). 5: TSC timestamps: a clock block after
  * version 4's (its header is NCTOP_SEG_HEADER_BYTES_V4), NCTOP_REC_F_TSC on records whose ts
- * is in ticks, reader_heartbeat_tsc. */
-#define NCTOP_SEG_ABI_VERSION 5
+ * is in ticks, reader_heartbeat_tsc. 6: matrices (heatmaps), in a header block after version 5's
+ * (whose header is NCTOP_SEG_HEADER_BYTES_V5). */
+#define NCTOP_SEG_ABI_VERSION 6
 #define NCTOP_SEG_ABI_OLDEST 2          /* the oldest version a reader still reads */
 #define NCTOP_SEG_NAME_PREFIX "/nctop-" /* shm_open name: "/nctop-<pid>" */
 #define NCTOP_SEG_DIR "/dev/shm"
@@ -61,6 +63,7 @@
 #define NCTOP_SEG_DEFAULT_COUNTERS_MAX 8192 /* per-core counters of a neuromorphic chip */
 #define NCTOP_SEG_DEFAULT_VALUES_MAX 4096
 #define NCTOP_SEG_DEFAULT_ATTRS_MAX 64
+#define NCTOP_SEG_DEFAULT_MATRICES_MAX 8 /* matrices a process may register (ABI 6) */
 #define NCTOP_SEG_DEFAULT_WEIGHTS_MAX 65536
 #define NCTOP_SEG_DEFAULT_RINGS_MAX 64
 #define NCTOP_SEG_DEFAULT_RING_BYTES (2U << 20) /* per thread; power of two */
@@ -219,11 +222,17 @@ struct nctop_seg_header {
     _Atomic uint32_t calib_seq;                   /* even: calib_last is whole */
     struct nctop_seg_calib calib_base;            /* at creation */
     struct nctop_seg_calib calib_last;            /* the latest pair */
+
+    /* ABI 6: the matrices (never changes), then their count (release order, registration). */
+    _Alignas(NCTOP_SEG_CACHELINE) uint64_t matrices_off; /* struct nctop_seg_matrix[max] */
+    uint32_t matrices_max;
+    _Atomic uint32_t matrices_count;
 };
 
 /* The header of ABI 3 ends where version 4's block begins, version 4's where 5's does. */
 #define NCTOP_SEG_HEADER_BYTES_V3 offsetof(struct nctop_seg_header, values_off)
 #define NCTOP_SEG_HEADER_BYTES_V4 offsetof(struct nctop_seg_header, clock)
+#define NCTOP_SEG_HEADER_BYTES_V5 offsetof(struct nctop_seg_header, matrices_off)
 
 /* A memory gauge. The SDK stores used/capacity/peak with relaxed order from any thread. */
 struct nctop_seg_gauge {
@@ -265,6 +274,42 @@ struct nctop_seg_attr {
     _Atomic uint32_t value_id;
 };
 
+/*
+ * A matrix (ABI 6): a snapshot of up to NCTOP_SEG_MATRIX_DIM_MAX x NCTOP_SEG_MATRIX_DIM_MAX
+ * floats with a label per row and per column, that each publication replaces whole.
+ *
+ * Double buffer under a sequence count. seq is even when no publication is under way, and the
+ * buffer of the latest one is buf[(seq / 2) & 1]. A publisher (any thread; one at a time: a
+ * second one while busy is 1 gets -EBUSY and is counted in busy_drops, it never waits) sets seq
+ * to seq + 1, fills the other buffer, then sets seq + 2 with release order. A reader loads seq
+ * (s1, acquire) and copies buf[(s1 / 2) & 1] whole; the copy is good when seq, loaded again after
+ * an acquire fence, is at most (s1 & ~1) + 2: the buffer it copied is written again only by the
+ * publication after next. Both the buffer's sizes and its entries are read from the copy only.
+ */
+#define NCTOP_SEG_MATRIX_DIM_MAX 256U
+#define NCTOP_SEG_MATRIX_LABEL_MAX 16U /* bytes of a label, its NUL included */
+
+struct nctop_seg_matrix_buf {
+    uint32_t rows;  /* 1..NCTOP_SEG_MATRIX_DIM_MAX */
+    uint32_t cols;  /* 1..NCTOP_SEG_MATRIX_DIM_MAX */
+    uint64_t ts_ns; /* CLOCK_MONOTONIC of the publication */
+    char pad0[NCTOP_SEG_CACHELINE - 16];
+    char row_labels[NCTOP_SEG_MATRIX_DIM_MAX][NCTOP_SEG_MATRIX_LABEL_MAX]; /* "" = none */
+    char col_labels[NCTOP_SEG_MATRIX_DIM_MAX][NCTOP_SEG_MATRIX_LABEL_MAX];
+    float values[NCTOP_SEG_MATRIX_DIM_MAX * NCTOP_SEG_MATRIX_DIM_MAX]; /* row-major, rows*cols */
+};
+
+struct nctop_seg_matrix {
+    uint32_t name_id;            /* string id; written before matrices_count publishes it */
+    uint32_t unit_id;            /* string id of the unit, 0: none */
+    _Atomic uint32_t busy;       /* 1 while a thread publishes */
+    uint32_t reserved0;
+    _Atomic uint64_t seq;        /* publications * 2, + 1 during one */
+    _Atomic uint64_t busy_drops; /* publications refused: another one was under way */
+    char pad0[NCTOP_SEG_CACHELINE - 32];
+    struct nctop_seg_matrix_buf buf[2];
+};
+
 /* A per-thread single-producer single-consumer ring. head and tail count bytes ever written
  * and consumed; the data offset of a position is pos & (ring_bytes - 1). */
 struct nctop_seg_ring {
@@ -299,6 +344,10 @@ _Static_assert(offsetof(struct nctop_seg_header, reader_heartbeat_tsc) == 336 &&
                    offsetof(struct nctop_seg_header, calib_base) == 456 &&
                    offsetof(struct nctop_seg_header, calib_last) == 472,
                "the clock block's offsets (tests/e2e/hostile_segment.sh writes them)");
+_Static_assert(NCTOP_SEG_HEADER_BYTES_V5 == 512, "version 5's header is 512 bytes");
+_Static_assert(sizeof(struct nctop_seg_matrix_buf) == 64 + 2 * 256 * 16 + 4 * 256 * 256,
+               "matrix buffer");
+_Static_assert(sizeof(struct nctop_seg_matrix) % NCTOP_SEG_CACHELINE == 0, "matrix slot");
 _Static_assert(sizeof(struct nctop_seg_ring) == 3 * NCTOP_SEG_CACHELINE, "ring header");
 _Static_assert(sizeof(struct nctop_seg_header) <= 4096, "header fits a page");
 

@@ -14,6 +14,7 @@
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
+#include "src/model/matrix.h"
 #include "src/model/neuro.h"
 #include "src/model/store.h"
 #include "src/model/store_gpu.h"
@@ -1421,6 +1422,28 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->values[i].value = p->values[i].v;
         out->values[i].ts_ns = p->values[i].ts_ns;
     }
+    out->nmatrices = p->nmatrices;
+    out->matrices = p->nmatrices > 0 ? xcalloc(p->nmatrices, sizeof(*out->matrices)) : NULL;
+    for (i = 0; i < p->nmatrices; i++) {
+        const struct store_matrix *e = &p->matrices[i];
+        struct rows_matrix *m = &out->matrices[i];
+        const char *unit = rows_name(p, e->unit);
+
+        _Static_assert(ROWS_MATRIX_LABEL == MATRIX_LABEL_BYTES, "label sizes differ");
+        m->ref = matrix_ref(e->m);
+        m->name = rows_name(p, e->name);
+        m->unit = e->unit != 0 && unit != NULL ? unit : "";
+        m->rows = e->m->rows;
+        m->cols = e->m->cols;
+        m->values = e->m->values;
+        m->row_labels = e->m->row_labels;
+        m->col_labels = e->m->col_labels;
+        m->range_valid = e->m->range_valid;
+        m->lo = e->m->lo;
+        m->hi = e->m->hi;
+        m->ts_ns = e->ts_ns;
+        m->updates = e->updates;
+    }
     out->nattrs = 0;
     out->attrs = p->nattrs > 0 ? xcalloc(p->nattrs, sizeof(*out->attrs)) : NULL;
     for (i = 0; i < p->nattrs; i++) {
@@ -1526,6 +1549,10 @@ void rows_summary_done(struct rows_summary *s)
     free(s->counters);
     free(s->values);
     free(s->attrs);
+    for (size_t i = 0; i < s->nmatrices; i++) {
+        matrix_unref(s->matrices[i].ref);
+    }
+    free(s->matrices);
     free(s->threads);
     free(s->syscalls);
     memset(s, 0, sizeof(*s));

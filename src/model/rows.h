@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct hist;
+struct matrix;
 struct store;
 struct store_proc;
 
@@ -205,6 +206,26 @@ struct rows_value {
     uint64_t ts_ns; /* when it was set */
 };
 
+/* A matrix the workload published (nctop_matrix_publish): its latest snapshot. The summary
+ * holds a reference to the snapshot, so its values and labels stay as they were until
+ * rows_summary_done even when the store takes a newer one. */
+#define ROWS_MATRIX_LABEL 16 /* bytes of one label in row_labels and col_labels */
+struct rows_matrix {
+    const char *name; /* borrowed from the store */
+    const char *unit; /* borrowed; "" when none */
+    uint32_t rows;
+    uint32_t cols;
+    const float *values;    /* rows * cols, row-major; NaN and infinities: absent */
+    const char *row_labels; /* rows * ROWS_MATRIX_LABEL bytes, each NUL-terminated ("": none) */
+    const char *col_labels; /* cols * ROWS_MATRIX_LABEL bytes */
+    bool range_valid;       /* some value is finite */
+    float lo;               /* the smallest finite value */
+    float hi;               /* the largest */
+    uint64_t ts_ns;         /* when it was published */
+    uint64_t updates;       /* snapshots nctop took */
+    struct matrix *ref;     /* the reference held (rows_summary_done drops it) */
+};
+
 /* A process attribute (nctop_set_attr): "target", "chip", "model", ... */
 struct rows_attr {
     const char *key;   /* borrowed from the store */
@@ -335,6 +356,8 @@ struct rows_summary {
     struct rows_value *values; /* in the order first set; owned by the summary */
     size_t nattrs;
     struct rows_attr *attrs; /* in the order first set; owned by the summary */
+    size_t nmatrices;
+    struct rows_matrix *matrices; /* in the order first published; owned by the summary */
     const char *clock;       /* the clock of its events, "tsc" or "monotonic"; NULL: no segment */
     /* Mean step latency of each window slot, oldest first, the newest (current) slot last;
      * 0 for a slot without steps. nrecent = min(window slots, ROWS_RECENT_MAX). */

@@ -11,6 +11,7 @@
 #include "src/base/hash.h"
 #include "src/base/xalloc.h"
 #include "src/model/hist.h"
+#include "src/model/matrix.h"
 #include "src/model/store_gpu.h"
 #include "src/model/store_internal.h"
 #include "src/model/store_sys.h"
@@ -390,6 +391,16 @@ static void store_thread_free(struct store_thread *t)
     free(t);
 }
 
+/* The bytes a matrix's values and labels take (0 for none): what STORE_MATRIX_BYTES_MAX counts. */
+static uint64_t store_matrix_bytes(const struct matrix *m)
+{
+    if (m == NULL) {
+        return 0;
+    }
+    return (uint64_t)m->rows * m->cols * sizeof(float) +
+           ((uint64_t)m->rows + m->cols) * MATRIX_LABEL_BYTES;
+}
+
 static void store_proc_free(struct store_proc *p)
 {
     uint32_t nslots = p->st->nslots;
@@ -417,6 +428,10 @@ static void store_proc_free(struct store_proc *p)
     free(p->counters);
     store_map_done(&p->counter_map);
     free(p->values);
+    for (i = 0; i < p->nmatrices; i++) {
+        p->st->matrix_bytes -= store_matrix_bytes(p->matrices[i].m);
+        matrix_unref(p->matrices[i].m);
+    }
     free(p->insts);
     for (uint32_t k = 0; k < p->ninst_stats; k++) {
         hist_done(&p->inst_stats[k].dur);
@@ -835,6 +850,53 @@ static void store_value_set_apply(struct store_proc *p, uint32_t name, uint32_t 
     p->values[i].unit = unit;
     p->values[i].v = v;
     p->values[i].ts_ns = ts_ns;
+}
+
+/* Take a snapshot: in place when nobody else holds the current one and the sizes are the
+ * same (the common case: one workload publishing the same matrix), else in a new one. */
+static void store_matrix_apply(struct store_proc *p, uint32_t name, uint32_t unit,
+                               const struct matrix *in, uint64_t ts_ns)
+{
+    struct store_matrix *e = NULL;
+    struct matrix *m;
+    uint64_t old;
+
+    if (!store_proc_name_valid(p, name) || (unit != 0 && !store_proc_name_valid(p, unit)) ||
+        in == NULL || in->rows == 0 || in->cols == 0 || in->rows > MATRIX_DIM_MAX ||
+        in->cols > MATRIX_DIM_MAX) {
+        store_invalid(p, 1, "matrix with an unknown name id or a bad size");
+        return;
+    }
+    for (uint32_t i = 0; i < p->nmatrices; i++) {
+        if (p->matrices[i].name == name) {
+            e = &p->matrices[i];
+        }
+    }
+    if (e == NULL && p->nmatrices >= STORE_MAX_MATRICES) {
+        store_invalid(p, 1, "too many matrices (STORE_MAX_MATRICES)");
+        return;
+    }
+    m = e != NULL ? e->m : NULL;
+    if (m == NULL || matrix_shared(m) || m->rows != in->rows || m->cols != in->cols) {
+        old = store_matrix_bytes(m);
+        if (p->st->matrix_bytes - old + store_matrix_bytes(in) > STORE_MATRIX_BYTES_MAX) {
+            store_invalid(p, 1, "matrix memory limit (STORE_MATRIX_BYTES_MAX)");
+            return;
+        }
+        m = matrix_new(in->rows, in->cols);
+        if (e == NULL) {
+            e = &p->matrices[p->nmatrices++];
+            e->name = name;
+        } else {
+            matrix_unref(e->m);
+        }
+        p->st->matrix_bytes = p->st->matrix_bytes - old + store_matrix_bytes(m);
+        e->m = m;
+    }
+    matrix_copy(m, in);
+    e->unit = unit;
+    e->ts_ns = ts_ns;
+    e->updates++;
 }
 
 static bool store_attr_set_apply(struct store_proc *p, uint32_t key, uint32_t value)
@@ -2245,6 +2307,9 @@ static bool store_apply_one(struct store *st, const struct store_event *ev, stru
     }
     case STORE_EV_ATTR:
         return store_attr_set_apply(p, ev->id, ev->aux);
+    case STORE_EV_MATRIX:
+        store_matrix_apply(p, ev->id, ev->aux, ev->matrix, ev->ts_ns);
+        return true;
     case STORE_EV_PARENT:
         if (p->ppid == (int32_t)ev->i) {
             return false;
@@ -2453,6 +2518,19 @@ void store_value_set(struct store_proc *p, uint32_t name, uint32_t unit, double 
         .type = STORE_EV_VALUE, .proc = p, .id = name, .aux = unit, .ts_ns = ts_ns};
 
     memcpy(&ev.a, &value, sizeof(value));
+    store_apply(p->st, &ev);
+}
+
+void store_matrix_set(struct store_proc *p, uint32_t name, uint32_t unit, const struct matrix *m,
+                      uint64_t ts_ns)
+{
+    struct store_event ev = {.type = STORE_EV_MATRIX,
+                             .proc = p,
+                             .id = name,
+                             .aux = unit,
+                             .matrix = m,
+                             .ts_ns = ts_ns};
+
     store_apply(p->st, &ev);
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct matrix;
 struct store;
 struct store_proc;
 struct store_thread;
@@ -165,6 +166,15 @@ void store_attr_set(struct store_proc *p, uint32_t key, uint32_t value);
 /* The value of the attribute named key, or NULL when it is not set. Borrowed, valid until
  * store_free. */
 const char *store_proc_attr(const struct store_proc *p, const char *key);
+
+/* A matrix snapshot the workload published (nctop_matrix_publish): name and unit are name ids
+ * (unit 0: none); m is copied (borrowed for the call). It replaces the previous snapshot of
+ * that name. At most STORE_MAX_MATRICES per process and STORE_MATRIX_BYTES_MAX of values in
+ * the store; beyond, the snapshot is refused and counted invalid. */
+#define STORE_MAX_MATRICES 16U
+#define STORE_MATRIX_BYTES_MAX (64ULL << 20)
+void store_matrix_set(struct store_proc *p, uint32_t name, uint32_t unit, const struct matrix *m,
+                      uint64_t ts_ns);
 
 /* The time (CLOCK_MONOTONIC ns) of the latest event the process sent, or 0 before its first:
  * how long a workload has been silent (the health of /healthz). */
@@ -385,6 +395,7 @@ enum store_event_type {
                                 * a = power mW, b = energy mJ, c = compute processes, ts */
     STORE_EV_RAPL_ZONE,        /* proc NULL: str = zone, a = energy uJ (unwrapped), ts */
     STORE_EV_RAPL_STATE,       /* proc NULL: str = why no zone is read (NULL: they are) */
+    STORE_EV_MATRIX,           /* id = name, aux = unit, matrix = the snapshot, ts */
 };
 
 struct store_sched;
@@ -413,6 +424,7 @@ struct store_event {
     const struct store_gpu_dev *gpus; /* STORE_EV_GPUS */
     const uint64_t *values;           /* STORE_EV_PROC_GPU */
     const struct store_mem_parts *parts;
+    const struct matrix *matrix; /* STORE_EV_MATRIX */
 };
 
 typedef void (*store_observer_fn)(void *ctx, const struct store_event *ev);

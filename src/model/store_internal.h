@@ -119,6 +119,15 @@ struct store_value {
     uint64_t ts_ns;
 };
 
+/* A matrix snapshot (store_matrix_set): the latest of its name. */
+struct store_matrix {
+    uint32_t name;
+    uint32_t unit;
+    uint64_t ts_ns;   /* of the latest snapshot */
+    uint64_t updates; /* snapshots taken */
+    struct matrix *m; /* one reference is the store's */
+};
+
 /* A process attribute (store_attr_set). */
 struct store_attr {
     uint32_t key;
@@ -334,6 +343,8 @@ struct store_proc {
     uint32_t nvalues;
     uint32_t values_cap;
     struct store_map value_map;
+    struct store_matrix matrices[STORE_MAX_MATRICES]; /* in the order first published */
+    uint32_t nmatrices;
     struct store_attr *attrs; /* in the order first set */
     uint32_t nattrs;
     uint32_t attrs_cap;
@@ -399,6 +410,7 @@ struct store {
     void *observer_ctx;
     struct store_gpus *gpus;   /* the machine's GPUs (store_gpu.h), or NULL */
     struct store_power *power; /* the machine's RAPL zones (store_power.h), or NULL */
+    uint64_t matrix_bytes;     /* bytes of the matrices the processes hold */
     bool probe_on;             /* a probe source exists (store_probe_source) */
     uint64_t probe_ns;         /* store_probe_time */
     store_clock_fn probe_idle;
