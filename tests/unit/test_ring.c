@@ -1007,7 +1007,7 @@ static void test_issue_10_old_abi_refused(void **state)
     test_child_start(&tc, false, false);
     h = (struct nctop_seg_header *)test_map(tc.path, &size);
     h->abi_version = NCTOP_SEG_ABI_OLDEST - 1;
-    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 5)");
+    test_expect_refused(tc.pid, "ABI version 1 (this nctop reads versions 2 to 6)");
     munmap(h, size);
     test_child_stop(&tc);
 }
