@@ -772,7 +772,8 @@ static void replay_apply(struct replay_source *rs, struct replay_file *f,
                              .sched = &rev->sched,
                              .gpus = rev->gpus,
                              .values = rev->values,
-                             .parts = &rev->parts};
+                             .parts = &rev->parts,
+                             .matrix = rev->matrix};
     struct store_made made;
 
     if (rev->type == STORE_EV_PROC_ADD) {

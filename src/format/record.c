@@ -10,6 +10,7 @@
 #include "src/base/hash.h"
 #include "src/base/hmap.h"
 #include "src/base/xalloc.h"
+#include "src/model/matrix.h"
 
 #define RECORD_BUF_BYTES (256U * 1024U) /* one fwrite per this much: keeps up with the ring */
 #define RECORD_MAX_FIXED 256U           /* bound of a record without its string and path */
@@ -47,6 +48,7 @@ struct record_reader {
     uint32_t path[RECORD_MAX_DEPTH];
     uint64_t values[RECORD_MAX_DEPTH];
     struct store_gpu_dev gpus[STORE_GPU_MAX];
+    struct matrix *matrix; /* MATRIX: the last one decoded (owned, reused while it fits) */
 };
 
 /* --- the format: one table, walked by the encoder, the decoder and record_describe ------- */
@@ -67,6 +69,9 @@ enum record_kind {
                 * utilization %, memory used, memory total */
     RK_VALUES, /* depth varints (the depth of the path before it) */
     RK_PARTS,  /* 3 x (s bytes, s peak): pool, KV pool, KV cache */
+    RK_MATRIX, /* u rows, u cols (1..256), rows + cols labels (str, at most 15 bytes), then u
+                * encoding: 0 dense (rows * cols f32 LE, row-major), 1 sparse (u n, then n x
+                * (u index delta from the previous entry's index + 1, f32 LE); the others 0) */
 };
 
 /* Which member of struct record_ev a field is. */
@@ -213,6 +218,10 @@ static const struct record_layout record_layouts[RECORD_TYPES] = {
                             {RF("zone", RK_STR, RM_NONE), RF("energy_uj", RK_U, RM_A), TIME},
                             5},
     [STORE_EV_RAPL_STATE] = {"RAPL_STATE", {RF("state", RK_OSTR, RM_NONE)}, 5},
+    [STORE_EV_MATRIX] = {"MATRIX",
+                         {PROC, NAME, RN("unit", RK_U, RM_AUX), TIME,
+                          RF("matrix", RK_MATRIX, RM_NONE)},
+                         6},
     [RECORD_TICK] = {"TICK", {TIME}, 0},
     [RECORD_END] = {"END", {{NULL, 0, 0, 0, false}}, 0},
 };
@@ -325,7 +334,7 @@ unsigned record_fields(uint32_t type)
 static const char *const record_kind_names[] = {
     [RK_U] = "u",       [RK_S] = "s",           [RK_T] = "t",         [RK_STR] = "str",
     [RK_OSTR] = "str?", [RK_PATH] = "path",     [RK_STATS] = "stats", [RK_SCHED] = "sched",
-    [RK_GPUS] = "gpus", [RK_VALUES] = "values", [RK_PARTS] = "parts",
+    [RK_GPUS] = "gpus", [RK_VALUES] = "values", [RK_PARTS] = "parts", [RK_MATRIX] = "matrix",
 };
 
 size_t record_describe(char *buf, size_t len)
@@ -449,6 +458,59 @@ int record_writer_free(struct record_writer *w)
     return rc;
 }
 
+/* A matrix: its sizes, labels, then its values dense or sparse, whichever is shorter (a spike
+ * raster is mostly zeros). */
+static unsigned char *record_put_matrix(unsigned char *d, const struct matrix *m)
+{
+    size_t n = (size_t)m->rows * m->cols, nz = 0;
+
+    d = record_put_u(d, m->rows);
+    d = record_put_u(d, m->cols);
+    for (uint32_t r = 0; r < m->rows; r++) {
+        const char *l = matrix_row_label(m, r);
+
+        d = record_put_str(d, l, strlen(l), false);
+    }
+    for (uint32_t c = 0; c < m->cols; c++) {
+        const char *l = matrix_col_label(m, c);
+
+        d = record_put_str(d, l, strlen(l), false);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+
+        memcpy(&bits, &m->values[i], sizeof(bits));
+        nz += bits != 0 ? 1 : 0;
+    }
+    d = record_put_u(d, nz * 6 < n * 4 ? 1 : 0);
+    if (nz * 6 < n * 4) {
+        size_t prev = 0;
+
+        d = record_put_u(d, nz);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t bits;
+
+            memcpy(&bits, &m->values[i], sizeof(bits));
+            if (bits == 0) {
+                continue;
+            }
+            d = record_put_u(d, i - prev);
+            record_put_le(d, bits, 4);
+            d += 4;
+            prev = i + 1;
+        }
+        return d;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+
+        memcpy(&bits, &m->values[i], sizeof(bits));
+        record_put_le(d, bits, 4);
+        d += 4;
+    }
+    return d;
+}
+
 /* The fields of ev as layout l says, at d. Returns the end. */
 static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
                                     const struct record_layout *l, const struct record_ev *ev)
@@ -505,6 +567,9 @@ static unsigned char *record_encode(struct record_writer *w, unsigned char *d,
                 d = record_put_u(d, ev->values[i]);
             }
             break;
+        case RK_MATRIX:
+            d = record_put_matrix(d, ev->matrix);
+            break;
         case RK_PARTS:
             for (int i = 0; i < STORE_NPARTS; i++) {
                 d = record_put_s(d, ev->parts.bytes[i]);
@@ -543,6 +608,15 @@ void record_writer_put(struct record_writer *w, const struct record_ev *ev)
      * name. */
     size_t need = RECORD_MAX_FIXED + (ev->str != NULL ? ev->str_len : 0) +
                   ev->depth * (ev->type == STORE_EV_GPUS ? 60U + STORE_GPU_NAME_LEN : 20U);
+
+    /* A matrix: a label takes at most 16 bytes, a sparse value 4 and a delta at most 3. */
+    if (ev->type == STORE_EV_MATRIX && ev->matrix != NULL) {
+        need += (size_t)ev->matrix->rows * ev->matrix->cols * 7U +
+                ((size_t)ev->matrix->rows + ev->matrix->cols) * MATRIX_LABEL_BYTES;
+    } else if (ev->type == STORE_EV_MATRIX) {
+        w->lost++;
+        return;
+    }
     unsigned char *d;
 
     if (w->error != 0) {
@@ -664,6 +738,7 @@ void record_writer_observe(void *ctx, const struct store_event *sev)
     }
     ev.gpus = sev->gpus;
     ev.values = sev->values;
+    ev.matrix = sev->matrix;
     if (sev->type == STORE_EV_GPU_POWER || sev->type == STORE_EV_RAPL_ZONE ||
         sev->type == STORE_EV_RAPL_STATE) {
         record_writer_put(w, &ev); /* the machine's: no process number */
@@ -757,6 +832,9 @@ struct record_reader *record_reader_new(const void *data, size_t len, char **err
 
 void record_reader_free(struct record_reader *r)
 {
+    if (r != NULL) {
+        matrix_unref(r->matrix);
+    }
     free(r);
 }
 
@@ -905,6 +983,69 @@ static bool record_get_gpus(struct record_reader *r, struct record_ev *ev)
     return true;
 }
 
+/* A matrix into r->matrix: sizes in range, labels no longer than a label holds, every index
+ * inside the matrix, every byte inside the data. */
+static bool record_get_matrix(struct record_reader *r, struct record_ev *ev)
+{
+    uint64_t rows, cols, enc, n, count, idx = 0, delta;
+    struct record_ev label;
+
+    if (!record_get_u(r, &rows) || !record_get_u(r, &cols) || rows == 0 || cols == 0 ||
+        rows > MATRIX_DIM_MAX || cols > MATRIX_DIM_MAX) {
+        return false;
+    }
+    if (r->matrix == NULL || r->matrix->rows != rows || r->matrix->cols != cols) {
+        matrix_unref(r->matrix);
+        r->matrix = matrix_new((uint32_t)rows, (uint32_t)cols);
+    }
+    n = rows * cols;
+    for (uint64_t i = 0; i < rows + cols; i++) {
+        char buf[MATRIX_LABEL_BYTES] = {0};
+        char *dst = i < rows ? r->matrix->row_labels + i * MATRIX_LABEL_BYTES
+                             : r->matrix->col_labels + (i - rows) * MATRIX_LABEL_BYTES;
+
+        if (!record_get_str(r, &label, false) || label.str_len >= MATRIX_LABEL_BYTES) {
+            return false;
+        }
+        memcpy(buf, label.str, label.str_len);
+        matrix_set_label(dst, buf);
+    }
+    if (!record_get_u(r, &enc) || enc > 1) {
+        return false;
+    }
+    if (enc == 0) {
+        if (r->len - r->off < n * 4) {
+            return false;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t bits = (uint32_t)record_get_le(r->p + r->off + i * 4, 4);
+
+            memcpy(&r->matrix->values[i], &bits, sizeof(bits));
+        }
+        r->off += (size_t)(n * 4);
+    } else {
+        memset(r->matrix->values, 0, (size_t)n * sizeof(float));
+        if (!record_get_u(r, &count) || count > n) {
+            return false;
+        }
+        for (uint64_t k = 0; k < count; k++) {
+            uint32_t bits;
+
+            if (!record_get_u(r, &delta) || delta >= n - idx || r->len - r->off < 4) {
+                return false;
+            }
+            idx += delta;
+            bits = (uint32_t)record_get_le(r->p + r->off, 4);
+            r->off += 4;
+            memcpy(&r->matrix->values[idx], &bits, sizeof(bits));
+            idx++;
+        }
+    }
+    matrix_update_range(r->matrix);
+    ev->matrix = r->matrix;
+    return true;
+}
+
 /* The fields of ev->type as its layout says; false when one is malformed or cut short. */
 static bool record_decode(struct record_reader *r, struct record_ev *ev)
 {
@@ -973,6 +1114,11 @@ static bool record_decode(struct record_reader *r, struct record_ev *ev)
                 }
             }
             ev->values = r->values;
+            break;
+        case RK_MATRIX:
+            if (!record_get_matrix(r, ev)) {
+                return false;
+            }
             break;
         case RK_PARTS:
             for (int i = 0; i < STORE_NPARTS; i++) {

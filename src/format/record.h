@@ -14,15 +14,15 @@
 #include "src/model/store_sys.h"
 
 /*
- * File format, version 5 (versions 1 to 4 are read too: version 1's STEP has no request). Integers
+ * File format, version 6 (versions 1 to 5 are read too: version 1's STEP has no request). Integers
  * are unsigned LEB128 varints ("u"), zigzag varints ("s") or times ("t": a zigzag varint added to
  * the previous time of the file, which starts at created_mono_ns); strings ("str") are a varint
  * length then the bytes; "str?" is a varint of length + 1 with 0 meaning no string; "path" is a
  * varint depth then that many name ids; "stats" is count, total, last, mean, min, max, p50, p95 and
  * p99 (ns) as varints, then a varint share_valid | absent << 1 (absent: the STORE_STAT_* figures a
  * replayed log lacked) and, when share_valid is 1, the share as an f64 LE; "parts" is the bytes and
- * peak (s) of a memory row's pool, KV pool and KV cache; "sched", "gpus" and "values" are described
- * in record.c.
+ * peak (s) of a memory row's pool, KV pool and KV cache; "sched", "gpus", "values" and "matrix" are
+ * described in record.c.
  *
  *   header (32 bytes): "NCTOPREC", u32 LE version, u32 LE flags (0),
  *                      u64 LE created_mono_ns, u64 LE created_real_ns
@@ -70,6 +70,7 @@
  *     GPU_POWER (from version 5): u gpu, u flags, u power_mw, u energy_mj, u procs, t time
  *     RAPL_ZONE (from version 5): str zone, u energy_uj, t time
  *     RAPL_STATE (from version 5): str? state
+ *     MATRIX (from version 6): u proc, u name, u unit, t time, matrix matrix
  *     TICK t time
  *     END
  *
@@ -82,8 +83,8 @@
 #define RECORD_MAGIC "NCTOPREC"
 /* 2: STEP carries a request id; 3: losses, eBPF and GPU facts; 4: probe spans and gaps of
  * both sources as their own types, values and attributes; 5: a process's parent and exit,
- * GPU power and RAPL zones */
-#define RECORD_VERSION 5U
+ * GPU power and RAPL zones; 6: matrices */
+#define RECORD_VERSION 6U
 #define RECORD_OLDEST_VERSION 1U /* the oldest version still read */
 #define RECORD_HEADER_BYTES 32U
 #define RECORD_TICK 100U
@@ -114,8 +115,10 @@ struct record_ev {
     const struct store_gpu_dev *gpus; /* GPUS: depth devices */
     const uint64_t *values;           /* PROC_GPU: depth values */
     struct store_mem_parts parts;     /* MEM_IMPORT_PARTS */
+    const struct matrix *matrix;      /* MATRIX */
 };
 
+struct matrix;
 struct record_writer;
 struct record_reader;
 

@@ -300,9 +300,9 @@ struct nctop_seg_matrix_buf {
 };
 
 struct nctop_seg_matrix {
-    uint32_t name_id;            /* string id; written before matrices_count publishes it */
-    uint32_t unit_id;            /* string id of the unit, 0: none */
-    _Atomic uint32_t busy;       /* 1 while a thread publishes */
+    uint32_t name_id;      /* string id; written before matrices_count publishes it */
+    uint32_t unit_id;      /* string id of the unit, 0: none */
+    _Atomic uint32_t busy; /* 1 while a thread publishes */
     uint32_t reserved0;
     _Atomic uint64_t seq;        /* publications * 2, + 1 during one */
     _Atomic uint64_t busy_drops; /* publications refused: another one was under way */

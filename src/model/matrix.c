@@ -128,8 +128,8 @@ void matrix_set_label(char *dst, const char *src)
         n++;
     }
     for (size_t i = 0; i < n;) {
-        size_t len = s[i] < 0x80 ? (s[i] >= 0x20 && s[i] != 0x7f ? 1 : 0)
-                                 : matrix_utf8_len(s + i, n - i);
+        size_t len =
+            s[i] < 0x80 ? (s[i] >= 0x20 && s[i] != 0x7f ? 1 : 0) : matrix_utf8_len(s + i, n - i);
 
         if (len == 0) {
             dst[o++] = '?';

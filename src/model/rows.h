@@ -358,7 +358,7 @@ struct rows_summary {
     struct rows_attr *attrs; /* in the order first set; owned by the summary */
     size_t nmatrices;
     struct rows_matrix *matrices; /* in the order first published; owned by the summary */
-    const char *clock;       /* the clock of its events, "tsc" or "monotonic"; NULL: no segment */
+    const char *clock; /* the clock of its events, "tsc" or "monotonic"; NULL: no segment */
     /* Mean step latency of each window slot, oldest first, the newest (current) slot last;
      * 0 for a slot without steps. nrecent = min(window slots, ROWS_RECENT_MAX). */
     uint64_t step_recent_ns[ROWS_RECENT_MAX];

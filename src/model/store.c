@@ -2524,12 +2524,8 @@ void store_value_set(struct store_proc *p, uint32_t name, uint32_t unit, double 
 void store_matrix_set(struct store_proc *p, uint32_t name, uint32_t unit, const struct matrix *m,
                       uint64_t ts_ns)
 {
-    struct store_event ev = {.type = STORE_EV_MATRIX,
-                             .proc = p,
-                             .id = name,
-                             .aux = unit,
-                             .matrix = m,
-                             .ts_ns = ts_ns};
+    struct store_event ev = {
+        .type = STORE_EV_MATRIX, .proc = p, .id = name, .aux = unit, .matrix = m, .ts_ns = ts_ns};
 
     store_apply(p->st, &ev);
 }

@@ -6,6 +6,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/base/util.h"
@@ -25,6 +27,64 @@ static const char *snapshot_state_name(enum rows_state state, bool replayed)
     default:
         return "error";
     }
+}
+
+/* A float of a matrix as JSON: 7 significant digits (what a float holds), null when not
+ * finite. */
+static cJSON *snapshot_float(float v)
+{
+    char buf[32];
+
+    if (!isfinite(v)) {
+        return cJSON_CreateNull();
+    }
+    snprintf(buf, sizeof(buf), "%.7g", (double)v);
+    return cJSON_CreateNumber(strtod(buf, NULL));
+}
+
+static cJSON *snapshot_labels(const char *labels, uint32_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (uint32_t i = 0; i < n; i++) {
+        cJSON_AddItemToArray(arr, cJSON_CreateString(labels + (size_t)i * ROWS_MATRIX_LABEL));
+    }
+    return arr;
+}
+
+/* The process's matrices (nctop_matrix_publish): the latest snapshot of each, values as one
+ * array per row. */
+static cJSON *snapshot_matrices(const struct rows_summary *sum)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; i < sum->nmatrices; i++) {
+        const struct rows_matrix *m = &sum->matrices[i];
+        cJSON *jm = cJSON_CreateObject(), *rows;
+
+        cJSON_AddStringToObject(jm, "name", m->name);
+        cJSON_AddStringToObject(jm, "unit", m->unit);
+        cJSON_AddNumberToObject(jm, "rows", m->rows);
+        cJSON_AddNumberToObject(jm, "cols", m->cols);
+        cJSON_AddNumberToObject(jm, "updates", (double)m->updates);
+        cJSON_AddItemToObject(jm, "min",
+                              m->range_valid ? snapshot_float(m->lo) : cJSON_CreateNull());
+        cJSON_AddItemToObject(jm, "max",
+                              m->range_valid ? snapshot_float(m->hi) : cJSON_CreateNull());
+        cJSON_AddItemToObject(jm, "row_labels", snapshot_labels(m->row_labels, m->rows));
+        cJSON_AddItemToObject(jm, "col_labels", snapshot_labels(m->col_labels, m->cols));
+        rows = cJSON_AddArrayToObject(jm, "values");
+        for (uint32_t r = 0; r < m->rows; r++) {
+            cJSON *row = cJSON_CreateArray();
+
+            for (uint32_t c = 0; c < m->cols; c++) {
+                cJSON_AddItemToArray(row, snapshot_float(m->values[(size_t)r * m->cols + c]));
+            }
+            cJSON_AddItemToArray(rows, row);
+        }
+        cJSON_AddItemToArray(arr, jm);
+    }
+    return arr;
 }
 
 static void snapshot_add_ms(cJSON *o, const char *key, bool valid, uint64_t ns)
@@ -613,6 +673,8 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
         cJSON_AddStringToObject(jv, "unit", v->unit);
         cJSON_AddItemToArray(arr, jv);
     }
+
+    cJSON_AddItemToObject(o, "matrices", snapshot_matrices(&sum));
 
     counters = cJSON_AddObjectToObject(o, "counters");
     rates = cJSON_AddObjectToObject(o, "rates");

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +43,7 @@ struct test_child {
 };
 
 static const float test_values[12] = {0.5f, 1.0f, -2.0f, 3.25f, 4.0f, 5.0f,
-                                      6.0f, 7.0f,  8.0f,  9.0f,  10.f, 11.0f};
+                                      6.0f, 7.0f, 8.0f,  9.0f,  10.f, 11.0f};
 
 /* Every snapshot of the flood: all values k, every row label "k", for k = 1, 2, 3 in turn
  * (made once, so that publications follow each other as fast as the SDK copies). */
@@ -474,12 +474,9 @@ static void test_abi5_segment_read(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_snapshot_type),
-        cmocka_unit_test(test_publish_read),
-        cmocka_unit_test(test_publish_errors),
-        cmocka_unit_test(test_torn_read_protection),
-        cmocka_unit_test(test_issue_10_hostile_matrix),
-        cmocka_unit_test(test_abi5_segment_read),
+        cmocka_unit_test(test_snapshot_type),           cmocka_unit_test(test_publish_read),
+        cmocka_unit_test(test_publish_errors),          cmocka_unit_test(test_torn_read_protection),
+        cmocka_unit_test(test_issue_10_hostile_matrix), cmocka_unit_test(test_abi5_segment_read),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

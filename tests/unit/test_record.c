@@ -17,6 +17,7 @@
 
 #include "collectors/replay/replay.h"
 #include "src/format/record.h"
+#include "src/model/matrix.h"
 #include "src/model/store.h"
 #include "src/model/store_gpu.h"
 #include "src/model/store_power.h"
@@ -134,6 +135,31 @@ static void feed(struct store *st)
         store_attr_set(p, store_proc_intern(p, "chip"), store_proc_intern(p, "sim"));
         store_attr_set(p, store_proc_intern(p, "chip"), 0); /* removed */
         store_attr_set(p, store_proc_intern(p, "model"), store_proc_intern(p, "brunel"));
+        /* Matrices: a dense one published twice (the second replaces it) with labels and an
+         * absent value, and a sparse spike raster. */
+        {
+            struct matrix *attn = matrix_new(2, 3), *raster = matrix_new(16, 16);
+            uint32_t an = store_proc_intern(p, "attn.head0"), pct = store_proc_intern(p, "%");
+
+            for (int i = 0; i < 6; i++) {
+                attn->values[i] = (float)i / 8.0f;
+            }
+            matrix_set_label(attn->row_labels, "head 0");
+            matrix_set_label(attn->col_labels + 2 * MATRIX_LABEL_BYTES, "pos 2");
+            matrix_update_range(attn);
+            store_matrix_set(p, an, pct, attn, T0 + 80 * MS);
+            attn->values[5] = 0.0f / 0.0f;
+            attn->values[0] = -1.5f;
+            matrix_update_range(attn);
+            store_matrix_set(p, an, pct, attn, T0 + 90 * MS);
+            raster->values[3] = 1.0f;
+            raster->values[16 * 9 + 15] = 1.0f;
+            raster->values[255] = 2.0f;
+            matrix_update_range(raster);
+            store_matrix_set(p, store_proc_intern(p, "spikes.raster"), 0, raster, T0 + 95 * MS);
+            matrix_unref(attn);
+            matrix_unref(raster);
+        }
         store_proc_add_invalid(p, 2, "corrupt record at offset 64");
         store_thread_set_name(u, "sampler");
         store_span_begin(u, step, T0 + 100 * MS);
@@ -255,6 +281,13 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"passes\":[{\"name\":\"place\",\"path\":\"place\""));
     assert_non_null(strstr(a, "\"attributes\":{\"target\":\"loihi2\",\"model\":\"brunel\"}"));
     assert_non_null(strstr(a, "{\"name\":\"power\",\"value\":2.25,\"unit\":\"W\"}"));
+    assert_non_null(strstr(a, "\"matrices\":[{\"name\":\"attn.head0\",\"unit\":\"%\",\"rows\":2,"
+                              "\"cols\":3,\"updates\":2,\"min\":-1.5,\"max\":0.5,\"row_labels\":"
+                              "[\"head 0\",\"\"],\"col_labels\":[\"\",\"\",\"pos 2\"],\"values\":"
+                              "[[-1.5,0.125,0.25],[0.375,0.5,null]]}"));
+    assert_non_null(strstr(a, "{\"name\":\"spikes.raster\",\"unit\":\"\",\"rows\":16,"
+                              "\"cols\":16,\"updates\":1,\"min\":0,\"max\":2,"));
+    assert_non_null(strstr(a, "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2]]}]"));
     /* test_issue_14: the power facts, their windowed figures rebuilt from the readings. */
     assert_non_null(strstr(a, "\"power_w\":312.5,\"energy_j\":7500}"));
     assert_non_null(strstr(a, "\"gpu_energy\":{\"devices\":[0,1],\"power_w\":null"));
