@@ -23,6 +23,8 @@
 #define MODEL_POOL_ROUND_BYTES (1024 * 1024)
 #define MODEL_PATH_BYTES 64
 #define MODEL_PAGE_BYTES 4096
+#define MODEL_ATTN_MAX NCTOP_MATRIX_DIM_MAX /* heads and key positions a heatmap shows */
+#define MODEL_LABEL_BYTES NCTOP_MATRIX_LABEL_MAX
 
 /* One registered weight tensor. */
 struct model_tensor {
@@ -64,6 +66,14 @@ struct model {
     struct tensor_pool *pool;
     struct sampler sampler;
     struct model_ids ids;
+
+    /* The last layer's attention of the latest token, published as a heatmap: one row per
+     * query head, one column per key position (the latest MODEL_ATTN_MAX). */
+    uint32_t attn_matrix;
+    float *attn_pub;                                   /* heads x MODEL_ATTN_MAX */
+    char (*attn_rows)[MODEL_LABEL_BYTES];              /* "head 0", ... */
+    char (*attn_cols)[MODEL_LABEL_BYTES];              /* "pos 17", ... */
+    const char **attn_row_ptr, **attn_col_ptr;
 };
 
 /* Allocate one tensor, fill it (uniform in [-scale, scale], or all `scale` when constant)
@@ -186,6 +196,50 @@ static size_t model_pool_bytes(const struct model *m)
     return (need + MODEL_POOL_ROUND_BYTES - 1) / MODEL_POOL_ROUND_BYTES * MODEL_POOL_ROUND_BYTES;
 }
 
+/* The attention heatmap's matrix and its label buffers (named after the last layer). */
+static int model_attn_init(struct model *m)
+{
+    int heads = m->cfg.n_heads < MODEL_ATTN_MAX ? m->cfg.n_heads : MODEL_ATTN_MAX;
+    char name[MODEL_PATH_BYTES];
+
+    m->attn_pub = calloc((size_t)heads * MODEL_ATTN_MAX, sizeof(float));
+    m->attn_rows = calloc((size_t)heads, sizeof(*m->attn_rows));
+    m->attn_cols = calloc(MODEL_ATTN_MAX, sizeof(*m->attn_cols));
+    m->attn_row_ptr = calloc((size_t)heads, sizeof(*m->attn_row_ptr));
+    m->attn_col_ptr = calloc(MODEL_ATTN_MAX, sizeof(*m->attn_col_ptr));
+    if (!m->attn_pub || !m->attn_rows || !m->attn_cols || !m->attn_row_ptr || !m->attn_col_ptr)
+        return -1;
+    for (int h = 0; h < heads; h++) {
+        snprintf(m->attn_rows[h], MODEL_LABEL_BYTES, "head %d", h);
+        m->attn_row_ptr[h] = m->attn_rows[h];
+    }
+    for (int t = 0; t < MODEL_ATTN_MAX; t++)
+        m->attn_col_ptr[t] = m->attn_cols[t];
+    snprintf(name, sizeof(name), "attention.layer%d", m->cfg.n_layers - 1);
+    m->attn_matrix = nctop_matrix(name, "p");
+    return 0;
+}
+
+/* Publish the softmax weights the last layer just computed for the latest token (scores:
+ * n_heads x n_pos), when an nctop is watching: rows are query heads, columns the latest key
+ * positions, each row summing to 1 over all positions. */
+static void model_publish_attention(struct model *m, const float *scores, int n_pos)
+{
+    int heads = m->cfg.n_heads < MODEL_ATTN_MAX ? m->cfg.n_heads : MODEL_ATTN_MAX;
+    int cols = n_pos < MODEL_ATTN_MAX ? n_pos : MODEL_ATTN_MAX;
+    int first = n_pos - cols;
+
+    if (m->attn_matrix == 0 || !nctop_attached())
+        return;
+    for (int h = 0; h < heads; h++)
+        memcpy(m->attn_pub + (size_t)h * cols, scores + (size_t)h * n_pos + first,
+               (size_t)cols * sizeof(float));
+    for (int t = 0; t < cols; t++)
+        snprintf(m->attn_cols[t], MODEL_LABEL_BYTES, "pos %d", first + t);
+    nctop_matrix_publish(m->attn_matrix, (uint32_t)heads, (uint32_t)cols, m->attn_pub,
+                         m->attn_row_ptr, m->attn_col_ptr);
+}
+
 struct model *model_new(const struct model_config *cfg, struct workers *workers)
 {
     struct model *m = NULL;
@@ -229,6 +283,8 @@ struct model *model_new(const struct model_config *cfg, struct workers *workers)
     if (!m->pool)
         goto err;
     m->kv_gauge = nctop_gauge("kv_cache", NCTOP_MEM_KV_CACHE, 0);
+    if (model_attn_init(m) < 0)
+        goto err;
     sampler_init(&m->sampler, cfg->temperature, cfg->top_k, cfg->seed);
     model_reset(m);
     return m;
@@ -251,6 +307,11 @@ void model_free(struct model *m)
         free(m->layers[i].v_cache);
     }
     tensor_pool_free(m->pool);
+    free(m->attn_pub);
+    free(m->attn_rows);
+    free(m->attn_cols);
+    free(m->attn_row_ptr);
+    free(m->attn_col_ptr);
     free(m->ids.block);
     free(m->layers);
     free(m->tensors);
@@ -334,6 +395,8 @@ static void model_attention(struct model *m, int l, float *x, float *xb)
     kernels_attention(att, q, ly->k_cache, ly->v_cache, scores, c->n_heads, c->n_kv_heads,
                       m->head_dim, n_pos);
     nctop_kernel(id->attention, id->cpu, t0, nctop_now_ns() - t0);
+    if (l == c->n_layers - 1)
+        model_publish_attention(m, scores, n_pos);
     nctop_span_end(id->sdpa);
 
     nctop_span_begin(id->o_proj);
