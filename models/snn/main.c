@@ -702,6 +702,7 @@ int main(int argc, char **argv)
             net_free(net);
             return 1;
         }
+        probe_publish_occupancy(net, t->max_neurons);
     }
     if (!o.quiet) {
         uint64_t synapses = 0;

@@ -4,9 +4,11 @@
  * zero), so the cost per timestep is a few atomic adds per active core, never one per spike. */
 #include "probe.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <nctop.h>
 
@@ -22,6 +24,10 @@
  * (7 fields x every core, layer and total would otherwise be written 60 000 times a second). */
 #define PROBE_COUNT_WINDOW 16
 #define PROBE_PREFIX_BYTES 64 /* "layers.N.core.C": leaves room for ".<field>" */
+#define PROBE_RASTER_ROWS NCTOP_MATRIX_DIM_MAX /* neurons the raster shows (evenly sampled) */
+#define PROBE_RASTER_STEPS 128U                /* recent timesteps it shows */
+#define PROBE_RASTER_PERIOD_NS 100000000ULL    /* published at most this often */
+#define PROBE_LABEL 32 /* the SDK keeps NCTOP_MATRIX_LABEL_MAX - 1 bytes of it */
 
 /* The published counters of one group (a core, a layer, the totals); handle 0 = none. */
 enum probe_field {
@@ -68,6 +74,20 @@ struct probe {
     uint64_t kernel_ns[PROBE_PHASES];
     unsigned window;       /* timesteps in the open kernel window */
     unsigned count_window; /* timesteps since the counters were last published */
+
+    /* The spike raster: rows sampled neurons (every (N / rows)-th of the network, layer by
+     * layer), columns the latest PROBE_RASTER_STEPS timesteps, 1 where the neuron spiked. */
+    uint32_t raster;           /* matrix handle, 0: none */
+    uint32_t raster_rows;      /* sampled neurons */
+    int32_t **row_of;          /* per layer, per neuron: its raster row, or -1 */
+    uint8_t *spiked;           /* PROBE_RASTER_STEPS x raster_rows, a ring of columns */
+    uint64_t *step_of;         /* the timestep of each ring column */
+    uint32_t col;              /* the ring column of the current timestep */
+    uint64_t steps;            /* timesteps recorded */
+    uint64_t raster_ns;        /* when it was last published */
+    float *raster_pub;         /* raster_rows x PROBE_RASTER_STEPS */
+    char (*raster_labels)[PROBE_LABEL]; /* rows, then PROBE_RASTER_STEPS columns */
+    const char **raster_ptr;
 };
 
 static const char *const probe_phase_names[PROBE_PHASES] = {
@@ -113,6 +133,140 @@ static void probe_register(uint32_t *counter, const char *prefix)
         }
         counter[f] = nctop_counter(path);
     }
+}
+
+/* Sample the raster's neurons and make its buffers; -1 when out of memory. */
+static int probe_raster_init(struct probe *p, const struct net *net)
+{
+    uint64_t total = 0, g = 0;
+    uint32_t rows, r = 0;
+
+    for (int l = 0; l < p->n_layers; l++) {
+        total += net_layer_size(net, l);
+    }
+    if (total == 0) {
+        return 0;
+    }
+    rows = total < PROBE_RASTER_ROWS ? (uint32_t)total : PROBE_RASTER_ROWS;
+    p->row_of = calloc((size_t)p->n_layers, sizeof(*p->row_of));
+    p->spiked = calloc((size_t)rows * PROBE_RASTER_STEPS, 1);
+    p->step_of = calloc(PROBE_RASTER_STEPS, sizeof(*p->step_of));
+    p->raster_pub = calloc((size_t)rows * PROBE_RASTER_STEPS, sizeof(float));
+    p->raster_labels = calloc((size_t)rows + PROBE_RASTER_STEPS, sizeof(*p->raster_labels));
+    p->raster_ptr = calloc((size_t)rows + PROBE_RASTER_STEPS, sizeof(*p->raster_ptr));
+    if (p->row_of == NULL || p->spiked == NULL || p->step_of == NULL || p->raster_pub == NULL ||
+        p->raster_labels == NULL || p->raster_ptr == NULL) {
+        return -1;
+    }
+    for (int l = 0; l < p->n_layers; l++) {
+        uint32_t n = net_layer_size(net, l);
+
+        p->row_of[l] = malloc((n > 0 ? n : 1) * sizeof(**p->row_of));
+        if (p->row_of[l] == NULL) {
+            return -1;
+        }
+        /* Row r shows the network's neuron r * total / rows (layer by layer). */
+        for (uint32_t i = 0; i < n; i++, g++) {
+            bool sampled = r < rows && g == (uint64_t)r * total / rows;
+
+            p->row_of[l][i] = sampled ? (int32_t)r : -1;
+            if (sampled) {
+                snprintf(p->raster_labels[r], PROBE_LABEL, "L%d n%u", l, i);
+                r++;
+            }
+        }
+    }
+    for (uint32_t k = 0; k < rows + PROBE_RASTER_STEPS; k++) {
+        p->raster_ptr[k] = p->raster_labels[k];
+    }
+    p->raster_rows = rows;
+    p->raster = nctop_matrix("spikes.raster", "spikes");
+    return 0;
+}
+
+/* Record this timestep's spikes of the sampled neurons into the ring, and publish the
+ * raster (oldest timestep first) when an nctop watches and the period passed. */
+static void probe_raster_step(struct probe *p, const struct net *net)
+{
+    uint8_t *col;
+    uint32_t cols;
+
+    if (p->raster_rows == 0) {
+        return;
+    }
+    col = p->spiked + (size_t)p->col * p->raster_rows;
+    memset(col, 0, p->raster_rows);
+    for (int l = 0; l < p->n_layers; l++) {
+        uint32_t n;
+        const uint32_t *spk = net_layer_spikes(net, l, &n);
+
+        for (uint32_t k = 0; k < n; k++) {
+            int32_t r = p->row_of[l][spk[k]];
+
+            if (r >= 0) {
+                col[r] = 1;
+            }
+        }
+    }
+    p->step_of[p->col] = net_timestep(net);
+    p->col = (p->col + 1) % PROBE_RASTER_STEPS;
+    p->steps++;
+    if (!p->attached || p->raster == 0 || p->mark_ns - p->raster_ns < PROBE_RASTER_PERIOD_NS) {
+        return;
+    }
+    p->raster_ns = p->mark_ns;
+    cols = p->steps < PROBE_RASTER_STEPS ? (uint32_t)p->steps : PROBE_RASTER_STEPS;
+    for (uint32_t c = 0; c < cols; c++) {
+        /* Column c is the ring's (col - cols + c): the oldest first. */
+        uint32_t ring = (p->col + PROBE_RASTER_STEPS - cols + c) % PROBE_RASTER_STEPS;
+
+        for (uint32_t r = 0; r < p->raster_rows; r++) {
+            p->raster_pub[(size_t)r * cols + c] =
+                (float)p->spiked[(size_t)ring * p->raster_rows + r];
+        }
+        snprintf(p->raster_labels[p->raster_rows + c], PROBE_LABEL, "t%llu",
+                 (unsigned long long)p->step_of[ring]);
+    }
+    nctop_matrix_publish(p->raster, p->raster_rows, cols, p->raster_pub, p->raster_ptr,
+                         p->raster_ptr + p->raster_rows);
+}
+
+void probe_publish_occupancy(const struct net *net, uint32_t max_neurons)
+{
+    static float v[NCTOP_MATRIX_DIM_MAX * NCTOP_MATRIX_DIM_MAX];
+    static char labels[2 * NCTOP_MATRIX_DIM_MAX][PROBE_LABEL];
+    const char *ptr[2 * NCTOP_MATRIX_DIM_MAX];
+    uint32_t rows = (uint32_t)net_layers(net), cols = 0;
+    uint32_t m = nctop_matrix("cores.occupancy", "%");
+
+    rows = rows < NCTOP_MATRIX_DIM_MAX ? rows : NCTOP_MATRIX_DIM_MAX;
+    for (uint32_t l = 0; l < rows; l++) {
+        uint32_t n = net_layer_cores(net, (int)l);
+
+        cols = n > cols ? n : cols;
+    }
+    cols = cols < NCTOP_MATRIX_DIM_MAX ? cols : NCTOP_MATRIX_DIM_MAX;
+    if (m == 0 || rows == 0 || cols == 0 || max_neurons == 0) {
+        return;
+    }
+    /* Layers by cores: the share of a core's neurons a layer's core holds; a layer with fewer
+     * cores has absent cells (NaN) past its last. */
+    for (uint32_t l = 0; l < rows; l++) {
+        uint32_t n = net_layer_cores(net, (int)l);
+
+        snprintf(labels[l], PROBE_LABEL, "%s", net_layer_name(net, (int)l));
+        ptr[l] = labels[l];
+        for (uint32_t c = 0; c < cols; c++) {
+            v[(size_t)l * cols + c] =
+                c < n ? 100.0f * (float)net_core_neurons(net, (int)l, c) / (float)max_neurons
+                      : NAN;
+        }
+    }
+    for (uint32_t c = 0; c < cols; c++) {
+        snprintf(labels[rows + c], PROBE_LABEL, "core %u", c);
+        ptr[rows + c] = labels[rows + c];
+    }
+    nctop_matrix_publish(m, rows, cols, v, ptr, ptr + rows);
 }
 
 struct probe *probe_new(const struct net *net, const char *backend, uint32_t *unpublished)
@@ -176,6 +330,10 @@ struct probe *probe_new(const struct net *net, const char *backend, uint32_t *un
             }
         }
     }
+    if (probe_raster_init(p, net) < 0) {
+        probe_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -184,6 +342,15 @@ void probe_free(struct probe *p)
     if (p == NULL) {
         return;
     }
+    for (int l = 0; p->row_of != NULL && l < p->n_layers; l++) {
+        free(p->row_of[l]);
+    }
+    free(p->row_of);
+    free(p->spiked);
+    free(p->step_of);
+    free(p->raster_pub);
+    free(p->raster_labels);
+    free(p->raster_ptr);
     free(p->layers);
     free(p->cores);
     free(p);
@@ -293,6 +460,7 @@ void probe_step_end(struct probe *p, const struct net *net)
         }
     }
     nctop_step(NCTOP_STEP_ITERATION, 1);
+    probe_raster_step(p, net);
     if (p->attached && ++p->window == PROBE_KERNEL_WINDOW) {
         for (int ph = 0; ph < PROBE_PHASES; ph++) {
             if (p->kernel_ns[ph] > 0) {

@@ -28,9 +28,16 @@ struct probe *probe_new(const struct net *net, const char *backend, uint32_t *un
 /* NULL is a no-op. */
 void probe_free(struct probe *p);
 
+/* Publish the matrix "cores.occupancy" (%): layers by cores, the neurons each core of a layer
+ * holds against max_neurons, the target's neurons per core. Once, after placement: the
+ * segment keeps the snapshot for any nctop that attaches later. */
+void probe_publish_occupancy(const struct net *net, uint32_t max_neurons);
+
 /* A timestep starts; the phases of it; it ended (net's counts are flushed: each counter gets
  * what its core did since the last flush, the gauges their occupancy, then an iteration
- * step). Hot path: no allocation, and with no nctop attached no clock read either. */
+ * step; the spike raster "spikes.raster" records the timestep and is published at most every
+ * 100 ms while an nctop watches). Hot path: no allocation, and with no nctop attached no clock
+ * read either. */
 void probe_step_begin(struct probe *p);
 void probe_phase_begin(struct probe *p, enum probe_phase phase);
 void probe_phase_end(struct probe *p, enum probe_phase phase);
