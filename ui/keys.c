@@ -164,6 +164,11 @@ static unsigned keys_act_view_6(struct ui *u)
     return ui_set_view(u, 5);
 }
 
+static unsigned keys_act_view_7(struct ui *u)
+{
+    return ui_set_view(u, LAYOUT_VIEW_HEATMAP);
+}
+
 /* Step the sort column through "execution order" and each column of the view. */
 static unsigned keys_sort_step(struct ui *u, int dir)
 {
@@ -311,6 +316,7 @@ static const struct keys_binding keys_bindings[] = {
     {{'4', 0}, "4", "Workloads view", keys_act_view_4},
     {{'5', 0}, "5", "Threads view", keys_act_view_5},
     {{'6', 0}, "6", "Neuro view (spiking workloads)", keys_act_view_6},
+    {{'7', 0}, "7", "Heatmap view (matrices a workload publishes)", keys_act_view_7},
     {{'/', KEY_F(3), 0}, "/, F3", "search a name (moves as you type)", keys_act_search},
     {{'n', 0}, "n", "next match", keys_act_find_next},
     {{'N', 0}, "N", "previous match", keys_act_find_prev},
@@ -330,6 +336,19 @@ static const struct keys_binding keys_bindings[] = {
 
 static const size_t keys_nbindings = sizeof(keys_bindings) / sizeof(keys_bindings[0]);
 
+/* The help lines of the views' own keys. */
+static size_t keys_nview_help(void)
+{
+    size_t n = 0;
+
+    for (int v = 0; v < LAYOUT_NVIEWS; v++) {
+        for (size_t i = 0; view_table[v]->help != NULL && view_table[v]->help[i] != NULL; i += 2) {
+            n++;
+        }
+    }
+    return n;
+}
+
 void keys_help_draw(struct ui *u)
 {
     WINDOW *w = u->w_help;
@@ -345,9 +364,10 @@ void keys_help_draw(struct ui *u)
     werase(w);
     snprintf(a, sizeof(a), "nctop %s: keys (any key closes this screen)", NCTOP_VERSION);
     draw_put(u, w, y++, 0, ww, UI_ROLE_TITLE, a);
-    if (u->help_top + (size_t)(h - 1) > keys_nbindings + 2) {
-        u->help_top =
-            keys_nbindings + 2 > (size_t)(h - 1) ? keys_nbindings + 2 - (size_t)(h - 1) : 0;
+    if (u->help_top + (size_t)(h - 1) > keys_nbindings + keys_nview_help() + 2) {
+        size_t n = keys_nbindings + keys_nview_help() + 2;
+
+        u->help_top = n > (size_t)(h - 1) ? n - (size_t)(h - 1) : 0;
     }
     for (size_t i = 0; i < keys_nbindings && y < h; i++, line++) {
         if (line < u->help_top) {
@@ -356,6 +376,19 @@ void keys_help_draw(struct ui *u)
         draw_put(u, w, y, 1, 16, UI_ROLE_FKEY, keys_bindings[i].names);
         draw_put(u, w, y, 18, ww - 18, UI_ROLE_TEXT, keys_bindings[i].what);
         y++;
+    }
+    /* Then the keys of views that take their own (they come before the table there). */
+    for (int vi = 0; vi < LAYOUT_NVIEWS; vi++) {
+        const char *const *vh = view_table[vi]->help;
+
+        for (size_t i = 0; vh != NULL && vh[i] != NULL && y < h; i += 2, line++) {
+            if (line < u->help_top) {
+                continue;
+            }
+            draw_put(u, w, y, 1, 16, UI_ROLE_FKEY, vh[i]);
+            draw_put(u, w, y, 18, ww - 18, UI_ROLE_TEXT, vh[i + 1]);
+            y++;
+        }
     }
     if (y < h) {
         snprintf(a, sizeof(a),
@@ -382,6 +415,16 @@ unsigned keys_help_key(struct ui *u, int ch)
 
 unsigned keys_dispatch(struct ui *u, int ch)
 {
+    struct view *v = ui_current(u);
+
+    /* The shown view's own keys first (the Heatmap's cursor and zoom). */
+    if (v->ops->key != NULL) {
+        unsigned r = v->ops->key(u, v, ch);
+
+        if (r != 0) {
+            return r;
+        }
+    }
     for (size_t i = 0; i < keys_nbindings; i++) {
         for (size_t k = 0; k < 5 && keys_bindings[i].keys[k] != 0; k++) {
             if (keys_bindings[i].keys[k] == ch) {

@@ -51,6 +51,10 @@ static const struct layout_col layout_neuro[] = {
     {LAYOUT_COL_POWER, "POWER", 9, 90},     {LAYOUT_COL_SHARE, "SHARE", 13, 70},
 };
 
+static const struct layout_col layout_heatmap[] = {
+    {LAYOUT_COL_NAME, "HEATMAP", 0, 100},
+};
+
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_NAME] = "name",         [LAYOUT_COL_LAST] = "last",
     [LAYOUT_COL_MEAN] = "mean",         [LAYOUT_COL_P50] = "p50",
@@ -89,6 +93,8 @@ static const struct {
     [LAYOUT_VIEW_THREADS] = {"threads", layout_threads,
                              sizeof(layout_threads) / sizeof(layout_threads[0])},
     [LAYOUT_VIEW_NEURO] = {"neuro", layout_neuro, sizeof(layout_neuro) / sizeof(layout_neuro[0])},
+    [LAYOUT_VIEW_HEATMAP] = {"heatmap", layout_heatmap,
+                             sizeof(layout_heatmap) / sizeof(layout_heatmap[0])},
 };
 
 static struct layout_rect layout_take(int *y, int x, int w, int h)

@@ -16,7 +16,8 @@ enum layout_view {
     LAYOUT_VIEW_KERNELS,
     LAYOUT_VIEW_WORKLOADS,
     LAYOUT_VIEW_THREADS,
-    LAYOUT_VIEW_NEURO, /* network -> layer -> core of a spiking workload */
+    LAYOUT_VIEW_NEURO,   /* network -> layer -> core of a spiking workload */
+    LAYOUT_VIEW_HEATMAP, /* a matrix the workload publishes */
     LAYOUT_NVIEWS,
 };
 
@@ -126,7 +127,8 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id);
 const char *layout_col_name(enum layout_col_id id);
 int layout_col_from_name(const char *name);
 
-/* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro") and back. */
+/* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro", "heatmap") and
+ * back. */
 const char *layout_view_name(enum layout_view v);
 int layout_view_from_name(const char *name);
 

@@ -79,7 +79,11 @@ bool ui_view_offered(const struct ui *u, int v)
 {
     const struct rows_summary *s = ui_shown(u);
 
-    /* The Neuro view is for a spiking workload: the others' tabs stay as they were. */
+    /* The Neuro view is for a spiking workload, the Heatmap view for one that publishes a
+     * matrix: the others' tabs stay as they were. */
+    if (v == LAYOUT_VIEW_HEATMAP) {
+        return s != NULL && s->nmatrices > 0;
+    }
     return v != LAYOUT_VIEW_NEURO || (s != NULL && s->neuro.spiking);
 }
 

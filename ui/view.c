@@ -76,9 +76,10 @@ unsigned view_list_click(struct ui *u, struct view *v, int row, int x)
     return 0;
 }
 
-/* The tabs, the keys 1 to 6 and --view follow this order (enum layout_view). */
+/* The tabs, the keys 1 to 7 and --view follow this order (enum layout_view). */
 const struct view_ops *const view_table[LAYOUT_NVIEWS] = {
     [LAYOUT_VIEW_LATENCY] = &view_latency_ops, [LAYOUT_VIEW_MEMORY] = &view_memory_ops,
     [LAYOUT_VIEW_KERNELS] = &view_kernels_ops, [LAYOUT_VIEW_WORKLOADS] = &view_workloads_ops,
     [LAYOUT_VIEW_THREADS] = &view_threads_ops, [LAYOUT_VIEW_NEURO] = &view_neuro_ops,
+    [LAYOUT_VIEW_HEATMAP] = &view_heatmap_ops,
 };

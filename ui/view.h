@@ -64,6 +64,12 @@ struct view_ops {
 
     /* A click on line row of the body at column x; returns UI_* reactions. */
     unsigned (*click)(struct ui *u, struct view *v, int row, int x);
+
+    /* A key, before the key table: UI_* reactions, or 0 to leave it to the table. May be
+     * NULL. help (may be NULL): its keys for the help screen, pairs of names and what they
+     * do, NULL-terminated. */
+    unsigned (*key)(struct ui *u, struct view *v, int ch);
+    const char *const *help;
 };
 
 /* The views in display order: tab n is view_table[n - 1], the key n shows it. */
@@ -75,6 +81,7 @@ extern const struct view_ops view_kernels_ops;   /* ui/view_tree.c */
 extern const struct view_ops view_workloads_ops; /* ui/view_workloads.c */
 extern const struct view_ops view_threads_ops;   /* ui/view_threads.c */
 extern const struct view_ops view_neuro_ops;     /* ui/view_neuro.c */
+extern const struct view_ops view_heatmap_ops;   /* ui/view_heatmap.c */
 
 /* A list view's selection (workloads, threads): its data, made by view_list_new. */
 struct view_list {
