@@ -268,10 +268,7 @@ static void view_heatmap_draw(struct ui *u, struct view *v, WINDOW *w)
     }
     heatmap_pairs(u, hm);
     /* What a short body keeps: the readout, then the grid, then the legend. */
-    y0 = h >= 3 ? 2 : h == 2 ? 1 : 1;
-    if (h >= 3) {
-        heatmap_legend(u, w, 0, s, hm, m);
-    }
+    y0 = h >= 3 ? 2 : 1;
     for (uint32_t r = 0; ww >= 30 && r < m->rows; r++) {
         int n = draw_cols(heatmap_label(m->row_labels, r), ROWS_MATRIX_LABEL);
 
@@ -286,6 +283,9 @@ static void view_heatmap_draw(struct ui *u, struct view *v, WINDOW *w)
     }
     heatmap_geometry(hm->zoom, gw, gh, &g);
     heatmap_clamp(hm, m, &g);
+    if (h >= 3) {
+        heatmap_legend(u, w, 0, s, hm, m);
+    }
     heatmap_readout(u, w, h >= 3 ? 1 : 0, hm, m);
     if (gh <= 0 || gw <= 0) {
         return;
