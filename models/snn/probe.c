@@ -23,7 +23,7 @@
  * counter per window instead of per timestep keeps the instrumentation near 1 % of a timestep
  * (7 fields x every core, layer and total would otherwise be written 60 000 times a second). */
 #define PROBE_COUNT_WINDOW 16
-#define PROBE_PREFIX_BYTES 64 /* "layers.N.core.C": leaves room for ".<field>" */
+#define PROBE_PREFIX_BYTES 64                  /* "layers.N.core.C": leaves room for ".<field>" */
 #define PROBE_RASTER_ROWS NCTOP_MATRIX_DIM_MAX /* neurons the raster shows (evenly sampled) */
 #define PROBE_RASTER_STEPS 128U                /* recent timesteps it shows */
 #define PROBE_RASTER_PERIOD_NS 100000000ULL    /* published at most this often */
@@ -77,15 +77,15 @@ struct probe {
 
     /* The spike raster: rows sampled neurons (every (N / rows)-th of the network, layer by
      * layer), columns the latest PROBE_RASTER_STEPS timesteps, 1 where the neuron spiked. */
-    uint32_t raster;           /* matrix handle, 0: none */
-    uint32_t raster_rows;      /* sampled neurons */
-    int32_t **row_of;          /* per layer, per neuron: its raster row, or -1 */
-    uint8_t *spiked;           /* PROBE_RASTER_STEPS x raster_rows, a ring of columns */
-    uint64_t *step_of;         /* the timestep of each ring column */
-    uint32_t col;              /* the ring column of the current timestep */
-    uint64_t steps;            /* timesteps recorded */
-    uint64_t raster_ns;        /* when it was last published */
-    float *raster_pub;         /* raster_rows x PROBE_RASTER_STEPS */
+    uint32_t raster;                    /* matrix handle, 0: none */
+    uint32_t raster_rows;               /* sampled neurons */
+    int32_t **row_of;                   /* per layer, per neuron: its raster row, or -1 */
+    uint8_t *spiked;                    /* PROBE_RASTER_STEPS x raster_rows, a ring of columns */
+    uint64_t *step_of;                  /* the timestep of each ring column */
+    uint32_t col;                       /* the ring column of the current timestep */
+    uint64_t steps;                     /* timesteps recorded */
+    uint64_t raster_ns;                 /* when it was last published */
+    float *raster_pub;                  /* raster_rows x PROBE_RASTER_STEPS */
     char (*raster_labels)[PROBE_LABEL]; /* rows, then PROBE_RASTER_STEPS columns */
     const char **raster_ptr;
 };
@@ -258,8 +258,7 @@ void probe_publish_occupancy(const struct net *net, uint32_t max_neurons)
         ptr[l] = labels[l];
         for (uint32_t c = 0; c < cols; c++) {
             v[(size_t)l * cols + c] =
-                c < n ? 100.0f * (float)net_core_neurons(net, (int)l, c) / (float)max_neurons
-                      : NAN;
+                c < n ? 100.0f * (float)net_core_neurons(net, (int)l, c) / (float)max_neurons : NAN;
         }
     }
     for (uint32_t c = 0; c < cols; c++) {

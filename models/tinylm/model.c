@@ -70,9 +70,9 @@ struct model {
     /* The last layer's attention of the latest token, published as a heatmap: one row per
      * query head, one column per key position (the latest MODEL_ATTN_MAX). */
     uint32_t attn_matrix;
-    float *attn_pub;                                   /* heads x MODEL_ATTN_MAX */
-    char (*attn_rows)[MODEL_LABEL_BYTES];              /* "head 0", ... */
-    char (*attn_cols)[MODEL_LABEL_BYTES];              /* "pos 17", ... */
+    float *attn_pub;                      /* heads x MODEL_ATTN_MAX */
+    char (*attn_rows)[MODEL_LABEL_BYTES]; /* "head 0", ... */
+    char (*attn_cols)[MODEL_LABEL_BYTES]; /* "pos 17", ... */
     const char **attn_row_ptr, **attn_col_ptr;
 };
 
