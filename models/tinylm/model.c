@@ -24,7 +24,7 @@
 #define MODEL_PATH_BYTES 64
 #define MODEL_PAGE_BYTES 4096
 #define MODEL_ATTN_MAX NCTOP_MATRIX_DIM_MAX /* heads and key positions a heatmap shows */
-#define MODEL_LABEL_BYTES NCTOP_MATRIX_LABEL_MAX
+#define MODEL_LABEL_BYTES 32 /* the SDK keeps NCTOP_MATRIX_LABEL_MAX - 1 bytes of a label */
 
 /* One registered weight tensor. */
 struct model_tensor {
