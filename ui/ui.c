@@ -103,12 +103,31 @@ unsigned ui_set_view(struct ui *u, int v)
 
 /* --- tabs, column titles, status, footer ----------------------------------------------------- */
 
-/* The views' titles, the shown one marked, then its own facts. */
+/* The columns the shown view's facts take on the tab line: drawn once off the screen. */
+static int ui_tabs_facts_width(struct ui *u, struct view *v)
+{
+    WINDOW *pad;
+    int x;
+
+    if (v->ops->tabs == NULL || (pad = newpad(1, 512)) == NULL) {
+        return 0;
+    }
+    wmove(pad, 0, 0);
+    v->ops->tabs(u, v, pad, 2);
+    x = getcurx(pad);
+    delwin(pad);
+    return x;
+}
+
+/* The views' titles, the shown one marked, then its own facts. When the line cannot hold
+ * them all, the other views' tabs give up their titles (their digits stay): the facts of
+ * the shown view (its sort, its energy basis) are what the line is for. */
 static void ui_draw_tabs(struct ui *u)
 {
     WINDOW *w = u->w_tabs;
     struct view *v = ui_current(u);
-    int x = 0, ww;
+    int x = 0, ww, full = 0;
+    bool brief;
     char a[64];
 
     if (w == NULL) {
@@ -117,10 +136,20 @@ static void ui_draw_tabs(struct ui *u)
     ww = getmaxx(w);
     werase(w);
     for (int i = 0; i < LAYOUT_NVIEWS; i++) {
+        if (i == (int)u->view || ui_view_offered(u, i)) {
+            full += draw_cols(view_table[i]->title, 64) + 4;
+        }
+    }
+    brief = full + ui_tabs_facts_width(u, v) > ww;
+    for (int i = 0; i < LAYOUT_NVIEWS; i++) {
         if (i != (int)u->view && !ui_view_offered(u, i)) {
             continue;
         }
-        snprintf(a, sizeof(a), " %d %s ", i + 1, view_table[i]->title);
+        if (brief && i != (int)u->view) {
+            snprintf(a, sizeof(a), " %d ", i + 1);
+        } else {
+            snprintf(a, sizeof(a), " %d %s ", i + 1, view_table[i]->title);
+        }
         x += draw_put(u, w, 0, x, ww - x, i == (int)u->view ? UI_ROLE_TAB : UI_ROLE_TEXT, a);
     }
     if (v->ops->tabs != NULL) {
