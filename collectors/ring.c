@@ -213,7 +213,7 @@ struct ring_source {
     struct store_proc *limit_proc; /* the "(segment limit)" row, or NULL */
     uint64_t limit_refused;        /* segments refused by the limit in this scan */
     struct ring_source_stats stats;
-    double fill; /* the fullest ring at the last drain, 0..1 */
+    double fill;                       /* the fullest ring at the last drain, 0..1 */
     struct nctop_seg_matrix_buf *mbuf; /* the copy of one matrix buffer (made at the first) */
     struct matrix *mscratch;           /* what the store takes, reused while it fits */
 };
