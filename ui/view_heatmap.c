@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The Heatmap view: a matrix the workload publishes (nctop_matrix_publish: attention weights,
  * a spike raster, core occupancy) as shades and a colour ramp, plain characters without
- * UTF-8, with zoom, a cursor that pans the view and reads out the value under it with its
- * row and column labels, and the scale's minimum and maximum. */
+ * UTF-8 or colours (NO_COLOR), with zoom, a cursor that pans the view and reads out the value under
+ * it with its row and column labels, and the scale's minimum and maximum. */
 #include "ui/ui_internal.h"
 
 #include <math.h>
@@ -28,6 +28,9 @@ struct view_heatmap {
     int zoom;   /* > 0: a cell takes more characters; < 0: a character takes more cells */
     bool fit;   /* the zoom follows the matrix and the window */
     bool pairs; /* the ramp's colour pairs are made */
+    int grid_y; /* where the last frame drew the grid (body line and column) */
+    int grid_x;
+    int cw, ch, k; /* and its geometry (struct heatmap_geo), for clicks */
 };
 
 /* The geometry of one frame: how the grid of w x h characters maps onto cells. */
@@ -39,6 +42,13 @@ struct heatmap_geo {
 
 static const char *const heatmap_utf8[HEATMAP_LEVELS] = {" ", "░", "▒", "▓", "█"};
 static const char heatmap_ascii[HEATMAP_LEVELS] = {' ', '.', ':', '*', '#'};
+
+/* Shades need UTF-8, and with NO_COLOR (or --color never) the map is drawn in plain
+ * characters too: a terminal without colours is often one that copies text elsewhere. */
+static bool heatmap_shades(const struct ui *u)
+{
+    return u->utf8 && u->color;
+}
 
 static void heatmap_geometry(int zoom, int gw, int gh, struct heatmap_geo *g)
 {
@@ -145,7 +155,7 @@ static void heatmap_cell(struct ui *u, struct view_heatmap *hm, WINDOW *w, int y
 
     if (!heatmap_value(m, r, c, k, &v)) {
         wattrset(w, u->role_attr[UI_ROLE_DIM] | a);
-        mvwaddstr(w, y, x, u->utf8 ? "·" : "?");
+        mvwaddstr(w, y, x, heatmap_shades(u) ? "·" : "?");
         wattrset(w, A_NORMAL);
         return;
     }
@@ -154,7 +164,7 @@ static void heatmap_cell(struct ui *u, struct view_heatmap *hm, WINDOW *w, int y
         a |= COLOR_PAIR(HEATMAP_PAIR0 + lv) | (lv == HEATMAP_LEVELS - 1 ? A_BOLD : 0);
     }
     wattrset(w, a);
-    if (u->utf8) {
+    if (heatmap_shades(u)) {
         /* The lowest shade is a blank; under the cursor it must still show. */
         mvwaddstr(w, y, x, cursor && lv == 0 ? "·" : heatmap_utf8[lv]);
     } else {
@@ -223,7 +233,7 @@ static void heatmap_legend(struct ui *u, WINDOW *w, int y, const struct rows_sum
         attr_t at = hm->pairs ? COLOR_PAIR(HEATMAP_PAIR0 + i) : A_NORMAL;
 
         wattrset(w, at);
-        if (u->utf8) {
+        if (heatmap_shades(u)) {
             mvwaddstr(w, y, x, i == 0 ? "·" : heatmap_utf8[i]);
         } else {
             mvwaddch(w, y, x, (chtype)(i == 0 ? '_' : heatmap_ascii[i]));
@@ -287,6 +297,11 @@ static void view_heatmap_draw(struct ui *u, struct view *v, WINDOW *w)
         heatmap_legend(u, w, 0, s, hm, m);
     }
     heatmap_readout(u, w, h >= 3 ? 1 : 0, hm, m);
+    hm->grid_y = y0;
+    hm->grid_x = lw;
+    hm->cw = g.cw;
+    hm->ch = g.ch;
+    hm->k = g.k;
     if (gh <= 0 || gw <= 0) {
         return;
     }
@@ -416,14 +431,24 @@ static int view_heatmap_name_want(struct ui *u, struct view *v)
     return 0;
 }
 
-/* A click puts the cursor on the cell (below the legend and readout lines). */
+/* A click puts the cursor on the cell under it (the grid of the last frame). */
 static unsigned view_heatmap_click(struct ui *u, struct view *v, int row, int x)
 {
-    (void)u;
-    (void)v;
-    (void)row;
-    (void)x;
-    return 0;
+    struct view_heatmap *hm = v->data;
+    const struct rows_matrix *m = heatmap_matrix(u, hm);
+    uint32_t r, c;
+
+    if (m == NULL || hm->cw <= 0 || hm->ch <= 0 || row < hm->grid_y || x < hm->grid_x) {
+        return 0;
+    }
+    r = hm->top + (uint32_t)((row - hm->grid_y) / hm->ch) * (uint32_t)hm->k;
+    c = hm->left + (uint32_t)((x - hm->grid_x) / hm->cw) * (uint32_t)hm->k;
+    if (r >= m->rows || c >= m->cols) {
+        return 0;
+    }
+    hm->row = r;
+    hm->col = c;
+    return UI_REDRAW;
 }
 
 static const char *const view_heatmap_help[] = {

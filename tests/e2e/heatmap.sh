@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The Heatmap view in a private tmux server (no user config): tinylm's attention and the spiking
-# runtime's spike raster and core occupancy, drawn at 120x40 and at 20x5, in UTF-8 shades and in
-# plain ASCII (a non-UTF-8 locale), with NO_COLOR. Every drawn cell of the grid, the cursor's
+# runtime's spike raster and core occupancy, drawn at 120x40 and at 20x5, in UTF-8 shades with
+# colours, and in plain ASCII under NO_COLOR and in a non-UTF-8 locale. Every drawn cell of the grid, the cursor's
 # readout (labels and value) and the legend's scale are checked against the snapshot JSON the
 # display writes ('e') once the workload has ended (its last matrix then stays as it is).
 . "$(dirname "$0")/lib.sh"
@@ -185,7 +185,7 @@ run() {
     wait_for 10 "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$SNAP"
 }
 
-# 1. tinylm's attention, UTF-8 shades.
+# 1. tinylm's attention, UTF-8 locale with NO_COLOR: plain characters.
 if run C.UTF-8 "$TINYLM" --requests 1 --prompt 8 --gen 20 --quiet; then
     pass "tinylm: the Heatmap tab and a snapshot once it ended"
     jcheck "tinylm: the snapshot's matrix is the last layer's softmax (rows sum to 1)" "$SNAP" \
@@ -193,19 +193,19 @@ if run C.UTF-8 "$TINYLM" --requests 1 --prompt 8 --gen 20 --quiet; then
         'proc("tinylm")["matrices"][0]["rows"] == 8 and proc("tinylm")["matrices"][0]["row_labels"][3] == "head 3"' \
         'all(abs(sum(r) - 1) < 1e-4 for r in proc("tinylm")["matrices"][0]["values"])' \
         'proc("tinylm")["matrices"][0]["col_labels"][-1] == "pos %d" % (proc("tinylm")["matrices"][0]["cols"] - 1)'
-    grid "tinylm 120x40: every cell, the readout and the legend" 0 utf8 120 40 0 0
+    grid "tinylm 120x40: every cell, the readout and the legend" 0 ascii 120 40 0 0
     keys j j j l l l l l
-    at "tinylm 120x40: the cursor moved to (3,5) reads its value" '^\(3,5\) ' 0 utf8 120 40 3 5
+    at "tinylm 120x40: the cursor moved to (3,5) reads its value" '^\(3,5\) ' 0 ascii 120 40 3 5
     keys +
     step "tinylm: + zooms in (8x, no longer fit)" has 'zoom 8x *$'
     keys - =
-    at "tinylm: - and = fit again" 'zoom [0-9x/]+ \(fit\)' 0 utf8 120 40 3 5
+    at "tinylm: - and = fit again" 'zoom [0-9x/]+ \(fit\)' 0 ascii 120 40 3 5
     tm resize-window -t t -x 20 -y 5
     wait_for 10 sh -c "[ \"\$(tmux -L '$SOCK' display -p -t t '#{window_width}x#{window_height}')\" = 20x5 ]"
-    at "tinylm 20x5: the readout and the grid (mean of 8x8 blocks)" '^\(3,5\) ' 0 utf8 20 5 3 5
+    at "tinylm 20x5: the readout and the grid (mean of 8x8 blocks)" '^\(3,5\) ' 0 ascii 20 5 3 5
     # Zoomed out to 1/8 a key moves a block: l goes 8 columns right.
     keys l + - - - =
-    at "tinylm 20x5: keys move and zoom, nothing off the screen" '^\(3,13\) ' 0 utf8 20 5 3 13
+    at "tinylm 20x5: keys move and zoom, nothing off the screen" '^\(3,13\) ' 0 ascii 20 5 3 13
     step "tinylm 20x5: nctop is still running" alive
     keys q
     step "q quits" wait_for 15 sh -c "! tmux -L '$SOCK' list-panes -t t -F '#{pane_current_command}' 2>/dev/null | grep -q nctop"
@@ -243,6 +243,10 @@ fi
 # 3. Colours (the ramp): the same glyphs, drawn in colour.
 if COLOR_OFF= run C.UTF-8 "$TINYLM" --requests 1 --prompt 4 --gen 12 --quiet; then
     grid "tinylm 120x40 in colour: every cell" 0 utf8 120 40 0 0
+    tm resize-window -t t -x 20 -y 5
+    wait_for 10 sh -c "[ \"\$(tmux -L '$SOCK' display -p -t t '#{window_width}x#{window_height}')\" = 20x5 ]"
+    at "tinylm 20x5 in colour" '^\(0,0\) ' 0 utf8 20 5 0 0
+    step "tinylm 20x5 in colour: nctop is still running" alive
     keys q
 else
     fail "tinylm in colour" "$(screen | grep -v '^$' | tail -n 6 | tr '\n' '|')"
