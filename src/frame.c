@@ -138,6 +138,8 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
             rows_build_kernels(&f->view_rows, p, in->now_ns);
         } else if (in->view == LAYOUT_VIEW_NEURO) {
             rows_build_neuro(&f->view_rows, p, in->now_ns);
+        } else if (in->view == LAYOUT_VIEW_COMPILE) {
+            rows_build_compile(&f->view_rows, p, in->now_ns);
         }
         rows_build_memory(&f->mem_rows, p, in->now_ns);
         f->ui.rows = in->view == LAYOUT_VIEW_MEMORY ? &f->mem_rows : &f->view_rows;

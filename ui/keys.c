@@ -169,6 +169,11 @@ static unsigned keys_act_view_7(struct ui *u)
     return ui_set_view(u, LAYOUT_VIEW_HEATMAP);
 }
 
+static unsigned keys_act_view_compile(struct ui *u)
+{
+    return ui_set_view(u, LAYOUT_VIEW_COMPILE);
+}
+
 /* Step the sort column through "execution order" and each column of the view. */
 static unsigned keys_sort_step(struct ui *u, int dir)
 {
@@ -317,6 +322,7 @@ static const struct keys_binding keys_bindings[] = {
     {{'5', 0}, "5", "Threads view", keys_act_view_5},
     {{'6', 0}, "6", "Neuro view (spiking workloads)", keys_act_view_6},
     {{'7', 0}, "7", "Heatmap view (matrices a workload publishes)", keys_act_view_7},
+    {{'8', 0}, "8", "Compile view (compilations and their passes)", keys_act_view_compile},
     {{'/', KEY_F(3), 0}, "/, F3", "search a name (moves as you type)", keys_act_search},
     {{'n', 0}, "n", "next match", keys_act_find_next},
     {{'N', 0}, "N", "previous match", keys_act_find_prev},

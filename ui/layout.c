@@ -55,6 +55,16 @@ static const struct layout_col layout_heatmap[] = {
     {LAYOUT_COL_NAME, "HEATMAP", 0, 100},
 };
 
+/* A compilation's pass tree: TIME is its wall time (the LAST of its one sample), MEM its net
+ * memory delta, ENERGY the estimate of what it made. */
+static const struct layout_col layout_compile[] = {
+    {LAYOUT_COL_NAME, "NAME", 0, 100},       {LAYOUT_COL_TARGET, "TARGET", 10, 90},
+    {LAYOUT_COL_RESULT, "RESULT", 6, 95},    {LAYOUT_COL_LAST, "TIME", 9, 97},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 60},     {LAYOUT_COL_CURRENT, "MEM", 10, 70},
+    {LAYOUT_COL_PEAK, "PEAK", 10, 80},       {LAYOUT_COL_ESTEP, "ENERGY", 9, 75},
+    {LAYOUT_COL_MESSAGE, "MESSAGE", 24, 50},
+};
+
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_NAME] = "name",         [LAYOUT_COL_LAST] = "last",
     [LAYOUT_COL_MEAN] = "mean",         [LAYOUT_COL_P50] = "p50",
@@ -74,6 +84,8 @@ static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_HOPS] = "hops",         [LAYOUT_COL_BUFFER] = "buffer",
     [LAYOUT_COL_ESTEP] = "energy",      [LAYOUT_COL_POWER] = "power",
     [LAYOUT_COL_DP99] = "dp99",         [LAYOUT_COL_DMEAN] = "dmean",
+    [LAYOUT_COL_TARGET] = "target",     [LAYOUT_COL_RESULT] = "result",
+    [LAYOUT_COL_MESSAGE] = "message",
 };
 
 /* Each view's name (--view, nctoprc, --columns VIEW:) and its columns, by enum layout_view. */
@@ -95,6 +107,8 @@ static const struct {
     [LAYOUT_VIEW_NEURO] = {"neuro", layout_neuro, sizeof(layout_neuro) / sizeof(layout_neuro[0])},
     [LAYOUT_VIEW_HEATMAP] = {"heatmap", layout_heatmap,
                              sizeof(layout_heatmap) / sizeof(layout_heatmap[0])},
+    [LAYOUT_VIEW_COMPILE] = {"compile", layout_compile,
+                             sizeof(layout_compile) / sizeof(layout_compile[0])},
 };
 
 static struct layout_rect layout_take(int *y, int x, int w, int h)
@@ -242,7 +256,10 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id)
     case LAYOUT_COL_NAME:
         return ROWS_SORT_LABEL;
     case LAYOUT_COL_BACKEND:
+    case LAYOUT_COL_TARGET: /* compile rows keep the target where kernels keep a backend */
         return ROWS_SORT_BACKEND;
+    case LAYOUT_COL_RESULT:
+        return ROWS_SORT_FAILED;
     case LAYOUT_COL_LAST:
         return ROWS_SORT_LAST;
     case LAYOUT_COL_MEAN:

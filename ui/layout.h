@@ -18,6 +18,7 @@ enum layout_view {
     LAYOUT_VIEW_THREADS,
     LAYOUT_VIEW_NEURO,   /* network -> layer -> core of a spiking workload */
     LAYOUT_VIEW_HEATMAP, /* a matrix the workload publishes */
+    LAYOUT_VIEW_COMPILE, /* compilations -> their pass trees */
     LAYOUT_NVIEWS,
 };
 
@@ -59,6 +60,9 @@ enum layout_col_id {
     LAYOUT_COL_POWER,    /* neuro: power */
     LAYOUT_COL_DP99,     /* latency: p99 change against --baseline */
     LAYOUT_COL_DMEAN,    /* latency: mean change against --baseline */
+    LAYOUT_COL_TARGET,   /* compile: the target a compilation was for */
+    LAYOUT_COL_RESULT,   /* compile: ok or error */
+    LAYOUT_COL_MESSAGE,  /* compile: why it failed */
     LAYOUT_NCOLS,
 };
 
@@ -127,8 +131,8 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id);
 const char *layout_col_name(enum layout_col_id id);
 int layout_col_from_name(const char *name);
 
-/* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro", "heatmap") and
- * back. */
+/* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro", "heatmap",
+ * "compile") and back. */
 const char *layout_view_name(enum layout_view v);
 int layout_view_from_name(const char *name);
 

@@ -80,9 +80,12 @@ bool ui_view_offered(const struct ui *u, int v)
     const struct rows_summary *s = ui_shown(u);
 
     /* The Neuro view is for a spiking workload, the Heatmap view for one that publishes a
-     * matrix: the others' tabs stay as they were. */
+     * matrix, the Compile view for one that compiles: the others' tabs stay as they were. */
     if (v == LAYOUT_VIEW_HEATMAP) {
         return s != NULL && s->nmatrices > 0;
+    }
+    if (v == LAYOUT_VIEW_COMPILE) {
+        return s != NULL && s->compile.total > 0;
     }
     return v != LAYOUT_VIEW_NEURO || (s != NULL && s->neuro.spiking);
 }

@@ -20,10 +20,10 @@ struct view_tree {
     size_t mshare_cap;
 };
 
-static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL};
-static const struct view_tree_kind view_tree_memory = {"no rows yet", false, true, NULL};
+static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL, NULL};
+static const struct view_tree_kind view_tree_memory = {"no rows yet", false, true, NULL, NULL};
 static const struct view_tree_kind view_tree_kernels = {"no kernel records (nctop_kernel) yet",
-                                                        true, false, NULL};
+                                                        true, false, NULL, NULL};
 
 void *view_tree_new(const struct view_tree_kind *kind, const struct ui_opts *opts)
 {
@@ -153,7 +153,9 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
                            const struct tree_line *ln, bool selected)
 {
     const struct row *r = &u->frame->rows->v[ln->row];
-    enum ui_role base = selected ? UI_ROLE_SELECT : UI_ROLE_TEXT;
+    enum ui_role base = selected                 ? UI_ROLE_SELECT
+                        : vt->kind->role != NULL ? vt->kind->role(r)
+                                                 : UI_ROLE_TEXT;
     bool valid;
     const struct row_stats *s = view_tree_stats(u, r, &valid);
     char a[32];

@@ -28,6 +28,8 @@ struct view_tree_kind {
     bool windowed;          /* its figures are of a window or since start (the tab says which) */
     bool shares;            /* memory: SHARE is of the parent (rows_memory_shares) */
     view_tree_cell_fn cell; /* the view's own columns; NULL: none */
+    /* The role of an unselected line of row r (a failed compilation warns); NULL: text. */
+    enum ui_role (*role)(const struct row *r);
 };
 
 /* The view's data for kind (owned by the view: view_tree_free). */

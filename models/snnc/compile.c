@@ -174,6 +174,9 @@ int compile_run(const char *file, const struct compile_opts *o, struct compile_r
         }
     }
     r->ok = rc == 0;
+    if (r->ok) {
+        probe_compile_energy(r->energy_j);
+    }
     {
         uint64_t kept = mem_live() - live0;
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* snnc: the nctop probe. A compilation is the span "compile", with a child span per pass;
- * it carries its model and target as span attributes and ends with its status (ok, or the
- * failing pass and why). Its outcome is also counted (compilations, compilations_ok,
- * compilations_failed, per target and per failing pass) and its figures are values named
- * compile.*. Every SDK call of the compiler is in this file. */
+ * it carries its model, target and the compiled network's estimated energy per inference
+ * (energy_j) as span attributes and ends with its status (ok, or the failing pass and why).
+ * Its outcome is also counted (compilations, compilations_ok, compilations_failed, per
+ * target and per failing pass) and its figures are values named compile.*. Every SDK call
+ * of the compiler is in this file. */
 #include "probe.h"
 
 #include <stdbool.h>
@@ -49,7 +50,7 @@ static const struct {
 static struct {
     bool ready;
     uint32_t compile;
-    uint32_t key_model, key_target;
+    uint32_t key_model, key_target, key_energy;
     uint32_t pass[COMPILE_PASSES];
     uint32_t c_all, c_ok, c_failed, c_passes, c_accepted, c_iterations;
     uint32_t c_failed_in[COMPILE_PASSES];
@@ -73,6 +74,7 @@ void probe_init(void)
     probe.compile = nctop_name("compile");
     probe.key_model = nctop_name("model");
     probe.key_target = nctop_name("target");
+    probe.key_energy = nctop_name("energy_j");
     for (int p = 0; p < COMPILE_PASSES; p++) {
         probe.pass[p] = nctop_name(compile_pass_name(p));
         snprintf(path, sizeof(path), "compilations_failed.%s", compile_pass_name(p));
@@ -142,6 +144,15 @@ void probe_place_progress(double cost, uint64_t accepted, uint64_t iterations)
     if (iterations > 0) {
         nctop_counter_add(probe.c_iterations, iterations);
     }
+}
+
+void probe_compile_energy(double energy_j)
+{
+    char v[32];
+
+    /* Four significant digits: an estimate, and few distinct strings to intern. */
+    snprintf(v, sizeof(v), "%.4g", energy_j);
+    nctop_span_attr(probe.key_energy, nctop_name(v));
 }
 
 void probe_compile_mem(int64_t mem_delta)

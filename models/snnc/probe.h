@@ -33,6 +33,9 @@ void probe_place_progress(double cost, uint64_t accepted, uint64_t iterations);
 
 /* The compilation released mem_delta bytes (negative) after its passes, inside its span. */
 void probe_compile_mem(int64_t mem_delta);
+/* A compiled network's estimated energy per inference (joules), as the compile span's
+ * "energy_j" attribute: call inside the compile span, after the estimate pass. */
+void probe_compile_energy(double energy_j);
 
 /* The compilation ends: the compile span closes with r's status. Returns the clock read
  * just before, and widens *slack_ns (as probe_pass_end). r borrowed. */

@@ -13,6 +13,7 @@
 #include "src/base/hmap.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
+#include "src/model/compile.h"
 #include "src/model/hist.h"
 #include "src/model/matrix.h"
 #include "src/model/neuro.h"
@@ -541,6 +542,13 @@ void rows_build_instances(struct rows_instances *out, const struct store_proc *p
         r->model = s->model == STORE_NONE ? "other" : s->model != 0 ? rows_name(p, s->model) : NULL;
         memcpy(r->n, s->n, sizeof(r->n));
         r->dur = &s->dur;
+        r->npasses = s->npasses;
+        r->passes = s->npasses > 0 ? xcalloc(s->npasses, sizeof(*r->passes)) : NULL;
+        for (uint32_t j = 0; j < s->npasses; j++) {
+            r->passes[j].name =
+                s->passes[j].name == STORE_NONE ? "other" : rows_name(p, s->passes[j].name);
+            r->passes[j].dur = &s->passes[j].dur;
+        }
     }
     out->total = p->insts_total;
     out->n = p->ninsts;
@@ -599,8 +607,110 @@ void rows_instances_done(struct rows_instances *out)
         free(out->v[k].path);
     }
     free(out->v);
+    for (size_t k = 0; k < out->nstats; k++) {
+        free(out->stats[k].passes);
+    }
     free(out->stats);
     memset(out, 0, sizeof(*out));
+}
+
+/* One duration as a row's statistics in both periods. */
+static void rows_stats_one(struct row *row, uint64_t dur_ns)
+{
+    struct row_stats *s = &row->win;
+
+    s->count = 1;
+    s->total_ns = s->last_ns = s->mean_ns = s->min_ns = s->max_ns = dur_ns;
+    s->p50_ns = s->p95_ns = s->p99_ns = dur_ns;
+    row->all = *s;
+    row->flags |= ROW_F_WIN | ROW_F_ALL;
+}
+
+/* A compilation's "energy_j" attribute as a row's energy (a number, else nothing). */
+static void rows_compile_energy(struct row *row, const struct rows_instance *r)
+{
+    for (size_t a = 0; a < r->nattrs && a < ROWS_INST_ATTRS; a++) {
+        char *end = NULL;
+        double j;
+
+        if (strcmp(r->attrs[a].key, "energy_j") != 0) {
+            continue;
+        }
+        j = strtod(r->attrs[a].value, &end);
+        if (end != r->attrs[a].value && *end == '\0' && j >= 0.0 && j < 1e300) {
+            row->energy_j = j;
+            row->flags |= ROW_F_ENERGY;
+        }
+    }
+}
+
+#define ROWS_COMPILE_DEPTH (STORE_INST_CHILDREN + 1)
+
+void rows_build_compile(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    struct rows_instances in;
+    struct rows_levels lv;
+
+    (void)now_ns; /* a compilation's figures are its own, whatever the window */
+    rows_build_instances(&in, p);
+    rows_levels_init(&lv);
+    for (size_t k = 0; k < in.n; k++) {
+        const struct rows_instance *r = &in.v[k];
+        /* rows by index: rows_add may move them */
+        size_t at[ROWS_COMPILE_DEPTH];
+        const char *model = r->name, *target = NULL;
+        struct row *row;
+        char label[160];
+        uint16_t prev = 0;
+        int len;
+
+        for (size_t a = 0; a < r->nattrs && a < ROWS_INST_ATTRS; a++) {
+            if (strcmp(r->attrs[a].key, "model") == 0) {
+                model = r->attrs[a].value;
+            } else if (strcmp(r->attrs[a].key, "target") == 0) {
+                target = r->attrs[a].value;
+            }
+        }
+        len = snprintf(label, sizeof(label), "#%llu %s",
+                       (unsigned long long)(in.total - (uint64_t)k), model);
+        len = len < (int)sizeof(label) ? len : (int)sizeof(label) - 1;
+        at[0] = out->n;
+        row = rows_add(out, &lv, ROW_COMPILE, 0, label, (size_t)len);
+        rows_stats_one(row, r->dur_ns);
+        row->bytes = r->mem_net;
+        row->peak_bytes = r->mem_peak;
+        row->flags |= ROW_F_PEAK;
+        row->ok = r->status == ROWS_INST_OK ? 1U : 0U;
+        row->failed = r->status == ROWS_INST_FAILED ? 1U : 0U;
+        row->last_error = r->message;
+        rows_compile_energy(row, r);
+        if (target != NULL) {
+            const char *t = rows_text_add(out, target, strlen(target));
+
+            out->v[at[0]].backend = t;
+        }
+        for (size_t c = 0; c < r->nchildren; c++) {
+            const struct rows_inst_child *ch = &r->children[c];
+            /* A level below one that was not kept hangs off the deepest kept ancestor. */
+            uint16_t level = ch->level > prev + 1U ? (uint16_t)(prev + 1U) : ch->level;
+
+            if (level == 0 || level >= ROWS_COMPILE_DEPTH) {
+                continue;
+            }
+            out->v[at[level - 1U]].nchildren++;
+            at[level] = out->n;
+            row = rows_add(out, &lv, ROW_COMPILE, level, ch->name, strlen(ch->name));
+            rows_stats_one(row, ch->dur_ns);
+            row->bytes = ch->mem_bytes;
+            if (r->dur_ns > 0) {
+                row->share_pct = 100.0 * (double)ch->dur_ns / (double)r->dur_ns;
+                row->flags |= ROW_F_SHARE;
+            }
+            prev = level;
+        }
+    }
+    rows_levels_done(&lv);
+    rows_instances_done(&in);
 }
 
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns)
@@ -1391,6 +1501,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->neuro = nn.sum;
         neuro_done(&nn);
     }
+    compile_summary(&out->compile, p, now_ns);
     if (p->nthreads > 0) {
         out->threads = xcalloc(p->nthreads, sizeof(*out->threads));
         out->nthread_list = p->nthreads;
@@ -1737,10 +1848,14 @@ static bool rows_sort_value(const struct rows *r, const struct row *row, const s
     case ROWS_SORT_STEP_ENERGY:
     case ROWS_SORT_POWER:
         if (f == NULL) {
-            *out = 0;
-            return false;
+            /* a compilation's energy sorts with the energy column */
+            *out = row->energy_j;
+            return s->key == ROWS_SORT_STEP_ENERGY && (row->flags & ROW_F_ENERGY) != 0;
         }
         return rows_sort_neuro(f, s->key, out);
+    case ROWS_SORT_FAILED:
+        *out = (double)row->failed;
+        return row->ok + row->failed > 0;
     default:
         *out = 0;
         return false;

@@ -25,6 +25,7 @@ struct store_proc;
 #define ROW_F_PARTS_ABSENT 0x80U /* a replayed row whose log had no part_bytes figures */
 #define ROW_F_BASE 0x100U        /* base_* hold the baseline's figures of this path */
 #define ROW_F_BASE_NEW 0x200U    /* a baseline is compared with and lacks this path */
+#define ROW_F_ENERGY 0x400U      /* compile rows: energy_j is known */
 
 /* Bits of struct row_stats.absent: figures a replayed log did not have (the STORE_STAT_*
  * bits of the store, same values). */
@@ -50,7 +51,8 @@ enum row_kind {
     ROW_LATENCY = 0,
     ROW_MEMORY = 1,
     ROW_KERNEL = 2,
-    ROW_NEURO = 3, /* a network, layer or core of a spiking workload (struct row_neuro) */
+    ROW_NEURO = 3,   /* a network, layer or core of a spiking workload (struct row_neuro) */
+    ROW_COMPILE = 4, /* a compilation (level 0) or one of its passes (rows_build_compile) */
 };
 
 /* The operation counts of a spiking workload, named as its counters are (the last part of
@@ -143,10 +145,15 @@ struct row {
     /* kernel rows */
     const char *backend;
 
-    /* latency rows: ends with a status (nctop_span_end_status) */
+    /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
+     * it ended with (both 0: no status), last_error its message */
     uint64_t ok;
     uint64_t failed;
     const char *last_error; /* the latest error message, or NULL; borrowed from the store */
+
+    /* compile rows: a compilation's estimated energy per inference of what it made (its
+     * "energy_j" attribute), in joules, with ROW_F_ENERGY */
+    double energy_j;
 
     /* neuro rows: the index of its figures in the rows' neuro[] (rows_neuro_of) */
     uint32_t neuro;
@@ -315,6 +322,22 @@ struct rows_neuro_sum {
                                * workload is not spiking but measures its energy) */
 };
 
+/* The compilations of a process for the Compile view's totals: counts since start, and the
+ * kept compilations that ended in the window, their durations binned on a log scale. */
+#define ROWS_COMPILE_BINS 24
+struct rows_compile_sum {
+    uint64_t total;  /* compilations ever ended */
+    uint64_t ok;     /* of those, ended with status ok */
+    uint64_t failed; /* ... with an error */
+    uint64_t kept;   /* kept one by one (the latest; rows_build_compile's rows) */
+    /* Over the window: the kept ones that ended in it (win_n; at most kept). */
+    uint64_t win_n, win_ok, win_failed;
+    uint64_t win_min_ns, win_max_ns; /* their shortest and longest (win_n > 0) */
+    /* bins[i]: durations in [min * q^i, min * q^(i+1)), q = (max / min)^(1 / BINS), the
+     * longest in the last bin; all in bins[0] when min = max */
+    uint32_t bins[ROWS_COMPILE_BINS];
+};
+
 struct rows_summary {
     int32_t pid;
     int32_t ppid;      /* the parent's pid when a source saw the fork, 0 = unknown */
@@ -350,6 +373,7 @@ struct rows_summary {
                               * borrowed from the store */
     struct rows_requests requests;
     struct rows_neuro_sum neuro;
+    struct rows_compile_sum compile;
     size_t ncounters;
     struct rows_counter *counters; /* ncounters entries, owned by the summary */
     size_t nvalues;
@@ -437,11 +461,18 @@ struct rows_instances {
 };
 /* Every instance ever ended, by its "target" and "model" attributes (NULL: absent; both
  * "other" for what went beyond the store's bound of label pairs). */
+struct rows_inst_pass {
+    const char *name;       /* borrowed from the store; "other" for what went beyond the
+                             * store's bound of passes per label pair */
+    const struct hist *dur; /* the durations of that pass in these instances; borrowed */
+};
 struct rows_inst_stat {
     const char *target; /* borrowed; NULL when absent */
     const char *model;
     uint64_t n[3];          /* by ROWS_INST_* */
     const struct hist *dur; /* their durations; borrowed from the store */
+    size_t npasses;
+    struct rows_inst_pass *passes; /* their direct children by name (passes); owned */
 };
 
 /* Fill the instances of p. Free with rows_instances_done, which zeroes out. */
@@ -458,6 +489,13 @@ void rows_done(struct rows *r);
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+/* The compilations of p (its span instances, rows_build_instances), newest first, each
+ * (level 0, labelled "#<n> <model or span name>", n counting from 1 since start) with the
+ * spans inside it (its pass tree). Kind ROW_COMPILE: win and all hold the one duration,
+ * backend the "target" attribute, ok or failed 1 and last_error the message, bytes the net
+ * memory delta, a compilation's peak_bytes its peak (ROW_F_PEAK), a pass's share_pct its
+ * share of the compilation's time. */
+void rows_build_compile(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 /* The network -> layer -> core rows of a spiking workload (kind ROW_NEURO; none when it has
  * no such counters): layers and cores by number, the figures in out->neuro. */
 void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now_ns);
@@ -515,7 +553,8 @@ enum rows_sort_key {
     ROWS_SORT_HOPS,
     ROWS_SORT_BUFFER,
     ROWS_SORT_STEP_ENERGY,
-    ROWS_SORT_POWER,
+    ROWS_SORT_POWER,  /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
+    ROWS_SORT_FAILED, /* failed ends (struct row.failed), rows with a status only */
 };
 
 struct rows_sort {

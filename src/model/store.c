@@ -435,6 +435,10 @@ static void store_proc_free(struct store_proc *p)
     free(p->insts);
     for (uint32_t k = 0; k < p->ninst_stats; k++) {
         hist_done(&p->inst_stats[k].dur);
+        for (uint32_t j = 0; j < p->inst_stats[k].npasses; j++) {
+            hist_done(&p->inst_stats[k].passes[j].dur);
+        }
+        free(p->inst_stats[k].passes);
     }
     free(p->inst_stats);
     store_map_done(&p->value_map);
@@ -1315,6 +1319,36 @@ static uint32_t store_inst_attr(const struct store_proc *p, const struct store_i
     return 0;
 }
 
+/* A pass (name) of an instance counted in s took dur_ns: the last slot folds the names
+ * beyond the bound (STORE_NONE). */
+static void store_inst_pass_add(struct store_inst_stat *s, uint32_t name, uint64_t dur_ns)
+{
+    struct store_inst_pass *ps = NULL;
+
+    for (uint32_t i = 0; i < s->npasses && ps == NULL; i++) {
+        if (s->passes[i].name == name) {
+            ps = &s->passes[i];
+        }
+    }
+    if (ps == NULL && s->npasses >= STORE_INST_PASSES - 1U) {
+        for (uint32_t i = 0; i < s->npasses && ps == NULL; i++) {
+            if (s->passes[i].name == STORE_NONE) {
+                ps = &s->passes[i];
+            }
+        }
+        name = STORE_NONE;
+    }
+    if (ps == NULL) {
+        if (s->passes == NULL) {
+            s->passes = xcalloc(STORE_INST_PASSES, sizeof(*s->passes));
+        }
+        ps = &s->passes[s->npasses++];
+        ps->name = name;
+        hist_init(&ps->dur);
+    }
+    hist_add(&ps->dur, dur_ns);
+}
+
 /* Count an ended instance by its target, model and result. */
 static void store_inst_count(struct store_proc *p, const struct store_instance *in)
 {
@@ -1346,6 +1380,13 @@ static void store_inst_count(struct store_proc *p, const struct store_instance *
     }
     s->n[in->status]++;
     hist_add(&s->dur, in->end_ns - in->begin_ns);
+    for (uint32_t c = 0; c < in->nchildren; c++) {
+        const struct store_inst_child *ch = &in->children[c];
+
+        if (ch->level == 1 && ch->node != STORE_NONE) {
+            store_inst_pass_add(s, p->nodes[ch->node].name, ch->dur_ns);
+        }
+    }
 }
 
 /* Frame d of t (taken off the stack as f) closed at ts_ns: a span inside the open instance

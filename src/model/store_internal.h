@@ -225,11 +225,20 @@ struct store_inst_child {
  * result, with its durations: what stays when the log of instances has moved on. Beyond
  * STORE_MAX_INST_STATS label pairs, the rest fold into target = model = STORE_NONE. */
 #define STORE_MAX_INST_STATS 64
+/* The direct children (passes) of the instances of one label pair, by name: beyond
+ * STORE_INST_PASSES - 1 names the rest fold into name = STORE_NONE. */
+#define STORE_INST_PASSES 16
+struct store_inst_pass {
+    uint32_t name;
+    struct hist dur;
+};
 struct store_inst_stat {
     uint32_t target;
     uint32_t model;
     uint64_t n[3]; /* by STORE_INST_* */
     struct hist dur;
+    uint32_t npasses;
+    struct store_inst_pass *passes; /* STORE_INST_PASSES, allocated at the first pass */
 };
 
 struct store_instance {
