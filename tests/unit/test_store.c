@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "src/model/compile.h"
 #include "src/model/hist.h"
 #include "src/model/rows.h"
 #include "src/model/store.h"
@@ -1059,6 +1060,143 @@ static void test_issue_15_instances(void **state)
     store_free(st);
 }
 
+/* test_issue_15: the Compile view's rows: a compilation per instance, newest first, with its
+ * target, result, message, memory, peak, energy attribute and its pass tree (time, share,
+ * memory delta); the totals and the window's histogram; the per-pass histograms per label
+ * pair and their bound; sorting by result and energy. */
+static void test_issue_15_compile_rows(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 79, "snnc");
+    struct store_thread *t = store_thread_add(p, 79, "main");
+    uint32_t compile = store_proc_intern(p, "compile"), parse = store_proc_intern(p, "parse");
+    uint32_t place = store_proc_intern(p, "place"), anneal = store_proc_intern(p, "anneal");
+    uint32_t model = store_proc_intern(p, "model"), target = store_proc_intern(p, "target");
+    uint32_t energy = store_proc_intern(p, "energy_j"), e1 = store_proc_intern(p, "7.59e-06");
+    uint32_t ff = store_proc_intern(p, "ff"), tn = store_proc_intern(p, "truenorth");
+    uint32_t why = store_proc_intern(p, "partition: does not fit");
+    struct rows_instances in;
+    struct rows_summary sum;
+    struct rows_sort sort = {.key = ROWS_SORT_FAILED};
+    uint32_t order[16];
+    struct rows r;
+    uint64_t b = 100 * SEC;
+
+    (void)state;
+    store_span_begin(t, compile, b);
+    store_span_attr(t, model, ff, b);
+    store_span_attr(t, target, tn, b);
+    store_span_begin(t, parse, b + 1 * MS);
+    store_mem_delta(t, 4 << 20, b + 2 * MS);
+    store_span_end(t, parse, b + 3 * MS);
+    store_span_begin(t, place, b + 3 * MS);
+    store_span_begin(t, anneal, b + 4 * MS);
+    store_mem_delta(t, -(1 << 20), b + 5 * MS);
+    store_span_end(t, anneal, b + 6 * MS);
+    store_span_end(t, place, b + 8 * MS);
+    store_span_attr(t, energy, e1, b + 9 * MS);
+    store_span_end_status(t, compile, 0, b + 10 * MS);
+    store_span_begin(t, compile, b + 20 * MS);
+    store_span_attr(t, model, ff, b + 20 * MS);
+    store_span_attr(t, target, tn, b + 20 * MS);
+    store_span_begin(t, parse, b + 21 * MS);
+    store_span_end(t, parse, b + 22 * MS);
+    store_span_end_status(t, compile, why, b + 30 * MS);
+
+    rows_init(&r);
+    rows_build_compile(&r, p, b + SEC);
+    assert_int_equal(r.n, 6); /* #2 > parse, #1 > parse, place > anneal */
+    assert_string_equal(r.v[0].label, "#2 ff");
+    assert_int_equal(r.v[0].kind, ROW_COMPILE);
+    assert_int_equal(r.v[0].level, 0);
+    assert_int_equal(r.v[0].failed, 1);
+    assert_int_equal(r.v[0].ok, 0);
+    assert_string_equal(r.v[0].last_error, "partition: does not fit");
+    assert_string_equal(r.v[0].backend, "truenorth");
+    assert_int_equal(r.v[0].win.last_ns, 10 * MS);
+    assert_int_equal(r.v[0].nchildren, 1);
+    assert_false(r.v[0].flags & ROW_F_ENERGY);
+    assert_string_equal(r.v[1].path, "#2 ff/parse");
+    assert_int_equal(r.v[1].level, 1);
+    assert_true(r.v[1].flags & ROW_F_SHARE);
+    assert_true(r.v[1].share_pct > 9.99 && r.v[1].share_pct < 10.01);
+    assert_string_equal(r.v[2].label, "#1 ff");
+    assert_int_equal(r.v[2].ok, 1);
+    assert_null(r.v[2].last_error);
+    assert_true(r.v[2].flags & ROW_F_ENERGY);
+    assert_true(r.v[2].energy_j > 7.589e-6 && r.v[2].energy_j < 7.591e-6);
+    assert_true(r.v[2].flags & ROW_F_PEAK);
+    assert_int_equal(r.v[2].peak_bytes, 4 << 20);
+    assert_int_equal(r.v[2].bytes, 3 << 20);
+    assert_int_equal(r.v[2].nchildren, 2);
+    assert_string_equal(r.v[3].label, "parse");
+    assert_int_equal(r.v[3].bytes, 4 << 20);
+    assert_int_equal(r.v[3].all.last_ns, 2 * MS);
+    assert_string_equal(r.v[4].path, "#1 ff/place");
+    assert_string_equal(r.v[5].path, "#1 ff/place/anneal");
+    assert_int_equal(r.v[5].level, 2);
+    assert_int_equal(r.v[4].nchildren, 1);
+    assert_true(r.v[5].share_pct > 19.99 && r.v[5].share_pct < 20.01);
+    /* Sorted by result, the failed one first; by energy, the one with it first. */
+    rows_sort(&r, &sort, order);
+    assert_int_equal(order[0], 0);
+    sort.key = ROWS_SORT_STEP_ENERGY;
+    rows_sort(&r, &sort, order);
+    assert_int_equal(order[0], 2);
+    rows_done(&r);
+
+    /* The totals, and the window's histogram: the shortest in bin 0, the longest last. */
+    rows_build_summary(&sum, p, b + SEC);
+    assert_int_equal(sum.compile.total, 2);
+    assert_int_equal(sum.compile.ok, 1);
+    assert_int_equal(sum.compile.failed, 1);
+    assert_int_equal(sum.compile.win_n, 2);
+    assert_int_equal(sum.compile.win_min_ns, 10 * MS);
+    assert_int_equal(sum.compile.win_max_ns, 10 * MS);
+    assert_int_equal(sum.compile.bins[0], 2);
+    rows_summary_done(&sum);
+    rows_build_summary(&sum, p, b + 100 * SEC);
+    assert_int_equal(sum.compile.total, 2);
+    assert_int_equal(sum.compile.win_n, 0); /* both ended before the window */
+    rows_summary_done(&sum);
+    assert_int_equal(compile_bin(MS, MS, 1000 * MS), 0);
+    assert_int_equal(compile_bin(1000 * MS, MS, 1000 * MS), ROWS_COMPILE_BINS - 1);
+    assert_int_equal(compile_bin(31622777, MS, 1000 * MS), ROWS_COMPILE_BINS / 2);
+    assert_int_equal(compile_bin(5, 0, 10), ROWS_COMPILE_BINS / 2);
+
+    /* Per-pass histograms of the pair: parse twice, place once (anneal is not a pass). */
+    rows_build_instances(&in, p);
+    assert_int_equal(in.nstats, 1);
+    assert_int_equal(in.stats[0].npasses, 2);
+    assert_string_equal(in.stats[0].passes[0].name, "parse");
+    assert_int_equal(in.stats[0].passes[0].dur->count, 2);
+    assert_int_equal(in.stats[0].passes[0].dur->sum_ns, 3 * MS);
+    assert_string_equal(in.stats[0].passes[1].name, "place");
+    assert_int_equal(in.stats[0].passes[1].dur->count, 1);
+    rows_instances_done(&in);
+
+    /* Bounded: 20 distinct passes keep 15 names and "other" for the rest. */
+    store_span_begin(t, compile, b + 40 * MS);
+    store_span_attr(t, model, ff, b + 40 * MS);
+    store_span_attr(t, target, tn, b + 40 * MS);
+    for (int i = 0; i < 20; i++) {
+        char name[16];
+        uint32_t id;
+
+        snprintf(name, sizeof(name), "pass%d", i);
+        id = store_proc_intern(p, name);
+        store_span_begin(t, id, b + 41 * MS + (uint64_t)i * 1000);
+        store_span_end(t, id, b + 41 * MS + (uint64_t)i * 1000 + 500);
+    }
+    store_span_end_status(t, compile, 0, b + 50 * MS);
+    rows_build_instances(&in, p);
+    assert_int_equal(in.stats[0].npasses, 16);
+    assert_string_equal(in.stats[0].passes[15].name, "other");
+    assert_int_equal(in.stats[0].passes[15].dur->count, 7); /* pass13 .. pass19 */
+    rows_instances_done(&in);
+    store_free(st);
+}
+
 /* At most STORE_MAX_INSTANCES are kept, the latest; the total counts them all. */
 static void test_issue_15_instances_bounded(void **state)
 {
@@ -1154,6 +1292,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_resync_drops_orphans),
         cmocka_unit_test(test_issue_15_instances),
         cmocka_unit_test(test_issue_15_instances_bounded),
+        cmocka_unit_test(test_issue_15_compile_rows),
         cmocka_unit_test(test_issue_15_parent_and_exit),
     };
 
