@@ -34,6 +34,11 @@ struct logger_file {
     uint64_t bytes; /* size of the file, as far as we wrote it */
 };
 
+struct logger_seen {
+    int32_t pid;
+    uint64_t logged; /* compilations of pid logged: the first logged-1 are */
+};
+
 struct logger {
     char *dir;
     struct logger_file file[2];
@@ -44,6 +49,11 @@ struct logger {
     char last_stamp[32]; /* the stamp of the current pair, to name a rotation in one second */
     unsigned seq;        /* rotations within last_stamp's second */
     struct rows rows;
+    /* Per process, the compilations already logged (its count since start at the last
+     * line): each compilation goes to the latency log once. Rebuilt over the store's
+     * processes at every line, so it never outgrows them. */
+    struct logger_seen *seen;
+    size_t nseen;
     uint64_t lines;
     char warning[320];
 };
@@ -72,6 +82,7 @@ void logger_free(struct logger *lg)
         free(lg->made[i]);
     }
     free(lg->made);
+    free(lg->seen);
     rows_done(&lg->rows);
     free(lg->dir);
     free(lg);
@@ -91,9 +102,10 @@ static void logger_fail(struct logger *lg, enum logger_kind k, const char *why)
     }
 }
 
-/* One line: {"timestamp":"...","rows":[...]}; rows NULL writes empty rows. */
+/* One line: {"timestamp":"...","rows":[...]}; rows NULL writes empty rows; neuro and comps
+ * (owned) are added when not NULL. */
 static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, cJSON *rows,
-                      cJSON *neuro)
+                      cJSON *neuro, cJSON *comps)
 {
     cJSON *root = cJSON_CreateObject();
     char *text;
@@ -103,6 +115,7 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
     if (f == NULL) {
         cJSON_Delete(rows);
         cJSON_Delete(neuro);
+        cJSON_Delete(comps);
         cJSON_Delete(root);
         return 0;
     }
@@ -110,6 +123,9 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
     cJSON_AddItemToObject(root, "rows", rows != NULL ? rows : cJSON_CreateArray());
     if (neuro != NULL) {
         cJSON_AddItemToObject(root, "neuro", neuro);
+    }
+    if (comps != NULL) {
+        cJSON_AddItemToObject(root, "compilations", comps);
     }
     text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -177,6 +193,9 @@ static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
     if (logger_active(lg)) {
         return 0;
     }
+    if (!rotation) {
+        lg->nseen = 0; /* a new start logs every kept compilation again */
+    }
     gmtime_r(&secs, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
     util_format_utc_ms(real_ns, ts, sizeof(ts));
@@ -213,7 +232,7 @@ static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
             continue;
         }
         logger_remember(lg, lg->file[k].path);
-        if (logger_put(lg, (enum logger_kind)k, ts, NULL, NULL) != 0 && rc == 0) {
+        if (logger_put(lg, (enum logger_kind)k, ts, NULL, NULL, NULL) != 0 && rc == 0) {
             rc = -EIO;
         }
     }
@@ -332,6 +351,56 @@ static cJSON *logger_neuro(struct logger *lg, const struct store *st, uint64_t n
     return arr;
 }
 
+/* The compilations of every process that ended since the last latency line (at the first,
+ * every one kept), oldest first, tagged like the rows; NULL when there are none. */
+static cJSON *logger_compilations(struct logger *lg, const struct store *st, uint64_t now_ns)
+{
+    size_t n = store_nprocs(st);
+    struct logger_seen *seen = n > 0 ? xcalloc(n, sizeof(*seen)) : NULL;
+    cJSON *arr = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct store_proc *p = store_proc_at(st, i);
+        struct rows_instances in;
+        struct rows_summary sum;
+        uint64_t logged = 0;
+        size_t fresh;
+
+        seen[i].pid = store_proc_pid(p);
+        for (size_t k = 0; k < lg->nseen; k++) {
+            if (lg->seen[k].pid == seen[i].pid) {
+                logged = lg->seen[k].logged;
+            }
+        }
+        rows_build_instances(&in, p);
+        seen[i].logged = in.total;
+        if (in.n > 0 && in.total > logged) {
+            rows_build_summary(&sum, p, now_ns);
+        }
+        /* newest first: the first total - logged are new (at most the kept ones) */
+        fresh = in.total > logged ? (size_t)(in.total - logged) : 0;
+        fresh = fresh < in.n ? fresh : in.n;
+        for (size_t k = fresh; k-- > 0;) {
+            cJSON *o = snapshot_compilation(&in.v[k], in.total - (uint64_t)k);
+
+            cJSON_AddNumberToObject(o, "pid", seen[i].pid);
+            cJSON_AddStringToObject(o, "process", sum.label != NULL ? sum.label : "");
+            if (arr == NULL) {
+                arr = cJSON_CreateArray();
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+        if (in.n > 0 && in.total > logged) {
+            rows_summary_done(&sum);
+        }
+        rows_instances_done(&in);
+    }
+    free(lg->seen);
+    lg->seen = seen;
+    lg->nseen = n;
+    return arr;
+}
+
 int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uint64_t real_ns)
 {
     char ts[40];
@@ -346,7 +415,8 @@ int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uin
         }
         r = logger_put(lg, (enum logger_kind)k, ts,
                        logger_rows(lg, st, (enum logger_kind)k, now_ns),
-                       k == LOGGER_LATENCY ? logger_neuro(lg, st, now_ns) : NULL);
+                       k == LOGGER_LATENCY ? logger_neuro(lg, st, now_ns) : NULL,
+                       k == LOGGER_LATENCY ? logger_compilations(lg, st, now_ns) : NULL);
         if (r != 0 && rc == 0) {
             rc = r;
         }

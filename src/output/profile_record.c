@@ -15,10 +15,18 @@
 #include "src/model/rows.h"
 #include "src/model/store.h"
 
+/* Per process, its compilations already written (its count since start). */
+struct profile_record_seen {
+    int32_t pid;
+    uint64_t written;
+};
+
 struct profile_record {
     char *path;
     FILE *f;
     struct rows rows;
+    struct profile_record_seen *seen; /* rebuilt over the store's processes at each write */
+    size_t nseen;
     uint64_t lines;
     char warning[320];
 };
@@ -49,6 +57,7 @@ void profile_record_free(struct profile_record *pr)
         fclose(pr->f);
     }
     rows_done(&pr->rows);
+    free(pr->seen);
     free(pr->path);
     free(pr);
 }
@@ -118,9 +127,50 @@ static cJSON *profile_record_labels(const struct rows_summary *s, const char *ta
     return l;
 }
 
-static int profile_record_proc(struct profile_record *pr, const struct store_proc *p,
-                               uint64_t now_ns, uint64_t ts_ms)
+/* A line compile_ms per compilation of p that ended since the last write (at the first, every
+ * one kept), oldest first, at the real time it ended: its wall time, labelled by its target
+ * (else the process's) and model (else the span's name) and result. *written: the count of
+ * compilations written before, updated. */
+static int profile_record_compilations(struct profile_record *pr, const struct store_proc *p,
+                                       const struct rows_summary *s, const char *target,
+                                       uint64_t now_ns, uint64_t real_ns, uint64_t *written)
 {
+    static const char *const result[3] = {"none", "ok", "error"};
+    struct rows_instances in;
+    size_t fresh;
+    int rc = 0;
+
+    rows_build_instances(&in, p);
+    fresh = in.total > *written ? (size_t)(in.total - *written) : 0;
+    fresh = fresh < in.n ? fresh : in.n;
+    *written = in.total;
+    for (size_t k = fresh; k-- > 0 && rc == 0;) {
+        const struct rows_instance *r = &in.v[k];
+        const char *t = target, *model = r->name;
+        uint64_t end_ns = r->begin_ns + r->dur_ns, ago = now_ns > end_ns ? now_ns - end_ns : 0;
+        cJSON *l;
+
+        for (size_t a = 0; a < r->nattrs && a < ROWS_INST_ATTRS; a++) {
+            if (strcmp(r->attrs[a].key, "target") == 0) {
+                t = r->attrs[a].value;
+            } else if (strcmp(r->attrs[a].key, "model") == 0) {
+                model = r->attrs[a].value;
+            }
+        }
+        l = profile_record_labels(s, t, NULL);
+        cJSON_AddStringToObject(l, "model", model);
+        cJSON_AddStringToObject(l, "result", result[r->status]);
+        rc = profile_record_put(pr, (real_ns > ago ? real_ns - ago : 0) / UTIL_NS_PER_MS,
+                                "compile_ms", rows_ms(r->dur_ns), l);
+    }
+    rows_instances_done(&in);
+    return rc;
+}
+
+static int profile_record_proc(struct profile_record *pr, const struct store_proc *p,
+                               uint64_t now_ns, uint64_t real_ns, uint64_t *written)
+{
+    uint64_t ts_ms = real_ns / UTIL_NS_PER_MS;
     struct rows_summary s;
     const char *target = "cpu";
     int rc = 0;
@@ -190,6 +240,9 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
                                     profile_record_labels(&s, target, r->path));
         }
     }
+    if (rc == 0) {
+        rc = profile_record_compilations(pr, p, &s, target, now_ns, real_ns, written);
+    }
     free(backend);
     rows_summary_done(&s);
     return rc;
@@ -198,11 +251,23 @@ static int profile_record_proc(struct profile_record *pr, const struct store_pro
 int profile_record_write(struct profile_record *pr, const struct store *st, uint64_t now_ns,
                          uint64_t real_ns)
 {
-    uint64_t ts_ms = real_ns / UTIL_NS_PER_MS;
+    size_t n = store_nprocs(st);
+    struct profile_record_seen *seen = n > 0 ? xcalloc(n, sizeof(*seen)) : NULL;
     int rc = 0;
 
-    for (size_t i = 0; i < store_nprocs(st) && pr->f != NULL && rc == 0; i++) {
-        rc = profile_record_proc(pr, store_proc_at(st, i), now_ns, ts_ms);
+    for (size_t i = 0; i < n; i++) {
+        seen[i].pid = store_proc_pid(store_proc_at(st, i));
+        for (size_t k = 0; k < pr->nseen; k++) {
+            if (pr->seen[k].pid == seen[i].pid) {
+                seen[i].written = pr->seen[k].written;
+            }
+        }
     }
+    for (size_t i = 0; i < n && pr->f != NULL && rc == 0; i++) {
+        rc = profile_record_proc(pr, store_proc_at(st, i), now_ns, real_ns, &seen[i].written);
+    }
+    free(pr->seen);
+    pr->seen = seen;
+    pr->nseen = n;
     return rc;
 }

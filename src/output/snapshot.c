@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,54 +192,73 @@ cJSON *snapshot_latency_row(const struct row *r)
     return o;
 }
 
-/* The span instances kept one by one (compilations), newest first, with their passes. */
-static cJSON *snapshot_instances(const struct store_proc *p, uint64_t *total)
+cJSON *snapshot_compilation(const struct rows_instance *r, uint64_t number)
 {
     static const char *const status[] = {
         [ROWS_INST_NONE] = NULL, [ROWS_INST_OK] = "ok", [ROWS_INST_FAILED] = "error"};
+    cJSON *o = cJSON_CreateObject(), *attrs, *passes;
+    bool energy = false;
+
+    cJSON_AddNumberToObject(o, "number", (double)number);
+    cJSON_AddStringToObject(o, "name", r->name);
+    cJSON_AddStringToObject(o, "path", r->path);
+    if (status[r->status] != NULL) {
+        cJSON_AddStringToObject(o, "status", status[r->status]);
+    } else {
+        cJSON_AddNullToObject(o, "status");
+    }
+    if (r->message != NULL) {
+        cJSON_AddStringToObject(o, "message", r->message);
+    } else {
+        cJSON_AddNullToObject(o, "message");
+    }
+    cJSON_AddNumberToObject(o, "wall_ms", (double)r->dur_ns / 1e6);
+    cJSON_AddNumberToObject(o, "mem_net_bytes", (double)r->mem_net);
+    cJSON_AddNumberToObject(o, "mem_peak_bytes", (double)r->mem_peak);
+    attrs = cJSON_AddObjectToObject(o, "attributes");
+    for (size_t a = 0; a < r->nattrs; a++) {
+        char *end = NULL;
+        double j;
+
+        cJSON_AddStringToObject(attrs, r->attrs[a].key, r->attrs[a].value);
+        if (strcmp(r->attrs[a].key, "energy_j") == 0) {
+            j = strtod(r->attrs[a].value, &end);
+            if (end != r->attrs[a].value && *end == '\0' && j >= 0.0 && j < 1e300) {
+                cJSON_AddNumberToObject(o, "energy_j", j);
+                energy = true;
+            }
+        }
+    }
+    if (!energy) {
+        cJSON_AddNullToObject(o, "energy_j");
+    }
+    passes = cJSON_AddArrayToObject(o, "passes");
+    for (size_t c = 0; c < r->nchildren; c++) {
+        const struct rows_inst_child *ch = &r->children[c];
+        cJSON *po = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(po, "name", ch->name);
+        cJSON_AddStringToObject(po, "path", ch->path);
+        cJSON_AddNumberToObject(po, "level", ch->level);
+        cJSON_AddNumberToObject(po, "start_ms", (double)(ch->begin_ns - r->begin_ns) / 1e6);
+        cJSON_AddNumberToObject(po, "wall_ms", (double)ch->dur_ns / 1e6);
+        cJSON_AddNumberToObject(po, "mem_bytes", (double)ch->mem_bytes);
+        cJSON_AddItemToArray(passes, po);
+    }
+    cJSON_AddNumberToObject(o, "passes_lost", r->children_lost);
+    return o;
+}
+
+/* The span instances kept one by one (compilations), newest first, with their passes. */
+static cJSON *snapshot_instances(const struct store_proc *p, uint64_t *total)
+{
     struct rows_instances in;
     cJSON *arr = cJSON_CreateArray();
 
     rows_build_instances(&in, p);
     *total = in.total;
     for (size_t k = 0; k < in.n; k++) {
-        const struct rows_instance *r = &in.v[k];
-        cJSON *o = cJSON_CreateObject(), *attrs, *passes;
-
-        cJSON_AddStringToObject(o, "name", r->name);
-        cJSON_AddStringToObject(o, "path", r->path);
-        if (status[r->status] != NULL) {
-            cJSON_AddStringToObject(o, "status", status[r->status]);
-        } else {
-            cJSON_AddNullToObject(o, "status");
-        }
-        if (r->message != NULL) {
-            cJSON_AddStringToObject(o, "message", r->message);
-        } else {
-            cJSON_AddNullToObject(o, "message");
-        }
-        cJSON_AddNumberToObject(o, "wall_ms", (double)r->dur_ns / 1e6);
-        cJSON_AddNumberToObject(o, "mem_net_bytes", (double)r->mem_net);
-        cJSON_AddNumberToObject(o, "mem_peak_bytes", (double)r->mem_peak);
-        attrs = cJSON_AddObjectToObject(o, "attributes");
-        for (size_t a = 0; a < r->nattrs; a++) {
-            cJSON_AddStringToObject(attrs, r->attrs[a].key, r->attrs[a].value);
-        }
-        passes = cJSON_AddArrayToObject(o, "passes");
-        for (size_t c = 0; c < r->nchildren; c++) {
-            const struct rows_inst_child *ch = &r->children[c];
-            cJSON *po = cJSON_CreateObject();
-
-            cJSON_AddStringToObject(po, "name", ch->name);
-            cJSON_AddStringToObject(po, "path", ch->path);
-            cJSON_AddNumberToObject(po, "level", ch->level);
-            cJSON_AddNumberToObject(po, "start_ms", (double)(ch->begin_ns - r->begin_ns) / 1e6);
-            cJSON_AddNumberToObject(po, "wall_ms", (double)ch->dur_ns / 1e6);
-            cJSON_AddNumberToObject(po, "mem_bytes", (double)ch->mem_bytes);
-            cJSON_AddItemToArray(passes, po);
-        }
-        cJSON_AddNumberToObject(o, "passes_lost", r->children_lost);
-        cJSON_AddItemToArray(arr, o);
+        cJSON_AddItemToArray(arr, snapshot_compilation(&in.v[k], in.total - (uint64_t)k));
     }
     rows_instances_done(&in);
     return arr;

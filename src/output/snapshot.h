@@ -11,6 +11,7 @@ struct cJSON;
 struct otlp_stats;
 struct row;
 struct rows;
+struct rows_instance;
 struct rows_summary;
 struct store;
 
@@ -21,6 +22,10 @@ struct cJSON *snapshot_memory_row(const struct row *r);
  * label, level, path, layer, core (null for the network and layers) and its figures. */
 struct cJSON *snapshot_neuro_row(const struct rows *rows, const struct row *r);
 struct cJSON *snapshot_kernel_row(const struct row *r);
+/* One compilation (a span instance kept one by one), the number-th of its process since start
+ * (the Compile view's #number), as the snapshot's compilations[] and the latency log's
+ * "compilations" carry it. Owned by the caller. */
+struct cJSON *snapshot_compilation(const struct rows_instance *r, uint64_t number);
 
 /* The snapshot of every process of st at now_ns (CLOCK_MONOTONIC) and real_ns (wall clock of
  * the timestamp). Owned by the caller. */

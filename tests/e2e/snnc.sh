@@ -177,7 +177,9 @@ if timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNNC" --wait-attach 10 
     jcheck "nctop: compilations[] = the report's, one by one" "$T/once.json" \
         "proc(\"snnc\")[\"compilations_total\"] == 20 and len(proc(\"snnc\")[\"compilations\"]) == 20" \
         "all(n[\"status\"] == c[\"status\"] and n[\"message\"] == c[\"reason\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
-        "all(n[\"attributes\"] == {\"model\": c[\"model\"], \"target\": c[\"target\"]} for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
+        "all({k: v for k, v in n[\"attributes\"].items() if k != \"energy_j\"} == {\"model\": c[\"model\"], \"target\": c[\"target\"]} for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
+        "all((n[\"energy_j\"] is None) if c[\"status\"] == \"error\" else abs(n[\"energy_j\"] - c[\"estimate\"][\"energy_j\"]) <= 5e-4 * c[\"estimate\"][\"energy_j\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
+        "[n[\"number\"] for n in proc(\"snnc\")[\"compilations\"]] == list(range(20, 0, -1))" \
         "all(abs(n[\"wall_ms\"] * 1e6 - c[\"wall_ns\"]) <= max(0.01 * c[\"wall_ns\"], 2000) + c[\"slack_ns\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
         "all([q[\"name\"] for q in n[\"passes\"]] == [p[\"name\"] for p in c[\"passes\"]] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS))" \
         "all(abs(q[\"wall_ms\"] * 1e6 - p[\"wall_ns\"]) <= max(0.01 * p[\"wall_ns\"], 2000) + p[\"slack_ns\"] and q[\"mem_bytes\"] == p[\"mem_delta_bytes\"] for n, c in zip(proc(\"snnc\")[\"compilations\"], $CS) for q, p in zip(n[\"passes\"], c[\"passes\"]))" \

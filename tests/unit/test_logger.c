@@ -361,6 +361,112 @@ static void test_profile_record(void **state)
     store_free(st);
 }
 
+/* A compilation on t: compile(model, target) > parse, ended at end_ns with status (0 ok). */
+static void add_compilation(struct store_proc *p, struct store_thread *t, const char *model,
+                            const char *target, uint64_t end_ns, uint32_t status)
+{
+    uint32_t c = store_proc_intern(p, "compile"), parse = store_proc_intern(p, "parse");
+    uint64_t b = end_ns - 10 * MS;
+
+    store_span_begin(t, c, b);
+    store_span_attr(t, store_proc_intern(p, "model"), store_proc_intern(p, model), b);
+    store_span_attr(t, store_proc_intern(p, "target"), store_proc_intern(p, target), b);
+    store_span_begin(t, parse, b + MS);
+    store_span_end(t, parse, b + 3 * MS);
+    store_span_end_status(t, c, status, end_ns);
+}
+
+/* test_issue_15: each compilation goes to the latency log once (the first line after a start
+ * has every kept one), oldest first, tagged with its workload and number; ProfileRecord has
+ * a compile_ms line per compilation labelled by target, model and result. */
+static void test_issue_15_log_compilations(void **state)
+{
+    char *dir = tmpdir(), *lat = NULL, path[256], *err = NULL;
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 88, "snnc");
+    struct store_thread *t = store_thread_add(p, 88, "main");
+    uint32_t why = store_proc_intern(p, "partition: does not fit");
+    struct logger *lg = logger_new(dir);
+    struct profile_record *pr;
+    cJSON **v, *c, *o;
+    size_t n, nc = 0;
+
+    (void)state;
+    add_compilation(p, t, "ff", "loihi2", SEC, 0);
+    add_compilation(p, t, "dense", "truenorth", 2 * SEC, why);
+    assert_int_equal(logger_start(lg, REAL), 0);
+    assert_int_equal(logger_write(lg, st, 3 * SEC, REAL + SEC), 0);
+    assert_int_equal(logger_write(lg, st, 4 * SEC, REAL + 2 * SEC), 0);
+    add_compilation(p, t, "ff", "truenorth", 5 * SEC, 0);
+    assert_int_equal(logger_write(lg, st, 6 * SEC, REAL + 3 * SEC), 0);
+    lat = strdup(logger_latency_path(lg));
+    logger_free(lg);
+    v = read_lines(lat, &n);
+    assert_int_equal(n, 4);
+    assert_null(cJSON_GetObjectItem(v[0], "compilations"));
+    c = cJSON_GetObjectItem(v[1], "compilations");
+    assert_int_equal(cJSON_GetArraySize(c), 2);
+    o = cJSON_GetArrayItem(c, 0);
+    assert_int_equal(cJSON_GetObjectItem(o, "number")->valueint, 1);
+    assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "ok");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "attributes"), "model")->valuestring, "ff");
+    assert_int_equal(cJSON_GetObjectItem(o, "pid")->valueint, 88);
+    assert_string_equal(cJSON_GetObjectItem(o, "process")->valuestring, "snnc");
+    assert_true(cJSON_GetObjectItem(o, "wall_ms")->valuedouble == 10.0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "passes")), 1);
+    o = cJSON_GetArrayItem(c, 1);
+    assert_int_equal(cJSON_GetObjectItem(o, "number")->valueint, 2);
+    assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "error");
+    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring, "partition: does not fit");
+    assert_null(cJSON_GetObjectItem(v[2], "compilations")); /* nothing new */
+    c = cJSON_GetObjectItem(v[3], "compilations");
+    assert_int_equal(cJSON_GetArraySize(c), 1);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(c, 0), "number")->valueint, 3);
+    free_lines(v, n);
+    unlink(lat);
+    free(lat);
+    /* (the memory log of the same stamp) */
+    snprintf(path, sizeof(path), "%s/20261118110640-memory.jsonl", dir);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/p.jsonl", dir);
+    pr = profile_record_new(path, &err);
+    assert_non_null(pr);
+    assert_int_equal(profile_record_write(pr, st, 6 * SEC, REAL), 0);
+    assert_int_equal(profile_record_write(pr, st, 7 * SEC, REAL + SEC), 0);
+    profile_record_free(pr);
+    v = read_lines(path, &n);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *labels = cJSON_GetObjectItem(v[i], "labels");
+        static const char *const want[3][3] = {
+            {"loihi2", "ff", "ok"}, {"truenorth", "dense", "error"}, {"truenorth", "ff", "ok"}};
+
+        if (strcmp(cJSON_GetObjectItem(v[i], "metric")->valuestring, "compile_ms") != 0) {
+            continue;
+        }
+        assert_true(nc < 3);
+        assert_true(cJSON_GetObjectItem(v[i], "value")->valuedouble == 10.0);
+        assert_string_equal(cJSON_GetObjectItem(labels, "target")->valuestring, want[nc][0]);
+        assert_string_equal(cJSON_GetObjectItem(labels, "model")->valuestring, want[nc][1]);
+        assert_string_equal(cJSON_GetObjectItem(labels, "result")->valuestring, want[nc][2]);
+        /* at the real time it ended: 5, 4 and 1 s before the write at 6 s */
+        assert_true(cJSON_GetObjectItem(v[i], "ts_ms")->valuedouble ==
+                    (double)((REAL - (nc == 0   ? 5
+                                      : nc == 1 ? 4
+                                                : 1) *
+                                         SEC) /
+                             MS));
+        nc++;
+    }
+    assert_int_equal(nc, 3); /* once each, though written twice */
+    free_lines(v, n);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+    store_free(st);
+}
+
 /* test_issue_11: --log-dir is created when missing (parents too), and a directory that cannot
  * be made names both logs in one warning. */
 static void test_issue_11_log_dir_created(void **state)
@@ -448,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_issue_10_profile_record_symlink_not_followed),
         cmocka_unit_test(test_logger_env),
         cmocka_unit_test(test_profile_record),
+        cmocka_unit_test(test_issue_15_log_compilations),
         cmocka_unit_test(test_issue_11_log_dir_created),
         cmocka_unit_test(test_issue_11_log_rotation),
     };
