@@ -267,8 +267,9 @@ static void prom_emit_gauges(struct prom_buf *b, const struct prom_proc *pp, boo
 }
 
 /* Compilations (span instances with a status or attributes): every one ever ended, by target,
- * model and result, and their durations. Bounded: the store folds label pairs beyond its cap
- * into target="other", model="other". Families only when some process has any. */
+ * model and result, their durations and their passes' durations. Bounded: the store folds
+ * label pairs beyond its cap (64 per process) into target="other", model="other", and passes
+ * beyond 15 per pair into pass="other". Families only when some process has any. */
 static void prom_emit_compilations(struct prom_buf *b, const struct prom_proc *pp, size_t n)
 {
     static const char *const result[3] = {"none", "ok", "error"};
@@ -314,6 +315,30 @@ static void prom_emit_compilations(struct prom_buf *b, const struct prom_proc *p
                 prom_escape(m, sizeof(m), s->model != NULL ? s->model : "");
                 snprintf(extra, sizeof(extra), ",target=\"%s\",model=\"%s\"", t, m);
                 prom_hist_emit(b, "nctop_compile_duration_seconds", pp[i].labels, extra, &ph);
+            }
+        }
+        prom_family(b, "nctop_compile_pass_duration_seconds", "histogram",
+                    "Wall time of the passes (the spans right inside a compilation) by target, "
+                    "model and pass: at most 15 passes per target and model, the rest in "
+                    "pass=\"other\".");
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < in[i].nstats; k++) {
+                const struct rows_inst_stat *s = &in[i].stats[k];
+                char t[128], m[128], ps[128], extra[420];
+
+                prom_escape(t, sizeof(t), s->target != NULL ? s->target : "");
+                prom_escape(m, sizeof(m), s->model != NULL ? s->model : "");
+                for (size_t j = 0; j < s->npasses; j++) {
+                    struct prom_hist ph;
+
+                    memset(&ph, 0, sizeof(ph));
+                    prom_hist_add(b, &ph, s->passes[j].dur);
+                    prom_escape(ps, sizeof(ps), s->passes[j].name);
+                    snprintf(extra, sizeof(extra), ",target=\"%s\",model=\"%s\",pass=\"%s\"", t, m,
+                             ps);
+                    prom_hist_emit(b, "nctop_compile_pass_duration_seconds", pp[i].labels, extra,
+                                   &ph);
+                }
             }
         }
     }

@@ -274,8 +274,8 @@ static void test_issue_11_serving_families(void **state)
     store_free(st);
 }
 
-/* test_issue_15: compilations by target, model and result, and their durations; the
- * failure rate is what the workload's own ends say (3 of 8 here). */
+/* test_issue_15: compilations by target, model and result, their durations and their passes'
+ * durations; the failure rate is what the workload's own ends say (3 of 8 here). */
 static void test_issue_15_compilations(void **state)
 {
     struct store *st = test_store();
@@ -285,7 +285,7 @@ static void test_issue_15_compilations(void **state)
     uint32_t c = store_proc_intern(p, "compile"), err = store_proc_intern(p, "does not fit");
     uint32_t tk = store_proc_intern(p, "target"), mk = store_proc_intern(p, "model");
     uint32_t loihi = store_proc_intern(p, "loihi2"), tn = store_proc_intern(p, "truenorth");
-    uint32_t brunel = store_proc_intern(p, "brunel");
+    uint32_t brunel = store_proc_intern(p, "brunel"), parse = store_proc_intern(p, "parse");
     char key[512];
     size_t len;
     char *text;
@@ -297,6 +297,8 @@ static void test_issue_15_compilations(void **state)
         store_span_begin(t, c, b);
         store_span_attr(t, tk, i < 5 ? loihi : tn, b);
         store_span_attr(t, mk, brunel, b);
+        store_span_begin(t, parse, b);
+        store_span_end(t, parse, b + (i + 1) * MS / 2);
         store_span_end_status(t, c, i >= 5 ? err : 0, b + (i + 1) * MS);
     }
     text = prom_render(st, 3000 * MS, 0, &len);
@@ -318,6 +320,18 @@ static void test_issue_15_compilations(void **state)
              "nctop_compile_duration_seconds_sum{%s,target=\"truenorth\",model=\"brunel\"}", lab);
     assert_true(fabs(test_value(text, key) - 0.021) < 1e-9); /* 6 + 7 + 8 ms */
     assert_int_equal(test_count(text, "# TYPE nctop_compilations_total counter"), 1);
+    /* Each pass of them, by target, model and pass. */
+    snprintf(key, sizeof(key),
+             "nctop_compile_pass_duration_seconds_count{%s,target=\"truenorth\",model=\"brunel\","
+             "pass=\"parse\"}",
+             lab);
+    assert_true(test_value(text, key) == 3);
+    snprintf(key, sizeof(key),
+             "nctop_compile_pass_duration_seconds_sum{%s,target=\"truenorth\",model=\"brunel\","
+             "pass=\"parse\"}",
+             lab);
+    assert_true(fabs(test_value(text, key) - 0.0105) < 1e-9); /* 3 + 3.5 + 4 ms */
+    assert_int_equal(test_count(text, "# TYPE nctop_compile_pass_duration_seconds histogram"), 1);
     free(text);
     store_free(st);
 }
