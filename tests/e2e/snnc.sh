@@ -194,3 +194,74 @@ if timeout 120 "$NCTOP" --once --json --duration 60 -- "$SNNC" --wait-attach 10 
 else
     fail "nctop --once -- snnc --loop" "$(tail -n 3 "$T/once.err" | tr '\n' ' ')"
 fi
+
+# 7. Prometheus against the report: compilations by target, model and result (so the
+# failure rate), and each pass's histogram per target and model (count exact, sum within
+# 1 % or 2 us per pass plus the report's slack), promtool-clean. The loop runs inside a
+# shell that stays, so the exporter still serves the finished compiler's figures.
+if command -v promtool >/dev/null; then
+    P=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$NCTOP" --headless --duration 120 --prometheus "$P" -- /bin/sh -c \
+        '"$0" --wait-attach 10 --loop "$1" --targets loihi2,truenorth --rounds 2 --pause-ms 0 --quiet --report "$2" --image-out "$3"; exec sleep 100' \
+        "$SNNC" "$T/loop" "$T/ploop.json" "$T/plast.img" >"$T/prom.out" 2>"$T/prom.err" &
+    promnc=$!
+    PIDS+=("$promnc")
+    scrape() {
+        [ -s "$T/ploop.json" ] &&
+            "$PY" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$P" >"$T/pmetrics.txt" 2>/dev/null &&
+            [ "$(awk '/^nctop_compilations_total\{workload="snnc"/ { n += $NF } END { print n + 0 }' "$T/pmetrics.txt")" -eq 20 ]
+    }
+    if wait_for 120 scrape; then
+        check "prometheus: promtool check metrics passes with a compiler" \
+            bash -c "promtool check metrics < '$T/pmetrics.txt'"
+        "$PY" - "$T/pmetrics.txt" "$T/ploop.json" >"$T/pcheck.txt" 2>&1 <<'PYEOF'
+import collections, json, re, sys
+rep = json.load(open(sys.argv[2]))
+series = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^([a-z_]+)\{(.*)\} (\S+)$', line.strip())
+    if m and 'workload="snnc"' in m.group(2):
+        labels = dict(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m.group(2)))
+        series[(m.group(1), tuple(sorted(labels.items())))] = float(m.group(3))
+def get(name, **kw):
+    return series.get((name, tuple(sorted(dict(kw, workload="snnc").items()))))
+bad = []
+want = collections.Counter((c["target"], c["model"], "ok" if c["status"] == "ok" else "error")
+                           for c in rep["compilations"])
+got = {(dict(k[1])["target"], dict(k[1])["model"], dict(k[1])["result"]): v
+       for k, v in series.items() if k[0] == "nctop_compilations_total"}
+for key in set(want) | set(got):
+    if got.get(key, 0) != want.get(key, 0):
+        bad.append("compilations %s: %s, report %s" % (key, got.get(key), want.get(key, 0)))
+failed = sum(v for k, v in got.items() if k[2] == "error")
+rate, rep_rate = failed / sum(got.values()), rep["failed_total"] / rep["compilations_total"]
+if abs(rate - rep_rate) > 1e-12 or rep["compilations_total"] != 20:
+    bad.append("failure rate %.4f, report %.4f" % (rate, rep_rate))
+passes = collections.defaultdict(list)
+for c in rep["compilations"]:
+    for p in c["passes"]:
+        passes[(c["target"], c["model"], p["name"])].append(p)
+for (t, m, n), ps in passes.items():
+    cnt = get("nctop_compile_pass_duration_seconds_count", target=t, model=m, **{"pass": n})
+    tot = get("nctop_compile_pass_duration_seconds_sum", target=t, model=m, **{"pass": n})
+    want_ns = sum(p["wall_ns"] for p in ps)
+    tol = max(0.01 * want_ns, 2000 * len(ps)) + sum(p["slack_ns"] for p in ps)
+    if cnt != len(ps) or tot is None or abs(tot * 1e9 - want_ns) > tol:
+        bad.append("pass %s/%s/%s: count %s sum %s, report %d passes %d ns" % (t, m, n, cnt, tot, len(ps), want_ns))
+print("; ".join(bad[:4]) if bad else "%d compilations, failure rate %.3f, %d pass series" % (
+    sum(got.values()), rate, len(passes)))
+sys.exit(1 if bad else 0)
+PYEOF
+        if [ $? -eq 0 ]; then
+            pass "prometheus: compilations, failure rate and pass histograms = the report's ($(cat "$T/pcheck.txt"))"
+        else
+            fail "prometheus: compilations, failure rate and pass histograms = the report's" "$(tail -n 3 "$T/pcheck.txt" | tr '\n' ' ')"
+        fi
+    else
+        fail "prometheus with snnc" "no 20 compilations within 120 s: $(tail -n 2 "$T/prom.err" | tr '\n' ' ')"
+    fi
+    kill -TERM "$promnc" 2>/dev/null
+    wait "$promnc" 2>/dev/null
+else
+    skip "promtool is not installed: the Prometheus checks"
+fi
