@@ -276,8 +276,9 @@ static void test_roundtrip(void **state)
     assert_non_null(strstr(a, "\"exit_status\":1,\"exit_signal\":null"));
     assert_non_null(strstr(a, "corrupt record at offset 64"));
     assert_non_null(strstr(a, "\"probed_fn\""));
-    assert_non_null(strstr(a, "\"compilations\":[{\"name\":\"compile\",\"path\":\"compile\","
-                              "\"status\":\"error\",\"message\":\"does not fit\""));
+    assert_non_null(strstr(a, "\"compilations\":[{\"number\":2,\"name\":\"compile\","
+                              "\"path\":\"compile\",\"status\":\"error\","
+                              "\"message\":\"does not fit\""));
     assert_non_null(strstr(a, "\"passes\":[{\"name\":\"place\",\"path\":\"place\""));
     assert_non_null(strstr(a, "\"attributes\":{\"target\":\"loihi2\",\"model\":\"brunel\"}"));
     assert_non_null(strstr(a, "{\"name\":\"power\",\"value\":2.25,\"unit\":\"W\"}"));
