@@ -353,7 +353,8 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
 
     if (strcmp(key, "view") == 0) {
         if ((v = layout_view_from_name(val)) < 0) {
-            return "not a view (latency, memory, kernels, workloads, threads, neuro, heatmap, compile)";
+            return "not a view (latency, memory, kernels, workloads, threads, neuro, heatmap, "
+                   "compile)";
         }
         cfg->view = v;
     } else if (strcmp(key, "sort") == 0) {

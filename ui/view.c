@@ -81,6 +81,5 @@ const struct view_ops *const view_table[LAYOUT_NVIEWS] = {
     [LAYOUT_VIEW_LATENCY] = &view_latency_ops, [LAYOUT_VIEW_MEMORY] = &view_memory_ops,
     [LAYOUT_VIEW_KERNELS] = &view_kernels_ops, [LAYOUT_VIEW_WORKLOADS] = &view_workloads_ops,
     [LAYOUT_VIEW_THREADS] = &view_threads_ops, [LAYOUT_VIEW_NEURO] = &view_neuro_ops,
-    [LAYOUT_VIEW_HEATMAP] = &view_heatmap_ops,
-    [LAYOUT_VIEW_COMPILE] = &view_compile_ops,
+    [LAYOUT_VIEW_HEATMAP] = &view_heatmap_ops, [LAYOUT_VIEW_COMPILE] = &view_compile_ops,
 };

@@ -39,9 +39,9 @@ more_than() { [ "$(total)" -gt "$1" ] 2>/dev/null; }
 mkdir -p "$T/tmp"
 tm -f /dev/null new-session -d -s t -x 120 -y 40 -c "$T" \
     "TMPDIR=$T/tmp $NCTOP --keep-exited 3600 --demo=compile"
-step "demo compile: the Compile tab is offered once a compilation ended" has ' 7 Compile '
-keys 7
-step "key 7: the Compile view's columns" \
+step "demo compile: the Compile tab is offered once a compilation ended" has ' 8 Compile '
+keys 8
+step "key 8: the Compile view's columns" \
     has 'NAME +TARGET +RESULT +TIME +SHARE +MEM +PEAK +ENERGY +MESSAGE'
 # The pass tree of the selected one, live: Enter unfolds the newest, which stays unfolded
 # while newer ones arrive above it.
@@ -74,7 +74,7 @@ for i in 1 2 3; do
     keys Enter
     has 'nctop snnc pid' && break
 done
-keys 7
+keys 8
 step "the compiler's Compile view: 40 compilations, 30 ok, 10 failed" \
     has '^ 40 compilations: 30 ok, 10 failed \(75\.0% ok\)'
 fail_in_warn() {
@@ -127,7 +127,7 @@ step "the filter cleared" hasnt 'filter: dense'
 
 # The help screen has the key.
 keys F1
-step "the help screen lists key 7" has '7 +Compile view'
+step "the help screen lists key 8" has '8 +Compile view'
 keys q
 step "any key closes the help" has 'NAME +TARGET'
 
