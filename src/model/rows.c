@@ -14,6 +14,7 @@
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/compile.h"
+#include "src/model/fleet.h"
 #include "src/model/hist.h"
 #include "src/model/matrix.h"
 #include "src/model/neuro.h"
@@ -341,6 +342,7 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
     struct rows_levels lv;
     struct hist scratch;
     uint64_t top_total = rows_top_total(p, now_ns);
+    size_t first = out->n;
     uint32_t i;
 
     rows_levels_init(&lv);
@@ -374,6 +376,9 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
     }
     hist_done(&scratch);
     rows_levels_done(&lv);
+    if (p->fleet == STORE_FLEET_ALL) {
+        fleet_spread(out, first, p, now_ns); /* the spread across its members */
+    }
 }
 
 /* --- a baseline ------------------------------------------------------------------------------ */
@@ -1839,6 +1844,13 @@ static bool rows_sort_value(const struct rows *r, const struct row *row, const s
     case ROWS_SORT_CAPACITY:
         *out = (double)row->capacity_bytes;
         return (row->flags & ROW_F_CAPACITY) != 0;
+    case ROWS_SORT_P99_MIN:
+    case ROWS_SORT_P99_MEDIAN:
+    case ROWS_SORT_P99_MAX:
+        *out = (double)(s->key == ROWS_SORT_P99_MIN      ? row->spread_min_ns
+                        : s->key == ROWS_SORT_P99_MEDIAN ? row->spread_median_ns
+                                                         : row->spread_max_ns);
+        return (row->flags & ROW_F_SPREAD) != 0;
     case ROWS_SORT_NEURONS:
     case ROWS_SORT_FIRING:
     case ROWS_SORT_SPIKES:

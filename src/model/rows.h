@@ -26,6 +26,7 @@ struct store_proc;
 #define ROW_F_BASE 0x100U        /* base_* hold the baseline's figures of this path */
 #define ROW_F_BASE_NEW 0x200U    /* a baseline is compared with and lacks this path */
 #define ROW_F_ENERGY 0x400U      /* compile rows: energy_j is known */
+#define ROW_F_SPREAD 0x800U      /* a fleet's row: spread_* hold the p99 of its live members */
 
 /* Bits of struct row_stats.absent: figures a replayed log did not have (the STORE_STAT_*
  * bits of the store, same values). */
@@ -157,6 +158,16 @@ struct row {
 
     /* neuro rows: the index of its figures in the rows' neuro[] (rows_neuro_of) */
     uint32_t neuro;
+
+    /* latency rows of a fleet (ROW_F_SPREAD): the window's p99 of the path across the live
+     * members that have one (spread_n of them, >= 1), the smallest, the median (of an even
+     * number: the mean of the middle two) and the largest, and the member with the largest:
+     * the slowest rank, its label borrowed from the store. */
+    uint32_t spread_n;
+    uint64_t spread_min_ns;
+    uint64_t spread_median_ns;
+    uint64_t spread_max_ns;
+    const char *slowest;
 
     /* latency and kernel rows: the since-start histogram, for exporters that need buckets
      * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
@@ -555,6 +566,9 @@ enum rows_sort_key {
     ROWS_SORT_STEP_ENERGY,
     ROWS_SORT_POWER,  /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
     ROWS_SORT_FAILED, /* failed ends (struct row.failed), rows with a status only */
+    ROWS_SORT_P99_MIN, /* a fleet's rows: the spread of p99 across its members */
+    ROWS_SORT_P99_MEDIAN,
+    ROWS_SORT_P99_MAX,
 };
 
 struct rows_sort {

@@ -628,6 +628,16 @@ bool store_proc_replayed(const struct store_proc *p)
     return p->replayed;
 }
 
+void store_proc_set_fleet(struct store_proc *p, enum store_fleet_role role)
+{
+    p->fleet = role;
+}
+
+enum store_fleet_role store_proc_fleet(const struct store_proc *p)
+{
+    return p->fleet;
+}
+
 bool store_proc_host_valid(const struct store_proc *p)
 {
     return p->host_valid;

@@ -102,6 +102,16 @@ void store_proc_set_exit(struct store_proc *p, int status, int signal);
 /* The process is read back from a file (nctop replay): its outputs say replay, not live. */
 void store_proc_set_replayed(struct store_proc *p);
 bool store_proc_replayed(const struct store_proc *p);
+/* Its part in a fleet read from Prometheus (collectors/fleet.c): a process of one instance,
+ * or the fleet itself, whose latency rows carry the spread across the live members (rows.h
+ * ROW_F_SPREAD). Not an event: a recording has no fleet. */
+enum store_fleet_role {
+    STORE_FLEET_NONE = 0,   /* a process watched here */
+    STORE_FLEET_MEMBER = 1, /* a workload of one instance, read back from Prometheus */
+    STORE_FLEET_ALL = 2,    /* the fleet: the figures of every member together */
+};
+void store_proc_set_fleet(struct store_proc *p, enum store_fleet_role role);
+enum store_fleet_role store_proc_fleet(const struct store_proc *p);
 bool store_proc_stepped(const struct store_proc *p); /* a step marker was ever seen */
 /* Mark the process exited or failed; reason is copied (may be NULL). ts_ns: when. */
 void store_proc_set_state(struct store_proc *p, enum store_proc_state state, const char *reason,
