@@ -59,6 +59,10 @@ struct collector_ops {
 extern const struct collector_ops *const collector_registry[];
 extern const struct collector_ops *const hw_registry[];
 
+/* The i-th registry a run with these settings starts (i from 0), or NULL after the last:
+ * collector_registry then hw_registry, or the fleet source alone (--prometheus-url). */
+const struct collector_ops *const *collector_registries(const struct config *cfg, size_t i);
+
 /* A source the settings ask for that this build lacks (--bpf without BPF support): the
  * one-line reason, or NULL. */
 const char *collector_unbuilt(const struct config *cfg);

@@ -7,6 +7,7 @@
 
 #include "src/config.h"
 
+extern const struct collector_ops fleet_collector;
 extern const struct collector_ops ring_collector;
 extern const struct collector_ops proc_collector;
 #ifdef NCTOP_HAVE_BPF
@@ -21,6 +22,21 @@ const struct collector_ops *const collector_registry[] = {
 #endif
     NULL,
 };
+
+/* A fleet read from Prometheus is the only source of its run: nothing of this machine mixes
+ * with it (no segments, no /proc, no GPU). */
+static const struct collector_ops *const collector_fleet_registry[] = {
+    &fleet_collector,
+    NULL,
+};
+
+const struct collector_ops *const *collector_registries(const struct config *cfg, size_t i)
+{
+    if (cfg->prometheus_url != NULL) {
+        return i == 0 ? collector_fleet_registry : NULL;
+    }
+    return i == 0 ? collector_registry : i == 1 ? hw_registry : NULL;
+}
 
 const char *collector_unbuilt(const struct config *cfg)
 {

@@ -68,6 +68,9 @@ struct config {
     const char *otlp_url;    /* --otlp URL: the OTLP/HTTP base endpoint (NULL: environment) */
     const struct otlp_client_opts *otlp; /* OTLP export settings (NULL: no export; owned by
                                           * main) */
+    /* --prometheus-url: show the fleet this Prometheus scrapes (collectors/fleet.c)
+     * instead of watching here, or NULL */
+    const char *prometheus_url;
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

@@ -75,6 +75,8 @@ struct loop {
     uint64_t otlp_since;      /* traces: spans that ended up to this time were sent */
     struct child *child;      /* the command nctop started, or NULL */
     bool finishing;
+    /* --once: the end waits for the samples on workers (bounded by their deadlines) */
+    bool finish_waits;
     uint64_t printed; /* --batch: snapshots printed */
     int status;       /* exit status of nctop */
 
@@ -190,6 +192,17 @@ static void loop_after_run(struct loop *l, uint64_t now)
 
 static void loop_on_source(uv_timer_t *t);
 
+/* Whether a source's sample is on a worker now. */
+static bool loop_sampling(const struct loop *l)
+{
+    for (size_t i = 0; i < l->nsources; i++) {
+        if (l->sources[i].busy) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void loop_source_work(uv_work_t *w)
 {
     struct loop_source *src = w->data;
@@ -205,6 +218,9 @@ static void loop_source_work_done(uv_work_t *w, int status)
     if (status == 0 && src->ops->publish != NULL) {
         src->ops->publish(src->self);
     }
+    if (src->l->finish_waits && !loop_sampling(src->l)) {
+        loop_finish(src->l);
+    }
 }
 
 /* One run of src and its next one; a blocking sample goes to a worker (at most one at a
@@ -214,7 +230,7 @@ static void loop_source_run(struct loop_source *src, uint64_t now)
     struct loop *l = src->l;
     uint64_t ms = src->ops->run(src->self, now);
 
-    if (src->ops->sample != NULL && !src->busy && !l->finishing) {
+    if (src->ops->sample != NULL && !src->busy && !l->finishing && !l->finish_waits) {
         src->work->data = src;
         if (uv_queue_work(l->uv, src->work, loop_source_work, loop_source_work_done) == 0) {
             src->busy = true;
@@ -258,8 +274,6 @@ static void loop_sources_flush(struct loop *l, uint64_t now)
  * there, /proc is read, the probes are attached before the command is let go). */
 static void loop_sources_start(struct loop *l, uint64_t now)
 {
-    static const struct collector_ops *const *const registries[] = {collector_registry,
-                                                                    hw_registry};
     struct collector_env env = {
         .store = l->store,
         .cfg = l->cfg,
@@ -267,13 +281,14 @@ static void loop_sources_start(struct loop *l, uint64_t now)
         .child_name = l->child != NULL ? child_name(l->child) : NULL,
     };
     const char *unbuilt = collector_unbuilt(l->cfg);
+    const struct collector_ops *const *reg;
 
     if (unbuilt != NULL) {
         loop_collector_error(l, unbuilt);
     }
-    for (size_t r = 0; r < sizeof(registries) / sizeof(registries[0]); r++) {
-        for (size_t i = 0; registries[r][i] != NULL && l->nsources < LOOP_MAX_SOURCES; i++) {
-            const struct collector_ops *ops = registries[r][i];
+    for (size_t r = 0; (reg = collector_registries(l->cfg, r)) != NULL; r++) {
+        for (size_t i = 0; reg[i] != NULL && l->nsources < LOOP_MAX_SOURCES; i++) {
+            const struct collector_ops *ops = reg[i];
             struct loop_source *src = &l->sources[l->nsources];
             char *err = NULL;
             int fd;
@@ -870,6 +885,12 @@ static void loop_finish(struct loop *l)
     uint64_t now = util_mono_ns();
 
     if (l->finishing) {
+        return;
+    }
+    /* --once: a sample on its way (a query of the fleet's Prometheus) is part of the
+     * snapshot; its own deadline bounds the wait. */
+    l->finish_waits = l->cfg->once && loop_sampling(l);
+    if (l->finish_waits) {
         return;
     }
     l->finishing = true;

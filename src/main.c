@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collectors/fleet_http.h"
 #include "collectors/replay/replay.h"
 #include "collectors/ring.h"
 #include "src/base/diag.h"
@@ -52,6 +53,7 @@ enum main_longopt {
     OPT_WINDOW,
     OPT_PROMETHEUS,
     OPT_PROM_PATHS,
+    OPT_PROM_URL,
     OPT_BPF,
     OPT_UPROBE,
     OPT_USDT,
@@ -97,6 +99,7 @@ static const struct option main_longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"prometheus", required_argument, NULL, OPT_PROMETHEUS},
     {"prometheus-paths", required_argument, NULL, OPT_PROM_PATHS},
+    {"prometheus-url", required_argument, NULL, OPT_PROM_URL},
     {"bpf", no_argument, NULL, OPT_BPF},
     {"uprobe", required_argument, NULL, OPT_UPROBE},
     {"usdt", required_argument, NULL, OPT_USDT},
@@ -164,6 +167,10 @@ static void main_usage(FILE *out)
           "      --otlp URL          export metrics over OTLP/HTTP (JSON) to URL, a base\n"
           "                          endpoint such as http://127.0.0.1:4318 (as\n"
           "                          NC_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT)\n"
+          "      --prometheus-url URL  show the fleet of nctops the Prometheus at URL\n"
+          "                          (http://HOST:PORT) scrapes: every workload of every\n"
+          "                          instance, the latency tree with the spread of p99\n"
+          "                          across them (rates over --window, default 60 here)\n"
           "      --keep-exited SECS  how long an exited workload stays shown (default 300)\n"
           "      --baseline FILE     compare the latency rows with a snapshot, recording or\n"
           "                          log of an earlier run: p99 and mean change per path\n"
@@ -454,6 +461,9 @@ static const char *const main_rc_keys[] = {
 
 /* Kept for the whole run: option values from nctoprc point into it. */
 static struct nctoprc *main_rc;
+
+/* --window was given (a fleet's rates span 60 s unless it was). */
+static bool main_window_set;
 
 /* --check was given: report instead of running. */
 static bool main_checking;
@@ -860,6 +870,7 @@ static void main_option(struct config *cfg, int c, const char *arg)
         cfg->duration_ns = main_seconds("--duration", arg);
         break;
     case OPT_WINDOW:
+        main_window_set = true;
         cfg->window_ns = main_seconds("--window", arg);
         if (cfg->window_ns < UTIL_NS_PER_SEC) {
             die_usage("--window: at least 1 second");
@@ -947,6 +958,16 @@ static void main_option(struct config *cfg, int c, const char *arg)
                       arg);
         }
         cfg->prometheus = arg;
+        break;
+    }
+    case OPT_PROM_URL: {
+        struct fleet_url u;
+        char *err = NULL;
+
+        if (fleet_url_parse(arg, &u, &err) != 0) {
+            die_usage("--prometheus-url: %s", err);
+        }
+        cfg->prometheus_url = arg;
         break;
     }
     case OPT_PROM_PATHS: {
@@ -1128,6 +1149,17 @@ int main(int argc, char **argv)
     main_check_bpf_pids(&cfg);
     if ((cfg.demo ? 1 : 0) + (cmd != NULL ? 1 : 0) + (cfg.npids > 0 ? 1 : 0) > 1) {
         die_usage("choose one of -p, --demo and -- CMD");
+    }
+    if (cfg.prometheus_url != NULL) {
+        /* The fleet is read from Prometheus: nothing of this machine is watched with it. */
+        if (mode != MAIN_WATCH || cfg.demo || cmd != NULL || cfg.npids > 0 || cfg.bpf) {
+            die_usage("--prometheus-url shows a fleet read from Prometheus: not with -p, --demo, "
+                      "-- CMD, --bpf, record or replay");
+        }
+        /* Prometheus scrapes every 15 s by default: a rate needs a few scrapes in its range. */
+        if (!main_window_set) {
+            cfg.window_ns = 60 * UTIL_NS_PER_SEC;
+        }
     }
     if (cfg.headless) {
         cfg.output = CONFIG_OUT_NONE;

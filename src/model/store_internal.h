@@ -299,7 +299,8 @@ struct store_proc {
     char *label;
     enum store_proc_state state;
     bool replayed; /* read back from a file, not watched live */
-    enum store_fleet_role fleet; /* its part in a fleet (store_proc_set_fleet) */
+    /* its part in a fleet (store_proc_set_fleet) */
+    enum store_fleet_role fleet;
     char *reason;
     uint64_t state_ts_ns;
 
