@@ -262,6 +262,22 @@ static int fleet_fig_cmp(const void *x, const void *y)
     return fleet_path_cmp(a->path, b->path);
 }
 
+static int fleet_sample_cmp(const void *x, const void *y)
+{
+    const struct fleet_sample *a = x, *b = y;
+    const char *ka[2] = {a->label[FLEET_L_INSTANCE], a->label[FLEET_L_WORKLOAD]};
+    const char *kb[2] = {b->label[FLEET_L_INSTANCE], b->label[FLEET_L_WORKLOAD]};
+
+    for (int k = 0; k < 2; k++) {
+        int d = fleet_path_cmp(ka[k] != NULL ? ka[k] : "", kb[k] != NULL ? kb[k] : "");
+
+        if (d != 0) {
+            return d;
+        }
+    }
+    return 0;
+}
+
 /* Import one path's figures into p: its name ids from the top, the figures over the range
  * (absent what Prometheus has no figure for: last, min and max always). share: of the parent,
  * or negative when unknown. */
@@ -453,15 +469,15 @@ static void fleet_apply_paths(struct fleet *f, struct fleet_vector *ans, uint64_
     for (size_t i = 0; i <= nf; i++) {
         struct fleet_stat *st;
 
-        if (i == nf || (i > start && figs[i].member != figs[start].member)) {
+        if (nf > 0 && (i == nf || (i > start && figs[i].member != figs[start].member))) {
             uint32_t who = figs[start].member;
 
             fleet_import_member(f, who == FLEET_ALL ? &f->all : &f->m[who], stats, ns, now_ns);
             ns = 0;
             start = i;
-            if (i == nf) {
-                break;
-            }
+        }
+        if (i == nf) {
+            break;
         }
         if (ns == 0 || fleet_path_cmp(stats[ns - 1].path, figs[i].path) != 0) {
             st = &stats[ns++];
@@ -551,6 +567,10 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
     for (size_t i = 0; i < f->nm; i++) {
         f->m[i].seen = false;
         f->m[i].rss = f->m[i].cpu_s = NAN;
+    }
+    /* New workloads join in the order of their instance and label, whatever the answer's. */
+    if (series->n > 1) {
+        qsort(series->v, series->n, sizeof(*series->v), fleet_sample_cmp);
     }
     /* The workloads first: who is there, with which pid, in which state. */
     for (size_t i = 0; i < series->n; i++) {
@@ -784,13 +804,14 @@ static uint64_t fleet_collector_run(void *self, uint64_t now_ns)
     return ((struct fleet *)self)->every_ms;
 }
 
-/* One round of queries, all within one deadline (worker thread). */
+/* One round of queries, each within its deadline; the first failure ends the round, so a
+ * Prometheus that does not answer costs one timeout (worker thread). */
 static void fleet_collector_sample(void *self)
 {
     struct fleet *f = self;
-    uint64_t deadline = util_mono_ns() + f->timeout_ms * UTIL_NS_PER_MS;
 
     for (int q = 0; q < FLEET_NQUERIES && f->error == NULL; q++) {
+        uint64_t deadline = util_mono_ns() + f->timeout_ms * UTIL_NS_PER_MS;
         char *body = NULL, *err = NULL;
         size_t len = 0;
         int status = 0;

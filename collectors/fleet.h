@@ -14,7 +14,7 @@ struct fleet;
 struct fleet_vector;
 struct store;
 
-#define FLEET_TIMEOUT_MS 2000     /* one round of queries; --delay when that is longer */
+#define FLEET_TIMEOUT_MS 2000     /* each query; --delay when that is longer */
 #define FLEET_MAX_MEMBERS 4096    /* workloads followed; more are counted, not shown */
 #define FLEET_MAX_DEPTH 64        /* levels of a path; deeper paths are left out */
 #define FLEET_FLEET_LABEL "fleet" /* the label of the fleet's own process */

@@ -144,8 +144,10 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
         rows_build_memory(&f->mem_rows, p, in->now_ns);
         f->ui.rows = in->view == LAYOUT_VIEW_MEMORY ? &f->mem_rows : &f->view_rows;
         /* A replayed pid is a number from the file: the live process that has it now (if
-         * any) is someone else, so a replay shows no uptime. */
-        f->ui.uptime_valid = !status.replay && in->uptime != NULL &&
+         * any) is someone else, so a replay shows no uptime; nor does a fleet's (another
+         * machine's pid). */
+        f->ui.uptime_valid = !status.replay && store_proc_fleet(p) == STORE_FLEET_NONE &&
+                             in->uptime != NULL &&
                              store_proc_state(p) == STORE_PROC_LIVE &&
                              in->uptime(store_proc_pid(p), &f->ui.uptime_ns);
         status.proc_invalid = f->sums[sel].invalid_reason;

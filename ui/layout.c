@@ -7,12 +7,14 @@
 #include <string.h>
 
 static const struct layout_col layout_latency[] = {
-    {LAYOUT_COL_NAME, "NAME", 0, 100},   {LAYOUT_COL_LAST, "LAST", 9, 40},
-    {LAYOUT_COL_MEAN, "MEAN", 9, 60},    {LAYOUT_COL_P50, "P50", 9, 90},
-    {LAYOUT_COL_P95, "P95", 9, 30},      {LAYOUT_COL_P99, "P99", 9, 80},
-    {LAYOUT_COL_MAX, "MAX", 9, 20},      {LAYOUT_COL_COUNT, "COUNT", 8, 50},
-    {LAYOUT_COL_SHARE, "SHARE", 13, 70}, {LAYOUT_COL_DP99, "ΔP99", 15, 75},
-    {LAYOUT_COL_DMEAN, "ΔMEAN", 15, 45},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},      {LAYOUT_COL_LAST, "LAST", 9, 40},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 60},       {LAYOUT_COL_P50, "P50", 9, 90},
+    {LAYOUT_COL_P95, "P95", 9, 30},         {LAYOUT_COL_P99, "P99", 9, 80},
+    {LAYOUT_COL_MAX, "MAX", 9, 20},         {LAYOUT_COL_COUNT, "COUNT", 8, 50},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 70},    {LAYOUT_COL_DP99, "ΔP99", 15, 75},
+    {LAYOUT_COL_DMEAN, "ΔMEAN", 15, 45},    {LAYOUT_COL_SHARE, "SHARE", 13, 70},
+    {LAYOUT_COL_P99_MIN, "P99 MIN", 9, 74}, {LAYOUT_COL_P99_MED, "P99 MED", 9, 73},
+    {LAYOUT_COL_P99_MAX, "P99 MAX", 9, 78}, {LAYOUT_COL_SLOWEST, "SLOWEST", 22, 76},
 };
 
 static const struct layout_col layout_memory[] = {
@@ -32,8 +34,9 @@ static const struct layout_col layout_workloads[] = {
     {LAYOUT_COL_PID, "PID", 8, 95},        {LAYOUT_COL_NAME, "LABEL", 0, 100},
     {LAYOUT_COL_STATE, "STATE", 7, 90},    {LAYOUT_COL_EVENTS, "EVENTS/S", 9, 70},
     {LAYOUT_COL_DROPS, "DROPS", 8, 80},    {LAYOUT_COL_RSS, "RSS", 10, 60},
-    {LAYOUT_COL_CPU, "CPU%", 6, 50},       {LAYOUT_COL_PEAK, "PEAK", 10, 45},
-    {LAYOUT_COL_TOTAL, "CPU-TIME", 9, 40}, {LAYOUT_COL_COUNT, "SYSCALLS", 9, 35},
+    {LAYOUT_COL_CPU, "CPU%", 6, 50},       {LAYOUT_COL_TOKENS, "TOK/S", 9, 75},
+    {LAYOUT_COL_PEAK, "PEAK", 10, 45},     {LAYOUT_COL_TOTAL, "CPU-TIME", 9, 40},
+    {LAYOUT_COL_COUNT, "SYSCALLS", 9, 35},
 };
 
 static const struct layout_col layout_threads[] = {
@@ -85,7 +88,9 @@ static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_ESTEP] = "energy",      [LAYOUT_COL_POWER] = "power",
     [LAYOUT_COL_DP99] = "dp99",         [LAYOUT_COL_DMEAN] = "dmean",
     [LAYOUT_COL_TARGET] = "target",     [LAYOUT_COL_RESULT] = "result",
-    [LAYOUT_COL_MESSAGE] = "message",
+    [LAYOUT_COL_MESSAGE] = "message",   [LAYOUT_COL_TOKENS] = "tokens",
+    [LAYOUT_COL_P99_MIN] = "p99min",    [LAYOUT_COL_P99_MED] = "p99med",
+    [LAYOUT_COL_P99_MAX] = "p99max",    [LAYOUT_COL_SLOWEST] = "slowest",
 };
 
 /* Each view's name (--view, nctoprc, --columns VIEW:) and its columns, by enum layout_view. */
@@ -250,6 +255,23 @@ uint64_t layout_view_enabled(enum layout_view v, uint64_t enabled)
     return LAYOUT_COLS_ALL;
 }
 
+#define LAYOUT_COLS_SPREAD                                                                         \
+    (1ULL << LAYOUT_COL_P99_MIN | 1ULL << LAYOUT_COL_P99_MED | 1ULL << LAYOUT_COL_P99_MAX |        \
+     1ULL << LAYOUT_COL_SLOWEST)
+
+uint64_t layout_rows_enabled(enum layout_view v, uint64_t enabled, const struct rows *rows)
+{
+    bool spread = false;
+
+    for (size_t i = 0; v == LAYOUT_VIEW_LATENCY && rows != NULL && i < rows->n && !spread; i++) {
+        spread = (rows->v[i].flags & ROW_F_SPREAD) != 0;
+    }
+    if (!spread) {
+        return enabled & ~LAYOUT_COLS_SPREAD;
+    }
+    return enabled & ~(1ULL << LAYOUT_COL_LAST | 1ULL << LAYOUT_COL_MAX);
+}
+
 enum rows_sort_key layout_col_sort_key(enum layout_col_id id)
 {
     switch (id) {
@@ -300,6 +322,13 @@ enum rows_sort_key layout_col_sort_key(enum layout_col_id id)
         return ROWS_SORT_STEP_ENERGY;
     case LAYOUT_COL_POWER:
         return ROWS_SORT_POWER;
+    case LAYOUT_COL_P99_MIN:
+        return ROWS_SORT_P99_MIN;
+    case LAYOUT_COL_P99_MED:
+        return ROWS_SORT_P99_MEDIAN;
+    case LAYOUT_COL_P99_MAX:
+    case LAYOUT_COL_SLOWEST:
+        return ROWS_SORT_P99_MAX;
     default:
         return ROWS_SORT_NONE;
     }

@@ -63,6 +63,11 @@ enum layout_col_id {
     LAYOUT_COL_TARGET,   /* compile: the target a compilation was for */
     LAYOUT_COL_RESULT,   /* compile: ok or error */
     LAYOUT_COL_MESSAGE,  /* compile: why it failed */
+    LAYOUT_COL_TOKENS,   /* workloads: generated tokens per second */
+    LAYOUT_COL_P99_MIN,  /* a fleet's latency: the smallest p99 of its members */
+    LAYOUT_COL_P99_MED,  /* ... their median */
+    LAYOUT_COL_P99_MAX,  /* ... the largest */
+    LAYOUT_COL_SLOWEST,  /* ... the member with the largest */
     LAYOUT_NCOLS,
 };
 
@@ -122,6 +127,11 @@ bool layout_view_has(enum layout_view v, int col);
  * column when it names none of the view's own figures (name and share belong to every tree),
  * so that a view never shows names without figures. */
 uint64_t layout_view_enabled(enum layout_view v, uint64_t enabled);
+
+/* The columns of view v that rows can fill, of enabled (a mask as layout_fit takes): a
+ * fleet's spread columns only over rows with a spread (ROW_F_SPREAD), which have no LAST or
+ * MAX figures instead. rows may be NULL (no rows: no spread). */
+uint64_t layout_rows_enabled(enum layout_view v, uint64_t enabled, const struct rows *rows);
 
 /* The figure a column sorts by (rows_sort); ROWS_SORT_NONE for a column of no tree row. */
 enum rows_sort_key layout_col_sort_key(enum layout_col_id id);

@@ -181,6 +181,9 @@ static void ui_draw_colhdr(struct ui *u)
     if (!ui_baseline_shown(u)) {
         mask &= ~LAYOUT_COLS_BASELINE;
     }
+    /* A fleet's spread columns where the rows have a spread (and only there). */
+    mask = layout_rows_enabled(u->view, layout_view_enabled(u->view, mask),
+                               u->frame != NULL ? u->frame->rows : NULL);
     u->ncols = layout_fit(u->view, u->width, mask, v->ops->name_want(u, v), u->cols);
     if (w == NULL) {
         return;

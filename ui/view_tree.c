@@ -253,6 +253,22 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
             draw_put_right(u, w, y, p->x, p->w, role, a);
             break;
         }
+        /* A fleet's row: the spread of p99 across its members, the slowest named. */
+        case LAYOUT_COL_P99_MIN:
+            draw_cell_ns(u, w, y, p, (r->flags & ROW_F_SPREAD) != 0, r->spread_min_ns, base);
+            break;
+        case LAYOUT_COL_P99_MED:
+            draw_cell_ns(u, w, y, p, (r->flags & ROW_F_SPREAD) != 0, r->spread_median_ns, base);
+            break;
+        case LAYOUT_COL_P99_MAX:
+            draw_cell_ns(u, w, y, p, (r->flags & ROW_F_SPREAD) != 0, r->spread_max_ns, base);
+            break;
+        case LAYOUT_COL_SLOWEST:
+            draw_put(u, w, y, p->x, p->w,
+                     (r->flags & ROW_F_SPREAD) != 0 && r->spread_n > 1 && !selected ? UI_ROLE_WARN
+                                                                                    : base,
+                     (r->flags & ROW_F_SPREAD) != 0 && r->slowest != NULL ? r->slowest : "-");
+            break;
         default:
             if (vt->kind->cell != NULL) {
                 vt->kind->cell(u, w, y, p, u->frame->rows, r, base);

@@ -75,6 +75,17 @@ static enum ui_role view_workloads_state_role(const struct rows_summary *s)
     return UI_ROLE_WARN;
 }
 
+/* The process's "tokens" counter, or NULL. */
+static const struct rows_counter *view_workloads_tokens(const struct rows_summary *s)
+{
+    for (size_t i = 0; i < s->ncounters; i++) {
+        if (strcmp(s->counters[i].name, "tokens") == 0) {
+            return &s->counters[i];
+        }
+    }
+    return NULL;
+}
+
 /* The syscalls a process made (the eBPF collector's count). */
 static uint64_t view_workloads_syscalls(const struct rows_summary *s)
 {
@@ -117,7 +128,9 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
 
             switch (p->id) {
             case LAYOUT_COL_PID:
-                snprintf(a, sizeof(a), "%s%d", i == f->sel_proc ? "*" : "", (int)s->pid);
+                /* A fleet's own line has no pid (0). */
+                snprintf(a, sizeof(a), s->pid > 0 ? "%s%d" : "%s-", i == f->sel_proc ? "*" : "",
+                         (int)s->pid);
                 draw_put_right(u, w, y, p->x, p->w, base, a);
                 break;
             case LAYOUT_COL_NAME: {
@@ -147,6 +160,17 @@ static void view_workloads_draw(struct ui *u, struct view *v, WINDOW *w)
             case LAYOUT_COL_RSS:
                 draw_cell_bytes(u, w, y, p, s->host_valid, (int64_t)s->rss_bytes, base);
                 break;
+            case LAYOUT_COL_TOKENS: {
+                const struct rows_counter *t = view_workloads_tokens(s);
+
+                if (t != NULL && t->rate_valid) {
+                    snprintf(a, sizeof(a), "%.1f", t->per_sec);
+                } else {
+                    snprintf(a, sizeof(a), "-");
+                }
+                draw_put_right(u, w, y, p->x, p->w, base, a);
+                break;
+            }
             case LAYOUT_COL_CPU:
                 if (s->cpu_valid) {
                     snprintf(a, sizeof(a), "%.1f", s->cpu_pct);

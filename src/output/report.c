@@ -97,6 +97,8 @@ static int report_col_width(enum layout_col_id id)
     case LAYOUT_COL_DP99:
     case LAYOUT_COL_DMEAN:
         return 15;
+    case LAYOUT_COL_SLOWEST:
+        return 22;
     case LAYOUT_COL_BACKEND:
         return 8;
     case LAYOUT_COL_CURRENT:
@@ -234,6 +236,21 @@ static void report_cell(FILE *out, const struct rows *rows, const struct row *r,
                           sizeof(buf));
         fprintf(out, " %*s", w, buf);
         break;
+    case LAYOUT_COL_P99_MIN:
+    case LAYOUT_COL_P99_MED:
+    case LAYOUT_COL_P99_MAX:
+        report_cell_ns(out, w, (r->flags & ROW_F_SPREAD) != 0,
+                       id == LAYOUT_COL_P99_MIN   ? r->spread_min_ns
+                       : id == LAYOUT_COL_P99_MED ? r->spread_median_ns
+                                                  : r->spread_max_ns);
+        break;
+    case LAYOUT_COL_SLOWEST: {
+        char esc[REPORT_ESC_BYTES];
+
+        fprintf(out, " %-*s", last ? 0 : w,
+                util_escape((r->flags & ROW_F_SPREAD) != 0 ? r->slowest : "-", esc, sizeof(esc)));
+        break;
+    }
     default:
         if (rows_neuro_of(rows, r) != NULL) {
             report_cell_neuro(out, w, rows_neuro_of(rows, r), id);
@@ -260,6 +277,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
     if (rows->n == 0 || (rows->v[0].flags & (ROW_F_BASE | ROW_F_BASE_NEW)) == 0) {
         mask &= ~LAYOUT_COLS_BASELINE; /* no --baseline */
     }
+    mask = layout_rows_enabled(v, mask, rows);
     for (size_t c = 0; c < ncols; c++) {
         lastc = (mask & (1ULL << cols[c].id)) ? c : lastc;
     }
@@ -277,7 +295,7 @@ static void report_table(FILE *out, const struct rows *rows, enum layout_view v,
             continue;
         }
         /* Text columns read from the left, figures from the right (as in the display). */
-        if (cols[c].id == LAYOUT_COL_BACKEND) {
+        if (cols[c].id == LAYOUT_COL_BACKEND || cols[c].id == LAYOUT_COL_SLOWEST) {
             fprintf(out, " %-*s", c == lastc ? 0 : report_col_width(cols[c].id), cols[c].title);
         } else {
             /* printf pads bytes: a title's two-byte delta sign is one column. */

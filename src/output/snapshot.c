@@ -179,6 +179,16 @@ cJSON *snapshot_latency_row(const struct row *r)
     cJSON *o = snapshot_timed_row(r);
 
     cJSON_AddNumberToObject(o, "children", r->nchildren);
+    if (r->flags & ROW_F_SPREAD) {
+        /* A fleet's row: the window's p99 across its members, and the slowest. */
+        cJSON *sp = cJSON_AddObjectToObject(o, "spread");
+
+        cJSON_AddNumberToObject(sp, "instances", r->spread_n);
+        cJSON_AddNumberToObject(sp, "p99_min_ms", rows_ms(r->spread_min_ns));
+        cJSON_AddNumberToObject(sp, "p99_median_ms", rows_ms(r->spread_median_ns));
+        cJSON_AddNumberToObject(sp, "p99_max_ms", rows_ms(r->spread_max_ns));
+        cJSON_AddStringToObject(sp, "slowest", r->slowest != NULL ? r->slowest : "");
+    }
     if (r->ok + r->failed > 0) {
         cJSON_AddNumberToObject(o, "ok", (double)r->ok);
         cJSON_AddNumberToObject(o, "failed", (double)r->failed);
