@@ -31,15 +31,18 @@ struct fleet_member {
     char *workload; /* owned */
     int32_t pid;
     struct store_proc *p;
-    bool seen;         /* in this round's answer */
-    uint64_t gone_ns;  /* when it left the answers (0: it is there) */
-    uint64_t tokens;   /* the latest nctop_generation_tokens_total */
-    uint64_t events;   /* the latest nctop_events_total */
-    bool events_valid; /* events holds one */
-    uint64_t dropped;  /* the latest nctop_events_dropped_total */
-    double rss, cpu_s; /* this round's, NAN when none */
-    uint64_t rss_peak; /* the largest RSS seen */
-    char **paths;      /* the paths imported last round, in fleet_path_cmp order (owned) */
+    bool seen;          /* in this round's answer */
+    uint64_t gone_ns;   /* when it left the answers (0: it is there) */
+    uint64_t tokens;    /* the latest nctop_generation_tokens_total */
+    double tokens_rate; /* this round's rate of it over the range, NAN when none */
+    bool tokens_seeded; /* its rate's first point was given to the store */
+    bool has_tokens;    /* this round had its counter */
+    uint64_t events;    /* the latest nctop_events_total */
+    bool events_valid;  /* events holds one */
+    uint64_t dropped;   /* the latest nctop_events_dropped_total */
+    double rss, cpu_s;  /* this round's, NAN when none */
+    uint64_t rss_peak;  /* the largest RSS seen */
+    char **paths;       /* the paths imported last round, in fleet_path_cmp order (owned) */
     size_t npaths;
     bool imported; /* this round had paths for it */
 };
@@ -536,13 +539,13 @@ static int fleet_up(const struct fleet_vector *up, const char *instance)
 }
 
 /* One counter or gauge sample of a member. */
-static void fleet_apply_series(struct fleet_member *m, const char *name, double v, uint64_t now_ns)
+static void fleet_apply_series(struct fleet_member *m, const char *name, double v)
 {
     uint64_t u = isfinite(v) && v > 0 ? (uint64_t)llround(v) : 0;
 
     if (strcmp(name, "nctop_generation_tokens_total") == 0) {
         m->tokens = u;
-        store_counter_set(m->p, store_proc_intern(m->p, "tokens"), u, now_ns);
+        m->has_tokens = true;
     } else if (strcmp(name, "nctop_events_total") == 0) {
         /* Events come as a total: the store counts what is new (a reset starts again). */
         store_proc_add_events(m->p, !m->events_valid ? u : u >= m->events ? u - m->events : u);
@@ -558,15 +561,35 @@ static void fleet_apply_series(struct fleet_member *m, const char *name, double 
     }
 }
 
+/* The tokens counter of a process at now_ns. Its first time, the store also gets the value
+ * Prometheus' rate says it had half a range ago, so that tokens/s is there from the first
+ * round (a --once snapshot has one). */
+static void fleet_tokens(struct fleet_member *m, uint64_t value, double rate, unsigned range_s,
+                         uint64_t now_ns)
+{
+    uint32_t id = store_proc_intern(m->p, "tokens");
+    uint64_t half_ns = (uint64_t)range_s * UTIL_NS_PER_SEC / 2;
+
+    if (!m->tokens_seeded && isfinite(rate) && rate >= 0 && now_ns > half_ns) {
+        double before = (double)value - rate * range_s / 2;
+
+        store_counter_set(m->p, id, before > 0 ? (uint64_t)llround(before) : 0, now_ns - half_ns);
+    }
+    m->tokens_seeded = true;
+    store_counter_set(m->p, id, value, now_ns);
+}
+
 void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
 {
     const struct fleet_vector *series = &ans[FLEET_Q_SERIES];
     uint64_t tokens = 0, dropped = 0, events = 0, keep = store_config(f->st)->exited_keep_ns;
-    bool any_live = false;
+    double rate = 0;
+    bool any_live = false, any_tokens = false;
 
     for (size_t i = 0; i < f->nm; i++) {
         f->m[i].seen = false;
-        f->m[i].rss = f->m[i].cpu_s = NAN;
+        f->m[i].rss = f->m[i].cpu_s = f->m[i].tokens_rate = NAN;
+        f->m[i].has_tokens = false;
     }
     /* New workloads join in the order of their instance and label, whatever the answer's. */
     if (series->n > 1) {
@@ -600,7 +623,16 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
             fleet_find(f, s->label[FLEET_L_INSTANCE], s->label[FLEET_L_WORKLOAD]);
 
         if (m != NULL && m->seen && s->label[FLEET_L_NAME] != NULL) {
-            fleet_apply_series(m, s->label[FLEET_L_NAME], s->value, now_ns);
+            fleet_apply_series(m, s->label[FLEET_L_NAME], s->value);
+        }
+    }
+    for (size_t i = 0; i < ans[FLEET_Q_TOKENS].n; i++) {
+        const struct fleet_sample *s = &ans[FLEET_Q_TOKENS].v[i];
+        struct fleet_member *m =
+            fleet_find(f, s->label[FLEET_L_INSTANCE], s->label[FLEET_L_WORKLOAD]);
+
+        if (m != NULL && m->seen) {
+            m->tokens_rate = s->value;
         }
     }
     /* Those not in the answer: their instance is down, or they are gone. */
@@ -624,6 +656,11 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
                 store_proc_set_state(m->p, STORE_PROC_EXITED, "no longer in Prometheus", now_ns);
             }
         }
+        any_tokens = any_tokens || m->has_tokens;
+        if (m->seen && m->p != NULL && m->has_tokens) {
+            fleet_tokens(m, m->tokens, m->tokens_rate, f->range_s, now_ns);
+            rate += isfinite(m->tokens_rate) ? m->tokens_rate : 0;
+        }
         tokens += m->tokens;
         dropped += m->dropped;
         events += m->events;
@@ -631,7 +668,9 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
     fleet_apply_paths(f, ans, now_ns);
     /* The fleet's own figures: the sums of its members'. */
     if (f->all.p != NULL) {
-        store_counter_set(f->all.p, store_proc_intern(f->all.p, "tokens"), tokens, now_ns);
+        if (any_tokens) {
+            fleet_tokens(&f->all, tokens, rate, f->range_s, now_ns);
+        }
         store_proc_set_dropped(f->all.p, dropped);
         store_proc_add_events(f->all.p, events >= f->all.events ? events - f->all.events : 0);
         f->all.events = events;
@@ -722,6 +761,7 @@ struct fleet *fleet_new(struct store *st, const char *url, unsigned range_s, cha
         xstrdup("{__name__=~\"nctop_(workload_info|generation_tokens_total|events_total|"
                 "events_dropped_total|resident_memory_bytes|cpu_seconds_total)\"}");
     f->promql[FLEET_Q_UP] = xstrdup("up");
+    f->promql[FLEET_Q_TOKENS] = xasprintf("rate(nctop_generation_tokens_total[%us])", f->range_s);
     for (int k = 0; k < 3; k++) {
         f->promql[FLEET_Q_P50 + k] =
             xasprintf("histogram_quantile(%s, sum by (instance, workload, path, le) "

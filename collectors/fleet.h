@@ -20,11 +20,12 @@ struct store;
 #define FLEET_FLEET_LABEL "fleet" /* the label of the fleet's own process */
 
 /* The queries of one round, in order: the series of the workloads, the targets' health,
- * each workload's quantiles, rates of sum and count of its spans per path, and the fleet's
- * quantiles. */
+ * the tokens' rates, each workload's quantiles, rates of sum and count of its spans per path, and
+ * the fleet's quantiles. */
 enum fleet_query {
     FLEET_Q_SERIES = 0,
     FLEET_Q_UP,
+    FLEET_Q_TOKENS,
     FLEET_Q_P50,
     FLEET_Q_P95,
     FLEET_Q_P99,
