@@ -205,7 +205,8 @@ static void ui_draw_colhdr(struct ui *u)
         if (!u->utf8 && (unsigned char)title[0] == 0xCE && (unsigned char)title[1] == 0x94) {
             title = p->id == LAYOUT_COL_DP99 ? "dP99" : "dMEAN";
         }
-        if (p->id == LAYOUT_COL_NAME || p->id == LAYOUT_COL_BACKEND) {
+        if (p->id == LAYOUT_COL_NAME || p->id == LAYOUT_COL_BACKEND ||
+            p->id == LAYOUT_COL_SLOWEST) {
             draw_put(u, w, 0, p->x, p->w, role, title);
         } else {
             draw_put_right(u, w, 0, p->x, p->w, role, title);
