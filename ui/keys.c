@@ -186,21 +186,32 @@ static unsigned keys_sort_step(struct ui *u, int dir)
     if (ui_tree(u) == NULL) {
         return 0;
     }
-    n = layout_view_columns(u->view, &cols);
+    enum layout_col_id ids[LAYOUT_NCOLS];
+    size_t all = layout_view_columns(u->view, &cols);
+
+    /* The view's columns that are on screen (a fleet's spread columns only over a fleet)
+     * and sort something (not the baseline's deltas). */
+    n = 0;
+    for (size_t i = 0; i < all; i++) {
+        bool shown = u->ncols == 0;
+
+        for (size_t k = 0; k < u->ncols && !shown; k++) {
+            shown = u->cols[k].id == cols[i].id;
+        }
+        if (shown && layout_col_sort_key(cols[i].id) != ROWS_SORT_NONE) {
+            ids[n++] = cols[i].id;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
-        if ((int)cols[i].id == v->sort_col) {
+        if ((int)ids[i] == v->sort_col) {
             cur = (int)i;
         }
     }
-    /* Positions -1 (none) .. n - 1, wrapping; past columns that sort nothing (the
-     * baseline's deltas). */
-    next = cur;
-    do {
-        next = (next + 1 + dir + (int)n + 1) % ((int)n + 1) - 1;
-    } while (next >= 0 && layout_col_sort_key(cols[next].id) == ROWS_SORT_NONE);
-    v->sort_col = next < 0 ? UI_SORT_NONE : (int)cols[next].id;
+    /* Positions -1 (none) .. n - 1, wrapping. */
+    next = (cur + 1 + dir + (int)n + 1) % ((int)n + 1) - 1;
+    v->sort_col = next < 0 ? UI_SORT_NONE : (int)ids[next];
     snprintf(u->message, sizeof(u->message), "sort: %s",
-             next < 0 ? "execution order" : layout_col_name(cols[next].id));
+             next < 0 ? "execution order" : layout_col_name(ids[next]));
     return UI_REDRAW;
 }
 

@@ -130,8 +130,12 @@ static void test_columns_priority(void **state)
     assert_int_equal(p[1].id, LAYOUT_COL_P50);
     assert_int_equal(p[2].id, LAYOUT_COL_P99);
     assert_int_equal(p[2].x + p[2].w, 40);
-    /* Wide: every column, the name as wide as it wants. */
-    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, LAYOUT_COLS_ALL & ~LAYOUT_COLS_BASELINE, 30, p);
+    /* Wide: every column of rows that are not a fleet's (nor compared with a baseline), the
+     * name as wide as it wants. */
+    n = layout_fit(
+        LAYOUT_VIEW_LATENCY, 300,
+        layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL & ~LAYOUT_COLS_BASELINE, NULL), 30,
+        p);
     assert_int_equal(n, 9);
     assert_int_equal(p[0].w, 30);
     /* With a baseline its two delta columns come last; at 120 columns the max makes room. */
@@ -145,6 +149,39 @@ static void test_columns_priority(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_int_not_equal(p[i].id, LAYOUT_COL_MAX);
     }
+}
+
+/* A fleet's rows (a spread) get the spread columns, in place of LAST and MAX, which they have
+ * not; other rows and other views never show them. */
+static void test_fleet_spread_columns(void **state)
+{
+    struct layout_place p[LAYOUT_NCOLS];
+    struct row v[2];
+    struct rows rows = {.v = v, .n = 2};
+    uint64_t m;
+    size_t n;
+    bool slowest = false, last = false;
+
+    (void)state;
+    memset(v, 0, sizeof(v));
+    m = layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL, &rows);
+    assert_false(m & (1ULL << LAYOUT_COL_SLOWEST));
+    assert_true(m & (1ULL << LAYOUT_COL_LAST));
+    v[1].flags = ROW_F_SPREAD;
+    m = layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL, &rows);
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, m, 30, p);
+    assert_int_equal(n, 11);
+    for (size_t i = 0; i < n; i++) {
+        slowest = slowest || p[i].id == LAYOUT_COL_SLOWEST;
+        last = last || p[i].id == LAYOUT_COL_LAST || p[i].id == LAYOUT_COL_MAX;
+    }
+    assert_true(slowest);
+    assert_false(last);
+    assert_int_equal(layout_col_from_name("p99max"), LAYOUT_COL_P99_MAX);
+    assert_int_equal(layout_col_sort_key(LAYOUT_COL_SLOWEST), ROWS_SORT_P99_MAX);
+    /* Not in the Memory view, whatever the rows. */
+    m = layout_rows_enabled(LAYOUT_VIEW_MEMORY, LAYOUT_COLS_ALL, &rows);
+    assert_false(m & (1ULL << LAYOUT_COL_SLOWEST));
 }
 
 /* test_issue_11: the README's sample "columns = last,p50,p99,count,share" names no Memory
@@ -190,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_issue_3_tiny_20x5),
         cmocka_unit_test(test_columns_fit),
         cmocka_unit_test(test_columns_priority),
+        cmocka_unit_test(test_fleet_spread_columns),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_issue_11_columns_of_another_view),
     };
