@@ -183,14 +183,18 @@ static struct fleet_member *fleet_member_get(struct fleet *f, const struct fleet
         util_parse_u64(s->label[FLEET_L_PID], 1, INT32_MAX, &pid);
     }
     if (m != NULL) {
-        if (m->pid != (int32_t)pid) {
+        /* Another pid (or back after it left the store): a process of its own. */
+        if (m->pid != (int32_t)pid || m->p == NULL) {
             char why[64];
 
             snprintf(why, sizeof(why), "restarted as pid %d", (int)pid);
-            store_proc_set_state(m->p, STORE_PROC_EXITED, why, now_ns);
+            if (m->p != NULL) {
+                store_proc_set_state(m->p, STORE_PROC_EXITED, why, now_ns);
+            }
             m->pid = (int32_t)pid;
             m->p = fleet_member_proc(f, m, s->label[FLEET_L_JOB]);
             m->events_valid = false;
+            m->tokens_seeded = false;
             m->rss_peak = 0;
             fleet_paths_free(m);
         }
@@ -586,6 +590,7 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
     double rate = 0;
     bool any_live = false, any_tokens = false;
 
+    f->refused = 0;
     for (size_t i = 0; i < f->nm; i++) {
         f->m[i].seen = false;
         f->m[i].rss = f->m[i].cpu_s = f->m[i].tokens_rate = NAN;
@@ -696,7 +701,11 @@ void fleet_apply(struct fleet *f, struct fleet_vector *ans, uint64_t now_ns)
                  f->url_text);
         f->failed = true;
     } else {
-        if (f->failed) {
+        if (f->refused > 0) {
+            snprintf(f->problem, sizeof(f->problem),
+                     "--prometheus-url %s: more than %d workloads: %llu not shown", f->url_text,
+                     FLEET_MAX_MEMBERS, (unsigned long long)f->refused);
+        } else if (f->failed) {
             snprintf(f->problem, sizeof(f->problem), "--prometheus-url %s: answering again",
                      f->url_text);
         }

@@ -158,6 +158,14 @@ check "nothing listening: exit 1" test "$rc" -eq 1
 check "nothing listening: one line naming --prometheus-url and the refusal" \
     sh -c "[ \$(wc -l <'$T/dead.err') -eq 1 ] && grep -q -- '--prometheus-url http://127.0.0.1:$DEAD: connecting: Connection refused' '$T/dead.err'"
 check "nothing listening: over in less than 10 s (${ms} ms)" test "$ms" -lt 10000
+if command -v tmux >/dev/null; then
+    tmux -L "$SOCK" -f /dev/null new-session -d -s u -x 160 -y 30 \
+        "env HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' '$NCTOP' --prometheus-url 'http://127.0.0.1:$DEAD'"
+    check "display: the status line says Prometheus cannot be reached" wait_for 30 sh -c \
+        "tmux -L '$SOCK' capture-pane -p -t u | grep -q -- '--prometheus-url http://127.0.0.1:$DEAD: connecting: Connection refused'"
+    tmux -L "$SOCK" send-keys -t u q
+    check "display: q quits it" wait_for 10 sh -c "! tmux -L '$SOCK' has-session -t u 2>/dev/null"
+fi
 
 # A server that accepts and never answers: the query's 2 s deadline ends it.
 SILENT=$(free_port)

@@ -496,6 +496,34 @@ static void test_apply_error(void **state)
     store_free(st);
 }
 
+/* A workload gone for longer than keep-exited leaves the store; back again, it is a process
+ * of its own (not the freed one). */
+static void test_member_back_after_removal(void **state)
+{
+    struct store_config cfg = {.window_ns = 10 * SEC, .exited_keep_ns = SEC};
+    struct store *st = store_new(&cfg);
+    char *err = NULL;
+    struct fleet *f = fleet_new(st, "http://127.0.0.1:9090", 10, &err);
+    struct fleet_vector ans[FLEET_NQUERIES];
+
+    (void)state;
+    memset(ans, 0, sizeof(ans));
+    round_of_three(ans);
+    fleet_apply(f, ans, T0);
+    assert_int_equal(store_nprocs(st), 4);
+    answer(&ans[FLEET_Q_SERIES], INFO("a:1", "10", "live"));
+    fleet_apply(f, ans, T0 + SEC);
+    answer(&ans[FLEET_Q_SERIES], INFO("a:1", "10", "live"));
+    fleet_apply(f, ans, T0 + 3 * SEC);
+    assert_int_equal(store_nprocs(st), 2); /* b and c removed */
+    answer(&ans[FLEET_Q_SERIES], INFO("a:1", "10", "live") "," INFO("b:1", "20", "live"));
+    fleet_apply(f, ans, T0 + 4 * SEC);
+    assert_int_equal(store_nprocs(st), 3);
+    assert_int_equal(store_proc_state(find_proc(st, "b:1/tinylm")), STORE_PROC_LIVE);
+    fleet_free(f);
+    store_free(st);
+}
+
 static void test_bad_url(void **state)
 {
     struct store *st = store_new(NULL);
@@ -511,11 +539,17 @@ static void test_bad_url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_vector), cmocka_unit_test(test_decode_empty),
-        cmocka_unit_test(test_decode_errors), cmocka_unit_test(test_url_parse),
-        cmocka_unit_test(test_url_encode),    cmocka_unit_test(test_http_parse),
-        cmocka_unit_test(test_apply_round),   cmocka_unit_test(test_apply_changes),
-        cmocka_unit_test(test_apply_error),   cmocka_unit_test(test_bad_url),
+        cmocka_unit_test(test_decode_vector),
+        cmocka_unit_test(test_decode_empty),
+        cmocka_unit_test(test_decode_errors),
+        cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_url_encode),
+        cmocka_unit_test(test_http_parse),
+        cmocka_unit_test(test_apply_round),
+        cmocka_unit_test(test_apply_changes),
+        cmocka_unit_test(test_apply_error),
+        cmocka_unit_test(test_bad_url),
+        cmocka_unit_test(test_member_back_after_removal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
