@@ -147,8 +147,7 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
          * any) is someone else, so a replay shows no uptime; nor does a fleet's (another
          * machine's pid). */
         f->ui.uptime_valid = !status.replay && store_proc_fleet(p) == STORE_FLEET_NONE &&
-                             in->uptime != NULL &&
-                             store_proc_state(p) == STORE_PROC_LIVE &&
+                             in->uptime != NULL && store_proc_state(p) == STORE_PROC_LIVE &&
                              in->uptime(store_proc_pid(p), &f->ui.uptime_ns);
         status.proc_invalid = f->sums[sel].invalid_reason;
     }
