@@ -7,14 +7,14 @@
 #include <string.h>
 
 static const struct layout_col layout_latency[] = {
-    {LAYOUT_COL_NAME, "NAME", 0, 100},      {LAYOUT_COL_LAST, "LAST", 9, 40},
-    {LAYOUT_COL_MEAN, "MEAN", 9, 60},       {LAYOUT_COL_P50, "P50", 9, 90},
-    {LAYOUT_COL_P95, "P95", 9, 30},         {LAYOUT_COL_P99, "P99", 9, 80},
-    {LAYOUT_COL_MAX, "MAX", 9, 20},         {LAYOUT_COL_COUNT, "COUNT", 8, 50},
-    {LAYOUT_COL_SHARE, "SHARE", 13, 70},    {LAYOUT_COL_DP99, "ΔP99", 15, 75},
-    {LAYOUT_COL_DMEAN, "ΔMEAN", 15, 45},    {LAYOUT_COL_SHARE, "SHARE", 13, 70},
-    {LAYOUT_COL_P99_MIN, "P99 MIN", 9, 74}, {LAYOUT_COL_P99_MED, "P99 MED", 9, 73},
-    {LAYOUT_COL_P99_MAX, "P99 MAX", 9, 78}, {LAYOUT_COL_SLOWEST, "SLOWEST", 22, 76},
+    {LAYOUT_COL_NAME, "NAME", 0, 100},       {LAYOUT_COL_LAST, "LAST", 9, 40},
+    {LAYOUT_COL_MEAN, "MEAN", 9, 60},        {LAYOUT_COL_P50, "P50", 9, 90},
+    {LAYOUT_COL_P95, "P95", 9, 30},          {LAYOUT_COL_P99, "P99", 9, 80},
+    {LAYOUT_COL_MAX, "MAX", 9, 20},          {LAYOUT_COL_COUNT, "COUNT", 8, 50},
+    {LAYOUT_COL_SHARE, "SHARE", 13, 70},     {LAYOUT_COL_DP99, "ΔP99", 15, 75},
+    {LAYOUT_COL_DMEAN, "ΔMEAN", 15, 45},     {LAYOUT_COL_P99_MIN, "P99 MIN", 9, 74},
+    {LAYOUT_COL_P99_MED, "P99 MED", 9, 73},  {LAYOUT_COL_P99_MAX, "P99 MAX", 9, 78},
+    {LAYOUT_COL_SLOWEST, "SLOWEST", 22, 76},
 };
 
 static const struct layout_col layout_memory[] = {

@@ -139,11 +139,13 @@ static void test_columns_priority(void **state)
     assert_int_equal(n, 9);
     assert_int_equal(p[0].w, 30);
     /* With a baseline its two delta columns come last; at 120 columns the max makes room. */
-    n = layout_fit(LAYOUT_VIEW_LATENCY, 300, LAYOUT_COLS_ALL, 30, p);
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 300,
+                   layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL, NULL), 30, p);
     assert_int_equal(n, 11);
     assert_int_equal(p[9].id, LAYOUT_COL_DP99);
     assert_int_equal(p[10].id, LAYOUT_COL_DMEAN);
-    n = layout_fit(LAYOUT_VIEW_LATENCY, 120, LAYOUT_COLS_ALL, 30, p);
+    n = layout_fit(LAYOUT_VIEW_LATENCY, 120,
+                   layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL, NULL), 30, p);
     assert_int_equal(p[n - 2].id, LAYOUT_COL_DP99);
     assert_int_equal(p[n - 1].id, LAYOUT_COL_DMEAN);
     for (size_t i = 0; i < n; i++) {
@@ -168,7 +170,7 @@ static void test_fleet_spread_columns(void **state)
     assert_false(m & (1ULL << LAYOUT_COL_SLOWEST));
     assert_true(m & (1ULL << LAYOUT_COL_LAST));
     v[1].flags = ROW_F_SPREAD;
-    m = layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL, &rows);
+    m = layout_rows_enabled(LAYOUT_VIEW_LATENCY, LAYOUT_COLS_ALL & ~LAYOUT_COLS_BASELINE, &rows);
     n = layout_fit(LAYOUT_VIEW_LATENCY, 300, m, 30, p);
     assert_int_equal(n, 11);
     for (size_t i = 0; i < n; i++) {
