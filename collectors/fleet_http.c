@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One GET with a deadline: a non-blocking socket, poll() until the time left runs out. The
- * exchange is HTTP/1.0 with the connection closed by the server, so the answer is delimited
- * by the close and is never chunked; one connection per query (a Prometheus is near and
+/* One GET with a deadline: a non-blocking socket, poll() until the time left runs out, the
+ * answer read by the response parser of src/base/http_response. The exchange is HTTP/1.0 with
+ * the connection closed by the server; one connection per query (a Prometheus is near and
  * queries are few). */
 #include "collectors/fleet_http.h"
 
@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "src/base/http_response.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 
@@ -115,41 +116,6 @@ char *fleet_url_encode(const char *s)
     return out;
 }
 
-int fleet_http_parse(const char *buf, size_t len, int *status, size_t *body_off)
-{
-    const char *end = NULL;
-    unsigned code = 0;
-
-    /* "HTTP/1.x NNN reason\r\n", headers, an empty line. */
-    if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') {
-        return -EBADMSG;
-    }
-    for (int i = 9; i < 12; i++) {
-        if (buf[i] < '0' || buf[i] > '9') {
-            return -EBADMSG;
-        }
-        code = code * 10 + (unsigned)(buf[i] - '0');
-    }
-    for (size_t i = 12; i + 3 < len && end == NULL; i++) {
-        if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
-            end = buf + i + 4;
-        }
-    }
-    if (end == NULL || code < 100) {
-        return -EBADMSG;
-    }
-    /* HTTP/1.0 asked for: a server that chunks anyway is not one this reader can follow. */
-    for (const char *h = memchr(buf, '\n', (size_t)(end - buf)); h != NULL && h + 1 < end;
-         h = memchr(h + 1, '\n', (size_t)(end - h - 1))) {
-        if (strncasecmp(h + 1, "transfer-encoding:", 18) == 0) {
-            return -EBADMSG;
-        }
-    }
-    *status = (int)code;
-    *body_off = (size_t)(end - buf);
-    return 0;
-}
-
 /* Wait for events on fd until deadline_ns. Returns 0, or -ETIMEDOUT. */
 static int fleet_http_wait(int fd, short events, uint64_t deadline_ns)
 {
@@ -222,8 +188,9 @@ static int fleet_http_connect(const struct fleet_url *u, uint64_t deadline_ns, c
 int fleet_http_get(const struct fleet_url *u, const char *target, uint64_t deadline_ns, int *status,
                    char **body, size_t *len, char **err)
 {
+    struct http_response *resp = NULL;
     char *req = NULL, *buf = NULL;
-    size_t sent = 0, rlen, n = 0, cap = 65536, off = 0;
+    size_t sent = 0, rlen, cap = 65536;
     int fd, rc = 0;
     bool v6 = strchr(u->host, ':') != NULL;
 
@@ -252,42 +219,45 @@ int fleet_http_get(const struct fleet_url *u, const char *target, uint64_t deadl
             goto out;
         }
     }
-    /* Everything until the server closes, within the deadline and the size bound. */
+    /* The answer, fed to the response parser as it comes, within the deadline and the size
+     * bound; an HTTP/1.0 exchange, so the body ends with the close. */
+    resp = http_response_new(FLEET_HTTP_MAX_BYTES);
     buf = xmalloc(cap);
     for (;;) {
-        ssize_t r;
+        ssize_t r = recv(fd, buf, cap, 0);
+        int done;
 
-        if (n + 1 == cap) {
-            if (cap >= FLEET_HTTP_MAX_BYTES) {
-                rc = -E2BIG;
-                goto out;
-            }
-            cap *= 2;
-            buf = xreallocarray(buf, cap, 1);
-        }
-        r = recv(fd, buf + n, cap - 1 - n, 0);
         if (r > 0) {
-            n += (size_t)r;
+            done = http_response_feed(resp, buf, (size_t)r, NULL);
         } else if (r == 0) {
-            break;
+            done = http_response_eof(resp);
         } else if (errno == EAGAIN || errno == EINTR) {
             if ((rc = fleet_http_wait(fd, POLLIN, deadline_ns)) != 0) {
                 goto out;
             }
+            continue;
         } else {
             rc = -errno;
             goto out;
         }
+        if (done < 0) {
+            rc = done == -E2BIG ? -E2BIG : -EBADMSG;
+            goto out;
+        }
+        if (done == 1) {
+            break;
+        }
     }
-    buf[n] = '\0';
-    if (fleet_http_parse(buf, n, status, &off) != 0) {
-        rc = -EBADMSG;
-        goto out;
+    {
+        size_t blen = 0;
+        const char *b = http_response_body(resp, &blen);
+
+        *status = http_response_status(resp);
+        *len = blen;
+        *body = xmalloc(blen + 1);
+        memcpy(*body, b, blen);
+        (*body)[blen] = '\0';
     }
-    *len = n - off;
-    memmove(buf, buf + off, *len + 1);
-    *body = buf;
-    buf = NULL;
 out:
     if (rc != 0) {
         *err = rc == -ETIMEDOUT ? xasprintf("no answer in time")
@@ -296,6 +266,7 @@ out:
                : rc == -EBADMSG ? xasprintf("the answer is not HTTP (is this Prometheus' address?)")
                                 : xasprintf("%s", strerror(-rc));
     }
+    http_response_free(resp);
     free(req);
     free(buf);
     close(fd);

@@ -30,9 +30,4 @@ char *fleet_url_encode(const char *s);
 int fleet_http_get(const struct fleet_url *u, const char *target, uint64_t deadline_ns, int *status,
                    char **body, size_t *len, char **err);
 
-/* Split a whole response read until the server closed (an HTTP/1.0 exchange): the status and
- * where the body starts. Returns 0 or -EBADMSG. TODO(#17): the incremental parser of
- * src/base/http_response takes this over (keep-alive, chunked bodies) once it is on main. */
-int fleet_http_parse(const char *buf, size_t len, int *status, size_t *body_off);
-
 #endif /* NCTOP_COLLECTORS_FLEET_HTTP_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the fleet source without a network: Prometheus' answers decoded from canned
- * JSON (success, its errors, what is not its API), addresses, the response split, and rounds
+ * JSON (success, its errors, what is not its API), addresses, and rounds
  * of answers put into a store: members and the fleet, their imported trees, the spread of
  * p99 with the slowest named, departures, a down instance, a restart, a failed round. */
 #include <errno.h>
@@ -154,24 +154,6 @@ static void test_url_encode(void **state)
     assert_string_equal(
         e, "sum%20by%20%28le%29%20%28rate%28x%7Ba%3D%22b%20c%22%7D%5B60s%5D%29%29~._-");
     free(e);
-}
-
-static void test_http_parse(void **state)
-{
-    static const char ok[] = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{}";
-    static const char chunked[] =
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
-    int status = 0;
-    size_t off = 0;
-
-    (void)state;
-    assert_int_equal(fleet_http_parse(ok, strlen(ok), &status, &off), 0);
-    assert_int_equal(status, 200);
-    assert_string_equal(ok + off, "{}");
-    assert_int_equal(fleet_http_parse("SSH-2.0-x\r\n\r\n", 13, &status, &off), -EBADMSG);
-    assert_int_equal(fleet_http_parse("HTTP/1.0 200 OK\r\n", 17, &status, &off), -EBADMSG);
-    assert_int_equal(fleet_http_parse("HTTP/1.0 2x0 OK\r\n\r\n", 19, &status, &off), -EBADMSG);
-    assert_int_equal(fleet_http_parse(chunked, strlen(chunked), &status, &off), -EBADMSG);
 }
 
 /* --- rounds of answers into the store ------------------------------------------------------- */
@@ -544,7 +526,7 @@ int main(void)
         cmocka_unit_test(test_decode_errors),
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_url_encode),
-        cmocka_unit_test(test_http_parse),
+
         cmocka_unit_test(test_apply_round),
         cmocka_unit_test(test_apply_changes),
         cmocka_unit_test(test_apply_error),
