@@ -564,8 +564,8 @@ enum rows_sort_key {
     ROWS_SORT_HOPS,
     ROWS_SORT_BUFFER,
     ROWS_SORT_STEP_ENERGY,
-    ROWS_SORT_POWER,  /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
-    ROWS_SORT_FAILED, /* failed ends (struct row.failed), rows with a status only */
+    ROWS_SORT_POWER,   /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
+    ROWS_SORT_FAILED,  /* failed ends (struct row.failed), rows with a status only */
     ROWS_SORT_P99_MIN, /* a fleet's rows: the spread of p99 across its members */
     ROWS_SORT_P99_MEDIAN,
     ROWS_SORT_P99_MAX,
