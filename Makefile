@@ -72,7 +72,7 @@ CORE_SRC := $(filter-out %.bpf.c,$(CORE_SRC))
 # hw/energy.c (the energy models) is pure too: the spiking workload links it.
 PURE_SRC := $(wildcard src/base/*.c src/model/*.c src/format/*.c) hw/energy.c
 CORE_SRC := $(filter-out $(PURE_SRC),$(CORE_SRC))
-PURE_TESTS := energy fileio hist hmap http_response neuro rows store store_gpu store_power
+PURE_TESTS := alerts energy fileio hist hmap http_response neuro rows store store_gpu store_power
 # Without BPF support the eBPF collector is not built at all: the registry leaves it out.
 ifneq ($(HAVE_BPF),1)
 CORE_SRC := $(filter-out collectors/bpf/bpf.c,$(CORE_SRC))

@@ -32,6 +32,11 @@ struct store_gpu_dev {
     uint64_t energy_mj; /* energy since the driver loaded, millijoules */
     bool procs_valid;
     uint32_t nprocs; /* compute processes the driver lists on the device (any user's) */
+    /* Critical XID errors the driver reported (NVML events) since nctop began to listen; live
+     * only (a recording does not carry them). */
+    bool xid_valid;
+    uint64_t xid_errors;
+    uint32_t xid_last; /* the latest XID number */
 };
 
 /* Which figures of a STORE_EV_GPU_POWER event are known (its aux). */
