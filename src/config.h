@@ -71,6 +71,8 @@ struct config {
     /* --prometheus-url: show the fleet this Prometheus scrapes (collectors/fleet.c)
      * instead of watching here, or NULL */
     const char *prometheus_url;
+    int fail_on_alert; /* --fail-on-alert: exit 4 when an alert of at least this severity
+                        * (enum alert_severity) fired; -1: never */
 };
 
 #endif /* NCTOP_SRC_CONFIG_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/store.h"
 
 /* One rule of the status line: its message, or NULL when it has nothing to say. */
@@ -19,6 +20,21 @@ static const char *frame_say_message(const struct frame_status_in *in, char *buf
     (void)buf;
     (void)len;
     return in->message;
+}
+
+/* Firing alerts stay on the status line while they fire: how many, and the first (the most
+ * severe, the oldest); the Alerts view lists them all. */
+static const char *frame_say_alerts(const struct frame_status_in *in, char *buf, size_t len)
+{
+    if (in->alerts_firing == 0 || in->alert_first == NULL) {
+        return NULL;
+    }
+    if (in->alerts_firing == 1) {
+        snprintf(buf, len, "ALERT %s", in->alert_first);
+    } else {
+        snprintf(buf, len, "%zu ALERTS (a: list) %s", in->alerts_firing, in->alert_first);
+    }
+    return buf;
 }
 
 /* Replay: what could not be read stays visible (the count and the first). */
@@ -67,9 +83,9 @@ static const char *frame_say_invalid(const struct frame_status_in *in, char *buf
 /* The status line's rules, the first with something to say wins. The fresh message's colour
  * is its own (message_error). */
 static const struct frame_rule frame_rules[] = {
-    {frame_say_message, false},    {frame_say_replay_problems, true},
-    {frame_say_replay_end, false}, {frame_say_note, true},
-    {frame_say_gpu, true},         {frame_say_invalid, true},
+    {frame_say_message, false},    {frame_say_alerts, true}, {frame_say_replay_problems, true},
+    {frame_say_replay_end, false}, {frame_say_note, true},   {frame_say_gpu, true},
+    {frame_say_invalid, true},
 };
 
 const char *frame_status(const struct frame_status_in *in, bool *error, char *buf, size_t len)
@@ -161,5 +177,11 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
     rows_build_gpus(&f->gpus, st);
     f->ui.gpus = &f->gpus;
     status.gpu_error = f->gpus.error;
+    status.alerts_firing = alerts_firing(in->alerts, ALERT_WARNING);
+    if (status.alerts_firing > 0) {
+        status.alert_first =
+            alerts_describe(alerts_at(in->alerts, 0), f->alert_text, sizeof(f->alert_text));
+    }
+    f->ui.alerts = in->alerts;
     f->ui.status = frame_status(&status, &f->ui.status_error, f->status, sizeof(f->status));
 }

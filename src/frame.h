@@ -13,6 +13,7 @@
 #include "ui/layout.h"
 #include "ui/ui.h"
 
+struct alerts;
 struct store;
 
 /* What the status line may say, besides the store's own complaints. */
@@ -26,12 +27,15 @@ struct frame_status_in {
     const char *note;         /* a source's lasting complaint (could not start), or NULL */
     const char *gpu_error;    /* the GPU probe failing, or NULL */
     const char *proc_invalid; /* the shown process's invalid-data reason, or NULL */
+    size_t alerts_firing;     /* alerts firing now (filled in by the build) */
+    const char *alert_first;  /* the first of them in words, or NULL */
 };
 
 /* The status line: the first rule of the table that has something to say, in buf (len
  * bytes) or a static string; NULL when none has. *error: whether it is shown as one. The
- * table, in order: a fresh message, the replay's problems, the end of a replay, a source's
- * lasting complaint, the GPU probe's failure, the shown process's invalid data. */
+ * table, in order: a fresh message, firing alerts, the replay's problems, the end of a
+ * replay, a source's lasting complaint, the GPU probe's failure, the shown process's invalid
+ * data. */
 const char *frame_status(const struct frame_status_in *in, bool *error, char *buf, size_t len);
 
 /* What the loop gives for a frame. */
@@ -45,6 +49,7 @@ struct frame_input {
     bool (*uptime)(int32_t pid, uint64_t *out_ns);
     struct frame_status_in status; /* proc_invalid and gpu_error are filled in by the build */
     const struct store *baseline;  /* --baseline: latency rows compared with it, or NULL */
+    const struct alerts *alerts;   /* the evaluated rules (borrowed), or NULL */
 };
 
 /* A frame and the rows it points into (owned). */
@@ -57,6 +62,7 @@ struct frame {
     size_t nsums;
     size_t sums_cap;
     char status[256];
+    char alert_text[256];
 };
 
 void frame_init(struct frame *f);

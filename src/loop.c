@@ -28,6 +28,7 @@
 #include "src/frame.h"
 #include "src/http.h"
 #include "src/libnctop/segment.h"
+#include "src/model/alerts.h"
 #include "src/model/store.h"
 #include "src/otlp_client.h"
 #include "src/output/health.h"
@@ -379,6 +380,38 @@ static void loop_print(struct loop *l)
     }
 }
 
+/* The alert rules over what the store holds now (the refresh's cadence, and the end). */
+static void loop_alerts(struct loop *l)
+{
+    if (l->io.alerts != NULL) {
+        alerts_eval(l->io.alerts, l->store, l->io.baseline, loop_now(l));
+    }
+}
+
+/* --fail-on-alert: exit 4 when an alert of that severity fired during the run (the command's
+ * own failure still wins), each one that fired named on stderr (the terminal is back). */
+static void loop_alerts_status(struct loop *l)
+{
+    const struct alerts *a = l->io.alerts;
+    char text[512];
+
+    if (a == NULL || l->cfg->fail_on_alert < 0 ||
+        !alerts_ever_fired(a, (enum alert_severity)l->cfg->fail_on_alert)) {
+        return;
+    }
+    for (size_t i = 0; i < alerts_nfired(a); i++) {
+        const struct alert *al = alerts_fired_at(a, i);
+
+        if ((int)al->severity >= l->cfg->fail_on_alert) {
+            diag_print("alert %s fired: %s", alerts_severity_name(al->severity),
+                       alerts_describe(al, text, sizeof(text)));
+        }
+    }
+    if (l->status == 0) {
+        l->status = 4;
+    }
+}
+
 /* --- the display: frames of rows, input and resizes ---------------------------------------- */
 
 static void loop_status(struct loop *l, bool error, const char *fmt, ...)
@@ -421,6 +454,7 @@ static void loop_ui_build(struct loop *l)
         .log_name = outputs_log_name(l->outputs),
         .uptime = loop_proc_uptime,
         .baseline = l->io.baseline,
+        .alerts = l->io.alerts,
     };
 
     /* Without a choice: the command we started, else the first process. */
@@ -567,6 +601,7 @@ static void loop_on_refresh(uv_timer_t *t)
     struct loop *l = t->data;
 
     loop_sources_flush(l, util_mono_ns());
+    loop_alerts(l);
     /* Only the display refreshes (--once prints at the end, --headless never), and --batch
      * prints. Frozen ('p'): the frame stays as it was; collection goes on. */
     if (l->ui != NULL && !ui_frozen(l->ui)) {
@@ -707,6 +742,7 @@ static char *loop_metrics(void *arg, size_t *len)
         .bounds_ns = l->cfg->prom_bounds,
         .nbounds = l->cfg->prom_nbounds,
         .otlp = l->otlp != NULL ? otlp_client_stats(l->otlp) : NULL,
+        .alerts = l->io.alerts,
     };
 
     loop_sources_flush(l, util_mono_ns());
@@ -719,7 +755,7 @@ static char *loop_health(void *arg, size_t *len, int *status)
     struct loop *l = arg;
 
     loop_sources_flush(l, util_mono_ns());
-    return health_render(l->health, l->store, loop_now(l), len, status);
+    return health_render(l->health, l->store, l->io.alerts, loop_now(l), len, status);
 }
 
 /* A command that lived less than a proc tick has no host facts; the kernel kept its peak RSS
@@ -906,6 +942,7 @@ static void loop_finish(struct loop *l)
         loop_source_problems(l, src);
     }
     outputs_record_tick(l->outputs, now);
+    loop_alerts(l);      /* what the last snapshot and the exit status say */
     loop_files_write(l); /* the last interval, so short runs are logged too */
     /* A source that failed at its job (probes asked for and none attached): without a
      * display that is a failed run. */
@@ -940,6 +977,7 @@ static void loop_finish(struct loop *l)
         loop_otlp_export(l);
         loop_otlp_close(l, timeout < LOOP_OTLP_GRACE_MS ? timeout : LOOP_OTLP_GRACE_MS);
     }
+    loop_alerts_status(l);
     if (child_running(l->child)) {
         child_stop(l->child);
         /* Keep only what waits for the child. */
@@ -1047,7 +1085,8 @@ static int loop_start(struct loop *l, char **cmd)
     if (cfg->otlp != NULL) {
         loop_otlp_start(l);
     }
-    if (!cfg->once && cfg->output != CONFIG_OUT_NONE) {
+    /* The refresh also evaluates the alert rules, so it runs without a display too. */
+    if ((!cfg->once && cfg->output != CONFIG_OUT_NONE) || l->io.alerts != NULL) {
         uint64_t delay_ms = cfg->delay_ns / UTIL_NS_PER_MS;
 
         /* --batch's first print comes after one interval, when there is something to show. */
@@ -1079,6 +1118,7 @@ int loop_run(const struct config *cfg, const struct loop_io *io, struct store *s
     l.store = st;
     l.outputs = outputs_new(cfg, io->out, io->record);
     outputs_set_baseline(l.outputs, io->baseline);
+    outputs_set_alerts(l.outputs, io->alerts);
     l.uv = xcalloc(1, sizeof(*l.uv));
     rc = uv_loop_init(l.uv);
     if (rc != 0) {

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+struct alerts;
 struct config;
 struct record_writer;
 struct replay_source;
@@ -17,6 +18,7 @@ struct loop_io {
     struct replay_source *replay; /* nctop replay: the source instead of the ring, or NULL */
     struct store *baseline;       /* --baseline: the earlier run the rows are compared with
                                    * (diff_load), or NULL; read only */
+    struct alerts *alerts;        /* the alert rules, evaluated at every refresh, or NULL */
 };
 
 /* Run until interrupted, until --duration, or (with --once) until the started command exits.

@@ -27,6 +27,7 @@
 #include "src/format/record.h"
 #include "src/http.h"
 #include "src/loop.h"
+#include "src/model/alerts.h"
 #include "src/model/store.h"
 #include "src/nctoprc.h"
 #include "src/otlp_client.h"
@@ -73,6 +74,9 @@ enum main_longopt {
     OPT_CHECK,
     OPT_BASELINE,
     OPT_OTLP,
+    OPT_RULES,
+    OPT_ALERT,
+    OPT_FAIL_ON_ALERT,
 };
 
 /* The first argument may name a subcommand (nctop record / replay / export). */
@@ -119,6 +123,9 @@ static const struct option main_longopts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"otlp", required_argument, NULL, OPT_OTLP},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"alert", required_argument, NULL, OPT_ALERT},
+    {"fail-on-alert", optional_argument, NULL, OPT_FAIL_ON_ALERT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -190,6 +197,11 @@ static void main_usage(FILE *out)
           "      --chrome-trace OUT  export: write the Chrome trace to OUT\n"
           "      --fail-on SPEC      diff: exit 3 when a row regressed significantly by more\n"
           "                          than a threshold (e.g. p99=10%,rss=5%)\n"
+          "      --rules FILE        alert rules, one a line: NAME KIND THRESHOLD [FOR\n"
+          "                          [SEVERITY]] (see nctop(1), ALERTS)\n"
+          "      --alert RULE        one rule line (e.g. 'memory_high 95 10s', 'events_lost off')\n"
+          "      --fail-on-alert[=SEVERITY]  exit 4 when an alert (of SEVERITY: warning, the\n"
+          "                          default, or critical) fired during the run\n"
           "      --debug-log FILE    write nctop's own diagnostics to FILE\n"
           "      --check             check what nctop depends on (shared memory, eBPF, NVML,\n"
           "                          the terminal, permissions, nctoprc) for the options\n"
@@ -457,6 +469,8 @@ static const char *const main_rc_keys[] = {
     "step-span",
     "keep-exited",
     "bpf",
+    "rules",
+    "alert",
 };
 
 /* Kept for the whole run: option values from nctoprc point into it. */
@@ -464,6 +478,41 @@ static struct nctoprc *main_rc;
 
 /* --window was given (a fleet's rates span 60 s unless it was). */
 static bool main_window_set;
+/* The alert rules: the built-in ones, then nctoprc's and the flags' rules files and lines in
+ * their order. */
+static struct alerts *main_alerts;
+
+static struct alerts *main_alert_rules(void)
+{
+    if (main_alerts == NULL) {
+        main_alerts = alerts_new();
+    }
+    return main_alerts;
+}
+
+/* --rules FILE: every line a rule; the first bad one is a usage error naming file and line. */
+static void main_load_rules(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *text, *err = NULL;
+    size_t n;
+
+    if (f == NULL) {
+        die_usage("--rules %s: %s", path, strerror(errno));
+    }
+    text = xmalloc(64 * 1024 + 1);
+    n = fread(text, 1, 64 * 1024 + 1, f);
+    if (ferror(f) || n > 64 * 1024 || memchr(text, '\0', n) != NULL) {
+        die_usage("--rules %s: %s", path,
+                  ferror(f) ? strerror(errno) : "not a text file of at most 64 KiB");
+    }
+    fclose(f);
+    text[n] = '\0';
+    if (alerts_load(main_alert_rules(), text, path, &err) != 0) {
+        die_usage("%s", err);
+    }
+    free(text);
+}
 
 /* --check was given: report instead of running. */
 static bool main_checking;
@@ -940,6 +989,26 @@ static void main_option(struct config *cfg, int c, const char *arg)
     case OPT_CHECK:
         main_checking = true;
         break;
+    case OPT_RULES:
+        main_load_rules(arg);
+        break;
+    case OPT_ALERT: {
+        char *err = NULL;
+
+        if (alerts_set_rule(main_alert_rules(), arg, &err) != 0) {
+            die_usage("--alert '%s': %s", arg, err);
+        }
+        break;
+    }
+    case OPT_FAIL_ON_ALERT:
+        if (arg == NULL || strcmp(arg, "warning") == 0) {
+            cfg->fail_on_alert = ALERT_WARNING;
+        } else if (strcmp(arg, "critical") == 0) {
+            cfg->fail_on_alert = ALERT_CRITICAL;
+        } else {
+            die_usage("--fail-on-alert: '%s' is not a severity (warning, critical)", arg);
+        }
+        break;
     case OPT_SPEED: {
         char *end = NULL;
 
@@ -1031,7 +1100,7 @@ static void main_option(struct config *cfg, int c, const char *arg)
 int main(int argc, char **argv)
 {
     struct config cfg;
-    struct loop_io io = {NULL, NULL, NULL, NULL};
+    struct loop_io io = {NULL, NULL, NULL, NULL, NULL};
     struct store_config scfg;
     struct store *st;
     char *tinylm = NULL;
@@ -1070,6 +1139,7 @@ int main(int argc, char **argv)
     cfg.log_max_bytes = 32ULL << 20; /* about 8 hours of tinylm at the default interval */
     cfg.log_keep = 8;
     cfg.speed = 1.0;
+    cfg.fail_on_alert = -1;
     if (main_wants_check(argc, argv)) {
         main_check_rc(&cfg, &rc_check, rc_msg, sizeof(rc_msg));
     } else {
@@ -1221,7 +1291,9 @@ int main(int argc, char **argv)
         io.record = record_writer_new(io.out, util_mono_ns(), util_real_ns());
         store_set_observer(st, record_writer_observe, io.record);
     }
+    io.alerts = main_alert_rules();
     status = loop_run(&cfg, &io, st, cmd);
+    alerts_free(main_alerts);
     free(cfg.prom_bounds);
     if (io.record != NULL) {
         uint64_t records = record_writer_records(io.record), bytes = record_writer_bytes(io.record);

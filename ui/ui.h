@@ -11,6 +11,7 @@
 
 #include "ui/layout.h"
 
+struct alerts;
 struct rows;
 struct rows_gpus;
 struct rows_summary;
@@ -61,6 +62,7 @@ struct ui_frame {
     bool status_error;    /* shown in the warning colour */
 
     const struct rows_gpus *gpus; /* the machine's GPUs (n = 0: none), or NULL */
+    const struct alerts *alerts;  /* pending and firing alerts (src/model/alerts.h), or NULL */
 };
 
 /* Start the display on a terminal. Returns an owned UI (ui_free), or NULL with *err an owned

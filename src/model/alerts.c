@@ -453,10 +453,11 @@ static void alerts_memory(struct alerts *a, const struct alert_rule *r,
         double pct;
 
         /* The rows that hold memory, not the groups that sum them (a group with a capacity
-         * is full when its members are, and those are named). */
+         * is full when its members are, and those are named): pools, the KV cache, other
+         * gauges with a capacity. */
         if ((row->flags & ROW_F_CAPACITY) == 0 || row->capacity_bytes == 0 || row->bytes < 0 ||
-            row->nchildren > 0) {
-            continue;
+            row->nchildren > 0 || strncmp(row->path, "Host Memory/", 12) == 0) {
+            continue; /* Tracked Host Memory's "capacity" is what was reserved: no limit */
         }
         pct = 100.0 * (double)row->bytes / (double)row->capacity_bytes;
         if (pct > r->threshold) {

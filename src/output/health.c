@@ -17,6 +17,7 @@
 
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/rows.h"
 #include "src/model/store.h"
 
@@ -294,10 +295,52 @@ static bool health_targets(const struct store *st, uint64_t now_ns, const cJSON 
     return all_ok;
 }
 
-char *health_render(struct health *h, const struct store *st, uint64_t now_ns, size_t *len,
-                    int *status)
+/* The firing alerts: a critical one makes nctop unhealthy (a reason each), a warning one only
+ * degraded; every firing one is listed. Returns whether none is critical. */
+static bool health_alerts(const struct alerts *a, cJSON *arr, cJSON *all, bool *degraded)
 {
-    cJSON *root = cJSON_CreateObject(), *all, *workloads, *targets;
+    bool ok = true;
+    char text[512];
+
+    for (size_t i = 0; i < alerts_count(a); i++) {
+        const struct alert *al = alerts_at(a, i);
+        cJSON *o;
+
+        if (al->state != ALERT_FIRING) {
+            continue;
+        }
+        alerts_describe(al, text, sizeof(text));
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", al->rule);
+        cJSON_AddStringToObject(o, "severity", alerts_severity_name(al->severity));
+        if (al->pid != 0) {
+            cJSON_AddNumberToObject(o, "pid", al->pid);
+        } else {
+            cJSON_AddNullToObject(o, "pid");
+        }
+        cJSON_AddStringToObject(o, "object", al->object);
+        cJSON_AddNumberToObject(o, "value", al->value);
+        cJSON_AddNumberToObject(o, "threshold", al->threshold);
+        cJSON_AddStringToObject(o, "text", text);
+        cJSON_AddItemToArray(arr, o);
+        if (al->severity == ALERT_CRITICAL) {
+            char full[600];
+
+            snprintf(full, sizeof(full), "alert %s", text);
+            cJSON_AddItemToArray(all, cJSON_CreateString(full));
+            ok = false;
+        } else {
+            *degraded = true;
+        }
+    }
+    return ok;
+}
+
+char *health_render(struct health *h, const struct store *st, const struct alerts *alerts,
+                    uint64_t now_ns, size_t *len, int *status)
+{
+    cJSON *root = cJSON_CreateObject(), *all, *workloads, *targets, *firing;
+    bool degraded = false;
     uint64_t window_ns = store_config(st)->window_ns;
     bool ok = true;
     char *text;
@@ -317,6 +360,8 @@ char *health_render(struct health *h, const struct store *st, uint64_t now_ns, s
     }
     ok = health_gpus(st, targets, all) && ok;
     ok = health_targets(st, now_ns, workloads, targets, all) && ok;
+    firing = cJSON_CreateArray();
+    ok = health_alerts(alerts, firing, all, &degraded) && ok;
     /* Processes gone from the store take their figures with them. */
     for (size_t i = 0; i < h->n; i++) {
         if (h->v[i].seen) {
@@ -326,11 +371,12 @@ char *health_render(struct health *h, const struct store *st, uint64_t now_ns, s
     h->n = kept;
 
     cJSON_AddBoolToObject(root, "healthy", ok);
-    cJSON_AddStringToObject(root, "status", ok ? "ok" : "unhealthy");
+    cJSON_AddStringToObject(root, "status", !ok ? "unhealthy" : degraded ? "degraded" : "ok");
     cJSON_AddItemToObject(root, "reasons", all);
     cJSON_AddNumberToObject(root, "window_s", (double)window_ns / 1e9);
     cJSON_AddItemToObject(root, "workloads", workloads);
     cJSON_AddItemToObject(root, "targets", targets);
+    cJSON_AddItemToObject(root, "alerts", firing);
     text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (text == NULL) {

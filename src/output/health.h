@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct alerts;
 struct health;
 struct store;
 
@@ -19,9 +20,10 @@ struct health *health_new(void);
 void health_free(struct health *h);
 
 /* The health of every process of st at now_ns (CLOCK_MONOTONIC), and of the machine's GPUs
- * and the processes' neuromorphic targets: an owned NUL-terminated JSON text (free) and its
- * length; *status is 200 when all is well, else 503. Loop thread. */
-char *health_render(struct health *h, const struct store *st, uint64_t now_ns, size_t *len,
-                    int *status);
+ * and the processes' neuromorphic targets, with the firing alerts of alerts (borrowed, may be
+ * NULL): an owned NUL-terminated JSON text (free) and its length; *status is 200 when all is
+ * well or only warning alerts fire ("degraded"), else 503. Loop thread. */
+char *health_render(struct health *h, const struct store *st, const struct alerts *alerts,
+                    uint64_t now_ns, size_t *len, int *status);
 
 #endif /* NCTOP_SRC_OUTPUT_HEALTH_H */

@@ -16,6 +16,7 @@
 #include "src/base/fileio.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/rows.h"
 #include "src/model/store.h"
 #include "src/output/snapshot.h"
@@ -54,6 +55,7 @@ struct logger {
      * processes at every line, so it never outgrows them. */
     struct logger_seen *seen;
     size_t nseen;
+    const struct alerts *alerts; /* borrowed (logger_set_alerts), or NULL */
     uint64_t lines;
     char warning[320];
 };
@@ -105,7 +107,7 @@ static void logger_fail(struct logger *lg, enum logger_kind k, const char *why)
 /* One line: {"timestamp":"...","rows":[...]}; rows NULL writes empty rows; neuro and comps
  * (owned) are added when not NULL. */
 static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, cJSON *rows,
-                      cJSON *neuro, cJSON *comps)
+                      cJSON *neuro, cJSON *comps, cJSON *alerts)
 {
     cJSON *root = cJSON_CreateObject();
     char *text;
@@ -116,6 +118,7 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
         cJSON_Delete(rows);
         cJSON_Delete(neuro);
         cJSON_Delete(comps);
+        cJSON_Delete(alerts);
         cJSON_Delete(root);
         return 0;
     }
@@ -126,6 +129,9 @@ static int logger_put(struct logger *lg, enum logger_kind k, const char *stamp, 
     }
     if (comps != NULL) {
         cJSON_AddItemToObject(root, "compilations", comps);
+    }
+    if (alerts != NULL) {
+        cJSON_AddItemToObject(root, "alerts", alerts);
     }
     text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -238,6 +244,11 @@ static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
     }
     logger_prune(lg);
     return rc;
+}
+
+void logger_set_alerts(struct logger *lg, const struct alerts *a)
+{
+    lg->alerts = a;
 }
 
 int logger_start(struct logger *lg, uint64_t real_ns)
@@ -416,7 +427,10 @@ int logger_write(struct logger *lg, const struct store *st, uint64_t now_ns, uin
         r = logger_put(lg, (enum logger_kind)k, ts,
                        logger_rows(lg, st, (enum logger_kind)k, now_ns),
                        k == LOGGER_LATENCY ? logger_neuro(lg, st, now_ns) : NULL,
-                       k == LOGGER_LATENCY ? logger_compilations(lg, st, now_ns) : NULL);
+                       k == LOGGER_LATENCY ? logger_compilations(lg, st, now_ns) : NULL,
+                       k == LOGGER_LATENCY && alerts_count(lg->alerts) > 0
+                           ? snapshot_alerts(lg->alerts, now_ns, real_ns)
+                           : NULL);
         if (r != 0 && rc == 0) {
             rc = r;
         }

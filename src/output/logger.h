@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct alerts;
 struct store;
 struct logger;
 
@@ -19,6 +20,10 @@ void logger_free(struct logger *lg); /* stops it first; NULL is a no-op */
  * line of each (empty rows); the directory is created when missing. Returns 0, or -errno with the
  * reason in logger_warning. Starting an active logger is a no-op. Loop context. */
 int logger_start(struct logger *lg, uint64_t real_ns);
+
+/* The alerts whose pending and firing ones the latency log's lines carry as "alerts" (lines
+ * without any have no such key); borrowed until the logger is freed, NULL: none. */
+void logger_set_alerts(struct logger *lg, const struct alerts *a);
 
 /* The size cap and retention: a file that reaches max_bytes (0: no cap) ends its pair and a
  * new pair starts (named by the time, ".N" added within one second); only the newest keep

@@ -23,6 +23,7 @@ struct outputs {
     struct profile_record *profile;
     struct snapshot_baseline base; /* --baseline (borrowed), or a NULL store */
     const struct otlp_stats *otlp; /* borrowed, or NULL */
+    const struct alerts *alerts;   /* borrowed (outputs_set_alerts), or NULL */
 };
 
 struct outputs *outputs_new(const struct config *cfg, FILE *out, struct record_writer *rec)
@@ -51,6 +52,12 @@ void outputs_free(struct outputs *o)
     logger_free(o->logger);
     profile_record_free(o->profile);
     free(o);
+}
+
+void outputs_set_alerts(struct outputs *o, const struct alerts *a)
+{
+    o->alerts = a;
+    logger_set_alerts(o->logger, a);
 }
 
 bool outputs_start(struct outputs *o, uint64_t real_ns, outputs_warn_fn warn, void *ctx)
@@ -120,7 +127,6 @@ bool outputs_snapshot_file(struct outputs *o, const struct store *st, uint64_t n
     FILE *f;
     int rc;
 
-    (void)o;
     util_format_utc_ms(real_ns, stamp, sizeof(stamp));
     /* 2026-11-22T10:15:30.123Z -> 20261122T101530.123Z: no ':' in file names. */
     for (size_t i = 0, k = 0; k < sizeof(stamp); i++) {
@@ -137,7 +143,7 @@ bool outputs_snapshot_file(struct outputs *o, const struct store *st, uint64_t n
         snprintf(msg, len, "snapshot %s: %s", name, why);
         return true;
     }
-    rc = snapshot_write_otlp(f, st, &o->base, now_ns, real_ns, o->otlp);
+    rc = snapshot_write_full(f, st, &o->base, o->alerts, now_ns, real_ns, o->otlp);
     if (fclose(f) != 0 && rc == 0) {
         rc = -errno;
     }
@@ -158,7 +164,7 @@ int outputs_print(struct outputs *o, const struct store *st, uint64_t now_ns, ui
         return 0;
     }
     if (cfg->output == CONFIG_OUT_JSON) {
-        return snapshot_write_otlp(o->out, st, &o->base, now_ns, real_ns, o->otlp);
+        return snapshot_write_full(o->out, st, &o->base, o->alerts, now_ns, real_ns, o->otlp);
     }
     /* The tables as the display would show them: its sort and its columns. */
     v.sort_col = cfg->sort_col;

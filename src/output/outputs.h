@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct alerts;
 struct config;
 struct otlp_stats;
 struct record_writer;
@@ -29,6 +30,10 @@ void outputs_free(struct outputs *o);
 /* --baseline: the earlier run's store (borrowed until outputs_free) that the snapshots and
  * the --once text compare their latency rows with; NULL: none. */
 void outputs_set_baseline(struct outputs *o, const struct store *baseline);
+
+/* The alerts the snapshots and the latency log carry (borrowed until outputs_free; NULL:
+ * none). */
+void outputs_set_alerts(struct outputs *o, const struct alerts *a);
 
 /* Open what the settings ask for from the start (the logs with METRICS_LOG_ENABLED or --log,
  * the ProfileRecord file); each problem goes to warn. Returns false when logs were asked for

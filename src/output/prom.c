@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/hist.h"
 #include "src/model/rows.h"
 #include "src/model/rows_power.h"
@@ -37,6 +38,8 @@ struct prom_buf {
 };
 
 /* One process's rows, built once per scrape. */
+#define PROM_MAX_ALERTS 64 /* nctop_alert_firing series */
+
 struct prom_proc {
     const struct store_proc *p;
     bool kept;        /* exported (prom_workload_label) */
@@ -897,6 +900,61 @@ static bool prom_workload_label(const struct prom_proc *pp, size_t n, size_t i, 
     return true;
 }
 
+/* The alerts: how many pend and fire by severity (four series, always), and one series per
+ * firing alert, at most PROM_MAX_ALERTS (the rest are counted as folded): the label values
+ * are the rule, its severity, the workload (as its other series have it; "" for the
+ * machine's) and the object. */
+static void prom_emit_alerts(struct prom_buf *b, const struct alerts *a, const struct prom_proc *pp,
+                             size_t n)
+{
+    size_t count[2][2] = {{0, 0}, {0, 0}}, shown = 0, folded = 0;
+
+    for (size_t i = 0; i < alerts_count(a); i++) {
+        const struct alert *al = alerts_at(a, i);
+
+        count[al->severity][al->state == ALERT_FIRING ? 1 : 0]++;
+    }
+    prom_family(b, "nctop_alerts", "gauge", "Alerts pending or firing, by severity and state.");
+    for (int sv = 0; sv < 2; sv++) {
+        for (int f = 0; f < 2; f++) {
+            prom_printf(b, "nctop_alerts{severity=\"%s\",state=\"%s\"} %zu\n",
+                        alerts_severity_name((enum alert_severity)sv), f ? "firing" : "pending",
+                        count[sv][f]);
+        }
+    }
+    prom_family(b, "nctop_alert_firing", "gauge",
+                "1 for each alert firing, by rule, workload and object.");
+    for (size_t i = 0; i < alerts_count(a); i++) {
+        const struct alert *al = alerts_at(a, i);
+        char obj[2 * ALERTS_OBJECT_LEN], wl[600], esc[2 * ALERTS_LABEL_LEN];
+
+        if (al->state != ALERT_FIRING) {
+            continue;
+        }
+        if (shown == PROM_MAX_ALERTS) {
+            folded++;
+            continue;
+        }
+        shown++;
+        snprintf(wl, sizeof(wl), "workload=\"\"");
+        if (al->pid != 0) {
+            prom_escape(esc, sizeof(esc), al->workload);
+            snprintf(wl, sizeof(wl), "workload=\"%s/%d\"", esc, (int)al->pid);
+            for (size_t k = 0; k < n; k++) {
+                if (store_proc_pid(pp[k].p) == al->pid) {
+                    snprintf(wl, sizeof(wl), "%s", pp[k].labels);
+                }
+            }
+        }
+        prom_escape(obj, sizeof(obj), al->object);
+        prom_printf(b, "nctop_alert_firing{alert=\"%s\",severity=\"%s\",%s,object=\"%s\"} 1\n",
+                    al->rule, alerts_severity_name(al->severity), wl, obj);
+    }
+    prom_family(b, "nctop_alert_folded", "gauge",
+                "Alerts firing beyond the series nctop_alert_firing shows.");
+    prom_printf(b, "nctop_alert_folded %zu\n", folded + alerts_overflow(a));
+}
+
 char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct prom_opts *opts,
                        size_t *len)
 {
@@ -980,6 +1038,9 @@ char *prom_render_opts(const struct store *st, uint64_t now_ns, const struct pro
         prom_family(&b, "nctop_otlp_retries_total", "counter",
                     "OTLP export requests repeated after a retryable failure.");
         prom_printf(&b, "nctop_otlp_retries_total %llu\n", (unsigned long long)opts->otlp->retries);
+    }
+    if (opts != NULL && opts->alerts != NULL) {
+        prom_emit_alerts(&b, opts->alerts, pp, n);
     }
 
     for (size_t i = 0; i < n; i++) {

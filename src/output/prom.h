@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct otlp_stats;
+struct alerts;
 struct store;
 
 #define PROM_DEFAULT_MAX_PATHS 200 /* latency paths per process before folding into "other" */
@@ -24,6 +25,7 @@ struct prom_opts {
     const uint64_t *bounds_ns;     /* borrowed: ascending histogram upper bounds (integer ns) */
     size_t nbounds;                /* 0: the default buckets */
     const struct otlp_stats *otlp; /* borrowed: the OTLP exporter's figures, NULL: none */
+    const struct alerts *alerts;   /* borrowed: nctop_alert_firing and nctop_alerts; NULL: none */
 };
 
 /* Parse a bucket spec: either "LOW:HIGH:PER_DECADE" (seconds; bounds at PER_DECADE steps per

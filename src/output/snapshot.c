@@ -13,6 +13,7 @@
 
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/rows.h"
 #include "src/model/rows_power.h"
 #include "src/model/store.h"
@@ -846,24 +847,76 @@ cJSON *snapshot_build_against(const struct store *st, const struct snapshot_base
     return root;
 }
 
-int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+/* The time of day of a moment of the run's clock: now's wall clock less the time since. */
+static void snapshot_add_moment(cJSON *o, const char *key, uint64_t at_ns, uint64_t now_ns,
+                                uint64_t real_ns)
 {
-    return snapshot_write_against(out, st, NULL, now_ns, real_ns);
+    char ts[40];
+
+    if (real_ns == 0 || at_ns == 0) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    util_format_utc_ms(real_ns - (now_ns > at_ns ? now_ns - at_ns : 0), ts, sizeof(ts));
+    cJSON_AddStringToObject(o, key, ts);
+}
+
+cJSON *snapshot_alerts(const struct alerts *a, uint64_t now_ns, uint64_t real_ns)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; i < alerts_count(a); i++) {
+        const struct alert *al = alerts_at(a, i);
+        cJSON *o = cJSON_CreateObject();
+        bool firing = al->state == ALERT_FIRING;
+
+        cJSON_AddStringToObject(o, "name", al->rule);
+        cJSON_AddStringToObject(o, "severity", alerts_severity_name(al->severity));
+        cJSON_AddStringToObject(o, "state", firing ? "firing" : "pending");
+        snapshot_add_moment(o, "since", firing ? al->since_ns : al->pending_ns, now_ns, real_ns);
+        cJSON_AddNumberToObject(
+            o, "active_s", now_ns > al->pending_ns ? (double)(now_ns - al->pending_ns) / 1e9 : 0);
+        cJSON_AddStringToObject(o, "kind", alerts_kind_name(al->kind));
+        if (al->pid != 0) {
+            cJSON_AddNumberToObject(o, "pid", al->pid);
+            cJSON_AddStringToObject(o, "workload", al->workload);
+        } else {
+            cJSON_AddNullToObject(o, "pid");
+            cJSON_AddNullToObject(o, "workload");
+        }
+        cJSON_AddStringToObject(o, "object", al->object);
+        cJSON_AddNumberToObject(o, "value", al->value);
+        cJSON_AddNumberToObject(o, "threshold", al->threshold);
+        cJSON_AddStringToObject(o, "unit", alerts_kind_unit(al->kind));
+        cJSON_AddStringToObject(o, "detail", al->detail);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
 }
 
 int snapshot_write_against(FILE *out, const struct store *st, const struct snapshot_baseline *base,
                            uint64_t now_ns, uint64_t real_ns)
 {
-    return snapshot_write_otlp(out, st, base, now_ns, real_ns, NULL);
+    return snapshot_write_full(out, st, base, NULL, now_ns, real_ns, NULL);
 }
 
 int snapshot_write_otlp(FILE *out, const struct store *st, const struct snapshot_baseline *base,
                         uint64_t now_ns, uint64_t real_ns, const struct otlp_stats *otlp)
 {
+    return snapshot_write_full(out, st, base, NULL, now_ns, real_ns, otlp);
+}
+
+int snapshot_write_full(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                        const struct alerts *a, uint64_t now_ns, uint64_t real_ns,
+                        const struct otlp_stats *otlp)
+{
     cJSON *root = snapshot_build_against(st, base, now_ns, real_ns);
     char *text;
     int rc = 0;
 
+    if (a != NULL) {
+        cJSON_AddItemToObject(root, "alerts", snapshot_alerts(a, now_ns, real_ns));
+    }
     if (otlp != NULL) {
         cJSON *o = cJSON_AddObjectToObject(root, "otlp");
 
@@ -889,4 +942,9 @@ int snapshot_write_otlp(FILE *out, const struct store *st, const struct snapshot
     }
     cJSON_free(text);
     return rc;
+}
+
+int snapshot_write(FILE *out, const struct store *st, uint64_t now_ns, uint64_t real_ns)
+{
+    return snapshot_write_full(out, st, NULL, NULL, now_ns, real_ns, NULL);
 }

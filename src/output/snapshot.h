@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct alerts;
 struct cJSON;
 struct otlp_stats;
 struct row;
@@ -50,5 +51,13 @@ int snapshot_write_against(FILE *out, const struct store *st, const struct snaps
  * key). */
 int snapshot_write_otlp(FILE *out, const struct store *st, const struct snapshot_baseline *base,
                         uint64_t now_ns, uint64_t real_ns, const struct otlp_stats *otlp);
+
+/* The pending and firing alerts of a (borrowed; NULL: none) as the snapshot's "alerts" array,
+ * their "since" as UTC times from real_ns (the wall clock of now_ns). Owned by the caller. */
+struct cJSON *snapshot_alerts(const struct alerts *a, uint64_t now_ns, uint64_t real_ns);
+/* snapshot_write_otlp with an "alerts" array (a NULL: without one). */
+int snapshot_write_full(FILE *out, const struct store *st, const struct snapshot_baseline *base,
+                        const struct alerts *a, uint64_t now_ns, uint64_t real_ns,
+                        const struct otlp_stats *otlp);
 
 #endif /* NCTOP_SRC_SNAPSHOT_H */

@@ -122,6 +122,12 @@ static void test_memory_pool_and_gpu(void **state)
     assert_false(al->row);
     assert_true(al->value > 97.4 && al->value < 97.6);
     assert_null(find(a, "memory_high", "GPU1"));
+    /* Tracked host memory of what was reserved is no limit. */
+    store_proc_set_host(p, 8000, 8000, 0, 1 * SEC);
+    alerts_eval(a, st, NULL, 2 * SEC);
+    for (size_t i = 0; i < alerts_count(a); i++) {
+        assert_int_not_equal(strncmp(alerts_at(a, i)->object, "Host Memory", 11), 0);
+    }
     alerts_free(a);
     store_free(st);
 }
