@@ -183,5 +183,6 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
             alerts_describe(alerts_at(in->alerts, 0), f->alert_text, sizeof(f->alert_text));
     }
     f->ui.alerts = in->alerts;
+    f->ui.now_ns = in->now_ns;
     f->ui.status = frame_status(&status, &f->ui.status_error, f->status, sizeof(f->status));
 }

@@ -174,6 +174,11 @@ static unsigned keys_act_view_compile(struct ui *u)
     return ui_set_view(u, LAYOUT_VIEW_COMPILE);
 }
 
+static unsigned keys_act_view_alerts(struct ui *u)
+{
+    return ui_set_view(u, LAYOUT_VIEW_ALERTS);
+}
+
 /* Step the sort column through "execution order" and each column of the view. */
 static unsigned keys_sort_step(struct ui *u, int dir)
 {
@@ -334,6 +339,7 @@ static const struct keys_binding keys_bindings[] = {
     {{'6', 0}, "6", "Neuro view (spiking workloads)", keys_act_view_6},
     {{'7', 0}, "7", "Heatmap view (matrices a workload publishes)", keys_act_view_7},
     {{'8', 0}, "8", "Compile view (compilations and their passes)", keys_act_view_compile},
+    {{'a', 0}, "a", "Alerts view: pending and firing alerts, the rules", keys_act_view_alerts},
     {{'/', KEY_F(3), 0}, "/, F3", "search a name (moves as you type)", keys_act_search},
     {{'n', 0}, "n", "next match", keys_act_find_next},
     {{'N', 0}, "N", "previous match", keys_act_find_prev},

@@ -68,6 +68,13 @@ static const struct layout_col layout_compile[] = {
     {LAYOUT_COL_MESSAGE, "MESSAGE", 24, 50},
 };
 
+/* Alerts: the rule and its object in the name column; the other columns reuse figures' ids. */
+static const struct layout_col layout_alerts[] = {
+    {LAYOUT_COL_STATE, "STATE", 8, 95},     {LAYOUT_COL_NAME, "ALERT", 0, 100},
+    {LAYOUT_COL_PID, "PID", 8, 60},         {LAYOUT_COL_CURRENT, "VALUE", 10, 90},
+    {LAYOUT_COL_CAPACITY, "LIMIT", 10, 85}, {LAYOUT_COL_TOTAL, "FOR", 9, 70},
+};
+
 static const char *const layout_col_names[LAYOUT_NCOLS] = {
     [LAYOUT_COL_NAME] = "name",         [LAYOUT_COL_LAST] = "last",
     [LAYOUT_COL_MEAN] = "mean",         [LAYOUT_COL_P50] = "p50",
@@ -114,6 +121,8 @@ static const struct {
                              sizeof(layout_heatmap) / sizeof(layout_heatmap[0])},
     [LAYOUT_VIEW_COMPILE] = {"compile", layout_compile,
                              sizeof(layout_compile) / sizeof(layout_compile[0])},
+    [LAYOUT_VIEW_ALERTS] = {"alerts", layout_alerts,
+                            sizeof(layout_alerts) / sizeof(layout_alerts[0])},
 };
 
 static struct layout_rect layout_take(int *y, int x, int w, int h)

@@ -19,6 +19,7 @@ enum layout_view {
     LAYOUT_VIEW_NEURO,   /* network -> layer -> core of a spiking workload */
     LAYOUT_VIEW_HEATMAP, /* a matrix the workload publishes */
     LAYOUT_VIEW_COMPILE, /* compilations -> their pass trees */
+    LAYOUT_VIEW_ALERTS,  /* pending and firing alerts (src/model/alerts.h) */
     LAYOUT_NVIEWS,
 };
 
@@ -142,7 +143,7 @@ const char *layout_col_name(enum layout_col_id id);
 int layout_col_from_name(const char *name);
 
 /* View names ("latency", "memory", "kernels", "workloads", "threads", "neuro", "heatmap",
- * "compile") and back. */
+ * "compile", "alerts") and back. */
 const char *layout_view_name(enum layout_view v);
 int layout_view_from_name(const char *name);
 

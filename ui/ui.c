@@ -14,6 +14,7 @@
 
 #include "src/base/diag.h"
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/rows.h"
 #include "ui/curses.h"
 #include "ui/layout.h"
@@ -87,6 +88,9 @@ bool ui_view_offered(const struct ui *u, int v)
     if (v == LAYOUT_VIEW_COMPILE) {
         return s != NULL && s->compile.total > 0;
     }
+    if (v == LAYOUT_VIEW_ALERTS) {
+        return u->frame != NULL && alerts_count(u->frame->alerts) > 0;
+    }
     return v != LAYOUT_VIEW_NEURO || (s != NULL && s->neuro.spiking);
 }
 
@@ -149,7 +153,13 @@ static void ui_draw_tabs(struct ui *u)
             continue;
         }
         if (brief && i != (int)u->view) {
-            snprintf(a, sizeof(a), " %d ", i + 1);
+            if (i == LAYOUT_VIEW_ALERTS) {
+                snprintf(a, sizeof(a), " a ");
+            } else {
+                snprintf(a, sizeof(a), " %d ", i + 1);
+            }
+        } else if (i == LAYOUT_VIEW_ALERTS) {
+            snprintf(a, sizeof(a), " a %s ", view_table[i]->title); /* its key is a letter */
         } else {
             snprintf(a, sizeof(a), " %d %s ", i + 1, view_table[i]->title);
         }

@@ -63,6 +63,7 @@ struct ui_frame {
 
     const struct rows_gpus *gpus; /* the machine's GPUs (n = 0: none), or NULL */
     const struct alerts *alerts;  /* pending and firing alerts (src/model/alerts.h), or NULL */
+    uint64_t now_ns;              /* when the frame was built, on the alerts' clock */
 };
 
 /* Start the display on a terminal. Returns an owned UI (ui_free), or NULL with *err an owned

@@ -82,4 +82,5 @@ const struct view_ops *const view_table[LAYOUT_NVIEWS] = {
     [LAYOUT_VIEW_KERNELS] = &view_kernels_ops, [LAYOUT_VIEW_WORKLOADS] = &view_workloads_ops,
     [LAYOUT_VIEW_THREADS] = &view_threads_ops, [LAYOUT_VIEW_NEURO] = &view_neuro_ops,
     [LAYOUT_VIEW_HEATMAP] = &view_heatmap_ops, [LAYOUT_VIEW_COMPILE] = &view_compile_ops,
+    [LAYOUT_VIEW_ALERTS] = &view_alerts_ops,
 };

@@ -83,6 +83,7 @@ extern const struct view_ops view_threads_ops;   /* ui/view_threads.c */
 extern const struct view_ops view_neuro_ops;     /* ui/view_neuro.c */
 extern const struct view_ops view_heatmap_ops;   /* ui/view_heatmap.c */
 extern const struct view_ops view_compile_ops;   /* ui/view_compile.c */
+extern const struct view_ops view_alerts_ops;    /* ui/view_alerts.c */
 
 /* A list view's selection (workloads, threads): its data, made by view_list_new. */
 struct view_list {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "src/base/xalloc.h"
+#include "src/model/alerts.h"
 #include "src/model/rows.h"
 #include "ui/tree.h"
 #include "ui/view_tree.h"
@@ -149,13 +150,32 @@ int view_tree_name_want(struct ui *u, struct view *v)
     return want + 1;
 }
 
+/* Whether a firing alert names this row of the shown process (a pool past its limit, a path
+ * slower than its baseline): the row is drawn in the warning colour. */
+static bool view_tree_alerted(const struct ui *u, const struct row *r)
+{
+    const struct rows_summary *s = ui_shown(u);
+    const struct alerts *a = u->frame->alerts;
+
+    for (size_t i = 0; s != NULL && i < alerts_count(a); i++) {
+        const struct alert *al = alerts_at(a, i);
+
+        if (al->state == ALERT_FIRING && al->row && al->pid == s->pid &&
+            strcmp(al->object, r->path) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, int y,
                            const struct tree_line *ln, bool selected)
 {
     const struct row *r = &u->frame->rows->v[ln->row];
-    enum ui_role base = selected                 ? UI_ROLE_SELECT
-                        : vt->kind->role != NULL ? vt->kind->role(r)
-                                                 : UI_ROLE_TEXT;
+    enum ui_role base = selected                  ? UI_ROLE_SELECT
+                        : view_tree_alerted(u, r) ? UI_ROLE_WARN
+                        : vt->kind->role != NULL  ? vt->kind->role(r)
+                                                  : UI_ROLE_TEXT;
     bool valid;
     const struct row_stats *s = view_tree_stats(u, r, &valid);
     char a[32];
