@@ -161,7 +161,7 @@ static void main_usage(FILE *out)
           "  -d, --delay SECS        refresh interval (default 1)\n"
           "      --window SECS       rolling statistics window (default 10)\n"
           "      --view VIEW         first view: latency, memory, kernels, workloads,\n"
-          "                          threads, neuro, heatmap, compile\n"
+          "                          threads, neuro, heatmap, compile, alerts\n"
           "      --sort COL          sort siblings by COL (p99, mean, share, ...; none)\n"
           "      --collapse-depth N  tree levels shown at first (default 2)\n"
           "      --columns [VIEW:]COL,...  columns shown (default all); VIEW: that view's\n"
@@ -373,7 +373,7 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
     if (strcmp(key, "view") == 0) {
         if ((v = layout_view_from_name(val)) < 0) {
             return "not a view (latency, memory, kernels, workloads, threads, neuro, heatmap, "
-                   "compile)";
+                   "compile, alerts)";
         }
         cfg->view = v;
     } else if (strcmp(key, "sort") == 0) {
@@ -400,7 +400,7 @@ static const char *main_set_display(struct config *cfg, const char *key, const c
             snprintf(vname, sizeof(vname), "%.*s", (int)(colon - val), val);
             if ((view = layout_view_from_name(vname)) < 0) {
                 return "not VIEW:COL,... with a view (latency, memory, kernels, workloads, "
-                       "threads, neuro, heatmap, compile)";
+                       "threads, neuro, heatmap, compile, alerts)";
             }
             val = colon + 1;
         }
