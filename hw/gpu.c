@@ -32,6 +32,8 @@
 #define GPU_NVML_NO_PERMISSION 4
 #define GPU_NVML_INSUFFICIENT_SIZE 7
 #define GPU_NVML_DRIVER_NOT_LOADED 9
+#define GPU_NVML_XID_CRITICAL 0x8ULL      /* nvmlEventTypeXidCriticalError */
+#define GPU_XID_PER_SAMPLE 64             /* events taken per sample; the rest wait for the next */
 #define GPU_NVML_NOT_AVAILABLE ULLONG_MAX /* usedGpuMemory unknown (NVML_VALUE_NOT_AVAILABLE) */
 
 struct gpu_nvml_device; /* nvmlDevice_t points to one */
@@ -73,6 +75,21 @@ typedef int (*gpu_nvml_procs_fn)(struct gpu_nvml_device *dev, unsigned int *coun
 typedef int (*gpu_nvml_power_fn)(struct gpu_nvml_device *dev, unsigned int *mw);
 typedef int (*gpu_nvml_energy_fn)(struct gpu_nvml_device *dev, unsigned long long *mj);
 typedef const char *(*gpu_nvml_error_fn)(int rc);
+/* XID errors come as events: a set, each device registered on it, polled without waiting. */
+struct gpu_nvml_event_set;
+struct gpu_nvml_event { /* nvmlEventData_t (the v2 fields; v1 writes the first three) */
+    struct gpu_nvml_device *device;
+    unsigned long long type;
+    unsigned long long data; /* the XID number */
+    unsigned int gpu_instance;
+    unsigned int compute_instance;
+};
+typedef int (*gpu_nvml_set_create_fn)(struct gpu_nvml_event_set **set);
+typedef int (*gpu_nvml_register_fn)(struct gpu_nvml_device *dev, unsigned long long types,
+                                    struct gpu_nvml_event_set *set);
+typedef int (*gpu_nvml_wait_fn)(struct gpu_nvml_event_set *set, struct gpu_nvml_event *ev,
+                                unsigned int timeout_ms);
+typedef int (*gpu_nvml_set_free_fn)(struct gpu_nvml_event_set *set);
 
 enum gpu_state {
     GPU_UNLOADED = 0, /* NVML not looked for yet */
@@ -107,6 +124,11 @@ struct gpu {
     gpu_nvml_energy_fn energy;
     size_t proc_entry; /* bytes of one entry the procs entry point writes */
     gpu_nvml_error_fn error_string;
+    gpu_nvml_set_create_fn set_create; /* XID events: all four, or none used */
+    gpu_nvml_register_fn register_events;
+    gpu_nvml_wait_fn wait;
+    gpu_nvml_set_free_fn set_free;
+    struct gpu_nvml_event_set *events; /* NULL: no XID events (not supported) */
 
     unsigned int ndevs;
     struct gpu_nvml_device *handles[STORE_GPU_MAX]; /* NULL: the device could not be opened */
@@ -161,6 +183,10 @@ static void gpu_resolve(struct gpu *g)
     g->error_string = (gpu_nvml_error_fn)gpu_sym(g->lib, "nvmlErrorString", NULL);
     g->power = (gpu_nvml_power_fn)gpu_sym(g->lib, "nvmlDeviceGetPowerUsage", NULL);
     g->energy = (gpu_nvml_energy_fn)gpu_sym(g->lib, "nvmlDeviceGetTotalEnergyConsumption", NULL);
+    g->set_create = (gpu_nvml_set_create_fn)gpu_sym(g->lib, "nvmlEventSetCreate", NULL);
+    g->register_events = (gpu_nvml_register_fn)gpu_sym(g->lib, "nvmlDeviceRegisterEvents", NULL);
+    g->wait = (gpu_nvml_wait_fn)gpu_sym(g->lib, "nvmlEventSetWait_v2", "nvmlEventSetWait");
+    g->set_free = (gpu_nvml_set_free_fn)gpu_sym(g->lib, "nvmlEventSetFree", NULL);
     /* Newest first: _v3 and _v2 write v2 entries, the unversioned one v1 entries. */
     g->proc_entry = sizeof(struct gpu_nvml_proc_v2);
     g->procs = (gpu_nvml_procs_fn)gpu_sym(g->lib, "nvmlDeviceGetComputeRunningProcesses_v3",
@@ -168,6 +194,46 @@ static void gpu_resolve(struct gpu *g)
     if (g->procs == NULL) {
         g->proc_entry = sizeof(struct gpu_nvml_proc_v1);
         g->procs = (gpu_nvml_procs_fn)gpu_sym(g->lib, "nvmlDeviceGetComputeRunningProcesses", NULL);
+    }
+}
+
+/* Listen for critical XID errors on every device that supports it (the driver's own reports
+ * of faults: ECC, a fallen-off bus, a hung engine); a device that does not has no XID count. */
+static void gpu_listen_xid(struct gpu *g)
+{
+    if (g->set_create == NULL || g->register_events == NULL || g->wait == NULL ||
+        g->set_free == NULL || g->set_create(&g->events) != GPU_NVML_SUCCESS) {
+        g->events = NULL;
+        return;
+    }
+    for (unsigned int i = 0; i < g->ndevs; i++) {
+        if (g->handles[i] != NULL && g->register_events(g->handles[i], GPU_NVML_XID_CRITICAL,
+                                                        g->events) == GPU_NVML_SUCCESS) {
+            g->devs[i].xid_valid = true;
+        }
+    }
+}
+
+/* The XID errors reported since the last sample, counted on their devices; a wait of 0 ms
+ * returns at once (a timeout: none left). */
+static void gpu_sample_xid(struct gpu *g)
+{
+    struct gpu_nvml_event ev;
+
+    for (int k = 0; g->events != NULL && k < GPU_XID_PER_SAMPLE; k++) {
+        memset(&ev, 0, sizeof(ev));
+        if (g->wait(g->events, &ev, 0) != GPU_NVML_SUCCESS) {
+            break;
+        }
+        if ((ev.type & GPU_NVML_XID_CRITICAL) == 0) {
+            continue;
+        }
+        for (unsigned int i = 0; i < g->ndevs; i++) {
+            if (g->handles[i] != NULL && g->handles[i] == ev.device) {
+                g->devs[i].xid_errors++;
+                g->devs[i].xid_last = (uint32_t)ev.data;
+            }
+        }
     }
 }
 
@@ -235,6 +301,7 @@ static void gpu_load(struct gpu *g)
         }
         d->name[sizeof(d->name) - 1] = '\0';
     }
+    gpu_listen_xid(g);
     g->state = GPU_READY;
 }
 
@@ -385,6 +452,9 @@ void gpu_free(struct gpu *g)
     if (g == NULL) {
         return;
     }
+    if (g->events != NULL) {
+        g->set_free(g->events);
+    }
     if (g->initialised) {
         g->shutdown();
     }
@@ -410,6 +480,7 @@ void gpu_sample(struct gpu *g)
     for (unsigned int i = 0; i < g->ndevs; i++) {
         gpu_sample_dev(g, i);
     }
+    gpu_sample_xid(g);
 }
 
 /* The GPU memory of one watched process, from the last sample. */

@@ -334,13 +334,15 @@ static void alerts_track_push(struct alerts_track *t, uint64_t now_ns, double v)
 }
 
 /* How much a growing count rose within the window: against the newest sample at least a
- * window old, else the oldest (since the first evaluation, so a first look at a workload that
- * already lost events says so). Samples are kept a sixteenth of the window apart. A count
- * that went down (a restarted source) starts over. */
+ * window old; until there is one, since start (the count itself), so a first look at a
+ * workload that already lost events says so, for one window, as /healthz does. Samples are
+ * kept a sixteenth of the window apart. A count that went down (a restarted source) starts
+ * over. */
 static double alerts_track_delta(struct alerts_track *t, uint64_t now_ns, uint64_t window_ns,
                                  double v)
 {
     size_t base = 0;
+    bool old = false;
     double d;
 
     if (t->n > 0 && v < t->v[t->n - 1]) {
@@ -349,6 +351,7 @@ static double alerts_track_delta(struct alerts_track *t, uint64_t now_ns, uint64
     for (size_t i = 0; i < t->n; i++) {
         if (now_ns >= t->t[i] && now_ns - t->t[i] >= window_ns) {
             base = i;
+            old = true;
         }
     }
     /* Forget what lies before the base. */
@@ -357,7 +360,7 @@ static double alerts_track_delta(struct alerts_track *t, uint64_t now_ns, uint64
         memmove(&t->v[0], &t->v[base], (t->n - base) * sizeof(t->v[0]));
         t->n -= base;
     }
-    d = t->n > 0 ? v - t->v[0] : v;
+    d = old ? v - t->v[0] : v;
     if (t->n == 0 || now_ns - t->t[t->n - 1] >= window_ns / 16) {
         alerts_track_push(t, now_ns, v);
     }

@@ -5,8 +5,8 @@
 # /healthz (503, named), in Prometheus (nctop_alert_firing scraped with curl, promtool check
 # metrics clean), in the snapshot's alerts[], in the JSONL log, in the display (tmux: the
 # status line, the Alerts view) and in the exit status of --fail-on-alert (4; 0 when the rule
-# is raised out of reach); emptied, the alert resolves. A rules file with a bad line is one
-# error naming its file and line.
+# is raised out of reach); emptied, the alert resolves. A GPU XID error (the fake NVML's
+# event) fires hw_errors. A rules file with a bad line is one error naming its file and line.
 . "$(dirname "$0")/lib.sh"
 need_build
 command -v curl >/dev/null || { skip "curl is not installed"; exit 77; }
@@ -123,6 +123,34 @@ if command -v tmux >/dev/null; then
 else
     skip "tmux is not installed"
 fi
+
+# --- a GPU XID error through NVML events (the fake NVML) ----------------------------------------
+FAKE=$BUILD/tests/libfake_nvml.so
+P=$(free_port)
+NCTOP_NVML_LIB="$FAKE" NCTOP_FAKE_NVML_XID="$T/xid" "$NCTOP" --headless \
+    --prometheus "127.0.0.1:$P" --alert 'memory_high off' -p "$lm" 2>"$T/xid.err" &
+nc=$!
+PIDS+=("$nc")
+# The GPUs first (the probe samples on a worker), then the driver reports XID 79 on GPU0.
+wait_for 15 sh -c "curl -s -m 5 'http://127.0.0.1:$P/healthz' | grep -q 'Fake T4'" ||
+    fail "the fake GPUs are seen"
+echo 79 >"$T/xid"
+if wait_for 20 sh -c "[ \"\$(curl -s -m 5 -o '$T/xid.json' -w '%{http_code}' \
+        'http://127.0.0.1:$P/healthz')\" = 503 ] && grep -q 'hw_errors' '$T/xid.json'"; then
+    jcheck "XID 79 on GPU0: hw_errors fires, critical, /healthz 503" "$T/xid.json" \
+        "any(a['name'] == 'hw_errors' and a['severity'] == 'critical' and a['pid'] is None and a['object'] == 'GPU0' and a['value'] == 1 and 'XID 79' in a['text'] for a in d['alerts'])"
+else
+    fail "XID 79 on GPU0: hw_errors within 20 s" "$(cat "$T/xid.json" 2>/dev/null)"
+fi
+curl -s -m 5 -o "$T/xid.txt" "http://127.0.0.1:$P/metrics"
+xidline='nctop_alert_firing{alert="hw_errors",severity="critical",workload="",object="GPU0"} 1'
+if grep -qF "$xidline" "$T/xid.txt"; then
+    pass "XID: $xidline"
+else
+    fail "XID: nctop_alert_firing for GPU0" "$(grep alert "$T/xid.txt" | tr '\n' ' ')"
+fi
+kill -TERM "$nc"
+wait "$nc" 2>/dev/null
 
 # --- a rules file ------------------------------------------------------------------------------
 printf '# mine\nmemory_high 95 2s\nkv_full memory ninety\n' >"$T/bad.rules"

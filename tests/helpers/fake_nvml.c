@@ -3,7 +3,10 @@
  * NCTOP_NVML_LIB: two GPUs, and one compute process (NCTOP_FAKE_NVML_PID) on both, a second
  * one on GPU0 with NCTOP_FAKE_NVML_PID2. Power: 250 W and 27.5 W; the energy counter of GPU0
  * is 123456789 mJ and GPU1 has none, unless NCTOP_FAKE_NVML_ENERGY=clock: then both count
- * their power times CLOCK_MONOTONIC (the counter and the power agree exactly). */
+ * their power times CLOCK_MONOTONIC (the counter and the power agree exactly). Both devices
+ * take XID event registrations; when the file NCTOP_FAKE_NVML_XID names exists, the next
+ * event wait reads an XID number from it, removes it and reports that XID on GPU0. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,7 +16,9 @@
 #define FAKE_INVALID_ARGUMENT 2
 #define FAKE_NOT_SUPPORTED 3
 #define FAKE_INSUFFICIENT_SIZE 7
+#define FAKE_TIMEOUT 10
 #define FAKE_UNKNOWN 999
+#define FAKE_XID_CRITICAL 0x8ULL
 #define FAKE_NDEVS 2U
 #define FAKE_MIB (1024ULL * 1024)
 #define FAKE_GIB (1024ULL * FAKE_MIB)
@@ -41,7 +46,24 @@ struct fake_proc_v2 {
     unsigned int compute_instance_id;
 };
 
+struct nvmlEventSet_st {
+    int registered[2];
+};
+
+struct fake_event {
+    struct nvmlDevice_st *device;
+    unsigned long long type;
+    unsigned long long data;
+    unsigned int gpu_instance;
+    unsigned int compute_instance;
+};
+
 int nvmlInit_v2(void);
+int nvmlEventSetCreate(struct nvmlEventSet_st **set);
+int nvmlDeviceRegisterEvents(struct nvmlDevice_st *dev, unsigned long long types,
+                             struct nvmlEventSet_st *set);
+int nvmlEventSetWait_v2(struct nvmlEventSet_st *set, struct fake_event *ev, unsigned int ms);
+int nvmlEventSetFree(struct nvmlEventSet_st *set);
 int nvmlShutdown(void);
 const char *nvmlErrorString(int rc);
 int nvmlDeviceGetCount_v2(unsigned int *count);
@@ -202,4 +224,57 @@ int nvmlDeviceGetTotalEnergyConsumption(struct nvmlDevice_st *dev, unsigned long
     }
     *mj = FAKE_ENERGY0_MJ;
     return FAKE_SUCCESS;
+}
+
+static struct nvmlEventSet_st fake_set;
+
+int nvmlEventSetCreate(struct nvmlEventSet_st **set)
+{
+    if (!fake_started || set == NULL) {
+        return FAKE_INVALID_ARGUMENT;
+    }
+    memset(&fake_set, 0, sizeof(fake_set));
+    *set = &fake_set;
+    return FAKE_SUCCESS;
+}
+
+int nvmlDeviceRegisterEvents(struct nvmlDevice_st *dev, unsigned long long types,
+                             struct nvmlEventSet_st *set)
+{
+    if (!fake_dev_ok(dev) || set != &fake_set || (types & ~FAKE_XID_CRITICAL) != 0) {
+        return FAKE_INVALID_ARGUMENT;
+    }
+    set->registered[dev->index] = 1;
+    return FAKE_SUCCESS;
+}
+
+/* An XID on GPU0 once per appearance of the trigger file; else a timeout at once. */
+int nvmlEventSetWait_v2(struct nvmlEventSet_st *set, struct fake_event *ev, unsigned int ms)
+{
+    const char *path = getenv("NCTOP_FAKE_NVML_XID");
+    unsigned long long xid = 0;
+    FILE *f;
+
+    (void)ms;
+    if (set != &fake_set || ev == NULL) {
+        return FAKE_INVALID_ARGUMENT;
+    }
+    if (path == NULL || !set->registered[0] || (f = fopen(path, "r")) == NULL) {
+        return FAKE_TIMEOUT;
+    }
+    if (fscanf(f, "%llu", &xid) != 1) {
+        xid = 0;
+    }
+    fclose(f);
+    remove(path);
+    memset(ev, 0, sizeof(*ev));
+    ev->device = &fake_devs[0];
+    ev->type = FAKE_XID_CRITICAL;
+    ev->data = xid;
+    return FAKE_SUCCESS;
+}
+
+int nvmlEventSetFree(struct nvmlEventSet_st *set)
+{
+    return set == &fake_set ? FAKE_SUCCESS : FAKE_INVALID_ARGUMENT;
 }

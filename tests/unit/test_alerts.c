@@ -201,6 +201,29 @@ static void test_compile_failures(void **state)
     store_free(st);
 }
 
+/* A count already up at the first look is what was lost since start: it alerts for a whole
+ * window, not for one evaluation (regression: the second evaluation measured it against the
+ * first and resolved it at once). */
+static void test_loss_seen_first(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 9, "w");
+    struct alerts *a = only("events_lost");
+
+    (void)state;
+    store_proc_set_dropped(p, 5);
+    for (uint64_t t = 1; t <= 10; t++) {
+        alerts_eval(a, st, NULL, t * SEC);
+        assert_non_null(find(a, "events_lost", "dropped"));
+        assert_true(find(a, "events_lost", "dropped")->value == 5);
+    }
+    /* A window after the first look: nothing new within it. */
+    alerts_eval(a, st, NULL, 12 * SEC);
+    assert_null(find(a, "events_lost", "dropped"));
+    alerts_free(a);
+    store_free(st);
+}
+
 static void test_hw_errors(void **state)
 {
     struct store *st = store_new(NULL);
@@ -235,6 +258,13 @@ static void test_hw_errors(void **state)
     assert_non_null(al);
     assert_int_equal(al->pid, 0);
     assert_non_null(strstr(al->detail, "XID 79"));
+    /* It stays for the window, evaluation after evaluation. */
+    for (uint64_t t = 3; t <= 11; t++) {
+        store_gpu_set(st, &d, 1, NULL);
+        alerts_eval(a, st, NULL, t * SEC);
+        assert_non_null(find(a, "hw_errors", "GPU0"));
+        assert_non_null(find(a, "hw_errors", "link.crc_errors"));
+    }
     /* Nothing new for a window: resolved. */
     alerts_eval(a, st, NULL, 13 * SEC);
     assert_int_equal(alerts_count(a), 0);
@@ -504,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_rule_lines),
         cmocka_unit_test(test_rules_file),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_loss_seen_first),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
