@@ -238,7 +238,7 @@ static int logger_open(struct logger *lg, uint64_t real_ns, bool rotation)
             continue;
         }
         logger_remember(lg, lg->file[k].path);
-        if (logger_put(lg, (enum logger_kind)k, ts, NULL, NULL, NULL) != 0 && rc == 0) {
+        if (logger_put(lg, (enum logger_kind)k, ts, NULL, NULL, NULL, NULL) != 0 && rc == 0) {
             rc = -EIO;
         }
     }
