@@ -213,14 +213,15 @@ else
     fail "tinylm in the display" "$(screen | grep -v '^$' | tail -n 6 | tr '\n' '|')"
 fi
 
-# 2. The spiking runtime: raster and occupancy, plain ASCII (the C locale).
+# 2. The spiking runtime: raster and occupancy, plain ASCII (the C locale). The raster holds 0
+# and 1 only; its last snapshot may be all 0 (the sampled neurons quiet in those timesteps).
 if run C "$SNN" --quiet --steps 4000 --neurons 300 --layers 2 --fan-in 40 --target truenorth; then
     pass "snn: the Heatmap tab and a snapshot once it ended"
     jcheck "snn: a spike raster of 0/1 (256 neurons x recent timesteps) and the cores' occupancy" "$SNAP" \
         '[m["name"] for m in proc("snn")["matrices"]] == ["cores.occupancy", "spikes.raster"] or [m["name"] for m in proc("snn")["matrices"]] == ["spikes.raster", "cores.occupancy"]' \
         'all(m["rows"] <= 256 and m["cols"] <= 256 for m in proc("snn")["matrices"])' \
         '[m for m in proc("snn")["matrices"] if m["name"] == "spikes.raster"][0]["rows"] == 256' \
-        'set(v for r in [m for m in proc("snn")["matrices"] if m["name"] == "spikes.raster"][0]["values"] for v in r) == {0, 1}' \
+        'set(v for r in [m for m in proc("snn")["matrices"] if m["name"] == "spikes.raster"][0]["values"] for v in r) <= {0, 1}' \
         '[m for m in proc("snn")["matrices"] if m["name"] == "spikes.raster"][0]["col_labels"][0].startswith("t")' \
         '0 < [m for m in proc("snn")["matrices"] if m["name"] == "cores.occupancy"][0]["max"] <= 100'
     first=$("$PY" -c 'import json, sys; print([m["name"] for p in json.load(open(sys.argv[1]))["processes"] for m in p.get("matrices", [])][0])' "$SNAP")
