@@ -164,8 +164,10 @@ __attribute__((noinline)) static void hist_bump_wide(struct hist *h, uint32_t of
     ((uint64_t *)h->blocks)[off] += n;
 }
 
-/* Account n samples in bucket idx (counts only; the caller keeps count/sum/min/max). */
-static void hist_bump(struct hist *h, uint32_t idx, uint64_t n)
+/* Account n samples in bucket idx (counts only; the caller keeps count/sum/min/max). Inlined
+ * into hist_add and hist_add2: the call cost as much as the bump. */
+static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint32_t idx,
+                                                            uint64_t n)
 {
     uint32_t blk = idx >> HIST_BLOCK_BITS;
     uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
@@ -173,7 +175,7 @@ static void hist_bump(struct hist *h, uint32_t idx, uint64_t n)
     uint32_t pos;
     uint32_t off;
 
-    if ((byte >> bit & 1U) != 0) {
+    if (__builtin_expect((byte >> bit & 1U) != 0, 1)) {
         pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
     } else {
         pos = hist_block_insert(h, blk);
@@ -182,7 +184,7 @@ static void hist_bump(struct hist *h, uint32_t idx, uint64_t n)
     if (!h->wide) {
         uint32_t *c = (uint32_t *)h->blocks + off;
 
-        if (n <= UINT32_MAX - *c) {
+        if (__builtin_expect(n <= UINT32_MAX - *c, 1)) {
             *c += (uint32_t)n;
             return;
         }
@@ -223,7 +225,8 @@ void hist_reset(struct hist *h)
     h->max_ns = 0;
 }
 
-void hist_add(struct hist *h, uint64_t v_ns)
+/* count, sum, min and max of one more sample v_ns. */
+static inline __attribute__((always_inline)) void hist_note(struct hist *h, uint64_t v_ns)
 {
     if (h->count == 0) {
         h->min_ns = v_ns;
@@ -235,7 +238,22 @@ void hist_add(struct hist *h, uint64_t v_ns)
     }
     h->count++;
     h->sum_ns += v_ns;
+}
+
+void hist_add(struct hist *h, uint64_t v_ns)
+{
+    hist_note(h, v_ns);
     hist_bump(h, hist_index(v_ns), 1U);
+}
+
+void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns)
+{
+    uint32_t idx = hist_index(v_ns);
+
+    hist_note(a, v_ns);
+    hist_bump(a, idx, 1U);
+    hist_note(b, v_ns);
+    hist_bump(b, idx, 1U);
 }
 
 void hist_merge(struct hist *dst, const struct hist *src)

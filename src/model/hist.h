@@ -46,6 +46,10 @@ void hist_reset(struct hist *h);
 /* Add one sample. Allocates only when v_ns needs a block beyond the storage's room. */
 void hist_add(struct hist *h, uint64_t v_ns);
 
+/* Add one sample to both a and b (a != b): a series' since-start histogram and its window
+ * slot, with the bucket found once. */
+void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns);
+
 /* Add every sample of src to dst (dst becomes the histogram of the union); dst != src. */
 void hist_merge(struct hist *dst, const struct hist *src);
 

@@ -153,8 +153,9 @@ static uint64_t store_proc_tick(struct store_proc *p, uint64_t ts_ns)
 }
 
 /* Record one sample v_ns of a series at time at_ns (which places it in the window). */
-static void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
-                             uint64_t v_ns)
+__attribute__((noinline)) static void store_series_add_slow(struct store_proc *p,
+                                                            struct store_series *s,
+                                                            uint64_t at_ns, uint64_t v_ns)
 {
     uint32_t nslots = p->st->nslots;
     uint64_t slot = store_proc_tick(p, at_ns);
@@ -186,6 +187,29 @@ static void store_series_add(struct store_proc *p, struct store_series *s, uint6
         sl->epoch = slot;
     }
     hist_add(&sl->h, v_ns);
+}
+
+/* The common case of store_series_add, inline: a time inside the current slot of a series
+ * whose slot for it is there already. Both histograms in one call. */
+static inline void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
+                                    uint64_t v_ns)
+{
+    struct store_slot *sl;
+
+    if (__builtin_expect(at_ns >= p->cur_slot_start_ns &&
+                             at_ns - p->cur_slot_start_ns < p->st->cfg.slot_ns && s->win != NULL,
+                         1)) {
+        sl = s->win[p->cur_ring];
+        if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot, 1)) {
+            if (at_ns > p->clock_ns) {
+                p->clock_ns = at_ns;
+            }
+            s->last_ns = v_ns;
+            hist_add2(&s->all, &sl->h, v_ns);
+            return;
+        }
+    }
+    store_series_add_slow(p, s, at_ns, v_ns);
 }
 
 static void store_series_done(struct store_series *s, uint32_t nslots)
@@ -514,6 +538,7 @@ static struct store_proc *store_proc_add_apply(struct store *st, int32_t pid, co
     memset(&p->nodes[0], 0, sizeof(p->nodes[0]));
     p->nodes[0].parent = STORE_NONE;
     p->nodes[0].first_child = STORE_NONE;
+    p->nodes[0].hint = STORE_NONE;
     p->nodes[0].last_child = STORE_NONE;
     p->nodes[0].next_sibling = STORE_NONE;
     p->nnodes = 1;
@@ -1116,18 +1141,15 @@ static struct store_op store_opq_pop(struct store_opq *q)
 
 /* --- spans -------------------------------------------------------------------------------- */
 
-/* The child of parent named name, created at its first begin; STORE_NONE when the tree is
- * full (or the parent itself could not be created). */
-static uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t name)
+/* store_node_child past its hint: the hash map, and the node made at its first begin. */
+__attribute__((noinline)) static uint32_t store_node_child_slow(struct store_proc *p,
+                                                                uint32_t parent, uint32_t name)
 {
     uint64_t key = (uint64_t)parent << 32 | name;
     uint32_t i;
     struct store_node *n;
     struct store_node *par;
 
-    if (parent == STORE_NONE) {
-        return STORE_NONE;
-    }
     i = store_map_get(&p->node_map, key);
     if (i != STORE_NONE) {
         return i;
@@ -1145,6 +1167,7 @@ static uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t
     n->first_child = STORE_NONE;
     n->last_child = STORE_NONE;
     n->next_sibling = STORE_NONE;
+    n->hint = STORE_NONE;
     par = &p->nodes[parent];
     n->level = parent == STORE_ROOT ? 0 : (uint16_t)(par->level + 1U);
     /* Append to the parent's child list: siblings stay in first-seen order. */
@@ -1159,7 +1182,42 @@ static uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t
     return i;
 }
 
-static void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
+/* The child of parent named name, created at its first begin; STORE_NONE when the tree is
+ * full (or the parent itself could not be created). A loop begins the same children in the
+ * same order each time, and siblings are kept in first-seen order: the child wanted is the
+ * parent's hint (the one last looked up), its next sibling or the first child. */
+static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t name)
+{
+    struct store_node *nodes = p->nodes;
+    uint32_t h;
+
+    if (parent == STORE_NONE) {
+        return STORE_NONE;
+    }
+    h = nodes[parent].hint;
+    if (__builtin_expect(h != STORE_NONE, 1)) {
+        if (nodes[h].name == name) {
+            return h;
+        }
+        h = nodes[h].next_sibling;
+        if (h == STORE_NONE || nodes[h].name != name) {
+            h = nodes[parent].first_child;
+        }
+    } else {
+        h = nodes[parent].first_child;
+    }
+    if (h == STORE_NONE || nodes[h].name != name) {
+        h = store_node_child_slow(p, parent, name);
+        if (h == STORE_NONE) {
+            return h;
+        }
+    }
+    p->nodes[parent].hint = h;
+    return h;
+}
+
+static inline void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns,
+                                  uint8_t src)
 {
     struct store_proc *p = t->proc;
     struct store_frame *f;
@@ -1196,8 +1254,8 @@ static void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns
 
 /* Record the instance of closed frame f (taken off the stack) ended at ts_ns; mem is its net
  * memory delta including its children's. */
-static void store_frame_close(struct store_proc *p, const struct store_frame *f, int64_t mem,
-                              bool touched, uint64_t ts_ns)
+static inline void store_frame_close(struct store_proc *p, const struct store_frame *f,
+                                     int64_t mem, bool touched, uint64_t ts_ns)
 {
     struct store_node *n;
 
@@ -1305,6 +1363,34 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
     }
     store_frame_close(p, &f, mem, touched, ts_ns);
     store_inst_close(t, d - 1U, &f, mem, ts_ns, status);
+}
+
+/* store_do_end of a plain end (no status) in the common case, inline: it closes the
+ * innermost frame, and no instance is open on the thread (so store_inst_close has nothing to
+ * do). The rest goes to store_do_end. */
+static inline void store_do_end_top(struct store_thread *t, uint32_t name, uint64_t ts_ns,
+                                    uint8_t src)
+{
+    uint32_t d = t->depth;
+    struct store_frame *f;
+
+    if (__builtin_expect(d == 0 || t->frames[d - 1U].name != name || t->overflow != 0 ||
+                             t->inst != NULL,
+                         0)) {
+        store_do_end(t, name, ts_ns, src, STORE_NO_STATUS);
+        return;
+    }
+    f = &t->frames[d - 1U];
+    t->depth = d - 1U;
+    /* Inclusive deltas: the parent frame's total includes this child's. An untouched frame
+     * holds 0 (only a delta, or a child's that touched it, changes mem_bytes). */
+    if (f->mem_touched && d >= 2U) {
+        struct store_frame *up = &t->frames[d - 2U];
+
+        up->mem_bytes = store_add_sat(up->mem_bytes, f->mem_bytes);
+        up->mem_touched = true;
+    }
+    store_frame_close(t->proc, f, f->mem_bytes, f->mem_touched, ts_ns);
 }
 
 /* --- instances: spans kept one by one (a compilation and its passes) ----------------------- */
@@ -1585,7 +1671,7 @@ static void store_do_op(struct store_thread *t, const struct store_op *op)
             store_do_begin(t, op->name, op->ts_ns, op->src);
             break;
         case STORE_OP_END:
-            store_do_end(t, op->name, op->ts_ns, op->src, STORE_NO_STATUS);
+            store_do_end_top(t, op->name, op->ts_ns, op->src);
             break;
         case STORE_OP_STATUS:
             store_do_end(t, op->name, op->ts_ns, op->src, op->bytes);
@@ -1853,13 +1939,35 @@ void store_thread_resync(struct store_thread *t, uint64_t ts_ns)
     store_thread_op(t, STORE_OP_RESYNC, STORE_SRC_OWN, 0, 0, ts_ns);
 }
 
+/* Whether an event of t would take effect at once and with no event built: nobody observes,
+ * nothing waits for the other source and the thread knows its place in its stack. Then
+ * store_thread_op goes straight to store_do_op's effect; the span calls take that path
+ * inline. */
+static inline bool store_thread_direct(const struct store_thread *t)
+{
+    const struct store_proc *p = t->proc;
+
+    return p->st->observer == NULL && !t->unsynced &&
+           t->q[STORE_SRC_OWN].n + t->q[STORE_SRC_PROBE].n == 0 && !store_proc_merging(p);
+}
+
 void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 {
+    if (__builtin_expect(t != NULL && store_thread_direct(t), 1)) {
+        t->last_ns[STORE_SRC_OWN] = ts_ns;
+        store_do_begin(t, name, ts_ns, STORE_SRC_OWN);
+        return;
+    }
     store_thread_op(t, STORE_OP_BEGIN, STORE_SRC_OWN, name, 0, ts_ns);
 }
 
 void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 {
+    if (__builtin_expect(t != NULL && store_thread_direct(t), 1)) {
+        t->last_ns[STORE_SRC_OWN] = ts_ns;
+        store_do_end_top(t, name, ts_ns, STORE_SRC_OWN);
+        return;
+    }
     store_thread_op(t, STORE_OP_END, STORE_SRC_OWN, name, 0, ts_ns);
 }
 

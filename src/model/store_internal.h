@@ -49,6 +49,9 @@ struct store_node {
     uint32_t last_child;  /* next sibling (STORE_NONE ends the list) */
     uint32_t next_sibling;
     uint32_t nchildren;
+    uint32_t hint;          /* the child last looked up under it (STORE_NONE: none yet): the
+                             * next begin inside it is nearly always that one or its next
+                             * sibling, found without the hash map */
     uint16_t level;         /* 0 for top-level spans (and for the root) */
     bool mem_seen;          /* a completed instance saw memory delta events (even netting 0) */
     int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
