@@ -133,6 +133,7 @@ __attribute__((noinline)) static uint32_t hist_block_insert(struct hist *h, uint
             (size_t)(h->nblocks - pos) * bsz);
     memset(base + (size_t)pos * bsz, 0, bsz);
     h->nblocks++;
+    h->hot = 0; /* the blocks after it moved */
     h->map[blk >> 6] |= 1ULL << (blk & 63U);
     for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
         h->rank[g]++;
@@ -170,15 +171,22 @@ static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint
                                                             uint64_t n)
 {
     uint32_t blk = idx >> HIST_BLOCK_BITS;
-    uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
-    uint32_t bit = blk & 7U;
     uint32_t pos;
     uint32_t off;
 
-    if (__builtin_expect((byte >> bit & 1U) != 0, 1)) {
-        pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
+    if (__builtin_expect(h->hot == blk + 1U, 1)) {
+        pos = h->hot_pos;
     } else {
-        pos = hist_block_insert(h, blk);
+        uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
+        uint32_t bit = blk & 7U;
+
+        if ((byte >> bit & 1U) != 0) {
+            pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
+        } else {
+            pos = hist_block_insert(h, blk);
+        }
+        h->hot = (uint16_t)(blk + 1U);
+        h->hot_pos = (uint16_t)pos;
     }
     off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
     if (!h->wide) {
@@ -219,6 +227,7 @@ void hist_reset(struct hist *h)
     memset(h->map, 0, sizeof(h->map));
     memset(h->rank, 0, sizeof(h->rank));
     h->nblocks = 0;
+    h->hot = 0;
     h->count = 0;
     h->sum_ns = 0;
     h->min_ns = 0;

@@ -33,6 +33,9 @@ struct hist {
     uint8_t rank[HIST_RANK_GROUPS]; /* stored blocks before group g (blocks 8g .. 8g + 7) */
     uint16_t nblocks;               /* blocks in use */
     uint16_t cap;                   /* blocks the storage has room for */
+    uint16_t hot;                   /* 1 + the block last bumped, 0: none (a series' samples
+                                     * mostly fall in the block of the previous one) */
+    uint16_t hot_pos;               /* its position in the storage */
     bool wide;                      /* counts are uint64_t (else uint32_t) */
 };
 

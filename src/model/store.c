@@ -1216,7 +1216,7 @@ static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, u
     return h;
 }
 
-static inline void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns,
+static inline __attribute__((always_inline)) void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns,
                                   uint8_t src)
 {
     struct store_proc *p = t->proc;
