@@ -18,6 +18,7 @@
 #define STORE_REASON_MAX 128     /* bytes kept of an invalid-input reason */
 #define STORE_THREAD_NAME_MAX 32 /* bytes kept of a thread name */
 #define STORE_MAX_ATTRS 64       /* attributes per process */
+#define STORE_KERNEL_HINTS 16U   /* kernels found without the hash map (store_kernel) */
 
 /* A map from a 64-bit key to a 32-bit index: the one hash map, keyed by hash_u64(key)
  * (one-to-one, so the hash is the key). */
@@ -338,6 +339,8 @@ struct store_proc {
     uint32_t nkernels;
     uint32_t kernels_cap;
     struct store_map kernel_map; /* (name << 32 | backend) -> kernel */
+    uint32_t kernel_hint[STORE_KERNEL_HINTS]; /* 1 + the kernel last seen with a name of each
+                                               * name % STORE_KERNEL_HINTS; 0: none */
 
     struct store_gauge *gauges;
     uint32_t ngauges;
