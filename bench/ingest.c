@@ -113,7 +113,8 @@ static void bench_mix_names(void)
     bench_gauge = nctop_gauge("kv cache", NCTOP_MEM_KV_CACHE, 0);
 }
 
-#define BENCH_MIX_RECORDS (2 * (2 + BENCH_LAYERS * (1 + BENCH_PHASES) + 1) + BENCH_LAYERS * BENCH_PHASES)
+#define BENCH_MIX_RECORDS                                                                          \
+    (2 * (2 + BENCH_LAYERS * (1 + BENCH_PHASES) + 1) + BENCH_LAYERS * BENCH_PHASES)
 #define BENCH_MIX_BYTES                                                                            \
     (2 * (2 + BENCH_LAYERS * (1 + BENCH_PHASES) + 1) * 16 + BENCH_LAYERS * BENCH_PHASES * 32)
 

@@ -153,9 +153,8 @@ static uint64_t store_proc_tick(struct store_proc *p, uint64_t ts_ns)
 }
 
 /* Record one sample v_ns of a series at time at_ns (which places it in the window). */
-__attribute__((noinline)) static void store_series_add_slow(struct store_proc *p,
-                                                            struct store_series *s,
-                                                            uint64_t at_ns, uint64_t v_ns)
+__attribute__((noinline)) static void
+store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_ns, uint64_t v_ns)
 {
     uint32_t nslots = p->st->nslots;
     uint64_t slot = store_proc_tick(p, at_ns);
@@ -1216,8 +1215,8 @@ static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, u
     return h;
 }
 
-static inline __attribute__((always_inline)) void store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns,
-                                  uint8_t src)
+static inline __attribute__((always_inline)) void
+store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
     struct store_proc *p = t->proc;
     struct store_frame *f;
@@ -1254,8 +1253,8 @@ static inline __attribute__((always_inline)) void store_do_begin(struct store_th
 
 /* Record the instance of closed frame f (taken off the stack) ended at ts_ns; mem is its net
  * memory delta including its children's. */
-static inline void store_frame_close(struct store_proc *p, const struct store_frame *f,
-                                     int64_t mem, bool touched, uint64_t ts_ns)
+static inline void store_frame_close(struct store_proc *p, const struct store_frame *f, int64_t mem,
+                                     bool touched, uint64_t ts_ns)
 {
     struct store_node *n;
 
@@ -1374,9 +1373,8 @@ static inline void store_do_end_top(struct store_thread *t, uint32_t name, uint6
     uint32_t d = t->depth;
     struct store_frame *f;
 
-    if (__builtin_expect(d == 0 || t->frames[d - 1U].name != name || t->overflow != 0 ||
-                             t->inst != NULL,
-                         0)) {
+    if (__builtin_expect(
+            d == 0 || t->frames[d - 1U].name != name || t->overflow != 0 || t->inst != NULL, 0)) {
         store_do_end(t, name, ts_ns, src, STORE_NO_STATUS);
         return;
     }

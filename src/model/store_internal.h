@@ -338,7 +338,7 @@ struct store_proc {
     struct store_kernel *kernels;
     uint32_t nkernels;
     uint32_t kernels_cap;
-    struct store_map kernel_map; /* (name << 32 | backend) -> kernel */
+    struct store_map kernel_map;              /* (name << 32 | backend) -> kernel */
     uint32_t kernel_hint[STORE_KERNEL_HINTS]; /* 1 + the kernel last seen with a name of each
                                                * name % STORE_KERNEL_HINTS; 0: none */
 

@@ -727,6 +727,53 @@ static void test_issue_10_counts_past_32_bits(void **state)
     hist_done(&copy);
 }
 
+/* hist_add2 and the remembered block give what hist_add gives alone: blocks inserted before
+ * the remembered one (which moves it) included. */
+static void test_issue_13_add2_same(void **state)
+{
+    struct hist a, b, c, d;
+    uint64_t v = 1;
+
+    (void)state;
+    hist_init(&a);
+    hist_init(&b);
+    hist_init(&c);
+    hist_init(&d);
+    hist_add(&b, 5000000); /* b holds a sample more than a, in a block of its own */
+    hist_add(&d, 5000000);
+    for (int i = 0; i < 20000; i++) {
+        /* Runs in one block, then jumps down and up: new blocks before the remembered one. */
+        v = i % 7 == 0 ? (v * 2654435761ULL) % 3000000 + 1 : v + (uint64_t)(i % 3);
+        hist_add2(&a, &b, v);
+        hist_add(&c, v);
+        hist_add(&d, v);
+    }
+    assert_int_equal(a.count, c.count);
+    assert_int_equal(a.sum_ns, c.sum_ns);
+    assert_int_equal(b.count, d.count);
+    assert_int_equal(b.min_ns, d.min_ns);
+    assert_int_equal(b.max_ns, d.max_ns);
+    for (uint64_t x = 0; x < 6000000; x = x * 5 / 4 + 1) {
+        assert_int_equal(hist_count_le(&a, x), hist_count_le(&c, x));
+        assert_int_equal(hist_count_le(&b, x), hist_count_le(&d, x));
+    }
+    for (int pct = 0; pct <= 100; pct += 5) {
+        assert_int_equal(hist_percentile(&a, pct), hist_percentile(&c, pct));
+        assert_int_equal(hist_percentile(&b, pct), hist_percentile(&d, pct));
+    }
+    /* After a reset the remembered block is gone too. */
+    hist_reset(&a);
+    hist_reset(&c);
+    hist_add2(&a, &b, 77777);
+    hist_add(&c, 77777);
+    assert_int_equal(hist_count_le(&a, 77777), 1);
+    assert_int_equal(hist_count_le(&a, 77000), hist_count_le(&c, 77000));
+    hist_done(&a);
+    hist_done(&b);
+    hist_done(&c);
+    hist_done(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_percentiles_batch),
+        cmocka_unit_test(test_issue_13_add2_same),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

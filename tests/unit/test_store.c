@@ -1267,6 +1267,97 @@ static void test_issue_15_parent_and_exit(void **state)
     store_free(st);
 }
 
+/* The child hint (the child last looked up, its next sibling, the first child) must find the
+ * same nodes the map does, whatever the order of the begins, on two threads and with names
+ * that collide in the kernel hint: same tree and counts as the map alone would give. */
+static void test_issue_13_hints(void **state)
+{
+    static const char *names[6] = {"step", "a", "b", "c", "d", "e"};
+    struct store_config cfg = {.max_nodes = 8};
+    struct store *st = store_new(&cfg);
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t[2] = {store_thread_add(p, 10, "x"), store_thread_add(p, 11, "y")};
+    static const int order[5][5] = {
+        {1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, {5, 4, 3, 2, 1}, {1, 3, 5, 2, 4}, {2, 2, 1, 1, 5}};
+    uint32_t id[6];
+    uint32_t k[3];
+    uint64_t ts = SEC;
+    uint64_t count[6] = {0};
+
+    (void)state;
+    for (int i = 0; i < 6; i++) {
+        id[i] = store_proc_intern(p, names[i]);
+    }
+    for (int rep = 0; rep < 5; rep++) {
+        for (int th = 0; th < 2; th++) {
+            store_span_begin(t[th], id[0], ts++);
+            for (int j = 0; j < 5; j++) {
+                int c = order[(rep + th) % 5][j];
+
+                store_span_begin(t[th], id[c], ts++);
+                store_span_end(t[th], id[c], ts++);
+                count[c]++;
+            }
+            store_span_end(t[th], id[0], ts++);
+        }
+    }
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(node_at(p, "step")->nchildren, 5);
+    assert_int_equal(node_at(p, "step")->s.all.count, 10);
+    for (int c = 1; c < 6; c++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "step/%s", names[c]);
+        assert_int_equal(node_at(p, path)->s.all.count, count[c]);
+        assert_int_equal(node_at(p, path)->s.all.sum_ns, count[c]);
+    }
+    /* A full tree: the begin of a new child is refused, the known ones still found. */
+    store_span_begin(t[0], id[0], ts++);
+    store_span_begin(t[0], id[1], ts++);
+    store_span_begin(t[0], id[2], ts++); /* step/a/b: node 7 */
+    store_span_begin(t[0], id[3], ts++); /* step/a/b/c: node 8, the last */
+    store_span_begin(t[0], id[4], ts++); /* step/a/b/c/d: past max_nodes */
+    assert_int_equal(p->invalid, 1);
+    store_span_end(t[0], id[4], ts++);
+    store_span_end(t[0], id[3], ts++);
+    store_span_end(t[0], id[2], ts++);
+    store_span_begin(t[0], id[2], ts++);
+    store_span_end(t[0], id[2], ts++);
+    store_span_end(t[0], id[1], ts++);
+    store_span_end(t[0], id[0], ts++);
+    assert_int_equal(p->invalid, 1);
+    assert_int_equal(node_at(p, "step/a/b")->s.all.count, 2);
+    assert_int_equal(node_at(p, "step/a/b/c")->s.all.count, 1);
+    assert_int_equal(find_node(p, "step/a/b/c/d"), STORE_NONE);
+
+    /* Kernels whose names share a hint slot, and one name on two backends. */
+    k[0] = store_proc_intern(p, "gemm");
+    for (uint32_t i = 1; i < 3; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "k%u", i);
+        do {
+            k[i] = store_proc_intern(p, name);
+            name[0]++;
+        } while (k[i] % STORE_KERNEL_HINTS != k[0] % STORE_KERNEL_HINTS);
+    }
+    for (int rep = 0; rep < 4; rep++) {
+        for (uint32_t i = 0; i < 3; i++) {
+            store_kernel(p, k[i], id[1], ts, 10 + i);
+            store_kernel(p, k[i], id[2], ts, 20 + i);
+        }
+    }
+    assert_int_equal(p->nkernels, 6);
+    for (uint32_t i = 0; i < p->nkernels; i++) {
+        assert_int_equal(p->kernels[i].s.all.count, 4);
+        assert_int_equal(p->kernels[i].s.last_ns, (p->kernels[i].backend == id[1] ? 10 : 20) +
+                                                      (p->kernels[i].name == k[0]   ? 0
+                                                       : p->kernels[i].name == k[1] ? 1
+                                                                                    : 2));
+    }
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1294,6 +1385,7 @@ int main(void)
         cmocka_unit_test(test_issue_15_instances_bounded),
         cmocka_unit_test(test_issue_15_compile_rows),
         cmocka_unit_test(test_issue_15_parent_and_exit),
+        cmocka_unit_test(test_issue_13_hints),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
