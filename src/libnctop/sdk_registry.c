@@ -395,6 +395,18 @@ NCTOP_API uint32_t nctop_counter(const char *name)
     return handle;
 }
 
+/* A name and its optional unit ("" or NULL: none) interned, under the lock. False when
+ * either is refused. */
+static bool registry_name_unit_locked(struct nctop_seg_header *hdr, const char *name,
+                                      const char *unit, uint32_t *id, uint32_t *unit_id)
+{
+    bool has_unit = unit != NULL && unit[0] != '\0';
+
+    *id = registry_name_locked(hdr, name);
+    *unit_id = has_unit ? registry_name_locked(hdr, unit) : 0;
+    return *id != 0 && (!has_unit || *unit_id != 0);
+}
+
 NCTOP_API uint32_t nctop_value(const char *name, const char *unit)
 {
     struct nctop_seg_header *hdr = sdk_lock_ready();
@@ -404,11 +416,7 @@ NCTOP_API uint32_t nctop_value(const char *name, const char *unit)
     if (hdr == NULL) {
         return 0;
     }
-    id = registry_name_locked(hdr, name);
-    if (unit != NULL && unit[0] != '\0') {
-        unit_id = registry_name_locked(hdr, unit);
-    }
-    if (id == 0 || (unit != NULL && unit[0] != '\0' && unit_id == 0)) {
+    if (!registry_name_unit_locked(hdr, name, unit, &id, &unit_id)) {
         goto out;
     }
     handle = registry_map_get(&registry_values, id);
@@ -444,11 +452,7 @@ NCTOP_API uint32_t nctop_matrix(const char *name, const char *unit)
     if (hdr == NULL) {
         return 0;
     }
-    id = registry_name_locked(hdr, name);
-    if (unit != NULL && unit[0] != '\0') {
-        unit_id = registry_name_locked(hdr, unit);
-    }
-    if (id == 0 || (unit != NULL && unit[0] != '\0' && unit_id == 0)) {
+    if (!registry_name_unit_locked(hdr, name, unit, &id, &unit_id)) {
         goto out;
     }
     handle = registry_map_get(&registry_matrices, id);
