@@ -18,6 +18,21 @@
 #define NEURO_NONE (-1)
 #define NEURO_MAX_INDEX 1000000 /* layer and core numbers above this are not ours: skipped */
 
+bool rows_neuro_counter(const char *name)
+{
+    const char *last = strrchr(name, '.');
+
+    if (strncmp(name, "layers.", 7) != 0 || last == NULL) {
+        return false;
+    }
+    for (int k = 0; k < ROW_NFIELDS; k++) {
+        if (strcmp(last + 1, rows_neuro_fields[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *const rows_neuro_fields[ROW_NFIELDS] = {
     [ROW_NF_SPIKES] = "spikes",
     [ROW_NF_SYNOPS] = "synops",

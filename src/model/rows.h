@@ -69,6 +69,9 @@ enum row_neuro_field {
     ROW_NFIELDS,
 };
 extern const char *const rows_neuro_fields[ROW_NFIELDS]; /* "spikes", "synops", ... */
+/* A per-layer or per-core counter of a spiking workload (layers.N[.core.C].<field>): outputs
+ * export these per layer, capped, never one series per counter. */
+bool rows_neuro_counter(const char *name);
 
 /* Bits of struct row_neuro.have: absent is not zero. */
 #define ROW_N_NEURONS 0x01U /* neurons (a value layers.N[.core.C].neurons, or the sum) */

@@ -488,30 +488,13 @@ static void otlp_emit_serving(const struct otlp_ctx *c, cJSON *metrics, const st
     rows_instances_done(&in);
 }
 
-/* A per-layer or per-core counter of a spiking workload (layers.N[.core.C].<count>): exported
- * per layer by otlp_emit_neuro, never one point per counter. */
-static bool otlp_neuro_counter(const char *name)
-{
-    const char *last = strrchr(name, '.');
-
-    if (strncmp(name, "layers.", 7) != 0 || last == NULL) {
-        return false;
-    }
-    for (int k = 0; k < ROW_NFIELDS; k++) {
-        if (strcmp(last + 1, rows_neuro_fields[k]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Counters of the workload, events, losses, and the spiking figures. */
 static void otlp_emit_counts(const struct otlp_ctx *c, cJSON *metrics, const struct rows_summary *s)
 {
     cJSON *pts = NULL;
 
     for (size_t k = 0; k < s->ncounters; k++) {
-        if (strcmp(s->counters[k].name, "tokens") == 0 || otlp_neuro_counter(s->counters[k].name)) {
+        if (strcmp(s->counters[k].name, "tokens") == 0 || rows_neuro_counter(s->counters[k].name)) {
             continue;
         }
         if (pts == NULL) {

@@ -386,23 +386,6 @@ static void prom_emit_requests(struct prom_buf *b, const struct prom_proc *pp, s
     }
 }
 
-/* A per-layer or per-core counter of a spiking workload (layers.N[.core.C].<count>): these
- * are exported per layer, capped, never per core, so they stay out of the generic family. */
-static bool prom_neuro_counter(const char *name)
-{
-    const char *last = strrchr(name, '.');
-
-    if (strncmp(name, "layers.", 7) != 0 || last == NULL) {
-        return false;
-    }
-    for (int k = 0; k < ROW_NFIELDS; k++) {
-        if (strcmp(last + 1, rows_neuro_fields[k]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* One count of a spiking workload per layer: the first PROM_NEURO_LAYERS layers by number
  * under their own layer label, the rest summed into layer="other"; a workload that publishes
  * only totals has one series, layer="all". */
@@ -538,7 +521,7 @@ static void prom_emit_all(struct prom_buf *b, struct prom_proc *pp, size_t n, si
             char name[256];
 
             if (strcmp(pp[i].sum.counters[c].name, "tokens") == 0 ||
-                prom_neuro_counter(pp[i].sum.counters[c].name)) {
+                rows_neuro_counter(pp[i].sum.counters[c].name)) {
                 continue;
             }
             prom_escape(name, sizeof(name), pp[i].sum.counters[c].name);
