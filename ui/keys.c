@@ -419,6 +419,11 @@ void keys_help_draw(struct ui *u)
                  "refresh every %.2gs",
                  u->utf8 ? "▸" : "+", (double)u->delay_ns / 1e9);
         draw_put(u, w, ++y < h ? y : h - 1, 1, ww - 1, UI_ROLE_DIM, a);
+    } else if (h > 2) {
+        /* cut: the last line says how to see the rest */
+        wmove(w, h - 1, 0);
+        wclrtoeol(w);
+        draw_put(u, w, h - 1, 1, ww - 1, UI_ROLE_DIM, "... more: j or Down scrolls, k or Up back");
     }
     wnoutrefresh(w);
 }
