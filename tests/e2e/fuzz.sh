@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# tests/run: background
 # The fuzz harnesses (tests/fuzz/) for a few seconds each on their seed corpora, after their
 # committed reproducers; the seeds must reach deep into the segment reader, not bounce off
 # its checks. SKIP when clang's libFuzzer runtime is missing.
