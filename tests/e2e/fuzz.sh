@@ -15,7 +15,7 @@ if ! clang -fsanitize=fuzzer,address,undefined -o "$T/probe" "$probe" >/dev/null
     skip "fuzz: clang with its libFuzzer runtime is needed (make deps)"
     exit 77
 fi
-if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$BUILD" fuzz-build 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory -j"$(nproc)" BUILD="$BUILD" fuzz-build 2>&1); then
     fail "fuzz: build" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
     exit 1
 fi
