@@ -384,6 +384,11 @@ static void header_host(struct ui *u, WINDOW *w, int y, const struct rows_summar
     x = header_pair(u, w, y, x, "events", a, UI_ROLE_VALUE);
     snprintf(a, sizeof(a), "%" PRIu64, s->dropped);
     x = header_pair(u, w, y, x, "dropped", a, s->dropped > 0 ? UI_ROLE_WARN : UI_ROLE_VALUE);
+    if (s->folded > 0) {
+        /* spans of paths beyond the latency tree's cap, counted into its "(other)" row */
+        snprintf(a, sizeof(a), "%" PRIu64, s->folded);
+        x = header_pair(u, w, y, x, "folded", a, UI_ROLE_WARN);
+    }
     if (s->invalid > 0) {
         snprintf(a, sizeof(a), "%" PRIu64, s->invalid);
         header_pair(u, w, y, x, "invalid", a, UI_ROLE_WARN);

@@ -1467,6 +1467,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
     out->dropped = p->dropped + p->losses[STORE_LOSS_REGISTRATION] + p->losses[STORE_LOSS_LIMIT] +
                    p->req_evicted;
     out->late_ends = p->late_ends;
+    out->folded = p->folded;
     out->invalid = p->invalid;
     out->invalid_reason = p->invalid_reason[0] != '\0' ? p->invalid_reason : NULL;
     out->events = p->events;

@@ -368,6 +368,7 @@ struct rows_summary {
     uint64_t dropped;
     uint64_t losses[ROWS_LOSS_KINDS];
     uint64_t late_ends;         /* span ends whose begin predates attaching: counted, not invalid */
+    uint64_t folded;            /* span begins folded into "(other)": the latency tree was full */
     uint64_t invalid;           /* invalid inputs seen by nctop */
     const char *invalid_reason; /* the latest, or NULL */
     uint64_t events;            /* events ingested */

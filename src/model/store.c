@@ -1140,24 +1140,55 @@ static struct store_op store_opq_pop(struct store_opq *q)
 
 /* --- spans -------------------------------------------------------------------------------- */
 
+static uint32_t store_node_make(struct store_proc *p, uint32_t parent, uint32_t name);
+
+/* A span begin whose node the full tree cannot make: it is folded into the top-level
+ * "(other)" node (made past the cap, once), which then holds the time of every folded span;
+ * inside a folded span its children get no node (their time is in it already). Counted.
+ * STORE_NONE without counting when even the name cannot be had (the name table is full). */
+static uint32_t store_node_fold(struct store_proc *p, uint32_t parent)
+{
+    if (p->other == 0) {
+        uint32_t name = strtab_find(&p->names, STORE_OTHER_NAME, strlen(STORE_OTHER_NAME));
+
+        if (name == 0) {
+            name = strtab_intern(&p->names, STORE_OTHER_NAME, strlen(STORE_OTHER_NAME));
+        }
+        if (name == 0) {
+            return STORE_NONE;
+        }
+        p->other = store_node_make(p, STORE_ROOT, name);
+    }
+    p->folded++;
+    return parent == p->other ? STORE_NONE : p->other;
+}
+
 /* store_node_child past its hint: the hash map, and the node made at its first begin. */
-__attribute__((noinline)) static uint32_t store_node_child_slow(struct store_proc *p,
-                                                                uint32_t parent, uint32_t name)
+__attribute__((noinline)) static uint32_t
+store_node_child_slow(struct store_proc *p, uint32_t parent, uint32_t name, bool fold)
 {
     uint64_t key = (uint64_t)parent << 32 | name;
     uint32_t i;
-    struct store_node *n;
-    struct store_node *par;
 
     i = store_map_get(&p->node_map, key);
     if (i != STORE_NONE) {
         return i;
     }
     /* nnodes counts the virtual root too. */
-    if (p->nnodes > p->st->cfg.max_nodes) {
-        return STORE_NONE;
+    if (p->nnodes > p->st->cfg.max_nodes || (p->other != 0 && parent == p->other)) {
+        return fold ? store_node_fold(p, parent) : STORE_NONE;
     }
-    i = p->nnodes++;
+    return store_node_make(p, parent, name);
+}
+
+/* A new node: the child of parent named name. */
+static uint32_t store_node_make(struct store_proc *p, uint32_t parent, uint32_t name)
+{
+    uint64_t key = (uint64_t)parent << 32 | name;
+    uint32_t i = p->nnodes++;
+    struct store_node *n;
+    struct store_node *par;
+
     p->nodes = store_grow(p->nodes, &p->nodes_cap, p->nnodes, sizeof(*p->nodes));
     n = &p->nodes[i];
     memset(n, 0, sizeof(*n));
@@ -1181,11 +1212,13 @@ __attribute__((noinline)) static uint32_t store_node_child_slow(struct store_pro
     return i;
 }
 
-/* The child of parent named name, created at its first begin; STORE_NONE when the tree is
- * full (or the parent itself could not be created). A loop begins the same children in the
+/* The child of parent named name, created at its first begin; when the tree is full, the
+ * "(other)" node if fold (see store_node_fold), else STORE_NONE (also when the parent itself
+ * could not be created). A loop begins the same children in the
  * same order each time, and siblings are kept in first-seen order: the child wanted is the
  * parent's hint (the one last looked up), its next sibling or the first child. */
-static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t name)
+static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, uint32_t name,
+                                        bool fold)
 {
     struct store_node *nodes = p->nodes;
     uint32_t h;
@@ -1206,7 +1239,7 @@ static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, u
         h = nodes[parent].first_child;
     }
     if (h == STORE_NONE || nodes[h].name != name) {
-        h = store_node_child_slow(p, parent, name);
+        h = store_node_child_slow(p, parent, name, fold);
         if (h == STORE_NONE) {
             return h;
         }
@@ -1238,9 +1271,15 @@ store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t sr
         t->frames = store_grow(t->frames, &t->frames_cap, t->depth + 1U, sizeof(*t->frames));
     }
     parent = t->depth > 0 ? t->frames[t->depth - 1U].node : STORE_ROOT;
-    node = store_node_child(p, parent, name);
-    if (node == STORE_NONE && parent != STORE_NONE) {
-        store_invalid(p, 1, "latency tree full (max_nodes)");
+    node = store_node_child(p, parent, name, true);
+    if (__builtin_expect(node == STORE_NONE, 0)) {
+        if (p->other == 0) {
+            if (parent != STORE_NONE) {
+                store_invalid(p, 1, "latency tree full (max_nodes)");
+            }
+        } else if (parent == STORE_NONE) {
+            p->folded++; /* deeper inside a folded span (its child was counted by the fold) */
+        }
     }
     f = &t->frames[t->depth++];
     f->node = node;
@@ -2297,7 +2336,8 @@ static void store_node_import_apply(struct store_proc *p, const uint32_t *path, 
             store_invalid(p, 1, "imported row with an unknown name id");
             return;
         }
-        node = store_node_child(p, node, path[i]);
+        /* a row read back is refused, not folded: it has statistics of its own */
+        node = store_node_child(p, node, path[i], false);
     }
     if (node == STORE_NONE) {
         store_invalid(p, 1, "latency tree full (max_nodes)");

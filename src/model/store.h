@@ -14,11 +14,16 @@ struct store;
 struct store_proc;
 struct store_thread;
 
+/* The top-level node the spans of a full latency tree are folded into (store_config.max_nodes). */
+#define STORE_OTHER_NAME "(other)"
+
 /* Tunables. Zero fields take the defaults shown. */
 struct store_config {
     uint64_t window_ns;      /* rolling window (10 s), a whole number of slots */
     uint64_t slot_ns;        /* rolling window slot width (1 s) */
-    uint32_t max_nodes;      /* latency tree nodes per process (65536); beyond: counted, dropped */
+    uint32_t max_nodes;      /* latency tree nodes per process (65536); the spans of paths
+                              * beyond it are folded into one top-level STORE_OTHER_NAME node
+                              * and counted (rows_summary.folded) */
     uint32_t max_depth;      /* open spans per thread (256); deeper: counted, dropped */
     uint32_t max_threads;    /* live thread records per process (4096) */
     uint32_t max_names;      /* interned names per process (1 << 20) */

@@ -432,6 +432,9 @@ static void report_summary(FILE *out, const struct rows_summary *s)
     if (s->late_ends != 0) {
         fprintf(out, "  late span ends %" PRIu64, s->late_ends);
     }
+    if (s->folded != 0) {
+        fprintf(out, "  folded into (other) %" PRIu64, s->folded);
+    }
     if (s->invalid != 0) {
         fprintf(out, "  invalid %" PRIu64, s->invalid);
         report_text(out, " (", s->invalid_reason, "?", ")");

@@ -634,6 +634,7 @@ static cJSON *snapshot_proc(const struct store_proc *p, uint64_t now_ns, struct 
         cJSON_AddNumberToObject(losses, rows_loss_names[k], (double)sum.losses[k]);
     }
     cJSON_AddNumberToObject(losses, "late_span_ends", (double)sum.late_ends);
+    cJSON_AddNumberToObject(o, "folded_spans", (double)sum.folded);
     cJSON_AddNumberToObject(o, "invalid", (double)sum.invalid);
     if (sum.invalid_reason != NULL) {
         cJSON_AddStringToObject(o, "invalid_reason", sum.invalid_reason);

@@ -728,32 +728,49 @@ static void test_bounds(void **state)
     }
     assert_int_equal(t->depth, 4);
     assert_int_equal(t->overflow, 2);
-    /* max_nodes 3: s0, s1, s2 get nodes, s3 does not (counted), but its frame is kept. */
-    assert_int_equal(p->nnodes, 4);
-    assert_int_equal(p->invalid, 1 + 2);
+    /* max_nodes 3: s0, s1, s2 get nodes; s3 is folded into the top-level "(other)" node (made
+     * past the cap) and counted, not invalid. */
+    assert_int_equal(p->nnodes, 5);
+    assert_int_equal(p->invalid, 2);
+    assert_int_equal(p->folded, 1);
     for (i = 5; i >= 0; i--) {
         store_span_end(t, id[i], 200 + (uint64_t)(5 - i));
     }
     assert_int_equal(t->depth, 0);
     assert_int_equal(t->overflow, 0);
-    assert_int_equal(p->invalid, 3);
+    assert_int_equal(p->invalid, 2);
     assert_int_equal(node_at(p, "s0")->s.all.count, 1);
     assert_int_equal(node_at(p, "s0")->s.all.sum_ns, 205 - 100);
     assert_int_equal(node_at(p, "s0/s1/s2")->s.all.sum_ns, 203 - 102);
     assert_int_equal(find_node(p, "s0/s1/s2/s3"), STORE_NONE);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.count, 1);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.sum_ns, 202 - 103);
 
-    /* A span whose parent has no node has none either. */
+    /* A new top-level span folds too; a span inside a folded one gets no node of its own (its
+     * time is in the folded one's), counted as well. */
     store_span_begin(t, id[7], 300);
-    assert_int_equal(p->nnodes, 4);
-    assert_int_equal(p->invalid, 4);
-    store_span_end(t, id[7], 301);
+    store_span_begin(t, id[6], 301);
+    store_span_begin(t, id[5], 302);
+    assert_int_equal(p->nnodes, 5);
+    assert_int_equal(p->folded, 4);
+    store_span_end(t, id[5], 303);
+    store_span_end(t, id[6], 304);
+    store_span_end(t, id[7], 310);
     assert_int_equal(t->depth, 0);
+    assert_int_equal(p->invalid, 2);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.count, 2);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.sum_ns, 99 + 10);
+    /* the nodes made before the tree was full are still found */
+    store_span_begin(t, id[0], 400);
+    store_span_end(t, id[0], 401);
+    assert_int_equal(node_at(p, "s0")->s.all.count, 2);
+    assert_int_equal(p->folded, 4);
 
     /* max_threads 2. */
     assert_non_null(store_thread_add(p, 11, NULL));
     assert_null(store_thread_add(p, 12, NULL));
     assert_int_equal(p->nthreads, 2);
-    assert_int_equal(p->invalid, 5);
+    assert_int_equal(p->invalid, 3);
     store_free(st);
 }
 
@@ -1316,8 +1333,9 @@ static void test_issue_13_hints(void **state)
     store_span_begin(t[0], id[1], ts++);
     store_span_begin(t[0], id[2], ts++); /* step/a/b: node 7 */
     store_span_begin(t[0], id[3], ts++); /* step/a/b/c: node 8, the last */
-    store_span_begin(t[0], id[4], ts++); /* step/a/b/c/d: past max_nodes */
-    assert_int_equal(p->invalid, 1);
+    store_span_begin(t[0], id[4], ts++); /* step/a/b/c/d: past max_nodes, folded */
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->folded, 1);
     store_span_end(t[0], id[4], ts++);
     store_span_end(t[0], id[3], ts++);
     store_span_end(t[0], id[2], ts++);
@@ -1325,7 +1343,9 @@ static void test_issue_13_hints(void **state)
     store_span_end(t[0], id[2], ts++);
     store_span_end(t[0], id[1], ts++);
     store_span_end(t[0], id[0], ts++);
-    assert_int_equal(p->invalid, 1);
+    assert_int_equal(p->invalid, 0);
+    assert_int_equal(p->folded, 1);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.count, 1);
     assert_int_equal(node_at(p, "step/a/b")->s.all.count, 2);
     assert_int_equal(node_at(p, "step/a/b/c")->s.all.count, 1);
     assert_int_equal(find_node(p, "step/a/b/c/d"), STORE_NONE);

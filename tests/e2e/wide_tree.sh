@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A workload with more distinct span paths than the latency tree holds (65 536 per process,
+# issue 13): the paths beyond it fold into one top-level "(other)" row that holds their time,
+# the folded spans are counted (snapshot, text report), nothing is called invalid, and the
+# paths made before the tree was full keep counting. The expected figures are worked out
+# from the order in which the workload begins its spans.
+. "$(dirname "$0")/lib.sh"
+need_build
+
+OUTER=300 INNER=300
+"$NCTOP" --once --json --duration 120 -o "$T/snap.json" -- "$BUILD/tests/wide_tree" "$OUTER" "$INNER" \
+    >"$T/wt.out" 2>"$T/wt.err"
+rc=$?
+check "nctop --once of wide_tree exits 0" test "$rc" -eq 0
+check "wide_tree dropped nothing (its figures are exact)" grep -q ", 0 dropped" "$T/wt.out"
+
+# The tree: "known" first, then each o<i> and its i<j> in turn, while there is room.
+read -r nodes folded other < <("$PY" - "$OUTER" "$INNER" <<'EOF'
+import sys
+cap, no, ni = 65536, int(sys.argv[1]), int(sys.argv[2])
+nodes, folded, other = 1, 0, 0          # "known"
+for i in range(no):
+    if nodes < cap:
+        nodes += 1                       # o<i> gets a node
+        for j in range(ni):
+            if nodes < cap:
+                nodes += 1
+            else:                        # a new child of a full tree: folded, its time in (other)
+                folded += 1; other += 1
+    else:
+        folded += 1 + ni; other += 1     # o<i> folded; its children fold inside it
+print(nodes, folded, other)
+EOF
+)
+jcheck "the tree holds $nodes paths and the (other) row" "$T/snap.json" \
+    "len(proc('wide_tree')['latency']) == $nodes + 1" \
+    "row(proc('wide_tree'), 'latency', '(other)')['level'] == 0"
+jcheck "folded_spans counts every span begun past the cap ($folded)" "$T/snap.json" \
+    "proc('wide_tree')['folded_spans'] == $folded" \
+    "proc('wide_tree')['invalid'] == 0"
+jcheck "(other) holds the $other outermost folded spans, with their time" "$T/snap.json" \
+    "row(proc('wide_tree'), 'latency', '(other)')['total']['count'] == $other" \
+    "row(proc('wide_tree'), 'latency', '(other)')['total']['total_ms'] > 0"
+jcheck "a path made before the tree was full still counts (known: 2)" "$T/snap.json" \
+    "row(proc('wide_tree'), 'latency', 'known')['total']['count'] == 2" \
+    "row(proc('wide_tree'), 'latency', 'o0/i299')['total']['count'] == 1"
+
+# The text report says so too.
+"$NCTOP" --once --duration 120 -o "$T/report.txt" -- "$BUILD/tests/wide_tree" 300 300 >/dev/null 2>&1
+check "the text report shows the folded count" grep -q "folded into (other) $folded" "$T/report.txt"
