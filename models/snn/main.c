@@ -42,6 +42,7 @@ struct snn_opts {
     bool quiet;
     bool no_probe;
     bool selftest;
+    unsigned long long cost_ab; /* --cost-ab: blocks of this many timesteps, probe on and off */
 };
 
 enum snn_opt {
@@ -60,6 +61,7 @@ enum snn_opt {
     SNN_OPT_LABEL,
     SNN_OPT_QUIET,
     SNN_OPT_NO_PROBE,
+    SNN_OPT_COST_AB,
     SNN_OPT_SELFTEST,
     SNN_OPT_IMAGE,
 };
@@ -80,6 +82,7 @@ static const struct option snn_long_opts[] = {
     {"label", required_argument, NULL, SNN_OPT_LABEL},
     {"quiet", no_argument, NULL, SNN_OPT_QUIET},
     {"no-probe", no_argument, NULL, SNN_OPT_NO_PROBE},
+    {"cost-ab", required_argument, NULL, SNN_OPT_COST_AB},
     {"selftest", no_argument, NULL, SNN_OPT_SELFTEST},
     {"image", required_argument, NULL, SNN_OPT_IMAGE},
     {"help", no_argument, NULL, 'h'},
@@ -112,6 +115,9 @@ static void snn_usage(FILE *f)
             "  --label NAME      the name nctop shows for this process\n"
             "  --quiet           no progress lines on stderr\n"
             "  --no-probe        publish nothing to nctop (to measure its cost)\n"
+            "  --cost-ab N       measure the instrumentation's cost: each block of N\n"
+            "                    timesteps runs with the probe and on a twin network\n"
+            "                    without it, both timed in CPU time\n"
             "  --selftest        check the dynamics against closed forms, then exit 0 or 1\n"
             "  --image FILE      run a compiled image (snnc): its network, target, seed and\n"
             "                    placement instead of the network options\n"
@@ -260,6 +266,9 @@ static int snn_parse_opts(int argc, char **argv, struct snn_opts *o)
         case SNN_OPT_NO_PROBE:
             o->no_probe = true;
             break;
+        case SNN_OPT_COST_AB:
+            ok = snn_parse_ull("cost-ab", optarg, 1, 1000000, &o->cost_ab);
+            break;
         case SNN_OPT_SELFTEST:
             o->selftest = true;
             break;
@@ -367,7 +376,7 @@ static double snn_energy_j(const struct net *net, const struct energy_model *m)
  * one would cost as much as what it measures): the time inside probe calls and the whole
  * timestep's. The clock reads of the timing fall inside the probe intervals, so the figure
  * errs high. */
-/* prime to the probe's windows of 4 and 16 timesteps: the samples meet every phase of them */
+/* prime to the probe's windows of 4 and 64 timesteps: the samples meet every phase of them */
 #define SNN_SAMPLE_EVERY 17
 
 #define SNN_SAMPLES 4096 /* the last sampled timesteps, for the trimmed figure */
@@ -383,7 +392,20 @@ struct snn_timing {
     uint32_t s_probe[SNN_SAMPLES];
     uint32_t s_step[SNN_SAMPLES];
     unsigned n_samples;
+    uint64_t cpu_ns; /* the run's CPU time (this thread's): what the timesteps cost, preemption
+                      * by other programs left out */
+    /* --cost-ab: each pair of blocks' share of a timestep the probe took, 1 - off / on */
+    float ab_share[SNN_SAMPLES];
+    unsigned n_ab;
 };
+
+static uint64_t snn_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int snn_u32_cmp(const void *a, const void *b)
 {
@@ -419,6 +441,22 @@ static double snn_trimmed_share(const struct snn_timing *tm)
         }
     }
     return step > 0 ? (double)probe / (double)step : 0.0;
+}
+
+static int snn_float_cmp(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The median share of the --cost-ab pairs. */
+static double snn_ab_median(struct snn_timing *tm)
+{
+    unsigned n = tm->n_ab < SNN_SAMPLES ? tm->n_ab : SNN_SAMPLES;
+
+    qsort(tm->ab_share, n, sizeof(*tm->ab_share), snn_float_cmp);
+    return n > 0 ? tm->ab_share[n / 2] : 0.0;
 }
 
 /* One phase: run it between the probe's phase begin and end. */
@@ -487,15 +525,46 @@ static void snn_step(const struct snn_opts *o, struct net *net, struct probe *p,
 }
 
 /* Advance the network until the limit or a signal. Returns the wall time in ns. */
-static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe *probe,
-                        struct snn_timing *tm)
+/* --cost-ab: the same block of n timesteps on the network (with the probe) and on its twin
+ * (built alike, so its every timestep does the same work, without the probe), the twin first
+ * when twin_first (every other block, so neither side is always the one after the switch).
+ * Each block's thread CPU time goes into the pair's share, 1 - twin / net. */
+static void snn_cost_block(const struct snn_opts *o, struct net *net, struct net *twin,
+                           struct probe *probe, struct snn_timing *tm, uint64_t n, bool twin_first)
+{
+    uint64_t cpu[2];
+
+    tm->on = false; /* no self-timing: its clock reads would be the probe's cost */
+    for (int side = 0; side < 2; side++) {
+        bool with = (side == 0) != twin_first;
+        uint64_t c0 = snn_cpu_ns();
+
+        for (uint64_t k = 0; k < n; k++) {
+            snn_step(o, with ? net : twin, with ? probe : NULL, tm);
+        }
+        cpu[with ? 0 : 1] = snn_cpu_ns() - c0;
+    }
+    if (cpu[0] > 0) {
+        tm->ab_share[tm->n_ab++ % SNN_SAMPLES] = (float)(1.0 - (double)cpu[1] / (double)cpu[0]);
+    }
+}
+
+static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct net *twin,
+                        struct probe *probe, struct snn_timing *tm)
 {
     const uint64_t dt_ns = (uint64_t)(o->dt_us * 1e3);
     const uint64_t progress_every = (uint64_t)(1e6 / o->dt_us); /* one model second */
     uint64_t *last_spikes = calloc((size_t)net_layers(net), sizeof(*last_spikes));
-    uint64_t start = nctop_now_ns(), mark = start;
+    uint64_t start = nctop_now_ns(), mark = start, cpu0 = snn_cpu_ns();
 
     for (uint64_t t = 0; !snn_stop && (o->steps == 0 || t < o->steps); t++) {
+        if (twin != NULL) {
+            uint64_t n = o->steps == 0 || o->steps - t > o->cost_ab ? o->cost_ab : o->steps - t;
+
+            snn_cost_block(o, net, twin, probe, tm, n, t / o->cost_ab % 2 == 1);
+            t += n - 1;
+            continue;
+        }
         tm->on = t % SNN_SAMPLE_EVERY == 0;
         snn_step(o, net, probe, tm);
         if (o->realtime) {
@@ -516,6 +585,7 @@ static uint64_t snn_run(const struct snn_opts *o, struct net *net, struct probe 
         }
     }
     free(last_spikes);
+    tm->cpu_ns = snn_cpu_ns() - cpu0;
     return nctop_now_ns() - start;
 }
 
@@ -624,6 +694,56 @@ out:
     return rc;
 }
 
+/* Build and place the network the options (or the image) describe, with STDP when asked.
+ * Returns 0, or the exit status after a one-line reason on stderr. */
+static int snn_make_net(struct snn_opts *o, struct net **netp, const struct target **tp)
+{
+    struct net *net = NULL;
+    char why[512];
+    int rc;
+
+    if (o->image != NULL) {
+        rc = snn_image_net(o, &net, tp, why, sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            return rc;
+        }
+        o->network = o->image_model;
+    } else {
+        *tp = target_find(o->target);
+        /* a network that cannot fit fails before it is built (and before it could exhaust memory)
+         */
+        if (networks_check(&o->net, *tp, why, sizeof(why)) != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            return 2;
+        }
+        net = net_new(o->dt_us * 1e-3, o->seed);
+        if (net == NULL || networks_build(net, &o->net, o->seed) != 0) {
+            fprintf(stderr, "snn: cannot build the network: %s (try fewer --neurons)\n",
+                    strerror(errno != 0 ? errno : ENOMEM));
+            net_free(net);
+            return 1;
+        }
+        rc = net_place(net, *tp, why, sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, "snn: %s\n", why);
+            net_free(net);
+            return rc == -ENOSPC ? 2 : 1;
+        }
+    }
+    if (o->stdp) {
+        const struct stdp_params sp = {.tau_plus_ms = 20.0,
+                                       .tau_minus_ms = 20.0,
+                                       .a_plus = 0.01,
+                                       .a_minus = 0.0105,
+                                       .w_max = 3.0};
+
+        net_set_stdp(net, &sp);
+    }
+    *netp = net;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct snn_opts o = {
@@ -638,9 +758,8 @@ int main(int argc, char **argv)
         .target = "loihi2",
     };
     const struct target *t;
-    struct net *net = NULL;
+    struct net *net = NULL, *twin = NULL;
     struct probe *probe = NULL;
-    char why[512];
     uint64_t wall_ns;
     uint32_t unpublished = 0;
     static struct snn_timing tm;
@@ -653,43 +772,13 @@ int main(int argc, char **argv)
     if (o.selftest) {
         return selftest_run() == 0 ? 0 : 1;
     }
-    if (o.image != NULL) {
-        rc = snn_image_net(&o, &net, &t, why, sizeof(why));
-        if (rc != 0) {
-            fprintf(stderr, "snn: %s\n", why);
-            return rc;
-        }
-        o.network = o.image_model;
-    } else {
-        t = target_find(o.target);
-        /* a network that cannot fit fails before it is built (and before it could exhaust memory)
-         */
-        if (networks_check(&o.net, t, why, sizeof(why)) != 0) {
-            fprintf(stderr, "snn: %s\n", why);
-            return 2;
-        }
-        net = net_new(o.dt_us * 1e-3, o.seed);
-        if (net == NULL || networks_build(net, &o.net, o.seed) != 0) {
-            fprintf(stderr, "snn: cannot build the network: %s (try fewer --neurons)\n",
-                    strerror(errno != 0 ? errno : ENOMEM));
-            net_free(net);
-            return 1;
-        }
-        rc = net_place(net, t, why, sizeof(why));
-        if (rc != 0) {
-            fprintf(stderr, "snn: %s\n", why);
-            net_free(net);
-            return rc == -ENOSPC ? 2 : 1;
-        }
+    rc = snn_make_net(&o, &net, &t);
+    if (rc != 0) {
+        return rc;
     }
-    if (o.stdp) {
-        const struct stdp_params sp = {.tau_plus_ms = 20.0,
-                                       .tau_minus_ms = 20.0,
-                                       .a_plus = 0.01,
-                                       .a_minus = 0.0105,
-                                       .w_max = 3.0};
-
-        net_set_stdp(net, &sp);
+    if (o.cost_ab > 0 && snn_make_net(&o, &twin, &t) != 0) {
+        net_free(net);
+        return 1;
     }
     /* Before the segment exists: whoever sees it may signal us, and a TERM must still end
      * the run cleanly with its report. */
@@ -724,7 +813,7 @@ int main(int argc, char **argv)
         }
     }
 
-    wall_ns = snn_run(&o, net, probe, &tm);
+    wall_ns = snn_run(&o, net, twin, probe, &tm);
     probe_flush(probe, net);
 
     rc = 0;
@@ -743,9 +832,10 @@ int main(int argc, char **argv)
 
         fprintf(stderr,
                 "snn: %" PRIu64 " timesteps (%.3f s of model time) in %.3f s, %.2f us/timestep, "
-                "estimated energy %.6g J on %s\n",
+                "%.2f us of CPU/timestep, estimated energy %.6g J on %s\n",
                 steps, (double)steps * o.dt_us * 1e-6, (double)wall_ns * 1e-9,
                 steps > 0 ? (double)wall_ns * 1e-3 / (double)steps : 0.0,
+                steps > 0 ? (double)tm.cpu_ns * 1e-3 / (double)steps : 0.0,
                 snn_energy_j(net, energy_model_find(t->name)), t->name);
         if (probe != NULL && tm.step_ns > 0) {
             fprintf(stderr,
@@ -755,12 +845,21 @@ int main(int argc, char **argv)
                     100.0 * (double)tm.probe_ns / (double)tm.step_ns,
                     nctop_attached() ? "attached" : "not attached", SNN_SAMPLE_EVERY);
         }
+        if (o.cost_ab > 0 && tm.n_ab > 0) {
+            fprintf(stderr,
+                    "snn: instrumentation cost %.2f%% of a timestep (median of %u blocks of %llu "
+                    "timesteps, each run with the probe and on a twin network without it, CPU "
+                    "time), nctop %s\n",
+                    100.0 * snn_ab_median(&tm), tm.n_ab < SNN_SAMPLES ? tm.n_ab : SNN_SAMPLES,
+                    o.cost_ab, nctop_attached() ? "attached" : "not attached");
+        }
         /* nothing is lost silently: say so when nctop could not keep up with us */
         if (nctop_dropped() > 0) {
             fprintf(stderr, "snn: %" PRIu64 " nctop events dropped\n", nctop_dropped());
         }
     }
     probe_free(probe);
+    net_free(twin);
     net_free(net);
     /* returning from main lets libnctop's exit handler remove the segment */
     return rc;

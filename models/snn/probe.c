@@ -18,15 +18,17 @@
 /* One kernel record per phase stands for this many consecutive timesteps: its start is the
  * first one's, its duration the sum (total kernel time stays exact; records are 1/N). */
 #define PROBE_KERNEL_WINDOW 4
-/* The counters' deltas are published once per this many timesteps and at the end (probe_flush),
- * so the counts nctop holds stay exact at every flush and at exit: one event per changed
- * counter per window instead of per timestep keeps the instrumentation near 1 % of a timestep
- * (7 fields x every core, layer and total would otherwise be written 60 000 times a second). */
-#define PROBE_COUNT_WINDOW 16
+/* The counters' deltas (and the spike queues' fill) are published once per this many
+ * timesteps and at the end (probe_flush), so the counts nctop holds stay exact at every flush
+ * and at exit: 7 fields x every core, layer and total would otherwise be atomic adds into the
+ * segment 60 000 times a second. 64 timesteps are about 3.5 ms of a run on this runtime: the
+ * display, a 1 s refresh, sees them as live. */
+#define PROBE_COUNT_WINDOW 64
 #define PROBE_PREFIX_BYTES 64                  /* "layers.N.core.C": leaves room for ".<field>" */
 #define PROBE_RASTER_ROWS NCTOP_MATRIX_DIM_MAX /* neurons the raster shows (evenly sampled) */
 #define PROBE_RASTER_STEPS 128U                /* recent timesteps it shows */
-#define PROBE_RASTER_PERIOD_NS 100000000ULL    /* published at most this often */
+#define PROBE_RASTER_PERIOD_NS                                                                     \
+    1000000000ULL      /* published at most this often: the display's refresh */
 #define PROBE_LABEL 32 /* the SDK keeps NCTOP_MATRIX_LABEL_MAX - 1 bytes of it */
 
 /* The published counters of one group (a core, a layer, the totals); handle 0 = none. */
@@ -76,14 +78,12 @@ struct probe {
     unsigned count_window; /* timesteps since the counters were last published */
 
     /* The spike raster: rows sampled neurons (every (N / rows)-th of the network, layer by
-     * layer), columns the latest PROBE_RASTER_STEPS timesteps, 1 where the neuron spiked. */
+     * layer), columns PROBE_RASTER_STEPS consecutive timesteps, 1 where the neuron spiked. */
     uint32_t raster;                    /* matrix handle, 0: none */
     uint32_t raster_rows;               /* sampled neurons */
     int32_t **row_of;                   /* per layer, per neuron: its raster row, or -1 */
-    uint8_t *spiked;                    /* PROBE_RASTER_STEPS x raster_rows, a ring of columns */
-    uint64_t *step_of;                  /* the timestep of each ring column */
-    uint32_t col;                       /* the ring column of the current timestep */
-    uint64_t steps;                     /* timesteps recorded */
+    uint8_t *spiked;                    /* PROBE_RASTER_STEPS columns of raster_rows */
+    uint32_t col;                       /* columns recorded towards the next publication */
     uint64_t raster_ns;                 /* when it was last published */
     float *raster_pub;                  /* raster_rows x PROBE_RASTER_STEPS */
     char (*raster_labels)[PROBE_LABEL]; /* rows, then PROBE_RASTER_STEPS columns */
@@ -150,11 +150,10 @@ static int probe_raster_init(struct probe *p, const struct net *net)
     rows = total < PROBE_RASTER_ROWS ? (uint32_t)total : PROBE_RASTER_ROWS;
     p->row_of = calloc((size_t)p->n_layers, sizeof(*p->row_of));
     p->spiked = calloc((size_t)rows * PROBE_RASTER_STEPS, 1);
-    p->step_of = calloc(PROBE_RASTER_STEPS, sizeof(*p->step_of));
     p->raster_pub = calloc((size_t)rows * PROBE_RASTER_STEPS, sizeof(float));
     p->raster_labels = calloc((size_t)rows + PROBE_RASTER_STEPS, sizeof(*p->raster_labels));
     p->raster_ptr = calloc((size_t)rows + PROBE_RASTER_STEPS, sizeof(*p->raster_ptr));
-    if (p->row_of == NULL || p->spiked == NULL || p->step_of == NULL || p->raster_pub == NULL ||
+    if (p->row_of == NULL || p->spiked == NULL || p->raster_pub == NULL ||
         p->raster_labels == NULL || p->raster_ptr == NULL) {
         return -1;
     }
@@ -184,14 +183,19 @@ static int probe_raster_init(struct probe *p, const struct net *net)
     return 0;
 }
 
-/* Record this timestep's spikes of the sampled neurons into the ring, and publish the
- * raster (oldest timestep first) when an nctop watches and the period passed. */
+/* The raster shows the PROBE_RASTER_STEPS timesteps before each publication, and only those
+ * are recorded: once the period has passed since the last one (and only while an nctop
+ * watches), the next PROBE_RASTER_STEPS timesteps are recorded, then published, so the spikes
+ * are looked at in under 1 % of the timesteps instead of all of them. */
 static void probe_raster_step(struct probe *p, const struct net *net)
 {
     uint8_t *col;
-    uint32_t cols;
 
-    if (p->raster_rows == 0) {
+    if (p->raster_rows == 0 || p->raster == 0 || !p->attached) {
+        p->col = 0; /* a recording cut by a detach starts over */
+        return;
+    }
+    if (p->col == 0 && p->mark_ns - p->raster_ns < PROBE_RASTER_PERIOD_NS) {
         return;
     }
     col = p->spiked + (size_t)p->col * p->raster_rows;
@@ -208,27 +212,22 @@ static void probe_raster_step(struct probe *p, const struct net *net)
             }
         }
     }
-    p->step_of[p->col] = net_timestep(net);
-    p->col = (p->col + 1) % PROBE_RASTER_STEPS;
-    p->steps++;
-    if (!p->attached || p->raster == 0 || p->mark_ns - p->raster_ns < PROBE_RASTER_PERIOD_NS) {
+    snprintf(p->raster_labels[p->raster_rows + p->col], PROBE_LABEL, "t%llu",
+             (unsigned long long)net_timestep(net));
+    if (++p->col < PROBE_RASTER_STEPS) {
         return;
     }
-    p->raster_ns = p->mark_ns;
-    cols = p->steps < PROBE_RASTER_STEPS ? (uint32_t)p->steps : PROBE_RASTER_STEPS;
-    for (uint32_t c = 0; c < cols; c++) {
-        /* Column c is the ring's (col - cols + c): the oldest first. */
-        uint32_t ring = (p->col + PROBE_RASTER_STEPS - cols + c) % PROBE_RASTER_STEPS;
-
+    /* The ring is full: publish it, neurons as rows, timesteps as columns (oldest first). */
+    for (uint32_t c = 0; c < PROBE_RASTER_STEPS; c++) {
         for (uint32_t r = 0; r < p->raster_rows; r++) {
-            p->raster_pub[(size_t)r * cols + c] =
-                (float)p->spiked[(size_t)ring * p->raster_rows + r];
+            p->raster_pub[(size_t)r * PROBE_RASTER_STEPS + c] =
+                (float)p->spiked[(size_t)c * p->raster_rows + r];
         }
-        snprintf(p->raster_labels[p->raster_rows + c], PROBE_LABEL, "t%llu",
-                 (unsigned long long)p->step_of[ring]);
     }
-    nctop_matrix_publish(p->raster, p->raster_rows, cols, p->raster_pub, p->raster_ptr,
-                         p->raster_ptr + p->raster_rows);
+    nctop_matrix_publish(p->raster, p->raster_rows, PROBE_RASTER_STEPS, p->raster_pub,
+                         p->raster_ptr, p->raster_ptr + p->raster_rows);
+    p->raster_ns = p->mark_ns;
+    p->col = 0;
 }
 
 void probe_publish_occupancy(const struct net *net, uint32_t max_neurons)
@@ -346,7 +345,6 @@ void probe_free(struct probe *p)
     }
     free(p->row_of);
     free(p->spiked);
-    free(p->step_of);
     free(p->raster_pub);
     free(p->raster_labels);
     free(p->raster_ptr);
@@ -432,18 +430,9 @@ static void probe_flush_counts(struct probe *p, const struct net *net)
     p->count_window = 0;
 }
 
-void probe_flush(struct probe *p, const struct net *net)
+/* The spike queues' fill, set where it changed. */
+static void probe_set_gauges(struct probe *p, const struct net *net)
 {
-    if (p != NULL && p->count_window > 0) {
-        probe_flush_counts(p, net);
-    }
-}
-
-void probe_step_end(struct probe *p, const struct net *net)
-{
-    if (++p->count_window == PROBE_COUNT_WINDOW) {
-        probe_flush_counts(p, net);
-    }
     for (int l = 0; l < p->n_layers; l++) {
         struct probe_layer *pl = &p->layers[l];
         uint64_t cap, used;
@@ -457,6 +446,25 @@ void probe_step_end(struct probe *p, const struct net *net)
             pl->gauge_used = used;
             pl->gauge_cap = cap;
         }
+    }
+}
+
+void probe_flush(struct probe *p, const struct net *net)
+{
+    if (p != NULL && p->count_window > 0) {
+        probe_flush_counts(p, net);
+        probe_set_gauges(p, net);
+    }
+}
+
+void probe_step_end(struct probe *p, const struct net *net)
+{
+    /* The counters and the queues' fill once per window: nctop reads a gauge when it drains
+     * (every few milliseconds at most), so a fill set every 16 timesteps loses nothing it
+     * would show. */
+    if (++p->count_window == PROBE_COUNT_WINDOW) {
+        probe_flush_counts(p, net);
+        probe_set_gauges(p, net);
     }
     nctop_step(NCTOP_STEP_ITERATION, 1);
     probe_raster_step(p, net);

@@ -36,6 +36,17 @@ else
     fail "determinism with STDP on truenorth"
 fi
 
+# --cost-ab runs a twin of the network beside it (the bench's measure of the probe's cost): the
+# network itself runs exactly as without it, and each block's share is printed.
+if "$SNN" --neurons 300 --layers 2 --fan-in 40 --steps 3000 --seed 5 --cost-ab 64 \
+    --report "$T/ab.json" 2>"$T/ab.err" &&
+    cmp -s "$T/a.json" "$T/ab.json" &&
+    grep -q "instrumentation cost -\?[0-9.]*% of a timestep (median of 47 blocks of 64" "$T/ab.err"; then
+    pass "--cost-ab: the same report as a plain run, and the cost over 47 blocks"
+else
+    fail "--cost-ab" "$(tail -n 2 "$T/ab.err" | tr '\n' ' ')"
+fi
+
 # 3. Networks that do not fit: one line on stderr, status 2, nothing on stdout. The first is
 # refused before it is built (one neuron's fan-in beyond TrueNorth's 256 axons), the second
 # by the bound on cores, the third only by the exact placement (axons shared per core).
