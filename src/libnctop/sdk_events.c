@@ -311,10 +311,11 @@ static __attribute__((noinline)) void events_write_slow(unsigned type, unsigned 
  * timestamps, the thread has a ring, the reader is fresh, no refresh is due and the record
  * fits before the end of the data. Anything else is a tail call to the slow path, so this one makes
  * no call and saves no register. The exported functions keep only the idle check inline and jump
- * here, so the idle path saves and restores nothing either.
+ * to one of its copies below, so the idle path saves and restores nothing either.
  */
-static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
-                                                   uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
+static inline __attribute__((always_inline)) void events_write_inl(unsigned type, unsigned words,
+                                                                   uint32_t id, uint64_t ts_ns,
+                                                                   uint64_t arg0, uint64_t arg1)
 {
     struct nctop_seg_header *hdr = atomic_load_explicit(&sdk_hdr, memory_order_acquire);
     struct events_thread *t = &events_self;
@@ -358,6 +359,24 @@ static __attribute__((noinline)) void events_write(unsigned type, unsigned words
 
 slow:
     events_write_slow(type, words, id, ts_ns, arg0, arg1);
+}
+
+/* Its copies: one for each record size, the size a constant so that what is left of the
+ * record's assembly fits in the registers a call may clobber (the generic one pushed five). */
+static __attribute__((noinline)) void events_write2(unsigned type, uint32_t id)
+{
+    events_write_inl(type, 2, id, 0, 0, 0);
+}
+
+static __attribute__((noinline)) void events_write3(unsigned type, uint32_t id, uint64_t arg0)
+{
+    events_write_inl(type, 3, id, 0, arg0, 0);
+}
+
+static __attribute__((noinline)) void events_write(unsigned type, unsigned words, uint32_t id,
+                                                   uint64_t ts_ns, uint64_t arg0, uint64_t arg1)
+{
+    events_write_inl(type, words, id, ts_ns, arg0, arg1);
 }
 
 /* The idle check every event starts with: one load of the header pointer, one of reader_pid,
@@ -429,7 +448,7 @@ NCTOP_API void nctop_span_begin(uint32_t name_id)
     if (events_idle() || name_id == 0) {
         return;
     }
-    events_write(NCTOP_REC_SPAN_BEGIN, 2, name_id, 0, 0, 0);
+    events_write2(NCTOP_REC_SPAN_BEGIN, name_id);
 }
 
 NCTOP_API void nctop_span_end(uint32_t name_id)
@@ -437,7 +456,7 @@ NCTOP_API void nctop_span_end(uint32_t name_id)
     if (events_idle() || name_id == 0) {
         return;
     }
-    events_write(NCTOP_REC_SPAN_END, 2, name_id, 0, 0, 0);
+    events_write2(NCTOP_REC_SPAN_END, name_id);
 }
 
 NCTOP_API void nctop_span_end_status(uint32_t name_id, uint32_t status_id)
@@ -445,7 +464,7 @@ NCTOP_API void nctop_span_end_status(uint32_t name_id, uint32_t status_id)
     if (events_idle() || name_id == 0) {
         return;
     }
-    events_write(NCTOP_REC_SPAN_END, 3, name_id, 0, status_id, 0);
+    events_write3(NCTOP_REC_SPAN_END, name_id, status_id);
 }
 
 NCTOP_API void nctop_span_attr(uint32_t key_id, uint32_t value_id)
@@ -453,7 +472,7 @@ NCTOP_API void nctop_span_attr(uint32_t key_id, uint32_t value_id)
     if (events_idle() || key_id == 0 || value_id == 0) {
         return;
     }
-    events_write(NCTOP_REC_SPAN_ATTR, 3, key_id, 0, value_id, 0);
+    events_write3(NCTOP_REC_SPAN_ATTR, key_id, value_id);
 }
 
 NCTOP_API void nctop_kernel(uint32_t name_id, uint32_t backend_id, uint64_t start_ns,
@@ -470,7 +489,7 @@ NCTOP_API void nctop_mem_delta(int64_t bytes)
     if (events_idle()) {
         return;
     }
-    events_write(NCTOP_REC_MEM_DELTA, 3, 0, 0, (uint64_t)bytes, 0);
+    events_write3(NCTOP_REC_MEM_DELTA, 0, (uint64_t)bytes);
 }
 
 NCTOP_API void nctop_counter_add(uint32_t counter, uint64_t n)
@@ -579,7 +598,7 @@ NCTOP_API void nctop_step(enum nctop_step_kind kind, uint64_t n)
     if (events_idle()) {
         return;
     }
-    events_write(NCTOP_REC_STEP, 3, (uint32_t)kind, 0, n, 0);
+    events_write3(NCTOP_REC_STEP, (uint32_t)kind, n);
 }
 
 /* The request calls: a 4-word STEP record whose arg[1] is the request id. */
