@@ -7,13 +7,14 @@
 # and the runtime prints the median share 1 - without / with over the blocks. Two programs run
 # one after the other differ by up to 10 % from their memory layout alone, which is why the
 # comparison is made inside one process. RUNS runs, the median printed; the baseline is the
-# same measure with no probe on either side (the method's own floor), and the runtime's own
+# same measure with no probe on either side (the method's own floor, 3 runs), and the runtime's own
 # sampled figure from a plain run is printed beside it. Usage: snn_cost.sh RUNS
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 runs=${1:-7}
 steps=${SNN_BENCH_STEPS:-60000}
+floors=${SNN_BENCH_FLOORS:-3}
 
 # the --cost-ab figure of one run under nctop ("-" when it printed none)
 cost() {
@@ -26,7 +27,9 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 with=() floor=()
 for ((i = 0; i < runs; i++)); do
     with+=("$(cost)")
-    floor+=("$(cost --no-probe)")
+    if [ "$i" -lt "$floors" ]; then
+        floor+=("$(cost --no-probe)")
+    fi
 done
 if printf '%s\n' "${with[@]}" "${floor[@]}" | grep -qx -- -; then
     echo "FAIL: snn_cost: a --cost-ab run printed no figure"
@@ -34,6 +37,6 @@ if printf '%s\n' "${with[@]}" "${floor[@]}" | grep -qx -- -; then
 fi
 own=$("$BUILD/nctop" --headless --duration 300 -o /dev/null -- "$BUILD/snn" --steps 20000 2>&1 |
     awk '/instrumentation [0-9.]+%/ { v = $3; sub("%", "", v) } END { print (v == "" ? "-" : v) }')
-printf 'BENCH snn_instrumentation_pct %s %% of a timestep (median of %d runs, min %s max %s) baseline=%s (no probe on either side) target=2 own=%s\n' \
+printf 'BENCH snn_instrumentation_pct %s %% of a timestep (median of %d runs, min %s max %s) baseline=%s (no probe on either side, %d runs) target=2 own=%s\n' \
     "$(median "${with[@]}")" "$runs" "$(printf '%s\n' "${with[@]}" | sort -g | head -1)" \
-    "$(printf '%s\n' "${with[@]}" | sort -g | tail -1)" "$(median "${floor[@]}")" "$own"
+    "$(printf '%s\n' "${with[@]}" | sort -g | tail -1)" "$(median "${floor[@]}")" "${#floor[@]}" "$own"

@@ -376,7 +376,7 @@ static double snn_energy_j(const struct net *net, const struct energy_model *m)
  * one would cost as much as what it measures): the time inside probe calls and the whole
  * timestep's. The clock reads of the timing fall inside the probe intervals, so the figure
  * errs high. */
-/* prime to the probe's windows of 4 and 64 timesteps: the samples meet every phase of them */
+/* prime to the probe's windows of 16 and 64 timesteps: the samples meet every phase of them */
 #define SNN_SAMPLE_EVERY 17
 
 #define SNN_SAMPLES 4096 /* the last sampled timesteps, for the trimmed figure */

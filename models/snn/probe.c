@@ -17,7 +17,7 @@
 #define PROBE_PATH_BYTES 96
 /* One kernel record per phase stands for this many consecutive timesteps: its start is the
  * first one's, its duration the sum (total kernel time stays exact; records are 1/N). */
-#define PROBE_KERNEL_WINDOW 4
+#define PROBE_KERNEL_WINDOW 16
 /* The counters' deltas (and the spike queues' fill) are published once per this many
  * timesteps and at the end (probe_flush), so the counts nctop holds stay exact at every flush
  * and at exit: 7 fields x every core, layer and total would otherwise be atomic adds into the

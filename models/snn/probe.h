@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* snn: everything the runtime publishes to nctop, behind one small interface: spans per
- * phase, kernels per phase (backend = the target; one record per 4 timesteps), per layer and per
- * core counters flushed once per 16 timesteps and at the end, the delay rings as gauges, the
- * weights per layer, one iteration step per timestep. */
+ * phase, kernels per phase (backend = the target; one record per 16 timesteps), per layer and
+ * per core counters and the delay rings as gauges flushed once per 64 timesteps and at the
+ * end, the weights per layer, one iteration step per timestep. */
 #ifndef NCTOP_SNN_PROBE_H
 #define NCTOP_SNN_PROBE_H
 
