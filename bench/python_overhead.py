@@ -84,10 +84,10 @@ def main():
         diff.append(pair[1] - pair[0])
     b, d = statistics.median(base), statistics.median(diff)
     per_call = d / calls
-    print("# %d module calls per decode step, %s, attached=%d, torch %s" %
+    print("# %d module calls per decode step, %s, attached=%d, fast path %s, torch %s" %
           (calls, " ".join("%s=%s" % kv for kv in sorted(vars(args).items())
                            if kv[0] in ("layers", "dim", "ffn", "vocab")),
-           nctop.attached(), torch.__version__))
+           nctop.attached(), nctop.fast_path(), torch.__version__))
     print("BENCH py_module_call_cost %.3f us baseline=%.1f ratio=%.5f" % (per_call, b, per_call / b))
     print("BENCH py_step_overhead %.2f %% baseline=%.1f ratio=%.4f" % (100 * d / b, b, (b + d) / b))
 
