@@ -49,3 +49,26 @@ jcheck "a path made before the tree was full still counts (known: 2)" "$T/snap.j
 # The text report says so too.
 "$NCTOP" --once --duration 120 -o "$T/report.txt" -- "$BUILD/tests/wide_tree" 300 300 >/dev/null 2>&1
 check "the text report shows the folded count" grep -q "folded into (other) $folded" "$T/report.txt"
+
+# The display's header says it too (and the (other) row is found by the search).
+if command -v tmux >/dev/null; then
+    SOCK=nctop-w$$
+    tm() { tmux -L "$SOCK" "$@"; }
+    trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+    tm -f /dev/null new-session -d -s w -x 160 -y 40 -c "$T" \
+        "$NCTOP -d 1 -- $BUILD/tests/wide_tree $OUTER $INNER; sleep 30"
+    if wait_for 60 sh -c "tmux -L '$SOCK' capture-pane -p -t w | grep -q 'folded $folded'"; then
+        pass "the header shows 'folded $folded'"
+    else
+        fail "the header shows 'folded $folded'" "$(tm capture-pane -p -t w | head -n 6 | tr '\n' ' ')"
+    fi
+    tm send-keys -t w / '(other)' Enter
+    if wait_for 20 sh -c "tmux -L '$SOCK' capture-pane -p -t w | grep -q '(other)'"; then
+        pass "the (other) row is on screen after a search"
+    else
+        fail "the (other) row is on screen after a search" "$(tm capture-pane -p -t w | tail -n 5 | tr '\n' ' ')"
+    fi
+    tm send-keys -t w q
+else
+    skip "tmux is not installed: the header's folded count"
+fi
