@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* make bench: the time to build the rows of a 10 000-row latency tree and draw one frame of
  * the display (flatten, sort, every window, doupdate) into an off-screen 200x60 terminal.
- * --fan F builds a tree of 4 levels of F children (F + F^2 + F^3 + F^4 rows) instead of 10. */
+ * Static: the same store frame after frame. Live: before each frame every node of the tree
+ * gets one more span, a second later than the last (as a workload stepping once per refresh),
+ * so every node's figures change and the window moves. Key: the redraw a keypress causes (the
+ * loop draws the frame it has, rows unchanged).
+ * --fan F builds a tree of 4 levels of F children (F + F^2 + F^3 + F^4 rows) instead of 10;
+ * --mode static|live runs only that variant (for callgrind --toggle-collect=uf_frame). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +30,23 @@ static int uf_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A tree of 4 levels of UF_FAN children each, one span per node, in one step at 100 s. */
-static struct store *uf_store(struct store_proc **out, int fan)
-{
-    struct store *st = store_new(NULL);
-    struct store_proc *p = store_proc_add(st, 1, "bench");
-    struct store_thread *t = store_thread_add(p, 1, "main");
+struct uf_tree {
+    struct store *st;
+    struct store_proc *p;
+    struct store_thread *t;
     uint32_t ids[UF_MAX_FAN];
-    uint64_t ts = 100 * UF_SEC;
-    char name[24];
+    int fan;
+};
 
-    for (int i = 0; i < fan; i++) {
-        snprintf(name, sizeof(name), "node %d", i);
-        ids[i] = store_proc_intern(p, name);
-    }
+/* One step of the workload from ts: one span per node of a tree of 4 levels of fan children,
+ * the leaves' durations varying with their place and with the step number. Returns the time
+ * of its last event. */
+static uint64_t uf_step(struct uf_tree *w, uint64_t ts, unsigned step)
+{
+    const uint32_t *ids = w->ids;
+    struct store_thread *t = w->t;
+    int fan = w->fan;
+
     for (int a = 0; a < fan; a++) {
         store_span_begin(t, ids[a], ts++);
         for (int b = 0; b < fan; b++) {
@@ -46,7 +55,8 @@ static struct store *uf_store(struct store_proc **out, int fan)
                 store_span_begin(t, ids[c], ts++);
                 for (int d = 0; d < fan; d++) {
                     store_span_begin(t, ids[d], ts);
-                    ts += 1000 + (uint64_t)(a * 7 + b * 5 + c * 3 + d) * 10;
+                    ts += 1000 + (uint64_t)(a * 7 + b * 5 + c * 3 + d) * 10 +
+                          (uint64_t)(step * (131U + (unsigned)(a + b + c + d) * 17U) % 997U);
                     store_span_end(t, ids[d], ts++);
                 }
                 store_span_end(t, ids[c], ts++);
@@ -55,8 +65,23 @@ static struct store *uf_store(struct store_proc **out, int fan)
         }
         store_span_end(t, ids[a], ts++);
     }
-    *out = p;
-    return st;
+    return ts;
+}
+
+/* The store with one step at 100 s. */
+static void uf_tree_init(struct uf_tree *w, int fan)
+{
+    char name[24];
+
+    w->st = store_new(NULL);
+    w->p = store_proc_add(w->st, 1, "bench");
+    w->t = store_thread_add(w->p, 1, "main");
+    w->fan = fan;
+    for (int i = 0; i < fan; i++) {
+        snprintf(name, sizeof(name), "node %d", i);
+        w->ids[i] = store_proc_intern(w->p, name);
+    }
+    uf_step(w, 100 * UF_SEC, 0);
 }
 
 /* The thread's CPU time: on a loaded machine, time spent descheduled is not the frame's. */
@@ -68,11 +93,65 @@ static uint64_t uf_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+struct uf_ctx {
+    struct ui *u;
+    struct store_proc *p;
+    struct rows rows, mem;
+    struct rows_summary sum;
+};
+
+/* One frame as the loop makes it on a tick: rows built from the store, then drawn. */
+__attribute__((noinline)) static void uf_frame(struct uf_ctx *c, uint64_t now)
+{
+    struct ui_frame f = {.rows = &c->rows,
+                         .memory = &c->mem,
+                         .procs = &c->sum,
+                         .nprocs = 1,
+                         .window_ns = 10 * UF_SEC};
+
+    rows_clear(&c->rows);
+    rows_clear(&c->mem);
+    rows_build_summary(&c->sum, c->p, now);
+    rows_build_latency(&c->rows, c->p, now);
+    rows_build_memory(&c->mem, c->p, now);
+    ui_draw(c->u, &f);
+    rows_summary_done(&c->sum);
+}
+
+/* The redraw after a keypress: the rows of the last frame drawn again (the summary is built
+ * again only because uf_frame freed it). */
+__attribute__((noinline)) static void uf_redraw(struct uf_ctx *c, uint64_t now)
+{
+    struct ui_frame f = {.rows = &c->rows,
+                         .memory = &c->mem,
+                         .procs = &c->sum,
+                         .nprocs = 1,
+                         .window_ns = 10 * UF_SEC};
+
+    rows_build_summary(&c->sum, c->p, now);
+    ui_draw(c->u, &f);
+    rows_summary_done(&c->sum);
+}
+
+static void uf_report(const char *name, const char *what, uint64_t *t, size_t nrows, int fan)
+{
+    qsort(t, UF_RUNS, sizeof(t[0]), uf_cmp);
+    if (fan == UF_FAN) {
+        printf("BENCH %s %.3f ms median of %d (%s, %zu rows, 200x60) target=2\n", name,
+               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, what, nrows);
+    } else {
+        printf("BENCH %s %zu rows %.3f ms median of %d (min %.3f max %.3f)\n", name, nrows,
+               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, (double)t[0] / 1e6,
+               (double)t[UF_RUNS - 1] / 1e6);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    struct store_proc *p;
-    struct store *st;
+    struct uf_tree w;
+    struct uf_ctx c;
     int fan = UF_FAN;
+    bool run_static = true, run_live = true;
     FILE *in = fopen("/dev/null", "r"), *out = fopen("/dev/null", "w");
     struct ui_opts o = {.sort_col = LAYOUT_COL_P99,
                         .collapse_depth = 64,
@@ -80,15 +159,16 @@ int main(int argc, char **argv)
                         .out = out,
                         .allow_not_tty = true,
                         .delay_ns = UF_SEC};
-    uint64_t t[UF_RUNS], now = 101 * UF_SEC;
-    struct rows rows, mem;
-    struct rows_summary sum;
-    struct ui *u;
+    uint64_t t[UF_RUNS], tk[UF_RUNS], now = 101 * UF_SEC, ts;
     char *err = NULL;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--fan") == 0 && i + 1 < argc) {
             fan = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+            i++;
+            run_static = strcmp(argv[i], "static") == 0;
+            run_live = strcmp(argv[i], "live") == 0;
         } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             i++; /* bench/run gives every bench this; the frame count is fixed */
         }
@@ -97,48 +177,61 @@ int main(int argc, char **argv)
         fprintf(stderr, "ui_frame: --fan: 1 to %d\n", UF_MAX_FAN);
         return 2;
     }
+    if (!run_static && !run_live) {
+        fprintf(stderr, "ui_frame: --mode: static or live\n");
+        return 2;
+    }
     if (in == NULL || out == NULL) {
         perror("ui_frame: /dev/null");
         return 1;
     }
-    st = uf_store(&p, fan);
+    uf_tree_init(&w, fan);
     setenv("TERM", "xterm-256color", 1);
-    u = ui_new(&o, &err);
-    if (u == NULL) {
+    c.u = ui_new(&o, &err);
+    if (c.u == NULL) {
         fprintf(stderr, "ui_frame: %s\n", err);
         return 1;
     }
-    ui_set_size(u, 200, 60);
-    rows_init(&rows);
-    rows_init(&mem);
-    for (int r = 0; r < UF_RUNS; r++) {
-        uint64_t t0 = uf_cpu_ns();
-        struct ui_frame f = {
-            .rows = &rows, .memory = &mem, .procs = &sum, .nprocs = 1, .window_ns = 10 * UF_SEC};
+    c.p = w.p;
+    ui_set_size(c.u, 200, 60);
+    rows_init(&c.rows);
+    rows_init(&c.mem);
+    if (run_static) {
+        for (int r = 0; r < UF_RUNS; r++) {
+            uint64_t t0 = uf_cpu_ns();
 
-        rows_clear(&rows);
-        rows_clear(&mem);
-        rows_build_summary(&sum, p, now);
-        rows_build_latency(&rows, p, now);
-        rows_build_memory(&mem, p, now);
-        ui_draw(u, &f);
-        t[r] = uf_cpu_ns() - t0;
-        rows_summary_done(&sum);
+            uf_frame(&c, now);
+            t[r] = uf_cpu_ns() - t0;
+            t0 = uf_cpu_ns();
+            uf_redraw(&c, now);
+            tk[r] = uf_cpu_ns() - t0;
+        }
+        uf_report(fan == UF_FAN ? "ui_frame_10k_rows" : "ui_frame_rows",
+                  "rows build + flatten + sort + draw", t, c.rows.n, fan);
+        uf_report(fan == UF_FAN ? "ui_frame_10k_rows_key" : "ui_frame_rows_key",
+                  "a keypress's redraw: flatten + sort + draw", tk, c.rows.n, fan);
     }
-    qsort(t, UF_RUNS, sizeof(t[0]), uf_cmp);
-    if (fan == UF_FAN) {
-        printf("BENCH ui_frame_10k_rows %.3f ms median of %d (rows build + flatten + sort + "
-               "draw, %zu rows, 200x60) target=2\n",
-               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, rows.n);
-    } else {
-        printf("BENCH ui_frame_rows %zu rows %.3f ms median of %d (min %.3f max %.3f)\n", rows.n,
-               (double)t[UF_RUNS / 2] / 1e6, UF_RUNS, (double)t[0] / 1e6,
-               (double)t[UF_RUNS - 1] / 1e6);
+    if (run_live) {
+        /* A step a second, from where the static store ended; the window (10 s) fills, then
+         * its oldest slot expires at every step. */
+        ts = 101 * UF_SEC;
+        for (int r = 0; r < UF_RUNS; r++) {
+            uint64_t t0;
+
+            now = uf_step(&w, ts, (unsigned)r + 1U);
+            ts += UF_SEC;
+            t0 = uf_cpu_ns();
+            uf_frame(&c, now);
+            t[r] = uf_cpu_ns() - t0;
+        }
+        uf_report(fan == UF_FAN ? "ui_frame_10k_rows_live" : "ui_frame_rows_live",
+                  "every node one more span before each frame: rows build + flatten + sort + draw",
+                  t, c.rows.n, fan);
     }
-    ui_free(u);
-    rows_done(&rows);
-    rows_done(&mem);
-    store_free(st);
+    ui_free(c.u);
+    rows_done(&c.rows);
+    rows_done(&c.mem);
+    store_free(w.st);
     fclose(in);
     fclose(out);
     return 0;
