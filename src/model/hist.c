@@ -90,6 +90,27 @@ static uint64_t hist_count_at(const struct hist *h, uint32_t off)
     return h->wide ? ((const uint64_t *)h->blocks)[off] : ((const uint32_t *)h->blocks)[off];
 }
 
+/* The samples of the block at position pos: a fixed loop of 16 the compiler vectorises. */
+static uint64_t hist_block_sum(const struct hist *h, uint32_t pos)
+{
+    uint64_t sum = 0;
+
+    if (h->wide) {
+        const uint64_t *c = (const uint64_t *)h->blocks + ((size_t)pos << HIST_BLOCK_BITS);
+
+        for (uint32_t k = 0; k < HIST_BLOCK; k++) {
+            sum += c[k];
+        }
+    } else {
+        const uint32_t *c = (const uint32_t *)h->blocks + ((size_t)pos << HIST_BLOCK_BITS);
+
+        for (uint32_t k = 0; k < HIST_BLOCK; k++) {
+            sum += c[k]; /* 64-bit: 16 counts below 2^32 may pass it together */
+        }
+    }
+    return sum;
+}
+
 /* Set bits of each byte value: the baseline x86-64 target has no popcount instruction (the
  * builtin is a library call, which doubled the cost of hist_add). */
 static const uint8_t hist_pop8[256] = {
@@ -139,6 +160,23 @@ __attribute__((noinline)) static uint32_t hist_block_insert(struct hist *h, uint
         h->rank[g]++;
     }
     return pos;
+}
+
+/* Free block blk, at position pos, which holds no samples any more: the blocks after it move
+ * down one place. */
+static void hist_block_remove(struct hist *h, uint32_t blk, uint32_t pos)
+{
+    size_t bsz = HIST_BLOCK * hist_count_size(h);
+    char *base = h->blocks;
+
+    memmove(base + (size_t)pos * bsz, base + (size_t)(pos + 1U) * bsz,
+            (size_t)(h->nblocks - pos - 1U) * bsz);
+    h->nblocks--;
+    h->hot = 0;
+    h->map[blk >> 6] &= ~(1ULL << (blk & 63U));
+    for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
+        h->rank[g]--;
+    }
 }
 
 /* Make every count 64-bit: one of them is about to pass UINT32_MAX. */
@@ -265,6 +303,18 @@ void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns)
     hist_bump(b, idx, 1U);
 }
 
+void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns)
+{
+    uint32_t idx = hist_index(v_ns);
+
+    hist_note(a, v_ns);
+    hist_bump(a, idx, 1U);
+    hist_note(b, v_ns);
+    hist_bump(b, idx, 1U);
+    hist_note(c, v_ns);
+    hist_bump(c, idx, 1U);
+}
+
 void hist_merge(struct hist *dst, const struct hist *src)
 {
     uint32_t pos = 0;
@@ -296,6 +346,57 @@ void hist_merge(struct hist *dst, const struct hist *src)
             }
         }
     }
+}
+
+void hist_sub(struct hist *dst, const struct hist *src)
+{
+    uint32_t pos = 0;
+
+    if (src->count == 0) {
+        return;
+    }
+    if (src->count >= dst->count) {
+        /* All that dst held (more would break the contract). */
+        hist_reset(dst);
+        return;
+    }
+    dst->count -= src->count;
+    dst->sum_ns -= src->sum_ns;
+
+    /* The source's blocks in order, as in hist_merge; each is stored in dst too. */
+    for (uint32_t w = 0; w < HIST_MAP_WORDS; w++) {
+        for (uint64_t bits = src->map[w]; bits != 0; bits &= bits - 1U, pos++) {
+            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
+            uint32_t dpos = hist_block_pos(dst, blk);
+            uint64_t left = 0;
+
+            if ((dst->map[blk >> 6] >> (blk & 63U) & 1U) == 0) {
+                continue; /* not held: the contract was broken; nothing to take */
+            }
+            for (uint32_t j = 0; j < HIST_BLOCK; j++) {
+                uint64_t c = hist_count_at(src, (pos << HIST_BLOCK_BITS) + j);
+                uint32_t off = (dpos << HIST_BLOCK_BITS) + j;
+                uint64_t d = hist_count_at(dst, off);
+
+                d = c < d ? d - c : 0;
+                if (dst->wide) {
+                    ((uint64_t *)dst->blocks)[off] = d;
+                } else {
+                    ((uint32_t *)dst->blocks)[off] = (uint32_t)d;
+                }
+                left |= d;
+            }
+            if (left == 0) {
+                hist_block_remove(dst, blk, dpos);
+            }
+        }
+    }
+}
+
+void hist_set_range(struct hist *h, uint64_t min_ns, uint64_t max_ns)
+{
+    h->min_ns = min_ns;
+    h->max_ns = max_ns;
 }
 
 /* Nearest rank of pct among count samples: sample number ceil(p * n) counted from 1. */
@@ -339,7 +440,7 @@ static uint64_t hist_rank_value(const struct hist *h, uint64_t rank, uint32_t id
 void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns)
 {
     uint64_t cum = 0;
-    uint64_t rank;
+    uint64_t rank = 0;
     uint32_t pos = 0;
     size_t j = 0;
 
@@ -350,28 +451,41 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
         return;
     }
     /* One walk over the stored buckets serves all requested ranks, since pct is ascending:
-     * rank r falls in the first bucket whose cumulative count reaches r. */
-    rank = n > 0 ? hist_rank(h, pct[0]) : 0;
-    for (uint32_t w = 0; w < HIST_MAP_WORDS && j < n; w++) {
-        for (uint64_t bits = h->map[w]; bits != 0 && j < n; bits &= bits - 1U, pos++) {
+     * rank r falls in the first bucket whose cumulative count reaches r (cum < rank holds
+     * before each bucket, so that bucket is not empty). The last rank is the exact maximum,
+     * found without walking: so are the ranks after it. */
+    if (n > 0) {
+        rank = hist_rank(h, pct[0]);
+    }
+    for (uint32_t w = 0; w < HIST_MAP_WORDS && j < n && rank < h->count; w++) {
+        for (uint64_t bits = h->map[w]; bits != 0 && j < n && rank < h->count;
+             bits &= bits - 1U, pos++) {
             uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
+            uint64_t base = cum;
+            uint64_t bsum = hist_block_sum(h, pos);
+            uint32_t k = 0;
 
-            for (uint32_t k = 0; k < HIST_BLOCK && j < n; k++) {
+            /* A block that does not reach the next rank is passed whole: most of the walk
+             * is over blocks below p50 or between the ranks. */
+            while (j < n && rank < h->count && base + bsum >= rank) {
                 uint64_t c = hist_count_at(h, (pos << HIST_BLOCK_BITS) + k);
 
-                while (j < n && cum + c >= rank && c != 0) {
-                    out_ns[j] = hist_rank_value(h, rank, (blk << HIST_BLOCK_BITS) + k);
-                    if (++j < n) {
-                        rank = hist_rank(h, pct[j]);
-                    }
+                while (cum + c < rank && k + 1U < HIST_BLOCK) {
+                    cum += c;
+                    c = hist_count_at(h, (pos << HIST_BLOCK_BITS) + ++k);
                 }
-                cum += c;
+                out_ns[j] = hist_rank_value(h, rank, (blk << HIST_BLOCK_BITS) + k);
+                if (++j < n) {
+                    rank = hist_rank(h, pct[j]);
+                }
             }
+            cum = base + bsum;
         }
     }
-    /* Unreachable while the bucket counts add up to count; the maximum if they did not. */
+    /* The maximum for the last ranks; also (unreachable while the bucket counts add up to
+     * count) for any the walk did not find. */
     for (; j < n; j++) {
-        out_ns[j] = h->max_ns;
+        out_ns[j] = hist_rank_value(h, h->count, 0);
     }
 }
 

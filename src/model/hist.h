@@ -53,8 +53,22 @@ void hist_add(struct hist *h, uint64_t v_ns);
  * slot, with the bucket found once. */
 void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns);
 
+/* Add one sample to a, b and c (all distinct): a series' since-start histogram, its window
+ * slot and its window's running total. */
+void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns);
+
 /* Add every sample of src to dst (dst becomes the histogram of the union); dst != src. */
 void hist_merge(struct hist *dst, const struct hist *src);
+
+/* Take the samples of src back out of dst, which must hold them all (src was merged or added
+ * into it); dst != src. Blocks left empty are freed from the order, so dst is what merging the
+ * remaining parts would give. count and sum_ns are exact; min_ns and max_ns are left as they
+ * were, for the caller to set from what it knows of the rest (hist_set_range). Emptied, dst is
+ * reset. */
+void hist_sub(struct hist *dst, const struct hist *src);
+
+/* Set the extremes of a non-empty h (after hist_sub). */
+void hist_set_range(struct hist *h, uint64_t min_ns, uint64_t max_ns);
 
 /* Nearest-rank percentile, pct in 0..100: the midpoint of the bucket holding sample number
  * ceil(pct / 100 * count), clamped to [min, max]; ranks 1 and count give the exact min and

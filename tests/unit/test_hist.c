@@ -774,6 +774,137 @@ static void test_issue_13_add2_same(void **state)
     hist_done(&d);
 }
 
+/* The window's running histogram (what the store keeps per series): slots added as samples
+ * come (hist_add3), taken back out as they expire (hist_sub, extremes from the slots left),
+ * never merged; after every one of hundreds of rotations it equals the dense reference of the
+ * slots held and the merge of them, block for block (emptied blocks are freed). */
+static void test_issue_13_window_sub_matches_dense(void **state)
+{
+    enum { NSLOTS = 10, ROTATIONS = 400 };
+    struct ref_hist *rs = calloc(NSLOTS + 1, sizeof(*rs));
+    struct ref_hist *rwin = &rs[NSLOTS];
+    struct hist slot[NSLOTS];
+    struct hist run;
+    struct hist win;
+    struct hist all;
+    uint64_t added = 0;
+
+    (void)state;
+    assert_non_null(rs);
+    hist_init(&run);
+    hist_init(&win);
+    hist_init(&all);
+    for (int i = 0; i < NSLOTS; i++) {
+        hist_init(&slot[i]);
+    }
+    for (int t = 0; t < ROTATIONS; t++) {
+        int si = t % NSLOTS;
+        int shape = (int)(rng_next() % 5);
+        size_t n = rng_next() % 3 == 0 ? 0 : rng_next() % (t % 7 == 0 ? 4000 : 40);
+        uint64_t lo = UINT64_MAX;
+        uint64_t hi = 0;
+
+        /* The oldest slot leaves: out of the running total, then recycled. */
+        hist_sub(&run, &slot[si]);
+        hist_reset(&slot[si]);
+        memset(&rs[si], 0, sizeof(rs[si]));
+        for (int i = 0; i < NSLOTS; i++) {
+            if (slot[i].count > 0) {
+                lo = slot[i].min_ns < lo ? slot[i].min_ns : lo;
+                hi = slot[i].max_ns > hi ? slot[i].max_ns : hi;
+            }
+        }
+        if (run.count > 0) {
+            hist_set_range(&run, lo, hi);
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = random_sample(rng_next() % 4 == 0 ? 3 : shape);
+
+            hist_add3(&all, &slot[si], &run, v);
+            ref_add(&rs[si], v);
+        }
+        memset(rwin, 0, sizeof(*rwin));
+        hist_reset(&win);
+        for (int i = 0; i < NSLOTS; i++) {
+            ref_merge(rwin, &rs[i]);
+            hist_merge(&win, &slot[i]);
+        }
+        assert_matches_ref(&run, rwin);
+        assert_int_equal(run.nblocks, win.nblocks);
+        assert_memory_equal(run.map, win.map, sizeof(run.map));
+        added += n;
+        assert_int_equal(all.count, added);
+    }
+    /* Every slot out: nothing left, and the storage goes back as on a reset. */
+    for (int i = 0; i < NSLOTS; i++) {
+        hist_sub(&run, &slot[i]);
+    }
+    assert_int_equal(run.count, 0);
+    assert_int_equal(run.sum_ns, 0);
+    assert_int_equal(run.nblocks, 0);
+    assert_int_equal(hist_percentile(&run, 99.0), 0);
+    for (int i = 0; i < NSLOTS; i++) {
+        hist_done(&slot[i]);
+    }
+    hist_done(&run);
+    hist_done(&win);
+    hist_done(&all);
+    free(rs);
+}
+
+/* Taking back part of a histogram whose counts are 64-bit, and one of a single sample. */
+static void test_issue_13_sub_wide_and_single(void **state)
+{
+    struct hist a;
+    struct hist b;
+
+    (void)state;
+    hist_init(&a);
+    hist_init(&b);
+    hist_add(&a, 5000);
+    hist_add(&b, 5000);
+    hist_add(&a, 7000);
+    hist_sub(&a, &b);
+    hist_set_range(&a, 7000, 7000);
+    assert_int_equal(a.count, 1);
+    assert_int_equal(a.sum_ns, 7000);
+    assert_int_equal(a.nblocks, 1);
+    assert_int_equal(hist_percentile(&a, 50.0), 7000);
+    assert_int_equal(hist_count_le(&a, 6999), 0);
+
+    /* Past 2^32 in one bucket (hist_merge of a big part widens), then back. */
+    hist_reset(&b);
+    for (int i = 0; i < 3; i++) {
+        hist_add(&b, 5000);
+    }
+    for (int i = 0; i < 2; i++) {
+        struct hist big;
+
+        hist_init(&big);
+        hist_add(&big, 5000);
+        /* count > UINT32_MAX in a bucket without adding 2^31 samples: merge into itself. */
+        for (int k = 0; k < 32; k++) {
+            struct hist copy;
+
+            hist_init(&copy);
+            hist_merge(&copy, &big);
+            hist_merge(&big, &copy);
+            hist_done(&copy);
+        }
+        hist_merge(&a, &big);
+        hist_done(&big);
+    }
+    assert_true(a.wide);
+    hist_merge(&a, &b);
+    hist_sub(&a, &b);
+    hist_set_range(&a, 5000, 7000);
+    assert_int_equal(a.count, 1ULL + (2ULL << 32));
+    assert_int_equal(hist_count_le(&a, 5000), 2ULL << 32);
+    assert_int_equal(hist_percentile(&a, 100.0), 7000);
+    hist_done(&a);
+    hist_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +925,8 @@ int main(void)
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_percentiles_batch),
         cmocka_unit_test(test_issue_13_add2_same),
+        cmocka_unit_test(test_issue_13_window_sub_matches_dense),
+        cmocka_unit_test(test_issue_13_sub_wide_and_single),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
