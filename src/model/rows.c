@@ -227,36 +227,65 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
     return row;
 }
 
-static void rows_stats_fill(struct row_stats *o, const struct hist *h, uint64_t last_ns)
-{
-    uint64_t p[3];
+_Static_assert(sizeof(rows_pcts) / sizeof(rows_pcts[0]) == STORE_MEMO_NPCT, "one memo per pct");
 
-    memset(o, 0, sizeof(*o));
-    if (h->count == 0) {
-        return;
+/* The figures of h into m (the series' memo, or the caller's when it has none). */
+static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h)
+{
+    m->count = h->count;
+    m->sum_ns = h->sum_ns;
+    m->min_ns = h->min_ns;
+    m->max_ns = h->max_ns;
+    if (h->count > 0) {
+        hist_percentiles(h, rows_pcts, STORE_MEMO_NPCT, m->pct_ns);
     }
-    hist_percentiles(h, rows_pcts, 3, p);
-    o->count = h->count;
-    o->total_ns = h->sum_ns;
-    o->last_ns = last_ns;
-    o->mean_ns = h->sum_ns / h->count;
-    o->min_ns = h->min_ns;
-    o->max_ns = h->max_ns;
-    o->p50_ns = p[0];
-    o->p95_ns = p[1];
-    o->p99_ns = p[2];
 }
 
-/* Both periods of a series; scratch is the caller's window histogram. Sets ROW_F_WIN/ALL. */
+static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
+{
+    memset(o, 0, sizeof(*o));
+    if (m->count == 0) {
+        return;
+    }
+    o->count = m->count;
+    o->total_ns = m->sum_ns;
+    o->last_ns = last_ns;
+    o->mean_ns = m->sum_ns / m->count;
+    o->min_ns = m->min_ns;
+    o->max_ns = m->max_ns;
+    o->p50_ns = m->pct_ns[0];
+    o->p95_ns = m->pct_ns[1];
+    o->p99_ns = m->pct_ns[2];
+}
+
+/* Both periods of a series; scratch is the caller's window histogram. Sets ROW_F_WIN/ALL.
+ * The percentiles are walked once per version of the series (its gen) and, for the window,
+ * per slot the window ends in: a tree that did not change since the last frame costs no walk,
+ * and one that did costs no merge (the series keeps its window's histogram). */
 static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
                                  const struct store_proc *p, const struct store_series *s,
                                  uint64_t now_ns, struct hist *scratch)
 {
+    struct store_series_memo *memo = s->memo;
+    struct store_series_memo local;
+    uint64_t slot = now_ns / p->st->cfg.slot_ns;
     uint32_t flags = 0;
 
-    store_series_window(p, s, now_ns, scratch);
-    rows_stats_fill(win, scratch, s->last_ns);
-    rows_stats_fill(all, &s->all, s->last_ns);
+    if (memo == NULL) {
+        memset(&local, 0, sizeof(local));
+        memo = &local;
+    }
+    if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
+        rows_memo_fill(&memo->win, store_series_window_hist(p, s, now_ns, scratch));
+        memo->win.gen = s->gen;
+        memo->win.slot = slot;
+    }
+    if (memo->all.gen != s->gen || s->gen == 0) {
+        rows_memo_fill(&memo->all, &s->all);
+        memo->all.gen = s->gen;
+    }
+    rows_stats_fill(win, &memo->win, s->last_ns);
+    rows_stats_fill(all, &memo->all, s->last_ns);
     if (win->count > 0) {
         flags |= ROW_F_WIN;
     }

@@ -91,10 +91,32 @@ static struct store_slot *store_slot_acquire(struct store_proc *p, uint64_t epoc
     return sl;
 }
 
-/* Release the slots of s that fell out of the window ending in slot cur. */
+/* The extremes of win_all: those of the slots it sums (a subtraction cannot know them). */
+static void store_series_range(struct store_series *s, uint32_t nslots)
+{
+    uint64_t lo = UINT64_MAX;
+    uint64_t hi = 0;
+
+    if (s->win_all.count == 0) {
+        return;
+    }
+    for (uint32_t i = 0; i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+
+        if (sl != NULL && sl->h.count > 0) {
+            lo = sl->h.min_ns < lo ? sl->h.min_ns : lo;
+            hi = sl->h.max_ns > hi ? sl->h.max_ns : hi;
+        }
+    }
+    hist_set_range(&s->win_all, lo, hi);
+}
+
+/* Release the slots of s that fell out of the window ending in slot cur, and take their
+ * samples out of win_all. */
 static void store_series_sweep(struct store_proc *p, struct store_series *s, uint64_t cur)
 {
     uint32_t nslots = p->st->nslots;
+    bool gone = false;
     uint32_t i;
 
     if (s->win == NULL) {
@@ -104,9 +126,15 @@ static void store_series_sweep(struct store_proc *p, struct store_series *s, uin
         struct store_slot *sl = s->win[i];
 
         if (sl != NULL && sl->epoch + nslots <= cur) {
+            hist_sub(&s->win_all, &sl->h);
             store_slot_release(p, sl);
             s->win[i] = NULL;
+            gone = true;
         }
+    }
+    if (gone) {
+        store_series_range(s, nslots);
+        s->gen++;
     }
 }
 
@@ -162,6 +190,7 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
     struct store_slot *sl;
 
     s->last_ns = v_ns;
+    s->gen++;
     hist_add(&s->all, v_ns);
 
     /* Older than every slot the ring can hold now: it counts since start only. */
@@ -170,6 +199,7 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
     }
     if (s->win == NULL) {
         s->win = xcalloc(nslots, sizeof(*s->win));
+        s->memo = xcalloc(1, sizeof(*s->memo));
     }
     ri = slot == p->cur_slot ? p->cur_ring : (uint32_t)(slot % nslots);
     sl = s->win[ri];
@@ -182,10 +212,12 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
         if (sl->epoch > slot) {
             return;
         }
+        hist_sub(&s->win_all, &sl->h);
         hist_reset(&sl->h);
+        store_series_range(s, nslots);
         sl->epoch = slot;
     }
-    hist_add(&sl->h, v_ns);
+    hist_add2(&sl->h, &s->win_all, v_ns);
 }
 
 /* The common case of store_series_add, inline: a time inside the current slot of a series
@@ -204,7 +236,8 @@ static inline void store_series_add(struct store_proc *p, struct store_series *s
                 p->clock_ns = at_ns;
             }
             s->last_ns = v_ns;
-            hist_add2(&s->all, &sl->h, v_ns);
+            s->gen++;
+            hist_add3(&s->all, &sl->h, &s->win_all, v_ns);
             return;
         }
     }
@@ -216,6 +249,9 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
     uint32_t i;
 
     hist_done(&s->all);
+    hist_done(&s->win_all);
+    free(s->memo);
+    s->memo = NULL;
     if (s->win == NULL) {
         return;
     }
@@ -251,6 +287,31 @@ void store_series_window(const struct store_proc *p, const struct store_series *
             hist_merge(out, &s->win[i]->h);
         }
     }
+}
+
+const struct hist *store_series_window_hist(const struct store_proc *p,
+                                            const struct store_series *s, uint64_t now_ns,
+                                            struct hist *scratch)
+{
+    uint32_t nslots = p->st->nslots;
+    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+
+    if (s->win == NULL) {
+        hist_reset(scratch);
+        return scratch;
+    }
+    /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
+     * sweep frees the others as the clock moves), so win_all is that window. Another window
+     * is it too when every slot held is in it. */
+    if (now_slot != p->cur_slot) {
+        for (uint32_t i = 0; i < nslots; i++) {
+            if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
+                store_series_window(p, s, now_ns, scratch);
+                return scratch;
+            }
+        }
+    }
+    return &s->win_all;
 }
 
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,

@@ -33,13 +33,38 @@ struct store_slot {
     struct hist h;
 };
 
+/* Figures the row builder (rows.c) computed from a histogram of a series, with the version
+ * they were computed from: a series that did not change is not walked again. */
+#define STORE_MEMO_NPCT 3U
+struct store_memo_stats {
+    uint64_t gen;  /* the series' gen they were computed at; 0: never */
+    uint64_t slot; /* for the window: the slot it ended in */
+    uint64_t count;
+    uint64_t sum_ns;
+    uint64_t min_ns;
+    uint64_t max_ns;
+    uint64_t pct_ns[STORE_MEMO_NPCT];
+};
+
+struct store_series_memo {
+    struct store_memo_stats win; /* of the window */
+    struct store_memo_stats all; /* since start */
+};
+
 /* A duration series: last sample, since-start histogram, rolling window. */
 struct store_series {
     uint64_t last_ns;        /* the most recent sample */
+    uint64_t gen;            /* bumped by every change of its samples (one added, a slot freed):
+                              * equal gens, equal histograms; 0 before the first sample */
     struct hist all;         /* since start */
+    struct hist win_all;     /* the samples of every slot in win, kept as samples come and
+                              * slots go, so that the window needs no merge (min_ns and max_ns
+                              * are those of the slots) */
     struct store_slot **win; /* ring of nslots slot pointers (slot s at s % nslots), each
                               * NULL while it holds nothing; the ring itself is allocated at
                               * the first sample */
+    struct store_series_memo *memo; /* the row builder's, allocated with win, else NULL; it
+                                     * writes there through a const series */
 };
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
@@ -440,6 +465,14 @@ struct store {
  * first). out is a scratch histogram owned by the caller. */
 void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
                          struct hist *out);
+
+/* The histogram of the window of s ending at now_ns: win_all when every slot s holds is in
+ * that window (the window ends in the ingest clock's slot, or nothing of s moved out of it),
+ * else the merge of the slots that are, into scratch (owned by the caller). Borrowed until the
+ * next change of s or of scratch. */
+const struct hist *store_series_window_hist(const struct store_proc *p,
+                                            const struct store_series *s, uint64_t now_ns,
+                                            struct hist *scratch);
 
 /* Sum and count of the window samples of s without merging histograms. */
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,

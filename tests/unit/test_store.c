@@ -1378,6 +1378,148 @@ static void test_issue_13_hints(void **state)
     store_free(st);
 }
 
+/* Deterministic generator (xorshift64*) for the window test, so a failure reproduces. */
+static uint64_t w13_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t w13_next(void)
+{
+    w13_state ^= w13_state >> 12;
+    w13_state ^= w13_state << 25;
+    w13_state ^= w13_state >> 27;
+    return w13_state * 2685821657736338717ULL;
+}
+
+/* Everything a row shows of h equals what the reference r (a merge of the slots) gives. */
+static void assert_hist_same(const struct hist *h, const struct hist *r)
+{
+    double pcts[201];
+    uint64_t a[201];
+    uint64_t b[201];
+
+    assert_int_equal(h->count, r->count);
+    assert_int_equal(h->sum_ns, r->sum_ns);
+    if (r->count > 0) {
+        assert_int_equal(h->min_ns, r->min_ns);
+        assert_int_equal(h->max_ns, r->max_ns);
+    }
+    for (int i = 0; i <= 200; i++) {
+        pcts[i] = i * 0.5;
+    }
+    hist_percentiles(h, pcts, 201, a);
+    hist_percentiles(r, pcts, 201, b);
+    assert_memory_equal(a, b, sizeof(a));
+    for (int k = 0; k < 16; k++) {
+        uint64_t v = w13_next() % (3 * SEC);
+
+        assert_int_equal(hist_count_le(h, v), hist_count_le(r, v));
+    }
+}
+
+/* A row's figures for one period equal those of the histogram h (last: the series' last). */
+static void assert_row_stats(const struct row_stats *o, const struct hist *h, uint64_t last_ns)
+{
+    uint64_t p[3];
+
+    assert_int_equal(o->count, h->count);
+    if (h->count == 0) {
+        return;
+    }
+    hist_percentiles(h, (const double[]){50.0, 95.0, 99.0}, 3, p);
+    assert_int_equal(o->total_ns, h->sum_ns);
+    assert_int_equal(o->mean_ns, h->sum_ns / h->count);
+    assert_int_equal(o->min_ns, h->min_ns);
+    assert_int_equal(o->max_ns, h->max_ns);
+    assert_int_equal(o->last_ns, last_ns);
+    assert_int_equal(o->p50_ns, p[0]);
+    assert_int_equal(o->p95_ns, p[1]);
+    assert_int_equal(o->p99_ns, p[2]);
+}
+
+/* The window a series keeps as samples come and slots expire (no merge) against the merge of
+ * its slots, over thousands of slot expiries: steps a few hundred ms apart with idle gaps
+ * longer than the window, kernels reported late (into older slots, some past the window),
+ * windows ending before, at and after the ingest clock. Rows built between the steps (whose
+ * percentiles are kept per series version) show what the merged window gives. */
+static void test_issue_13_window_running_matches_merge(void **state)
+{
+    struct store *st = store_new(NULL); /* 10 slots of 1 s */
+    struct store_proc *p = store_proc_add(st, 1, "w");
+    struct store_thread *t = store_thread_add(p, 10, NULL);
+    uint32_t a = store_proc_intern(p, "a");
+    uint32_t b = store_proc_intern(p, "b");
+    uint32_t c = store_proc_intern(p, "c");
+    uint32_t k = store_proc_intern(p, "gemm");
+    uint32_t be = store_proc_intern(p, "cuda");
+    static const int64_t offs[] = {0, -2, 1, 5, 9, 10, 11, 30};
+    struct hist ref;
+    struct hist scratch;
+    struct rows rows;
+    uint64_t now = 100 * SEC;
+    uint64_t held = now;
+
+    (void)state;
+    hist_init(&ref);
+    hist_init(&scratch);
+    rows_init(&rows);
+    for (int step = 0; step < 1500; step++) {
+        const struct store_series *ser[4];
+        uint64_t da = 1000 + w13_next() % (w13_next() % 8 == 0 ? 50 * MS : 200000);
+        uint64_t db = da / 2 + w13_next() % (da / 2);
+
+        /* Mostly a few steps a second; now and then idle for longer than the window. */
+        now += w13_next() % 40 == 0 ? (3 + w13_next() % 15) * SEC : (50 + w13_next() % 400) * MS;
+        store_span_begin(t, a, now - da);
+        store_span_begin(t, b, now - da + 1);
+        store_span_end(t, b, now - da + 1 + db);
+        store_span_end(t, a, now);
+        /* c: a span now and then, so that its slots expire while it gets nothing new. */
+        if (step % 25 == 0) {
+            store_span_begin(t, c, now - db);
+            store_span_end(t, c, now);
+        }
+        if (step == 0 || w13_next() % 3 != 0) {
+            store_kernel(p, k, be, now - w13_next() % (12 * SEC), 500 + w13_next() % 90000);
+        }
+        /* In the order of the rows: the tree depth first, then the kernels. */
+        ser[0] = &node_at(p, "a")->s;
+        ser[1] = &node_at(p, "a/b")->s;
+        ser[2] = &node_at(p, "c")->s;
+        ser[3] = &p->kernels[0].s;
+        for (size_t i = 0; i < 4; i++) {
+            for (size_t j = 0; j < sizeof(offs) / sizeof(offs[0]); j++) {
+                uint64_t at = now + (uint64_t)(offs[j] * (int64_t)SEC);
+
+                store_series_window(p, ser[i], at, &ref);
+                assert_hist_same(store_series_window_hist(p, ser[i], at, &scratch), &ref);
+            }
+        }
+        /* Rows at every step, at the clock, before it or after: every figure from the merged
+         * window, including those of series that got nothing since the last rows. */
+        if (step % 20 == 0) {
+            held = now; /* rows at a time left behind as the clock moves on (a frozen frame) */
+        }
+        for (size_t j = 0; j < 5; j++) {
+            /* held first and last: the last rows' memo meets the next step's samples */
+            size_t o = (size_t)step % 3 == j ? 3 : j - 1;
+            uint64_t at = j == 0 || j == 4 ? held : now + (uint64_t)(offs[o] * (int64_t)SEC);
+
+            rows_clear(&rows);
+            rows_build_latency(&rows, p, at);
+            rows_build_kernels(&rows, p, at);
+            assert_int_equal(rows.n, 4);
+            for (size_t i = 0; i < 4; i++) {
+                store_series_window(p, ser[i], at, &ref);
+                assert_row_stats(&rows.v[i].win, &ref, ser[i]->last_ns);
+                assert_row_stats(&rows.v[i].all, &ser[i]->all, ser[i]->last_ns);
+            }
+        }
+    }
+    rows_done(&rows);
+    hist_done(&ref);
+    hist_done(&scratch);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1406,6 +1548,7 @@ int main(void)
         cmocka_unit_test(test_issue_15_compile_rows),
         cmocka_unit_test(test_issue_15_parent_and_exit),
         cmocka_unit_test(test_issue_13_hints),
+        cmocka_unit_test(test_issue_13_window_running_matches_merge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
