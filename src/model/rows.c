@@ -64,6 +64,7 @@ _Static_assert((int)ROW_NPARTS == (int)STORE_NPARTS, "one part per store part");
 struct rows_levels {
     const char **path;
     size_t *path_len;
+    uint64_t *path_hash; /* hash_bytes of path: FNV-1a goes on from it over "/label" */
     uint64_t *win_total_ns;
     size_t cap;
 };
@@ -157,6 +158,7 @@ static void rows_levels_done(struct rows_levels *lv)
 {
     free(lv->path);
     free(lv->path_len);
+    free(lv->path_hash);
     free(lv->win_total_ns);
 }
 
@@ -172,6 +174,7 @@ static void rows_levels_reserve(struct rows_levels *lv, size_t level)
     }
     lv->path = xreallocarray(lv->path, cap, sizeof(*lv->path));
     lv->path_len = xreallocarray(lv->path_len, cap, sizeof(*lv->path_len));
+    lv->path_hash = xreallocarray(lv->path_hash, cap, sizeof(*lv->path_hash));
     lv->win_total_ns = xreallocarray(lv->win_total_ns, cap, sizeof(*lv->win_total_ns));
     lv->cap = cap;
 }
@@ -187,6 +190,7 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
 {
     const char *ppath = NULL;
     size_t plen = 0;
+    uint64_t h = HASH_SEED;
     size_t len;
     struct row *row;
     char *d;
@@ -194,6 +198,7 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
     if (level > 0) {
         ppath = lv->path[level - 1U];
         plen = lv->path_len[level - 1U];
+        h = hash_bytes(lv->path_hash[level - 1U], "/", 1);
     }
     len = level > 0 ? plen + 1U + label_len : label_len;
     rows_text_reserve(r, len + 1U);
@@ -216,13 +221,14 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
     memset(row, 0, sizeof(*row));
     row->path = d;
     row->label = d + (len - label_len);
-    row->path_hash = hash_bytes(HASH_SEED, d, len);
+    row->path_hash = hash_bytes(h, row->label, label_len); /* = hash_bytes(HASH_SEED, d, len) */
     row->level = (uint16_t)level;
     row->kind = (uint16_t)kind;
 
     rows_levels_reserve(lv, level);
     lv->path[level] = d;
     lv->path_len[level] = len;
+    lv->path_hash[level] = row->path_hash;
     lv->win_total_ns[level] = 0;
     return row;
 }
@@ -768,6 +774,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         rows_levels_reserve(&lv, 0);
         lv.path[0] = backend;
         lv.path_len[0] = blen;
+        lv.path_hash[0] = hash_bytes(HASH_SEED, backend, blen);
         row = rows_add(out, &lv, ROW_KERNEL, 1, name, strlen(name));
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
