@@ -1945,6 +1945,50 @@ static int rows_sort_cmp(const void *a, const void *b, void *arg)
     return d != 0 ? d : (x < y ? -1 : x > y ? 1 : 0);
 }
 
+#define ROWS_SORT_INLINE 32 /* groups up to this size are sorted without qsort_r */
+
+struct rows_sort_entry {
+    double key; /* negated when reversed: larger goes first */
+    uint32_t row;
+    bool has;
+};
+
+/* Sort a group of siblings. Groups are mostly small (a tree's fan-out): their keys are copied
+ * next to their indexes (negated when reversed) and insertion-sorted with the comparison
+ * inline. The group is in index order and insertion sort is stable, so ties stay in index
+ * order: the order qsort_r gives with rows_sort_cmp. Names, and larger groups, go through
+ * qsort_r. */
+static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
+{
+    struct rows_sort_entry e[ROWS_SORT_INLINE];
+    double sign = c->s->reverse ? -1.0 : 1.0;
+
+    if (c->s->key == ROWS_SORT_LABEL || c->s->key == ROWS_SORT_BACKEND || n > ROWS_SORT_INLINE) {
+        qsort_r(v, n, sizeof(*v), rows_sort_cmp, c);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        e[i].key = sign * c->keys[v[i]];
+        e[i].row = v[i];
+        e[i].has = c->has[v[i]] != 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct rows_sort_entry x = e[i];
+        size_t j = i;
+
+        /* Before e[j - 1]: it has the figure and e[j - 1] not, or both have it and it is
+         * larger (rows without it keep their order, as ties do). */
+        while (j > 0 && x.has && (!e[j - 1].has || x.key > e[j - 1].key)) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = e[i].row;
+    }
+}
+
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
 {
     size_t n = r->n, sp = 0, k = 0;
@@ -1978,20 +2022,24 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
 
     if (sorted) {
         struct rows_sorter c = {.r = r, .s = s};
-        double *mshare = xreallocarray(NULL, n, sizeof(*mshare));
+        double *mshare = NULL;
 
         keys = xreallocarray(NULL, n, sizeof(*keys));
         has = xreallocarray(NULL, n, sizeof(*has));
-        rows_shares_from(r, parent, mshare);
+        /* Memory rows' shares of their parent: only the share sort reads them. */
+        if (s->key == ROWS_SORT_SHARE) {
+            mshare = xreallocarray(NULL, n, sizeof(*mshare));
+            rows_shares_from(r, parent, mshare);
+        }
         for (size_t i = 0; i < n; i++) {
-            has[i] = rows_sort_value(r, &r->v[i], s, mshare[i], &keys[i]);
+            has[i] = rows_sort_value(r, &r->v[i], s, mshare != NULL ? mshare[i] : -1, &keys[i]);
         }
         free(mshare);
         c.keys = keys;
         c.has = has;
         for (size_t p = 0; p <= n; p++) {
             if (off[p + 1] - off[p] > 1) {
-                qsort_r(kids + off[p], off[p + 1] - off[p], sizeof(*kids), rows_sort_cmp, &c);
+                rows_sort_group(&c, kids + off[p], off[p + 1] - off[p]);
             }
         }
     }

@@ -4,9 +4,11 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -803,6 +805,103 @@ static void test_issue_11_sort_siblings(void **state)
     store_free(st);
 }
 
+/* Consecutive siblings a then b of a figure sort (window p95 or count): a has the figure and
+ * b not, or a's is larger (smaller when reversed), or they tie and a came first. */
+static bool sorted_pair(const struct rows *r, const struct rows_sort *s, uint32_t a, uint32_t b)
+{
+    bool ha = (r->v[a].flags & ROW_F_WIN) != 0, hb = (r->v[b].flags & ROW_F_WIN) != 0;
+    uint64_t ka = s->key == ROWS_SORT_COUNT ? r->v[a].win.count : r->v[a].win.p95_ns;
+    uint64_t kb = s->key == ROWS_SORT_COUNT ? r->v[b].win.count : r->v[b].win.p95_ns;
+
+    if (s->key == ROWS_SORT_COUNT) {
+        ha = hb = true; /* no samples in the window: a count of 0 */
+    }
+    if (ha != hb) {
+        return ha;
+    }
+    if (ha && ka != kb) {
+        return s->reverse ? ka < kb : ka > kb;
+    }
+    return a < b;
+}
+
+/* Siblings are sorted in groups: small ones inline, names and groups of more than 32
+ * through qsort_r. Both give the order of the figure, absent figures last and ties in
+ * execution order, for groups of 1 to 40 with many ties and rows without window figures. */
+static void test_issue_13_sort_groups(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 7, "w");
+    struct store_thread *t = store_thread_add(p, 7, "main");
+    static const int fans[] = {1, 2, 7, 20, 32, 33, 40};
+    uint64_t ts = 1 * SEC;
+    uint64_t seed = 12345;
+    uint32_t ids[40];
+    char name[16];
+    struct rows r;
+
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        ids[i] = store_proc_intern(p, name);
+    }
+    /* An old run (before the window) of every child, then a recent one of most. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t f = 0; f < sizeof(fans) / sizeof(fans[0]); f++) {
+            store_span_begin(t, ids[f], ts);
+            for (int c = 0; c < fans[f]; c++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                if (pass == 1 && seed >> 60 == 0) {
+                    continue; /* absent from the window */
+                }
+                ts = spans(t, ids[c], 1 + (int)(seed >> 62), ts, (1 + (seed >> 58) % 4) * MS);
+            }
+            store_span_end(t, ids[f], ++ts);
+        }
+        ts = 100 * SEC;
+    }
+    rows_init(&r);
+    rows_build_latency(&r, p, 101 * SEC);
+    {
+        uint32_t *ord = calloc(r.n, sizeof(*ord));
+        uint32_t *par = calloc(r.n, sizeof(*par));
+        uint32_t *last = calloc(r.n + 1, sizeof(*last));
+        static const enum rows_sort_key keys[] = {ROWS_SORT_P95, ROWS_SORT_COUNT};
+
+        assert_non_null(ord);
+        assert_non_null(par);
+        assert_non_null(last);
+        rows_parents(&r, par);
+        for (size_t k = 0; k < 4; k++) {
+            struct rows_sort s = {.key = keys[k / 2], .reverse = k % 2 == 1};
+            bool *seen = calloc(r.n, sizeof(*seen));
+
+            assert_non_null(seen);
+            rows_sort(&r, &s, ord);
+            for (size_t i = 0; i <= r.n; i++) {
+                last[i] = UINT32_MAX;
+            }
+            for (size_t i = 0; i < r.n; i++) {
+                uint32_t g = par[ord[i]] == ROWS_NO_PARENT ? (uint32_t)r.n : par[ord[i]];
+
+                assert_false(seen[ord[i]]);
+                seen[ord[i]] = true;
+                if (last[g] != UINT32_MAX && !sorted_pair(&r, &s, last[g], ord[i])) {
+                    fail_msg("key %d%s: %s before %s", (int)s.key, s.reverse ? " reversed" : "",
+                             r.v[last[g]].path, r.v[ord[i]].path);
+                }
+                last[g] = ord[i];
+            }
+            free(seen);
+        }
+        free(ord);
+        free(par);
+        free(last);
+    }
+    rows_done(&r);
+    store_free(st);
+}
+
 /* The memory share of the parent, the figure the display shows and sorts by. */
 static void test_issue_11_memory_shares(void **state)
 {
@@ -899,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_issue_10_imported_level_skip),
         cmocka_unit_test(test_issue_11_step_is_declared),
         cmocka_unit_test(test_issue_11_sort_siblings),
+        cmocka_unit_test(test_issue_13_sort_groups),
         cmocka_unit_test(test_issue_11_memory_shares),
         cmocka_unit_test(test_issue_15_proc_tree),
         cmocka_unit_test(test_issue_16_baseline_by_path),
