@@ -143,8 +143,15 @@ int view_tree_name_want(struct ui *u, struct view *v)
     for (size_t i = 0; i < tree_nlines(vt->tree); i++) {
         const struct tree_line *ln = tree_line_at(vt->tree, i);
         const char *l = rows->v[ln->row].label;
-        int n = 2 * ln->level + 2 + draw_cols(l, strlen(l));
+        size_t len = strlen(l);
+        int n;
 
+        /* A label takes at most one column a byte: count its columns only when that bound
+         * passes the longest so far. */
+        if (2 * (size_t)ln->level + 2 + len <= (size_t)want) {
+            continue;
+        }
+        n = 2 * ln->level + 2 + draw_cols(l, len);
         want = n > want ? n : want;
     }
     return want + 1;
