@@ -905,6 +905,27 @@ static void test_issue_13_sub_wide_and_single(void **state)
     hist_done(&b);
 }
 
+/* Ranks of whole percents (computed in integers) and of fractional ones (in doubles) are the
+ * nearest ranks ceil(pct / 100 * n): every whole and half percent of 1 to 127 exact samples. */
+static void test_issue_13_ranks(void **state)
+{
+    uint64_t v[127];
+    struct hist h;
+
+    (void)state;
+    hist_init(&h);
+    for (size_t n = 1; n <= 127; n++) {
+        v[n - 1] = n - 1;
+        hist_add(&h, n - 1); /* exact buckets: sample i is the value i */
+        for (int hp = 0; hp <= 200; hp++) {
+            double pct = hp * 0.5;
+
+            assert_int_equal(hist_percentile(&h, pct), exact_percentile(v, n, pct));
+        }
+    }
+    hist_done(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -927,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_issue_13_add2_same),
         cmocka_unit_test(test_issue_13_window_sub_matches_dense),
         cmocka_unit_test(test_issue_13_sub_wide_and_single),
+        cmocka_unit_test(test_issue_13_ranks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
