@@ -21,6 +21,7 @@ struct tree {
     unsigned collapse_depth;
     struct hmap state;       /* explicit choices: path hash -> TREE_STATE_* (the hash is the key) */
     const struct rows *rows; /* borrowed: the rows of the last flatten */
+    uint64_t rows_gen;       /* their gen then (struct rows) */
     struct rows_sort sort;
 
     /* Per row of the last flatten, sized cap. */
@@ -227,8 +228,19 @@ static void tree_reflatten(struct tree *t)
 
 void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sort *sort)
 {
+    struct rows_sort s = sort != NULL ? *sort : (struct rows_sort){.key = ROWS_SORT_NONE};
+
+    /* The same rows in the same order as last time (a redraw after a key that moved the
+     * selection, say): the lines are current, since every change of the expansion or of the
+     * filter flattens again at once. */
+    if (rows != NULL && rows == t->rows && rows->gen != 0 && rows->gen == t->rows_gen &&
+        s.key == t->sort.key && s.reverse == t->sort.reverse &&
+        s.since_start == t->sort.since_start) {
+        return;
+    }
     t->rows = rows;
-    t->sort = sort != NULL ? *sort : (struct rows_sort){.key = ROWS_SORT_NONE};
+    t->rows_gen = rows != NULL ? rows->gen : 0;
+    t->sort = s;
     tree_reflatten(t);
 }
 

@@ -30,7 +30,8 @@ void tree_free(struct tree *t);
 /* Recompute the visible lines from rows (borrowed until the next flatten; the tree keeps
  * pointers into it for search and navigation), in the order of rows_sort with sort (copied;
  * NULL: execution order), the one the text report uses too. The selection stays on the same
- * path when it is still visible. */
+ * path when it is still visible. Rows of the gen last flattened, in the same order, are not
+ * sorted again (struct rows: gen). */
 void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sort *sort);
 
 size_t tree_nlines(const struct tree *t);

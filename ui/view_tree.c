@@ -19,6 +19,7 @@ struct view_tree {
     struct tree *tree;
     double *mshare; /* shares: of the parent per row, or -1 (rows_memory_shares); else NULL */
     size_t mshare_cap;
+    uint64_t mshare_gen; /* the gen of the rows mshare is of (0: none) */
 };
 
 static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL, NULL};
@@ -92,12 +93,14 @@ void view_tree_prepare(struct ui *u, struct view *v)
         .since_start = u->since_start,
     };
 
-    if (vt->kind->shares && rows != NULL && rows->n > 0) {
+    if (vt->kind->shares && rows != NULL && rows->n > 0 &&
+        (rows->gen == 0 || rows->gen != vt->mshare_gen)) {
         if (rows->n > vt->mshare_cap) {
             vt->mshare_cap = rows->n * 2;
             vt->mshare = xreallocarray(vt->mshare, vt->mshare_cap, sizeof(*vt->mshare));
         }
         rows_memory_shares(rows, vt->mshare);
+        vt->mshare_gen = rows->gen;
     }
     tree_flatten(vt->tree, rows, &sort);
 }

@@ -113,9 +113,13 @@ static const char *rows_text_add(struct rows *r, const char *s, size_t len)
     return d;
 }
 
+/* The last gen given to a set of rows (one thread builds them: the loop's). */
+static uint64_t rows_last_gen;
+
 void rows_init(struct rows *r)
 {
     memset(r, 0, sizeof(*r));
+    r->gen = ++rows_last_gen;
 }
 
 void rows_clear(struct rows *r)
@@ -124,6 +128,7 @@ void rows_clear(struct rows *r)
 
     r->n = 0;
     r->nneuro = 0;
+    r->gen = ++rows_last_gen;
     if (r->text == NULL) {
         return;
     }

@@ -195,6 +195,10 @@ struct rows {
     struct row_neuro *neuro; /* the figures of ROW_NEURO rows (row.neuro indexes it) */
     size_t nneuro;
     size_t neuro_cap;
+    uint64_t gen; /* new, never reused, at each rows_init and rows_clear: rows of one gen are
+                   * the same rows, so a view drawing them again need not sort them again (the
+                   * builders change rows only before they are shown); 0: unknown (a set made
+                   * by hand), always sorted */
 };
 
 /* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */

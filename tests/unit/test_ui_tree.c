@@ -179,6 +179,59 @@ static void test_sort_within_siblings(void **state)
     tree_free(t);
 }
 
+/* Rows of the gen last flattened, in the same order, keep their lines (a redraw after a
+ * key); a new gen, another order or rows without a gen are flattened again. */
+static void test_issue_13_same_rows_not_sorted_again(void **state)
+{
+    static struct fixture f;
+    static const uint64_t p99[11] = {10, 1, 8, 3, 0, 0, 5, 0, 0, 2, 50};
+    struct rows_sort s = {.key = ROWS_SORT_P99};
+    struct tree *t = tree_new(2);
+
+    (void)state;
+    fx_build(&f, base, 11);
+    for (size_t i = 0; i < 11; i++) {
+        f.v[i].win.p99_ns = p99[i];
+        f.v[i].flags = p99[i] != 0 ? ROW_F_WIN : 0;
+    }
+    f.rows.gen = 7;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "load,-step,-forward,+block 1,+block 0,sampling,embedding");
+    /* Figures changed under the same gen (no builder does that): the lines stay. */
+    f.v[10].win.p99_ns = 1;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "load,-step,-forward,+block 1,+block 0,sampling,embedding");
+    /* A new gen: sorted again. */
+    f.rows.gen = 8;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "-step,-forward,+block 1,+block 0,sampling,embedding,load");
+    /* Another order of the same gen. */
+    s.reverse = true;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows),
+                        "load,-step,embedding,sampling,-forward,+block 0,+block 1");
+    /* Expansion changes flatten at once, whatever the gen. */
+    assert_true(tree_collapse_all(t));
+    assert_string_equal(shown(t, &f.rows), "load,+step");
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(shown(t, &f.rows), "load,+step");
+    /* Without a gen (0), always flattened. */
+    assert_true(tree_expand_all(t));
+    f.rows.gen = 0;
+    f.v[10].win.p99_ns = 50;
+    s.reverse = false;
+    tree_flatten(t, &f.rows, &s);
+    f.v[10].win.p99_ns = 1;
+    tree_flatten(t, &f.rows, &s);
+    assert_string_equal(
+        shown(t, &f.rows),
+        "-step,-forward,-block 1,attn,mlp,-block 0,attn,mlp,sampling,embedding,load");
+    tree_free(t);
+}
+
 static void test_filter_and_search(void **state)
 {
     static struct fixture f;
@@ -279,9 +332,13 @@ static void test_empty_and_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_depth),        cmocka_unit_test(test_state_survives_rebuild),
-        cmocka_unit_test(test_sort_within_siblings), cmocka_unit_test(test_filter_and_search),
-        cmocka_unit_test(test_navigation),           cmocka_unit_test(test_empty_and_malformed),
+        cmocka_unit_test(test_default_depth),
+        cmocka_unit_test(test_state_survives_rebuild),
+        cmocka_unit_test(test_sort_within_siblings),
+        cmocka_unit_test(test_filter_and_search),
+        cmocka_unit_test(test_navigation),
+        cmocka_unit_test(test_empty_and_malformed),
+        cmocka_unit_test(test_issue_13_same_rows_not_sorted_again),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
