@@ -90,27 +90,6 @@ static uint64_t hist_count_at(const struct hist *h, uint32_t off)
     return h->wide ? ((const uint64_t *)h->blocks)[off] : ((const uint32_t *)h->blocks)[off];
 }
 
-/* The samples of the block at position pos: a fixed loop of 16 the compiler vectorises. */
-static uint64_t hist_block_sum(const struct hist *h, uint32_t pos)
-{
-    uint64_t sum = 0;
-
-    if (h->wide) {
-        const uint64_t *c = (const uint64_t *)h->blocks + ((size_t)pos << HIST_BLOCK_BITS);
-
-        for (uint32_t k = 0; k < HIST_BLOCK; k++) {
-            sum += c[k];
-        }
-    } else {
-        const uint32_t *c = (const uint32_t *)h->blocks + ((size_t)pos << HIST_BLOCK_BITS);
-
-        for (uint32_t k = 0; k < HIST_BLOCK; k++) {
-            sum += c[k]; /* 64-bit: 16 counts below 2^32 may pass it together */
-        }
-    }
-    return sum;
-}
-
 /* Set bits of each byte value: the baseline x86-64 target has no popcount instruction (the
  * builtin is a library call, which doubled the cost of hist_add). */
 static const uint8_t hist_pop8[256] = {
@@ -418,7 +397,7 @@ static uint64_t hist_rank(const struct hist *h, double pct)
 /* The value shown for rank, which falls in bucket idx. The first and last ranks are the exact
  * extremes, which we know. Otherwise the midpoint may lie outside the samples when an extreme
  * bucket is sparsely used, so clamp it to [min, max]. */
-static uint64_t hist_rank_value(const struct hist *h, uint64_t rank, uint32_t idx)
+static inline uint64_t hist_rank_value(const struct hist *h, uint64_t rank, uint32_t idx)
 {
     uint64_t v;
 
@@ -437,11 +416,73 @@ static uint64_t hist_rank_value(const struct hist *h, uint64_t rank, uint32_t id
     return v;
 }
 
+/* The walk of hist_percentiles for counts of one width (wide is a constant at each call, so
+ * each width gets its own loop). Fills out_ns from the first rank on while the ranks are below
+ * the count; returns how many it filled. cum < rank holds before each bucket, so the bucket
+ * where cum + c reaches the rank is not empty. */
+static inline __attribute__((always_inline)) size_t
+hist_walk(const struct hist *h, bool wide, const double *pct, size_t n, uint64_t *out_ns)
+{
+    const uint64_t count = h->count;
+    const uint32_t *c32 = h->blocks;
+    const uint64_t *c64 = h->blocks;
+    uint64_t rank = hist_rank(h, pct[0]);
+    uint64_t cum = 0;
+    uint32_t pos = 0;
+    size_t j = 0;
+
+    if (rank >= count) {
+        return 0;
+    }
+    for (uint32_t w = 0; w < HIST_MAP_WORDS; w++) {
+        for (uint64_t bits = h->map[w]; bits != 0; bits &= bits - 1U, pos++) {
+            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
+            uint32_t first = pos << HIST_BLOCK_BITS;
+            uint64_t base = cum;
+            uint64_t bsum = 0;
+            uint32_t k = 0;
+
+            /* A block that does not reach the next rank is passed whole (its 16 counts
+             * summed in a fixed loop the compiler vectorises): most of the walk is over
+             * blocks below p50 or between the ranks. */
+            if (wide) {
+                const uint64_t *b = c64 + first;
+
+                for (uint32_t i = 0; i < HIST_BLOCK; i++) {
+                    bsum += b[i];
+                }
+            } else {
+                const uint32_t *b = c32 + first;
+
+                for (uint32_t i = 0; i < HIST_BLOCK; i++) {
+                    bsum += b[i];
+                }
+            }
+            while (base + bsum >= rank) {
+                uint64_t c = wide ? c64[first + k] : c32[first + k];
+
+                while (cum + c < rank && k + 1U < HIST_BLOCK) {
+                    cum += c;
+                    k++;
+                    c = wide ? c64[first + k] : c32[first + k];
+                }
+                out_ns[j] = hist_rank_value(h, rank, (blk << HIST_BLOCK_BITS) + k);
+                if (++j == n) {
+                    return j;
+                }
+                rank = hist_rank(h, pct[j]);
+                if (rank >= count) {
+                    return j;
+                }
+            }
+            cum = base + bsum;
+        }
+    }
+    return j; /* unreachable while the bucket counts add up to count */
+}
+
 void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns)
 {
-    uint64_t cum = 0;
-    uint64_t rank = 0;
-    uint32_t pos = 0;
     size_t j = 0;
 
     if (h->count == 0) {
@@ -451,36 +492,10 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
         return;
     }
     /* One walk over the stored buckets serves all requested ranks, since pct is ascending:
-     * rank r falls in the first bucket whose cumulative count reaches r (cum < rank holds
-     * before each bucket, so that bucket is not empty). The last rank is the exact maximum,
-     * found without walking: so are the ranks after it. */
+     * rank r falls in the first bucket whose cumulative count reaches r. The last rank is the
+     * exact maximum, found without walking: so are the ranks after it. */
     if (n > 0) {
-        rank = hist_rank(h, pct[0]);
-    }
-    for (uint32_t w = 0; w < HIST_MAP_WORDS && j < n && rank < h->count; w++) {
-        for (uint64_t bits = h->map[w]; bits != 0 && j < n && rank < h->count;
-             bits &= bits - 1U, pos++) {
-            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
-            uint64_t base = cum;
-            uint64_t bsum = hist_block_sum(h, pos);
-            uint32_t k = 0;
-
-            /* A block that does not reach the next rank is passed whole: most of the walk
-             * is over blocks below p50 or between the ranks. */
-            while (j < n && rank < h->count && base + bsum >= rank) {
-                uint64_t c = hist_count_at(h, (pos << HIST_BLOCK_BITS) + k);
-
-                while (cum + c < rank && k + 1U < HIST_BLOCK) {
-                    cum += c;
-                    c = hist_count_at(h, (pos << HIST_BLOCK_BITS) + ++k);
-                }
-                out_ns[j] = hist_rank_value(h, rank, (blk << HIST_BLOCK_BITS) + k);
-                if (++j < n) {
-                    rank = hist_rank(h, pct[j]);
-                }
-            }
-            cum = base + bsum;
-        }
+        j = h->wide ? hist_walk(h, true, pct, n, out_ns) : hist_walk(h, false, pct, n, out_ns);
     }
     /* The maximum for the last ranks; also (unreachable while the bucket counts add up to
      * count) for any the walk did not find. */
