@@ -11,6 +11,7 @@
 
 #include "src/base/hash.h"
 #include "src/base/hmap.h"
+#include "src/base/strtab.h"
 #include "src/base/util.h"
 #include "src/base/xalloc.h"
 #include "src/model/compile.h"
@@ -1436,11 +1437,21 @@ static uint32_t rows_step_node(const struct store_proc *p, const char *spec)
 {
     uint32_t best = STORE_NONE;
     bool path = strchr(spec, '/') != NULL;
+    /* A name is interned once: compare ids, not strings (a name id the table lacks reads
+     * "?", as rows_name shows it). */
+    uint32_t id = path ? 0 : strtab_find(&p->names, spec, strlen(spec));
+    bool unknown = strcmp(spec, "?") == 0;
 
     for (uint32_t i = 1; i < p->nnodes; i++) {
         const struct store_node *n = &p->nodes[i];
+        bool match;
 
-        if (path ? !rows_node_path_is(p, i, spec) : strcmp(rows_name(p, n->name), spec) != 0) {
+        if (path) {
+            match = rows_node_path_is(p, i, spec);
+        } else {
+            match = (id != 0 && n->name == id) || (unknown && store_proc_name(p, n->name) == NULL);
+        }
+        if (!match) {
             continue;
         }
         if (best == STORE_NONE || n->level < p->nodes[best].level ||
