@@ -270,17 +270,17 @@ static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *
     o->p99_ns = m->pct_ns[2];
 }
 
-/* Both periods of a series; scratch is the caller's window histogram. Sets ROW_F_WIN/ALL.
+/* Both periods of a series; slot is rows_slot(p, now_ns), scratch the caller's window
+ * histogram. Sets ROW_F_WIN/ALL.
  * The percentiles are walked once per version of the series (its gen) and, for the window,
  * per slot the window ends in: a tree that did not change since the last frame costs no walk,
  * and one that did costs no merge (the series keeps its window's histogram). */
 static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
                                  const struct store_proc *p, const struct store_series *s,
-                                 uint64_t now_ns, struct hist *scratch)
+                                 uint64_t now_ns, uint64_t slot, struct hist *scratch)
 {
     struct store_series_memo *memo = s->memo;
     struct store_series_memo local;
-    uint64_t slot = now_ns / p->st->cfg.slot_ns;
     uint32_t flags = 0;
 
     if (memo == NULL) {
@@ -333,6 +333,12 @@ static void rows_import_fill(struct row *row, const struct store_import_stats *s
     }
 }
 
+/* The window slot now_ns falls in: once per build, not a division per row. */
+static uint64_t rows_slot(const struct store_proc *p, uint64_t now_ns)
+{
+    return now_ns / p->st->cfg.slot_ns;
+}
+
 static const char *rows_name(const struct store_proc *p, uint32_t id)
 {
     const char *s = store_proc_name(p, id);
@@ -383,6 +389,7 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
     struct rows_levels lv;
     struct hist scratch;
     uint64_t top_total = rows_top_total(p, now_ns);
+    uint64_t slot = rows_slot(p, now_ns);
     size_t first = out->n;
     uint32_t i;
 
@@ -396,7 +403,7 @@ void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t n
         uint64_t denom = n->level == 0 ? top_total : lv.win_total_ns[n->level - 1U];
 
         row->nchildren = n->nchildren;
-        row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, &scratch);
+        row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, slot, &scratch);
         row->hist_all = &n->s.all;
         row->ok = n->ok;
         row->failed = n->failed;
@@ -764,6 +771,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
     struct rows_levels lv;
     struct hist scratch;
     uint64_t top_total = rows_top_total(p, now_ns);
+    uint64_t slot = rows_slot(p, now_ns);
     uint32_t i;
 
     rows_levels_init(&lv);
@@ -784,7 +792,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         row = rows_add(out, &lv, ROW_KERNEL, 1, name, strlen(name));
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
-        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, &scratch);
+        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch);
         row->hist_all = &k->s.all;
         if (top_total > 0) {
             row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
@@ -1306,7 +1314,7 @@ void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now
 static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
                              const struct store_series *s, uint64_t now_ns, struct hist *scratch)
 {
-    rows_series_fill(&m->win, &m->all, p, s, now_ns, scratch);
+    rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch);
     m->valid = m->all.count > 0;
     m->hist_all = &s->all;
 }

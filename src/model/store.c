@@ -111,6 +111,19 @@ static void store_series_range(struct store_series *s, uint32_t nslots)
     hist_set_range(&s->win_all, lo, hi);
 }
 
+/* A zeroed memo for a series' first windowed sample, next to the one handed out before. */
+static struct store_series_memo *store_memo_new(struct store_proc *p)
+{
+    struct store_memo_chunk *c = p->memos;
+
+    if (c == NULL || c->used == STORE_MEMO_CHUNK) {
+        c = xcalloc(1, sizeof(*c));
+        c->next = p->memos;
+        p->memos = c;
+    }
+    return &c->m[c->used++];
+}
+
 /* Release the slots of s that fell out of the window ending in slot cur, and take their
  * samples out of win_all. */
 static void store_series_sweep(struct store_proc *p, struct store_series *s, uint64_t cur)
@@ -199,7 +212,7 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
     }
     if (s->win == NULL) {
         s->win = xcalloc(nslots, sizeof(*s->win));
-        s->memo = xcalloc(1, sizeof(*s->memo));
+        s->memo = store_memo_new(p);
     }
     ri = slot == p->cur_slot ? p->cur_ring : (uint32_t)(slot % nslots);
     sl = s->win[ri];
@@ -250,8 +263,7 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
 
     hist_done(&s->all);
     hist_done(&s->win_all);
-    free(s->memo);
-    s->memo = NULL;
+    s->memo = NULL; /* the process's chunks hold it */
     if (s->win == NULL) {
         return;
     }
@@ -547,6 +559,12 @@ static void store_proc_free(struct store_proc *p)
         p->free_slots = sl->next_free;
         hist_done(&sl->h);
         free(sl);
+    }
+    while (p->memos != NULL) {
+        struct store_memo_chunk *c = p->memos;
+
+        p->memos = c->next;
+        free(c);
     }
     free(p->imports);
     free(p->mem_rows);

@@ -51,6 +51,15 @@ struct store_series_memo {
     struct store_memo_stats all; /* since start */
 };
 
+/* The memos of a process, handed out in the order series get their first sample (for a tree,
+ * depth first), side by side: the row builder reads them in that order. Never moved. */
+#define STORE_MEMO_CHUNK 256U
+struct store_memo_chunk {
+    struct store_memo_chunk *next; /* the one filled before */
+    uint32_t used;
+    struct store_series_memo m[STORE_MEMO_CHUNK];
+};
+
 /* A duration series: last sample, since-start histogram, rolling window. */
 struct store_series {
     uint64_t last_ns;        /* the most recent sample */
@@ -63,8 +72,9 @@ struct store_series {
     struct store_slot **win; /* ring of nslots slot pointers (slot s at s % nslots), each
                               * NULL while it holds nothing; the ring itself is allocated at
                               * the first sample */
-    struct store_series_memo *memo; /* the row builder's, allocated with win, else NULL; it
-                                     * writes there through a const series */
+    struct store_series_memo *memo; /* the row builder's, given with win (from the
+                                     * process's memo chunks), else NULL; it writes there
+                                     * through a const series */
 };
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
@@ -424,8 +434,9 @@ struct store_proc {
     uint64_t clock_ns;
     uint64_t cur_slot;
     uint64_t cur_slot_start_ns;
-    uint32_t cur_ring;             /* cur_slot % nslots */
-    struct store_slot *free_slots; /* released window slots, reused before allocating */
+    uint32_t cur_ring;              /* cur_slot % nslots */
+    struct store_slot *free_slots;  /* released window slots, reused before allocating */
+    struct store_memo_chunk *memos; /* the series' memos, newest chunk first */
 
     /* imported from logs: node statistics (imports[0] unused) and memory rows */
     struct store_import_stats *imports;
