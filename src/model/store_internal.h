@@ -62,19 +62,20 @@ struct store_memo_chunk {
 
 /* A duration series: last sample, since-start histogram, rolling window. */
 struct store_series {
-    uint64_t last_ns;        /* the most recent sample */
-    uint64_t gen;            /* bumped by every change of its samples (one added, a slot freed):
-                              * equal gens, equal histograms; 0 before the first sample */
-    struct hist all;         /* since start */
-    struct hist win_all;     /* the samples of every slot in win, kept as samples come and
-                              * slots go, so that the window needs no merge (min_ns and max_ns
-                              * are those of the slots) */
-    struct store_slot **win; /* ring of nslots slot pointers (slot s at s % nslots), each
-                              * NULL while it holds nothing; the ring itself is allocated at
-                              * the first sample */
+    uint64_t last_ns; /* the most recent sample */
+    uint64_t gen;     /* bumped by every change of its samples (one added, a slot freed):
+                       * equal gens, equal histograms; 0 before the first sample */
     struct store_series_memo *memo; /* the row builder's, given with win (from the
                                      * process's memo chunks), else NULL; it writes there
-                                     * through a const series */
+                                     * through a const series. With last_ns and gen, all a
+                                     * row reads here when nothing changed: one cache line */
+    struct hist all;                /* since start */
+    struct hist win_all;            /* the samples of every slot in win, kept as samples come and
+                                     * slots go, so that the window needs no merge (min_ns and max_ns
+                                     * are those of the slots) */
+    struct store_slot **win;        /* ring of nslots slot pointers (slot s at s % nslots), each
+                                     * NULL while it holds nothing; the ring itself is allocated at
+                                     * the first sample */
 };
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
@@ -95,8 +96,8 @@ struct store_node {
     uint64_t ok;            /* instances that ended with status ok (store_span_end_status) */
     uint64_t failed;        /* ... with an error */
     uint32_t last_error;    /* name id of the latest error message, 0: none */
+    uint32_t import;        /* index in proc->imports of statistics read from a log, or 0 (none) */
     struct store_series s;
-    uint32_t import; /* index in proc->imports of statistics read from a log, or 0 (none) */
 };
 
 /* A memory row read back from a log (store_mem_import). */
