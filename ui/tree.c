@@ -26,7 +26,8 @@ struct tree {
 
     /* Per row of the last flatten, sized cap. */
     uint32_t *parent;  /* row index or ROWS_NO_PARENT */
-    uint32_t *kids;    /* children of every node, grouped by parent (CSR) */
+    uint32_t *kids;    /* children of every node, grouped by parent (CSR), each group in
+                        * display order after a flatten */
     uint32_t *kid_off; /* kids of row i: kids[kid_off[i] .. kid_off[i + 1]); roots at n */
     uint32_t *order;   /* every row in sorted depth-first order (rows_sort) */
     uint8_t *match;    /* label contains the filter */
@@ -193,7 +194,8 @@ static void tree_reflatten(struct tree *t)
     }
     tree_reserve(t, n);
     tree_link(t);
-    rows_sort(rows, &t->sort, t->order);
+    /* The parents and children just linked are the ones rows_sort would link again. */
+    rows_sort_groups(rows, &t->sort, t->parent, t->kid_off, t->kids, t->order);
     tree_mark_filter(t);
     for (size_t k = 0; k < n; k++) {
         uint32_t i = t->order[k];

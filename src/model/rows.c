@@ -2013,43 +2013,21 @@ static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
     }
 }
 
-void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
+void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+                      const uint32_t *off, uint32_t *kids, uint32_t *order)
 {
     size_t n = r->n, sp = 0, k = 0;
-    uint32_t *parent, *kids, *off, *cur, *stack;
-    double *keys = NULL;
-    uint8_t *has = NULL;
-    bool sorted = s != NULL && s->key != ROWS_SORT_NONE;
+    uint32_t *stack;
 
     if (n == 0) {
         return;
     }
-    parent = xreallocarray(NULL, n, sizeof(*parent));
-    kids = xreallocarray(NULL, n, sizeof(*kids));
-    off = xcalloc(n + 2, sizeof(*off));
-    cur = xreallocarray(NULL, n + 1, sizeof(*cur));
-    stack = xreallocarray(NULL, n, sizeof(*stack));
-    rows_parents(r, parent);
-
-    /* Children grouped by parent (CSR; the roots are group n); a counting sort keeps the
-     * builder's order within each group. */
-    for (size_t i = 0; i < n; i++) {
-        off[(parent[i] == ROWS_NO_PARENT ? n : parent[i]) + 1]++;
-    }
-    for (size_t i = 0; i < n + 1; i++) {
-        off[i + 1] += off[i];
-    }
-    memcpy(cur, off, (n + 1) * sizeof(*cur));
-    for (size_t i = 0; i < n; i++) {
-        kids[cur[parent[i] == ROWS_NO_PARENT ? n : parent[i]]++] = (uint32_t)i;
-    }
-
-    if (sorted) {
+    if (s != NULL && s->key != ROWS_SORT_NONE) {
         struct rows_sorter c = {.r = r, .s = s};
+        double *keys = xreallocarray(NULL, n, sizeof(*keys));
+        uint8_t *has = xreallocarray(NULL, n, sizeof(*has));
         double *mshare = NULL;
 
-        keys = xreallocarray(NULL, n, sizeof(*keys));
-        has = xreallocarray(NULL, n, sizeof(*has));
         /* Memory rows' shares of their parent: only the share sort reads them. */
         if (s->key == ROWS_SORT_SHARE) {
             mshare = xreallocarray(NULL, n, sizeof(*mshare));
@@ -2066,9 +2044,12 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
                 rows_sort_group(&c, kids + off[p], off[p + 1] - off[p]);
             }
         }
+        free(keys);
+        free(has);
     }
 
     /* Depth-first: push each group in reverse so that its first member pops first. */
+    stack = xreallocarray(NULL, n, sizeof(*stack));
     for (size_t j = off[n + 1]; j > off[n]; j--) {
         stack[sp++] = kids[j - 1];
     }
@@ -2080,11 +2061,38 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
             stack[sp++] = kids[j - 1];
         }
     }
+    free(stack);
+}
+
+void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
+{
+    size_t n = r->n;
+    uint32_t *parent, *kids, *off, *cur;
+
+    if (n == 0) {
+        return;
+    }
+    parent = xreallocarray(NULL, n, sizeof(*parent));
+    kids = xreallocarray(NULL, n, sizeof(*kids));
+    off = xcalloc(n + 2, sizeof(*off));
+    cur = xreallocarray(NULL, n + 1, sizeof(*cur));
+    rows_parents(r, parent);
+
+    /* Children grouped by parent (CSR; the roots are group n); a counting sort keeps the
+     * builder's order within each group. */
+    for (size_t i = 0; i < n; i++) {
+        off[(parent[i] == ROWS_NO_PARENT ? n : parent[i]) + 1]++;
+    }
+    for (size_t i = 0; i < n + 1; i++) {
+        off[i + 1] += off[i];
+    }
+    memcpy(cur, off, (n + 1) * sizeof(*cur));
+    for (size_t i = 0; i < n; i++) {
+        kids[cur[parent[i] == ROWS_NO_PARENT ? n : parent[i]]++] = (uint32_t)i;
+    }
+    rows_sort_groups(r, s, parent, off, kids, order);
     free(parent);
     free(kids);
     free(off);
     free(cur);
-    free(stack);
-    free(keys);
-    free(has);
 }

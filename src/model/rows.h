@@ -603,6 +603,13 @@ void rows_memory_shares(const struct rows *r, double *pct);
  * ties keep the builder's order. The UI's trees and the text report both order with this. */
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order);
 
+/* rows_sort for a caller that has the parents (rows_parents) and the children grouped by
+ * parent already, as the UI's trees do: the children of row p are kids[off[p] .. off[p + 1])
+ * and the top-level rows group r->n (off has r->n + 2 entries), each group in index order.
+ * Sorts each group of kids in place (borrowed; the rest only read) and writes order. */
+void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+                      const uint32_t *off, uint32_t *kids, uint32_t *order);
+
 /* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
 static inline double rows_ms(uint64_t ns)
 {
