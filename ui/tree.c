@@ -22,6 +22,7 @@ struct tree {
     struct hmap state;       /* explicit choices: path hash -> TREE_STATE_* (the hash is the key) */
     const struct rows *rows; /* borrowed: the rows of the last flatten */
     uint64_t rows_gen;       /* their gen then (struct rows) */
+    uint64_t version;        /* flattens so far: the lines may have changed when it moved */
     struct rows_sort sort;
 
     /* Per row of the last flatten, sized cap. */
@@ -188,6 +189,7 @@ static void tree_reflatten(struct tree *t)
     size_t n = rows != NULL ? rows->n : 0, skip_below = SIZE_MAX;
 
     t->nlines = 0;
+    t->version++;
     if (n == 0) {
         tree_find_selection(t);
         return;
@@ -244,6 +246,11 @@ void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sor
     t->rows_gen = rows != NULL ? rows->gen : 0;
     t->sort = s;
     tree_reflatten(t);
+}
+
+uint64_t tree_version(const struct tree *t)
+{
+    return t->version;
 }
 
 size_t tree_nlines(const struct tree *t)

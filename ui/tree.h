@@ -34,6 +34,11 @@ void tree_free(struct tree *t);
  * sorted again (struct rows: gen). */
 void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sort *sort);
 
+/* A number that changes whenever the lines may have (every flatten that is not skipped, and
+ * every expansion, filter or search change): what a view derives from the lines is current
+ * while it stays. */
+uint64_t tree_version(const struct tree *t);
+
 size_t tree_nlines(const struct tree *t);
 const struct tree_line *tree_line_at(const struct tree *t, size_t i); /* borrowed */
 

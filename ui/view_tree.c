@@ -4,6 +4,7 @@
  * view shows when empty; expansion, selection, sort, filter and search are the tree's. */
 #include "ui/ui_internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@ struct view_tree {
     double *mshare; /* shares: of the parent per row, or -1 (rows_memory_shares); else NULL */
     size_t mshare_cap;
     uint64_t mshare_gen; /* the gen of the rows mshare is of (0: none) */
+    bool want_valid;     /* want is the name width of the lines of tree version want_version */
+    uint64_t want_version;
+    int want;
 };
 
 static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL, NULL};
@@ -143,6 +147,10 @@ int view_tree_name_want(struct ui *u, struct view *v)
     if (rows == NULL) {
         return 0;
     }
+    /* The same lines as last time (a redraw after a key): the same width. */
+    if (vt->want_valid && vt->want_version == tree_version(vt->tree)) {
+        return vt->want;
+    }
     for (size_t i = 0; i < tree_nlines(vt->tree); i++) {
         const struct tree_line *ln = tree_line_at(vt->tree, i);
         const char *l = rows->v[ln->row].label;
@@ -157,7 +165,10 @@ int view_tree_name_want(struct ui *u, struct view *v)
         n = 2 * ln->level + 2 + draw_cols(l, len);
         want = n > want ? n : want;
     }
-    return want + 1;
+    vt->want = want + 1;
+    vt->want_version = tree_version(vt->tree);
+    vt->want_valid = true;
+    return vt->want;
 }
 
 /* Whether a firing alert names this row of the shown process (a pool past its limit, a path

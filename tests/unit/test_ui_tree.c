@@ -187,6 +187,7 @@ static void test_issue_13_same_rows_not_sorted_again(void **state)
     static const uint64_t p99[11] = {10, 1, 8, 3, 0, 0, 5, 0, 0, 2, 50};
     struct rows_sort s = {.key = ROWS_SORT_P99};
     struct tree *t = tree_new(2);
+    uint64_t v;
 
     (void)state;
     fx_build(&f, base, 11);
@@ -200,12 +201,18 @@ static void test_issue_13_same_rows_not_sorted_again(void **state)
                         "load,-step,-forward,+block 1,+block 0,sampling,embedding");
     /* Figures changed under the same gen (no builder does that): the lines stay. */
     f.v[10].win.p99_ns = 1;
+    v = tree_version(t);
     tree_flatten(t, &f.rows, &s);
+    assert_int_equal(tree_version(t), v);
+    assert_true(tree_move(t, 1));
+    assert_int_equal(tree_version(t), v); /* the selection is not the lines */
     assert_string_equal(shown(t, &f.rows),
                         "load,-step,-forward,+block 1,+block 0,sampling,embedding");
     /* A new gen: sorted again. */
     f.rows.gen = 8;
     tree_flatten(t, &f.rows, &s);
+    assert_int_not_equal(tree_version(t), v);
+    v = tree_version(t);
     assert_string_equal(shown(t, &f.rows),
                         "-step,-forward,+block 1,+block 0,sampling,embedding,load");
     /* Another order of the same gen. */
@@ -215,6 +222,7 @@ static void test_issue_13_same_rows_not_sorted_again(void **state)
                         "load,-step,embedding,sampling,-forward,+block 0,+block 1");
     /* Expansion changes flatten at once, whatever the gen. */
     assert_true(tree_collapse_all(t));
+    assert_int_not_equal(tree_version(t), v);
     assert_string_equal(shown(t, &f.rows), "load,+step");
     tree_flatten(t, &f.rows, &s);
     assert_string_equal(shown(t, &f.rows), "load,+step");
