@@ -3,8 +3,8 @@
  * the display (flatten, sort, every window, doupdate) into an off-screen 200x60 terminal.
  * Static: the same store frame after frame. Live: before each frame every node of the tree
  * gets one more span, a second later than the last (as a workload stepping once per refresh),
- * so every node's figures change and the window moves. Key: the redraw a keypress causes (the
- * loop draws the frame it has, rows unchanged).
+ * so every node's figures change and the window, full, loses its oldest slot. Key: the redraw
+ * a keypress causes (the loop draws the frame it has, rows unchanged).
  * --fan F builds a tree of 4 levels of F children (F + F^2 + F^3 + F^4 rows) instead of 10;
  * --mode static|live runs only that variant (for callgrind --toggle-collect=uf_frame). */
 #include <stdbool.h>
@@ -21,6 +21,7 @@
 #define UF_FAN 10 /* 10 x 10 x 10 x 10 = 10 000 leaves, 11 110 rows */
 #define UF_MAX_FAN 32
 #define UF_RUNS 15
+#define UF_LIVE_WARM 10U /* live steps before the timed ones: the 10 s window full */
 #define UF_SEC 1000000000ULL
 
 static int uf_cmp(const void *a, const void *b)
@@ -215,13 +216,18 @@ int main(int argc, char **argv)
                   "a keypress's redraw of the frame's rows", tk, c.rows.n, fan);
     }
     if (run_live) {
-        /* A step a second, from where the static store ended; the window (10 s) fills, then
-         * its oldest slot expires at every step. */
+        /* A step a second, from where the static store ended. The first UF_LIVE_WARM steps
+         * (not timed, no frame) fill the window: at every timed step its oldest slot expires,
+         * as in a workload running for longer than the window. */
         ts = 101 * UF_SEC;
+        for (unsigned k = 1; k <= UF_LIVE_WARM; k++) {
+            uf_step(&w, ts, k);
+            ts += UF_SEC;
+        }
         for (int r = 0; r < UF_RUNS; r++) {
             uint64_t t0;
 
-            now = uf_step(&w, ts, (unsigned)r + 1U);
+            now = uf_step(&w, ts, (unsigned)r + 1U + UF_LIVE_WARM);
             ts += UF_SEC;
             t0 = uf_cpu_ns();
             uf_frame(&c, now);
