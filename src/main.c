@@ -271,12 +271,14 @@ static uint64_t main_seconds(const char *opt, const char *arg)
 /* A reference workload or what it needs (name: "tinylm", "snn", "snnc", or "snnc-examples"
  * the compiler's example networks): $NCTOP_TINYLM, $NCTOP_SNN, $NCTOP_SNNC or
  * $NCTOP_SNNC_EXAMPLES, next to this binary (a build tree; the examples in the source tree
- * above it), in the installed tree this binary belongs to (PREFIX/bin/../libexec/nctop,
- * whatever PREFIX the install used), or where the build said it would be installed. */
+ * one or two levels above it), in the installed tree this binary belongs to
+ * (PREFIX/bin/../libexec/nctop, whatever PREFIX the install used), or where the build said it
+ * would be installed. */
 static char *main_find_workload(const char *name)
 {
     bool examples = strcmp(name, "snnc-examples") == 0;
-    const char *near[] = {"", "/../libexec/nctop", "/../models/snnc"};
+    /* the last two: the source tree above a build tree (build/, or build/asan/ and the like) */
+    const char *near[] = {"", "/../libexec/nctop", "/../models/snnc", "/../../models/snnc"};
     const char *env = secure_getenv(examples                    ? "NCTOP_SNNC_EXAMPLES"
                                     : strcmp(name, "snnc") == 0 ? "NCTOP_SNNC"
                                     : strcmp(name, "snn") == 0  ? "NCTOP_SNN"
@@ -294,8 +296,11 @@ static char *main_find_workload(const char *name)
         if (slash != NULL) {
             *slash = '\0';
             for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
-                path = examples && i == 2 ? xasprintf("%s%s/examples", self, near[i])
-                                          : xasprintf("%s%s/%s", self, near[i], name);
+                if (i >= 2 && !examples) {
+                    break; /* the source tree holds only the examples */
+                }
+                path = i >= 2 ? xasprintf("%s%s/examples", self, near[i])
+                              : xasprintf("%s%s/%s", self, near[i], name);
                 if (access(path, X_OK) == 0) {
                     return path;
                 }
