@@ -88,8 +88,10 @@ struct replay_source {
     struct replay_problems pr;
     struct replay_proc *procs;
     size_t nprocs;
-    bool paired;                  /* the seed logs have found their peers */
-    char str[RECORD_MAX_STR + 1]; /* a record's string, NUL-terminated */
+    bool paired; /* the seed logs have found their peers */
+    char *str;   /* a record's string, NUL-terminated (grown to the longest, at most
+                  * RECORD_MAX_STR + 1) */
+    size_t str_cap;
     uint32_t path[RECORD_MAX_DEPTH];
 };
 
@@ -154,6 +156,7 @@ void replay_source_free(struct replay_source *rs)
     for (size_t i = 0; i < rs->pr.nkept; i++) {
         free(rs->pr.v[i]);
     }
+    free(rs->str);
     free(rs);
 }
 
@@ -585,6 +588,11 @@ static const char *replay_str(struct replay_source *rs, const struct record_ev *
 {
     if (ev->str == NULL) {
         return NULL;
+    }
+    if (ev->str_len >= rs->str_cap) {
+        rs->str_cap = ev->str_len < 255U ? 256U : ev->str_len + 1U;
+        free(rs->str);
+        rs->str = xmalloc(rs->str_cap);
     }
     memcpy(rs->str, ev->str, ev->str_len);
     rs->str[ev->str_len] = '\0';

@@ -13,7 +13,10 @@
 #include "src/model/matrix.h"
 
 #define RECORD_BUF_BYTES (256U * 1024U) /* one fwrite per this much: keeps up with the ring */
-#define RECORD_MAX_FIXED 256U           /* bound of a record without its string and path */
+/* The buffer starts this small and doubles up to RECORD_BUF_BYTES before the first write:
+ * a short recording (a converted log, a test) never takes the whole of it. */
+#define RECORD_BUF_FIRST 4096U
+#define RECORD_MAX_FIXED 256U /* bound of a record without its string and path */
 
 struct record_writer {
     FILE *f;
@@ -428,7 +431,7 @@ struct record_writer *record_writer_new(FILE *f, uint64_t mono_ns, uint64_t real
     struct record_writer *w = xcalloc(1, sizeof(*w));
 
     w->f = f;
-    w->cap = RECORD_BUF_BYTES;
+    w->cap = RECORD_BUF_FIRST;
     w->buf = xmalloc(w->cap);
     memcpy(w->buf, RECORD_MAGIC, 8);
     record_put_le(w->buf + 8, RECORD_VERSION, 4);
@@ -622,6 +625,15 @@ void record_writer_put(struct record_writer *w, const struct record_ev *ev)
     if (w->error != 0) {
         w->lost++;
         return;
+    }
+    if (w->cap - w->len < need && w->cap < RECORD_BUF_BYTES) {
+        size_t cap = w->cap;
+
+        while (cap < RECORD_BUF_BYTES && cap - w->len < need) {
+            cap *= 2U;
+        }
+        w->cap = cap;
+        w->buf = xreallocarray(w->buf, 1, w->cap);
     }
     if (w->cap - w->len < need && record_writer_flush(w) != 0) {
         w->lost++;

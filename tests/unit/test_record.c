@@ -377,6 +377,53 @@ static void test_varints(void **state)
     free(buf);
 }
 
+/* The writer's buffer starts small and grows: records of every string length, the longest
+ * among them, past several buffers' worth, all read back in order. */
+static void test_long_recording(void **state)
+{
+    static const size_t lens[] = {0, 1, 100, 4000, 5000, 70000, RECORD_MAX_STR, 12, 300000};
+    char *buf = NULL, *err = NULL, *name = malloc(RECORD_MAX_STR);
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct record_writer *w = record_writer_new(f, 0, 0);
+    struct record_reader *rd;
+    struct record_ev ev = {.type = STORE_EV_NAME}, out;
+
+    (void)state;
+    assert_non_null(name);
+    for (size_t i = 0; i < RECORD_MAX_STR; i++) {
+        name[i] = (char)('a' + i % 26);
+    }
+    for (int round = 0; round < 8; round++) {
+        for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+            ev.id = (uint32_t)n++;
+            ev.str = name + (k % 3);
+            ev.str_len = lens[k] < RECORD_MAX_STR - 2 ? lens[k] : RECORD_MAX_STR - 2;
+            record_writer_put(w, &ev);
+        }
+    }
+    assert_int_equal(record_writer_free(w), 0);
+    fclose(f);
+    assert_true(len > 4U * 256U * 1024U);
+    rd = record_reader_new(buf, len, &err);
+    assert_non_null(rd);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i % (sizeof(lens) / sizeof(lens[0]));
+        size_t want = lens[k] < RECORD_MAX_STR - 2 ? lens[k] : RECORD_MAX_STR - 2;
+
+        assert_int_equal(record_reader_next(rd, &out), 1);
+        assert_int_equal(out.type, STORE_EV_NAME);
+        assert_int_equal(out.id, i);
+        assert_int_equal(out.str_len, want);
+        assert_true(want == 0 || memcmp(out.str, name + (k % 3), want) == 0);
+    }
+    assert_int_equal(record_reader_next(rd, &out), 0);
+    assert_true(record_reader_clean_end(rd));
+    record_reader_free(rd);
+    free(buf);
+    free(name);
+}
+
 /* Issue 11: format 2 carries the request id of a STEP; a version 1 file (no request id) still
  * reads, as request 0. */
 static void test_issue_11_step_request_id(void **state)
@@ -573,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_pacing),
         cmocka_unit_test(test_varints),
+        cmocka_unit_test(test_long_recording),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_issue_11_step_request_id),
         cmocka_unit_test(test_truncated_and_corrupt),
