@@ -406,7 +406,7 @@ static void ring_sync_strings(struct ring_seg *s)
     const char *arena = (const char *)(s->base + l->strings_off);
     uint64_t over = 0;
     uint32_t count = atomic_load_explicit(&s->hdr->strings_count, memory_order_acquire);
-    uint32_t first = s->nids ? s->nids : 1, end;
+    uint32_t first = s->nids ? s->nids : 1, end, invalid = 0;
 
     count = ring_clamp_count(count, l->strings_hdr, l->strings_max, &over);
     if (count <= s->nids || s->strings_budget == 0) {
@@ -455,8 +455,12 @@ static void ring_sync_strings(struct ring_seg *s)
         continue;
     invalid:
         s->idmap[id] = store_proc_intern(s->proc, RING_INVALID_NAME);
-        s->invalid++;
-        store_proc_add_invalid(s->proc, 1, "corrupt string table entry");
+        invalid++;
+    }
+    if (invalid > 0) {
+        /* One event for the walk: a hostile table can hold a million bad entries. */
+        s->invalid += invalid;
+        store_proc_add_invalid(s->proc, invalid, "corrupt string table entry");
     }
     s->nids = end;
 }

@@ -780,8 +780,12 @@ void store_invalid(struct store_proc *p, uint64_t n, const char *reason)
 {
     p->invalid += n;
     if (reason != NULL) {
-        /* A fixed buffer: invalid input can arrive on the hot path, which must not allocate. */
-        snprintf(p->invalid_reason, sizeof(p->invalid_reason), "%s", reason);
+        /* A fixed buffer: invalid input can arrive on the hot path, which must not allocate
+         * (nor format: a corrupt table can send one reason per entry). */
+        size_t len = strnlen(reason, sizeof(p->invalid_reason) - 1U);
+
+        memcpy(p->invalid_reason, reason, len);
+        p->invalid_reason[len] = '\0';
     }
 }
 

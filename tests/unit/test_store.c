@@ -78,6 +78,19 @@ static void test_intern(void **state)
     assert_int_equal(store_proc_intern(p, "beta"), b);
     assert_ptr_equal(store_proc_find(st, 42), p);
     assert_null(store_proc_find(st, 43));
+    /* A reason longer than the buffer is cut to it; several at once add up. */
+    {
+        char longer[STORE_REASON_MAX + 40];
+
+        memset(longer, 'r', sizeof(longer) - 1U);
+        longer[sizeof(longer) - 1U] = '\0';
+        store_proc_add_invalid(p, 3, longer);
+        assert_int_equal(p->invalid, 4);
+        assert_int_equal(strlen(p->invalid_reason), STORE_REASON_MAX - 1);
+        assert_int_equal(p->invalid_reason[0], 'r');
+        store_proc_add_invalid(p, 1, "short");
+        assert_string_equal(p->invalid_reason, "short");
+    }
     store_free(st);
 
     /* Many names through several rehashes keep their ids. */
