@@ -50,8 +50,8 @@ struct record_reader {
     bool done;
     uint32_t path[RECORD_MAX_DEPTH];
     uint64_t values[RECORD_MAX_DEPTH];
-    struct store_gpu_dev gpus[STORE_GPU_MAX];
-    struct matrix *matrix; /* MATRIX: the last one decoded (owned, reused while it fits) */
+    struct store_gpu_dev *gpus; /* GPUS: STORE_GPU_MAX of them, made at the first one */
+    struct matrix *matrix;      /* MATRIX: the last one decoded (owned, reused while it fits) */
 };
 
 /* --- the format: one table, walked by the encoder, the decoder and record_describe ------- */
@@ -846,6 +846,7 @@ void record_reader_free(struct record_reader *r)
 {
     if (r != NULL) {
         matrix_unref(r->matrix);
+        free(r->gpus);
     }
     free(r);
 }
@@ -971,6 +972,9 @@ static bool record_get_gpus(struct record_reader *r, struct record_ev *ev)
 
     if (!record_get_u(r, &n) || n > STORE_GPU_MAX) {
         return false;
+    }
+    if (r->gpus == NULL) {
+        r->gpus = xcalloc(STORE_GPU_MAX, sizeof(*r->gpus));
     }
     for (uint32_t i = 0; i < n; i++) {
         struct store_gpu_dev *g = &r->gpus[i];
