@@ -537,10 +537,11 @@ void rows_compare_baseline(struct rows *out, size_t from, const struct store *ba
 
 /* --- instances ------------------------------------------------------------------------------ */
 
-/* The path of node i from the top (stop: STORE_ROOT) or from below stop, joined by '/'. */
+/* The path of node i from the top (stop: STORE_ROOT) or from below stop, joined by '/': one
+ * separator between every two levels, around empty names too (both walks must agree). */
 static char *rows_node_path(const struct store_proc *p, uint32_t i, uint32_t stop)
 {
-    size_t len = 0, k = 0;
+    size_t len = 0, k = 0, levels = 0, done = 0;
     uint32_t j;
     char *s;
 
@@ -548,8 +549,10 @@ static char *rows_node_path(const struct store_proc *p, uint32_t i, uint32_t sto
         return xstrdup("?");
     }
     for (j = i; j != STORE_ROOT && j != STORE_NONE && j != stop; j = p->nodes[j].parent) {
-        len += strlen(rows_name(p, p->nodes[j].name)) + (len > 0 ? 1U : 0U);
+        len += strlen(rows_name(p, p->nodes[j].name));
+        levels++;
     }
+    len += levels > 0 ? levels - 1U : 0U;
     s = xmalloc(len + 1U);
     s[len] = '\0';
     k = len;
@@ -559,7 +562,7 @@ static char *rows_node_path(const struct store_proc *p, uint32_t i, uint32_t sto
 
         k -= n;
         memcpy(s + k, name, n);
-        if (k > 0) {
+        if (++done < levels) {
             s[--k] = '/';
         }
     }

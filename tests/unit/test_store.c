@@ -1006,6 +1006,43 @@ static void test_issue_11_resync_drops_orphans(void **state)
     store_free(st);
 }
 
+/* Issue 10: the passes of an instance with empty names (a fuzzed trace) get paths with a
+ * separator between every two levels; the path builder once wrote before its buffer. */
+static void test_issue_10_instance_empty_names(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 78, "snnc");
+    struct store_thread *t = store_thread_add(p, 78, "main");
+    uint32_t compile = store_proc_intern(p, "compile"), empty = store_proc_intern(p, "");
+    uint32_t o = store_proc_intern(p, "o"), model = store_proc_intern(p, "model");
+    struct rows_instances in;
+    uint64_t b = 100 * SEC;
+
+    (void)state;
+    assert_int_not_equal(empty, 0);
+    store_span_begin(t, compile, b);
+    store_span_attr(t, model, o, b);
+    store_span_begin(t, empty, b + 1 * MS);
+    store_span_begin(t, o, b + 2 * MS);
+    store_span_end(t, o, b + 3 * MS);
+    store_span_end(t, empty, b + 4 * MS);
+    store_span_begin(t, o, b + 5 * MS);
+    store_span_begin(t, empty, b + 6 * MS);
+    store_span_end(t, empty, b + 7 * MS);
+    store_span_end(t, o, b + 8 * MS);
+    store_span_end_status(t, compile, 0, b + 9 * MS);
+
+    rows_build_instances(&in, p);
+    assert_int_equal(in.n, 1);
+    assert_int_equal(in.v[0].nchildren, 4);
+    assert_string_equal(in.v[0].children[0].path, "");
+    assert_string_equal(in.v[0].children[1].path, "/o");
+    assert_string_equal(in.v[0].children[2].path, "o");
+    assert_string_equal(in.v[0].children[3].path, "o/");
+    rows_instances_done(&in);
+    store_free(st);
+}
+
 /* test_issue_15: spans that end with a status or carry attributes are kept one by one (a
  * compilation), with their passes, memory peak and status; each path counts ok and failed. */
 static void test_issue_15_instances(void **state)
@@ -1557,6 +1594,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_probe_spans_nest),
         cmocka_unit_test(test_issue_11_resync_drops_orphans),
         cmocka_unit_test(test_issue_15_instances),
+        cmocka_unit_test(test_issue_10_instance_empty_names),
         cmocka_unit_test(test_issue_15_instances_bounded),
         cmocka_unit_test(test_issue_15_compile_rows),
         cmocka_unit_test(test_issue_15_parent_and_exit),
