@@ -7,17 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_pace.h"
 #include "nctop.h"
-
-static uint64_t em_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -53,18 +45,15 @@ int main(int argc, char **argv)
     krn = nctop_name("matmul");
     be = nctop_name("cpu");
     g = nctop_gauge("kv_cache", NCTOP_MEM_KV_CACHE, 1 << 20);
-    start = em_now();
+    start = pace_now_ns();
     end = start + (uint64_t)(seconds * 1e9);
     for (;;) {
-        uint64_t now = em_now(), due = start + (uint64_t)((double)emitted / rate * 1e9);
+        int due = pace_due(start, end, emitted, rate);
 
-        if (now >= end) {
+        if (due < 0) {
             break;
         }
-        if (now < due) {
-            struct timespec ts = {0, (long)(due - now < 1000000 ? due - now : 1000000)};
-
-            nanosleep(&ts, NULL);
+        if (due == 0) {
             continue;
         }
         /* one step: 2 + 2 + 2 + 2 span events and a kernel = 9 records, and a gauge */
@@ -72,7 +61,7 @@ int main(int argc, char **argv)
         nctop_span_begin(fwd);
         nctop_span_begin(blk[i % 4]);
         nctop_span_begin(sub[i % 2]);
-        nctop_kernel(krn, be, now, 1000);
+        nctop_kernel(krn, be, pace_now_ns(), 1000);
         nctop_span_end(sub[i % 2]);
         nctop_span_end(blk[i % 4]);
         nctop_span_end(fwd);

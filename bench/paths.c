@@ -8,19 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_pace.h"
 #include "nctop.h"
 
 #define PATHS_MAX_SIDE 4096U
-
-static uint64_t paths_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -52,18 +44,15 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "b%u", i);
         inner[i] = nctop_name(name);
     }
-    start = paths_now();
+    start = pace_now_ns();
     end = start + (uint64_t)(seconds * 1e9);
     for (;;) {
-        uint64_t now = paths_now(), due = start + (uint64_t)((double)emitted / rate * 1e9);
+        int due = pace_due(start, end, emitted, rate);
 
-        if (now >= end) {
+        if (due < 0) {
             break;
         }
-        if (now < due) {
-            struct timespec ts = {0, (long)(due - now < 1000000 ? due - now : 1000000)};
-
-            nanosleep(&ts, NULL);
+        if (due == 0) {
             continue;
         }
         /* a burst of 256 paths, 4 events each */
