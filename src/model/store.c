@@ -1240,7 +1240,11 @@ static uint32_t store_node_fold(struct store_proc *p, uint32_t parent)
         if (name == 0) {
             return STORE_NONE;
         }
-        p->other = store_node_make(p, STORE_ROOT, name);
+        /* a top-level span of the workload's may have that name already: it is the row */
+        p->other = store_map_get(&p->node_map, (uint64_t)STORE_ROOT << 32 | name);
+        if (p->other == STORE_NONE) {
+            p->other = store_node_make(p, STORE_ROOT, name);
+        }
     }
     p->folded++;
     return parent == p->other ? STORE_NONE : p->other;

@@ -785,6 +785,24 @@ static void test_bounds(void **state)
     assert_int_equal(p->nthreads, 2);
     assert_int_equal(p->invalid, 3);
     store_free(st);
+
+    /* A workload's own top-level "(other)" span is the row the fold uses: one node, not two. */
+    st = store_new(&cfg);
+    p = store_proc_add(st, 1, "w");
+    t = store_thread_add(p, 10, NULL);
+    id[0] = store_proc_intern(p, STORE_OTHER_NAME);
+    for (i = 1; i < 4; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        id[i] = store_proc_intern(p, name);
+    }
+    for (i = 0; i < 4; i++) { /* (other), s1, s2 make the tree full; s3 folds */
+        store_span_begin(t, id[i], 100 + (uint64_t)i);
+        store_span_end(t, id[i], 110 + (uint64_t)i);
+    }
+    assert_int_equal(p->nnodes, 4);
+    assert_int_equal(p->folded, 1);
+    assert_int_equal(node_at(p, STORE_OTHER_NAME)->s.all.count, 2);
+    store_free(st);
 }
 
 static void test_gauges_weights(void **state)
