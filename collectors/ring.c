@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_MAX_ANCESTRY 64 /* ppid steps when deciding "descendant of root" */
 #define RING_INVALID_NAME "(invalid name)"
 #define RING_CLOCK_SLACK_NS (1000ULL * UTIL_NS_PER_MS) /* tolerated clock disagreement */
+#define RING_BATCH 64U /* records handed to the store at once (store_batch) */
 /* A TSC calibration is wrong when its rate moves by more than 1/RING_CALIB_RATE_DIV between
  * two pairs, or when it puts this process's own tick further than RING_CALIB_CHECK_NS plus
  * 1/RING_CALIB_RATE_DIV of the time since the latest pair from this process's own clock. */
@@ -97,6 +99,9 @@ _Static_assert((int)STORE_REQ_OK == NCTOP_REQUEST_OK &&
 #define RING_LIMIT_LABEL "(segment limit)" /* the row that says the limit was reached */
 #define RING_MATRIX_TRIES 4 /* copies of a matrix tried per sync before waiting for the next */
 _Static_assert(RING_MAX_MATRICES <= STORE_MAX_MATRICES, "more matrices read than kept");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+                   offsetof(struct nctop_rec, flags) == 1 && offsetof(struct nctop_rec, words) == 2,
+               "ring_rec_hdr: type, flags and words are the record's first 4 bytes");
 _Static_assert(NCTOP_SEG_MATRIX_DIM_MAX == MATRIX_DIM_MAX &&
                    NCTOP_SEG_MATRIX_LABEL_MAX == MATRIX_LABEL_BYTES,
                "the matrix sizes of segment.h and matrix.h differ");
@@ -841,6 +846,12 @@ static void ring_clock_sync(struct ring_source *rs, struct ring_seg *s, uint64_t
     s->clk.ok = true;
 }
 
+/* The first 4 bytes of a record (type, flags, words) as one little-endian word. */
+static inline uint32_t ring_rec_hdr(uint8_t type, uint32_t flags, uint32_t words)
+{
+    return (uint32_t)type | flags << 8 | words << 16;
+}
+
 /* Whether a record that was not taken changes where its thread is in its span stack: a
  * span's begin or end, or the first record after a loss. Without it, a later step's spans
  * would nest under a span whose end was among them. */
@@ -975,7 +986,10 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     struct ring_slot_view *v = &s->slots[i];
     const uint8_t *data = (const uint8_t *)(r + 1);
     uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
-    uint64_t stop, discarded, late;
+    uint64_t stop, discarded, late, ts_lo, ts_span;
+    uint32_t hdr_begin = 0, hdr_end = 0, hdr_kernel = 0, nb = 0;
+    struct store_batch_ev batch[RING_BATCH];
+    bool fast;
     struct nctop_seg_conv conv;
     const struct nctop_seg_conv *convp;
     uint32_t state = atomic_load_explicit(&r->state, memory_order_acquire);
@@ -1017,12 +1031,30 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
      * compiler need not reload it from s after each of them. */
     conv = s->clk.conv;
     convp = s->lay.clock == NCTOP_SEG_CLOCK_TSC && s->clk.ok ? &conv : NULL;
+    /* The fast path: a plain span begin or end (2 words, stamped as the segment's clock says,
+     * no loss before it) or a kernel goes into a batch for the store, checked as ring_decode
+     * checks it; anything else, or a record that fails a check, takes ring_decode. */
+    if (v->thread != NULL && (convp != NULL || s->lay.clock != NCTOP_SEG_CLOCK_TSC)) {
+        uint32_t fl = convp != NULL ? NCTOP_REC_F_TSC : 0;
+
+        hdr_begin = ring_rec_hdr(NCTOP_REC_SPAN_BEGIN, fl, 2);
+        hdr_end = ring_rec_hdr(NCTOP_REC_SPAN_END, fl, 2);
+        hdr_kernel = ring_rec_hdr(NCTOP_REC_KERNEL, 0, 4);
+    }
+    ts_lo = s->lay.created_mono_ns > RING_CLOCK_SLACK_NS
+                ? s->lay.created_mono_ns - RING_CLOCK_SLACK_NS
+                : 0;
+    ts_span = late + RING_CLOCK_SLACK_NS - ts_lo;
+    fast = !v->resync;
 
     for (pos = tail; pos < stop;) {
         uint64_t off = pos & mask, contig = mask + 1 - off, left = head - pos, bytes;
         const struct nctop_rec *rec = (const struct nctop_rec *)(data + off);
-        uint16_t words = rec->words; /* read once: the bytes are the workload's */
+        uint32_t hdr;
+        uint16_t words;
 
+        memcpy(&hdr, rec, sizeof(hdr)); /* read once: the bytes are the workload's */
+        words = (uint16_t)(hdr >> 16);
         bytes = (uint64_t)words * 8;
         if (words == 0 || bytes > contig || bytes > left) {
             /* Lying length: nothing after it can be trusted; skip to head. */
@@ -1031,7 +1063,52 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             pos = head;
             break;
         }
-        if (rec->type != NCTOP_REC_PAD) {
+        if (fast && (hdr == hdr_begin || hdr == hdr_end)) {
+            uint32_t id = rec->id;
+            uint64_t ts = rec->ts_ns;
+            uint32_t sid = id != 0 && id < s->nids ? s->idmap[id] : 0;
+
+            ts = convp != NULL ? nctop_seg_conv_ns(convp, ts) : ts;
+            if (__builtin_expect(sid != 0 && ts - ts_lo <= ts_span, 1)) {
+                batch[nb].name = sid;
+                batch[nb].kind = hdr == hdr_end ? STORE_BATCH_END : STORE_BATCH_BEGIN;
+                batch[nb].ts_ns = ts;
+                if (++nb == RING_BATCH) {
+                    store_batch(v->thread, batch, nb);
+                    nb = 0;
+                }
+                records++;
+                pos += bytes;
+                continue;
+            }
+        } else if (fast && hdr == hdr_kernel) {
+            uint32_t id = rec->id;
+            uint64_t ts = rec->ts_ns, dur = rec->arg[0], be = rec->arg[1];
+            uint32_t sid = id != 0 && id < s->nids ? s->idmap[id] : 0;
+            uint32_t sbe = be != 0 && be < s->nids ? s->idmap[be] : 0;
+
+            if (__builtin_expect(sid != 0 && sbe != 0 && ts - ts_lo <= ts_span &&
+                                     dur <= late - ts + RING_CLOCK_SLACK_NS,
+                                 1)) {
+                batch[nb].name = sid;
+                batch[nb].kind = STORE_BATCH_KERNEL;
+                batch[nb].ts_ns = ts;
+                batch[nb].dur_ns = dur;
+                batch[nb].backend = sbe;
+                if (++nb == RING_BATCH) {
+                    store_batch(v->thread, batch, nb);
+                    nb = 0;
+                }
+                records++;
+                pos += bytes;
+                continue;
+            }
+        }
+        if (nb != 0) {
+            store_batch(v->thread, batch, nb);
+            nb = 0;
+        }
+        if ((uint8_t)hdr != NCTOP_REC_PAD) {
             if (words < 2 || !ring_decode(s, v, rec, words, late, convp)) {
                 bad++;
                 v->resync = v->resync || ring_rec_moves_stack(rec);
@@ -1040,6 +1117,10 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             }
         }
         pos += bytes;
+        fast = !v->resync;
+    }
+    if (nb != 0) {
+        store_batch(v->thread, batch, nb);
     }
     *budget -= pos - tail < *budget ? pos - tail : *budget;
     /* Only from where we read: a tail moved meanwhile is another reader's (it took the role

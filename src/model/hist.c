@@ -327,6 +327,27 @@ void hist_merge(struct hist *dst, const struct hist *src)
     }
 }
 
+void hist_copy(struct hist *dst, const struct hist *src)
+{
+    size_t bsz = HIST_BLOCK * hist_count_size(src);
+    void *blocks = dst->blocks;
+    uint16_t cap = dst->cap;
+
+    /* Reuse dst's storage when it has room for src's blocks at src's count width. */
+    if (dst->wide != src->wide || cap < src->nblocks) {
+        free(blocks);
+        cap = src->nblocks;
+        blocks = cap > 0 ? xreallocarray(NULL, cap, bsz) : NULL;
+    }
+    *dst = *src;
+    dst->blocks = blocks;
+    dst->cap = cap;
+    dst->hot = 0;
+    if (src->nblocks > 0) {
+        memcpy(blocks, src->blocks, (size_t)src->nblocks * bsz);
+    }
+}
+
 void hist_sub(struct hist *dst, const struct hist *src)
 {
     uint32_t pos = 0;

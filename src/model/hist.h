@@ -60,6 +60,9 @@ void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns);
 /* Add every sample of src to dst (dst becomes the histogram of the union); dst != src. */
 void hist_merge(struct hist *dst, const struct hist *src);
 
+/* Make dst a copy of src (dst != src; dst initialised; its storage is reused when it can). */
+void hist_copy(struct hist *dst, const struct hist *src);
+
 /* Take the samples of src back out of dst, which must hold them all (src was merged or added
  * into it); dst != src. Blocks left empty are freed from the order, so dst is what merging the
  * remaining parts would give. count and sum_ns are exact; min_ns and max_ns are left as they

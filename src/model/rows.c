@@ -1331,16 +1331,15 @@ static void rows_recent_fill(struct rows_summary *out, const struct store_proc *
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
 
     out->nrecent = nslots < ROWS_RECENT_MAX ? nslots : ROWS_RECENT_MAX;
-    for (uint32_t i = 0; s->win != NULL && i < nslots; i++) {
-        const struct store_slot *sl = s->win[i];
-        uint64_t age;
+    for (uint32_t i = 0; i < nslots; i++) {
+        uint64_t epoch, count, sum, age;
 
-        if (sl == NULL || sl->epoch > now_slot || sl->h.count == 0) {
+        if (!store_series_slot(p, s, i, &epoch, &count, &sum) || epoch > now_slot || count == 0) {
             continue;
         }
-        age = now_slot - sl->epoch;
+        age = now_slot - epoch;
         if (age < out->nrecent) {
-            out->step_recent_ns[out->nrecent - 1 - age] = sl->h.sum_ns / sl->h.count;
+            out->step_recent_ns[out->nrecent - 1 - age] = sum / count;
         }
     }
 }

@@ -91,26 +91,6 @@ static struct store_slot *store_slot_acquire(struct store_proc *p, uint64_t epoc
     return sl;
 }
 
-/* The extremes of win_all: those of the slots it sums (a subtraction cannot know them). */
-static void store_series_range(struct store_series *s, uint32_t nslots)
-{
-    uint64_t lo = UINT64_MAX;
-    uint64_t hi = 0;
-
-    if (s->win_all.count == 0) {
-        return;
-    }
-    for (uint32_t i = 0; i < nslots; i++) {
-        const struct store_slot *sl = s->win[i];
-
-        if (sl != NULL && sl->h.count > 0) {
-            lo = sl->h.min_ns < lo ? sl->h.min_ns : lo;
-            hi = sl->h.max_ns > hi ? sl->h.max_ns : hi;
-        }
-    }
-    hist_set_range(&s->win_all, lo, hi);
-}
-
 /* A zeroed memo for a series' first windowed sample, next to the one handed out before. */
 static struct store_series_memo *store_memo_new(struct store_proc *p)
 {
@@ -124,8 +104,25 @@ static struct store_series_memo *store_memo_new(struct store_proc *p)
     return &c->m[c->used++];
 }
 
-/* Release the slots of s that fell out of the window ending in slot cur, and take their
- * samples out of win_all. */
+/* The slot of s with the smallest epoch >= from (and <= to), NULL when none. */
+static const struct store_slot *store_series_first(const struct store_series *s, uint32_t nslots,
+                                                   uint64_t from, uint64_t to)
+{
+    const struct store_slot *best = NULL;
+
+    for (uint32_t i = 0; s->win != NULL && i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+
+        if (sl != NULL && sl->epoch >= from && sl->epoch <= to &&
+            (best == NULL || sl->epoch < best->epoch)) {
+            best = sl;
+        }
+    }
+    return best;
+}
+
+/* Release the slots of s that no window ending in slot cur or later begins at: those before
+ * the window's first slot. */
 static void store_series_sweep(struct store_proc *p, struct store_series *s, uint64_t cur)
 {
     uint32_t nslots = p->st->nslots;
@@ -139,14 +136,15 @@ static void store_series_sweep(struct store_proc *p, struct store_series *s, uin
         struct store_slot *sl = s->win[i];
 
         if (sl != NULL && sl->epoch + nslots <= cur) {
-            hist_sub(&s->win_all, &sl->h);
+            if (sl == s->open) {
+                s->open = NULL;
+            }
             store_slot_release(p, sl);
             s->win[i] = NULL;
             gone = true;
         }
     }
     if (gone) {
-        store_series_range(s, nslots);
         s->gen++;
     }
 }
@@ -193,66 +191,103 @@ static uint64_t store_proc_tick(struct store_proc *p, uint64_t ts_ns)
     return s;
 }
 
-/* Record one sample v_ns of a series at time at_ns (which places it in the window). */
+static void store_slot_note(struct store_slot *sl, uint64_t v_ns)
+{
+    sl->min_ns = v_ns < sl->min_ns ? v_ns : sl->min_ns;
+    sl->max_ns = v_ns > sl->max_ns ? v_ns : sl->max_ns;
+}
+
+/* A new slot for epoch at ring position ri, beginning as the since-start histogram was then
+ * (from: a copy of it), with its first sample v_ns. */
+static struct store_slot *store_slot_begin(struct store_proc *p, struct store_series *s,
+                                           uint32_t ri, uint64_t epoch, const struct hist *from,
+                                           uint64_t v_ns)
+{
+    struct store_slot *sl = s->win[ri];
+
+    if (sl != NULL) {
+        /* An older epoch at the same position: no window that holds epoch begins there. */
+        if (sl == s->open) {
+            s->open = NULL;
+        }
+        store_slot_release(p, sl);
+    }
+    sl = store_slot_acquire(p, epoch);
+    hist_copy(&sl->h, from);
+    sl->min_ns = v_ns;
+    sl->max_ns = v_ns;
+    s->win[ri] = sl;
+    return sl;
+}
+
+/* Record one sample v_ns of a series at time at_ns (which places it in the window): all but
+ * the common case of store_series_add. */
 __attribute__((noinline)) static void
 store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_ns, uint64_t v_ns)
 {
     uint32_t nslots = p->st->nslots;
     uint64_t slot = store_proc_tick(p, at_ns);
-    uint32_t ri;
-    struct store_slot *sl;
+    struct store_slot *sl = s->open;
+    const struct store_slot *next;
 
     s->last_ns = v_ns;
     s->gen++;
-    hist_add(&s->all, v_ns);
-
-    /* Older than every slot the ring can hold now: it counts since start only. */
-    if (slot + nslots <= p->cur_slot) {
-        return;
-    }
     if (s->win == NULL) {
         s->win = xcalloc(nslots, sizeof(*s->win));
         s->memo = store_memo_new(p);
     }
-    ri = slot == p->cur_slot ? p->cur_ring : (uint32_t)(slot % nslots);
-    sl = s->win[ri];
-    if (sl == NULL) {
-        sl = store_slot_acquire(p, slot);
-        s->win[ri] = sl;
-    } else if (sl->epoch != slot) {
-        /* A later slot already reuses this ring position: a sample that old is outside the
-         * window of anything we will show. Otherwise recycle the expired slot in place. */
-        if (sl->epoch > slot) {
-            return;
-        }
-        hist_sub(&s->win_all, &sl->h);
-        hist_reset(&sl->h);
-        store_series_range(s, nslots);
-        sl->epoch = slot;
+    if (sl == NULL || slot > sl->epoch) {
+        /* The series' first sample in this slot, and its latest: the slot begins as the
+         * since-start histogram is now. */
+        s->open = store_slot_begin(p, s, (uint32_t)(slot % nslots), slot, &s->all, v_ns);
+        hist_add(&s->all, v_ns);
+        return;
     }
-    hist_add2(&sl->h, &s->win_all, v_ns);
+    if (slot == sl->epoch) {
+        store_slot_note(sl, v_ns);
+        hist_add(&s->all, v_ns);
+        return;
+    }
+    /* Later than a sample of a later slot (another thread's, or a kernel timed by its
+     * caller): every slot after it began without it. */
+    if (slot + nslots > sl->epoch) {
+        uint32_t ri = (uint32_t)(slot % nslots);
+
+        if (s->win[ri] != NULL && s->win[ri]->epoch == slot) {
+            store_slot_note(s->win[ri], v_ns);
+        } else {
+            /* Its slot begins as the next slot held began (nothing fell between). */
+            next = store_series_first(s, nslots, slot + 1U, UINT64_MAX);
+            store_slot_begin(p, s, ri, slot, &next->h, v_ns);
+        }
+    }
+    for (uint32_t i = 0; i < nslots; i++) {
+        if (s->win[i] != NULL && s->win[i]->epoch > slot) {
+            hist_add(&s->win[i]->h, v_ns);
+        }
+    }
+    hist_add(&s->all, v_ns);
 }
 
-/* The common case of store_series_add, inline: a time inside the current slot of a series
- * whose slot for it is there already. Both histograms in one call. */
+/* The common case of store_series_add, inline: a time inside the current slot, where the
+ * series had a sample already. One histogram: since start (the window is the difference
+ * between it and the slot the window begins with). */
 static inline void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
                                     uint64_t v_ns)
 {
-    struct store_slot *sl;
+    struct store_slot *sl = s->open;
 
-    if (__builtin_expect(at_ns >= p->cur_slot_start_ns &&
-                             at_ns - p->cur_slot_start_ns < p->st->cfg.slot_ns && s->win != NULL,
+    if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot && at_ns >= p->cur_slot_start_ns &&
+                             at_ns - p->cur_slot_start_ns < p->st->cfg.slot_ns,
                          1)) {
-        sl = s->win[p->cur_ring];
-        if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot, 1)) {
-            if (at_ns > p->clock_ns) {
-                p->clock_ns = at_ns;
-            }
-            s->last_ns = v_ns;
-            s->gen++;
-            hist_add3(&s->all, &sl->h, &s->win_all, v_ns);
-            return;
+        if (at_ns > p->clock_ns) {
+            p->clock_ns = at_ns;
         }
+        s->last_ns = v_ns;
+        s->gen++;
+        store_slot_note(sl, v_ns);
+        hist_add(&s->all, v_ns);
+        return;
     }
     store_series_add_slow(p, s, at_ns, v_ns);
 }
@@ -262,8 +297,8 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
     uint32_t i;
 
     hist_done(&s->all);
-    hist_done(&s->win_all);
     s->memo = NULL; /* the process's chunks hold it */
+    s->open = NULL;
     if (s->win == NULL) {
         return;
     }
@@ -277,28 +312,20 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
     s->win = NULL;
 }
 
-/* Whether a slot belongs to the window that ends at now_slot. */
-static bool store_slot_in_window(const struct store_slot *sl, uint64_t now_slot, uint32_t nslots)
-{
-    return sl != NULL && sl->epoch <= now_slot && sl->epoch + nslots > now_slot;
-}
-
-void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
-                         struct hist *out)
+/* The window of s ending in slot now_slot: the samples from its first slot on are those of
+ * hi (the slot after the window, or since start when there is none) not in lo (the window's
+ * first slot held); lo NULL: the window holds nothing. */
+static void store_series_bounds(const struct store_proc *p, const struct store_series *s,
+                                uint64_t now_ns, const struct hist **lo, const struct hist **hi)
 {
     uint32_t nslots = p->st->nslots;
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
-    uint32_t i;
+    uint64_t first = now_slot + 1U >= nslots ? now_slot + 1U - nslots : 0;
+    const struct store_slot *a = store_series_first(s, nslots, first, now_slot);
+    const struct store_slot *b = store_series_first(s, nslots, now_slot + 1U, UINT64_MAX);
 
-    hist_reset(out);
-    if (s->win == NULL) {
-        return;
-    }
-    for (i = 0; i < nslots; i++) {
-        if (store_slot_in_window(s->win[i], now_slot, nslots)) {
-            hist_merge(out, &s->win[i]->h);
-        }
-    }
+    *lo = a != NULL ? &a->h : NULL;
+    *hi = b != NULL ? &b->h : &s->all;
 }
 
 const struct hist *store_series_window_hist(const struct store_proc *p,
@@ -307,44 +334,71 @@ const struct hist *store_series_window_hist(const struct store_proc *p,
 {
     uint32_t nslots = p->st->nslots;
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+    uint64_t lo_ns = UINT64_MAX, hi_ns = 0;
+    const struct hist *lo, *hi;
 
-    if (s->win == NULL) {
+    store_series_bounds(p, s, now_ns, &lo, &hi);
+    if (lo == NULL || lo->count == hi->count) {
         hist_reset(scratch);
         return scratch;
     }
-    /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
-     * sweep frees the others as the clock moves), so win_all is that window. Another window
-     * is it too when every slot held is in it. */
-    if (now_slot != p->cur_slot) {
-        for (uint32_t i = 0; i < nslots; i++) {
-            if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
-                store_series_window(p, s, now_ns, scratch);
-                return scratch;
-            }
+    if (lo->count == 0 && hi == &s->all) {
+        return &s->all; /* the series began inside the window */
+    }
+    hist_copy(scratch, hi);
+    hist_sub(scratch, lo);
+    /* The extremes are those of the slots in the window (a difference cannot know them). */
+    for (uint32_t i = 0; i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+
+        if (sl != NULL && sl->epoch <= now_slot && sl->epoch + nslots > now_slot) {
+            lo_ns = sl->min_ns < lo_ns ? sl->min_ns : lo_ns;
+            hi_ns = sl->max_ns > hi_ns ? sl->max_ns : hi_ns;
         }
     }
-    return &s->win_all;
+    hist_set_range(scratch, lo_ns, hi_ns);
+    return scratch;
+}
+
+void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
+                         struct hist *out)
+{
+    const struct hist *h = store_series_window_hist(p, s, now_ns, out);
+
+    if (h != out) {
+        hist_copy(out, h);
+    }
 }
 
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
                                  uint64_t now_ns, uint64_t *count)
 {
-    uint32_t nslots = p->st->nslots;
-    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
-    uint64_t sum = 0;
-    uint64_t n = 0;
-    uint32_t i;
+    const struct hist *lo, *hi;
 
-    for (i = 0; s->win != NULL && i < nslots; i++) {
-        if (store_slot_in_window(s->win[i], now_slot, nslots)) {
-            sum += s->win[i]->h.sum_ns;
-            n += s->win[i]->h.count;
-        }
-    }
+    store_series_bounds(p, s, now_ns, &lo, &hi);
     if (count != NULL) {
-        *count = n;
+        *count = lo != NULL ? hi->count - lo->count : 0;
     }
-    return sum;
+    return lo != NULL ? hi->sum_ns - lo->sum_ns : 0;
+}
+
+bool store_series_slot(const struct store_proc *p, const struct store_series *s, uint32_t i,
+                       uint64_t *epoch, uint64_t *count, uint64_t *sum_ns)
+{
+    uint32_t nslots = p->st->nslots;
+    const struct store_slot *sl = s->win != NULL && i < nslots ? s->win[i] : NULL;
+    const struct store_slot *next;
+    const struct hist *hi;
+
+    if (sl == NULL) {
+        return false;
+    }
+    next = store_series_first(s, nslots, sl->epoch + 1U, UINT64_MAX);
+    hi = next != NULL ? &next->h : &s->all;
+    *epoch = sl->epoch;
+    *count = hi->count - sl->h.count;
+    *sum_ns = hi->sum_ns - sl->h.sum_ns;
+    return true;
 }
 
 /* --- rates -------------------------------------------------------------------------------- */
@@ -2093,6 +2147,90 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
         return;
     }
     store_thread_op(t, STORE_OP_END, STORE_SRC_OWN, name, 0, ts_ns);
+}
+
+static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t backend,
+                               uint64_t start_ns, uint64_t dur_ns);
+
+/* store_do_begin for a batch, inline in the common case: a valid name (nnames names), room
+ * for the frame, and the child the parent's hint names. */
+static inline __attribute__((always_inline)) void store_batch_begin(struct store_thread *t,
+                                                                    uint32_t name, uint64_t ts_ns,
+                                                                    uint32_t nnames,
+                                                                    uint32_t max_depth)
+{
+    uint32_t d = t->depth;
+    struct store_node *nodes = t->proc->nodes;
+    struct store_frame *f;
+    uint32_t parent, h;
+
+    if (__builtin_expect(
+            name - 1U < nnames && t->overflow == 0 && d < max_depth && d < t->frames_cap, 1)) {
+        parent = d > 0 ? t->frames[d - 1U].node : STORE_ROOT;
+        if (__builtin_expect(parent != STORE_NONE, 1)) {
+            /* The child last begun there, or (a loop over siblings) the one after it. */
+            h = nodes[parent].hint;
+            if (h != STORE_NONE && nodes[h].name != name) {
+                h = nodes[h].next_sibling;
+                nodes[parent].hint =
+                    h != STORE_NONE && nodes[h].name == name ? h : nodes[parent].hint;
+            }
+            if (__builtin_expect(h != STORE_NONE && nodes[h].name == name, 1)) {
+                f = &t->frames[d];
+                t->depth = d + 1U;
+                f->node = h;
+                f->name = name;
+                f->begin_ns = ts_ns;
+                f->mem_bytes = 0;
+                f->mem_touched = false;
+                f->src = STORE_SRC_OWN;
+                return;
+            }
+        }
+    }
+    store_do_begin(t, name, ts_ns, STORE_SRC_OWN);
+}
+
+void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t n)
+{
+    struct store_proc *p = t->proc;
+    uint32_t nnames, max_depth;
+    uint64_t last = 0;
+    size_t i;
+
+    if (__builtin_expect(!store_thread_direct(t), 0)) {
+        /* Each event may change what the next one needs (a queue drains, a source syncs). */
+        for (i = 0; i < n; i++) {
+            if (ev[i].kind == STORE_BATCH_BEGIN) {
+                store_span_begin(t, ev[i].name, ev[i].ts_ns);
+            } else if (ev[i].kind == STORE_BATCH_END) {
+                store_span_end(t, ev[i].name, ev[i].ts_ns);
+            } else {
+                store_kernel(p, ev[i].name, ev[i].backend, ev[i].ts_ns, ev[i].dur_ns);
+            }
+        }
+        return;
+    }
+    /* Direct stays direct: a begin, an end or a kernel taken straight to its effect changes
+     * neither the observer, the queues, the thread's sync nor the probes' merge. */
+    nnames = strtab_count(&p->names);
+    max_depth = p->st->cfg.max_depth;
+    for (i = 0; i < n; i++) {
+        const struct store_batch_ev *e = &ev[i];
+
+        if (e->kind == STORE_BATCH_END) {
+            store_do_end_top(t, e->name, e->ts_ns, STORE_SRC_OWN);
+            last = e->ts_ns;
+        } else if (e->kind == STORE_BATCH_BEGIN) {
+            store_batch_begin(t, e->name, e->ts_ns, nnames, max_depth);
+            last = e->ts_ns;
+        } else {
+            store_kernel_apply(p, e->name, e->backend, e->ts_ns, e->dur_ns);
+        }
+    }
+    if (last != 0) {
+        t->last_ns[STORE_SRC_OWN] = last;
+    }
 }
 
 void store_span_end_status(struct store_thread *t, uint32_t name, uint32_t status, uint64_t ts_ns)

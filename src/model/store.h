@@ -214,6 +214,18 @@ void store_thread_gap(struct store_thread *t);
  * (its begin predates attaching) is counted and ignored. */
 void store_span_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns);
 void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns);
+/* A run of span begins, plain ends and kernels of one thread (t not NULL), in order: what
+ * store_span_begin, store_span_end and store_kernel do for each, with the per-call checks
+ * made once for the run (the ring reader's fast path). */
+enum store_batch_kind { STORE_BATCH_BEGIN, STORE_BATCH_END, STORE_BATCH_KERNEL };
+struct store_batch_ev {
+    uint32_t name;
+    uint32_t kind;    /* enum store_batch_kind */
+    uint64_t ts_ns;   /* a kernel's start */
+    uint64_t dur_ns;  /* a kernel's */
+    uint32_t backend; /* a kernel's */
+};
+void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t n);
 
 /* The thread's events before ts_ns were not seen (a late attach, a gap): where it stands in
  * its span stack is unknown. Its open spans are forgotten and its events from ts_ns on are

@@ -26,10 +26,16 @@ struct store_map {
     struct hmap m;
 };
 
-/* One rolling-window slot: the samples whose time falls in [epoch, epoch + 1) * slot_ns. */
+/* One rolling-window slot of a series: where the samples whose time falls in
+ * [epoch, epoch + 1) * slot_ns begin. h is the series' since-start histogram as it was before
+ * the first of them (samples of earlier slots that came later are added to it), so the samples
+ * from this slot on are the since-start histogram minus h: a sample bumps one histogram, and a
+ * window is one difference. */
 struct store_slot {
     struct store_slot *next_free; /* link in the process's free list while unused */
     uint64_t epoch;               /* slot number: time / slot_ns */
+    uint64_t min_ns;              /* the extremes of the slot's own samples (it has one) */
+    uint64_t max_ns;
     struct hist h;
 };
 
@@ -70,12 +76,11 @@ struct store_series {
                                      * through a const series. With last_ns and gen, all a
                                      * row reads here when nothing changed: one cache line */
     struct hist all;                /* since start */
-    struct hist win_all;            /* the samples of every slot in win, kept as samples come and
-                                     * slots go, so that the window needs no merge (min_ns and max_ns
-                                     * are those of the slots) */
+    struct store_slot *open;        /* the slot of the latest sample (the newest in win), NULL
+                                     * when it left the window */
     struct store_slot **win;        /* ring of nslots slot pointers (slot s at s % nslots), each
-                                     * NULL while it holds nothing; the ring itself is allocated at
-                                     * the first sample */
+                                     * NULL for a slot with no samples (or expired); the ring
+                                     * itself is allocated at the first sample */
 };
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
@@ -473,15 +478,15 @@ struct store {
     void *probe_ctx;
 };
 
-/* Merge the window slots of s that the window ending at now_ns covers into out (reset
- * first). out is a scratch histogram owned by the caller. */
+/* The histogram of the window of s ending at now_ns into out, a histogram owned by the
+ * caller. */
 void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
                          struct hist *out);
 
-/* The histogram of the window of s ending at now_ns: win_all when every slot s holds is in
- * that window (the window ends in the ingest clock's slot, or nothing of s moved out of it),
- * else the merge of the slots that are, into scratch (owned by the caller). Borrowed until the
- * next change of s or of scratch. */
+/* The histogram of the window of s ending at now_ns: the since-start histogram when every
+ * sample of s lies in that window, else the difference of two histograms (the since-start
+ * one, or the slot after the window's, minus the window's first slot's) in scratch (owned by
+ * the caller). Borrowed until the next change of s or of scratch. */
 const struct hist *store_series_window_hist(const struct store_proc *p,
                                             const struct store_series *s, uint64_t now_ns,
                                             struct hist *scratch);
@@ -490,6 +495,10 @@ const struct hist *store_series_window_hist(const struct store_proc *p,
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
                                  uint64_t now_ns, uint64_t *count);
 
+/* Slot i (0 .. nslots - 1) of the ring of s: its epoch and its own samples' count and sum;
+ * false when the position holds none. */
+bool store_series_slot(const struct store_proc *p, const struct store_series *s, uint32_t i,
+                       uint64_t *epoch, uint64_t *count, uint64_t *sum_ns);
 /* Rate per second of r over the window ending at now_ns; false when fewer than two points
  * fall in the window. */
 bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t window_ns,

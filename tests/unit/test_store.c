@@ -1508,8 +1508,42 @@ static void assert_row_stats(const struct row_stats *o, const struct hist *h, ui
  * longer than the window, kernels reported late (into older slots, some past the window),
  * windows ending before, at and after the ingest clock. Rows built between the steps (whose
  * percentiles are kept per series version) show what the merged window gives. */
+/* The samples of one series as they came, with whether each came too late for any window:
+ * older than every slot the window can hold when it came. */
+#define W13_MAX_SAMPLES 4096
+struct w13_samples {
+    uint64_t t[W13_MAX_SAMPLES];
+    uint64_t v[W13_MAX_SAMPLES];
+    bool late[W13_MAX_SAMPLES];
+    size_t n;
+};
+
+static void w13_note(struct w13_samples *m, uint64_t t, uint64_t v, uint64_t clock)
+{
+    assert_true(m->n < W13_MAX_SAMPLES);
+    m->t[m->n] = t;
+    m->v[m->n] = v;
+    m->late[m->n] = t / SEC + 10 <= clock / SEC;
+    m->n++;
+}
+
+/* The window ending at at, from the samples themselves: those of its 10 slots. */
+static void w13_window(const struct w13_samples *m, uint64_t at, struct hist *out)
+{
+    uint64_t last = at / SEC;
+
+    hist_reset(out);
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->late[i] && m->t[i] / SEC <= last && m->t[i] / SEC + 10 > last) {
+            hist_add(out, m->v[i]);
+        }
+    }
+}
+
 static void test_issue_13_window_running_matches_merge(void **state)
 {
+    static struct w13_samples sam[4];
+    struct hist model;
     struct store *st = store_new(NULL); /* 10 slots of 1 s */
     struct store_proc *p = store_proc_add(st, 1, "w");
     struct store_thread *t = store_thread_add(p, 10, NULL);
@@ -1524,10 +1558,13 @@ static void test_issue_13_window_running_matches_merge(void **state)
     struct rows rows;
     uint64_t now = 100 * SEC;
     uint64_t held = now;
+    uint64_t n;
 
     (void)state;
     hist_init(&ref);
     hist_init(&scratch);
+    hist_init(&model);
+    memset(sam, 0, sizeof(sam));
     rows_init(&rows);
     for (int step = 0; step < 1500; step++) {
         const struct store_series *ser[4];
@@ -1540,13 +1577,20 @@ static void test_issue_13_window_running_matches_merge(void **state)
         store_span_begin(t, b, now - da + 1);
         store_span_end(t, b, now - da + 1 + db);
         store_span_end(t, a, now);
+        w13_note(&sam[1], now - da + 1 + db, db, now);
+        w13_note(&sam[0], now, da, now);
         /* c: a span now and then, so that its slots expire while it gets nothing new. */
         if (step % 25 == 0) {
             store_span_begin(t, c, now - db);
             store_span_end(t, c, now);
+            w13_note(&sam[2], now, db, now);
         }
         if (step == 0 || w13_next() % 3 != 0) {
-            store_kernel(p, k, be, now - w13_next() % (12 * SEC), 500 + w13_next() % 90000);
+            /* Out of order: a kernel timed by its caller ends up to 12 s before the clock. */
+            uint64_t start = now - w13_next() % (12 * SEC), dur = 500 + w13_next() % 90000;
+
+            store_kernel(p, k, be, start, dur);
+            w13_note(&sam[3], start + dur, dur, now);
         }
         /* In the order of the rows: the tree depth first, then the kernels. */
         ser[0] = &node_at(p, "a")->s;
@@ -1559,6 +1603,13 @@ static void test_issue_13_window_running_matches_merge(void **state)
 
                 store_series_window(p, ser[i], at, &ref);
                 assert_hist_same(store_series_window_hist(p, ser[i], at, &scratch), &ref);
+                /* At the clock or after it, the window is exactly its slots' samples. */
+                if (offs[j] >= 0) {
+                    w13_window(&sam[i], at, &model);
+                    assert_hist_same(&ref, &model);
+                    assert_int_equal(store_series_window_sum(p, ser[i], at, &n), model.sum_ns);
+                    assert_int_equal(n, model.count);
+                }
             }
         }
         /* Rows at every step, at the clock, before it or after: every figure from the merged
@@ -1585,6 +1636,7 @@ static void test_issue_13_window_running_matches_merge(void **state)
     rows_done(&rows);
     hist_done(&ref);
     hist_done(&scratch);
+    hist_done(&model);
     store_free(st);
 }
 
