@@ -17,9 +17,6 @@
  * indexes are dense and ordered like the values. A bucket's width 2^e is at most v / 64, so
  * its midpoint is within 1/128 of any value inside it.
  */
-#define HIST_SUB_BITS 6U
-#define HIST_EXACT_LIMIT 128U
-#define HIST_BLOCK_BITS 4U
 #define HIST_NBLOCKS (HIST_NBUCKETS / HIST_BLOCK)
 #define HIST_SHRINK_RATIO 4U /* reset frees room for more than this times the blocks used */
 
@@ -28,19 +25,6 @@ _Static_assert(HIST_NBUCKETS % HIST_BLOCK == 0, "whole blocks");
 _Static_assert(HIST_MAP_WORDS * 64U >= HIST_NBLOCKS, "one map bit per block");
 _Static_assert(HIST_RANK_GROUPS * 8U >= HIST_NBLOCKS, "one rank per 8 blocks");
 _Static_assert(HIST_NBLOCKS <= UINT16_MAX && HIST_NBLOCKS <= UINT8_MAX + 1U, "narrow fields");
-
-uint32_t hist_index(uint64_t v_ns)
-{
-    uint32_t k;
-    uint32_t e;
-
-    if (v_ns < HIST_EXACT_LIMIT) {
-        return (uint32_t)v_ns;
-    }
-    k = 63U - (uint32_t)__builtin_clzll(v_ns);
-    e = k - HIST_SUB_BITS;
-    return (e << HIST_SUB_BITS) + (uint32_t)(v_ns >> e);
-}
 
 uint64_t hist_bucket_low(uint32_t index)
 {
@@ -92,7 +76,7 @@ static uint64_t hist_count_at(const struct hist *h, uint32_t off)
 
 /* Set bits of each byte value: the baseline x86-64 target has no popcount instruction (the
  * builtin is a library call, which doubled the cost of hist_add). */
-static const uint8_t hist_pop8[256] = {
+const uint8_t hist_pop8[256] = {
     0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5,
     1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6,
     1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5, 2, 3, 3, 4, 3, 4, 4, 5, 3, 4, 4, 5, 4, 5, 5, 6,
@@ -113,7 +97,7 @@ static uint32_t hist_block_pos(const struct hist *h, uint32_t blk)
 
 /* Give block blk zeroed storage at its place in the order; returns its position. Out of
  * line, with hist_bump_wide, so that the common path of hist_bump stays short. */
-__attribute__((noinline)) static uint32_t hist_block_insert(struct hist *h, uint32_t blk)
+__attribute__((noinline)) uint32_t hist_block_insert(struct hist *h, uint32_t blk)
 {
     size_t bsz = HIST_BLOCK * hist_count_size(h);
     uint32_t pos = hist_block_pos(h, blk);
@@ -133,7 +117,6 @@ __attribute__((noinline)) static uint32_t hist_block_insert(struct hist *h, uint
             (size_t)(h->nblocks - pos) * bsz);
     memset(base + (size_t)pos * bsz, 0, bsz);
     h->nblocks++;
-    h->hot = 0; /* the blocks after it moved */
     h->map[blk >> 6] |= 1ULL << (blk & 63U);
     for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
         h->rank[g]++;
@@ -151,7 +134,6 @@ static void hist_block_remove(struct hist *h, uint32_t blk, uint32_t pos)
     memmove(base + (size_t)pos * bsz, base + (size_t)(pos + 1U) * bsz,
             (size_t)(h->nblocks - pos - 1U) * bsz);
     h->nblocks--;
-    h->hot = 0;
     h->map[blk >> 6] &= ~(1ULL << (blk & 63U));
     for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
         h->rank[g]--;
@@ -174,47 +156,12 @@ static void hist_widen(struct hist *h)
 }
 
 /* Add n to the count at offset off when counts are 64-bit or must become so. */
-__attribute__((noinline)) static void hist_bump_wide(struct hist *h, uint32_t off, uint64_t n)
+__attribute__((noinline)) void hist_bump_wide(struct hist *h, uint32_t off, uint64_t n)
 {
     if (!h->wide) {
         hist_widen(h);
     }
     ((uint64_t *)h->blocks)[off] += n;
-}
-
-/* Account n samples in bucket idx (counts only; the caller keeps count/sum/min/max). Inlined
- * into hist_add and hist_add2: the call cost as much as the bump. */
-static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint32_t idx,
-                                                            uint64_t n)
-{
-    uint32_t blk = idx >> HIST_BLOCK_BITS;
-    uint32_t pos;
-    uint32_t off;
-
-    if (__builtin_expect(h->hot == blk + 1U, 1)) {
-        pos = h->hot_pos;
-    } else {
-        uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
-        uint32_t bit = blk & 7U;
-
-        if ((byte >> bit & 1U) != 0) {
-            pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
-        } else {
-            pos = hist_block_insert(h, blk);
-        }
-        h->hot = (uint16_t)(blk + 1U);
-        h->hot_pos = (uint16_t)pos;
-    }
-    off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
-    if (!h->wide) {
-        uint32_t *c = (uint32_t *)h->blocks + off;
-
-        if (__builtin_expect(n <= UINT32_MAX - *c, 1)) {
-            *c += (uint32_t)n;
-            return;
-        }
-    }
-    hist_bump_wide(h, off, n);
 }
 
 void hist_init(struct hist *h)
@@ -244,42 +191,10 @@ void hist_reset(struct hist *h)
     memset(h->map, 0, sizeof(h->map));
     memset(h->rank, 0, sizeof(h->rank));
     h->nblocks = 0;
-    h->hot = 0;
     h->count = 0;
     h->sum_ns = 0;
     h->min_ns = 0;
     h->max_ns = 0;
-}
-
-/* count, sum, min and max of one more sample v_ns. */
-static inline __attribute__((always_inline)) void hist_note(struct hist *h, uint64_t v_ns)
-{
-    if (h->count == 0) {
-        h->min_ns = v_ns;
-        h->max_ns = v_ns;
-    } else if (v_ns < h->min_ns) {
-        h->min_ns = v_ns;
-    } else if (v_ns > h->max_ns) {
-        h->max_ns = v_ns;
-    }
-    h->count++;
-    h->sum_ns += v_ns;
-}
-
-void hist_add(struct hist *h, uint64_t v_ns)
-{
-    hist_note(h, v_ns);
-    hist_bump(h, hist_index(v_ns), 1U);
-}
-
-void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns)
-{
-    uint32_t idx = hist_index(v_ns);
-
-    hist_note(a, v_ns);
-    hist_bump(a, idx, 1U);
-    hist_note(b, v_ns);
-    hist_bump(b, idx, 1U);
 }
 
 void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns)
@@ -342,7 +257,6 @@ void hist_copy(struct hist *dst, const struct hist *src)
     *dst = *src;
     dst->blocks = blocks;
     dst->cap = cap;
-    dst->hot = 0;
     if (src->nblocks > 0) {
         memcpy(blocks, src->blocks, (size_t)src->nblocks * bsz);
     }
@@ -522,6 +436,56 @@ void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_
      * count) for any the walk did not find. */
     for (; j < n; j++) {
         out_ns[j] = hist_rank_value(h, h->count, 0);
+    }
+}
+
+void hist_percentiles2(const struct hist *a, const struct hist *b, const double *pct, size_t n,
+                       uint64_t *out_ns)
+{
+    struct hist u; /* the union's count and extremes, for the ranks and their values */
+    uint64_t cum = 0, rank;
+    size_t j = 0;
+
+    if (b == NULL || b->count == 0) {
+        hist_percentiles(a, pct, n, out_ns);
+        return;
+    }
+    if (a->count == 0) {
+        hist_percentiles(b, pct, n, out_ns);
+        return;
+    }
+    u.count = a->count + b->count;
+    u.min_ns = a->min_ns < b->min_ns ? a->min_ns : b->min_ns;
+    u.max_ns = a->max_ns > b->max_ns ? a->max_ns : b->max_ns;
+    rank = n > 0 ? hist_rank(&u, pct[0]) : u.count;
+    /* The blocks of either, in order; a bucket's count is the sum of both. */
+    for (uint32_t w = 0; w < HIST_MAP_WORDS && rank < u.count; w++) {
+        for (uint64_t bits = a->map[w] | b->map[w]; bits != 0 && rank < u.count;
+             bits &= bits - 1U) {
+            uint32_t blk = w * 64U + (uint32_t)__builtin_ctzll(bits);
+            bool ina = (a->map[w] >> (blk & 63U) & 1U) != 0;
+            bool inb = (b->map[w] >> (blk & 63U) & 1U) != 0;
+            uint32_t fa = ina ? hist_block_pos(a, blk) << HIST_BLOCK_BITS : 0;
+            uint32_t fb = inb ? hist_block_pos(b, blk) << HIST_BLOCK_BITS : 0;
+
+            for (uint32_t k = 0; k < HIST_BLOCK && rank < u.count; k++) {
+                uint64_t c =
+                    (ina ? hist_count_at(a, fa + k) : 0) + (inb ? hist_count_at(b, fb + k) : 0);
+
+                while (cum + c >= rank && rank < u.count) {
+                    out_ns[j] = hist_rank_value(&u, rank, (blk << HIST_BLOCK_BITS) + k);
+                    if (++j == n) {
+                        return;
+                    }
+                    rank = hist_rank(&u, pct[j]);
+                }
+                cum += c;
+            }
+        }
+    }
+    /* The last ranks are the exact maximum. */
+    for (; j < n; j++) {
+        out_ns[j] = hist_rank_value(&u, u.count, 0);
     }
 }
 

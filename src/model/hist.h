@@ -33,9 +33,6 @@ struct hist {
     uint8_t rank[HIST_RANK_GROUPS]; /* stored blocks before group g (blocks 8g .. 8g + 7) */
     uint16_t nblocks;               /* blocks in use */
     uint16_t cap;                   /* blocks the storage has room for */
-    uint16_t hot;                   /* 1 + the block last bumped, 0: none (a series' samples
-                                     * mostly fall in the block of the previous one) */
-    uint16_t hot_pos;               /* its position in the storage */
     bool wide;                      /* counts are uint64_t (else uint32_t) */
 };
 
@@ -45,13 +42,6 @@ void hist_done(struct hist *h); /* frees the buckets; h may be re-initialised */
 /* Forget all samples. The block storage is kept for the next samples unless it has room for
  * several times the blocks these samples used (or holds 64-bit counts): then it is freed. */
 void hist_reset(struct hist *h);
-
-/* Add one sample. Allocates only when v_ns needs a block beyond the storage's room. */
-void hist_add(struct hist *h, uint64_t v_ns);
-
-/* Add one sample to both a and b (a != b): a series' since-start histogram and its window
- * slot, with the bucket found once. */
-void hist_add2(struct hist *a, struct hist *b, uint64_t v_ns);
 
 /* Add one sample to a, b and c (all distinct): a series' since-start histogram, its window
  * slot and its window's running total. */
@@ -81,6 +71,10 @@ uint64_t hist_percentile(const struct hist *h, double pct);
 /* Several percentiles in one pass; pct must be ascending. out_ns gets n values. */
 void hist_percentiles(const struct hist *h, const double *pct, size_t n, uint64_t *out_ns);
 
+/* hist_percentiles of the union of a and b (b may be NULL), without merging them. */
+void hist_percentiles2(const struct hist *a, const struct hist *b, const double *pct, size_t n,
+                       uint64_t *out_ns);
+
 /* Samples <= v_ns, at bucket resolution: a sample in v_ns's own bucket counts (so the answer
  * may include values up to 1/64 above v_ns; exact below 128). For cumulative exporters. */
 uint64_t hist_count_le(const struct hist *h, uint64_t v_ns);
@@ -88,9 +82,94 @@ uint64_t hist_count_le(const struct hist *h, uint64_t v_ns);
 /* Heap bytes h holds for its buckets (the struct itself not counted): for memory figures. */
 size_t hist_bytes(const struct hist *h);
 
-/* Bucket geometry, exposed for tests: index of a value, and a bucket's value range. */
-uint32_t hist_index(uint64_t v_ns);
+/* Bucket geometry, exposed for tests: a bucket's value range (hist_index, above: the index
+ * of a value). */
 uint64_t hist_bucket_low(uint32_t index);
 uint64_t hist_bucket_mid(uint32_t index);
+
+/* --- adding samples, inline: a span end's cost is mostly this -------------------------- */
+
+#define HIST_SUB_BITS 6U      /* 64 buckets per power of two */
+#define HIST_EXACT_LIMIT 128U /* values below have a bucket each */
+#define HIST_BLOCK_BITS 4U    /* HIST_BLOCK = 2^HIST_BLOCK_BITS */
+
+/* Internals of the inline path (hist.c): set bits of each byte value (the baseline x86-64
+ * target has no popcount instruction, and the builtin is a library call); a new block's
+ * storage; a bump that needs 64-bit counts. */
+extern const uint8_t hist_pop8[256];
+uint32_t hist_block_insert(struct hist *h, uint32_t blk);
+void hist_bump_wide(struct hist *h, uint32_t off, uint64_t n);
+
+/* The bucket of a value (the geometry is described in hist.c). */
+static inline uint32_t hist_index(uint64_t v_ns)
+{
+    uint32_t e;
+
+    if (v_ns < HIST_EXACT_LIMIT) {
+        return (uint32_t)v_ns;
+    }
+    e = 63U - (uint32_t)__builtin_clzll(v_ns) - HIST_SUB_BITS;
+    return (e << HIST_SUB_BITS) + (uint32_t)(v_ns >> e);
+}
+
+/* Account n samples in bucket idx; h->count already includes them, so while it fits in 32
+ * bits no bucket can pass UINT32_MAX. Inlined into hist_add, hist_add2 and hist_merge: the
+ * call cost as much as the bump. The block's place is looked up every time (two loads and a
+ * table lookup): remembering the last block bumped saved no work where durations straddle
+ * block edges, and its branch was mispredicted about every other sample there. */
+static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint32_t idx,
+                                                            uint64_t n)
+{
+    uint32_t blk = idx >> HIST_BLOCK_BITS;
+    uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
+    uint32_t bit = blk & 7U;
+    uint32_t pos;
+    uint32_t off;
+
+    if (__builtin_expect((byte >> bit & 1U) != 0, 1)) {
+        pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
+    } else {
+        pos = hist_block_insert(h, blk);
+    }
+    off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
+    if (__builtin_expect(!h->wide && h->count <= UINT32_MAX, 1)) {
+        ((uint32_t *)h->blocks)[off] += (uint32_t)n;
+        return;
+    }
+    hist_bump_wide(h, off, n);
+}
+
+/* count, sum, min and max of one more sample v_ns. */
+static inline __attribute__((always_inline)) void hist_note(struct hist *h, uint64_t v_ns)
+{
+    if (__builtin_expect(h->count == 0, 0)) {
+        h->min_ns = v_ns;
+        h->max_ns = v_ns;
+    }
+    h->min_ns = v_ns < h->min_ns ? v_ns : h->min_ns;
+    h->max_ns = v_ns > h->max_ns ? v_ns : h->max_ns;
+    h->count++;
+    h->sum_ns += v_ns;
+}
+
+/* Add one sample. Allocates only when v_ns needs a block beyond the storage's room. */
+static inline void hist_add(struct hist *h, uint64_t v_ns)
+{
+    hist_note(h, v_ns);
+    hist_bump(h, hist_index(v_ns), 1U);
+}
+
+/* Add one sample to both a and b (a != b): a series' since-start histogram and its window
+ * slot, with the bucket found once. */
+static inline __attribute__((always_inline)) void hist_add2(struct hist *a, struct hist *b,
+                                                            uint64_t v_ns)
+{
+    uint32_t idx = hist_index(v_ns);
+
+    hist_note(a, v_ns);
+    hist_bump(a, idx, 1U);
+    hist_note(b, v_ns);
+    hist_bump(b, idx, 1U);
+}
 
 #endif /* NCTOP_SRC_HIST_H */

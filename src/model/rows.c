@@ -253,6 +253,24 @@ static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h)
     }
 }
 
+/* rows_memo_fill of the union of a and b (b may be NULL), without merging them. */
+static void rows_memo_fill2(struct store_memo_stats *m, const struct hist *a, const struct hist *b)
+{
+    if (b == NULL || b->count == 0) {
+        rows_memo_fill(m, a);
+        return;
+    }
+    if (a->count == 0) {
+        rows_memo_fill(m, b);
+        return;
+    }
+    m->count = a->count + b->count;
+    m->sum_ns = a->sum_ns + b->sum_ns;
+    m->min_ns = a->min_ns < b->min_ns ? a->min_ns : b->min_ns;
+    m->max_ns = a->max_ns > b->max_ns ? a->max_ns : b->max_ns;
+    hist_percentiles2(a, b, rows_pcts, STORE_MEMO_NPCT, m->pct_ns);
+}
+
 static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
 {
     memset(o, 0, sizeof(*o));
@@ -288,7 +306,10 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         memo = &local;
     }
     if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
-        rows_memo_fill(&memo->win, store_series_window_hist(p, s, now_ns, scratch));
+        const struct hist *a, *b;
+
+        store_series_window_parts(p, s, now_ns, scratch, &a, &b);
+        rows_memo_fill2(&memo->win, a, b);
         memo->win.gen = s->gen;
         memo->win.slot = slot;
     }

@@ -91,6 +91,26 @@ static struct store_slot *store_slot_acquire(struct store_proc *p, uint64_t epoc
     return sl;
 }
 
+/* The extremes of win_closed: those of the slots it sums (a subtraction cannot know them). */
+static void store_series_range(struct store_series *s, uint32_t nslots)
+{
+    uint64_t lo = UINT64_MAX;
+    uint64_t hi = 0;
+
+    if (s->win_closed.count == 0) {
+        return;
+    }
+    for (uint32_t i = 0; i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+
+        if (sl != NULL && sl != s->open && sl->h.count > 0) {
+            lo = sl->h.min_ns < lo ? sl->h.min_ns : lo;
+            hi = sl->h.max_ns > hi ? sl->h.max_ns : hi;
+        }
+    }
+    hist_set_range(&s->win_closed, lo, hi);
+}
+
 /* A zeroed memo for a series' first windowed sample, next to the one handed out before. */
 static struct store_series_memo *store_memo_new(struct store_proc *p)
 {
@@ -104,25 +124,22 @@ static struct store_series_memo *store_memo_new(struct store_proc *p)
     return &c->m[c->used++];
 }
 
-/* The slot of s with the smallest epoch >= from (and <= to), NULL when none. */
-static const struct store_slot *store_series_first(const struct store_series *s, uint32_t nslots,
-                                                   uint64_t from, uint64_t to)
+/* Take slot i of s out of the ring and back to the free list; a closed slot's samples leave
+ * win_closed (the caller sets its range). */
+static void store_series_drop(struct store_proc *p, struct store_series *s, uint32_t i)
 {
-    const struct store_slot *best = NULL;
+    struct store_slot *sl = s->win[i];
 
-    for (uint32_t i = 0; s->win != NULL && i < nslots; i++) {
-        const struct store_slot *sl = s->win[i];
-
-        if (sl != NULL && sl->epoch >= from && sl->epoch <= to &&
-            (best == NULL || sl->epoch < best->epoch)) {
-            best = sl;
-        }
+    if (sl == s->open) {
+        s->open = NULL;
+    } else {
+        hist_sub(&s->win_closed, &sl->h);
     }
-    return best;
+    store_slot_release(p, sl);
+    s->win[i] = NULL;
 }
 
-/* Release the slots of s that no window ending in slot cur or later begins at: those before
- * the window's first slot. */
+/* Release the slots of s that fell out of the window ending in slot cur. */
 static void store_series_sweep(struct store_proc *p, struct store_series *s, uint64_t cur)
 {
     uint32_t nslots = p->st->nslots;
@@ -136,15 +153,12 @@ static void store_series_sweep(struct store_proc *p, struct store_series *s, uin
         struct store_slot *sl = s->win[i];
 
         if (sl != NULL && sl->epoch + nslots <= cur) {
-            if (sl == s->open) {
-                s->open = NULL;
-            }
-            store_slot_release(p, sl);
-            s->win[i] = NULL;
+            store_series_drop(p, s, i);
             gone = true;
         }
     }
     if (gone) {
+        store_series_range(s, nslots);
         s->gen++;
     }
 }
@@ -184,40 +198,11 @@ static uint64_t store_proc_tick(struct store_proc *p, uint64_t ts_ns)
     s = ts_ns / slot_ns;
     if (s > p->cur_slot) {
         p->cur_slot = s;
-        p->cur_slot_start_ns = s * slot_ns;
         p->cur_ring = (uint32_t)(s % p->st->nslots);
+        p->cur_slot_start_ns = s * slot_ns;
         store_proc_sweep(p);
     }
     return s;
-}
-
-static void store_slot_note(struct store_slot *sl, uint64_t v_ns)
-{
-    sl->min_ns = v_ns < sl->min_ns ? v_ns : sl->min_ns;
-    sl->max_ns = v_ns > sl->max_ns ? v_ns : sl->max_ns;
-}
-
-/* A new slot for epoch at ring position ri, beginning as the since-start histogram was then
- * (from: a copy of it), with its first sample v_ns. */
-static struct store_slot *store_slot_begin(struct store_proc *p, struct store_series *s,
-                                           uint32_t ri, uint64_t epoch, const struct hist *from,
-                                           uint64_t v_ns)
-{
-    struct store_slot *sl = s->win[ri];
-
-    if (sl != NULL) {
-        /* An older epoch at the same position: no window that holds epoch begins there. */
-        if (sl == s->open) {
-            s->open = NULL;
-        }
-        store_slot_release(p, sl);
-    }
-    sl = store_slot_acquire(p, epoch);
-    hist_copy(&sl->h, from);
-    sl->min_ns = v_ns;
-    sl->max_ns = v_ns;
-    s->win[ri] = sl;
-    return sl;
 }
 
 /* Record one sample v_ns of a series at time at_ns (which places it in the window): all but
@@ -227,51 +212,63 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
 {
     uint32_t nslots = p->st->nslots;
     uint64_t slot = store_proc_tick(p, at_ns);
-    struct store_slot *sl = s->open;
-    const struct store_slot *next;
+    uint32_t ri = (uint32_t)(slot % nslots);
+    struct store_slot *sl;
 
     s->last_ns = v_ns;
     s->gen++;
+    hist_add(&s->all, v_ns);
+    /* Older than every slot the ring can hold now: it counts since start only. */
+    if (slot + nslots <= p->cur_slot) {
+        return;
+    }
     if (s->win == NULL) {
         s->win = xcalloc(nslots, sizeof(*s->win));
         s->memo = store_memo_new(p);
     }
-    if (sl == NULL || slot > sl->epoch) {
-        /* The series' first sample in this slot, and its latest: the slot begins as the
-         * since-start histogram is now. */
-        s->open = store_slot_begin(p, s, (uint32_t)(slot % nslots), slot, &s->all, v_ns);
-        hist_add(&s->all, v_ns);
+    sl = s->win[ri];
+    if (s->open == NULL || slot > s->open->epoch) {
+        /* The series' latest slot: the one before it closes, and what held this ring
+         * position is older than the window. */
+        if (s->open != NULL) {
+            hist_merge(&s->win_closed, &s->open->h);
+            s->open = NULL;
+        }
+        if (sl != NULL) {
+            store_series_drop(p, s, ri);
+            store_series_range(s, nslots);
+        }
+        sl = store_slot_acquire(p, slot);
+        s->win[ri] = sl;
+        s->open = sl;
+        hist_add(&sl->h, v_ns);
         return;
     }
-    if (slot == sl->epoch) {
-        store_slot_note(sl, v_ns);
-        hist_add(&s->all, v_ns);
+    if (sl == s->open) {
+        hist_add(&sl->h, v_ns);
         return;
     }
     /* Later than a sample of a later slot (another thread's, or a kernel timed by its
-     * caller): every slot after it began without it. */
-    if (slot + nslots > sl->epoch) {
-        uint32_t ri = (uint32_t)(slot % nslots);
-
-        if (s->win[ri] != NULL && s->win[ri]->epoch == slot) {
-            store_slot_note(s->win[ri], v_ns);
-        } else {
-            /* Its slot begins as the next slot held began (nothing fell between). */
-            next = store_series_first(s, nslots, slot + 1U, UINT64_MAX);
-            store_slot_begin(p, s, ri, slot, &next->h, v_ns);
+     * caller): a closed slot. */
+    if (sl != NULL && sl->epoch != slot) {
+        /* A later slot already reuses this ring position: a sample that old is outside the
+         * window of anything we will show. Otherwise recycle the expired slot in place. */
+        if (sl->epoch > slot) {
+            return;
         }
+        store_series_drop(p, s, ri);
+        store_series_range(s, nslots);
+        sl = NULL;
     }
-    for (uint32_t i = 0; i < nslots; i++) {
-        if (s->win[i] != NULL && s->win[i]->epoch > slot) {
-            hist_add(&s->win[i]->h, v_ns);
-        }
+    if (sl == NULL) {
+        sl = store_slot_acquire(p, slot);
+        s->win[ri] = sl;
     }
-    hist_add(&s->all, v_ns);
+    hist_add2(&sl->h, &s->win_closed, v_ns);
 }
 
 /* The common case of store_series_add, inline: a time inside the current slot, where the
- * series had a sample already. One histogram: since start (the window is the difference
- * between it and the slot the window begins with). */
+ * series had a sample already. Two histograms in one call: since start, and the slot. */
 static inline void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
                                     uint64_t v_ns)
 {
@@ -285,8 +282,7 @@ static inline void store_series_add(struct store_proc *p, struct store_series *s
         }
         s->last_ns = v_ns;
         s->gen++;
-        store_slot_note(sl, v_ns);
-        hist_add(&s->all, v_ns);
+        hist_add2(&s->all, &sl->h, v_ns);
         return;
     }
     store_series_add_slow(p, s, at_ns, v_ns);
@@ -297,6 +293,7 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
     uint32_t i;
 
     hist_done(&s->all);
+    hist_done(&s->win_closed);
     s->memo = NULL; /* the process's chunks hold it */
     s->open = NULL;
     if (s->win == NULL) {
@@ -312,51 +309,63 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
     s->win = NULL;
 }
 
-/* The window of s ending in slot now_slot: the samples from its first slot on are those of
- * hi (the slot after the window, or since start when there is none) not in lo (the window's
- * first slot held); lo NULL: the window holds nothing. */
-static void store_series_bounds(const struct store_proc *p, const struct store_series *s,
-                                uint64_t now_ns, const struct hist **lo, const struct hist **hi)
+/* Whether a slot belongs to the window that ends at now_slot. */
+static bool store_slot_in_window(const struct store_slot *sl, uint64_t now_slot, uint32_t nslots)
+{
+    return sl != NULL && sl->epoch <= now_slot && sl->epoch + nslots > now_slot;
+}
+
+void store_series_window_parts(const struct store_proc *p, const struct store_series *s,
+                               uint64_t now_ns, struct hist *scratch, const struct hist **a,
+                               const struct hist **b)
 {
     uint32_t nslots = p->st->nslots;
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
-    uint64_t first = now_slot + 1U >= nslots ? now_slot + 1U - nslots : 0;
-    const struct store_slot *a = store_series_first(s, nslots, first, now_slot);
-    const struct store_slot *b = store_series_first(s, nslots, now_slot + 1U, UINT64_MAX);
 
-    *lo = a != NULL ? &a->h : NULL;
-    *hi = b != NULL ? &b->h : &s->all;
+    *b = NULL;
+    if (s->win == NULL) {
+        hist_reset(scratch);
+        *a = scratch;
+        return;
+    }
+    /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
+     * sweep frees the others as the clock moves), so the closed slots and the open one are
+     * that window. Another window is it too when every slot held is in it. */
+    if (now_slot != p->cur_slot) {
+        for (uint32_t i = 0; i < nslots; i++) {
+            if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
+                hist_reset(scratch);
+                for (uint32_t k = 0; k < nslots; k++) {
+                    if (store_slot_in_window(s->win[k], now_slot, nslots)) {
+                        hist_merge(scratch, &s->win[k]->h);
+                    }
+                }
+                *a = scratch;
+                return;
+            }
+        }
+    }
+    *a = &s->win_closed;
+    *b = s->open != NULL ? &s->open->h : NULL;
 }
 
 const struct hist *store_series_window_hist(const struct store_proc *p,
                                             const struct store_series *s, uint64_t now_ns,
                                             struct hist *scratch)
 {
-    uint32_t nslots = p->st->nslots;
-    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
-    uint64_t lo_ns = UINT64_MAX, hi_ns = 0;
-    const struct hist *lo, *hi;
+    const struct hist *a, *b;
 
-    store_series_bounds(p, s, now_ns, &lo, &hi);
-    if (lo == NULL || lo->count == hi->count) {
-        hist_reset(scratch);
-        return scratch;
+    store_series_window_parts(p, s, now_ns, scratch, &a, &b);
+    if (b == NULL || b->count == 0) {
+        return a;
     }
-    if (lo->count == 0 && hi == &s->all) {
-        return &s->all; /* the series began inside the window */
+    if (a->count == 0) {
+        return b;
     }
-    hist_copy(scratch, hi);
-    hist_sub(scratch, lo);
-    /* The extremes are those of the slots in the window (a difference cannot know them). */
-    for (uint32_t i = 0; i < nslots; i++) {
-        const struct store_slot *sl = s->win[i];
-
-        if (sl != NULL && sl->epoch <= now_slot && sl->epoch + nslots > now_slot) {
-            lo_ns = sl->min_ns < lo_ns ? sl->min_ns : lo_ns;
-            hi_ns = sl->max_ns > hi_ns ? sl->max_ns : hi_ns;
-        }
+    if (a != scratch) {
+        hist_copy(scratch, a);
     }
-    hist_set_range(scratch, lo_ns, hi_ns);
+    hist_merge(scratch, b);
     return scratch;
 }
 
@@ -373,31 +382,35 @@ void store_series_window(const struct store_proc *p, const struct store_series *
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
                                  uint64_t now_ns, uint64_t *count)
 {
-    const struct hist *lo, *hi;
+    uint32_t nslots = p->st->nslots;
+    uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
+    uint64_t sum = 0;
+    uint64_t n = 0;
+    uint32_t i;
 
-    store_series_bounds(p, s, now_ns, &lo, &hi);
-    if (count != NULL) {
-        *count = lo != NULL ? hi->count - lo->count : 0;
+    for (i = 0; s->win != NULL && i < nslots; i++) {
+        if (store_slot_in_window(s->win[i], now_slot, nslots)) {
+            sum += s->win[i]->h.sum_ns;
+            n += s->win[i]->h.count;
+        }
     }
-    return lo != NULL ? hi->sum_ns - lo->sum_ns : 0;
+    if (count != NULL) {
+        *count = n;
+    }
+    return sum;
 }
 
 bool store_series_slot(const struct store_proc *p, const struct store_series *s, uint32_t i,
                        uint64_t *epoch, uint64_t *count, uint64_t *sum_ns)
 {
-    uint32_t nslots = p->st->nslots;
-    const struct store_slot *sl = s->win != NULL && i < nslots ? s->win[i] : NULL;
-    const struct store_slot *next;
-    const struct hist *hi;
+    const struct store_slot *sl = s->win != NULL && i < p->st->nslots ? s->win[i] : NULL;
 
     if (sl == NULL) {
         return false;
     }
-    next = store_series_first(s, nslots, sl->epoch + 1U, UINT64_MAX);
-    hi = next != NULL ? &next->h : &s->all;
     *epoch = sl->epoch;
-    *count = hi->count - sl->h.count;
-    *sum_ns = hi->sum_ns - sl->h.sum_ns;
+    *count = sl->h.count;
+    *sum_ns = sl->h.sum_ns;
     return true;
 }
 

@@ -26,16 +26,10 @@ struct store_map {
     struct hmap m;
 };
 
-/* One rolling-window slot of a series: where the samples whose time falls in
- * [epoch, epoch + 1) * slot_ns begin. h is the series' since-start histogram as it was before
- * the first of them (samples of earlier slots that came later are added to it), so the samples
- * from this slot on are the since-start histogram minus h: a sample bumps one histogram, and a
- * window is one difference. */
+/* One rolling-window slot: the samples whose time falls in [epoch, epoch + 1) * slot_ns. */
 struct store_slot {
     struct store_slot *next_free; /* link in the process's free list while unused */
     uint64_t epoch;               /* slot number: time / slot_ns */
-    uint64_t min_ns;              /* the extremes of the slot's own samples (it has one) */
-    uint64_t max_ns;
     struct hist h;
 };
 
@@ -76,11 +70,14 @@ struct store_series {
                                      * through a const series. With last_ns and gen, all a
                                      * row reads here when nothing changed: one cache line */
     struct hist all;                /* since start */
-    struct store_slot *open;        /* the slot of the latest sample (the newest in win), NULL
-                                     * when it left the window */
+    struct hist win_closed;         /* the samples of every slot in win but the open one, kept
+                                     * as slots close and expire: the window is it and the open
+                                     * slot, with no merge (min_ns and max_ns are its slots') */
+    struct store_slot *open;        /* the slot of the latest sample (the newest in win), where
+                                     * a sample goes with its since-start one; NULL when none */
     struct store_slot **win;        /* ring of nslots slot pointers (slot s at s % nslots), each
-                                     * NULL for a slot with no samples (or expired); the ring
-                                     * itself is allocated at the first sample */
+                                     * NULL while it holds nothing; the ring itself is allocated at
+                                     * the first sample */
 };
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
@@ -483,10 +480,17 @@ struct store {
 void store_series_window(const struct store_proc *p, const struct store_series *s, uint64_t now_ns,
                          struct hist *out);
 
-/* The histogram of the window of s ending at now_ns: the since-start histogram when every
- * sample of s lies in that window, else the difference of two histograms (the since-start
- * one, or the slot after the window's, minus the window's first slot's) in scratch (owned by
- * the caller). Borrowed until the next change of s or of scratch. */
+/* The window of s ending at now_ns as two parts, *a and *b (NULL: none), whose samples
+ * together are the window's: the closed slots and the open one when every slot s holds is in
+ * that window (the window ends in the ingest clock's slot, or nothing of s moved out of it),
+ * else the merge of the slots that are, into scratch (owned by the caller). Borrowed until the
+ * next change of s or of scratch. */
+void store_series_window_parts(const struct store_proc *p, const struct store_series *s,
+                               uint64_t now_ns, struct hist *scratch, const struct hist **a,
+                               const struct hist **b);
+
+/* The histogram of the window of s ending at now_ns: one of its parts when the other is
+ * empty, else their merge into scratch. */
 const struct hist *store_series_window_hist(const struct store_proc *p,
                                             const struct store_series *s, uint64_t now_ns,
                                             struct hist *scratch);

@@ -926,6 +926,44 @@ static void test_issue_13_ranks(void **state)
     hist_done(&h);
 }
 
+/* The percentiles of two histograms walked together are those of their merge: apart,
+ * overlapping, one empty, one a single sample. */
+static void test_issue_13_percentiles_of_two(void **state)
+{
+    static const double pcts[] = {0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100};
+    const size_t n = sizeof(pcts) / sizeof(pcts[0]);
+    uint64_t got[sizeof(pcts) / sizeof(pcts[0])], want[sizeof(pcts) / sizeof(pcts[0])];
+
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        struct hist a, b, m;
+        int na = round % 7 == 0 ? 0 : (int)(rng_next() % 3000);
+        int nb = round % 11 == 0 ? 1 : (int)(rng_next() % 500);
+
+        hist_init(&a);
+        hist_init(&b);
+        hist_init(&m);
+        for (int i = 0; i < na; i++) {
+            hist_add(&a, random_sample(round % 5));
+        }
+        for (int i = 0; i < nb; i++) {
+            hist_add(&b, random_sample((round / 5) % 5) * (round % 3 == 0 ? 1000 : 1));
+        }
+        hist_merge(&m, &a);
+        hist_merge(&m, &b);
+        hist_percentiles2(&a, &b, pcts, n, got);
+        hist_percentiles(&m, pcts, n, want);
+        assert_memory_equal(got, want, sizeof(got));
+        hist_percentiles2(&b, &a, pcts, n, got);
+        assert_memory_equal(got, want, sizeof(got));
+        hist_percentiles2(&m, NULL, pcts, n, got);
+        assert_memory_equal(got, want, sizeof(got));
+        hist_done(&a);
+        hist_done(&b);
+        hist_done(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_issue_13_window_sub_matches_dense),
         cmocka_unit_test(test_issue_13_sub_wide_and_single),
         cmocka_unit_test(test_issue_13_ranks),
+        cmocka_unit_test(test_issue_13_percentiles_of_two),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
