@@ -455,6 +455,7 @@ static void loop_ui_build(struct loop *l)
         .uptime = loop_proc_uptime,
         .baseline = l->io.baseline,
         .alerts = l->io.alerts,
+        .omit = ui_omit(l->ui),
     };
 
     /* Without a choice: the command we started, else the first process. */

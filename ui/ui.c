@@ -525,6 +525,18 @@ bool ui_frozen(const struct ui *u)
     return u->frozen;
 }
 
+unsigned ui_omit(const struct ui *u)
+{
+    return u->since_start || u->frozen ? 0 : ROWS_OMIT_ALL_PCT;
+}
+
+bool ui_frame_lacks(const struct ui *u)
+{
+    const struct rows *r = u->frame != NULL ? u->frame->rows : NULL;
+
+    return r != NULL && (r->omitted & ~ui_omit(u)) != 0;
+}
+
 int ui_input_fd(const struct ui *u)
 {
     return fileno(u->in);

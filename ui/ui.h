@@ -76,6 +76,12 @@ void ui_free(struct ui *u);
 /* Draw a frame: every window with wnoutrefresh, then one doupdate. */
 void ui_draw(struct ui *u, const struct ui_frame *f);
 
+/* The figures a frame may leave out (ROWS_OMIT_*, for rows_update_latency) while the display
+ * shows what it shows now: the since-start percentiles unless since start is shown or the
+ * display is frozen (a frozen frame keeps all it may show). A key that comes to show them
+ * asks for a new frame (UI_REBUILD). */
+unsigned ui_omit(const struct ui *u);
+
 /* Read every pending key and mouse event (never blocks). Returns UI_* reactions. */
 unsigned ui_input(struct ui *u);
 

@@ -121,6 +121,7 @@ void rows_init(struct rows *r)
 {
     memset(r, 0, sizeof(*r));
     r->gen = ++rows_last_gen;
+    r->shape = ++rows_last_gen;
 }
 
 void rows_clear(struct rows *r)
@@ -130,6 +131,8 @@ void rows_clear(struct rows *r)
     r->n = 0;
     r->nneuro = 0;
     r->gen = ++rows_last_gen;
+    r->shape = ++rows_last_gen;
+    r->omitted = 0;
     if (r->text == NULL) {
         return;
     }
@@ -271,13 +274,15 @@ static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *
 }
 
 /* Both periods of a series; slot is rows_slot(p, now_ns), scratch the caller's window
- * histogram. Sets ROW_F_WIN/ALL.
+ * histogram, omit ROWS_OMIT_* (the since-start percentiles: not walked, marked absent). Sets
+ * ROW_F_WIN/ALL.
  * The percentiles are walked once per version of the series (its gen) and, for the window,
  * per slot the window ends in: a tree that did not change since the last frame costs no walk,
  * and one that did costs no merge (the series keeps its window's histogram). */
 static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
                                  const struct store_proc *p, const struct store_series *s,
-                                 uint64_t now_ns, uint64_t slot, struct hist *scratch)
+                                 uint64_t now_ns, uint64_t slot, struct hist *scratch,
+                                 unsigned omit)
 {
     struct store_series_memo *memo = s->memo;
     struct store_series_memo local;
@@ -292,12 +297,23 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         memo->win.gen = s->gen;
         memo->win.slot = slot;
     }
-    if (memo->all.gen != s->gen || s->gen == 0) {
-        rows_memo_fill(&memo->all, &s->all);
-        memo->all.gen = s->gen;
-    }
     rows_stats_fill(win, &memo->win, s->last_ns);
-    rows_stats_fill(all, &memo->all, s->last_ns);
+    if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
+        /* The counts without the walk: the histogram's own figures. */
+        struct store_memo_stats m = {.count = s->all.count,
+                                     .sum_ns = s->all.sum_ns,
+                                     .min_ns = s->all.min_ns,
+                                     .max_ns = s->all.max_ns};
+
+        rows_stats_fill(all, &m, s->last_ns);
+        all->absent = ROW_S_P50 | ROW_S_P95 | ROW_S_P99;
+    } else {
+        if (memo->all.gen != s->gen || s->gen == 0) {
+            rows_memo_fill(&memo->all, &s->all);
+            memo->all.gen = s->gen;
+        }
+        rows_stats_fill(all, &memo->all, s->last_ns);
+    }
     if (win->count > 0) {
         flags |= ROW_F_WIN;
     }
@@ -384,49 +400,137 @@ static uint32_t rows_next_kept(const struct store_proc *p, const bool *keep, uin
     return STORE_NONE;
 }
 
-void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+/* What one latency build shares between its rows. */
+struct rows_lat {
+    const struct store_proc *p;
+    uint64_t now_ns;
+    uint64_t slot;      /* rows_slot(p, now_ns) */
+    uint64_t top_total; /* rows_top_total(p, now_ns) */
+    unsigned omit;      /* ROWS_OMIT_* */
+    struct hist scratch;
+};
+
+/* The figures of node n into its row (whose strings, level and kind are set), and the node's
+ * window total as the denominator of its children's shares (lv->win_total_ns, reserved to
+ * its level). Every figure field the latency rows use is set, so a kept row gets no figure of
+ * the frame before. */
+static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct rows_lat *c,
+                              const struct store_node *n)
+{
+    const struct store_proc *p = c->p;
+    uint64_t denom = n->level == 0 ? c->top_total : lv->win_total_ns[n->level - 1U];
+
+    row->nchildren = n->nchildren;
+    row->flags =
+        rows_series_fill(&row->win, &row->all, p, &n->s, c->now_ns, c->slot, &c->scratch, c->omit);
+    row->share_pct = 0;
+    row->hist_all = &n->s.all;
+    row->ok = n->ok;
+    row->failed = n->failed;
+    row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
+    if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
+        /* A replayed log: the figures are the log's, including its share. */
+        rows_import_fill(row, &p->imports[n->import]);
+        lv->win_total_ns[n->level] = row->win.total_ns;
+        return;
+    }
+    lv->win_total_ns[n->level] = row->win.total_ns;
+    /* Share of the parent's window time; undefined (bit clear) when the parent has none.
+     * Siblings that cover their parent sum to 100 %. */
+    if (denom > 0) {
+        row->share_pct = (double)row->win.total_ns * 100.0 / (double)denom;
+        row->flags |= ROW_F_SHARE;
+    }
+}
+
+static void rows_lat_init(struct rows_lat *c, const struct store_proc *p, uint64_t now_ns,
+                          unsigned omit)
+{
+    c->p = p;
+    c->now_ns = now_ns;
+    c->slot = rows_slot(p, now_ns);
+    c->top_total = rows_top_total(p, now_ns);
+    c->omit = omit;
+    hist_init(&c->scratch);
+}
+
+static void rows_build_latency_omit(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                                    unsigned omit)
 {
     struct rows_levels lv;
-    struct hist scratch;
-    uint64_t top_total = rows_top_total(p, now_ns);
-    uint64_t slot = rows_slot(p, now_ns);
+    struct rows_lat c;
     size_t first = out->n;
     uint32_t i;
 
     rows_levels_init(&lv);
-    hist_init(&scratch);
+    rows_lat_init(&c, p, now_ns, omit);
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
         const char *label = rows_name(p, n->name);
         struct row *row = rows_add(out, &lv, ROW_LATENCY, n->level, label, strlen(label));
-        uint64_t denom = n->level == 0 ? top_total : lv.win_total_ns[n->level - 1U];
 
-        row->nchildren = n->nchildren;
-        row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, slot, &scratch);
-        row->hist_all = &n->s.all;
-        row->ok = n->ok;
-        row->failed = n->failed;
-        row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
-        if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
-            /* A replayed log: the figures are the log's, including its share. */
-            rows_import_fill(row, &p->imports[n->import]);
-            lv.win_total_ns[n->level] = row->win.total_ns;
-            continue;
-        }
-        lv.win_total_ns[n->level] = row->win.total_ns;
-        /* Share of the parent's window time; undefined (bit clear) when the parent has none.
-         * Siblings that cover their parent sum to 100 %. */
-        if (denom > 0) {
-            row->share_pct = (double)row->win.total_ns * 100.0 / (double)denom;
-            row->flags |= ROW_F_SHARE;
-        }
+        rows_latency_fill(row, &lv, &c, n);
     }
-    hist_done(&scratch);
+    hist_done(&c.scratch);
     rows_levels_done(&lv);
+    out->omitted |= omit;
     if (p->fleet == STORE_FLEET_ALL) {
         fleet_spread(out, first, p, now_ns); /* the spread across its members */
     }
+}
+
+void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    rows_build_latency_omit(out, p, now_ns, 0);
+}
+
+/* Whether row is what p's node n would make at the same place of the build: a latency row
+ * with the node's label at its level. A row's path is its parent's and its label, so rows that
+ * all match, in the same depth-first order, have the paths the build would give them. */
+static bool rows_same_node(const struct row *row, const struct store_proc *p,
+                           const struct store_node *n)
+{
+    return row->kind == ROW_LATENCY && row->level == n->level &&
+           strcmp(row->label, rows_name(p, n->name)) == 0;
+}
+
+void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                         unsigned omit)
+{
+    struct rows_levels lv;
+    struct rows_lat c;
+    size_t k = 0;
+    bool same = out->n == (size_t)p->nnodes - 1U && out->nneuro == 0;
+    uint32_t i;
+
+    /* A fleet's rows carry their members' spread, made by another pass: built anew. */
+    if (p->fleet == STORE_FLEET_ALL) {
+        same = false;
+    }
+    rows_levels_init(&lv);
+    rows_lat_init(&c, p, now_ns, omit);
+    for (i = same ? rows_next_kept(p, NULL, STORE_ROOT, true) : STORE_NONE; i != STORE_NONE;
+         i = rows_next_kept(p, NULL, i, true), k++) {
+        const struct store_node *n = &p->nodes[i];
+
+        if (k >= out->n || !rows_same_node(&out->v[k], p, n)) {
+            same = false;
+            break;
+        }
+        rows_levels_reserve(&lv, n->level);
+        rows_latency_fill(&out->v[k], &lv, &c, n);
+    }
+    hist_done(&c.scratch);
+    rows_levels_done(&lv);
+    if (!same || k != out->n) {
+        /* The tree changed (or out held other rows): the rows filled so far go too. */
+        rows_clear(out);
+        rows_build_latency_omit(out, p, now_ns, omit);
+        return;
+    }
+    out->gen = ++rows_last_gen;
+    out->omitted = omit;
 }
 
 /* --- a baseline ------------------------------------------------------------------------------ */
@@ -795,7 +899,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         row = rows_add(out, &lv, ROW_KERNEL, 1, name, strlen(name));
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
-        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch);
+        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch, 0);
         row->hist_all = &k->s.all;
         if (top_total > 0) {
             row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
@@ -1317,7 +1421,7 @@ void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now
 static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
                              const struct store_series *s, uint64_t now_ns, struct hist *scratch)
 {
-    rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch);
+    rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch, 0);
     m->valid = m->all.count > 0;
     m->hist_all = &s->all;
 }

@@ -195,11 +195,21 @@ struct rows {
     struct row_neuro *neuro; /* the figures of ROW_NEURO rows (row.neuro indexes it) */
     size_t nneuro;
     size_t neuro_cap;
-    uint64_t gen; /* new, never reused, at each rows_init and rows_clear: rows of one gen are
-                   * the same rows, so a view drawing them again need not sort them again (the
-                   * builders change rows only before they are shown); 0: unknown (a set made
-                   * by hand), always sorted */
+    uint64_t gen;     /* new, never reused, at each rows_init and rows_clear: rows of one gen are
+                       * the same rows, so a view drawing them again need not sort them again (the
+                       * builders change rows only before they are shown); 0: unknown (a set made
+                       * by hand), always sorted */
+    uint64_t shape;   /* new, never reused, at each rows_init and rows_clear, and kept by
+                       * rows_update_latency when it keeps the rows: sets of one shape and the
+                       * same n have the same paths, labels, levels and kinds at the same
+                       * indexes (only their figures may differ); 0: unknown */
+    unsigned omitted; /* ROWS_OMIT_* figures the builder left out of every row */
 };
+
+/* Figures a builder may leave out for a display that does not show them (each marked absent
+ * in every row, so nothing shows a wrong value): the since-start p50, p95 and p99, whose walk
+ * over every node's histogram is half the cost of a frame whose every node changed. */
+#define ROWS_OMIT_ALL_PCT 0x01U
 
 /* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */
 static inline const struct row_neuro *rows_neuro_of(const struct rows *r, const struct row *row)
@@ -507,6 +517,14 @@ void rows_done(struct rows *r);
  * in first-seen order, which is execution order (the UI may re-sort siblings). */
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+/* rows_build_latency for a display that builds the same tree frame after frame: out holds
+ * rows of an earlier build (it is cleared first unless they are kept). When they are p's
+ * latency rows and p's tree kept its shape (the same labels at the same levels, in order), the
+ * rows and their strings are kept (out->shape too) and only their figures are set again;
+ * otherwise out is cleared and built. out->gen is new either way. omit: ROWS_OMIT_* (0 for
+ * every figure), recorded in out->omitted. Loop context. */
+void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                         unsigned omit);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 /* The compilations of p (its span instances, rows_build_instances), newest first, each
  * (level 0, labelled "#<n> <model or span name>", n counting from 1 since start) with the
