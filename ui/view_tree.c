@@ -148,7 +148,7 @@ int view_tree_name_want(struct ui *u, struct view *v)
         return 0;
     }
     /* The same lines as last time (a redraw after a key): the same width. */
-    if (vt->want_valid && vt->want_version == tree_version(vt->tree)) {
+    if (vt->want_valid && vt->want_version == tree_set_version(vt->tree)) {
         return vt->want;
     }
     for (size_t i = 0; i < tree_nlines(vt->tree); i++) {
@@ -166,7 +166,7 @@ int view_tree_name_want(struct ui *u, struct view *v)
         want = n > want ? n : want;
     }
     vt->want = want + 1;
-    vt->want_version = tree_version(vt->tree);
+    vt->want_version = tree_set_version(vt->tree);
     vt->want_valid = true;
     return vt->want;
 }

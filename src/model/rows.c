@@ -2084,11 +2084,26 @@ struct rows_sort_entry {
     bool has;
 };
 
+/* Whether x goes before y: it has the figure and y not, or both have it and x's is larger
+ * (keys are negated when reversed), or it comes first in the builder's order (ties, and rows
+ * without the figure): the order of rows_sort_cmp. */
+static inline bool rows_sort_before(const struct rows_sort_entry *x,
+                                    const struct rows_sort_entry *y)
+{
+    if (x->has != y->has) {
+        return x->has;
+    }
+    if (x->has && x->key != y->key) {
+        return x->key > y->key;
+    }
+    return x->row < y->row;
+}
+
 /* Sort a group of siblings. Groups are mostly small (a tree's fan-out): their keys are copied
  * next to their indexes (negated when reversed) and insertion-sorted with the comparison
- * inline. The group is in index order and insertion sort is stable, so ties stay in index
- * order: the order qsort_r gives with rows_sort_cmp. Names, and larger groups, go through
- * qsort_r. */
+ * inline. Ties go by index, as with qsort_r and rows_sort_cmp, so the order is the same from
+ * any starting order; from the last frame's, which mostly still holds, little moves. Names,
+ * and larger groups, go through qsort_r. */
 static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
 {
     struct rows_sort_entry e[ROWS_SORT_INLINE];
@@ -2107,9 +2122,7 @@ static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
         struct rows_sort_entry x = e[i];
         size_t j = i;
 
-        /* Before e[j - 1]: it has the figure and e[j - 1] not, or both have it and it is
-         * larger (rows without it keep their order, as ties do). */
-        while (j > 0 && x.has && (!e[j - 1].has || x.key > e[j - 1].key)) {
+        while (j > 0 && rows_sort_before(&x, &e[j - 1])) {
             e[j] = e[j - 1];
             j--;
         }

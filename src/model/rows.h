@@ -623,8 +623,10 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
 
 /* rows_sort for a caller that has the parents (rows_parents) and the children grouped by
  * parent already, as the UI's trees do: the children of row p are kids[off[p] .. off[p + 1])
- * and the top-level rows group r->n (off has r->n + 2 entries), each group in index order.
- * Sorts each group of kids in place (borrowed; the rest only read) and writes order. */
+ * and the top-level rows group r->n (off has r->n + 2 entries), each group in index order or
+ * (for a sort by a key, not ROWS_SORT_NONE) in any order, such as an earlier sort's: the
+ * result is the same, and costs less the closer it is. Sorts each group of kids in place
+ * (borrowed; the rest only read) and writes order. */
 void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
                       const uint32_t *off, uint32_t *kids, uint32_t *order);
 
