@@ -75,6 +75,8 @@ struct ui {
     uint64_t columns;                 /* --columns, for views without their own */
     bool since_start;                 /* statistics since start instead of the rolling window */
     bool frozen;
+    bool stale;         /* the frame drawn lacked figures it could no longer have (ui_stale) */
+    uint64_t drawn_gen; /* the gen of the rows drawn last (a first draw is never cut short) */
     bool help;
     size_t help_top;
     uint64_t delay_ns;

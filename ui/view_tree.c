@@ -24,6 +24,8 @@ struct view_tree {
     bool want_valid;     /* want is the name width of the lines of tree version want_version */
     uint64_t want_version;
     int want;
+    uint64_t resolved_gen;  /* rows of this gen have resolved_bits of every row (rows_resolve) */
+    uint32_t resolved_bits; /* ROW_S_* */
 };
 
 static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL, NULL};
@@ -105,6 +107,28 @@ void view_tree_prepare(struct ui *u, struct view *v)
         }
         rows_memory_shares(rows, vt->mshare);
         vt->mshare_gen = rows->gen;
+    }
+    /* A sort by a window percentile the frame left for later needs it of every row. */
+    if (rows != NULL && rows->src != NULL && !sort.since_start &&
+        (sort.key == ROWS_SORT_P50 || sort.key == ROWS_SORT_P95 || sort.key == ROWS_SORT_P99)) {
+        uint32_t bit = sort.key == ROWS_SORT_P50   ? ROW_S_P50
+                       : sort.key == ROWS_SORT_P95 ? ROW_S_P95
+                                                   : ROW_S_P99;
+
+        if (rows->gen != vt->resolved_gen) {
+            vt->resolved_gen = rows->gen;
+            vt->resolved_bits = 0;
+        }
+        if ((vt->resolved_bits & bit) == 0) {
+            for (size_t i = 0; i < rows->n; i++) {
+                if ((rows->v[i].win.pending & bit) != 0 && !rows_resolve(rows, i, bit)) {
+                    u->stale = true;
+                }
+            }
+            if (!u->stale) {
+                vt->resolved_bits |= bit;
+            }
+        }
     }
     tree_flatten(vt->tree, rows, &sort);
 }
@@ -198,8 +222,15 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
                         : vt->kind->role != NULL  ? vt->kind->role(r)
                                                   : UI_ROLE_TEXT;
     bool valid;
-    const struct row_stats *s = view_tree_stats(u, r, &valid);
+    const struct row_stats *s;
     char a[32];
+
+    /* The window's percentiles the frame left for the rows drawn. */
+    if (!u->since_start && r->win.pending != 0 &&
+        !rows_resolve(u->frame->rows, ln->row, ROW_S_P50 | ROW_S_P95 | ROW_S_P99)) {
+        u->stale = true;
+    }
+    s = view_tree_stats(u, r, &valid);
 
     if (selected) {
         draw_fill(u, w, y, UI_ROLE_SELECT);

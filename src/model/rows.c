@@ -133,6 +133,7 @@ void rows_clear(struct rows *r)
     r->gen = ++rows_last_gen;
     r->shape = ++rows_last_gen;
     r->omitted = 0;
+    r->src = NULL;
     if (r->text == NULL) {
         return;
     }
@@ -153,6 +154,7 @@ void rows_done(struct rows *r)
 {
     rows_clear(r);
     free(r->text);
+    free(r->src_gen);
     free(r->v);
     free(r->neuro);
     memset(r, 0, sizeof(*r));
@@ -244,24 +246,74 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
 
 _Static_assert(sizeof(rows_pcts) / sizeof(rows_pcts[0]) == STORE_MEMO_NPCT, "one memo per pct");
 
-/* The figures of h into m (the series' memo, or the caller's when it has none). */
-static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h)
+#define ROWS_PCT_ALL ((1U << STORE_MEMO_NPCT) - 1U) /* every pct_ns of a memo */
+
+/* The ROW_S_* bit of each of rows_pcts. */
+static const uint32_t rows_pct_bits[STORE_MEMO_NPCT] = {ROW_S_P50, ROW_S_P95, ROW_S_P99};
+
+/* The ROW_S_* bits of the percentiles a memo lacks, by its have bits. */
+static const uint32_t rows_lacking[ROWS_PCT_ALL + 1U] = {
+    ROW_S_P50 | ROW_S_P95 | ROW_S_P99,
+    ROW_S_P95 | ROW_S_P99,
+    ROW_S_P50 | ROW_S_P99,
+    ROW_S_P99,
+    ROW_S_P50 | ROW_S_P95,
+    ROW_S_P95,
+    ROW_S_P50,
+    0,
+};
+
+/* The percentiles want (bit j: rows_pcts[j]) of h that m does not have yet, into m. One walk
+ * serves them all; each is what a walk for all three gives. */
+static void rows_memo_pcts(struct store_memo_stats *m, const struct hist *h, uint32_t want)
+{
+    double pct[STORE_MEMO_NPCT];
+    uint64_t v[STORE_MEMO_NPCT];
+    size_t n = 0, k = 0;
+
+    want &= ~m->have;
+    if (want == 0) {
+        return;
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((want & 1U << j) != 0) {
+            pct[n++] = rows_pcts[j];
+        }
+    }
+    if (h->count == 0) {
+        memset(v, 0, sizeof(v));
+    } else {
+        hist_percentiles(h, pct, n, v);
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((want & 1U << j) != 0) {
+            m->pct_ns[j] = v[k++];
+        }
+    }
+    m->have |= want;
+}
+
+/* The figures of h into m (the series' memo, or the caller's when it has none): the counts,
+ * and the percentiles want. */
+static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h, uint32_t want)
 {
     m->count = h->count;
     m->sum_ns = h->sum_ns;
     m->min_ns = h->min_ns;
     m->max_ns = h->max_ns;
-    if (h->count > 0) {
-        hist_percentiles(h, rows_pcts, STORE_MEMO_NPCT, m->pct_ns);
-    }
+    m->have = 0;
+    rows_memo_pcts(m, h, want);
 }
 
-static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
+/* The figures of m into o (every field); the percentiles m lacks are pending. */
+static inline __attribute__((always_inline)) void
+rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
 {
-    memset(o, 0, sizeof(*o));
     if (m->count == 0) {
+        memset(o, 0, sizeof(*o));
         return;
     }
+    o->absent = 0;
     o->count = m->count;
     o->total_ns = m->sum_ns;
     o->last_ns = last_ns;
@@ -271,11 +323,12 @@ static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *
     o->p50_ns = m->pct_ns[0];
     o->p95_ns = m->pct_ns[1];
     o->p99_ns = m->pct_ns[2];
+    o->pending = rows_lacking[m->have & ROWS_PCT_ALL];
 }
 
 /* Both periods of a series; slot is rows_slot(p, now_ns), scratch the caller's window
- * histogram, omit ROWS_OMIT_* (the since-start percentiles: not walked, marked absent). Sets
- * ROW_F_WIN/ALL.
+ * histogram, omit ROWS_OMIT_* (the since-start percentiles: not walked, marked absent) and
+ * ROWS_LAZY_WIN_PCT (the window's not walked unless known: pending). Sets ROW_F_WIN/ALL.
  * The percentiles are walked once per version of the series (its gen) and, for the window,
  * per slot the window ends in: a tree that did not change since the last frame costs no walk,
  * and one that did costs no merge (the series keeps its window's histogram). */
@@ -286,6 +339,7 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
 {
     struct store_series_memo *memo = s->memo;
     struct store_series_memo local;
+    uint32_t want = (omit & ROWS_LAZY_WIN_PCT) != 0 ? 0 : ROWS_PCT_ALL;
     uint32_t flags = 0;
 
     if (memo == NULL) {
@@ -293,9 +347,14 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         memo = &local;
     }
     if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
-        rows_memo_fill(&memo->win, store_series_window_hist(p, s, now_ns, scratch));
+        const struct hist *h = store_series_window_hist(p, s, now_ns, scratch);
+
+        /* A merged window (scratch), or one without a memo, is not there to walk later. */
+        rows_memo_fill(&memo->win, h, h == scratch || memo == &local ? ROWS_PCT_ALL : want);
         memo->win.gen = s->gen;
         memo->win.slot = slot;
+    } else if ((want & ~memo->win.have) != 0) {
+        rows_memo_pcts(&memo->win, store_series_window_hist(p, s, now_ns, scratch), want);
     }
     rows_stats_fill(win, &memo->win, s->last_ns);
     if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
@@ -303,13 +362,14 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         struct store_memo_stats m = {.count = s->all.count,
                                      .sum_ns = s->all.sum_ns,
                                      .min_ns = s->all.min_ns,
-                                     .max_ns = s->all.max_ns};
+                                     .max_ns = s->all.max_ns,
+                                     .have = ROWS_PCT_ALL};
 
         rows_stats_fill(all, &m, s->last_ns);
         all->absent = ROW_S_P50 | ROW_S_P95 | ROW_S_P99;
     } else {
         if (memo->all.gen != s->gen || s->gen == 0) {
-            rows_memo_fill(&memo->all, &s->all);
+            rows_memo_fill(&memo->all, &s->all, ROWS_PCT_ALL);
             memo->all.gen = s->gen;
         }
         rows_stats_fill(all, &memo->all, s->last_ns);
@@ -406,9 +466,20 @@ struct rows_lat {
     uint64_t now_ns;
     uint64_t slot;      /* rows_slot(p, now_ns) */
     uint64_t top_total; /* rows_top_total(p, now_ns) */
-    unsigned omit;      /* ROWS_OMIT_* */
+    unsigned omit;      /* ROWS_OMIT_*, ROWS_LAZY_WIN_PCT */
+    struct rows *out;   /* the rows being filled */
     struct hist scratch;
 };
+
+/* Room for the series gen of rows up to the rows' capacity. */
+static void rows_src_reserve(struct rows *r, size_t n)
+{
+    if (n <= r->src_cap) {
+        return;
+    }
+    r->src_cap = r->cap > n ? r->cap : n;
+    r->src_gen = xreallocarray(r->src_gen, r->src_cap, sizeof(*r->src_gen));
+}
 
 /* The figures of node n into its row (whose strings, level and kind are set), and the node's
  * window total as the denominator of its children's shares (lv->win_total_ns, reserved to
@@ -434,6 +505,14 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
         lv->win_total_ns[n->level] = row->win.total_ns;
         return;
     }
+    if (row->win.pending != 0) {
+        /* What rows_resolve needs to find the same samples again. */
+        size_t k = (size_t)(row - c->out->v);
+
+        rows_src_reserve(c->out, k + 1U);
+        c->out->src_gen[k] = n->s.gen;
+        row->node = (uint32_t)(n - p->nodes);
+    }
     lv->win_total_ns[n->level] = row->win.total_ns;
     /* Share of the parent's window time; undefined (bit clear) when the parent has none.
      * Siblings that cover their parent sum to 100 %. */
@@ -443,15 +522,21 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
     }
 }
 
-static void rows_lat_init(struct rows_lat *c, const struct store_proc *p, uint64_t now_ns,
-                          unsigned omit)
+static void rows_lat_init(struct rows_lat *c, struct rows *out, const struct store_proc *p,
+                          uint64_t now_ns, unsigned omit)
 {
     c->p = p;
     c->now_ns = now_ns;
     c->slot = rows_slot(p, now_ns);
     c->top_total = rows_top_total(p, now_ns);
-    c->omit = omit;
+    /* A fleet's rows are compared with its members' (fleet_spread): all there is known. */
+    c->omit = p->fleet == STORE_FLEET_ALL ? omit & ~(unsigned)ROWS_LAZY_WIN_PCT : omit;
+    c->out = out;
     hist_init(&c->scratch);
+    if ((c->omit & ROWS_LAZY_WIN_PCT) != 0) {
+        out->src = p;
+        out->src_now_ns = now_ns;
+    }
 }
 
 static void rows_build_latency_omit(struct rows *out, const struct store_proc *p, uint64_t now_ns,
@@ -463,7 +548,7 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
     uint32_t i;
 
     rows_levels_init(&lv);
-    rows_lat_init(&c, p, now_ns, omit);
+    rows_lat_init(&c, out, p, now_ns, omit);
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
@@ -474,7 +559,7 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
     }
     hist_done(&c.scratch);
     rows_levels_done(&lv);
-    out->omitted |= omit;
+    out->omitted |= c.omit;
     if (p->fleet == STORE_FLEET_ALL) {
         fleet_spread(out, first, p, now_ns); /* the spread across its members */
     }
@@ -509,7 +594,7 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
         same = false;
     }
     rows_levels_init(&lv);
-    rows_lat_init(&c, p, now_ns, omit);
+    rows_lat_init(&c, out, p, now_ns, omit);
     for (i = same ? rows_next_kept(p, NULL, STORE_ROOT, true) : STORE_NONE; i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true), k++) {
         const struct store_node *n = &p->nodes[i];
@@ -530,7 +615,57 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
         return;
     }
     out->gen = ++rows_last_gen;
-    out->omitted = omit;
+    out->omitted = c.omit;
+}
+
+bool rows_resolve(const struct rows *r, size_t i, uint32_t bits)
+{
+    const struct store_proc *p = r->src;
+    const struct store_series *s;
+    struct store_series_memo *memo;
+    struct row *row;
+    uint64_t slot;
+    uint32_t want = 0;
+
+    if (i >= r->n) {
+        return false;
+    }
+    row = &r->v[i];
+    bits &= row->win.pending;
+    if (bits == 0) {
+        return true;
+    }
+    if (p == NULL || i >= r->src_cap || row->node >= p->nnodes) {
+        return false;
+    }
+    s = &p->nodes[row->node].s;
+    memo = s->memo;
+    /* The series as it was at the build: its window holds the same samples (a sample added
+     * or a slot freed moves gen), so what follows is what the build would have found. */
+    if (s->gen != r->src_gen[i] || memo == NULL) {
+        return false;
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((bits & rows_pct_bits[j]) != 0) {
+            want |= 1U << j;
+        }
+    }
+    /* Pending only where the build's window was the series' own (win_all, not a merge of
+     * slots): with the same slots held it still is. */
+    slot = rows_slot(p, r->src_now_ns);
+    if (memo->win.gen != s->gen || memo->win.slot != slot) {
+        /* Another build (an output's, at another time) took the memo since. */
+        rows_memo_fill(&memo->win, &s->win_all, want);
+        memo->win.gen = s->gen;
+        memo->win.slot = slot;
+    } else {
+        rows_memo_pcts(&memo->win, &s->win_all, want);
+    }
+    row->win.p50_ns = (bits & ROW_S_P50) != 0 ? memo->win.pct_ns[0] : row->win.p50_ns;
+    row->win.p95_ns = (bits & ROW_S_P95) != 0 ? memo->win.pct_ns[1] : row->win.p95_ns;
+    row->win.p99_ns = (bits & ROW_S_P99) != 0 ? memo->win.pct_ns[2] : row->win.p99_ns;
+    row->win.pending &= ~bits;
+    return true;
 }
 
 /* --- a baseline ------------------------------------------------------------------------------ */

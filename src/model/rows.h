@@ -118,7 +118,8 @@ struct row_stats {
     uint64_t p50_ns; /* percentiles: histogram estimates, relative error <= 1 % */
     uint64_t p95_ns;
     uint64_t p99_ns;
-    uint32_t absent; /* ROW_S_* figures the source lacked (0 when measured here) */
+    uint32_t absent;  /* ROW_S_* figures the source lacked (0 when measured here) */
+    uint32_t pending; /* ROW_S_P50/P95/P99 a lazy build left for rows_resolve (0: none) */
 };
 
 /* One row. Strings are borrowed from the struct rows that holds the row, valid until the
@@ -131,6 +132,7 @@ struct row {
     uint16_t kind;      /* enum row_kind */
     uint32_t flags;     /* ROW_F_* */
     uint32_t nchildren; /* direct children in the tree */
+    uint32_t node;      /* latency rows with pending figures: the store node (rows_resolve) */
 
     /* latency and kernel rows */
     struct row_stats win; /* the rolling window */
@@ -204,12 +206,22 @@ struct rows {
                        * same n have the same paths, labels, levels and kinds at the same
                        * indexes (only their figures may differ); 0: unknown */
     unsigned omitted; /* ROWS_OMIT_* figures the builder left out of every row */
+    /* With rows whose figures are pending (ROWS_LAZY_WIN_PCT): the process they are of
+     * (borrowed like the rows' strings), the time their window ends at, and per row the gen
+     * of its series at the build (src_cap entries, owned); src NULL: none pending. */
+    const struct store_proc *src;
+    uint64_t src_now_ns;
+    uint64_t *src_gen;
+    size_t src_cap;
 };
 
 /* Figures a builder may leave out for a display that does not show them (each marked absent
  * in every row, so nothing shows a wrong value): the since-start p50, p95 and p99, whose walk
  * over every node's histogram is half the cost of a frame whose every node changed. */
 #define ROWS_OMIT_ALL_PCT 0x01U
+/* The window's p50, p95 and p99 left for rows_resolve (ROW_S_* bits in win.pending) where
+ * they are not known already: a display draws a screenful of rows and sorts by one figure. */
+#define ROWS_LAZY_WIN_PCT 0x02U
 
 /* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */
 static inline const struct row_neuro *rows_neuro_of(const struct rows *r, const struct row *row)
@@ -525,6 +537,14 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
  * every figure), recorded in out->omitted. Loop context. */
 void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
                          unsigned omit);
+
+/* Compute the window figures bits (ROW_S_P50, ROW_S_P95, ROW_S_P99) of row i of r where its
+ * build left them pending (ROWS_LAZY_WIN_PCT), from the store it was built from: the values
+ * the build would have given. False when a bit stays pending because it cannot be: the row's
+ * series changed since the build (the figures of that time are gone; rows built anew have
+ * them). Needs the rows' process as their strings do. Writes only that row's figures: r is
+ * the same set of rows (its gen stays). Loop context. */
+bool rows_resolve(const struct rows *r, size_t i, uint32_t bits);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 /* The compilations of p (its span instances, rows_build_instances), newest first, each
  * (level 0, labelled "#<n> <model or span name>", n counting from 1 since start) with the
@@ -642,10 +662,10 @@ static inline double rows_mb(int64_t bytes)
 }
 
 /* Whether one figure (a ROW_S_* bit) of s can be shown: the period has samples (valid) and
- * the figure is not one its source lacked. */
+ * the figure is not one its source lacked, nor one left pending (rows_resolve). */
 static inline bool rows_stat_known(const struct row_stats *s, bool valid, uint32_t bit)
 {
-    return valid && (s->absent & bit) == 0;
+    return valid && ((s->absent | s->pending) & bit) == 0;
 }
 
 /* The change of one figure of a row against its baseline (bit: ROW_S_MEAN or ROW_S_P99),

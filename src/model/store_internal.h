@@ -44,6 +44,7 @@ struct store_memo_stats {
     uint64_t min_ns;
     uint64_t max_ns;
     uint64_t pct_ns[STORE_MEMO_NPCT];
+    uint32_t have; /* bit j: pct_ns[j] is computed (a lazy build computes some) */
 };
 
 struct store_series_memo {

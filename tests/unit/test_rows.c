@@ -1062,6 +1062,35 @@ static void test_issue_13_update_latency(void **state)
     rows_update_latency(&r, p, 102 * SEC, 0);
     assert_same_rows(&r, &fresh);
 
+    /* The window's percentiles left for later: pending where the window has samples (their
+     * memos were walked above: a new slot has none), resolved to what the build gives. */
+    rows_update_latency(&r, p, 102 * SEC + 500 * MS, 0);
+    rows_update_latency(&r, p, 103 * SEC, ROWS_LAZY_WIN_PCT);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 103 * SEC);
+    assert_ptr_equal(r.src, p);
+    for (size_t i = 0; i < r.n; i++) {
+        const struct row *x = &r.v[i];
+
+        assert_int_equal(x->win.pending, x->win.count > 0 ? ROW_S_P50 | ROW_S_P95 | ROW_S_P99 : 0);
+        assert_false(rows_stat_known(&x->win, true, ROW_S_P95) && x->win.count > 0);
+        assert_true(rows_resolve(&r, i, ROW_S_P99));
+        assert_int_equal(x->win.p99_ns, fresh.v[i].win.p99_ns);
+        assert_int_equal(x->win.pending & ROW_S_P99, 0);
+    }
+    assert_true(rows_resolve(&r, 0, ROW_S_P50 | ROW_S_P95 | ROW_S_P99));
+    assert_memory_equal(&r.v[0].win, &fresh.v[0].win, sizeof(r.v[0].win));
+    /* A sample since: the window of that time is gone, the figure stays pending. */
+    assert_string_equal(r.v[1].path, "step");
+    span(t, step, 102 * SEC + 100 * MS, 102 * SEC + 150 * MS);
+    assert_false(rows_resolve(&r, 1, ROW_S_P50));
+    assert_int_equal(r.v[1].win.pending, ROW_S_P50 | ROW_S_P95);
+    assert_true(rows_resolve(&r, 1, ROW_S_P99)); /* already there */
+    rows_update_latency(&r, p, 103 * SEC, 0);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 103 * SEC);
+    assert_same_rows(&r, &fresh);
+
     /* A new path: another shape, built as afresh. */
     store_span_begin(t, step, 101 * SEC + 200 * MS);
     span(t, extra, 101 * SEC + 200 * MS, 101 * SEC + 210 * MS);
