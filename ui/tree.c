@@ -33,6 +33,7 @@ struct tree {
     bool kids_sorted;    /* the groups of kids are in a sort's order, not the builder's */
     bool marked;         /* match and show are of those rows and the current filter */
     uint64_t sorted_gen; /* order is of rows of this gen sorted by sorted_by (0: none) */
+    bool incomplete;     /* that sort lacked keys (rows_sort_groups): tree_incomplete */
     struct rows_sort sorted_by;
 
     /* Per row of the last flatten, sized cap. */
@@ -222,7 +223,7 @@ static void tree_prepare(struct tree *t)
     if (t->sorted_gen == 0 || rows->gen == 0 || rows->gen != t->sorted_gen ||
         !tree_same_sort(&t->sort, &t->sorted_by)) {
         /* The parents and children linked are the ones rows_sort would link again. */
-        rows_sort_groups(rows, &t->sort, t->parent, t->kid_off, t->kids, t->order);
+        t->incomplete = !rows_sort_groups(rows, &t->sort, t->parent, t->kid_off, t->kids, t->order);
         t->kids_sorted = t->sort.key != ROWS_SORT_NONE;
         t->sorted_gen = rows->gen;
         t->sorted_by = t->sort;
@@ -243,6 +244,7 @@ static void tree_reflatten(struct tree *t)
     t->version++;
     if (n == 0) {
         t->link_shape = 0;
+        t->incomplete = false;
         t->set_version++;
         tree_find_selection(t);
         return;
@@ -305,6 +307,11 @@ uint64_t tree_version(const struct tree *t)
 uint64_t tree_set_version(const struct tree *t)
 {
     return t->set_version;
+}
+
+bool tree_incomplete(const struct tree *t)
+{
+    return t->incomplete;
 }
 
 size_t tree_nlines(const struct tree *t)

@@ -42,6 +42,9 @@ uint64_t tree_version(const struct tree *t);
  * only their order (rows of another shape, every expansion, filter or search change): what a
  * view derives from the set of lines, not from their order, is current while it stays. */
 uint64_t tree_set_version(const struct tree *t);
+/* Whether the order of the lines lacks keys: the sort was by a figure the rows left pending
+ * and could not have any more (rows_sort_groups). */
+bool tree_incomplete(const struct tree *t);
 
 size_t tree_nlines(const struct tree *t);
 const struct tree_line *tree_line_at(const struct tree *t, size_t i); /* borrowed */

@@ -24,8 +24,6 @@ struct view_tree {
     bool want_valid;     /* want is the name width of the lines of tree version want_version */
     uint64_t want_version;
     int want;
-    uint64_t resolved_gen;  /* rows of this gen have resolved_bits of every row (rows_resolve) */
-    uint32_t resolved_bits; /* ROW_S_* */
 };
 
 static const struct view_tree_kind view_tree_latency = {"no spans yet", true, false, NULL, NULL};
@@ -108,29 +106,11 @@ void view_tree_prepare(struct ui *u, struct view *v)
         rows_memory_shares(rows, vt->mshare);
         vt->mshare_gen = rows->gen;
     }
-    /* A sort by a window percentile the frame left for later needs it of every row. */
-    if (rows != NULL && rows->src != NULL && !sort.since_start &&
-        (sort.key == ROWS_SORT_P50 || sort.key == ROWS_SORT_P95 || sort.key == ROWS_SORT_P99)) {
-        uint32_t bit = sort.key == ROWS_SORT_P50   ? ROW_S_P50
-                       : sort.key == ROWS_SORT_P95 ? ROW_S_P95
-                                                   : ROW_S_P99;
-
-        if (rows->gen != vt->resolved_gen) {
-            vt->resolved_gen = rows->gen;
-            vt->resolved_bits = 0;
-        }
-        if ((vt->resolved_bits & bit) == 0) {
-            for (size_t i = 0; i < rows->n; i++) {
-                if ((rows->v[i].win.pending & bit) != 0 && !rows_resolve(rows, i, bit)) {
-                    u->stale = true;
-                }
-            }
-            if (!u->stale) {
-                vt->resolved_bits |= bit;
-            }
-        }
-    }
     tree_flatten(vt->tree, rows, &sort);
+    /* A sort by a window figure the frame left for later that the store no longer has. */
+    if (tree_incomplete(vt->tree)) {
+        u->stale = true;
+    }
 }
 
 /* The tab line: the statistics' span, the sort and the filter. */

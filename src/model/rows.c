@@ -67,6 +67,11 @@ struct rows_levels {
     size_t *path_len;
     uint64_t *path_hash; /* hash_bytes of path: FNV-1a goes on from it over "/label" */
     uint64_t *win_total_ns;
+    /* rows_update_latency: the row at each level, whether its figures were set again, and
+     * whether win_total_ns holds its window total (else the row does) */
+    size_t *row;
+    bool *changed;
+    bool *total_known;
     size_t cap;
 };
 
@@ -154,7 +159,7 @@ void rows_done(struct rows *r)
 {
     rows_clear(r);
     free(r->text);
-    free(r->src_gen);
+    free(r->srcv);
     free(r->v);
     free(r->neuro);
     memset(r, 0, sizeof(*r));
@@ -171,6 +176,9 @@ static void rows_levels_done(struct rows_levels *lv)
     free(lv->path_len);
     free(lv->path_hash);
     free(lv->win_total_ns);
+    free(lv->row);
+    free(lv->changed);
+    free(lv->total_known);
 }
 
 static void rows_levels_reserve(struct rows_levels *lv, size_t level)
@@ -187,6 +195,9 @@ static void rows_levels_reserve(struct rows_levels *lv, size_t level)
     lv->path_len = xreallocarray(lv->path_len, cap, sizeof(*lv->path_len));
     lv->path_hash = xreallocarray(lv->path_hash, cap, sizeof(*lv->path_hash));
     lv->win_total_ns = xreallocarray(lv->win_total_ns, cap, sizeof(*lv->win_total_ns));
+    lv->row = xreallocarray(lv->row, cap, sizeof(*lv->row));
+    lv->changed = xreallocarray(lv->changed, cap, sizeof(*lv->changed));
+    lv->total_known = xreallocarray(lv->total_known, cap, sizeof(*lv->total_known));
     lv->cap = cap;
 }
 
@@ -293,8 +304,27 @@ static void rows_memo_pcts(struct store_memo_stats *m, const struct hist *h, uin
     m->have |= want;
 }
 
+/* The percentiles of h at an extreme rank, into m: the nearest rank of p among count samples
+ * is ceil(p * count / 100) (in integers for the integer pcts here: exact), and rank 1 is the
+ * minimum, rank count (or beyond) the maximum, as hist_percentiles gives them, without a
+ * walk. A window of a few samples has all but its median so. */
+static void rows_memo_extremes(struct store_memo_stats *m, const struct hist *h)
+{
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        uint64_t rank = ((uint64_t)rows_pcts[j] * h->count + 99U) / 100U;
+
+        if (rank <= 1) {
+            m->pct_ns[j] = h->min_ns;
+            m->have |= 1U << j;
+        } else if (rank >= h->count) {
+            m->pct_ns[j] = h->max_ns;
+            m->have |= 1U << j;
+        }
+    }
+}
+
 /* The figures of h into m (the series' memo, or the caller's when it has none): the counts,
- * and the percentiles want. */
+ * and the percentiles want (and, with none wanted, those known without a walk). */
 static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h, uint32_t want)
 {
     m->count = h->count;
@@ -302,6 +332,10 @@ static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h, uin
     m->min_ns = h->min_ns;
     m->max_ns = h->max_ns;
     m->have = 0;
+    if (want == 0 && h->count > 0 && h->count < (1ULL << 32)) {
+        rows_memo_extremes(m, h);
+        return;
+    }
     rows_memo_pcts(m, h, want);
 }
 
@@ -468,28 +502,29 @@ struct rows_lat {
     uint64_t top_total; /* rows_top_total(p, now_ns) */
     unsigned omit;      /* ROWS_OMIT_*, ROWS_LAZY_WIN_PCT */
     struct rows *out;   /* the rows being filled */
+    bool track;         /* rows_update_latency's: sources noted (struct rows_src) */
     struct hist scratch;
 };
 
-/* Room for the series gen of rows up to the rows' capacity. */
+/* Room for the sources of rows up to the rows' capacity. */
 static void rows_src_reserve(struct rows *r, size_t n)
 {
     if (n <= r->src_cap) {
         return;
     }
     r->src_cap = r->cap > n ? r->cap : n;
-    r->src_gen = xreallocarray(r->src_gen, r->src_cap, sizeof(*r->src_gen));
+    r->srcv = xreallocarray(r->srcv, r->src_cap, sizeof(*r->srcv));
 }
 
-/* The figures of node n into its row (whose strings, level and kind are set), and the node's
- * window total as the denominator of its children's shares (lv->win_total_ns, reserved to
- * its level). Every figure field the latency rows use is set, so a kept row gets no figure of
- * the frame before. */
+/* The figures of node n into its row (whose strings, level and kind are set), denom the
+ * window total its share is of, and the node's window total as the denominator of its
+ * children's shares (lv->win_total_ns, reserved to its level). Every figure field the latency
+ * rows use is set, so a kept row gets no figure of the frame before. With c->track, the
+ * node's source is noted in c->out->srcv. */
 static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct rows_lat *c,
-                              const struct store_node *n)
+                              const struct store_node *n, uint64_t denom)
 {
     const struct store_proc *p = c->p;
-    uint64_t denom = n->level == 0 ? c->top_total : lv->win_total_ns[n->level - 1U];
 
     row->nchildren = n->nchildren;
     row->flags =
@@ -499,19 +534,20 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
     row->ok = n->ok;
     row->failed = n->failed;
     row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
+    if (c->track) {
+        /* What the next update and rows_resolve need to find the same samples again. */
+        size_t k = (size_t)(row - c->out->v);
+
+        rows_src_reserve(c->out, k + 1U);
+        c->out->srcv[k].gen = n->s.gen;
+        c->out->srcv[k].ends = n->ok + n->failed;
+        c->out->srcv[k].node = (uint32_t)(n - p->nodes);
+    }
     if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
         /* A replayed log: the figures are the log's, including its share. */
         rows_import_fill(row, &p->imports[n->import]);
         lv->win_total_ns[n->level] = row->win.total_ns;
         return;
-    }
-    if (row->win.pending != 0) {
-        /* What rows_resolve needs to find the same samples again. */
-        size_t k = (size_t)(row - c->out->v);
-
-        rows_src_reserve(c->out, k + 1U);
-        c->out->src_gen[k] = n->s.gen;
-        row->node = (uint32_t)(n - p->nodes);
     }
     lv->win_total_ns[n->level] = row->win.total_ns;
     /* Share of the parent's window time; undefined (bit clear) when the parent has none.
@@ -532,15 +568,25 @@ static void rows_lat_init(struct rows_lat *c, struct rows *out, const struct sto
     /* A fleet's rows are compared with its members' (fleet_spread): all there is known. */
     c->omit = p->fleet == STORE_FLEET_ALL ? omit & ~(unsigned)ROWS_LAZY_WIN_PCT : omit;
     c->out = out;
+    c->track = false;
     hist_init(&c->scratch);
-    if ((c->omit & ROWS_LAZY_WIN_PCT) != 0) {
-        out->src = p;
-        out->src_now_ns = now_ns;
-    }
 }
 
+/* Note that out's rows are p's at c's time, made by rows_update_latency. */
+static void rows_lat_track(const struct rows_lat *c, struct rows *out)
+{
+    out->src = c->p;
+    out->src_pid = c->p->pid;
+    out->src_now_ns = c->now_ns;
+    out->src_slot = c->slot;
+    out->src_top_ns = c->top_total;
+    out->omitted = c->omit;
+}
+
+/* rows_build_latency with omit (ROWS_OMIT_*, ROWS_LAZY_WIN_PCT); track (out cleared before):
+ * its rows' sources noted, for rows_update_latency. */
 static void rows_build_latency_omit(struct rows *out, const struct store_proc *p, uint64_t now_ns,
-                                    unsigned omit)
+                                    unsigned omit, bool track)
 {
     struct rows_levels lv;
     struct rows_lat c;
@@ -549,17 +595,22 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
 
     rows_levels_init(&lv);
     rows_lat_init(&c, out, p, now_ns, omit);
+    c.track = track;
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
         const char *label = rows_name(p, n->name);
         struct row *row = rows_add(out, &lv, ROW_LATENCY, n->level, label, strlen(label));
 
-        rows_latency_fill(row, &lv, &c, n);
+        rows_latency_fill(row, &lv, &c, n,
+                          n->level == 0 ? c.top_total : lv.win_total_ns[n->level - 1U]);
     }
     hist_done(&c.scratch);
     rows_levels_done(&lv);
     out->omitted |= c.omit;
+    if (c.track) {
+        rows_lat_track(&c, out);
+    }
     if (p->fleet == STORE_FLEET_ALL) {
         fleet_spread(out, first, p, now_ns); /* the spread across its members */
     }
@@ -567,7 +618,7 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
 
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
 {
-    rows_build_latency_omit(out, p, now_ns, 0);
+    rows_build_latency_omit(out, p, now_ns, 0, false);
 }
 
 /* Whether row is what p's node n would make at the same place of the build: a latency row
@@ -587,6 +638,7 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
     struct rows_lat c;
     size_t k = 0;
     bool same = out->n == (size_t)p->nnodes - 1U && out->nneuro == 0;
+    bool tracked, keep, changed = false;
     uint32_t i;
 
     /* A fleet's rows carry their members' spread, made by another pass: built anew. */
@@ -595,27 +647,58 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
     }
     rows_levels_init(&lv);
     rows_lat_init(&c, out, p, now_ns, omit);
+    c.track = true;
+    /* Rows this made from p: their nodes are known, and so are what their figures were set
+     * from. A row whose node's series is the one it was set from, in the same window slot and
+     * with its share of the same total, keeps them (a tree that did not change since is not
+     * read again). */
+    tracked = out->src == p && out->src_pid == p->pid && out->src_cap >= out->n;
+    keep = tracked && out->src_slot == c.slot && out->omitted == c.omit;
     for (i = same ? rows_next_kept(p, NULL, STORE_ROOT, true) : STORE_NONE; i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true), k++) {
         const struct store_node *n = &p->nodes[i];
+        size_t lvl = n->level;
+        bool base_moved;
+        uint64_t denom;
 
-        if (k >= out->n || !rows_same_node(&out->v[k], p, n)) {
+        if (k >= out->n || (tracked ? out->srcv[k].node != i : !rows_same_node(&out->v[k], p, n))) {
             same = false;
             break;
         }
-        rows_levels_reserve(&lv, n->level);
-        rows_latency_fill(&out->v[k], &lv, &c, n);
+        rows_levels_reserve(&lv, lvl);
+        base_moved = lvl == 0 ? c.top_total != out->src_top_ns : lv.changed[lvl - 1U];
+        lv.row[lvl] = k;
+        if (keep && !base_moved && n->import == 0 && n->s.gen != 0 &&
+            out->srcv[k].gen == n->s.gen && out->srcv[k].ends == n->ok + n->failed) {
+            lv.changed[lvl] = false;
+            lv.total_known[lvl] = false;
+            continue;
+        }
+        if (lvl == 0) {
+            denom = c.top_total;
+        } else if (lv.total_known[lvl - 1U]) {
+            denom = lv.win_total_ns[lvl - 1U];
+        } else {
+            denom = out->v[lv.row[lvl - 1U]].win.total_ns; /* a parent kept as it was */
+        }
+        rows_latency_fill(&out->v[k], &lv, &c, n, denom);
+        lv.changed[lvl] = true;
+        lv.total_known[lvl] = true;
+        changed = true;
     }
     hist_done(&c.scratch);
     rows_levels_done(&lv);
     if (!same || k != out->n) {
         /* The tree changed (or out held other rows): the rows filled so far go too. */
         rows_clear(out);
-        rows_build_latency_omit(out, p, now_ns, omit);
+        rows_build_latency_omit(out, p, now_ns, omit, true);
         return;
     }
-    out->gen = ++rows_last_gen;
-    out->omitted = c.omit;
+    /* Rows of which none changed are the same rows: their gen (and sorts) stay. */
+    if (changed || !keep) {
+        out->gen = ++rows_last_gen;
+    }
+    rows_lat_track(&c, out);
 }
 
 bool rows_resolve(const struct rows *r, size_t i, uint32_t bits)
@@ -635,14 +718,14 @@ bool rows_resolve(const struct rows *r, size_t i, uint32_t bits)
     if (bits == 0) {
         return true;
     }
-    if (p == NULL || i >= r->src_cap || row->node >= p->nnodes) {
+    if (p == NULL || i >= r->src_cap || r->srcv[i].node >= p->nnodes) {
         return false;
     }
-    s = &p->nodes[row->node].s;
+    s = &p->nodes[r->srcv[i].node].s;
     memo = s->memo;
     /* The series as it was at the build: its window holds the same samples (a sample added
      * or a slot freed moves gen), so what follows is what the build would have found. */
-    if (s->gen != r->src_gen[i] || memo == NULL) {
+    if (s->gen != r->srcv[i].gen || memo == NULL) {
         return false;
     }
     for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
@@ -2268,20 +2351,27 @@ static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
     }
 }
 
-void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+bool rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
                       const uint32_t *off, uint32_t *kids, uint32_t *order)
 {
     size_t n = r->n, sp = 0, k = 0;
     uint32_t *stack;
+    bool complete = true;
 
     if (n == 0) {
-        return;
+        return true;
     }
     if (s != NULL && s->key != ROWS_SORT_NONE) {
         struct rows_sorter c = {.r = r, .s = s};
         double *keys = xreallocarray(NULL, n, sizeof(*keys));
         uint8_t *has = xreallocarray(NULL, n, sizeof(*has));
         double *mshare = NULL;
+        /* A window percentile a lazy build left pending (rows_resolve) is needed of all. */
+        uint32_t bit = s->since_start || r->src == NULL ? 0
+                       : s->key == ROWS_SORT_P50        ? ROW_S_P50
+                       : s->key == ROWS_SORT_P95        ? ROW_S_P95
+                       : s->key == ROWS_SORT_P99        ? ROW_S_P99
+                                                        : 0;
 
         /* Memory rows' shares of their parent: only the share sort reads them. */
         if (s->key == ROWS_SORT_SHARE) {
@@ -2289,6 +2379,9 @@ void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uin
             rows_shares_from(r, parent, mshare);
         }
         for (size_t i = 0; i < n; i++) {
+            if ((r->v[i].win.pending & bit) != 0 && !rows_resolve(r, i, bit)) {
+                complete = false;
+            }
             has[i] = rows_sort_value(r, &r->v[i], s, mshare != NULL ? mshare[i] : -1, &keys[i]);
         }
         free(mshare);
@@ -2317,6 +2410,7 @@ void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uin
         }
     }
     free(stack);
+    return complete;
 }
 
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
@@ -2345,7 +2439,7 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
     for (size_t i = 0; i < n; i++) {
         kids[cur[parent[i] == ROWS_NO_PARENT ? n : parent[i]]++] = (uint32_t)i;
     }
-    rows_sort_groups(r, s, parent, off, kids, order);
+    (void)rows_sort_groups(r, s, parent, off, kids, order);
     free(parent);
     free(kids);
     free(off);

@@ -132,7 +132,6 @@ struct row {
     uint16_t kind;      /* enum row_kind */
     uint32_t flags;     /* ROW_F_* */
     uint32_t nchildren; /* direct children in the tree */
-    uint32_t node;      /* latency rows with pending figures: the store node (rows_resolve) */
 
     /* latency and kernel rows */
     struct row_stats win; /* the rolling window */
@@ -206,13 +205,25 @@ struct rows {
                        * same n have the same paths, labels, levels and kinds at the same
                        * indexes (only their figures may differ); 0: unknown */
     unsigned omitted; /* ROWS_OMIT_* figures the builder left out of every row */
-    /* With rows whose figures are pending (ROWS_LAZY_WIN_PCT): the process they are of
-     * (borrowed like the rows' strings), the time their window ends at, and per row the gen
-     * of its series at the build (src_cap entries, owned); src NULL: none pending. */
+    /* Rows made by rows_update_latency (else src is NULL): the process they are of (borrowed
+     * like the rows' strings), the time their window ends at, and what the next update and
+     * rows_resolve need to know of each row's node (srcv: src_cap entries, owned). The row
+     * builder's own: others only test src. */
     const struct store_proc *src;
+    int32_t src_pid;
     uint64_t src_now_ns;
-    uint64_t *src_gen;
+    uint64_t src_slot;   /* the window slot of src_now_ns */
+    uint64_t src_top_ns; /* the window total of the top-level spans (their shares' base) */
+    struct rows_src *srcv;
     size_t src_cap;
+};
+
+/* Of one row made by rows_update_latency: its node, and the node's series gen and ends with
+ * a status when its figures were set. */
+struct rows_src {
+    uint64_t gen;
+    uint64_t ends;
+    uint32_t node;
 };
 
 /* Figures a builder may leave out for a display that does not show them (each marked absent
@@ -642,12 +653,13 @@ void rows_memory_shares(const struct rows *r, double *pct);
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order);
 
 /* rows_sort for a caller that has the parents (rows_parents) and the children grouped by
- * parent already, as the UI's trees do: the children of row p are kids[off[p] .. off[p + 1])
- * and the top-level rows group r->n (off has r->n + 2 entries), each group in index order or
- * (for a sort by a key, not ROWS_SORT_NONE) in any order, such as an earlier sort's: the
- * result is the same, and costs less the closer it is. Sorts each group of kids in place
- * (borrowed; the rest only read) and writes order. */
-void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+ * parent already, as the UI's trees do (returns false when the key is a window figure some
+ * rows left pending and rows_resolve could not give: those sort as rows without it): the children
+ * of row p are kids[off[p] .. off[p + 1]) and the top-level rows group r->n (off has r->n + 2
+ * entries), each group in index order or (for a sort by a key, not ROWS_SORT_NONE) in any order,
+ * such as an earlier sort's: the result is the same, and costs less the closer it is. Sorts each
+ * group of kids in place (borrowed; the rest only read) and writes order. */
+bool rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
                       const uint32_t *off, uint32_t *kids, uint32_t *order);
 
 /* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
