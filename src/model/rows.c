@@ -319,6 +319,8 @@ static void rows_memo_extremes(struct store_memo_stats *m, const struct hist *h)
         } else if (rank >= h->count) {
             m->pct_ns[j] = h->max_ns;
             m->have |= 1U << j;
+        } else {
+            m->pct_ns[j] = 0; /* pending */
         }
     }
 }
@@ -380,17 +382,28 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         memset(&local, 0, sizeof(local));
         memo = &local;
     }
-    if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
+    if ((omit & ROWS_LAZY_WIN_PCT) != 0) {
+        /* A lazy build's series mostly changed since its memo was set (rows_update_latency
+         * keeps the rows of those that did not): the figures come from the histogram, and
+         * the memo is left for rows_resolve. */
+        const struct hist *h = store_series_window_hist(p, s, now_ns, scratch);
+
+        rows_memo_fill(&local.win, h, h == scratch ? ROWS_PCT_ALL : 0);
+        rows_stats_fill(win, &local.win, s->last_ns);
+    } else if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
         const struct hist *h = store_series_window_hist(p, s, now_ns, scratch);
 
         /* A merged window (scratch), or one without a memo, is not there to walk later. */
         rows_memo_fill(&memo->win, h, h == scratch || memo == &local ? ROWS_PCT_ALL : want);
         memo->win.gen = s->gen;
         memo->win.slot = slot;
-    } else if ((want & ~memo->win.have) != 0) {
-        rows_memo_pcts(&memo->win, store_series_window_hist(p, s, now_ns, scratch), want);
+        rows_stats_fill(win, &memo->win, s->last_ns);
+    } else {
+        if ((want & ~memo->win.have) != 0) {
+            rows_memo_pcts(&memo->win, store_series_window_hist(p, s, now_ns, scratch), want);
+        }
+        rows_stats_fill(win, &memo->win, s->last_ns);
     }
-    rows_stats_fill(win, &memo->win, s->last_ns);
     if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
         /* The counts without the walk: the histogram's own figures. */
         struct store_memo_stats m = {.count = s->all.count,

@@ -140,6 +140,16 @@ struct row {
                            * total time of all top-level spans in the window; neuro: of the
                            * parent's power (else of its spikes/s) */
 
+    /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
+     * it ended with (both 0: no status), last_error its message. Here, with hist_all, next to
+     * the figures: a frame whose every latency row changed writes fewer cache lines. */
+    uint64_t ok;
+    uint64_t failed;
+    const char *last_error; /* the latest error message, or NULL; borrowed from the store */
+    /* latency and kernel rows: the since-start histogram, for exporters that need buckets
+     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
+    const struct hist *hist_all;
+
     /* memory rows */
     int64_t bytes;                       /* current (per-scope deltas may be negative) */
     int64_t peak_bytes;                  /* largest seen */
@@ -149,12 +159,6 @@ struct row {
 
     /* kernel rows */
     const char *backend;
-
-    /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
-     * it ended with (both 0: no status), last_error its message */
-    uint64_t ok;
-    uint64_t failed;
-    const char *last_error; /* the latest error message, or NULL; borrowed from the store */
 
     /* compile rows: a compilation's estimated energy per inference of what it made (its
      * "energy_j" attribute), in joules, with ROW_F_ENERGY */
@@ -172,10 +176,6 @@ struct row {
     uint64_t spread_median_ns;
     uint64_t spread_max_ns;
     const char *slowest;
-
-    /* latency and kernel rows: the since-start histogram, for exporters that need buckets
-     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
-    const struct hist *hist_all;
 
     /* latency rows compared with a baseline (rows_compare_baseline), with ROW_F_BASE: the
      * baseline's since-start figures of the same path, ns */

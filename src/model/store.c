@@ -308,19 +308,21 @@ const struct hist *store_series_window_hist(const struct store_proc *p,
     uint32_t nslots = p->st->nslots;
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
 
+    /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
+     * sweep frees the others as the clock moves), so win_all is that window (empty without
+     * a ring): the common case, decided without reading the ring. Another window is it too
+     * when every slot held is in it. */
+    if (now_slot == p->cur_slot) {
+        return &s->win_all;
+    }
     if (s->win == NULL) {
         hist_reset(scratch);
         return scratch;
     }
-    /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
-     * sweep frees the others as the clock moves), so win_all is that window. Another window
-     * is it too when every slot held is in it. */
-    if (now_slot != p->cur_slot) {
-        for (uint32_t i = 0; i < nslots; i++) {
-            if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
-                store_series_window(p, s, now_ns, scratch);
-                return scratch;
-            }
+    for (uint32_t i = 0; i < nslots; i++) {
+        if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
+            store_series_window(p, s, now_ns, scratch);
+            return scratch;
         }
     }
     return &s->win_all;
