@@ -115,11 +115,12 @@ __attribute__((noinline)) static void uf_frame(struct uf_ctx *c, uint64_t now)
     if (c->have_sum) {
         rows_summary_done(&c->sum);
     }
-    rows_clear(&c->rows);
     rows_clear(&c->mem);
     rows_build_summary(&c->sum, c->p, now);
     c->have_sum = true;
-    rows_build_latency(&c->rows, c->p, now);
+    /* As src/frame.c: the rows kept while the tree keeps its shape, without what the display
+     * does not show. */
+    rows_update_latency(&c->rows, c->p, now, ui_omit(c->u));
     rows_build_memory(&c->mem, c->p, now);
     ui_draw(c->u, &f);
 }

@@ -142,13 +142,16 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
             sel = i;
         }
     }
-    rows_clear(&f->view_rows);
+    /* The latency rows are kept from frame to frame while the tree keeps its shape. */
+    if (n == 0 || in->view != LAYOUT_VIEW_LATENCY) {
+        rows_clear(&f->view_rows);
+    }
     rows_clear(&f->mem_rows);
     memset(&f->ui, 0, sizeof(f->ui));
     if (n > 0) {
         p = store_proc_at(st, sel);
         if (in->view == LAYOUT_VIEW_LATENCY) {
-            rows_build_latency(&f->view_rows, p, in->now_ns);
+            rows_update_latency(&f->view_rows, p, in->now_ns, in->omit);
             rows_compare_baseline(&f->view_rows, 0, in->baseline, f->sums[sel].label);
         } else if (in->view == LAYOUT_VIEW_KERNELS) {
             rows_build_kernels(&f->view_rows, p, in->now_ns);

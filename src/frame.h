@@ -50,6 +50,7 @@ struct frame_input {
     struct frame_status_in status; /* proc_invalid and gpu_error are filled in by the build */
     const struct store *baseline;  /* --baseline: latency rows compared with it, or NULL */
     const struct alerts *alerts;   /* the evaluated rules (borrowed), or NULL */
+    unsigned omit;                 /* ROWS_OMIT_* figures the display does not show (ui_omit) */
 };
 
 /* A frame and the rows it points into (owned). */

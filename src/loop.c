@@ -455,6 +455,7 @@ static void loop_ui_build(struct loop *l)
         .uptime = loop_proc_uptime,
         .baseline = l->io.baseline,
         .alerts = l->io.alerts,
+        .omit = ui_omit(l->ui),
     };
 
     /* Without a choice: the command we started, else the first process. */
@@ -485,6 +486,11 @@ static void loop_ui_frame(struct loop *l, bool rebuild)
         loop_ui_build(l);
     }
     ui_draw(l->ui, &l->frame.ui);
+    if (!rebuild && ui_stale(l->ui)) {
+        /* A redraw needed figures the frame left for later and the store no longer has. */
+        loop_ui_build(l);
+        ui_draw(l->ui, &l->frame.ui);
+    }
 }
 
 /* 'e' and 'l': a snapshot file, the logs on or off; the status line says what happened. */

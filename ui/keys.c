@@ -243,7 +243,8 @@ static unsigned keys_act_window(struct ui *u)
     u->since_start = !u->since_start;
     snprintf(u->message, sizeof(u->message), "statistics: %s",
              u->since_start ? "since start" : "rolling window");
-    return UI_REDRAW;
+    /* The frame may lack the since-start figures (ui_omit): a new one has them. */
+    return ui_frame_lacks(u) ? UI_REBUILD : UI_REDRAW;
 }
 
 static unsigned keys_act_search(struct ui *u)
@@ -269,8 +270,10 @@ static unsigned keys_act_filter(struct ui *u)
 static unsigned keys_act_freeze(struct ui *u)
 {
     u->frozen = !u->frozen;
-    /* Unfreezing shows the present at once rather than at the next tick. */
-    return u->frozen ? UI_REDRAW : UI_REBUILD;
+    /* Unfreezing shows the present at once rather than at the next tick. Freezing keeps the
+     * frame unless it lacks figures a key may show while frozen (ui_omit): then the frame
+     * kept is a new, whole one. */
+    return u->frozen && !ui_frame_lacks(u) ? UI_REDRAW : UI_REBUILD;
 }
 
 static unsigned keys_act_log(struct ui *u)

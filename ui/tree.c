@@ -23,7 +23,18 @@ struct tree {
     const struct rows *rows; /* borrowed: the rows of the last flatten */
     uint64_t rows_gen;       /* their gen then (struct rows) */
     uint64_t version;        /* flattens so far: the lines may have changed when it moved */
+    uint64_t set_version;    /* moves when which lines are shown may have changed */
     struct rows_sort sort;
+
+    /* What the per-row arrays below were made for, so that rows of the same shape (struct
+     * rows: the same paths at the same indexes) are not linked or matched again. */
+    uint64_t link_shape; /* parent, kid_off and kids are of rows of this shape (0: none) */
+    size_t link_n;       /* ... and this many rows */
+    bool kids_sorted;    /* the groups of kids are in a sort's order, not the builder's */
+    bool marked;         /* match and show are of those rows and the current filter */
+    uint64_t sorted_gen; /* order is of rows of this gen sorted by sorted_by (0: none) */
+    bool incomplete;     /* that sort lacked keys (rows_sort_groups): tree_incomplete */
+    struct rows_sort sorted_by;
 
     /* Per row of the last flatten, sized cap. */
     uint32_t *parent;  /* row index or ROWS_NO_PARENT */
@@ -182,6 +193,47 @@ static void tree_find_selection(struct tree *t)
     }
 }
 
+static bool tree_same_sort(const struct rows_sort *a, const struct rows_sort *b)
+{
+    return a->key == b->key && a->reverse == b->reverse && a->since_start == b->since_start;
+}
+
+/* Link, sort and match what the rows need: rows of the shape linked last keep their parents
+ * and children, their groups of kids start from the order of the last sort (mostly the order
+ * of this one: the sort has little to move), and their filter marks; rows of the gen sorted
+ * last, the same way, keep their order. */
+static void tree_prepare(struct tree *t)
+{
+    const struct rows *rows = t->rows;
+    size_t n = rows->n;
+    bool same = rows->shape != 0 && rows->shape == t->link_shape && n == t->link_n;
+
+    if (!same || (t->sort.key == ROWS_SORT_NONE && t->kids_sorted)) {
+        tree_reserve(t, n);
+        tree_link(t);
+        t->link_shape = rows->shape;
+        t->link_n = n;
+        t->kids_sorted = false;
+        t->sorted_gen = 0; /* order[] was the scratch of the link */
+        if (!same) {
+            t->marked = false;
+            t->set_version++;
+        }
+    }
+    if (t->sorted_gen == 0 || rows->gen == 0 || rows->gen != t->sorted_gen ||
+        !tree_same_sort(&t->sort, &t->sorted_by)) {
+        /* The parents and children linked are the ones rows_sort would link again. */
+        t->incomplete = !rows_sort_groups(rows, &t->sort, t->parent, t->kid_off, t->kids, t->order);
+        t->kids_sorted = t->sort.key != ROWS_SORT_NONE;
+        t->sorted_gen = rows->gen;
+        t->sorted_by = t->sort;
+    }
+    if (!t->marked) {
+        tree_mark_filter(t);
+        t->marked = true;
+    }
+}
+
 static void tree_reflatten(struct tree *t)
 {
     const struct rows *rows = t->rows;
@@ -191,14 +243,13 @@ static void tree_reflatten(struct tree *t)
     t->nlines = 0;
     t->version++;
     if (n == 0) {
+        t->link_shape = 0;
+        t->incomplete = false;
+        t->set_version++;
         tree_find_selection(t);
         return;
     }
-    tree_reserve(t, n);
-    tree_link(t);
-    /* The parents and children just linked are the ones rows_sort would link again. */
-    rows_sort_groups(rows, &t->sort, t->parent, t->kid_off, t->kids, t->order);
-    tree_mark_filter(t);
+    tree_prepare(t);
     for (size_t k = 0; k < n; k++) {
         uint32_t i = t->order[k];
         const struct row *r = &rows->v[i];
@@ -251,6 +302,16 @@ void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sor
 uint64_t tree_version(const struct tree *t)
 {
     return t->version;
+}
+
+uint64_t tree_set_version(const struct tree *t)
+{
+    return t->set_version;
+}
+
+bool tree_incomplete(const struct tree *t)
+{
+    return t->incomplete;
 }
 
 size_t tree_nlines(const struct tree *t)
@@ -331,6 +392,7 @@ bool tree_toggle(struct tree *t)
         return false;
     }
     tree_set_state(t, t->sel, !ln->expanded);
+    t->set_version++;
     tree_reflatten(t);
     return true;
 }
@@ -346,6 +408,7 @@ bool tree_expand(struct tree *t)
         return tree_move(t, 1); /* htop/mc: → on an open node steps into it */
     }
     tree_set_state(t, t->sel, true);
+    t->set_version++;
     tree_reflatten(t);
     return true;
 }
@@ -360,6 +423,7 @@ bool tree_collapse(struct tree *t)
     }
     if (ln->has_children && ln->expanded && t->filter[0] == '\0') {
         tree_set_state(t, t->sel, false);
+        t->set_version++;
         tree_reflatten(t);
         return true;
     }
@@ -395,6 +459,7 @@ static bool tree_set_all(struct tree *t, bool expanded)
         }
         t->sel_hash = t->rows->v[i].path_hash;
     }
+    t->set_version++;
     tree_reflatten(t);
     return true;
 }
@@ -412,6 +477,8 @@ bool tree_collapse_all(struct tree *t)
 void tree_set_filter(struct tree *t, const char *text)
 {
     snprintf(t->filter, sizeof(t->filter), "%s", text != NULL ? text : "");
+    t->marked = false;
+    t->set_version++;
     tree_reflatten(t);
 }
 
@@ -453,6 +520,7 @@ bool tree_search(struct tree *t, const char *text, bool forward)
     }
     t->sel_hash = t->rows->v[hit].path_hash;
     t->have_sel = true;
+    t->set_version++;
     tree_reflatten(t);
     return true;
 }

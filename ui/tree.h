@@ -38,6 +38,13 @@ void tree_flatten(struct tree *t, const struct rows *rows, const struct rows_sor
  * every expansion, filter or search change): what a view derives from the lines is current
  * while it stays. */
 uint64_t tree_version(const struct tree *t);
+/* A number that changes whenever which lines there are (their rows and levels) may have, not
+ * only their order (rows of another shape, every expansion, filter or search change): what a
+ * view derives from the set of lines, not from their order, is current while it stays. */
+uint64_t tree_set_version(const struct tree *t);
+/* Whether the order of the lines lacks keys: the sort was by a figure the rows left pending
+ * and could not have any more (rows_sort_groups). */
+bool tree_incomplete(const struct tree *t);
 
 size_t tree_nlines(const struct tree *t);
 const struct tree_line *tree_line_at(const struct tree *t, size_t i); /* borrowed */

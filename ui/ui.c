@@ -291,15 +291,28 @@ void ui_draw(struct ui *u, const struct ui_frame *f)
 {
     struct view *v = ui_current(u);
 
+    uint64_t gen;
+    bool again;
+
     if (f != NULL) {
         u->frame_copy = *f;
         u->frame = &u->frame_copy;
     }
+    u->stale = false;
     if (u->frame == NULL || u->width <= 0 || u->height <= 0) {
         return;
     }
+    /* A frame drawn before, drawn again after a key: when it lacks figures it can no longer
+     * have (the store moved on: rows_resolve), nothing reaches the terminal and the loop
+     * builds a new frame (ui_stale). A frame drawn the first time is drawn whatever. */
+    gen = u->frame->rows != NULL ? u->frame->rows->gen : 0;
+    again = gen != 0 && gen == u->drawn_gen;
+    u->drawn_gen = gen;
     if (v->ops->prepare != NULL) {
         v->ops->prepare(u, v);
+    }
+    if (u->stale && again) {
+        return;
     }
     if (u->help) {
         keys_help_draw(u);
@@ -311,6 +324,9 @@ void ui_draw(struct ui *u, const struct ui_frame *f)
     ui_draw_tabs(u);
     ui_draw_colhdr(u);
     ui_draw_body(u);
+    if (u->stale && again) {
+        return;
+    }
     ui_draw_status(u);
     ui_draw_footer(u);
     doupdate();
@@ -523,6 +539,26 @@ int32_t ui_selected_pid(const struct ui *u)
 bool ui_frozen(const struct ui *u)
 {
     return u->frozen;
+}
+
+unsigned ui_omit(const struct ui *u)
+{
+    if (u->frozen) {
+        return 0;
+    }
+    return ROWS_LAZY_WIN_PCT | (u->since_start ? 0 : ROWS_OMIT_ALL_PCT);
+}
+
+bool ui_stale(const struct ui *u)
+{
+    return u->stale;
+}
+
+bool ui_frame_lacks(const struct ui *u)
+{
+    const struct rows *r = u->frame != NULL ? u->frame->rows : NULL;
+
+    return r != NULL && (r->omitted & ~ui_omit(u)) != 0;
 }
 
 int ui_input_fd(const struct ui *u)

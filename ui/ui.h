@@ -76,6 +76,18 @@ void ui_free(struct ui *u);
 /* Draw a frame: every window with wnoutrefresh, then one doupdate. */
 void ui_draw(struct ui *u, const struct ui_frame *f);
 
+/* The figures a frame may leave out or for later (ROWS_OMIT_*, ROWS_LAZY_WIN_PCT, for
+ * rows_update_latency) while the display shows what it shows now: the since-start
+ * percentiles unless since start is shown, and the window's until a row is drawn or sorted
+ * on; nothing while the display is frozen (a frozen frame keeps all it may show). A key that
+ * comes to show what a frame left out asks for a new frame (UI_REBUILD). */
+unsigned ui_omit(const struct ui *u);
+
+/* Whether the last ui_draw was cut short: a redraw of the frame drawn before needed figures
+ * the frame left for later (ROWS_LAZY_WIN_PCT) that the store no longer has. The loop then
+ * builds a new frame and draws it. */
+bool ui_stale(const struct ui *u);
+
 /* Read every pending key and mouse event (never blocks). Returns UI_* reactions. */
 unsigned ui_input(struct ui *u);
 

@@ -75,6 +75,8 @@ struct ui {
     uint64_t columns;                 /* --columns, for views without their own */
     bool since_start;                 /* statistics since start instead of the rolling window */
     bool frozen;
+    bool stale;         /* the frame drawn lacked figures it could no longer have (ui_stale) */
+    uint64_t drawn_gen; /* the gen of the rows drawn last (a first draw is never cut short) */
     bool help;
     size_t help_top;
     uint64_t delay_ns;
@@ -104,6 +106,8 @@ const struct rows_summary *ui_shown(const struct ui *u);
 struct tree *ui_tree(struct ui *u);
 /* Whether the tabs and Tab offer view v for the shown process (its digit key always shows it). */
 bool ui_view_offered(const struct ui *u, int v);
+/* The frame drawn lacks figures the display now shows (its rows omit more than ui_omit). */
+bool ui_frame_lacks(const struct ui *u);
 /* Show view v (wrapping around the table); UI_REBUILD when it changed, else 0. */
 unsigned ui_set_view(struct ui *u, int v);
 

@@ -107,6 +107,10 @@ void view_tree_prepare(struct ui *u, struct view *v)
         vt->mshare_gen = rows->gen;
     }
     tree_flatten(vt->tree, rows, &sort);
+    /* A sort by a window figure the frame left for later that the store no longer has. */
+    if (tree_incomplete(vt->tree)) {
+        u->stale = true;
+    }
 }
 
 /* The tab line: the statistics' span, the sort and the filter. */
@@ -148,7 +152,7 @@ int view_tree_name_want(struct ui *u, struct view *v)
         return 0;
     }
     /* The same lines as last time (a redraw after a key): the same width. */
-    if (vt->want_valid && vt->want_version == tree_version(vt->tree)) {
+    if (vt->want_valid && vt->want_version == tree_set_version(vt->tree)) {
         return vt->want;
     }
     for (size_t i = 0; i < tree_nlines(vt->tree); i++) {
@@ -166,7 +170,7 @@ int view_tree_name_want(struct ui *u, struct view *v)
         want = n > want ? n : want;
     }
     vt->want = want + 1;
-    vt->want_version = tree_version(vt->tree);
+    vt->want_version = tree_set_version(vt->tree);
     vt->want_valid = true;
     return vt->want;
 }
@@ -198,8 +202,15 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
                         : vt->kind->role != NULL  ? vt->kind->role(r)
                                                   : UI_ROLE_TEXT;
     bool valid;
-    const struct row_stats *s = view_tree_stats(u, r, &valid);
+    const struct row_stats *s;
     char a[32];
+
+    /* The window's percentiles the frame left for the rows drawn. */
+    if (!u->since_start && r->win.pending != 0 &&
+        !rows_resolve(u->frame->rows, ln->row, ROW_S_P50 | ROW_S_P95 | ROW_S_P99)) {
+        u->stale = true;
+    }
+    s = view_tree_stats(u, r, &valid);
 
     if (selected) {
         draw_fill(u, w, y, UI_ROLE_SELECT);

@@ -67,6 +67,11 @@ struct rows_levels {
     size_t *path_len;
     uint64_t *path_hash; /* hash_bytes of path: FNV-1a goes on from it over "/label" */
     uint64_t *win_total_ns;
+    /* rows_update_latency: the row at each level, whether its figures were set again, and
+     * whether win_total_ns holds its window total (else the row does) */
+    size_t *row;
+    bool *changed;
+    bool *total_known;
     size_t cap;
 };
 
@@ -121,6 +126,7 @@ void rows_init(struct rows *r)
 {
     memset(r, 0, sizeof(*r));
     r->gen = ++rows_last_gen;
+    r->shape = ++rows_last_gen;
 }
 
 void rows_clear(struct rows *r)
@@ -130,6 +136,9 @@ void rows_clear(struct rows *r)
     r->n = 0;
     r->nneuro = 0;
     r->gen = ++rows_last_gen;
+    r->shape = ++rows_last_gen;
+    r->omitted = 0;
+    r->src = NULL;
     if (r->text == NULL) {
         return;
     }
@@ -150,6 +159,7 @@ void rows_done(struct rows *r)
 {
     rows_clear(r);
     free(r->text);
+    free(r->srcv);
     free(r->v);
     free(r->neuro);
     memset(r, 0, sizeof(*r));
@@ -166,6 +176,9 @@ static void rows_levels_done(struct rows_levels *lv)
     free(lv->path_len);
     free(lv->path_hash);
     free(lv->win_total_ns);
+    free(lv->row);
+    free(lv->changed);
+    free(lv->total_known);
 }
 
 static void rows_levels_reserve(struct rows_levels *lv, size_t level)
@@ -182,6 +195,9 @@ static void rows_levels_reserve(struct rows_levels *lv, size_t level)
     lv->path_len = xreallocarray(lv->path_len, cap, sizeof(*lv->path_len));
     lv->path_hash = xreallocarray(lv->path_hash, cap, sizeof(*lv->path_hash));
     lv->win_total_ns = xreallocarray(lv->win_total_ns, cap, sizeof(*lv->win_total_ns));
+    lv->row = xreallocarray(lv->row, cap, sizeof(*lv->row));
+    lv->changed = xreallocarray(lv->changed, cap, sizeof(*lv->changed));
+    lv->total_known = xreallocarray(lv->total_known, cap, sizeof(*lv->total_known));
     lv->cap = cap;
 }
 
@@ -241,42 +257,115 @@ static struct row *rows_add(struct rows *r, struct rows_levels *lv, enum row_kin
 
 _Static_assert(sizeof(rows_pcts) / sizeof(rows_pcts[0]) == STORE_MEMO_NPCT, "one memo per pct");
 
-/* The figures of h into m (the series' memo, or the caller's when it has none). */
-static void rows_memo_fill(struct store_memo_stats *m, const struct hist *h)
+#define ROWS_PCT_ALL ((1U << STORE_MEMO_NPCT) - 1U) /* every pct_ns of a memo */
+
+/* The ROW_S_* bit of each of rows_pcts. */
+static const uint32_t rows_pct_bits[STORE_MEMO_NPCT] = {ROW_S_P50, ROW_S_P95, ROW_S_P99};
+
+/* The ROW_S_* bits of the percentiles a memo lacks, by its have bits. */
+static const uint32_t rows_lacking[ROWS_PCT_ALL + 1U] = {
+    ROW_S_P50 | ROW_S_P95 | ROW_S_P99,
+    ROW_S_P95 | ROW_S_P99,
+    ROW_S_P50 | ROW_S_P99,
+    ROW_S_P99,
+    ROW_S_P50 | ROW_S_P95,
+    ROW_S_P95,
+    ROW_S_P50,
+    0,
+};
+
+/* The percentiles want (bit j: rows_pcts[j]) of the union of a and b (b may be NULL: a
+ * window is its closed slots and its open one) that m does not have yet, into m. One walk
+ * serves them all; each is what a walk for all three gives. */
+static void rows_memo_pcts(struct store_memo_stats *m, const struct hist *a, const struct hist *b,
+                           uint32_t want)
 {
-    m->count = h->count;
-    m->sum_ns = h->sum_ns;
-    m->min_ns = h->min_ns;
-    m->max_ns = h->max_ns;
-    if (h->count > 0) {
-        hist_percentiles(h, rows_pcts, STORE_MEMO_NPCT, m->pct_ns);
+    double pct[STORE_MEMO_NPCT];
+    uint64_t v[STORE_MEMO_NPCT];
+    size_t n = 0, k = 0;
+
+    want &= ~m->have;
+    if (want == 0) {
+        return;
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((want & 1U << j) != 0) {
+            pct[n++] = rows_pcts[j];
+        }
+    }
+    if (a->count + (b != NULL ? b->count : 0) == 0) {
+        memset(v, 0, sizeof(v));
+    } else {
+        hist_percentiles2(a, b, pct, n, v);
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((want & 1U << j) != 0) {
+            m->pct_ns[j] = v[k++];
+        }
+    }
+    m->have |= want;
+}
+
+/* The percentiles at an extreme rank of m's samples, into m: the nearest rank of p among count
+ * samples is ceil(p * count / 100) (in integers for the integer pcts here: exact), and rank 1 is
+ * the minimum, rank count (or beyond) the maximum, as hist_percentiles gives them, without a walk.
+ * A window of a few samples has all but its median so. */
+static void rows_memo_extremes(struct store_memo_stats *m)
+{
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        uint64_t rank = ((uint64_t)rows_pcts[j] * m->count + 99U) / 100U;
+
+        if (rank <= 1) {
+            m->pct_ns[j] = m->min_ns;
+            m->have |= 1U << j;
+        } else if (rank >= m->count) {
+            m->pct_ns[j] = m->max_ns;
+            m->have |= 1U << j;
+        } else {
+            m->pct_ns[j] = 0; /* pending */
+        }
     }
 }
 
-/* rows_memo_fill of the union of a and b (b may be NULL), without merging them. */
-static void rows_memo_fill2(struct store_memo_stats *m, const struct hist *a, const struct hist *b)
+/* The figures of the union of a and b (b may be NULL) into m (the series' memo, or the
+ * caller's when it has none): the counts, and the percentiles want (and, with none wanted,
+ * those known without a walk). */
+static void rows_memo_fill(struct store_memo_stats *m, const struct hist *a, const struct hist *b,
+                           uint32_t want)
 {
     if (b == NULL || b->count == 0) {
-        rows_memo_fill(m, a);
+        b = NULL;
+    } else if (a->count == 0) {
+        a = b;
+        b = NULL;
+    }
+    m->count = a->count;
+    m->sum_ns = a->sum_ns;
+    m->min_ns = a->min_ns;
+    m->max_ns = a->max_ns;
+    if (b != NULL) {
+        m->count += b->count;
+        m->sum_ns += b->sum_ns;
+        m->min_ns = b->min_ns < m->min_ns ? b->min_ns : m->min_ns;
+        m->max_ns = b->max_ns > m->max_ns ? b->max_ns : m->max_ns;
+    }
+    m->have = 0;
+    if (want == 0 && m->count > 0 && m->count < (1ULL << 32)) {
+        rows_memo_extremes(m);
         return;
     }
-    if (a->count == 0) {
-        rows_memo_fill(m, b);
-        return;
-    }
-    m->count = a->count + b->count;
-    m->sum_ns = a->sum_ns + b->sum_ns;
-    m->min_ns = a->min_ns < b->min_ns ? a->min_ns : b->min_ns;
-    m->max_ns = a->max_ns > b->max_ns ? a->max_ns : b->max_ns;
-    hist_percentiles2(a, b, rows_pcts, STORE_MEMO_NPCT, m->pct_ns);
+    rows_memo_pcts(m, a, b, want);
 }
 
-static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
+/* The figures of m into o (every field); the percentiles m lacks are pending. */
+static inline __attribute__((always_inline)) void
+rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
 {
-    memset(o, 0, sizeof(*o));
     if (m->count == 0) {
+        memset(o, 0, sizeof(*o));
         return;
     }
+    o->absent = 0;
     o->count = m->count;
     o->total_ns = m->sum_ns;
     o->last_ns = last_ns;
@@ -286,39 +375,73 @@ static void rows_stats_fill(struct row_stats *o, const struct store_memo_stats *
     o->p50_ns = m->pct_ns[0];
     o->p95_ns = m->pct_ns[1];
     o->p99_ns = m->pct_ns[2];
+    o->pending = rows_lacking[m->have & ROWS_PCT_ALL];
 }
 
 /* Both periods of a series; slot is rows_slot(p, now_ns), scratch the caller's window
- * histogram. Sets ROW_F_WIN/ALL.
+ * histogram, omit ROWS_OMIT_* (the since-start percentiles: not walked, marked absent) and
+ * ROWS_LAZY_WIN_PCT (the window's not walked unless known: pending). Sets ROW_F_WIN/ALL.
  * The percentiles are walked once per version of the series (its gen) and, for the window,
  * per slot the window ends in: a tree that did not change since the last frame costs no walk,
  * and one that did costs no merge (the series keeps its window's histogram). */
 static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
                                  const struct store_proc *p, const struct store_series *s,
-                                 uint64_t now_ns, uint64_t slot, struct hist *scratch)
+                                 uint64_t now_ns, uint64_t slot, struct hist *scratch,
+                                 unsigned omit)
 {
     struct store_series_memo *memo = s->memo;
     struct store_series_memo local;
+    uint32_t want = (omit & ROWS_LAZY_WIN_PCT) != 0 ? 0 : ROWS_PCT_ALL;
     uint32_t flags = 0;
 
     if (memo == NULL) {
         memset(&local, 0, sizeof(local));
         memo = &local;
     }
-    if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
+    if ((omit & ROWS_LAZY_WIN_PCT) != 0) {
+        /* A lazy build's series mostly changed since its memo was set (rows_update_latency
+         * keeps the rows of those that did not): the figures come from the histogram, and
+         * the memo is left for rows_resolve. */
         const struct hist *a, *b;
 
         store_series_window_parts(p, s, now_ns, scratch, &a, &b);
-        rows_memo_fill2(&memo->win, a, b);
+        rows_memo_fill(&local.win, a, b, a == scratch ? ROWS_PCT_ALL : 0);
+        rows_stats_fill(win, &local.win, s->last_ns);
+    } else if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
+        const struct hist *a, *b;
+
+        store_series_window_parts(p, s, now_ns, scratch, &a, &b);
+        /* A merged window (scratch), or one without a memo, is not there to walk later. */
+        rows_memo_fill(&memo->win, a, b, a == scratch || memo == &local ? ROWS_PCT_ALL : want);
         memo->win.gen = s->gen;
         memo->win.slot = slot;
+        rows_stats_fill(win, &memo->win, s->last_ns);
+    } else {
+        if ((want & ~memo->win.have) != 0) {
+            const struct hist *a, *b;
+
+            store_series_window_parts(p, s, now_ns, scratch, &a, &b);
+            rows_memo_pcts(&memo->win, a, b, want);
+        }
+        rows_stats_fill(win, &memo->win, s->last_ns);
     }
-    if (memo->all.gen != s->gen || s->gen == 0) {
-        rows_memo_fill(&memo->all, &s->all);
-        memo->all.gen = s->gen;
+    if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
+        /* The counts without the walk: the histogram's own figures. */
+        struct store_memo_stats m = {.count = s->all.count,
+                                     .sum_ns = s->all.sum_ns,
+                                     .min_ns = s->all.min_ns,
+                                     .max_ns = s->all.max_ns,
+                                     .have = ROWS_PCT_ALL};
+
+        rows_stats_fill(all, &m, s->last_ns);
+        all->absent = ROW_S_P50 | ROW_S_P95 | ROW_S_P99;
+    } else {
+        if (memo->all.gen != s->gen || s->gen == 0) {
+            rows_memo_fill(&memo->all, &s->all, NULL, ROWS_PCT_ALL);
+            memo->all.gen = s->gen;
+        }
+        rows_stats_fill(all, &memo->all, s->last_ns);
     }
-    rows_stats_fill(win, &memo->win, s->last_ns);
-    rows_stats_fill(all, &memo->all, s->last_ns);
     if (win->count > 0) {
         flags |= ROW_F_WIN;
     }
@@ -405,49 +528,261 @@ static uint32_t rows_next_kept(const struct store_proc *p, const bool *keep, uin
     return STORE_NONE;
 }
 
-void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+/* What one latency build shares between its rows. */
+struct rows_lat {
+    const struct store_proc *p;
+    uint64_t now_ns;
+    uint64_t slot;      /* rows_slot(p, now_ns) */
+    uint64_t top_total; /* rows_top_total(p, now_ns) */
+    unsigned omit;      /* ROWS_OMIT_*, ROWS_LAZY_WIN_PCT */
+    struct rows *out;   /* the rows being filled */
+    bool track;         /* rows_update_latency's: sources noted (struct rows_src) */
+    struct hist scratch;
+};
+
+/* Room for the sources of rows up to the rows' capacity. */
+static void rows_src_reserve(struct rows *r, size_t n)
+{
+    if (n <= r->src_cap) {
+        return;
+    }
+    r->src_cap = r->cap > n ? r->cap : n;
+    r->srcv = xreallocarray(r->srcv, r->src_cap, sizeof(*r->srcv));
+}
+
+/* The figures of node n into its row (whose strings, level and kind are set), denom the
+ * window total its share is of, and the node's window total as the denominator of its
+ * children's shares (lv->win_total_ns, reserved to its level). Every figure field the latency
+ * rows use is set, so a kept row gets no figure of the frame before. With c->track, the
+ * node's source is noted in c->out->srcv. */
+static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct rows_lat *c,
+                              const struct store_node *n, uint64_t denom)
+{
+    const struct store_proc *p = c->p;
+
+    row->nchildren = n->nchildren;
+    row->flags =
+        rows_series_fill(&row->win, &row->all, p, &n->s, c->now_ns, c->slot, &c->scratch, c->omit);
+    row->share_pct = 0;
+    row->hist_all = &n->s.all;
+    row->ok = n->ok;
+    row->failed = n->failed;
+    row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
+    if (c->track) {
+        /* What the next update and rows_resolve need to find the same samples again. */
+        size_t k = (size_t)(row - c->out->v);
+
+        rows_src_reserve(c->out, k + 1U);
+        c->out->srcv[k].gen = n->s.gen;
+        c->out->srcv[k].ends = n->ok + n->failed;
+        c->out->srcv[k].node = (uint32_t)(n - p->nodes);
+    }
+    if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
+        /* A replayed log: the figures are the log's, including its share. */
+        rows_import_fill(row, &p->imports[n->import]);
+        lv->win_total_ns[n->level] = row->win.total_ns;
+        return;
+    }
+    lv->win_total_ns[n->level] = row->win.total_ns;
+    /* Share of the parent's window time; undefined (bit clear) when the parent has none.
+     * Siblings that cover their parent sum to 100 %. */
+    if (denom > 0) {
+        row->share_pct = (double)row->win.total_ns * 100.0 / (double)denom;
+        row->flags |= ROW_F_SHARE;
+    }
+}
+
+static void rows_lat_init(struct rows_lat *c, struct rows *out, const struct store_proc *p,
+                          uint64_t now_ns, unsigned omit)
+{
+    c->p = p;
+    c->now_ns = now_ns;
+    c->slot = rows_slot(p, now_ns);
+    c->top_total = rows_top_total(p, now_ns);
+    /* A fleet's rows are compared with its members' (fleet_spread): all there is known. */
+    c->omit = p->fleet == STORE_FLEET_ALL ? omit & ~(unsigned)ROWS_LAZY_WIN_PCT : omit;
+    c->out = out;
+    c->track = false;
+    hist_init(&c->scratch);
+}
+
+/* Note that out's rows are p's at c's time, made by rows_update_latency. */
+static void rows_lat_track(const struct rows_lat *c, struct rows *out)
+{
+    out->src = c->p;
+    out->src_pid = c->p->pid;
+    out->src_now_ns = c->now_ns;
+    out->src_slot = c->slot;
+    out->src_top_ns = c->top_total;
+    out->omitted = c->omit;
+}
+
+/* rows_build_latency with omit (ROWS_OMIT_*, ROWS_LAZY_WIN_PCT); track (out cleared before):
+ * its rows' sources noted, for rows_update_latency. */
+static void rows_build_latency_omit(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                                    unsigned omit, bool track)
 {
     struct rows_levels lv;
-    struct hist scratch;
-    uint64_t top_total = rows_top_total(p, now_ns);
-    uint64_t slot = rows_slot(p, now_ns);
+    struct rows_lat c;
     size_t first = out->n;
     uint32_t i;
 
     rows_levels_init(&lv);
-    hist_init(&scratch);
+    rows_lat_init(&c, out, p, now_ns, omit);
+    c.track = track;
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
         const char *label = rows_name(p, n->name);
         struct row *row = rows_add(out, &lv, ROW_LATENCY, n->level, label, strlen(label));
-        uint64_t denom = n->level == 0 ? top_total : lv.win_total_ns[n->level - 1U];
 
-        row->nchildren = n->nchildren;
-        row->flags = rows_series_fill(&row->win, &row->all, p, &n->s, now_ns, slot, &scratch);
-        row->hist_all = &n->s.all;
-        row->ok = n->ok;
-        row->failed = n->failed;
-        row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
-        if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
-            /* A replayed log: the figures are the log's, including its share. */
-            rows_import_fill(row, &p->imports[n->import]);
-            lv.win_total_ns[n->level] = row->win.total_ns;
-            continue;
-        }
-        lv.win_total_ns[n->level] = row->win.total_ns;
-        /* Share of the parent's window time; undefined (bit clear) when the parent has none.
-         * Siblings that cover their parent sum to 100 %. */
-        if (denom > 0) {
-            row->share_pct = (double)row->win.total_ns * 100.0 / (double)denom;
-            row->flags |= ROW_F_SHARE;
-        }
+        rows_latency_fill(row, &lv, &c, n,
+                          n->level == 0 ? c.top_total : lv.win_total_ns[n->level - 1U]);
     }
-    hist_done(&scratch);
+    hist_done(&c.scratch);
     rows_levels_done(&lv);
+    out->omitted |= c.omit;
+    if (c.track) {
+        rows_lat_track(&c, out);
+    }
     if (p->fleet == STORE_FLEET_ALL) {
         fleet_spread(out, first, p, now_ns); /* the spread across its members */
     }
+}
+
+void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns)
+{
+    rows_build_latency_omit(out, p, now_ns, 0, false);
+}
+
+/* Whether row is what p's node n would make at the same place of the build: a latency row
+ * with the node's label at its level. A row's path is its parent's and its label, so rows that
+ * all match, in the same depth-first order, have the paths the build would give them. */
+static bool rows_same_node(const struct row *row, const struct store_proc *p,
+                           const struct store_node *n)
+{
+    return row->kind == ROW_LATENCY && row->level == n->level &&
+           strcmp(row->label, rows_name(p, n->name)) == 0;
+}
+
+void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                         unsigned omit)
+{
+    struct rows_levels lv;
+    struct rows_lat c;
+    size_t k = 0;
+    bool same = out->n == (size_t)p->nnodes - 1U && out->nneuro == 0;
+    bool tracked, keep, changed = false;
+    uint32_t i;
+
+    /* A fleet's rows carry their members' spread, made by another pass: built anew. */
+    if (p->fleet == STORE_FLEET_ALL) {
+        same = false;
+    }
+    rows_levels_init(&lv);
+    rows_lat_init(&c, out, p, now_ns, omit);
+    c.track = true;
+    /* Rows this made from p: their nodes are known, and so are what their figures were set
+     * from. A row whose node's series is the one it was set from, in the same window slot and
+     * with its share of the same total, keeps them (a tree that did not change since is not
+     * read again). */
+    tracked = out->src == p && out->src_pid == p->pid && out->src_cap >= out->n;
+    keep = tracked && out->src_slot == c.slot && out->omitted == c.omit;
+    for (i = same ? rows_next_kept(p, NULL, STORE_ROOT, true) : STORE_NONE; i != STORE_NONE;
+         i = rows_next_kept(p, NULL, i, true), k++) {
+        const struct store_node *n = &p->nodes[i];
+        size_t lvl = n->level;
+        bool base_moved;
+        uint64_t denom;
+
+        if (k >= out->n || (tracked ? out->srcv[k].node != i : !rows_same_node(&out->v[k], p, n))) {
+            same = false;
+            break;
+        }
+        rows_levels_reserve(&lv, lvl);
+        base_moved = lvl == 0 ? c.top_total != out->src_top_ns : lv.changed[lvl - 1U];
+        lv.row[lvl] = k;
+        if (keep && !base_moved && n->import == 0 && n->s.gen != 0 &&
+            out->srcv[k].gen == n->s.gen && out->srcv[k].ends == n->ok + n->failed) {
+            lv.changed[lvl] = false;
+            lv.total_known[lvl] = false;
+            continue;
+        }
+        if (lvl == 0) {
+            denom = c.top_total;
+        } else if (lv.total_known[lvl - 1U]) {
+            denom = lv.win_total_ns[lvl - 1U];
+        } else {
+            denom = out->v[lv.row[lvl - 1U]].win.total_ns; /* a parent kept as it was */
+        }
+        rows_latency_fill(&out->v[k], &lv, &c, n, denom);
+        lv.changed[lvl] = true;
+        lv.total_known[lvl] = true;
+        changed = true;
+    }
+    hist_done(&c.scratch);
+    rows_levels_done(&lv);
+    if (!same || k != out->n) {
+        /* The tree changed (or out held other rows): the rows filled so far go too. */
+        rows_clear(out);
+        rows_build_latency_omit(out, p, now_ns, omit, true);
+        return;
+    }
+    /* Rows of which none changed are the same rows: their gen (and sorts) stay. */
+    if (changed || !keep) {
+        out->gen = ++rows_last_gen;
+    }
+    rows_lat_track(&c, out);
+}
+
+bool rows_resolve(const struct rows *r, size_t i, uint32_t bits)
+{
+    const struct store_proc *p = r->src;
+    const struct store_series *s;
+    struct store_series_memo *memo;
+    struct row *row;
+    uint64_t slot;
+    uint32_t want = 0;
+
+    if (i >= r->n) {
+        return false;
+    }
+    row = &r->v[i];
+    bits &= row->win.pending;
+    if (bits == 0) {
+        return true;
+    }
+    if (p == NULL || i >= r->src_cap || r->srcv[i].node >= p->nnodes) {
+        return false;
+    }
+    s = &p->nodes[r->srcv[i].node].s;
+    memo = s->memo;
+    /* The series as it was at the build: its window holds the same samples (a sample added
+     * or a slot freed moves gen), so what follows is what the build would have found. */
+    if (s->gen != r->srcv[i].gen || memo == NULL) {
+        return false;
+    }
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        if ((bits & rows_pct_bits[j]) != 0) {
+            want |= 1U << j;
+        }
+    }
+    /* Pending only where the build's window was the series' own (its closed slots and its
+     * open one, not a merge of slots): with the same slots held it still is. */
+    slot = rows_slot(p, r->src_now_ns);
+    if (memo->win.gen != s->gen || memo->win.slot != slot) {
+        /* Another build (an output's, at another time) took the memo since. */
+        rows_memo_fill(&memo->win, &s->win_closed, s->open != NULL ? &s->open->h : NULL, want);
+        memo->win.gen = s->gen;
+        memo->win.slot = slot;
+    } else {
+        rows_memo_pcts(&memo->win, &s->win_closed, s->open != NULL ? &s->open->h : NULL, want);
+    }
+    row->win.p50_ns = (bits & ROW_S_P50) != 0 ? memo->win.pct_ns[0] : row->win.p50_ns;
+    row->win.p95_ns = (bits & ROW_S_P95) != 0 ? memo->win.pct_ns[1] : row->win.p95_ns;
+    row->win.p99_ns = (bits & ROW_S_P99) != 0 ? memo->win.pct_ns[2] : row->win.p99_ns;
+    row->win.pending &= ~bits;
+    return true;
 }
 
 /* --- a baseline ------------------------------------------------------------------------------ */
@@ -816,7 +1151,7 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         row = rows_add(out, &lv, ROW_KERNEL, 1, name, strlen(name));
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
-        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch);
+        row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch, 0);
         row->hist_all = &k->s.all;
         if (top_total > 0) {
             row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
@@ -1338,7 +1673,7 @@ void rows_build_neuro(struct rows *out, const struct store_proc *p, uint64_t now
 static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
                              const struct store_series *s, uint64_t now_ns, struct hist *scratch)
 {
-    rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch);
+    rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch, 0);
     m->valid = m->all.count > 0;
     m->hist_all = &s->all;
 }
@@ -1352,15 +1687,16 @@ static void rows_recent_fill(struct rows_summary *out, const struct store_proc *
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
 
     out->nrecent = nslots < ROWS_RECENT_MAX ? nslots : ROWS_RECENT_MAX;
-    for (uint32_t i = 0; i < nslots; i++) {
-        uint64_t epoch, count, sum, age;
+    for (uint32_t i = 0; s->win != NULL && i < nslots; i++) {
+        const struct store_slot *sl = s->win[i];
+        uint64_t age;
 
-        if (!store_series_slot(p, s, i, &epoch, &count, &sum) || epoch > now_slot || count == 0) {
+        if (sl == NULL || sl->epoch > now_slot || sl->h.count == 0) {
             continue;
         }
-        age = now_slot - epoch;
+        age = now_slot - sl->epoch;
         if (age < out->nrecent) {
-            out->step_recent_ns[out->nrecent - 1 - age] = sum / count;
+            out->step_recent_ns[out->nrecent - 1 - age] = sl->h.sum_ns / sl->h.count;
         }
     }
 }
@@ -2000,11 +2336,26 @@ struct rows_sort_entry {
     bool has;
 };
 
+/* Whether x goes before y: it has the figure and y not, or both have it and x's is larger
+ * (keys are negated when reversed), or it comes first in the builder's order (ties, and rows
+ * without the figure): the order of rows_sort_cmp. */
+static inline bool rows_sort_before(const struct rows_sort_entry *x,
+                                    const struct rows_sort_entry *y)
+{
+    if (x->has != y->has) {
+        return x->has;
+    }
+    if (x->has && x->key != y->key) {
+        return x->key > y->key;
+    }
+    return x->row < y->row;
+}
+
 /* Sort a group of siblings. Groups are mostly small (a tree's fan-out): their keys are copied
  * next to their indexes (negated when reversed) and insertion-sorted with the comparison
- * inline. The group is in index order and insertion sort is stable, so ties stay in index
- * order: the order qsort_r gives with rows_sort_cmp. Names, and larger groups, go through
- * qsort_r. */
+ * inline. Ties go by index, as with qsort_r and rows_sort_cmp, so the order is the same from
+ * any starting order; from the last frame's, which mostly still holds, little moves. Names,
+ * and larger groups, go through qsort_r. */
 static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
 {
     struct rows_sort_entry e[ROWS_SORT_INLINE];
@@ -2023,9 +2374,7 @@ static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
         struct rows_sort_entry x = e[i];
         size_t j = i;
 
-        /* Before e[j - 1]: it has the figure and e[j - 1] not, or both have it and it is
-         * larger (rows without it keep their order, as ties do). */
-        while (j > 0 && x.has && (!e[j - 1].has || x.key > e[j - 1].key)) {
+        while (j > 0 && rows_sort_before(&x, &e[j - 1])) {
             e[j] = e[j - 1];
             j--;
         }
@@ -2036,20 +2385,27 @@ static void rows_sort_group(struct rows_sorter *c, uint32_t *v, size_t n)
     }
 }
 
-void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+bool rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
                       const uint32_t *off, uint32_t *kids, uint32_t *order)
 {
     size_t n = r->n, sp = 0, k = 0;
     uint32_t *stack;
+    bool complete = true;
 
     if (n == 0) {
-        return;
+        return true;
     }
     if (s != NULL && s->key != ROWS_SORT_NONE) {
         struct rows_sorter c = {.r = r, .s = s};
         double *keys = xreallocarray(NULL, n, sizeof(*keys));
         uint8_t *has = xreallocarray(NULL, n, sizeof(*has));
         double *mshare = NULL;
+        /* A window percentile a lazy build left pending (rows_resolve) is needed of all. */
+        uint32_t bit = s->since_start || r->src == NULL ? 0
+                       : s->key == ROWS_SORT_P50        ? ROW_S_P50
+                       : s->key == ROWS_SORT_P95        ? ROW_S_P95
+                       : s->key == ROWS_SORT_P99        ? ROW_S_P99
+                                                        : 0;
 
         /* Memory rows' shares of their parent: only the share sort reads them. */
         if (s->key == ROWS_SORT_SHARE) {
@@ -2057,6 +2413,9 @@ void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uin
             rows_shares_from(r, parent, mshare);
         }
         for (size_t i = 0; i < n; i++) {
+            if ((r->v[i].win.pending & bit) != 0 && !rows_resolve(r, i, bit)) {
+                complete = false;
+            }
             has[i] = rows_sort_value(r, &r->v[i], s, mshare != NULL ? mshare[i] : -1, &keys[i]);
         }
         free(mshare);
@@ -2085,6 +2444,7 @@ void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uin
         }
     }
     free(stack);
+    return complete;
 }
 
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
@@ -2113,7 +2473,7 @@ void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order)
     for (size_t i = 0; i < n; i++) {
         kids[cur[parent[i] == ROWS_NO_PARENT ? n : parent[i]]++] = (uint32_t)i;
     }
-    rows_sort_groups(r, s, parent, off, kids, order);
+    (void)rows_sort_groups(r, s, parent, off, kids, order);
     free(parent);
     free(kids);
     free(off);

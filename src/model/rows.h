@@ -118,7 +118,8 @@ struct row_stats {
     uint64_t p50_ns; /* percentiles: histogram estimates, relative error <= 1 % */
     uint64_t p95_ns;
     uint64_t p99_ns;
-    uint32_t absent; /* ROW_S_* figures the source lacked (0 when measured here) */
+    uint32_t absent;  /* ROW_S_* figures the source lacked (0 when measured here) */
+    uint32_t pending; /* ROW_S_P50/P95/P99 a lazy build left for rows_resolve (0: none) */
 };
 
 /* One row. Strings are borrowed from the struct rows that holds the row, valid until the
@@ -139,6 +140,16 @@ struct row {
                            * total time of all top-level spans in the window; neuro: of the
                            * parent's power (else of its spikes/s) */
 
+    /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
+     * it ended with (both 0: no status), last_error its message. Here, with hist_all, next to
+     * the figures: a frame whose every latency row changed writes fewer cache lines. */
+    uint64_t ok;
+    uint64_t failed;
+    const char *last_error; /* the latest error message, or NULL; borrowed from the store */
+    /* latency and kernel rows: the since-start histogram, for exporters that need buckets
+     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
+    const struct hist *hist_all;
+
     /* memory rows */
     int64_t bytes;                       /* current (per-scope deltas may be negative) */
     int64_t peak_bytes;                  /* largest seen */
@@ -148,12 +159,6 @@ struct row {
 
     /* kernel rows */
     const char *backend;
-
-    /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
-     * it ended with (both 0: no status), last_error its message */
-    uint64_t ok;
-    uint64_t failed;
-    const char *last_error; /* the latest error message, or NULL; borrowed from the store */
 
     /* compile rows: a compilation's estimated energy per inference of what it made (its
      * "energy_j" attribute), in joules, with ROW_F_ENERGY */
@@ -171,10 +176,6 @@ struct row {
     uint64_t spread_median_ns;
     uint64_t spread_max_ns;
     const char *slowest;
-
-    /* latency and kernel rows: the since-start histogram, for exporters that need buckets
-     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
-    const struct hist *hist_all;
 
     /* latency rows compared with a baseline (rows_compare_baseline), with ROW_F_BASE: the
      * baseline's since-start figures of the same path, ns */
@@ -195,11 +196,43 @@ struct rows {
     struct row_neuro *neuro; /* the figures of ROW_NEURO rows (row.neuro indexes it) */
     size_t nneuro;
     size_t neuro_cap;
-    uint64_t gen; /* new, never reused, at each rows_init and rows_clear: rows of one gen are
-                   * the same rows, so a view drawing them again need not sort them again (the
-                   * builders change rows only before they are shown); 0: unknown (a set made
-                   * by hand), always sorted */
+    uint64_t gen;     /* new, never reused, at each rows_init and rows_clear: rows of one gen are
+                       * the same rows, so a view drawing them again need not sort them again (the
+                       * builders change rows only before they are shown); 0: unknown (a set made
+                       * by hand), always sorted */
+    uint64_t shape;   /* new, never reused, at each rows_init and rows_clear, and kept by
+                       * rows_update_latency when it keeps the rows: sets of one shape and the
+                       * same n have the same paths, labels, levels and kinds at the same
+                       * indexes (only their figures may differ); 0: unknown */
+    unsigned omitted; /* ROWS_OMIT_* figures the builder left out of every row */
+    /* Rows made by rows_update_latency (else src is NULL): the process they are of (borrowed
+     * like the rows' strings), the time their window ends at, and what the next update and
+     * rows_resolve need to know of each row's node (srcv: src_cap entries, owned). The row
+     * builder's own: others only test src. */
+    const struct store_proc *src;
+    int32_t src_pid;
+    uint64_t src_now_ns;
+    uint64_t src_slot;   /* the window slot of src_now_ns */
+    uint64_t src_top_ns; /* the window total of the top-level spans (their shares' base) */
+    struct rows_src *srcv;
+    size_t src_cap;
 };
+
+/* Of one row made by rows_update_latency: its node, and the node's series gen and ends with
+ * a status when its figures were set. */
+struct rows_src {
+    uint64_t gen;
+    uint64_t ends;
+    uint32_t node;
+};
+
+/* Figures a builder may leave out for a display that does not show them (each marked absent
+ * in every row, so nothing shows a wrong value): the since-start p50, p95 and p99, whose walk
+ * over every node's histogram is half the cost of a frame whose every node changed. */
+#define ROWS_OMIT_ALL_PCT 0x01U
+/* The window's p50, p95 and p99 left for rows_resolve (ROW_S_* bits in win.pending) where
+ * they are not known already: a display draws a screenful of rows and sorts by one figure. */
+#define ROWS_LAZY_WIN_PCT 0x02U
 
 /* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */
 static inline const struct row_neuro *rows_neuro_of(const struct rows *r, const struct row *row)
@@ -507,6 +540,22 @@ void rows_done(struct rows *r);
  * in first-seen order, which is execution order (the UI may re-sort siblings). */
 void rows_build_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t now_ns);
+/* rows_build_latency for a display that builds the same tree frame after frame: out holds
+ * rows of an earlier build (it is cleared first unless they are kept). When they are p's
+ * latency rows and p's tree kept its shape (the same labels at the same levels, in order), the
+ * rows and their strings are kept (out->shape too) and only their figures are set again;
+ * otherwise out is cleared and built. out->gen is new either way. omit: ROWS_OMIT_* (0 for
+ * every figure), recorded in out->omitted. Loop context. */
+void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
+                         unsigned omit);
+
+/* Compute the window figures bits (ROW_S_P50, ROW_S_P95, ROW_S_P99) of row i of r where its
+ * build left them pending (ROWS_LAZY_WIN_PCT), from the store it was built from: the values
+ * the build would have given. False when a bit stays pending because it cannot be: the row's
+ * series changed since the build (the figures of that time are gone; rows built anew have
+ * them). Needs the rows' process as their strings do. Writes only that row's figures: r is
+ * the same set of rows (its gen stays). Loop context. */
+bool rows_resolve(const struct rows *r, size_t i, uint32_t bits);
 void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t now_ns);
 /* The compilations of p (its span instances, rows_build_instances), newest first, each
  * (level 0, labelled "#<n> <model or span name>", n counting from 1 since start) with the
@@ -604,10 +653,13 @@ void rows_memory_shares(const struct rows *r, double *pct);
 void rows_sort(const struct rows *r, const struct rows_sort *s, uint32_t *order);
 
 /* rows_sort for a caller that has the parents (rows_parents) and the children grouped by
- * parent already, as the UI's trees do: the children of row p are kids[off[p] .. off[p + 1])
- * and the top-level rows group r->n (off has r->n + 2 entries), each group in index order.
- * Sorts each group of kids in place (borrowed; the rest only read) and writes order. */
-void rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
+ * parent already, as the UI's trees do (returns false when the key is a window figure some
+ * rows left pending and rows_resolve could not give: those sort as rows without it): the children
+ * of row p are kids[off[p] .. off[p + 1]) and the top-level rows group r->n (off has r->n + 2
+ * entries), each group in index order or (for a sort by a key, not ROWS_SORT_NONE) in any order,
+ * such as an earlier sort's: the result is the same, and costs less the closer it is. Sorts each
+ * group of kids in place (borrowed; the rest only read) and writes order. */
+bool rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uint32_t *parent,
                       const uint32_t *off, uint32_t *kids, uint32_t *order);
 
 /* Unit conversions of the contract (ms = ns / 1e6, MB = bytes / 1048576). */
@@ -622,10 +674,10 @@ static inline double rows_mb(int64_t bytes)
 }
 
 /* Whether one figure (a ROW_S_* bit) of s can be shown: the period has samples (valid) and
- * the figure is not one its source lacked. */
+ * the figure is not one its source lacked, nor one left pending (rows_resolve). */
 static inline bool rows_stat_known(const struct row_stats *s, bool valid, uint32_t bit)
 {
-    return valid && (s->absent & bit) == 0;
+    return valid && ((s->absent | s->pending) & bit) == 0;
 }
 
 /* The change of one figure of a row against its baseline (bit: ROW_S_MEAN or ROW_S_P99),

@@ -322,31 +322,28 @@ void store_series_window_parts(const struct store_proc *p, const struct store_se
     uint32_t nslots = p->st->nslots;
     uint64_t now_slot = now_ns / p->st->cfg.slot_ns;
 
-    *b = NULL;
-    if (s->win == NULL) {
-        hist_reset(scratch);
-        *a = scratch;
-        return;
-    }
     /* Every slot the ring holds lies in the window ending in the ingest clock's slot (the
      * sweep frees the others as the clock moves), so the closed slots and the open one are
-     * that window. Another window is it too when every slot held is in it. */
-    if (now_slot != p->cur_slot) {
-        for (uint32_t i = 0; i < nslots; i++) {
-            if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
-                hist_reset(scratch);
-                for (uint32_t k = 0; k < nslots; k++) {
-                    if (store_slot_in_window(s->win[k], now_slot, nslots)) {
-                        hist_merge(scratch, &s->win[k]->h);
-                    }
-                }
-                *a = scratch;
-                return;
-            }
-        }
-    }
+     * that window (empty without a ring): the common case, decided without reading the ring.
+     * Another window is it too when every slot held is in it. */
     *a = &s->win_closed;
     *b = s->open != NULL ? &s->open->h : NULL;
+    if (now_slot == p->cur_slot || s->win == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < nslots; i++) {
+        if (s->win[i] != NULL && !store_slot_in_window(s->win[i], now_slot, nslots)) {
+            hist_reset(scratch);
+            for (uint32_t k = 0; k < nslots; k++) {
+                if (store_slot_in_window(s->win[k], now_slot, nslots)) {
+                    hist_merge(scratch, &s->win[k]->h);
+                }
+            }
+            *a = scratch;
+            *b = NULL;
+            return;
+        }
+    }
 }
 
 const struct hist *store_series_window_hist(const struct store_proc *p,
@@ -398,20 +395,6 @@ uint64_t store_series_window_sum(const struct store_proc *p, const struct store_
         *count = n;
     }
     return sum;
-}
-
-bool store_series_slot(const struct store_proc *p, const struct store_series *s, uint32_t i,
-                       uint64_t *epoch, uint64_t *count, uint64_t *sum_ns)
-{
-    const struct store_slot *sl = s->win != NULL && i < p->st->nslots ? s->win[i] : NULL;
-
-    if (sl == NULL) {
-        return false;
-    }
-    *epoch = sl->epoch;
-    *count = sl->h.count;
-    *sum_ns = sl->h.sum_ns;
-    return true;
 }
 
 /* --- rates -------------------------------------------------------------------------------- */

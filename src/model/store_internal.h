@@ -44,6 +44,7 @@ struct store_memo_stats {
     uint64_t min_ns;
     uint64_t max_ns;
     uint64_t pct_ns[STORE_MEMO_NPCT];
+    uint32_t have; /* bit j: pct_ns[j] is computed (a lazy build computes some) */
 };
 
 struct store_series_memo {
@@ -499,10 +500,6 @@ const struct hist *store_series_window_hist(const struct store_proc *p,
 uint64_t store_series_window_sum(const struct store_proc *p, const struct store_series *s,
                                  uint64_t now_ns, uint64_t *count);
 
-/* Slot i (0 .. nslots - 1) of the ring of s: its epoch and its own samples' count and sum;
- * false when the position holds none. */
-bool store_series_slot(const struct store_proc *p, const struct store_series *s, uint32_t i,
-                       uint64_t *epoch, uint64_t *count, uint64_t *sum_ns);
 /* Rate per second of r over the window ending at now_ns; false when fewer than two points
  * fall in the window. */
 bool store_rate_per_sec(const struct store_rate *r, uint64_t now_ns, uint64_t window_ns,

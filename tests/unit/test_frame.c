@@ -6,12 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "src/frame.h"
+#include "src/model/rows.h"
 #include "src/model/store.h"
+#include "ui/ui.h"
+#include "ui/ui_internal.h"
 
 #define SEC 1000000000ULL
 
@@ -93,11 +98,114 @@ static void test_issue_12_frame_of_a_store(void **state)
     store_free(st);
 }
 
+/* The display's frames leave the window's percentiles for later (ui_omit): a redraw finds
+ * them while the store holds the same samples; one that needs some the store no longer has
+ * (a sort by another after a sample came) is cut short (ui_stale), and the new frame has
+ * them. Frozen, a frame has everything. */
+static void test_issue_13_lazy_frame(void **state)
+{
+    struct store *st = store_new(NULL);
+    struct store_proc *p = store_proc_add(st, 300, "lazy");
+    struct store_thread *t = store_thread_add(p, 300, "main");
+    uint32_t ids[4];
+    FILE *in_f = fopen("/dev/null", "r"), *out_f = fopen("/dev/null", "w");
+    struct ui_opts o = {.sort_col = LAYOUT_COL_P99,
+                        .collapse_depth = 8,
+                        .in = in_f,
+                        .out = out_f,
+                        .allow_not_tty = true,
+                        .delay_ns = SEC};
+    struct frame f;
+    struct frame_input in = {.view = LAYOUT_VIEW_LATENCY, .now_ns = 3 * SEC};
+    struct rows fresh;
+    char *err = NULL;
+    struct ui *u;
+
+    (void)state;
+    assert_non_null(in_f);
+    assert_non_null(out_f);
+    for (int i = 0; i < 4; i++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "n%d", i);
+        ids[i] = store_proc_intern(p, name);
+    }
+    for (uint64_t k = 0; k < 40; k++) {
+        for (int i = 0; i < 4; i++) {
+            uint64_t b = 2 * SEC + k * 10000000ULL + (uint64_t)i * 1000000ULL;
+
+            store_span_begin(t, ids[i], b);
+            store_span_end(t, ids[i], b + 1000 + (k * 7919 + (uint64_t)i * 104729) % 50000);
+        }
+    }
+    setenv("TERM", "xterm-256color", 1);
+    u = ui_new(&o, &err);
+    assert_non_null(u);
+    ui_set_size(u, 200, 40);
+    frame_init(&f);
+    rows_init(&fresh);
+    in.omit = ui_omit(u);
+    assert_int_equal(in.omit, ROWS_LAZY_WIN_PCT | ROWS_OMIT_ALL_PCT);
+    frame_build(&f, st, &in);
+    assert_non_null(f.ui.rows->src);
+    ui_draw(u, &f.ui);
+    assert_false(ui_stale(u));
+    /* Drawn: every row's figures, as a build gives them. */
+    rows_build_latency(&fresh, p, in.now_ns);
+    assert_int_equal(f.ui.rows->n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(f.ui.rows->v[i].win.pending, 0);
+        assert_memory_equal(&f.ui.rows->v[i].win, &fresh.v[i].win, sizeof(fresh.v[i].win));
+    }
+    /* The same frame drawn again: nothing needed. */
+    ui_draw(u, &f.ui);
+    assert_false(ui_stale(u));
+    /* A new frame of the same samples keeps what was found. */
+    frame_build(&f, st, &in);
+    assert_int_equal(f.ui.rows->v[0].win.pending, 0);
+    /* The same samples a second later: another window slot, figures left for later again;
+     * then a sample comes and a sort by p50 needs them all. */
+    in.now_ns = 4 * SEC;
+    frame_build(&f, st, &in);
+    assert_int_equal(f.ui.rows->v[0].win.pending, ROW_S_P50 | ROW_S_P95);
+    store_span_begin(t, ids[0], 3 * SEC + 500000000ULL);
+    store_span_end(t, ids[0], 3 * SEC + 500001000ULL);
+    ui_current(u)->sort_col = LAYOUT_COL_P50;
+    ui_draw(u, &f.ui);
+    assert_true(ui_stale(u));
+    frame_build(&f, st, &in);
+    ui_draw(u, &f.ui);
+    assert_false(ui_stale(u));
+    assert_int_equal(f.ui.rows->v[0].win.pending, 0);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, in.now_ns);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(f.ui.rows->v[i].win.p50_ns, fresh.v[i].win.p50_ns);
+    }
+    /* Frozen: built whole. */
+    u->frozen = true;
+    assert_int_equal(ui_omit(u), 0);
+    in.omit = ui_omit(u);
+    in.now_ns = 5 * SEC;
+    frame_build(&f, st, &in);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(f.ui.rows->v[i].win.pending, 0);
+        assert_int_equal(f.ui.rows->v[i].all.absent, 0);
+    }
+    ui_free(u);
+    rows_done(&fresh);
+    frame_done(&f);
+    store_free(st);
+    fclose(in_f);
+    fclose(out_f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_issue_12_status_rules_in_order),
         cmocka_unit_test(test_issue_12_frame_of_a_store),
+        cmocka_unit_test(test_issue_13_lazy_frame),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

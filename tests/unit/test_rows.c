@@ -985,6 +985,137 @@ static void test_issue_15_proc_tree(void **state)
     rows_proc_tree(sums, 0, order, depth);
 }
 
+/* The same figures in two sets of latency rows (the second built afresh). */
+static void assert_same_rows(const struct rows *a, const struct rows *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct row *x = &a->v[i], *y = &b->v[i];
+
+        assert_string_equal(x->path, y->path);
+        assert_string_equal(x->label, y->label);
+        assert_int_equal(x->path_hash, y->path_hash);
+        assert_int_equal(x->level, y->level);
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->nchildren, y->nchildren);
+        assert_int_equal(x->flags, y->flags);
+        assert_memory_equal(&x->win, &y->win, sizeof(x->win));
+        assert_memory_equal(&x->all, &y->all, sizeof(x->all));
+        assert_true(x->share_pct == y->share_pct);
+        assert_ptr_equal(x->hist_all, y->hist_all);
+        assert_int_equal(x->ok, y->ok);
+        assert_int_equal(x->failed, y->failed);
+    }
+}
+
+/* rows_update_latency keeps the rows of a tree that kept its shape (their strings too) and
+ * sets every figure as a fresh build does; a changed tree, or rows of another kind, are built
+ * anew; omitted since-start percentiles are absent, the rest as built. */
+static void test_issue_13_update_latency(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct store_thread *t = store_thread_add(p, 8, "other");
+    uint32_t step = store_proc_intern(p, "step");
+    uint32_t extra = store_proc_intern(p, "extra");
+    struct rows r, fresh;
+    const char *path;
+    uint64_t shape, gen;
+
+    (void)state;
+    rows_init(&r);
+    rows_init(&fresh);
+    rows_build_kernels(&r, p, 101 * SEC); /* other rows first: none kept */
+    rows_update_latency(&r, p, 101 * SEC, 0);
+    rows_build_latency(&fresh, p, 101 * SEC);
+    assert_same_rows(&r, &fresh);
+    assert_int_equal(r.omitted, 0);
+    path = r.v[4].path;
+    shape = r.shape;
+    gen = r.gen;
+
+    /* More samples, the window a second later: the same tree, new figures. */
+    span(t, step, 101 * SEC + 100 * MS, 101 * SEC + 190 * MS);
+    rows_update_latency(&r, p, 102 * SEC, 0);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 102 * SEC);
+    assert_same_rows(&r, &fresh);
+    assert_int_equal(r.shape, shape);
+    assert_true(r.gen != gen);
+    assert_ptr_equal(r.v[4].path, path);
+    assert_int_equal(find_row(&r, "step")->all.count, 11);
+
+    /* Since start's percentiles left out: absent, and nothing else changes. */
+    rows_update_latency(&r, p, 102 * SEC, ROWS_OMIT_ALL_PCT);
+    assert_int_equal(r.omitted, ROWS_OMIT_ALL_PCT);
+    assert_int_equal(r.shape, shape);
+    for (size_t i = 0; i < r.n; i++) {
+        struct row_stats a = fresh.v[i].all;
+
+        assert_memory_equal(&r.v[i].win, &fresh.v[i].win, sizeof(a));
+        assert_int_equal(r.v[i].all.absent, ROW_S_P50 | ROW_S_P95 | ROW_S_P99);
+        assert_int_equal(r.v[i].all.count, a.count);
+        assert_int_equal(r.v[i].all.total_ns, a.total_ns);
+        assert_int_equal(r.v[i].all.max_ns, a.max_ns);
+        assert_int_equal(r.v[i].all.p99_ns, 0);
+    }
+    rows_update_latency(&r, p, 102 * SEC, 0);
+    assert_same_rows(&r, &fresh);
+
+    /* The window's percentiles left for later: pending where the window has samples (their
+     * memos were walked above: a new slot has none) and the rank is not the first or the
+     * last (those are the minimum and the maximum), resolved to what the build gives. */
+    rows_update_latency(&r, p, 102 * SEC + 500 * MS, 0);
+    rows_update_latency(&r, p, 103 * SEC, ROWS_LAZY_WIN_PCT);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 103 * SEC);
+    assert_ptr_equal(r.src, p);
+    for (size_t i = 0; i < r.n; i++) {
+        const struct row *x = &r.v[i];
+
+        uint64_t c = x->win.count;
+
+        assert_int_equal(x->win.pending, c > 2 ? ROW_S_P50 : 0); /* 95 % of c <= 19: the max */
+        assert_true(c < 20);
+        assert_int_equal(rows_stat_known(&x->win, c > 0, ROW_S_P50), c > 0 && c <= 2);
+        assert_int_equal(x->win.p99_ns, fresh.v[i].win.p99_ns);
+        assert_int_equal(x->win.p95_ns, fresh.v[i].win.p95_ns);
+        assert_true(rows_resolve(&r, i, ROW_S_P50));
+        assert_int_equal(x->win.p50_ns, fresh.v[i].win.p50_ns);
+        assert_int_equal(x->win.pending, 0);
+    }
+    rows_update_latency(&r, p, 103 * SEC + 100 * MS, ROWS_LAZY_WIN_PCT); /* kept as resolved */
+    assert_true(rows_resolve(&r, 0, ROW_S_P50 | ROW_S_P95 | ROW_S_P99));
+    assert_memory_equal(&r.v[0].win, &fresh.v[0].win, sizeof(r.v[0].win));
+    /* A sample since: the window of that time is gone, the figure stays pending. */
+    assert_string_equal(r.v[1].path, "step");
+    assert_int_equal(r.v[1].win.pending, 0);
+    rows_update_latency(&r, p, 104 * SEC, ROWS_LAZY_WIN_PCT);
+    assert_int_equal(r.v[1].win.pending, ROW_S_P50);
+    span(t, step, 102 * SEC + 100 * MS, 102 * SEC + 150 * MS);
+    assert_false(rows_resolve(&r, 1, ROW_S_P50));
+    assert_int_equal(r.v[1].win.pending, ROW_S_P50);
+    assert_true(rows_resolve(&r, 1, ROW_S_P99)); /* known at the build */
+    rows_update_latency(&r, p, 103 * SEC, 0);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 103 * SEC);
+    assert_same_rows(&r, &fresh);
+
+    /* A new path: another shape, built as afresh. */
+    store_span_begin(t, step, 101 * SEC + 200 * MS);
+    span(t, extra, 101 * SEC + 200 * MS, 101 * SEC + 210 * MS);
+    store_span_end(t, step, 101 * SEC + 220 * MS);
+    rows_update_latency(&r, p, 102 * SEC, 0);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, 102 * SEC);
+    assert_same_rows(&r, &fresh);
+    assert_true(r.shape != shape);
+    assert_string_equal(find_row(&r, "step/extra")->label, "extra");
+    rows_done(&r);
+    rows_done(&fresh);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1002,6 +1133,7 @@ int main(void)
         cmocka_unit_test(test_issue_11_memory_shares),
         cmocka_unit_test(test_issue_15_proc_tree),
         cmocka_unit_test(test_issue_16_baseline_by_path),
+        cmocka_unit_test(test_issue_13_update_latency),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

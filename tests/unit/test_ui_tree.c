@@ -337,6 +337,66 @@ static void test_empty_and_malformed(void **state)
     tree_free(NULL);
 }
 
+/* Rows of one shape whose figures change frame after frame (rows_update_latency's): the
+ * tree keeps its links and marks and sorts from the last order, and shows what a new tree
+ * shows for the same rows, through sorts by figures, the builder's order and a filter; which
+ * lines there are stays the same (tree_set_version) until the expansion changes. */
+static void test_issue_13_same_shape(void **state)
+{
+    static struct fixture f;
+    struct rows_sort s = {.key = ROWS_SORT_P99};
+    struct tree *t = tree_new(2), *fresh;
+    uint64_t set;
+    char want[1024];
+
+    (void)state;
+    fx_build(&f, base, 11);
+    f.rows.shape = 3;
+    for (unsigned frame = 0; frame < 12; frame++) {
+        if (frame == 4) {
+            s.reverse = true;
+        } else if (frame == 6) {
+            s.key = ROWS_SORT_NONE;
+        } else if (frame == 7) {
+            s.key = ROWS_SORT_P99;
+            s.reverse = false;
+        } else if (frame == 9) {
+            tree_set_filter(t, "attn");
+        }
+        for (size_t i = 0; i < 11; i++) {
+            uint64_t p99 = (i * 7 + frame * 5) % 11;
+
+            f.v[i].win.p99_ns = p99;
+            f.v[i].flags = p99 != 0 ? ROW_F_WIN : 0;
+        }
+        f.rows.gen = 100 + frame;
+        fresh = tree_new(2);
+        tree_set_filter(fresh, tree_filter(t));
+        tree_flatten(fresh, &f.rows, &s);
+        snprintf(want, sizeof(want), "%s", shown(fresh, &f.rows));
+        tree_free(fresh);
+        set = tree_set_version(t);
+        tree_flatten(t, &f.rows, &s);
+        assert_string_equal(shown(t, &f.rows), want);
+        if (frame > 0 && frame != 9) {
+            assert_int_equal(tree_set_version(t), set);
+        }
+    }
+    set = tree_set_version(t);
+    tree_set_filter(t, "");
+    assert_true(tree_collapse_all(t));
+    assert_int_not_equal(tree_set_version(t), set);
+    /* Another shape: linked again. */
+    set = tree_set_version(t);
+    fx_build(&f, base, 10);
+    f.rows.shape = 4;
+    f.rows.gen = 200;
+    tree_flatten(t, &f.rows, &s);
+    assert_int_not_equal(tree_set_version(t), set);
+    assert_string_equal(shown(t, &f.rows), "+step");
+    tree_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_navigation),
         cmocka_unit_test(test_empty_and_malformed),
         cmocka_unit_test(test_issue_13_same_rows_not_sorted_again),
+        cmocka_unit_test(test_issue_13_same_shape),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
