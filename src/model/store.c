@@ -274,7 +274,8 @@ static inline void store_series_add(struct store_proc *p, struct store_series *s
 {
     struct store_slot *sl = s->open;
 
-    if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot && at_ns >= p->cur_slot_start_ns &&
+    /* (An at_ns before the slot's start wraps to far more than slot_ns.) */
+    if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot &&
                              at_ns - p->cur_slot_start_ns < p->st->cfg.slot_ns,
                          1)) {
         if (at_ns > p->clock_ns) {
