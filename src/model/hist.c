@@ -117,6 +117,7 @@ __attribute__((noinline)) uint32_t hist_block_insert(struct hist *h, uint32_t bl
             (size_t)(h->nblocks - pos) * bsz);
     memset(base + (size_t)pos * bsz, 0, bsz);
     h->nblocks++;
+    h->hot = 0; /* the blocks after it moved */
     h->map[blk >> 6] |= 1ULL << (blk & 63U);
     for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
         h->rank[g]++;
@@ -134,6 +135,7 @@ static void hist_block_remove(struct hist *h, uint32_t blk, uint32_t pos)
     memmove(base + (size_t)pos * bsz, base + (size_t)(pos + 1U) * bsz,
             (size_t)(h->nblocks - pos - 1U) * bsz);
     h->nblocks--;
+    h->hot = 0;
     h->map[blk >> 6] &= ~(1ULL << (blk & 63U));
     for (uint32_t g = (blk >> 3) + 1U; g < HIST_RANK_GROUPS; g++) {
         h->rank[g]--;
@@ -191,6 +193,7 @@ void hist_reset(struct hist *h)
     memset(h->map, 0, sizeof(h->map));
     memset(h->rank, 0, sizeof(h->rank));
     h->nblocks = 0;
+    h->hot = 0;
     h->count = 0;
     h->sum_ns = 0;
     h->min_ns = 0;
@@ -257,6 +260,7 @@ void hist_copy(struct hist *dst, const struct hist *src)
     *dst = *src;
     dst->blocks = blocks;
     dst->cap = cap;
+    dst->hot = 0;
     if (src->nblocks > 0) {
         memcpy(blocks, src->blocks, (size_t)src->nblocks * bsz);
     }

@@ -33,6 +33,9 @@ struct hist {
     uint8_t rank[HIST_RANK_GROUPS]; /* stored blocks before group g (blocks 8g .. 8g + 7) */
     uint16_t nblocks;               /* blocks in use */
     uint16_t cap;                   /* blocks the storage has room for */
+    uint16_t hot;                   /* 1 + the block last bumped, 0: none (a series' samples
+                                     * mostly fall in the block of the previous one) */
+    uint16_t hot_pos;               /* its position in the storage */
     bool wide;                      /* counts are uint64_t (else uint32_t) */
 };
 
@@ -114,22 +117,29 @@ static inline uint32_t hist_index(uint64_t v_ns)
 
 /* Account n samples in bucket idx; h->count already includes them, so while it fits in 32
  * bits no bucket can pass UINT32_MAX. Inlined into hist_add, hist_add2 and hist_merge: the
- * call cost as much as the bump. The block's place is looked up every time (two loads and a
- * table lookup): remembering the last block bumped saved no work where durations straddle
- * block edges, and its branch was mispredicted about every other sample there. */
+ * call cost as much as the bump. A series' samples mostly fall in the block of the one before,
+ * whose place is remembered (looking it up each time measured slower, even where durations
+ * straddle block edges and the guess fails about every other sample). */
 static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint32_t idx,
                                                             uint64_t n)
 {
     uint32_t blk = idx >> HIST_BLOCK_BITS;
-    uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
-    uint32_t bit = blk & 7U;
     uint32_t pos;
     uint32_t off;
 
-    if (__builtin_expect((byte >> bit & 1U) != 0, 1)) {
-        pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
+    if (__builtin_expect(h->hot == blk + 1U, 1)) {
+        pos = h->hot_pos;
     } else {
-        pos = hist_block_insert(h, blk);
+        uint32_t byte = (uint32_t)(h->map[blk >> 6] >> (blk & 56U)) & 0xffU;
+        uint32_t bit = blk & 7U;
+
+        if (__builtin_expect((byte >> bit & 1U) != 0, 1)) {
+            pos = h->rank[blk >> 3] + hist_pop8[byte & ((1U << bit) - 1U)];
+        } else {
+            pos = hist_block_insert(h, blk);
+        }
+        h->hot = (uint16_t)(blk + 1U);
+        h->hot_pos = (uint16_t)pos;
     }
     off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
     if (__builtin_expect(!h->wide && h->count <= UINT32_MAX, 1)) {
