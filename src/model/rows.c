@@ -655,7 +655,8 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
     rows_levels_init(&lv);
     rows_lat_init(&c, out, p, now_ns, omit);
     c.track = track;
-    c.keys = track && out->key_want.key != ROWS_SORT_NONE;
+    /* Not for a fleet: fleet_spread sets figures (the spread's) after the rows are built. */
+    c.keys = track && out->key_want.key != ROWS_SORT_NONE && p->fleet != STORE_FLEET_ALL;
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
