@@ -318,12 +318,13 @@ static void rows_memo_pcts(struct store_memo_stats *m, const struct hist *h, uin
 static void rows_memo_extremes(struct store_memo_stats *m, const struct hist *h)
 {
     for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
-        uint64_t rank = ((uint64_t)rows_pcts[j] * h->count + 99U) / 100U;
+        uint64_t pc = (uint64_t)rows_pcts[j] * h->count;
 
-        if (rank <= 1) {
+        /* rank <= 1: p * count <= 100; rank >= count: p * count > 100 * (count - 1). */
+        if (pc <= 100U) {
             m->pct_ns[j] = h->min_ns;
             m->have |= 1U << j;
-        } else if (rank >= h->count) {
+        } else if (pc + 100U > 100U * h->count) {
             m->pct_ns[j] = h->max_ns;
             m->have |= 1U << j;
         } else {
