@@ -111,6 +111,7 @@ __attribute__((noinline)) static void uf_frame(struct uf_ctx *c, uint64_t now)
                          .procs = &c->sum,
                          .nprocs = 1,
                          .window_ns = 10 * UF_SEC};
+    struct rows_sort sort;
 
     if (c->have_sum) {
         rows_summary_done(&c->sum);
@@ -120,6 +121,8 @@ __attribute__((noinline)) static void uf_frame(struct uf_ctx *c, uint64_t now)
     c->have_sum = true;
     /* As src/frame.c: the rows kept while the tree keeps its shape, without what the display
      * does not show. */
+    ui_rows_sort(c->u, &sort);
+    rows_want_keys(&c->rows, &sort);
     rows_update_latency(&c->rows, c->p, now, ui_omit(c->u));
     rows_build_memory(&c->mem, c->p, now);
     ui_draw(c->u, &f);

@@ -51,6 +51,8 @@ struct frame_input {
     const struct store *baseline;  /* --baseline: latency rows compared with it, or NULL */
     const struct alerts *alerts;   /* the evaluated rules (borrowed), or NULL */
     unsigned omit;                 /* ROWS_OMIT_* figures the display does not show (ui_omit) */
+    struct rows_sort sort;         /* the display's sort of the rows (ui_rows_sort): their keys
+                                    * are made with them */
 };
 
 /* A frame and the rows it points into (owned). */

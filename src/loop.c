@@ -458,6 +458,7 @@ static void loop_ui_build(struct loop *l)
         .omit = ui_omit(l->ui),
     };
 
+    ui_rows_sort(l->ui, &in.sort);
     /* Without a choice: the command we started, else the first process. */
     if (in.want_pid == 0) {
         in.want_pid = loop_child_pid(l);

@@ -14,8 +14,60 @@
 
 /* --- formatting ---------------------------------------------------------------------------- */
 
+/* v / 10^dec with dec decimals (dec 1 or 2) and the unit, into buf (at least 32 bytes). */
+static void draw_fmt_fixed(uint64_t v, unsigned dec, const char *unit, char *buf)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10U);
+        v /= 10U;
+    } while (v != 0 || n <= dec);
+    while (n > 0) {
+        buf[k++] = tmp[--n];
+        if (n == dec) {
+            buf[k++] = '.';
+        }
+    }
+    memcpy(buf + k, unit, strlen(unit) + 1U);
+}
+
+/* util_format_ns(ns, true) without printf: a cell of every row drawn. The rounding of
+ * ns / 10^e to d decimals is exact in integers (rem against half of the unit) unless the
+ * decimal value lies exactly halfway, where printf's rounding of the nearest double decides:
+ * those (and the rare largest values) go to util_format_ns, so the text is the same. */
 void draw_fmt_ns(uint64_t ns, char *buf, size_t len)
 {
+    static const struct {
+        uint64_t below; /* ns below this */
+        uint64_t step;  /* ns per last decimal shown */
+        unsigned dec;
+        const char *unit;
+    } f[] = {
+        {1000000ULL, 100ULL, 1, "us"},
+        {1000000000ULL, 10000ULL, 2, "ms"},
+        {1000000000000ULL, 10000000ULL, 2, "s"},
+    };
+
+    if (len < 32 || ns < 1000) {
+        util_format_ns(ns, true, buf, len);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        uint64_t q, rem;
+
+        if (ns >= f[i].below) {
+            continue;
+        }
+        q = ns / f[i].step;
+        rem = ns % f[i].step;
+        if (2U * rem == f[i].step) {
+            break; /* halfway */
+        }
+        draw_fmt_fixed(q + (2U * rem > f[i].step), f[i].dec, f[i].unit, buf);
+        return;
+    }
     util_format_ns(ns, true, buf, len);
 }
 

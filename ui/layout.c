@@ -272,6 +272,10 @@ uint64_t layout_rows_enabled(enum layout_view v, uint64_t enabled, const struct 
 {
     bool spread = false;
 
+    /* Rows of a process that is not a fleet have no spread: not looked at one by one. */
+    if (rows != NULL && rows->src != NULL && !rows->src_fleet) {
+        rows = NULL;
+    }
     for (size_t i = 0; v == LAYOUT_VIEW_LATENCY && rows != NULL && i < rows->n && !spread; i++) {
         spread = (rows->v[i].flags & ROW_F_SPREAD) != 0;
     }

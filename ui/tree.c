@@ -42,6 +42,7 @@ struct tree {
                         * display order after a flatten */
     uint32_t *kid_off; /* kids of row i: kids[kid_off[i] .. kid_off[i + 1]); roots at n */
     uint32_t *order;   /* every row in sorted depth-first order (rows_sort) */
+    uint16_t *level;   /* the rows' levels, read here rather than from rows spread wide */
     uint8_t *match;    /* label contains the filter */
     uint8_t *show;     /* match, or a descendant matches */
     size_t cap;
@@ -89,6 +90,7 @@ void tree_free(struct tree *t)
     free(t->kids);
     free(t->kid_off);
     free(t->order);
+    free(t->level);
     free(t->match);
     free(t->show);
     free(t->lines);
@@ -105,6 +107,7 @@ static void tree_reserve(struct tree *t, size_t n)
     t->kids = xreallocarray(t->kids, t->cap, sizeof(*t->kids));
     t->kid_off = xreallocarray(t->kid_off, t->cap, sizeof(*t->kid_off));
     t->order = xreallocarray(t->order, t->cap, sizeof(*t->order));
+    t->level = xreallocarray(t->level, t->cap, sizeof(*t->level));
     t->match = xreallocarray(t->match, t->cap, sizeof(*t->match));
     t->show = xreallocarray(t->show, t->cap, sizeof(*t->show));
     t->lines = xreallocarray(t->lines, t->cap, sizeof(*t->lines));
@@ -134,6 +137,7 @@ static void tree_link(struct tree *t)
         uint32_t p = t->parent[i] == ROWS_NO_PARENT ? (uint32_t)n : t->parent[i];
 
         t->kid_off[p + 1]++;
+        t->level[i] = t->rows->v[i].level;
     }
     for (size_t i = 0; i < n + 1; i++) {
         t->kid_off[i + 1] += t->kid_off[i];
@@ -252,9 +256,8 @@ static void tree_reflatten(struct tree *t)
     tree_prepare(t);
     for (size_t k = 0; k < n; k++) {
         uint32_t i = t->order[k];
-        const struct row *r = &rows->v[i];
         struct tree_line *ln;
-        size_t lvl = r->level;
+        size_t lvl = t->level[i];
 
         /* Inside a collapsed subtree: skip until we climb back to its level. */
         if (skip_below != SIZE_MAX) {
@@ -268,12 +271,12 @@ static void tree_reflatten(struct tree *t)
         }
         ln = &t->lines[t->nlines++];
         ln->row = i;
-        ln->level = r->level;
+        ln->level = (uint16_t)lvl;
         ln->match = t->match[i];
         ln->has_children = tree_has_shown_kid(t, i, filtering);
         /* A filter opens the way to every match; otherwise the user's choice or the default
          * depth decides. */
-        ln->expanded = ln->has_children && (filtering || tree_is_expanded(t, r));
+        ln->expanded = ln->has_children && (filtering || tree_is_expanded(t, &rows->v[i]));
         if (ln->has_children && !ln->expanded) {
             skip_below = lvl;
         }

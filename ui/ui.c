@@ -20,6 +20,7 @@
 #include "ui/layout.h"
 #include "ui/ui_internal.h"
 #include "ui/view.h"
+#include "ui/view_tree.h"
 
 static struct ui *ui_active; /* for the fatal() hook: end curses before printing */
 
@@ -186,14 +187,23 @@ static void ui_draw_colhdr(struct ui *u)
     struct view *v = ui_current(u);
     const struct layout_col *cols;
     uint64_t mask = v->columns != 0 ? v->columns : u->columns;
+    const struct rows *rows = u->frame != NULL ? u->frame->rows : NULL;
     size_t n;
 
     if (!ui_baseline_shown(u)) {
         mask &= ~LAYOUT_COLS_BASELINE;
     }
-    /* A fleet's spread columns where the rows have a spread (and only there). */
-    mask = layout_rows_enabled(u->view, layout_view_enabled(u->view, mask),
-                               u->frame != NULL ? u->frame->rows : NULL);
+    /* A fleet's spread columns where the rows have a spread (and only there): a look at
+     * every row, once per rows (gen), view and choice of columns. */
+    mask = layout_view_enabled(u->view, mask);
+    if (rows == NULL || rows->gen == 0 || rows->gen != u->cols_gen || mask != u->cols_in ||
+        u->view != u->cols_view) {
+        u->cols_gen = rows != NULL ? rows->gen : 0;
+        u->cols_in = mask;
+        u->cols_view = u->view;
+        u->cols_out = layout_rows_enabled(u->view, mask, rows);
+    }
+    mask = u->cols_out;
     u->ncols = layout_fit(u->view, u->width, mask, v->ops->name_want(u, v), u->cols);
     if (w == NULL) {
         return;
@@ -552,6 +562,17 @@ unsigned ui_omit(const struct ui *u)
 bool ui_stale(const struct ui *u)
 {
     return u->stale;
+}
+
+void ui_rows_sort(struct ui *u, struct rows_sort *out)
+{
+    struct view *v = ui_current(u);
+
+    if (v->ops->tree == NULL) {
+        *out = (struct rows_sort){.key = ROWS_SORT_NONE};
+        return;
+    }
+    view_tree_sort(u, v, out);
 }
 
 bool ui_frame_lacks(const struct ui *u)

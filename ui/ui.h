@@ -14,6 +14,7 @@
 struct alerts;
 struct rows;
 struct rows_gpus;
+struct rows_sort;
 struct rows_summary;
 struct ui;
 
@@ -87,6 +88,10 @@ unsigned ui_omit(const struct ui *u);
  * the frame left for later (ROWS_LAZY_WIN_PCT) that the store no longer has. The loop then
  * builds a new frame and draws it. */
 bool ui_stale(const struct ui *u);
+
+/* The sort the shown view gives its rows (ROWS_SORT_NONE for a view without a tree), for the
+ * frame's builder to compute the keys of as it sets the rows (rows_want_keys). */
+void ui_rows_sort(struct ui *u, struct rows_sort *out);
 
 /* Read every pending key and mouse event (never blocks). Returns UI_* reactions. */
 unsigned ui_input(struct ui *u);

@@ -77,6 +77,10 @@ struct ui {
     bool frozen;
     bool stale;         /* the frame drawn lacked figures it could no longer have (ui_stale) */
     uint64_t drawn_gen; /* the gen of the rows drawn last (a first draw is never cut short) */
+    uint64_t cols_gen;  /* layout_rows_enabled gave cols_out for rows of this gen (0: none), */
+    uint64_t cols_in;   /* ... this mask */
+    enum layout_view cols_view; /* ... and this view */
+    uint64_t cols_out;
     bool help;
     size_t help_top;
     uint64_t delay_ns;

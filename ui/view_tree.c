@@ -83,19 +83,24 @@ static const struct row_stats *view_tree_stats(const struct ui *u, const struct 
     return &r->win;
 }
 
+void view_tree_sort(const struct ui *u, const struct view *v, struct rows_sort *out)
+{
+    out->key = v->sort_col != UI_SORT_NONE ? layout_col_sort_key((enum layout_col_id)v->sort_col)
+                                           : ROWS_SORT_NONE;
+    /* Names read A to Z; figures largest first (htop); 'I' inverts either. */
+    out->reverse = v->sort_asc;
+    out->since_start = u->since_start;
+}
+
 /* Flatten the tree over the frame's rows with the view's sort: the one rows_sort does for the
  * text report too, so the display and --once cannot disagree. */
 void view_tree_prepare(struct ui *u, struct view *v)
 {
     struct view_tree *vt = v->data;
     const struct rows *rows = u->frame != NULL ? u->frame->rows : NULL;
-    struct rows_sort sort = {
-        .key = v->sort_col != UI_SORT_NONE ? layout_col_sort_key((enum layout_col_id)v->sort_col)
-                                           : ROWS_SORT_NONE,
-        /* Names read A to Z; figures largest first (htop); 'I' inverts either. */
-        .reverse = v->sort_asc,
-        .since_start = u->since_start,
-    };
+    struct rows_sort sort;
+
+    view_tree_sort(u, v, &sort);
 
     if (vt->kind->shares && rows != NULL && rows->n > 0 &&
         (rows->gen == 0 || rows->gen != vt->mshare_gen)) {

@@ -12,6 +12,7 @@
 struct layout_place;
 struct row;
 struct rows;
+struct rows_sort;
 struct tree;
 struct ui;
 struct ui_opts;
@@ -31,6 +32,9 @@ struct view_tree_kind {
     /* The role of an unselected line of row r (a failed compilation warns); NULL: text. */
     enum ui_role (*role)(const struct row *r);
 };
+
+/* The sort a tree view v orders its rows by (rows_sort_groups). */
+void view_tree_sort(const struct ui *u, const struct view *v, struct rows_sort *out);
 
 /* The view's data for kind (owned by the view: view_tree_free). */
 void *view_tree_new(const struct view_tree_kind *kind, const struct ui_opts *opts);

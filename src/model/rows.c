@@ -37,6 +37,10 @@
 
 static const double rows_pcts[3] = {50.0, 95.0, 99.0};
 
+static bool rows_sort_value(const struct rows *r, const struct row *row, const struct rows_sort *s,
+                            double mshare, double *out);
+static uint32_t rows_sort_pending_bit(const struct rows_sort *s);
+
 _Static_assert(ROWS_LOSS_KINDS == STORE_LOSS_NKINDS, "one name per loss cause");
 const char *const rows_loss_names[ROWS_LOSS_KINDS] = {
     [STORE_LOSS_RING_FULL] = "ring_full",       [STORE_LOSS_NO_RING] = "no_ring",
@@ -139,6 +143,7 @@ void rows_clear(struct rows *r)
     r->shape = ++rows_last_gen;
     r->omitted = 0;
     r->src = NULL;
+    r->key_gen = 0;
     if (r->text == NULL) {
         return;
     }
@@ -160,6 +165,8 @@ void rows_done(struct rows *r)
     rows_clear(r);
     free(r->text);
     free(r->srcv);
+    free(r->keys);
+    free(r->key_has);
     free(r->v);
     free(r->neuro);
     memset(r, 0, sizeof(*r));
@@ -313,12 +320,13 @@ static void rows_memo_pcts(struct store_memo_stats *m, const struct hist *a, con
 static void rows_memo_extremes(struct store_memo_stats *m)
 {
     for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
-        uint64_t rank = ((uint64_t)rows_pcts[j] * m->count + 99U) / 100U;
+        uint64_t pc = (uint64_t)rows_pcts[j] * m->count;
 
-        if (rank <= 1) {
+        /* rank <= 1: p * count <= 100; rank >= count: p * count > 100 * (count - 1). */
+        if (pc <= 100U) {
             m->pct_ns[j] = m->min_ns;
             m->have |= 1U << j;
-        } else if (rank >= m->count) {
+        } else if (pc + 100U > 100U * m->count) {
             m->pct_ns[j] = m->max_ns;
             m->have |= 1U << j;
         } else {
@@ -537,6 +545,7 @@ struct rows_lat {
     unsigned omit;      /* ROWS_OMIT_*, ROWS_LAZY_WIN_PCT */
     struct rows *out;   /* the rows being filled */
     bool track;         /* rows_update_latency's: sources noted (struct rows_src) */
+    bool keys;          /* ... and sort keys computed (out->key_want) */
     struct hist scratch;
 };
 
@@ -548,6 +557,36 @@ static void rows_src_reserve(struct rows *r, size_t n)
     }
     r->src_cap = r->cap > n ? r->cap : n;
     r->srcv = xreallocarray(r->srcv, r->src_cap, sizeof(*r->srcv));
+}
+
+/* The sort key of row k of r into r->keys (room made), for r->key_want. */
+static void rows_key_set(struct rows *r, size_t k)
+{
+    const struct row *row = &r->v[k];
+
+    if (k >= r->key_cap) {
+        r->key_cap = r->cap > k + 1U ? r->cap : k + 1U;
+        r->keys = xreallocarray(r->keys, r->key_cap, sizeof(*r->keys));
+        r->key_has = xreallocarray(r->key_has, r->key_cap, sizeof(*r->key_has));
+    }
+    if ((row->win.pending & rows_sort_pending_bit(&r->key_want)) != 0) {
+        r->keys[k] = 0;
+        r->key_has[k] = 2;
+        return;
+    }
+    r->key_has[k] = rows_sort_value(r, row, &r->key_want, -1, &r->keys[k]);
+}
+
+static bool rows_sort_same(const struct rows_sort *a, const struct rows_sort *b)
+{
+    return a->key == b->key && a->reverse == b->reverse && a->since_start == b->since_start;
+}
+
+void rows_want_keys(struct rows *r, const struct rows_sort *s)
+{
+    struct rows_sort none = {.key = ROWS_SORT_NONE};
+
+    r->key_want = s != NULL ? *s : none;
 }
 
 /* The figures of node n into its row (whose strings, level and kind are set), denom the
@@ -606,10 +645,18 @@ static void rows_lat_init(struct rows_lat *c, struct rows *out, const struct sto
     hist_init(&c->scratch);
 }
 
+/* The keys just computed (c->keys) are of the rows' gen and the sort wanted. */
+static void rows_keys_done(const struct rows_lat *c, struct rows *out)
+{
+    out->key_gen = c->keys ? out->gen : 0;
+    out->key_sort = out->key_want;
+}
+
 /* Note that out's rows are p's at c's time, made by rows_update_latency. */
 static void rows_lat_track(const struct rows_lat *c, struct rows *out)
 {
     out->src = c->p;
+    out->src_fleet = c->p->fleet == STORE_FLEET_ALL;
     out->src_pid = c->p->pid;
     out->src_now_ns = c->now_ns;
     out->src_slot = c->slot;
@@ -630,6 +677,8 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
     rows_levels_init(&lv);
     rows_lat_init(&c, out, p, now_ns, omit);
     c.track = track;
+    /* Not for a fleet: fleet_spread sets figures (the spread's) after the rows are built. */
+    c.keys = track && out->key_want.key != ROWS_SORT_NONE && p->fleet != STORE_FLEET_ALL;
     for (i = rows_next_kept(p, NULL, STORE_ROOT, true); i != STORE_NONE;
          i = rows_next_kept(p, NULL, i, true)) {
         const struct store_node *n = &p->nodes[i];
@@ -638,12 +687,16 @@ static void rows_build_latency_omit(struct rows *out, const struct store_proc *p
 
         rows_latency_fill(row, &lv, &c, n,
                           n->level == 0 ? c.top_total : lv.win_total_ns[n->level - 1U]);
+        if (c.keys) {
+            rows_key_set(out, out->n - 1U);
+        }
     }
     hist_done(&c.scratch);
     rows_levels_done(&lv);
     out->omitted |= c.omit;
     if (c.track) {
         rows_lat_track(&c, out);
+        rows_keys_done(&c, out);
     }
     if (p->fleet == STORE_FLEET_ALL) {
         fleet_spread(out, first, p, now_ns); /* the spread across its members */
@@ -672,7 +725,7 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
     struct rows_lat c;
     size_t k = 0;
     bool same = out->n == (size_t)p->nnodes - 1U && out->nneuro == 0;
-    bool tracked, keep, changed = false;
+    bool tracked, keep, keys_kept, changed = false;
     uint32_t i;
 
     /* A fleet's rows carry their members' spread, made by another pass: built anew. */
@@ -682,6 +735,10 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
     rows_levels_init(&lv);
     rows_lat_init(&c, out, p, now_ns, omit);
     c.track = true;
+    c.keys = out->key_want.key != ROWS_SORT_NONE;
+    /* The keys of kept rows are kept when they are of this sort. */
+    keys_kept = c.keys && out->key_gen != 0 && out->key_gen == out->gen &&
+                rows_sort_same(&out->key_sort, &out->key_want) && out->key_cap >= out->n;
     /* Rows this made from p: their nodes are known, and so are what their figures were set
      * from. A row whose node's series is the one it was set from, in the same window slot and
      * with its share of the same total, keeps them (a tree that did not change since is not
@@ -706,6 +763,9 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
             out->srcv[k].gen == n->s.gen && out->srcv[k].ends == n->ok + n->failed) {
             lv.changed[lvl] = false;
             lv.total_known[lvl] = false;
+            if (c.keys && !keys_kept) {
+                rows_key_set(out, k);
+            }
             continue;
         }
         if (lvl == 0) {
@@ -716,6 +776,9 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
             denom = out->v[lv.row[lvl - 1U]].win.total_ns; /* a parent kept as it was */
         }
         rows_latency_fill(&out->v[k], &lv, &c, n, denom);
+        if (c.keys) {
+            rows_key_set(out, k);
+        }
         lv.changed[lvl] = true;
         lv.total_known[lvl] = true;
         changed = true;
@@ -733,6 +796,7 @@ void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t 
         out->gen = ++rows_last_gen;
     }
     rows_lat_track(&c, out);
+    rows_keys_done(&c, out);
 }
 
 bool rows_resolve(const struct rows *r, size_t i, uint32_t bits)
@@ -2212,6 +2276,19 @@ static bool rows_sort_neuro(const struct row_neuro *f, enum rows_sort_key key, d
     }
 }
 
+/* The ROW_S_* bit of a window percentile s sorts by, which rows of a lazy build may have
+ * pending (rows_resolve); 0 for other keys. */
+static uint32_t rows_sort_pending_bit(const struct rows_sort *s)
+{
+    if (s->since_start) {
+        return 0;
+    }
+    return s->key == ROWS_SORT_P50   ? ROW_S_P50
+           : s->key == ROWS_SORT_P95 ? ROW_S_P95
+           : s->key == ROWS_SORT_P99 ? ROW_S_P99
+                                     : 0;
+}
+
 static bool rows_sort_value(const struct rows *r, const struct row *row, const struct rows_sort *s,
                             double mshare, double *out)
 {
@@ -2401,26 +2478,33 @@ bool rows_sort_groups(const struct rows *r, const struct rows_sort *s, const uin
         uint8_t *has = xreallocarray(NULL, n, sizeof(*has));
         double *mshare = NULL;
         /* A window percentile a lazy build left pending (rows_resolve) is needed of all. */
-        uint32_t bit = s->since_start || r->src == NULL ? 0
-                       : s->key == ROWS_SORT_P50        ? ROW_S_P50
-                       : s->key == ROWS_SORT_P95        ? ROW_S_P95
-                       : s->key == ROWS_SORT_P99        ? ROW_S_P99
-                                                        : 0;
+        uint32_t bit = rows_sort_pending_bit(s);
+        /* The keys the builder computed for this sort, as it set the rows. */
+        bool pre = r->key_gen != 0 && r->key_gen == r->gen && rows_sort_same(&r->key_sort, s) &&
+                   r->key_cap >= n;
 
         /* Memory rows' shares of their parent: only the share sort reads them. */
         if (s->key == ROWS_SORT_SHARE) {
             mshare = xreallocarray(NULL, n, sizeof(*mshare));
             rows_shares_from(r, parent, mshare);
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; pre && i < n; i++) {
+            if (r->key_has[i] == 2) {
+                if (!rows_resolve(r, i, bit)) {
+                    complete = false;
+                }
+                r->key_has[i] = rows_sort_value(r, &r->v[i], s, -1, &r->keys[i]);
+            }
+        }
+        for (size_t i = 0; !pre && i < n; i++) {
             if ((r->v[i].win.pending & bit) != 0 && !rows_resolve(r, i, bit)) {
                 complete = false;
             }
             has[i] = rows_sort_value(r, &r->v[i], s, mshare != NULL ? mshare[i] : -1, &keys[i]);
         }
         free(mshare);
-        c.keys = keys;
-        c.has = has;
+        c.keys = pre ? r->keys : keys;
+        c.has = pre ? r->key_has : has;
         for (size_t p = 0; p <= n; p++) {
             if (off[p + 1] - off[p] > 1) {
                 rows_sort_group(&c, kids + off[p], off[p + 1] - off[p]);

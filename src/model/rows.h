@@ -185,6 +185,43 @@ struct row {
     uint32_t base_absent; /* ROW_S_* figures the baseline's file lacked */
 };
 
+/* What rows_sort orders siblings by: the figure of one column of the views. */
+enum rows_sort_key {
+    ROWS_SORT_NONE = 0, /* the builder's order: execution (first-seen) order */
+    ROWS_SORT_LABEL,    /* names, case-insensitive */
+    ROWS_SORT_BACKEND,  /* kernel backends, case-insensitive */
+    ROWS_SORT_LAST,
+    ROWS_SORT_MEAN,
+    ROWS_SORT_P50,
+    ROWS_SORT_P95,
+    ROWS_SORT_P99,
+    ROWS_SORT_MAX,
+    ROWS_SORT_COUNT,
+    ROWS_SORT_TOTAL,
+    ROWS_SORT_SHARE, /* latency, kernels: share_pct; memory: of the parent (rows_memory_shares) */
+    ROWS_SORT_CURRENT,
+    ROWS_SORT_PEAK,
+    ROWS_SORT_CAPACITY,
+    ROWS_SORT_NEURONS, /* neuro rows: struct row_neuro's figures */
+    ROWS_SORT_FIRING,
+    ROWS_SORT_SPIKES, /* per second, as the others */
+    ROWS_SORT_SYNOPS,
+    ROWS_SORT_HOPS,
+    ROWS_SORT_BUFFER,
+    ROWS_SORT_STEP_ENERGY,
+    ROWS_SORT_POWER,   /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
+    ROWS_SORT_FAILED,  /* failed ends (struct row.failed), rows with a status only */
+    ROWS_SORT_P99_MIN, /* a fleet's rows: the spread of p99 across its members */
+    ROWS_SORT_P99_MEDIAN,
+    ROWS_SORT_P99_MAX,
+};
+
+struct rows_sort {
+    enum rows_sort_key key;
+    bool reverse;     /* names sort A to Z and figures largest first; this turns either round */
+    bool since_start; /* timed figures of all (since start), not of win (the window) */
+};
+
 /* A growable set of rows plus the storage of their strings. Owns both. */
 struct rows {
     struct row *v;
@@ -210,12 +247,23 @@ struct rows {
      * rows_resolve need to know of each row's node (srcv: src_cap entries, owned). The row
      * builder's own: others only test src. */
     const struct store_proc *src;
+    bool src_fleet; /* src is a fleet: its rows may have a spread (ROW_F_SPREAD); else none has */
     int32_t src_pid;
     uint64_t src_now_ns;
     uint64_t src_slot;   /* the window slot of src_now_ns */
     uint64_t src_top_ns; /* the window total of the top-level spans (their shares' base) */
     struct rows_src *srcv;
     size_t src_cap;
+    /* Sort keys rows_update_latency computes as it sets each row (rows_want_keys), for
+     * rows_sort_groups to read instead of the rows: key_sort's key of row i in keys[i] when
+     * key_has[i] is 1, none at 0, pending at 2 (rows_resolve gives it); valid while gen is
+     * key_gen (0: none). The row builder's own, as src. */
+    struct rows_sort key_want;
+    struct rows_sort key_sort;
+    uint64_t key_gen;
+    double *keys;
+    uint8_t *key_has;
+    size_t key_cap;
 };
 
 /* Of one row made by rows_update_latency: its node, and the node's series gen and ends with
@@ -548,6 +596,10 @@ void rows_build_memory(struct rows *out, const struct store_proc *p, uint64_t no
  * every figure), recorded in out->omitted. Loop context. */
 void rows_update_latency(struct rows *out, const struct store_proc *p, uint64_t now_ns,
                          unsigned omit);
+/* Have rows_update_latency on r compute, as it sets each row, the key of s (the sort a
+ * display will give rows_sort_groups, which then reads the keys instead of the rows); NULL
+ * or ROWS_SORT_NONE: none. Kept until changed. */
+void rows_want_keys(struct rows *r, const struct rows_sort *s);
 
 /* Compute the window figures bits (ROW_S_P50, ROW_S_P95, ROW_S_P99) of row i of r where its
  * build left them pending (ROWS_LAZY_WIN_PCT), from the store it was built from: the values
@@ -596,43 +648,6 @@ void rows_summary_done(struct rows_summary *s);
  * each process's share). Free with rows_gpus_done, which zeroes g. */
 void rows_build_gpus(struct rows_gpus *out, const struct store *st);
 void rows_gpus_done(struct rows_gpus *g);
-
-/* What rows_sort orders siblings by: the figure of one column of the views. */
-enum rows_sort_key {
-    ROWS_SORT_NONE = 0, /* the builder's order: execution (first-seen) order */
-    ROWS_SORT_LABEL,    /* names, case-insensitive */
-    ROWS_SORT_BACKEND,  /* kernel backends, case-insensitive */
-    ROWS_SORT_LAST,
-    ROWS_SORT_MEAN,
-    ROWS_SORT_P50,
-    ROWS_SORT_P95,
-    ROWS_SORT_P99,
-    ROWS_SORT_MAX,
-    ROWS_SORT_COUNT,
-    ROWS_SORT_TOTAL,
-    ROWS_SORT_SHARE, /* latency, kernels: share_pct; memory: of the parent (rows_memory_shares) */
-    ROWS_SORT_CURRENT,
-    ROWS_SORT_PEAK,
-    ROWS_SORT_CAPACITY,
-    ROWS_SORT_NEURONS, /* neuro rows: struct row_neuro's figures */
-    ROWS_SORT_FIRING,
-    ROWS_SORT_SPIKES, /* per second, as the others */
-    ROWS_SORT_SYNOPS,
-    ROWS_SORT_HOPS,
-    ROWS_SORT_BUFFER,
-    ROWS_SORT_STEP_ENERGY,
-    ROWS_SORT_POWER,   /* compile rows: ROWS_SORT_STEP_ENERGY is their energy_j */
-    ROWS_SORT_FAILED,  /* failed ends (struct row.failed), rows with a status only */
-    ROWS_SORT_P99_MIN, /* a fleet's rows: the spread of p99 across its members */
-    ROWS_SORT_P99_MEDIAN,
-    ROWS_SORT_P99_MAX,
-};
-
-struct rows_sort {
-    enum rows_sort_key key;
-    bool reverse;     /* names sort A to Z and figures largest first; this turns either round */
-    bool since_start; /* timed figures of all (since start), not of win (the window) */
-};
 
 #define ROWS_NO_PARENT UINT32_MAX
 

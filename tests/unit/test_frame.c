@@ -125,7 +125,7 @@ static void test_issue_13_lazy_frame(void **state)
     assert_non_null(in_f);
     assert_non_null(out_f);
     for (int i = 0; i < 4; i++) {
-        char name[8];
+        char name[16];
 
         snprintf(name, sizeof(name), "n%d", i);
         ids[i] = store_proc_intern(p, name);

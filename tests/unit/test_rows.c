@@ -1116,6 +1116,47 @@ static void test_issue_13_update_latency(void **state)
     store_free(st);
 }
 
+/* The sort keys rows_update_latency computes for the display's sort (rows_want_keys) give the
+ * order the rows themselves give, pending keys resolved, for a lazy build and a kept one. */
+static void test_issue_13_update_keys(void **state)
+{
+    struct store_proc *p;
+    struct store *st = make_store(&p);
+    struct store_thread *t = store_thread_add(p, 9, "more");
+    uint32_t mlp = store_proc_intern(p, "mlp");
+    struct rows r, fresh;
+    uint32_t a[16], b[16];
+    static const enum rows_sort_key keys[] = {ROWS_SORT_P50, ROWS_SORT_P99, ROWS_SORT_TOTAL,
+                                              ROWS_SORT_LABEL};
+
+    (void)state;
+    rows_init(&r);
+    rows_init(&fresh);
+    for (uint64_t k = 0; k < 30; k++) {
+        span(t, mlp, 101 * SEC + k * MS, 101 * SEC + k * MS + (k * 7919) % 500000);
+    }
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        for (int rev = 0; rev < 2; rev++) {
+            struct rows_sort s = {.key = keys[k], .reverse = rev != 0};
+
+            rows_want_keys(&r, &s);
+            for (int pass = 0; pass < 2; pass++) { /* built, then kept */
+                rows_update_latency(&r, p, 102 * SEC, ROWS_LAZY_WIN_PCT | ROWS_OMIT_ALL_PCT);
+                assert_int_equal(r.key_gen, r.gen);
+                assert_true(r.n <= 16);
+                rows_sort(&r, &s, a);
+                rows_clear(&fresh);
+                rows_build_latency(&fresh, p, 102 * SEC);
+                rows_sort(&fresh, &s, b);
+                assert_memory_equal(a, b, r.n * sizeof(a[0]));
+            }
+        }
+    }
+    rows_done(&r);
+    rows_done(&fresh);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1134,6 +1175,7 @@ int main(void)
         cmocka_unit_test(test_issue_15_proc_tree),
         cmocka_unit_test(test_issue_16_baseline_by_path),
         cmocka_unit_test(test_issue_13_update_latency),
+        cmocka_unit_test(test_issue_13_update_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

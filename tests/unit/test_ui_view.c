@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "src/base/util.h"
 #include "ui/layout.h"
 #include "ui/ui_internal.h"
 #include "ui/view.h"
@@ -125,12 +126,51 @@ static void test_list_selection(void **state)
     view_list_free(v.data);
 }
 
+/* The display's durations are formatted without printf: the same text as util_format_ns,
+ * over every value below 2 ms, the units' edges and halfway values, and values spread over
+ * every unit. */
+static void test_issue_13_fmt_ns(void **state)
+{
+    char a[32], b[32];
+    uint64_t x = 88172645463325252ULL;
+
+    (void)state;
+    for (uint64_t ns = 0; ns < 2000000ULL; ns++) {
+        draw_fmt_ns(ns, a, sizeof(a));
+        util_format_ns(ns, true, b, sizeof(b));
+        assert_string_equal(a, b);
+    }
+    for (uint64_t e = 1000ULL; e <= 100000000000000ULL; e *= 10U) {
+        for (uint64_t d = 0; d < 2000; d++) {
+            uint64_t v[4] = {e - d, e + d, e * 5U - d, e / 2U * 3U + d};
+
+            for (int i = 0; i < 4; i++) {
+                draw_fmt_ns(v[i], a, sizeof(a));
+                util_format_ns(v[i], true, b, sizeof(b));
+                assert_string_equal(a, b);
+            }
+        }
+    }
+    for (int i = 0; i < 2000000; i++) {
+        uint64_t ns;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        ns = x >> (x % 40U + 20U);
+        draw_fmt_ns(ns, a, sizeof(a));
+        util_format_ns(ns, true, b, sizeof(b));
+        assert_string_equal(a, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_complete),
         cmocka_unit_test(test_header_height),
         cmocka_unit_test(test_list_selection),
+        cmocka_unit_test(test_issue_13_fmt_ns),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
