@@ -106,10 +106,12 @@ jcheck "the fleet comes first (pid 0), then the three instances with their workl
     "sorted(p['label'] for p in d['processes'][1:]) == sorted('127.0.0.1:%s/tinylm' % x for x in '${PORTS[*]}'.split())" \
     "sorted(p['pid'] for p in d['processes'][1:]) == sorted(int(x) for x in '${CHILD[*]}'.split())" \
     "all(p['state'] == 'live' for p in d['processes'])"
+# The step's slowest is the widest model; the forward's, whichever member's own p99 is the
+# largest in the same snapshot (on a loaded machine a tail is as much preemption as model).
 jcheck "the fleet's step row: the spread over 3 instances names the slowest ($SLOW)" "$T/snap.json" \
     "row(proc('fleet'), 'latency', 'step')['spread']['instances'] == 3" \
     "row(proc('fleet'), 'latency', 'step')['spread']['slowest'] == '$SLOW/tinylm'" \
-    "row(proc('fleet'), 'latency', 'step/forward')['spread']['slowest'] == '$SLOW/tinylm'"
+    "row(proc('fleet'), 'latency', 'step/forward')['spread']['slowest'] == max(d['processes'][1:], key=lambda p: row(p, 'latency', 'step/forward')['p99_ms'])['label']"
 jcheck "the spread is min <= median <= max of the members' own p99s" "$T/snap.json" \
     "[row(proc('fleet'), 'latency', 'step')['spread'][k] for k in ('p99_min_ms', 'p99_median_ms', 'p99_max_ms')] == sorted(row(p, 'latency', 'step')['p99_ms'] for p in d['processes'][1:])" \
     "row(proc('$SLOW/tinylm'), 'latency', 'step')['p99_ms'] == row(proc('fleet'), 'latency', 'step')['spread']['p99_max_ms']"

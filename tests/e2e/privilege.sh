@@ -125,7 +125,8 @@ cc -I"$ROOT/include" -o "$T/evil" "$T/evil.c" "$BUILD/lib/libnctop.a" -lpthread 
 evil=$!
 PIDS+=("$evil")
 wait_for 10 grep -q ready "$T/evil.ready"
-"$NCTOP" --once --duration 1 -p "$evil" >"$T/evil.txt" 2>&1
+# Long enough for the spans to come in on a loaded machine (the workload waits to be attached).
+"$NCTOP" --once --duration 3 -p "$evil" >"$T/evil.txt" 2>&1
 kill "$evil"
 check "once_text_shows_span" grep -qF '\x1b[2J\x1b[31mevil' "$T/evil.txt"
 check "once_text_no_raw_escape" bash -c "! grep -q \$'\\x1b' '$T/evil.txt'"
