@@ -27,6 +27,15 @@
 
 #include <stdint.h>
 
+/* Python 3.8 has these under other names, or not at all. */
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_CallNoArgs(f) PyObject_CallObject((f), NULL)
+#define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
+#define PyObject_Vectorcall _PyObject_Vectorcall
+#define Py_SET_SIZE(o, n) (Py_SIZE(o) = (n))
+#define PyThreadState_GetID(ts) ((ts)->id)
+#endif
+
 typedef void (*fast_span_fn)(uint32_t name_id);
 
 static fast_span_fn fast_begin, fast_end;
@@ -162,8 +171,10 @@ static int fast_call_init(PyObject *self, PyObject *args, PyObject *kwds)
     Py_CLEAR(c->func);
     Py_CLEAR(c->self);
     if (PyMethod_Check(fwd)) {
-        c->func = Py_NewRef(PyMethod_GET_FUNCTION(fwd));
-        c->self = Py_NewRef(PyMethod_GET_SELF(fwd));
+        c->func = PyMethod_GET_FUNCTION(fwd);
+        c->self = PyMethod_GET_SELF(fwd);
+        Py_INCREF(c->func);
+        Py_INCREF(c->self);
     }
     return 0;
 }
