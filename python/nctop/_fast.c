@@ -33,7 +33,6 @@
 #define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
 #define PyObject_Vectorcall _PyObject_Vectorcall
 #define Py_SET_SIZE(o, n) (Py_SIZE(o) = (n))
-#define PyThreadState_GetID(ts) ((ts)->id)
 #endif
 
 typedef void (*fast_span_fn)(uint32_t name_id);
@@ -200,7 +199,7 @@ static PyObject *fast_tls_stack(void)
 static PyObject *fast_thread_stack(void)
 {
     PyThreadState *ts = PyThreadState_Get();
-    uint64_t ts_id = PyThreadState_GetID(ts);
+    uint64_t ts_id = ts->id; /* PyThreadState_GetID(ts), without the call */
     PyObject *st;
 
     if (fast_last.ts == ts && fast_last.ts_id == ts_id && fast_last.list != NULL) {
