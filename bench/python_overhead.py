@@ -7,8 +7,10 @@ events are really written: nctop --headless -o /dev/null -- /usr/bin/python3 THI
 
 A step is timed by the thread's CPU clock (--clock wall: perf_counter): on a shared machine
 the time the thread waits for a core is most of the noise, and it is no cost of nctop's. The
-first step after switching instrumentation on or off is not timed (it pays for instrument()'s
-or remove()'s allocations), so the figures are those of a model that stays instrumented."""
+model is instrumented once; rounds switch its wrappers off and on again (the forwards that
+instrument() put in the modules' __dict__), so both variants run the same objects in a
+steady state and a round is two steps, which keeps the machine's changing load alike for
+both."""
 
 import argparse
 import os
@@ -59,8 +61,7 @@ def pair_us(n, begin, end, arg):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--blocks", type=int, default=int(os.environ.get("BENCH_PY_BLOCKS", "300")))
-    ap.add_argument("--steps", type=int, default=3, help="timed decode steps per block")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_PY_ROUNDS", "1500")))
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     opts, rest = ap.parse_known_args()
     args = gpt_decode.parse_args(rest)
@@ -68,31 +69,41 @@ def main():
     nctop.set_label("python_overhead")
     model = gpt_decode.build(args)
     dec = Decoder(model, args, time.thread_time if opts.clock == "cpu" else time.perf_counter)
-    dec.run_us(16)  # warm up
+    h = nctop.torch.instrument(model, weights=False)
+    calls = len(h.sites)  # each instrumented module runs once per forward
+    wrapped = list(h._wrapped)
 
-    # Blocks of an untimed step and a few timed ones, alternating plain and instrumented
-    # (which goes first alternates too) at the same cache positions, so that the machine's
-    # noise hits both alike; each timed step is paired with the same step of the other block.
-    base, diff, calls = [], [], 0
-    for r in range(opts.blocks):
+    def switch(on):
+        for module, w in wrapped:
+            if on:
+                module.__dict__["forward"] = w
+            elif w.prev is nctop.torch._NO_FORWARD:
+                module.__dict__.pop("forward", None)
+            else:
+                module.__dict__["forward"] = w.prev
+
+    for on in (False, True):
+        switch(on)
+        dec.run_us(16)  # warm up
+
+    # Rounds of one plain and one instrumented step (which goes first alternates) at the same
+    # cache position, so that the machine's noise hits both alike; figures are medians.
+    base, diff = [], []
+    for r in range(opts.rounds):
         pos = dec.cache.pos
-        h = None
-        pair = {}
-        for variant in ((0, 1) if r % 2 else (1, 0)):
+        t = {}
+        for on in ((False, True) if r % 2 else (True, False)):
             dec.cache.pos = pos
-            if variant:
-                h = nctop.torch.instrument(model, weights=False)
-                calls = len(h.sites)  # each instrumented module runs once per forward
-            pair[variant] = dec.run_us(1 + opts.steps)[1:]
-            if h is not None:
-                h.remove()
-                h = None
-        base.extend(pair[0])
-        diff.extend(i - p for p, i in zip(pair[0], pair[1]))
+            switch(on)
+            t[on] = dec.run_us(1)[0]
+        base.append(t[False])
+        diff.append(t[True] - t[False])
+    switch(True)
+    h.remove()
     b, d = statistics.median(base), statistics.median(diff)
     per_call = d / calls
     print("# %d module calls per decode step, %s, attached=%d, fast path %s, torch %s, "
-          "%s clock, %d step pairs" %
+          "%s clock, %d rounds" %
           (calls, " ".join("%s=%s" % kv for kv in sorted(vars(args).items())
                            if kv[0] in ("layers", "dim", "ffn", "vocab")),
            nctop.attached(), nctop.fast_path(), torch.__version__, opts.clock, len(diff)))
