@@ -3,7 +3,14 @@
 gpt_decode.py, default sizes), against the same model without instrumentation in the same
 run. Rounds alternate between the two; figures are medians. Prints
 `BENCH <name> <value> <unit> baseline=<v> ratio=<r>` lines. Run it under nctop so that the
-events are really written: nctop --headless -o /dev/null -- /usr/bin/python3 THIS."""
+events are really written: nctop --headless -o /dev/null -- /usr/bin/python3 THIS.
+
+A step is timed by the thread's CPU clock (--clock wall: perf_counter): on a shared machine
+the time the thread waits for a core is most of the noise, and it is no cost of nctop's. The
+model is instrumented once; rounds switch its wrappers off and on again (the forwards that
+instrument() put in the modules' __dict__), so both variants run the same objects in a
+steady state and a round is two steps, which keeps the machine's changing load alike for
+both."""
 
 import argparse
 import os
@@ -26,22 +33,22 @@ import nctop.torch  # noqa: E402
 class Decoder:
     """Decode steps of one token on a KV cache that rewinds before it fills up."""
 
-    def __init__(self, model, args):
-        self.model, self.args = model, args
+    def __init__(self, model, args, clock):
+        self.model, self.args, self.clock = model, args, clock
         self.cache = gpt_decode.KVCache(args.layers, args.heads, args.ctx, args.dim // args.heads)
         self.x = torch.randint(0, args.vocab, (1, 1))
 
     def run_us(self, steps):
-        """Microseconds per step, median over `steps` single-token forwards."""
-        c, times = self.cache, []
+        """Microseconds of each of `steps` single-token forwards."""
+        c, clock, times = self.cache, self.clock, []
         with torch.inference_mode():
             for _ in range(steps):
                 if c.pos >= c.ctx - 1:
                     c.pos = self.args.prompt
-                t0 = time.perf_counter()
+                t0 = clock()
                 self.model(self.x, c)
-                times.append(time.perf_counter() - t0)
-        return statistics.median(times) * 1e6
+                times.append((clock() - t0) * 1e6)
+        return times
 
 
 def pair_us(n, begin, end, arg):
@@ -54,40 +61,52 @@ def pair_us(n, begin, end, arg):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--blocks", type=int, default=int(os.environ.get("BENCH_PY_BLOCKS", "150")))
-    ap.add_argument("--steps", type=int, default=5, help="decode steps per block")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_PY_ROUNDS", "1500")))
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     opts, rest = ap.parse_known_args()
     args = gpt_decode.parse_args(rest)
     torch.set_num_threads(1)
     nctop.set_label("python_overhead")
     model = gpt_decode.build(args)
-    dec = Decoder(model, args)
-    dec.run_us(16)  # warm up
+    dec = Decoder(model, args, time.thread_time if opts.clock == "cpu" else time.perf_counter)
+    h = nctop.torch.instrument(model, weights=False)
+    calls = len(h.sites)  # each instrumented module runs once per forward
+    wrapped = list(h._wrapped)
 
-    # Blocks of a few steps, alternating plain and instrumented (which goes first alternates
-    # too) at the same cache positions, so that the machine's noise hits both alike.
-    base, diff, calls = [], [], 0
-    for r in range(opts.blocks):
+    def switch(on):
+        for module, w in wrapped:
+            if on:
+                module.__dict__["forward"] = w
+            elif w.prev is nctop.torch._NO_FORWARD:
+                module.__dict__.pop("forward", None)
+            else:
+                module.__dict__["forward"] = w.prev
+
+    for on in (False, True):
+        switch(on)
+        dec.run_us(16)  # warm up
+
+    # Rounds of one plain and one instrumented step (which goes first alternates) at the same
+    # cache position, so that the machine's noise hits both alike; figures are medians.
+    base, diff = [], []
+    for r in range(opts.rounds):
         pos = dec.cache.pos
-        h = None
-        pair = {}
-        for variant in ((0, 1) if r % 2 else (1, 0)):
+        t = {}
+        for on in ((False, True) if r % 2 else (True, False)):
             dec.cache.pos = pos
-            if variant:
-                h = nctop.torch.instrument(model, weights=False)
-                calls = len(h.sites)  # each instrumented module runs once per forward
-            pair[variant] = dec.run_us(opts.steps)
-            if h is not None:
-                h.remove()
-                h = None
-        base.append(pair[0])
-        diff.append(pair[1] - pair[0])
+            switch(on)
+            t[on] = dec.run_us(1)[0]
+        base.append(t[False])
+        diff.append(t[True] - t[False])
+    switch(True)
+    h.remove()
     b, d = statistics.median(base), statistics.median(diff)
     per_call = d / calls
-    print("# %d module calls per decode step, %s, attached=%d, fast path %s, torch %s" %
+    print("# %d module calls per decode step, %s, attached=%d, fast path %s, torch %s, "
+          "%s clock, %d rounds" %
           (calls, " ".join("%s=%s" % kv for kv in sorted(vars(args).items())
                            if kv[0] in ("layers", "dim", "ffn", "vocab")),
-           nctop.attached(), nctop.fast_path(), torch.__version__))
+           nctop.attached(), nctop.fast_path(), torch.__version__, opts.clock, len(diff)))
     print("BENCH py_module_call_cost %.3f us baseline=%.1f ratio=%.5f" % (per_call, b, per_call / b))
     print("BENCH py_step_overhead %.2f %% baseline=%.1f ratio=%.4f" % (100 * d / b, b, (b + d) / b))
 

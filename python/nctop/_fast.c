@@ -9,15 +9,31 @@
  *
  * span_begin(id), span_end(id): the SDK calls (METH_O: one argument, no tuple).
  * Call(site, fwd, prev): a callable that begins site.id, calls fwd with its arguments and ends
- * the span, keeping the package's per-thread stack of open spans exactly as the Python
- * version does (push the site; on return pop it if it is on top, else let the package's
- * _close unwind; on an exception call _close and re-raise). Subclassable (nctop.torch's
- * _Wrapped adds copying rules). */
+ * the span, keeping the package's per-thread stack of open spans as the Python version does
+ * (push an entry; on return pop it if it is on top, else let the package's _close unwind; on
+ * an exception call _close and re-raise). The entry is the Call itself, whose `id` is site.id:
+ * the package ends an entry by its id, and the Call is already in the cache. Subclassable
+ * (nctop.torch's _Wrapped adds copying rules).
+ *
+ * A module call runs between tensor kernels that have evicted the caches, so what an
+ * instrumented call costs is mostly the cache lines it touches, not its instructions. The
+ * call therefore avoids the generic machinery where it can: the thread's stack comes from a
+ * one-entry cache keyed by the thread state (under the GIL one thread runs at a time) instead
+ * of a threading.local lookup; a bound-method forward is called as its function with the
+ * module prepended (no method object on the way); the pop is a size change. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
 
 #include <stdint.h>
+
+/* Python 3.8 has these under other names, or not at all. */
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_CallNoArgs(f) PyObject_CallObject((f), NULL)
+#define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
+#define PyObject_Vectorcall _PyObject_Vectorcall
+#define Py_SET_SIZE(o, n) (Py_SIZE(o) = (n))
+#endif
 
 typedef void (*fast_span_fn)(uint32_t name_id);
 
@@ -26,6 +42,20 @@ static PyObject *fast_tls;   /* the package's threading.local */
 static PyObject *fast_stack; /* its _stack(): this thread's list, created on first use */
 static PyObject *fast_close; /* its _close(site) */
 static PyObject *fast_str_stack, *fast_str_id;
+
+/* The last thread's stack of open spans: valid for the thread state `ts` with unique id
+ * `ts_id` (a state freed and another allocated at its address has another id), until bind()
+ * is called again. It holds a reference so that the list stays valid whatever the package
+ * does with its threading.local; the entry of a finished thread is released at the next
+ * miss. */
+static struct {
+    PyThreadState *ts;
+    uint64_t ts_id;
+    PyObject *list;
+} fast_last;
+
+/* Positional arguments of a forward called as function(module, *args) without a tuple. */
+#define FAST_MAX_ARGS 8
 
 /* An id as libnctop takes it; -1 with an exception set when o is not one. */
 static int fast_id(PyObject *o, uint32_t *out)
@@ -91,6 +121,8 @@ static PyObject *fast_bind(PyObject *mod, PyObject *args)
     Py_XSETREF(fast_tls, tls);
     Py_XSETREF(fast_stack, stack);
     Py_XSETREF(fast_close, close);
+    fast_last.ts = NULL;
+    Py_CLEAR(fast_last.list);
     /* the addresses come from ctypes, which casts the library's symbols to integers */
     fast_begin = (fast_span_fn)(uintptr_t)b;
     fast_end = (fast_span_fn)(uintptr_t)e;
@@ -101,13 +133,17 @@ struct fast_call {
     PyObject_HEAD PyObject *site;
     PyObject *fwd;
     PyObject *prev;
-    uint32_t id; /* site.id, read once */
+    PyObject *func;  /* fwd's function when fwd is a bound method, else NULL */
+    PyObject *self;  /* and the object it is bound to */
+    unsigned int id; /* site.id, read once */
 };
 
 static int fast_call_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
     struct fast_call *c = (struct fast_call *)self;
     PyObject *site, *fwd, *prev, *id;
+    uint32_t v;
+
     if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
         PyErr_SetString(PyExc_TypeError, "nctop._fast.Call takes no keyword arguments");
         return -1;
@@ -119,22 +155,32 @@ static int fast_call_init(PyObject *self, PyObject *args, PyObject *kwds)
     if (id == NULL) {
         return -1;
     }
-    if (fast_id(id, &c->id) < 0) {
+    if (fast_id(id, &v) < 0) {
         Py_DECREF(id);
         return -1;
     }
     Py_DECREF(id);
+    c->id = v;
     Py_INCREF(site);
     Py_INCREF(fwd);
     Py_INCREF(prev);
     Py_XSETREF(c->site, site);
     Py_XSETREF(c->fwd, fwd);
     Py_XSETREF(c->prev, prev);
+    Py_CLEAR(c->func);
+    Py_CLEAR(c->self);
+    if (PyMethod_Check(fwd)) {
+        c->func = PyMethod_GET_FUNCTION(fwd);
+        c->self = PyMethod_GET_SELF(fwd);
+        Py_INCREF(c->func);
+        Py_INCREF(c->self);
+    }
     return 0;
 }
 
-/* This thread's stack of open sites (a new reference), or NULL with an exception. */
-static PyObject *fast_thread_stack(void)
+/* This thread's stack of open spans as the package keeps it (a new reference), or NULL with
+ * an exception. */
+static PyObject *fast_tls_stack(void)
 {
     PyObject *st = PyObject_GetAttr(fast_tls, fast_str_stack);
 
@@ -148,10 +194,52 @@ static PyObject *fast_thread_stack(void)
     return PyObject_CallNoArgs(fast_stack);
 }
 
-/* The package's _close(site): ends site and whatever was left open above it. */
-static int fast_unwind(PyObject *site)
+/* The same, borrowed from the cache (the caller holds the GIL and must not let it go before
+ * it takes a reference); NULL with an exception. */
+static PyObject *fast_thread_stack(void)
 {
-    PyObject *r = PyObject_CallOneArg(fast_close, site);
+    PyThreadState *ts = PyThreadState_Get();
+    uint64_t ts_id = ts->id; /* PyThreadState_GetID(ts), without the call */
+    PyObject *st;
+
+    if (fast_last.ts == ts && fast_last.ts_id == ts_id && fast_last.list != NULL) {
+        return fast_last.list;
+    }
+    st = fast_tls_stack();
+    if (st == NULL) {
+        return NULL;
+    }
+    if (!PyList_CheckExact(st)) {
+        Py_DECREF(st);
+        PyErr_SetString(PyExc_TypeError, "nctop: the span stack is not a list");
+        return NULL;
+    }
+    fast_last.ts = ts;
+    fast_last.ts_id = ts_id;
+    Py_XSETREF(fast_last.list, st);
+    return st;
+}
+
+/* fwd(*args, **kwargs); a bound method's function is called with its object prepended. */
+static PyObject *fast_forward(struct fast_call *c, PyObject *args, PyObject *kwargs)
+{
+    PyObject *stack[FAST_MAX_ARGS + 1];
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+
+    if (c->func == NULL || n > FAST_MAX_ARGS || (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0)) {
+        return PyObject_Call(c->fwd, args, kwargs);
+    }
+    stack[0] = c->self;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        stack[i + 1] = PyTuple_GET_ITEM(args, i);
+    }
+    return PyObject_Vectorcall(c->func, stack, (size_t)n + 1, NULL);
+}
+
+/* The package's _close(entry): ends entry and whatever was left open above it. */
+static int fast_unwind(PyObject *entry)
+{
+    PyObject *r = PyObject_CallOneArg(fast_close, entry);
 
     Py_XDECREF(r);
     return r != NULL ? 0 : -1;
@@ -171,22 +259,16 @@ static PyObject *fast_call_call(PyObject *self, PyObject *args, PyObject *kwargs
         return PyObject_Call(c->fwd, args, kwargs);
     }
     st = fast_thread_stack();
-    if (st == NULL) {
+    if (st == NULL || PyList_Append(st, self) < 0) {
         return NULL;
     }
-    if (!PyList_Check(st) || PyList_Append(st, c->site) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "nctop: the span stack is not a list");
-        }
-        Py_DECREF(st);
-        return NULL;
-    }
+    Py_INCREF(st); /* forward may run other threads, which replace the cache entry */
     fast_begin(c->id);
-    out = PyObject_Call(c->fwd, args, kwargs);
+    out = fast_forward(c, args, kwargs);
     if (out == NULL) {
         /* end what this call opened, then let the exception go on */
         PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-        if (fast_unwind(c->site) < 0) {
+        if (fast_unwind(self) < 0) {
             PyErr_Clear();
         }
         PyErr_Restore(exc_type, exc_value, exc_tb);
@@ -194,14 +276,12 @@ static PyObject *fast_call_call(PyObject *self, PyObject *args, PyObject *kwargs
         return NULL;
     }
     n = PyList_GET_SIZE(st);
-    if (n > 0 && PyList_GET_ITEM(st, n - 1) == c->site) {
-        if (PyList_SetSlice(st, n - 1, n, NULL) < 0) {
-            Py_DECREF(st);
-            Py_DECREF(out);
-            return NULL;
-        }
+    if (n > 0 && PyList_GET_ITEM(st, n - 1) == self) {
+        /* list.pop() without the call: the size goes down, the allocation stays */
+        Py_SET_SIZE(st, n - 1);
+        Py_DECREF(self);
         fast_end(c->id);
-    } else if (fast_unwind(c->site) < 0) {
+    } else if (fast_unwind(self) < 0) {
         Py_DECREF(st);
         Py_DECREF(out);
         return NULL;
@@ -217,6 +297,8 @@ static int fast_call_traverse(PyObject *self, visitproc visit, void *arg)
     Py_VISIT(c->site);
     Py_VISIT(c->fwd);
     Py_VISIT(c->prev);
+    Py_VISIT(c->func);
+    Py_VISIT(c->self);
     return 0;
 }
 
@@ -227,6 +309,8 @@ static int fast_call_clear(PyObject *self)
     Py_CLEAR(c->site);
     Py_CLEAR(c->fwd);
     Py_CLEAR(c->prev);
+    Py_CLEAR(c->func);
+    Py_CLEAR(c->self);
     return 0;
 }
 
@@ -242,6 +326,7 @@ static PyMemberDef fast_call_members[] = {
     {"fwd", T_OBJECT_EX, offsetof(struct fast_call, fwd), READONLY, "the forward it calls"},
     {"prev", T_OBJECT_EX, offsetof(struct fast_call, prev), READONLY,
      "what the module's __dict__ held under forward before"},
+    {"id", T_UINT, offsetof(struct fast_call, id), READONLY, "site.id: the span's name id"},
     {NULL, 0, 0, 0, NULL},
 };
 

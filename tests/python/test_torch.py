@@ -6,6 +6,7 @@ the CUDA path (skipped without a device)."""
 import copy
 import os
 import pickle
+import threading
 import unittest
 
 import nctop_testlib as tl
@@ -255,6 +256,54 @@ class InProcessTest(unittest.TestCase):
         with self.assertRaises(Exception):
             self.model(torch.tensor([[1, 2]]), cache)
         self.assertEqual(nctop._stack(), [])
+
+    def test_stack_per_thread_state(self):
+        """The wrapper opens its span on the calling thread's stack, also for a run of short
+        threads (a new thread state each, possibly at a freed one's address), between calls
+        from this thread; a keyword argument and a forward that is not a bound method too."""
+        seen = []
+
+        class Probe(nn.Module):
+            def forward(self, x, scale=1):
+                st = nctop._stack()
+                seen.append((len(st), st[-1].id if st else 0))
+                return x * scale
+
+        class Outer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.probe = Probe()
+                self.free = Probe()
+
+            def forward(self, x):
+                return self.free(self.probe(x, scale=2))
+
+        m = Outer()
+        m.free.forward = lambda x: m.free.__class__.forward(m.free, x)  # an instance override
+        h = nctop.torch.instrument(m, weights=False)
+        ids = (h.sites["probe"].id, h.sites["free"].id)
+
+        def run():
+            del seen[:]
+            self.assertEqual(m(torch.ones(1)).item(), 2.0)
+            self.assertEqual(seen, [(2, ids[0]), (2, ids[1])])
+            self.assertEqual(nctop._stack(), [])
+
+        for _ in range(20):
+            run()
+            errors = []
+
+            def in_thread():
+                try:
+                    run()
+                except BaseException as e:  # reported by the main thread
+                    errors.append(e)
+
+            t = threading.Thread(target=in_thread)
+            t.start()
+            t.join()
+            self.assertEqual(errors, [])
+        h.remove()
         h.remove()
 
 
