@@ -5,7 +5,6 @@
  * with the server closing it, and every answer must start with an HTTP/1.1 status line. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,15 +74,6 @@ static void fuzz_http_start(void)
     }
 }
 
-/* Turn the loop, then wait a little for the client socket. */
-static void fuzz_http_turn(int fd, short events)
-{
-    struct pollfd pfd = {.fd = fd, .events = events};
-
-    uv_run(&fuzz_loop, UV_RUN_NOWAIT);
-    poll(&pfd, 1, 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -132,7 +122,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sent = size;
             }
         }
-        fuzz_http_turn(fd, POLLIN);
+        /* One turn of the server's loop: it reads what came, answers, closes. Nothing waits
+         * (the recv below neither): an answer not there yet is read on a later turn. A poll
+         * of the client socket with no timeout here waited for nothing, a fifth of the
+         * system calls of a run. */
+        uv_run(&fuzz_loop, UV_RUN_NOWAIT);
         if (got < sizeof(resp) - 1) {
             n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
         } else {
