@@ -1063,38 +1063,29 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             pos = head;
             break;
         }
-        if (fast && (hdr == hdr_begin || hdr == hdr_end)) {
+        if (fast && (hdr == hdr_begin || hdr == hdr_end || hdr == hdr_kernel)) {
+            struct store_batch_ev *e = &batch[nb];
             uint32_t id = rec->id;
             uint64_t ts = rec->ts_ns;
             uint32_t sid = id != 0 && id < s->nids ? s->idmap[id] : 0;
+            bool ok;
 
-            ts = convp != NULL ? nctop_seg_conv_ns(convp, ts) : ts;
-            if (__builtin_expect(sid != 0 && ts - ts_lo <= ts_span, 1)) {
-                batch[nb].name = sid;
-                batch[nb].kind = hdr == hdr_end ? STORE_BATCH_END : STORE_BATCH_BEGIN;
-                batch[nb].ts_ns = ts;
-                if (++nb == RING_BATCH) {
-                    store_batch(v->thread, batch, nb);
-                    nb = 0;
-                }
-                records++;
-                pos += bytes;
-                continue;
+            if (hdr != hdr_kernel) {
+                ts = convp != NULL ? nctop_seg_conv_ns(convp, ts) : ts;
+                e->kind = hdr == hdr_end ? STORE_BATCH_END : STORE_BATCH_BEGIN;
+                ok = sid != 0 && ts - ts_lo <= ts_span;
+            } else {
+                uint64_t dur = rec->arg[0], be = rec->arg[1];
+
+                e->kind = STORE_BATCH_KERNEL;
+                e->dur_ns = dur;
+                e->backend = be != 0 && be < s->nids ? s->idmap[be] : 0;
+                ok = sid != 0 && e->backend != 0 && ts - ts_lo <= ts_span &&
+                     dur <= late - ts + RING_CLOCK_SLACK_NS;
             }
-        } else if (fast && hdr == hdr_kernel) {
-            uint32_t id = rec->id;
-            uint64_t ts = rec->ts_ns, dur = rec->arg[0], be = rec->arg[1];
-            uint32_t sid = id != 0 && id < s->nids ? s->idmap[id] : 0;
-            uint32_t sbe = be != 0 && be < s->nids ? s->idmap[be] : 0;
-
-            if (__builtin_expect(sid != 0 && sbe != 0 && ts - ts_lo <= ts_span &&
-                                     dur <= late - ts + RING_CLOCK_SLACK_NS,
-                                 1)) {
-                batch[nb].name = sid;
-                batch[nb].kind = STORE_BATCH_KERNEL;
-                batch[nb].ts_ns = ts;
-                batch[nb].dur_ns = dur;
-                batch[nb].backend = sbe;
+            if (__builtin_expect(ok, 1)) {
+                e->name = sid;
+                e->ts_ns = ts;
                 if (++nb == RING_BATCH) {
                     store_batch(v->thread, batch, nb);
                     nb = 0;

@@ -1386,11 +1386,24 @@ static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, u
     return h;
 }
 
+/* Open a frame for node (there is room: depth < frames_cap). */
+static inline __attribute__((always_inline)) void
+store_frame_push(struct store_thread *t, uint32_t node, uint32_t name, uint64_t ts_ns, uint8_t src)
+{
+    struct store_frame *f = &t->frames[t->depth++];
+
+    f->node = node;
+    f->name = name;
+    f->begin_ns = ts_ns;
+    f->mem_bytes = 0;
+    f->mem_touched = false;
+    f->src = src;
+}
+
 static inline __attribute__((always_inline)) void
 store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
     struct store_proc *p = t->proc;
-    struct store_frame *f;
     uint32_t parent;
     uint32_t node;
 
@@ -1419,13 +1432,7 @@ store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t sr
             p->folded++; /* deeper inside a folded span (its child was counted by the fold) */
         }
     }
-    f = &t->frames[t->depth++];
-    f->node = node;
-    f->name = name;
-    f->begin_ns = ts_ns;
-    f->mem_bytes = 0;
-    f->mem_touched = false;
-    f->src = src;
+    store_frame_push(t, node, name, ts_ns, src);
 }
 
 /* Record the instance of closed frame f (taken off the stack) ended at ts_ns; mem is its net
@@ -2158,7 +2165,6 @@ static inline __attribute__((always_inline)) void store_batch_begin(struct store
 {
     uint32_t d = t->depth;
     struct store_node *nodes = t->proc->nodes;
-    struct store_frame *f;
     uint32_t parent, h;
 
     if (__builtin_expect(
@@ -2173,14 +2179,7 @@ static inline __attribute__((always_inline)) void store_batch_begin(struct store
                     h != STORE_NONE && nodes[h].name == name ? h : nodes[parent].hint;
             }
             if (__builtin_expect(h != STORE_NONE && nodes[h].name == name, 1)) {
-                f = &t->frames[d];
-                t->depth = d + 1U;
-                f->node = h;
-                f->name = name;
-                f->begin_ns = ts_ns;
-                f->mem_bytes = 0;
-                f->mem_touched = false;
-                f->src = STORE_SRC_OWN;
+                store_frame_push(t, h, name, ts_ns, STORE_SRC_OWN);
                 return;
             }
         }
