@@ -200,18 +200,6 @@ void hist_reset(struct hist *h)
     h->max_ns = 0;
 }
 
-void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns)
-{
-    uint32_t idx = hist_index(v_ns);
-
-    hist_note(a, v_ns);
-    hist_bump(a, idx, 1U);
-    hist_note(b, v_ns);
-    hist_bump(b, idx, 1U);
-    hist_note(c, v_ns);
-    hist_bump(c, idx, 1U);
-}
-
 void hist_merge(struct hist *dst, const struct hist *src)
 {
     uint32_t pos = 0;

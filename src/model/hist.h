@@ -46,10 +46,6 @@ void hist_done(struct hist *h); /* frees the buckets; h may be re-initialised */
  * several times the blocks these samples used (or holds 64-bit counts): then it is freed. */
 void hist_reset(struct hist *h);
 
-/* Add one sample to a, b and c (all distinct): a series' since-start histogram, its window
- * slot and its window's running total. */
-void hist_add3(struct hist *a, struct hist *b, struct hist *c, uint64_t v_ns);
-
 /* Add every sample of src to dst (dst becomes the histogram of the union); dst != src. */
 void hist_merge(struct hist *dst, const struct hist *src);
 

@@ -775,9 +775,9 @@ static void test_issue_13_add2_same(void **state)
 }
 
 /* The window's running histogram (what the store keeps per series): slots added as samples
- * come (hist_add3), taken back out as they expire (hist_sub, extremes from the slots left),
- * never merged; after every one of hundreds of rotations it equals the dense reference of the
- * slots held and the merge of them, block for block (emptied blocks are freed). */
+ * come (hist_add, hist_add2), taken back out as they expire (hist_sub, extremes from the slots
+ * left), never merged; after every one of hundreds of rotations it equals the dense reference of
+ * the slots held and the merge of them, block for block (emptied blocks are freed). */
 static void test_issue_13_window_sub_matches_dense(void **state)
 {
     enum { NSLOTS = 10, ROTATIONS = 400 };
@@ -820,7 +820,8 @@ static void test_issue_13_window_sub_matches_dense(void **state)
         for (size_t i = 0; i < n; i++) {
             uint64_t v = random_sample(rng_next() % 4 == 0 ? 3 : shape);
 
-            hist_add3(&all, &slot[si], &run, v);
+            hist_add(&all, v);
+            hist_add2(&slot[si], &run, v);
             ref_add(&rs[si], v);
         }
         memset(rwin, 0, sizeof(*rwin));
