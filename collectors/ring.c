@@ -977,6 +977,91 @@ static void ring_slot_claimed(struct ring_seg *s, uint32_t i, uint32_t generatio
     v->resync = !s->from_start;
 }
 
+/* What the fast path of ring_drain_slot checks a record against, in one place: the loop
+ * keeps few values live (each one more spilled to the stack measured as instructions on
+ * every record). */
+struct ring_fast {
+    const uint32_t *idmap;
+    uint32_t nids;
+    uint32_t hdr_begin, hdr_kernel;    /* an end's is hdr_begin + 1; 0: no fast path */
+    uint64_t ts_lo, ts_span;           /* a time is valid when ts - ts_lo <= ts_span */
+    uint64_t late_slack;               /* a kernel's start + duration stays below it */
+    const struct nctop_seg_conv *conv; /* NULL: the records hold nanoseconds */
+};
+
+/* The fast path: from p (8-aligned, inside the ring's data), take plain span begins and
+ * ends (2 words, stamped as the segment's clock says, no loss before them) and kernels
+ * (4 words) into out, checked as ring_decode checks them, while they start before start_end,
+ * end by data_end, and out has room. Stops at the first record it does not take, which the
+ * general path then decodes (or refuses). Returns the bytes taken; *n grows by the records.
+ * One bound covers the three limits (records are 16 bytes or more, so a bound 16 bytes per
+ * free place of out keeps out from filling), and what the loop compares with is in locals. */
+static inline __attribute__((always_inline)) uint64_t
+ring_fast_run(const struct ring_fast *fp, const uint8_t *p, const uint8_t *start_end,
+              const uint8_t *data_end, struct store_batch_ev *out, uint32_t *n)
+{
+    const uint8_t *p0 = p, *lim;
+    const uint32_t *idmap = fp->idmap;
+    const uint32_t nids = fp->nids, hdr_begin = fp->hdr_begin;
+    const uint64_t ts_lo = fp->ts_lo, ts_span = fp->ts_span;
+    struct store_batch_ev *e = out + *n;
+    uint64_t room = (uint64_t)(RING_BATCH - *n) * 16;
+
+    _Static_assert(NCTOP_REC_SPAN_END == NCTOP_REC_SPAN_BEGIN + 1 &&
+                       STORE_BATCH_END == STORE_BATCH_BEGIN + 1 && STORE_BATCH_BEGIN == 0,
+                   "ring_fast_run: a span's kind is its header's distance from a begin's");
+    if (data_end - p < 16) {
+        return 0;
+    }
+    lim = data_end - 15 < start_end ? data_end - 15 : start_end;
+    lim = (uint64_t)(lim - p) > room ? p + room : lim;
+    while (p < lim) {
+        uint32_t hdr, id, sid, kind;
+        uint64_t ts;
+
+        memcpy(&hdr, p, sizeof(hdr)); /* each field read once: the bytes are the workload's */
+        memcpy(&id, p + 4, sizeof(id));
+        memcpy(&ts, p + 8, sizeof(ts));
+        if (id >= nids) {
+            break;
+        }
+        sid = idmap[id]; /* 0 for id 0 and for refused names */
+        kind = hdr - hdr_begin;
+        if (kind <= 1U) {
+            ts = fp->conv != NULL ? nctop_seg_conv_ns(fp->conv, ts) : ts;
+            if (sid == 0 || ts - ts_lo > ts_span) {
+                break;
+            }
+            e->kind = kind;
+            p += 16;
+        } else if (hdr == fp->hdr_kernel) {
+            uint64_t dur, be;
+            uint32_t sbe;
+
+            if (data_end - p < 32) {
+                break;
+            }
+            memcpy(&dur, p + 16, sizeof(dur));
+            memcpy(&be, p + 24, sizeof(be));
+            sbe = be < nids ? idmap[be] : 0;
+            if (sid == 0 || sbe == 0 || ts - ts_lo > ts_span || dur > fp->late_slack - ts) {
+                break;
+            }
+            e->kind = STORE_BATCH_KERNEL;
+            e->dur_ns = dur;
+            e->backend = sbe;
+            p += 32;
+        } else {
+            break;
+        }
+        e->name = sid;
+        e->ts_ns = ts;
+        e++;
+    }
+    *n = (uint32_t)(e - out);
+    return (uint64_t)(p - p0);
+}
+
 /* Drain one ring, reading at most *budget bytes (what is left stays for the next drain);
  * returns the records decoded. */
 static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint32_t i,
@@ -987,8 +1072,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     const uint8_t *data = (const uint8_t *)(r + 1);
     uint64_t size = s->lay.ring_bytes, mask = size - 1, records = 0, bad = 0, head, tail, pos;
     uint64_t stop, discarded, late, ts_lo, ts_span;
-    uint32_t hdr_begin = 0, hdr_end = 0, hdr_kernel = 0, nb = 0;
+    uint32_t nb = 0;
     struct store_batch_ev batch[RING_BATCH];
+    struct ring_fast fp = {0};
     bool fast;
     struct nctop_seg_conv conv;
     const struct nctop_seg_conv *convp;
@@ -1037,15 +1123,20 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
     if (v->thread != NULL && (convp != NULL || s->lay.clock != NCTOP_SEG_CLOCK_TSC)) {
         uint32_t fl = convp != NULL ? NCTOP_REC_F_TSC : 0;
 
-        hdr_begin = ring_rec_hdr(NCTOP_REC_SPAN_BEGIN, fl, 2);
-        hdr_end = ring_rec_hdr(NCTOP_REC_SPAN_END, fl, 2);
-        hdr_kernel = ring_rec_hdr(NCTOP_REC_KERNEL, 0, 4);
+        fp.hdr_begin = ring_rec_hdr(NCTOP_REC_SPAN_BEGIN, fl, 2);
+        fp.hdr_kernel = ring_rec_hdr(NCTOP_REC_KERNEL, 0, 4);
     }
     ts_lo = s->lay.created_mono_ns > RING_CLOCK_SLACK_NS
                 ? s->lay.created_mono_ns - RING_CLOCK_SLACK_NS
                 : 0;
     ts_span = late + RING_CLOCK_SLACK_NS - ts_lo;
-    fast = !v->resync;
+    fp.idmap = s->idmap;
+    fp.nids = s->idmap != NULL ? s->nids : 0;
+    fp.ts_lo = ts_lo;
+    fp.ts_span = ts_span;
+    fp.late_slack = late + RING_CLOCK_SLACK_NS;
+    fp.conv = convp;
+    fast = !v->resync && fp.hdr_begin != 0;
 
     for (pos = tail; pos < stop;) {
         uint64_t off = pos & mask, contig = mask + 1 - off, left = head - pos, bytes;
@@ -1053,6 +1144,25 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         uint32_t hdr;
         uint16_t words;
 
+        if (fast) {
+            const uint8_t *at = data + off;
+
+            pos += ring_fast_run(&fp, at, at + (stop - pos < contig ? stop - pos : contig),
+                                 at + (left < contig ? left : contig), batch, &nb);
+            if (nb == RING_BATCH) {
+                records += nb;
+                store_batch(v->thread, batch, nb);
+                nb = 0;
+                continue;
+            }
+            if (pos >= stop) {
+                break;
+            }
+            off = pos & mask;
+            contig = mask + 1 - off;
+            left = head - pos;
+            rec = (const struct nctop_rec *)(data + off);
+        }
         memcpy(&hdr, rec, sizeof(hdr)); /* read once: the bytes are the workload's */
         words = (uint16_t)(hdr >> 16);
         bytes = (uint64_t)words * 8;
@@ -1063,39 +1173,8 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             pos = head;
             break;
         }
-        if (fast && (hdr == hdr_begin || hdr == hdr_end || hdr == hdr_kernel)) {
-            struct store_batch_ev *e = &batch[nb];
-            uint32_t id = rec->id;
-            uint64_t ts = rec->ts_ns;
-            uint32_t sid = id != 0 && id < s->nids ? s->idmap[id] : 0;
-            bool ok;
-
-            if (hdr != hdr_kernel) {
-                ts = convp != NULL ? nctop_seg_conv_ns(convp, ts) : ts;
-                e->kind = hdr == hdr_end ? STORE_BATCH_END : STORE_BATCH_BEGIN;
-                ok = sid != 0 && ts - ts_lo <= ts_span;
-            } else {
-                uint64_t dur = rec->arg[0], be = rec->arg[1];
-
-                e->kind = STORE_BATCH_KERNEL;
-                e->dur_ns = dur;
-                e->backend = be != 0 && be < s->nids ? s->idmap[be] : 0;
-                ok = sid != 0 && e->backend != 0 && ts - ts_lo <= ts_span &&
-                     dur <= late - ts + RING_CLOCK_SLACK_NS;
-            }
-            if (__builtin_expect(ok, 1)) {
-                e->name = sid;
-                e->ts_ns = ts;
-                if (++nb == RING_BATCH) {
-                    store_batch(v->thread, batch, nb);
-                    nb = 0;
-                }
-                records++;
-                pos += bytes;
-                continue;
-            }
-        }
         if (nb != 0) {
+            records += nb;
             store_batch(v->thread, batch, nb);
             nb = 0;
         }
@@ -1108,9 +1187,10 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             }
         }
         pos += bytes;
-        fast = !v->resync;
+        fast = !v->resync && fp.hdr_begin != 0;
     }
     if (nb != 0) {
+        records += nb;
         store_batch(v->thread, batch, nb);
     }
     *budget -= pos - tail < *budget ? pos - tail : *budget;

@@ -269,8 +269,8 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
 
 /* The common case of store_series_add, inline: a time inside the current slot, where the
  * series had a sample already. Two histograms in one call: since start, and the slot. */
-static inline void store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns,
-                                    uint64_t v_ns)
+static inline __attribute__((always_inline)) void
+store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns, uint64_t v_ns)
 {
     struct store_slot *sl = s->open;
 
@@ -1437,8 +1437,10 @@ store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t sr
 
 /* Record the instance of closed frame f (taken off the stack) ended at ts_ns; mem is its net
  * memory delta including its children's. */
-static inline void store_frame_close(struct store_proc *p, const struct store_frame *f, int64_t mem,
-                                     bool touched, uint64_t ts_ns)
+static inline __attribute__((always_inline)) void store_frame_close(struct store_proc *p,
+                                                                    const struct store_frame *f,
+                                                                    int64_t mem, bool touched,
+                                                                    uint64_t ts_ns)
 {
     struct store_node *n;
 
@@ -1551,8 +1553,8 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
 /* store_do_end of a plain end (no status) in the common case, inline: it closes the
  * innermost frame, and no instance is open on the thread (so store_inst_close has nothing to
  * do). The rest goes to store_do_end. */
-static inline void store_do_end_top(struct store_thread *t, uint32_t name, uint64_t ts_ns,
-                                    uint8_t src)
+static inline __attribute__((always_inline)) void
+store_do_end_top(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
     uint32_t d = t->depth;
     struct store_frame *f;
