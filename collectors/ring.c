@@ -1187,6 +1187,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
             }
         }
         pos += bytes;
+        /* ring_decode may have synced the string table, moving the id map. */
+        fp.idmap = s->idmap;
+        fp.nids = s->idmap != NULL ? s->nids : 0;
         fast = !v->resync && fp.hdr_begin != 0;
     }
     if (nb != 0) {
