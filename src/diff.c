@@ -186,11 +186,15 @@ static void diff_add_timed(struct diff_side *s, const char *proc, const char *na
         d->st[k] = (double)vals[k];
     }
     /* The histogram of the row, when it is this row's own samples (not an imported log's). */
-    if (r->hist_all != NULL && r->hist_all->count == a->count && a->count > 0 &&
-        (r->flags & ROW_F_IMPORTED) == 0) {
+    if (r->hist_all != NULL &&
+        r->hist_all->count + (r->hist_open != NULL ? r->hist_open->count : 0) == a->count &&
+        a->count > 0 && (r->flags & ROW_F_IMPORTED) == 0) {
         d->hist = xcalloc(1, sizeof(*d->hist));
         hist_init(d->hist);
         hist_merge(d->hist, r->hist_all);
+        if (r->hist_open != NULL) {
+            hist_merge(d->hist, r->hist_open);
+        }
     }
 }
 

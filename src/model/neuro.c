@@ -467,7 +467,7 @@ static void neuro_timesteps(struct rows_neuro_sum *s, const struct store_proc *p
         return;
     }
     s->timesteps_valid = true;
-    s->timesteps = p->iter.all.count + 1;
+    s->timesteps = store_series_count(&p->iter) + 1;
     sum_ns = store_series_window_sum(p, &p->iter, now_ns, &n);
     if (n > 0 && sum_ns > 0) {
         s->timesteps_per_sec_valid = true;
@@ -503,7 +503,7 @@ void neuro_build(struct neuro *nn, const struct store_proc *p, uint64_t now_ns)
     nn->sum.chip = store_proc_attr(p, "chip");
     m = energy_model_find(nn->sum.target);
     neuro_timesteps(&nn->sum, p, now_ns);
-    seconds = (double)p->iter.all.sum_ns / 1e9;
+    seconds = (double)store_series_sum(&p->iter) / 1e9;
 
     neuro_collect(&e, p, now_ns);
     /* the network node always, then a node per (layer, core) in entry order */

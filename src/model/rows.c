@@ -435,17 +435,15 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     }
     if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
         /* The counts without the walk: the histogram's own figures. */
-        struct store_memo_stats m = {.count = s->all.count,
-                                     .sum_ns = s->all.sum_ns,
-                                     .min_ns = s->all.min_ns,
-                                     .max_ns = s->all.max_ns,
-                                     .have = ROWS_PCT_ALL};
+        struct store_memo_stats m = {
+            .count = store_series_count(s), .sum_ns = store_series_sum(s), .have = ROWS_PCT_ALL};
 
+        store_series_extremes(s, &m.min_ns, &m.max_ns);
         rows_stats_fill(all, &m, s->last_ns);
         all->absent = ROW_S_P50 | ROW_S_P95 | ROW_S_P99;
     } else {
         if (memo->all.gen != s->gen || s->gen == 0) {
-            rows_memo_fill(&memo->all, &s->all, NULL, ROWS_PCT_ALL);
+            rows_memo_fill(&memo->all, &s->all_closed, store_series_open(s), ROWS_PCT_ALL);
             memo->all.gen = s->gen;
         }
         rows_stats_fill(all, &memo->all, s->last_ns);
@@ -603,7 +601,8 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
     row->flags =
         rows_series_fill(&row->win, &row->all, p, &n->s, c->now_ns, c->slot, &c->scratch, c->omit);
     row->share_pct = 0;
-    row->hist_all = &n->s.all;
+    row->hist_all = &n->s.all_closed;
+    row->hist_open = store_series_open(&n->s);
     row->ok = n->ok;
     row->failed = n->failed;
     row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
@@ -1216,7 +1215,8 @@ void rows_build_kernels(struct rows *out, const struct store_proc *p, uint64_t n
         row->level = 0;
         row->backend = rows_text_add(out, backend, blen);
         row->flags = rows_series_fill(&row->win, &row->all, p, &k->s, now_ns, slot, &scratch, 0);
-        row->hist_all = &k->s.all;
+        row->hist_all = &k->s.all_closed;
+        row->hist_open = store_series_open(&k->s);
         if (top_total > 0) {
             row->share_pct = (double)row->win.total_ns * 100.0 / (double)top_total;
             row->flags |= ROW_F_SHARE;
@@ -1739,7 +1739,8 @@ static void rows_marker_fill(struct rows_marker *m, const struct store_proc *p,
 {
     rows_series_fill(&m->win, &m->all, p, s, now_ns, rows_slot(p, now_ns), scratch, 0);
     m->valid = m->all.count > 0;
-    m->hist_all = &s->all;
+    m->hist_all = &s->all_closed;
+    m->hist_open = store_series_open(s);
 }
 
 /* Per-slot means of a series for the step sparkline: slot k of the result is the window slot
@@ -1886,7 +1887,8 @@ static uint32_t rows_step_node(const struct store_proc *p, const char *spec)
             continue;
         }
         if (best == STORE_NONE || n->level < p->nodes[best].level ||
-            (n->level == p->nodes[best].level && n->s.all.count > p->nodes[best].s.all.count)) {
+            (n->level == p->nodes[best].level &&
+             store_series_count(&n->s) > store_series_count(&p->nodes[best].s))) {
             best = i;
         }
     }
@@ -1976,7 +1978,7 @@ void rows_build_summary(struct rows_summary *out, const struct store_proc *p, ui
         out->step_source = p->st->cfg.step_span != NULL ? p->st->cfg.step_span : "step";
         rows_marker_fill(&out->step, p, &p->nodes[best].s, now_ns, &scratch);
         rows_recent_fill(out, p, &p->nodes[best].s, now_ns);
-    } else if (p->iter.all.count > 0 && p->st->cfg.step_span == NULL) {
+    } else if (store_series_count(&p->iter) > 0 && p->st->cfg.step_span == NULL) {
         out->step_source = "iteration";
         rows_marker_fill(&out->step, p, &p->iter, now_ns, &scratch);
         rows_recent_fill(out, p, &p->iter, now_ns);

@@ -147,8 +147,11 @@ struct row {
     uint64_t failed;
     const char *last_error; /* the latest error message, or NULL; borrowed from the store */
     /* latency and kernel rows: the since-start histogram, for exporters that need buckets
-     * (Prometheus). Borrowed from the store: valid until the next event is ingested. */
+     * (Prometheus), in two parts to be added up: hist_all and, unless NULL, hist_open (the
+     * current slot's samples, not yet in hist_all). Borrowed from the store: valid until the
+     * next event is ingested. */
     const struct hist *hist_all;
+    const struct hist *hist_open;
 
     /* memory rows */
     int64_t bytes;                       /* current (per-scope deltas may be negative) */
@@ -293,7 +296,8 @@ struct rows_marker {
     bool valid; /* at least one sample */
     struct row_stats win;
     struct row_stats all;
-    const struct hist *hist_all; /* as struct row.hist_all */
+    const struct hist *hist_all;  /* as struct row.hist_all */
+    const struct hist *hist_open; /* as struct row.hist_open */
 };
 
 /* One counter and its rate over the window. */

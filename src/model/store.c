@@ -131,6 +131,7 @@ static void store_series_drop(struct store_proc *p, struct store_series *s, uint
     struct store_slot *sl = s->win[i];
 
     if (sl == s->open) {
+        hist_merge(&s->all_closed, &sl->h);
         s->open = NULL;
     } else {
         hist_sub(&s->win_closed, &sl->h);
@@ -217,9 +218,9 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
 
     s->last_ns = v_ns;
     s->gen++;
-    hist_add(&s->all, v_ns);
     /* Older than every slot the ring can hold now: it counts since start only. */
     if (slot + nslots <= p->cur_slot) {
+        hist_add(&s->all_closed, v_ns);
         return;
     }
     if (s->win == NULL) {
@@ -232,6 +233,7 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
          * position is older than the window. */
         if (s->open != NULL) {
             hist_merge(&s->win_closed, &s->open->h);
+            hist_merge(&s->all_closed, &s->open->h);
             s->open = NULL;
         }
         if (sl != NULL) {
@@ -254,6 +256,7 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
         /* A later slot already reuses this ring position: a sample that old is outside the
          * window of anything we will show. Otherwise recycle the expired slot in place. */
         if (sl->epoch > slot) {
+            hist_add(&s->all_closed, v_ns);
             return;
         }
         store_series_drop(p, s, ri);
@@ -265,10 +268,11 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
         s->win[ri] = sl;
     }
     hist_add2(&sl->h, &s->win_closed, v_ns);
+    hist_add(&s->all_closed, v_ns);
 }
 
 /* The common case of store_series_add, inline: a time inside the current slot, where the
- * series had a sample already. Two histograms in one call: since start, and the slot. */
+ * series had a sample already. One histogram: the slot's (since start takes it as it closes). */
 static inline __attribute__((always_inline)) void
 store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns, uint64_t v_ns)
 {
@@ -283,7 +287,7 @@ store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns, u
         }
         s->last_ns = v_ns;
         s->gen++;
-        hist_add2(&s->all, &sl->h, v_ns);
+        hist_add(&sl->h, v_ns);
         return;
     }
     store_series_add_slow(p, s, at_ns, v_ns);
@@ -293,7 +297,7 @@ static void store_series_done(struct store_series *s, uint32_t nslots)
 {
     uint32_t i;
 
-    hist_done(&s->all);
+    hist_done(&s->all_closed);
     hist_done(&s->win_closed);
     s->memo = NULL; /* the process's chunks hold it */
     s->open = NULL;

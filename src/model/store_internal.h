@@ -70,7 +70,10 @@ struct store_series {
                                      * process's memo chunks), else NULL; it writes there
                                      * through a const series. With last_ns and gen, all a
                                      * row reads here when nothing changed: one cache line */
-    struct hist all;                /* since start */
+    struct hist all_closed;         /* since start, but for the open slot's samples: those
+                                     * join it as the slot closes (or leaves the window), so a
+                                     * sample is counted once, in its slot. Since start is it
+                                     * and the open slot (store_series_total and the others) */
     struct hist win_closed;         /* the samples of every slot in win but the open one, kept
                                      * as slots close and expire: the window is it and the open
                                      * slot, with no merge (min_ns and max_ns are its slots') */
@@ -80,6 +83,41 @@ struct store_series {
                                      * NULL while it holds nothing; the ring itself is allocated at
                                      * the first sample */
 };
+
+/* The open slot's histogram of s, or NULL: with all_closed, the samples since start. */
+static inline const struct hist *store_series_open(const struct store_series *s)
+{
+    return s->open != NULL ? &s->open->h : NULL;
+}
+
+/* The samples since start, and their sum, without merging the two parts. */
+static inline uint64_t store_series_count(const struct store_series *s)
+{
+    return s->all_closed.count + (s->open != NULL ? s->open->h.count : 0);
+}
+
+static inline uint64_t store_series_sum(const struct store_series *s)
+{
+    return s->all_closed.sum_ns + (s->open != NULL ? s->open->h.sum_ns : 0);
+}
+
+/* The extremes of the samples since start (meaningful when store_series_count > 0). */
+static inline void store_series_extremes(const struct store_series *s, uint64_t *min_ns,
+                                         uint64_t *max_ns)
+{
+    const struct hist *a = &s->all_closed, *b = store_series_open(s);
+
+    if (b == NULL || b->count == 0) {
+        *min_ns = a->min_ns;
+        *max_ns = a->max_ns;
+    } else if (a->count == 0) {
+        *min_ns = b->min_ns;
+        *max_ns = b->max_ns;
+    } else {
+        *min_ns = a->min_ns < b->min_ns ? a->min_ns : b->min_ns;
+        *max_ns = a->max_ns > b->max_ns ? a->max_ns : b->max_ns;
+    }
+}
 
 /* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
 struct store_node {

@@ -136,7 +136,7 @@ static void otlp_hist_init(const struct otlp_ctx *c, struct otlp_hist *oh)
 
 /* Add h: its samples in the Prometheus buckets (<= bound, at the histogram's resolution, as
  * the Prometheus exporter counts them), so the two exports agree. */
-static void otlp_hist_add(const struct otlp_ctx *c, struct otlp_hist *oh, const struct hist *h)
+static void otlp_hist_add1(const struct otlp_ctx *c, struct otlp_hist *oh, const struct hist *h)
 {
     uint64_t below = 0;
 
@@ -155,6 +155,14 @@ static void otlp_hist_add(const struct otlp_ctx *c, struct otlp_hist *oh, const 
     oh->max_ns = oh->count == 0 || h->max_ns > oh->max_ns ? h->max_ns : oh->max_ns;
     oh->count += h->count;
     oh->sum_ns += h->sum_ns;
+}
+
+/* A since-start histogram in its two parts (struct row.hist_all and hist_open). */
+static void otlp_hist_add(const struct otlp_ctx *c, struct otlp_hist *oh, const struct hist *h,
+                          const struct hist *open)
+{
+    otlp_hist_add1(c, oh, h);
+    otlp_hist_add1(c, oh, open);
 }
 
 /* The histogram point (in seconds); frees oh's buckets. */
@@ -188,12 +196,12 @@ static void otlp_hist_emit(const struct otlp_ctx *c, cJSON *points, cJSON *attrs
 
 /* One histogram of a single source as a point. */
 static void otlp_hist_point(const struct otlp_ctx *c, cJSON *points, cJSON *attrs,
-                            const struct hist *h)
+                            const struct hist *h, const struct hist *open)
 {
     struct otlp_hist oh;
 
     otlp_hist_init(c, &oh);
-    otlp_hist_add(c, &oh, h);
+    otlp_hist_add(c, &oh, h, open);
     otlp_hist_emit(c, points, attrs, &oh);
 }
 
@@ -296,10 +304,11 @@ static void otlp_emit_spans(const struct otlp_ctx *c, cJSON *metrics, const stru
     otlp_hist_init(c, &other);
     for (size_t i = 0; i < lat->n; i++) {
         if (!keep[i]) {
-            otlp_hist_add(c, &other, lat->v[i].hist_all);
+            otlp_hist_add(c, &other, lat->v[i].hist_all, lat->v[i].hist_open);
             continue;
         }
-        otlp_hist_point(c, pts, otlp_attrs1("nctop.path", lat->v[i].path), lat->v[i].hist_all);
+        otlp_hist_point(c, pts, otlp_attrs1("nctop.path", lat->v[i].path), lat->v[i].hist_all,
+                        lat->v[i].hist_open);
     }
     if (folded > 0) {
         otlp_hist_emit(c, pts, otlp_attrs1("nctop.path", "other"), &other);
@@ -329,7 +338,7 @@ static void otlp_emit_kernels(const struct otlp_ctx *c, cJSON *metrics, const st
         cJSON *a = otlp_attrs1("nctop.kernel", k->v[i].label);
 
         otlp_attr_str(a, "nctop.backend", k->v[i].backend);
-        otlp_hist_point(c, pts, a, k->v[i].hist_all);
+        otlp_hist_point(c, pts, a, k->v[i].hist_all, k->v[i].hist_open);
     }
 }
 
@@ -338,7 +347,7 @@ static void otlp_emit_marker(const struct otlp_ctx *c, cJSON *metrics, const str
 {
     if (m->valid) {
         otlp_hist_point(c, otlp_metric(metrics, name, "s", desc, "histogram", false), NULL,
-                        m->hist_all);
+                        m->hist_all, m->hist_open);
     }
 }
 
@@ -482,7 +491,7 @@ static void otlp_emit_serving(const struct otlp_ctx *c, cJSON *metrics, const st
             }
             cJSON *a = otlp_attrs1("nctop.target", st->target != NULL ? st->target : "");
             otlp_attr_str(a, "nctop.model", st->model != NULL ? st->model : "");
-            otlp_hist_point(c, d, a, st->dur);
+            otlp_hist_point(c, d, a, st->dur, NULL);
         }
     }
     rows_instances_done(&in);

@@ -109,7 +109,7 @@ static void prom_family(struct prom_buf *b, const char *name, const char *type, 
     prom_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_hist_add(const struct prom_buf *b, struct prom_hist *ph, const struct hist *h)
+static void prom_hist_add1(const struct prom_buf *b, struct prom_hist *ph, const struct hist *h)
 {
     if (h == NULL || h->count == 0) {
         return;
@@ -119,6 +119,14 @@ static void prom_hist_add(const struct prom_buf *b, struct prom_hist *ph, const 
     }
     ph->count += h->count;
     ph->sum_ns += h->sum_ns;
+}
+
+/* A since-start histogram in its two parts (struct row.hist_all and hist_open). */
+static void prom_hist_add(const struct prom_buf *b, struct prom_hist *ph, const struct hist *h,
+                          const struct hist *open)
+{
+    prom_hist_add1(b, ph, h);
+    prom_hist_add1(b, ph, open);
 }
 
 /* One histogram series: buckets, sum and count. extra: more labels (",k=\"v\"") or "". */
@@ -186,11 +194,11 @@ static void prom_emit_spans(struct prom_buf *b, struct prom_proc *pp, size_t max
         struct prom_hist ph;
 
         if (!keep[i]) {
-            prom_hist_add(b, &other, r->hist_all);
+            prom_hist_add(b, &other, r->hist_all, r->hist_open);
             continue;
         }
         memset(&ph, 0, sizeof(ph));
-        prom_hist_add(b, &ph, r->hist_all);
+        prom_hist_add(b, &ph, r->hist_all, r->hist_open);
         prom_escape(path, sizeof(path), r->path);
         snprintf(extra, sizeof(extra), ",path=\"%s\"", path);
         prom_hist_emit(b, "nctop_span_duration_seconds", pp->labels, extra, &ph);
@@ -210,7 +218,7 @@ static void prom_emit_kernels(struct prom_buf *b, const struct prom_proc *pp)
         struct prom_hist ph;
 
         memset(&ph, 0, sizeof(ph));
-        prom_hist_add(b, &ph, r->hist_all);
+        prom_hist_add(b, &ph, r->hist_all, r->hist_open);
         prom_escape(name, sizeof(name), r->label);
         prom_escape(backend, sizeof(backend), r->backend);
         snprintf(extra, sizeof(extra), ",kernel=\"%s\",backend=\"%s\"", name, backend);
@@ -227,7 +235,7 @@ static void prom_emit_marker(struct prom_buf *b, const struct prom_proc *pp,
         return;
     }
     memset(&ph, 0, sizeof(ph));
-    prom_hist_add(b, &ph, m->hist_all);
+    prom_hist_add(b, &ph, m->hist_all, m->hist_open);
     prom_hist_emit(b, name, pp->labels, "", &ph);
 }
 
@@ -313,7 +321,7 @@ static void prom_emit_compilations(struct prom_buf *b, const struct prom_proc *p
                 char t[128], m[128], extra[300];
 
                 memset(&ph, 0, sizeof(ph));
-                prom_hist_add(b, &ph, s->dur);
+                prom_hist_add(b, &ph, s->dur, NULL);
                 prom_escape(t, sizeof(t), s->target != NULL ? s->target : "");
                 prom_escape(m, sizeof(m), s->model != NULL ? s->model : "");
                 snprintf(extra, sizeof(extra), ",target=\"%s\",model=\"%s\"", t, m);
@@ -335,7 +343,7 @@ static void prom_emit_compilations(struct prom_buf *b, const struct prom_proc *p
                     struct prom_hist ph;
 
                     memset(&ph, 0, sizeof(ph));
-                    prom_hist_add(b, &ph, s->passes[j].dur);
+                    prom_hist_add(b, &ph, s->passes[j].dur, NULL);
                     prom_escape(ps, sizeof(ps), s->passes[j].name);
                     snprintf(extra, sizeof(extra), ",target=\"%s\",model=\"%s\",pass=\"%s\"", t, m,
                              ps);
