@@ -1390,18 +1390,23 @@ static inline uint32_t store_node_child(struct store_proc *p, uint32_t parent, u
     return h;
 }
 
-/* Open a frame for node (there is room: depth < frames_cap). */
+/* Fill a frame just opened. */
 static inline __attribute__((always_inline)) void
-store_frame_push(struct store_thread *t, uint32_t node, uint32_t name, uint64_t ts_ns, uint8_t src)
+store_frame_set(struct store_frame *f, uint32_t node, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
-    struct store_frame *f = &t->frames[t->depth++];
-
     f->node = node;
     f->name = name;
     f->begin_ns = ts_ns;
     f->mem_bytes = 0;
     f->mem_touched = false;
     f->src = src;
+}
+
+/* Open a frame for node (there is room: depth < frames_cap). */
+static inline __attribute__((always_inline)) void
+store_frame_push(struct store_thread *t, uint32_t node, uint32_t name, uint64_t ts_ns, uint8_t src)
+{
+    store_frame_set(&t->frames[t->depth++], node, name, ts_ns, src);
 }
 
 static inline __attribute__((always_inline)) void
@@ -2162,41 +2167,31 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t backend,
                                uint64_t start_ns, uint64_t dur_ns);
 
-/* store_do_begin for a batch, inline in the common case: a valid name (nnames names), room
- * for the frame, and the child the parent's hint names. */
-static inline __attribute__((always_inline)) void store_batch_begin(struct store_thread *t,
-                                                                    uint32_t name, uint64_t ts_ns,
-                                                                    uint32_t nnames,
-                                                                    uint32_t max_depth)
-{
-    uint32_t d = t->depth;
-    struct store_node *nodes = t->proc->nodes;
-    uint32_t parent, h;
+/* What store_batch's loop checks a begin and an end against, kept in locals between the
+ * calls that may change it (the general begin and end): a begin takes the fast path while the
+ * depth stays under lim (0 while refused begins are open), an end while plain_end. */
+struct store_batch_lim {
+    uint32_t lim;
+    bool plain_end;
+};
 
-    if (__builtin_expect(
-            name - 1U < nnames && t->overflow == 0 && d < max_depth && d < t->frames_cap, 1)) {
-        parent = d > 0 ? t->frames[d - 1U].node : STORE_ROOT;
-        if (__builtin_expect(parent != STORE_NONE, 1)) {
-            /* The child last begun there, or (a loop over siblings) the one after it. */
-            h = nodes[parent].hint;
-            if (h != STORE_NONE && nodes[h].name != name) {
-                h = nodes[h].next_sibling;
-                nodes[parent].hint =
-                    h != STORE_NONE && nodes[h].name == name ? h : nodes[parent].hint;
-            }
-            if (__builtin_expect(h != STORE_NONE && nodes[h].name == name, 1)) {
-                store_frame_push(t, h, name, ts_ns, STORE_SRC_OWN);
-                return;
-            }
-        }
-    }
-    store_do_begin(t, name, ts_ns, STORE_SRC_OWN);
+static inline struct store_batch_lim store_batch_limits(const struct store_thread *t,
+                                                        uint32_t max_depth)
+{
+    struct store_batch_lim l;
+
+    l.lim = t->overflow != 0 ? 0 : max_depth < t->frames_cap ? max_depth : t->frames_cap;
+    l.plain_end = t->overflow == 0 && t->inst == NULL;
+    return l;
 }
 
 void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t n)
 {
     struct store_proc *p = t->proc;
-    uint32_t nnames, max_depth;
+    struct store_node *nodes;
+    struct store_frame *fr;
+    struct store_batch_lim l;
+    uint32_t nnames, max_depth, d;
     uint64_t last = 0;
     size_t i;
 
@@ -2214,22 +2209,77 @@ void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t
         return;
     }
     /* Direct stays direct: a begin, an end or a kernel taken straight to its effect changes
-     * neither the observer, the queues, the thread's sync nor the probes' merge. */
+     * neither the observer, the queues, the thread's sync nor the probes' merge. The depth,
+     * the frames and the limits live in locals: only the general begin and end (which get
+     * the depth written back first, and are read again after) change them; closing a frame
+     * and adding a kernel's sample touch the tree and the series, never the thread. */
     nnames = strtab_count(&p->names);
     max_depth = p->st->cfg.max_depth;
+    nodes = p->nodes;
+    d = t->depth;
+    fr = t->frames;
+    l = store_batch_limits(t, max_depth);
     for (i = 0; i < n; i++) {
         const struct store_batch_ev *e = &ev[i];
+        uint32_t name = e->name;
 
         if (e->kind == STORE_BATCH_END) {
-            store_do_end_top(t, e->name, e->ts_ns, STORE_SRC_OWN);
             last = e->ts_ns;
+            if (__builtin_expect(d != 0 && fr[d - 1U].name == name && l.plain_end, 1)) {
+                struct store_frame *f = &fr[--d];
+
+                /* Inclusive deltas, as store_do_end_top adds them. */
+                if (f->mem_touched && d >= 1U) {
+                    fr[d - 1U].mem_bytes = store_add_sat(fr[d - 1U].mem_bytes, f->mem_bytes);
+                    fr[d - 1U].mem_touched = true;
+                }
+                store_frame_close(p, f, f->mem_bytes, f->mem_touched, e->ts_ns);
+                continue;
+            }
+            t->depth = d;
+            store_do_end(t, name, e->ts_ns, STORE_SRC_OWN, STORE_NO_STATUS);
         } else if (e->kind == STORE_BATCH_BEGIN) {
-            store_batch_begin(t, e->name, e->ts_ns, nnames, max_depth);
             last = e->ts_ns;
+            if (__builtin_expect(name - 1U < nnames && d < l.lim, 1)) {
+                uint32_t parent = d > 0 ? fr[d - 1U].node : STORE_ROOT, h;
+
+                if (__builtin_expect(parent != STORE_NONE, 1)) {
+                    /* The child last begun there, or (a loop over siblings) the one after. */
+                    h = nodes[parent].hint;
+                    if (h != STORE_NONE && nodes[h].name != name) {
+                        h = nodes[h].next_sibling;
+                        nodes[parent].hint =
+                            h != STORE_NONE && nodes[h].name == name ? h : nodes[parent].hint;
+                    }
+                    if (__builtin_expect(h != STORE_NONE && nodes[h].name == name, 1)) {
+                        store_frame_set(&fr[d++], h, name, e->ts_ns, STORE_SRC_OWN);
+                        continue;
+                    }
+                }
+            }
+            t->depth = d;
+            store_do_begin(t, name, e->ts_ns, STORE_SRC_OWN);
         } else {
-            store_kernel_apply(p, e->name, e->backend, e->ts_ns, e->dur_ns);
+            /* A kernel run again (its hint hit: name and backend were checked when it was
+             * first seen), else the general path. */
+            uint32_t k = p->kernel_hint[name % STORE_KERNEL_HINTS];
+
+            if (__builtin_expect(k != 0 && p->kernels[k - 1U].name == name &&
+                                     p->kernels[k - 1U].backend == e->backend,
+                                 1)) {
+                store_series_add(p, &p->kernels[k - 1U].s, e->ts_ns + e->dur_ns, e->dur_ns);
+            } else {
+                store_kernel_apply(p, name, e->backend, e->ts_ns, e->dur_ns);
+            }
+            continue;
         }
+        /* After the general path: what it may have changed. */
+        d = t->depth;
+        fr = t->frames;
+        nodes = p->nodes;
+        l = store_batch_limits(t, max_depth);
     }
+    t->depth = d;
     if (last != 0) {
         t->last_ns[STORE_SRC_OWN] = last;
     }
