@@ -1518,6 +1518,77 @@ static uint64_t test_row_count(struct store *st, const char *path)
     return n;
 }
 
+/* Names registered between two drains grow the reader's id map while it decodes: the records
+ * after the first new name must be read through the map as it is then (the fast path kept
+ * the old one, freed by the string sync: a use after free the segment fuzzer found). */
+static void test_issue_10_id_map_grows_mid_drain(void **state)
+{
+    int cmd[2], reply[2];
+    char pidbuf[32], path[64], c;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    int32_t pid;
+
+    (void)state;
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(reply), 0);
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint32_t a, last = 0;
+        char name[32];
+
+        close(cmd[1]);
+        close(reply[0]);
+        setenv("NCTOP_READER", pidbuf, 1);
+        a = nctop_name("a");
+        if (write(reply[1], "r", 1) != 1 || read(cmd[0], &c, 1) != 1) {
+            _exit(3);
+        }
+        for (int i = 0; i < 100; i++) {
+            nctop_span_begin(a);
+            nctop_span_end(a);
+        }
+        for (int i = 0; i < 1000; i++) {
+            snprintf(name, sizeof(name), "n%d", i);
+            last = nctop_name(name);
+        }
+        nctop_span_begin(last);
+        nctop_span_end(last);
+        for (int i = 0; i < 100; i++) {
+            nctop_span_begin(a);
+            nctop_span_end(a);
+        }
+        if (write(reply[1], "r", 1) != 1) {
+            _exit(3);
+        }
+        (void)read(cmd[0], &c, 1);
+        _exit(0);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    rs = test_attach(st, &pid);
+    ring_source_drain(rs, util_mono_ns()); /* "a" only: a small id map */
+    assert_int_equal(write(cmd[1], "e", 1), 1);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    ring_source_drain(rs, util_mono_ns()); /* one drain: 100 pairs, 1000 names, 101 pairs */
+    assert_int_equal(test_row_count(st, "a"), 200);
+    assert_int_equal(test_row_count(st, "n999"), 1);
+    rows_build_summary(&sum, store_proc_at(st, 0), util_mono_ns());
+    assert_int_equal(sum.invalid, 0);
+    rows_summary_done(&sum);
+    ring_source_free(rs);
+    store_free(st);
+    close(cmd[1]);
+    close(reply[0]);
+    waitpid(pid, NULL, 0);
+    snprintf(path, sizeof(path), "/dev/shm/nctop-%d", (int)pid);
+    unlink(path);
+}
+
 /* Records stamped with ticks are converted: the spans are all there, nothing is invalid, and
  * the process says which clock it uses; NCTOP_CLOCK=monotonic gives the same figures. */
 static void test_issue_13_tsc_converted(void **state)
@@ -1712,6 +1783,7 @@ int main(void)
         cmocka_unit_test(test_issue_13_bad_calibration),
         cmocka_unit_test(test_issue_13_calibration_moves),
         cmocka_unit_test(test_issue_13_abi4_segment_read),
+        cmocka_unit_test(test_issue_10_id_map_grows_mid_drain),
     };
 
     signal(SIGPIPE, SIG_IGN);
