@@ -1562,28 +1562,33 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
 /* store_do_end of a plain end (no status) in the common case, inline: it closes the
  * innermost frame, and no instance is open on the thread (so store_inst_close has nothing to
  * do). The rest goes to store_do_end. */
+/* Close frame fr[d], just taken off a stack now d deep, ended at ts_ns. */
+static inline __attribute__((always_inline)) void
+store_frame_pop(struct store_proc *p, struct store_frame *fr, uint32_t d, uint64_t ts_ns)
+{
+    struct store_frame *f = &fr[d];
+
+    /* Inclusive deltas: the parent frame's total includes this child's. An untouched frame
+     * holds 0 (only a delta, or a child's that touched it, changes mem_bytes). */
+    if (f->mem_touched && d >= 1U) {
+        fr[d - 1U].mem_bytes = store_add_sat(fr[d - 1U].mem_bytes, f->mem_bytes);
+        fr[d - 1U].mem_touched = true;
+    }
+    store_frame_close(p, f, f->mem_bytes, f->mem_touched, ts_ns);
+}
+
 static inline __attribute__((always_inline)) void
 store_do_end_top(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
     uint32_t d = t->depth;
-    struct store_frame *f;
 
     if (__builtin_expect(
             d == 0 || t->frames[d - 1U].name != name || t->overflow != 0 || t->inst != NULL, 0)) {
         store_do_end(t, name, ts_ns, src, STORE_NO_STATUS);
         return;
     }
-    f = &t->frames[d - 1U];
     t->depth = d - 1U;
-    /* Inclusive deltas: the parent frame's total includes this child's. An untouched frame
-     * holds 0 (only a delta, or a child's that touched it, changes mem_bytes). */
-    if (f->mem_touched && d >= 2U) {
-        struct store_frame *up = &t->frames[d - 2U];
-
-        up->mem_bytes = store_add_sat(up->mem_bytes, f->mem_bytes);
-        up->mem_touched = true;
-    }
-    store_frame_close(t->proc, f, f->mem_bytes, f->mem_touched, ts_ns);
+    store_frame_pop(t->proc, t->frames, d - 1U, ts_ns);
 }
 
 /* --- instances: spans kept one by one (a compilation and its passes) ----------------------- */
@@ -2167,6 +2172,18 @@ void store_span_end(struct store_thread *t, uint32_t name, uint64_t ts_ns)
 static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t backend,
                                uint64_t start_ns, uint64_t dur_ns);
 
+/* A few kernels run over and over: the hint by name finds them without the map (a hit was
+ * checked, name and backend, when it was first seen). NULL: not the hinted one. */
+static inline __attribute__((always_inline)) struct store_kernel *
+store_kernel_hinted(struct store_proc *p, uint32_t name, uint32_t backend)
+{
+    uint32_t i = p->kernel_hint[name % STORE_KERNEL_HINTS];
+
+    return i != 0 && p->kernels[i - 1U].name == name && p->kernels[i - 1U].backend == backend
+               ? &p->kernels[i - 1U]
+               : NULL;
+}
+
 /* What store_batch's loop checks a begin and an end against, kept in locals between the
  * calls that may change it (the general begin and end): a begin takes the fast path while the
  * depth stays under lim (0 while refused begins are open), an end while plain_end. */
@@ -2226,14 +2243,7 @@ void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t
         if (e->kind == STORE_BATCH_END) {
             last = e->ts_ns;
             if (__builtin_expect(d != 0 && fr[d - 1U].name == name && l.plain_end, 1)) {
-                struct store_frame *f = &fr[--d];
-
-                /* Inclusive deltas, as store_do_end_top adds them. */
-                if (f->mem_touched && d >= 1U) {
-                    fr[d - 1U].mem_bytes = store_add_sat(fr[d - 1U].mem_bytes, f->mem_bytes);
-                    fr[d - 1U].mem_touched = true;
-                }
-                store_frame_close(p, f, f->mem_bytes, f->mem_touched, e->ts_ns);
+                store_frame_pop(p, fr, --d, e->ts_ns);
                 continue;
             }
             t->depth = d;
@@ -2260,14 +2270,11 @@ void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t
             t->depth = d;
             store_do_begin(t, name, e->ts_ns, STORE_SRC_OWN);
         } else {
-            /* A kernel run again (its hint hit: name and backend were checked when it was
-             * first seen), else the general path. */
-            uint32_t k = p->kernel_hint[name % STORE_KERNEL_HINTS];
+            /* A kernel run again (its hint hit), else the general path. */
+            struct store_kernel *k = store_kernel_hinted(p, name, e->backend);
 
-            if (__builtin_expect(k != 0 && p->kernels[k - 1U].name == name &&
-                                     p->kernels[k - 1U].backend == e->backend,
-                                 1)) {
-                store_series_add(p, &p->kernels[k - 1U].s, e->ts_ns + e->dur_ns, e->dur_ns);
+            if (__builtin_expect(k != NULL, 1)) {
+                store_series_add(p, &k->s, e->ts_ns + e->dur_ns, e->dur_ns);
             } else {
                 store_kernel_apply(p, name, e->backend, e->ts_ns, e->dur_ns);
             }
@@ -2352,16 +2359,16 @@ static void store_kernel_apply(struct store_proc *p, uint32_t name, uint32_t bac
                                uint64_t start_ns, uint64_t dur_ns)
 {
     uint64_t key = (uint64_t)name << 32 | backend;
+    struct store_kernel *k;
     uint32_t i;
 
     if (!store_proc_name_valid(p, name) || !store_proc_name_valid(p, backend)) {
         store_invalid(p, 1, "kernel with an unknown name id");
         return;
     }
-    /* A few kernels run over and over: the hint by name finds them without the map. */
-    i = p->kernel_hint[name % STORE_KERNEL_HINTS];
-    if (i != 0 && p->kernels[i - 1U].name == name && p->kernels[i - 1U].backend == backend) {
-        store_series_add(p, &p->kernels[i - 1U].s, start_ns + dur_ns, dur_ns);
+    k = store_kernel_hinted(p, name, backend);
+    if (k != NULL) {
+        store_series_add(p, &k->s, start_ns + dur_ns, dur_ns);
         return;
     }
     i = store_map_get(&p->kernel_map, key);
