@@ -198,9 +198,10 @@ struct ring_seg {
     uint32_t label_seq;
     uint64_t facts_ns;
     uint64_t weights_ns;
-    uint64_t size_ns;      /* last fstat of the file */
-    uint64_t beat_ns;      /* our last heartbeat */
-    uint32_t weights_seen; /* weights_count at the last weights sync */
+    uint64_t size_ns;       /* last fstat of the file */
+    uint64_t beat_ns;       /* our last heartbeat */
+    uint32_t weights_seen;  /* weights_count at the last weights sync */
+    uint32_t counters_seen; /* counters_count at the last facts sync */
     uint64_t invalid;
     uint64_t matrix_seq[RING_MAX_MATRICES]; /* seq of the snapshot taken + 1; 0: none yet */
     uint64_t matrix_torn;                   /* copies refused: rewritten while copied */
@@ -629,6 +630,7 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
 {
     const struct ring_layout *l = &s->lay;
     uint64_t full = 0, stall = 0, over = s->names_over;
+    uint64_t born_ns;
     uint32_t n, rings;
 
     n = ring_clamp_count(atomic_load_explicit(&s->hdr->weights_count, memory_order_relaxed),
@@ -637,6 +639,9 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         return;
     }
     over = s->names_over;
+    /* A counter registered since the last sync (or since the segment was made, at the first
+     * one) started from 0 then: that point gives a short run a rate over its whole life. */
+    born_ns = s->facts_ns != 0 ? s->facts_ns : l->created_mono_ns;
     s->facts_ns = now_ns;
     ring_sync_strings(s);
     ring_sync_label(s);
@@ -666,11 +671,16 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         struct nctop_seg_counter *c = (struct nctop_seg_counter *)(s->base + l->counters_off) + i;
         uint32_t name = ring_map_id(s, c->name_id);
 
-        if (name != 0) {
-            store_counter_set(s->proc, name, atomic_load_explicit(&c->value, memory_order_relaxed),
-                              now_ns);
+        if (name == 0) {
+            continue;
         }
+        if (i >= s->counters_seen && born_ns > 0 && born_ns < now_ns) {
+            store_counter_set(s->proc, name, 0, born_ns);
+        }
+        store_counter_set(s->proc, name, atomic_load_explicit(&c->value, memory_order_relaxed),
+                          now_ns);
     }
+    s->counters_seen = n;
 
     if (l->values_hdr > 0) {
         n = ring_clamp_count(atomic_load_explicit(&s->hdr->values_count, memory_order_acquire),

@@ -63,6 +63,7 @@ if NC_PROFILE_JSONL=$T/profile.jsonl timeout 120 "$NCTOP" --once --json --durati
         '{"latency_ms", "spikes_per_sec", "buffer_occupancy_pct", "energy_mj"} <= {r["metric"] for r in d}' \
         'all(r["labels"]["target"] == "loihi2" and r["labels"]["chip"] for r in d)' \
         '"tokens_per_sec" not in {r["metric"] for r in d}' \
+        '[r for r in d if r["metric"] == "spikes_per_sec"][-1]["value"] > 0' \
         "abs([r for r in d if r['metric'] == 'energy_mj'][-1]['value'] - 1e3 * json.load(open(sys.argv[1].replace('profile.json', 'prof-report.json')))['totals']['energy_j']) <= 1e-3 * [r for r in d if r['metric'] == 'energy_mj'][-1]['value']" \
         'len([r for r in d if r["metric"] == "buffer_occupancy_pct"]) >= 2'
 else

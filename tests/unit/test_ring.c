@@ -1589,6 +1589,69 @@ static void test_issue_10_id_map_grows_mid_drain(void **state)
     unlink(path);
 }
 
+/* A counter registered after the last sync of a workload that then ends (a run shorter than
+ * one facts period) still has a rate: it was 0 at that sync. */
+static void test_counter_of_a_short_run_has_a_rate(void **state)
+{
+    int cmd[2], reply[2];
+    char pidbuf[32], path[64], c;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    uint64_t t_attach, t0, t_end;
+    int32_t pid;
+    bool found = false;
+
+    (void)state;
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(reply), 0);
+    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(cmd[1]);
+        close(reply[0]);
+        setenv("NCTOP_READER", pidbuf, 1);
+        nctop_name("a");
+        if (write(reply[1], "r", 1) != 1 || read(cmd[0], &c, 1) != 1) {
+            _exit(3);
+        }
+        nctop_counter_add(nctop_counter("spikes"), 500);
+        _exit(write(reply[1], "r", 1) == 1 ? 0 : 3);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    t_attach = util_mono_ns(); /* the attach syncs too: the counter's birth is after it */
+    rs = test_attach(st, &pid);
+    t0 = util_mono_ns();
+    ring_source_drain(rs, t0); /* the first sync: no counter yet */
+    assert_int_equal(write(cmd[1], "e", 1), 1);
+    assert_int_equal(read(reply[0], &c, 1), 1);
+    waitpid(pid, NULL, 0);
+    t_end = t0 + 100 * UTIL_NS_PER_MS;
+    ring_source_proc_exited(rs, pid, t_end, "exited");
+    rows_build_summary(&sum, store_proc_at(st, 0), t_end);
+    for (size_t i = 0; i < sum.ncounters; i++) {
+        if (strcmp(sum.counters[i].name, "spikes") == 0) {
+            found = true;
+            assert_int_equal(sum.counters[i].value, 500);
+            assert_true(sum.counters[i].rate_valid);
+            /* 500 over the time from the last sync before the counter (t_attach..t0) */
+            assert_true(sum.counters[i].per_sec >= 500e9 / (double)(t_end - t_attach) - 1e-6);
+            assert_true(sum.counters[i].per_sec <= 500e9 / (double)(t_end - t0) + 1e-6);
+        }
+    }
+    assert_true(found);
+    rows_summary_done(&sum);
+    ring_source_free(rs);
+    store_free(st);
+    close(cmd[1]);
+    close(reply[0]);
+    snprintf(path, sizeof(path), "/dev/shm/nctop-%d", (int)pid);
+    unlink(path);
+}
+
 /* Records stamped with ticks are converted: the spans are all there, nothing is invalid, and
  * the process says which clock it uses; NCTOP_CLOCK=monotonic gives the same figures. */
 static void test_issue_13_tsc_converted(void **state)
@@ -1784,6 +1847,7 @@ int main(void)
         cmocka_unit_test(test_issue_13_calibration_moves),
         cmocka_unit_test(test_issue_13_abi4_segment_read),
         cmocka_unit_test(test_issue_10_id_map_grows_mid_drain),
+        cmocka_unit_test(test_counter_of_a_short_run_has_a_rate),
     };
 
     signal(SIGPIPE, SIG_IGN);
