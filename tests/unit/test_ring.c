@@ -1518,31 +1518,47 @@ static uint64_t test_row_count(struct store *st, const char *path)
     return n;
 }
 
-/* Names registered between two drains grow the reader's id map while it decodes: the records
- * after the first new name must be read through the map as it is then (the fast path kept
- * the old one, freed by the string sync: a use after free the segment fuzzer found). */
-static void test_issue_10_id_map_grows_mid_drain(void **state)
+/* A workload forked to talk over two pipes (cmd: to it, reply: from it), with this process as
+ * its reader; returns its pid, 0 in the child (the pipes' other ends closed on both sides). */
+static int32_t test_fork_workload(int cmd[2], int reply[2])
 {
-    int cmd[2], reply[2];
-    char pidbuf[32], path[64], c;
-    struct store *st = store_new(NULL);
-    struct ring_source *rs;
-    struct rows_summary sum;
+    char pidbuf[32];
     int32_t pid;
 
-    (void)state;
     assert_int_equal(pipe(cmd), 0);
     assert_int_equal(pipe(reply), 0);
     snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        uint32_t a, last = 0;
-        char name[32];
-
         close(cmd[1]);
         close(reply[0]);
         setenv("NCTOP_READER", pidbuf, 1);
+        return 0;
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    return pid;
+}
+
+/* Names registered between two drains grow the reader's id map while it decodes: the records
+ * after the first new name must be read through the map as it is then (the fast path kept
+ * the old one, freed by the string sync: a use after free the segment fuzzer found). */
+static void test_issue_10_id_map_grows_mid_drain(void **state)
+{
+    int cmd[2], reply[2];
+    char path[64], c;
+    struct store *st = store_new(NULL);
+    struct ring_source *rs;
+    struct rows_summary sum;
+    int32_t pid;
+
+    (void)state;
+    pid = test_fork_workload(cmd, reply);
+    if (pid == 0) {
+        uint32_t a, last = 0;
+        char name[32];
+
         a = nctop_name("a");
         if (write(reply[1], "r", 1) != 1 || read(cmd[0], &c, 1) != 1) {
             _exit(3);
@@ -1567,8 +1583,6 @@ static void test_issue_10_id_map_grows_mid_drain(void **state)
         (void)read(cmd[0], &c, 1);
         _exit(0);
     }
-    close(cmd[0]);
-    close(reply[1]);
     assert_int_equal(read(reply[0], &c, 1), 1);
     rs = test_attach(st, &pid);
     ring_source_drain(rs, util_mono_ns()); /* "a" only: a small id map */
@@ -1594,7 +1608,7 @@ static void test_issue_10_id_map_grows_mid_drain(void **state)
 static void test_counter_of_a_short_run_has_a_rate(void **state)
 {
     int cmd[2], reply[2];
-    char pidbuf[32], path[64], c;
+    char path[64], c;
     struct store *st = store_new(NULL);
     struct ring_source *rs;
     struct rows_summary sum;
@@ -1603,15 +1617,8 @@ static void test_counter_of_a_short_run_has_a_rate(void **state)
     bool found = false;
 
     (void)state;
-    assert_int_equal(pipe(cmd), 0);
-    assert_int_equal(pipe(reply), 0);
-    snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-    pid = fork();
-    assert_true(pid >= 0);
+    pid = test_fork_workload(cmd, reply);
     if (pid == 0) {
-        close(cmd[1]);
-        close(reply[0]);
-        setenv("NCTOP_READER", pidbuf, 1);
         nctop_name("a");
         if (write(reply[1], "r", 1) != 1 || read(cmd[0], &c, 1) != 1) {
             _exit(3);
@@ -1619,8 +1626,6 @@ static void test_counter_of_a_short_run_has_a_rate(void **state)
         nctop_counter_add(nctop_counter("spikes"), 500);
         _exit(write(reply[1], "r", 1) == 1 ? 0 : 3);
     }
-    close(cmd[0]);
-    close(reply[1]);
     assert_int_equal(read(reply[0], &c, 1), 1);
     t_attach = util_mono_ns(); /* the attach syncs too: the counter's birth is after it */
     rs = test_attach(st, &pid);
