@@ -96,7 +96,9 @@ unsigned prompt_key(struct ui *u, int ch)
     } else if (t != NULL && u->prompt_text[0] != '\0') {
         const struct tree_line *ln = tree_line_at(t, tree_selected(t));
 
+        /* The lines may be of the rows of a frame before this one (a view just changed). */
         if (ln == NULL || u->frame == NULL || u->frame->rows == NULL ||
+            ln->row >= u->frame->rows->n ||
             strcasestr(u->frame->rows->v[ln->row].label, u->prompt_text) == NULL) {
             snprintf(u->search, sizeof(u->search), "%s", u->prompt_text);
             prompt_find(u, true);

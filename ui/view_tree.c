@@ -162,9 +162,15 @@ int view_tree_name_want(struct ui *u, struct view *v)
     }
     for (size_t i = 0; i < tree_nlines(vt->tree); i++) {
         const struct tree_line *ln = tree_line_at(vt->tree, i);
-        const char *l = rows->v[ln->row].label;
-        size_t len = strlen(l);
+        const char *l;
+        size_t len;
         int n;
+
+        if (ln->row >= rows->n) {
+            continue; /* lines of an earlier frame's rows (not flattened again yet) */
+        }
+        l = rows->v[ln->row].label;
+        len = strlen(l);
 
         /* A label takes at most one column a byte: count its columns only when that bound
          * passes the longest so far. */
