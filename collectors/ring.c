@@ -639,9 +639,10 @@ static void ring_sync_facts(struct ring_seg *s, uint64_t now_ns, bool force)
         return;
     }
     over = s->names_over;
-    /* A counter registered since the last sync (or since the segment was made, at the first
-     * one) started from 0 then: that point gives a short run a rate over its whole life. */
-    born_ns = s->facts_ns != 0 ? s->facts_ns : l->created_mono_ns;
+    /* A counter registered since the last sync started from 0 then (at most one period
+     * early): that point gives a short run a rate over its whole life. At the first sync only
+     * a segment read from its creation knows that; a late attach knows nothing of before. */
+    born_ns = s->facts_ns != 0 ? s->facts_ns : s->from_start ? l->created_mono_ns : 0;
     s->facts_ns = now_ns;
     ring_sync_strings(s);
     ring_sync_label(s);
