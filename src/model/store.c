@@ -1559,9 +1559,6 @@ static void store_do_end(struct store_thread *t, uint32_t name, uint64_t ts_ns, 
     store_inst_close(t, d - 1U, &f, mem, ts_ns, status);
 }
 
-/* store_do_end of a plain end (no status) in the common case, inline: it closes the
- * innermost frame, and no instance is open on the thread (so store_inst_close has nothing to
- * do). The rest goes to store_do_end. */
 /* Close frame fr[d], just taken off a stack now d deep, ended at ts_ns. */
 static inline __attribute__((always_inline)) void
 store_frame_pop(struct store_proc *p, struct store_frame *fr, uint32_t d, uint64_t ts_ns)
@@ -1577,6 +1574,9 @@ store_frame_pop(struct store_proc *p, struct store_frame *fr, uint32_t d, uint64
     store_frame_close(p, f, f->mem_bytes, f->mem_touched, ts_ns);
 }
 
+/* store_do_end of a plain end (no status) in the common case, inline: it closes the
+ * innermost frame, and no instance is open on the thread (so store_inst_close has nothing to
+ * do). The rest goes to store_do_end. */
 static inline __attribute__((always_inline)) void
 store_do_end_top(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t src)
 {
