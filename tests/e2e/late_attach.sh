@@ -18,12 +18,9 @@ pass "workload publishes a segment"
 check "segment mode is 0600" test "$(stat -c %a "/dev/shm/nctop-$lm")" = 600
 sleep 0.3
 
-# Every row counts at most one instance more than its parent (CHILD_X: rows named here are
+# Every row counts at most one instance more than its parent (the rows named here are
 # called that many times per parent instance).
-NO_EXCESS='all(r["level"] == 0 or r["total"]["count"] <= CHILD_X.get(r["label"], 1) *
-               row(proc(), "latency", r["path"].rsplit("/", 1)[0])["total"]["count"] + 1
-               for r in proc()["latency"])'
-NO_EXCESS=${NO_EXCESS//CHILD_X/'{"kernels_rope": 2}'}
+NO_EXCESS='over_parent(proc(), {"kernels_rope": 2}) == []'
 
 # Each round is an attach of its own. Its window is 1.5 s, run again (a new attach, twice as
 # long) until it has seen a step, for 40 s at most: an oversubscribed machine can let a short

@@ -69,13 +69,32 @@ def row(p, view, path):
     return rs[0]
 def paths(p, view):
     return [r["path"] for r in p[view]]
+def over_parent(p, times=None):
+    """Rows counting more than one instance above times[label] (1 by default) per parent
+    instance: [(path, count, parent's count)]."""
+    rs = {r["path"]: r for r in p["latency"]}
+    out = []
+    for r in p["latency"]:
+        if r["level"] == 0:
+            continue
+        up = rs[r["path"].rsplit("/", 1)[0]]["total"]["count"]
+        if r["total"]["count"] > (times or {}).get(r["label"], 1) * up + 1:
+            out.append((r["path"], r["total"]["count"], up))
+    return out
 for expr in sys.argv[2:]:
     try:
         ok = eval("(" + expr + "\n)")
     except Exception as e:
         print("%s: %s: %s" % (expr, type(e).__name__, e)); sys.exit(1)
     if not ok:
-        print("false: " + expr); sys.exit(1)
+        print("false: " + expr)
+        # A comparison that failed says what its left side was.
+        if " == " in expr:
+            try:
+                print("  left side: %.400r" % (eval("(" + expr.split(" == ", 1)[0] + "\n)"),))
+            except Exception:
+                pass
+        sys.exit(1)
 PYEOF
 }
 
