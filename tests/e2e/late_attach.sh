@@ -18,8 +18,9 @@ pass "workload publishes a segment"
 check "segment mode is 0600" test "$(stat -c %a "/dev/shm/nctop-$lm")" = 600
 sleep 0.3
 
-# Every row counts at most one instance more than its parent (the rows named here are
-# called that many times per parent instance).
+# Every row counts at most one parent instance more than its parent (the rows named here
+# are called that many times per parent instance): the parent's last instance may still be
+# open with its calls ended, which under load was seen with rope's two kernel calls.
 NO_EXCESS='over_parent(proc(), {"kernels_rope": 2}) == []'
 
 # Each round is an attach of its own. Its window is 1.5 s, run again (a new attach, twice as

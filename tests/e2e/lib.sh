@@ -70,15 +70,16 @@ def row(p, view, path):
 def paths(p, view):
     return [r["path"] for r in p[view]]
 def over_parent(p, times=None):
-    """Rows counting more than one instance above times[label] (1 by default) per parent
-    instance: [(path, count, parent's count)]."""
+    """Rows counting more than times[label] (1 by default) per parent instance, the parent's
+    open instance included (its calls so far have ended, it has not): [(path, count, parent's
+    count)]."""
     rs = {r["path"]: r for r in p["latency"]}
     out = []
     for r in p["latency"]:
         if r["level"] == 0:
             continue
         up = rs[r["path"].rsplit("/", 1)[0]]["total"]["count"]
-        if r["total"]["count"] > (times or {}).get(r["label"], 1) * up + 1:
+        if r["total"]["count"] > (times or {}).get(r["label"], 1) * (up + 1):
             out.append((r["path"], r["total"]["count"], up))
     return out
 for expr in sys.argv[2:]:
