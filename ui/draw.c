@@ -14,7 +14,7 @@
 
 /* --- formatting ---------------------------------------------------------------------------- */
 
-/* v / 10^dec with dec decimals (dec 1 or 2) and the unit, into buf (at least 32 bytes). */
+/* v / 10^dec with dec decimals (0, 1 or 2) and the unit, into buf (at least 32 bytes). */
 static void draw_fmt_fixed(uint64_t v, unsigned dec, const char *unit, char *buf)
 {
     char tmp[24];
@@ -26,7 +26,7 @@ static void draw_fmt_fixed(uint64_t v, unsigned dec, const char *unit, char *buf
     } while (v != 0 || n <= dec);
     while (n > 0) {
         buf[k++] = tmp[--n];
-        if (n == dec) {
+        if (n == dec && dec > 0) {
             buf[k++] = '.';
         }
     }
@@ -50,8 +50,12 @@ void draw_fmt_ns(uint64_t ns, char *buf, size_t len)
         {1000000000000ULL, 10000000ULL, 2, "s"},
     };
 
-    if (len < 32 || ns < 1000) {
+    if (len < 32) {
         util_format_ns(ns, true, buf, len);
+        return;
+    }
+    if (ns < 1000) {
+        draw_fmt_fixed(ns, 0, "ns", buf);
         return;
     }
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -153,6 +157,30 @@ static size_t draw_fit_bytes(const char *s, int cols)
     return i;
 }
 
+/* Most of what a frame draws is figures: printable ASCII, one cell per byte, which go into
+ * the window's line as they are, without the per-character path of waddnstr (control bytes,
+ * multibyte sequences). Anything else (or a string longer than the buffer) is left to it:
+ * false. maxw is within the window. */
+static bool draw_put_ascii(WINDOW *w, int y, int x, int maxw, attr_t attr, const char *s, int *n)
+{
+    chtype cells[256];
+    int k = 0;
+
+    while (s[k] != '\0' && k < maxw) {
+        unsigned char c = (unsigned char)s[k];
+
+        if (c < 0x20 || c > 0x7E || k == (int)(sizeof(cells) / sizeof(cells[0]))) {
+            return false;
+        }
+        cells[k++] = (chtype)c | (chtype)attr;
+    }
+    *n = k;
+    if (k > 0) {
+        mvwaddchnstr(w, y, x, cells, k);
+    }
+    return true;
+}
+
 /* Write s at (y, x) of w in a role, never past column x + maxw nor the window's edge.
  * Returns the columns written. */
 int draw_put(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role, const char *s)
@@ -165,6 +193,9 @@ int draw_put(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role,
     }
     if (maxw > ww - x) {
         maxw = ww - x;
+    }
+    if (draw_put_ascii(w, y, x, maxw, u->role_attr[role], s, &n)) {
+        return n;
     }
     bytes = draw_fit_bytes(s, maxw);
     n = draw_cols(s, bytes);
@@ -200,8 +231,8 @@ void draw_fill(struct ui *u, WINDOW *w, int y, enum ui_role role)
     wattrset(w, A_NORMAL);
 }
 
-/* A bar of width cells for frac in [0, 1]: eighths in UTF-8, '|' in ASCII (htop). */
-void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells)
+/* A bar of cells cells for frac in [0, 1] into buf: eighths in UTF-8, '|' in ASCII. */
+static void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells)
 {
     static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
     size_t k = 0;
@@ -218,17 +249,82 @@ void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells)
     buf[0] = '\0';
     for (int i = 0; i < cells && k + 4 < len; i++) {
         const char *g = " ";
+        size_t gn;
 
         if (i < full) {
             g = u->utf8 ? "█" : "|";
         } else if (i == full && part > 0 && u->utf8) {
             g = eighths[part];
         }
-        k += (size_t)snprintf(buf + k, len - k, "%s", g);
+        gn = strlen(g);
+        memcpy(buf + k, g, gn + 1U);
+        k += gn;
     }
 }
 
+/* draw_bar's bar for frac in role at (y, x), at most maxw columns and never past the window's
+ * edge; returns the columns written. In UTF-8 the cells go into the line as wide characters
+ * made once per bar (three kinds of cell), not one waddnstr per glyph. */
+int draw_put_bar(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role, double frac,
+                 int cells)
+{
+    static const wchar_t *const eighths[] = {L" ", L"▏", L"▎", L"▍", L"▌", L"▋", L"▊", L"▉"};
+    cchar_t line[256], full, part, blank;
+    attr_t attr = u->role_attr[role];
+    short pair = (short)PAIR_NUMBER(attr);
+    int ww = w != NULL ? getmaxx(w) : 0, nfull, npart;
+
+    if (!u->utf8 || cells > (int)(sizeof(line) / sizeof(line[0]))) {
+        char buf[1100];
+
+        draw_bar(u, buf, sizeof(buf), frac, cells);
+        return draw_put(u, w, y, x, maxw, role, buf);
+    }
+    if (w == NULL || y < 0 || y >= getmaxy(w) || x < 0 || x >= ww || maxw <= 0 || cells <= 0) {
+        return 0;
+    }
+    frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+    nfull = (int)(frac * cells);
+    npart = (int)((frac * cells - nfull) * 8);
+    attr &= ~(attr_t)A_COLOR;
+    setcchar(&full, L"█", attr, pair, NULL);
+    setcchar(&part, eighths[npart], attr, pair, NULL);
+    setcchar(&blank, L" ", attr, pair, NULL);
+    if (cells > maxw) {
+        cells = maxw;
+    }
+    if (cells > ww - x) {
+        cells = ww - x;
+    }
+    for (int i = 0; i < cells; i++) {
+        line[i] = i < nfull ? full : i == nfull ? part : blank;
+    }
+    mvwadd_wchnstr(w, y, x, line, cells);
+    return cells;
+}
+
 /* --- table cells ------------------------------------------------------------------------- */
+
+/* "%5.1f%%" without printf: a cell of every row drawn. Rounded in integers, except where the
+ * value lies so near a halfway point that printf's rounding of the double's exact value must
+ * decide (and for what is out of range): those go to snprintf, so the text is the same. */
+void draw_fmt_pct(double pct, char *buf, size_t len)
+{
+    double t = pct * 10.0, q = floor(t);
+    uint64_t v;
+    char num[32];
+    size_t n;
+
+    if (len < 16 || !(pct >= 0 && pct < 1e6) || fabs(t - q - 0.5) < 1e-6) {
+        snprintf(buf, len, "%5.1f%%", pct);
+        return;
+    }
+    v = (uint64_t)q + (t - q > 0.5);
+    draw_fmt_fixed(v, 1, "%", num);
+    n = strlen(num);
+    memset(buf, ' ', n < 6 ? 6 - n : 0);
+    memcpy(buf + (n < 6 ? 6 - n : 0), num, n + 1U);
+}
 
 void draw_cell_ns(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
                   uint64_t ns, enum ui_role base)
@@ -246,18 +342,18 @@ void draw_cell_ns(struct ui *u, WINDOW *w, int y, const struct layout_place *p, 
 void draw_cell_share(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,
                      double pct, enum ui_role base)
 {
-    char a[16], bar[64];
+    char a[16];
     int cells = p->w - 7;
 
     if (!valid) {
         draw_put(u, w, y, p->x + 5, 1, base == UI_ROLE_SELECT ? base : UI_ROLE_DIM, "-");
         return;
     }
-    snprintf(a, sizeof(a), "%5.1f%%", pct > 999.9 ? 999.9 : pct);
+    draw_fmt_pct(pct > 999.9 ? 999.9 : pct, a, sizeof(a));
     draw_put(u, w, y, p->x, 6, base, a);
     if (cells > 0) {
-        draw_bar(u, bar, sizeof(bar), pct / 100.0, cells);
-        draw_put(u, w, y, p->x + 7, cells, base == UI_ROLE_SELECT ? base : UI_ROLE_BAR, bar);
+        draw_put_bar(u, w, y, p->x + 7, cells, base == UI_ROLE_SELECT ? base : UI_ROLE_BAR,
+                     pct / 100.0, cells);
     }
 }
 

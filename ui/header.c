@@ -70,7 +70,7 @@ static int header_meter_items(struct ui *u, WINDOW *w, int y)
 
     for (size_t i = 0; m != NULL && i < m->n && x < ww; i++) {
         const struct row *r = &m->v[i];
-        char used[16], cap[16], bar[64], text[48];
+        char used[16], cap[16], text[48];
         int cells;
 
         if (!(r->flags & ROW_F_CAPACITY) || r->capacity_bytes == 0 || r->level == 0) {
@@ -89,8 +89,8 @@ static int header_meter_items(struct ui *u, WINDOW *w, int y)
         }
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TITLE, r->label);
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TEXT, "[");
-        draw_bar(u, bar, sizeof(bar), (double)r->bytes / (double)r->capacity_bytes, cells);
-        x += draw_put(u, w, y, x, ww - x, UI_ROLE_BAR, bar);
+        x += draw_put_bar(u, w, y, x, ww - x, UI_ROLE_BAR,
+                          (double)r->bytes / (double)r->capacity_bytes, cells);
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TEXT, " ");
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_VALUE, text);
         x += draw_put(u, w, y, x, ww - x, UI_ROLE_TEXT, "]  ");

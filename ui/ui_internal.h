@@ -118,6 +118,7 @@ unsigned ui_set_view(struct ui *u, int v);
 /* --- draw.c: formatting, primitives and colours -------------------------------------------- */
 
 void draw_fmt_ns(uint64_t ns, char *buf, size_t len);
+void draw_fmt_pct(double pct, char *buf, size_t len); /* "%5.1f%%" */
 void draw_fmt_bytes(int64_t bytes, char *buf, size_t len);
 void draw_fmt_count(uint64_t n, char *buf, size_t len); /* 12345, 123.4k, 12.3M */
 /* v in unit with an SI prefix, 3 significant digits: 1.85mW, 72.1nJ, 95.9k ("u" for micro). */
@@ -134,8 +135,10 @@ void draw_put_right(struct ui *u, WINDOW *w, int y, int x, int wd, enum ui_role 
                     const char *s);
 /* Fill line y of w with blanks in a role (selection and title bars). */
 void draw_fill(struct ui *u, WINDOW *w, int y, enum ui_role role);
-/* A bar of cells cells for frac in [0, 1] into buf: eighths in UTF-8, '|' in ASCII. */
-void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells);
+/* A bar of cells cells for frac in [0, 1] at (y, x) in a role: eighths in UTF-8, '|' in
+ * ASCII; at most maxw columns, never past the window's edge. Returns the columns written. */
+int draw_put_bar(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role role, double frac,
+                 int cells);
 
 /* Cells of a table line at the place p: "-" (dim unless selected) when not valid. */
 void draw_cell_ns(struct ui *u, WINDOW *w, int y, const struct layout_place *p, bool valid,

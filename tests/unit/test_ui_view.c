@@ -2,10 +2,12 @@
 /* Unit tests of the display's view table (every view complete, in the order of the layout's
  * names, with distinct tabs) and of the selection the list views share (clamping, scrolling,
  * clicks below the hint lines), which need no terminal. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,13 +166,61 @@ static void test_issue_13_fmt_ns(void **state)
     }
 }
 
+/* The share cell's "%5.1f%%" without printf is printf's text: every tenth and the values
+ * around it (the halfway points above all), shares of random totals, and what is out of
+ * range. */
+static void test_issue_13_fmt_pct(void **state)
+{
+    char a[16], b[16];
+    uint64_t x = 2463534242ULL;
+
+    (void)state;
+    for (int k = 0; k <= 9999; k++) {
+        double base = k / 10.0;
+        double v[] = {base,
+                      base + 0.05,
+                      base - 0.05,
+                      base + 0.049999,
+                      base + 0.050001,
+                      nextafter(base + 0.05, 0),
+                      nextafter(base + 0.05, 2000)};
+
+        for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+            if (v[i] < 0 || v[i] > 999.9) {
+                continue;
+            }
+            draw_fmt_pct(v[i], a, sizeof(a));
+            snprintf(b, sizeof(b), "%5.1f%%", v[i]);
+            assert_string_equal(a, b);
+        }
+    }
+    for (int i = 0; i < 2000000; i++) {
+        uint64_t part, whole;
+        double pct;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        whole = (x >> 20) % 1000000007ULL + 1U;
+        part = (x >> 3) % (whole + 1U);
+        pct = (double)part * 100.0 / (double)whole;
+        draw_fmt_pct(pct, a, sizeof(a));
+        snprintf(b, sizeof(b), "%5.1f%%", pct);
+        assert_string_equal(a, b);
+    }
+    draw_fmt_pct(-1.0, a, sizeof(a));
+    assert_string_equal(a, " -1.0%");
+    draw_fmt_pct(NAN, a, sizeof(a));
+    snprintf(b, sizeof(b), "%5.1f%%", NAN);
+    assert_string_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_complete),
-        cmocka_unit_test(test_header_height),
-        cmocka_unit_test(test_list_selection),
-        cmocka_unit_test(test_issue_13_fmt_ns),
+        cmocka_unit_test(test_table_complete),   cmocka_unit_test(test_header_height),
+        cmocka_unit_test(test_list_selection),   cmocka_unit_test(test_issue_13_fmt_ns),
+        cmocka_unit_test(test_issue_13_fmt_pct),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
