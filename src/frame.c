@@ -152,7 +152,10 @@ void frame_build(struct frame *f, const struct store *st, const struct frame_inp
         p = store_proc_at(st, sel);
         if (in->view == LAYOUT_VIEW_LATENCY) {
             rows_want_keys(&f->view_rows, &in->sort);
-            rows_update_latency(&f->view_rows, p, in->now_ns, in->omit);
+            /* A comparison with a baseline reads the rows' since-start figures. */
+            rows_update_latency(&f->view_rows, p, in->now_ns,
+                                in->baseline != NULL ? in->omit & ~(unsigned)ROWS_OMIT_ALL
+                                                     : in->omit);
             rows_compare_baseline(&f->view_rows, 0, in->baseline, f->sums[sel].label);
         } else if (in->view == LAYOUT_VIEW_KERNELS) {
             rows_build_kernels(&f->view_rows, p, in->now_ns);

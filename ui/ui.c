@@ -556,7 +556,7 @@ unsigned ui_omit(const struct ui *u)
     if (u->frozen) {
         return 0;
     }
-    return ROWS_LAZY_WIN_PCT | (u->since_start ? 0 : ROWS_OMIT_ALL_PCT);
+    return ROWS_LAZY_WIN_PCT | (u->since_start ? 0 : ROWS_OMIT_ALL_PCT | ROWS_OMIT_ALL);
 }
 
 bool ui_stale(const struct ui *u)

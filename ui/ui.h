@@ -78,8 +78,8 @@ void ui_free(struct ui *u);
 void ui_draw(struct ui *u, const struct ui_frame *f);
 
 /* The figures a frame may leave out or for later (ROWS_OMIT_*, ROWS_LAZY_WIN_PCT, for
- * rows_update_latency) while the display shows what it shows now: the since-start
- * percentiles unless since start is shown, and the window's until a row is drawn or sorted
+ * rows_update_latency) while the display shows what it shows now: the since-start figures
+ * unless since start is shown, and the window's percentiles until a row is drawn or sorted
  * on; nothing while the display is frozen (a frozen frame keeps all it may show). A key that
  * comes to show what a frame left out asks for a new frame (UI_REBUILD). */
 unsigned ui_omit(const struct ui *u);

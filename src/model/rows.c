@@ -433,7 +433,9 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
         }
         rows_stats_fill(win, &memo->win, s->last_ns);
     }
-    if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
+    if ((omit & ROWS_OMIT_ALL) != 0) {
+        /* Nothing since start: all is not written (its flag clear says so). */
+    } else if ((omit & ROWS_OMIT_ALL_PCT) != 0) {
         /* The counts without the walk: the histogram's own figures. */
         struct store_memo_stats m = {
             .count = store_series_count(s), .sum_ns = store_series_sum(s), .have = ROWS_PCT_ALL};
@@ -451,7 +453,7 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     if (win->count > 0) {
         flags |= ROW_F_WIN;
     }
-    if (all->count > 0) {
+    if ((omit & ROWS_OMIT_ALL) == 0 && all->count > 0) {
         flags |= ROW_F_ALL;
     }
     return flags;
@@ -601,11 +603,13 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
     row->flags =
         rows_series_fill(&row->win, &row->all, p, &n->s, c->now_ns, c->slot, &c->scratch, c->omit);
     row->share_pct = 0;
-    row->hist_all = &n->s.all_closed;
-    row->hist_open = store_series_open(&n->s);
-    row->ok = n->ok;
-    row->failed = n->failed;
-    row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
+    if ((c->omit & ROWS_OMIT_ALL) == 0) {
+        row->hist_all = &n->s.all_closed;
+        row->hist_open = store_series_open(&n->s);
+        row->ok = n->ok;
+        row->failed = n->failed;
+        row->last_error = n->last_error != 0 ? rows_name(p, n->last_error) : NULL;
+    }
     if (c->track) {
         /* What the next update and rows_resolve need to find the same samples again. */
         size_t k = (size_t)(row - c->out->v);
@@ -638,7 +642,8 @@ static void rows_lat_init(struct rows_lat *c, struct rows *out, const struct sto
     c->slot = rows_slot(p, now_ns);
     c->top_total = rows_top_total(p, now_ns);
     /* A fleet's rows are compared with its members' (fleet_spread): all there is known. */
-    c->omit = p->fleet == STORE_FLEET_ALL ? omit & ~(unsigned)ROWS_LAZY_WIN_PCT : omit;
+    c->omit =
+        p->fleet == STORE_FLEET_ALL ? omit & ~(unsigned)(ROWS_LAZY_WIN_PCT | ROWS_OMIT_ALL) : omit;
     c->out = out;
     c->track = false;
     hist_init(&c->scratch);

@@ -134,11 +134,11 @@ struct row {
     uint32_t nchildren; /* direct children in the tree */
 
     /* latency and kernel rows */
-    struct row_stats win; /* the rolling window */
-    struct row_stats all; /* since start */
     double share_pct;     /* latency: of the parent's total in the window; kernel: of the
                            * total time of all top-level spans in the window; neuro: of the
                            * parent's power (else of its spikes/s) */
+    struct row_stats win; /* the rolling window */
+    struct row_stats all; /* since start */
 
     /* latency rows: ends with a status (nctop_span_end_status); a compilation: 1 in the one
      * it ended with (both 0: no status), last_error its message. Here, with hist_all, next to
@@ -284,6 +284,11 @@ struct rows_src {
 /* The window's p50, p95 and p99 left for rows_resolve (ROW_S_* bits in win.pending) where
  * they are not known already: a display draws a screenful of rows and sorts by one figure. */
 #define ROWS_LAZY_WIN_PCT 0x02U
+/* rows_update_latency: nothing since start (all, marked absent by ROW_F_ALL clear), nor the
+ * ends with a status, the last error and the since-start histograms: a display of the window
+ * whose every row changed writes half the cache lines of each (struct row puts the window's
+ * figures first). */
+#define ROWS_OMIT_ALL 0x04U
 
 /* The figures of a ROW_NEURO row of r, or NULL for another kind. Borrowed like the row. */
 static inline const struct row_neuro *rows_neuro_of(const struct rows *r, const struct row *row)

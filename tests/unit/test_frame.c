@@ -145,7 +145,7 @@ static void test_issue_13_lazy_frame(void **state)
     frame_init(&f);
     rows_init(&fresh);
     in.omit = ui_omit(u);
-    assert_int_equal(in.omit, ROWS_LAZY_WIN_PCT | ROWS_OMIT_ALL_PCT);
+    assert_int_equal(in.omit, ROWS_LAZY_WIN_PCT | ROWS_OMIT_ALL_PCT | ROWS_OMIT_ALL);
     frame_build(&f, st, &in);
     assert_non_null(f.ui.rows->src);
     ui_draw(u, &f.ui);
@@ -156,6 +156,9 @@ static void test_issue_13_lazy_frame(void **state)
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(f.ui.rows->v[i].win.pending, 0);
         assert_memory_equal(&f.ui.rows->v[i].win, &fresh.v[i].win, sizeof(fresh.v[i].win));
+        /* Nothing since start while the window is shown: marked so. */
+        assert_int_equal(f.ui.rows->v[i].flags & ROW_F_ALL, 0);
+        assert_true((fresh.v[i].flags & ROW_F_ALL) != 0);
     }
     /* The same frame drawn again: nothing needed. */
     ui_draw(u, &f.ui);
@@ -182,6 +185,20 @@ static void test_issue_13_lazy_frame(void **state)
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(f.ui.rows->v[i].win.p50_ns, fresh.v[i].win.p50_ns);
     }
+    /* Since start shown (the w key): the frame lacks it, and the next has all of it. */
+    u->since_start = true;
+    assert_true(ui_frame_lacks(u));
+    in.omit = ui_omit(u);
+    frame_build(&f, st, &in);
+    assert_false(ui_frame_lacks(u));
+    for (size_t i = 0; i < 4; i++) {
+        assert_true((f.ui.rows->v[i].flags & ROW_F_ALL) != 0);
+        assert_int_equal(f.ui.rows->v[i].all.count, fresh.v[i].all.count);
+        assert_int_equal(f.ui.rows->v[i].all.total_ns, fresh.v[i].all.total_ns);
+        assert_int_equal(f.ui.rows->v[i].all.max_ns, fresh.v[i].all.max_ns);
+        assert_ptr_equal(f.ui.rows->v[i].hist_all, fresh.v[i].hist_all);
+    }
+    u->since_start = false;
     /* Frozen: built whole. */
     u->frozen = true;
     assert_int_equal(ui_omit(u), 0);
