@@ -41,7 +41,7 @@ pass "/healthz answers 200 for a live tinylm"
 # The GPU probe samples on a worker: its first answer may come after the first scrape.
 wait_for 10 sh -c "curl -s -m 5 -o '$T/live.json' 'http://127.0.0.1:$P/healthz' && grep -q 'Fake T4' '$T/live.json' && grep -q '\"events\":[1-9]' '$T/live.json'"
 jcheck "live: healthy, the workload with its figures, the fake GPUs as healthy targets" "$T/live.json" \
-    'd["healthy"] is True and d["status"] == "ok" and d["reasons"] == []' \
+    '(d["healthy"], d["status"], d["reasons"], d["alerts"]) == (True, "ok", [], [])' \
     "[w['pid'] for w in d['workloads']] == [$lm]" \
     'd["workloads"][0]["healthy"] and d["workloads"][0]["state"] == "live" and d["workloads"][0]["reasons"] == []' \
     'd["workloads"][0]["events"] > 0 and d["workloads"][0]["last_event_age_s"] < 5' \
