@@ -365,6 +365,64 @@ static void rows_memo_fill(struct store_memo_stats *m, const struct hist *a, con
     rows_memo_pcts(m, a, b, want);
 }
 
+/* The window of a lazy build into o from the union of a and b (b may be NULL), as
+ * rows_memo_fill with nothing wanted and rows_stats_fill give it, without the memo between:
+ * a frame whose every row changed does this for each. */
+static void rows_win_fill_lazy(struct row_stats *o, const struct hist *a, const struct hist *b,
+                               uint64_t last_ns)
+{
+    static const uint64_t pcts[STORE_MEMO_NPCT] = {50, 95, 99}; /* rows_pcts */
+    uint64_t count = a->count, sum = a->sum_ns, mn = a->min_ns, mx = a->max_ns;
+    uint64_t v[STORE_MEMO_NPCT];
+    uint32_t have = 0;
+
+    if (b != NULL && b->count != 0) {
+        if (count == 0) {
+            count = b->count;
+            sum = b->sum_ns;
+            mn = b->min_ns;
+            mx = b->max_ns;
+        } else {
+            count += b->count;
+            sum += b->sum_ns;
+            mn = b->min_ns < mn ? b->min_ns : mn;
+            mx = b->max_ns > mx ? b->max_ns : mx;
+        }
+    }
+    if (count == 0) {
+        memset(o, 0, sizeof(*o));
+        return;
+    }
+    /* The ranks at an extreme, as rows_memo_extremes finds them (a count beyond 2^32 has
+     * none known: its products could overflow). */
+    for (uint32_t j = 0; j < STORE_MEMO_NPCT; j++) {
+        uint64_t pc = pcts[j] * count;
+
+        v[j] = 0;
+        if (count >= (1ULL << 32)) {
+            continue;
+        }
+        if (pc <= 100U) {
+            v[j] = mn;
+            have |= 1U << j;
+        } else if (pc + 100U > 100U * count) {
+            v[j] = mx;
+            have |= 1U << j;
+        }
+    }
+    o->absent = 0;
+    o->count = count;
+    o->total_ns = sum;
+    o->last_ns = last_ns;
+    o->mean_ns = sum / count;
+    o->min_ns = mn;
+    o->max_ns = mx;
+    o->p50_ns = v[0];
+    o->p95_ns = v[1];
+    o->p99_ns = v[2];
+    o->pending = rows_lacking[have];
+}
+
 /* The figures of m into o (every field); the percentiles m lacks are pending. */
 static inline __attribute__((always_inline)) void
 rows_stats_fill(struct row_stats *o, const struct store_memo_stats *m, uint64_t last_ns)
@@ -401,20 +459,30 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     struct store_series_memo local;
     uint32_t want = (omit & ROWS_LAZY_WIN_PCT) != 0 ? 0 : ROWS_PCT_ALL;
     uint32_t flags = 0;
+    bool lazy = (omit & ROWS_LAZY_WIN_PCT) != 0;
 
-    if (memo == NULL) {
+    /* The memo serves the window unless lazy, and the since-start percentiles if walked. */
+    if (memo == NULL && (!lazy || (omit & (ROWS_OMIT_ALL | ROWS_OMIT_ALL_PCT)) == 0)) {
         memset(&local, 0, sizeof(local));
         memo = &local;
     }
-    if ((omit & ROWS_LAZY_WIN_PCT) != 0) {
+    if (lazy) {
         /* A lazy build's series mostly changed since its memo was set (rows_update_latency
          * keeps the rows of those that did not): the figures come from the histogram, and
-         * the memo is left for rows_resolve. */
-        const struct hist *a, *b;
+         * the memo is left for rows_resolve. The window is the closed slots and the open one
+         * unless the clock's slot is not the series' (store_series_window_parts). */
+        const struct hist *a = &s->win_closed, *b = store_series_open(s);
 
-        store_series_window_parts(p, s, now_ns, scratch, &a, &b);
-        rows_memo_fill(&local.win, a, b, a == scratch ? ROWS_PCT_ALL : 0);
-        rows_stats_fill(win, &local.win, s->last_ns);
+        if (slot != p->cur_slot && s->win != NULL) {
+            store_series_window_parts(p, s, now_ns, scratch, &a, &b);
+        }
+        if (a == scratch) {
+            /* A merged window is not there to walk later. */
+            rows_memo_fill(&local.win, a, b, ROWS_PCT_ALL);
+            rows_stats_fill(win, &local.win, s->last_ns);
+        } else {
+            rows_win_fill_lazy(win, a, b, s->last_ns);
+        }
     } else if (memo->win.gen != s->gen || memo->win.slot != slot || s->gen == 0) {
         const struct hist *a, *b;
 
