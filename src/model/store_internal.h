@@ -61,7 +61,10 @@ struct store_memo_chunk {
     struct store_series_memo m[STORE_MEMO_CHUNK];
 };
 
-/* A duration series: last sample, since-start histogram, rolling window. */
+/* A duration series: last sample, since-start histogram, rolling window. What a frame reads
+ * of a series that changed comes first (the times, the memo, the slots and the window's
+ * counts and extremes, the head of win_closed), so that within a node it is one cache line
+ * with the node's own figures. */
 struct store_series {
     uint64_t last_ns; /* the most recent sample */
     uint64_t gen;     /* bumped by every change of its samples (one added, a slot freed):
@@ -69,19 +72,19 @@ struct store_series {
     struct store_series_memo *memo; /* the row builder's, given with win (from the
                                      * process's memo chunks), else NULL; it writes there
                                      * through a const series. With last_ns and gen, all a
-                                     * row reads here when nothing changed: one cache line */
-    struct hist all_closed;         /* since start, but for the open slot's samples: those
-                                     * join it as the slot closes (or leaves the window), so a
-                                     * sample is counted once, in its slot. Since start is it
-                                     * and the open slot (store_series_total and the others) */
-    struct hist win_closed;         /* the samples of every slot in win but the open one, kept
-                                     * as slots close and expire: the window is it and the open
-                                     * slot, with no merge (min_ns and max_ns are its slots') */
+                                     * row reads here when nothing changed */
     struct store_slot *open;        /* the slot of the latest sample (the newest in win), where
                                      * a sample goes with its since-start one; NULL when none */
     struct store_slot **win;        /* ring of nslots slot pointers (slot s at s % nslots), each
                                      * NULL while it holds nothing; the ring itself is allocated at
                                      * the first sample */
+    struct hist win_closed;         /* the samples of every slot in win but the open one, kept
+                                     * as slots close and expire: the window is it and the open
+                                     * slot, with no merge (min_ns and max_ns are its slots') */
+    struct hist all_closed;         /* since start, but for the open slot's samples: those
+                                     * join it as the slot closes (or leaves the window), so a
+                                     * sample is counted once, in its slot. Since start is it
+                                     * and the open slot (store_series_total and the others) */
 };
 
 /* The open slot's histogram of s, or NULL: with all_closed, the samples since start. */
@@ -119,7 +122,9 @@ static inline void store_series_extremes(const struct store_series *s, uint64_t 
     }
 }
 
-/* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. */
+/* A latency tree node: a (parent, name) pair. Node 0 is the virtual root. The tree's links,
+ * the node's figures and the head of its series fill the first two cache lines, all that a
+ * frame reads of a node whose series changed (and the ingest of one of its spans). */
 struct store_node {
     uint32_t name;        /* store name id */
     uint32_t parent;      /* node index; STORE_NONE for the root */
@@ -127,18 +132,18 @@ struct store_node {
     uint32_t last_child;  /* next sibling (STORE_NONE ends the list) */
     uint32_t next_sibling;
     uint32_t nchildren;
-    uint32_t hint;          /* the child last looked up under it (STORE_NONE: none yet): the
-                             * next begin inside it is nearly always that one or its next
-                             * sibling, found without the hash map */
-    uint16_t level;         /* 0 for top-level spans (and for the root) */
-    bool mem_seen;          /* a completed instance saw memory delta events (even netting 0) */
+    uint32_t hint;       /* the child last looked up under it (STORE_NONE: none yet): the
+                          * next begin inside it is nearly always that one or its next
+                          * sibling, found without the hash map */
+    uint16_t level;      /* 0 for top-level spans (and for the root) */
+    bool mem_seen;       /* a completed instance saw memory delta events (even netting 0) */
+    uint32_t last_error; /* name id of the latest error message, 0: none */
+    uint32_t import;     /* index in proc->imports of statistics read from a log, or 0 (none) */
+    uint64_t ok;         /* instances that ended with status ok (store_span_end_status) */
+    uint64_t failed;     /* ... with an error */
+    struct store_series s;
     int64_t mem_last_bytes; /* net delta of the last completed instance (inclusive) */
     int64_t mem_peak_bytes; /* largest such delta */
-    uint64_t ok;            /* instances that ended with status ok (store_span_end_status) */
-    uint64_t failed;        /* ... with an error */
-    uint32_t last_error;    /* name id of the latest error message, 0: none */
-    uint32_t import;        /* index in proc->imports of statistics read from a log, or 0 (none) */
-    struct store_series s;
 };
 
 /* A memory row read back from a log (store_mem_import). */
