@@ -1657,8 +1657,8 @@ static void rows_emit_scopes(struct rows *out, struct rows_levels *lv, const str
     uint32_t i;
     bool any = false;
 
-    if (p->nnodes <= 1) {
-        return;
+    if (p->nnodes <= 1 || p->mem_scopes == 0) {
+        return; /* no scope saw a delta: no walk over every node */
     }
     keep = xcalloc(p->nnodes, sizeof(*keep));
     nkept = xcalloc(p->nnodes, sizeof(*nkept));

@@ -1468,6 +1468,9 @@ static inline __attribute__((always_inline)) void store_frame_close(struct store
         if (!n->mem_seen || mem > n->mem_peak_bytes) {
             n->mem_peak_bytes = mem;
         }
+        if (!n->mem_seen) {
+            p->mem_scopes++;
+        }
         n->mem_seen = true;
         n->mem_last_bytes = mem;
     }

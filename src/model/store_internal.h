@@ -414,8 +414,9 @@ struct store_proc {
 
     struct store_node *nodes; /* nodes[0] is the virtual root */
     uint32_t nnodes;
-    uint32_t other;  /* the "(other)" node spans fold into once the tree is full, 0: none yet */
-    uint64_t folded; /* span begins folded into it (theirs and their descendants') */
+    uint32_t mem_scopes; /* nodes that saw memory deltas (mem_seen): none, no Scope Deltas walk */
+    uint32_t other;      /* the "(other)" node spans fold into once the tree is full, 0: none yet */
+    uint64_t folded;     /* span begins folded into it (theirs and their descendants') */
     uint32_t nodes_cap;
     struct store_map node_map; /* (parent << 32 | name) -> node */
 
