@@ -249,7 +249,8 @@ static void view_tree_line(struct ui *u, const struct view_tree *vt, WINDOW *w, 
         }
         case LAYOUT_COL_LAST:
             draw_cell_ns(u, w, y, p,
-                         rows_stat_known(s, (r->flags & (ROW_F_WIN | ROW_F_ALL)) != 0, ROW_S_LAST),
+                         rows_stat_known(s, (r->flags & (ROW_F_WIN | ROW_F_ALL | ROW_F_LAST)) != 0,
+                                         ROW_S_LAST),
                          s->last_ns, base);
             break;
         case LAYOUT_COL_MEAN:

@@ -524,6 +524,12 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     if ((omit & ROWS_OMIT_ALL) == 0 && all->count > 0) {
         flags |= ROW_F_ALL;
     }
+    if (win->count == 0 && store_series_count(s) > 0) {
+        /* The latest sample is the same in both periods (the LAST column and sort show it
+         * whatever the period); without all, a flag says it is there. */
+        win->last_ns = s->last_ns;
+        flags |= (omit & ROWS_OMIT_ALL) != 0 ? ROW_F_LAST : 0;
+    }
     return flags;
 }
 
@@ -687,7 +693,7 @@ static void rows_latency_fill(struct row *row, struct rows_levels *lv, struct ro
         c->out->srcv[k].ends = n->ok + n->failed;
         c->out->srcv[k].node = (uint32_t)(n - p->nodes);
     }
-    if (n->import != 0 && (row->flags & (ROW_F_WIN | ROW_F_ALL)) == 0) {
+    if (n->import != 0 && store_series_count(&n->s) == 0) {
         /* A replayed log: the figures are the log's, including its share. */
         rows_import_fill(row, &p->imports[n->import]);
         lv->win_total_ns[n->level] = row->win.total_ns;
@@ -2375,8 +2381,9 @@ static bool rows_sort_value(const struct rows *r, const struct row *row, const s
     switch (s->key) {
     case ROWS_SORT_LAST:
         /* The latest sample whatever the period, as the LAST column shows it. */
-        *out = (double)(valid ? st->last_ns : row->all.last_ns);
-        return rows_stat_known(&row->all, (row->flags & (ROW_F_WIN | ROW_F_ALL)) != 0, ROW_S_LAST);
+        *out = (double)(valid || (row->flags & ROW_F_LAST) != 0 ? st->last_ns : row->all.last_ns);
+        return rows_stat_known(&row->all, (row->flags & (ROW_F_WIN | ROW_F_ALL | ROW_F_LAST)) != 0,
+                               ROW_S_LAST);
     case ROWS_SORT_MEAN:
         *out = (double)st->mean_ns;
         return rows_stat_known(st, valid, ROW_S_MEAN);

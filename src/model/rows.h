@@ -27,6 +27,9 @@ struct store_proc;
 #define ROW_F_BASE_NEW 0x200U    /* a baseline is compared with and lacks this path */
 #define ROW_F_ENERGY 0x400U      /* compile rows: energy_j is known */
 #define ROW_F_SPREAD 0x800U      /* a fleet's row: spread_* hold the p99 of its live members */
+#define ROW_F_LAST                                                                                 \
+    0x1000U /* win.last_ns is the latest sample though the window is empty                         \
+             * (ROWS_OMIT_ALL, where all is not set) */
 
 /* Bits of struct row_stats.absent: figures a replayed log did not have (the STORE_STAT_*
  * bits of the store, same values). */

@@ -199,6 +199,23 @@ static void test_issue_13_lazy_frame(void **state)
         assert_ptr_equal(f.ui.rows->v[i].hist_all, fresh.v[i].hist_all);
     }
     u->since_start = false;
+    /* Long after the last sample: an empty window, and the latest sample still there for
+     * the LAST column (the same in both periods), though nothing since start is set. */
+    in.omit = ui_omit(u);
+    in.now_ns = 60 * SEC;
+    frame_build(&f, st, &in);
+    rows_clear(&fresh);
+    rows_build_latency(&fresh, p, in.now_ns);
+    for (size_t i = 0; i < 4; i++) {
+        const struct row *r = &f.ui.rows->v[i];
+
+        assert_int_equal(r->win.count, 0);
+        assert_int_equal(r->flags & (ROW_F_WIN | ROW_F_ALL), 0);
+        assert_true((r->flags & ROW_F_LAST) != 0);
+        assert_true(r->win.last_ns > 0);
+        assert_int_equal(r->win.last_ns, fresh.v[i].all.last_ns);
+        assert_int_equal(fresh.v[i].win.last_ns, fresh.v[i].all.last_ns);
+    }
     /* Frozen: built whole. */
     u->frozen = true;
     assert_int_equal(ui_omit(u), 0);
