@@ -157,6 +157,15 @@ static size_t draw_fit_bytes(const char *s, int cols)
     return i;
 }
 
+/* The cursor where waddnstr leaves it, after what was written (the last cell at the
+ * window's edge): a caller may measure a text by where it ends (ui_tabs_facts_width). */
+static void draw_cursor_after(WINDOW *w, int y, int x)
+{
+    int ww = getmaxx(w);
+
+    wmove(w, y, x < ww ? x : ww - 1);
+}
+
 /* Most of what a frame draws is figures: printable ASCII, one cell per byte, which go into
  * the window's line as they are, without the per-character path of waddnstr (control bytes,
  * multibyte sequences). Anything else (or a string longer than the buffer) is left to it:
@@ -178,6 +187,7 @@ static bool draw_put_ascii(WINDOW *w, int y, int x, int maxw, attr_t attr, const
     if (k > 0) {
         mvwaddchnstr(w, y, x, cells, k);
     }
+    draw_cursor_after(w, y, x + k);
     return true;
 }
 
@@ -300,6 +310,7 @@ int draw_put_bar(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role r
         line[i] = i < nfull ? full : i == nfull ? part : blank;
     }
     mvwadd_wchnstr(w, y, x, line, cells);
+    draw_cursor_after(w, y, x + cells);
     return cells;
 }
 
