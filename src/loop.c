@@ -649,6 +649,8 @@ static void loop_otlp_export(struct loop *l)
     struct otlp_opts o = {
         .service_name = co->service_name,
         .host_name = host,
+        .resource = co->resource,
+        .nresource = co->nresource,
         .self_pid = (int32_t)getpid(),
         .start_real_ns = l->otlp_start_real,
         .bounds_ns = l->cfg->prom_bounds,

@@ -156,12 +156,16 @@ static int otlp_hexval(char ch)
     return -1;
 }
 
-int otlp_headers_parse(const char *spec, char *out, size_t len, char **err)
+/* One "k1=v1,k2=v2" list (keys tokens, values percent-encoded, blanks around either
+ * ignored, no control characters), each pair handed to fn, which returns 0 or -1 when the
+ * result has no room. what names the variable in the errors. */
+typedef int (*otlp_pair_fn)(void *ctx, const char *key, const char *val);
+
+static int otlp_pairs_parse(const char *spec, const char *what, size_t room, otlp_pair_fn fn,
+                            void *ctx, char **err)
 {
-    size_t used = 0;
     const char *s = spec;
 
-    out[0] = '\0';
     while (*s != '\0') {
         const char *end = s + strcspn(s, ",");
         const char *eq = memchr(s, '=', (size_t)(end - s));
@@ -207,20 +211,75 @@ int otlp_headers_parse(const char *spec, char *out, size_t len, char **err)
         if (kl == 0) {
             goto bad;
         }
-        int n = snprintf(out + used, len - used, "%s: %s\r\n", key, val + skip);
-        if (n < 0 || (size_t)n >= len - used) {
-            *err = xasprintf("OTEL_EXPORTER_OTLP_HEADERS: longer than %zu bytes", len - 1);
+        if (fn(ctx, key, val + skip) != 0) {
+            *err = xasprintf("%s: longer than %zu bytes", what, room - 1);
             return -EINVAL;
         }
-        used += (size_t)n;
         s = *end == ',' ? end + 1 : end;
     }
     return 0;
 bad:
-    *err = xasprintf("OTEL_EXPORTER_OTLP_HEADERS '%s': want key=value pairs separated by "
-                     "commas (values percent-encoded, no control characters)",
-                     spec);
+    *err = xasprintf("%s '%s': want key=value pairs separated by commas (values "
+                     "percent-encoded, no control characters)",
+                     what, spec);
     return -EINVAL;
+}
+
+/* Where a list of pairs goes: len bytes at out, used so far. */
+struct otlp_pairs_out {
+    char *out;
+    size_t len;
+    size_t used;
+    size_t n;
+};
+
+static int otlp_header_line(void *ctx, const char *key, const char *val)
+{
+    struct otlp_pairs_out *o = ctx;
+    int n = snprintf(o->out + o->used, o->len - o->used, "%s: %s\r\n", key, val);
+
+    if (n < 0 || (size_t)n >= o->len - o->used) {
+        return -1;
+    }
+    o->used += (size_t)n;
+    o->n++;
+    return 0;
+}
+
+int otlp_headers_parse(const char *spec, char *out, size_t len, char **err)
+{
+    struct otlp_pairs_out o = {.out = out, .len = len};
+
+    out[0] = '\0';
+    return otlp_pairs_parse(spec, "OTEL_EXPORTER_OTLP_HEADERS", len, otlp_header_line, &o, err);
+}
+
+/* A resource attribute: its key and value, each NUL-terminated, one after the other. */
+static int otlp_resource_pair(void *ctx, const char *key, const char *val)
+{
+    struct otlp_pairs_out *o = ctx;
+    size_t kl = strlen(key) + 1U, vl = strlen(val) + 1U;
+
+    if (kl + vl >= o->len - o->used) {
+        return -1;
+    }
+    memcpy(o->out + o->used, key, kl);
+    memcpy(o->out + o->used + kl, val, vl);
+    o->used += kl + vl;
+    o->out[o->used] = '\0';
+    o->n++;
+    return 0;
+}
+
+int otlp_resource_parse(const char *spec, char *out, size_t len, size_t *n, char **err)
+{
+    struct otlp_pairs_out o = {.out = out, .len = len};
+    int rc;
+
+    out[0] = '\0';
+    rc = otlp_pairs_parse(spec, "OTEL_RESOURCE_ATTRIBUTES", len, otlp_resource_pair, &o, err);
+    *n = rc == 0 ? o.n : 0;
+    return rc;
 }
 
 static const char *otlp_env(const char *name)
@@ -251,6 +310,7 @@ int otlp_client_opts_env(const char *cli_url, struct otlp_client_opts *out, char
     const char *m = otlp_env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
     const char *t = otlp_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
     const char *h = otlp_env("OTEL_EXPORTER_OTLP_HEADERS");
+    const char *ra = otlp_env("OTEL_RESOURCE_ATTRIBUTES");
     const char *tr = otlp_env("NC_OTLP_TRACES");
     int rc;
 
@@ -289,6 +349,10 @@ int otlp_client_opts_env(const char *cli_url, struct otlp_client_opts *out, char
         return -EINVAL;
     }
     if (h != NULL && otlp_headers_parse(h, out->headers, sizeof(out->headers), err) != 0) {
+        return -EINVAL;
+    }
+    if (ra != NULL &&
+        otlp_resource_parse(ra, out->resource, sizeof(out->resource), &out->nresource, err) != 0) {
         return -EINVAL;
     }
     out->service_name = otlp_env("OTEL_SERVICE_NAME");

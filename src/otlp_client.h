@@ -24,6 +24,7 @@ struct otlp_client;
 #define OTLP_DEFAULT_INTERVAL_MS 60000 /* between batches (OTEL_METRIC_EXPORT_INTERVAL) */
 #define OTLP_MAX_RESPONSE_BYTES 65536  /* a longer response body is an error */
 #define OTLP_MAX_HEADERS_BYTES 4096    /* OTEL_EXPORTER_OTLP_HEADERS, as request lines */
+#define OTLP_MAX_RESOURCE_BYTES 4096   /* OTEL_RESOURCE_ATTRIBUTES, decoded */
 
 /* Where a signal goes: http://HOST[:PORT]PATH. */
 struct otlp_endpoint {
@@ -36,11 +37,14 @@ struct otlp_endpoint {
 struct otlp_client_opts {
     struct otlp_endpoint metrics;
     struct otlp_endpoint traces;
-    bool traces_on;                       /* NC_OTLP_TRACES */
-    uint64_t interval_ms;                 /* OTEL_METRIC_EXPORT_INTERVAL */
-    uint64_t timeout_ms;                  /* OTEL_EXPORTER_OTLP_TIMEOUT */
-    char headers[OTLP_MAX_HEADERS_BYTES]; /* extra request header lines, "K: V\r\n" each */
-    const char *service_name;             /* OTEL_SERVICE_NAME, or NULL (borrowed: environ) */
+    bool traces_on;                         /* NC_OTLP_TRACES */
+    uint64_t interval_ms;                   /* OTEL_METRIC_EXPORT_INTERVAL */
+    uint64_t timeout_ms;                    /* OTEL_EXPORTER_OTLP_TIMEOUT */
+    char headers[OTLP_MAX_HEADERS_BYTES];   /* extra request header lines, "K: V\r\n" each */
+    char resource[OTLP_MAX_RESOURCE_BYTES]; /* OTEL_RESOURCE_ATTRIBUTES, decoded: nresource
+                                             * keys and values, each NUL-terminated in turn */
+    size_t nresource;
+    const char *service_name; /* OTEL_SERVICE_NAME, or NULL (borrowed: environ) */
 };
 
 /* Parse an http:// URL. base: a base endpoint, to which "v1/<signal>" is appended (as
@@ -53,11 +57,15 @@ int otlp_endpoint_parse(const char *url, bool base, const char *signal, struct o
  * header lines. Returns 0 or -EINVAL with *err (owned). */
 int otlp_headers_parse(const char *spec, char *out, size_t len, char **err);
 
+/* Parse OTEL_RESOURCE_ATTRIBUTES (the same form) into *n keys and values, each NUL-terminated
+ * in turn, in len bytes at out. Returns 0 or -EINVAL with *err (owned). */
+int otlp_resource_parse(const char *spec, char *out, size_t len, size_t *n, char **err);
+
 /* The settings from cli_url (--otlp, or NULL) and the environment: NC_OTLP_ENDPOINT,
  * OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_{METRICS,TRACES}_ENDPOINT,
  * OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_METRIC_EXPORT_INTERVAL,
- * OTEL_SERVICE_NAME, NC_OTLP_TRACES. Returns 1 when export is asked for, 0 when not, or
- * -EINVAL with *err (owned). */
+ * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, NC_OTLP_TRACES. Returns 1 when export is asked for,
+ * 0 when not, or -EINVAL with *err (owned). */
 int otlp_client_opts_env(const char *cli_url, struct otlp_client_opts *out, char **err);
 
 /* Start the client on loop (nothing is sent yet). Owned: end with otlp_client_close. */

@@ -235,6 +235,61 @@ static cJSON *otlp_resource(cJSON *rms, cJSON *rattrs)
     return metrics;
 }
 
+/* The value of key in the user's resource attributes (OTEL_RESOURCE_ATTRIBUTES), or NULL. */
+static const char *otlp_user_attr(const struct otlp_opts *o, const char *key)
+{
+    const char *k = o->resource;
+
+    for (size_t i = 0; i < o->nresource; i++) {
+        const char *v = k + strlen(k) + 1U;
+
+        if (strcmp(k, key) == 0) {
+            return v;
+        }
+        k = v + strlen(v) + 1U;
+    }
+    return NULL;
+}
+
+/* A resource's service.name (OTEL_SERVICE_NAME, else the user's, else dflt) and host.name
+ * (the user's, else this machine's). */
+static void otlp_attrs_identity(const struct otlp_ctx *c, cJSON *a, const char *dflt)
+{
+    const char *svc = c->o->service_name, *host = otlp_user_attr(c->o, "host.name");
+
+    if (svc == NULL) {
+        svc = otlp_user_attr(c->o, "service.name");
+    }
+    otlp_attr_str(a, "service.name", svc != NULL ? svc : dflt);
+    otlp_attr_str(a, "host.name", host != NULL ? host : c->o->host_name);
+}
+
+/* The user's resource attributes a does not have yet (nctop's own come first and stay). */
+static void otlp_attrs_user(const struct otlp_ctx *c, cJSON *a)
+{
+    const char *k = c->o->resource;
+
+    for (size_t i = 0; i < c->o->nresource; i++) {
+        const char *v = k + strlen(k) + 1U;
+        bool have = false;
+        const cJSON *e;
+
+        cJSON_ArrayForEach(e, a)
+        {
+            const cJSON *ek = cJSON_GetObjectItemCaseSensitive(e, "key");
+
+            if (cJSON_IsString(ek) && strcmp(ek->valuestring, k) == 0) {
+                have = true;
+                break;
+            }
+        }
+        if (!have) {
+            otlp_attr_str(a, k, v);
+        }
+        k = v + strlen(v) + 1U;
+    }
+}
+
 /* The resource of a workload: who it is (service, host, pid, label, target). */
 static cJSON *otlp_proc_attrs(const struct otlp_ctx *c, const struct store_proc *p,
                               const struct rows_summary *s)
@@ -243,8 +298,7 @@ static cJSON *otlp_proc_attrs(const struct otlp_ctx *c, const struct store_proc 
     const char *target = store_proc_attr(p, "target");
     const char *model = store_proc_attr(p, "model");
 
-    otlp_attr_str(a, "service.name", c->o->service_name != NULL ? c->o->service_name : s->label);
-    otlp_attr_str(a, "host.name", c->o->host_name);
+    otlp_attrs_identity(c, a, s->label);
     otlp_attr_int(a, "process.pid", s->pid);
     if (s->ppid > 0) {
         otlp_attr_int(a, "process.parent_pid", s->ppid);
@@ -256,6 +310,7 @@ static cJSON *otlp_proc_attrs(const struct otlp_ctx *c, const struct store_proc 
     if (model != NULL) {
         otlp_attr_str(a, "gen_ai.request.model", model);
     }
+    otlp_attrs_user(c, a);
     return a;
 }
 
@@ -658,10 +713,10 @@ static void otlp_emit_machine(const struct otlp_ctx *c, cJSON *rms, const struct
     struct rows_power pw;
     char idx[16];
 
-    otlp_attr_str(a, "service.name", c->o->service_name != NULL ? c->o->service_name : "nctop");
-    otlp_attr_str(a, "host.name", c->o->host_name);
+    otlp_attrs_identity(c, a, "nctop");
     otlp_attr_int(a, "process.pid", c->o->self_pid);
     otlp_attr_str(a, "process.executable.name", "nctop");
+    otlp_attrs_user(c, a);
     metrics = otlp_resource(rms, a);
 
     rows_build_gpus(&g, st);

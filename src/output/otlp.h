@@ -24,8 +24,13 @@ struct otlp_stats {
 };
 
 struct otlp_opts {
-    const char *service_name;  /* OTEL_SERVICE_NAME, or NULL: each workload's label */
-    const char *host_name;     /* host.name */
+    const char *service_name; /* OTEL_SERVICE_NAME, or NULL: each workload's label */
+    const char *host_name;    /* host.name */
+    /* OTEL_RESOURCE_ATTRIBUTES: nresource keys and values, each NUL-terminated in turn
+     * (borrowed). Every resource has them; the user's service.name (unless service_name) and
+     * host.name are taken, while what nctop measures of a process stays its own. */
+    const char *resource;
+    size_t nresource;
     int32_t self_pid;          /* nctop's pid, of the exporter's own resource */
     uint64_t start_real_ns;    /* startTimeUnixNano of every cumulative point */
     const uint64_t *bounds_ns; /* borrowed: histogram bounds (ns), NULL: the Prometheus default */

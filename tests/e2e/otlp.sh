@@ -96,6 +96,7 @@ receiver ok ok
 t0=$(now_ns)
 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RPORT OTEL_METRIC_EXPORT_INTERVAL=250 \
     OTEL_SERVICE_NAME=otlp-e2e OTEL_EXPORTER_OTLP_HEADERS='x-nctop-test=a%20b,x-other = 2' \
+    OTEL_RESOURCE_ATTRIBUTES='deployment.environment=e2e,team=ml%20infra,process.pid=1' \
     "$NCTOP" --once --json --duration 3 -o "$T/ok/snap.json" -- "${TINY[@]}" --requests 0 \
     >"$T/ok/out" 2>"$T/ok/nerr"
 rc=$?
@@ -118,6 +119,20 @@ rcheck "otlp_ok_resource" "$T/ok" \
         str(snap["processes"][0]["pid"])' \
     'attrs(resource(metrics[-1], "tinylm")["resource"]["attributes"])["host.name"] ==
         os.uname().nodename'
+# OTEL_RESOURCE_ATTRIBUTES: on every resource (the workload's and nctop's own), decoded;
+# nctop's own figure of a process (its pid, above) stays.
+rcheck "otlp_ok_resource_attributes" "$T/ok" \
+    'all(attrs(rm["resource"]["attributes"]).get("deployment.environment") == "e2e" and
+         attrs(rm["resource"]["attributes"]).get("team") == "ml infra"
+         for m in metrics for rm in m["resourceMetrics"])' \
+    'all(attrs(rm["resource"]["attributes"])["process.pid"] != "1"
+         for m in metrics for rm in m["resourceMetrics"])'
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RPORT OTEL_RESOURCE_ATTRIBUTES='a=b,c' \
+    "$NCTOP" --once --json --duration 1 -- "${TINY[@]}" --requests 1 >/dev/null 2>"$T/ra.err"
+rc=$?
+check "OTEL_RESOURCE_ATTRIBUTES malformed: exit 2, one line naming it" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/ra.err') -eq 1 ] &&
+        grep -q \"OTEL_RESOURCE_ATTRIBUTES 'a=b,c'\" '$T/ra.err'"
 # The last batch and the snapshot are of the same moment: every span path's count, the
 # tokens, the events, the requests, RSS are equal.
 rcheck "otlp_ok_values_match_snapshot" "$T/ok" \

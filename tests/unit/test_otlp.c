@@ -303,6 +303,77 @@ static void test_issue_17_headers_no_injection(void **state)
     free(err);
 }
 
+/* OTEL_RESOURCE_ATTRIBUTES: parsed as the headers are (percent-decoded, errors named), and
+ * on every resource: the user's own keys added, the user's service.name unless
+ * OTEL_SERVICE_NAME, the user's host.name, and nctop's own figures of a process kept. */
+static void test_resource_attributes(void **state)
+{
+    char res[256];
+    size_t n = 0, len = 0;
+    char *err = NULL;
+    struct store *st = test_store();
+    struct otlp_opts o = {.host_name = "h", .start_real_ns = REAL0, .self_pid = 7};
+    const cJSON *rms, *rm;
+    cJSON *root;
+    char *text;
+
+    (void)state;
+    assert_int_equal(otlp_resource_parse("deployment.environment=prod, team = ml%20infra,"
+                                         "service.name=svc-env,process.pid=1,host.name=node-7",
+                                         res, sizeof(res), &n, &err),
+                     0);
+    assert_int_equal(n, 5);
+    assert_int_equal(otlp_resource_parse("a=b,noeq", res, sizeof(res), &n, &err), -EINVAL);
+    assert_non_null(strstr(err, "OTEL_RESOURCE_ATTRIBUTES 'a=b,noeq'"));
+    assert_int_equal(n, 0);
+    free(err);
+    err = NULL;
+    assert_int_equal(otlp_resource_parse("key=0123456789", res, 12, &n, &err), -EINVAL);
+    assert_non_null(strstr(err, "OTEL_RESOURCE_ATTRIBUTES: longer than"));
+    free(err);
+    err = NULL;
+    assert_int_equal(otlp_resource_parse("deployment.environment=prod, team = ml%20infra,"
+                                         "service.name=svc-env,process.pid=1,host.name=node-7",
+                                         res, sizeof(res), &n, &err),
+                     0);
+    o.resource = res;
+    o.nresource = n;
+    text = otlp_render_metrics(st, 1200 * MS, REAL0, &o, &len);
+    root = cJSON_Parse(text);
+    rms = cJSON_GetObjectItem(root, "resourceMetrics");
+    assert_true(cJSON_GetArraySize(rms) >= 2); /* the workload's and nctop's own */
+    cJSON_ArrayForEach(rm, rms)
+    {
+        const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "resource"), "attributes");
+        const cJSON *e;
+        size_t pids = 0;
+
+        assert_string_equal(test_attr(a, "deployment.environment"), "prod");
+        assert_string_equal(test_attr(a, "team"), "ml infra");
+        assert_string_equal(test_attr(a, "service.name"), "svc-env");
+        assert_string_equal(test_attr(a, "host.name"), "node-7");
+        cJSON_ArrayForEach(e, a)
+        {
+            pids += strcmp(cJSON_GetObjectItem(e, "key")->valuestring, "process.pid") == 0;
+        }
+        assert_int_equal(pids, 1); /* nctop's, not the user's "1" */
+    }
+    cJSON_Delete(root);
+    free(text);
+    /* OTEL_SERVICE_NAME comes first. */
+    o.service_name = "svc";
+    text = otlp_render_metrics(st, 1200 * MS, REAL0, &o, &len);
+    root = cJSON_Parse(text);
+    rm = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "resourceMetrics"), 0);
+    assert_string_equal(
+        test_attr(cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "resource"), "attributes"),
+                  "service.name"),
+        "svc");
+    cJSON_Delete(root);
+    free(text);
+    store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_traces_none),
         cmocka_unit_test(test_endpoints),
         cmocka_unit_test(test_issue_17_headers_no_injection),
+        cmocka_unit_test(test_resource_attributes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
