@@ -248,8 +248,8 @@ static void draw_bar(struct ui *u, char *buf, size_t len, double frac, int cells
     size_t k = 0;
     int full, part;
 
-    if (frac < 0) {
-        frac = 0;
+    if (!(frac >= 0)) {
+        frac = 0; /* and NaN */
     }
     if (frac > 1) {
         frac = 1;
@@ -293,7 +293,7 @@ int draw_put_bar(struct ui *u, WINDOW *w, int y, int x, int maxw, enum ui_role r
     if (w == NULL || y < 0 || y >= getmaxy(w) || x < 0 || x >= ww || maxw <= 0 || cells <= 0) {
         return 0;
     }
-    frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+    frac = !(frac >= 0) ? 0 : frac > 1 ? 1 : frac; /* NaN: empty */
     nfull = (int)(frac * cells);
     npart = (int)((frac * cells - nfull) * 8);
     attr &= ~(attr_t)A_COLOR;
