@@ -194,6 +194,7 @@ struct ring_seg {
     uint64_t name_bytes;          /* bytes of names mirrored, against RING_MAX_STRING_BYTES */
     uint64_t names_over;          /* names refused by RING_MAX_STRING_BYTES */
     uint32_t strings_budget;      /* string entries this drain may still read */
+    bool strings_starved;         /* a record named an id past them: it waits for the next */
     struct ring_slot_view *slots; /* lay.rings_max */
     uint32_t label_seq;
     uint64_t facts_ns;
@@ -480,6 +481,9 @@ static uint32_t ring_map_id(struct ring_seg *s, uint64_t id)
     if (id >= s->nids) {
         ring_sync_strings(s);
         if (id >= s->nids) {
+            /* Past this drain's budget the id may well be published: not known yet, which
+             * the next drain (with a budget again) decides. */
+            s->strings_starved = s->strings_starved || s->strings_budget == 0;
             return 0;
         }
     }
@@ -917,6 +921,9 @@ static bool ring_decode(struct ring_seg *s, struct ring_slot_view *v, const stru
             uint32_t status = rec->arg[0] == 0 ? 0 : ring_map_id(s, rec->arg[0]);
 
             if (rec->arg[0] != 0 && status == 0) {
+                if (s->strings_starved) {
+                    return false; /* its message is not read yet: the record waits */
+                }
                 status = store_proc_intern(s->proc, RING_INVALID_NAME);
             }
             store_span_end_status(v->thread, id, status, ts);
@@ -1191,6 +1198,9 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
         }
         if ((uint8_t)hdr != NCTOP_REC_PAD) {
             if (words < 2 || !ring_decode(s, v, rec, words, late, convp)) {
+                if (s->strings_starved) {
+                    break; /* a name past this drain's budget: the record is read next time */
+                }
                 bad++;
                 v->resync = v->resync || ring_rec_moves_stack(rec);
             } else {
@@ -1380,6 +1390,7 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
         return 0;
     }
     s->strings_budget = RING_STRINGS_PER_DRAIN;
+    s->strings_starved = false;
     if (s->reader && ring_seg_still_reader(rs, s, now_ns)) {
         ring_clock_sync(rs, s, now_ns);
         ring_heartbeat(s, now_ns);
@@ -1396,8 +1407,8 @@ static uint64_t ring_drain_seg(struct ring_source *rs, struct ring_seg *s, uint6
     ring_sync_facts(s, now_ns, false);
     /* Every ring read to its head after now_ns: each record dated before now_ns was read (a
      * thread publishes a record before it goes on to anything a probe could see). Events of
-     * the probes of the same threads wait for this. */
-    if (budget > 0 && s->base != NULL && !s->exited) {
+     * the probes of the same threads wait for this. Not when a record waits for its name. */
+    if (budget > 0 && !s->strings_starved && s->base != NULL && !s->exited) {
         store_proc_own_time(s->proc, now_ns);
     }
     if (ring_seg_faulted(s)) {
