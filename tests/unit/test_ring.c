@@ -737,16 +737,37 @@ static uint64_t test_rss_kb(void)
 
 /* 2^28 string ids in a valid segment: the reader must return fast with bounded memory and
  * count what it refused. Prints the time and the RSS growth for the record. */
+/* Grow tc's segment so that its string offsets table, moved past the old end, holds max
+ * ids (sparse: it reads as 0, so every id names the first entry of the arena); count of them
+ * published. Returns the mapping (read-write, *size bytes) with the header rewritten. */
+static uint8_t *test_grow_strings(const struct test_child *tc, uint32_t max, uint32_t count,
+                                  size_t *size)
+{
+    struct nctop_seg_header *h;
+    uint64_t old_size;
+    uint8_t *base = test_map(tc->path, size);
+
+    old_size = ((struct nctop_seg_header *)base)->segment_bytes;
+    munmap(base, *size);
+    assert_int_equal(truncate(tc->path, (off_t)(old_size + (uint64_t)max * 4)), 0);
+    base = test_map(tc->path, size);
+    h = (struct nctop_seg_header *)base;
+    h->segment_bytes = *size;
+    h->stroff_off = old_size;
+    h->strings_max = max;
+    atomic_store(&h->strings_count, count);
+    return base;
+}
+
 static void test_issue_10_huge_string_table(void **state)
 {
     const uint32_t ids = 1U << 28;
     struct test_child tc;
-    struct nctop_seg_header *h;
     struct store *st = store_new(NULL);
     struct ring_source *rs;
     struct rows_summary sum;
     struct timespec t0, t1;
-    uint64_t rss0, rss1, old_size;
+    uint64_t rss0, rss1;
     uint8_t *base;
     size_t size;
     int32_t pid;
@@ -754,19 +775,7 @@ static void test_issue_10_huge_string_table(void **state)
 
     (void)state;
     test_child_start(&tc, false, false);
-    base = test_map(tc.path, &size);
-    h = (struct nctop_seg_header *)base;
-    old_size = h->segment_bytes;
-    munmap(base, size);
-    /* Grow the file and move the offsets table past the old end (sparse: reads as 0, so
-     * every id names the first entry of the arena). */
-    assert_int_equal(truncate(tc.path, (off_t)(old_size + (uint64_t)ids * 4)), 0);
-    base = test_map(tc.path, &size);
-    h = (struct nctop_seg_header *)base;
-    h->segment_bytes = size;
-    h->stroff_off = old_size;
-    h->strings_max = ids;
-    atomic_store(&h->strings_count, ids);
+    base = test_grow_strings(&tc, ids, ids, &size);
     munmap(base, size);
 
     pid = tc.pid;
@@ -815,28 +824,19 @@ static void test_issue_10_names_past_the_drain_budget(void **state)
     struct rows_summary sum;
     struct rows r;
     const struct row *top;
-    uint64_t old_size, head;
+    uint64_t head;
     uint8_t *base, *data;
     size_t size;
     int32_t pid;
 
     (void)state;
     test_child_start(&tc, true, true);
-    base = test_map(tc.path, &size);
+    base = test_grow_strings(&tc, ids + 1U, ids + 1U, &size);
     h = (struct nctop_seg_header *)base;
-    old_size = h->segment_bytes;
-    munmap(base, size);
-    assert_int_equal(truncate(tc.path, (off_t)(old_size + ((uint64_t)ids + 1U) * 4)), 0);
-    base = test_map(tc.path, &size);
-    h = (struct nctop_seg_header *)base;
-    h->segment_bytes = size;
-    h->stroff_off = old_size;
-    h->strings_max = ids + 1U;
     memcpy(&len, base + h->strings_off, sizeof(len));
     assert_true(len > 0 && len < sizeof(first_name));
     memcpy(first_name, base + h->strings_off + 4, len);
     first_name[len] = '\0';
-    atomic_store(&h->strings_count, ids + 1U);
     /* The pair goes after the child's records, stamped like its last one. */
     ring = (struct nctop_seg_ring *)(base + h->rings_off);
     data = (uint8_t *)(ring + 1);
