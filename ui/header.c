@@ -165,9 +165,13 @@ static int header_markers(struct ui *u, WINDOW *w, int y, int x, const struct ro
         }
     }
     for (int k = 0; k < 2; k++) {
-        int more = (int)(strlen(" p95 ") + strlen(p95[k]));
+        int more;
 
-        if (on[k] && x + need + more <= getmaxx(w)) {
+        if (!on[k]) {
+            continue; /* its p95 was not formatted */
+        }
+        more = (int)(strlen(" p95 ") + strlen(p95[k]));
+        if (x + need + more <= getmaxx(w)) {
             wide[k] = true;
             need += more;
         }
