@@ -524,7 +524,7 @@ static uint32_t rows_series_fill(struct row_stats *win, struct row_stats *all,
     if ((omit & ROWS_OMIT_ALL) == 0 && all->count > 0) {
         flags |= ROW_F_ALL;
     }
-    if (win->count == 0 && store_series_count(s) > 0) {
+    if (win->count == 0 && s->gen != 0) { /* gen 0: no sample yet (its line, already read) */
         /* The latest sample is the same in both periods (the LAST column and sort show it
          * whatever the period); without all, a flag says it is there. */
         win->last_ns = s->last_ns;
