@@ -200,6 +200,17 @@ void hist_reset(struct hist *h)
     h->max_ns = 0;
 }
 
+void hist_note_range(struct hist *h, uint64_t v_ns)
+{
+    if (h->count == 0) {
+        h->min_ns = v_ns;
+        h->max_ns = v_ns;
+        return;
+    }
+    h->min_ns = v_ns < h->min_ns ? v_ns : h->min_ns;
+    h->max_ns = v_ns > h->max_ns ? v_ns : h->max_ns;
+}
+
 void hist_merge(struct hist *dst, const struct hist *src)
 {
     uint32_t pos = 0;

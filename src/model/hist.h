@@ -145,15 +145,18 @@ static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint
     hist_bump_wide(h, off, n);
 }
 
-/* count, sum, min and max of one more sample v_ns. */
+/* The extremes of one more sample v_ns outside [min, max] (or the first one): out of line,
+ * since after a few samples most fall inside. */
+void hist_note_range(struct hist *h, uint64_t v_ns);
+
+/* count, sum, min and max of one more sample v_ns. An empty histogram holds min = max = 0
+ * (hist_init, hist_reset), so a first sample of 0 needs nothing and any other one is
+ * outside the range: two compares in the common case. */
 static inline __attribute__((always_inline)) void hist_note(struct hist *h, uint64_t v_ns)
 {
-    if (__builtin_expect(h->count == 0, 0)) {
-        h->min_ns = v_ns;
-        h->max_ns = v_ns;
+    if (__builtin_expect(v_ns < h->min_ns || v_ns > h->max_ns, 0)) {
+        hist_note_range(h, v_ns);
     }
-    h->min_ns = v_ns < h->min_ns ? v_ns : h->min_ns;
-    h->max_ns = v_ns > h->max_ns ? v_ns : h->max_ns;
     h->count++;
     h->sum_ns += v_ns;
 }

@@ -929,6 +929,56 @@ static void test_issue_13_ranks(void **state)
 
 /* The percentiles of two histograms walked together are those of their merge: apart,
  * overlapping, one empty, one a single sample. */
+/* The extremes are updated only for a sample outside [min, max]: an empty histogram's range
+ * is 0..0, so a first sample (0 or not), a reset and a sub that empties must all give exact
+ * extremes again; checked against a plain running min and max over a random walk. */
+static void test_issue_13_extremes_from_empty(void **state)
+{
+    struct hist h, part;
+    uint64_t mn = 0, mx = 0, x = 88172645463325252ULL;
+
+    (void)state;
+    hist_init(&h);
+    hist_add(&h, 0);
+    assert_int_equal(h.min_ns, 0);
+    assert_int_equal(h.max_ns, 0);
+    hist_add(&h, 9);
+    assert_int_equal(h.min_ns, 0);
+    assert_int_equal(h.max_ns, 9);
+    hist_reset(&h);
+    hist_add(&h, 700);
+    assert_int_equal(h.min_ns, 700);
+    assert_int_equal(h.max_ns, 700);
+    hist_add(&h, 300);
+    assert_int_equal(h.min_ns, 300);
+    assert_int_equal(h.max_ns, 700);
+    /* A sub that takes everything out leaves it empty, and the next sample sets both. */
+    hist_init(&part);
+    hist_add(&part, 700);
+    hist_add(&part, 300);
+    hist_sub(&h, &part);
+    assert_int_equal(h.count, 0);
+    hist_add(&h, 50);
+    assert_int_equal(h.min_ns, 50);
+    assert_int_equal(h.max_ns, 50);
+    hist_reset(&h);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v = (x >> (x & 63U)) & 0xffffffU;
+        mn = i == 0 || v < mn ? v : mn;
+        mx = i == 0 || v > mx ? v : mx;
+        hist_add(&h, v);
+        assert_int_equal(h.min_ns, mn);
+        assert_int_equal(h.max_ns, mx);
+    }
+    hist_done(&part);
+    hist_done(&h);
+}
+
 static void test_issue_13_percentiles_of_two(void **state)
 {
     static const double pcts[] = {0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100};
@@ -989,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_issue_13_sub_wide_and_single),
         cmocka_unit_test(test_issue_13_ranks),
         cmocka_unit_test(test_issue_13_percentiles_of_two),
+        cmocka_unit_test(test_issue_13_extremes_from_empty),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
