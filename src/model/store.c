@@ -88,6 +88,7 @@ static struct store_slot *store_slot_acquire(struct store_proc *p, uint64_t epoc
     }
     sl->next_free = NULL;
     sl->epoch = epoch;
+    sl->start_ns = epoch * p->slot_ns;
     return sl;
 }
 
@@ -271,17 +272,18 @@ store_series_add_slow(struct store_proc *p, struct store_series *s, uint64_t at_
     hist_add(&s->all_closed, v_ns);
 }
 
-/* The common case of store_series_add, inline: a time inside the current slot, where the
- * series had a sample already. One histogram: the slot's (since start takes it as it closes). */
+/* The common case of store_series_add, inline: a time inside the series' open slot (the
+ * slot of its latest sample). One histogram: the slot's (since start takes it as it closes).
+ * The slow path does the same there: the open slot is never later than the ingest clock's
+ * (its epoch came from the clock's tick) and still in the window (a sweep as the clock moves
+ * on drops what leaves it), so the clock needs no tick. */
 static inline __attribute__((always_inline)) void
 store_series_add(struct store_proc *p, struct store_series *s, uint64_t at_ns, uint64_t v_ns)
 {
     struct store_slot *sl = s->open;
 
     /* (An at_ns before the slot's start wraps to far more than slot_ns.) */
-    if (__builtin_expect(sl != NULL && sl->epoch == p->cur_slot &&
-                             at_ns - p->cur_slot_start_ns < p->st->cfg.slot_ns,
-                         1)) {
+    if (__builtin_expect(sl != NULL && at_ns - sl->start_ns < p->slot_ns, 1)) {
         if (at_ns > p->clock_ns) {
             p->clock_ns = at_ns;
         }
@@ -661,6 +663,7 @@ static struct store_proc *store_proc_add_apply(struct store *st, int32_t pid, co
     struct store_proc *p = xcalloc(1, sizeof(*p));
 
     p->st = st;
+    p->slot_ns = st->cfg.slot_ns;
     p->pid = pid;
     p->label = xstrdup(label != NULL ? label : "");
     p->state = STORE_PROC_LIVE;

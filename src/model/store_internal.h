@@ -30,6 +30,7 @@ struct store_map {
 struct store_slot {
     struct store_slot *next_free; /* link in the process's free list while unused */
     uint64_t epoch;               /* slot number: time / slot_ns */
+    uint64_t start_ns;            /* epoch * slot_ns: t falls in it when t - start_ns < slot_ns */
     struct hist h;
 };
 
@@ -482,6 +483,7 @@ struct store_proc {
     uint64_t clock_ns;
     uint64_t cur_slot;
     uint64_t cur_slot_start_ns;
+    uint64_t slot_ns;               /* the store's cfg.slot_ns, at hand for each sample */
     uint32_t cur_ring;              /* cur_slot % nslots */
     struct store_slot *free_slots;  /* released window slots, reused before allocating */
     struct store_memo_chunk *memos; /* the series' memos, newest chunk first */
