@@ -157,6 +157,22 @@ static void hist_widen(struct hist *h)
     h->wide = true;
 }
 
+/* Make every count 32-bit again: the total fits (hist_sub took samples out), so no count can
+ * pass UINT32_MAX, and hist_bump needs to check only the total. */
+static void hist_narrow(struct hist *h)
+{
+    size_t n = (size_t)h->cap * HIST_BLOCK;
+    uint32_t *c = xcalloc(n, sizeof(*c));
+    const uint64_t *w = h->blocks;
+
+    for (size_t i = 0; i < (size_t)h->nblocks * HIST_BLOCK; i++) {
+        c[i] = (uint32_t)w[i];
+    }
+    free(h->blocks);
+    h->blocks = c;
+    h->wide = false;
+}
+
 /* Add n to the count at offset off when counts are 64-bit or must become so. */
 __attribute__((noinline)) void hist_bump_wide(struct hist *h, uint32_t off, uint64_t n)
 {
@@ -307,6 +323,9 @@ void hist_sub(struct hist *dst, const struct hist *src)
                 hist_block_remove(dst, blk, dpos);
             }
         }
+    }
+    if (dst->wide && dst->count <= UINT32_MAX) {
+        hist_narrow(dst);
     }
 }
 

@@ -112,7 +112,8 @@ static inline uint32_t hist_index(uint64_t v_ns)
 }
 
 /* Account n samples in bucket idx; h->count already includes them, so while it fits in 32
- * bits no bucket can pass UINT32_MAX. Inlined into hist_add, hist_add2 and hist_merge: the
+ * bits no bucket can pass UINT32_MAX (and the counts are 32-bit: hist_sub makes them so
+ * again when the total falls back). Inlined into hist_add, hist_add2 and hist_merge: the
  * call cost as much as the bump. A series' samples mostly fall in the block of the one before,
  * whose place is remembered (looking it up each time measured slower, even where durations
  * straddle block edges and the guess fails about every other sample). */
@@ -138,7 +139,7 @@ static inline __attribute__((always_inline)) void hist_bump(struct hist *h, uint
         h->hot_pos = (uint16_t)pos;
     }
     off = (pos << HIST_BLOCK_BITS) + (idx & (HIST_BLOCK - 1U));
-    if (__builtin_expect(!h->wide && h->count <= UINT32_MAX, 1)) {
+    if (__builtin_expect(h->count <= UINT32_MAX, 1)) {
         ((uint32_t *)h->blocks)[off] += (uint32_t)n;
         return;
     }

@@ -902,6 +902,33 @@ static void test_issue_13_sub_wide_and_single(void **state)
     assert_int_equal(a.count, 1ULL + (2ULL << 32));
     assert_int_equal(hist_count_le(&a, 5000), 2ULL << 32);
     assert_int_equal(hist_percentile(&a, 100.0), 7000);
+    /* Taken back under 2^32, the counts are 32-bit again and the next samples counted. */
+    for (int i = 0; i < 2; i++) {
+        struct hist big;
+
+        hist_init(&big);
+        hist_add(&big, 5000);
+        for (int k = 0; k < 32; k++) {
+            struct hist copy;
+
+            hist_init(&copy);
+            hist_merge(&copy, &big);
+            hist_merge(&big, &copy);
+            hist_done(&copy);
+        }
+        hist_sub(&a, &big);
+        hist_done(&big);
+    }
+    hist_set_range(&a, 7000, 7000);
+    assert_false(a.wide);
+    assert_int_equal(a.count, 1);
+    assert_int_equal(hist_bytes(&a), (size_t)a.cap * HIST_BLOCK * sizeof(uint32_t));
+    hist_add(&a, 5000);
+    hist_add(&a, 5000);
+    assert_int_equal(a.count, 3);
+    assert_int_equal(hist_count_le(&a, 5000), 2);
+    assert_int_equal(hist_percentile(&a, 100.0), 7000);
+    assert_int_equal(hist_percentile(&a, 1.0), 5000);
     hist_done(&a);
     hist_done(&b);
 }
@@ -927,8 +954,6 @@ static void test_issue_13_ranks(void **state)
     hist_done(&h);
 }
 
-/* The percentiles of two histograms walked together are those of their merge: apart,
- * overlapping, one empty, one a single sample. */
 /* The extremes are updated only for a sample outside [min, max]: an empty histogram's range
  * is 0..0, so a first sample (0 or not), a reset and a sub that empties must all give exact
  * extremes again; checked against a plain running min and max over a random walk. */
@@ -979,6 +1004,8 @@ static void test_issue_13_extremes_from_empty(void **state)
     hist_done(&h);
 }
 
+/* The percentiles of two histograms walked together are those of their merge: apart,
+ * overlapping, one empty, one a single sample. */
 static void test_issue_13_percentiles_of_two(void **state)
 {
     static const double pcts[] = {0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100};
