@@ -534,7 +534,7 @@ static void store_thread_name(struct store_thread *t, const char *name);
 
 static void store_thread_free(struct store_thread *t)
 {
-    free(t->frames);
+    free(t->frames - 1);
     for (uint32_t i = 0; i < STORE_NSRC; i++) {
         free(t->q[i].v);
     }
@@ -1145,7 +1145,12 @@ static struct store_thread *store_thread_add_apply(struct store_proc *p, int32_t
     store_thread_name(t, name);
     t->frames_cap =
         STORE_FRAMES_MIN_CAP < p->st->cfg.max_depth ? STORE_FRAMES_MIN_CAP : p->st->cfg.max_depth;
-    t->frames = xcalloc(t->frames_cap, sizeof(*t->frames));
+    /* A frame before the first, never written: its node is the root (a begin's parent at
+     * depth 0) and its name STORE_NONE, which no end can name (a table of 2^32 - 1 names
+     * does not fit in memory): store_batch reads both without checking the depth. */
+    t->frames = (struct store_frame *)xcalloc(t->frames_cap + 1U, sizeof(*t->frames)) + 1;
+    t->frames[-1].node = STORE_ROOT;
+    t->frames[-1].name = STORE_NONE;
     p->threads = store_grow(p->threads, &p->threads_cap, p->nthreads + 1U, sizeof(*p->threads));
     t->index = p->nthreads;
     p->threads[p->nthreads++] = t;
@@ -1431,7 +1436,11 @@ store_do_begin(struct store_thread *t, uint32_t name, uint64_t ts_ns, uint8_t sr
         return;
     }
     if (t->depth == t->frames_cap) {
-        t->frames = store_grow(t->frames, &t->frames_cap, t->depth + 1U, sizeof(*t->frames));
+        uint32_t cap = t->frames_cap != 0 ? t->frames_cap * 2U : STORE_FRAMES_MIN_CAP;
+
+        t->frames =
+            (struct store_frame *)xreallocarray(t->frames - 1, cap + 1U, sizeof(*t->frames)) + 1;
+        t->frames_cap = cap;
     }
     parent = t->depth > 0 ? t->frames[t->depth - 1U].node : STORE_ROOT;
     node = store_node_child(p, parent, name, true);
@@ -2248,7 +2257,7 @@ void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t
 
         if (e->kind == STORE_BATCH_END) {
             last = e->ts_ns;
-            if (__builtin_expect(d != 0 && fr[d - 1U].name == name && l.plain_end, 1)) {
+            if (__builtin_expect(fr[(ptrdiff_t)d - 1].name == name && l.plain_end, 1)) {
                 store_frame_pop(p, fr, --d, e->ts_ns);
                 continue;
             }
@@ -2257,7 +2266,7 @@ void store_batch(struct store_thread *t, const struct store_batch_ev *ev, size_t
         } else if (e->kind == STORE_BATCH_BEGIN) {
             last = e->ts_ns;
             if (__builtin_expect(name - 1U < nnames && d < l.lim, 1)) {
-                uint32_t parent = d > 0 ? fr[d - 1U].node : STORE_ROOT, h;
+                uint32_t parent = fr[(ptrdiff_t)d - 1].node, h;
 
                 if (__builtin_expect(parent != STORE_NONE, 1)) {
                     /* The child last begun there, or (a loop over siblings) the one after. */
