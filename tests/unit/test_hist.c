@@ -853,6 +853,26 @@ static void test_issue_13_window_sub_matches_dense(void **state)
     free(rs);
 }
 
+/* Merge into h, or take out of it (op), 2^32 samples of 5000 ns in one bucket, without adding
+ * 2^32 samples: one merged into itself 32 times. */
+static void hist_big_5000(struct hist *h, void (*op)(struct hist *, const struct hist *))
+{
+    struct hist big;
+
+    hist_init(&big);
+    hist_add(&big, 5000);
+    for (int k = 0; k < 32; k++) {
+        struct hist copy;
+
+        hist_init(&copy);
+        hist_merge(&copy, &big);
+        hist_merge(&big, &copy);
+        hist_done(&copy);
+    }
+    op(h, &big);
+    hist_done(&big);
+}
+
 /* Taking back part of a histogram whose counts are 64-bit, and one of a single sample. */
 static void test_issue_13_sub_wide_and_single(void **state)
 {
@@ -879,21 +899,7 @@ static void test_issue_13_sub_wide_and_single(void **state)
         hist_add(&b, 5000);
     }
     for (int i = 0; i < 2; i++) {
-        struct hist big;
-
-        hist_init(&big);
-        hist_add(&big, 5000);
-        /* count > UINT32_MAX in a bucket without adding 2^31 samples: merge into itself. */
-        for (int k = 0; k < 32; k++) {
-            struct hist copy;
-
-            hist_init(&copy);
-            hist_merge(&copy, &big);
-            hist_merge(&big, &copy);
-            hist_done(&copy);
-        }
-        hist_merge(&a, &big);
-        hist_done(&big);
+        hist_big_5000(&a, hist_merge);
     }
     assert_true(a.wide);
     hist_merge(&a, &b);
@@ -904,20 +910,7 @@ static void test_issue_13_sub_wide_and_single(void **state)
     assert_int_equal(hist_percentile(&a, 100.0), 7000);
     /* Taken back under 2^32, the counts are 32-bit again and the next samples counted. */
     for (int i = 0; i < 2; i++) {
-        struct hist big;
-
-        hist_init(&big);
-        hist_add(&big, 5000);
-        for (int k = 0; k < 32; k++) {
-            struct hist copy;
-
-            hist_init(&copy);
-            hist_merge(&copy, &big);
-            hist_merge(&big, &copy);
-            hist_done(&copy);
-        }
-        hist_sub(&a, &big);
-        hist_done(&big);
+        hist_big_5000(&a, hist_sub);
     }
     hist_set_range(&a, 7000, 7000);
     assert_false(a.wide);
