@@ -947,6 +947,14 @@ static void test_issue_13_ranks(void **state)
     hist_done(&h);
 }
 
+/* Add v and check the extremes that follow. */
+static void add_expect(struct hist *h, uint64_t v, uint64_t min_ns, uint64_t max_ns)
+{
+    hist_add(h, v);
+    assert_int_equal(h->min_ns, min_ns);
+    assert_int_equal(h->max_ns, max_ns);
+}
+
 /* The extremes are updated only for a sample outside [min, max]: an empty histogram's range
  * is 0..0, so a first sample (0 or not), a reset and a sub that empties must all give exact
  * extremes again; checked against a plain running min and max over a random walk. */
@@ -957,28 +965,18 @@ static void test_issue_13_extremes_from_empty(void **state)
 
     (void)state;
     hist_init(&h);
-    hist_add(&h, 0);
-    assert_int_equal(h.min_ns, 0);
-    assert_int_equal(h.max_ns, 0);
-    hist_add(&h, 9);
-    assert_int_equal(h.min_ns, 0);
-    assert_int_equal(h.max_ns, 9);
+    add_expect(&h, 0, 0, 0);
+    add_expect(&h, 9, 0, 9);
     hist_reset(&h);
-    hist_add(&h, 700);
-    assert_int_equal(h.min_ns, 700);
-    assert_int_equal(h.max_ns, 700);
-    hist_add(&h, 300);
-    assert_int_equal(h.min_ns, 300);
-    assert_int_equal(h.max_ns, 700);
+    add_expect(&h, 700, 700, 700);
+    add_expect(&h, 300, 300, 700);
     /* A sub that takes everything out leaves it empty, and the next sample sets both. */
     hist_init(&part);
     hist_add(&part, 700);
     hist_add(&part, 300);
     hist_sub(&h, &part);
     assert_int_equal(h.count, 0);
-    hist_add(&h, 50);
-    assert_int_equal(h.min_ns, 50);
-    assert_int_equal(h.max_ns, 50);
+    add_expect(&h, 50, 50, 50);
     hist_reset(&h);
     for (int i = 0; i < 100000; i++) {
         uint64_t v;
