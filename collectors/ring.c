@@ -1013,10 +1013,11 @@ struct ring_fast {
  * end by data_end, and out has room. Stops at the first record it does not take, which the
  * general path then decodes (or refuses). Returns the bytes taken; *n grows by the records.
  * One bound covers the three limits (records are 16 bytes or more, so a bound 16 bytes per
- * free place of out keeps out from filling), and what the loop compares with is in locals. */
+ * free place of out keeps out from filling), and what the loop compares with is in locals.
+ * tsc is a constant where it is called (fp->conv != NULL): a loop for each clock. */
 static inline __attribute__((always_inline)) uint64_t
 ring_fast_run(const struct ring_fast *fp, const uint8_t *p, const uint8_t *start_end,
-              const uint8_t *data_end, struct store_batch_ev *out, uint32_t *n)
+              const uint8_t *data_end, struct store_batch_ev *out, uint32_t *n, bool tsc)
 {
     const uint8_t *p0 = p, *lim;
     const uint32_t *idmap = fp->idmap;
@@ -1046,7 +1047,7 @@ ring_fast_run(const struct ring_fast *fp, const uint8_t *p, const uint8_t *start
         sid = idmap[id]; /* 0 for id 0 and for refused names */
         kind = hdr - hdr_begin;
         if (kind <= 1U) {
-            ts = fp->conv != NULL ? nctop_seg_conv_ns(fp->conv, ts) : ts;
+            ts = tsc ? nctop_seg_conv_ns(fp->conv, ts) : ts;
             if (sid == 0 || ts - ts_lo > ts_span) {
                 break;
             }
@@ -1164,9 +1165,11 @@ static uint64_t ring_drain_slot(struct ring_source *rs, struct ring_seg *s, uint
 
         if (fast) {
             const uint8_t *at = data + off;
+            const uint8_t *start_end = at + (stop - pos < contig ? stop - pos : contig);
+            const uint8_t *data_end = at + (left < contig ? left : contig);
 
-            pos += ring_fast_run(&fp, at, at + (stop - pos < contig ? stop - pos : contig),
-                                 at + (left < contig ? left : contig), batch, &nb);
+            pos += fp.conv != NULL ? ring_fast_run(&fp, at, start_end, data_end, batch, &nb, true)
+                                   : ring_fast_run(&fp, at, start_end, data_end, batch, &nb, false);
             if (nb == RING_BATCH) {
                 records += nb;
                 store_batch(v->thread, batch, nb);
