@@ -18,7 +18,7 @@ int main(int argc, char **argv)
     uint32_t step, fwd, blk[4], sub[2], krn, be;
     uint32_t g;
     uint64_t start, end, emitted = 0, i = 0;
-    char name[16];
+    char name[32];
 
     for (int a = 1; a + 1 < argc; a += 2) {
         if (strcmp(argv[a], "--rate") == 0) {
